@@ -1,0 +1,63 @@
+package dnsserver
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/dnswire"
+)
+
+// Config says where and how to listen. The zero value of a field means its
+// default.
+type Config struct {
+	// Listen holds host:port addresses; each gets a UDP and a TCP listener.
+	Listen []string
+	// UDPSize is the EDNS(0) payload size advertised and the most sent over
+	// UDP (default 1232, DNS Flag Day 2020).
+	UDPSize int
+	// UDPReaders is the number of goroutines reading each UDP socket
+	// (default 2).
+	UDPReaders int
+	// TCPIdleTimeout closes a TCP connection that sends no query for this
+	// long (default 10s, RFC 7766 section 6.2.3).
+	TCPIdleTimeout time.Duration
+	// TCPMaxConns caps concurrent TCP connections; more are closed at once
+	// (default 1000).
+	TCPMaxConns int
+}
+
+// Defaults.
+const (
+	DefaultUDPReaders     = 2
+	DefaultTCPIdleTimeout = 10 * time.Second
+	DefaultTCPMaxConns    = 1000
+)
+
+func (c *Config) withDefaults() (Config, error) {
+	out := *c
+	if len(out.Listen) == 0 {
+		return out, fmt.Errorf("dns: no listen address")
+	}
+	for _, a := range out.Listen {
+		if _, err := netip.ParseAddrPort(a); err != nil {
+			return out, fmt.Errorf("dns: listen address %q: want ip:port (%v)", a, err)
+		}
+	}
+	if out.UDPSize == 0 {
+		out.UDPSize = dnswire.DefaultUDPSize
+	}
+	if out.UDPSize < dnswire.MinUDPSize || out.UDPSize > 4096 {
+		return out, fmt.Errorf("dns: udp payload size %d is outside 512..4096", out.UDPSize)
+	}
+	if out.UDPReaders <= 0 {
+		out.UDPReaders = DefaultUDPReaders
+	}
+	if out.TCPIdleTimeout <= 0 {
+		out.TCPIdleTimeout = DefaultTCPIdleTimeout
+	}
+	if out.TCPMaxConns <= 0 {
+		out.TCPMaxConns = DefaultTCPMaxConns
+	}
+	return out, nil
+}

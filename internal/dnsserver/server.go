@@ -1,0 +1,151 @@
+package dnsserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+)
+
+// Server is the set of DNS listeners. Create it with New, bind with Start,
+// stop with Shutdown.
+type Server struct {
+	cfg Config
+	src SnapshotSource
+	log *slog.Logger
+
+	udp []*udpListener
+	tcp []*net.TCPListener
+
+	wg       sync.WaitGroup
+	closing  atomic.Bool
+	tcpCount atomic.Int64
+	connsMu  sync.Mutex
+	conns    map[net.Conn]struct{}
+}
+
+// New returns a server that answers from src. It binds nothing until Start.
+func New(cfg Config, src SnapshotSource, log *slog.Logger) (*Server, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{cfg: c, src: src, log: log, conns: map[net.Conn]struct{}{}}, nil
+}
+
+// Start binds every listen address (UDP and TCP on the same port) and
+// starts serving. If any address fails, everything bound so far is closed
+// and the error names the address.
+func (s *Server) Start() error {
+	for _, a := range s.cfg.Listen {
+		ap := netip.MustParseAddrPort(a)
+		tl, ul, err := bindPair(ap)
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("dns: listen on %s: %w", a, err)
+		}
+		s.tcp = append(s.tcp, tl)
+		s.udp = append(s.udp, ul)
+	}
+	for _, ul := range s.udp {
+		for range s.cfg.UDPReaders {
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.serveUDP(ul)
+			}()
+		}
+	}
+	for _, tl := range s.tcp {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.acceptTCP(tl)
+		}()
+	}
+	for _, tl := range s.tcp {
+		s.log.Info("dns listening", "addr", tl.Addr().String(), "transports", "udp+tcp")
+	}
+	return nil
+}
+
+// bindPair binds TCP and UDP on the same address. With port 0 the kernel
+// picks the TCP port and UDP takes the same one (retrying a few times if
+// that UDP port is taken).
+func bindPair(ap netip.AddrPort) (*net.TCPListener, *udpListener, error) {
+	for attempt := 0; ; attempt++ {
+		tl, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(ap))
+		if err != nil {
+			return nil, nil, err
+		}
+		port := tl.Addr().(*net.TCPAddr).AddrPort().Port()
+		ul, err := listenUDP(netip.AddrPortFrom(ap.Addr(), port))
+		if err == nil {
+			return tl, ul, nil
+		}
+		tl.Close()
+		if ap.Port() != 0 || attempt >= 10 {
+			return nil, nil, err
+		}
+	}
+}
+
+// Addrs returns the bound addresses, one per listen address (UDP and TCP
+// share it).
+func (s *Server) Addrs() []netip.AddrPort {
+	out := make([]netip.AddrPort, 0, len(s.tcp))
+	for _, tl := range s.tcp {
+		out = append(out, tl.Addr().(*net.TCPAddr).AddrPort())
+	}
+	return out
+}
+
+func (s *Server) closeListeners() {
+	for _, tl := range s.tcp {
+		tl.Close()
+	}
+	for _, ul := range s.udp {
+		ul.conn.Close()
+	}
+}
+
+// Shutdown stops accepting queries, lets TCP connections finish the query
+// they are answering, and returns when every goroutine has ended or ctx is
+// done (then the remaining connections are closed at once).
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.closing.Swap(true) {
+		return nil
+	}
+	s.closeListeners()
+	s.connsMu.Lock()
+	for c := range s.conns {
+		c.SetReadDeadline(aLongTimeAgo) // wake idle reads
+	}
+	s.connsMu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.connsMu.Lock()
+		for c := range s.conns {
+			c.Close()
+		}
+		s.connsMu.Unlock()
+		<-done
+		return ctx.Err()
+	}
+}
+
+func isClosed(err error) bool { return errors.Is(err, net.ErrClosed) }

@@ -1,0 +1,321 @@
+package dnsserver
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/zone"
+	"github.com/stratusdns/stratus/internal/zone/zonetest"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func bigZone() string {
+	var b strings.Builder
+	b.WriteString("@ SOA ns.big.test. h.big.test. 1 2 3 4 5\n@ NS ns.big.test.\nns A 192.0.2.1\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "txt TXT \"a long enough text record to fill a message quickly %d\"\n", i)
+	}
+	return b.String()
+}
+
+// startServer runs a server on a free loopback port and stops it when the
+// test ends.
+func startServer(t *testing.T, cfg Config) (*Server, string) {
+	t.Helper()
+	var src atomic.Pointer[zone.Snapshot]
+	src.Store(zonetest.Build(t, map[string]string{
+		"example.com.": zonetest.ExampleCom,
+		"big.test.":    bigZone(),
+	}))
+	if cfg.Listen == nil {
+		cfg.Listen = []string{"127.0.0.1:0"}
+	}
+	s, err := New(cfg, &src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
+	return s, s.Addrs()[0].String()
+}
+
+func exchange(t *testing.T, netw, addr string, m *dns.Msg) *dns.Msg {
+	t.Helper()
+	c := &dns.Client{Net: netw, Timeout: 2 * time.Second, UDPSize: 65535}
+	r, _, err := c.Exchange(m, addr)
+	if err != nil {
+		t.Fatalf("%s exchange: %v", netw, err)
+	}
+	return r
+}
+
+func TestUDPAndTCPAnswers(t *testing.T) {
+	_, addr := startServer(t, Config{})
+	for _, netw := range []string{"udp", "tcp"} {
+		m := new(dns.Msg)
+		m.SetQuestion("wWw.example.com.", dns.TypeA)
+		r := exchange(t, netw, addr, m)
+		if r.Rcode != dns.RcodeSuccess || !r.Authoritative || len(r.Answer) != 2 || r.Question[0].Name != "wWw.example.com." {
+			t.Errorf("%s: %v", netw, r)
+		}
+	}
+}
+
+func TestTruncationOverUDP(t *testing.T) {
+	_, addr := startServer(t, Config{})
+	m := new(dns.Msg)
+	m.SetQuestion("txt.big.test.", dns.TypeTXT)
+	m.SetEdns0(4096, false)
+	r := exchange(t, "udp", addr, m)
+	if !r.Truncated || len(r.Answer) != 0 || r.IsEdns0() == nil || r.IsEdns0().UDPSize() != 1232 {
+		t.Errorf("UDP: want TC=1, no answers and our OPT with 1232; got %v", r)
+	}
+	r = exchange(t, "tcp", addr, m)
+	if r.Truncated || len(r.Answer) != 60 {
+		t.Errorf("TCP: TC=%v answers=%d", r.Truncated, len(r.Answer))
+	}
+}
+
+func TestErrorRcodes(t *testing.T) {
+	_, addr := startServer(t, Config{})
+	tests := []struct {
+		name  string
+		edit  func(m *dns.Msg)
+		rcode int
+	}{
+		{"unknown opcode is NOTIMP", func(m *dns.Msg) { m.Opcode = 9 }, dns.RcodeNotImplemented},
+		{"UPDATE is NOTIMP", func(m *dns.Msg) { m.Opcode = dns.OpcodeUpdate }, dns.RcodeNotImplemented},
+		{"two questions is FORMERR", func(m *dns.Msg) { m.Question = append(m.Question, m.Question[0]) }, dns.RcodeFormatError},
+		{"EDNS version 1 is BADVERS", func(m *dns.Msg) { m.SetEdns0(1232, false); m.IsEdns0().SetVersion(1) }, dns.RcodeBadVers},
+		{"CHAOS class is REFUSED", func(m *dns.Msg) { m.Question[0].Qclass = dns.ClassCHAOS }, dns.RcodeRefused},
+		{"AXFR is REFUSED", func(m *dns.Msg) { m.Question[0].Qtype = dns.TypeAXFR }, dns.RcodeRefused},
+		{"outside our zones is REFUSED", func(m *dns.Msg) { m.Question[0].Name = "example.org." }, dns.RcodeRefused},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := new(dns.Msg)
+			m.SetQuestion("example.com.", dns.TypeA)
+			tc.edit(m)
+			r := exchange(t, "udp", addr, m)
+			if r.Rcode != tc.rcode || r.Id != m.Id {
+				t.Errorf("rcode %s, want %s", dns.RcodeToString[r.Rcode], dns.RcodeToString[tc.rcode])
+			}
+		})
+	}
+}
+
+func TestGarbageGetsNoReply(t *testing.T) {
+	_, addr := startServer(t, Config{})
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	resp := new(dns.Msg)
+	resp.SetQuestion("example.com.", dns.TypeA)
+	resp.Response = true
+	rb, _ := resp.Pack()
+	for _, pkt := range [][]byte{{1, 2, 3}, rb, make([]byte, 11)} {
+		c.Write(pkt)
+	}
+	// A real query afterwards is answered, and it is the only reply.
+	q := new(dns.Msg)
+	q.SetQuestion("www.example.com.", dns.TypeA)
+	qb, _ := q.Pack()
+	c.Write(qb)
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	buf := make([]byte, 2048)
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := new(dns.Msg)
+	if err := r.Unpack(buf[:n]); err != nil || r.Id != q.Id {
+		t.Fatalf("first reply is not the answer to the real query: %v %v", err, r)
+	}
+	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, err := c.Read(buf); err == nil {
+		t.Error("got a second reply; garbage must get none")
+	}
+}
+
+func TestTCPPipelining(t *testing.T) {
+	_, addr := startServer(t, Config{})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var batch []byte
+	names := []string{"www.example.com.", "alias.example.com.", "nope.example.com."}
+	for i, n := range names {
+		m := new(dns.Msg)
+		m.SetQuestion(n, dns.TypeA)
+		m.Id = uint16(100 + i)
+		b, _ := m.Pack()
+		batch = binary.BigEndian.AppendUint16(batch, uint16(len(b)))
+		batch = append(batch, b...)
+	}
+	if _, err := c.Write(batch); err != nil { // all three in one segment
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	for i := range names {
+		var l [2]byte
+		if _, err := io.ReadFull(c, l[:]); err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, binary.BigEndian.Uint16(l[:]))
+		if _, err := io.ReadFull(c, b); err != nil {
+			t.Fatal(err)
+		}
+		r := new(dns.Msg)
+		if err := r.Unpack(b); err != nil {
+			t.Fatal(err)
+		}
+		if r.Id != uint16(100+i) || r.Question[0].Name != names[i] {
+			t.Errorf("response %d: id %d question %v", i, r.Id, r.Question)
+		}
+	}
+}
+
+func TestTCPIdleTimeout(t *testing.T) {
+	_, addr := startServer(t, Config{TCPIdleTimeout: 200 * time.Millisecond})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("idle connection: read returned %v, want EOF (closed by the server)", err)
+	}
+}
+
+func TestTCPConnectionCap(t *testing.T) {
+	_, addr := startServer(t, Config{TCPMaxConns: 2})
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	// Make sure both are accepted and counted before the third arrives.
+	for _, c := range held {
+		m := new(dns.Msg)
+		m.SetQuestion("www.example.com.", dns.TypeA)
+		co := &dns.Conn{Conn: c}
+		if err := co.WriteMsg(m); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := co.ReadMsg(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("third connection: read returned %v, want EOF", err)
+	}
+}
+
+func TestStartFailsOnBusyAddress(t *testing.T) {
+	s1, addr := startServer(t, Config{})
+	_ = s1
+	var src atomic.Pointer[zone.Snapshot]
+	src.Store(zone.Empty())
+	s2, err := New(Config{Listen: []string{"127.0.0.1:0", addr}}, &src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s2.Start()
+	if err == nil || !strings.Contains(err.Error(), addr) {
+		t.Fatalf("Start on a busy address: %v", err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, cfg := range []Config{
+		{},
+		{Listen: []string{"localhost:53"}},
+		{Listen: []string{"127.0.0.1:53"}, UDPSize: 100},
+	} {
+		if _, err := New(cfg, nil, nil); err == nil {
+			t.Errorf("New(%+v) accepted", cfg)
+		}
+	}
+}
+
+// TestServeAllocations is the allocation budget of the query path: a
+// cached positive answer, a NXDOMAIN and a referral are answered without
+// allocating.
+func TestServeAllocations(t *testing.T) {
+	var src atomic.Pointer[zone.Snapshot]
+	src.Store(zonetest.Build(t, map[string]string{"example.com.": zonetest.ExampleCom}))
+	h := newHandler(&src, 1232)
+	for _, name := range []string{"www.example.com.", "nope.example.com.", "host.sub.example.com.", "x.wild.example.com."} {
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeA)
+		m.SetEdns0(1232, true)
+		pkt, _ := m.Pack()
+		if h.serve(pkt, false) == nil {
+			t.Fatal("no response")
+		}
+		if n := testing.AllocsPerRun(200, func() { h.serve(pkt, false) }); n > 0 {
+			t.Errorf("%s: %v allocations per query, budget 0", name, n)
+		}
+	}
+}
+
+func BenchmarkServe(b *testing.B) {
+	var src atomic.Pointer[zone.Snapshot]
+	src.Store(zonetest.Build(b, map[string]string{"example.com.": zonetest.ExampleCom}))
+	h := newHandler(&src, 1232)
+	for _, bc := range []struct{ name, qname string }{
+		{"positive", "www.example.com."},
+		{"nxdomain", "nope.example.com."},
+		{"cname-chain", "chain.example.com."},
+		{"wildcard", "x.wild.example.com."},
+		{"referral", "host.sub.example.com."},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			m := new(dns.Msg)
+			m.SetQuestion(bc.qname, dns.TypeA)
+			m.SetEdns0(1232, false)
+			pkt, _ := m.Pack()
+			b.ReportAllocs()
+			for b.Loop() {
+				h.serve(pkt, false)
+			}
+		})
+	}
+}

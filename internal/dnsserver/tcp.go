@@ -1,0 +1,84 @@
+package dnsserver
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"net"
+	"time"
+)
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+// acceptTCP accepts connections until the listener is closed. Connections
+// beyond TCPMaxConns are closed at once.
+func (s *Server) acceptTCP(l *net.TCPListener) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if isClosed(err) {
+				return
+			}
+			time.Sleep(5 * time.Millisecond) // e.g. out of file descriptors
+			continue
+		}
+		if s.tcpCount.Add(1) > int64(s.cfg.TCPMaxConns) || s.closing.Load() {
+			s.tcpCount.Add(-1)
+			c.Close()
+			continue
+		}
+		s.connsMu.Lock()
+		s.conns[c] = struct{}{}
+		s.connsMu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serveTCP(c)
+			s.connsMu.Lock()
+			delete(s.conns, c)
+			s.connsMu.Unlock()
+			s.tcpCount.Add(-1)
+			c.Close()
+		}()
+	}
+}
+
+// serveTCP answers length-prefixed queries (RFC 1035 section 4.2.2) on one
+// connection, in order, as they arrive: pipelined queries are read from the
+// buffer without waiting (RFC 7766 section 6.2.1.1). The connection closes
+// after TCPIdleTimeout without a query, on a request that is not a query,
+// or at shutdown.
+func (s *Server) serveTCP(c net.Conn) {
+	h := newHandler(s.src, s.cfg.UDPSize)
+	r := bufio.NewReaderSize(c, 4096)
+	req := make([]byte, 0, 512)
+	var prefix [2]byte
+	var out []byte
+	for !s.closing.Load() {
+		if r.Buffered() == 0 {
+			c.SetReadDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
+		}
+		if _, err := io.ReadFull(r, prefix[:]); err != nil {
+			return
+		}
+		n := int(binary.BigEndian.Uint16(prefix[:]))
+		if cap(req) < n {
+			req = make([]byte, 0, n)
+		}
+		req = req[:n]
+		if _, err := io.ReadFull(r, req); err != nil {
+			return
+		}
+		resp := h.serve(req, true)
+		if resp == nil {
+			return
+		}
+		// One write for prefix and message, so they leave in one segment.
+		out = binary.BigEndian.AppendUint16(out[:0], uint16(len(resp)))
+		out = append(out, resp...)
+		c.SetWriteDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
+		if _, err := c.Write(out); err != nil {
+			return
+		}
+	}
+}

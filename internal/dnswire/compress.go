@@ -1,0 +1,80 @@
+package dnswire
+
+// compressor remembers where names were written in the message being built
+// so later names can point at them (RFC 1035 section 4.1.4). Each entry is
+// a label start: its offset in the message and the uncompressed name from
+// there to the root, as it was written.
+type compressor struct {
+	n       int
+	entries [maxCompressionEntries]compEntry
+}
+
+type compEntry struct {
+	off  uint16
+	name []byte
+}
+
+// maxCompressionEntries bounds the table; names written once it is full
+// are still written correctly, only less compactly.
+const maxCompressionEntries = 64
+
+func (c *compressor) reset() {
+	for i := range c.n {
+		c.entries[i].name = nil
+	}
+	c.n = 0
+}
+
+func (c *compressor) add(off int, name []byte) {
+	if c.n < maxCompressionEntries && off <= 0x3FFF {
+		c.entries[c.n] = compEntry{off: uint16(off), name: name}
+		c.n++
+	}
+}
+
+// find returns the offset of a name equal to name (ignoring ASCII case).
+func (c *compressor) find(name []byte) (int, bool) {
+	for i := range c.n {
+		if equalFold(c.entries[i].name, name) {
+			return int(c.entries[i].off), true
+		}
+	}
+	return 0, false
+}
+
+func equalFold(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x != y {
+			if 'A' <= x && x <= 'Z' {
+				x += 'a' - 'A'
+			}
+			if 'A' <= y && y <= 'Z' {
+				y += 'a' - 'A'
+			}
+			if x != y {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// wireNameLen returns the length of the uncompressed name at the start of
+// b, or -1 when there is none.
+func wireNameLen(b []byte) int {
+	for i := 0; i < len(b) && i < 256; {
+		l := int(b[i])
+		if l == 0 {
+			return i + 1
+		}
+		if l > 63 {
+			return -1
+		}
+		i += l + 1
+	}
+	return -1
+}

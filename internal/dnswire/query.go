@@ -1,0 +1,207 @@
+package dnswire
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// ErrDrop means the packet is not a query and must get no reply at all.
+var ErrDrop = errors.New("dnswire: not a query")
+
+// Query is what the query path needs from a request. Qname points into the
+// packet it was parsed from.
+type Query struct {
+	ID     uint16
+	Opcode uint8
+	RD, CD bool
+
+	Qname  []byte // uncompressed wire format, as the client wrote it
+	Qtype  uint16
+	Qclass uint16
+
+	// HasQuestion reports whether the question was parsed, so an error
+	// response can echo it.
+	HasQuestion bool
+
+	// EDNS(0), RFC 6891.
+	EDNS        bool
+	EDNSVersion uint8
+	UDPSize     uint16 // the requester's size, at least MinUDPSize
+	DO          bool
+}
+
+// FormatError is a malformed query: reply with Rcode (FORMERR, or BADVERS
+// for an unsupported EDNS version) using what was parsed of the query.
+type FormatError struct {
+	Rcode  int
+	Reason string
+}
+
+func (e *FormatError) Error() string { return "dnswire: " + e.Reason }
+
+func formErr(reason string) error { return &FormatError{Rcode: RcodeFormErr, Reason: reason} }
+
+// ParseQuery parses a request into q. It returns ErrDrop for packets that
+// deserve no reply and a *FormatError for malformed queries; q then holds
+// whatever could be parsed (the ID at least). Opcodes other than QUERY
+// are parsed the same way; the caller decides how to answer them.
+func ParseQuery(msg []byte, q *Query) error {
+	*q = Query{}
+	if len(msg) < headerLen {
+		return ErrDrop
+	}
+	q.ID = binary.BigEndian.Uint16(msg[0:])
+	flags := binary.BigEndian.Uint16(msg[2:])
+	if flags&flagQR != 0 {
+		return ErrDrop
+	}
+	q.Opcode = uint8(flags>>11) & 0xF
+	q.RD = flags&flagRD != 0
+	q.CD = flags&flagCD != 0
+	qd := binary.BigEndian.Uint16(msg[4:])
+	an := binary.BigEndian.Uint16(msg[6:])
+	ns := binary.BigEndian.Uint16(msg[8:])
+	ar := binary.BigEndian.Uint16(msg[10:])
+	if qd != 1 {
+		return formErr("question count is not 1")
+	}
+	off := headerLen
+	end, err := nameEnd(msg, off)
+	if err != nil {
+		return err
+	}
+	if end+4 > len(msg) {
+		return formErr("question truncated")
+	}
+	q.Qname = msg[off:end]
+	q.Qtype = binary.BigEndian.Uint16(msg[end:])
+	q.Qclass = binary.BigEndian.Uint16(msg[end+2:])
+	q.HasQuestion = true
+	off = end + 4
+	if q.Opcode == OpcodeQuery && (an != 0 || ns != 0) {
+		return formErr("query with answer or authority records")
+	}
+	// Skip the answer and authority sections (NOTIFY and UPDATE carry
+	// records there), then read the additional section for OPT.
+	for i := 0; i < int(an)+int(ns); i++ {
+		if off, err = skipRR(msg, off); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < int(ar); i++ {
+		rrStart := off
+		nend, err := compressedNameEnd(msg, off)
+		if err != nil {
+			return err
+		}
+		if nend+10 > len(msg) {
+			return formErr("additional record truncated")
+		}
+		typ := binary.BigEndian.Uint16(msg[nend:])
+		rdlen := int(binary.BigEndian.Uint16(msg[nend+8:]))
+		rdStart := nend + 10
+		if rdStart+rdlen > len(msg) {
+			return formErr("additional record data truncated")
+		}
+		off = rdStart + rdlen
+		if typ != typeOPT {
+			continue
+		}
+		if q.EDNS {
+			return formErr("more than one OPT record")
+		}
+		if nend != rrStart+1 || msg[rrStart] != 0 {
+			return formErr("OPT record owner is not the root")
+		}
+		q.EDNS = true
+		q.UDPSize = max(binary.BigEndian.Uint16(msg[nend+2:]), MinUDPSize)
+		ttl := binary.BigEndian.Uint32(msg[nend+4:])
+		q.EDNSVersion = uint8(ttl >> 16)
+		q.DO = ttl&(1<<15) != 0
+		if err := checkOptions(msg[rdStart:off]); err != nil {
+			return err
+		}
+	}
+	if q.EDNS && q.EDNSVersion > 0 {
+		return &FormatError{Rcode: RcodeBadVers, Reason: "unsupported EDNS version"}
+	}
+	return nil
+}
+
+// nameEnd returns the offset just past the uncompressed name at off.
+// Compression pointers are refused: nothing precedes the question for them
+// to point at.
+func nameEnd(msg []byte, off int) (int, error) {
+	start := off
+	for {
+		if off >= len(msg) {
+			return 0, formErr("name truncated")
+		}
+		l := int(msg[off])
+		switch {
+		case l == 0:
+			if off+1-start > 255 {
+				return 0, formErr("name longer than 255 octets")
+			}
+			return off + 1, nil
+		case l&0xC0 != 0:
+			return 0, formErr("compressed or extended label in question")
+		}
+		off += l + 1
+	}
+}
+
+// compressedNameEnd returns the offset just past a possibly compressed name
+// at off, without following pointers.
+func compressedNameEnd(msg []byte, off int) (int, error) {
+	for n := 0; ; n++ {
+		if off >= len(msg) || n > 127 {
+			return 0, formErr("name truncated")
+		}
+		l := int(msg[off])
+		switch {
+		case l == 0:
+			return off + 1, nil
+		case l&0xC0 == 0xC0:
+			if off+2 > len(msg) {
+				return 0, formErr("name truncated")
+			}
+			return off + 2, nil
+		case l&0xC0 != 0:
+			return 0, formErr("extended label type")
+		}
+		off += l + 1
+	}
+}
+
+// skipRR returns the offset just past the resource record at off.
+func skipRR(msg []byte, off int) (int, error) {
+	nend, err := compressedNameEnd(msg, off)
+	if err != nil {
+		return 0, err
+	}
+	if nend+10 > len(msg) {
+		return 0, formErr("record truncated")
+	}
+	end := nend + 10 + int(binary.BigEndian.Uint16(msg[nend+8:]))
+	if end > len(msg) {
+		return 0, formErr("record data truncated")
+	}
+	return end, nil
+}
+
+// checkOptions validates the option list of an OPT record (RFC 6891
+// section 6.1.2): every option's length must fit.
+func checkOptions(b []byte) error {
+	for len(b) > 0 {
+		if len(b) < 4 {
+			return formErr("EDNS option truncated")
+		}
+		l := int(binary.BigEndian.Uint16(b[2:]))
+		if 4+l > len(b) {
+			return formErr("EDNS option data truncated")
+		}
+		b = b[4+l:]
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+package dnswire
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+func packQuery(t testing.TB, edit func(m *dns.Msg)) []byte {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion("Www.Example.com.", dns.TypeA)
+	m.Id = 0xBEEF
+	if edit != nil {
+		edit(m)
+	}
+	b, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseQuery(t *testing.T) {
+	tests := []struct {
+		name    string
+		msg     []byte
+		drop    bool
+		rcode   int // expected FormatError rcode, 0 for success
+		check   func(t *testing.T, q *Query)
+		hasQues bool
+	}{
+		{name: "plain query", msg: packQuery(t, nil), hasQues: true, check: func(t *testing.T, q *Query) {
+			if q.ID != 0xBEEF || !q.RD || q.Qtype != dns.TypeA || q.Qclass != dns.ClassINET || q.EDNS {
+				t.Errorf("got %+v", q)
+			}
+			if string(q.Qname) != "\x03Www\x07Example\x03com\x00" {
+				t.Errorf("qname %q", q.Qname)
+			}
+		}},
+		{name: "EDNS with DO", msg: packQuery(t, func(m *dns.Msg) { m.SetEdns0(4096, true) }), hasQues: true, check: func(t *testing.T, q *Query) {
+			if !q.EDNS || !q.DO || q.UDPSize != 4096 || q.EDNSVersion != 0 {
+				t.Errorf("got %+v", q)
+			}
+		}},
+		{name: "small EDNS size is raised to 512", msg: packQuery(t, func(m *dns.Msg) { m.SetEdns0(100, false) }), hasQues: true, check: func(t *testing.T, q *Query) {
+			if q.UDPSize != 512 {
+				t.Errorf("UDPSize %d", q.UDPSize)
+			}
+		}},
+		{name: "EDNS option is accepted", msg: packQuery(t, func(m *dns.Msg) {
+			m.SetEdns0(1232, false)
+			m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"})
+		}), hasQues: true},
+		{name: "EDNS version 1 is BADVERS", msg: packQuery(t, func(m *dns.Msg) { m.SetEdns0(1232, false); m.IsEdns0().SetVersion(1) }), rcode: RcodeBadVers, hasQues: true},
+		{name: "two OPT records", msg: packQuery(t, func(m *dns.Msg) {
+			m.SetEdns0(1232, false)
+			m.Extra = append(m.Extra, m.Extra[0])
+		}), rcode: RcodeFormErr, hasQues: true},
+		{name: "OPT owner not root", msg: packQuery(t, func(m *dns.Msg) {
+			m.SetEdns0(1232, false)
+			m.Extra[0].Header().Name = "example.com."
+		}), rcode: RcodeFormErr, hasQues: true},
+		{name: "no question", msg: packQuery(t, func(m *dns.Msg) { m.Question = nil }), rcode: RcodeFormErr},
+		{name: "two questions", msg: packQuery(t, func(m *dns.Msg) { m.Question = append(m.Question, m.Question[0]) }), rcode: RcodeFormErr},
+		{name: "query with an answer", msg: packQuery(t, func(m *dns.Msg) {
+			rr, _ := dns.NewRR("www.example.com. 1 IN A 192.0.2.1")
+			m.Answer = append(m.Answer, rr)
+		}), rcode: RcodeFormErr, hasQues: true},
+		{name: "response is dropped", msg: packQuery(t, func(m *dns.Msg) { m.Response = true }), drop: true},
+		{name: "short packet is dropped", msg: []byte{1, 2, 3}, drop: true},
+		{name: "empty packet is dropped", msg: nil, drop: true},
+		{name: "question truncated", msg: packQuery(t, nil)[:20], rcode: RcodeFormErr},
+		{name: "compressed question name", msg: []byte{0xBE, 0xEF, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1}, rcode: RcodeFormErr},
+		{name: "OPT option overruns", msg: func() []byte {
+			b := packQuery(t, func(m *dns.Msg) { m.SetEdns0(1232, false) })
+			// rdlength 4 with an option claiming 9 octets.
+			b[len(b)-2] = 0
+			b[len(b)-1] = 4
+			return append(b, 0, 10, 0, 9)
+		}(), rcode: RcodeFormErr, hasQues: true},
+		{name: "additional record truncated", msg: packQuery(t, func(m *dns.Msg) { m.SetEdns0(1232, false) })[:40], rcode: RcodeFormErr, hasQues: true},
+		{name: "NOTIFY is parsed", msg: packQuery(t, func(m *dns.Msg) { m.Opcode = dns.OpcodeNotify }), hasQues: true, check: func(t *testing.T, q *Query) {
+			if q.Opcode != OpcodeNotify {
+				t.Errorf("opcode %d", q.Opcode)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var q Query
+			err := ParseQuery(tc.msg, &q)
+			switch {
+			case tc.drop:
+				if !errors.Is(err, ErrDrop) {
+					t.Fatalf("err = %v, want ErrDrop", err)
+				}
+				return
+			case tc.rcode != 0:
+				var fe *FormatError
+				if !errors.As(err, &fe) || fe.Rcode != tc.rcode {
+					t.Fatalf("err = %v, want FormatError with rcode %d", err, tc.rcode)
+				}
+			case err != nil:
+				t.Fatalf("err = %v", err)
+			}
+			if q.HasQuestion != tc.hasQues {
+				t.Errorf("HasQuestion = %v, want %v", q.HasQuestion, tc.hasQues)
+			}
+			if q.ID != 0xBEEF {
+				t.Errorf("ID = %#x", q.ID)
+			}
+			if tc.check != nil {
+				tc.check(t, &q)
+			}
+		})
+	}
+}

@@ -1,0 +1,202 @@
+package dnswire
+
+import (
+	"encoding/binary"
+
+	"github.com/stratusdns/stratus/internal/zone"
+)
+
+// Writer writes responses into a buffer it reuses. One Writer serves one
+// goroutine; the slice a method returns is valid until the next call.
+type Writer struct {
+	// UDPSize is the payload size this server advertises in its OPT
+	// record and the most it sends over UDP (DefaultUDPSize when zero).
+	UDPSize int
+
+	buf  []byte
+	comp compressor
+}
+
+func (w *Writer) udpSize() int {
+	if w.UDPSize <= 0 {
+		return DefaultUDPSize
+	}
+	return w.UDPSize
+}
+
+// UDPLimit returns the largest UDP response for q: the smaller of the
+// requester's EDNS payload size (512 without EDNS) and ours.
+func (w *Writer) UDPLimit(q *Query) int {
+	if !q.EDNS {
+		return MinUDPSize
+	}
+	return min(int(q.UDPSize), w.udpSize())
+}
+
+// Answer writes the response to q from a. limit is the largest message
+// allowed (UDPLimit for UDP, MaxMessageSize for TCP); a response that does
+// not fit is replaced by a truncated one (TC set, no records but OPT) and
+// truncated is true.
+func (w *Writer) Answer(q *Query, a *zone.Answer, limit int) (msg []byte, truncated bool) {
+	w.start(q, a.Rcode, a.Authoritative)
+	an := w.section(a.Answer)
+	ns := w.section(a.Authority)
+	ar := w.section(a.Additional)
+	if q.EDNS {
+		w.opt(q, a.Rcode)
+		ar++
+	}
+	if len(w.buf) > limit || an > 0xFFFF || ns > 0xFFFF || ar > 0xFFFF {
+		return w.truncated(q, a.Rcode, a.Authoritative), true
+	}
+	binary.BigEndian.PutUint16(w.buf[6:], uint16(an))
+	binary.BigEndian.PutUint16(w.buf[8:], uint16(ns))
+	binary.BigEndian.PutUint16(w.buf[10:], uint16(ar))
+	return w.buf, false
+}
+
+// Error writes an answerless response with rcode (which may be an
+// extended one, such as BADVERS). The question is echoed when it was
+// parsed, and an OPT record is added when the query had one.
+func (w *Writer) Error(q *Query, rcode int) []byte {
+	w.start(q, rcode, false)
+	if q.EDNS {
+		w.opt(q, rcode)
+		binary.BigEndian.PutUint16(w.buf[10:], 1)
+	}
+	return w.buf
+}
+
+func (w *Writer) truncated(q *Query, rcode int, aa bool) []byte {
+	w.start(q, rcode, aa)
+	w.buf[2] |= flagTC >> 8
+	if q.EDNS {
+		w.opt(q, rcode)
+		binary.BigEndian.PutUint16(w.buf[10:], 1)
+	}
+	return w.buf
+}
+
+// start writes the header and the question, and resets compression.
+func (w *Writer) start(q *Query, rcode int, aa bool) {
+	if cap(w.buf) < MaxMessageSize {
+		w.buf = make([]byte, 0, MaxMessageSize+512)
+	}
+	w.comp.reset()
+	flags := uint16(flagQR) | uint16(q.Opcode&0xF)<<11 | uint16(rcode&0xF)
+	if aa {
+		flags |= flagAA
+	}
+	if q.RD {
+		flags |= flagRD
+	}
+	if q.CD {
+		flags |= flagCD
+	}
+	var qd uint16
+	if q.HasQuestion {
+		qd = 1
+	}
+	w.buf = append(w.buf[:0],
+		byte(q.ID>>8), byte(q.ID), byte(flags>>8), byte(flags),
+		byte(qd>>8), byte(qd), 0, 0, 0, 0, 0, 0)
+	if q.HasQuestion {
+		w.registerLabels(q.Qname, len(q.Qname)-1)
+		w.buf = append(w.buf, q.Qname...)
+		w.buf = binary.BigEndian.AppendUint16(w.buf, q.Qtype)
+		w.buf = binary.BigEndian.AppendUint16(w.buf, q.Qclass)
+	}
+}
+
+// opt appends our OPT record (RFC 6891 section 6.1.3): our payload size,
+// the upper bits of an extended rcode, version 0 and the DO bit echoed
+// (RFC 3225 section 3).
+func (w *Writer) opt(q *Query, rcode int) {
+	ttl := uint32(rcode>>4) << 24
+	if q.DO {
+		ttl |= 1 << 15
+	}
+	w.buf = append(w.buf, 0)
+	w.buf = binary.BigEndian.AppendUint16(w.buf, typeOPT)
+	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(w.udpSize()))
+	w.buf = binary.BigEndian.AppendUint32(w.buf, ttl)
+	w.buf = append(w.buf, 0, 0)
+}
+
+// section appends every record of refs and returns how many it wrote.
+func (w *Writer) section(refs []zone.RRRef) int {
+	n := 0
+	for i := range refs {
+		r := &refs[i]
+		for _, rd := range r.Set.Rdata {
+			if r.Owner == nil {
+				w.buf = append(w.buf, 0xC0, headerLen) // the question name
+			} else {
+				w.name(r.Owner)
+			}
+			w.buf = binary.BigEndian.AppendUint16(w.buf, r.Set.Type)
+			w.buf = binary.BigEndian.AppendUint16(w.buf, ClassINET)
+			w.buf = binary.BigEndian.AppendUint32(w.buf, r.TTL)
+			lenAt := len(w.buf)
+			w.buf = append(w.buf, 0, 0)
+			w.rdata(r.Set.Type, rd)
+			binary.BigEndian.PutUint16(w.buf[lenAt:], uint16(len(w.buf)-lenAt-2))
+			n++
+		}
+	}
+	return n
+}
+
+// rdata appends one record's data, compressing the names inside the types
+// RFC 3597 section 4 allows (those of RFC 1035 that this server serves).
+func (w *Writer) rdata(t uint16, rd []byte) {
+	switch t {
+	case typeNS, typeCNAME, typePTR:
+		if wireNameLen(rd) == len(rd) {
+			w.name(rd)
+			return
+		}
+	case typeMX:
+		if len(rd) > 2 && wireNameLen(rd[2:]) == len(rd)-2 {
+			w.buf = append(w.buf, rd[:2]...)
+			w.name(rd[2:])
+			return
+		}
+	case typeSOA:
+		n1 := wireNameLen(rd)
+		if n1 > 0 {
+			n2 := wireNameLen(rd[n1:])
+			if n2 > 0 && len(rd)-n1-n2 == 20 {
+				w.name(rd[:n1])
+				w.name(rd[n1 : n1+n2])
+				w.buf = append(w.buf, rd[n1+n2:]...)
+				return
+			}
+		}
+	}
+	w.buf = append(w.buf, rd...)
+}
+
+// name appends an uncompressed wire name, replacing its longest suffix
+// already in the message with a pointer.
+func (w *Writer) name(name []byte) {
+	for i := 0; i < len(name) && name[i] != 0; i += int(name[i]) + 1 {
+		if ptr, ok := w.comp.find(name[i:]); ok {
+			w.registerLabels(name, i)
+			w.buf = append(w.buf, name[:i]...)
+			w.buf = append(w.buf, 0xC0|byte(ptr>>8), byte(ptr))
+			return
+		}
+	}
+	w.registerLabels(name, len(name)-1)
+	w.buf = append(w.buf, name...)
+}
+
+// registerLabels records, for each label of name before offset upto, the
+// position it is about to be written at.
+func (w *Writer) registerLabels(name []byte, upto int) {
+	base := len(w.buf)
+	for j := 0; j < upto && name[j] != 0; j += int(name[j]) + 1 {
+		w.comp.add(base+j, name[j:])
+	}
+}

@@ -1,0 +1,139 @@
+package model
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+)
+
+// MaxTTL is the largest TTL a record may carry (RFC 2181 section 8).
+const MaxTTL = 1<<31 - 1
+
+// RRset is every record of one type at one owner name (RFC 2181 section 5):
+// one TTL and a set of distinct RDATA values in wire form, kept in the order
+// they were added.
+type RRset struct {
+	Name  Name
+	Type  Type
+	TTL   uint32
+	Rdata [][]byte
+}
+
+// Key identifies an RRset inside a zone.
+type Key struct {
+	Name Name
+	Type Type
+}
+
+// Key returns the RRset's key.
+func (s *RRset) Key() Key { return Key{s.Name, s.Type} }
+
+// Has reports whether the set already holds rdata.
+func (s *RRset) Has(rdata []byte) bool {
+	for _, r := range s.Rdata {
+		if bytes.Equal(r, rdata) {
+			return true
+		}
+	}
+	return false
+}
+
+// Add appends rdata unless it is already present and reports whether it
+// was added.
+func (s *RRset) Add(rdata []byte) bool {
+	if s.Has(rdata) {
+		return false
+	}
+	s.Rdata = append(s.Rdata, rdata)
+	return true
+}
+
+// Remove deletes rdata and reports whether it was present.
+func (s *RRset) Remove(rdata []byte) bool {
+	for i, r := range s.Rdata {
+		if bytes.Equal(r, rdata) {
+			s.Rdata = append(s.Rdata[:i:i], s.Rdata[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// Clone returns a deep copy.
+func (s *RRset) Clone() *RRset {
+	c := *s
+	c.Rdata = make([][]byte, len(s.Rdata))
+	for i, r := range s.Rdata {
+		c.Rdata[i] = append([]byte(nil), r...)
+	}
+	return &c
+}
+
+// Equal reports whether two sets hold the same TTL and the same records
+// (in any order).
+func (s *RRset) Equal(o *RRset) bool {
+	if s.Name != o.Name || s.Type != o.Type || s.TTL != o.TTL || len(s.Rdata) != len(o.Rdata) {
+		return false
+	}
+	for _, r := range s.Rdata {
+		if !o.Has(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// Strings renders every record of the set as a zone-file line.
+func (s *RRset) Strings() ([]string, error) {
+	out := make([]string, 0, len(s.Rdata))
+	for _, r := range s.Rdata {
+		line, err := FormatRR(s.Name, s.Type, s.TTL, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, line)
+	}
+	return out, nil
+}
+
+// String renders the set for logs and test failures.
+func (s *RRset) String() string {
+	lines, err := s.Strings()
+	if err != nil {
+		return fmt.Sprintf("%s %s <%v>", s.Name, TypeString(s.Type), err)
+	}
+	var b bytes.Buffer
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+// SortRRsets orders sets for output: the apex SOA first, then the apex NS,
+// then by owner in DNS canonical order (RFC 4034 section 6.1), then by type.
+func SortRRsets(origin Name, sets []*RRset) {
+	rank := func(s *RRset) int {
+		if s.Name == origin {
+			switch s.Type {
+			case TypeSOA:
+				return 0
+			case TypeNS:
+				return 1
+			}
+		}
+		return 2
+	}
+	sort.SliceStable(sets, func(i, j int) bool {
+		a, b := sets[i], sets[j]
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra < rb
+		}
+		if a.Name != b.Name {
+			return CompareCanonical(a.Name, b.Name) < 0
+		}
+		return a.Type < b.Type
+	})
+}

@@ -1,0 +1,51 @@
+package zone
+
+// Response codes a lookup produces (RFC 1035 section 4.1.1).
+const (
+	RcodeSuccess  = 0
+	RcodeServFail = 2
+	RcodeNXDomain = 3
+	RcodeRefused  = 5
+)
+
+// RRRef is one RRset to write into a response section, by reference into
+// the snapshot.
+type RRRef struct {
+	// Owner is the wire-format owner name to write, in the case it should
+	// appear; nil means the query name exactly as the client sent it.
+	Owner []byte
+	Set   *RRset
+	TTL   uint32
+}
+
+// Answer is the result of a lookup: the response code, the AA flag and the
+// three sections. Reuse one Answer per worker: Reset keeps the slices'
+// capacity so steady-state lookups allocate nothing.
+type Answer struct {
+	Rcode         int
+	Authoritative bool
+	Answer        []RRRef
+	Authority     []RRRef
+	Additional    []RRRef
+	// Zone is the zone that answered, nil when none did.
+	Zone *Zone
+}
+
+// Reset empties a for reuse.
+func (a *Answer) Reset() {
+	a.Rcode = RcodeSuccess
+	a.Authoritative = false
+	a.Answer = a.Answer[:0]
+	a.Authority = a.Authority[:0]
+	a.Additional = a.Additional[:0]
+	a.Zone = nil
+}
+
+func (a *Answer) hasSet(s *RRset) bool {
+	for _, r := range a.Answer {
+		if r.Set == s {
+			return true
+		}
+	}
+	return false
+}

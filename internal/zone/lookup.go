@@ -1,0 +1,181 @@
+package zone
+
+// maxChain bounds the CNAME records one answer follows.
+const maxChain = 8
+
+// Lookup answers the question (qname, qtype) from the snapshot into a,
+// following RFC 1034 section 4.3.2. qname is the wire-format name as the
+// client sent it (any case); it must be well formed. Lookup allocates
+// nothing once a's slices have grown to their working size.
+func (s *Snapshot) Lookup(a *Answer, qname []byte, qtype uint16) {
+	a.Reset()
+	var lbuf [256]byte
+	lname := LowerName(&lbuf, qname)
+	z := s.findZone(lname, qtype)
+	if z == nil {
+		a.Rcode = RcodeRefused
+		return
+	}
+	a.Authoritative = true
+	a.Zone = z
+	z.resolve(s, a, qname, lname, qtype, nil, 0)
+}
+
+// resolve answers (name, qtype) inside z. name is the name in the case to
+// write, lname the same name in lower case; owner is what to write as the
+// owner of records at name (nil for the query name itself). depth counts the
+// CNAME records followed so far.
+func (z *Zone) resolve(s *Snapshot, a *Answer, name, lname []byte, qtype uint16, owner []byte, depth int) {
+	if z.soa == nil {
+		a.Rcode = RcodeServFail
+		return
+	}
+	var offs [maxLabels]uint8
+	nl := labelOffsets(lname, &offs)
+	if nl < z.labels {
+		a.Rcode = RcodeServFail
+		return
+	}
+	// Walk down from the apex, one label at a time, to the deepest existing
+	// node: the name itself or its closest encloser (RFC 4592 section 3.3.1).
+	// A delegation on the way ends the walk with a referral.
+	encloser := z.apex
+	i := nl - z.labels - 1
+	for ; i >= 0; i-- {
+		n := z.nodes.get(lname[offs[i]:])
+		if n == nil {
+			break
+		}
+		encloser = n
+		if n.cut && !(i == 0 && qtype == typeDS) {
+			z.referral(a, n, name[offs[i]:], depth)
+			return
+		}
+	}
+	if i < 0 {
+		z.answerNode(s, a, encloser, owner, qtype, depth)
+		return
+	}
+	if wc := z.wildcardOf(encloser); wc != nil {
+		z.answerNode(s, a, wc, owner, qtype, depth)
+		return
+	}
+	a.Rcode = RcodeNXDomain
+	z.addSOA(a)
+}
+
+// wildcardOf returns the node "*.<encloser>" (RFC 4592 source of
+// synthesis), or nil.
+func (z *Zone) wildcardOf(encloser *Node) *Node {
+	if len(encloser.name)+2 > 255 {
+		return nil
+	}
+	var buf [256]byte
+	buf[0], buf[1] = 1, '*'
+	n := copy(buf[2:], encloser.name)
+	return z.nodes.get(buf[:n+2])
+}
+
+// answerNode answers from an existing node (or a wildcard standing in for
+// the query name): the data of qtype, a CNAME to follow, or NODATA.
+func (z *Zone) answerNode(s *Snapshot, a *Answer, n *Node, owner []byte, qtype uint16, depth int) {
+	if qtype == typeANY {
+		// RFC 8482 section 4.2: answer ANY with one RRset of the node.
+		if len(n.sets) == 0 {
+			z.addSOA(a)
+			return
+		}
+		set := n.Get(typeCNAME)
+		if set == nil {
+			set = n.sets[0]
+		}
+		a.Answer = append(a.Answer, RRRef{Owner: owner, Set: set, TTL: set.TTL})
+		return
+	}
+	if qtype != typeCNAME {
+		if cname := n.Get(typeCNAME); cname != nil {
+			if a.hasSet(cname) {
+				return // a CNAME loop: stop where it repeats
+			}
+			a.Answer = append(a.Answer, RRRef{Owner: owner, Set: cname, TTL: cname.TTL})
+			z.chase(s, a, cname.Rdata[0], qtype, depth)
+			return
+		}
+	}
+	if set := n.Get(qtype); set != nil {
+		a.Answer = append(a.Answer, RRRef{Owner: owner, Set: set, TTL: set.TTL})
+		return
+	}
+	z.addSOA(a)
+}
+
+// chase follows a CNAME target inside the zones of the snapshot (RFC 1034
+// section 4.3.2 step 3a). The final response code is that of the last name
+// looked up (RFC 6604 section 3); AA stays as set for the query name.
+func (z *Zone) chase(s *Snapshot, a *Answer, target []byte, qtype uint16, depth int) {
+	if depth+1 >= maxChain || wireNameLen(target) != len(target) {
+		return
+	}
+	var lbuf [256]byte
+	lt := LowerName(&lbuf, target)
+	tz := s.findZone(lt, qtype)
+	if tz == nil {
+		return // outside our zones: the resolver follows it
+	}
+	tz.resolve(s, a, target, lt, qtype, target, depth+1)
+}
+
+// referral answers with the delegation at cut: its NS records in the
+// authority section and the glue addresses this zone holds for them in the
+// additional section. Only a referral for the query name itself clears AA.
+func (z *Zone) referral(a *Answer, cut *Node, owner []byte, depth int) {
+	if depth == 0 {
+		a.Authoritative = false
+	}
+	ns := cut.Get(typeNS)
+	a.Authority = append(a.Authority, RRRef{Owner: owner, Set: ns, TTL: ns.TTL})
+	for _, target := range ns.Rdata {
+		var lbuf [256]byte
+		lt := LowerName(&lbuf, target)
+		if !z.holds(lt) {
+			continue
+		}
+		g := z.nodes.get(lt)
+		if g == nil {
+			continue
+		}
+		if set := g.Get(typeA); set != nil {
+			a.Additional = append(a.Additional, RRRef{Owner: target, Set: set, TTL: set.TTL})
+		}
+		if set := g.Get(typeAAAA); set != nil {
+			a.Additional = append(a.Additional, RRRef{Owner: target, Set: set, TTL: set.TTL})
+		}
+	}
+}
+
+// holds reports whether the lowercase wire name is at or below the origin.
+func (z *Zone) holds(lname []byte) bool {
+	if len(lname) < len(z.origin) {
+		return false
+	}
+	off := len(lname) - len(z.origin)
+	if string(lname[off:]) != z.origin {
+		return false
+	}
+	// The suffix must start at a label boundary.
+	for i := 0; i < len(lname); i += int(lname[i]) + 1 {
+		if i == off {
+			return true
+		}
+		if lname[i] == 0 {
+			break
+		}
+	}
+	return false
+}
+
+// addSOA puts the zone's SOA in the authority section with the negative
+// caching TTL (RFC 2308 section 3).
+func (z *Zone) addSOA(a *Answer) {
+	a.Authority = append(a.Authority, RRRef{Owner: z.originB, Set: z.soa, TTL: z.negTTL})
+}
