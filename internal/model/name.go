@@ -73,13 +73,13 @@ func (n Name) String() string { return string(n) }
 
 // Wire returns the name in uncompressed wire format (lowercase).
 func (n Name) Wire() []byte {
-	buf := make([]byte, 256)
-	off, err := dns.PackDomainName(string(n), buf, 0, nil, false)
+	var buf [256]byte
+	off, err := dns.PackDomainName(string(n), buf[:], 0, nil, false)
 	if err != nil {
 		// A Name is valid by construction.
 		panic(fmt.Sprintf("model: invalid canonical name %q: %v", string(n), err))
 	}
-	return buf[:off:off]
+	return append([]byte(nil), buf[:off]...)
 }
 
 // NameFromWire converts an uncompressed wire-format name to a canonical Name.

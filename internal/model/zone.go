@@ -1,6 +1,9 @@
 package model
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // DefaultZoneTTL is the TTL given to records created without one when the
 // zone does not say otherwise.
@@ -21,4 +24,9 @@ type ZoneInfo struct {
 	RRsets  int       `json:"rrsets"`
 	Records int       `json:"records"`
 	Updated time.Time `json:"updated"`
+}
+
+// SortZoneInfos orders zones by name in DNS canonical order.
+func SortZoneInfos(zs []ZoneInfo) {
+	sort.Slice(zs, func(i, j int) bool { return CompareCanonical(zs[i].Name, zs[j].Name) < 0 })
 }

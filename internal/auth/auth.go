@@ -1,0 +1,103 @@
+// Package auth holds API tokens and what they allow: the token format, the
+// hashing of secrets at rest, and scope checks.
+//
+// A token reads "stratus_<id>_<secret>". The id finds the token's record in
+// the store; only a SHA-256 hash of the secret is stored, compared in
+// constant time. Each token carries scopes: "*" (everything, the admin
+// token), or "<resource>:<action>" pairs such as "zones:read".
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Scopes the API checks.
+const (
+	ScopeAll        = "*"
+	ScopeZonesRead  = "zones:read"
+	ScopeZonesWrite = "zones:write"
+	ScopeTokens     = "tokens:admin"
+)
+
+// KnownScopes lists every scope a token may be given.
+var KnownScopes = []string{ScopeAll, ScopeZonesRead, ScopeZonesWrite, ScopeTokens}
+
+// Token is a token's stored record. The secret itself is never stored.
+type Token struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Hash    string    `json:"hash"` // hex SHA-256 of the secret
+	Scopes  []string  `json:"scopes"`
+	Created time.Time `json:"created"`
+}
+
+// Principal is who an authenticated request acts as.
+type Principal struct {
+	TokenID string
+	Name    string
+	Scopes  []string
+}
+
+// Allows reports whether the principal holds scope. "zones:write" implies
+// "zones:read".
+func (p *Principal) Allows(scope string) bool {
+	if slices.Contains(p.Scopes, ScopeAll) || slices.Contains(p.Scopes, scope) {
+		return true
+	}
+	if res, ok := strings.CutSuffix(scope, ":read"); ok {
+		return slices.Contains(p.Scopes, res+":write")
+	}
+	return false
+}
+
+const tokenPrefix = "stratus_"
+
+// Generate returns a new token string and its record (without Name,
+// Scopes and Created).
+func Generate() (secretToken string, rec Token, err error) {
+	idb := make([]byte, 6)
+	sb := make([]byte, 32)
+	if _, err := rand.Read(idb); err != nil {
+		return "", rec, err
+	}
+	if _, err := rand.Read(sb); err != nil {
+		return "", rec, err
+	}
+	id := hex.EncodeToString(idb)
+	secret := base64.RawURLEncoding.EncodeToString(sb)
+	return tokenPrefix + id + "_" + secret, Token{ID: id, Hash: hashSecret(secret)}, nil
+}
+
+// Parse splits a token string into its id and secret.
+func Parse(token string) (id, secret string, ok bool) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(token), tokenPrefix)
+	if !ok {
+		return "", "", false
+	}
+	id, secret, ok = strings.Cut(rest, "_")
+	if !ok || len(id) != 12 || secret == "" {
+		return "", "", false
+	}
+	return id, secret, true
+}
+
+// Verify reports whether secret matches the record's hash.
+func (t *Token) Verify(secret string) bool {
+	h := hashSecret(secret)
+	return subtle.ConstantTimeCompare([]byte(h), []byte(t.Hash)) == 1
+}
+
+func hashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// ValidScope reports whether s is a scope a token may hold.
+func ValidScope(s string) bool { return slices.Contains(KnownScopes, s) }

@@ -1,0 +1,100 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+// WriteOptions apply to every write.
+type WriteOptions struct {
+	// IfMatch, when set, is the serial the caller last read; the write
+	// fails with *PreconditionError if the zone has moved on.
+	IfMatch *uint32
+	// Actor names who made the change (a token name, "zone-file", ...).
+	Actor string
+}
+
+// ChangeResult reports a committed (or no-op) change.
+type ChangeResult struct {
+	Zone      model.Name     `json:"zone"`
+	OldSerial uint32         `json:"old_serial"`
+	Serial    uint32         `json:"serial"`
+	Changed   bool           `json:"changed"`
+	Revision  store.Revision `json:"-"`
+}
+
+// Apply applies changes to one zone atomically: all of them or none. A
+// change list that leaves the zone as it was succeeds without a new serial
+// (Changed is false).
+func (s *Service) Apply(ctx context.Context, z model.Name, changes []model.Change, wo WriteOptions) (ChangeResult, error) {
+	if len(changes) == 0 {
+		return ChangeResult{}, model.Errorf("changes", "no changes given")
+	}
+	for i := range changes {
+		c := &changes[i]
+		if !c.Name.IsSubdomainOf(z) {
+			return ChangeResult{}, model.Errorf(fmt.Sprintf("changes[%d].name", i), "%s is not in zone %s", c.Name, z)
+		}
+		if err := model.CheckStorableType(c.Type); err != nil {
+			return ChangeResult{}, model.Errorf(fmt.Sprintf("changes[%d].type", i), "%v", err)
+		}
+	}
+	ownerField := func(owner model.Name) string {
+		for i := range changes {
+			if changes[i].Name == owner {
+				return fmt.Sprintf("changes[%d]", i)
+			}
+		}
+		return "changes"
+	}
+	res := ChangeResult{Zone: z}
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		zr, err := loadZone(tx, z)
+		if err != nil {
+			return err
+		}
+		cur, _, err := zoneSerial(tx, z)
+		if err != nil {
+			return err
+		}
+		res.OldSerial, res.Serial = cur, cur
+		if wo.IfMatch != nil && *wo.IfMatch != cur {
+			return &PreconditionError{Zone: string(z), Expected: *wo.IfMatch, Current: cur}
+		}
+		e := newEdit(tx, zr)
+		for i := range changes {
+			c := &changes[i]
+			k := model.Key{Name: c.Name, Type: c.Type}
+			cur, err := e.current(k)
+			if err != nil {
+				return err
+			}
+			next, err := c.Apply(cur, zr.DefaultTTL)
+			if err != nil {
+				return model.WithField(fmt.Sprintf("changes[%d]", i), err)
+			}
+			e.set(k, next)
+		}
+		old, serial, err := e.commit(s.commitOptions(wo.Actor, ownerField))
+		if err != nil {
+			return err
+		}
+		res.OldSerial, res.Serial, res.Changed = old, serial, true
+		return nil
+	})
+	if errors.Is(err, errNoChange) {
+		return res, nil
+	}
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	res.Revision = rev
+	if err := s.published(ctx, rev); err != nil {
+		return res, err
+	}
+	return res, nil
+}

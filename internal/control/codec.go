@@ -1,0 +1,58 @@
+package control
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/stratusdns/stratus/internal/model"
+)
+
+// RRset values: a version octet, the TTL, the record count, then each
+// record's wire RDATA with a 16-bit length. Owner and type are in the key.
+const rrsetCodecV1 = 1
+
+func encodeRRset(s *model.RRset) []byte {
+	n := 1 + 4 + 2
+	for _, r := range s.Rdata {
+		n += 2 + len(r)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, rrsetCodecV1)
+	b = binary.BigEndian.AppendUint32(b, s.TTL)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(s.Rdata)))
+	for _, r := range s.Rdata {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(r)))
+		b = append(b, r...)
+	}
+	return b
+}
+
+var errCorruptRRset = errors.New("control: corrupt RRset value")
+
+// decodeRRset decodes a stored value, copying the record data.
+func decodeRRset(k model.Key, b []byte) (*model.RRset, error) {
+	if len(b) < 7 || b[0] != rrsetCodecV1 {
+		return nil, errCorruptRRset
+	}
+	s := &model.RRset{Name: k.Name, Type: k.Type, TTL: binary.BigEndian.Uint32(b[1:])}
+	count := int(binary.BigEndian.Uint16(b[5:]))
+	b = b[7:]
+	// One allocation for all of the set's data.
+	data := append([]byte(nil), b...)
+	s.Rdata = make([][]byte, 0, count)
+	for range count {
+		if len(data) < 2 {
+			return nil, errCorruptRRset
+		}
+		l := int(binary.BigEndian.Uint16(data))
+		if len(data) < 2+l {
+			return nil, errCorruptRRset
+		}
+		s.Rdata = append(s.Rdata, data[2:2+l:2+l])
+		data = data[2+l:]
+	}
+	if len(data) != 0 {
+		return nil, errCorruptRRset
+	}
+	return s, nil
+}

@@ -1,0 +1,294 @@
+package control
+
+import (
+	"sort"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+// edit assembles one change of one zone inside a store transaction and
+// commits it: validation of the result, the RRset writes, the serial bump,
+// the bookkeeping and the journal entry. Every write path ends in commit.
+type edit struct {
+	tx      store.Tx
+	zone    model.Name
+	zr      *zoneRecord
+	created bool // the zone is new in this transaction
+
+	// replace means next holds the whole new content of the zone (an
+	// import): validation looks at next alone, and old was loaded in full.
+	replace bool
+
+	old     map[model.Key]*model.RRset // stored state of touched sets (nil: absent)
+	next    map[model.Key]*model.RRset // new state of touched sets (nil: deleted)
+	touched []model.Key                // in first-touch order
+}
+
+func newEdit(tx store.Tx, zr *zoneRecord) *edit {
+	return &edit{tx: tx, zone: zr.Name, zr: zr, old: map[model.Key]*model.RRset{}, next: map[model.Key]*model.RRset{}}
+}
+
+// current returns the set as the edit has it so far.
+func (e *edit) current(k model.Key) (*model.RRset, error) {
+	if s, ok := e.next[k]; ok {
+		return s, nil
+	}
+	return e.stored(k)
+}
+
+// stored returns the set as it is in the store.
+func (e *edit) stored(k model.Key) (*model.RRset, error) {
+	if s, ok := e.old[k]; ok {
+		return s, nil
+	}
+	if e.replace || e.created {
+		return nil, nil
+	}
+	s, err := getRRset(e.tx, e.zone, k)
+	if err != nil {
+		return nil, err
+	}
+	e.old[k] = s
+	return s, nil
+}
+
+// set records the new state of one set (nil deletes it).
+func (e *edit) set(k model.Key, s *model.RRset) {
+	if _, ok := e.next[k]; !ok {
+		e.touched = append(e.touched, k)
+	}
+	e.next[k] = s
+}
+
+// commitOptions carry what commit needs besides the edit.
+type commitOptions struct {
+	now        time.Time
+	actor      string
+	journalMax int
+	// journalMaxRecords: a change with more records than this is journaled
+	// as a Reset entry.
+	journalMaxRecords int
+	// ownerField names the input responsible for an owner, for errors.
+	ownerField func(owner model.Name) string
+}
+
+// commit validates and writes the edit. It returns errNoChange when the
+// edit changes nothing.
+func (e *edit) commit(o commitOptions) (oldSerial, newSerial uint32, err error) {
+	if err := e.validate(o); err != nil {
+		return 0, 0, err
+	}
+	// Drop sets that end up as they were.
+	changed := e.touched[:0]
+	for _, k := range e.touched {
+		old, err := e.stored(k)
+		if err != nil {
+			return 0, 0, err
+		}
+		nx := e.next[k]
+		if (old == nil && nx == nil) || (old != nil && nx != nil && old.Equal(nx)) {
+			delete(e.next, k)
+			continue
+		}
+		changed = append(changed, k)
+	}
+	e.touched = changed
+	if len(e.touched) == 0 && !e.created {
+		return 0, 0, errNoChange
+	}
+
+	// The serial: the zone's policy advances it; a serial written into a
+	// new SOA (by an operator or a zone file) may move it further.
+	soaKey := model.Key{Name: e.zone, Type: model.TypeSOA}
+	oldSOA, err := e.stored(soaKey)
+	if err != nil {
+		return 0, 0, err
+	}
+	newSOA, err := e.current(soaKey)
+	if err != nil {
+		return 0, 0, err
+	}
+	if newSOA == nil || len(newSOA.Rdata) != 1 {
+		return 0, 0, model.Errorf(o.ownerField(e.zone), "the zone apex %s must keep its SOA record", e.zone)
+	}
+	requested, err := model.ParseSOAFields(newSOA.Rdata[0])
+	if err != nil {
+		return 0, 0, model.Errorf(o.ownerField(e.zone), "%v", err)
+	}
+	if e.created {
+		newSerial = requested.Serial
+	} else {
+		f, err := model.ParseSOAFields(oldSOA.Rdata[0])
+		if err != nil {
+			return 0, 0, err
+		}
+		oldSerial = f.Serial
+		newSerial = model.NextSerial(e.zr.SerialPolicy, oldSerial, o.now)
+		if _, soaEdited := e.next[soaKey]; soaEdited {
+			newSerial = model.LaterSerial(newSerial, requested.Serial)
+		}
+	}
+	soa := newSOA.Clone()
+	soa.Rdata[0] = model.WithSOASerial(soa.Rdata[0], newSerial)
+	e.set(soaKey, soa)
+
+	// The journal entry and the bookkeeping, from the diff.
+	entry := &JournalEntry{Zone: e.zone, OldSerial: oldSerial, NewSerial: newSerial, Time: o.now, Actor: o.actor, Reset: e.created}
+	records := 0
+	for _, k := range e.touched {
+		old, _ := e.stored(k)
+		if old != nil {
+			records += len(old.Rdata)
+		}
+		if nx := e.next[k]; nx != nil {
+			records += len(nx.Rdata)
+		}
+	}
+	if records > o.journalMaxRecords {
+		entry.Reset = true
+	}
+	keys := e.sortedTouched()
+	for _, k := range keys {
+		old, _ := e.stored(k)
+		nx := e.next[k]
+		if old != nil {
+			e.zr.RRsets--
+			e.zr.Records -= len(old.Rdata)
+		}
+		if nx != nil {
+			e.zr.RRsets++
+			e.zr.Records += len(nx.Rdata)
+		}
+		if !entry.Reset {
+			if err := entry.addDiff(old, nx); err != nil {
+				return 0, 0, err
+			}
+		}
+	}
+	e.zr.Updated = o.now
+	if e.created {
+		// The zone record goes first so that watchers create the zone
+		// before they see its records.
+		if err := saveZone(e.tx, e.zr); err != nil {
+			return 0, 0, err
+		}
+	}
+	for _, k := range keys {
+		if err := putRRset(e.tx, e.zone, k, e.next[k]); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := appendJournal(e.tx, e.zr, entry, o.journalMax); err != nil {
+		return 0, 0, err
+	}
+	return oldSerial, newSerial, saveZone(e.tx, e.zr)
+}
+
+// sortedTouched returns the touched keys in store key order, which is the
+// order bbolt inserts fastest, with the SOA first as IXFR lists it.
+func (e *edit) sortedTouched() []model.Key {
+	keys := append([]model.Key(nil), e.touched...)
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		aSOA := a.Name == e.zone && a.Type == model.TypeSOA
+		bSOA := b.Name == e.zone && b.Type == model.TypeSOA
+		if aSOA != bSOA {
+			return aSOA
+		}
+		if a.Name != b.Name {
+			return keyName(a.Name) < keyName(b.Name)
+		}
+		return model.TypeString(a.Type) < model.TypeString(b.Type)
+	})
+	return keys
+}
+
+// validate checks every owner name the edit touches, as it will be.
+func (e *edit) validate(o commitOptions) error {
+	byName := map[model.Name][]*model.RRset{}
+	var names []model.Name
+	if e.replace || e.created {
+		for _, k := range e.touched {
+			if s := e.next[k]; s != nil {
+				if _, ok := byName[k.Name]; !ok {
+					names = append(names, k.Name)
+				}
+				byName[k.Name] = append(byName[k.Name], s)
+			}
+		}
+		if _, ok := byName[e.zone]; !ok {
+			names = append(names, e.zone)
+		}
+	} else {
+		seen := map[model.Name]bool{}
+		for _, k := range e.touched {
+			if seen[k.Name] {
+				continue
+			}
+			seen[k.Name] = true
+			names = append(names, k.Name)
+			stored, err := setsAt(e.tx, e.zone, k.Name)
+			if err != nil {
+				return err
+			}
+			var sets []*model.RRset
+			have := map[model.Type]bool{}
+			for _, s := range stored {
+				have[s.Type] = true
+				cur, err := e.current(s.Key())
+				if err != nil {
+					return err
+				}
+				if cur != nil {
+					sets = append(sets, cur)
+				}
+			}
+			for _, k2 := range e.touched {
+				if k2.Name == k.Name && !have[k2.Type] && e.next[k2] != nil {
+					sets = append(sets, e.next[k2])
+				}
+			}
+			byName[k.Name] = sets
+		}
+	}
+	for _, n := range names {
+		if err := model.CheckNode(e.zone, n, byName[n]); err != nil {
+			if ve, ok := err.(*model.Error); ok {
+				return &model.Error{Field: o.ownerField(n), Message: ve.Message}
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// addDiff adds the records removed and added between two states of a set.
+// A TTL change replaces every record (IXFR has no other way to say it).
+func (j *JournalEntry) addDiff(old, nx *model.RRset) error {
+	ttlChanged := old != nil && nx != nil && old.TTL != nx.TTL
+	if old != nil {
+		for _, r := range old.Rdata {
+			if ttlChanged || nx == nil || !nx.Has(r) {
+				line, err := model.FormatRR(old.Name, old.Type, old.TTL, r)
+				if err != nil {
+					return err
+				}
+				j.Removed = append(j.Removed, line)
+			}
+		}
+	}
+	if nx != nil {
+		for _, r := range nx.Rdata {
+			if ttlChanged || old == nil || !old.Has(r) {
+				line, err := model.FormatRR(nx.Name, nx.Type, nx.TTL, r)
+				if err != nil {
+					return err
+				}
+				j.Added = append(j.Added, line)
+			}
+		}
+	}
+	return nil
+}

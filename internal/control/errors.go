@@ -1,0 +1,32 @@
+package control
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrZoneNotFound means the zone does not exist.
+	ErrZoneNotFound = errors.New("zone not found")
+	// ErrZoneExists means a zone of that name exists already.
+	ErrZoneExists = errors.New("zone already exists")
+	// ErrRRsetNotFound means no RRset has that name and type.
+	ErrRRsetNotFound = errors.New("RRset not found")
+	// ErrTokenNotFound means no token has that id.
+	ErrTokenNotFound = errors.New("token not found")
+
+	// errNoChange aborts a transaction that would change nothing.
+	errNoChange = errors.New("control: no change")
+)
+
+// PreconditionError means an If-Match serial did not match the zone's
+// current serial: someone else changed the zone first.
+type PreconditionError struct {
+	Zone     string
+	Expected uint32
+	Current  uint32
+}
+
+func (e *PreconditionError) Error() string {
+	return fmt.Sprintf("zone %s is at serial %d, not %d: it changed since you read it", e.Zone, e.Current, e.Expected)
+}

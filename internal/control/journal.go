@@ -1,0 +1,106 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+// JournalEntry records one committed change of a zone: the serial before
+// and after and every record removed and added, as zone-file lines. It is
+// what IXFR (RFC 1995) and change watchers replay. An entry marked Reset
+// (a zone's creation, or a change too large to record record by record)
+// cannot be replayed: a reader that needs it must take the whole zone.
+type JournalEntry struct {
+	Seq       uint64     `json:"seq"`
+	Zone      model.Name `json:"zone"`
+	OldSerial uint32     `json:"old_serial"`
+	NewSerial uint32     `json:"new_serial"`
+	Time      time.Time  `json:"time"`
+	Actor     string     `json:"actor"`
+	Reset     bool       `json:"reset,omitempty"`
+	Removed   []string   `json:"removed,omitempty"`
+	Added     []string   `json:"added,omitempty"`
+}
+
+// appendJournal writes e as the zone's next entry and drops the oldest
+// entries beyond max, all inside tx.
+func appendJournal(tx store.Tx, zr *zoneRecord, e *JournalEntry, max int) error {
+	e.Seq = zr.JournalNext
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	if err := tx.Put(journalKey(zr.Name, e.Seq), b); err != nil {
+		return err
+	}
+	if zr.JournalFirst == 0 {
+		zr.JournalFirst = e.Seq
+	}
+	zr.JournalNext++
+	return compactJournal(tx, zr, max)
+}
+
+// compactJournal deletes the oldest entries until at most keep remain.
+func compactJournal(tx store.Tx, zr *zoneRecord, keep int) error {
+	if keep < 1 {
+		keep = 1
+	}
+	for zr.JournalFirst != 0 && zr.JournalNext-zr.JournalFirst > uint64(keep) {
+		if err := tx.Delete(journalKey(zr.Name, zr.JournalFirst)); err != nil {
+			return err
+		}
+		zr.JournalFirst++
+	}
+	return nil
+}
+
+// Journal returns the zone's journal entries with sequence numbers of at
+// least fromSeq, oldest first, at most limit of them (0 means all).
+func (s *Service) Journal(ctx context.Context, z model.Name, fromSeq uint64, limit int) ([]JournalEntry, error) {
+	var out []JournalEntry
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		if _, err := loadZone(tx, z); err != nil {
+			return err
+		}
+		start := ""
+		if fromSeq > 0 {
+			start = journalKey(z, fromSeq-1)
+		}
+		return tx.Scan(journalPrefix(z), start, func(key string, value []byte) error {
+			var e JournalEntry
+			if err := json.Unmarshal(value, &e); err != nil {
+				return fmt.Errorf("control: corrupt journal entry %s: %w", key, err)
+			}
+			out = append(out, e)
+			if limit > 0 && len(out) >= limit {
+				return store.ErrStopScan
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// CompactJournal keeps only the newest keep entries of a zone's journal.
+func (s *Service) CompactJournal(ctx context.Context, z model.Name, keep int) error {
+	_, err := s.st.Update(ctx, func(tx store.Tx) error {
+		zr, err := loadZone(tx, z)
+		if err != nil {
+			return err
+		}
+		before := zr.JournalFirst
+		if err := compactJournal(tx, zr, keep); err != nil {
+			return err
+		}
+		if zr.JournalFirst == before {
+			return nil
+		}
+		return saveZone(tx, zr)
+	})
+	return err
+}

@@ -1,0 +1,195 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/zone"
+)
+
+// Publisher keeps the zone snapshot the DNS server answers from in step
+// with the store: it loads every zone once, then applies each committed
+// revision from Watch to a copy of the current snapshot and swaps it in.
+type Publisher struct {
+	st  store.Store
+	log *slog.Logger
+	cur atomic.Pointer[zone.Snapshot]
+
+	mu      sync.Mutex
+	applied store.Revision
+	changed chan struct{} // closed and replaced at every publish
+	ready   chan struct{} // closed at the first publish
+}
+
+// NewPublisher returns a publisher for st; it serves an empty snapshot
+// until Run has loaded the store.
+func NewPublisher(st store.Store, log *slog.Logger) *Publisher {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Publisher{st: st, log: log, changed: make(chan struct{}), ready: make(chan struct{})}
+	p.cur.Store(zone.Empty())
+	return p
+}
+
+// Snapshots returns the pointer the DNS server loads the current snapshot
+// from.
+func (p *Publisher) Snapshots() *atomic.Pointer[zone.Snapshot] { return &p.cur }
+
+// Ready is closed once the first full load has been published.
+func (p *Publisher) Ready() <-chan struct{} { return p.ready }
+
+// Revision returns the store revision of the published snapshot.
+func (p *Publisher) Revision() store.Revision {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.applied
+}
+
+// WaitFor returns once a snapshot at revision rev or later is published.
+func (p *Publisher) WaitFor(ctx context.Context, rev store.Revision) error {
+	for {
+		p.mu.Lock()
+		if p.applied >= rev {
+			p.mu.Unlock()
+			return nil
+		}
+		ch := p.changed
+		p.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Run loads the store and follows it until ctx is done. If the watch falls
+// behind the store's history, or a change cannot be applied, it reloads.
+func (p *Publisher) Run(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
+	for {
+		rev, err := p.load(ctx)
+		if err == nil {
+			backoff = 100 * time.Millisecond
+			err = p.st.Watch(ctx, rev, p.apply)
+		}
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, store.ErrClosed):
+			return err
+		case errors.Is(err, store.ErrCompacted):
+			p.log.Info("snapshot publisher fell behind the store history; reloading", "revision", rev)
+			continue
+		}
+		p.log.Error("snapshot publisher failed; reloading", "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+// load builds a snapshot of the whole store and publishes it.
+func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
+	start := time.Now()
+	b := zone.NewBuilder(zone.Empty())
+	var rev store.Revision
+	var zones, sets int
+	err := p.st.View(ctx, func(tx store.ReadTx) error {
+		rev = tx.Revision()
+		err := tx.Scan(prefixZones, "", func(key string, _ []byte) error {
+			z, ok := parseZoneKey(key)
+			if !ok {
+				return fmt.Errorf("control: bad key %q", key)
+			}
+			zones++
+			return b.CreateZone(z.Wire(), string(z))
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Scan(prefixRRsets, "", func(key string, value []byte) error {
+			sets++
+			return applyRRset(b, key, value)
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	p.publish(b.Build(rev))
+	p.log.Info("zones loaded", "zones", zones, "rrsets", sets, "revision", rev, "took", time.Since(start).Round(time.Millisecond))
+	return rev, nil
+}
+
+// apply publishes the snapshot that follows one committed revision.
+func (p *Publisher) apply(batch store.Batch) error {
+	b := zone.NewBuilder(p.cur.Load())
+	deleted := map[string]bool{}
+	for _, ev := range batch.Events {
+		if z, ok := parseZoneKey(ev.Key); ok {
+			switch {
+			case ev.Deleted:
+				b.DeleteZone(z.Wire())
+				deleted[ev.Key] = true
+			case !b.HasZone(z.Wire()):
+				if err := b.CreateZone(z.Wire(), string(z)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, ev := range batch.Events {
+		z, k, ok := parseRRsetKey(ev.Key)
+		if !ok || deleted[zoneKey(z)] {
+			continue
+		}
+		if ev.Deleted {
+			if err := b.SetRRset(z.Wire(), k.Name.Wire(), k.Type, 0, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := applyRRset(b, ev.Key, ev.Value); err != nil {
+			return err
+		}
+	}
+	p.publish(b.Build(batch.Revision))
+	return nil
+}
+
+// applyRRset puts one stored RRset into the builder.
+func applyRRset(b *zone.Builder, key string, value []byte) error {
+	z, k, ok := parseRRsetKey(key)
+	if !ok {
+		return fmt.Errorf("control: bad key %q", key)
+	}
+	set, err := decodeRRset(k, value)
+	if err != nil {
+		return fmt.Errorf("%w at %q", err, key)
+	}
+	return b.SetRRset(z.Wire(), k.Name.Wire(), k.Type, set.TTL, set.Rdata)
+}
+
+func (p *Publisher) publish(s *zone.Snapshot) {
+	p.cur.Store(s)
+	p.mu.Lock()
+	p.applied = s.Revision()
+	close(p.changed)
+	p.changed = make(chan struct{})
+	select {
+	case <-p.ready:
+	default:
+		close(p.ready)
+	}
+	p.mu.Unlock()
+}

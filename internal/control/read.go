@@ -1,0 +1,59 @@
+package control
+
+import (
+	"context"
+
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+// RRsetFilter selects RRsets; zero fields match everything.
+type RRsetFilter struct {
+	Name model.Name
+	Type model.Type
+}
+
+// RRsets returns the zone's sets that match f, in output order (SOA, apex
+// NS, then canonical), and the zone's serial at the time of reading.
+func (s *Service) RRsets(ctx context.Context, z model.Name, f RRsetFilter) ([]*model.RRset, uint32, error) {
+	var out []*model.RRset
+	var serial uint32
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		out, serial = nil, 0
+		if _, err := loadZone(tx, z); err != nil {
+			return err
+		}
+		var err error
+		if serial, _, err = zoneSerial(tx, z); err != nil {
+			return err
+		}
+		if f.Name != "" && f.Type != 0 {
+			set, err := getRRset(tx, z, model.Key{Name: f.Name, Type: f.Type})
+			if set != nil {
+				out = append(out, set)
+			}
+			return err
+		}
+		prefix := zoneRRsetPrefix(z)
+		if f.Name != "" {
+			prefix = nameRRsetPrefix(z, f.Name)
+		}
+		return tx.Scan(prefix, "", func(key string, value []byte) error {
+			_, k, ok := parseRRsetKey(key)
+			if !ok || (f.Type != 0 && k.Type != f.Type) {
+				return nil
+			}
+			set, err := decodeRRset(k, value)
+			if err != nil {
+				return err
+			}
+			out = append(out, set)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	model.SortRRsets(z, out)
+	return out, serial, nil
+}

@@ -1,0 +1,100 @@
+package control
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+// zoneRecord is what "zones/<zone>" holds: the zone's settings and the
+// bookkeeping the write path keeps current in the same transaction.
+type zoneRecord struct {
+	model.ZoneSettings
+	Updated      time.Time `json:"updated"`
+	RRsets       int       `json:"rrsets"`
+	Records      int       `json:"records"`
+	JournalFirst uint64    `json:"journal_first"` // oldest entry kept; 0 when none
+	JournalNext  uint64    `json:"journal_next"`  // sequence of the next entry
+}
+
+func loadZone(tx store.ReadTx, z model.Name) (*zoneRecord, error) {
+	b, ok, err := tx.Get(zoneKey(z))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrZoneNotFound, z)
+	}
+	var zr zoneRecord
+	if err := json.Unmarshal(b, &zr); err != nil {
+		return nil, fmt.Errorf("control: corrupt zone record %s: %w", z, err)
+	}
+	return &zr, nil
+}
+
+func saveZone(tx store.Tx, zr *zoneRecord) error {
+	b, err := json.Marshal(zr)
+	if err != nil {
+		return err
+	}
+	return tx.Put(zoneKey(zr.Name), b)
+}
+
+// getRRset reads one RRset, or nil when it does not exist.
+func getRRset(tx store.ReadTx, z model.Name, k model.Key) (*model.RRset, error) {
+	b, ok, err := tx.Get(rrsetKey(z, k))
+	if err != nil || !ok {
+		return nil, err
+	}
+	return decodeRRset(k, b)
+}
+
+// putRRset writes or (for a nil or empty set) deletes one RRset.
+func putRRset(tx store.Tx, z model.Name, k model.Key, s *model.RRset) error {
+	if s == nil || len(s.Rdata) == 0 {
+		return tx.Delete(rrsetKey(z, k))
+	}
+	return tx.Put(rrsetKey(z, k), encodeRRset(s))
+}
+
+// setsAt reads every RRset at one owner name.
+func setsAt(tx store.ReadTx, z, owner model.Name) ([]*model.RRset, error) {
+	var out []*model.RRset
+	prefix := nameRRsetPrefix(z, owner)
+	err := tx.Scan(prefix, "", func(key string, value []byte) error {
+		t, err := model.ParseType(key[len(prefix):])
+		if err != nil {
+			return fmt.Errorf("control: bad key %q", key)
+		}
+		s, err := decodeRRset(model.Key{Name: owner, Type: t}, value)
+		if err != nil {
+			return err
+		}
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+// zoneSerial reads the serial from the zone's SOA record.
+func zoneSerial(tx store.ReadTx, z model.Name) (uint32, *model.RRset, error) {
+	soa, err := getRRset(tx, z, model.Key{Name: z, Type: model.TypeSOA})
+	if err != nil {
+		return 0, nil, err
+	}
+	if soa == nil || len(soa.Rdata) != 1 {
+		return 0, nil, fmt.Errorf("control: zone %s has no SOA record", z)
+	}
+	f, err := model.ParseSOAFields(soa.Rdata[0])
+	if err != nil {
+		return 0, nil, err
+	}
+	return f.Serial, soa, nil
+}
+
+func (zr *zoneRecord) info(serial uint32) model.ZoneInfo {
+	return model.ZoneInfo{ZoneSettings: zr.ZoneSettings, Serial: serial, RRsets: zr.RRsets, Records: zr.Records, Updated: zr.Updated}
+}

@@ -1,0 +1,145 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/stratusdns/stratus/internal/auth"
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+// CreateToken creates an API token and returns the token string, which is
+// shown only now: the store keeps a hash of its secret.
+func (s *Service) CreateToken(ctx context.Context, name string, scopes []string) (string, auth.Token, error) {
+	if name == "" {
+		return "", auth.Token{}, fmt.Errorf("token name is empty")
+	}
+	for _, sc := range scopes {
+		if !auth.ValidScope(sc) {
+			return "", auth.Token{}, fmt.Errorf("unknown scope %q (known: %v)", sc, auth.KnownScopes)
+		}
+	}
+	tok, rec, err := auth.Generate()
+	if err != nil {
+		return "", auth.Token{}, err
+	}
+	rec.Name, rec.Scopes, rec.Created = name, scopes, s.opts.Clock().UTC()
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return "", auth.Token{}, err
+	}
+	_, err = s.st.Update(ctx, func(tx store.Tx) error { return tx.Put(tokenKey(rec.ID), b) })
+	if err != nil {
+		return "", auth.Token{}, err
+	}
+	s.log.Info("token created", "id", rec.ID, "name", name, "scopes", scopes)
+	return tok, rec, nil
+}
+
+// ReplaceToken deletes every token named name and creates a new one with
+// the same name and scopes in the same transaction.
+func (s *Service) ReplaceToken(ctx context.Context, name string, scopes []string) (string, auth.Token, error) {
+	tok, rec, err := auth.Generate()
+	if err != nil {
+		return "", auth.Token{}, err
+	}
+	rec.Name, rec.Scopes, rec.Created = name, scopes, s.opts.Clock().UTC()
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return "", auth.Token{}, err
+	}
+	_, err = s.st.Update(ctx, func(tx store.Tx) error {
+		old, err := scanTokens(tx)
+		if err != nil {
+			return err
+		}
+		for _, t := range old {
+			if t.Name == name {
+				if err := tx.Delete(tokenKey(t.ID)); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.Put(tokenKey(rec.ID), b)
+	})
+	if err != nil {
+		return "", auth.Token{}, err
+	}
+	s.log.Info("token replaced", "id", rec.ID, "name", name)
+	return tok, rec, nil
+}
+
+// Token returns one token's record.
+func (s *Service) Token(ctx context.Context, id string) (auth.Token, error) {
+	var t auth.Token
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		b, ok, err := tx.Get(tokenKey(id))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrTokenNotFound
+		}
+		return json.Unmarshal(b, &t)
+	})
+	return t, err
+}
+
+// Tokens returns every token's record, sorted by name.
+func (s *Service) Tokens(ctx context.Context) ([]auth.Token, error) {
+	var out []auth.Token
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		out, err = scanTokens(tx)
+		return err
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, err
+}
+
+func scanTokens(tx store.ReadTx) ([]auth.Token, error) {
+	var out []auth.Token
+	err := tx.Scan(prefixTokens, "", func(key string, value []byte) error {
+		var t auth.Token
+		if err := json.Unmarshal(value, &t); err != nil {
+			return fmt.Errorf("control: corrupt token %s: %w", key, err)
+		}
+		out = append(out, t)
+		return nil
+	})
+	return out, err
+}
+
+// DeleteToken deletes a token.
+func (s *Service) DeleteToken(ctx context.Context, id string) error {
+	_, err := s.st.Update(ctx, func(tx store.Tx) error {
+		_, ok, err := tx.Get(tokenKey(id))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrTokenNotFound
+		}
+		return tx.Delete(tokenKey(id))
+	})
+	return err
+}
+
+// Authenticate resolves a bearer token to a principal, or returns
+// ErrTokenNotFound when it is unknown or its secret does not match.
+func (s *Service) Authenticate(ctx context.Context, token string) (*auth.Principal, error) {
+	id, secret, ok := auth.Parse(token)
+	if !ok {
+		return nil, ErrTokenNotFound
+	}
+	t, err := s.Token(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !t.Verify(secret) {
+		return nil, ErrTokenNotFound
+	}
+	return &auth.Principal{TokenID: t.ID, Name: t.Name, Scopes: t.Scopes}, nil
+}

@@ -1,0 +1,191 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+// SOA defaults for new zones: refresh and retry suit secondaries that also
+// get NOTIFY; a short negative TTL (MINIMUM) suits names that come and go.
+const (
+	DefaultSOARefresh = 3600
+	DefaultSOARetry   = 600
+	DefaultSOAExpire  = 1209600
+	DefaultSOAMinimum = 300
+)
+
+// NewZone describes a zone to create from scratch.
+type NewZone struct {
+	Settings    model.ZoneSettings
+	Nameservers []model.Name // at least one; the first is the SOA MNAME
+	// Hostmaster is the SOA RNAME (default hostmaster.<zone>).
+	Hostmaster model.Name
+	// SOA timers; zero means the default.
+	Refresh, Retry, Expire, Minimum uint32
+}
+
+// ZoneSets returns the SOA and NS sets a new zone starts with.
+func (nz *NewZone) ZoneSets(now time.Time) ([]*model.RRset, error) {
+	z := nz.Settings.Name
+	if len(nz.Nameservers) == 0 {
+		return nil, model.Errorf("nameservers", "a zone needs at least one name server")
+	}
+	ttl := nz.Settings.DefaultTTL
+	if ttl == 0 {
+		ttl = model.DefaultZoneTTL
+	}
+	host := nz.Hostmaster
+	if host == "" {
+		host = model.Name("hostmaster." + string(z))
+		if z == model.Root {
+			host = "hostmaster."
+		}
+	}
+	or := func(v, def uint32) uint32 {
+		if v == 0 {
+			return def
+		}
+		return v
+	}
+	serial := uint32(1)
+	if nz.Settings.SerialPolicy == model.SerialDate {
+		y, m, d := now.UTC().Date()
+		serial = uint32(y)*1000000 + uint32(m)*10000 + uint32(d)*100
+	}
+	soaText := fmt.Sprintf("%s %s %d %d %d %d %d", nz.Nameservers[0], host, serial,
+		or(nz.Refresh, DefaultSOARefresh), or(nz.Retry, DefaultSOARetry), or(nz.Expire, DefaultSOAExpire), or(nz.Minimum, DefaultSOAMinimum))
+	soa, err := model.ParseRdata(model.TypeSOA, soaText)
+	if err != nil {
+		return nil, model.Errorf("soa", "%v", err)
+	}
+	ns := &model.RRset{Name: z, Type: model.TypeNS, TTL: ttl}
+	for i, n := range nz.Nameservers {
+		rd, err := model.ParseRdata(model.TypeNS, string(n))
+		if err != nil {
+			return nil, model.Errorf(fmt.Sprintf("nameservers[%d]", i), "%v", err)
+		}
+		ns.Add(rd)
+	}
+	return []*model.RRset{{Name: z, Type: model.TypeSOA, TTL: ttl, Rdata: [][]byte{soa}}, ns}, nil
+}
+
+// CreateZone creates a zone with an SOA and NS records, plus extra sets.
+func (s *Service) CreateZone(ctx context.Context, nz NewZone, extra []*model.RRset, actor string) (ImportResult, error) {
+	sets, err := nz.ZoneSets(s.opts.Clock())
+	if err != nil {
+		return ImportResult{}, err
+	}
+	sets = append(sets, extra...)
+	return s.Import(ctx, nz.Settings.Name, sets, ImportOptions{
+		WriteOptions: WriteOptions{Actor: actor},
+		Mode:         ImportCreate,
+		Settings:     nz.Settings,
+	})
+}
+
+// DeleteZone removes a zone, its records and its journal.
+func (s *Service) DeleteZone(ctx context.Context, z model.Name, wo WriteOptions) error {
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		if _, err := loadZone(tx, z); err != nil {
+			return err
+		}
+		if wo.IfMatch != nil {
+			cur, _, err := zoneSerial(tx, z)
+			if err != nil {
+				return err
+			}
+			if cur != *wo.IfMatch {
+				return &PreconditionError{Zone: string(z), Expected: *wo.IfMatch, Current: cur}
+			}
+		}
+		for _, prefix := range []string{zoneRRsetPrefix(z), journalPrefix(z)} {
+			if err := deletePrefix(tx, prefix); err != nil {
+				return err
+			}
+		}
+		return tx.Delete(zoneKey(z))
+	})
+	if err != nil {
+		return err
+	}
+	s.log.Info("zone deleted", "zone", z, "actor", wo.Actor)
+	return s.published(ctx, rev)
+}
+
+// deletePrefix deletes every key with the prefix, in batches so that no
+// scan runs while the same transaction deletes.
+func deletePrefix(tx store.Tx, prefix string) error {
+	for {
+		var keys []string
+		err := tx.Scan(prefix, "", func(key string, _ []byte) error {
+			keys = append(keys, key)
+			if len(keys) == 10000 {
+				return store.ErrStopScan
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			return nil
+		}
+		for _, k := range keys {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// ListZones returns every zone, sorted by name.
+func (s *Service) ListZones(ctx context.Context) ([]model.ZoneInfo, error) {
+	var out []model.ZoneInfo
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		var records []zoneRecord
+		err := tx.Scan(prefixZones, "", func(key string, value []byte) error {
+			var zr zoneRecord
+			if err := json.Unmarshal(value, &zr); err != nil {
+				return fmt.Errorf("control: corrupt zone record %s: %w", key, err)
+			}
+			records = append(records, zr)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i := range records {
+			serial, _, err := zoneSerial(tx, records[i].Name)
+			if err != nil {
+				return err
+			}
+			out = append(out, records[i].info(serial))
+		}
+		return nil
+	})
+	model.SortZoneInfos(out)
+	return out, err
+}
+
+// GetZone returns one zone's settings and state.
+func (s *Service) GetZone(ctx context.Context, z model.Name) (model.ZoneInfo, error) {
+	var info model.ZoneInfo
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		zr, err := loadZone(tx, z)
+		if err != nil {
+			return err
+		}
+		serial, _, err := zoneSerial(tx, z)
+		if err != nil {
+			return err
+		}
+		info = zr.info(serial)
+		return nil
+	})
+	return info, err
+}
