@@ -3,9 +3,9 @@ package control
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"

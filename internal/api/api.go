@@ -1,0 +1,166 @@
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/auth"
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+// Options configure the API. Zero values mean the defaults.
+type Options struct {
+	// MaxZoneFileBytes bounds an uploaded zone file (default 512 MiB).
+	MaxZoneFileBytes int64
+	// DefaultNameservers are used for new zones created without any.
+	DefaultNameservers []model.Name
+	// Logger receives one line per request (never the token).
+	Logger *slog.Logger
+}
+
+// DefaultMaxZoneFileBytes is the default bound on uploaded zone files.
+const DefaultMaxZoneFileBytes = 512 << 20
+
+// Handler is the API's http.Handler.
+type Handler struct {
+	svc  *control.Service
+	opts Options
+	log  *slog.Logger
+	mux  *http.ServeMux
+}
+
+// New returns the API handler over the control plane.
+func New(svc *control.Service, opts Options) *Handler {
+	if opts.MaxZoneFileBytes <= 0 {
+		opts.MaxZoneFileBytes = DefaultMaxZoneFileBytes
+	}
+	h := &Handler{svc: svc, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	allowed := map[string][]string{}
+	for _, rt := range h.routes() {
+		h.mux.Handle(rt.method+" "+rt.pattern, h.wrap(rt))
+		allowed[rt.pattern] = append(allowed[rt.pattern], rt.method)
+	}
+	for pattern, methods := range allowed {
+		allow := strings.Join(methods, ", ")
+		h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			h.writeError(w, r, errorf(http.StatusMethodNotAllowed, apiv1.CodeMethodNotAllowed, "%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow))
+		})
+	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.writeError(w, r, errorf(http.StatusNotFound, apiv1.CodeNotFound, "no such API path %s; the API is described at /v1/openapi.json", r.URL.Path))
+	})
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// route is one API endpoint: the scope it needs and its handler.
+type route struct {
+	method, pattern, scope string
+	handle                 func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error
+}
+
+// wrap authenticates, authorises, runs the handler, renders its error and
+// logs the request.
+func (h *Handler) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		actor := ""
+		err := func() error {
+			p, err := h.authenticate(r)
+			if err != nil {
+				return err
+			}
+			actor = p.Name
+			if !p.Allows(rt.scope) {
+				return errorf(http.StatusForbidden, apiv1.CodePermissionDenied, "token %q lacks the scope %q needed for %s %s", p.Name, rt.scope, r.Method, rt.pattern)
+			}
+			return rt.handle(sw, r, p)
+		}()
+		if err != nil {
+			h.writeError(sw, r, err)
+		}
+		level := slog.LevelDebug
+		if r.Method != http.MethodGet || sw.status >= 400 {
+			level = slog.LevelInfo
+		}
+		h.log.Log(r.Context(), level, "api request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"actor", actor, "took", time.Since(start).Round(time.Microsecond))
+	})
+}
+
+func (h *Handler) authenticate(r *http.Request) (*auth.Principal, error) {
+	hdr := r.Header.Get("Authorization")
+	if hdr == "" {
+		return nil, errorf(http.StatusUnauthorized, apiv1.CodeUnauthenticated, "missing bearer token (send Authorization: Bearer <token>)")
+	}
+	scheme, tok, ok := strings.Cut(hdr, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, errorf(http.StatusUnauthorized, apiv1.CodeUnauthenticated, "the Authorization header must use the Bearer scheme")
+	}
+	p, err := h.svc.Authenticate(r.Context(), strings.TrimSpace(tok))
+	if err != nil {
+		if he := toHTTP(err); he.status == http.StatusNotFound {
+			return nil, errorf(http.StatusUnauthorized, apiv1.CodeUnauthenticated, "invalid bearer token")
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Flush lets streamed responses (zone file export) reach the client.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// etag renders a zone serial as an entity tag.
+func etag(serial uint32) string { return `"` + strconv.FormatUint(uint64(serial), 10) + `"` }
+
+// ifMatch parses an If-Match header holding one zone serial (quoted or
+// not). It returns nil without the header, and for "*".
+func ifMatch(r *http.Request) (*uint32, error) {
+	v := strings.TrimSpace(r.Header.Get("If-Match"))
+	if v == "" || v == "*" {
+		return nil, nil
+	}
+	v = strings.TrimPrefix(v, "W/")
+	v = strings.Trim(v, `"`)
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil {
+		return nil, invalid("If-Match", "want a zone serial such as \"42\" (the zone's ETag), got %q", r.Header.Get("If-Match"))
+	}
+	s := uint32(n)
+	return &s, nil
+}
+
+// zoneParam parses the {zone} path segment.
+func zoneParam(r *http.Request) (model.Name, error) {
+	z, err := model.ParseName(r.PathValue("zone"))
+	if err != nil {
+		return "", invalid("zone", "%v", err)
+	}
+	return z, nil
+}

@@ -1,0 +1,48 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/stratusdns/stratus/internal/auth"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+func (h *Handler) getJournal(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+	z, err := zoneParam(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	var from uint64
+	limit := 100
+	for key := range q {
+		switch key {
+		case "from":
+			if from, err = strconv.ParseUint(q.Get(key), 10, 64); err != nil {
+				return invalid("from", "want a journal sequence number, got %q", q.Get(key))
+			}
+		case "limit":
+			n, err := strconv.Atoi(q.Get(key))
+			if err != nil || n < 1 || n > 10000 {
+				return invalid("limit", "want a number from 1 to 10000, got %q", q.Get(key))
+			}
+			limit = n
+		default:
+			return invalid(key, "unknown query parameter %q (known: from, limit)", key)
+		}
+	}
+	entries, err := h.svc.Journal(r.Context(), z, from, limit)
+	if err != nil {
+		return err
+	}
+	out := apiv1.Journal{Zone: string(z), Entries: make([]apiv1.JournalEntry, 0, len(entries))}
+	for _, e := range entries {
+		out.Entries = append(out.Entries, apiv1.JournalEntry{
+			Seq: e.Seq, OldSerial: e.OldSerial, NewSerial: e.NewSerial, Time: e.Time, Actor: e.Actor,
+			Reset: e.Reset, Removed: e.Removed, Added: e.Added,
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

@@ -1,0 +1,57 @@
+package api
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestOpenAPIMatchesRoutes keeps openapi.json in step with the routes: the
+// same paths and methods, and each operation names the scope it needs.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	var doc struct {
+		OpenAPI string                                             `json:"openapi"`
+		Paths   map[string]map[string]struct{ Description string } `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPIDoc, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Errorf("openapi version %q", doc.OpenAPI)
+	}
+	documented := map[string]string{}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			documented[strings.ToUpper(method)+" "+path] = op.Description
+		}
+	}
+	served := map[string]string{}
+	for _, rt := range (&Handler{}).routes() {
+		served[rt.method+" "+rt.pattern] = rt.scope
+	}
+	var missing, extra []string
+	for k, scope := range served {
+		desc, ok := documented[k]
+		if !ok {
+			missing = append(missing, k)
+			continue
+		}
+		if !strings.Contains(desc, "`"+scope+"`") {
+			t.Errorf("%s: the description does not name its scope %q", k, scope)
+		}
+	}
+	for k := range documented {
+		if _, ok := served[k]; !ok {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	if len(missing) > 0 {
+		t.Errorf("routes missing from openapi.json: %v", missing)
+	}
+	if len(extra) > 0 {
+		t.Errorf("openapi.json documents routes that do not exist: %v", extra)
+	}
+}

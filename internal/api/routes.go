@@ -1,0 +1,35 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/stratusdns/stratus/internal/auth"
+)
+
+// routes lists every endpoint once. openapi.json must describe exactly
+// these (TestOpenAPIMatchesRoutes).
+func (h *Handler) routes() []route {
+	return []route{
+		{http.MethodGet, "/v1/openapi.json", auth.ScopeZonesRead, h.openAPI},
+
+		{http.MethodGet, "/v1/zones", auth.ScopeZonesRead, h.listZones},
+		{http.MethodPost, "/v1/zones", auth.ScopeZonesWrite, h.createZone},
+		{http.MethodGet, "/v1/zones/{zone}", auth.ScopeZonesRead, h.getZone},
+		{http.MethodDelete, "/v1/zones/{zone}", auth.ScopeZonesWrite, h.deleteZone},
+
+		{http.MethodGet, "/v1/zones/{zone}/zonefile", auth.ScopeZonesRead, h.exportZone},
+		{http.MethodPut, "/v1/zones/{zone}/zonefile", auth.ScopeZonesWrite, h.importZone},
+
+		{http.MethodGet, "/v1/zones/{zone}/rrsets", auth.ScopeZonesRead, h.listRRsets},
+		{http.MethodPatch, "/v1/zones/{zone}/rrsets", auth.ScopeZonesWrite, h.patchRRsets},
+		{http.MethodGet, "/v1/zones/{zone}/rrsets/{name}/{type}", auth.ScopeZonesRead, h.getRRset},
+		{http.MethodPut, "/v1/zones/{zone}/rrsets/{name}/{type}", auth.ScopeZonesWrite, h.putRRset},
+		{http.MethodDelete, "/v1/zones/{zone}/rrsets/{name}/{type}", auth.ScopeZonesWrite, h.deleteRRset},
+
+		{http.MethodGet, "/v1/zones/{zone}/journal", auth.ScopeZonesRead, h.getJournal},
+
+		{http.MethodGet, "/v1/tokens", auth.ScopeTokens, h.listTokens},
+		{http.MethodPost, "/v1/tokens", auth.ScopeTokens, h.createToken},
+		{http.MethodDelete, "/v1/tokens/{id}", auth.ScopeTokens, h.deleteToken},
+	}
+}

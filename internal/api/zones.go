@@ -1,0 +1,133 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/stratusdns/stratus/internal/auth"
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+func zoneJSON(z model.ZoneInfo) apiv1.Zone {
+	return apiv1.Zone{
+		Name: string(z.Name), Serial: z.Serial, SerialPolicy: string(z.SerialPolicy), DefaultTTL: z.DefaultTTL,
+		RRsets: z.RRsets, Records: z.Records, Created: z.Created, Updated: z.Updated,
+	}
+}
+
+func (h *Handler) listZones(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+	zones, err := h.svc.ListZones(r.Context())
+	if err != nil {
+		return err
+	}
+	out := apiv1.ZoneList{Zones: []apiv1.Zone{}}
+	for _, z := range zones {
+		out.Zones = append(out.Zones, zoneJSON(z))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) getZone(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+	z, err := zoneParam(r)
+	if err != nil {
+		return err
+	}
+	info, err := h.svc.GetZone(r.Context(), z)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(info.Serial))
+	writeJSON(w, http.StatusOK, zoneJSON(info))
+	return nil
+}
+
+func (h *Handler) createZone(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	var req apiv1.CreateZoneRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	nz, err := h.newZone(&req)
+	if err != nil {
+		return err
+	}
+	if _, err := h.svc.CreateZone(r.Context(), nz, nil, p.Name); err != nil {
+		return err
+	}
+	info, err := h.svc.GetZone(r.Context(), nz.Settings.Name)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(info.Serial))
+	w.Header().Set("Location", "/v1/zones/"+string(info.Name))
+	writeJSON(w, http.StatusCreated, zoneJSON(info))
+	return nil
+}
+
+// newZone validates a create request.
+func (h *Handler) newZone(req *apiv1.CreateZoneRequest) (control.NewZone, error) {
+	var nz control.NewZone
+	if req.Name == "" {
+		return nz, invalid("name", "the zone name is required")
+	}
+	z, err := model.ParseName(req.Name)
+	if err != nil {
+		return nz, invalid("name", "%v", err)
+	}
+	policy, err := model.ParseSerialPolicy(req.SerialPolicy)
+	if err != nil {
+		return nz, invalid("serial_policy", "%v", err)
+	}
+	nz.Settings = model.ZoneSettings{Name: z, SerialPolicy: policy, DefaultTTL: model.DefaultZoneTTL}
+	if req.DefaultTTL != nil {
+		if *req.DefaultTTL > model.MaxTTL {
+			return nz, invalid("default_ttl", "%d is larger than the maximum TTL %d", *req.DefaultTTL, model.MaxTTL)
+		}
+		nz.Settings.DefaultTTL = *req.DefaultTTL
+	}
+	for i, s := range req.Nameservers {
+		n, err := model.ParseName(s)
+		if err != nil {
+			return nz, invalid(fmt.Sprintf("nameservers[%d]", i), "%v", err)
+		}
+		nz.Nameservers = append(nz.Nameservers, n)
+	}
+	if len(nz.Nameservers) == 0 {
+		nz.Nameservers = h.opts.DefaultNameservers
+	}
+	if len(nz.Nameservers) == 0 {
+		return nz, invalid("nameservers", "give at least one name server for the zone's NS records (the server has no default name servers configured)")
+	}
+	if req.Hostmaster != "" {
+		if nz.Hostmaster, err = model.ParseName(req.Hostmaster); err != nil {
+			return nz, invalid("hostmaster", "%v", err)
+		}
+	}
+	if req.SOA != nil {
+		nz.Refresh, nz.Retry, nz.Expire, nz.Minimum = req.SOA.Refresh, req.SOA.Retry, req.SOA.Expire, req.SOA.Minimum
+		for f, v := range map[string]uint32{"soa.refresh": nz.Refresh, "soa.retry": nz.Retry, "soa.expire": nz.Expire, "soa.minimum": nz.Minimum} {
+			if v > model.MaxTTL {
+				return nz, invalid(f, "%d is larger than %d", v, model.MaxTTL)
+			}
+		}
+	}
+	return nz, nil
+}
+
+func (h *Handler) deleteZone(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	z, err := zoneParam(r)
+	if err != nil {
+		return err
+	}
+	im, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeleteZone(r.Context(), z, control.WriteOptions{IfMatch: im, Actor: p.Name}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

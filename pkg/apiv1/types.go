@@ -1,0 +1,187 @@
+// Package apiv1 holds the JSON types of version 1 of the Stratus HTTP API
+// (the paths under /v1). The server (internal/api) and the Go client
+// (pkg/client) share them, so the two cannot drift apart.
+//
+// Conventions: names in responses are absolute (trailing dot); names in
+// requests may be relative to the zone ("www", "@"), absolute with a
+// trailing dot, or the absolute name without the dot. Record data is in
+// zone-file presentation format and domain names inside it must be fully
+// qualified. Zone writes answer with the zone's new SOA serial, which is
+// also the zone's ETag: send it back in If-Match to make a write
+// conditional.
+package apiv1
+
+import "time"
+
+// Zone is a zone's settings and state.
+type Zone struct {
+	Name         string    `json:"name"`
+	Serial       uint32    `json:"serial"`
+	SerialPolicy string    `json:"serial_policy"`
+	DefaultTTL   uint32    `json:"default_ttl"`
+	RRsets       int       `json:"rrsets"`
+	Records      int       `json:"records"`
+	Created      time.Time `json:"created"`
+	Updated      time.Time `json:"updated"`
+}
+
+// ZoneList is the answer to GET /v1/zones.
+type ZoneList struct {
+	Zones []Zone `json:"zones"`
+}
+
+// SOATimers are the SOA timer fields of a new zone, in seconds; omitted
+// or zero fields take the server's defaults.
+type SOATimers struct {
+	Refresh uint32 `json:"refresh,omitempty"`
+	Retry   uint32 `json:"retry,omitempty"`
+	Expire  uint32 `json:"expire,omitempty"`
+	Minimum uint32 `json:"minimum,omitempty"`
+}
+
+// CreateZoneRequest is the body of POST /v1/zones.
+type CreateZoneRequest struct {
+	Name string `json:"name"`
+	// Nameservers are the apex NS records; the first is the SOA MNAME.
+	// When empty, the server's configured defaults apply.
+	Nameservers []string `json:"nameservers,omitempty"`
+	// Hostmaster is the SOA RNAME in domain-name form
+	// (default hostmaster.<zone>).
+	Hostmaster   string     `json:"hostmaster,omitempty"`
+	DefaultTTL   *uint32    `json:"default_ttl,omitempty"`
+	SerialPolicy string     `json:"serial_policy,omitempty"` // "increment" (default) or "date"
+	SOA          *SOATimers `json:"soa,omitempty"`
+}
+
+// RRset is every record of one type at one name.
+type RRset struct {
+	Name    string   `json:"name"`
+	Type    string   `json:"type"`
+	TTL     uint32   `json:"ttl"`
+	Records []string `json:"records"`
+}
+
+// RRsetList is the answer to GET /v1/zones/{zone}/rrsets.
+type RRsetList struct {
+	Zone   string  `json:"zone"`
+	Serial uint32  `json:"serial"`
+	RRsets []RRset `json:"rrsets"`
+}
+
+// Change is one edit of one RRset. Op is "add" (add records, creating the
+// set), "set" (replace the whole set) or "delete" (remove the listed
+// records, or the whole set when Records is empty). TTL is optional: add
+// keeps an existing set's TTL, and new sets get the zone's default TTL.
+type Change struct {
+	Op      string   `json:"op"`
+	Name    string   `json:"name"`
+	Type    string   `json:"type"`
+	TTL     *uint32  `json:"ttl,omitempty"`
+	Records []string `json:"records,omitempty"`
+}
+
+// ChangeRequest is the body of PATCH /v1/zones/{zone}/rrsets: changes
+// applied atomically, all or none.
+type ChangeRequest struct {
+	Changes []Change `json:"changes"`
+}
+
+// PutRRsetRequest is the body of PUT /v1/zones/{zone}/rrsets/{name}/{type}.
+type PutRRsetRequest struct {
+	TTL     *uint32  `json:"ttl,omitempty"`
+	Records []string `json:"records"`
+}
+
+// ChangeResult answers every zone write.
+type ChangeResult struct {
+	Zone      string `json:"zone"`
+	OldSerial uint32 `json:"old_serial"`
+	Serial    uint32 `json:"serial"`
+	// Changed is false when the request left the zone as it was (no new
+	// serial was issued).
+	Changed bool `json:"changed"`
+}
+
+// ImportResult answers PUT /v1/zones/{zone}/zonefile.
+type ImportResult struct {
+	ChangeResult
+	Created bool `json:"created"`
+	RRsets  int  `json:"rrsets"`
+	Records int  `json:"records"`
+}
+
+// JournalEntry is one committed change of a zone.
+type JournalEntry struct {
+	Seq       uint64    `json:"seq"`
+	OldSerial uint32    `json:"old_serial"`
+	NewSerial uint32    `json:"new_serial"`
+	Time      time.Time `json:"time"`
+	Actor     string    `json:"actor"`
+	// Reset marks a zone's creation or a change too large to list.
+	Reset   bool     `json:"reset,omitempty"`
+	Removed []string `json:"removed,omitempty"`
+	Added   []string `json:"added,omitempty"`
+}
+
+// Journal is the answer to GET /v1/zones/{zone}/journal.
+type Journal struct {
+	Zone    string         `json:"zone"`
+	Entries []JournalEntry `json:"entries"`
+}
+
+// Token describes an API token; the secret is never returned after
+// creation.
+type Token struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Scopes  []string  `json:"scopes"`
+	Created time.Time `json:"created"`
+}
+
+// TokenList is the answer to GET /v1/tokens.
+type TokenList struct {
+	Tokens []Token `json:"tokens"`
+}
+
+// CreateTokenRequest is the body of POST /v1/tokens.
+type CreateTokenRequest struct {
+	Name   string   `json:"name"`
+	Scopes []string `json:"scopes"`
+}
+
+// CreatedToken answers POST /v1/tokens. Secret is the bearer token; it is
+// shown only in this response.
+type CreatedToken struct {
+	Token
+	Secret string `json:"token"`
+}
+
+// Error is the body of every error response, under "error".
+type Error struct {
+	Status  int    `json:"status"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// Field names the offending input, when there is one
+	// ("changes[2].records[0]", "name", "zonefile:14").
+	Field string `json:"field,omitempty"`
+}
+
+// ErrorResponse wraps Error.
+type ErrorResponse struct {
+	Error Error `json:"error"`
+}
+
+// Error codes.
+const (
+	CodeInvalid            = "invalid_argument"
+	CodeUnauthenticated    = "unauthenticated"
+	CodePermissionDenied   = "permission_denied"
+	CodeNotFound           = "not_found"
+	CodeAlreadyExists      = "already_exists"
+	CodeFailedPrecondition = "failed_precondition"
+	CodeTooLarge           = "payload_too_large"
+	CodeUnsupportedMedia   = "unsupported_media_type"
+	CodeMethodNotAllowed   = "method_not_allowed"
+	CodeInternal           = "internal"
+	CodeUnavailable        = "unavailable"
+)
