@@ -54,6 +54,9 @@ type Store interface {
 	//
 	// A slow fn never blocks writers: it falls behind and, if it falls
 	// further behind than the retained history, gets ErrCompacted.
+	//
+	// fn may keep the Batch after it returns but must not modify it: an
+	// engine may hand the same Batch to every watcher.
 	Watch(ctx context.Context, from Revision, fn func(Batch) error) error
 
 	// Revision returns the latest committed revision.
@@ -65,7 +68,9 @@ type Store interface {
 
 // ReadTx reads one consistent revision of the store.
 type ReadTx interface {
-	// Revision is the revision this transaction reads.
+	// Revision is the revision this transaction reads. Inside Update it is
+	// the revision the transaction started from; its commit gets a later
+	// one.
 	Revision() Revision
 
 	// Get returns the value stored at key and whether it exists. The value
@@ -81,14 +86,16 @@ type ReadTx interface {
 }
 
 // Tx is a read-write transaction. Reads observe the transaction's own
-// earlier writes.
+// earlier writes. A Scan callback may Put or Delete the key it was given;
+// the scan then goes on with the next key.
 type Tx interface {
 	ReadTx
 
 	// Put stores value at key. The store keeps its own copy of value.
 	Put(key string, value []byte) error
 
-	// Delete removes key. Deleting a missing key is not an error.
+	// Delete removes key. Deleting a missing key is not an error and is
+	// not a change: it adds no Event and, alone, creates no revision.
 	Delete(key string) error
 }
 
