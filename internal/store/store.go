@@ -48,9 +48,10 @@ type Store interface {
 	// Watch calls fn with every committed change whose revision is greater
 	// than from, one Batch per revision, in revision order, until ctx is
 	// done (Watch then returns ctx.Err()) or fn returns an error (which
-	// Watch returns). Watch returns ErrCompacted, at once or later, when the
-	// changes after from are no longer retained; the caller should reload
-	// with View and watch again from the revision it read.
+	// Watch returns). Watch returns ErrCompacted (perhaps wrapped: test
+	// with errors.Is), at once or later, when the changes after from are no
+	// longer retained; the caller should reload with View and watch again
+	// from the revision it read.
 	//
 	// A slow fn never blocks writers: it falls behind and, if it falls
 	// further behind than the retained history, gets ErrCompacted.

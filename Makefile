@@ -1,0 +1,55 @@
+# Stratus — see README.md.
+GO      ?= go
+BIN     ?= bin/stratus
+
+# Tools the tests drive, and the Debian packages that provide them.
+TEST_TOOLS    := dig kdig named-checkzone
+TEST_PACKAGES := bind9-dnsutils knot-dnsutils bind9-utils
+
+.PHONY: all build run test test-deps fmt-check vet fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/stratus
+
+# Run a server with the demo zone on 127.0.0.1:1053 (DNS) and :8053 (API).
+run:
+	$(GO) run ./cmd/stratus serve --demo
+
+# The whole test suite, with every external tool required.
+test: test-deps fmt-check vet
+	STRATUS_REQUIRE_TOOLS=1 $(GO) test -race -timeout 20m ./...
+
+# Install the Debian packages the tests need when a tool is missing.
+test-deps:
+	@missing=""; for t in $(TEST_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "missing test tools:$$missing; installing $(TEST_PACKAGES)"; \
+		if [ "$$(id -u)" = 0 ]; then \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_PACKAGES); \
+		else \
+			echo "run as root, or: sudo apt-get install $(TEST_PACKAGES)"; exit 1; \
+		fi; \
+	fi
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# Short fuzzing runs of every fuzz target (FUZZTIME per target).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzQuery -fuzztime $(FUZZTIME) ./internal/dnswire
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/zonefile
+
+# Benchmarks (not part of `make test`).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// printer renders results as a table (for people) or JSON (for scripts).
+type printer struct {
+	w    io.Writer
+	json bool
+}
+
+func (a *app) printer() (*printer, error) {
+	switch a.output {
+	case "table", "":
+		return &printer{w: a.stdout}, nil
+	case "json":
+		return &printer{w: a.stdout, json: true}, nil
+	}
+	return nil, usagef("unknown output format %q (want table or json)", a.output)
+}
+
+// print writes v as JSON, or calls table with a tab-separated writer.
+func (p *printer) print(v any, table func(tw io.Writer)) error {
+	if p.json {
+		enc := json.NewEncoder(p.w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
+	table(tw)
+	return tw.Flush()
+}
+
+// row writes one tab-separated table row.
+func row(w io.Writer, cols ...any) {
+	s := make([]string, len(cols))
+	for i, c := range cols {
+		s[i] = fmt.Sprint(c)
+	}
+	fmt.Fprintln(w, strings.Join(s, "\t"))
+}

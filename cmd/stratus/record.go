@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+const recordNames = `NAME is relative to the zone ("www", "@" for the apex) or absolute with a
+trailing dot. Each DATA argument is one record in zone-file syntax; quote it
+when it has spaces ("10 mail.example.com."). Domain names inside DATA must be
+fully qualified (end with a dot).`
+
+func (a *app) recordCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "record",
+		Aliases: []string{"records", "rr"},
+		Short:   "List, add, replace and delete records",
+		Args:    cobra.ArbitraryArgs,
+		RunE:    groupRun,
+	}
+	cmd.AddCommand(a.recordListCommand(), a.recordChangeCommand("add"), a.recordChangeCommand("set"), a.recordDeleteCommand())
+	return cmd
+}
+
+func (a *app) recordListCommand() *cobra.Command {
+	var typ string
+	cmd := &cobra.Command{
+		Use:     "list ZONE [NAME]",
+		Aliases: []string{"ls"},
+		Short:   "List records, optionally only those at NAME and of --type",
+		Args:    cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			name := ""
+			if len(args) == 2 {
+				name = args[1]
+			}
+			list, err := c.RRsets(cmd.Context(), args[0], name, typ)
+			if err != nil {
+				return err
+			}
+			return p.print(list, func(w io.Writer) {
+				row(w, "NAME", "TTL", "TYPE", "DATA")
+				for _, s := range list.RRsets {
+					for _, r := range s.Records {
+						row(w, s.Name, s.TTL, s.Type, r)
+					}
+				}
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&typ, "type", "t", "", "only records of this type")
+	return cmd
+}
+
+// recordChangeCommand builds "record add" and "record set".
+func (a *app) recordChangeCommand(op string) *cobra.Command {
+	var ttl uint32
+	var ifMatch uint32
+	short := map[string]string{
+		"add": "Add records to an RRset (creating it)",
+		"set": "Replace an RRset with the given records",
+	}[op]
+	cmd := &cobra.Command{
+		Use:   op + " ZONE NAME TYPE DATA [DATA...]",
+		Short: short,
+		Long:  short + ".\n\n" + recordNames,
+		Example: fmt.Sprintf(`  stratus record %[1]s example.com www A 192.0.2.1 192.0.2.2 --ttl 60
+  stratus record %[1]s example.com @ MX "10 mail.example.com."
+  stratus record %[1]s example.com @ TXT '"v=spf1 -all"'`, op),
+		Args: cobra.MinimumNArgs(4),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ch := apiv1.Change{Op: op, Name: args[1], Type: args[2], Records: args[3:]}
+			if cmd.Flags().Changed("ttl") {
+				ch.TTL = &ttl
+			}
+			return a.applyChange(cmd, args[0], ch, optSerial(cmd, "if-match", ifMatch))
+		},
+	}
+	cmd.Flags().Uint32Var(&ttl, "ttl", 0, "TTL in seconds (default: the set's current TTL, or the zone's default)")
+	cmd.Flags().Uint32Var(&ifMatch, "if-match", 0, "apply only if the zone's serial is still this")
+	return cmd
+}
+
+func (a *app) recordDeleteCommand() *cobra.Command {
+	var ifMatch uint32
+	cmd := &cobra.Command{
+		Use:   "delete ZONE NAME TYPE [DATA...]",
+		Short: "Delete the listed records, or the whole RRset when no DATA is given",
+		Long:  "Delete the listed records, or the whole RRset when no DATA is given.\n\n" + recordNames,
+		Args:  cobra.MinimumNArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ch := apiv1.Change{Op: "delete", Name: args[1], Type: args[2], Records: args[3:]}
+			return a.applyChange(cmd, args[0], ch, optSerial(cmd, "if-match", ifMatch))
+		},
+	}
+	cmd.Flags().Uint32Var(&ifMatch, "if-match", 0, "apply only if the zone's serial is still this")
+	return cmd
+}
+
+func (a *app) applyChange(cmd *cobra.Command, zone string, ch apiv1.Change, ifMatch *uint32) error {
+	c, p, err := a.clientAndPrinter()
+	if err != nil {
+		return err
+	}
+	res, err := c.ChangeRRsets(cmd.Context(), zone, []apiv1.Change{ch}, ifMatch)
+	if err != nil {
+		return err
+	}
+	return p.print(res, func(w io.Writer) {
+		if !res.Changed {
+			fmt.Fprintf(w, "zone %s unchanged (serial %d)\n", res.Zone, res.Serial)
+			return
+		}
+		fmt.Fprintf(w, "zone %s serial %d -> %d\n", res.Zone, res.OldSerial, res.Serial)
+	})
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+func (a *app) tokenCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Manage API tokens",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  groupRun,
+	}
+	list := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List API tokens (never their secrets)",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			toks, err := c.Tokens(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return p.print(apiv1.TokenList{Tokens: toks}, func(w io.Writer) {
+				row(w, "ID", "NAME", "SCOPES", "CREATED")
+				for _, t := range toks {
+					row(w, t.ID, t.Name, strings.Join(t.Scopes, ","), t.Created.Format(time.RFC3339))
+				}
+			})
+		},
+	}
+	var scopes []string
+	create := &cobra.Command{
+		Use:   "create NAME --scope SCOPE [--scope ...]",
+		Short: "Create an API token and print it (shown only once)",
+		Long: `Create an API token and print it. The token is shown only now; the server
+keeps a hash of it. Scopes: zones:read, zones:write (implies zones:read),
+tokens:admin, or * for everything.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			t, err := c.CreateToken(cmd.Context(), args[0], scopes)
+			if err != nil {
+				return err
+			}
+			return p.print(t, func(w io.Writer) {
+				row(w, "id", t.ID)
+				row(w, "name", t.Name)
+				row(w, "scopes", strings.Join(t.Scopes, ","))
+				row(w, "token", t.Secret)
+			})
+		},
+	}
+	create.Flags().StringSliceVar(&scopes, "scope", nil, "scope to grant (repeatable)")
+	del := &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete an API token",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteToken(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "token %s deleted\n", args[0])
+			return nil
+		},
+	}
+	cmd.AddCommand(list, create, del)
+	return cmd
+}

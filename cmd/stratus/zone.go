@@ -1,0 +1,224 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+func (a *app) zoneCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "zone",
+		Short: "Create, list, inspect, import, export and delete zones",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  groupRun,
+	}
+	cmd.AddCommand(a.zoneListCommand(), a.zoneGetCommand(), a.zoneCreateCommand(), a.zoneDeleteCommand(),
+		a.zoneImportCommand(), a.zoneExportCommand(), a.zoneJournalCommand())
+	return cmd
+}
+
+func (a *app) zoneListCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List zones",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			zones, err := c.Zones(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return p.print(apiv1.ZoneList{Zones: zones}, func(w io.Writer) {
+				row(w, "NAME", "SERIAL", "RRSETS", "RECORDS", "POLICY", "UPDATED")
+				for _, z := range zones {
+					row(w, z.Name, z.Serial, z.RRsets, z.Records, z.SerialPolicy, z.Updated.Format(time.RFC3339))
+				}
+			})
+		},
+	}
+}
+
+func (a *app) zoneGetCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "get ZONE",
+		Short: "Show a zone's settings and state",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			z, err := c.Zone(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return p.print(z, func(w io.Writer) { zoneTable(w, z) })
+		},
+	}
+}
+
+func zoneTable(w io.Writer, z apiv1.Zone) {
+	row(w, "name", z.Name)
+	row(w, "serial", z.Serial)
+	row(w, "serial policy", z.SerialPolicy)
+	row(w, "default ttl", z.DefaultTTL)
+	row(w, "rrsets", z.RRsets)
+	row(w, "records", z.Records)
+	row(w, "created", z.Created.Format(time.RFC3339))
+	row(w, "updated", z.Updated.Format(time.RFC3339))
+}
+
+func (a *app) zoneCreateCommand() *cobra.Command {
+	var (
+		ns         []string
+		hostmaster string
+		ttl        uint32
+		policy     string
+	)
+	cmd := &cobra.Command{
+		Use:   "create ZONE --ns NAMESERVER [--ns ...]",
+		Short: "Create a zone with SOA and NS records",
+		Example: `  stratus zone create example.com --ns ns1.example.com. --ns ns2.example.net.
+  stratus zone create fn.example.com --ns ns1.example.net. --ttl 60 --serial-policy date`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			req := apiv1.CreateZoneRequest{Name: args[0], Nameservers: ns, Hostmaster: hostmaster, SerialPolicy: policy}
+			if cmd.Flags().Changed("ttl") {
+				req.DefaultTTL = &ttl
+			}
+			z, err := c.CreateZone(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			return p.print(z, func(w io.Writer) { zoneTable(w, z) })
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&ns, "ns", nil, "name server for the apex NS records (repeatable; the first is the SOA MNAME)")
+	f.StringVar(&hostmaster, "hostmaster", "", "SOA RNAME, the zone contact as a domain name (default hostmaster.<zone>)")
+	f.Uint32Var(&ttl, "ttl", 3600, "default TTL of the zone's records")
+	f.StringVar(&policy, "serial-policy", "increment", "how the SOA serial advances: increment or date (YYYYMMDDnn)")
+	return cmd
+}
+
+func (a *app) zoneDeleteCommand() *cobra.Command {
+	var ifMatch uint32
+	cmd := &cobra.Command{
+		Use:   "delete ZONE",
+		Short: "Delete a zone with all its records and its journal",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteZone(cmd.Context(), args[0], optSerial(cmd, "if-match", ifMatch)); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "zone %s deleted\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().Uint32Var(&ifMatch, "if-match", 0, "delete only if the zone's serial is still this")
+	return cmd
+}
+
+func (a *app) zoneExportCommand() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "export ZONE [-f FILE]",
+		Short: "Write the zone as an RFC 1035 zone file",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			w := a.stdout
+			var f *os.File
+			if out != "" && out != "-" {
+				if f, err = os.Create(out); err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			if _, err := c.ExportZone(cmd.Context(), args[0], w); err != nil {
+				return err
+			}
+			if f != nil {
+				return f.Close()
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "file", "f", "", "write to this file instead of standard output")
+	return cmd
+}
+
+func (a *app) zoneJournalCommand() *cobra.Command {
+	var from uint64
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "journal ZONE",
+		Short: "Show the zone's recent changes (serial, time, actor, records)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			j, err := c.Journal(cmd.Context(), args[0], from, limit)
+			if err != nil {
+				return err
+			}
+			return p.print(j, func(w io.Writer) {
+				row(w, "SEQ", "SERIAL", "TIME", "ACTOR", "CHANGE")
+				for _, e := range j.Entries {
+					change := fmt.Sprintf("-%d +%d", len(e.Removed), len(e.Added))
+					if e.Reset {
+						change = "whole zone"
+					}
+					row(w, e.Seq, fmt.Sprintf("%d -> %d", e.OldSerial, e.NewSerial), e.Time.Format(time.RFC3339), e.Actor, change)
+				}
+			})
+		},
+	}
+	cmd.Flags().Uint64Var(&from, "from", 0, "first journal sequence number to show")
+	cmd.Flags().IntVar(&limit, "limit", 100, "most entries to show")
+	return cmd
+}
+
+// clientAndPrinter returns the API client and the output printer.
+func (a *app) clientAndPrinter() (*apiClient, *printer, error) {
+	p, err := a.printer()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := a.client()
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, p, nil
+}
+
+// optSerial returns &v when the flag was given.
+func optSerial(cmd *cobra.Command, flag string, v uint32) *uint32 {
+	if cmd.Flags().Changed(flag) {
+		return &v
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+// Package config reads Stratus's YAML configuration file: strictly (an
+// unknown key is an error that names the key and its line), once, into
+// typed structs with defaults filled in and every value validated in one
+// place. Parsing has no side effects.
+//
+// The same file serves `stratus serve` and the CLI: the CLI finds the API
+// address and the admin token through it (section client, or api.listen
+// and data_dir).
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/model"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// DataDir holds the store and the admin token (default ./stratus-data).
+	DataDir string  `yaml:"data_dir"`
+	DNS     DNS     `yaml:"dns"`
+	API     API     `yaml:"api"`
+	Zones   Zones   `yaml:"zones"`
+	Journal Journal `yaml:"journal"`
+	Log     Log     `yaml:"log"`
+	Client  Client  `yaml:"client"`
+}
+
+// DNS configures the DNS listeners.
+type DNS struct {
+	// Listen addresses (ip:port), each served over UDP and TCP
+	// (default 127.0.0.1:1053).
+	Listen []string `yaml:"listen"`
+	// UDPPayloadSize is the EDNS(0) size advertised and the largest UDP
+	// response (default 1232).
+	UDPPayloadSize int `yaml:"udp_payload_size"`
+	// UDPReaders is the number of goroutines reading each UDP socket.
+	UDPReaders int `yaml:"udp_readers"`
+	// TCPIdleTimeout closes idle TCP connections (default 10s).
+	TCPIdleTimeout time.Duration `yaml:"tcp_idle_timeout"`
+	// TCPMaxConnections caps concurrent TCP connections (default 1000).
+	TCPMaxConnections int `yaml:"tcp_max_connections"`
+}
+
+// API configures the HTTP API.
+type API struct {
+	// Listen is the API address (default 127.0.0.1:8053).
+	Listen string `yaml:"listen"`
+	// MaxZoneFileBytes bounds uploaded zone files (default 512 MiB).
+	MaxZoneFileBytes int64 `yaml:"max_zonefile_bytes"`
+}
+
+// Zones configures zone defaults.
+type Zones struct {
+	// DefaultNameservers are the NS records of zones created without any.
+	DefaultNameservers []string `yaml:"default_nameservers"`
+	// Demo creates the demo zone demo.stratus.test. at start if missing.
+	Demo bool `yaml:"demo"`
+}
+
+// Journal bounds the per-zone change journals.
+type Journal struct {
+	// MaxEntries per zone (default 1000).
+	MaxEntries int `yaml:"max_entries"`
+	// MaxEntryRecords: larger changes are journaled without their records
+	// (default 100000).
+	MaxEntryRecords int `yaml:"max_entry_records"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info (default), warn, error
+	Format string `yaml:"format"` // text (default) or json
+}
+
+// Client tells the CLI how to reach the API.
+type Client struct {
+	// Server is the API's base URL (default http://<api.listen>).
+	Server string `yaml:"server"`
+	// Token is a bearer token; TokenFile a file holding one (default
+	// <data_dir>/admin.token).
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+}
+
+// Defaults.
+const (
+	DefaultDataDir   = "./stratus-data"
+	DefaultDNSListen = "127.0.0.1:1053"
+	DefaultAPIListen = "127.0.0.1:8053"
+)
+
+// Default returns the configuration used when no file is given.
+func Default() Config {
+	return Config{
+		DataDir: DefaultDataDir,
+		DNS:     DNS{Listen: []string{DefaultDNSListen}},
+		API:     API{Listen: DefaultAPIListen},
+		Log:     Log{Level: "info", Format: "text"},
+	}
+}
+
+// Validate checks every value and names the first bad one by its key.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("data_dir: must not be empty")
+	}
+	if len(c.DNS.Listen) == 0 {
+		return fmt.Errorf("dns.listen: give at least one ip:port")
+	}
+	for i, a := range c.DNS.Listen {
+		if _, err := netip.ParseAddrPort(a); err != nil {
+			return fmt.Errorf("dns.listen[%d]: %q is not ip:port (%v)", i, a, err)
+		}
+	}
+	if p := c.DNS.UDPPayloadSize; p != 0 && (p < 512 || p > 4096) {
+		return fmt.Errorf("dns.udp_payload_size: %d is outside 512..4096", p)
+	}
+	if c.DNS.UDPReaders < 0 || c.DNS.TCPMaxConnections < 0 || c.DNS.TCPIdleTimeout < 0 {
+		return fmt.Errorf("dns: udp_readers, tcp_max_connections and tcp_idle_timeout must not be negative")
+	}
+	if _, err := netip.ParseAddrPort(c.API.Listen); err != nil {
+		return fmt.Errorf("api.listen: %q is not ip:port (%v)", c.API.Listen, err)
+	}
+	if c.API.MaxZoneFileBytes < 0 {
+		return fmt.Errorf("api.max_zonefile_bytes: must not be negative")
+	}
+	for i, ns := range c.Zones.DefaultNameservers {
+		if _, err := model.ParseName(ns); err != nil {
+			return fmt.Errorf("zones.default_nameservers[%d]: %v", i, err)
+		}
+	}
+	if c.Journal.MaxEntries < 0 || c.Journal.MaxEntryRecords < 0 {
+		return fmt.Errorf("journal: limits must not be negative")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log.format: %q is not text or json", c.Log.Format)
+	}
+	return nil
+}
+
+// NameServers returns zones.default_nameservers as names (Validate first).
+func (c *Config) NameServers() []model.Name {
+	var out []model.Name
+	for _, ns := range c.Zones.DefaultNameservers {
+		out = append(out, model.MustName(ns))
+	}
+	return out
+}

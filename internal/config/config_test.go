@@ -1,0 +1,70 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	c, err := Parse("t.yaml", []byte(`
+data_dir: /var/lib/stratus
+dns:
+  listen: ["127.0.0.1:53", "[::1]:53"]
+  udp_payload_size: 1400
+  tcp_idle_timeout: 5s
+api:
+  listen: 127.0.0.1:9000
+zones:
+  default_nameservers: [ns1.example.net.]
+journal:
+  max_entries: 50
+log:
+  level: debug
+  format: json
+client:
+  token_file: /etc/stratus/token
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "/var/lib/stratus" || len(c.DNS.Listen) != 2 || c.DNS.UDPPayloadSize != 1400 || c.DNS.TCPIdleTimeout != 5*time.Second ||
+		c.API.Listen != "127.0.0.1:9000" || c.Journal.MaxEntries != 50 || c.Log.Format != "json" || c.Client.TokenFile != "/etc/stratus/token" ||
+		len(c.NameServers()) != 1 {
+		t.Errorf("parsed %+v", c)
+	}
+}
+
+func TestDefaultsWhenEmpty(t *testing.T) {
+	c, err := Parse("empty.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != DefaultDataDir || c.DNS.Listen[0] != DefaultDNSListen || c.API.Listen != DefaultAPIListen {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"unknown top-level key", "data_dri: x\n", `line 1: unknown key "data_dri"`},
+		{"unknown nested key", "dns:\n  listen: [\"127.0.0.1:53\"]\n  lisen: x\n", `line 3: unknown key "dns.lisen"`},
+		{"bad duration", "dns:\n  tcp_idle_timeout: soon\n", `line 2: "soon" is not a duration`},
+		{"bad number", "journal:\n  max_entries: many\n", `line 2: "many" is not a whole number`},
+		{"bad listen address", "dns:\n  listen: [localhost:53]\n", `dns.listen[0]: "localhost:53" is not ip:port`},
+		{"bad api address", "api:\n  listen: ':8053'\n", `api.listen`},
+		{"bad payload size", "dns:\n  udp_payload_size: 100\n", `dns.udp_payload_size: 100 is outside 512..4096`},
+		{"bad log level", "log:\n  level: loud\n", `log.level: "loud"`},
+		{"bad name server", "zones:\n  default_nameservers: [\"a..b\"]\n", `zones.default_nameservers[0]`},
+		{"syntax error", "dns: [\n", "t.yaml"},
+		{"two documents", "data_dir: a\n---\ndata_dir: b\n", "only one YAML document"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}

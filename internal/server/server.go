@@ -1,0 +1,165 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/api"
+	"github.com/stratusdns/stratus/internal/config"
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/dnsserver"
+	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/store/bolt"
+	"github.com/stratusdns/stratus/internal/version"
+)
+
+// StoreFile is the name of the bbolt database in the data directory.
+const StoreFile = "stratus.db"
+
+// Options are start-up choices that are not configuration.
+type Options struct {
+	// RotateAdminToken replaces the admin token and rewrites its file.
+	RotateAdminToken bool
+}
+
+// Server is a running Stratus.
+type Server struct {
+	cfg  config.Config
+	opts Options
+	log  *slog.Logger
+
+	st      store.Store
+	pub     *control.Publisher
+	svc     *control.Service
+	dns     *dnsserver.Server
+	http    *http.Server
+	apiAddr net.Addr
+
+	pubCancel context.CancelFunc
+	pubDone   chan struct{}
+}
+
+// New returns a server for cfg (validated). It starts nothing.
+func New(cfg config.Config, opts Options, log *slog.Logger) *Server {
+	return &Server{cfg: cfg, opts: opts, log: log}
+}
+
+// Start opens the store, publishes the zones and starts the DNS and API
+// listeners. On error, whatever was started is stopped again.
+func (s *Server) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			s.Shutdown(context.Background())
+		}
+	}()
+	s.log.Info("starting stratus", "version", version.Get().Version, "data_dir", s.cfg.DataDir)
+	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	st, err := bolt.Open(filepath.Join(s.cfg.DataDir, StoreFile), bolt.Options{})
+	if err != nil {
+		return err
+	}
+	s.st = st
+	s.pub = control.NewPublisher(st, s.log.With("component", "publisher"))
+	pubCtx, cancel := context.WithCancel(context.Background())
+	s.pubCancel, s.pubDone = cancel, make(chan struct{})
+	go func() {
+		defer close(s.pubDone)
+		if err := s.pub.Run(pubCtx); err != nil {
+			s.log.Error("snapshot publisher stopped", "err", err)
+		}
+	}()
+	select {
+	case <-s.pub.Ready():
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.svc = control.New(st, s.pub, control.Options{
+		JournalMaxEntries:      s.cfg.Journal.MaxEntries,
+		JournalMaxEntryRecords: s.cfg.Journal.MaxEntryRecords,
+		Logger:                 s.log.With("component", "control"),
+	})
+	if err := s.ensureAdminToken(ctx, s.opts.RotateAdminToken); err != nil {
+		return err
+	}
+	if s.cfg.Zones.Demo {
+		if err := s.ensureDemoZone(ctx); err != nil {
+			return fmt.Errorf("demo zone: %w", err)
+		}
+	}
+
+	dns, err := dnsserver.New(dnsserver.Config{
+		Listen:         s.cfg.DNS.Listen,
+		UDPSize:        s.cfg.DNS.UDPPayloadSize,
+		UDPReaders:     s.cfg.DNS.UDPReaders,
+		TCPIdleTimeout: s.cfg.DNS.TCPIdleTimeout,
+		TCPMaxConns:    s.cfg.DNS.TCPMaxConnections,
+	}, s.pub.Snapshots(), s.log.With("component", "dns"))
+	if err != nil {
+		return err
+	}
+	if err := dns.Start(); err != nil {
+		return err
+	}
+	s.dns = dns
+
+	ln, err := net.Listen("tcp", s.cfg.API.Listen)
+	if err != nil {
+		return fmt.Errorf("api: listen on %s: %w", s.cfg.API.Listen, err)
+	}
+	s.apiAddr = ln.Addr()
+	handler := api.New(s.svc, api.Options{
+		MaxZoneFileBytes:   s.cfg.API.MaxZoneFileBytes,
+		DefaultNameservers: s.cfg.NameServers(),
+		Logger:             s.log.With("component", "api"),
+	})
+	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("api server stopped", "err", err)
+		}
+	}()
+	s.log.Info("api listening", "addr", s.apiAddr.String())
+	s.log.Info("stratus ready", "revision", s.pub.Revision())
+	return nil
+}
+
+// DNSAddrs returns the bound DNS addresses.
+func (s *Server) DNSAddrs() []netip.AddrPort { return s.dns.Addrs() }
+
+// APIAddr returns the bound API address.
+func (s *Server) APIAddr() net.Addr { return s.apiAddr }
+
+// Shutdown stops the API (letting requests in flight finish), then the DNS
+// listeners, the publisher and the store. It is safe to call more than
+// once and after a partial Start.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	if s.http != nil {
+		errs = append(errs, s.http.Shutdown(ctx))
+		s.http = nil
+	}
+	if s.dns != nil {
+		errs = append(errs, s.dns.Shutdown(ctx))
+		s.dns = nil
+	}
+	if s.pubCancel != nil {
+		s.pubCancel()
+		<-s.pubDone
+		s.pubCancel = nil
+	}
+	if s.st != nil {
+		errs = append(errs, s.st.Close())
+		s.st = nil
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stratusdns/stratus/internal/testutil"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+func TestCLIExitCodes(t *testing.T) {
+	s := startServer(t, "")
+	s.mustCLI("zone", "create", "example.com", "--ns", "ns1.example.com.")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"success", []string{"zone", "list"}, 0, ""},
+		{"unknown command", []string{"zone", "frobnicate"}, 2, "unknown command"},
+		{"unknown flag", []string{"zone", "list", "--colour"}, 2, "unknown flag"},
+		{"missing arguments", []string{"record", "add", "example.com", "www"}, 2, "usage: stratus record add"},
+		{"bad output format", []string{"zone", "list", "-o", "yaml"}, 2, "output format"},
+		{"invalid record data", []string{"record", "add", "example.com", "www", "A", "not-an-ip"}, 2, "changes[0].records[0]"},
+		{"relative name in data", []string{"record", "add", "example.com", "www", "CNAME", "target.example.net"}, 2, "fully qualified"},
+		{"zone not found", []string{"zone", "get", "nope.test"}, 3, "zone not found"},
+		{"rrset not found", []string{"record", "list", "nope.test"}, 3, "zone not found"},
+		{"zone exists", []string{"zone", "create", "example.com", "--ns", "ns1.example.com."}, 4, "already exists"},
+		{"stale if-match", []string{"record", "add", "example.com", "www", "A", "192.0.2.1", "--if-match", "99"}, 4, "not 99"},
+		{"bad token", []string{"--token", "stratus_000000000000_x", "zone", "list"}, 5, "invalid bearer token"},
+		{"no token file", []string{"--data-dir", "/nonexistent", "zone", "list"}, 5, "no API token"},
+		{"server unreachable", []string{"--server", "http://127.0.0.1:1", "zone", "list"}, 6, "cannot reach"},
+		{"import syntax error", []string{"zone", "import", "example.com", "testdata/cli-bad.zone"}, 2, "testdata/cli-bad.zone:5"},
+		{"import missing file", []string{"zone", "import", "example.com", "testdata/none.zone"}, 2, "no such file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := s.cli(tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, out, errOut)
+			}
+			if tc.msg != "" && !strings.Contains(errOut, tc.msg) {
+				t.Errorf("stderr %q does not mention %q", errOut, tc.msg)
+			}
+		})
+	}
+	// Nothing above changed the zone.
+	var z apiv1.Zone
+	if err := json.Unmarshal([]byte(s.mustCLI("zone", "get", "example.com", "-o", "json")), &z); err != nil {
+		t.Fatal(err)
+	}
+	if z.Serial != 1 || z.RRsets != 2 {
+		t.Errorf("failed commands changed the zone: %+v", z)
+	}
+}
+
+func TestCLIRecordsAndJSON(t *testing.T) {
+	s := startServer(t, "")
+	s.mustCLI("zone", "create", "example.com", "--ns", "ns1.example.com.", "--ttl", "120")
+	s.mustCLI("record", "add", "example.com", "www", "A", "192.0.2.1", "192.0.2.2", "--ttl", "60")
+	s.mustCLI("record", "add", "example.com", "@", "MX", "10 mail.example.com.")
+	s.mustCLI("record", "set", "example.com", "www", "A", "192.0.2.3")
+	s.mustCLI("record", "delete", "example.com", "@", "MX", "10 mail.example.com.")
+
+	var list apiv1.RRsetList
+	if err := json.Unmarshal([]byte(s.mustCLI("record", "list", "example.com", "www", "-o", "json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.RRsets) != 1 || list.RRsets[0].TTL != 120 || strings.Join(list.RRsets[0].Records, ",") != "192.0.2.3" || list.Serial != 5 {
+		t.Errorf("records after add/set/delete: %+v", list)
+	}
+	table := s.mustCLI("record", "list", "example.com")
+	if !strings.Contains(table, "www.example.com.") || strings.Contains(table, "MX") {
+		t.Errorf("table: %s", table)
+	}
+	if got := queryA(t, s.dnsAddr, "www.example.com."); got != "192.0.2.3" {
+		t.Errorf("DNS answer after set: %q", got)
+	}
+	var j apiv1.Journal
+	if err := json.Unmarshal([]byte(s.mustCLI("zone", "journal", "example.com", "-o", "json")), &j); err != nil {
+		t.Fatal(err)
+	}
+	if len(j.Entries) != 5 || j.Entries[4].Actor != "admin" {
+		t.Errorf("journal: %+v", j)
+	}
+	tok := s.mustCLI("token", "create", "ci", "--scope", "zones:read", "-o", "json")
+	var ct apiv1.CreatedToken
+	if err := json.Unmarshal([]byte(tok), &ct); err != nil || ct.Secret == "" {
+		t.Fatalf("token create: %s", tok)
+	}
+	_, errOut, code := runCLI(t, []string{"--server", "http://" + s.apiAddr, "--token", ct.Secret, "record", "add", "example.com", "x", "A", "192.0.2.9"}, nil)
+	if code != 5 || !strings.Contains(errOut, "zones:write") {
+		t.Errorf("read-only token writing: exit %d %s", code, errOut)
+	}
+	if out := s.mustCLI("token", "list"); !strings.Contains(out, "ci") || strings.Contains(out, ct.Secret) {
+		t.Errorf("token list: %s", out)
+	}
+	s.mustCLI("token", "delete", ct.ID)
+}
+
+// TestCLIImportExport imports a zone file, exports it, checks the export
+// with BIND's named-checkzone, and re-imports it unchanged.
+func TestCLIImportExport(t *testing.T) {
+	checkzone := testutil.Tool(t, "named-checkzone")
+	s := startServer(t, "")
+	out := s.mustCLI("zone", "import", "example.com", "testdata/cli-example.zone")
+	if !strings.Contains(out, "created") || !strings.Contains(out, "2026112601") {
+		t.Errorf("import: %s", out)
+	}
+	exported := filepath.Join(t.TempDir(), "export.zone")
+	s.mustCLI("zone", "export", "example.com", "-f", exported)
+	outb, err := runCmd(checkzone, "-i", "local", "example.com", exported)
+	if err != nil {
+		t.Errorf("named-checkzone rejects the export: %v\n%s", err, outb)
+	}
+	out = s.mustCLI("zone", "import", "example.com", exported)
+	if !strings.Contains(out, "unchanged") {
+		t.Errorf("re-import of the export: %s", out)
+	}
+	// From standard input, with the serial checked.
+	f, err := os.Open("testdata/cli-example.zone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	stdout, errOut, code := runCLI(t, []string{"--server", "http://" + s.apiAddr, "--data-dir", s.dataDir, "zone", "import", "example.com", "-", "--if-match", "7"}, f)
+	if code != 4 {
+		t.Errorf("import with a stale --if-match: exit %d %s %s", code, stdout, errOut)
+	}
+	if got := queryA(t, s.dnsAddr, "api.example.com."); got != "192.0.2.1" {
+		t.Errorf("DNS answer for api.example.com.: %q", got)
+	}
+}
+
+// TestHelpEverywhere runs --help on every command.
+func TestHelpEverywhere(t *testing.T) {
+	cmds := [][]string{
+		{}, {"serve"}, {"version"}, {"zone"}, {"zone", "list"}, {"zone", "get"}, {"zone", "create"}, {"zone", "delete"},
+		{"zone", "import"}, {"zone", "export"}, {"zone", "journal"}, {"record"}, {"record", "list"}, {"record", "add"},
+		{"record", "set"}, {"record", "delete"}, {"token"}, {"token", "list"}, {"token", "create"}, {"token", "delete"},
+	}
+	for _, c := range cmds {
+		out, errOut, code := runCLI(t, append(c, "--help"), nil)
+		if code != 0 || !strings.Contains(out, "Usage:") {
+			t.Errorf("stratus %s --help: exit %d\n%s%s", strings.Join(c, " "), code, out, errOut)
+		}
+	}
+	out, _, code := runCLI(t, []string{"version", "-o", "json"}, nil)
+	var v struct{ Version, GoVersion string }
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v.Version == "" {
+		t.Errorf("version -o json: exit %d %s", code, out)
+	}
+}

@@ -1,0 +1,227 @@
+// Package e2e tests the real stratus binary from the outside: it builds the
+// binary once, starts it on free loopback ports with a fresh data
+// directory, and drives it with the CLI, the HTTP API and real DNS clients
+// (dig, kdig).
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the stratus binary built for this test run.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "stratus-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "stratus")
+	build := exec.Command("go", "build", "-race", "-o", binary, "github.com/stratusdns/stratus/cmd/stratus")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building stratus:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is one running stratus process.
+type server struct {
+	t       *testing.T
+	dataDir string
+	dnsAddr string // 127.0.0.1:port, UDP and TCP
+	apiAddr string
+	cmd     *exec.Cmd
+	logs    *syncBuffer
+	exited  chan struct{}
+}
+
+// freePort returns a loopback port that is free for both TCP and UDP at
+// the moment of the call.
+func freePort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		l.Close()
+		if err == nil {
+			u.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+// startServer starts stratus serve on a fresh data directory (or dataDir
+// when given) and waits until it answers DNS and API requests.
+func startServer(t *testing.T, dataDir string, extra ...string) *server {
+	t.Helper()
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	s := &server{
+		t:       t,
+		dataDir: dataDir,
+		dnsAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		apiAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		logs:    &syncBuffer{},
+		exited:  make(chan struct{}),
+	}
+	args := append([]string{"serve", "--data-dir", dataDir, "--dns-listen", s.dnsAddr, "--api-listen", s.apiAddr}, extra...)
+	s.cmd = exec.Command(binary, args...)
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.cmd.Wait(); close(s.exited) }()
+	t.Cleanup(func() {
+		s.signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(15 * time.Second):
+			s.cmd.Process.Kill()
+			<-s.exited
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.logs.String())
+		}
+	})
+	s.waitReady()
+	return s
+}
+
+func (s *server) waitReady() {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			s.t.Fatalf("stratus exited during start:\n%s", s.logs.String())
+		default:
+		}
+		if strings.Contains(s.logs.String(), "stratus ready") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.t.Fatalf("stratus did not become ready:\n%s", s.logs.String())
+}
+
+func (s *server) signal(sig os.Signal) {
+	select {
+	case <-s.exited:
+	default:
+		s.cmd.Process.Signal(sig)
+	}
+}
+
+// token returns the admin token the server wrote.
+func (s *server) token() string {
+	b, err := os.ReadFile(filepath.Join(s.dataDir, "admin.token"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// cli runs the stratus client against this server and returns its output
+// and exit code.
+func (s *server) cli(args ...string) (stdout, stderr string, code int) {
+	s.t.Helper()
+	return runCLI(s.t, append([]string{"--server", "http://" + s.apiAddr, "--data-dir", s.dataDir}, args...), nil)
+}
+
+// mustCLI runs the client and fails the test unless it exits 0.
+func (s *server) mustCLI(args ...string) string {
+	s.t.Helper()
+	out, errOut, code := s.cli(args...)
+	if code != 0 {
+		s.t.Fatalf("stratus %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+func runCLI(t *testing.T, args []string, stdin io.Reader) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr, cmd.Stdin = &out, &errOut, stdin
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+// api sends an authenticated API request.
+func (s *server) api(method, path, body string) (int, string) {
+	s.t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, "http://"+s.apiAddr+path, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token())
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// lines splits command output into non-empty lines.
+func lines(s string) []string {
+	var out []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -1,0 +1,111 @@
+// Package policy enforces the project's conventions as tests: every
+// package has a doc comment, and the DNS query path imports nothing from
+// the control plane, the store or the API.
+package policy
+
+import (
+	"encoding/json"
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/stratusdns/stratus"
+
+// root returns the repository root.
+func root(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+type pkg struct {
+	ImportPath string
+	Dir        string
+	Deps       []string
+	GoFiles    []string
+}
+
+func listPackages(t *testing.T, patterns ...string) []pkg {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"list", "-json=ImportPath,Dir,Deps,GoFiles"}, patterns...)...)
+	cmd.Dir = root(t)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []pkg
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+// TestPackageDocs fails for any package without a package comment.
+func TestPackageDocs(t *testing.T) {
+	for _, p := range listPackages(t, "./...") {
+		if len(p.GoFiles) == 0 {
+			continue
+		}
+		documented := false
+		for _, f := range p.GoFiles {
+			src, err := os.ReadFile(filepath.Join(p.Dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			af, err := parser.ParseFile(token.NewFileSet(), f, src, parser.PackageClauseOnly|parser.ParseComments)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if af.Doc != nil && strings.TrimSpace(af.Doc.Text()) != "" {
+				documented = true
+				break
+			}
+		}
+		if !documented {
+			t.Errorf("package %s has no package comment", p.ImportPath)
+		}
+	}
+}
+
+// queryPath lists the packages that answer DNS queries.
+var queryPath = []string{"./internal/dnsserver", "./internal/dnswire", "./internal/zone"}
+
+// forbidden are packages the query path must never depend on: it reads
+// the published snapshot and nothing else.
+var forbidden = []string{
+	module + "/internal/store",
+	module + "/internal/control",
+	module + "/internal/api",
+	module + "/internal/auth",
+	module + "/internal/server",
+	module + "/internal/config",
+	module + "/pkg/client",
+	"github.com/miekg/dns", // packing and unpacking stay off the hot path
+	"go.etcd.io/bbolt",
+	"net/http",
+}
+
+func TestQueryPathImports(t *testing.T) {
+	for _, p := range listPackages(t, queryPath...) {
+		for _, dep := range p.Deps {
+			for _, f := range forbidden {
+				if dep == f || strings.HasPrefix(dep, f+"/") {
+					t.Errorf("query-path package %s depends on %s", p.ImportPath, dep)
+				}
+			}
+		}
+	}
+}
