@@ -1,0 +1,61 @@
+package dnsserver
+
+import (
+	"sync/atomic"
+	"testing"
+
+	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/zone"
+	"github.com/stratusdns/stratus/internal/zone/zonetest"
+)
+
+// FuzzHandler runs arbitrary packets through the whole query handler, over
+// UDP and TCP rules: it must never panic; every reply must unpack, echo the
+// query ID and fit the transport; packets that are not queries (QR set,
+// shorter than a header) must get no reply.
+func FuzzHandler(f *testing.F) {
+	for _, seed := range []func(m *dns.Msg){
+		func(m *dns.Msg) { m.SetQuestion("www.example.com.", dns.TypeA) },
+		func(m *dns.Msg) { m.SetQuestion("chain.example.com.", dns.TypeAAAA); m.SetEdns0(4096, true) },
+		func(m *dns.Msg) { m.SetQuestion("host.sub.example.com.", dns.TypeA) },
+		func(m *dns.Msg) { m.SetQuestion("x.wild.example.com.", dns.TypeMX) },
+		func(m *dns.Msg) { m.SetQuestion("txt.big.test.", dns.TypeTXT) },
+		func(m *dns.Msg) { m.SetQuestion("example.com.", dns.TypeAXFR) },
+		func(m *dns.Msg) { m.SetQuestion("example.com.", dns.TypeSOA); m.Opcode = dns.OpcodeUpdate },
+	} {
+		m := new(dns.Msg)
+		seed(m)
+		b, err := m.Pack()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, false)
+		f.Add(b, true)
+	}
+	var src atomic.Pointer[zone.Snapshot]
+	src.Store(zonetest.Build(f, map[string]string{"example.com.": zonetest.ExampleCom, "big.test.": bigZone()}))
+	h := newHandler(&src, 1232)
+	f.Fuzz(func(t *testing.T, pkt []byte, tcp bool) {
+		resp := h.serve(pkt, tcp)
+		isQuery := len(pkt) >= 12 && pkt[2]&0x80 == 0
+		if resp == nil {
+			if isQuery {
+				t.Fatalf("no reply to a packet with a query header: % x", pkt)
+			}
+			return
+		}
+		if !isQuery {
+			t.Fatalf("replied to a packet that is not a query: % x", pkt)
+		}
+		m := new(dns.Msg)
+		if err := m.Unpack(resp); err != nil {
+			t.Fatalf("reply does not unpack: %v\nquery % x\nreply % x", err, pkt, resp)
+		}
+		if m.Id != uint16(pkt[0])<<8|uint16(pkt[1]) || !m.Response {
+			t.Fatalf("reply header %+v", m.MsgHdr)
+		}
+		if !tcp && len(resp) > 4096 {
+			t.Fatalf("UDP reply of %d octets", len(resp))
+		}
+	})
+}
