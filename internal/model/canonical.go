@@ -1,6 +1,9 @@
 package model
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // CompareCanonical orders names in DNS canonical order (RFC 4034 section
 // 6.1): by labels compared right to left, each label as lowercase octets.
@@ -33,4 +36,26 @@ func labelsOf(n Name) [][]byte {
 		out = append(out, w[i+1:i+1+int(w[i])])
 	}
 	return out
+}
+
+// canonicalKey returns a string whose bytewise order is the DNS canonical
+// order of names: the labels from right to left, each followed by a 0x00
+// separator, with 0x00 and 0x01 octets inside labels escaped so that the
+// separator sorts before any label content.
+func canonicalKey(n Name) string {
+	labels := labelsOf(n)
+	var b strings.Builder
+	b.Grow(len(n) + 2)
+	for i := len(labels) - 1; i >= 0; i-- {
+		for _, c := range labels[i] {
+			if c <= 1 {
+				b.WriteByte(1)
+				b.WriteByte(c + 1)
+				continue
+			}
+			b.WriteByte(c)
+		}
+		b.WriteByte(0)
+	}
+	return b.String()
 }

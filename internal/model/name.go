@@ -23,8 +23,8 @@ func ParseName(s string) (Name, error) {
 	if s == "" {
 		return "", fmt.Errorf("empty domain name")
 	}
-	if strings.ContainsAny(s, " \t\r\n") {
-		return "", fmt.Errorf("domain name %q contains white space", s)
+	if hasBareSpace(s) {
+		return "", fmt.Errorf("domain name %q contains white space (escape it as \\032 or with a backslash)", s)
 	}
 	if _, ok := dns.IsDomainName(s); !ok {
 		return "", fmt.Errorf("%q is not a valid domain name (labels at most 63 octets, name at most 255)", s)
@@ -158,4 +158,18 @@ func ResolveOwner(s string, zone Name) (Name, error) {
 		return "", fmt.Errorf("%s is not in zone %s", n, zone)
 	}
 	return n, nil
+}
+
+// hasBareSpace reports whether s holds white space that is not escaped
+// with a backslash.
+func hasBareSpace(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case ' ', '\t', '\r', '\n':
+			return true
+		}
+	}
+	return false
 }

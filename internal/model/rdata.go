@@ -1,8 +1,11 @@
 package model
 
 import (
+	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -16,7 +19,21 @@ const relativeProbe = "relative-name.stratus-probe.invalid."
 // ParseRdata parses the presentation-format data of one record of type t
 // (everything after the type in a zone file line) into uncompressed
 // wire-format RDATA. Domain names in the data must be fully qualified.
+// Data that miekg/dns accepts but that does not describe a whole record
+// (RFC 3597 "\#" data too short for a known type, say) is refused.
 func ParseRdata(t Type, data string) ([]byte, error) {
+	rd, err := parseRdata(t, data)
+	if err != nil {
+		return nil, err
+	}
+	if !RoundTrips(t, rd) {
+		return nil, fmt.Errorf("invalid %s data %q", TypeString(t), data)
+	}
+	return rd, nil
+}
+
+// parseRdata is ParseRdata without the round-trip check.
+func parseRdata(t Type, data string) ([]byte, error) {
 	if err := CheckStorableType(t); err != nil {
 		return nil, err
 	}
@@ -41,6 +58,17 @@ func ParseRdata(t Type, data string) ([]byte, error) {
 		return nil, fmt.Errorf("domain names in %s data must be fully qualified (end with a dot): %q", TypeString(t), data)
 	}
 	return RdataFromRR(rr)
+}
+
+// RoundTrips reports whether rdata of type t reads back the same from the
+// text FormatRdata gives it, and so describes a whole record.
+func RoundTrips(t Type, rdata []byte) bool {
+	text, err := FormatRdata(t, rdata)
+	if err != nil {
+		return false
+	}
+	back, err := parseRdata(t, text)
+	return err == nil && bytes.Equal(back, rdata)
 }
 
 // parseOne parses "<owner> 0 IN <type> <data>" with miekg/dns.
@@ -80,7 +108,7 @@ func cleanParseError(err error) error {
 
 // RdataFromRR returns the uncompressed wire-format RDATA of rr.
 func RdataFromRR(rr dns.RR) ([]byte, error) {
-	buf := make([]byte, dns.Len(rr)+256)
+	buf := make([]byte, dns.Len(rr)+16)
 	end, err := dns.PackRR(rr, buf, 0, nil, false)
 	if err != nil {
 		return nil, fmt.Errorf("invalid %s record: %v", TypeString(rr.Header().Rrtype), cleanParseError(err))
@@ -104,27 +132,62 @@ func ToRR(owner Name, t Type, ttl uint32, rdata []byte) (dns.RR, error) {
 	return rr, nil
 }
 
-// FormatRdata renders wire RDATA of type t in presentation format (the part
-// of a zone file line after the type).
+// FormatRdata renders wire RDATA of type t in presentation format (the
+// part of a zone-file line after the type): the type's own format as
+// miekg/dns writes it, or the RFC 3597 generic form "\# <length> <hex>" for
+// types without one (unknown types, NULL), for empty data, and for data
+// whose own format would not read back to the same RDATA. The result always
+// parses back to rdata.
 func FormatRdata(t Type, rdata []byte) (string, error) {
+	if len(rdata) == 0 {
+		return genericRdata(rdata), nil
+	}
 	rr, err := ToRR(Root, t, 0, rdata)
 	if err != nil {
 		return "", err
 	}
-	return rdataText(rr), nil
+	switch rr.(type) {
+	case *dns.RFC3597, *dns.NULL:
+		return genericRdata(rdata), nil
+	}
+	text, ok := strings.CutPrefix(rr.String(), rr.Header().String())
+	if !ok {
+		return genericRdata(rdata), nil
+	}
+	if !textSafe[t] {
+		// miekg/dns does not always write what it reads (an SVCB
+		// "mandatory" list with an unknown key reads as key 65535 and
+		// writes as an empty list), so check; the generic form is exact.
+		back, err := parseRdata(t, text)
+		if err != nil || !bytes.Equal(back, rdata) {
+			return genericRdata(rdata), nil
+		}
+	}
+	return text, nil
 }
 
-// rdataText is rr.String() without the header fields.
-func rdataText(rr dns.RR) string {
-	return strings.TrimPrefix(rr.String(), rr.Header().String())
+// textSafe are the types whose presentation format, as miekg/dns writes
+// it, reads back to the same RDATA for any RDATA that unpacks; they are
+// the bulk of every zone, so FormatRdata skips the check for them.
+var textSafe = map[Type]bool{
+	dns.TypeA: true, dns.TypeAAAA: true, dns.TypeNS: true, dns.TypeCNAME: true, dns.TypePTR: true,
+	dns.TypeMX: true, dns.TypeTXT: true, dns.TypeSOA: true, dns.TypeSRV: true, dns.TypeNAPTR: true,
 }
 
-// FormatRR renders one record as a zone-file line: owner, TTL, class, type,
-// data, tab-separated.
+// genericRdata renders RDATA in the RFC 3597 section 5 generic form.
+func genericRdata(rdata []byte) string {
+	if len(rdata) == 0 {
+		return `\# 0`
+	}
+	return `\# ` + strconv.Itoa(len(rdata)) + " " + hex.EncodeToString(rdata)
+}
+
+// FormatRR renders one record as a zone-file line: owner, TTL, class, type
+// and data, tab-separated.
 func FormatRR(owner Name, t Type, ttl uint32, rdata []byte) (string, error) {
-	rr, err := ToRR(owner, t, ttl, rdata)
+	text, err := FormatRdata(t, rdata)
 	if err != nil {
 		return "", err
 	}
-	return rr.String(), nil
+	return string(owner) + "\t" + strconv.FormatUint(uint64(ttl), 10) + "\tIN\t" + TypeString(t) + "\t" + text, nil
 }

@@ -115,25 +115,41 @@ func (s *RRset) String() string {
 // SortRRsets orders sets for output: the apex SOA first, then the apex NS,
 // then by owner in DNS canonical order (RFC 4034 section 6.1), then by type.
 func SortRRsets(origin Name, sets []*RRset) {
-	rank := func(s *RRset) int {
+	type keyed struct {
+		rank int
+		key  string
+		set  *RRset
+	}
+	ks := make([]keyed, len(sets))
+	keys := map[Name]string{}
+	for i, s := range sets {
+		rank := 2
 		if s.Name == origin {
 			switch s.Type {
 			case TypeSOA:
-				return 0
+				rank = 0
 			case TypeNS:
-				return 1
+				rank = 1
 			}
 		}
-		return 2
+		k, ok := keys[s.Name]
+		if !ok {
+			k = canonicalKey(s.Name)
+			keys[s.Name] = k
+		}
+		ks[i] = keyed{rank, k, s}
 	}
-	sort.SliceStable(sets, func(i, j int) bool {
-		a, b := sets[i], sets[j]
-		if ra, rb := rank(a), rank(b); ra != rb {
-			return ra < rb
+	sort.SliceStable(ks, func(i, j int) bool {
+		a, b := &ks[i], &ks[j]
+		if a.rank != b.rank {
+			return a.rank < b.rank
 		}
-		if a.Name != b.Name {
-			return CompareCanonical(a.Name, b.Name) < 0
+		if a.key != b.key {
+			return a.key < b.key
 		}
-		return a.Type < b.Type
+		return a.set.Type < b.set.Type
 	})
+	for i := range ks {
+		sets[i] = ks[i].set
+	}
 }
