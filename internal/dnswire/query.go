@@ -62,28 +62,47 @@ func ParseQuery(msg []byte, q *Query) error {
 	an := binary.BigEndian.Uint16(msg[6:])
 	ns := binary.BigEndian.Uint16(msg[8:])
 	ar := binary.BigEndian.Uint16(msg[10:])
-	if qd != 1 {
-		return formErr("question count is not 1")
-	}
+	// Whatever is wrong with the question, read on to the OPT record if
+	// the packet allows, so that even a FORMERR carries EDNS when the
+	// query did (RFC 6891 section 7).
+	var qerr error
 	off := headerLen
-	end, err := nameEnd(msg, off)
-	if err != nil {
-		return err
+	switch {
+	case qd == 0:
+		qerr = formErr("no question")
+	case qd > 1:
+		qerr = formErr("more than one question")
 	}
-	if end+4 > len(msg) {
-		return formErr("question truncated")
+	for i := 0; i < int(qd); i++ {
+		var end int
+		var err error
+		if i == 0 && qd == 1 {
+			end, err = nameEnd(msg, off)
+		} else {
+			end, err = compressedNameEnd(msg, off)
+		}
+		if err != nil {
+			return err
+		}
+		if end+4 > len(msg) {
+			return formErr("question truncated")
+		}
+		if qd == 1 {
+			q.Qname = msg[off:end]
+			q.Qtype = binary.BigEndian.Uint16(msg[end:])
+			q.Qclass = binary.BigEndian.Uint16(msg[end+2:])
+			q.HasQuestion = true
+		}
+		off = end + 4
 	}
-	q.Qname = msg[off:end]
-	q.Qtype = binary.BigEndian.Uint16(msg[end:])
-	q.Qclass = binary.BigEndian.Uint16(msg[end+2:])
-	q.HasQuestion = true
-	off = end + 4
-	if q.Opcode == OpcodeQuery && (an != 0 || ns != 0) {
-		return formErr("query with answer or authority records")
+	if qerr == nil && q.Opcode == OpcodeQuery && an != 0 {
+		qerr = formErr("query with answer records")
 	}
-	// Skip the answer and authority sections (NOTIFY and UPDATE carry
-	// records there), then read the additional section for OPT.
+	// Skip the answer and authority sections (IXFR queries carry an SOA
+	// in the authority section; NOTIFY and UPDATE carry records too),
+	// then read the additional section for OPT.
 	for i := 0; i < int(an)+int(ns); i++ {
+		var err error
 		if off, err = skipRR(msg, off); err != nil {
 			return err
 		}
@@ -121,6 +140,9 @@ func ParseQuery(msg []byte, q *Query) error {
 		if err := checkOptions(msg[rdStart:off]); err != nil {
 			return err
 		}
+	}
+	if qerr != nil {
+		return qerr
 	}
 	if q.EDNS && q.EDNSVersion > 0 {
 		return &FormatError{Rcode: RcodeBadVers, Reason: "unsupported EDNS version"}

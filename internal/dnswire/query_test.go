@@ -11,10 +11,10 @@ func packQuery(t testing.TB, edit func(m *dns.Msg)) []byte {
 	t.Helper()
 	m := new(dns.Msg)
 	m.SetQuestion("Www.Example.com.", dns.TypeA)
-	m.Id = 0xBEEF
 	if edit != nil {
 		edit(m)
 	}
+	m.Id = 0xBEEF
 	b, err := m.Pack()
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +81,24 @@ func TestParseQuery(t *testing.T) {
 			return append(b, 0, 10, 0, 9)
 		}(), rcode: RcodeFormErr, hasQues: true},
 		{name: "additional record truncated", msg: packQuery(t, func(m *dns.Msg) { m.SetEdns0(1232, false) })[:40], rcode: RcodeFormErr, hasQues: true},
+		{name: "IXFR with an SOA in authority is a query", msg: packQuery(t, func(m *dns.Msg) {
+			m.SetIxfr("example.com.", 7, "ns.example.com.", "h.example.com.")
+			m.SetEdns0(1232, false)
+		}), hasQues: true, check: func(t *testing.T, q *Query) {
+			if q.Qtype != dns.TypeIXFR || !q.EDNS {
+				t.Errorf("got %+v", q)
+			}
+		}},
+		{name: "no question but EDNS keeps the EDNS", msg: packQuery(t, func(m *dns.Msg) { m.Question = nil; m.SetEdns0(1232, true) }), rcode: RcodeFormErr, check: func(t *testing.T, q *Query) {
+			if !q.EDNS || !q.DO {
+				t.Errorf("EDNS lost on FORMERR: %+v", q)
+			}
+		}},
+		{name: "two questions but EDNS keeps the EDNS", msg: packQuery(t, func(m *dns.Msg) { m.Question = append(m.Question, m.Question[0]); m.SetEdns0(1232, false) }), rcode: RcodeFormErr, check: func(t *testing.T, q *Query) {
+			if !q.EDNS {
+				t.Errorf("EDNS lost on FORMERR: %+v", q)
+			}
+		}},
 		{name: "NOTIFY is parsed", msg: packQuery(t, func(m *dns.Msg) { m.Opcode = dns.OpcodeNotify }), hasQues: true, check: func(t *testing.T, q *Query) {
 			if q.Opcode != OpcodeNotify {
 				t.Errorf("opcode %d", q.Opcode)

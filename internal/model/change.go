@@ -33,8 +33,8 @@ func ParseOp(s string) (Op, error) {
 }
 
 // Change is one edit of one RRset. TTL applies when HasTTL is set; without
-// it, add keeps an existing set's TTL (or uses the zone default for a new
-// set) and set uses the zone default.
+// it, add and set keep an existing set's TTL, and a new set gets the zone's
+// default TTL.
 type Change struct {
 	Op     Op
 	Name   Name
@@ -79,8 +79,11 @@ func (c *Change) Apply(cur *RRset, defaultTTL uint32) (*RRset, error) {
 			return nil, Errorf("records", "set needs at least one record; use delete to remove an RRset")
 		}
 		ttl := defaultTTL
-		if c.HasTTL {
+		switch {
+		case c.HasTTL:
 			ttl = c.TTL
+		case cur != nil:
+			ttl = cur.TTL
 		}
 		next := &RRset{Name: c.Name, Type: c.Type, TTL: ttl}
 		for _, r := range c.Rdata {

@@ -71,6 +71,8 @@ func TestChangeApply(t *testing.T) {
 		{"add of a present record", Change{Op: OpAdd, Rdata: [][]byte{a1}}, cur, "60 1"},
 		{"add with another TTL", Change{Op: OpAdd, TTL: 30, HasTTL: true, Rdata: [][]byte{a2}}, cur, "differs"},
 		{"set replaces", Change{Op: OpSet, TTL: 30, HasTTL: true, Rdata: [][]byte{a2, a2}}, cur, "30 1"},
+		{"set without a TTL keeps the set's", Change{Op: OpSet, Rdata: [][]byte{a2}}, cur, "60 1"},
+		{"set of a new set uses the default", Change{Op: OpSet, Rdata: [][]byte{a2}}, nil, "300 1"},
 		{"set needs records", Change{Op: OpSet}, cur, "at least one"},
 		{"delete one", Change{Op: OpDelete, Rdata: [][]byte{a1}}, &RRset{Name: "w.example.", Type: TypeA, TTL: 60, Rdata: [][]byte{a1, a2}}, "60 1"},
 		{"delete the last", Change{Op: OpDelete, Rdata: [][]byte{a1}}, cur, "nil"},

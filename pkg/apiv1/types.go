@@ -71,7 +71,8 @@ type RRsetList struct {
 // Change is one edit of one RRset. Op is "add" (add records, creating the
 // set), "set" (replace the whole set) or "delete" (remove the listed
 // records, or the whole set when Records is empty). TTL is optional: add
-// keeps an existing set's TTL, and new sets get the zone's default TTL.
+// and set keep an existing set's TTL, and new sets get the zone's default
+// TTL.
 type Change struct {
 	Op      string   `json:"op"`
 	Name    string   `json:"name"`

@@ -70,7 +70,7 @@ func TestCLIRecordsAndJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(s.mustCLI("record", "list", "example.com", "www", "-o", "json")), &list); err != nil {
 		t.Fatal(err)
 	}
-	if len(list.RRsets) != 1 || list.RRsets[0].TTL != 120 || strings.Join(list.RRsets[0].Records, ",") != "192.0.2.3" || list.Serial != 5 {
+	if len(list.RRsets) != 1 || list.RRsets[0].TTL != 60 || strings.Join(list.RRsets[0].Records, ",") != "192.0.2.3" || list.Serial != 5 {
 		t.Errorf("records after add/set/delete: %+v", list)
 	}
 	table := s.mustCLI("record", "list", "example.com")
