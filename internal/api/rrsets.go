@@ -182,12 +182,19 @@ func (h *Handler) getRRset(w http.ResponseWriter, r *http.Request, _ *auth.Princ
 	return nil
 }
 
-func (h *Handler) putRRset(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+// rrsetWriteParams parses the path and the If-Match header of a write to
+// one RRset.
+func rrsetWriteParams(r *http.Request) (model.Name, model.Key, *uint32, error) {
 	z, k, err := rrsetParams(r)
 	if err != nil {
-		return err
+		return "", k, nil, err
 	}
 	im, err := ifMatch(r)
+	return z, k, im, err
+}
+
+func (h *Handler) putRRset(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	z, k, im, err := rrsetWriteParams(r)
 	if err != nil {
 		return err
 	}
@@ -213,11 +220,7 @@ func trimBody(field string) string {
 }
 
 func (h *Handler) deleteRRset(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
-	z, k, err := rrsetParams(r)
-	if err != nil {
-		return err
-	}
-	im, err := ifMatch(r)
+	z, k, im, err := rrsetWriteParams(r)
 	if err != nil {
 		return err
 	}

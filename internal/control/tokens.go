@@ -21,12 +21,7 @@ func (s *Service) CreateToken(ctx context.Context, name string, scopes []string)
 			return "", auth.Token{}, fmt.Errorf("unknown scope %q (known: %v)", sc, auth.KnownScopes)
 		}
 	}
-	tok, rec, err := auth.Generate()
-	if err != nil {
-		return "", auth.Token{}, err
-	}
-	rec.Name, rec.Scopes, rec.Created = name, scopes, s.opts.Clock().UTC()
-	b, err := json.Marshal(rec)
+	tok, rec, b, err := s.newToken(name, scopes)
 	if err != nil {
 		return "", auth.Token{}, err
 	}
@@ -41,12 +36,7 @@ func (s *Service) CreateToken(ctx context.Context, name string, scopes []string)
 // ReplaceToken deletes every token named name and creates a new one with
 // the same name and scopes in the same transaction.
 func (s *Service) ReplaceToken(ctx context.Context, name string, scopes []string) (string, auth.Token, error) {
-	tok, rec, err := auth.Generate()
-	if err != nil {
-		return "", auth.Token{}, err
-	}
-	rec.Name, rec.Scopes, rec.Created = name, scopes, s.opts.Clock().UTC()
-	b, err := json.Marshal(rec)
+	tok, rec, b, err := s.newToken(name, scopes)
 	if err != nil {
 		return "", auth.Token{}, err
 	}
@@ -69,6 +59,17 @@ func (s *Service) ReplaceToken(ctx context.Context, name string, scopes []string
 	}
 	s.log.Info("token replaced", "id", rec.ID, "name", name)
 	return tok, rec, nil
+}
+
+// newToken generates a token and its stored record.
+func (s *Service) newToken(name string, scopes []string) (string, auth.Token, []byte, error) {
+	tok, rec, err := auth.Generate()
+	if err != nil {
+		return "", auth.Token{}, nil, err
+	}
+	rec.Name, rec.Scopes, rec.Created = name, scopes, s.opts.Clock().UTC()
+	b, err := json.Marshal(rec)
+	return tok, rec, b, err
 }
 
 // Token returns one token's record.
