@@ -15,7 +15,8 @@ import (
 
 // Options configure the API. Zero values mean the defaults.
 type Options struct {
-	// MaxZoneFileBytes bounds an uploaded zone file (default 512 MiB).
+	// MaxZoneFileBytes bounds an uploaded zone file (default 128 MiB, about
+	// five million records).
 	MaxZoneFileBytes int64
 	// DefaultNameservers are used for new zones created without any.
 	DefaultNameservers []model.Name
@@ -24,7 +25,7 @@ type Options struct {
 }
 
 // DefaultMaxZoneFileBytes is the default bound on uploaded zone files.
-const DefaultMaxZoneFileBytes = 512 << 20
+const DefaultMaxZoneFileBytes = 128 << 20
 
 // Handler is the API's http.Handler.
 type Handler struct {

@@ -48,7 +48,7 @@ type DNS struct {
 type API struct {
 	// Listen is the API address (default 127.0.0.1:8053).
 	Listen string `yaml:"listen"`
-	// MaxZoneFileBytes bounds uploaded zone files (default 512 MiB).
+	// MaxZoneFileBytes bounds uploaded zone files (default 128 MiB).
 	MaxZoneFileBytes int64 `yaml:"max_zonefile_bytes"`
 }
 

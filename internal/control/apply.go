@@ -52,7 +52,9 @@ func (s *Service) Apply(ctx context.Context, z model.Name, changes []model.Chang
 		return "changes"
 	}
 	res := ChangeResult{Zone: z}
+	var readRev store.Revision
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		readRev = tx.Revision()
 		zr, err := loadZone(tx, z)
 		if err != nil {
 			return err
@@ -87,7 +89,8 @@ func (s *Service) Apply(ctx context.Context, z model.Name, changes []model.Chang
 		return nil
 	})
 	if errors.Is(err, errNoChange) {
-		return res, nil
+		// Nothing to write, but what the caller sees must be served.
+		return res, s.published(ctx, readRev)
 	}
 	if err != nil {
 		return ChangeResult{}, err

@@ -3,6 +3,7 @@ package control
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 
 	"github.com/stratusdns/stratus/internal/model"
 )
@@ -11,9 +12,17 @@ import (
 // record's wire RDATA with a 16-bit length. Owner and type are in the key.
 const rrsetCodecV1 = 1
 
-func encodeRRset(s *model.RRset) []byte {
+// encodeRRset encodes a set that passed model.CheckNode (whose size bound
+// keeps every count within 16 bits).
+func encodeRRset(s *model.RRset) ([]byte, error) {
+	if len(s.Rdata) > 0xFFFF {
+		return nil, fmt.Errorf("control: %s %s has %d records, more than can be stored", s.Name, model.TypeString(s.Type), len(s.Rdata))
+	}
 	n := 1 + 4 + 2
 	for _, r := range s.Rdata {
+		if len(r) > 0xFFFF {
+			return nil, fmt.Errorf("control: a %s %s record has %d octets of data, more than can be stored", s.Name, model.TypeString(s.Type), len(r))
+		}
 		n += 2 + len(r)
 	}
 	b := make([]byte, 0, n)
@@ -24,7 +33,7 @@ func encodeRRset(s *model.RRset) []byte {
 		b = binary.BigEndian.AppendUint16(b, uint16(len(r)))
 		b = append(b, r...)
 	}
-	return b
+	return b, nil
 }
 
 var errCorruptRRset = errors.New("control: corrupt RRset value")

@@ -522,3 +522,52 @@ func TestTokens(t *testing.T) {
 		t.Errorf("deleting the replaced token: %v", err)
 	}
 }
+
+func TestOversizedRRsetIsRefused(t *testing.T) {
+	e := newEnv(t, Options{})
+	z := mustCreate(t, e, "example.com.", "")
+	c := model.Change{Op: model.OpSet, Name: "many.example.com.", Type: dns.TypeAAAA}
+	for i := range 70000 {
+		c.Rdata = append(c.Rdata, []byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(i >> 16), byte(i >> 8), byte(i)})
+	}
+	start := time.Now()
+	_, err := e.svc.Apply(ctx, z, []model.Change{c}, WriteOptions{})
+	if !model.IsValidation(err) || !strings.Contains(err.Error(), "at most 65000 fit") {
+		t.Fatalf("70,000-record set: %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("rejecting a 70,000-record set took %v", d) // linear work: well under a second normally
+	}
+	if s := serialOf(t, e, z); s != 1 {
+		t.Errorf("serial moved to %d", s)
+	}
+	// The largest set that fits is accepted and served in one TCP message.
+	c.Rdata = c.Rdata[:model.MaxRRsetWireSize/(12+16)]
+	if _, err := e.svc.Apply(ctx, z, []model.Change{c}, WriteOptions{}); err != nil {
+		t.Fatalf("%d-record set: %v", len(c.Rdata), err)
+	}
+}
+
+func TestPublisherSkipsUnreadableRRsets(t *testing.T) {
+	e := newEnv(t, Options{})
+	z := mustCreate(t, e, "example.com.", "")
+	if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "www.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A value no decoder accepts, written behind the control plane's back.
+	rev, err := e.st.Update(ctx, func(tx store.Tx) error {
+		return tx.Put(rrsetKey(z, model.Key{Name: "bad.example.com.", Type: dns.TypeA}), []byte{99})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.pub.WaitFor(ctx, rev); err != nil {
+		t.Fatalf("the publisher stopped at the unreadable value: %v", err)
+	}
+	if _, err := e.pub.load(ctx); err != nil {
+		t.Fatalf("a full load fails on one unreadable value: %v", err)
+	}
+	if a := served(t, e, "www.example.com.", dns.TypeA); len(a.Answer) != 1 {
+		t.Errorf("the rest of the zone is not served: %+v", a)
+	}
+}

@@ -267,28 +267,30 @@ func (e *edit) validate(o commitOptions) error {
 // addDiff adds the records removed and added between two states of a set.
 // A TTL change replaces every record (IXFR has no other way to say it).
 func (j *JournalEntry) addDiff(old, nx *model.RRset) error {
-	ttlChanged := old != nil && nx != nil && old.TTL != nx.TTL
-	if old != nil {
-		for _, r := range old.Rdata {
-			if ttlChanged || nx == nil || !nx.Has(r) {
-				line, err := model.FormatRR(old.Name, old.Type, old.TTL, r)
-				if err != nil {
-					return err
-				}
-				j.Removed = append(j.Removed, line)
-			}
-		}
+	var removed, added [][]byte
+	switch {
+	case old == nil:
+		added = nx.Rdata
+	case nx == nil:
+		removed = old.Rdata
+	case old.TTL != nx.TTL:
+		removed, added = old.Rdata, nx.Rdata
+	default:
+		removed, added = old.Diff(nx), nx.Diff(old)
 	}
-	if nx != nil {
-		for _, r := range nx.Rdata {
-			if ttlChanged || old == nil || !old.Has(r) {
-				line, err := model.FormatRR(nx.Name, nx.Type, nx.TTL, r)
-				if err != nil {
-					return err
-				}
-				j.Added = append(j.Added, line)
-			}
+	for _, r := range removed {
+		line, err := model.FormatRR(old.Name, old.Type, old.TTL, r)
+		if err != nil {
+			return err
 		}
+		j.Removed = append(j.Removed, line)
+	}
+	for _, r := range added {
+		line, err := model.FormatRR(nx.Name, nx.Type, nx.TTL, r)
+		if err != nil {
+			return err
+		}
+		j.Added = append(j.Added, line)
 	}
 	return nil
 }

@@ -62,7 +62,9 @@ func (s *Service) Import(ctx context.Context, z model.Name, sets []*model.RRset,
 	}
 	res := ImportResult{ChangeResult: ChangeResult{Zone: z}}
 	now := s.opts.Clock().UTC()
+	var readRev store.Revision
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		readRev = tx.Revision()
 		res = ImportResult{ChangeResult: ChangeResult{Zone: z}}
 		zr, err := loadZone(tx, z)
 		switch {
@@ -120,7 +122,7 @@ func (s *Service) Import(ctx context.Context, z model.Name, sets []*model.RRset,
 	})
 	if errors.Is(err, errNoChange) {
 		res.RRsets, res.Records = len(sets), countRecords(sets)
-		return res, nil
+		return res, s.published(ctx, readRev)
 	}
 	if err != nil {
 		return ImportResult{}, err

@@ -25,6 +25,7 @@ type Publisher struct {
 	applied store.Revision
 	changed chan struct{} // closed and replaced at every publish
 	ready   chan struct{} // closed at the first publish
+	failed  chan error    // receives the error of a first load that fails
 }
 
 // NewPublisher returns a publisher for st; it serves an empty snapshot
@@ -33,7 +34,7 @@ func NewPublisher(st store.Store, log *slog.Logger) *Publisher {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Publisher{st: st, log: log, changed: make(chan struct{}), ready: make(chan struct{})}
+	p := &Publisher{st: st, log: log, changed: make(chan struct{}), ready: make(chan struct{}), failed: make(chan error, 1)}
 	p.cur.Store(zone.Empty())
 	return p
 }
@@ -44,6 +45,10 @@ func (p *Publisher) Snapshots() *atomic.Pointer[zone.Snapshot] { return &p.cur }
 
 // Ready is closed once the first full load has been published.
 func (p *Publisher) Ready() <-chan struct{} { return p.ready }
+
+// Failed receives the error of the first load when it fails (Run keeps
+// retrying); a caller waiting for Ready can give up on it.
+func (p *Publisher) Failed() <-chan error { return p.failed }
 
 // Revision returns the store revision of the published snapshot.
 func (p *Publisher) Revision() store.Revision {
@@ -76,6 +81,16 @@ func (p *Publisher) Run(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
 	for {
 		rev, err := p.load(ctx)
+		if err != nil {
+			select {
+			case <-p.ready:
+			default:
+				select {
+				case p.failed <- err:
+				default:
+				}
+			}
+		}
 		if err == nil {
 			backoff = 100 * time.Millisecond
 			err = p.st.Watch(ctx, rev, p.apply)
@@ -120,7 +135,8 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 		}
 		return tx.Scan(prefixRRsets, "", func(key string, value []byte) error {
 			sets++
-			return applyRRset(b, key, value)
+			p.applyRRset(b, key, value)
+			return nil
 		})
 	})
 	if err != nil {
@@ -155,29 +171,32 @@ func (p *Publisher) apply(batch store.Batch) error {
 		}
 		if ev.Deleted {
 			if err := b.SetRRset(z.Wire(), k.Name.Wire(), k.Type, 0, nil); err != nil {
-				return err
+				p.log.Error("cannot remove an RRset from the snapshot", "key", ev.Key, "err", err)
 			}
 			continue
 		}
-		if err := applyRRset(b, ev.Key, ev.Value); err != nil {
-			return err
-		}
+		p.applyRRset(b, ev.Key, ev.Value)
 	}
 	p.publish(b.Build(batch.Revision))
 	return nil
 }
 
-// applyRRset puts one stored RRset into the builder.
-func applyRRset(b *zone.Builder, key string, value []byte) error {
+// applyRRset puts one stored RRset into the builder. A set that cannot be
+// read is left out and logged: one bad value must not stop the server from
+// serving everything else.
+func (p *Publisher) applyRRset(b *zone.Builder, key string, value []byte) {
 	z, k, ok := parseRRsetKey(key)
 	if !ok {
-		return fmt.Errorf("control: bad key %q", key)
+		p.log.Error("skipping a store key that is not an RRset", "key", key)
+		return
 	}
 	set, err := decodeRRset(k, value)
-	if err != nil {
-		return fmt.Errorf("%w at %q", err, key)
+	if err == nil {
+		err = b.SetRRset(z.Wire(), k.Name.Wire(), k.Type, set.TTL, set.Rdata)
 	}
-	return b.SetRRset(z.Wire(), k.Name.Wire(), k.Type, set.TTL, set.Rdata)
+	if err != nil {
+		p.log.Error("skipping an RRset that cannot be served", "key", key, "err", err)
+	}
 }
 
 func (p *Publisher) publish(s *zone.Snapshot) {

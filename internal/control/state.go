@@ -57,7 +57,11 @@ func putRRset(tx store.Tx, z model.Name, k model.Key, s *model.RRset) error {
 	if s == nil || len(s.Rdata) == 0 {
 		return tx.Delete(rrsetKey(z, k))
 	}
-	return tx.Put(rrsetKey(z, k), encodeRRset(s))
+	b, err := encodeRRset(s)
+	if err != nil {
+		return err
+	}
+	return tx.Put(rrsetKey(z, k), b)
 }
 
 // setsAt reads every RRset at one owner name.

@@ -16,7 +16,7 @@ type compEntry struct {
 
 // maxCompressionEntries bounds the table; names written once it is full
 // are still written correctly, only less compactly.
-const maxCompressionEntries = 64
+const maxCompressionEntries = 128
 
 func (c *compressor) reset() {
 	for i := range c.n {

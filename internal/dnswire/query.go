@@ -23,6 +23,11 @@ type Query struct {
 	// response can echo it.
 	HasQuestion bool
 
+	// questions counts the questions that parsed; wellFormed says every
+	// section the header announces parsed.
+	questions  int
+	wellFormed bool
+
 	// EDNS(0), RFC 6891.
 	EDNS        bool
 	EDNSVersion uint8
@@ -42,10 +47,23 @@ func (e *FormatError) Error() string { return "dnswire: " + e.Reason }
 func formErr(reason string) error { return &FormatError{Rcode: RcodeFormErr, Reason: reason} }
 
 // ParseQuery parses a request into q. It returns ErrDrop for packets that
-// deserve no reply and a *FormatError for malformed queries; q then holds
-// whatever could be parsed (the ID at least). Opcodes other than QUERY
-// are parsed the same way; the caller decides how to answer them.
+// deserve no reply: shorter than a header, responses, and junk — packets
+// whose sections do not parse as the header announces and in which neither
+// a question nor an OPT record parses — so the server reflects nothing
+// it cannot read. Malformed queries (well-formed messages that are not
+// valid queries, or broken ones whose question or OPT record parsed) get a
+// *FormatError; q then holds whatever could be parsed (the ID at least).
+// Opcodes other than QUERY are parsed the same way; the caller decides how
+// to answer them.
 func ParseQuery(msg []byte, q *Query) error {
+	err := parseQuery(msg, q)
+	if err != nil && err != ErrDrop && !q.wellFormed && q.questions == 0 && !q.EDNS {
+		return ErrDrop
+	}
+	return err
+}
+
+func parseQuery(msg []byte, q *Query) error {
 	*q = Query{}
 	if len(msg) < headerLen {
 		return ErrDrop
@@ -87,6 +105,7 @@ func ParseQuery(msg []byte, q *Query) error {
 		if end+4 > len(msg) {
 			return formErr("question truncated")
 		}
+		q.questions++
 		if qd == 1 {
 			q.Qname = msg[off:end]
 			q.Qtype = binary.BigEndian.Uint16(msg[end:])
@@ -141,6 +160,7 @@ func ParseQuery(msg []byte, q *Query) error {
 			return err
 		}
 	}
+	q.wellFormed = true
 	if qerr != nil {
 		return qerr
 	}

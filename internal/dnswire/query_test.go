@@ -62,7 +62,9 @@ func TestParseQuery(t *testing.T) {
 			m.SetEdns0(1232, false)
 			m.Extra[0].Header().Name = "example.com."
 		}), rcode: RcodeFormErr, hasQues: true},
-		{name: "no question", msg: packQuery(t, func(m *dns.Msg) { m.Question = nil }), rcode: RcodeFormErr},
+		{name: "header-only query is FORMERR", msg: packQuery(t, func(m *dns.Msg) { m.Question = nil }), rcode: RcodeFormErr},
+		{name: "junk announcing a question that is not there is dropped", msg: []byte{0xBE, 0xEF, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0}, drop: true},
+		{name: "random bytes are dropped", msg: []byte("\xBE\xEF\x13\x37 this is not a DNS message at all"), drop: true},
 		{name: "two questions", msg: packQuery(t, func(m *dns.Msg) { m.Question = append(m.Question, m.Question[0]) }), rcode: RcodeFormErr},
 		{name: "query with an answer", msg: packQuery(t, func(m *dns.Msg) {
 			rr, _ := dns.NewRR("www.example.com. 1 IN A 192.0.2.1")
@@ -71,8 +73,9 @@ func TestParseQuery(t *testing.T) {
 		{name: "response is dropped", msg: packQuery(t, func(m *dns.Msg) { m.Response = true }), drop: true},
 		{name: "short packet is dropped", msg: []byte{1, 2, 3}, drop: true},
 		{name: "empty packet is dropped", msg: nil, drop: true},
-		{name: "question truncated", msg: packQuery(t, nil)[:20], rcode: RcodeFormErr},
-		{name: "compressed question name", msg: []byte{0xBE, 0xEF, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1}, rcode: RcodeFormErr},
+		{name: "question truncated is dropped", msg: packQuery(t, nil)[:20], drop: true},
+		{name: "compressed question name is dropped", msg: []byte{0xBE, 0xEF, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1}, drop: true},
+		{name: "OPT after an unreadable question is never reached: dropped", msg: []byte{0xBE, 0xEF, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0xC0, 12, 0, 1, 0, 1, 0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0}, drop: true},
 		{name: "OPT option overruns", msg: func() []byte {
 			b := packQuery(t, func(m *dns.Msg) { m.SetEdns0(1232, false) })
 			// rdlength 4 with an option claiming 9 octets.

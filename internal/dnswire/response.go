@@ -38,21 +38,64 @@ func (w *Writer) UDPLimit(q *Query) int {
 // not fit is replaced by a truncated one (TC set, no records but OPT) and
 // truncated is true.
 func (w *Writer) Answer(q *Query, a *zone.Answer, limit int) (msg []byte, truncated bool) {
+	if w.write(q, a, limit, nil) {
+		return w.buf, false
+	}
+	// RFC 9471: glue for name servers outside the delegated zone may be
+	// left out; glue inside it (in-domain) may not, so without it the
+	// response is truncated.
+	if cut := referralCut(a); cut != nil && len(a.Additional) > 0 && w.write(q, a, limit, cut) {
+		return w.buf, false
+	}
+	return w.truncated(q, a.Rcode, a.Authoritative), true
+}
+
+// write writes the whole response and reports whether it fits in limit.
+// With a non-nil cut, only additional records at or below it are written.
+func (w *Writer) write(q *Query, a *zone.Answer, limit int, cut []byte) bool {
 	w.start(q, a.Rcode, a.Authoritative)
-	an := w.section(a.Answer)
-	ns := w.section(a.Authority)
-	ar := w.section(a.Additional)
+	an := w.section(a.Answer, nil)
+	ns := w.section(a.Authority, nil)
+	ar := w.section(a.Additional, cut)
 	if q.EDNS {
 		w.opt(q, a.Rcode)
 		ar++
 	}
 	if len(w.buf) > limit || an > 0xFFFF || ns > 0xFFFF || ar > 0xFFFF {
-		return w.truncated(q, a.Rcode, a.Authoritative), true
+		return false
 	}
 	binary.BigEndian.PutUint16(w.buf[6:], uint16(an))
 	binary.BigEndian.PutUint16(w.buf[8:], uint16(ns))
 	binary.BigEndian.PutUint16(w.buf[10:], uint16(ar))
-	return w.buf, false
+	return true
+}
+
+// referralCut returns the owner of the NS records of a referral, or nil.
+func referralCut(a *zone.Answer) []byte {
+	for _, r := range a.Authority {
+		if r.Set.Type == typeNS && r.Owner != nil {
+			return r.Owner
+		}
+	}
+	return nil
+}
+
+// isBelow reports whether name is cut or below it (wire names, ASCII case
+// ignored).
+func isBelow(name, cut []byte) bool {
+	if len(name) < len(cut) || !equalFold(name[len(name)-len(cut):], cut) {
+		return false
+	}
+	off := len(name) - len(cut)
+	for i := 0; i < len(name); i += int(name[i]) + 1 {
+		if i == off {
+			return true
+		}
+		if name[i] == 0 {
+			break
+		}
+	}
+	return false
 }
 
 // Error writes an answerless response with rcode (which may be an
@@ -123,11 +166,15 @@ func (w *Writer) opt(q *Query, rcode int) {
 	w.buf = append(w.buf, 0, 0)
 }
 
-// section appends every record of refs and returns how many it wrote.
-func (w *Writer) section(refs []zone.RRRef) int {
+// section appends every record of refs (only those owned at or below
+// within, when it is not nil) and returns how many it wrote.
+func (w *Writer) section(refs []zone.RRRef, within []byte) int {
 	n := 0
 	for i := range refs {
 		r := &refs[i]
+		if within != nil && (r.Owner == nil || !isBelow(r.Owner, within)) {
+			continue
+		}
 		for _, rd := range r.Set.Rdata {
 			if r.Owner == nil {
 				w.buf = append(w.buf, 0xC0, headerLen) // the question name

@@ -70,9 +70,7 @@ func (c *Change) Apply(cur *RRset, defaultTTL uint32) (*RRset, error) {
 					c.TTL, cur.TTL, c.Name, TypeString(c.Type))
 			}
 		}
-		for _, r := range c.Rdata {
-			next.Add(r)
-		}
+		next.AddAll(c.Rdata)
 		return next, nil
 	case OpSet:
 		if len(c.Rdata) == 0 {
@@ -86,9 +84,7 @@ func (c *Change) Apply(cur *RRset, defaultTTL uint32) (*RRset, error) {
 			ttl = cur.TTL
 		}
 		next := &RRset{Name: c.Name, Type: c.Type, TTL: ttl}
-		for _, r := range c.Rdata {
-			next.Add(append([]byte(nil), r...))
-		}
+		next.AddAll(c.Rdata)
 		return next, nil
 	case OpDelete:
 		if cur == nil {
@@ -98,9 +94,7 @@ func (c *Change) Apply(cur *RRset, defaultTTL uint32) (*RRset, error) {
 			return nil, nil
 		}
 		next := cur.Clone()
-		for _, r := range c.Rdata {
-			next.Remove(r)
-		}
+		next.RemoveAll(c.Rdata)
 		if len(next.Rdata) == 0 {
 			return nil, nil
 		}

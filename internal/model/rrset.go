@@ -9,6 +9,34 @@ import (
 // MaxTTL is the largest TTL a record may carry (RFC 2181 section 8).
 const MaxTTL = 1<<31 - 1
 
+// MaxRRsetWireSize bounds the octets an RRset takes in a response (each
+// record's compressed owner, type, class, TTL, length and data), so that
+// the whole set always fits in one DNS message over TCP (65,535 octets)
+// with the header, the question and an OPT record.
+const MaxRRsetWireSize = 65000
+
+// WireSize returns the octets the set takes in a response whose owner name
+// is compressed to a pointer.
+func (s *RRset) WireSize() int {
+	n := 0
+	for _, r := range s.Rdata {
+		n += 2 + 10 + len(r)
+	}
+	return n
+}
+
+// smallSet is the size up to which sets are searched linearly; larger ones
+// get a map.
+const smallSet = 16
+
+func rdataIndex(rdata [][]byte) map[string]struct{} {
+	m := make(map[string]struct{}, len(rdata))
+	for _, r := range rdata {
+		m[string(r)] = struct{}{}
+	}
+	return m
+}
+
 // RRset is every record of one type at one owner name (RFC 2181 section 5):
 // one TTL and a set of distinct RDATA values in wire form, kept in the order
 // they were added.
@@ -48,6 +76,35 @@ func (s *RRset) Add(rdata []byte) bool {
 	return true
 }
 
+// AddAll adds every record not already present, in linear time.
+func (s *RRset) AddAll(rdata [][]byte) {
+	if len(s.Rdata)+len(rdata) <= smallSet {
+		for _, r := range rdata {
+			s.Add(r)
+		}
+		return
+	}
+	have := rdataIndex(s.Rdata)
+	for _, r := range rdata {
+		if _, ok := have[string(r)]; !ok {
+			have[string(r)] = struct{}{}
+			s.Rdata = append(s.Rdata, r)
+		}
+	}
+}
+
+// RemoveAll removes every listed record that is present, in linear time.
+func (s *RRset) RemoveAll(rdata [][]byte) {
+	drop := rdataIndex(rdata)
+	kept := s.Rdata[:0:0]
+	for _, r := range s.Rdata {
+		if _, ok := drop[string(r)]; !ok {
+			kept = append(kept, r)
+		}
+	}
+	s.Rdata = kept
+}
+
 // Remove deletes rdata and reports whether it was present.
 func (s *RRset) Remove(rdata []byte) bool {
 	for i, r := range s.Rdata {
@@ -75,12 +132,45 @@ func (s *RRset) Equal(o *RRset) bool {
 	if s.Name != o.Name || s.Type != o.Type || s.TTL != o.TTL || len(s.Rdata) != len(o.Rdata) {
 		return false
 	}
+	if len(s.Rdata) <= smallSet {
+		for _, r := range s.Rdata {
+			if !o.Has(r) {
+				return false
+			}
+		}
+		return true
+	}
+	have := rdataIndex(o.Rdata)
 	for _, r := range s.Rdata {
-		if !o.Has(r) {
+		if _, ok := have[string(r)]; !ok {
 			return false
 		}
 	}
 	return true
+}
+
+// Diff returns the records of s that are not in o (all of them when o is
+// nil), in linear time.
+func (s *RRset) Diff(o *RRset) [][]byte {
+	if o == nil {
+		return s.Rdata
+	}
+	var out [][]byte
+	if len(o.Rdata) <= smallSet {
+		for _, r := range s.Rdata {
+			if !o.Has(r) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	have := rdataIndex(o.Rdata)
+	for _, r := range s.Rdata {
+		if _, ok := have[string(r)]; !ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Strings renders every record of the set as a zone-file line.

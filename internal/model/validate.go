@@ -23,6 +23,10 @@ func CheckNode(zone, name Name, sets []*RRset) error {
 		if len(s.Rdata) == 0 {
 			return fmt.Errorf("model: CheckNode: empty set %s %s", s.Name, TypeString(s.Type))
 		}
+		if n := s.WireSize(); n > MaxRRsetWireSize {
+			return Errorf("records", "the %s %s records would take %d octets in a response (%d records); at most %d fit in one DNS message",
+				name, TypeString(s.Type), n, len(s.Rdata), MaxRRsetWireSize)
+		}
 		switch s.Type {
 		case TypeCNAME:
 			hasCNAME = true

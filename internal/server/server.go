@@ -80,6 +80,8 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}()
 	select {
 	case <-s.pub.Ready():
+	case err := <-s.pub.Failed():
+		return fmt.Errorf("loading the zones: %w", err)
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -122,7 +124,13 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		DefaultNameservers: s.cfg.NameServers(),
 		Logger:             s.log.With("component", "api"),
 	})
-	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	s.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("api server stopped", "err", err)

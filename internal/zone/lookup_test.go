@@ -14,6 +14,10 @@ func TestLookup(t *testing.T) {
 		"example.com.":       zonetest.ExampleCom,
 		"child.example.com.": zonetest.ChildExampleCom,
 		"other.test.":        zonetest.OtherTest,
+		"nodeleg.example.com.": `
+@ SOA ns1.example.com. hostmaster.example.com. 3 7200 3600 1209600 30
+@ NS  ns1.example.com.
+`,
 	})
 	soa := "NS example.com. 300 IN SOA ns1.example.com. hostmaster.example.com. 1 7200 3600 1209600 300"
 	tests := []struct {
@@ -182,6 +186,10 @@ func TestLookup(t *testing.T) {
 		{"DS for a hosted child comes from the hosted parent", "child.example.com.", dns.TypeDS, []string{
 			"rcode=NOERROR aa=true",
 			"AN child.example.com. 3600 IN DS 54321 13 2 1111111111111111111111111111111111111111111111111111111111111111",
+		}},
+		{"DS at a hosted apex the hosted parent does not delegate is NODATA from the zone", "nodeleg.example.com.", dns.TypeDS, []string{
+			"rcode=NOERROR aa=true",
+			"NS nodeleg.example.com. 30 IN SOA ns1.example.com. hostmaster.example.com. 3 7200 3600 1209600 30",
 		}},
 		{"DS at an apex whose parent is not served is NODATA from the zone", "other.test.", dns.TypeDS, []string{
 			"rcode=NOERROR aa=true",

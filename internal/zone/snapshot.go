@@ -35,27 +35,32 @@ func (s *Snapshot) Zones() []*Zone {
 }
 
 // findZone returns the zone that holds lname (lowercase wire): the one with
-// the longest origin that is a suffix of lname. For DS queries the parent
-// side of a zone cut answers (RFC 4035 section 3.1.4.1): the zone whose
-// apex is lname itself is chosen only when no zone above it is served.
+// the longest origin that is a suffix of lname. A DS query for a zone's
+// apex is answered by the parent side of the zone cut (RFC 4035 section
+// 3.1.4.1): by the closest enclosing zone we serve when that zone delegates
+// the name, otherwise by the zone itself.
 func (s *Snapshot) findZone(lname []byte, qtype uint16) *Zone {
 	if len(s.zones) == 0 || len(lname) == 0 {
 		return nil
 	}
-	start := 0
-	if qtype == typeDS && lname[0] != 0 {
-		start = int(lname[0]) + 1
-	}
-	for i := start; i < len(lname); i += int(lname[i]) + 1 {
+	var self *Zone
+	for i := 0; i < len(lname); i += int(lname[i]) + 1 {
 		if z := s.zones[string(lname[i:])]; z != nil {
-			return z
+			switch {
+			case i == 0 && qtype == typeDS && lname[0] != 0:
+				self = z // a DS query at this zone's apex: look for the parent
+			case self == nil:
+				return z
+			default:
+				if n := z.nodes.get(lname); n != nil && n.cut {
+					return z // the parent delegates the name: its side answers
+				}
+				return self
+			}
 		}
 		if lname[i] == 0 {
 			break
 		}
 	}
-	if start != 0 {
-		return s.zones[string(lname)]
-	}
-	return nil
+	return self
 }
