@@ -41,8 +41,8 @@ func (a *app) resolvedDataDir(c config.Config) string {
 	return firstNonEmpty(a.dataDir, os.Getenv("STRATUS_DATA_DIR"), c.DataDir, config.DefaultDataDir)
 }
 
-// client builds an API client from flags, environment, config file and
-// defaults, in that order.
+// client builds an API client. The server and the token are looked up in
+// flags, then the environment, then the config file, then the defaults.
 func (a *app) client() (*apiClient, error) {
 	c, err := a.loadConfig(true)
 	if err != nil {
@@ -52,27 +52,46 @@ func (a *app) client() (*apiClient, error) {
 	if !strings.Contains(srv, "://") {
 		srv = "http://" + srv
 	}
-	token := firstNonEmpty(a.token, os.Getenv("STRATUS_TOKEN"))
-	if token == "" {
-		file := firstNonEmpty(a.tokenFile, os.Getenv("STRATUS_TOKEN_FILE"))
-		if file == "" && c.Client.Token != "" {
-			token = c.Client.Token
-		}
-		if token == "" {
-			if file == "" {
-				file = firstNonEmpty(c.Client.TokenFile, filepath.Join(a.resolvedDataDir(c), server.AdminTokenFile))
-			}
-			b, err := os.ReadFile(file)
-			switch {
-			case errors.Is(err, fs.ErrNotExist):
-				return nil, &authError{fmt.Sprintf("no API token: %s does not exist; pass --token-file or set STRATUS_TOKEN (the server writes its admin token to <data-dir>/%s at first start)", file, server.AdminTokenFile)}
-			case err != nil:
-				return nil, &authError{fmt.Sprintf("reading the API token: %v", err)}
-			}
-			token = strings.TrimSpace(string(b))
-		}
+	token, err := a.resolveToken(c)
+	if err != nil {
+		return nil, err
 	}
 	return client.New(srv, token), nil
+}
+
+// resolveToken finds the API token. Each level (flags, environment, config file)
+// is looked at as a whole before the next: a token, then a token file,
+// then the admin token in a data directory.
+func (a *app) resolveToken(c config.Config) (string, error) {
+	adminToken := func(dir string) string {
+		if dir == "" {
+			return ""
+		}
+		return filepath.Join(dir, server.AdminTokenFile)
+	}
+	levels := []struct{ token, file string }{
+		{a.token, firstNonEmpty(a.tokenFile, adminToken(a.dataDir))},
+		{os.Getenv("STRATUS_TOKEN"), firstNonEmpty(os.Getenv("STRATUS_TOKEN_FILE"), adminToken(os.Getenv("STRATUS_DATA_DIR")))},
+		{c.Client.Token, firstNonEmpty(c.Client.TokenFile, adminToken(c.DataDir))},
+		{"", adminToken(config.DefaultDataDir)},
+	}
+	for _, l := range levels {
+		if l.token != "" {
+			return l.token, nil
+		}
+		if l.file == "" {
+			continue
+		}
+		b, err := os.ReadFile(l.file)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return "", &authError{fmt.Sprintf("no API token: %s does not exist; pass --token-file or set STRATUS_TOKEN (the server writes its admin token to <data-dir>/%s at first start)", l.file, server.AdminTokenFile)}
+		case err != nil:
+			return "", &authError{fmt.Sprintf("reading the API token: %v", err)}
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return "", &authError{"no API token"}
 }
 
 func firstNonEmpty(vals ...string) string {

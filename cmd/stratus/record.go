@@ -8,8 +8,9 @@ import (
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
-const recordNames = `NAME is relative to the zone ("www", "@" for the apex) or absolute with a
-trailing dot. Each DATA argument is one record in zone-file syntax; quote it
+const recordNames = `NAME is relative to the zone ("www", "@" for the apex), or absolute: with a
+trailing dot, or ending in the zone's own name ("www.example.com" in zone
+example.com). Each DATA argument is one record in zone-file syntax; quote it
 when it has spaces ("10 mail.example.com."). Domain names inside DATA must be
 fully qualified (end with a dot).`
 
@@ -93,9 +94,24 @@ func (a *app) recordDeleteCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete ZONE NAME TYPE [DATA...]",
 		Short: "Delete the listed records, or the whole RRset when no DATA is given",
-		Long:  "Delete the listed records, or the whole RRset when no DATA is given.\n\n" + recordNames,
-		Args:  cobra.MinimumNArgs(3),
+		Long: `Delete the listed records, or the whole RRset when no DATA is given.
+Deleting a whole RRset that does not exist fails (exit code 3); deleting
+records that are not there changes nothing and succeeds.
+
+` + recordNames,
+		Args: cobra.MinimumNArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 3 {
+				c, p, err := a.clientAndPrinter()
+				if err != nil {
+					return err
+				}
+				res, err := c.DeleteRRset(cmd.Context(), args[0], args[1], args[2], optSerial(cmd, "if-match", ifMatch))
+				if err != nil {
+					return err
+				}
+				return printChange(p, res)
+			}
 			ch := apiv1.Change{Op: "delete", Name: args[1], Type: args[2], Records: args[3:]}
 			return a.applyChange(cmd, args[0], ch, optSerial(cmd, "if-match", ifMatch))
 		},
@@ -113,6 +129,11 @@ func (a *app) applyChange(cmd *cobra.Command, zone string, ch apiv1.Change, ifMa
 	if err != nil {
 		return err
 	}
+	return printChange(p, res)
+}
+
+// printChange reports a zone write.
+func printChange(p *printer, res apiv1.ChangeResult) error {
 	return p.print(res, func(w io.Writer) {
 		if !res.Changed {
 			fmt.Fprintf(w, "zone %s unchanged (serial %d)\n", res.Zone, res.Serial)

@@ -70,15 +70,16 @@ tokens:admin, or * for everything.`,
 		Short: "Delete an API token",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+			c, p, err := a.clientAndPrinter()
 			if err != nil {
 				return err
 			}
 			if err := c.DeleteToken(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "token %s deleted\n", args[0])
-			return nil
+			return p.print(deleted{Token: args[0], Deleted: true}, func(w io.Writer) {
+				fmt.Fprintf(w, "token %s deleted\n", args[0])
+			})
 		},
 	}
 	cmd.AddCommand(list, create, del)

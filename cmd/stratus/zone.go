@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,7 +19,7 @@ func (a *app) zoneCommand() *cobra.Command {
 		RunE:  groupRun,
 	}
 	cmd.AddCommand(a.zoneListCommand(), a.zoneGetCommand(), a.zoneCreateCommand(), a.zoneDeleteCommand(),
-		a.zoneImportCommand(), a.zoneExportCommand(), a.zoneJournalCommand())
+		a.zoneImportCommand(), a.zoneExportCommand(), a.zoneJournalCommand(), a.zoneCompactJournalCommand())
 	return cmd
 }
 
@@ -121,15 +122,16 @@ func (a *app) zoneDeleteCommand() *cobra.Command {
 		Short: "Delete a zone with all its records and its journal",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
+			c, p, err := a.clientAndPrinter()
 			if err != nil {
 				return err
 			}
 			if err := c.DeleteZone(cmd.Context(), args[0], optSerial(cmd, "if-match", ifMatch)); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "zone %s deleted\n", args[0])
-			return nil
+			return p.print(deleted{Zone: args[0], Deleted: true}, func(w io.Writer) {
+				fmt.Fprintf(w, "zone %s deleted\n", args[0])
+			})
 		},
 	}
 	cmd.Flags().Uint32Var(&ifMatch, "if-match", 0, "delete only if the zone's serial is still this")
@@ -147,22 +149,28 @@ func (a *app) zoneExportCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := a.stdout
-			var f *os.File
-			if out != "" && out != "-" {
-				if f, err = os.Create(out); err != nil {
-					return err
-				}
-				defer f.Close()
-				w = f
-			}
-			if _, err := c.ExportZone(cmd.Context(), args[0], w); err != nil {
+			if out == "" || out == "-" {
+				_, err := c.ExportZone(cmd.Context(), args[0], a.stdout)
 				return err
 			}
-			if f != nil {
-				return f.Close()
+			// Write beside the target and rename, so a failed export never
+			// leaves a truncated zone file behind.
+			f, err := os.CreateTemp(filepath.Dir(out), ".stratus-export-*")
+			if err != nil {
+				return err
 			}
-			return nil
+			defer os.Remove(f.Name())
+			if _, err := c.ExportZone(cmd.Context(), args[0], f); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			if err := os.Chmod(f.Name(), 0o644); err != nil {
+				return err
+			}
+			return os.Rename(f.Name(), out)
 		},
 	}
 	cmd.Flags().StringVarP(&out, "file", "f", "", "write to this file instead of standard output")
@@ -200,6 +208,43 @@ func (a *app) zoneJournalCommand() *cobra.Command {
 	cmd.Flags().Uint64Var(&from, "from", 0, "first journal sequence number to show")
 	cmd.Flags().IntVar(&limit, "limit", 100, "most entries to show")
 	return cmd
+}
+
+func (a *app) zoneCompactJournalCommand() *cobra.Command {
+	var keep int
+	cmd := &cobra.Command{
+		Use:   "compact-journal ZONE --keep N",
+		Short: "Drop all but the newest N entries of the zone's journal",
+		Long: `Drop all but the newest N entries of the zone's journal. The journal is also
+compacted automatically to journal.max_entries entries per zone; secondaries
+that need a dropped entry transfer the whole zone instead.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("keep") {
+				return usagef("--keep is required")
+			}
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			res, err := c.CompactJournal(cmd.Context(), args[0], keep)
+			if err != nil {
+				return err
+			}
+			return p.print(res, func(w io.Writer) {
+				fmt.Fprintf(w, "zone %s journal: %d entries kept\n", res.Zone, res.Entries)
+			})
+		},
+	}
+	cmd.Flags().IntVar(&keep, "keep", 0, "entries to keep (at least 1)")
+	return cmd
+}
+
+// deleted is the JSON output of the delete commands.
+type deleted struct {
+	Zone    string `json:"zone,omitempty"`
+	Token   string `json:"token,omitempty"`
+	Deleted bool   `json:"deleted"`
 }
 
 // clientAndPrinter returns the API client and the output printer.

@@ -147,7 +147,9 @@ func ifMatch(r *http.Request) (*uint32, error) {
 	if v == "" || v == "*" {
 		return nil, nil
 	}
-	v = strings.TrimPrefix(v, "W/")
+	if strings.HasPrefix(v, "W/") {
+		return nil, invalid("If-Match", "weak entity tags never match (If-Match compares strongly, RFC 9110 section 13.1.1); send the zone serial as \"42\"")
+	}
 	v = strings.Trim(v, `"`)
 	n, err := strconv.ParseUint(v, 10, 32)
 	if err != nil {

@@ -204,6 +204,10 @@ func TestBadInput(t *testing.T) {
 		{"bad path type", "GET", "/v1/zones/example.com/rrsets/www/NOPE", ``, nil, 400, "type", "unknown record type"},
 		{"zone file syntax error", "PUT", "/v1/zones/z.test/zonefile", "@ 300 SOA ns.z.test. h.z.test. 1 2 3 4 5\n@ NS ns.z.test.\nwww A 300.1.1.1\n", nil, 400, "zonefile:3", ""},
 		{"zone file content type", "PUT", "/v1/zones/z.test/zonefile", "x", []string{"Content-Type", "application/json"}, 415, "", "text/dns"},
+		{"weak If-Match", "PATCH", "/v1/zones/example.com/rrsets", `{"changes":[{"op":"add","name":"www","type":"A","records":["192.0.2.1"]}]}`, []string{"If-Match", `W/"1"`}, 400, "If-Match", "weak"},
+		{"zone file unknown parameter", "PUT", "/v1/zones/z.test/zonefile?serial=5", "x", nil, 400, "serial", "unknown query parameter"},
+		{"serial policy of an existing zone", "PUT", "/v1/zones/example.com/zonefile?serial_policy=date", "$ORIGIN example.com.\n@ 300 SOA ns1 h 1 2 3 4 5\n@ 300 NS ns1.example.com.\n", nil, 400, "serial_policy", "applies only when"},
+		{"compact keeping nothing", "POST", "/v1/zones/example.com/journal/compact", `{"keep":0}`, nil, 400, "keep", "at least 1"},
 		{"unknown path", "GET", "/v1/zonez", ``, nil, 404, "", "openapi.json"},
 		{"wrong method", "POST", "/v1/zones/example.com", `{}`, nil, 405, "", "not allowed"},
 	}
@@ -272,6 +276,17 @@ func TestRRsets(t *testing.T) {
 	r.decode(t, &j)
 	if len(j.Entries) != 3 || j.Entries[0].Seq != 2 || j.Entries[0].Actor != "admin" || len(j.Entries[0].Added) != 4 {
 		t.Errorf("journal: %s", r.body)
+	}
+	r = e.do(t, "POST", "/v1/zones/example.com/journal/compact", e.admin, `{"keep":2}`)
+	var jc apiv1.JournalCompacted
+	r.decode(t, &jc)
+	if r.status != 200 || jc.Entries != 2 {
+		t.Errorf("compact: %d %s", r.status, r.body)
+	}
+	r = e.do(t, "GET", "/v1/zones/example.com/journal", e.admin, "")
+	r.decode(t, &j)
+	if len(j.Entries) != 2 || j.Entries[0].Seq != 3 {
+		t.Errorf("journal after compaction: %s", r.body)
 	}
 }
 

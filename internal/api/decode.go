@@ -64,7 +64,7 @@ func jsonError(err error) error {
 
 func jsonKind(goType string) string {
 	switch {
-	case strings.HasPrefix(goType, "uint"), strings.HasPrefix(goType, "int"), strings.Contains(goType, "uint"):
+	case strings.Contains(goType, "int"):
 		return "a non-negative whole number"
 	case strings.Contains(goType, "string") && strings.HasPrefix(goType, "[]"):
 		return "a list of strings"

@@ -46,3 +46,20 @@ func (h *Handler) getJournal(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
+
+func (h *Handler) compactJournal(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+	z, err := zoneParam(r)
+	if err != nil {
+		return err
+	}
+	var req apiv1.CompactJournalRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	n, err := h.svc.CompactJournal(r.Context(), z, req.Keep)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, apiv1.JournalCompacted{Zone: string(z), Entries: n})
+	return nil
+}

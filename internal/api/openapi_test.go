@@ -11,8 +11,12 @@ import (
 // same paths and methods, and each operation names the scope it needs.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	var doc struct {
-		OpenAPI string                                             `json:"openapi"`
-		Paths   map[string]map[string]struct{ Description string } `json:"paths"`
+		OpenAPI string `json:"openapi"`
+		Paths   map[string]map[string]struct {
+			Description string
+			RequestBody *struct{ Content map[string]any } `json:"requestBody"`
+			Responses   map[string]any
+		} `json:"paths"`
 	}
 	if err := json.Unmarshal(openAPIDoc, &doc); err != nil {
 		t.Fatalf("openapi.json: %v", err)
@@ -23,7 +27,20 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	documented := map[string]string{}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
-			documented[strings.ToUpper(method)+" "+path] = op.Description
+			key := strings.ToUpper(method) + " " + path
+			documented[key] = op.Description
+			want := []string{"401"}
+			if method != "get" {
+				want = append(want, "503") // committed but not served in time
+			}
+			if op.RequestBody != nil {
+				want = append(want, "400", "413", "415")
+			}
+			for _, code := range want {
+				if _, ok := op.Responses[code]; !ok {
+					t.Errorf("%s does not document status %s", key, code)
+				}
+			}
 		}
 	}
 	served := map[string]string{}

@@ -27,6 +27,7 @@ func (h *Handler) routes() []route {
 		{http.MethodDelete, "/v1/zones/{zone}/rrsets/{name}/{type}", auth.ScopeZonesWrite, h.deleteRRset},
 
 		{http.MethodGet, "/v1/zones/{zone}/journal", auth.ScopeZonesRead, h.getJournal},
+		{http.MethodPost, "/v1/zones/{zone}/journal/compact", auth.ScopeZonesWrite, h.compactJournal},
 
 		{http.MethodGet, "/v1/tokens", auth.ScopeTokens, h.listTokens},
 		{http.MethodPost, "/v1/tokens", auth.ScopeTokens, h.createToken},

@@ -61,9 +61,14 @@ func (h *Handler) importZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	case im != nil || strings.TrimSpace(r.Header.Get("If-Match")) == "*":
 		mode = control.ImportReplace
 	}
-	policy, err := model.ParseSerialPolicy(r.URL.Query().Get("serial_policy"))
-	if err != nil {
-		return invalid("serial_policy", "%v", err)
+	var policy model.SerialPolicy
+	for key, vals := range r.URL.Query() {
+		if key != "serial_policy" {
+			return invalid(key, "unknown query parameter %q (known: serial_policy)", key)
+		}
+		if policy, err = model.ParseSerialPolicy(vals[0]); err != nil {
+			return invalid("serial_policy", "%v", err)
+		}
 	}
 	body := http.MaxBytesReader(w, r.Body, h.opts.MaxZoneFileBytes)
 	sets, err := zonefile.Parse(body, zonefile.ParseOptions{Origin: z, File: "zonefile"})

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/control"
@@ -61,7 +62,7 @@ func (h *Handler) createZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		return err
 	}
 	w.Header().Set("ETag", etag(info.Serial))
-	w.Header().Set("Location", "/v1/zones/"+string(info.Name))
+	w.Header().Set("Location", "/v1/zones/"+pathSegment(string(info.Name)))
 	writeJSON(w, http.StatusCreated, zoneJSON(info))
 	return nil
 }
@@ -130,4 +131,13 @@ func (h *Handler) deleteZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// pathSegment escapes a name for use as one URL path segment; the root
+// zone "." is escaped too, or path cleaning would remove it.
+func pathSegment(s string) string {
+	if s == "." {
+		return "%2E"
+	}
+	return url.PathEscape(s)
 }

@@ -18,6 +18,15 @@ type WriteOptions struct {
 	Actor string
 }
 
+// check fails with *PreconditionError when IfMatch is set and is not the
+// zone's current serial.
+func (wo *WriteOptions) check(z model.Name, cur uint32) error {
+	if wo.IfMatch != nil && *wo.IfMatch != cur {
+		return &PreconditionError{Zone: string(z), Expected: *wo.IfMatch, Current: cur}
+	}
+	return nil
+}
+
 // ChangeResult reports a committed (or no-op) change.
 type ChangeResult struct {
 	Zone      model.Name     `json:"zone"`
@@ -64,8 +73,8 @@ func (s *Service) Apply(ctx context.Context, z model.Name, changes []model.Chang
 			return err
 		}
 		res.OldSerial, res.Serial = cur, cur
-		if wo.IfMatch != nil && *wo.IfMatch != cur {
-			return &PreconditionError{Zone: string(z), Expected: *wo.IfMatch, Current: cur}
+		if err := wo.check(z, cur); err != nil {
+			return err
 		}
 		e := newEdit(tx, zr)
 		for i := range changes {

@@ -347,8 +347,11 @@ func TestJournal(t *testing.T) {
 	if j, _ := e.svc.Journal(ctx, z, 5, 1); len(j) != 1 || j[0].Seq != 5 {
 		t.Errorf("Journal(from 5, limit 1) = %+v", j)
 	}
-	if err := e.svc.CompactJournal(ctx, z, 1); err != nil {
-		t.Fatal(err)
+	if n, err := e.svc.CompactJournal(ctx, z, 1); err != nil || n != 1 {
+		t.Fatalf("CompactJournal: %d, %v", n, err)
+	}
+	if _, err := e.svc.CompactJournal(ctx, z, 0); !model.IsValidation(err) {
+		t.Errorf("keep 0: %v", err)
 	}
 	if j, _ := e.svc.Journal(ctx, z, 0, 0); len(j) != 1 || j[0].Seq != 6 {
 		t.Errorf("after compaction: %+v", j)

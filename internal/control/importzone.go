@@ -89,13 +89,16 @@ func (s *Service) Import(ctx context.Context, z model.Name, sets []*model.RRset,
 		case o.Mode == ImportCreate:
 			return fmt.Errorf("%w: %s", ErrZoneExists, z)
 		default:
+			if o.Settings.SerialPolicy != "" && policy != zr.SerialPolicy {
+				return model.Errorf("serial_policy", "zone %s uses the %s serial policy; a serial policy applies only when the import creates the zone", z, zr.SerialPolicy)
+			}
 			cur, _, err := zoneSerial(tx, z)
 			if err != nil {
 				return err
 			}
 			res.OldSerial, res.Serial = cur, cur
-			if o.IfMatch != nil && *o.IfMatch != cur {
-				return &PreconditionError{Zone: string(z), Expected: *o.IfMatch, Current: cur}
+			if err := o.check(z, cur); err != nil {
+				return err
 			}
 		}
 		e := newEdit(tx, zr)

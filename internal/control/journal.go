@@ -86,8 +86,14 @@ func (s *Service) Journal(ctx context.Context, z model.Name, fromSeq uint64, lim
 	return out, err
 }
 
-// CompactJournal keeps only the newest keep entries of a zone's journal.
-func (s *Service) CompactJournal(ctx context.Context, z model.Name, keep int) error {
+// CompactJournal keeps only the newest keep (at least one) entries of a
+// zone's journal and returns how many remain. Readers that need older
+// changes (IXFR) fall back to the whole zone.
+func (s *Service) CompactJournal(ctx context.Context, z model.Name, keep int) (int, error) {
+	if keep < 1 {
+		return 0, model.Errorf("keep", "keep at least 1 entry, not %d", keep)
+	}
+	var remaining int
 	_, err := s.st.Update(ctx, func(tx store.Tx) error {
 		zr, err := loadZone(tx, z)
 		if err != nil {
@@ -97,10 +103,14 @@ func (s *Service) CompactJournal(ctx context.Context, z model.Name, keep int) er
 		if err := compactJournal(tx, zr, keep); err != nil {
 			return err
 		}
+		remaining = int(zr.JournalNext - zr.JournalFirst)
+		if zr.JournalFirst == 0 {
+			remaining = 0
+		}
 		if zr.JournalFirst == before {
 			return nil
 		}
 		return saveZone(tx, zr)
 	})
-	return err
+	return remaining, err
 }

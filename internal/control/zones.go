@@ -94,14 +94,12 @@ func (s *Service) DeleteZone(ctx context.Context, z model.Name, wo WriteOptions)
 		if _, err := loadZone(tx, z); err != nil {
 			return err
 		}
-		if wo.IfMatch != nil {
-			cur, _, err := zoneSerial(tx, z)
-			if err != nil {
-				return err
-			}
-			if cur != *wo.IfMatch {
-				return &PreconditionError{Zone: string(z), Expected: *wo.IfMatch, Current: cur}
-			}
+		cur, _, err := zoneSerial(tx, z)
+		if err != nil {
+			return err
+		}
+		if err := wo.check(z, cur); err != nil {
+			return err
 		}
 		for _, prefix := range []string{zoneRRsetPrefix(z), journalPrefix(z)} {
 			if err := deletePrefix(tx, prefix); err != nil {

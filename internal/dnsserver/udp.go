@@ -46,53 +46,92 @@ func listenUDP(ap netip.AddrPort) (*udpListener, error) {
 func (s *Server) serveUDP(l *udpListener) {
 	h := newHandler(s.src, s.cfg.UDPSize)
 	buf := make([]byte, 65535)
-	switch {
-	case l.p4 != nil:
-		for {
-			n, cm, src, err := l.p4.ReadFrom(buf)
-			if err != nil {
-				if isClosed(err) {
-					return
-				}
-				continue
+	r := l.reader()
+	for {
+		n, err := r.read(buf)
+		if err != nil {
+			if isClosed(err) {
+				return
 			}
-			if resp := h.serve(buf[:n], false); resp != nil {
-				var wcm *ipv4.ControlMessage
-				if cm != nil {
-					wcm = &ipv4.ControlMessage{Src: cm.Dst}
-				}
-				l.p4.WriteTo(resp, wcm, src)
-			}
+			continue
 		}
-	case l.p6 != nil:
-		for {
-			n, cm, src, err := l.p6.ReadFrom(buf)
-			if err != nil {
-				if isClosed(err) {
-					return
-				}
-				continue
-			}
-			if resp := h.serve(buf[:n], false); resp != nil {
-				var wcm *ipv6.ControlMessage
-				if cm != nil {
-					wcm = &ipv6.ControlMessage{Src: cm.Dst}
-				}
-				l.p6.WriteTo(resp, wcm, src)
-			}
-		}
-	default:
-		for {
-			n, src, err := l.conn.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				if isClosed(err) {
-					return
-				}
-				continue
-			}
-			if resp := h.serve(buf[:n], false); resp != nil {
-				l.conn.WriteToUDPAddrPort(resp, src)
-			}
+		if resp := h.serve(buf[:n], false); resp != nil {
+			r.reply(resp)
 		}
 	}
+}
+
+// packetReader reads datagrams and answers the last one read. Each UDP
+// reader goroutine has its own.
+type packetReader interface {
+	read(buf []byte) (int, error)
+	reply(resp []byte)
+}
+
+func (l *udpListener) reader() packetReader {
+	switch {
+	case l.p4 != nil:
+		return &v4Reader{p: l.p4}
+	case l.p6 != nil:
+		return &v6Reader{p: l.p6}
+	}
+	return &plainReader{c: l.conn}
+}
+
+// plainReader serves a socket bound to one address.
+type plainReader struct {
+	c   *net.UDPConn
+	src netip.AddrPort
+}
+
+func (r *plainReader) read(buf []byte) (n int, err error) {
+	n, r.src, err = r.c.ReadFromUDPAddrPort(buf)
+	return n, err
+}
+
+func (r *plainReader) reply(resp []byte) { r.c.WriteToUDPAddrPort(resp, r.src) }
+
+// v4Reader serves a wildcard IPv4 socket, replying from the address each
+// query was sent to.
+type v4Reader struct {
+	p   *ipv4.PacketConn
+	src net.Addr
+	cm  *ipv4.ControlMessage
+	out ipv4.ControlMessage
+}
+
+func (r *v4Reader) read(buf []byte) (n int, err error) {
+	n, r.cm, r.src, err = r.p.ReadFrom(buf)
+	return n, err
+}
+
+func (r *v4Reader) reply(resp []byte) {
+	if r.cm == nil {
+		r.p.WriteTo(resp, nil, r.src)
+		return
+	}
+	r.out = ipv4.ControlMessage{Src: r.cm.Dst}
+	r.p.WriteTo(resp, &r.out, r.src)
+}
+
+// v6Reader is v4Reader for IPv6.
+type v6Reader struct {
+	p   *ipv6.PacketConn
+	src net.Addr
+	cm  *ipv6.ControlMessage
+	out ipv6.ControlMessage
+}
+
+func (r *v6Reader) read(buf []byte) (n int, err error) {
+	n, r.cm, r.src, err = r.p.ReadFrom(buf)
+	return n, err
+}
+
+func (r *v6Reader) reply(resp []byte) {
+	if r.cm == nil {
+		r.p.WriteTo(resp, nil, r.src)
+		return
+	}
+	r.out = ipv6.ControlMessage{Src: r.cm.Dst}
+	r.p.WriteTo(resp, &r.out, r.src)
 }

@@ -62,19 +62,3 @@ func equalFold(a, b []byte) bool {
 	}
 	return true
 }
-
-// wireNameLen returns the length of the uncompressed name at the start of
-// b, or -1 when there is none.
-func wireNameLen(b []byte) int {
-	for i := 0; i < len(b) && i < 256; {
-		l := int(b[i])
-		if l == 0 {
-			return i + 1
-		}
-		if l > 63 {
-			return -1
-		}
-		i += l + 1
-	}
-	return -1
-}

@@ -199,20 +199,20 @@ func (w *Writer) section(refs []zone.RRRef, within []byte) int {
 func (w *Writer) rdata(t uint16, rd []byte) {
 	switch t {
 	case typeNS, typeCNAME, typePTR:
-		if wireNameLen(rd) == len(rd) {
+		if zone.WireNameLen(rd) == len(rd) {
 			w.name(rd)
 			return
 		}
 	case typeMX:
-		if len(rd) > 2 && wireNameLen(rd[2:]) == len(rd)-2 {
+		if len(rd) > 2 && zone.WireNameLen(rd[2:]) == len(rd)-2 {
 			w.buf = append(w.buf, rd[:2]...)
 			w.name(rd[2:])
 			return
 		}
 	case typeSOA:
-		n1 := wireNameLen(rd)
+		n1 := zone.WireNameLen(rd)
 		if n1 > 0 {
-			n2 := wireNameLen(rd[n1:])
+			n2 := zone.WireNameLen(rd[n1:])
 			if n2 > 0 && len(rd)-n1-n2 == 20 {
 				w.name(rd[:n1])
 				w.name(rd[n1 : n1+n2])

@@ -82,7 +82,7 @@ func (b *Builder) SetRRset(origin, owner []byte, t uint16, ttl uint32, rdata [][
 	if err != nil {
 		return err
 	}
-	if !e.z.holds(owner) || !isLowerWire(owner) || wireNameLen(owner) != len(owner) {
+	if !e.z.holds(owner) || !isLowerWire(owner) || WireNameLen(owner) != len(owner) {
 		return fmt.Errorf("zone: owner %q is not a lowercase name in zone %s", owner, e.z.name)
 	}
 	apex := string(owner) == e.z.origin

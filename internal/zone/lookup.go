@@ -113,7 +113,7 @@ func (z *Zone) answerNode(s *Snapshot, a *Answer, n *Node, owner []byte, qtype u
 // section 4.3.2 step 3a). The final response code is that of the last name
 // looked up (RFC 6604 section 3); AA stays as set for the query name.
 func (z *Zone) chase(s *Snapshot, a *Answer, target []byte, qtype uint16, depth int) {
-	if depth+1 >= maxChain || wireNameLen(target) != len(target) {
+	if depth+1 >= maxChain || WireNameLen(target) != len(target) {
 		return
 	}
 	var lbuf [256]byte

@@ -56,9 +56,9 @@ func isLowerWire(name []byte) bool {
 	return true
 }
 
-// wireNameLen returns the length of the uncompressed wire name at the start
+// WireNameLen returns the length of the uncompressed wire name at the start
 // of b, or -1 if there is none.
-func wireNameLen(b []byte) int {
+func WireNameLen(b []byte) int {
 	for i := 0; i < len(b) && i < 256; {
 		l := int(b[i])
 		if l == 0 {

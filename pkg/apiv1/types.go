@@ -130,6 +130,18 @@ type Journal struct {
 	Entries []JournalEntry `json:"entries"`
 }
 
+// CompactJournalRequest is the body of
+// POST /v1/zones/{zone}/journal/compact: keep only the newest Keep entries.
+type CompactJournalRequest struct {
+	Keep int `json:"keep"`
+}
+
+// JournalCompacted answers a compaction: how many entries remain.
+type JournalCompacted struct {
+	Zone    string `json:"zone"`
+	Entries int    `json:"entries"`
+}
+
 // Token describes an API token; the secret is never returned after
 // creation.
 type Token struct {

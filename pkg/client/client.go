@@ -36,7 +36,12 @@ type Client struct {
 // New returns a client for the API at base (e.g. "http://127.0.0.1:8053")
 // authenticating with token.
 func New(base, token string) *Client {
-	return &Client{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Timeout: 10 * time.Minute}}
+	return &Client{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{
+		Timeout: 10 * time.Minute,
+		// The API never redirects; following one would send the token
+		// elsewhere and decode an answer to another request.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
 }
 
 // APIError is an error response from the server.
@@ -121,6 +126,10 @@ func (c *Client) do(ctx context.Context, r request, out any) (etag uint32, err e
 	if res.StatusCode >= 400 {
 		return etag, decodeError(res)
 	}
+	if res.StatusCode >= 300 {
+		return etag, &APIError{Status: res.StatusCode, Code: "unexpected_redirect",
+			Message: fmt.Sprintf("the server answered %s (to %s); is %s the Stratus API?", res.Status, res.Header.Get("Location"), c.base)}
+	}
 	if out == nil || res.StatusCode == http.StatusNoContent {
 		return etag, nil
 	}
@@ -155,4 +164,16 @@ func jsonBody(v any) (io.Reader, error) {
 	return bytes.NewReader(b), nil
 }
 
-func zonePath(zone string) string { return "/v1/zones/" + url.PathEscape(zone) }
+func zonePath(zone string) string { return "/v1/zones/" + pathSegment(zone) }
+
+// pathSegment escapes one path segment. "." and ".." (the root zone, say)
+// are escaped too, or path cleaning would remove them.
+func pathSegment(s string) string {
+	switch s {
+	case ".":
+		return "%2E"
+	case "..":
+		return "%2E%2E"
+	}
+	return url.PathEscape(s)
+}

@@ -37,7 +37,7 @@ func (c *Client) ChangeRRsets(ctx context.Context, zone string, changes []apiv1.
 }
 
 func rrsetPath(zone, name, typ string) string {
-	return zonePath(zone) + "/rrsets/" + url.PathEscape(name) + "/" + url.PathEscape(typ)
+	return zonePath(zone) + "/rrsets/" + pathSegment(name) + "/" + pathSegment(typ)
 }
 
 // RRset returns one RRset.

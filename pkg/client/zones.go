@@ -78,3 +78,14 @@ func (c *Client) Journal(ctx context.Context, zone string, from uint64, limit in
 	_, err := c.do(ctx, request{method: http.MethodGet, path: zonePath(zone) + "/journal", query: q}, &out)
 	return out, err
 }
+
+// CompactJournal keeps only the newest keep entries of a zone's journal.
+func (c *Client) CompactJournal(ctx context.Context, zone string, keep int) (apiv1.JournalCompacted, error) {
+	body, err := jsonBody(apiv1.CompactJournalRequest{Keep: keep})
+	if err != nil {
+		return apiv1.JournalCompacted{}, err
+	}
+	var out apiv1.JournalCompacted
+	_, err = c.do(ctx, request{method: http.MethodPost, path: zonePath(zone) + "/journal/compact", body: body, contentType: "application/json"}, &out)
+	return out, err
+}

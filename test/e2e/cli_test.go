@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,7 +29,10 @@ func TestCLIExitCodes(t *testing.T) {
 		{"invalid record data", []string{"record", "add", "example.com", "www", "A", "not-an-ip"}, 2, "changes[0].records[0]"},
 		{"relative name in data", []string{"record", "add", "example.com", "www", "CNAME", "target.example.net"}, 2, "fully qualified"},
 		{"zone not found", []string{"zone", "get", "nope.test"}, 3, "zone not found"},
-		{"rrset not found", []string{"record", "list", "nope.test"}, 3, "zone not found"},
+		{"zone of records not found", []string{"record", "list", "nope.test"}, 3, "zone not found"},
+		{"rrset not found", []string{"record", "delete", "example.com", "nope", "A"}, 3, "RRset not found"},
+		{"delete output format checked", []string{"zone", "delete", "example.com", "-o", "yaml"}, 2, "output format"},
+		{"compact without --keep", []string{"zone", "compact-journal", "example.com"}, 2, "--keep"},
 		{"zone exists", []string{"zone", "create", "example.com", "--ns", "ns1.example.com."}, 4, "already exists"},
 		{"stale if-match", []string{"record", "add", "example.com", "www", "A", "192.0.2.1", "--if-match", "99"}, 4, "not 99"},
 		{"bad token", []string{"--token", "stratus_000000000000_x", "zone", "list"}, 5, "invalid bearer token"},
@@ -140,7 +144,7 @@ func TestCLIImportExport(t *testing.T) {
 func TestHelpEverywhere(t *testing.T) {
 	cmds := [][]string{
 		{}, {"serve"}, {"version"}, {"zone"}, {"zone", "list"}, {"zone", "get"}, {"zone", "create"}, {"zone", "delete"},
-		{"zone", "import"}, {"zone", "export"}, {"zone", "journal"}, {"record"}, {"record", "list"}, {"record", "add"},
+		{"zone", "import"}, {"zone", "export"}, {"zone", "journal"}, {"zone", "compact-journal"}, {"record"}, {"record", "list"}, {"record", "add"},
 		{"record", "set"}, {"record", "delete"}, {"token"}, {"token", "list"}, {"token", "create"}, {"token", "delete"},
 	}
 	for _, c := range cmds {
@@ -153,5 +157,81 @@ func TestHelpEverywhere(t *testing.T) {
 	var v struct{ Version, GoVersion string }
 	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v.Version == "" {
 		t.Errorf("version -o json: exit %d %s", code, out)
+	}
+}
+
+// TestCLIRootZone manages the root zone, whose name "." must survive URL
+// path handling.
+func TestCLIRootZone(t *testing.T) {
+	s := startServer(t, "")
+	s.mustCLI("zone", "create", ".", "--ns", "a.root-servers.test.")
+	var z apiv1.Zone
+	if err := json.Unmarshal([]byte(s.mustCLI("zone", "get", ".", "-o", "json")), &z); err != nil || z.Name != "." || z.Serial != 1 {
+		t.Fatalf("zone get .: %+v %v", z, err)
+	}
+	s.mustCLI("record", "add", ".", "a.root-servers.test.", "A", "198.51.100.4")
+	if out := s.mustCLI("record", "list", "."); !strings.Contains(out, "198.51.100.4") {
+		t.Errorf("record list .: %s", out)
+	}
+	if got := queryA(t, s.dnsAddr, "a.root-servers.test."); got != "198.51.100.4" {
+		t.Errorf("DNS answer in the root zone: %q", got)
+	}
+	s.mustCLI("zone", "delete", ".")
+	if _, _, code := s.cli("zone", "get", "."); code != 3 {
+		t.Errorf("zone get . after delete: exit %d", code)
+	}
+}
+
+// TestCLITokenPrecedence: flags beat the environment, which beats the
+// config file.
+func TestCLITokenPrecedence(t *testing.T) {
+	s := startServer(t, "")
+	good := filepath.Join(s.dataDir, "admin.token")
+	run := func(env []string, args ...string) int {
+		t.Helper()
+		cmd := exec.Command(binary, append([]string{"--server", "http://" + s.apiAddr}, args...)...)
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		return 0
+	}
+	bogus := "STRATUS_TOKEN=stratus_000000000000_bogus"
+	if code := run([]string{bogus}, "--token-file", good, "zone", "list"); code != 0 {
+		t.Errorf("--token-file with a bogus STRATUS_TOKEN: exit %d, want 0 (the flag wins)", code)
+	}
+	if code := run([]string{bogus}, "--data-dir", s.dataDir, "zone", "list"); code != 0 {
+		t.Errorf("--data-dir with a bogus STRATUS_TOKEN: exit %d, want 0 (the flag wins)", code)
+	}
+	if code := run([]string{bogus, "STRATUS_DATA_DIR=" + s.dataDir}, "zone", "list"); code != 5 {
+		t.Errorf("bogus STRATUS_TOKEN and STRATUS_DATA_DIR: exit %d, want 5 (the token wins)", code)
+	}
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(cfg, []byte("client:\n  token: stratus_000000000000_bogus\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code := run([]string{"STRATUS_TOKEN_FILE=" + good}, "--config", cfg, "zone", "list"); code != 0 {
+		t.Errorf("STRATUS_TOKEN_FILE with a bogus config token: exit %d, want 0 (the environment wins)", code)
+	}
+	if code := run(nil, "--config", cfg, "zone", "list"); code != 5 {
+		t.Errorf("bogus config token alone: exit %d, want 5", code)
+	}
+}
+
+func TestCLICompactJournal(t *testing.T) {
+	s := startServer(t, "")
+	s.mustCLI("zone", "create", "example.com", "--ns", "ns1.example.com.")
+	for _, ip := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"} {
+		s.mustCLI("record", "add", "example.com", "www", "A", ip)
+	}
+	if out := s.mustCLI("zone", "compact-journal", "example.com", "--keep", "2"); !strings.Contains(out, "2 entries kept") {
+		t.Errorf("compact-journal: %s", out)
+	}
+	var j apiv1.Journal
+	if err := json.Unmarshal([]byte(s.mustCLI("zone", "journal", "example.com", "-o", "json")), &j); err != nil || len(j.Entries) != 2 || j.Entries[1].NewSerial != 4 {
+		t.Errorf("journal after compaction: %+v %v", j, err)
 	}
 }

@@ -9,9 +9,33 @@ import (
 	"time"
 )
 
+// TestGracefulShutdown sends SIGTERM while an import is being uploaded:
+// the server stops accepting, lets the import finish and succeed, then
+// exits 0 with the import on disk.
 func TestGracefulShutdown(t *testing.T) {
 	s := startServer(t, "", "--demo")
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("PUT", "http://"+s.apiAddr+"/v1/zones/late.test/zonefile", pr)
+	req.Header.Set("Authorization", "Bearer "+s.token())
+	status := make(chan int, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			status <- 0
+			return
+		}
+		res.Body.Close()
+		status <- res.StatusCode
+	}()
+	pw.Write([]byte("$ORIGIN late.test.\n@ 300 SOA ns1 h 1 2 3 4 5\n"))
+	time.Sleep(200 * time.Millisecond)
 	s.signal(syscall.SIGTERM)
+	time.Sleep(300 * time.Millisecond)
+	pw.Write([]byte("@ 300 NS ns1\nns1 300 A 192.0.2.1\n"))
+	pw.Close()
+	if got := <-status; got != http.StatusCreated {
+		t.Errorf("the import in flight at SIGTERM answered %d, want 201", got)
+	}
 	select {
 	case <-s.exited:
 	case <-time.After(15 * time.Second):
@@ -23,9 +47,9 @@ func TestGracefulShutdown(t *testing.T) {
 	if logs := s.logs.String(); !strings.Contains(logs, "shutting down") || !strings.Contains(logs, "stopped") {
 		t.Errorf("log does not show a graceful stop:\n%s", logs)
 	}
-	// The data survives.
+	// The data survives, the late import included.
 	s2 := startServer(t, s.dataDir)
-	if out := s2.mustCLI("zone", "list"); !strings.Contains(out, "demo.stratus.test.") {
+	if out := s2.mustCLI("zone", "list"); !strings.Contains(out, "demo.stratus.test.") || !strings.Contains(out, "late.test.") {
 		t.Errorf("zones after restart: %s", out)
 	}
 }
