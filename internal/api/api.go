@@ -159,6 +159,17 @@ func ifMatch(r *http.Request) (*uint32, error) {
 	return &s, nil
 }
 
+// zoneWriteParams parses the {zone} path segment and the If-Match header
+// of a write to a zone.
+func zoneWriteParams(r *http.Request) (model.Name, *uint32, error) {
+	z, err := zoneParam(r)
+	if err != nil {
+		return "", nil, err
+	}
+	im, err := ifMatch(r)
+	return z, im, err
+}
+
 // zoneParam parses the {zone} path segment.
 func zoneParam(r *http.Request) (model.Name, error) {
 	z, err := model.ParseName(r.PathValue("zone"))

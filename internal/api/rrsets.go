@@ -107,11 +107,7 @@ func (h *Handler) listRRsets(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 }
 
 func (h *Handler) patchRRsets(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
-	z, err := zoneParam(r)
-	if err != nil {
-		return err
-	}
-	im, err := ifMatch(r)
+	z, im, err := zoneWriteParams(r)
 	if err != nil {
 		return err
 	}

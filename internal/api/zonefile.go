@@ -40,11 +40,7 @@ func (h *Handler) exportZone(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 // zone when it does not exist. If-Match: <serial> replaces only at that
 // serial; If-None-Match: * only creates.
 func (h *Handler) importZone(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
-	z, err := zoneParam(r)
-	if err != nil {
-		return err
-	}
-	im, err := ifMatch(r)
+	z, im, err := zoneWriteParams(r)
 	if err != nil {
 		return err
 	}

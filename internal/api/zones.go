@@ -118,11 +118,7 @@ func (h *Handler) newZone(req *apiv1.CreateZoneRequest) (control.NewZone, error)
 }
 
 func (h *Handler) deleteZone(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
-	z, err := zoneParam(r)
-	if err != nil {
-		return err
-	}
-	im, err := ifMatch(r)
+	z, im, err := zoneWriteParams(r)
 	if err != nil {
 		return err
 	}
