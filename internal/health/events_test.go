@@ -1,0 +1,106 @@
+package health
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+func seqs(evs []Event) []uint64 {
+	out := make([]uint64, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.Seq
+	}
+	return out
+}
+
+func TestEventsBoundedAndPaged(t *testing.T) {
+	c := newChecker(t, Options{EventLimit: 5})
+	if got := c.Events(0, 0); len(got) != 0 {
+		t.Fatalf("events of an empty log: %v", got)
+	}
+	for i := range 12 {
+		c.Record(Event{Key: "k", Seq: 999, Reason: string(rune('a' + i)), Actor: "operator"})
+	}
+	tests := []struct {
+		after uint64
+		limit int
+		want  []uint64
+	}{
+		{0, 0, []uint64{8, 9, 10, 11, 12}},
+		{0, 2, []uint64{8, 9}},
+		{3, 2, []uint64{8, 9}},
+		{9, 0, []uint64{10, 11, 12}},
+		{9, 2, []uint64{10, 11}},
+		{11, 10, []uint64{12}},
+		{12, 0, []uint64{}},
+		{100, 0, []uint64{}},
+	}
+	for _, tt := range tests {
+		got := seqs(c.Events(tt.after, tt.limit))
+		if len(got) != len(tt.want) {
+			t.Errorf("Events(%d, %d) = %v, want %v", tt.after, tt.limit, got, tt.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tt.want[i] {
+				t.Errorf("Events(%d, %d) = %v, want %v", tt.after, tt.limit, got, tt.want)
+				break
+			}
+		}
+	}
+	// Paging through everything kept, two at a time.
+	var all []uint64
+	for after := uint64(0); ; {
+		page := c.Events(after, 2)
+		if len(page) == 0 {
+			break
+		}
+		all = append(all, seqs(page)...)
+		after = page[len(page)-1].Seq
+	}
+	if len(all) != 5 || all[0] != 8 || all[4] != 12 {
+		t.Errorf("paged %v", all)
+	}
+	evs := c.Events(0, 0)
+	if evs[0].Reason != "h" || evs[0].Time.IsZero() {
+		t.Errorf("oldest kept event %+v, want reason h and a time", evs[0])
+	}
+}
+
+func TestRecordKeepsTime(t *testing.T) {
+	c := newChecker(t, Options{})
+	at := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
+	c.Record(Event{Key: "k", Time: at, Actor: "lease", Reason: "lease lapsed"})
+	c.Record(Event{Key: "k", Actor: "lease"})
+	evs := c.Events(0, 0)
+	if !evs[0].Time.Equal(at) || evs[1].Time.IsZero() || evs[0].Seq != 1 || evs[1].Seq != 2 {
+		t.Fatalf("events %+v", evs)
+	}
+}
+
+func TestEventJSON(t *testing.T) {
+	ev := Event{Seq: 3, Time: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Key: "svc|e1", Old: Up, New: Down, Reason: "2 consecutive failures: connection refused", Actor: "check"}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"seq":3,"time":"2030-01-01T00:00:00Z","key":"svc|e1","old":"up","new":"down","reason":"2 consecutive failures: connection refused","actor":"check"}`
+	if string(b) != want {
+		t.Fatalf("JSON %s\nwant %s", b, want)
+	}
+	var back Event
+	if err := json.Unmarshal(b, &back); err != nil || back != ev {
+		t.Fatalf("round trip: %+v, %v", back, err)
+	}
+	for _, s := range []State{Unknown, Up, Down} {
+		b, _ := json.Marshal(s)
+		var got State
+		if err := json.Unmarshal(b, &got); err != nil || got != s {
+			t.Errorf("state %v: JSON %s, back %v, %v", s, b, got, err)
+		}
+	}
+	if _, err := ParseState("sideways"); err == nil {
+		t.Error("ParseState accepted sideways")
+	}
+}

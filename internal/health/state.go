@@ -1,0 +1,196 @@
+package health
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/model"
+)
+
+// machineState is the threshold machine: it turns raw results into the
+// checked state. The first result decides at once; after that it takes
+// Rise consecutive successes to go from Down to Up and Fall consecutive
+// failures to go from Up to Down. The effective state is the checked
+// state unless damping holds the target down.
+type machineState struct {
+	machine State // the checked state, before damping
+	fresh   bool  // the next result decides at once (after a check change)
+	succ    int   // consecutive successes
+	fail    int   // consecutive failures
+}
+
+// restart makes the next result decide at once, keeping the state until
+// then.
+func (m *machineState) restart() {
+	m.fresh = true
+	m.succ, m.fail = 0, 0
+}
+
+// changes collects what a transition did, to log and report once the
+// target's lock is released.
+type changes struct {
+	events []Event
+	notify bool
+}
+
+// effective is the state callers see. Called with mu held.
+func (t *target) effective() State {
+	if t.held() {
+		return Down
+	}
+	return t.machine
+}
+
+// event appends an event to the checker's log (under mu, so that a
+// target's events keep their order) and marks the change for OnChange.
+func (t *target) event(ch *changes, now time.Time, old, new State, reason, actor string) {
+	ev := t.c.events.add(Event{Time: now, Key: t.key, Old: old, New: new, Reason: reason, Actor: actor})
+	ch.events = append(ch.events, ev)
+	ch.notify = true
+}
+
+// finish logs the events of a transition and calls for OnChange. Called
+// without mu.
+func (t *target) finish(ch *changes) {
+	for _, ev := range ch.events {
+		t.c.log.Info("health state changed", "key", ev.Key, "old", ev.Old.String(), "new", ev.New.String(),
+			"reason", ev.Reason, "actor", ev.Actor, "seq", ev.Seq)
+	}
+	if ch.notify {
+		t.c.changed()
+	}
+}
+
+// setMachine moves the checked state to s, counts a flap for damping, and
+// updates the effective state with an event when it changes. Called with
+// mu held.
+func (t *target) setMachine(ch *changes, now, real time.Time, s State, reason, actor string) {
+	old := t.machine
+	if old == s {
+		return
+	}
+	oldEff := t.effective()
+	t.machine = s
+	var hold holdChange
+	if old != Unknown && s != Unknown {
+		hold = t.flap(real)
+	}
+	if hold != holdNone {
+		t.st.HeldUntil = now.Add(t.damping.cfg.HoldDown.D())
+		ch.notify = true
+	}
+	if eff := t.effective(); eff != oldEff {
+		t.st.State, t.st.Since = eff, now
+		t.event(ch, now, oldEff, eff, reason, actor)
+	}
+	if hold == holdStarted {
+		t.event(ch, now, Down, Down, t.holdReason(), ActorDamping)
+	}
+}
+
+// apply records a probe's result and runs the threshold machine. It
+// reports whether the result should be confirmed by an immediate re-probe:
+// a hard failure of an Up target short of the fall threshold.
+func (t *target) apply(r result) (again bool) {
+	var ch changes
+	now, real := t.c.now(), time.Now()
+	t.mu.Lock()
+	t.st.LastCheck, t.st.LastOK, t.st.LastError = now, r.ok, r.err
+	if r.ok {
+		t.st.RTT = r.rtt
+		t.succ++
+		t.fail = 0
+	} else {
+		t.fail++
+		t.succ = 0
+	}
+	rise, fall := t.spec.Rise, t.spec.Fall
+	switch {
+	case t.machine == Unknown, t.fresh && !(t.machine == Up && r.hard):
+		t.fresh = false
+		if r.ok {
+			t.setMachine(&ch, now, real, Up, "first check succeeded", ActorCheck)
+		} else {
+			t.setMachine(&ch, now, real, Down, "first check failed: "+r.err, ActorCheck)
+		}
+	case t.machine == Down && r.ok && t.succ >= rise:
+		t.setMachine(&ch, now, real, Up, fmt.Sprintf("%d consecutive %s", t.succ, plural(t.succ, "success", "successes")), ActorCheck)
+	case t.machine == Up && !r.ok && t.fail >= fall:
+		t.setMachine(&ch, now, real, Down, fmt.Sprintf("%d consecutive %s: %s", t.fail, plural(t.fail, "failure", "failures"), r.err), ActorCheck)
+	}
+	again = !r.ok && r.hard && t.machine == Up && t.fail < fall
+	t.mu.Unlock()
+	t.finish(&ch)
+	return again
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// push records a pushed report: it sets the checked state directly and
+// arms the expiry.
+func (t *target) push(up bool, reason string) error {
+	var ch changes
+	now, real := t.c.now(), time.Now()
+	t.mu.Lock()
+	if t.spec.Type != model.CheckPush {
+		typ := t.spec.Type
+		t.mu.Unlock()
+		return fmt.Errorf("push for %q: the target is checked by %s, not push", t.key, typ)
+	}
+	s, word := Down, "down"
+	if up {
+		s, word = Up, "up"
+	}
+	if reason == "" {
+		reason = word
+	}
+	t.st.LastCheck, t.st.LastOK, t.st.LastError = now, up, ""
+	if !up {
+		t.st.LastError = reason
+	}
+	t.pushDeadline = real.Add(t.spec.PushTTL.D())
+	t.setMachine(&ch, now, real, s, "push: "+reason, ActorPush)
+	t.mu.Unlock()
+	t.poke()
+	t.finish(&ch)
+	return nil
+}
+
+// expire ends what has run out by the real time real: a pushed state
+// (the target goes Down) and a hold-down.
+func (t *target) expire(real time.Time) {
+	var ch changes
+	now := t.c.now()
+	t.mu.Lock()
+	if !t.pushDeadline.IsZero() && !real.Before(t.pushDeadline) {
+		t.pushDeadline = time.Time{}
+		t.st.LastOK, t.st.LastError = false, "push report expired"
+		t.setMachine(&ch, now, real, Down, "push report expired", ActorPush)
+	}
+	if t.held() && !real.Before(t.holdEnd) {
+		t.release()
+		t.st.HeldUntil = time.Time{}
+		eff := t.effective()
+		if eff != Down {
+			t.st.State, t.st.Since = eff, now
+		}
+		t.event(&ch, now, Down, eff, "hold-down ended", ActorDamping)
+	}
+	t.mu.Unlock()
+	t.finish(&ch)
+}
+
+// setNone makes a target of type none Up.
+func (t *target) setNone() {
+	var ch changes
+	now := t.c.now()
+	t.mu.Lock()
+	t.setMachine(&ch, now, time.Now(), Up, "not checked (type none)", ActorCheck)
+	t.mu.Unlock()
+	t.finish(&ch)
+}

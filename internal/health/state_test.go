@@ -1,0 +1,192 @@
+package health
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/model"
+)
+
+// transitions renders events as "old>new reason" lines.
+func transitions(evs []Event) []string {
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		out[i] = fmt.Sprintf("%s>%s %s: %s", ev.Old, ev.New, ev.Actor, ev.Reason)
+	}
+	return out
+}
+
+func TestThresholds(t *testing.T) {
+	ok, fail := okResult, softResult
+	tests := []struct {
+		name       string
+		rise, fall int
+		results    []result
+		want       []string
+		final      State
+	}{
+		{"first success decides", 3, 3, []result{ok}, []string{"unknown>up check: first check succeeded"}, Up},
+		{"first failure decides", 3, 3, []result{fail}, []string{"unknown>down check: first check failed: status 503, want 2xx or 3xx"}, Down},
+		{"fall needs consecutive failures", 1, 2, []result{ok, fail, ok, fail, ok}, []string{"unknown>up check: first check succeeded"}, Up},
+		{"fall reached", 1, 2, []result{ok, fail, fail}, []string{
+			"unknown>up check: first check succeeded",
+			"up>down check: 2 consecutive failures: status 503, want 2xx or 3xx",
+		}, Down},
+		{"rise needs consecutive successes", 3, 1, []result{fail, ok, ok, fail, ok, ok}, []string{"unknown>down check: first check failed: status 503, want 2xx or 3xx"}, Down},
+		{"rise reached", 3, 1, []result{fail, ok, ok, ok}, []string{
+			"unknown>down check: first check failed: status 503, want 2xx or 3xx",
+			"down>up check: 3 consecutive successes",
+		}, Up},
+		{"rise and fall of one", 1, 1, []result{ok, fail, ok}, []string{
+			"unknown>up check: first check succeeded",
+			"up>down check: 1 consecutive failure: status 503, want 2xx or 3xx",
+			"down>up check: 1 consecutive success",
+		}, Up},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newChecker(t, Options{})
+			tg := newTarget(c, Target{Key: "k", Host: "127.0.0.1", Port: 1, Check: spec(model.CheckHTTP, func(s *model.CheckSpec) {
+				s.Rise, s.Fall = tt.rise, tt.fall
+			})})
+			for _, r := range tt.results {
+				tg.apply(r)
+			}
+			got := transitions(c.Events(0, 0))
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			if st := tg.status(); st.State != tt.final {
+				t.Errorf("state %v, want %v", st.State, tt.final)
+			}
+		})
+	}
+}
+
+func TestApplyAsksForConfirmation(t *testing.T) {
+	tests := []struct {
+		name      string
+		before    []result
+		restarted bool // the check changed after before
+		r         result
+		want      bool
+		state     State
+	}{
+		{"hard failure of an up target", []result{okResult}, false, hardResult, true, Up},
+		{"soft failure of an up target", []result{okResult}, false, softResult, false, Up},
+		{"hard failure reaching fall", []result{okResult, hardResult}, false, hardResult, false, Down},
+		{"hard failure of a down target", []result{hardResult}, false, hardResult, false, Down},
+		{"hard failure as the first result", nil, false, hardResult, false, Down},
+		{"success", []result{okResult}, false, okResult, false, Up},
+		{"hard failure after a check change: confirmed", []result{okResult}, true, hardResult, true, Up},
+		{"soft failure after a check change: decides", []result{okResult}, true, softResult, false, Down},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newChecker(t, Options{})
+			tg := newTarget(c, Target{Key: "k", Host: "127.0.0.1", Port: 1, Check: spec(model.CheckHTTP, func(s *model.CheckSpec) { s.Fall = 2 })})
+			for _, r := range tt.before {
+				tg.apply(r)
+			}
+			if tt.restarted {
+				tg.machineState.restart()
+			}
+			if got := tg.apply(tt.r); got != tt.want {
+				t.Errorf("apply = %v, want %v", got, tt.want)
+			}
+			if st := tg.status(); st.State != tt.state {
+				t.Errorf("state %v, want %v", st.State, tt.state)
+			}
+		})
+	}
+}
+
+func TestStatusFields(t *testing.T) {
+	clock := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := newChecker(t, Options{Now: func() time.Time { return clock }})
+	tg := newTarget(c, Target{Key: "k", Host: "127.0.0.1", Port: 1, Check: spec(model.CheckHTTP, nil)})
+	st := tg.status()
+	if st.State != Unknown || !st.Added.Equal(clock) || !st.Since.Equal(clock) {
+		t.Fatalf("initial status %+v", st)
+	}
+	clock = clock.Add(time.Second)
+	tg.apply(result{ok: true, rtt: 7 * time.Millisecond})
+	st = tg.status()
+	if st.State != Up || !st.Since.Equal(clock) || !st.LastCheck.Equal(clock) || !st.LastOK || st.RTT != 7*time.Millisecond || st.LastError != "" {
+		t.Fatalf("after a success: %+v", st)
+	}
+	clock = clock.Add(time.Second)
+	tg.apply(hardResult)
+	st = tg.status()
+	if st.State != Up || st.LastOK || st.LastError != "connection refused" || st.RTT != 7*time.Millisecond || !st.Since.Equal(clock.Add(-time.Second)) {
+		t.Fatalf("after one failure: %+v", st)
+	}
+	if evs := c.Events(0, 0); len(evs) != 1 || !evs[0].Time.Equal(clock.Add(-time.Second)) {
+		t.Fatalf("events %+v", evs)
+	}
+}
+
+// TestHardFailureConfirmedAtOnce: a hard failure is re-probed at once,
+// until fall failures; a soft one waits for the interval.
+func TestHardFailureConfirmedAtOnce(t *testing.T) {
+	const interval = 300 * time.Millisecond
+	tests := []struct {
+		name      string
+		fail      result
+		wantProbe int           // probes when the target is down
+		maxSpan   time.Duration // from the first failed probe to the last
+		minGap    time.Duration // between failed probes
+	}{
+		{"hard", hardResult, 4, 100 * time.Millisecond, 0},
+		{"soft", softResult, 4, 3 * interval, interval * 8 / 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newChecker(t, Options{})
+			f := &fakeProber{results: []result{okResult}, rest: tt.fail}
+			useFakes(c, map[string]*fakeProber{"k": f})
+			c.SetTargets([]Target{{Key: "k", Host: "127.0.0.1", Port: 1, Check: spec(model.CheckHTTP, func(s *model.CheckSpec) {
+				s.Interval = model.Duration(interval)
+				s.Fall = 3
+			})}})
+			waitState(t, c, "k", Up, time.Second)
+			waitState(t, c, "k", Down, 3*time.Second)
+			calls := f.calls()[:tt.wantProbe]
+			failed := calls[1:]
+			if span := failed[len(failed)-1].Sub(failed[0]); span > tt.maxSpan {
+				t.Errorf("failed probes spread over %v, want at most %v", span, tt.maxSpan)
+			}
+			for i := 1; i < len(failed); i++ {
+				if gap := failed[i].Sub(failed[i-1]); gap < tt.minGap {
+					t.Errorf("gap %v between failed probes %d and %d, want at least %v", gap, i-1, i, tt.minGap)
+				}
+			}
+			evs := transitions(eventsOf(c, "k"))
+			want := "up>down check: 3 consecutive failures: " + tt.fail.err
+			if len(evs) != 2 || evs[1] != want {
+				t.Errorf("events %q, want the second to be %q", evs, want)
+			}
+		})
+	}
+}
+
+// TestLostProbeChangesNothing: one hard failure followed by a success (the
+// confirming re-probe) changes nothing with fall 2.
+func TestLostProbeChangesNothing(t *testing.T) {
+	c := newChecker(t, Options{})
+	f := &fakeProber{results: []result{okResult, hardResult}, rest: okResult}
+	useFakes(c, map[string]*fakeProber{"k": f})
+	c.SetTargets([]Target{{Key: "k", Host: "127.0.0.1", Port: 1, Check: spec(model.CheckHTTP, func(s *model.CheckSpec) {
+		s.Interval = model.Duration(300 * time.Millisecond)
+	})}})
+	waitFor(t, 2*time.Second, "4 probes", func() bool { return len(f.calls()) >= 4 })
+	calls := f.calls()
+	if gap := calls[2].Sub(calls[1]); gap > 100*time.Millisecond {
+		t.Errorf("re-probe after the hard failure came %v later, want at once", gap)
+	}
+	if evs := transitions(eventsOf(c, "k")); len(evs) != 1 {
+		t.Errorf("events %q, want only the first up", evs)
+	}
+}

@@ -1,0 +1,115 @@
+package health
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/model"
+)
+
+// State is an endpoint's health as the checker sees it.
+type State uint8
+
+const (
+	// Unknown: no check result yet. What it counts as is the service's
+	// cold-start choice, applied by the steering layer.
+	Unknown State = iota
+	// Up: the endpoint passes its check.
+	Up
+	// Down: the endpoint fails its check, its pushed report lapsed, or
+	// damping holds it down.
+	Down
+)
+
+// String returns "up", "down" or "unknown".
+func (s State) String() string {
+	switch s {
+	case Up:
+		return "up"
+	case Down:
+		return "down"
+	}
+	return "unknown"
+}
+
+// MarshalText writes the state as "up", "down" or "unknown".
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// MarshalJSON writes the state as a JSON string: "up", "down" or "unknown".
+func (s State) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// UnmarshalText reads "up", "down" or "unknown" (any case).
+func (s *State) UnmarshalText(b []byte) error {
+	v, err := ParseState(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// ParseState parses "up", "down" or "unknown" (any case).
+func ParseState(str string) (State, error) {
+	switch strings.ToLower(str) {
+	case "up":
+		return Up, nil
+	case "down":
+		return Down, nil
+	case "unknown":
+		return Unknown, nil
+	}
+	return Unknown, fmt.Errorf("health state %q is not up, down or unknown", str)
+}
+
+// Target is one endpoint to check, as the control plane derives it from
+// the endpoint, its pool's check and its service.
+type Target struct {
+	// Key identifies the target: "<service>|<endpoint id>".
+	Key string
+	// Check is the pool's normalized check.
+	Check model.CheckSpec
+	// Host is what is probed: an IP address or a hostname (resolved by the
+	// checker before each connection).
+	Host string
+	// Port is the port probed (the check's, the check target's, or the
+	// type's default: 80, 443, 53).
+	Port uint16
+	// ServerName is the HTTP Host header and TLS SNI: the endpoint's
+	// hostname, or the check's host, or empty for an address.
+	ServerName string
+	// Damping bounds flapping (zero Flaps disables it).
+	Damping model.Damping
+}
+
+// Status is a target's current health.
+type Status struct {
+	// State is the effective state: after rise/fall thresholds, damping
+	// and push expiry.
+	State State
+	// Since is when State last changed (or when the target was added).
+	Since time.Time
+	// Added is when the checker started checking the target.
+	Added time.Time
+	// LastCheck, LastOK and LastError describe the latest probe.
+	LastCheck time.Time
+	LastOK    bool
+	LastError string
+	// RTT is the duration of the latest successful probe.
+	RTT time.Duration
+	// HeldUntil is set while damping holds the target down.
+	HeldUntil time.Time
+}
+
+// Event is one change of a target's effective state, or another
+// noteworthy thing that happened to it (hold-down, lease lapse, override).
+type Event struct {
+	Seq    uint64    `json:"seq"`
+	Time   time.Time `json:"time"`
+	Key    string    `json:"key"`
+	Old    State     `json:"old"`
+	New    State     `json:"new"`
+	Reason string    `json:"reason"`
+	Actor  string    `json:"actor"` // "check", "push", "damping", "lease", or an operator
+}

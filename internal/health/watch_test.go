@@ -1,0 +1,176 @@
+package health
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/model"
+)
+
+// TestStopDetectedFast: with a 2s interval and fall 2, stopping the server
+// takes the target down well within the interval, whether a kept-alive
+// connection is watched or not.
+func TestStopDetectedFast(t *testing.T) {
+	for _, keepAlive := range []bool{true, false} {
+		name := map[bool]string{true: "keep-alive watched", false: "no keep-alive: hard failure confirmed at once"}[keepAlive]
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+			srv.Config.SetKeepAlivesEnabled(keepAlive)
+			srv.Start()
+			defer srv.Close()
+
+			c := newChecker(t, Options{})
+			var (
+				mu       sync.Mutex
+				failures []time.Time
+			)
+			c.onProbe = func(_ string, r result) {
+				if !r.ok {
+					mu.Lock()
+					failures = append(failures, time.Now())
+					mu.Unlock()
+				}
+			}
+			c.SetTargets([]Target{targetAt(t, "k", srv.Listener.Addr().String(), spec(model.CheckHTTP, func(s *model.CheckSpec) {
+				s.Interval = model.Duration(2 * time.Second)
+				s.Fall = 2
+			}))})
+			waitState(t, c, "k", Up, time.Second)
+			stopped := time.Now()
+			srv.Close()
+			waitState(t, c, "k", Down, 3*time.Second)
+			down := time.Now()
+			mu.Lock()
+			defer mu.Unlock()
+			if len(failures) != 2 {
+				t.Fatalf("%d failed probes, want 2 (fall)", len(failures))
+			}
+			if keepAlive {
+				if d := down.Sub(stopped); d > time.Second {
+					t.Errorf("down %v after the server stopped, want < 1s", d)
+				}
+			}
+			if d := down.Sub(failures[0]); d > time.Second {
+				t.Errorf("down %v after the first failed probe, want < 1s (interval 2s)", d)
+			}
+			evs := transitions(eventsOf(c, "k"))
+			if len(evs) != 2 || evs[1] != "up>down check: 2 consecutive failures: connection refused" {
+				t.Errorf("events %q", evs)
+			}
+		})
+	}
+}
+
+// TestWatchDetectsClose: with a 5s interval, closing the server (which
+// closes its idle connections) takes an Up target down within 1s.
+func TestWatchDetectsClose(t *testing.T) {
+	for _, typ := range []string{model.CheckHTTP, model.CheckHTTPS, model.CheckTCP} {
+		t.Run(typ, func(t *testing.T) {
+			var addr string
+			var stop func()
+			switch typ {
+			case model.CheckHTTP:
+				srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+				addr, stop = srv.Listener.Addr().String(), srv.Close
+			case model.CheckHTTPS:
+				srv, _ := tlsServer(t)
+				addr, stop = srv.Listener.Addr().String(), srv.Close
+			case model.CheckTCP:
+				ts := startTCP(t)
+				addr, stop = ts.addr(), ts.close
+			}
+			no := false
+			c := newChecker(t, Options{})
+			c.SetTargets([]Target{targetAt(t, "k", addr, spec(typ, func(s *model.CheckSpec) {
+				s.Interval = model.Duration(5 * time.Second)
+				s.TLSVerify = &no
+			}))})
+			waitState(t, c, "k", Up, time.Second)
+			time.Sleep(50 * time.Millisecond) // the connection is idle and watched
+			stopped := time.Now()
+			stop()
+			waitState(t, c, "k", Down, 2*time.Second)
+			if d := time.Since(stopped); d > time.Second {
+				t.Errorf("down %v after the server closed, want < 1s", d)
+			}
+		})
+	}
+}
+
+// TestWatchNoStorm: a server that closes idle connections at once costs
+// at most one extra probe per interval, and changes nothing.
+func TestWatchNoStorm(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { requests.Add(1) }))
+	srv.Config.IdleTimeout = 5 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+
+	const interval = 200 * time.Millisecond
+	c := newChecker(t, Options{})
+	c.SetTargets([]Target{targetAt(t, "k", srv.Listener.Addr().String(), spec(model.CheckHTTP, func(s *model.CheckSpec) {
+		s.Interval = model.Duration(interval)
+	}))})
+	const run = 2 * time.Second
+	time.Sleep(run)
+	c.SetTargets(nil)
+	n := requests.Load()
+	// 10 regular probes, and extra ones at backed-off gaps of 1, 2, 4, 8 intervals.
+	limit := int64(run/interval) + 6
+	if n > limit {
+		t.Errorf("%d probes in %v at interval %v, want at most %d", n, run, interval, limit)
+	}
+	if n < int64(run/interval)-1 {
+		t.Errorf("only %d probes in %v at interval %v", n, run, interval)
+	}
+	if evs := eventsOf(c, "k"); len(evs) != 1 {
+		t.Errorf("events %q, want only the first up", transitions(evs))
+	}
+	t.Logf("%d probes in %v at interval %v with a server closing idle connections", n, run, interval)
+}
+
+// TestLostRequest: a server that fails exactly one request (a reset, or an
+// answer too slow for the timeout) never takes the target down (fall 2).
+func TestLostRequest(t *testing.T) {
+	for _, mode := range []string{"reset", "timeout"} {
+		t.Run(mode, func(t *testing.T) {
+			var n atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if n.Add(1) != 3 {
+					return
+				}
+				switch mode {
+				case "reset":
+					conn, _, err := w.(http.Hijacker).Hijack()
+					if err != nil {
+						t.Errorf("hijack: %v", err)
+						return
+					}
+					conn.(*net.TCPConn).SetLinger(0)
+					conn.Close()
+				case "timeout":
+					select {
+					case <-r.Context().Done():
+					case <-time.After(time.Second):
+					}
+				}
+			}))
+			defer srv.Close()
+			c := newChecker(t, Options{})
+			c.SetTargets([]Target{targetAt(t, "k", srv.Listener.Addr().String(), spec(model.CheckHTTP, func(s *model.CheckSpec) {
+				s.Interval = model.Duration(100 * time.Millisecond)
+				s.Timeout = model.Duration(200 * time.Millisecond)
+				s.Fall = 2
+			}))})
+			waitFor(t, 3*time.Second, "6 requests", func() bool { return n.Load() >= 6 })
+			if evs := eventsOf(c, "k"); len(evs) != 1 || evs[0].New != Up {
+				t.Errorf("events %q, want only the first up", transitions(evs))
+			}
+		})
+	}
+}
