@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"net/netip"
 	"sync/atomic"
 	"testing"
 
@@ -34,9 +35,9 @@ func FuzzHandler(f *testing.F) {
 	}
 	var src atomic.Pointer[zone.Snapshot]
 	src.Store(zonetest.Build(f, map[string]string{"example.com.": zonetest.ExampleCom, "big.test.": bigZone()}))
-	h := newHandler(&src, 1232)
+	h := newHandler(&src, nil, 1232)
 	f.Fuzz(func(t *testing.T, pkt []byte, tcp bool) {
-		resp := h.serve(pkt, tcp)
+		resp := h.serve(pkt, netip.MustParseAddr("127.0.0.1"), tcp)
 		isQuery := len(pkt) >= 12 && pkt[2]&0x80 == 0
 		if resp == nil {
 			return

@@ -2,6 +2,8 @@ package dnsserver
 
 import (
 	"errors"
+	"math/rand/v2"
+	"net/netip"
 
 	"github.com/stratusdns/stratus/internal/dnswire"
 	"github.com/stratusdns/stratus/internal/zone"
@@ -14,6 +16,13 @@ type SnapshotSource interface {
 	Load() *zone.Snapshot
 }
 
+// SteeringSource gives the query path the current steering state for
+// steered names. Steering is called once per query and must be cheap and
+// non-blocking (an atomic pointer load).
+type SteeringSource interface {
+	Steering() zone.Steering
+}
+
 // Query types answered specially.
 const (
 	qtypeOPT  = 41
@@ -24,20 +33,23 @@ const (
 // handler turns one request into one response. Each UDP reader and each
 // TCP connection has its own; it is not safe for concurrent use.
 type handler struct {
-	src SnapshotSource
-	q   dnswire.Query
-	a   zone.Answer
-	w   dnswire.Writer
+	src   SnapshotSource
+	steer SteeringSource
+	q     dnswire.Query
+	a     zone.Answer
+	w     dnswire.Writer
+	req   zone.Request
 }
 
-func newHandler(src SnapshotSource, udpSize int) *handler {
-	return &handler{src: src, w: dnswire.Writer{UDPSize: udpSize}}
+func newHandler(src SnapshotSource, steer SteeringSource, udpSize int) *handler {
+	h := &handler{src: src, steer: steer, w: dnswire.Writer{UDPSize: udpSize}}
+	h.req.Client.Seed(rand.Uint64())
+	return h
 }
 
-// serve returns the response to req, or nil when req gets no reply. limit
-// is the largest response the transport carries (0 means UDP: the
-// requester's EDNS size). The response is valid until the next call.
-func (h *handler) serve(req []byte, tcp bool) []byte {
+// serve returns the response to req from the address from, or nil when req
+// gets no reply. The response is valid until the next call.
+func (h *handler) serve(req []byte, from netip.Addr, tcp bool) []byte {
 	err := dnswire.ParseQuery(req, &h.q)
 	if err != nil {
 		var fe *dnswire.FormatError
@@ -58,7 +70,15 @@ func (h *handler) serve(req []byte, tcp bool) []byte {
 		// Zone transfers are refused unless allowed, and none is yet.
 		return h.w.Error(q, dnswire.RcodeRefused)
 	}
-	h.src.Load().Lookup(&h.a, q.Qname, q.Qtype)
+	c := &h.req.Client
+	c.Addr = from
+	c.HasECS, c.ECSAddr, c.ECSSource = q.ECS, q.ECSAddr, q.ECSSource
+	h.req.Steering = nil
+	if h.steer != nil {
+		h.req.Steering = h.steer.Steering()
+	}
+	h.src.Load().LookupFor(&h.a, q.Qname, q.Qtype, &h.req)
+	q.ECSScope = c.Scope
 	limit := dnswire.MaxMessageSize
 	if !tcp {
 		limit = h.w.UDPLimit(q)

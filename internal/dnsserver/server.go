@@ -14,9 +14,10 @@ import (
 // Server is the set of DNS listeners. Create it with New, bind with Start,
 // stop with Shutdown.
 type Server struct {
-	cfg Config
-	src SnapshotSource
-	log *slog.Logger
+	cfg   Config
+	src   SnapshotSource
+	steer SteeringSource
+	log   *slog.Logger
 
 	udp []*udpListener
 	tcp []*net.TCPListener
@@ -28,8 +29,10 @@ type Server struct {
 	conns    map[net.Conn]struct{}
 }
 
-// New returns a server that answers from src. It binds nothing until Start.
-func New(cfg Config, src SnapshotSource, log *slog.Logger) (*Server, error) {
+// New returns a server that answers from src, and steered names from steer
+// (which may be nil: steered names then answer SERVFAIL). It binds nothing
+// until Start.
+func New(cfg Config, src SnapshotSource, steer SteeringSource, log *slog.Logger) (*Server, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -37,7 +40,7 @@ func New(cfg Config, src SnapshotSource, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: c, src: src, log: log, conns: map[net.Conn]struct{}{}}, nil
+	return &Server{cfg: c, src: src, steer: steer, log: log, conns: map[net.Conn]struct{}{}}, nil
 }
 
 // Start binds every listen address (UDP and TCP on the same port) and

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -40,7 +41,7 @@ func startServer(t *testing.T, cfg Config) (*Server, string) {
 	if cfg.Listen == nil {
 		cfg.Listen = []string{"127.0.0.1:0"}
 	}
-	s, err := New(cfg, &src, nil)
+	s, err := New(cfg, &src, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +254,7 @@ func TestStartFailsOnBusyAddress(t *testing.T) {
 	_ = s1
 	var src atomic.Pointer[zone.Snapshot]
 	src.Store(zone.Empty())
-	s2, err := New(Config{Listen: []string{"127.0.0.1:0", addr}}, &src, nil)
+	s2, err := New(Config{Listen: []string{"127.0.0.1:0", addr}}, &src, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +270,7 @@ func TestConfigErrors(t *testing.T) {
 		{Listen: []string{"localhost:53"}},
 		{Listen: []string{"127.0.0.1:53"}, UDPSize: 100},
 	} {
-		if _, err := New(cfg, nil, nil); err == nil {
+		if _, err := New(cfg, nil, nil, nil); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
 		}
 	}
@@ -281,16 +282,16 @@ func TestConfigErrors(t *testing.T) {
 func TestServeAllocations(t *testing.T) {
 	var src atomic.Pointer[zone.Snapshot]
 	src.Store(zonetest.Build(t, map[string]string{"example.com.": zonetest.ExampleCom}))
-	h := newHandler(&src, 1232)
+	h := newHandler(&src, nil, 1232)
 	for _, name := range []string{"www.example.com.", "nope.example.com.", "host.sub.example.com.", "x.wild.example.com."} {
 		m := new(dns.Msg)
 		m.SetQuestion(name, dns.TypeA)
 		m.SetEdns0(1232, true)
 		pkt, _ := m.Pack()
-		if h.serve(pkt, false) == nil {
+		if h.serve(pkt, netip.MustParseAddr("127.0.0.1"), false) == nil {
 			t.Fatal("no response")
 		}
-		if n := testing.AllocsPerRun(200, func() { h.serve(pkt, false) }); n > 0 {
+		if n := testing.AllocsPerRun(200, func() { h.serve(pkt, netip.MustParseAddr("127.0.0.1"), false) }); n > 0 {
 			t.Errorf("%s: %v allocations per query, budget 0", name, n)
 		}
 	}
@@ -299,7 +300,7 @@ func TestServeAllocations(t *testing.T) {
 func BenchmarkServe(b *testing.B) {
 	var src atomic.Pointer[zone.Snapshot]
 	src.Store(zonetest.Build(b, map[string]string{"example.com.": zonetest.ExampleCom}))
-	h := newHandler(&src, 1232)
+	h := newHandler(&src, nil, 1232)
 	for _, bc := range []struct{ name, qname string }{
 		{"positive", "www.example.com."},
 		{"nxdomain", "nope.example.com."},
@@ -314,7 +315,7 @@ func BenchmarkServe(b *testing.B) {
 			pkt, _ := m.Pack()
 			b.ReportAllocs()
 			for b.Loop() {
-				h.serve(pkt, false)
+				h.serve(pkt, netip.MustParseAddr("127.0.0.1"), false)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"net/netip"
 	"time"
 )
 
@@ -49,7 +50,11 @@ func (s *Server) acceptTCP(l *net.TCPListener) {
 // after TCPIdleTimeout without a query, on a request that is not a query,
 // or at shutdown.
 func (s *Server) serveTCP(c net.Conn) {
-	h := newHandler(s.src, s.cfg.UDPSize)
+	h := newHandler(s.src, s.steer, s.cfg.UDPSize)
+	var from netip.Addr
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		from = a.AddrPort().Addr().Unmap()
+	}
 	r := bufio.NewReaderSize(c, 4096)
 	req := make([]byte, 0, 512)
 	var prefix [2]byte
@@ -69,7 +74,7 @@ func (s *Server) serveTCP(c net.Conn) {
 		if _, err := io.ReadFull(r, req); err != nil {
 			return
 		}
-		resp := h.serve(req, true)
+		resp := h.serve(req, from, true)
 		if resp == nil {
 			return
 		}

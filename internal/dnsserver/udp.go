@@ -44,7 +44,7 @@ func listenUDP(ap netip.AddrPort) (*udpListener, error) {
 
 // serveUDP reads and answers queries until the socket is closed.
 func (s *Server) serveUDP(l *udpListener) {
-	h := newHandler(s.src, s.cfg.UDPSize)
+	h := newHandler(s.src, s.steer, s.cfg.UDPSize)
 	buf := make([]byte, 65535)
 	r := l.reader()
 	for {
@@ -55,7 +55,7 @@ func (s *Server) serveUDP(l *udpListener) {
 			}
 			continue
 		}
-		if resp := h.serve(buf[:n], false); resp != nil {
+		if resp := h.serve(buf[:n], r.from(), false); resp != nil {
 			r.reply(resp)
 		}
 	}
@@ -65,6 +65,7 @@ func (s *Server) serveUDP(l *udpListener) {
 // reader goroutine has its own.
 type packetReader interface {
 	read(buf []byte) (int, error)
+	from() netip.Addr
 	reply(resp []byte)
 }
 
@@ -91,6 +92,8 @@ func (r *plainReader) read(buf []byte) (n int, err error) {
 
 func (r *plainReader) reply(resp []byte) { r.c.WriteToUDPAddrPort(resp, r.src) }
 
+func (r *plainReader) from() netip.Addr { return r.src.Addr().Unmap() }
+
 // v4Reader serves a wildcard IPv4 socket, replying from the address each
 // query was sent to.
 type v4Reader struct {
@@ -104,6 +107,8 @@ func (r *v4Reader) read(buf []byte) (n int, err error) {
 	n, r.cm, r.src, err = r.p.ReadFrom(buf)
 	return n, err
 }
+
+func (r *v4Reader) from() netip.Addr { return udpAddr(r.src) }
 
 func (r *v4Reader) reply(resp []byte) {
 	if r.cm == nil {
@@ -127,6 +132,8 @@ func (r *v6Reader) read(buf []byte) (n int, err error) {
 	return n, err
 }
 
+func (r *v6Reader) from() netip.Addr { return udpAddr(r.src) }
+
 func (r *v6Reader) reply(resp []byte) {
 	if r.cm == nil {
 		r.p.WriteTo(resp, nil, r.src)
@@ -134,4 +141,11 @@ func (r *v6Reader) reply(resp []byte) {
 	}
 	r.out = ipv6.ControlMessage{Src: r.cm.Dst}
 	r.p.WriteTo(resp, &r.out, r.src)
+}
+
+func udpAddr(a net.Addr) netip.Addr {
+	if u, ok := a.(*net.UDPAddr); ok {
+		return u.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
 }

@@ -20,7 +20,7 @@ import (
 func TestPacketInfoReaders(t *testing.T) {
 	var src atomic.Pointer[zone.Snapshot]
 	src.Store(zonetest.Build(t, map[string]string{"example.com.": zonetest.ExampleCom}))
-	s, err := New(Config{Listen: []string{"127.0.0.1:0"}}, &src, nil)
+	s, err := New(Config{Listen: []string{"127.0.0.1:0"}}, &src, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package dnswire
 import (
 	"encoding/binary"
 	"errors"
+	"net/netip"
 )
 
 // ErrDrop means the packet is not a query and must get no reply at all.
@@ -33,6 +34,14 @@ type Query struct {
 	EDNSVersion uint8
 	UDPSize     uint16 // the requester's size, at least MinUDPSize
 	DO          bool
+
+	// EDNS Client Subnet (RFC 7871), when the query carried one.
+	ECS       bool
+	ECSAddr   netip.Addr // masked to ECSSource bits
+	ECSSource uint8
+	// ECSScope is the scope prefix length to answer with; set by the
+	// caller before writing the response.
+	ECSScope uint8
 }
 
 // FormatError is a malformed query: reply with Rcode (FORMERR, or BADVERS
@@ -156,7 +165,7 @@ func parseQuery(msg []byte, q *Query) error {
 		ttl := binary.BigEndian.Uint32(msg[nend+4:])
 		q.EDNSVersion = uint8(ttl >> 16)
 		q.DO = ttl&(1<<15) != 0
-		if err := checkOptions(msg[rdStart:off]); err != nil {
+		if err := q.readOptions(msg[rdStart:off]); err != nil {
 			return err
 		}
 	}
@@ -232,18 +241,67 @@ func skipRR(msg []byte, off int) (int, error) {
 	return end, nil
 }
 
-// checkOptions validates the option list of an OPT record (RFC 6891
-// section 6.1.2): every option's length must fit.
-func checkOptions(b []byte) error {
+// optionECS is the EDNS Client Subnet option code (RFC 7871).
+const optionECS = 8
+
+// readOptions validates the option list of an OPT record (RFC 6891
+// section 6.1.2) and reads the options the server uses.
+func (q *Query) readOptions(b []byte) error {
 	for len(b) > 0 {
 		if len(b) < 4 {
 			return formErr("EDNS option truncated")
 		}
+		code := binary.BigEndian.Uint16(b)
 		l := int(binary.BigEndian.Uint16(b[2:]))
 		if 4+l > len(b) {
 			return formErr("EDNS option data truncated")
 		}
+		if code == optionECS {
+			if q.ECS {
+				return formErr("more than one client subnet option")
+			}
+			if err := q.readECS(b[4 : 4+l]); err != nil {
+				return err
+			}
+		}
 		b = b[4+l:]
 	}
+	return nil
+}
+
+// readECS reads a client subnet option (RFC 7871 section 6). A malformed
+// one is a FORMERR (section 7.1.1).
+func (q *Query) readECS(b []byte) error {
+	if len(b) < 4 {
+		return formErr("client subnet option too short")
+	}
+	family, source := binary.BigEndian.Uint16(b), b[2]
+	addr := b[4:]
+	var full [16]byte
+	var bits int
+	switch family {
+	case 1:
+		bits = 32
+	case 2:
+		bits = 128
+	default:
+		return formErr("client subnet family is not IPv4 or IPv6")
+	}
+	if int(source) > bits {
+		return formErr("client subnet source prefix longer than the address")
+	}
+	if len(addr) != (int(source)+7)/8 {
+		return formErr("client subnet address length does not match its source prefix")
+	}
+	copy(full[:], addr)
+	if source%8 != 0 && len(addr) > 0 && addr[len(addr)-1]&(0xFF>>(source%8)) != 0 {
+		return formErr("client subnet address has bits set beyond its source prefix")
+	}
+	if family == 1 {
+		q.ECSAddr = netip.AddrFrom4([4]byte(full[:4]))
+	} else {
+		q.ECSAddr = netip.AddrFrom16(full)
+	}
+	q.ECS, q.ECSSource = true, source
 	return nil
 }

@@ -153,7 +153,8 @@ func (w *Writer) start(q *Query, rcode int, aa bool) {
 
 // opt appends our OPT record (RFC 6891 section 6.1.3): our payload size,
 // the upper bits of an extended rcode, version 0 and the DO bit echoed
-// (RFC 3225 section 3).
+// (RFC 3225 section 3); and, to a query with a client subnet option, the
+// option with our scope (RFC 7871 section 7.2).
 func (w *Writer) opt(q *Query, rcode int) {
 	ttl := uint32(rcode>>4) << 24
 	if q.DO {
@@ -163,7 +164,27 @@ func (w *Writer) opt(q *Query, rcode int) {
 	w.buf = binary.BigEndian.AppendUint16(w.buf, typeOPT)
 	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(w.udpSize()))
 	w.buf = binary.BigEndian.AppendUint32(w.buf, ttl)
-	w.buf = append(w.buf, 0, 0)
+	if !q.ECS || rcode != RcodeSuccess && rcode != RcodeNXDomain {
+		w.buf = append(w.buf, 0, 0)
+		return
+	}
+	alen := (int(q.ECSSource) + 7) / 8
+	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(4+4+alen))
+	w.buf = binary.BigEndian.AppendUint16(w.buf, optionECS)
+	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(4+alen))
+	family := uint16(2)
+	if q.ECSAddr.Is4() {
+		family = 1
+	}
+	w.buf = binary.BigEndian.AppendUint16(w.buf, family)
+	w.buf = append(w.buf, q.ECSSource, min(q.ECSScope, q.ECSSource))
+	a := q.ECSAddr.As16()
+	if family == 1 {
+		a4 := q.ECSAddr.As4()
+		w.buf = append(w.buf, a4[:alen]...)
+	} else {
+		w.buf = append(w.buf, a[:alen]...)
+	}
 }
 
 // section appends every record of refs (only those owned at or below

@@ -29,6 +29,8 @@ type Answer struct {
 	Additional    []RRRef
 	// Zone is the zone that answered, nil when none did.
 	Zone *Zone
+
+	req *Request
 }
 
 // Reset empties a for reuse.

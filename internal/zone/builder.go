@@ -92,7 +92,7 @@ func (b *Builder) SetRRset(origin, owner []byte, t uint16, ttl uint32, rdata [][
 			return nil
 		}
 		n2 := n.withSet(t, nil, apex)
-		if !apex && len(n2.sets) == 0 && n2.children == 0 {
+		if !apex && len(n2.sets) == 0 && n2.children == 0 && !n2.steered {
 			e.removeNode(owner)
 			return nil
 		}
@@ -103,6 +103,34 @@ func (b *Builder) SetRRset(origin, owner []byte, t uint16, ttl uint32, rdata [][
 		n = e.ensure(owner)
 	}
 	e.m.put(n.withSet(t, &RRset{Type: t, TTL: ttl, Rdata: rdata}, apex))
+	return nil
+}
+
+// SetSteered marks owner (lowercase wire) in the zone with the lowercase
+// wire origin as a steered name, or clears the mark.
+func (b *Builder) SetSteered(origin, owner []byte, on bool) error {
+	e, err := b.edit(origin)
+	if err != nil {
+		return err
+	}
+	if !e.z.holds(owner) || !isLowerWire(owner) || WireNameLen(owner) != len(owner) {
+		return fmt.Errorf("zone: owner %q is not a lowercase name in zone %s", owner, e.z.name)
+	}
+	apex := string(owner) == e.z.origin
+	n := e.m.get(owner)
+	if n == nil {
+		if !on {
+			return nil
+		}
+		n = e.ensure(owner)
+	}
+	c := *n
+	c.steered = on
+	if !on && !apex && len(c.sets) == 0 && c.children == 0 {
+		e.removeNode(owner)
+		return nil
+	}
+	e.m.put(&c)
 	return nil
 }
 
@@ -127,7 +155,7 @@ func (e *zoneEdit) removeNode(name []byte) {
 		e.m.del(name)
 		name = name[int(name[0])+1:]
 		p := e.m.get(name).withChildren(-1)
-		if string(name) == e.z.origin || len(p.sets) > 0 || p.children > 0 {
+		if string(name) == e.z.origin || len(p.sets) > 0 || p.children > 0 || p.steered {
 			e.m.put(p)
 			return
 		}

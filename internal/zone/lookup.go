@@ -6,9 +6,20 @@ const maxChain = 8
 // Lookup answers the question (qname, qtype) from the snapshot into a,
 // following RFC 1034 section 4.3.2. qname is the wire-format name as the
 // client sent it (any case); it must be well formed. Lookup allocates
-// nothing once a's slices have grown to their working size.
+// nothing once a's slices have grown to their working size. Steered names
+// are answered SERVFAIL: use LookupFor to answer them.
 func (s *Snapshot) Lookup(a *Answer, qname []byte, qtype uint16) {
+	s.LookupFor(a, qname, qtype, nil)
+}
+
+// LookupFor is Lookup for a client, answering steered names through
+// r.Steering.
+func (s *Snapshot) LookupFor(a *Answer, qname []byte, qtype uint16, r *Request) {
 	a.Reset()
+	a.req = r
+	if r != nil {
+		r.Client.Begin()
+	}
 	var lbuf [256]byte
 	lname := LowerName(&lbuf, qname)
 	z := s.findZone(lname, qtype)
@@ -79,6 +90,13 @@ func (z *Zone) wildcardOf(encloser *Node) *Node {
 // answerNode answers from an existing node (or a wildcard standing in for
 // the query name): the data of qtype, a CNAME to follow, or NODATA.
 func (z *Zone) answerNode(s *Snapshot, a *Answer, n *Node, owner []byte, qtype uint16, depth int) {
+	if n.steered {
+		switch qtype {
+		case typeA, typeAAAA, typeCNAME, typeANY:
+			z.steer(s, a, n, owner, qtype, depth)
+			return
+		}
+	}
 	if qtype == typeANY {
 		// RFC 8482 section 4.2: answer ANY with one RRset of the node.
 		if len(n.sets) == 0 {
@@ -107,6 +125,34 @@ func (z *Zone) answerNode(s *Snapshot, a *Answer, n *Node, owner []byte, qtype u
 		return
 	}
 	z.addSOA(a)
+}
+
+// steer answers A, AAAA, CNAME or ANY at a steered node from the
+// steering state: the chosen addresses, or a CNAME that is then followed.
+func (z *Zone) steer(s *Snapshot, a *Answer, n *Node, owner []byte, qtype uint16, depth int) {
+	if a.req == nil || a.req.Steering == nil {
+		a.Rcode = RcodeServFail
+		return
+	}
+	want := qtype
+	if want == typeANY {
+		want = typeA // RFC 8482: one RRset will do
+	}
+	set, rcode := a.req.Steering.Steer(n.name, want, &a.req.Client)
+	switch {
+	case rcode != RcodeSuccess:
+		a.Rcode = rcode
+	case set == nil || len(set.Rdata) == 0:
+		z.addSOA(a)
+	case set.Type == typeCNAME && qtype != typeCNAME && qtype != typeANY:
+		if a.hasSet(set) {
+			return
+		}
+		a.Answer = append(a.Answer, RRRef{Owner: owner, Set: set, TTL: set.TTL})
+		z.chase(s, a, set.Rdata[0], qtype, depth)
+	default:
+		a.Answer = append(a.Answer, RRRef{Owner: owner, Set: set, TTL: set.TTL})
+	}
 }
 
 // chase follows a CNAME target inside the zones of the snapshot (RFC 1034

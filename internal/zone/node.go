@@ -27,6 +27,7 @@ type Node struct {
 	sets     []*RRset // sorted by type, at most one per type
 	children int32    // direct child nodes present in the zone
 	cut      bool     // NS records below the apex: a delegation point
+	steered  bool     // a service answers A, AAAA and CNAME here
 }
 
 // Name returns the node's lowercase wire-format name.
@@ -48,7 +49,7 @@ func (n *Node) Sets() []*RRset { return n.sets }
 // withSet returns a copy of n with the set of set.Type replaced by set (or
 // removed when set has no records).
 func (n *Node) withSet(t uint16, set *RRset, apex bool) *Node {
-	c := &Node{name: n.name, children: n.children}
+	c := &Node{name: n.name, children: n.children, steered: n.steered}
 	c.sets = make([]*RRset, 0, len(n.sets)+1)
 	placed := set == nil || len(set.Rdata) == 0
 	for _, s := range n.sets {

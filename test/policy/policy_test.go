@@ -100,11 +100,28 @@ var forbidden = []string{
 
 func TestQueryPathImports(t *testing.T) {
 	for _, p := range listPackages(t, queryPath...) {
-		for _, dep := range p.Deps {
-			for _, f := range forbidden {
-				if dep == f || strings.HasPrefix(dep, f+"/") {
-					t.Errorf("query-path package %s depends on %s", p.ImportPath, dep)
-				}
+		checkDeps(t, p, forbidden)
+	}
+	// The steering layer runs on the query path too. It reads service
+	// definitions (internal/model, and so miekg/dns for their types), but
+	// nothing that probes, stores or serves HTTP.
+	steerForbidden := []string{module + "/internal/health", module + "/internal/steerctl"}
+	for _, f := range forbidden {
+		if f != "github.com/miekg/dns" {
+			steerForbidden = append(steerForbidden, f)
+		}
+	}
+	for _, p := range listPackages(t, "./internal/steer", "./internal/geo") {
+		checkDeps(t, p, steerForbidden)
+	}
+}
+
+func checkDeps(t *testing.T, p pkg, forbidden []string) {
+	t.Helper()
+	for _, dep := range p.Deps {
+		for _, f := range forbidden {
+			if dep == f || strings.HasPrefix(dep, f+"/") {
+				t.Errorf("query-path package %s depends on %s", p.ImportPath, dep)
 			}
 		}
 	}

@@ -1,0 +1,284 @@
+package steer
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/model"
+)
+
+// Service is a compiled service: everything the chain needs, immutable.
+type Service struct {
+	Spec      *model.Service
+	Owner     string // lowercase wire format
+	Pools     []Pool
+	Endpoints []Endpoint
+	Chain     []Filter
+	// Degraded is set when a pool has endpoints down or an endpoint is
+	// held down: answers then carry the service's degraded TTL.
+	Degraded bool
+	ttl      uint32
+	static   []Endpoint // the when_all_down static answer
+	fallback int        // index of the fallback pool, or -1
+	allowed  []bool     // per pool: allowed by the jurisdiction constraint
+}
+
+// Pool is a compiled pool.
+type Pool struct {
+	Spec    *model.Pool
+	Up      bool   // enough healthy endpoints (or forced up)
+	Healthy int    // endpoints up
+	Total   int    // endpoints
+	Why     string // why the pool is up or down
+	RTT     time.Duration
+}
+
+// Endpoint is a compiled endpoint.
+type Endpoint struct {
+	Spec   *model.Endpoint
+	Key    string // "<service>|<id>", the health key
+	Pool   int
+	Addr   netip.Addr // the answer when it is an address
+	Host   []byte     // the answer when it is a hostname: wire-format CNAME target
+	Flat4  [][]byte   // flattened A records of a hostname (ALIAS)
+	Flat6  [][]byte   // flattened AAAA records
+	rdata  []byte     // A or AAAA RDATA of Addr
+	Weight uint64     // endpoint weight × pool weight
+	Up     bool
+	Why    string // why the endpoint is up or down
+	Health Health
+}
+
+// HealthState is what the checks say of an endpoint.
+type HealthState uint8
+
+const (
+	Unknown HealthState = iota // no check result yet
+	Up
+	Down
+)
+
+// Health is an endpoint's checked health, as steering needs it (the
+// controller translates the health checker's statuses).
+type Health struct {
+	State     HealthState
+	Added     time.Time // when checking started
+	HeldUntil time.Time // damping holds it down until then
+	LastError string
+	RTT       time.Duration
+}
+
+// IsHost reports whether the endpoint answers a hostname.
+func (e *Endpoint) IsHost() bool { return e.Host != nil }
+
+// Inputs are what Compile needs besides the service and its endpoints.
+type Inputs struct {
+	Now time.Time
+	// Health returns an endpoint's checked health.
+	Health func(key string) (Health, bool)
+	// Flat returns the addresses a hostname resolves to, for flattened
+	// services (nil when not resolved yet).
+	Flat func(host model.Name) (v4, v6 []netip.Addr)
+}
+
+// Key returns the health key of an endpoint.
+func Key(service model.Name, id string) string { return string(service) + "|" + id }
+
+// ColdUntil returns when a target added at added stops being covered by
+// the service's "wait" cold start, or the zero time.
+func ColdUntil(s *model.Service, added time.Time) time.Time {
+	if s.ColdStart.Mode != model.ColdWait {
+		return time.Time{}
+	}
+	return added.Add(s.ColdStart.Wait.D())
+}
+
+// Compile builds the compiled form of a service from its spec, its
+// endpoints and their health at in.Now.
+func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, error) {
+	chain, err := ChainFor(spec)
+	if err != nil {
+		return nil, err
+	}
+	owner := string(spec.Name.Wire())
+	s := &Service{Spec: spec, Owner: owner, Chain: chain, fallback: -1}
+	s.Pools = make([]Pool, len(spec.Pools))
+	s.allowed = make([]bool, len(spec.Pools))
+	poolIndex := map[string]int{}
+	for i := range spec.Pools {
+		p := &spec.Pools[i]
+		s.Pools[i].Spec = p
+		poolIndex[p.Name] = i
+		s.allowed[i] = len(spec.Jurisdictions) == 0 || contains(spec.Jurisdictions, p.Jurisdiction)
+		if spec.WhenAllDown.Mode == model.AllDownFallback && p.Name == spec.WhenAllDown.Pool {
+			s.fallback = i
+		}
+	}
+	var rtts = make([][]time.Duration, len(s.Pools))
+	for _, m := range eps {
+		pi, ok := poolIndex[m.Pool]
+		if !ok || m.Lapsed(in.Now) {
+			continue
+		}
+		e := Endpoint{Spec: m, Key: Key(spec.Name, m.ID), Pool: pi, Weight: uint64(m.Weight) * uint64(spec.Pools[pi].Weight)}
+		t, err := model.ParseTarget(m.Address)
+		if err != nil {
+			continue // validated on write; skip rather than fail the service
+		}
+		if t.Host != "" {
+			e.Host = t.Host.Wire()
+			if spec.Flatten && in.Flat != nil {
+				v4, v6 := in.Flat(t.Host)
+				e.Flat4, e.Flat6 = addrData(v4), addrData(v6)
+			}
+		} else {
+			e.Addr = t.Addr
+			e.rdata = addrBytes(t.Addr)
+		}
+		e.Up, e.Why = endpointState(spec, &spec.Pools[pi], &e, in)
+		if e.Up && e.Health.RTT > 0 {
+			rtts[pi] = append(rtts[pi], e.Health.RTT)
+		}
+		s.Endpoints = append(s.Endpoints, e)
+	}
+	for i := range s.Pools {
+		p := &s.Pools[i]
+		for j := range s.Endpoints {
+			if s.Endpoints[j].Pool != i {
+				continue
+			}
+			p.Total++
+			if s.Endpoints[j].Up {
+				p.Healthy++
+			}
+			if !s.Endpoints[j].Health.HeldUntil.IsZero() && in.Now.Before(s.Endpoints[j].Health.HeldUntil) {
+				s.Degraded = true
+			}
+		}
+		switch {
+		case p.Spec.Override != nil && p.Spec.Override.State == "up":
+			p.Up, p.Why = true, "forced up by "+p.Spec.Override.Actor
+		case p.Spec.Override != nil:
+			p.Up, p.Why = false, "forced down by "+p.Spec.Override.Actor
+		case p.Healthy >= p.Spec.MinHealthy:
+			p.Up, p.Why = true, itoa(p.Healthy)+" of "+itoa(p.Total)+" endpoints up"
+		default:
+			p.Up, p.Why = false, itoa(p.Healthy)+" of "+itoa(p.Total)+" endpoints up, fewer than min_healthy "+itoa(p.Spec.MinHealthy)
+		}
+		if p.Total > 0 && p.Healthy < p.Total {
+			s.Degraded = true
+		}
+		p.RTT = median(rtts[i])
+	}
+	s.ttl = spec.TTL
+	if s.Degraded {
+		s.ttl = spec.DegradedTTL
+	}
+	for _, a := range spec.WhenAllDown.Static {
+		t, err := model.ParseTarget(a)
+		if err != nil {
+			continue
+		}
+		e := Endpoint{Key: "static", Pool: -1, Up: true, Why: "static answer"}
+		if t.Host != "" {
+			e.Host = t.Host.Wire()
+		} else {
+			e.Addr, e.rdata = t.Addr, addrBytes(t.Addr)
+		}
+		s.static = append(s.static, e)
+	}
+	return s, nil
+}
+
+// endpointState decides whether an endpoint counts as up, and why.
+func endpointState(spec *model.Service, p *model.Pool, e *Endpoint, in Inputs) (bool, string) {
+	if o := e.Spec.Override; o != nil {
+		if o.State == "up" {
+			return true, "forced up by " + o.Actor
+		}
+		return false, "forced down by " + o.Actor
+	}
+	if o := p.Override; o != nil {
+		if o.State == "up" {
+			return true, "pool " + p.Name + " forced up by " + o.Actor
+		}
+		return false, "pool " + p.Name + " drained by " + o.Actor
+	}
+	if p.Check.Type == model.CheckNone {
+		return true, "not checked"
+	}
+	st, ok := Health{}, false
+	if in.Health != nil {
+		st, ok = in.Health(e.Key)
+	}
+	e.Health = st
+	if ok && !st.HeldUntil.IsZero() && in.Now.Before(st.HeldUntil) {
+		return false, "held down for flapping until " + st.HeldUntil.UTC().Format(time.RFC3339)
+	}
+	switch {
+	case ok && st.State == Up:
+		return true, "check: up"
+	case ok && st.State == Down:
+		why := "check: down"
+		if st.LastError != "" {
+			why += " (" + st.LastError + ")"
+		}
+		return false, why
+	}
+	switch spec.ColdStart.Mode {
+	case model.ColdDown:
+		return false, "no check result yet (cold start: down)"
+	case model.ColdWait:
+		added := st.Added
+		if added.IsZero() {
+			added = e.Spec.Created
+		}
+		if in.Now.Before(ColdUntil(spec, added)) {
+			return false, "no check result yet (cold start: waiting)"
+		}
+		return true, "no check result within the cold-start wait (counted up)"
+	}
+	return true, "no check result yet (cold start: healthy)"
+}
+
+func addrBytes(a netip.Addr) []byte {
+	if a.Is4() {
+		b := a.As4()
+		return b[:]
+	}
+	b := a.As16()
+	return b[:]
+}
+
+func addrData(as []netip.Addr) [][]byte {
+	var out [][]byte
+	for _, a := range as {
+		out = append(out, addrBytes(a))
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	// Small slices: insertion sort.
+	for i := 1; i < len(d); i++ {
+		for j := i; j > 0 && d[j] < d[j-1]; j-- {
+			d[j], d[j-1] = d[j-1], d[j]
+		}
+	}
+	return d[len(d)/2]
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

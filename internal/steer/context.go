@@ -1,0 +1,94 @@
+package steer
+
+import (
+	"net/netip"
+
+	"github.com/stratusdns/stratus/internal/geo"
+	"github.com/stratusdns/stratus/internal/zone"
+)
+
+// Context is one evaluation of a chain for one client.
+type Context struct {
+	Client  *zone.Client
+	Explain *Explanation // nil on the query path
+
+	locator      geo.Locator
+	latency      LatencyTable
+	loc          geo.Location
+	located      bool
+	ignoreHealth bool
+}
+
+// location locates the client once per evaluation.
+func (c *Context) location() geo.Location {
+	if !c.located {
+		c.located = true
+		if c.locator != nil {
+			c.loc = c.locator.Locate(c.Client.Location())
+		}
+		if c.Explain != nil {
+			c.Explain.Location = c.loc
+		}
+	}
+	return c.loc
+}
+
+// useScope records that the answer depends on the client's network: the
+// response's ECS scope is the located network's prefix, never longer than
+// what the client sent (RFC 7871 section 7.2.1).
+func (c *Context) useScope(loc geo.Location) {
+	cl := c.Client
+	if !cl.HasECS || cl.ECSSource == 0 {
+		return
+	}
+	scope := uint8(loc.Prefix.Bits())
+	if !loc.Prefix.IsValid() || loc.Prefix.Bits() < 0 {
+		scope = cl.ECSSource
+	}
+	scope = min(scope, cl.ECSSource)
+	cl.Scope = max(cl.Scope, scope)
+}
+
+// stickyBits are the prefix lengths a sticky choice is keyed on.
+const (
+	stickyBits4 = 24
+	stickyBits6 = 56
+)
+
+func (c *Context) useStickyScope() {
+	cl := c.Client
+	if !cl.HasECS || cl.ECSSource == 0 {
+		return
+	}
+	bits := uint8(stickyBits4)
+	if !cl.ECSAddr.Is4() {
+		bits = stickyBits6
+	}
+	cl.Scope = max(cl.Scope, min(bits, cl.ECSSource))
+}
+
+// subnetHash hashes the client's /24 (IPv4) or /56 (IPv6).
+func subnetHash(ctx *Context) uint64 {
+	a := ctx.Client.Location()
+	var p netip.Prefix
+	if a.Is4() {
+		p, _ = a.Prefix(stickyBits4)
+	} else {
+		p, _ = a.Prefix(stickyBits6)
+	}
+	b := p.Addr().As16()
+	// FNV-1a.
+	h := uint64(14695981039346656037)
+	for _, x := range b {
+		h ^= uint64(x)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// drop records, when explaining, that a filter removed an endpoint.
+func (c *Context) drop(s *Service, i int32, reason string) {
+	if c.Explain != nil {
+		c.Explain.removed(s, i, reason)
+	}
+}

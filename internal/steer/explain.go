@@ -1,0 +1,120 @@
+package steer
+
+import (
+	"net/netip"
+
+	"github.com/stratusdns/stratus/internal/geo"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/zone"
+)
+
+// Explanation says why a steered name answers what it does for a client:
+// every filter of the chain with what it kept and what it removed, why.
+type Explanation struct {
+	Service  string       `json:"service"`
+	QType    string       `json:"qtype"`
+	Client   string       `json:"client"`
+	Subnet   string       `json:"subnet,omitempty"`
+	Location geo.Location `json:"location"`
+	Steps    []Step       `json:"steps"`
+	Notes    []string     `json:"notes,omitempty"`
+	AllDown  string       `json:"all_down,omitempty"`
+	Rcode    string       `json:"rcode"`
+	Answer   []string     `json:"answer"`
+	TTL      uint32       `json:"ttl"`
+	Scope    uint8        `json:"scope"`
+	Pools    []PoolState  `json:"pools"`
+}
+
+// Step is one filter's effect.
+type Step struct {
+	Filter  string    `json:"filter"`
+	In      []string  `json:"in"`
+	Out     []string  `json:"out"`
+	Removed []Removal `json:"removed,omitempty"`
+}
+
+// Removal is one endpoint a filter removed.
+type Removal struct {
+	Endpoint string `json:"endpoint"`
+	Pool     string `json:"pool"`
+	Reason   string `json:"reason"`
+}
+
+// PoolState is a pool's state as the evaluation saw it.
+type PoolState struct {
+	Name    string `json:"name"`
+	Up      bool   `json:"up"`
+	Healthy int    `json:"healthy"`
+	Total   int    `json:"total"`
+	Why     string `json:"why"`
+}
+
+func (x *Explanation) begin(filter string, s *Service, c []int32) {
+	x.Steps = append(x.Steps, Step{Filter: filter, In: ids(s, c)})
+}
+
+func (x *Explanation) end(s *Service, c []int32) {
+	st := &x.Steps[len(x.Steps)-1]
+	st.Out = ids(s, c)
+}
+
+func (x *Explanation) removed(s *Service, i int32, reason string) {
+	if len(x.Steps) == 0 {
+		return
+	}
+	e := &s.Endpoints[i]
+	st := &x.Steps[len(x.Steps)-1]
+	st.Removed = append(st.Removed, Removal{Endpoint: e.Spec.ID, Pool: s.Pools[e.Pool].Spec.Name, Reason: reason})
+}
+
+func (x *Explanation) note(s string) { x.Notes = append(x.Notes, s) }
+
+func ids(s *Service, c []int32) []string {
+	out := make([]string, 0, len(c))
+	for _, i := range c {
+		out = append(out, s.Endpoints[i].Spec.ID)
+	}
+	return out
+}
+
+// Explain evaluates the service for a client as a query would, recording
+// every step. subnet, when valid, stands for an EDNS Client Subnet.
+func (s *Snapshot) Explain(owner string, qtype uint16, client netip.Addr, subnet netip.Prefix) (*Explanation, bool) {
+	svc := s.services[owner]
+	if svc == nil {
+		return nil, false
+	}
+	c := &zone.Client{Addr: client}
+	if subnet.IsValid() {
+		c.HasECS, c.ECSAddr, c.ECSSource = true, subnet.Masked().Addr(), uint8(subnet.Bits())
+	}
+	c.Seed(uint64(client.As16()[15]) + 1)
+	x := &Explanation{Service: string(svc.Spec.Name), QType: model.TypeString(qtype), Client: client.String(), Answer: []string{}}
+	if subnet.IsValid() {
+		x.Subnet = subnet.Masked().String()
+	}
+	for _, p := range svc.Pools {
+		x.Pools = append(x.Pools, PoolState{Name: p.Spec.Name, Up: p.Up, Healthy: p.Healthy, Total: p.Total, Why: p.Why})
+	}
+	ctx := Context{Client: c, Explain: x, locator: s.locator, latency: s.latency}
+	o, _ := svc.evaluate(&ctx, nil)
+	ctx.location()
+	x.AllDown = o.reason
+	x.Rcode = "NOERROR"
+	if o.rcode != zone.RcodeSuccess {
+		x.Rcode = "SERVFAIL"
+	}
+	if set := svc.answer(&o, qtype, &zone.RRset{}); set != nil {
+		for _, rd := range set.Rdata {
+			txt, err := model.FormatRdata(set.Type, rd)
+			if err != nil {
+				continue
+			}
+			x.Answer = append(x.Answer, model.TypeString(set.Type)+" "+txt)
+		}
+		x.TTL = set.TTL
+	}
+	x.Scope = c.Scope
+	return x, true
+}
