@@ -71,7 +71,8 @@ http://127.0.0.1:8053 and the admin token in ./stratus-data/admin.token.
 	pf.StringVar(&a.tokenFile, "token-file", "", "file holding the API token (env STRATUS_TOKEN_FILE; default <data-dir>/admin.token)")
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 
-	root.AddCommand(a.serveCommand(), a.versionCommand(), a.zoneCommand(), a.recordCommand(), a.tokenCommand())
+	root.AddCommand(a.serveCommand(), a.versionCommand(), a.zoneCommand(), a.recordCommand(), a.tokenCommand(),
+		a.serviceCommand(), a.poolCommand(), a.endpointCommand(), a.eventsCommand())
 	for _, c := range root.Commands() {
 		addArgsCheck(c)
 	}

@@ -22,6 +22,10 @@ type Options struct {
 	DefaultNameservers []model.Name
 	// Logger receives one line per request (never the token).
 	Logger *slog.Logger
+	// Steering and Health serve the service endpoints (evaluate, endpoint
+	// health, events, push reports); without them those answer 503.
+	Steering SteeringView
+	Health   HealthView
 }
 
 // DefaultMaxZoneFileBytes is the default bound on uploaded zone files.

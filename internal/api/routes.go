@@ -29,6 +29,27 @@ func (h *Handler) routes() []route {
 		{http.MethodGet, "/v1/zones/{zone}/journal", auth.ScopeZonesRead, h.getJournal},
 		{http.MethodPost, "/v1/zones/{zone}/journal/compact", auth.ScopeZonesWrite, h.compactJournal},
 
+		{http.MethodGet, "/v1/services", auth.ScopeServicesRead, h.listServices},
+		{http.MethodPost, "/v1/services", auth.ScopeServicesWrite, h.createService},
+		{http.MethodGet, "/v1/services/{service}", auth.ScopeServicesRead, h.getService},
+		{http.MethodPut, "/v1/services/{service}", auth.ScopeServicesWrite, h.putService},
+		{http.MethodDelete, "/v1/services/{service}", auth.ScopeServicesWrite, h.deleteService},
+		{http.MethodGet, "/v1/services/{service}/evaluate", auth.ScopeServicesRead, h.evaluate},
+		{http.MethodPut, "/v1/services/{service}/pools/{pool}/override", auth.ScopeServicesWrite, h.setPoolOverride},
+		{http.MethodDelete, "/v1/services/{service}/pools/{pool}/override", auth.ScopeServicesWrite, h.clearPoolOverride},
+
+		{http.MethodGet, "/v1/services/{service}/endpoints", auth.ScopeServicesRead, h.listEndpoints},
+		{http.MethodPost, "/v1/services/{service}/endpoints", auth.ScopeEndpointsWrite, h.registerEndpoint},
+		{http.MethodGet, "/v1/services/{service}/endpoints/{id}", auth.ScopeServicesRead, h.getEndpoint},
+		{http.MethodPut, "/v1/services/{service}/endpoints/{id}", auth.ScopeEndpointsWrite, h.registerEndpoint},
+		{http.MethodDelete, "/v1/services/{service}/endpoints/{id}", auth.ScopeEndpointsWrite, h.deleteEndpoint},
+		{http.MethodPost, "/v1/services/{service}/endpoints/{id}/renew", auth.ScopeEndpointsWrite, h.renewEndpoint},
+		{http.MethodPost, "/v1/services/{service}/endpoints/{id}/health", auth.ScopeEndpointsWrite, h.pushHealth},
+		{http.MethodPut, "/v1/services/{service}/endpoints/{id}/override", auth.ScopeServicesWrite, h.setEndpointOverride},
+		{http.MethodDelete, "/v1/services/{service}/endpoints/{id}/override", auth.ScopeServicesWrite, h.clearEndpointOverride},
+
+		{http.MethodGet, "/v1/events", auth.ScopeServicesRead, h.events},
+
 		{http.MethodGet, "/v1/tokens", auth.ScopeTokens, h.listTokens},
 		{http.MethodPost, "/v1/tokens", auth.ScopeTokens, h.createToken},
 		{http.MethodDelete, "/v1/tokens/{id}", auth.ScopeTokens, h.deleteToken},

@@ -20,14 +20,19 @@ import (
 
 // Scopes the API checks.
 const (
-	ScopeAll        = "*"
-	ScopeZonesRead  = "zones:read"
-	ScopeZonesWrite = "zones:write"
-	ScopeTokens     = "tokens:admin"
+	ScopeAll           = "*"
+	ScopeZonesRead     = "zones:read"
+	ScopeZonesWrite    = "zones:write"
+	ScopeServicesRead  = "services:read"
+	ScopeServicesWrite = "services:write"
+	// ScopeEndpointsWrite lets a function register, renew and deregister
+	// endpoints and push their health, and nothing else.
+	ScopeEndpointsWrite = "endpoints:write"
+	ScopeTokens         = "tokens:admin"
 )
 
 // KnownScopes lists every scope a token may be given.
-var KnownScopes = []string{ScopeAll, ScopeZonesRead, ScopeZonesWrite, ScopeTokens}
+var KnownScopes = []string{ScopeAll, ScopeZonesRead, ScopeZonesWrite, ScopeServicesRead, ScopeServicesWrite, ScopeEndpointsWrite, ScopeTokens}
 
 // Token is a token's stored record. The secret itself is never stored.
 type Token struct {
@@ -45,14 +50,17 @@ type Principal struct {
 	Scopes  []string
 }
 
-// Allows reports whether the principal holds scope. "zones:write" implies
-// "zones:read".
+// Allows reports whether the principal holds scope. "<x>:write" implies
+// "<x>:read", and "services:write" implies "endpoints:write".
 func (p *Principal) Allows(scope string) bool {
 	if slices.Contains(p.Scopes, ScopeAll) || slices.Contains(p.Scopes, scope) {
 		return true
 	}
 	if res, ok := strings.CutSuffix(scope, ":read"); ok {
 		return slices.Contains(p.Scopes, res+":write")
+	}
+	if scope == ScopeEndpointsWrite {
+		return slices.Contains(p.Scopes, ScopeServicesWrite)
 	}
 	return false
 }

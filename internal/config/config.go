@@ -19,13 +19,43 @@ import (
 // Config is the whole configuration file.
 type Config struct {
 	// DataDir holds the store and the admin token (default ./stratus-data).
-	DataDir string  `yaml:"data_dir"`
-	DNS     DNS     `yaml:"dns"`
-	API     API     `yaml:"api"`
-	Zones   Zones   `yaml:"zones"`
-	Journal Journal `yaml:"journal"`
-	Log     Log     `yaml:"log"`
-	Client  Client  `yaml:"client"`
+	DataDir  string   `yaml:"data_dir"`
+	DNS      DNS      `yaml:"dns"`
+	API      API      `yaml:"api"`
+	Zones    Zones    `yaml:"zones"`
+	Journal  Journal  `yaml:"journal"`
+	Log      Log      `yaml:"log"`
+	Client   Client   `yaml:"client"`
+	Steering Steering `yaml:"steering"`
+}
+
+// Steering configures how clients are located and how steered names are
+// answered.
+type Steering struct {
+	// Locations maps client networks to locations; it wins over MaxMindDB.
+	Locations []Location `yaml:"locations"`
+	// MaxMindDB is the path of a MaxMind DB (GeoLite2/GeoIP2 City or
+	// Country) used for clients the locations table does not cover.
+	MaxMindDB string `yaml:"maxmind_db"`
+	// Latency gives, per client region, milliseconds to each pool region.
+	Latency map[string]map[string]uint32 `yaml:"latency"`
+	// FlattenResolver is the ip:port of the resolver that flattened
+	// hostnames are resolved through (default: the system resolver).
+	FlattenResolver string `yaml:"flatten_resolver"`
+	// MaxChecksInFlight bounds concurrent health probes (default 512).
+	MaxChecksInFlight int `yaml:"max_checks_in_flight"`
+	// Events is how many health events are kept (default 10000).
+	Events int `yaml:"events"`
+}
+
+// Location is one row of the locations table.
+type Location struct {
+	CIDR      string   `yaml:"cidr"`
+	Region    string   `yaml:"region"`
+	Country   string   `yaml:"country"`
+	Continent string   `yaml:"continent"`
+	Latitude  *float64 `yaml:"latitude"`
+	Longitude *float64 `yaml:"longitude"`
 }
 
 // DNS configures the DNS listeners.
@@ -134,6 +164,19 @@ func (c *Config) Validate() error {
 	}
 	if c.Journal.MaxEntries < 0 || c.Journal.MaxEntryRecords < 0 {
 		return fmt.Errorf("journal: limits must not be negative")
+	}
+	for i, l := range c.Steering.Locations {
+		if _, err := netip.ParsePrefix(l.CIDR); err != nil {
+			return fmt.Errorf("steering.locations[%d].cidr: %q is not a network such as 10.1.0.0/16", i, l.CIDR)
+		}
+	}
+	if c.Steering.FlattenResolver != "" {
+		if _, err := netip.ParseAddrPort(c.Steering.FlattenResolver); err != nil {
+			return fmt.Errorf("steering.flatten_resolver: %q is not ip:port", c.Steering.FlattenResolver)
+		}
+	}
+	if c.Steering.MaxChecksInFlight < 0 || c.Steering.Events < 0 {
+		return fmt.Errorf("steering: limits must not be negative")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

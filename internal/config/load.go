@@ -48,6 +48,7 @@ var (
 // sections maps the struct types to their keys in the file.
 var sections = map[string]string{
 	"Config": "", "DNS": "dns.", "API": "api.", "Zones": "zones.", "Journal": "journal.", "Log": "log.", "Client": "client.",
+	"Steering": "steering.", "Location": "steering.locations[].",
 }
 
 // yamlMessage rewrites yaml.v3's errors in the file's own terms.

@@ -22,7 +22,7 @@ type WriteOptions struct {
 // zone's current serial.
 func (wo *WriteOptions) check(z model.Name, cur uint32) error {
 	if wo.IfMatch != nil && *wo.IfMatch != cur {
-		return &PreconditionError{Zone: string(z), Expected: *wo.IfMatch, Current: cur}
+		return &PreconditionError{Zone: string(z), Expected: uint64(*wo.IfMatch), Current: uint64(cur)}
 	}
 	return nil
 }

@@ -240,7 +240,7 @@ func TestApplyRejectsAndChangesNothing(t *testing.T) {
 		})
 	}
 	var pe *PreconditionError
-	if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "n.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{IfMatch: &one}); !errors.As(err, &pe) || pe.Current != before {
+	if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "n.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{IfMatch: &one}); !errors.As(err, &pe) || pe.Current != uint64(before) {
 		t.Errorf("If-Match error: %v", err)
 	}
 	if s := serialOf(t, e, z); s != before {

@@ -253,12 +253,61 @@ func (e *edit) validate(o commitOptions) error {
 			byName[k.Name] = sets
 		}
 	}
+	services, err := e.servicesAt(names)
+	if err != nil {
+		return err
+	}
 	for _, n := range names {
-		if err := model.CheckNode(e.zone, n, byName[n]); err != nil {
+		err := model.CheckNode(e.zone, n, byName[n])
+		if err == nil {
+			err = checkBesideService(services[n], byName[n])
+		}
+		if err != nil {
 			if ve, ok := err.(*model.Error); ok {
 				return &model.Error{Field: o.ownerField(n), Message: ve.Message}
 			}
 			return err
+		}
+	}
+	return nil
+}
+
+// servicesAt returns the services living at any of names.
+func (e *edit) servicesAt(names []model.Name) (map[model.Name]*model.Service, error) {
+	out := map[model.Name]*model.Service{}
+	if len(names) > 64 {
+		// Many names (an import): read the services once.
+		all, err := scanServices(e.tx)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range all {
+			out[s.Name] = s
+		}
+		return out, nil
+	}
+	for _, n := range names {
+		s, err := loadService(e.tx, n)
+		if err == nil {
+			out[n] = s
+		}
+	}
+	return out, nil
+}
+
+// checkBesideService refuses records a service at the same name would
+// contradict: A, AAAA and CNAME always, anything when the service may
+// answer a CNAME (it does not flatten) outside the zone apex.
+func checkBesideService(svc *model.Service, sets []*model.RRset) error {
+	if svc == nil {
+		return nil
+	}
+	for _, s := range sets {
+		switch {
+		case s.Type == model.TypeA || s.Type == model.TypeAAAA || s.Type == model.TypeCNAME:
+			return model.Errorf("type", "%s is the steered service %s: it answers %s itself", s.Name, svc.Name, model.TypeString(s.Type))
+		case !svc.Flatten && s.Name != svc.Zone:
+			return model.Errorf("type", "%s is the steered service %s, which may answer a CNAME, so it can have no %s records", s.Name, svc.Name, model.TypeString(s.Type))
 		}
 	}
 	return nil

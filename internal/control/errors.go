@@ -14,6 +14,12 @@ var (
 	ErrRRsetNotFound = errors.New("RRset not found")
 	// ErrTokenNotFound means no token has that id.
 	ErrTokenNotFound = errors.New("token not found")
+	// ErrServiceNotFound means no service has that name.
+	ErrServiceNotFound = errors.New("service not found")
+	// ErrServiceExists means a service of that name exists already.
+	ErrServiceExists = errors.New("service already exists")
+	// ErrEndpointNotFound means the service has no endpoint with that id.
+	ErrEndpointNotFound = errors.New("endpoint not found")
 
 	// errNoChange aborts a transaction that would change nothing.
 	errNoChange = errors.New("control: no change")
@@ -23,10 +29,14 @@ var (
 // current serial: someone else changed the zone first.
 type PreconditionError struct {
 	Zone     string
-	Expected uint32
-	Current  uint32
+	Service  string // set for service writes, whose version is compared
+	Expected uint64
+	Current  uint64
 }
 
 func (e *PreconditionError) Error() string {
+	if e.Service != "" {
+		return fmt.Sprintf("service %s is at version %d, not %d: it changed since you read it", e.Service, e.Current, e.Expected)
+	}
 	return fmt.Sprintf("zone %s is at serial %d, not %d: it changed since you read it", e.Zone, e.Current, e.Expected)
 }

@@ -73,7 +73,7 @@ func (s *Service) Import(ctx context.Context, z model.Name, sets []*model.RRset,
 				return err
 			}
 			if o.IfMatch != nil {
-				return &PreconditionError{Zone: string(z), Expected: *o.IfMatch}
+				return &PreconditionError{Zone: string(z), Expected: uint64(*o.IfMatch)}
 			}
 			settings := o.Settings
 			settings.Name = z

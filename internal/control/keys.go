@@ -15,11 +15,15 @@ import (
 //	rrsets/<zone>/<owner>/<TYPE>      one RRset (codec.go)
 //	journal/<zone>/<seq:016x>         one journal entry (JSON)
 //	tokens/<id>                       one API token (JSON, secret hashed)
+//	services/<name>                   one steered service (JSON)
+//	endpoints/<service>/<id>          one endpoint of a service (JSON)
 const (
-	prefixZones   = "zones/"
-	prefixRRsets  = "rrsets/"
-	prefixJournal = "journal/"
-	prefixTokens  = "tokens/"
+	prefixZones     = "zones/"
+	prefixRRsets    = "rrsets/"
+	prefixJournal   = "journal/"
+	prefixTokens    = "tokens/"
+	prefixServices  = "services/"
+	prefixEndpoints = "endpoints/"
 )
 
 func keyName(n model.Name) string {
@@ -45,6 +49,36 @@ func journalKey(z model.Name, seq uint64) string {
 }
 
 func tokenKey(id string) string { return prefixTokens + id }
+
+func serviceKey(n model.Name) string { return prefixServices + keyName(n) }
+
+func endpointPrefix(svc model.Name) string { return prefixEndpoints + keyName(svc) + "/" }
+
+func endpointKey(svc model.Name, id string) string { return endpointPrefix(svc) + id }
+
+// parseServiceKey returns the name of a "services/<name>" key.
+func parseServiceKey(key string) (model.Name, bool) {
+	rest, ok := strings.CutPrefix(key, prefixServices)
+	if !ok {
+		return "", false
+	}
+	n, err := model.ParseName(rest)
+	return n, err == nil
+}
+
+// parseEndpointKey splits an "endpoints/<service>/<id>" key.
+func parseEndpointKey(key string) (model.Name, string, bool) {
+	rest, ok := strings.CutPrefix(key, prefixEndpoints)
+	if !ok {
+		return "", "", false
+	}
+	svc, id, ok := strings.Cut(rest, "/")
+	if !ok {
+		return "", "", false
+	}
+	n, err := model.ParseName(svc)
+	return n, id, err == nil
+}
 
 // parseZoneKey returns the zone of a "zones/<zone>" key.
 func parseZoneKey(key string) (model.Name, bool) {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/zone"
 )
@@ -26,6 +27,9 @@ type Publisher struct {
 	changed chan struct{} // closed and replaced at every publish
 	ready   chan struct{} // closed at the first publish
 	failed  chan error    // receives the error of a first load that fails
+	sink    ServiceSink
+
+	serviceNames map[model.Name]bool // the names of all services, for new zones
 }
 
 // NewPublisher returns a publisher for st; it serves an empty snapshot
@@ -34,7 +38,8 @@ func NewPublisher(st store.Store, log *slog.Logger) *Publisher {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Publisher{st: st, log: log, changed: make(chan struct{}), ready: make(chan struct{}), failed: make(chan error, 1)}
+	p := &Publisher{st: st, log: log, changed: make(chan struct{}), ready: make(chan struct{}), failed: make(chan error, 1),
+		serviceNames: map[model.Name]bool{}}
 	p.cur.Store(zone.Empty())
 	return p
 }
@@ -133,11 +138,15 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 		if err != nil {
 			return err
 		}
-		return tx.Scan(prefixRRsets, "", func(key string, value []byte) error {
+		err = tx.Scan(prefixRRsets, "", func(key string, value []byte) error {
 			sets++
 			p.applyRRset(b, key, value)
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		return p.loadServices(tx, b)
 	})
 	if err != nil {
 		return 0, err
@@ -161,10 +170,15 @@ func (p *Publisher) apply(batch store.Batch) error {
 				if err := b.CreateZone(z.Wire(), string(z)); err != nil {
 					return err
 				}
+				p.markZoneServices(b, z)
 			}
 		}
 	}
+	var u ServiceUpdate
 	for _, ev := range batch.Events {
+		if p.serviceEvent(ev, &u, b) {
+			continue
+		}
 		z, k, ok := parseRRsetKey(ev.Key)
 		if !ok || deleted[zoneKey(z)] {
 			continue
@@ -176,6 +190,9 @@ func (p *Publisher) apply(batch store.Batch) error {
 			continue
 		}
 		p.applyRRset(b, ev.Key, ev.Value)
+	}
+	if p.sink != nil && !u.Empty() {
+		p.sink.UpdateServices(u)
 	}
 	p.publish(b.Build(batch.Revision))
 	return nil

@@ -101,6 +101,15 @@ func (s *Service) DeleteZone(ctx context.Context, z model.Name, wo WriteOptions)
 		if err := wo.check(z, cur); err != nil {
 			return err
 		}
+		services, err := scanServices(tx)
+		if err != nil {
+			return err
+		}
+		for _, svc := range services {
+			if svc.Zone == z {
+				return model.Errorf("zone", "zone %s still has the service %s; delete its services first", z, svc.Name)
+			}
+		}
 		for _, prefix := range []string{zoneRRsetPrefix(z), journalPrefix(z)} {
 			if err := deletePrefix(tx, prefix); err != nil {
 				return err

@@ -10,12 +10,16 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/stratusdns/stratus/internal/api"
 	"github.com/stratusdns/stratus/internal/config"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/dnsserver"
+	"github.com/stratusdns/stratus/internal/health"
+	"github.com/stratusdns/stratus/internal/steer"
+	"github.com/stratusdns/stratus/internal/steerctl"
 	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/store/bolt"
 	"github.com/stratusdns/stratus/internal/version"
@@ -36,12 +40,18 @@ type Server struct {
 	opts Options
 	log  *slog.Logger
 
-	st      store.Store
-	pub     *control.Publisher
-	svc     *control.Service
-	dns     *dnsserver.Server
-	http    *http.Server
-	apiAddr net.Addr
+	st       store.Store
+	pub      *control.Publisher
+	svc      *control.Service
+	checker  *health.Checker
+	steering *steerctl.Controller
+	dns      *dnsserver.Server
+	http     *http.Server
+	apiAddr  net.Addr
+	closeGeo func()
+
+	bgCancel context.CancelFunc
+	bgDone   sync.WaitGroup
 
 	pubCancel context.CancelFunc
 	pubDone   chan struct{}
@@ -69,7 +79,27 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	s.st = st
+	loc, closeGeo, err := locator(s.cfg.Steering)
+	if err != nil {
+		return err
+	}
+	s.closeGeo = closeGeo
+	var ctrl *steerctl.Controller
+	s.checker = health.New(health.Options{
+		MaxInFlight: s.cfg.Steering.MaxChecksInFlight,
+		EventLimit:  s.cfg.Steering.Events,
+		Logger:      s.log.With("component", "health"),
+		OnChange:    func() { ctrl.HealthChanged() },
+	})
+	ctrl = steerctl.New(s.checker, steerctl.Options{
+		Locator:  loc,
+		Latency:  steer.LatencyTable(s.cfg.Steering.Latency),
+		Resolver: resolver(s.cfg.Steering.FlattenResolver),
+		Logger:   s.log.With("component", "steering"),
+	})
+	s.steering = ctrl
 	s.pub = control.NewPublisher(st, s.log.With("component", "publisher"))
+	s.pub.SetServiceSink(ctrl)
 	pubCtx, cancel := context.WithCancel(context.Background())
 	s.pubCancel, s.pubDone = cancel, make(chan struct{})
 	go func() {
@@ -90,6 +120,11 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		JournalMaxEntryRecords: s.cfg.Journal.MaxEntryRecords,
 		Logger:                 s.log.With("component", "control"),
 	})
+	bg, bgCancel := context.WithCancel(context.Background())
+	s.bgCancel = bgCancel
+	s.bgDone.Add(2)
+	go func() { defer s.bgDone.Done(); ctrl.Run(bg) }()
+	go func() { defer s.bgDone.Done(); s.reapLeases(bg) }()
 	if err := s.ensureAdminToken(ctx, s.opts.RotateAdminToken); err != nil {
 		return err
 	}
@@ -105,7 +140,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		UDPReaders:     s.cfg.DNS.UDPReaders,
 		TCPIdleTimeout: s.cfg.DNS.TCPIdleTimeout,
 		TCPMaxConns:    s.cfg.DNS.TCPMaxConnections,
-	}, s.pub.Snapshots(), s.log.With("component", "dns"))
+	}, s.pub.Snapshots(), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
 	if err != nil {
 		return err
 	}
@@ -120,6 +155,8 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	s.apiAddr = ln.Addr()
 	handler := api.New(s.svc, api.Options{
+		Steering:           ctrl,
+		Health:             s.checker,
 		MaxZoneFileBytes:   s.cfg.API.MaxZoneFileBytes,
 		DefaultNameservers: s.cfg.NameServers(),
 		Logger:             s.log.With("component", "api"),
@@ -160,14 +197,45 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.dns.Shutdown(ctx))
 		s.dns = nil
 	}
+	if s.bgCancel != nil {
+		s.bgCancel()
+		s.bgDone.Wait()
+		s.bgCancel = nil
+	}
 	if s.pubCancel != nil {
 		s.pubCancel()
 		<-s.pubDone
 		s.pubCancel = nil
+	}
+	if s.checker != nil {
+		s.checker.Close()
+		s.checker = nil
+	}
+	if s.closeGeo != nil {
+		s.closeGeo()
+		s.closeGeo = nil
 	}
 	if s.st != nil {
 		errs = append(errs, s.st.Close())
 		s.st = nil
 	}
 	return errors.Join(errs...)
+}
+
+// reapLeases removes lapsed endpoints from the store once a second. They
+// leave the answers at the moment their leases lapse (the steering
+// controller times that); this only cleans up.
+func (s *Server) reapLeases(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if _, err := s.svc.ReapLapsed(ctx, now); err != nil && ctx.Err() == nil {
+				s.log.Warn("reaping lapsed endpoints failed", "err", err)
+			}
+		}
+	}
 }

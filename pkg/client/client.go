@@ -86,7 +86,7 @@ type request struct {
 	query        url.Values
 	body         io.Reader
 	contentType  string
-	ifMatch      *uint32
+	ifMatch      *uint64
 	ifNoneMatch  bool
 }
 
@@ -107,7 +107,7 @@ func (c *Client) do(ctx context.Context, r request, out any) (etag uint32, err e
 		req.Header.Set("Content-Type", r.contentType)
 	}
 	if r.ifMatch != nil {
-		req.Header.Set("If-Match", strconv.Quote(strconv.FormatUint(uint64(*r.ifMatch), 10)))
+		req.Header.Set("If-Match", strconv.Quote(strconv.FormatUint(*r.ifMatch, 10)))
 	}
 	if r.ifNoneMatch {
 		req.Header.Set("If-None-Match", "*")
@@ -176,4 +176,13 @@ func pathSegment(s string) string {
 		return "%2E%2E"
 	}
 	return url.PathEscape(s)
+}
+
+// serial widens a zone serial for the If-Match header.
+func serial(v *uint32) *uint64 {
+	if v == nil {
+		return nil
+	}
+	n := uint64(*v)
+	return &n
 }

@@ -32,7 +32,7 @@ func (c *Client) ChangeRRsets(ctx context.Context, zone string, changes []apiv1.
 		return apiv1.ChangeResult{}, err
 	}
 	var out apiv1.ChangeResult
-	_, err = c.do(ctx, request{method: http.MethodPatch, path: zonePath(zone) + "/rrsets", body: body, contentType: "application/json", ifMatch: ifMatch}, &out)
+	_, err = c.do(ctx, request{method: http.MethodPatch, path: zonePath(zone) + "/rrsets", body: body, contentType: "application/json", ifMatch: serial(ifMatch)}, &out)
 	return out, err
 }
 
@@ -54,13 +54,13 @@ func (c *Client) SetRRset(ctx context.Context, zone, name, typ string, ttl *uint
 		return apiv1.ChangeResult{}, err
 	}
 	var out apiv1.ChangeResult
-	_, err = c.do(ctx, request{method: http.MethodPut, path: rrsetPath(zone, name, typ), body: body, contentType: "application/json", ifMatch: ifMatch}, &out)
+	_, err = c.do(ctx, request{method: http.MethodPut, path: rrsetPath(zone, name, typ), body: body, contentType: "application/json", ifMatch: serial(ifMatch)}, &out)
 	return out, err
 }
 
 // DeleteRRset deletes one RRset.
 func (c *Client) DeleteRRset(ctx context.Context, zone, name, typ string, ifMatch *uint32) (apiv1.ChangeResult, error) {
 	var out apiv1.ChangeResult
-	_, err := c.do(ctx, request{method: http.MethodDelete, path: rrsetPath(zone, name, typ), ifMatch: ifMatch}, &out)
+	_, err := c.do(ctx, request{method: http.MethodDelete, path: rrsetPath(zone, name, typ), ifMatch: serial(ifMatch)}, &out)
 	return out, err
 }

@@ -36,7 +36,7 @@ func (c *Client) CreateZone(ctx context.Context, req apiv1.CreateZoneRequest) (a
 
 // DeleteZone deletes a zone; ifMatch makes it conditional on the serial.
 func (c *Client) DeleteZone(ctx context.Context, zone string, ifMatch *uint32) error {
-	_, err := c.do(ctx, request{method: http.MethodDelete, path: zonePath(zone), ifMatch: ifMatch}, nil)
+	_, err := c.do(ctx, request{method: http.MethodDelete, path: zonePath(zone), ifMatch: serial(ifMatch)}, nil)
 	return err
 }
 
@@ -55,7 +55,7 @@ func (c *Client) ImportZone(ctx context.Context, zone string, zoneFile io.Reader
 		q.Set("serial_policy", o.SerialPolicy)
 	}
 	_, err := c.do(ctx, request{method: http.MethodPut, path: zonePath(zone) + "/zonefile", query: q, body: zoneFile,
-		contentType: "text/dns", ifMatch: o.IfMatch, ifNoneMatch: o.CreateOnly}, &out)
+		contentType: "text/dns", ifMatch: serial(o.IfMatch), ifNoneMatch: o.CreateOnly}, &out)
 	return out, err
 }
 

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+func (a *app) endpointCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "endpoint",
+		Aliases: []string{"endpoints", "ep"},
+		Short:   "Register, renew, list and deregister a service's endpoints",
+		Args:    cobra.ArbitraryArgs,
+		RunE:    groupRun,
+	}
+	cmd.AddCommand(a.endpointListCommand(), a.endpointRegisterCommand(), a.endpointSimpleCommand("renew"),
+		a.endpointSimpleCommand("deregister"), a.endpointOverrideCommand(), a.endpointReportCommand())
+	return cmd
+}
+
+func (a *app) endpointListCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "list SERVICE",
+		Aliases: []string{"ls"},
+		Short:   "List a service's endpoints with their health",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			eps, err := c.Endpoints(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return p.print(apiv1.EndpointList{Service: args[0], Endpoints: eps}, func(w io.Writer) {
+				row(w, "ID", "POOL", "ADDRESS", "HEALTH", "SINCE", "LEASE", "OVERRIDE", "LAST ERROR")
+				for _, e := range eps {
+					state, since, lastErr := "-", "-", ""
+					if e.Health != nil {
+						state, since, lastErr = e.Health.State, e.Health.Since.Format(time.RFC3339), e.Health.LastError
+					}
+					lease := "-"
+					if e.Expires != nil {
+						lease = "until " + e.Expires.Format(time.RFC3339)
+					}
+					ov := "-"
+					if e.Override != nil {
+						ov = e.Override.State + " by " + e.Override.Actor
+					}
+					row(w, e.ID, e.Pool, e.Address, state, since, lease, ov, lastErr)
+				}
+			})
+		},
+	}
+}
+
+func (a *app) endpointRegisterCommand() *cobra.Command {
+	var e apiv1.Endpoint
+	cmd := &cobra.Command{
+		Use:     "register SERVICE ID --pool POOL --address ADDRESS [--ttl 30s]",
+		Short:   "Register an endpoint (again: registering is idempotent and renews the lease)",
+		Example: `  stratus endpoint register api.fn.example.com fra-1 --pool eu-west --address abc.lambda-url.eu-west-1.on.aws --ttl 30s`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			e.ID = args[1]
+			out, err := c.RegisterEndpoint(cmd.Context(), args[0], e)
+			if err != nil {
+				return err
+			}
+			return p.print(out, func(w io.Writer) {
+				fmt.Fprintf(w, "endpoint %s registered in pool %s", out.ID, out.Pool)
+				if out.Expires != nil {
+					fmt.Fprintf(w, "; lease until %s", out.Expires.Format(time.RFC3339))
+				}
+				fmt.Fprintln(w)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&e.Pool, "pool", "", "the pool (required)")
+	f.StringVar(&e.Address, "address", "", "the IP address or hostname to answer (required)")
+	f.StringVar(&e.TTL, "ttl", "", "lease duration, e.g. 30s; without it the endpoint stays until deregistered")
+	f.Uint32Var(&e.Weight, "weight", 0, "weight within the pool for weighted policies (default 1)")
+	f.StringVar(&e.CheckTarget, "check-target", "", "probe this host[:port] instead of the address")
+	return cmd
+}
+
+// endpointSimpleCommand builds "endpoint renew" and "endpoint deregister".
+func (a *app) endpointSimpleCommand(verb string) *cobra.Command {
+	short := map[string]string{"renew": "Renew an endpoint's lease (a heartbeat)", "deregister": "Deregister an endpoint"}[verb]
+	return &cobra.Command{
+		Use:   verb + " SERVICE ID",
+		Short: short,
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			if verb == "deregister" {
+				if err := c.DeregisterEndpoint(cmd.Context(), args[0], args[1]); err != nil {
+					return err
+				}
+				return p.print(map[string]any{"service": args[0], "endpoint": args[1], "deregistered": true}, func(w io.Writer) {
+					fmt.Fprintf(w, "endpoint %s deregistered\n", args[1])
+				})
+			}
+			out, err := c.RenewEndpoint(cmd.Context(), args[0], args[1])
+			if err != nil {
+				return err
+			}
+			return p.print(out, func(w io.Writer) {
+				fmt.Fprintf(w, "endpoint %s lease until %s\n", out.ID, out.Expires.Format(time.RFC3339Nano))
+			})
+		},
+	}
+}
+
+func (a *app) endpointOverrideCommand() *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "override SERVICE ID up|down|clear [--reason TEXT]",
+		Short: "Force an endpoint up or down regardless of its checks, or clear that",
+		Args:  cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			state, err := overrideState(args[2])
+			if err != nil {
+				return err
+			}
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			out, err := c.SetEndpointOverride(cmd.Context(), args[0], args[1], state, reason)
+			if err != nil {
+				return err
+			}
+			return p.print(out, func(w io.Writer) { fmt.Fprintf(w, "endpoint %s override: %s\n", out.ID, args[2]) })
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded with the override)")
+	return cmd
+}
+
+func (a *app) endpointReportCommand() *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "report SERVICE ID up|down [--reason TEXT]",
+		Short: "Report an endpoint's own health (pools with push checks)",
+		Args:  cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[2] != "up" && args[2] != "down" {
+				return usagef("state %q is not up or down", args[2])
+			}
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			out, err := c.ReportHealth(cmd.Context(), args[0], args[1], args[2] == "up", reason)
+			if err != nil {
+				return err
+			}
+			return p.print(out, func(w io.Writer) { fmt.Fprintf(w, "endpoint %s reported %s\n", out.ID, args[2]) })
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why")
+	return cmd
+}
+
+func overrideState(s string) (string, error) {
+	switch s {
+	case "up", "down":
+		return s, nil
+	case "clear":
+		return "", nil
+	}
+	return "", usagef("state %q is not up, down or clear", s)
+}

@@ -1,0 +1,217 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/stratusdns/stratus/internal/auth"
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/steer"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+// endpointJSONWithHealth renders an endpoint with what the checks say.
+func (h *Handler) endpointOut(e *model.Endpoint) apiv1.Endpoint {
+	if h.opts.Steering != nil {
+		if st, ok := h.opts.Steering.Status(e.Service, e.ID); ok {
+			return endpointJSON(e, &st)
+		}
+	}
+	return endpointJSON(e, nil)
+}
+
+func (h *Handler) listEndpoints(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+	n, err := serviceParam(r)
+	if err != nil {
+		return err
+	}
+	eps, err := h.svc.Endpoints(r.Context(), n)
+	if err != nil {
+		return err
+	}
+	out := apiv1.EndpointList{Service: string(n), Endpoints: []apiv1.Endpoint{}}
+	for _, e := range eps {
+		out.Endpoints = append(out.Endpoints, h.endpointOut(e))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// registerEndpoint creates or replaces an endpoint (POST with the id in
+// the body, or PUT with the id in the path); registering again renews.
+func (h *Handler) registerEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	n, err := serviceParam(r)
+	if err != nil {
+		return err
+	}
+	var req apiv1.Endpoint
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if id := r.PathValue("id"); id != "" {
+		if req.ID != "" && req.ID != id {
+			return invalid("id", "%q does not match the endpoint in the path, %q", req.ID, id)
+		}
+		req.ID = id
+	}
+	m, err := endpointModel(&req)
+	if err != nil {
+		return err
+	}
+	e, created, err := h.svc.RegisterEndpoint(r.Context(), n, m, p.Name)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		w.Header().Set("Location", "/v1/services/"+pathSegment(string(n))+"/endpoints/"+pathSegment(e.ID))
+	}
+	writeJSON(w, status, h.endpointOut(e))
+	return nil
+}
+
+func (h *Handler) getEndpoint(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+	n, err := serviceParam(r)
+	if err != nil {
+		return err
+	}
+	eps, err := h.svc.Endpoints(r.Context(), n)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	for _, e := range eps {
+		if e.ID == id {
+			writeJSON(w, http.StatusOK, h.endpointOut(e))
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s in service %s", control.ErrEndpointNotFound, id, n)
+}
+
+func (h *Handler) deleteEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	n, err := serviceParam(r)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeregisterEndpoint(r.Context(), n, r.PathValue("id"), p.Name); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// renewEndpoint is the heartbeat of a registered endpoint.
+func (h *Handler) renewEndpoint(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+	n, err := serviceParam(r)
+	if err != nil {
+		return err
+	}
+	e, err := h.svc.RenewEndpoint(r.Context(), n, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, h.endpointOut(e))
+	return nil
+}
+
+// pushHealth takes an endpoint's own report of its health (push checks).
+func (h *Handler) pushHealth(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+	n, err := serviceParam(r)
+	if err != nil {
+		return err
+	}
+	var req apiv1.HealthReport
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	eps, err := h.svc.Endpoints(r.Context(), n)
+	if err != nil {
+		return err
+	}
+	var ep *model.Endpoint
+	for _, e := range eps {
+		if e.ID == id {
+			ep = e
+		}
+	}
+	if ep == nil {
+		return fmt.Errorf("%w: %s in service %s", control.ErrEndpointNotFound, id, n)
+	}
+	if h.opts.Health == nil {
+		return errorf(http.StatusServiceUnavailable, apiv1.CodeUnavailable, "health checking is not running")
+	}
+	if err := h.opts.Health.Push(steer.Key(n, id), req.Up, req.Reason); err != nil {
+		return invalid("id", "%v (is the pool's check type push?)", err)
+	}
+	writeJSON(w, http.StatusOK, h.endpointOut(ep))
+	return nil
+}
+
+func (h *Handler) setEndpointOverride(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	return h.endpointOverride(w, r, p, true)
+}
+
+func (h *Handler) clearEndpointOverride(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	return h.endpointOverride(w, r, p, false)
+}
+
+func (h *Handler) endpointOverride(w http.ResponseWriter, r *http.Request, p *auth.Principal, set bool) error {
+	n, err := serviceParam(r)
+	if err != nil {
+		return err
+	}
+	var req apiv1.OverrideRequest
+	if set {
+		if err := decodeJSON(w, r, &req); err != nil {
+			return err
+		}
+		if req.State != "up" && req.State != "down" {
+			return invalid("state", "%q is not up or down", req.State)
+		}
+	}
+	e, err := h.svc.SetEndpointOverride(r.Context(), n, r.PathValue("id"), req.State, req.Reason, p.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, h.endpointOut(e))
+	return nil
+}
+
+func (h *Handler) setPoolOverride(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	return h.poolOverride(w, r, p, true)
+}
+
+func (h *Handler) clearPoolOverride(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	return h.poolOverride(w, r, p, false)
+}
+
+func (h *Handler) poolOverride(w http.ResponseWriter, r *http.Request, p *auth.Principal, set bool) error {
+	n, err := serviceParam(r)
+	if err != nil {
+		return err
+	}
+	im, err := versionMatch(r)
+	if err != nil {
+		return err
+	}
+	var req apiv1.OverrideRequest
+	if set {
+		if err := decodeJSON(w, r, &req); err != nil {
+			return err
+		}
+		if req.State != "up" && req.State != "down" {
+			return invalid("state", "%q is not up or down", req.State)
+		}
+	}
+	s, err := h.svc.SetPoolOverride(r.Context(), n, r.PathValue("pool"), req.State, req.Reason, control.ServiceWriteOptions{IfMatch: im, Actor: p.Name})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", versionTag(s.Version))
+	writeJSON(w, http.StatusOK, serviceJSON(s))
+	return nil
+}

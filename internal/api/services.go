@@ -1,0 +1,252 @@
+package api
+
+import (
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/stratusdns/stratus/internal/auth"
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/health"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/steer"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+// SteeringView is what the API reads from the steering controller.
+type SteeringView interface {
+	Explain(name model.Name, qtype uint16, client netip.Addr, subnet netip.Prefix) (*steer.Explanation, bool)
+	Status(svc model.Name, id string) (health.Status, bool)
+}
+
+// HealthView is what the API uses of the health checker.
+type HealthView interface {
+	Events(after uint64, limit int) []health.Event
+	Push(key string, up bool, reason string) error
+}
+
+// serviceParam parses the {service} path segment.
+func serviceParam(r *http.Request) (model.Name, error) {
+	n, err := model.ParseName(r.PathValue("service"))
+	if err != nil {
+		return "", invalid("service", "%v", err)
+	}
+	return n, nil
+}
+
+// versionMatch parses If-Match for services: the version.
+func versionMatch(r *http.Request) (*uint64, error) {
+	v, err := ifMatch(r)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	n := uint64(*v)
+	return &n, nil
+}
+
+func versionTag(v uint64) string { return `"` + strconv.FormatUint(v, 10) + `"` }
+
+func (h *Handler) listServices(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+	svcs, err := h.svc.ListServices(r.Context())
+	if err != nil {
+		return err
+	}
+	out := apiv1.ServiceList{Services: []apiv1.Service{}}
+	for _, s := range svcs {
+		out.Services = append(out.Services, serviceJSON(s))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) getService(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+	n, err := serviceParam(r)
+	if err != nil {
+		return err
+	}
+	s, err := h.svc.GetService(r.Context(), n)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", versionTag(s.Version))
+	writeJSON(w, http.StatusOK, serviceJSON(s))
+	return nil
+}
+
+func (h *Handler) createService(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	var req apiv1.Service
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	m, err := serviceModel(&req)
+	if err != nil {
+		return err
+	}
+	s, err := h.svc.CreateService(r.Context(), m, control.ServiceWriteOptions{Actor: p.Name})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", versionTag(s.Version))
+	w.Header().Set("Location", "/v1/services/"+pathSegment(string(s.Name)))
+	writeJSON(w, http.StatusCreated, serviceJSON(s))
+	return nil
+}
+
+func (h *Handler) putService(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	n, err := serviceParam(r)
+	if err != nil {
+		return err
+	}
+	im, err := versionMatch(r)
+	if err != nil {
+		return err
+	}
+	var req apiv1.Service
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if req.Name == "" {
+		req.Name = string(n)
+	}
+	m, err := serviceModel(&req)
+	if err != nil {
+		return err
+	}
+	if m.Name != n {
+		return invalid("name", "%s does not match the service in the path, %s", m.Name, n)
+	}
+	s, err := h.svc.UpdateService(r.Context(), m, control.ServiceWriteOptions{IfMatch: im, Actor: p.Name})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", versionTag(s.Version))
+	writeJSON(w, http.StatusOK, serviceJSON(s))
+	return nil
+}
+
+func (h *Handler) deleteService(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	n, err := serviceParam(r)
+	if err != nil {
+		return err
+	}
+	im, err := versionMatch(r)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeleteService(r.Context(), n, control.ServiceWriteOptions{IfMatch: im, Actor: p.Name}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// evaluate answers as a query from client (and subnet) would be answered,
+// with the reasons.
+func (h *Handler) evaluate(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+	n, err := serviceParam(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	client := netip.IPv4Unspecified()
+	var subnet netip.Prefix
+	qtype := model.TypeA
+	for key := range q {
+		v := q.Get(key)
+		switch key {
+		case "client":
+			if client, err = netip.ParseAddr(v); err != nil {
+				return invalid("client", "%q is not an IP address", v)
+			}
+		case "subnet":
+			if subnet, err = netip.ParsePrefix(v); err != nil {
+				return invalid("subnet", "%q is not a network such as 198.51.100.0/24", v)
+			}
+		case "type":
+			if qtype, err = model.ParseType(v); err != nil {
+				return invalid("type", "%v", err)
+			}
+			if qtype != model.TypeA && qtype != model.TypeAAAA && qtype != model.TypeCNAME {
+				return invalid("type", "steered names answer A, AAAA and CNAME, not %s", v)
+			}
+		default:
+			return invalid(key, "unknown query parameter %q (known: client, subnet, type)", key)
+		}
+	}
+	if _, err := h.svc.GetService(r.Context(), n); err != nil {
+		return err
+	}
+	if h.opts.Steering == nil {
+		return errorf(http.StatusServiceUnavailable, apiv1.CodeUnavailable, "steering is not running")
+	}
+	x, ok := h.opts.Steering.Explain(n, qtype, client.Unmap(), subnet)
+	if !ok {
+		return errorf(http.StatusServiceUnavailable, apiv1.CodeUnavailable, "service %s is not compiled yet; retry", n)
+	}
+	writeJSON(w, http.StatusOK, explanationJSON(x))
+	return nil
+}
+
+func (h *Handler) events(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+	q := r.URL.Query()
+	var after uint64
+	limit := 1000
+	var service model.Name
+	var err error
+	for key := range q {
+		v := q.Get(key)
+		switch key {
+		case "after":
+			if after, err = strconv.ParseUint(v, 10, 64); err != nil {
+				return invalid("after", "want an event sequence number, got %q", v)
+			}
+		case "limit":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 10000 {
+				return invalid("limit", "want a number from 1 to 10000, got %q", v)
+			}
+			limit = n
+		case "service":
+			if service, err = model.ParseName(v); err != nil {
+				return invalid("service", "%v", err)
+			}
+		default:
+			return invalid(key, "unknown query parameter %q (known: after, limit, service)", key)
+		}
+	}
+	out := apiv1.EventList{Events: []apiv1.Event{}}
+	if h.opts.Health == nil {
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+	for _, ev := range h.opts.Health.Events(after, 0) {
+		je := eventJSON(ev)
+		if service != "" && je.Service != string(service) {
+			continue
+		}
+		out.Events = append(out.Events, je)
+		if len(out.Events) == limit {
+			break
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// eventJSON renders an event; its key is "<service>|<endpoint id>" or
+// "<service>|pool:<name>".
+func eventJSON(ev health.Event) apiv1.Event {
+	out := apiv1.Event{Seq: ev.Seq, Time: ev.Time, Reason: ev.Reason, Actor: ev.Actor, Old: ev.Old.String(), New: ev.New.String()}
+	svc, rest, _ := strings.Cut(ev.Key, "|")
+	out.Service = svc
+	if pool, ok := strings.CutPrefix(rest, "pool:"); ok {
+		out.Pool = pool
+	} else {
+		out.Endpoint = rest
+	}
+	if ev.Old == health.Unknown && ev.New == health.Unknown {
+		out.Old, out.New = "", ""
+	}
+	return out
+}

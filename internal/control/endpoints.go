@@ -1,0 +1,211 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+func loadEndpoint(tx store.ReadTx, svc model.Name, id string) (*model.Endpoint, error) {
+	b, ok, err := tx.Get(endpointKey(svc, id))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: %s in service %s", ErrEndpointNotFound, id, svc)
+	}
+	var e model.Endpoint
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, fmt.Errorf("control: corrupt endpoint %s/%s: %w", svc, id, err)
+	}
+	return &e, nil
+}
+
+func saveEndpoint(tx store.Tx, e *model.Endpoint) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return tx.Put(endpointKey(e.Service, e.ID), b)
+}
+
+func loadEndpoints(tx store.ReadTx, svc model.Name) ([]*model.Endpoint, error) {
+	var out []*model.Endpoint
+	err := tx.Scan(endpointPrefix(svc), "", func(key string, value []byte) error {
+		var e model.Endpoint
+		if err := json.Unmarshal(value, &e); err != nil {
+			return fmt.Errorf("control: corrupt endpoint %s: %w", key, err)
+		}
+		out = append(out, &e)
+		return nil
+	})
+	return out, err
+}
+
+// RegisterEndpoint creates or replaces an endpoint of a service. It is
+// idempotent by endpoint id: registering the same endpoint again renews its
+// lease and keeps its override. It reports whether the endpoint is new.
+func (s *Service) RegisterEndpoint(ctx context.Context, svcName model.Name, ep model.Endpoint, actor string) (*model.Endpoint, bool, error) {
+	ep.Service = svcName
+	ep.Normalize()
+	var out *model.Endpoint
+	var created bool
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		svc, err := loadService(tx, svcName)
+		if err != nil {
+			return err
+		}
+		if err := ep.Validate(svc); err != nil {
+			return err
+		}
+		now := s.opts.Clock().UTC()
+		e := ep
+		cur, err := loadEndpoint(tx, svcName, ep.ID)
+		switch {
+		case err == nil:
+			e.Created, e.Override = cur.Created, cur.Override
+			created = false
+		default:
+			e.Created = now
+			created = true
+		}
+		e.Renewed = now
+		e.Expires = time.Time{}
+		if e.Leased() {
+			e.Expires = now.Add(e.LeaseTTL.D())
+		}
+		out = &e
+		return saveEndpoint(tx, &e)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if created {
+		s.log.Info("endpoint registered", "service", svcName, "endpoint", ep.ID, "address", ep.Address, "lease", ep.LeaseTTL, "actor", actor)
+	}
+	return out, created, s.published(ctx, rev)
+}
+
+// RenewEndpoint extends an endpoint's lease by its TTL from now.
+func (s *Service) RenewEndpoint(ctx context.Context, svcName model.Name, id string) (*model.Endpoint, error) {
+	var out *model.Endpoint
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		e, err := loadEndpoint(tx, svcName, id)
+		if err != nil {
+			return err
+		}
+		if !e.Leased() {
+			return model.Errorf("id", "endpoint %s has no lease to renew", id)
+		}
+		now := s.opts.Clock().UTC()
+		if e.Lapsed(now) {
+			return fmt.Errorf("%w: %s in service %s (its lease lapsed at %s; register it again)", ErrEndpointNotFound, id, svcName, e.Expires.Format(time.RFC3339Nano))
+		}
+		e.Renewed, e.Expires = now, now.Add(e.LeaseTTL.D())
+		out = e
+		return saveEndpoint(tx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, s.published(ctx, rev)
+}
+
+// DeregisterEndpoint deletes an endpoint.
+func (s *Service) DeregisterEndpoint(ctx context.Context, svcName model.Name, id, actor string) error {
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		if _, err := loadEndpoint(tx, svcName, id); err != nil {
+			return err
+		}
+		return tx.Delete(endpointKey(svcName, id))
+	})
+	if err != nil {
+		return err
+	}
+	s.log.Info("endpoint deregistered", "service", svcName, "endpoint", id, "actor", actor)
+	return s.published(ctx, rev)
+}
+
+// SetEndpointOverride forces an endpoint up or down, or clears the
+// override ("").
+func (s *Service) SetEndpointOverride(ctx context.Context, svcName model.Name, id, state, reason, actor string) (*model.Endpoint, error) {
+	ov, err := s.override(state, reason, actor)
+	if err != nil {
+		return nil, err
+	}
+	var out *model.Endpoint
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		e, err := loadEndpoint(tx, svcName, id)
+		if err != nil {
+			return err
+		}
+		e.Override = ov
+		out = e
+		return saveEndpoint(tx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("endpoint override", "service", svcName, "endpoint", id, "state", state, "actor", actor)
+	return out, s.published(ctx, rev)
+}
+
+// Endpoints returns a service's endpoints, sorted by pool and id.
+func (s *Service) Endpoints(ctx context.Context, svcName model.Name) ([]*model.Endpoint, error) {
+	var out []*model.Endpoint
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		if _, err := loadService(tx, svcName); err != nil {
+			return err
+		}
+		var err error
+		out, err = loadEndpoints(tx, svcName)
+		return err
+	})
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Pool != out[j].Pool {
+			return out[i].Pool < out[j].Pool
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, err
+}
+
+// ReapLapsed deletes the endpoints whose leases lapsed before now and
+// returns them. They left the answers when their leases lapsed; this only
+// cleans up the store.
+func (s *Service) ReapLapsed(ctx context.Context, now time.Time) ([]*model.Endpoint, error) {
+	var gone []*model.Endpoint
+	_, err := s.st.Update(ctx, func(tx store.Tx) error {
+		gone = gone[:0]
+		var keys []string
+		err := tx.Scan(prefixEndpoints, "", func(key string, value []byte) error {
+			var e model.Endpoint
+			if err := json.Unmarshal(value, &e); err != nil {
+				return nil // reported by the readers; not reaped
+			}
+			if e.Lapsed(now) {
+				keys = append(keys, key)
+				gone = append(gone, &e)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, e := range gone {
+		s.log.Info("endpoint lease lapsed; removed", "service", e.Service, "endpoint", e.ID, "expired", e.Expires)
+	}
+	return gone, err
+}

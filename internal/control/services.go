@@ -1,0 +1,268 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+// ServiceWriteOptions apply to service writes.
+type ServiceWriteOptions struct {
+	// IfMatch, when set, is the service version the caller last read.
+	IfMatch *uint64
+	Actor   string
+}
+
+func (o *ServiceWriteOptions) check(s *model.Service) error {
+	if o.IfMatch != nil && *o.IfMatch != s.Version {
+		return &PreconditionError{Service: string(s.Name), Expected: *o.IfMatch, Current: s.Version}
+	}
+	return nil
+}
+
+func loadService(tx store.ReadTx, n model.Name) (*model.Service, error) {
+	b, ok, err := tx.Get(serviceKey(n))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrServiceNotFound, n)
+	}
+	var s model.Service
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("control: corrupt service %s: %w", n, err)
+	}
+	return &s, nil
+}
+
+func saveService(tx store.Tx, s *model.Service) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return tx.Put(serviceKey(s.Name), b)
+}
+
+// zoneOf returns the deepest zone that holds name.
+func zoneOf(tx store.ReadTx, name model.Name) (model.Name, error) {
+	for n := name; ; n = n.Parent() {
+		_, ok, err := tx.Get(zoneKey(n))
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return n, nil
+		}
+		if n == model.Root {
+			return "", model.Errorf("name", "%s is in no zone this server serves; create the zone first", name)
+		}
+	}
+}
+
+// checkServiceName checks that a service may live at s.Name: inside a zone,
+// not below a delegation, and without records that would conflict with
+// its answers.
+func checkServiceName(tx store.ReadTx, s *model.Service) error {
+	z, err := zoneOf(tx, s.Name)
+	if err != nil {
+		return err
+	}
+	s.Zone = z
+	for n := s.Name; n != z; n = n.Parent() {
+		ns, err := getRRset(tx, z, model.Key{Name: n, Type: model.TypeNS})
+		if err != nil {
+			return err
+		}
+		if ns != nil {
+			return model.Errorf("name", "%s is at or below the delegation %s in zone %s; a service cannot live there", s.Name, n, z)
+		}
+	}
+	if s.Name == z && !s.Flatten {
+		return model.Errorf("flatten", "a service at the zone apex %s must flatten hostnames into addresses (flatten: true): the apex cannot hold a CNAME", z)
+	}
+	sets, err := setsAt(tx, z, s.Name)
+	if err != nil {
+		return err
+	}
+	for _, set := range sets {
+		switch {
+		case set.Type == model.TypeA || set.Type == model.TypeAAAA || set.Type == model.TypeCNAME:
+			return model.Errorf("name", "%s has %s records; a service answers A, AAAA and CNAME there itself (delete the records first)", s.Name, model.TypeString(set.Type))
+		case !s.Flatten && s.Name != z:
+			return model.Errorf("name", "%s has %s records, but a service that may answer a CNAME needs the name to itself (or set flatten: true)", s.Name, model.TypeString(set.Type))
+		}
+	}
+	return nil
+}
+
+// CreateService creates a steered service.
+func (s *Service) CreateService(ctx context.Context, svc model.Service, wo ServiceWriteOptions) (*model.Service, error) {
+	svc.Normalize()
+	if err := svc.Validate(); err != nil {
+		return nil, err
+	}
+	now := s.opts.Clock().UTC()
+	var out *model.Service
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		c := svc
+		if _, err := loadService(tx, c.Name); err == nil {
+			return fmt.Errorf("%w: %s", ErrServiceExists, c.Name)
+		}
+		if err := checkServiceName(tx, &c); err != nil {
+			return err
+		}
+		c.Created, c.Updated, c.Version = now, now, 1
+		out = &c
+		return saveService(tx, &c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("service created", "service", out.Name, "actor", wo.Actor)
+	return out, s.published(ctx, rev)
+}
+
+// UpdateService replaces a service's definition (its endpoints stay).
+func (s *Service) UpdateService(ctx context.Context, svc model.Service, wo ServiceWriteOptions) (*model.Service, error) {
+	svc.Normalize()
+	if err := svc.Validate(); err != nil {
+		return nil, err
+	}
+	now := s.opts.Clock().UTC()
+	var out *model.Service
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		cur, err := loadService(tx, svc.Name)
+		if err != nil {
+			return err
+		}
+		if err := wo.check(cur); err != nil {
+			return err
+		}
+		c := svc
+		if err := checkServiceName(tx, &c); err != nil {
+			return err
+		}
+		eps, err := loadEndpoints(tx, c.Name)
+		if err != nil {
+			return err
+		}
+		for _, e := range eps {
+			if c.Pool(e.Pool) == nil {
+				return model.Errorf("pools", "pool %q still has endpoint %q; delete or move its endpoints first", e.Pool, e.ID)
+			}
+		}
+		c.Created, c.Updated, c.Version = cur.Created, now, cur.Version+1
+		out = &c
+		return saveService(tx, &c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("service updated", "service", out.Name, "version", out.Version, "actor", wo.Actor)
+	return out, s.published(ctx, rev)
+}
+
+// DeleteService deletes a service and its endpoints.
+func (s *Service) DeleteService(ctx context.Context, name model.Name, wo ServiceWriteOptions) error {
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		cur, err := loadService(tx, name)
+		if err != nil {
+			return err
+		}
+		if err := wo.check(cur); err != nil {
+			return err
+		}
+		if err := deletePrefix(tx, endpointPrefix(name)); err != nil {
+			return err
+		}
+		return tx.Delete(serviceKey(name))
+	})
+	if err != nil {
+		return err
+	}
+	s.log.Info("service deleted", "service", name, "actor", wo.Actor)
+	return s.published(ctx, rev)
+}
+
+// GetService returns one service.
+func (s *Service) GetService(ctx context.Context, name model.Name) (*model.Service, error) {
+	var out *model.Service
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		out, err = loadService(tx, name)
+		return err
+	})
+	return out, err
+}
+
+// ListServices returns every service, sorted by name.
+func (s *Service) ListServices(ctx context.Context) ([]*model.Service, error) {
+	var out []*model.Service
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		out, err = scanServices(tx)
+		return err
+	})
+	return out, err
+}
+
+func scanServices(tx store.ReadTx) ([]*model.Service, error) {
+	var out []*model.Service
+	err := tx.Scan(prefixServices, "", func(key string, value []byte) error {
+		var svc model.Service
+		if err := json.Unmarshal(value, &svc); err != nil {
+			return fmt.Errorf("control: corrupt service %s: %w", key, err)
+		}
+		out = append(out, &svc)
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return model.CompareCanonical(out[i].Name, out[j].Name) < 0 })
+	return out, err
+}
+
+// SetPoolOverride forces a pool up or down ("up", "down"), or clears the
+// override (""), recording the actor.
+func (s *Service) SetPoolOverride(ctx context.Context, name model.Name, pool, state, reason string, wo ServiceWriteOptions) (*model.Service, error) {
+	ov, err := s.override(state, reason, wo.Actor)
+	if err != nil {
+		return nil, err
+	}
+	var out *model.Service
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		cur, err := loadService(tx, name)
+		if err != nil {
+			return err
+		}
+		if err := wo.check(cur); err != nil {
+			return err
+		}
+		p := cur.Pool(pool)
+		if p == nil {
+			return model.Errorf("pool", "service %s has no pool %q", name, pool)
+		}
+		p.Override = ov
+		cur.Version++
+		cur.Updated = s.opts.Clock().UTC()
+		out = cur
+		return saveService(tx, cur)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("pool override", "service", name, "pool", pool, "state", state, "actor", wo.Actor)
+	return out, s.published(ctx, rev)
+}
+
+func (s *Service) override(state, reason, actor string) (*model.Override, error) {
+	switch state {
+	case "":
+		return nil, nil
+	case "up", "down":
+		return &model.Override{State: state, Actor: actor, Reason: reason, Time: s.opts.Clock().UTC()}, nil
+	}
+	return nil, model.Errorf("state", "%q is not up, down or empty (to clear)", state)
+}

@@ -1,0 +1,136 @@
+package control
+
+import (
+	"encoding/json"
+
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/zone"
+)
+
+// ServiceSink receives the services and endpoints the publisher reads from
+// the store (internal/steerctl implements it). Both methods are called on
+// the publisher's goroutine before the zone snapshot of the same revision
+// is published, so a steered name is never served before its service is
+// known; they must apply the change before returning.
+type ServiceSink interface {
+	// ResetServices replaces every service and endpoint (a full load).
+	ResetServices(svcs []*model.Service, eps []*model.Endpoint)
+	// UpdateServices applies the changes of one revision.
+	UpdateServices(u ServiceUpdate)
+}
+
+// ServiceUpdate is what changed in services and endpoints in one revision.
+type ServiceUpdate struct {
+	Services         []*model.Service // created or changed
+	DeletedServices  []model.Name
+	Endpoints        []*model.Endpoint // created or changed
+	DeletedEndpoints []EndpointRef
+}
+
+// EndpointRef names an endpoint.
+type EndpointRef struct {
+	Service model.Name
+	ID      string
+}
+
+// Empty reports whether the update changes nothing.
+func (u *ServiceUpdate) Empty() bool {
+	return len(u.Services)+len(u.DeletedServices)+len(u.Endpoints)+len(u.DeletedEndpoints) == 0
+}
+
+// SetServiceSink sets where services and endpoints go. Call it before Run.
+func (p *Publisher) SetServiceSink(s ServiceSink) { p.sink = s }
+
+// loadServices reads every service and endpoint into the sink and marks
+// the services' names as steered in b.
+func (p *Publisher) loadServices(tx store.ReadTx, b *zone.Builder) error {
+	svcs, err := scanServices(tx)
+	if err != nil {
+		return err
+	}
+	var eps []*model.Endpoint
+	err = tx.Scan(prefixEndpoints, "", func(key string, value []byte) error {
+		var e model.Endpoint
+		if err := json.Unmarshal(value, &e); err != nil {
+			p.log.Error("skipping an endpoint that cannot be read", "key", key, "err", err)
+			return nil
+		}
+		eps = append(eps, &e)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	p.serviceNames = map[model.Name]bool{}
+	for _, s := range svcs {
+		p.serviceNames[s.Name] = true
+		p.markSteered(b, s.Name, true)
+	}
+	if p.sink != nil {
+		p.sink.ResetServices(svcs, eps)
+	}
+	return nil
+}
+
+// serviceEvent applies one store event about a service or endpoint to u
+// and b; it reports whether the key was one.
+func (p *Publisher) serviceEvent(ev store.Event, u *ServiceUpdate, b *zone.Builder) bool {
+	if n, ok := parseServiceKey(ev.Key); ok {
+		if ev.Deleted {
+			u.DeletedServices = append(u.DeletedServices, n)
+			delete(p.serviceNames, n)
+			p.markSteered(b, n, false)
+			return true
+		}
+		var s model.Service
+		if err := json.Unmarshal(ev.Value, &s); err != nil {
+			p.log.Error("skipping a service that cannot be read", "key", ev.Key, "err", err)
+			return true
+		}
+		u.Services = append(u.Services, &s)
+		p.serviceNames[n] = true
+		p.markSteered(b, n, true)
+		return true
+	}
+	if svc, id, ok := parseEndpointKey(ev.Key); ok {
+		if ev.Deleted {
+			u.DeletedEndpoints = append(u.DeletedEndpoints, EndpointRef{Service: svc, ID: id})
+			return true
+		}
+		var e model.Endpoint
+		if err := json.Unmarshal(ev.Value, &e); err != nil {
+			p.log.Error("skipping an endpoint that cannot be read", "key", ev.Key, "err", err)
+			return true
+		}
+		u.Endpoints = append(u.Endpoints, &e)
+		return true
+	}
+	return false
+}
+
+// markSteered sets or clears the steered mark of a name in the deepest
+// zone of b that holds it.
+func (p *Publisher) markSteered(b *zone.Builder, name model.Name, on bool) {
+	for n := name; ; n = n.Parent() {
+		if w := n.Wire(); b.HasZone(w) {
+			if err := b.SetSteered(w, name.Wire(), on); err != nil {
+				p.log.Error("cannot mark a steered name", "name", name, "err", err)
+			}
+			return
+		}
+		if n == model.Root {
+			return
+		}
+	}
+}
+
+// markZoneServices marks the services inside a newly created zone, which
+// now answers for them.
+func (p *Publisher) markZoneServices(b *zone.Builder, z model.Name) {
+	for n := range p.serviceNames {
+		if n.IsSubdomainOf(z) {
+			p.markSteered(b, n, true)
+		}
+	}
+}

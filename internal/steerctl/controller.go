@@ -1,0 +1,364 @@
+package steerctl
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/geo"
+	"github.com/stratusdns/stratus/internal/health"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/steer"
+)
+
+// Options configure a Controller.
+type Options struct {
+	// Locator maps client addresses to locations (nil: unknown).
+	Locator geo.Locator
+	// Latency is the latency table for the latency policy.
+	Latency steer.LatencyTable
+	// Resolver resolves hostnames of flattened services (default: the
+	// system resolver).
+	Resolver *net.Resolver
+	// FlattenRefresh is how often flattened hostnames are resolved again
+	// (default 30s).
+	FlattenRefresh time.Duration
+	// Now returns the time (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Controller owns the steering state. It implements control.ServiceSink.
+type Controller struct {
+	opts    Options
+	log     *slog.Logger
+	checker *health.Checker
+	cur     atomic.Pointer[steer.Snapshot]
+
+	mu        sync.Mutex
+	services  map[model.Name]*model.Service
+	endpoints map[model.Name]map[string]*model.Endpoint
+	flat      map[model.Name]flatAddrs
+	lapsed    map[string]bool // lease lapses already reported
+	timer     *time.Timer
+	kick      chan struct{} // wakes the flattening loop
+}
+
+type flatAddrs struct {
+	v4, v6 []netip.Addr
+	at     time.Time
+}
+
+var _ control.ServiceSink = (*Controller)(nil)
+
+// New returns a controller that feeds checker. Wire checker's OnChange to
+// HealthChanged.
+func New(checker *health.Checker, opts Options) *Controller {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Resolver == nil {
+		opts.Resolver = net.DefaultResolver
+	}
+	if opts.FlattenRefresh <= 0 {
+		opts.FlattenRefresh = 30 * time.Second
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Controller{
+		opts: opts, log: log, checker: checker,
+		services:  map[model.Name]*model.Service{},
+		endpoints: map[model.Name]map[string]*model.Endpoint{},
+		flat:      map[model.Name]flatAddrs{},
+		lapsed:    map[string]bool{},
+		kick:      make(chan struct{}, 1),
+	}
+	c.cur.Store(steer.NewSnapshot(nil, opts.Locator, opts.Latency))
+	return c
+}
+
+// Snapshots returns the pointer the DNS server loads steering from.
+func (c *Controller) Snapshots() *atomic.Pointer[steer.Snapshot] { return &c.cur }
+
+// ResetServices replaces every service and endpoint (control.ServiceSink).
+func (c *Controller) ResetServices(svcs []*model.Service, eps []*model.Endpoint) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.services = map[model.Name]*model.Service{}
+	c.endpoints = map[model.Name]map[string]*model.Endpoint{}
+	for _, s := range svcs {
+		c.services[s.Name] = s
+	}
+	for _, e := range eps {
+		c.putEndpoint(e)
+	}
+	c.reconcile()
+}
+
+// UpdateServices applies one revision's changes (control.ServiceSink).
+func (c *Controller) UpdateServices(u control.ServiceUpdate) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range u.DeletedServices {
+		delete(c.services, n)
+		delete(c.endpoints, n)
+	}
+	for _, s := range u.Services {
+		if old := c.services[s.Name]; old != nil {
+			c.recordPoolOverrides(old, s)
+		}
+		c.services[s.Name] = s
+	}
+	for _, r := range u.DeletedEndpoints {
+		if m := c.endpoints[r.Service]; m != nil {
+			delete(m, r.ID)
+		}
+		delete(c.lapsed, steer.Key(r.Service, r.ID))
+	}
+	for _, e := range u.Endpoints {
+		if old := c.endpoints[e.Service][e.ID]; old != nil && !sameOverride(old.Override, e.Override) {
+			c.recordOverride(steer.Key(e.Service, e.ID), e.Override)
+		}
+		delete(c.lapsed, steer.Key(e.Service, e.ID))
+		c.putEndpoint(e)
+	}
+	c.reconcile()
+}
+
+func (c *Controller) putEndpoint(e *model.Endpoint) {
+	m := c.endpoints[e.Service]
+	if m == nil {
+		m = map[string]*model.Endpoint{}
+		c.endpoints[e.Service] = m
+	}
+	m[e.ID] = e
+}
+
+// HealthChanged recompiles after the checker reports a change.
+func (c *Controller) HealthChanged() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rebuild()
+}
+
+// reconcile updates the checker's targets, wakes the flattener and
+// recompiles. Call with c.mu held.
+func (c *Controller) reconcile() {
+	if c.checker != nil {
+		c.checker.SetTargets(c.targets())
+	}
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+	c.rebuild()
+}
+
+// rebuild compiles every service and publishes the snapshot, then arms
+// the timer for the next moment something changes by itself (a lease
+// lapse, the end of a cold-start wait). Call with c.mu held.
+func (c *Controller) rebuild() {
+	now := c.opts.Now()
+	in := steer.Inputs{Now: now, Flat: c.flatLookup}
+	if c.checker != nil {
+		in.Health = c.health
+	}
+	compiled := make([]*steer.Service, 0, len(c.services))
+	next := time.Time{}
+	soonest := func(t time.Time) {
+		if !t.IsZero() && t.After(now) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	for name, spec := range c.services {
+		eps := make([]*model.Endpoint, 0, len(c.endpoints[name]))
+		for _, e := range c.endpoints[name] {
+			eps = append(eps, e)
+			if e.Leased() {
+				key := steer.Key(name, e.ID)
+				if e.Lapsed(now) && !c.lapsed[key] {
+					c.lapsed[key] = true
+					c.recordLapse(key, e)
+				}
+				soonest(e.Expires)
+			}
+			if spec.ColdStart.Mode == model.ColdWait {
+				added := e.Created
+				if in.Health != nil {
+					if st, ok := in.Health(steer.Key(name, e.ID)); ok {
+						added = st.Added
+					}
+				}
+				soonest(steer.ColdUntil(spec, added))
+			}
+		}
+		sort.Slice(eps, func(i, j int) bool { return eps[i].ID < eps[j].ID })
+		s, err := steer.Compile(spec, eps, in)
+		if err != nil {
+			c.log.Error("cannot compile service", "service", name, "err", err)
+			continue
+		}
+		compiled = append(compiled, s)
+	}
+	c.cur.Store(steer.NewSnapshot(compiled, c.opts.Locator, c.opts.Latency))
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	if !next.IsZero() {
+		c.timer = time.AfterFunc(next.Sub(now)+time.Millisecond, c.HealthChanged)
+	}
+}
+
+func (c *Controller) recordLapse(key string, e *model.Endpoint) {
+	c.log.Info("endpoint lease lapsed", "service", e.Service, "endpoint", e.ID, "expired", e.Expires)
+	if c.checker != nil {
+		c.checker.Record(health.Event{Key: key, Old: health.Up, New: health.Down, Actor: "lease",
+			Reason: "lease of " + e.LeaseTTL.String() + " lapsed at " + e.Expires.UTC().Format(time.RFC3339Nano)})
+	}
+}
+
+func (c *Controller) recordOverride(key string, o *model.Override) {
+	if c.checker == nil {
+		return
+	}
+	ev := health.Event{Key: key, Actor: "operator", Reason: "override cleared"}
+	if o != nil {
+		ev.Actor, ev.Reason = o.Actor, "forced "+o.State
+		if o.Reason != "" {
+			ev.Reason += ": " + o.Reason
+		}
+		if o.State == "up" {
+			ev.New = health.Up
+		} else {
+			ev.New = health.Down
+		}
+	}
+	c.checker.Record(ev)
+}
+
+func (c *Controller) recordPoolOverrides(old, cur *model.Service) {
+	for i := range cur.Pools {
+		p := &cur.Pools[i]
+		if op := old.Pool(p.Name); op != nil && !sameOverride(op.Override, p.Override) {
+			c.recordOverride(string(cur.Name)+"|pool:"+p.Name, p.Override)
+		}
+	}
+}
+
+func sameOverride(a, b *model.Override) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.State == b.State && a.Actor == b.Actor && a.Time.Equal(b.Time)
+}
+
+// targets derives the health targets of every endpoint. Call with c.mu
+// held.
+func (c *Controller) targets() []health.Target {
+	now := c.opts.Now()
+	var out []health.Target
+	for name, spec := range c.services {
+		for _, e := range c.endpoints[name] {
+			p := spec.Pool(e.Pool)
+			if p == nil || p.Check.Type == model.CheckNone || e.Lapsed(now) {
+				continue
+			}
+			out = append(out, target(spec, p, e))
+		}
+	}
+	return out
+}
+
+// target builds one endpoint's health target.
+func target(s *model.Service, p *model.Pool, e *model.Endpoint) health.Target {
+	t := health.Target{Key: steer.Key(s.Name, e.ID), Check: p.Check, Damping: s.Damping}
+	host, port := e.Address, p.Check.Port
+	if e.CheckTarget != "" {
+		h, pt, err := net.SplitHostPort(e.CheckTarget)
+		if err != nil {
+			h = e.CheckTarget
+		} else if n, err := strconv.Atoi(pt); err == nil {
+			port = uint16(n)
+		}
+		host = h
+	}
+	if port == 0 {
+		switch p.Check.Type {
+		case model.CheckHTTP:
+			port = 80
+		case model.CheckHTTPS:
+			port = 443
+		case model.CheckDNS:
+			port = 53
+		}
+	}
+	t.Host, t.Port = host, port
+	switch {
+	case p.Check.Host != "":
+		t.ServerName = p.Check.Host
+	default:
+		if tg, err := model.ParseTarget(e.Address); err == nil && tg.Host != "" {
+			t.ServerName = string(tg.Host[:len(tg.Host)-1])
+		}
+	}
+	return t
+}
+
+// Run resolves flattened hostnames until ctx is done.
+func (c *Controller) Run(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		c.flatten(ctx)
+		select {
+		case <-ctx.Done():
+			c.mu.Lock()
+			if c.timer != nil {
+				c.timer.Stop()
+			}
+			c.mu.Unlock()
+			return
+		case <-tick.C:
+		case <-c.kick:
+		}
+	}
+}
+
+// Explain evaluates a service for a client as a query would and says why.
+func (c *Controller) Explain(name model.Name, qtype uint16, client netip.Addr, subnet netip.Prefix) (*steer.Explanation, bool) {
+	return c.cur.Load().Explain(string(name.Wire()), qtype, client, subnet)
+}
+
+// health translates the checker's status for steering.
+func (c *Controller) health(key string) (steer.Health, bool) {
+	st, ok := c.checker.Status(key)
+	if !ok {
+		return steer.Health{}, false
+	}
+	h := steer.Health{Added: st.Added, HeldUntil: st.HeldUntil, LastError: st.LastError, RTT: st.RTT}
+	switch st.State {
+	case health.Up:
+		h.State = steer.Up
+	case health.Down:
+		h.State = steer.Down
+	}
+	return h, true
+}
+
+// Status returns the checker's view of an endpoint.
+func (c *Controller) Status(svc model.Name, id string) (health.Status, bool) {
+	if c.checker == nil {
+		return health.Status{}, false
+	}
+	return c.checker.Status(steer.Key(svc, id))
+}
