@@ -45,6 +45,7 @@ type Controller struct {
 	mu        sync.Mutex
 	services  map[model.Name]*model.Service
 	endpoints map[model.Name]map[string]*model.Endpoint
+	compiled  map[model.Name]*steer.Service
 	flat      map[model.Name]flatAddrs
 	lapsed    map[string]bool // lease lapses already reported
 	timer     *time.Timer
@@ -78,6 +79,7 @@ func New(checker *health.Checker, opts Options) *Controller {
 		opts: opts, log: log, checker: checker,
 		services:  map[model.Name]*model.Service{},
 		endpoints: map[model.Name]map[string]*model.Endpoint{},
+		compiled:  map[model.Name]*steer.Service{},
 		flat:      map[model.Name]flatAddrs{},
 		lapsed:    map[string]bool{},
 		kick:      make(chan struct{}, 1),
@@ -101,37 +103,70 @@ func (c *Controller) ResetServices(svcs []*model.Service, eps []*model.Endpoint)
 	for _, e := range eps {
 		c.putEndpoint(e)
 	}
-	c.reconcile()
+	c.compiled = map[model.Name]*steer.Service{}
+	c.reconcile(nil)
 }
 
 // UpdateServices applies one revision's changes (control.ServiceSink).
+// Lease renewals change nothing an answer depends on, so they only update
+// the endpoint's record: thousands of renewals a second cost no
+// recompilation.
 func (c *Controller) UpdateServices(u control.ServiceUpdate) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	dirty := map[model.Name]bool{}
+	targets := false
 	for _, n := range u.DeletedServices {
 		delete(c.services, n)
 		delete(c.endpoints, n)
+		delete(c.compiled, n)
+		targets = true
 	}
 	for _, s := range u.Services {
 		if old := c.services[s.Name]; old != nil {
 			c.recordPoolOverrides(old, s)
 		}
 		c.services[s.Name] = s
+		dirty[s.Name], targets = true, true
 	}
 	for _, r := range u.DeletedEndpoints {
 		if m := c.endpoints[r.Service]; m != nil {
 			delete(m, r.ID)
 		}
 		delete(c.lapsed, steer.Key(r.Service, r.ID))
+		dirty[r.Service], targets = true, true
 	}
+	now := c.opts.Now()
 	for _, e := range u.Endpoints {
-		if old := c.endpoints[e.Service][e.ID]; old != nil && !sameOverride(old.Override, e.Override) {
+		old := c.endpoints[e.Service][e.ID]
+		if old != nil && !sameOverride(old.Override, e.Override) {
 			c.recordOverride(steer.Key(e.Service, e.ID), e.Override)
 		}
 		delete(c.lapsed, steer.Key(e.Service, e.ID))
 		c.putEndpoint(e)
+		if old == nil || !renewalOnly(old, e, now) {
+			dirty[e.Service], targets = true, true
+		}
 	}
-	c.reconcile()
+	if !targets && len(dirty) == 0 {
+		return
+	}
+	names := make([]model.Name, 0, len(dirty))
+	for n := range dirty {
+		names = append(names, n)
+	}
+	if targets {
+		c.reconcile(names)
+		return
+	}
+	c.rebuild(names)
+}
+
+// renewalOnly reports whether e differs from old only by its lease times,
+// with old's lease still running (so the answers do not change).
+func renewalOnly(old, e *model.Endpoint, now time.Time) bool {
+	return old.Pool == e.Pool && old.Address == e.Address && old.Weight == e.Weight && old.CheckTarget == e.CheckTarget &&
+		old.LeaseTTL == e.LeaseTTL && sameOverride(old.Override, e.Override) && !old.Lapsed(now)
 }
 
 func (c *Controller) putEndpoint(e *model.Endpoint) {
@@ -143,16 +178,18 @@ func (c *Controller) putEndpoint(e *model.Endpoint) {
 	m[e.ID] = e
 }
 
-// HealthChanged recompiles after the checker reports a change.
+// HealthChanged recompiles every service after the checker reports a
+// change (or a timer fires).
 func (c *Controller) HealthChanged() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.rebuild()
+	c.rebuild(nil)
 }
 
 // reconcile updates the checker's targets, wakes the flattener and
-// recompiles. Call with c.mu held.
-func (c *Controller) reconcile() {
+// recompiles the named services (all of them for nil). Call with c.mu
+// held.
+func (c *Controller) reconcile(names []model.Name) {
 	if c.checker != nil {
 		c.checker.SetTargets(c.targets())
 	}
@@ -160,19 +197,54 @@ func (c *Controller) reconcile() {
 	case c.kick <- struct{}{}:
 	default:
 	}
-	c.rebuild()
+	c.rebuild(names)
 }
 
-// rebuild compiles every service and publishes the snapshot, then arms
-// the timer for the next moment something changes by itself (a lease
-// lapse, the end of a cold-start wait). Call with c.mu held.
-func (c *Controller) rebuild() {
+// rebuild compiles the named services (every service for nil) and
+// publishes the snapshot, then arms the timer for the next moment
+// something changes by itself (a lease lapse, the end of a cold-start
+// wait). Call with c.mu held.
+func (c *Controller) rebuild(names []model.Name) {
 	now := c.opts.Now()
 	in := steer.Inputs{Now: now, Flat: c.flatLookup}
 	if c.checker != nil {
 		in.Health = c.health
 	}
-	compiled := make([]*steer.Service, 0, len(c.services))
+	if names == nil {
+		for n := range c.services {
+			names = append(names, n)
+		}
+	}
+	for _, name := range names {
+		spec := c.services[name]
+		if spec == nil {
+			delete(c.compiled, name)
+			continue
+		}
+		eps := make([]*model.Endpoint, 0, len(c.endpoints[name]))
+		for _, e := range c.endpoints[name] {
+			eps = append(eps, e)
+		}
+		sort.Slice(eps, func(i, j int) bool { return eps[i].ID < eps[j].ID })
+		s, err := steer.Compile(spec, eps, in)
+		if err != nil {
+			c.log.Error("cannot compile service", "service", name, "err", err)
+			delete(c.compiled, name)
+			continue
+		}
+		c.compiled[name] = s
+	}
+	all := make([]*steer.Service, 0, len(c.compiled))
+	for _, s := range c.compiled {
+		all = append(all, s)
+	}
+	c.cur.Store(steer.NewSnapshot(all, c.opts.Locator, c.opts.Latency))
+	c.arm(now, in)
+}
+
+// arm reports lapsed leases and sets the timer for the next lease lapse
+// or cold-start wait end. Call with c.mu held.
+func (c *Controller) arm(now time.Time, in steer.Inputs) {
 	next := time.Time{}
 	soonest := func(t time.Time) {
 		if !t.IsZero() && t.After(now) && (next.IsZero() || t.Before(next)) {
@@ -180,9 +252,7 @@ func (c *Controller) rebuild() {
 		}
 	}
 	for name, spec := range c.services {
-		eps := make([]*model.Endpoint, 0, len(c.endpoints[name]))
 		for _, e := range c.endpoints[name] {
-			eps = append(eps, e)
 			if e.Leased() {
 				key := steer.Key(name, e.ID)
 				if e.Lapsed(now) && !c.lapsed[key] {
@@ -201,15 +271,7 @@ func (c *Controller) rebuild() {
 				soonest(steer.ColdUntil(spec, added))
 			}
 		}
-		sort.Slice(eps, func(i, j int) bool { return eps[i].ID < eps[j].ID })
-		s, err := steer.Compile(spec, eps, in)
-		if err != nil {
-			c.log.Error("cannot compile service", "service", name, "err", err)
-			continue
-		}
-		compiled = append(compiled, s)
 	}
-	c.cur.Store(steer.NewSnapshot(compiled, c.opts.Locator, c.opts.Latency))
 	if c.timer != nil {
 		c.timer.Stop()
 		c.timer = nil

@@ -28,9 +28,11 @@ type Store struct {
 	path string
 	db   *bbolt.DB
 
-	// writeMu serializes Update so that history is appended in commit
-	// order.
+	// writeMu is held by the Update committing a batch, so that commits
+	// (and history appends) happen in revision order.
 	writeMu sync.Mutex
+	queueMu sync.Mutex
+	queue   []*pendingUpdate // Updates waiting for the next commit
 	hist    *history
 
 	closed    atomic.Bool
@@ -118,6 +120,14 @@ func (s *Store) View(ctx context.Context, fn func(tx store.ReadTx) error) error 
 // Update runs fn in a read-write bbolt transaction and commits it, with the
 // next revision, when fn succeeds and changed at least one key. The
 // resulting Batch is appended to the watch history before Update returns.
+//
+// Concurrent Updates are committed together (group commit): while one
+// commit is being synced, the calls that arrive queue up, and the next
+// commit runs them one after another in a single bbolt transaction, each
+// with its own revision, with one sync for all. When one of them fails, the
+// transaction is rolled back, the failure is returned to its caller alone,
+// and the others run again in a new transaction — which is why store.Tx
+// functions may run more than once.
 func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.Revision, error) {
 	if s.closed.Load() {
 		return 0, store.ErrClosed
@@ -125,38 +135,154 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.R
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
+	p := &pendingUpdate{ctx: ctx, fn: fn, done: make(chan struct{})}
+	s.queueMu.Lock()
+	s.queue = append(s.queue, p)
+	s.queueMu.Unlock()
 
+	s.writeMu.Lock()
+	select {
+	case <-p.done: // an earlier leader committed it
+	default:
+		s.queueMu.Lock()
+		batch := s.queue
+		s.queue = nil
+		s.queueMu.Unlock()
+		s.commit(batch)
+	}
+	s.writeMu.Unlock()
+	if p.panicked {
+		panic(p.panicVal)
+	}
+	return p.rev, p.err
+}
+
+// pendingUpdate is one Update waiting for a commit.
+type pendingUpdate struct {
+	ctx context.Context
+	fn  func(tx store.Tx) error
+
+	rev      store.Revision
+	err      error
+	panicked bool
+	panicVal any
+	done     chan struct{}
+}
+
+func (p *pendingUpdate) finish(rev store.Revision, err error) {
+	p.rev, p.err = rev, err
+	close(p.done)
+}
+
+// commit runs a batch of updates in as few transactions as their failures
+// allow and finishes every one of them. Call with writeMu held.
+func (s *Store) commit(batch []*pendingUpdate) {
+	for len(batch) > 0 {
+		if s.closed.Load() {
+			for _, p := range batch {
+				p.finish(0, store.ErrClosed)
+			}
+			return
+		}
+		batch = s.commitOnce(batch)
+	}
+}
+
+// commitOnce runs the batch in one transaction. If an update fails, it
+// rolls back, finishes the failed one with its error and returns the
+// others to run again; otherwise it commits and finishes them all.
+func (s *Store) commitOnce(batch []*pendingUpdate) (again []*pendingUpdate) {
 	btx, err := s.db.Begin(true)
 	if err != nil {
-		return 0, s.txError("update", err)
+		err = s.txError("update", err)
+		for _, p := range batch {
+			p.finish(0, err)
+		}
+		return nil
 	}
 	defer func() { _ = btx.Rollback() }() // no-op after Commit
-	wt, err := newWriteTx(btx)
+	base, err := readRevision(btx.Bucket(metaBucket))
 	if err != nil {
-		return 0, fmt.Errorf("store/bolt: update: %w", err)
+		err = fmt.Errorf("store/bolt: update: %w", err)
+		for _, p := range batch {
+			p.finish(0, err)
+		}
+		return nil
 	}
-	defer wt.end()
-	if err := fn(wt); err != nil {
-		return 0, err
+	rev := base
+	var ran []*pendingUpdate
+	var batches []store.Batch
+	for i, p := range batch {
+		if err := p.ctx.Err(); err != nil {
+			p.finish(0, err)
+			continue
+		}
+		wt, err := newWriteTx(btx)
+		if err != nil {
+			p.finish(0, fmt.Errorf("store/bolt: update: %w", err))
+			continue
+		}
+		wt.rev = rev
+		err, panicked, panicVal := runUpdate(p.fn, wt)
+		if err != nil || panicked {
+			p.panicked, p.panicVal = panicked, panicVal
+			p.finish(0, err)
+			return append(ran, unfinished(batch[i+1:])...)
+		}
+		if len(wt.events) > 0 {
+			rev++
+			batches = append(batches, store.Batch{Revision: rev, Events: wt.events})
+		}
+		p.rev = rev
+		ran = append(ran, p)
 	}
-	if len(wt.events) == 0 {
-		return wt.rev, nil
+	if rev > base {
+		if err := writeRevision(btx.Bucket(metaBucket), rev); err != nil {
+			err = fmt.Errorf("store/bolt: update: write revision %d: %w", rev, err)
+			for _, p := range ran {
+				p.finish(0, err)
+			}
+			return nil
+		}
+		if err := btx.Commit(); err != nil {
+			err = fmt.Errorf("store/bolt: update: commit revision %d: %w", rev, err)
+			for _, p := range ran {
+				p.finish(0, err)
+			}
+			return nil
+		}
+		for _, b := range batches {
+			s.hist.append(b)
+		}
 	}
+	for _, p := range ran {
+		p.finish(p.rev, nil)
+	}
+	return nil
+}
 
-	next := wt.rev + 1
-	if err := writeRevision(wt.meta, next); err != nil {
-		return 0, fmt.Errorf("store/bolt: update: write revision %d: %w", next, err)
+// unfinished returns the updates of batch that have not been finished.
+func unfinished(batch []*pendingUpdate) []*pendingUpdate {
+	var out []*pendingUpdate
+	for _, p := range batch {
+		select {
+		case <-p.done:
+		default:
+			out = append(out, p)
+		}
 	}
-	if err := btx.Commit(); err != nil {
-		return 0, fmt.Errorf("store/bolt: update: commit revision %d: %w", next, err)
-	}
-	s.hist.append(store.Batch{Revision: next, Events: wt.events})
-	return next, nil
+	return out
+}
+
+// runUpdate runs fn on wt, turning a panic into a result.
+func runUpdate(fn func(store.Tx) error, wt *writeTx) (err error, panicked bool, panicVal any) {
+	defer func() {
+		if r := recover(); r != nil {
+			err, panicked, panicVal = fmt.Errorf("store/bolt: update panicked: %v", r), true, r
+		}
+		wt.end()
+	}()
+	return fn(wt), false, nil
 }
 
 // Close closes the file and makes watchers return store.ErrClosed. It waits
