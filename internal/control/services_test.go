@@ -1,0 +1,197 @@
+package control
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/zone"
+)
+
+func newService(name string) model.Service {
+	return model.Service{Name: model.MustName(name), Pools: []model.Pool{
+		{Name: "primary", Priority: 1, Check: model.CheckSpec{Type: model.CheckPush}},
+		{Name: "backup", Priority: 2},
+	}}
+}
+
+// recordingSink is a ServiceSink that keeps what it was given.
+type recordingSink struct {
+	resets  int
+	updates []ServiceUpdate
+}
+
+func (r *recordingSink) ResetServices([]*model.Service, []*model.Endpoint) { r.resets++ }
+func (r *recordingSink) UpdateServices(u ServiceUpdate)                  { r.updates = append(r.updates, u) }
+
+func TestServiceLifecycle(t *testing.T) {
+	e := newEnv(t, Options{})
+	sink := &recordingSink{}
+	e.pub.SetServiceSink(sink)
+	z := mustCreate(t, e, "example.com.", "")
+	s, err := e.svc.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{Actor: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Zone != z || s.Version != 1 || s.TTL != model.DefaultServiceTTL {
+		t.Errorf("created %+v", s)
+	}
+	// The name is steered in the snapshot as soon as the write returns.
+	var a zone.Answer
+	e.pub.Snapshots().Load().Lookup(&a, model.MustName("api.example.com.").Wire(), dns.TypeA)
+	if a.Rcode != zone.RcodeServFail {
+		t.Errorf("steered name without a steering state: rcode %d, want SERVFAIL", a.Rcode)
+	}
+	if len(sink.updates) == 0 || len(sink.updates[len(sink.updates)-1].Services) != 1 {
+		t.Errorf("sink updates %+v", sink.updates)
+	}
+	if _, err := e.svc.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{}); !errors.Is(err, ErrServiceExists) {
+		t.Errorf("duplicate: %v", err)
+	}
+	stale := uint64(7)
+	upd := newService("api.example.com.")
+	upd.TTL = 5
+	if _, err := e.svc.UpdateService(ctx, upd, ServiceWriteOptions{IfMatch: &stale}); err == nil || !strings.Contains(err.Error(), "version 1, not 7") {
+		t.Errorf("stale update: %v", err)
+	}
+	s, err = e.svc.UpdateService(ctx, upd, ServiceWriteOptions{})
+	if err != nil || s.Version != 2 || s.TTL != 5 || s.DegradedTTL != 5 {
+		t.Errorf("update: %+v %v", s, err)
+	}
+	if err := e.svc.DeleteZone(ctx, z, WriteOptions{}); !model.IsValidation(err) || !strings.Contains(err.Error(), "service") {
+		t.Errorf("deleting a zone holding a service: %v", err)
+	}
+	if err := e.svc.DeleteService(ctx, "api.example.com.", ServiceWriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.pub.Snapshots().Load().Lookup(&a, model.MustName("api.example.com.").Wire(), dns.TypeA)
+	if a.Rcode != zone.RcodeNXDomain {
+		t.Errorf("deleted service's name: rcode %d, want NXDOMAIN", a.Rcode)
+	}
+}
+
+func TestServiceNameRules(t *testing.T) {
+	e := newEnv(t, Options{})
+	mustCreate(t, e, "example.com.", "")
+	if _, err := e.svc.Apply(ctx, "example.com.", []model.Change{
+		change(t, model.OpAdd, "www.example.com.", "A", 0, "192.0.2.1"),
+		change(t, model.OpAdd, "txt.example.com.", "TXT", 0, `"x"`),
+		change(t, model.OpAdd, "sub.example.com.", "NS", 0, "ns.example.net."),
+	}, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	apexFlat := newService("example.com.")
+	apexFlat.Flatten = true
+	tests := []struct {
+		name  string
+		svc   model.Service
+		field string
+		msg   string
+	}{
+		{"outside every zone", newService("api.example.org."), "name", "in no zone"},
+		{"beside A records", newService("www.example.com."), "name", "has A records"},
+		{"beside other records without flatten", newService("txt.example.com."), "name", "needs the name to itself"},
+		{"below a delegation", newService("api.sub.example.com."), "name", "delegation"},
+		{"at the apex without flatten", newService("example.com."), "flatten", "must flatten"},
+		{"at a wildcard", newService("*.example.com."), "name", "wildcard"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.svc.CreateService(ctx, tc.svc, ServiceWriteOptions{})
+			var ve *model.Error
+			if !errors.As(err, &ve) || ve.Field != tc.field || !strings.Contains(ve.Message, tc.msg) {
+				t.Errorf("err = %v, want field %s mentioning %q", err, tc.field, tc.msg)
+			}
+		})
+	}
+	// A flattened service may share the apex with SOA and NS.
+	if _, err := e.svc.CreateService(ctx, apexFlat, ServiceWriteOptions{}); err != nil {
+		t.Errorf("flattened apex service: %v", err)
+	}
+	// Records a service would contradict are refused afterwards.
+	if _, err := e.svc.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []model.Change{
+		change(t, model.OpAdd, "api.example.com.", "A", 0, "192.0.2.1"),
+		change(t, model.OpAdd, "api.example.com.", "TXT", 0, `"x"`),
+		change(t, model.OpAdd, "example.com.", "AAAA", 0, "2001:db8::1"),
+	} {
+		if _, err := e.svc.Apply(ctx, "example.com.", []model.Change{c}, WriteOptions{}); !model.IsValidation(err) || !strings.Contains(err.Error(), "steered service") {
+			t.Errorf("%s %s beside a service: %v", c.Name, model.TypeString(c.Type), err)
+		}
+	}
+	if _, err := e.svc.Apply(ctx, "example.com.", []model.Change{change(t, model.OpAdd, "example.com.", "TXT", 0, `"apex txt is fine"`)}, WriteOptions{}); err != nil {
+		t.Errorf("TXT beside a flattened apex service: %v", err)
+	}
+}
+
+func TestEndpoints(t *testing.T) {
+	e := newEnv(t, Options{})
+	mustCreate(t, e, "example.com.", "")
+	if _, err := e.svc.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	reg := model.Endpoint{ID: "fn-1", Pool: "primary", Address: "fn-1.example.net", LeaseTTL: model.Duration(30 * time.Second)}
+	got, created, err := e.svc.RegisterEndpoint(ctx, "api.example.com.", reg, "fn")
+	if err != nil || !created || !got.Expires.Equal(e.now.Add(30*time.Second)) {
+		t.Fatalf("register: %+v %v %v", got, created, err)
+	}
+	// Registering again is safe: it renews and keeps the creation time.
+	e.now = e.now.Add(10 * time.Second)
+	got, created, err = e.svc.RegisterEndpoint(ctx, "api.example.com.", reg, "fn")
+	if err != nil || created || !got.Expires.Equal(e.now.Add(30*time.Second)) || !got.Created.Equal(e.now.Add(-10*time.Second)) {
+		t.Errorf("register again: %+v %v %v", got, created, err)
+	}
+	e.now = e.now.Add(20 * time.Second)
+	if got, err = e.svc.RenewEndpoint(ctx, "api.example.com.", "fn-1"); err != nil || !got.Expires.Equal(e.now.Add(30*time.Second)) {
+		t.Errorf("renew: %+v %v", got, err)
+	}
+	if _, err := e.svc.SetEndpointOverride(ctx, "api.example.com.", "fn-1", "down", "deploy", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	eps, _ := e.svc.Endpoints(ctx, "api.example.com.")
+	if len(eps) != 1 || eps[0].Override == nil || eps[0].Override.Actor != "bob" {
+		t.Errorf("override: %+v", eps)
+	}
+	for _, bad := range []struct {
+		ep    model.Endpoint
+		field string
+	}{
+		{model.Endpoint{ID: "x", Pool: "nope", Address: "192.0.2.1"}, "pool"},
+		{model.Endpoint{ID: "bad id!", Pool: "primary", Address: "192.0.2.1"}, "id"},
+		{model.Endpoint{ID: "x", Pool: "primary", Address: "not an address"}, "address"},
+		{model.Endpoint{ID: "x", Pool: "primary", Address: "192.0.2.1", LeaseTTL: model.Duration(time.Millisecond)}, "ttl"},
+		{model.Endpoint{ID: "x", Pool: "primary", Address: "192.0.2.1", CheckTarget: "192.0.2.1:99999"}, "check_target"},
+	} {
+		_, _, err := e.svc.RegisterEndpoint(ctx, "api.example.com.", bad.ep, "fn")
+		var ve *model.Error
+		if !errors.As(err, &ve) || ve.Field != bad.field {
+			t.Errorf("%+v: %v, want an error on %s", bad.ep, err, bad.field)
+		}
+	}
+	// Lapsed leases cannot be renewed, and the reaper removes them.
+	e.now = e.now.Add(time.Minute)
+	if _, err := e.svc.RenewEndpoint(ctx, "api.example.com.", "fn-1"); !errors.Is(err, ErrEndpointNotFound) {
+		t.Errorf("renewing a lapsed lease: %v", err)
+	}
+	gone, err := e.svc.ReapLapsed(ctx, e.now)
+	if err != nil || len(gone) != 1 {
+		t.Errorf("reap: %v %v", gone, err)
+	}
+	if err := e.svc.DeregisterEndpoint(ctx, "api.example.com.", "fn-1", "fn"); !errors.Is(err, ErrEndpointNotFound) {
+		t.Errorf("deregistering a reaped endpoint: %v", err)
+	}
+	// A pool with endpoints cannot be removed from the service.
+	if _, _, err := e.svc.RegisterEndpoint(ctx, "api.example.com.", model.Endpoint{ID: "b", Pool: "backup", Address: "192.0.2.9"}, "fn"); err != nil {
+		t.Fatal(err)
+	}
+	upd := newService("api.example.com.")
+	upd.Pools = upd.Pools[:1]
+	if _, err := e.svc.UpdateService(ctx, upd, ServiceWriteOptions{}); !model.IsValidation(err) || !strings.Contains(err.Error(), `"backup" still has endpoint`) {
+		t.Errorf("dropping a pool with endpoints: %v", err)
+	}
+}
