@@ -30,6 +30,10 @@ type Publisher struct {
 	sink    ServiceSink
 
 	serviceNames map[model.Name]bool // the names of all services, for new zones
+
+	// The changes gathered from a run of revisions not yet published.
+	b    *zone.Builder
+	svcs *serviceChanges
 }
 
 // NewPublisher returns a publisher for st; it serves an empty snapshot
@@ -98,6 +102,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 		}
 		if err == nil {
 			backoff = 100 * time.Millisecond
+			p.b, p.svcs = nil, nil
 			err = p.st.Watch(ctx, rev, p.apply)
 		}
 		switch {
@@ -156,9 +161,16 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 	return rev, nil
 }
 
-// apply publishes the snapshot that follows one committed revision.
+// apply applies one committed revision. A run of revisions committed
+// together (store.Batch.More) is gathered and published once, after its
+// last revision: one new snapshot and one steering update for a whole
+// group commit.
 func (p *Publisher) apply(batch store.Batch) error {
-	b := zone.NewBuilder(p.cur.Load())
+	if p.b == nil {
+		p.b = zone.NewBuilder(p.cur.Load())
+		p.svcs = newServiceChanges()
+	}
+	b := p.b
 	deleted := map[string]bool{}
 	for _, ev := range batch.Events {
 		if z, ok := parseZoneKey(ev.Key); ok {
@@ -168,15 +180,15 @@ func (p *Publisher) apply(batch store.Batch) error {
 				deleted[ev.Key] = true
 			case !b.HasZone(z.Wire()):
 				if err := b.CreateZone(z.Wire(), string(z)); err != nil {
+					p.b = nil
 					return err
 				}
 				p.markZoneServices(b, z)
 			}
 		}
 	}
-	var u ServiceUpdate
 	for _, ev := range batch.Events {
-		if p.serviceEvent(ev, &u, b) {
+		if p.serviceEvent(ev, p.svcs, b) {
 			continue
 		}
 		z, k, ok := parseRRsetKey(ev.Key)
@@ -191,9 +203,13 @@ func (p *Publisher) apply(batch store.Batch) error {
 		}
 		p.applyRRset(b, ev.Key, ev.Value)
 	}
-	if p.sink != nil && !u.Empty() {
+	if batch.More {
+		return nil
+	}
+	if u := p.svcs.update(); p.sink != nil && !u.Empty() {
 		p.sink.UpdateServices(u)
 	}
+	p.b, p.svcs = nil, nil
 	p.publish(b.Build(batch.Revision))
 	return nil
 }

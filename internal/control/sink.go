@@ -73,12 +73,43 @@ func (p *Publisher) loadServices(tx store.ReadTx, b *zone.Builder) error {
 	return nil
 }
 
-// serviceEvent applies one store event about a service or endpoint to u
+// serviceChanges gathers the final state of every service and endpoint
+// changed in a run of revisions (nil: deleted).
+type serviceChanges struct {
+	services  map[model.Name]*model.Service
+	endpoints map[EndpointRef]*model.Endpoint
+}
+
+func newServiceChanges() *serviceChanges {
+	return &serviceChanges{services: map[model.Name]*model.Service{}, endpoints: map[EndpointRef]*model.Endpoint{}}
+}
+
+// update turns the gathered changes into one ServiceUpdate.
+func (c *serviceChanges) update() ServiceUpdate {
+	var u ServiceUpdate
+	for n, s := range c.services {
+		if s == nil {
+			u.DeletedServices = append(u.DeletedServices, n)
+		} else {
+			u.Services = append(u.Services, s)
+		}
+	}
+	for r, e := range c.endpoints {
+		if e == nil {
+			u.DeletedEndpoints = append(u.DeletedEndpoints, r)
+		} else {
+			u.Endpoints = append(u.Endpoints, e)
+		}
+	}
+	return u
+}
+
+// serviceEvent applies one store event about a service or endpoint to c
 // and b; it reports whether the key was one.
-func (p *Publisher) serviceEvent(ev store.Event, u *ServiceUpdate, b *zone.Builder) bool {
+func (p *Publisher) serviceEvent(ev store.Event, c *serviceChanges, b *zone.Builder) bool {
 	if n, ok := parseServiceKey(ev.Key); ok {
 		if ev.Deleted {
-			u.DeletedServices = append(u.DeletedServices, n)
+			c.services[n] = nil
 			delete(p.serviceNames, n)
 			p.markSteered(b, n, false)
 			return true
@@ -88,14 +119,15 @@ func (p *Publisher) serviceEvent(ev store.Event, u *ServiceUpdate, b *zone.Build
 			p.log.Error("skipping a service that cannot be read", "key", ev.Key, "err", err)
 			return true
 		}
-		u.Services = append(u.Services, &s)
+		c.services[n] = &s
 		p.serviceNames[n] = true
 		p.markSteered(b, n, true)
 		return true
 	}
 	if svc, id, ok := parseEndpointKey(ev.Key); ok {
+		ref := EndpointRef{Service: svc, ID: id}
 		if ev.Deleted {
-			u.DeletedEndpoints = append(u.DeletedEndpoints, EndpointRef{Service: svc, ID: id})
+			c.endpoints[ref] = nil
 			return true
 		}
 		var e model.Endpoint
@@ -103,7 +135,7 @@ func (p *Publisher) serviceEvent(ev store.Event, u *ServiceUpdate, b *zone.Build
 			p.log.Error("skipping an endpoint that cannot be read", "key", ev.Key, "err", err)
 			return true
 		}
-		u.Endpoints = append(u.Endpoints, &e)
+		c.endpoints[ref] = &e
 		return true
 	}
 	return false

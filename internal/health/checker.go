@@ -125,7 +125,28 @@ func (c *Checker) SetTargets(ts []Target) {
 	for _, t := range ts {
 		want[t.Key] = t
 	}
+	c.mu.Lock()
+	var remove []string
+	for key := range c.targets {
+		if _, ok := want[key]; !ok {
+			remove = append(remove, key)
+		}
+	}
+	c.mu.Unlock()
+	c.update(ts, remove)
+}
 
+// UpdateTargets adds or reconfigures the targets in set and stops the
+// targets keyed in remove, leaving every other target alone: the cost is
+// that of the change, not of all targets.
+func (c *Checker) UpdateTargets(set []Target, remove []string) {
+	c.setMu.Lock()
+	defer c.setMu.Unlock()
+	c.update(set, remove)
+}
+
+// update applies a change of targets. Call with setMu held.
+func (c *Checker) update(set []Target, remove []string) {
 	type restart struct {
 		t  *target
 		to Target
@@ -140,25 +161,25 @@ func (c *Checker) SetTargets(ts []Target) {
 		c.mu.Unlock()
 		return
 	}
-	for key, t := range c.targets {
-		nt, ok := want[key]
-		switch {
-		case !ok:
+	for _, key := range remove {
+		if t, ok := c.targets[key]; ok {
 			stopped = append(stopped, t)
 			delete(c.targets, key)
+		}
+	}
+	for _, nt := range set {
+		t, ok := c.targets[nt.Key]
+		switch {
+		case !ok:
+			t := newTarget(c, nt)
+			c.targets[nt.Key] = t
+			added = append(added, t)
 		case sameCheck(t.tgt, nt):
 			if t.tgt.Damping != nt.Damping {
 				t.setDamping(nt.Damping)
 			}
 		default:
 			restarts = append(restarts, restart{t, nt})
-		}
-	}
-	for key, nt := range want {
-		if _, ok := c.targets[key]; !ok {
-			t := newTarget(c, nt)
-			c.targets[key] = t
-			added = append(added, t)
 		}
 	}
 	c.mu.Unlock()

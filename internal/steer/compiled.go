@@ -80,6 +80,30 @@ type Inputs struct {
 	// Flat returns the addresses a hostname resolves to, for flattened
 	// services (nil when not resolved yet).
 	Flat func(host model.Name) (v4, v6 []netip.Addr)
+	// Parse parses an endpoint address; callers compiling often pass a
+	// cache (nil: ParseTarget).
+	Parse func(addr string) (Target, error)
+}
+
+// Target is a parsed endpoint address: an IP address, or a hostname with
+// its wire form.
+type Target struct {
+	Addr netip.Addr
+	Host model.Name
+	Wire []byte
+}
+
+// ParseTarget parses an endpoint address.
+func ParseTarget(addr string) (Target, error) {
+	t, err := model.ParseTarget(addr)
+	if err != nil {
+		return Target{}, err
+	}
+	out := Target{Addr: t.Addr, Host: t.Host}
+	if t.Host != "" {
+		out.Wire = t.Host.Wire()
+	}
+	return out, nil
 }
 
 // Key returns the health key of an endpoint.
@@ -115,19 +139,24 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 			s.fallback = i
 		}
 	}
+	parse := in.Parse
+	if parse == nil {
+		parse = ParseTarget
+	}
 	var rtts = make([][]time.Duration, len(s.Pools))
+	s.Endpoints = make([]Endpoint, 0, len(eps))
 	for _, m := range eps {
 		pi, ok := poolIndex[m.Pool]
 		if !ok || m.Lapsed(in.Now) {
 			continue
 		}
 		e := Endpoint{Spec: m, Key: Key(spec.Name, m.ID), Pool: pi, Weight: uint64(m.Weight) * uint64(spec.Pools[pi].Weight)}
-		t, err := model.ParseTarget(m.Address)
+		t, err := parse(m.Address)
 		if err != nil {
 			continue // validated on write; skip rather than fail the service
 		}
 		if t.Host != "" {
-			e.Host = t.Host.Wire()
+			e.Host = t.Wire
 			if spec.Flatten && in.Flat != nil {
 				v4, v6 := in.Flat(t.Host)
 				e.Flat4, e.Flat6 = addrData(v4), addrData(v6)
@@ -142,20 +171,19 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 		}
 		s.Endpoints = append(s.Endpoints, e)
 	}
+	for j := range s.Endpoints {
+		e := &s.Endpoints[j]
+		p := &s.Pools[e.Pool]
+		p.Total++
+		if e.Up {
+			p.Healthy++
+		}
+		if !e.Health.HeldUntil.IsZero() && in.Now.Before(e.Health.HeldUntil) {
+			s.Degraded = true
+		}
+	}
 	for i := range s.Pools {
 		p := &s.Pools[i]
-		for j := range s.Endpoints {
-			if s.Endpoints[j].Pool != i {
-				continue
-			}
-			p.Total++
-			if s.Endpoints[j].Up {
-				p.Healthy++
-			}
-			if !s.Endpoints[j].Health.HeldUntil.IsZero() && in.Now.Before(s.Endpoints[j].Health.HeldUntil) {
-				s.Degraded = true
-			}
-		}
 		switch {
 		case p.Spec.Override != nil && p.Spec.Override.State == "up":
 			p.Up, p.Why = true, "forced up by "+p.Spec.Override.Actor

@@ -2,6 +2,7 @@ package steerctl
 
 import (
 	"context"
+	"reflect"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -46,6 +47,8 @@ type Controller struct {
 	services  map[model.Name]*model.Service
 	endpoints map[model.Name]map[string]*model.Endpoint
 	compiled  map[model.Name]*steer.Service
+	checked   map[model.Name]map[string]health.Target // each service's health targets
+	parsed    map[string]steer.Target                 // endpoint addresses, parsed
 	flat      map[model.Name]flatAddrs
 	lapsed    map[string]bool // lease lapses already reported
 	timer     *time.Timer
@@ -80,6 +83,8 @@ func New(checker *health.Checker, opts Options) *Controller {
 		services:  map[model.Name]*model.Service{},
 		endpoints: map[model.Name]map[string]*model.Endpoint{},
 		compiled:  map[model.Name]*steer.Service{},
+		checked:   map[model.Name]map[string]health.Target{},
+		parsed:    map[string]steer.Target{},
 		flat:      map[model.Name]flatAddrs{},
 		lapsed:    map[string]bool{},
 		kick:      make(chan struct{}, 1),
@@ -104,6 +109,8 @@ func (c *Controller) ResetServices(svcs []*model.Service, eps []*model.Endpoint)
 		c.putEndpoint(e)
 	}
 	c.compiled = map[model.Name]*steer.Service{}
+	c.checked = map[model.Name]map[string]health.Target{}
+	c.parsed = map[string]steer.Target{}
 	c.reconcile(nil)
 }
 
@@ -120,7 +127,7 @@ func (c *Controller) UpdateServices(u control.ServiceUpdate) {
 		delete(c.services, n)
 		delete(c.endpoints, n)
 		delete(c.compiled, n)
-		targets = true
+		dirty[n], targets = true, true
 	}
 	for _, s := range u.Services {
 		if old := c.services[s.Name]; old != nil {
@@ -186,12 +193,46 @@ func (c *Controller) HealthChanged() {
 	c.rebuild(nil)
 }
 
-// reconcile updates the checker's targets, wakes the flattener and
-// recompiles the named services (all of them for nil). Call with c.mu
+// reconcile updates the checker's targets of the named services (all of
+// them for nil), wakes the flattener and recompiles them. Call with c.mu
 // held.
 func (c *Controller) reconcile(names []model.Name) {
 	if c.checker != nil {
-		c.checker.SetTargets(c.targets())
+		if names == nil {
+			c.checked = map[model.Name]map[string]health.Target{}
+			var all []health.Target
+			for n := range c.services {
+				c.checked[n] = c.targets(n)
+				for _, t := range c.checked[n] {
+					all = append(all, t)
+				}
+			}
+			c.checker.SetTargets(all)
+		} else {
+			var set []health.Target
+			var remove []string
+			for _, n := range names {
+				old, cur := c.checked[n], c.targets(n)
+				for k, t := range cur {
+					if o, ok := old[k]; !ok || !sameTarget(o, t) {
+						set = append(set, t)
+					}
+				}
+				for k := range old {
+					if _, ok := cur[k]; !ok {
+						remove = append(remove, k)
+					}
+				}
+				if len(cur) == 0 {
+					delete(c.checked, n)
+				} else {
+					c.checked[n] = cur
+				}
+			}
+			if len(set)+len(remove) > 0 {
+				c.checker.UpdateTargets(set, remove)
+			}
+		}
 	}
 	select {
 	case c.kick <- struct{}{}:
@@ -206,7 +247,7 @@ func (c *Controller) reconcile(names []model.Name) {
 // wait). Call with c.mu held.
 func (c *Controller) rebuild(names []model.Name) {
 	now := c.opts.Now()
-	in := steer.Inputs{Now: now, Flat: c.flatLookup}
+	in := steer.Inputs{Now: now, Flat: c.flatLookup, Parse: c.parse}
 	if c.checker != nil {
 		in.Health = c.health
 	}
@@ -324,21 +365,47 @@ func sameOverride(a, b *model.Override) bool {
 	return a.State == b.State && a.Actor == b.Actor && a.Time.Equal(b.Time)
 }
 
-// targets derives the health targets of every endpoint. Call with c.mu
-// held.
-func (c *Controller) targets() []health.Target {
+// targets derives the health targets of one service's endpoints. Call
+// with c.mu held.
+func (c *Controller) targets(name model.Name) map[string]health.Target {
+	spec := c.services[name]
+	if spec == nil {
+		return nil
+	}
 	now := c.opts.Now()
-	var out []health.Target
-	for name, spec := range c.services {
-		for _, e := range c.endpoints[name] {
-			p := spec.Pool(e.Pool)
-			if p == nil || p.Check.Type == model.CheckNone || e.Lapsed(now) {
-				continue
-			}
-			out = append(out, target(spec, p, e))
+	out := map[string]health.Target{}
+	for _, e := range c.endpoints[name] {
+		p := spec.Pool(e.Pool)
+		if p == nil || p.Check.Type == model.CheckNone || e.Lapsed(now) {
+			continue
 		}
+		t := target(spec, p, e)
+		out[t.Key] = t
 	}
 	return out
+}
+
+// sameTarget reports whether two targets check the same way.
+func sameTarget(a, b health.Target) bool {
+	return a.Host == b.Host && a.Port == b.Port && a.ServerName == b.ServerName && a.Damping == b.Damping &&
+		reflect.DeepEqual(a.Check, b.Check)
+}
+
+// parse parses endpoint addresses through a cache (steer.Inputs.Parse).
+// Call with c.mu held.
+func (c *Controller) parse(addr string) (steer.Target, error) {
+	if t, ok := c.parsed[addr]; ok {
+		return t, nil
+	}
+	t, err := steer.ParseTarget(addr)
+	if err != nil {
+		return t, err
+	}
+	if len(c.parsed) > 1<<20 {
+		c.parsed = map[string]steer.Target{} // bound the cache
+	}
+	c.parsed[addr] = t
+	return t, nil
 }
 
 // target builds one endpoint's health target.

@@ -113,4 +113,8 @@ type Event struct {
 type Batch struct {
 	Revision Revision
 	Events   []Event
+	// More is set when the next revision was already committed as this
+	// batch was delivered: a watcher can gather a run of batches (a group
+	// commit) and act once, on the batch with More unset.
+	More bool
 }

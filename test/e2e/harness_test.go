@@ -79,6 +79,12 @@ func freePort(t *testing.T) int {
 // when given) and waits until it answers DNS and API requests.
 func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	t.Helper()
+	return startServerWith(t, binary, dataDir, extra...)
+}
+
+// startServerWith is startServer running the binary at bin.
+func startServerWith(t *testing.T, bin, dataDir string, extra ...string) *server {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
@@ -91,7 +97,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 		exited:  make(chan struct{}),
 	}
 	args := append([]string{"serve", "--data-dir", dataDir, "--dns-listen", s.dnsAddr, "--api-listen", s.apiAddr}, extra...)
-	s.cmd = exec.Command(binary, args...)
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

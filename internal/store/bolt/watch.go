@@ -35,6 +35,7 @@ func (s *Store) Watch(ctx context.Context, from store.Revision, fn func(store.Ba
 			}
 			continue
 		}
+		b.More = b.Revision < s.hist.current()
 		if err := fn(b); err != nil {
 			return err
 		}
