@@ -25,7 +25,7 @@ type recordingSink struct {
 }
 
 func (r *recordingSink) ResetServices([]*model.Service, []*model.Endpoint) { r.resets++ }
-func (r *recordingSink) UpdateServices(u ServiceUpdate)                  { r.updates = append(r.updates, u) }
+func (r *recordingSink) UpdateServices(u ServiceUpdate)                    { r.updates = append(r.updates, u) }
 
 func TestServiceLifecycle(t *testing.T) {
 	e := newEnv(t, Options{})

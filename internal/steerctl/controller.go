@@ -2,10 +2,10 @@ package steerctl
 
 import (
 	"context"
-	"reflect"
 	"log/slog"
 	"net"
 	"net/netip"
+	"reflect"
 	"sort"
 	"strconv"
 	"sync"
