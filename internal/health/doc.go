@@ -71,6 +71,11 @@
 // left to the regular probe. TCP check connections are closed with a
 // reset, so that the checker piles up no TIME_WAIT sockets.
 //
+// An HTTP endpoint that closes every connection after its response (no
+// keep-alive) leaves nothing idle to watch, so the checker parks one bare
+// TCP connection to it after each probe and watches that instead, as a TCP
+// check does: one extra connection per endpoint, replaced at every probe.
+//
 // # Damping
 //
 // Changes of the checked state between Up and Down are flaps. When a flap

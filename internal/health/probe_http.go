@@ -36,6 +36,10 @@ type httpProber struct {
 	// and by the prober's life, which close ends.
 	life    context.Context
 	endLife context.CancelFunc
+	// park holds an idle TCP connection to the target when the endpoint
+	// does not keep HTTP connections alive, so that its death is still
+	// noticed at once (the same watch as a TCP check).
+	park *tcpProber
 }
 
 func newHTTPProber(e *probeEnv) *httpProber {
@@ -57,6 +61,7 @@ func newHTTPProber(e *probeEnv) *httpProber {
 		header: make(http.Header, len(spec.Headers)+1),
 	}
 	p.life, p.endLife = context.WithCancel(context.Background())
+	p.park = newTCPProber(e)
 	for k, v := range spec.Headers {
 		if strings.EqualFold(k, "Host") {
 			p.host = v
@@ -165,6 +170,12 @@ func (p *httpProber) probe(ctx context.Context) result {
 		return p.env.failure(err)
 	}
 	defer resp.Body.Close()
+	if resp.Close {
+		// No kept-alive connection to watch: park a bare one.
+		defer p.park.probe(p.life)
+	} else {
+		defer p.park.drop()
+	}
 	body := io.LimitReader(resp.Body, maxBody)
 	if !spec.StatusMatches(resp.StatusCode) {
 		io.Copy(io.Discard, body) // so that the connection can be reused
@@ -189,6 +200,7 @@ func (p *httpProber) probe(ctx context.Context) result {
 func (p *httpProber) close() {
 	p.endLife()
 	p.tr.CloseIdleConnections()
+	p.park.close()
 }
 
 // shorten cuts s to at most n bytes, marking the cut.

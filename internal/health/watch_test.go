@@ -69,7 +69,7 @@ func TestStopDetectedFast(t *testing.T) {
 // TestWatchDetectsClose: with a 5s interval, closing the server (which
 // closes its idle connections) takes an Up target down within 1s.
 func TestWatchDetectsClose(t *testing.T) {
-	for _, typ := range []string{model.CheckHTTP, model.CheckHTTPS, model.CheckTCP} {
+	for _, typ := range []string{model.CheckHTTP, "http-no-keepalive", model.CheckHTTPS, model.CheckTCP} {
 		t.Run(typ, func(t *testing.T) {
 			var addr string
 			var stop func()
@@ -77,6 +77,17 @@ func TestWatchDetectsClose(t *testing.T) {
 			case model.CheckHTTP:
 				srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 				addr, stop = srv.Listener.Addr().String(), srv.Close
+			case "http-no-keepalive":
+				// Every response closes its connection: the checker parks
+				// a bare one to watch instead.
+				srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+				srv.Config.SetKeepAlivesEnabled(false)
+				srv.Start()
+				addr, stop = srv.Listener.Addr().String(), func() {
+					srv.Listener.Close()
+					srv.CloseClientConnections()
+				}
+				typ = model.CheckHTTP
 			case model.CheckHTTPS:
 				srv, _ := tlsServer(t)
 				addr, stop = srv.Listener.Addr().String(), srv.Close
