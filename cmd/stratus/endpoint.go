@@ -38,21 +38,27 @@ func (a *app) endpointListCommand() *cobra.Command {
 				return err
 			}
 			return p.print(apiv1.EndpointList{Service: args[0], Endpoints: eps}, func(w io.Writer) {
-				row(w, "ID", "POOL", "ADDRESS", "HEALTH", "SINCE", "LEASE", "OVERRIDE", "LAST ERROR")
+				row(w, "ID", "POOL", "ADDRESS", "ANSWERED", "CHECK", "SINCE", "LEASE", "WHY")
 				for _, e := range eps {
-					state, since, lastErr := "-", "-", ""
+					answered, why := "-", ""
+					if e.Steering != nil {
+						answered, why = "no", e.Steering.Why
+						if e.Steering.Answerable {
+							answered = "yes"
+						}
+					}
+					check, since := "not checked", "-"
 					if e.Health != nil {
-						state, since, lastErr = e.Health.State, e.Health.Since.Format(time.RFC3339), e.Health.LastError
+						check, since = e.Health.State, e.Health.Since.Format(time.RFC3339)
+						if e.Health.HeldUntil != nil {
+							check += " (held until " + e.Health.HeldUntil.Format(time.RFC3339) + ")"
+						}
 					}
 					lease := "-"
 					if e.Expires != nil {
 						lease = "until " + e.Expires.Format(time.RFC3339)
 					}
-					ov := "-"
-					if e.Override != nil {
-						ov = e.Override.State + " by " + e.Override.Actor
-					}
-					row(w, e.ID, e.Pool, e.Address, state, since, lease, ov, lastErr)
+					row(w, e.ID, e.Pool, e.Address, answered, check, since, lease, why)
 				}
 			})
 		},

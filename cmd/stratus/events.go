@@ -45,7 +45,7 @@ func (a *app) eventsCommand() *cobra.Command {
 						if e.New != "" {
 							change = e.Old + " -> " + e.New
 						}
-						row(w, e.Seq, e.Time.Format(time.RFC3339Nano), e.Service, who, change, e.Actor, e.Reason)
+						row(w, e.Seq, e.Time.Format("2006-01-02T15:04:05.000Z07:00"), e.Service, who, change, e.Actor, e.Reason)
 					}
 				}); err != nil {
 					return err

@@ -16,6 +16,7 @@ func (a *app) poolCommand() *cobra.Command {
 		RunE:    groupRun,
 	}
 	var reason string
+	done := map[string]string{"drain": "drained", "force-up": "forced up", "undrain": "undrained: its checks decide again"}
 	override := func(use, short, state string) *cobra.Command {
 		c := &cobra.Command{
 			Use:   use + " SERVICE POOL [--reason TEXT]",
@@ -30,7 +31,7 @@ func (a *app) poolCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return p.print(out, func(w io.Writer) { fmt.Fprintf(w, "pool %s of %s: %s\n", args[1], out.Name, use) })
+				return p.print(out, func(w io.Writer) { fmt.Fprintf(w, "pool %s of service %s %s\n", args[1], out.Name, done[use]) })
 			},
 		}
 		c.Flags().StringVar(&reason, "reason", "", "why (recorded with the override)")

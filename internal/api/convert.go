@@ -124,14 +124,20 @@ func serviceJSON(s *model.Service) apiv1.Service {
 				QType: c.QType, ExpectRcode: c.ExpectRcode, ExpectAnswer: c.ExpectAnswer, PushTTL: durationString(c.PushTTL),
 			},
 		}
+		switch c.Type {
+		case model.CheckNone:
+			jp.Check = &apiv1.Check{Type: c.Type} // nothing else applies
+		case model.CheckPush:
+			jp.Check = &apiv1.Check{Type: c.Type, PushTTL: durationString(c.PushTTL)}
+		}
 		out.Pools = append(out.Pools, jp)
 	}
 	return out
 }
 
 func overrideJSON(o *model.Override) *apiv1.Override {
-	if o == nil {
-		return nil
+	if o == nil || o.State == "" {
+		return nil // none, or cleared
 	}
 	return &apiv1.Override{State: o.State, Actor: o.Actor, Reason: o.Reason, Time: o.Time}
 }

@@ -13,12 +13,19 @@ import (
 
 // endpointJSONWithHealth renders an endpoint with what the checks say.
 func (h *Handler) endpointOut(e *model.Endpoint) apiv1.Endpoint {
-	if h.opts.Steering != nil {
-		if st, ok := h.opts.Steering.Status(e.Service, e.ID); ok {
-			return endpointJSON(e, &st)
-		}
+	if h.opts.Steering == nil {
+		return endpointJSON(e, nil)
 	}
-	return endpointJSON(e, nil)
+	var out apiv1.Endpoint
+	if st, ok := h.opts.Steering.Status(e.Service, e.ID); ok {
+		out = endpointJSON(e, &st)
+	} else {
+		out = endpointJSON(e, nil)
+	}
+	if up, why, ok := h.opts.Steering.EndpointState(e.Service, e.ID); ok {
+		out.Steering = &apiv1.EndpointSteering{Answerable: up, Why: why}
+	}
+	return out
 }
 
 func (h *Handler) listEndpoints(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
@@ -128,6 +135,10 @@ func (h *Handler) pushHealth(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 		return err
 	}
 	id := r.PathValue("id")
+	svc, err := h.svc.GetService(r.Context(), n)
+	if err != nil {
+		return err
+	}
 	eps, err := h.svc.Endpoints(r.Context(), n)
 	if err != nil {
 		return err
@@ -141,12 +152,21 @@ func (h *Handler) pushHealth(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 	if ep == nil {
 		return fmt.Errorf("%w: %s in service %s", control.ErrEndpointNotFound, id, n)
 	}
-	if h.opts.Health == nil {
+	if p := svc.Pool(ep.Pool); p == nil || p.Check.Type != model.CheckPush {
+		typ := "none"
+		if p != nil {
+			typ = p.Check.Type
+		}
+		return invalid("id", "endpoint %s is in pool %s, whose check type is %s: only pools with check type push take reports", id, ep.Pool, typ)
+	}
+	if h.opts.Health == nil || h.opts.Steering == nil {
 		return errorf(http.StatusServiceUnavailable, apiv1.CodeUnavailable, "health checking is not running")
 	}
 	if err := h.opts.Health.Push(steer.Key(n, id), req.Up, req.Reason); err != nil {
-		return invalid("id", "%v (is the pool's check type push?)", err)
+		return errorf(http.StatusServiceUnavailable, apiv1.CodeUnavailable, "the report was not taken: %v; retry", err)
 	}
+	// Served before the answer: the next query sees the report.
+	h.opts.Steering.Refresh()
 	writeJSON(w, http.StatusOK, h.endpointOut(ep))
 	return nil
 }

@@ -18,6 +18,9 @@ import (
 type SteeringView interface {
 	Explain(name model.Name, qtype uint16, client netip.Addr, subnet netip.Prefix) (*steer.Explanation, bool)
 	Status(svc model.Name, id string) (health.Status, bool)
+	EndpointState(svc model.Name, id string) (up bool, why string, ok bool)
+	// Refresh recompiles from the current health at once.
+	Refresh()
 }
 
 // HealthView is what the API uses of the health checker.

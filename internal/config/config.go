@@ -42,6 +42,9 @@ type Steering struct {
 	// FlattenResolver is the ip:port of the resolver that flattened
 	// hostnames are resolved through (default: the system resolver).
 	FlattenResolver string `yaml:"flatten_resolver"`
+	// FlattenRefresh is how often flattened hostnames are resolved again
+	// (default 30s).
+	FlattenRefresh time.Duration `yaml:"flatten_refresh"`
 	// MaxChecksInFlight bounds concurrent health probes (default 512).
 	MaxChecksInFlight int `yaml:"max_checks_in_flight"`
 	// Events is how many health events are kept (default 10000).
@@ -174,6 +177,9 @@ func (c *Config) Validate() error {
 		if _, err := netip.ParseAddrPort(c.Steering.FlattenResolver); err != nil {
 			return fmt.Errorf("steering.flatten_resolver: %q is not ip:port", c.Steering.FlattenResolver)
 		}
+	}
+	if c.Steering.FlattenRefresh < 0 {
+		return fmt.Errorf("steering.flatten_refresh: must not be negative")
 	}
 	if c.Steering.MaxChecksInFlight < 0 || c.Steering.Events < 0 {
 		return fmt.Errorf("steering: limits must not be negative")

@@ -18,6 +18,8 @@ var (
 	ErrServiceNotFound = errors.New("service not found")
 	// ErrServiceExists means a service of that name exists already.
 	ErrServiceExists = errors.New("service already exists")
+	// ErrPoolNotFound means the service has no pool of that name.
+	ErrPoolNotFound = errors.New("pool not found")
 	// ErrEndpointNotFound means the service has no endpoint with that id.
 	ErrEndpointNotFound = errors.New("endpoint not found")
 

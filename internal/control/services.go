@@ -242,7 +242,7 @@ func (s *Service) SetPoolOverride(ctx context.Context, name model.Name, pool, st
 		}
 		p := cur.Pool(pool)
 		if p == nil {
-			return model.Errorf("pool", "service %s has no pool %q", name, pool)
+			return fmt.Errorf("%w: %q in service %s", ErrPoolNotFound, pool, name)
 		}
 		p.Override = ov
 		cur.Version++
@@ -259,9 +259,8 @@ func (s *Service) SetPoolOverride(ctx context.Context, name model.Name, pool, st
 
 func (s *Service) override(state, reason, actor string) (*model.Override, error) {
 	switch state {
-	case "":
-		return nil, nil
-	case "up", "down":
+	case "", "up", "down":
+		// A cleared override is kept, empty, to record who cleared it.
 		return &model.Override{State: state, Actor: actor, Reason: reason, Time: s.opts.Clock().UTC()}, nil
 	}
 	return nil, model.Errorf("state", "%q is not up, down or empty (to clear)", state)

@@ -107,9 +107,11 @@ type Pool struct {
 	Override     *Override `json:"override,omitempty"`
 }
 
-// Override forces a pool or endpoint up or down regardless of checks.
+// Override forces a pool or endpoint up or down regardless of checks. An
+// override with an empty State records who cleared the last one and
+// forces nothing.
 type Override struct {
-	State  string    `json:"state"` // "up" or "down"
+	State  string    `json:"state"` // "up", "down", or "" once cleared
 	Actor  string    `json:"actor"`
 	Reason string    `json:"reason,omitempty"`
 	Time   time.Time `json:"time"`
@@ -219,6 +221,9 @@ func (s *Service) Validate() error {
 			return Errorf(fmt.Sprintf("jurisdictions[%d]", i), "%q is not a jurisdiction name (letters, digits, . _ -)", j)
 		}
 	}
+	if len(s.Jurisdictions) > 0 && len(s.Chain) > 0 && !slices.Contains(s.Chain, "jurisdiction") {
+		return Errorf("chain", "the service is restricted to jurisdictions %s, so its chain must include the jurisdiction filter", strings.Join(s.Jurisdictions, ", "))
+	}
 	if len(s.Jurisdictions) > 0 {
 		ok := false
 		for _, p := range s.Pools {
@@ -318,8 +323,8 @@ func (p *Pool) validate() error {
 }
 
 func (o *Override) validate() error {
-	if o.State != "up" && o.State != "down" {
-		return Errorf("state", "%q is not up or down", o.State)
+	if o.State != "up" && o.State != "down" && o.State != "" {
+		return Errorf("state", "%q is not up or down (or empty: cleared)", o.State)
 	}
 	return nil
 }

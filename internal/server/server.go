@@ -92,10 +92,11 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		OnChange:    func() { ctrl.HealthChanged() },
 	})
 	ctrl = steerctl.New(s.checker, steerctl.Options{
-		Locator:  loc,
-		Latency:  steer.LatencyTable(s.cfg.Steering.Latency),
-		Resolver: resolver(s.cfg.Steering.FlattenResolver),
-		Logger:   s.log.With("component", "steering"),
+		Locator:        loc,
+		Latency:        steer.LatencyTable(s.cfg.Steering.Latency),
+		Resolver:       resolver(s.cfg.Steering.FlattenResolver),
+		FlattenRefresh: s.cfg.Steering.FlattenRefresh,
+		Logger:         s.log.With("component", "steering"),
 	})
 	s.steering = ctrl
 	s.pub = control.NewPublisher(st, s.log.With("component", "publisher"))

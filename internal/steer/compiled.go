@@ -1,6 +1,7 @@
 package steer
 
 import (
+	"math"
 	"net/netip"
 	"strconv"
 	"time"
@@ -16,9 +17,11 @@ type Service struct {
 	Endpoints []Endpoint
 	Chain     []Filter
 	// Degraded is set when a pool has endpoints down or an endpoint is
-	// held down: answers then carry the service's degraded TTL.
+	// held down.
 	Degraded bool
-	ttl      uint32
+	// bestTier is the best priority among allowed pools with endpoints: an
+	// answer from a worse tier is a failover.
+	bestTier int
 	static   []Endpoint // the when_all_down static answer
 	fallback int        // index of the fallback pool, or -1
 	allowed  []bool     // per pool: allowed by the jurisdiction constraint
@@ -32,22 +35,27 @@ type Pool struct {
 	Total   int    // endpoints
 	Why     string // why the pool is up or down
 	RTT     time.Duration
+	// Degraded: some of its endpoints are down or held down. Answers from
+	// a degraded pool, from a worse tier than the best, or for lack of any
+	// healthy endpoint carry the service's degraded TTL.
+	Degraded bool
 }
 
 // Endpoint is a compiled endpoint.
 type Endpoint struct {
-	Spec   *model.Endpoint
-	Key    string // "<service>|<id>", the health key
-	Pool   int
-	Addr   netip.Addr // the answer when it is an address
-	Host   []byte     // the answer when it is a hostname: wire-format CNAME target
-	Flat4  [][]byte   // flattened A records of a hostname (ALIAS)
-	Flat6  [][]byte   // flattened AAAA records
-	rdata  []byte     // A or AAAA RDATA of Addr
-	Weight uint64     // endpoint weight × pool weight
-	Up     bool
-	Why    string // why the endpoint is up or down
-	Health Health
+	Spec    *model.Endpoint
+	Key     string // "<service>|<id>", the health key
+	Pool    int
+	Addr    netip.Addr // the answer when it is an address
+	Host    []byte     // the answer when it is a hostname: wire-format CNAME target
+	Flat4   [][]byte   // flattened A records of a hostname (ALIAS)
+	Flat6   [][]byte   // flattened AAAA records
+	rdata   []byte     // A or AAAA RDATA of Addr
+	Weight  uint64     // endpoint weight × pool weight
+	Up      bool
+	Why     string // why the endpoint is up or down
+	Drained bool   // forced down by an operator (endpoint or pool)
+	Health  Health
 }
 
 // HealthState is what the checks say of an endpoint.
@@ -166,6 +174,7 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 			e.rdata = addrBytes(t.Addr)
 		}
 		e.Up, e.Why = endpointState(spec, &spec.Pools[pi], &e, in)
+		e.Drained = forced(m.Override) == "down" || forced(spec.Pools[pi].Override) == "down" && forced(m.Override) == ""
 		if e.Up && e.Health.RTT > 0 {
 			rtts[pi] = append(rtts[pi], e.Health.RTT)
 		}
@@ -179,29 +188,33 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 			p.Healthy++
 		}
 		if !e.Health.HeldUntil.IsZero() && in.Now.Before(e.Health.HeldUntil) {
-			s.Degraded = true
+			p.Degraded = true
 		}
 	}
+	s.bestTier = math.MaxInt
 	for i := range s.Pools {
 		p := &s.Pools[i]
-		switch {
-		case p.Spec.Override != nil && p.Spec.Override.State == "up":
-			p.Up, p.Why = true, "forced up by "+p.Spec.Override.Actor
-		case p.Spec.Override != nil:
-			p.Up, p.Why = false, "forced down by "+p.Spec.Override.Actor
-		case p.Healthy >= p.Spec.MinHealthy:
-			p.Up, p.Why = true, itoa(p.Healthy)+" of "+itoa(p.Total)+" endpoints up"
+		switch forced(p.Spec.Override) {
+		case "up":
+			p.Up, p.Why = true, "forced up by "+who(p.Spec.Override)
+		case "down":
+			p.Up, p.Why = false, "drained by "+who(p.Spec.Override)
 		default:
-			p.Up, p.Why = false, itoa(p.Healthy)+" of "+itoa(p.Total)+" endpoints up, fewer than min_healthy "+itoa(p.Spec.MinHealthy)
+			switch {
+			case p.Healthy >= p.Spec.MinHealthy:
+				p.Up, p.Why = true, itoa(p.Healthy)+" of "+itoa(p.Total)+" endpoints up"
+			default:
+				p.Up, p.Why = false, itoa(p.Healthy)+" of "+itoa(p.Total)+" endpoints up, fewer than min_healthy "+itoa(p.Spec.MinHealthy)
+			}
 		}
 		if p.Total > 0 && p.Healthy < p.Total {
-			s.Degraded = true
+			p.Degraded = true
+		}
+		s.Degraded = s.Degraded || p.Degraded
+		if p.Total > 0 && s.allowed[i] {
+			s.bestTier = min(s.bestTier, p.Spec.Priority)
 		}
 		p.RTT = median(rtts[i])
-	}
-	s.ttl = spec.TTL
-	if s.Degraded {
-		s.ttl = spec.DegradedTTL
 	}
 	for _, a := range spec.WhenAllDown.Static {
 		t, err := model.ParseTarget(a)
@@ -221,17 +234,17 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 
 // endpointState decides whether an endpoint counts as up, and why.
 func endpointState(spec *model.Service, p *model.Pool, e *Endpoint, in Inputs) (bool, string) {
-	if o := e.Spec.Override; o != nil {
-		if o.State == "up" {
-			return true, "forced up by " + o.Actor
-		}
-		return false, "forced down by " + o.Actor
+	switch forced(e.Spec.Override) {
+	case "up":
+		return true, "forced up by " + who(e.Spec.Override)
+	case "down":
+		return false, "forced down by " + who(e.Spec.Override)
 	}
-	if o := p.Override; o != nil {
-		if o.State == "up" {
-			return true, "pool " + p.Name + " forced up by " + o.Actor
-		}
-		return false, "pool " + p.Name + " drained by " + o.Actor
+	switch forced(p.Override) {
+	case "up":
+		return true, "pool " + p.Name + " forced up by " + who(p.Override)
+	case "down":
+		return false, "pool " + p.Name + " drained by " + who(p.Override)
 	}
 	if p.Check.Type == model.CheckNone {
 		return true, "not checked"
@@ -310,3 +323,20 @@ func median(d []time.Duration) time.Duration {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// forced returns an override's state: "up", "down" or "" (none, or
+// cleared).
+func forced(o *model.Override) string {
+	if o == nil {
+		return ""
+	}
+	return o.State
+}
+
+// who names an override's actor, with its reason.
+func who(o *model.Override) string {
+	if o.Reason != "" {
+		return o.Actor + ": " + o.Reason
+	}
+	return o.Actor
+}

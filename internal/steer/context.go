@@ -41,9 +41,9 @@ func (c *Context) useScope(loc geo.Location) {
 	if !cl.HasECS || cl.ECSSource == 0 {
 		return
 	}
-	scope := uint8(loc.Prefix.Bits())
-	if !loc.Prefix.IsValid() || loc.Prefix.Bits() < 0 {
-		scope = cl.ECSSource
+	scope := cl.ECSSource
+	if loc.Prefix.IsValid() && loc.Prefix.Bits() >= 0 {
+		scope = uint8(loc.Prefix.Bits())
 	}
 	scope = min(scope, cl.ECSSource)
 	cl.Scope = max(cl.Scope, scope)

@@ -86,7 +86,7 @@ func (s *Service) answer(o *outcome, qtype uint16, set *zone.RRset) *zone.RRset 
 	if len(o.sel) == 0 {
 		return nil
 	}
-	set.TTL = s.ttl
+	set.TTL = s.ttlFor(o)
 	first := &o.eps[o.sel[0]]
 	if first.IsHost() && !s.Spec.Flatten {
 		set.Type = typeCNAME
@@ -125,4 +125,20 @@ func appendUnique(list [][]byte, rd []byte) [][]byte {
 		}
 	}
 	return append(list, rd)
+}
+
+// ttlFor is the TTL of an answer: the degraded TTL when it comes from a
+// degraded pool, from a worse tier than the best (a failover), or from the
+// when_all_down choice, so that clients come back soon after a recovery.
+func (s *Service) ttlFor(o *outcome) uint32 {
+	if o.reason != "" {
+		return s.Spec.DegradedTTL
+	}
+	for _, i := range o.sel {
+		p := o.eps[i].Pool
+		if p < 0 || s.Pools[p].Degraded || s.Pools[p].Spec.Priority > s.bestTier {
+			return s.Spec.DegradedTTL
+		}
+	}
+	return s.Spec.TTL
 }

@@ -81,7 +81,7 @@ func ChainFor(s *model.Service) ([]Filter, error) {
 	case model.PolicyWeighted:
 		return []Filter{j, h, p, {kind: fWeight}}, nil
 	case model.PolicyMultivalue:
-		return []Filter{j, h, {kind: fShuffle}, first}, nil
+		return []Filter{j, h, p, {kind: fShuffle}, first}, nil
 	case model.PolicyGeo:
 		return []Filter{j, h, {kind: fGeo}, p, first}, nil
 	case model.PolicyLatency:
@@ -128,10 +128,17 @@ func (f Filter) apply(ctx *Context, s *Service, c []int32) []int32 {
 // filterHealth keeps endpoints that are up in pools that are up. When it
 // keeps none, the service's when_all_down choice applies.
 func filterHealth(ctx *Context, s *Service, c []int32) []int32 {
-	if ctx.ignoreHealth {
-		return c
-	}
 	out := c[:0]
+	if ctx.ignoreHealth {
+		// Failing open answers endpoints whatever their checks say, but
+		// never one an operator took out.
+		for _, i := range c {
+			if !s.Endpoints[i].Drained {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
 	for _, i := range c {
 		e := &s.Endpoints[i]
 		p := &s.Pools[e.Pool]
@@ -209,13 +216,15 @@ func geoRank(p *model.Pool, loc *geo.Location) float64 {
 // filterGeo keeps the endpoints of the pool(s) nearest the client.
 func filterGeo(ctx *Context, s *Service, c []int32) []int32 {
 	loc := ctx.location()
+	// The answer depends on the client's network even when it is unknown
+	// (a known network would be answered otherwise): scope it.
+	ctx.useScope(loc)
 	if !loc.Known || len(c) == 0 {
 		if ctx.Explain != nil {
 			ctx.Explain.note("geo: client location unknown; no endpoint removed")
 		}
 		return c
 	}
-	ctx.useScope(loc)
 	best := math.MaxFloat64
 	for _, i := range c {
 		best = min(best, geoRank(s.Pools[s.Endpoints[i].Pool].Spec, &loc))
@@ -259,8 +268,8 @@ func filterLatency(ctx *Context, s *Service, c []int32) []int32 {
 		}
 		return math.MaxFloat64 / 2
 	}
-	if row != nil {
-		ctx.useScope(loc)
+	if len(ctx.latency) > 0 {
+		ctx.useScope(loc) // the table makes the answer depend on the network
 	}
 	best := math.MaxFloat64
 	for _, i := range c {

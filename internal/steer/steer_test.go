@@ -282,7 +282,7 @@ func TestGeo(t *testing.T) {
 	}{
 		{"an Irish client goes to Dublin", "10.1.2.0/24", "A 192.0.2.1", 16},
 		{"an American client goes to Virginia", "10.2.9.0/24", "A 198.51.100.1", 16},
-		{"an unknown client gets the priority order (both tier 1)", "172.16.0.0/24", "A 192.0.2.1, 198.51.100.1", 0},
+		{"an unknown client gets the priority order, scoped to the unknown network", "172.16.0.0/24", "A 192.0.2.1, 198.51.100.1", 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

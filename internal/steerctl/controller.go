@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -147,7 +148,7 @@ func (c *Controller) UpdateServices(u control.ServiceUpdate) {
 	for _, e := range u.Endpoints {
 		old := c.endpoints[e.Service][e.ID]
 		if old != nil && !sameOverride(old.Override, e.Override) {
-			c.recordOverride(steer.Key(e.Service, e.ID), e.Override)
+			c.recordOverride(e.Service, steer.Key(e.Service, e.ID), e.Override)
 		}
 		delete(c.lapsed, steer.Key(e.Service, e.ID))
 		c.putEndpoint(e)
@@ -325,26 +326,56 @@ func (c *Controller) arm(now time.Time, in steer.Inputs) {
 func (c *Controller) recordLapse(key string, e *model.Endpoint) {
 	c.log.Info("endpoint lease lapsed", "service", e.Service, "endpoint", e.ID, "expired", e.Expires)
 	if c.checker != nil {
-		c.checker.Record(health.Event{Key: key, Old: health.Up, New: health.Down, Actor: "lease",
+		c.checker.Record(health.Event{Key: key, Old: c.effective(e.Service, key), New: health.Down, Actor: "lease",
 			Reason: "lease of " + e.LeaseTTL.String() + " lapsed at " + e.Expires.UTC().Format(time.RFC3339Nano)})
 	}
 }
 
-func (c *Controller) recordOverride(key string, o *model.Override) {
-	if c.checker == nil {
+// effective returns what the compiled service last made of an endpoint
+// ("<service>|<id>") or pool ("<service>|pool:<name>"): Up, Down or
+// Unknown (not compiled yet). Call with c.mu held.
+func (c *Controller) effective(svc model.Name, key string) health.State {
+	s := c.compiled[svc]
+	if s == nil {
+		return health.Unknown
+	}
+	state := func(up bool) health.State {
+		if up {
+			return health.Up
+		}
+		return health.Down
+	}
+	if pool, ok := strings.CutPrefix(key, string(svc)+"|pool:"); ok {
+		for _, p := range s.Pools {
+			if p.Spec.Name == pool {
+				return state(p.Up)
+			}
+		}
+		return health.Unknown
+	}
+	for i := range s.Endpoints {
+		if s.Endpoints[i].Key == key {
+			return state(s.Endpoints[i].Up)
+		}
+	}
+	return health.Unknown
+}
+
+// recordOverride logs an override set or cleared, with the state it
+// replaced. Call with c.mu held, before recompiling.
+func (c *Controller) recordOverride(svc model.Name, key string, o *model.Override) {
+	if c.checker == nil || o == nil {
 		return
 	}
-	ev := health.Event{Key: key, Actor: "operator", Reason: "override cleared"}
-	if o != nil {
-		ev.Actor, ev.Reason = o.Actor, "forced "+o.State
-		if o.Reason != "" {
-			ev.Reason += ": " + o.Reason
-		}
-		if o.State == "up" {
-			ev.New = health.Up
-		} else {
-			ev.New = health.Down
-		}
+	ev := health.Event{Key: key, Actor: o.Actor, Old: c.effective(svc, key), Reason: "override cleared: the checks decide again"}
+	switch o.State {
+	case "up":
+		ev.New, ev.Reason = health.Up, "forced up"
+	case "down":
+		ev.New, ev.Reason = health.Down, "forced down"
+	}
+	if o.Reason != "" {
+		ev.Reason += ": " + o.Reason
 	}
 	c.checker.Record(ev)
 }
@@ -353,7 +384,7 @@ func (c *Controller) recordPoolOverrides(old, cur *model.Service) {
 	for i := range cur.Pools {
 		p := &cur.Pools[i]
 		if op := old.Pool(p.Name); op != nil && !sameOverride(op.Override, p.Override) {
-			c.recordOverride(string(cur.Name)+"|pool:"+p.Name, p.Override)
+			c.recordOverride(cur.Name, string(cur.Name)+"|pool:"+p.Name, p.Override)
 		}
 	}
 }
@@ -462,6 +493,27 @@ func (c *Controller) Run(ctx context.Context) {
 		}
 	}
 }
+
+// EndpointState returns what steering makes of an endpoint now: whether
+// it can be answered and why.
+func (c *Controller) EndpointState(svc model.Name, id string) (up bool, why string, ok bool) {
+	s := c.cur.Load().Service(string(svc.Wire()))
+	if s == nil {
+		return false, "", false
+	}
+	key := steer.Key(svc, id)
+	for i := range s.Endpoints {
+		if e := &s.Endpoints[i]; e.Key == key {
+			return e.Up, e.Why, true
+		}
+	}
+	return false, "", false
+}
+
+// Refresh recompiles from the checker's current statuses at once, without
+// waiting for its change notification: a push report calls it so that the
+// next query sees the report.
+func (c *Controller) Refresh() { c.HealthChanged() }
 
 // Explain evaluates a service for a client as a query would and says why.
 func (c *Controller) Explain(name model.Name, qtype uint16, client netip.Addr, subnet netip.Prefix) (*steer.Explanation, bool) {

@@ -130,6 +130,15 @@ type Endpoint struct {
 	Created  *time.Time      `json:"created,omitempty"`
 	Renewed  *time.Time      `json:"renewed,omitempty"`
 	Health   *EndpointHealth `json:"health,omitempty"`
+	// Steering is what answers make of the endpoint now, all things
+	// considered (checks, overrides, lease, cold start, damping).
+	Steering *EndpointSteering `json:"steering,omitempty"`
+}
+
+// EndpointSteering says whether answers may include an endpoint, and why.
+type EndpointSteering struct {
+	Answerable bool   `json:"answerable"`
+	Why        string `json:"why"`
 }
 
 // EndpointHealth is what the checks say of an endpoint.
