@@ -98,6 +98,7 @@ func startServerWith(t *testing.T, bin, dataDir string, extra ...string) *server
 	}
 	args := append([]string{"serve", "--data-dir", dataDir, "--dns-listen", s.dnsAddr, "--api-listen", s.apiAddr}, extra...)
 	s.cmd = exec.Command(bin, args...)
+	s.cmd.Env = raceEnv()
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -173,6 +174,7 @@ func (s *server) mustCLI(args ...string) string {
 func runCLI(t *testing.T, args []string, stdin io.Reader) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
+	cmd.Env = raceEnv()
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr, cmd.Stdin = &out, &errOut, stdin
 	err := cmd.Run()
@@ -230,4 +232,10 @@ func lines(s string) []string {
 		}
 	}
 	return out
+}
+
+// raceEnv is the environment for the binary under test: the race-enabled
+// build otherwise sleeps a second before every exit.
+func raceEnv() []string {
+	return append(os.Environ(), "GORACE=atexit_sleep_ms=0")
 }
