@@ -1,7 +1,6 @@
 package dnsserver
 
 import (
-	"net/netip"
 	"sync/atomic"
 	"testing"
 
@@ -37,7 +36,7 @@ func FuzzHandler(f *testing.F) {
 	src.Store(zonetest.Build(f, map[string]string{"example.com.": zonetest.ExampleCom, "big.test.": bigZone()}))
 	h := newHandler(&src, nil, 1232)
 	f.Fuzz(func(t *testing.T, pkt []byte, tcp bool) {
-		resp := h.serve(pkt, netip.MustParseAddr("127.0.0.1"), tcp)
+		resp := h.serve(pkt, loopback, tcp)
 		isQuery := len(pkt) >= 12 && pkt[2]&0x80 == 0
 		if resp == nil {
 			return
