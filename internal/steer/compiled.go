@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/zone"
 )
 
 // Service is a compiled service: everything the chain needs, immutable.
@@ -25,6 +26,17 @@ type Service struct {
 	static   []Endpoint // the when_all_down static answer
 	fallback int        // index of the fallback pool, or -1
 	allowed  []bool     // per pool: allowed by the jurisdiction constraint
+
+	// fixed holds the answers of a chain that depends on nothing but the
+	// compiled state (no location, weight or shuffle): computed once
+	// here, by the same chain, and returned to every query.
+	fixed *fixedAnswers
+}
+
+// fixedAnswers are a deterministic chain's answers per query type.
+type fixedAnswers struct {
+	a, aaaa, cname *zone.RRset
+	rcode          int
 }
 
 // Pool is a compiled pool.
@@ -216,6 +228,7 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 		}
 		p.RTT = median(rtts[i])
 	}
+	defer s.precompute()
 	for _, a := range spec.WhenAllDown.Static {
 		t, err := model.ParseTarget(a)
 		if err != nil {
@@ -339,4 +352,24 @@ func who(o *model.Override) string {
 		return o.Actor + ": " + o.Reason
 	}
 	return o.Actor
+}
+
+// precompute stores the answers of a deterministic chain.
+func (s *Service) precompute() {
+	for _, f := range s.Chain {
+		switch f.kind {
+		case fGeo, fLatency, fWeight, fShuffle:
+			return // depends on the client or on chance
+		}
+	}
+	var c zone.Client
+	ctx := Context{Client: &c}
+	o, _ := s.evaluate(&ctx, nil)
+	fa := &fixedAnswers{rcode: o.rcode}
+	if o.rcode == zone.RcodeSuccess {
+		fa.a = s.answer(&o, typeA, &zone.RRset{})
+		fa.aaaa = s.answer(&o, typeAAAA, &zone.RRset{})
+		fa.cname = s.answer(&o, typeCNAME, &zone.RRset{})
+	}
+	s.fixed = fa
 }

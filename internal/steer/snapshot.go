@@ -37,6 +37,15 @@ func (s *Snapshot) Steer(owner string, qtype uint16, c *zone.Client) (*zone.RRse
 	if svc == nil {
 		return nil, zone.RcodeServFail
 	}
+	if f := svc.fixed; f != nil {
+		switch qtype {
+		case typeA:
+			return f.a, f.rcode
+		case typeAAAA:
+			return f.aaaa, f.rcode
+		}
+		return f.cname, f.rcode
+	}
 	ctx := Context{Client: c, locator: s.locator, latency: s.latency}
 	o, buf := svc.evaluate(&ctx, c.Indexes)
 	c.Indexes = buf[:0]
