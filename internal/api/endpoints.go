@@ -184,14 +184,9 @@ func (h *Handler) endpointOverride(w http.ResponseWriter, r *http.Request, p *au
 	if err != nil {
 		return err
 	}
-	var req apiv1.OverrideRequest
-	if set {
-		if err := decodeJSON(w, r, &req); err != nil {
-			return err
-		}
-		if req.State != "up" && req.State != "down" {
-			return invalid("state", "%q is not up or down", req.State)
-		}
+	req, err := overrideRequest(w, r, set)
+	if err != nil {
+		return err
 	}
 	e, err := h.svc.SetEndpointOverride(r.Context(), n, r.PathValue("id"), req.State, req.Reason, p.Name)
 	if err != nil {
@@ -218,14 +213,9 @@ func (h *Handler) poolOverride(w http.ResponseWriter, r *http.Request, p *auth.P
 	if err != nil {
 		return err
 	}
-	var req apiv1.OverrideRequest
-	if set {
-		if err := decodeJSON(w, r, &req); err != nil {
-			return err
-		}
-		if req.State != "up" && req.State != "down" {
-			return invalid("state", "%q is not up or down", req.State)
-		}
+	req, err := overrideRequest(w, r, set)
+	if err != nil {
+		return err
 	}
 	s, err := h.svc.SetPoolOverride(r.Context(), n, r.PathValue("pool"), req.State, req.Reason, control.ServiceWriteOptions{IfMatch: im, Actor: p.Name})
 	if err != nil {
@@ -234,4 +224,20 @@ func (h *Handler) poolOverride(w http.ResponseWriter, r *http.Request, p *auth.P
 	w.Header().Set("ETag", versionTag(s.Version))
 	writeJSON(w, http.StatusOK, serviceJSON(s))
 	return nil
+}
+
+// overrideRequest reads the body of a request setting an override (none
+// when clearing one).
+func overrideRequest(w http.ResponseWriter, r *http.Request, set bool) (apiv1.OverrideRequest, error) {
+	var req apiv1.OverrideRequest
+	if !set {
+		return req, nil
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		return req, err
+	}
+	if req.State != "up" && req.State != "down" {
+		return req, invalid("state", "%q is not up or down", req.State)
+	}
+	return req, nil
 }
