@@ -73,11 +73,15 @@ func (h *handler) serve(req []byte, from netip.Addr, tcp bool) []byte {
 	c := &h.req.Client
 	c.Addr = from
 	c.HasECS, c.ECSAddr, c.ECSSource = q.ECS, q.ECSAddr, q.ECSSource
+	// The zones are loaded before the steering state: steering learns of
+	// a new service before the zones mark its name, so a service the
+	// zones show is one the steering state knows.
+	zones := h.src.Load()
 	h.req.Steering = nil
 	if h.steer != nil {
 		h.req.Steering = h.steer.Steering()
 	}
-	h.src.Load().LookupFor(&h.a, q.Qname, q.Qtype, &h.req)
+	zones.LookupFor(&h.a, q.Qname, q.Qtype, &h.req)
 	q.ECSScope = c.Scope
 	limit := dnswire.MaxMessageSize
 	if !tcp {

@@ -35,7 +35,7 @@ var _ zone.Steering = (*Snapshot)(nil)
 func (s *Snapshot) Steer(owner string, qtype uint16, c *zone.Client) (*zone.RRset, int) {
 	svc := s.services[owner]
 	if svc == nil {
-		return nil, zone.RcodeServFail
+		return nil, zone.NotSteered
 	}
 	if f := svc.fixed; f != nil {
 		switch qtype {

@@ -31,6 +31,24 @@ type Answer struct {
 	Zone *Zone
 
 	req *Request
+	// visited holds the steered nodes answered so far, to stop a loop of
+	// steered CNAMEs where it repeats.
+	visited  [maxChain]*Node
+	nvisited int
+}
+
+// visit records a steered node and reports whether it was answered before.
+func (a *Answer) visit(n *Node) bool {
+	for _, v := range a.visited[:a.nvisited] {
+		if v == n {
+			return true
+		}
+	}
+	if a.nvisited < len(a.visited) {
+		a.visited[a.nvisited] = n
+		a.nvisited++
+	}
+	return false
 }
 
 // Reset empties a for reuse.
@@ -41,6 +59,7 @@ func (a *Answer) Reset() {
 	a.Authority = a.Authority[:0]
 	a.Additional = a.Additional[:0]
 	a.Zone = nil
+	a.nvisited = 0
 }
 
 func (a *Answer) hasSet(s *RRset) bool {

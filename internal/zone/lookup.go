@@ -93,8 +93,9 @@ func (z *Zone) answerNode(s *Snapshot, a *Answer, n *Node, owner []byte, qtype u
 	if n.steered {
 		switch qtype {
 		case typeA, typeAAAA, typeCNAME, typeANY:
-			z.steer(s, a, n, owner, qtype, depth)
-			return
+			if z.steer(s, a, n, owner, qtype, depth) {
+				return
+			}
 		}
 	}
 	if qtype == typeANY {
@@ -129,30 +130,39 @@ func (z *Zone) answerNode(s *Snapshot, a *Answer, n *Node, owner []byte, qtype u
 
 // steer answers A, AAAA, CNAME or ANY at a steered node from the
 // steering state: the chosen addresses, or a CNAME that is then followed.
-func (z *Zone) steer(s *Snapshot, a *Answer, n *Node, owner []byte, qtype uint16, depth int) {
+// It reports false when the steering state does not know the name (it
+// was published a moment before or after the zones that mark it): the
+// node is then answered from its static data.
+func (z *Zone) steer(s *Snapshot, a *Answer, n *Node, owner []byte, qtype uint16, depth int) bool {
 	if a.req == nil || a.req.Steering == nil {
 		a.Rcode = RcodeServFail
-		return
+		return true
+	}
+	if a.visit(n) {
+		return true // a loop of steered CNAMEs: stop where it repeats
 	}
 	want := qtype
 	if want == typeANY {
 		want = typeA // RFC 8482: one RRset will do
 	}
 	set, rcode := a.req.Steering.Steer(n.name, want, &a.req.Client)
+	if qtype == typeANY && rcode == RcodeSuccess && set == nil {
+		set, rcode = a.req.Steering.Steer(n.name, typeAAAA, &a.req.Client)
+	}
 	switch {
+	case rcode == NotSteered:
+		return false
 	case rcode != RcodeSuccess:
 		a.Rcode = rcode
 	case set == nil || len(set.Rdata) == 0:
 		z.addSOA(a)
 	case set.Type == typeCNAME && qtype != typeCNAME && qtype != typeANY:
-		if a.hasSet(set) {
-			return
-		}
 		a.Answer = append(a.Answer, RRRef{Owner: owner, Set: set, TTL: set.TTL})
 		z.chase(s, a, set.Rdata[0], qtype, depth)
 	default:
 		a.Answer = append(a.Answer, RRRef{Owner: owner, Set: set, TTL: set.TTL})
 	}
+	return true
 }
 
 // chase follows a CNAME target inside the zones of the snapshot (RFC 1034

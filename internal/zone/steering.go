@@ -8,10 +8,14 @@ import "net/netip"
 type Steering interface {
 	// Steer returns the answer for the steered name owner (lowercase
 	// wire format) and qtype (A, AAAA or CNAME) for client c: an RRset of
-	// A, AAAA or CNAME records (nil for NODATA), or RcodeServFail. The
-	// RRset may be one of c's scratch sets.
+	// A, AAAA or CNAME records (nil for NODATA), RcodeServFail, or
+	// NotSteered when it knows no service at owner. The RRset may be one
+	// of c's scratch sets.
 	Steer(owner string, qtype uint16, c *Client) (set *RRset, rcode int)
 }
+
+// NotSteered is the rcode Steer returns for a name it does not steer.
+const NotSteered = -1
 
 // Request carries what a lookup needs besides the question when steered
 // names are involved: who asked, and the steering state to answer from.
@@ -39,7 +43,7 @@ type Client struct {
 	Indexes []int32
 
 	rng   uint64
-	sets  [4]RRset
+	sets  [maxChain]RRset
 	nsets int
 }
 
