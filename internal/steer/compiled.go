@@ -63,6 +63,7 @@ type Endpoint struct {
 	Flat4   [][]byte   // flattened A records of a hostname (ALIAS)
 	Flat6   [][]byte   // flattened AAAA records
 	rdata   []byte     // A or AAAA RDATA of Addr
+	seed    uint64     // hash of Key, for sticky (rendezvous) choices
 	Weight  uint64     // endpoint weight × pool weight
 	Up      bool
 	Why     string // why the endpoint is up or down
@@ -171,6 +172,7 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 			continue
 		}
 		e := Endpoint{Spec: m, Key: Key(spec.Name, m.ID), Pool: pi, Weight: uint64(m.Weight) * uint64(spec.Pools[pi].Weight)}
+		e.seed = fnv64(e.Key)
 		t, err := parse(m.Address)
 		if err != nil {
 			continue // validated on write; skip rather than fail the service
@@ -186,6 +188,11 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 			e.rdata = addrBytes(t.Addr)
 		}
 		e.Up, e.Why = endpointState(spec, &spec.Pools[pi], &e, in)
+		if e.Up && spec.Flatten && e.Host != nil && len(e.Flat4) == 0 && len(e.Flat6) == 0 {
+			// Nothing to answer for it yet: choosing it would answer
+			// NODATA while another endpoint could answer addresses.
+			e.Up, e.Why = false, "its hostname has not resolved to any address (yet)"
+		}
 		e.Drained = forced(m.Override) == "down" || forced(spec.Pools[pi].Override) == "down" && forced(m.Override) == ""
 		if e.Up && e.Health.RTT > 0 {
 			rtts[pi] = append(rtts[pi], e.Health.RTT)

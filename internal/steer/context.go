@@ -77,10 +77,14 @@ func subnetHash(ctx *Context) uint64 {
 		p, _ = a.Prefix(stickyBits6)
 	}
 	b := p.Addr().As16()
-	// FNV-1a.
+	return fnv64(b[:])
+}
+
+// fnv64 is FNV-1a.
+func fnv64[T string | []byte](s T) uint64 {
 	h := uint64(14695981039346656037)
-	for _, x := range b {
-		h ^= uint64(x)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
 		h *= 1099511628211
 	}
 	return h

@@ -41,16 +41,21 @@ func (s *Service) evaluate(ctx *Context, buf []int32) (outcome, []int32) {
 	switch s.Spec.WhenAllDown.Mode {
 	case model.AllDownFailOpen:
 		// Every endpoint the chain would answer if health did not count.
-		ctx.ignoreHealth = true
+		// The explanation already shows why each endpoint was dropped;
+		// the re-run is summed up by the reason.
+		ex := ctx.Explain
+		ctx.ignoreHealth, ctx.Explain = true, nil
 		c = candidates(s, c)
 		for _, f := range s.Chain {
 			c = f.apply(ctx, s, c)
 		}
+		ctx.Explain = ex
 		return outcome{sel: c, eps: s.Endpoints, reason: "every endpoint is down: failing open (answering them regardless of health)"}, c
 	case model.AllDownFallback:
 		c = c[:0]
 		for i := range s.Endpoints {
-			if s.Endpoints[i].Pool == s.fallback {
+			// An endpoint an operator took out stays out.
+			if e := &s.Endpoints[i]; e.Pool == s.fallback && !e.Drained {
 				c = append(c, int32(i))
 			}
 		}

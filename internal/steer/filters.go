@@ -303,21 +303,21 @@ func filterWeight(ctx *Context, s *Service, c []int32) []int32 {
 	if total == 0 {
 		return c[:1]
 	}
-	var r uint64
+	var pick int32
 	if s.Spec.Sticky {
-		r = subnetHash(ctx) % total
 		ctx.useStickyScope()
+		pick = rendezvous(s, c, subnetHash(ctx))
 	} else {
-		r = ctx.Client.Rand() % total
-	}
-	pick := c[0]
-	for _, i := range c {
-		w := s.Endpoints[i].Weight
-		if r < w {
-			pick = i
-			break
+		r := ctx.Client.Rand() % total
+		pick = c[0]
+		for _, i := range c {
+			w := s.Endpoints[i].Weight
+			if r < w {
+				pick = i
+				break
+			}
+			r -= w
 		}
-		r -= w
 	}
 	for _, i := range c {
 		if i != pick {
@@ -328,4 +328,31 @@ func filterWeight(ctx *Context, s *Service, c []int32) []int32 {
 	}
 	c[0] = pick
 	return c[:1]
+}
+
+// rendezvous picks, for the subnet hash h, the candidate with the highest
+// weighted rendezvous score w / -ln(u), u uniform in (0,1) from h and the
+// endpoint. Each endpoint wins a share of subnets proportional to its
+// weight, and when the candidates change only the subnets of an endpoint
+// that left (or the share a new one takes) move: the others keep theirs.
+func rendezvous(s *Service, c []int32, h uint64) int32 {
+	best, bestScore := c[0], -1.0
+	for _, i := range c {
+		e := &s.Endpoints[i]
+		if e.Weight == 0 {
+			continue
+		}
+		u := (float64(mix64(h^e.seed)>>11) + 0.5) / (1 << 53)
+		if score := float64(e.Weight) / -math.Log(u); score > bestScore {
+			best, bestScore = i, score
+		}
+	}
+	return best
+}
+
+// mix64 is the splitmix64 finaliser.
+func mix64(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
 }

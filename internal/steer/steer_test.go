@@ -53,6 +53,9 @@ func newFixture(t testing.TB, svc model.Service, eps ...string) *fixture {
 				state = Down
 			case "unknown":
 				state = Unknown
+			case "drained":
+				state = Down
+				e.Override = &model.Override{State: "down", Actor: "ops"}
 			}
 		}
 		f.health[Key(svc.Name, e.ID)] = Health{State: state, Added: now}
@@ -166,6 +169,26 @@ func TestAllDownModes(t *testing.T) {
 	}
 }
 
+func TestAllDownNeverAnswersADrainedEndpoint(t *testing.T) {
+	eps := []string{"a primary 192.0.2.1 drained", "b primary 192.0.2.2 down", "c backup 203.0.113.9 drained", "d backup 203.0.113.10 down"}
+	tests := []struct {
+		mode model.AllDown
+		want string
+	}{
+		{model.AllDown{Mode: model.AllDownFailOpen}, "A 192.0.2.2"},
+		{model.AllDown{Mode: model.AllDownFallback, Pool: "backup"}, "A 203.0.113.10"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.mode.Mode, func(t *testing.T) {
+			f := newFixture(t, model.Service{WhenAllDown: tc.mode, Pools: pools(
+				model.Pool{Name: "primary", Priority: 1}, model.Pool{Name: "backup", Priority: 9})}, eps...)
+			if got := ask(t, f.snapshot(t, nil, nil), 1, client("192.0.2.200")); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestJurisdictionNeverCrossed(t *testing.T) {
 	f := newFixture(t, model.Service{Jurisdictions: []string{"eu"}, Pools: pools(
 		model.Pool{Name: "eu-1", Priority: 1, Jurisdiction: "eu"},
@@ -228,6 +251,50 @@ func TestStickyWeights(t *testing.T) {
 	}
 	if len(seen) != 2 {
 		t.Errorf("200 subnets all got the same endpoint: %v", seen)
+	}
+}
+
+// TestStickyRehoming: sticky choices share subnets by weight, and when an
+// endpoint leaves only its subnets move.
+func TestStickyRehoming(t *testing.T) {
+	svc := model.Service{Policy: model.PolicyWeighted, Sticky: true, Pools: pools(model.Pool{Name: "p"})}
+	all := []string{"a p 192.0.2.1", "b p 192.0.2.2", "c p 192.0.2.3", "d p 192.0.2.4"}
+	const subnets = 4000
+	choose := func(eps []string, weights map[string]uint32) []string {
+		f := newFixture(t, svc, eps...)
+		for _, e := range f.eps {
+			if w, ok := weights[e.ID]; ok {
+				e.Weight = w
+			}
+		}
+		s := f.snapshot(t, nil, nil)
+		out := make([]string, subnets)
+		for i := range subnets {
+			c := client("192.0.2.200")
+			c.HasECS, c.ECSAddr, c.ECSSource = true, netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24
+			out[i] = ask(t, s, 1, c)
+		}
+		return out
+	}
+	before := choose(all, nil)
+	after := choose(all[1:], nil) // a leaves
+	moved := 0
+	for i := range subnets {
+		if before[i] != "A 192.0.2.1" && after[i] != before[i] {
+			moved++
+		}
+	}
+	if moved != 0 {
+		t.Errorf("%d subnets not on the endpoint that left moved", moved)
+	}
+	// Weights 3:1: the heavy endpoint gets 75%; 4 standard deviations of a
+	// binomial(4000, 0.75) is 0.027.
+	counts := map[string]int{}
+	for _, a := range choose(all[:2], map[string]uint32{"a": 3, "b": 1}) {
+		counts[a]++
+	}
+	if share := float64(counts["A 192.0.2.1"]) / subnets; math.Abs(share-0.75) > 0.027 {
+		t.Errorf("weight 3 of 4 got %.3f of subnets (counts %v)", share, counts)
 	}
 }
 
@@ -386,9 +453,13 @@ func TestSteerAllocations(t *testing.T) {
 		eps = append(eps, fmt.Sprintf("e%d p%d 192.0.2.%d", i, i%3, i+1))
 	}
 	f64 := func(v float64) *float64 { return &v }
-	for _, policy := range model.Policies {
+	for _, policy := range append(slices.Clone(model.Policies), "sticky") {
 		t.Run(policy, func(t *testing.T) {
-			f := newFixture(t, model.Service{Policy: policy, Pools: pools(
+			svc := model.Service{Policy: policy}
+			if policy == "sticky" {
+				svc = model.Service{Policy: model.PolicyWeighted, Sticky: true}
+			}
+			f := newFixture(t, model.Service{Policy: svc.Policy, Sticky: svc.Sticky, Pools: pools(
 				model.Pool{Name: "p0", Region: "eu-west", Latitude: f64(50), Longitude: f64(8), Priority: 1},
 				model.Pool{Name: "p1", Region: "us-east", Latitude: f64(40), Longitude: f64(-75), Priority: 1},
 				model.Pool{Name: "p2", Priority: 2},
@@ -406,8 +477,9 @@ func TestSteerAllocations(t *testing.T) {
 }
 
 // TestProperties checks, over random services and health states, that an
-// answer never holds an unhealthy endpoint while a healthy endpoint in an
-// allowed pool that is up exists, and never crosses a jurisdiction.
+// answer is never empty and never holds an unhealthy endpoint while a
+// healthy endpoint in an allowed pool that is up exists, and never crosses
+// a jurisdiction.
 func TestProperties(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	juris := []string{"eu", "us", "apac"}
@@ -440,7 +512,10 @@ func TestProperties(t *testing.T) {
 		}
 		c := client(fmt.Sprintf("10.%d.0.1", 1+r.IntN(3)))
 		c.Begin()
-		set, _ := s.Steer(cs.Owner, 1, c)
+		set, rcode := s.Steer(cs.Owner, 1, c)
+		if healthyAllowed && (set == nil || rcode != zone.RcodeSuccess) {
+			t.Fatalf("iteration %d: rcode %d, no answer although a healthy endpoint exists", iter, rcode)
+		}
 		if set == nil {
 			continue
 		}
@@ -480,5 +555,41 @@ func BenchmarkSteer(b *testing.B) {
 				s.Steer(owner, 1, c)
 			}
 		})
+	}
+}
+
+func TestFlattenedHostnames(t *testing.T) {
+	f := newFixture(t, model.Service{Flatten: true, Pools: pools(
+		model.Pool{Name: "primary", Priority: 1}, model.Pool{Name: "secondary", Priority: 2},
+	)}, "a primary fn-a.example.net", "b secondary 198.51.100.1")
+	compile := func(resolved map[model.Name][]netip.Addr) *Snapshot {
+		s, err := Compile(&f.svc, f.eps, Inputs{Now: now,
+			Health: func(k string) (Health, bool) { h, ok := f.health[k]; return h, ok },
+			Flat: func(h model.Name) ([]netip.Addr, []netip.Addr) {
+				var v4, v6 []netip.Addr
+				for _, a := range resolved[h] {
+					if a.Is4() {
+						v4 = append(v4, a)
+					} else {
+						v6 = append(v6, a)
+					}
+				}
+				return v4, v6
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return NewSnapshot([]*Service{s}, nil, nil)
+	}
+	// Not resolved yet: the endpoint cannot be answered, so the next pool is.
+	if got := ask(t, compile(nil), 1, client("192.0.2.200")); got != "A 198.51.100.1" {
+		t.Errorf("unresolved: got %q", got)
+	}
+	s := compile(map[model.Name][]netip.Addr{"fn-a.example.net.": {netip.MustParseAddr("203.0.113.5"), netip.MustParseAddr("2001:db8::5")}})
+	if got := ask(t, s, 1, client("192.0.2.200")); got != "A 203.0.113.5" {
+		t.Errorf("resolved, A: got %q", got)
+	}
+	if got := ask(t, s, 28, client("192.0.2.200")); got != "AAAA 2001:db8::5" {
+		t.Errorf("resolved, AAAA: got %q", got)
 	}
 }
