@@ -56,11 +56,6 @@ type Controller struct {
 	kick      chan struct{} // wakes the flattening loop
 }
 
-type flatAddrs struct {
-	v4, v6 []netip.Addr
-	at     time.Time
-}
-
 var _ control.ServiceSink = (*Controller)(nil)
 
 // New returns a controller that feeds checker. Wire checker's OnChange to

@@ -133,12 +133,13 @@ func TestTargets(t *testing.T) {
 		serverName string
 	}{
 		{model.Endpoint{ID: "a", Pool: "p", Address: "192.0.2.1"}, "192.0.2.1", 443, ""},
-		{model.Endpoint{ID: "b", Pool: "p", Address: "fn.example.net"}, "fn.example.net.", 443, "fn.example.net"},
+		{model.Endpoint{ID: "b", Pool: "p", Address: "fn.example.net"}, "fn.example.net", 443, "fn.example.net"},
 		{model.Endpoint{ID: "c", Pool: "p", Address: "fn.example.net", CheckTarget: "198.51.100.9:8443"}, "198.51.100.9", 8443, "fn.example.net"},
 	}
 	for _, tc := range tests {
+		tc.ep.Normalize()
 		tg := target(s, &s.Pools[0], &tc.ep)
-		if tg.Host != tc.host && tg.Host != tc.host[:len(tc.host)-1] || tg.Port != tc.port || tg.ServerName != tc.serverName {
+		if tg.Host != tc.host || tg.Port != tc.port || tg.ServerName != tc.serverName {
 			t.Errorf("%s: %+v", tc.ep.ID, tg)
 		}
 	}
