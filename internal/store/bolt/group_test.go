@@ -12,7 +12,7 @@ import (
 )
 
 // TestGroupCommitIsolatesFailures runs many concurrent updates, some of
-// which fail or panic: the failing ones change nothing and get their own
+// which fail (before or after writing) or panic: the failing ones change nothing and get their own
 // error, every other one commits exactly once with its own revision.
 func TestGroupCommitIsolatesFailures(t *testing.T) {
 	s := openClosed(t, filepath.Join(t.TempDir(), "stratus.db"), Options{})
@@ -20,7 +20,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 	var wg sync.WaitGroup
 	revs := make([]store.Revision, n)
 	errs := make([]error, n)
-	boom := errors.New("boom")
+	boom, early := errors.New("boom"), errors.New("early")
 	for i := range n {
 		wg.Add(1)
 		go func() {
@@ -31,6 +31,9 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 				}
 			}()
 			revs[i], errs[i] = s.Update(context.Background(), func(tx store.Tx) error {
+				if i%10 == 5 {
+					return early
+				}
 				if err := tx.Put(fmt.Sprintf("k%03d", i), []byte("v")); err != nil {
 					return err
 				}
@@ -52,6 +55,10 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 			if !errors.Is(errs[i], boom) {
 				t.Errorf("update %d: err %v, want boom", i, errs[i])
 			}
+		case 5:
+			if !errors.Is(errs[i], early) || revs[i] != 0 {
+				t.Errorf("update %d: rev %d err %v, want early", i, revs[i], errs[i])
+			}
 		case 7:
 			if errs[i] == nil || errs[i].Error() != "panic: kaboom" {
 				t.Errorf("update %d: %v, want the panic", i, errs[i])
@@ -64,7 +71,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 		}
 	}
 	rev, _ := s.Revision(context.Background())
-	if int(rev) != len(seen) || len(seen) != n-2*n/10 {
+	if int(rev) != len(seen) || len(seen) != n-3*n/10 {
 		t.Errorf("store at revision %d after %d successful updates", rev, len(seen))
 	}
 	err := s.View(context.Background(), func(tx store.ReadTx) error {
@@ -73,7 +80,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if want := i%10 != 3 && i%10 != 7; ok != want {
+			if want := i%10 != 3 && i%10 != 5 && i%10 != 7; ok != want {
 				t.Errorf("key of update %d present=%v, want %v", i, ok, want)
 			}
 		}

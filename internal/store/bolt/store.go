@@ -188,9 +188,11 @@ func (s *Store) commit(batch []*pendingUpdate) {
 	}
 }
 
-// commitOnce runs the batch in one transaction. If an update fails, it
-// rolls back, finishes the failed one with its error and returns the
-// others to run again; otherwise it commits and finishes them all.
+// commitOnce runs the batch in one transaction. An update that fails
+// before writing anything is finished with its error and the batch goes
+// on. If one fails after writing, commitOnce rolls back, finishes it with
+// its error and returns the others to run again; otherwise it commits and
+// finishes them all.
 func (s *Store) commitOnce(batch []*pendingUpdate) (again []*pendingUpdate) {
 	btx, err := s.db.Begin(true)
 	if err != nil {
@@ -224,6 +226,12 @@ func (s *Store) commitOnce(batch []*pendingUpdate) (again []*pendingUpdate) {
 		}
 		wt.rev = rev
 		err, panicked, panicVal := runUpdate(p.fn, wt)
+		if err != nil && !panicked && wt.mutations == 0 {
+			// It failed before writing anything (a validation error,
+			// usually): the others need not run again.
+			p.finish(0, err)
+			continue
+		}
 		if err != nil || panicked {
 			p.panicked, p.panicVal = panicked, panicVal
 			p.finish(0, err)
