@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/stratusdns/stratus/internal/auth"
@@ -11,8 +10,16 @@ import (
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
-// endpointJSONWithHealth renders an endpoint with what the checks say.
-func (h *Handler) endpointOut(e *model.Endpoint) apiv1.Endpoint {
+// endpointOut renders an endpoint with what the checks and steering say
+// of it. A caller that may not read services (a function's
+// endpoints:write token) sees its registration only: health details and
+// overrides describe the operator's side.
+func (h *Handler) endpointOut(e *model.Endpoint, p *auth.Principal) apiv1.Endpoint {
+	if !p.Allows(auth.ScopeServicesRead) {
+		out := endpointJSON(e, nil)
+		out.Override = nil
+		return out
+	}
 	if h.opts.Steering == nil {
 		return endpointJSON(e, nil)
 	}
@@ -28,7 +35,7 @@ func (h *Handler) endpointOut(e *model.Endpoint) apiv1.Endpoint {
 	return out
 }
 
-func (h *Handler) listEndpoints(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+func (h *Handler) listEndpoints(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	n, err := serviceParam(r)
 	if err != nil {
 		return err
@@ -39,7 +46,7 @@ func (h *Handler) listEndpoints(w http.ResponseWriter, r *http.Request, _ *auth.
 	}
 	out := apiv1.EndpointList{Service: string(n), Endpoints: []apiv1.Endpoint{}}
 	for _, e := range eps {
-		out.Endpoints = append(out.Endpoints, h.endpointOut(e))
+		out.Endpoints = append(out.Endpoints, h.endpointOut(e, p))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -75,27 +82,21 @@ func (h *Handler) registerEndpoint(w http.ResponseWriter, r *http.Request, p *au
 		status = http.StatusCreated
 		w.Header().Set("Location", "/v1/services/"+pathSegment(string(n))+"/endpoints/"+pathSegment(e.ID))
 	}
-	writeJSON(w, status, h.endpointOut(e))
+	writeJSON(w, status, h.endpointOut(e, p))
 	return nil
 }
 
-func (h *Handler) getEndpoint(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+func (h *Handler) getEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	n, err := serviceParam(r)
 	if err != nil {
 		return err
 	}
-	eps, err := h.svc.Endpoints(r.Context(), n)
+	e, err := h.svc.Endpoint(r.Context(), n, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("id")
-	for _, e := range eps {
-		if e.ID == id {
-			writeJSON(w, http.StatusOK, h.endpointOut(e))
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: %s in service %s", control.ErrEndpointNotFound, id, n)
+	writeJSON(w, http.StatusOK, h.endpointOut(e, p))
+	return nil
 }
 
 func (h *Handler) deleteEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
@@ -111,7 +112,7 @@ func (h *Handler) deleteEndpoint(w http.ResponseWriter, r *http.Request, p *auth
 }
 
 // renewEndpoint is the heartbeat of a registered endpoint.
-func (h *Handler) renewEndpoint(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+func (h *Handler) renewEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	n, err := serviceParam(r)
 	if err != nil {
 		return err
@@ -120,12 +121,12 @@ func (h *Handler) renewEndpoint(w http.ResponseWriter, r *http.Request, _ *auth.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, h.endpointOut(e))
+	writeJSON(w, http.StatusOK, h.endpointOut(e, p))
 	return nil
 }
 
 // pushHealth takes an endpoint's own report of its health (push checks).
-func (h *Handler) pushHealth(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+func (h *Handler) pushHealth(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	n, err := serviceParam(r)
 	if err != nil {
 		return err
@@ -139,18 +140,9 @@ func (h *Handler) pushHealth(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 	if err != nil {
 		return err
 	}
-	eps, err := h.svc.Endpoints(r.Context(), n)
+	ep, err := h.svc.Endpoint(r.Context(), n, id)
 	if err != nil {
 		return err
-	}
-	var ep *model.Endpoint
-	for _, e := range eps {
-		if e.ID == id {
-			ep = e
-		}
-	}
-	if ep == nil {
-		return fmt.Errorf("%w: %s in service %s", control.ErrEndpointNotFound, id, n)
 	}
 	if p := svc.Pool(ep.Pool); p == nil || p.Check.Type != model.CheckPush {
 		typ := "none"
@@ -167,7 +159,7 @@ func (h *Handler) pushHealth(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 	}
 	// Served before the answer: the next query sees the report.
 	h.opts.Steering.Refresh()
-	writeJSON(w, http.StatusOK, h.endpointOut(ep))
+	writeJSON(w, http.StatusOK, h.endpointOut(ep, p))
 	return nil
 }
 
@@ -192,7 +184,7 @@ func (h *Handler) endpointOverride(w http.ResponseWriter, r *http.Request, p *au
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, h.endpointOut(e))
+	writeJSON(w, http.StatusOK, h.endpointOut(e, p))
 	return nil
 }
 

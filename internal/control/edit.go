@@ -257,10 +257,25 @@ func (e *edit) validate(o commitOptions) error {
 	if err != nil {
 		return err
 	}
+	var cuts []model.Name
+	for _, n := range names {
+		for _, set := range byName[n] {
+			if set.Type == model.TypeNS && n != e.zone {
+				cuts = append(cuts, n)
+			}
+		}
+	}
+	below, err := e.servicesBelow(cuts)
+	if err != nil {
+		return err
+	}
 	for _, n := range names {
 		err := model.CheckNode(e.zone, n, byName[n])
 		if err == nil {
 			err = checkBesideService(services[n], byName[n])
+		}
+		if err == nil && below[n] != nil {
+			err = model.Errorf("type", "%s would become a delegation, but the steered service %s lives at or below it (delete the service first)", n, below[n].Name)
 		}
 		if err != nil {
 			if ve, ok := err.(*model.Error); ok {
@@ -290,6 +305,34 @@ func (e *edit) servicesAt(names []model.Name) (map[model.Name]*model.Service, er
 		s, err := loadService(e.tx, n)
 		if err == nil {
 			out[n] = s
+		}
+	}
+	return out, nil
+}
+
+// servicesBelow returns, for each of cuts that has one, a service of the
+// zone at or below it: a delegation there would hide the service.
+func (e *edit) servicesBelow(cuts []model.Name) (map[model.Name]*model.Service, error) {
+	if len(cuts) == 0 {
+		return nil, nil
+	}
+	all, err := scanServices(e.tx)
+	if err != nil {
+		return nil, err
+	}
+	isCut := make(map[model.Name]bool, len(cuts))
+	for _, c := range cuts {
+		isCut[c] = true
+	}
+	out := map[model.Name]*model.Service{}
+	for _, s := range all {
+		if s.Zone != e.zone {
+			continue
+		}
+		for n := s.Name; n != e.zone && n != "."; n = n.Parent() {
+			if isCut[n] {
+				out[n] = s
+			}
 		}
 	}
 	return out, nil

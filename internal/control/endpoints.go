@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -34,6 +35,16 @@ func saveEndpoint(tx store.Tx, e *model.Endpoint) error {
 	return tx.Put(endpointKey(e.Service, e.ID), b)
 }
 
+// countEndpoints counts a service's endpoints without decoding them.
+func countEndpoints(tx store.ReadTx, svc model.Name) (int, error) {
+	n := 0
+	err := tx.Scan(endpointPrefix(svc), "", func(string, []byte) error {
+		n++
+		return nil
+	})
+	return n, err
+}
+
 func loadEndpoints(tx store.ReadTx, svc model.Name) ([]*model.Endpoint, error) {
 	var out []*model.Endpoint
 	err := tx.Scan(endpointPrefix(svc), "", func(key string, value []byte) error {
@@ -49,7 +60,9 @@ func loadEndpoints(tx store.ReadTx, svc model.Name) ([]*model.Endpoint, error) {
 
 // RegisterEndpoint creates or replaces an endpoint of a service. It is
 // idempotent by endpoint id: registering the same endpoint again renews its
-// lease and keeps its override. It reports whether the endpoint is new.
+// lease (a registration without a ttl keeps the lease it had) and keeps its
+// override unless the address or pool changed. It reports whether the
+// endpoint is new.
 func (s *Service) RegisterEndpoint(ctx context.Context, svcName model.Name, ep model.Endpoint, actor string) (*model.Endpoint, bool, error) {
 	ep.Service = svcName
 	ep.Normalize()
@@ -65,14 +78,34 @@ func (s *Service) RegisterEndpoint(ctx context.Context, svcName model.Name, ep m
 		}
 		now := s.opts.Clock().UTC()
 		e := ep
+		e.Override = nil // set only through SetEndpointOverride
 		cur, err := loadEndpoint(tx, svcName, ep.ID)
 		switch {
 		case err == nil:
-			e.Created, e.Override = cur.Created, cur.Override
-			created = false
-		default:
+			e.Created = cur.Created
+			if e.Address == cur.Address && e.Pool == cur.Pool {
+				// An override is about one address in one pool: the
+				// id coming back elsewhere starts clean.
+				e.Override = cur.Override
+			}
+			if !e.Leased() && cur.Leased() {
+				// A lease is only ever given up by deregistering: a
+				// registration that forgets its ttl must not turn a
+				// function's endpoint into one that never lapses.
+				e.LeaseTTL = cur.LeaseTTL
+			}
+		case errors.Is(err, ErrEndpointNotFound):
+			n, err := countEndpoints(tx, svcName)
+			if err != nil {
+				return err
+			}
+			if n >= model.MaxEndpoints {
+				return model.Errorf("id", "service %s already has %d endpoints, the most a service may have", svcName, n)
+			}
 			e.Created = now
 			created = true
+		default:
+			return err
 		}
 		e.Renewed = now
 		e.Expires = time.Time{}
@@ -155,6 +188,20 @@ func (s *Service) SetEndpointOverride(ctx context.Context, svcName model.Name, i
 	return out, s.published(ctx, rev)
 }
 
+// Endpoint returns one endpoint of a service.
+func (s *Service) Endpoint(ctx context.Context, svcName model.Name, id string) (*model.Endpoint, error) {
+	var out *model.Endpoint
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		if _, err := loadService(tx, svcName); err != nil {
+			return err
+		}
+		var err error
+		out, err = loadEndpoint(tx, svcName, id)
+		return err
+	})
+	return out, err
+}
+
 // Endpoints returns a service's endpoints, sorted by pool and id.
 func (s *Service) Endpoints(ctx context.Context, svcName model.Name) ([]*model.Endpoint, error) {
 	var out []*model.Endpoint
@@ -179,33 +226,49 @@ func (s *Service) Endpoints(ctx context.Context, svcName model.Name) ([]*model.E
 // returns them. They left the answers when their leases lapsed; this only
 // cleans up the store.
 func (s *Service) ReapLapsed(ctx context.Context, now time.Time) ([]*model.Endpoint, error) {
-	var gone []*model.Endpoint
-	_, err := s.st.Update(ctx, func(tx store.Tx) error {
-		gone = gone[:0]
-		var keys []string
-		err := tx.Scan(prefixEndpoints, "", func(key string, value []byte) error {
+	// Find them in a read transaction, so that writers do not wait on a
+	// scan of every endpoint; then delete those still lapsed.
+	var keys []string
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		keys = keys[:0]
+		return tx.Scan(prefixEndpoints, "", func(key string, value []byte) error {
 			var e model.Endpoint
 			if err := json.Unmarshal(value, &e); err != nil {
 				return nil // reported by the readers; not reaped
 			}
 			if e.Lapsed(now) {
 				keys = append(keys, key)
-				gone = append(gone, &e)
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
+	})
+	if err != nil || len(keys) == 0 {
+		return nil, err
+	}
+	var gone []*model.Endpoint
+	_, err = s.st.Update(ctx, func(tx store.Tx) error {
+		gone = gone[:0]
 		for _, k := range keys {
+			b, ok, err := tx.Get(k)
+			if err != nil {
+				return err
+			}
+			var e model.Endpoint
+			if !ok || json.Unmarshal(b, &e) != nil || !e.Lapsed(now) {
+				continue // renewed or removed meanwhile
+			}
 			if err := tx.Delete(k); err != nil {
 				return err
 			}
+			gone = append(gone, &e)
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	for _, e := range gone {
 		s.log.Info("endpoint lease lapsed; removed", "service", e.Service, "endpoint", e.ID, "expired", e.Expires)
 	}
-	return gone, err
+	return gone, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/stratusdns/stratus/internal/model"
@@ -115,6 +116,7 @@ func (s *Service) CreateService(ctx context.Context, svc model.Service, wo Servi
 		if err := checkServiceName(tx, &c); err != nil {
 			return err
 		}
+		c.Pools = keepOverrides(svc.Pools, nil)
 		c.Created, c.Updated, c.Version = now, now, 1
 		out = &c
 		return saveService(tx, &c)
@@ -124,6 +126,25 @@ func (s *Service) CreateService(ctx context.Context, svc model.Service, wo Servi
 	}
 	s.log.Info("service created", "service", out.Name, "actor", wo.Actor)
 	return out, s.published(ctx, rev)
+}
+
+// keepOverrides returns a copy of pools carrying the overrides that cur
+// (nil for a new service) holds for pools of the same name. Overrides are
+// operational state set through SetPoolOverride, so an override written in
+// a service definition is ignored: applying a definition read earlier must
+// neither clear nor resurrect one.
+func keepOverrides(pools []model.Pool, cur *model.Service) []model.Pool {
+	out := slices.Clone(pools)
+	for i := range out {
+		out[i].Override = nil
+		if cur == nil {
+			continue
+		}
+		if p := cur.Pool(out[i].Name); p != nil {
+			out[i].Override = p.Override
+		}
+	}
+	return out
 }
 
 // UpdateService replaces a service's definition (its endpoints stay).
@@ -155,6 +176,7 @@ func (s *Service) UpdateService(ctx context.Context, svc model.Service, wo Servi
 				return model.Errorf("pools", "pool %q still has endpoint %q; delete or move its endpoints first", e.Pool, e.ID)
 			}
 		}
+		c.Pools = keepOverrides(svc.Pools, cur)
 		c.Created, c.Updated, c.Version = cur.Created, now, cur.Version+1
 		out = &c
 		return saveService(tx, &c)

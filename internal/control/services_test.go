@@ -2,12 +2,14 @@ package control
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/zone"
 )
 
@@ -85,6 +87,11 @@ func TestServiceNameRules(t *testing.T) {
 	}
 	apexFlat := newService("example.com.")
 	apexFlat.Flatten = true
+	with := func(f func(*model.Service)) model.Service {
+		s := newService("api.example.com.")
+		f(&s)
+		return s
+	}
 	tests := []struct {
 		name  string
 		svc   model.Service
@@ -97,6 +104,17 @@ func TestServiceNameRules(t *testing.T) {
 		{"below a delegation", newService("api.sub.example.com."), "name", "delegation"},
 		{"at the apex without flatten", newService("example.com."), "flatten", "must flatten"},
 		{"at a wildcard", newService("*.example.com."), "name", "wildcard"},
+		{"health after a choosing filter", with(func(s *model.Service) { s.Chain = []string{"priority", "health"} }), "chain", "health must come right after jurisdiction"},
+		{"jurisdictions without jurisdiction first", with(func(s *model.Service) {
+			s.Jurisdictions = []string{"eu"}
+			s.Pools[0].Jurisdiction = "eu"
+			s.Chain = []string{"health", "jurisdiction"}
+		}), "chain", "must start with the jurisdiction filter"},
+		{"too many pools", with(func(s *model.Service) {
+			for i := len(s.Pools); i <= model.MaxPools; i++ {
+				s.Pools = append(s.Pools, model.Pool{Name: fmt.Sprintf("p%d", i), Priority: 3})
+			}
+		}), "pools", "at most 64"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,6 +141,19 @@ func TestServiceNameRules(t *testing.T) {
 		if _, err := e.svc.Apply(ctx, "example.com.", []model.Change{c}, WriteOptions{}); !model.IsValidation(err) || !strings.Contains(err.Error(), "steered service") {
 			t.Errorf("%s %s beside a service: %v", c.Name, model.TypeString(c.Type), err)
 		}
+	}
+	// A delegation at or above a service would hide it.
+	if _, err := e.svc.CreateService(ctx, newService("a.b.example.com."), ServiceWriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, owner := range []string{"b.example.com.", "a.b.example.com."} {
+		_, err := e.svc.Apply(ctx, "example.com.", []model.Change{change(t, model.OpAdd, owner, "NS", 0, "ns.example.net.")}, WriteOptions{})
+		if !model.IsValidation(err) || !strings.Contains(err.Error(), "steered service a.b.example.com.") {
+			t.Errorf("NS at %s above a service: %v", owner, err)
+		}
+	}
+	if _, err := e.svc.Apply(ctx, "example.com.", []model.Change{change(t, model.OpAdd, "c.b.example.com.", "NS", 0, "ns.example.net.")}, WriteOptions{}); err != nil {
+		t.Errorf("NS beside a service's parent: %v", err)
 	}
 	if _, err := e.svc.Apply(ctx, "example.com.", []model.Change{change(t, model.OpAdd, "example.com.", "TXT", 0, `"apex txt is fine"`)}, WriteOptions{}); err != nil {
 		t.Errorf("TXT beside a flattened apex service: %v", err)
@@ -156,6 +187,18 @@ func TestEndpoints(t *testing.T) {
 	eps, _ := e.svc.Endpoints(ctx, "api.example.com.")
 	if len(eps) != 1 || eps[0].Override == nil || eps[0].Override.Actor != "bob" {
 		t.Errorf("override: %+v", eps)
+	}
+	// Registering again keeps the override and, without a ttl, the lease;
+	// moving to another address clears the override.
+	noTTL := reg
+	noTTL.LeaseTTL = 0
+	if got, _, err = e.svc.RegisterEndpoint(ctx, "api.example.com.", noTTL, "fn"); err != nil || got.Override == nil || got.LeaseTTL != reg.LeaseTTL {
+		t.Errorf("register again without ttl: %+v %v", got, err)
+	}
+	moved := reg
+	moved.Address = "fn-1b.example.net"
+	if got, _, err = e.svc.RegisterEndpoint(ctx, "api.example.com.", moved, "fn"); err != nil || got.Override != nil {
+		t.Errorf("register at a new address: %+v %v", got, err)
 	}
 	for _, bad := range []struct {
 		ep    model.Endpoint
@@ -193,5 +236,60 @@ func TestEndpoints(t *testing.T) {
 	upd.Pools = upd.Pools[:1]
 	if _, err := e.svc.UpdateService(ctx, upd, ServiceWriteOptions{}); !model.IsValidation(err) || !strings.Contains(err.Error(), `"backup" still has endpoint`) {
 		t.Errorf("dropping a pool with endpoints: %v", err)
+	}
+}
+
+func TestPoolOverridesAreNotPartOfTheDefinition(t *testing.T) {
+	e := newEnv(t, Options{})
+	mustCreate(t, e, "example.com.", "")
+	svc := newService("api.example.com.")
+	svc.Pools[1].Override = &model.Override{State: "down"}
+	s, err := e.svc.CreateService(ctx, svc, ServiceWriteOptions{})
+	if err != nil || s.Pools[1].Override != nil {
+		t.Fatalf("an override in a new definition: %+v %v", s.Pools[1], err)
+	}
+	if _, err := e.svc.SetPoolOverride(ctx, "api.example.com.", "primary", "down", "maintenance", ServiceWriteOptions{Actor: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	// Applying a definition read before the override keeps it.
+	s, err = e.svc.UpdateService(ctx, newService("api.example.com."), ServiceWriteOptions{})
+	if err != nil || s.Pools[0].Override == nil || s.Pools[0].Override.Actor != "bob" {
+		t.Errorf("update after an override: %+v %v", s.Pools[0], err)
+	}
+	got, _ := e.svc.GetService(ctx, "api.example.com.")
+	if got.Pools[0].Override == nil {
+		t.Errorf("stored pool lost its override: %+v", got.Pools[0])
+	}
+}
+
+func TestEndpointLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("registers the most endpoints a service may have")
+	}
+	e := newEnv(t, Options{})
+	mustCreate(t, e, "example.com.", "")
+	if _, err := e.svc.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.st.Update(ctx, func(tx store.Tx) error {
+		for i := range model.MaxEndpoints {
+			ep := &model.Endpoint{Service: "api.example.com.", ID: fmt.Sprintf("fn-%d", i), Pool: "primary", Address: "192.0.2.1"}
+			if err := saveEndpoint(tx, ep); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := model.Endpoint{ID: "one-more", Pool: "primary", Address: "192.0.2.2"}
+	if _, _, err := e.svc.RegisterEndpoint(ctx, "api.example.com.", one, "fn"); !model.IsValidation(err) || !strings.Contains(err.Error(), "the most a service may have") {
+		t.Errorf("endpoint beyond the limit: %v", err)
+	}
+	// Re-registering an existing endpoint is still allowed.
+	again := model.Endpoint{ID: "fn-7", Pool: "primary", Address: "192.0.2.1"}
+	if _, _, err := e.svc.RegisterEndpoint(ctx, "api.example.com.", again, "fn"); err != nil {
+		t.Errorf("re-registering at the limit: %v", err)
 	}
 }

@@ -117,10 +117,14 @@ type Override struct {
 	Time   time.Time `json:"time"`
 }
 
-// Service defaults.
+// Service defaults and limits.
 const (
 	DefaultServiceTTL = 30
 	DefaultMaxAnswers = 8
+	// MaxPools and MaxEndpoints bound a service, and so the work one
+	// service costs per query and per change.
+	MaxPools     = 64
+	MaxEndpoints = 10000
 )
 
 var (
@@ -204,6 +208,9 @@ func (s *Service) Validate() error {
 	if len(s.Pools) == 0 {
 		return Errorf("pools", "a service needs at least one pool")
 	}
+	if len(s.Pools) > MaxPools {
+		return Errorf("pools", "%d pools; a service has at most %d", len(s.Pools), MaxPools)
+	}
 	seen := map[string]bool{}
 	for i := range s.Pools {
 		p := &s.Pools[i]
@@ -221,8 +228,15 @@ func (s *Service) Validate() error {
 			return Errorf(fmt.Sprintf("jurisdictions[%d]", i), "%q is not a jurisdiction name (letters, digits, . _ -)", j)
 		}
 	}
-	if len(s.Jurisdictions) > 0 && len(s.Chain) > 0 && !slices.Contains(s.Chain, "jurisdiction") {
-		return Errorf("chain", "the service is restricted to jurisdictions %s, so its chain must include the jurisdiction filter", strings.Join(s.Jurisdictions, ", "))
+	if len(s.Jurisdictions) > 0 && len(s.Chain) > 0 && s.Chain[0] != "jurisdiction" {
+		return Errorf("chain", "the service is restricted to jurisdictions %s, so its chain must start with the jurisdiction filter", strings.Join(s.Jurisdictions, ", "))
+	}
+	if i := slices.Index(s.Chain, "health"); i > 0 {
+		for _, f := range s.Chain[:i] {
+			if name, _, _ := strings.Cut(f, ":"); name != "jurisdiction" {
+				return Errorf("chain", "health must come right after jurisdiction (or first): %s before it would choose among endpoints that may be down", name)
+			}
+		}
 	}
 	if len(s.Jurisdictions) > 0 {
 		ok := false

@@ -1,0 +1,66 @@
+package api
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+// TestFunctionToken checks what an endpoints:write token, the one a
+// function registers itself with, may do and see.
+func TestFunctionToken(t *testing.T) {
+	e := newAPI(t)
+	if r := e.do(t, "POST", "/v1/zones", e.admin, createExample); r.status != 201 {
+		t.Fatalf("create zone: %d %s", r.status, r.body)
+	}
+	if r := e.do(t, "POST", "/v1/services", e.admin, `{"name":"api.example.com","pools":[{"name":"p","check":{"type":"push"}}]}`); r.status != 201 {
+		t.Fatalf("create service: %d %s", r.status, r.body)
+	}
+	r := e.do(t, "POST", "/v1/tokens", e.admin, `{"name":"fn","scopes":["endpoints:write"]}`)
+	var tok apiv1.CreatedToken
+	r.decode(t, &tok)
+	fn := tok.Secret
+	const ep = "/v1/services/api.example.com/endpoints/fn-1"
+	if r := e.do(t, "PUT", ep, fn, `{"pool":"p","address":"192.0.2.1","ttl":"30s"}`); r.status != 201 {
+		t.Fatalf("register: %d %s", r.status, r.body)
+	}
+	if r := e.do(t, "PUT", ep+"/override", e.admin, `{"state":"down","reason":"investigating"}`); r.status != 200 {
+		t.Fatalf("override: %d %s", r.status, r.body)
+	}
+	allowed := []struct{ method, path, body string }{
+		{"PUT", ep, `{"pool":"p","address":"192.0.2.1","ttl":"30s"}`},
+		{"POST", ep + "/renew", ""},
+	}
+	for _, a := range allowed {
+		r := e.do(t, a.method, a.path, fn, a.body)
+		if r.status != 200 {
+			t.Errorf("%s %s: %d %s", a.method, a.path, r.status, r.body)
+			continue
+		}
+		// The function sees its registration, not the operator's side.
+		if strings.Contains(string(r.body), "investigating") || strings.Contains(string(r.body), `"override"`) {
+			t.Errorf("%s %s shows the override to a function token: %s", a.method, a.path, r.body)
+		}
+	}
+	if r := e.do(t, "GET", ep, e.admin, ""); r.status != 200 || !strings.Contains(string(r.body), "investigating") {
+		t.Errorf("the operator's view lost the override: %d %s", r.status, r.body)
+	}
+	denied := []struct{ method, path, body string }{
+		{"GET", ep, ""},
+		{"GET", "/v1/services/api.example.com/endpoints", ""},
+		{"GET", "/v1/services", ""},
+		{"DELETE", ep + "/override", ""},
+		{"PUT", "/v1/services/api.example.com/pools/p/override", `{"state":"down"}`},
+		{"DELETE", "/v1/services/api.example.com", ""},
+		{"GET", "/v1/zones", ""},
+	}
+	for _, d := range denied {
+		if r := e.do(t, d.method, d.path, fn, d.body); r.status != 403 || r.apiError(t).Code != apiv1.CodePermissionDenied {
+			t.Errorf("%s %s with a function token: %d %s", d.method, d.path, r.status, r.body)
+		}
+	}
+	if r := e.do(t, "DELETE", ep, fn, ""); r.status != 204 {
+		t.Errorf("deregister: %d %s", r.status, r.body)
+	}
+}
