@@ -147,41 +147,26 @@ func TestMinHealthyTakesAPoolDown(t *testing.T) {
 
 func TestAllDownModes(t *testing.T) {
 	eps := []string{"a primary 192.0.2.1 down", "b backup 203.0.113.9 down"}
+	// An endpoint an operator took out is never answered, all down or not.
+	drained := []string{"a primary 192.0.2.1 drained", "b primary 192.0.2.2 down", "c backup 203.0.113.9 drained", "d backup 203.0.113.10 down"}
 	tests := []struct {
 		mode model.AllDown
+		eps  []string
 		want string
 	}{
-		{model.AllDown{Mode: model.AllDownFailOpen}, "A 192.0.2.1"},
-		{model.AllDown{Mode: model.AllDownFallback, Pool: "backup"}, "A 203.0.113.9"},
-		{model.AllDown{Mode: model.AllDownStatic, Static: []string{"198.51.100.7", "198.51.100.8"}}, "A 198.51.100.7, 198.51.100.8"},
-		{model.AllDown{Mode: model.AllDownStatic, Static: []string{"sorry.example.net"}}, "CNAME sorry.example.net."},
-		{model.AllDown{Mode: model.AllDownNoData}, "NODATA"},
-		{model.AllDown{Mode: model.AllDownServFail}, "SERVFAIL"},
+		{model.AllDown{Mode: model.AllDownFailOpen}, eps, "A 192.0.2.1"},
+		{model.AllDown{Mode: model.AllDownFallback, Pool: "backup"}, eps, "A 203.0.113.9"},
+		{model.AllDown{Mode: model.AllDownStatic, Static: []string{"198.51.100.7", "198.51.100.8"}}, eps, "A 198.51.100.7, 198.51.100.8"},
+		{model.AllDown{Mode: model.AllDownStatic, Static: []string{"sorry.example.net"}}, eps, "CNAME sorry.example.net."},
+		{model.AllDown{Mode: model.AllDownNoData}, eps, "NODATA"},
+		{model.AllDown{Mode: model.AllDownServFail}, eps, "SERVFAIL"},
+		{model.AllDown{Mode: model.AllDownFailOpen}, drained, "A 192.0.2.2"},
+		{model.AllDown{Mode: model.AllDownFallback, Pool: "backup"}, drained, "A 203.0.113.10"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.mode.Mode, func(t *testing.T) {
 			f := newFixture(t, model.Service{WhenAllDown: tc.mode, Pools: pools(
-				model.Pool{Name: "primary", Priority: 1}, model.Pool{Name: "backup", Priority: 9})}, eps...)
-			if got := ask(t, f.snapshot(t, nil, nil), 1, client("192.0.2.200")); got != tc.want {
-				t.Errorf("got %q, want %q", got, tc.want)
-			}
-		})
-	}
-}
-
-func TestAllDownNeverAnswersADrainedEndpoint(t *testing.T) {
-	eps := []string{"a primary 192.0.2.1 drained", "b primary 192.0.2.2 down", "c backup 203.0.113.9 drained", "d backup 203.0.113.10 down"}
-	tests := []struct {
-		mode model.AllDown
-		want string
-	}{
-		{model.AllDown{Mode: model.AllDownFailOpen}, "A 192.0.2.2"},
-		{model.AllDown{Mode: model.AllDownFallback, Pool: "backup"}, "A 203.0.113.10"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.mode.Mode, func(t *testing.T) {
-			f := newFixture(t, model.Service{WhenAllDown: tc.mode, Pools: pools(
-				model.Pool{Name: "primary", Priority: 1}, model.Pool{Name: "backup", Priority: 9})}, eps...)
+				model.Pool{Name: "primary", Priority: 1}, model.Pool{Name: "backup", Priority: 9})}, tc.eps...)
 			if got := ask(t, f.snapshot(t, nil, nil), 1, client("192.0.2.200")); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
