@@ -35,16 +35,6 @@ func saveEndpoint(tx store.Tx, e *model.Endpoint) error {
 	return tx.Put(endpointKey(e.Service, e.ID), b)
 }
 
-// countEndpoints counts a service's endpoints without decoding them.
-func countEndpoints(tx store.ReadTx, svc model.Name) (int, error) {
-	n := 0
-	err := tx.Scan(endpointPrefix(svc), "", func(string, []byte) error {
-		n++
-		return nil
-	})
-	return n, err
-}
-
 func loadEndpoints(tx store.ReadTx, svc model.Name) ([]*model.Endpoint, error) {
 	var out []*model.Endpoint
 	err := tx.Scan(endpointPrefix(svc), "", func(key string, value []byte) error {
@@ -95,7 +85,7 @@ func (s *Service) RegisterEndpoint(ctx context.Context, svcName model.Name, ep m
 				e.LeaseTTL = cur.LeaseTTL
 			}
 		case errors.Is(err, ErrEndpointNotFound):
-			n, err := countEndpoints(tx, svcName)
+			n, err := tx.Count(endpointPrefix(svcName))
 			if err != nil {
 				return err
 			}

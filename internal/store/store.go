@@ -84,6 +84,10 @@ type ReadTx interface {
 	// scan without error; any other error ends it and is returned. Values are
 	// valid only until fn returns.
 	Scan(prefix, start string, fn func(key string, value []byte) error) error
+
+	// Count returns how many keys start with prefix, without reading
+	// their values.
+	Count(prefix string) (int, error)
 }
 
 // Tx is a read-write transaction. Reads observe the transaction's own

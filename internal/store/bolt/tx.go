@@ -107,6 +107,20 @@ func (r *readTx) Scan(prefix, start string, fn func(key string, value []byte) er
 	return nil
 }
 
+// Count counts the keys with prefix.
+func (r *readTx) Count(prefix string) (int, error) {
+	if r.done {
+		return 0, errTxDone
+	}
+	p := []byte(prefix)
+	n := 0
+	c := r.data.Cursor()
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		n++
+	}
+	return n, nil
+}
+
 // writeTx implements store.Tx and records the transaction's changes.
 type writeTx struct {
 	readTx

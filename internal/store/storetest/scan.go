@@ -61,6 +61,12 @@ func testScan(t *testing.T, f Factory) {
 			if got := scanAll(t, tx, c.prefix, c.start); !slices.Equal(got, c.want) {
 				t.Errorf("%s: Scan(%q, %q) = %q, want %q", where, c.prefix, c.start, got, c.want)
 			}
+			if c.start != "" {
+				continue
+			}
+			if n, err := tx.Count(c.prefix); err != nil || n != len(c.want) {
+				t.Errorf("%s: Count(%q) = %d, %v, want %d", where, c.prefix, n, err, len(c.want))
+			}
 		}
 	}
 	if err := s.View(context.Background(), func(tx store.ReadTx) error {
@@ -74,6 +80,26 @@ func testScan(t *testing.T, f Factory) {
 		return nil
 	}); got != rev {
 		t.Errorf("read-only Update created revision %d (was %d)", got, rev)
+	}
+	// Count sees the transaction's own writes.
+	errUndo := errors.New("undo")
+	_, err := s.Update(context.Background(), func(tx store.Tx) error {
+		if err := tx.Put("b/4", []byte("v")); err != nil {
+			return err
+		}
+		if err := tx.Delete("b/1"); err != nil {
+			return err
+		}
+		if err := tx.Put("b/5", []byte("v")); err != nil {
+			return err
+		}
+		if n, err := tx.Count("b/"); err != nil || n != 6 {
+			t.Errorf("Count(\"b/\") after two puts and a delete = %d, %v, want 6", n, err)
+		}
+		return errUndo
+	})
+	if !errors.Is(err, errUndo) {
+		t.Errorf("Update: %v", err)
 	}
 }
 
