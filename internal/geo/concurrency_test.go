@@ -44,15 +44,26 @@ func TestConcurrentLocate(t *testing.T) {
 
 	// Close races with lookups: each sees the tables or nothing.
 	a := addrs[0]
+	before := m.Locate(a)
+	if before == (Location{}) {
+		t.Fatalf("MaxMind does not locate %s", a)
+	}
+	started := make(chan struct{}, 4)
 	for range 4 {
 		wg.Go(func() {
-			for range 2000 {
-				if got := m.Locate(a); got != want[0] && got != (Location{}) {
+			for n := range 2000 {
+				if n == 10 {
+					started <- struct{}{}
+				}
+				if got := m.Locate(a); got != before && got != (Location{}) {
 					t.Errorf("Locate during Close = %+v", got)
 					return
 				}
 			}
 		})
+	}
+	for range 4 {
+		<-started // every reader is running when Close comes
 	}
 	m.Close()
 	wg.Wait()
