@@ -11,6 +11,7 @@ import (
 	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 	"github.com/oschwald/maxminddb-golang/v2"
+	"github.com/stratusdns/stratus/internal/geo/geotest"
 )
 
 var (
@@ -25,20 +26,20 @@ var (
 // cityNetworks is a small City-shaped database: IPv4 networks (which an
 // IPv6 database keeps under ::/96) and IPv6 networks, one of them split by
 // a more specific network inserted after it.
-var cityNetworks = []dbNetwork{
-	{"81.2.69.0/24", cityRecord("GB", "EU", london)},
-	{"89.160.20.112/28", cityRecord("SE", "EU", linkoping)},
-	{"216.160.83.56/29", cityRecord("US", "NA", milton)},
-	{"67.43.156.0/24", cityRecord("BT", "AS", nil)},                                                     // country only
-	{"1.0.0.0/24", mmdbtype.Map{"registered_country": mmdbtype.Map{"iso_code": mmdbtype.String("AU")}}}, // nothing Stratus reads
-	{"2001:218::/32", cityRecord("JP", "AS", tokyo)},
-	{"2a02:ff80::/32", cityRecord("DE", "EU", frankfurt)},
-	{"2a02:ff80:1::/48", cityRecord("FR", "EU", paris)},
+var cityNetworks = []geotest.Network{
+	{Prefix: "81.2.69.0/24", Record: geotest.CityRecord("GB", "EU", london)},
+	{Prefix: "89.160.20.112/28", Record: geotest.CityRecord("SE", "EU", linkoping)},
+	{Prefix: "216.160.83.56/29", Record: geotest.CityRecord("US", "NA", milton)},
+	{Prefix: "67.43.156.0/24", Record: geotest.CityRecord("BT", "AS", nil)},                                             // country only
+	{Prefix: "1.0.0.0/24", Record: mmdbtype.Map{"registered_country": mmdbtype.Map{"iso_code": mmdbtype.String("AU")}}}, // nothing Stratus reads
+	{Prefix: "2001:218::/32", Record: geotest.CityRecord("JP", "AS", tokyo)},
+	{Prefix: "2a02:ff80::/32", Record: geotest.CityRecord("DE", "EU", frankfurt)},
+	{Prefix: "2a02:ff80:1::/48", Record: geotest.CityRecord("FR", "EU", paris)},
 }
 
 func openCity(t testing.TB) (*MaxMind, string) {
 	t.Helper()
-	path := writeDB(t, "GeoIP2-City", 6, cityNetworks)
+	path := geotest.WriteDB(t, "GeoIP2-City", 6, cityNetworks)
 	m, err := OpenMaxMind(path)
 	if err != nil {
 		t.Fatal(err)
@@ -173,9 +174,9 @@ func lastAddr(p netip.Prefix) netip.Addr {
 }
 
 func TestMaxMindIPv4AndCountryDatabases(t *testing.T) {
-	path := writeDB(t, "GeoLite2-Country", 4, []dbNetwork{
-		{"81.2.69.0/24", cityRecord("GB", "EU", nil)},
-		{"81.2.70.0/24", cityRecord("", "EU", nil)},
+	path := geotest.WriteDB(t, "GeoLite2-Country", 4, []geotest.Network{
+		{Prefix: "81.2.69.0/24", Record: geotest.CityRecord("GB", "EU", nil)},
+		{Prefix: "81.2.70.0/24", Record: geotest.CityRecord("", "EU", nil)},
 	})
 	m, err := OpenMaxMind(path)
 	if err != nil {
@@ -231,20 +232,20 @@ func TestOpenMaxMindErrors(t *testing.T) {
 	}{
 		{"missing", filepath.Join(t.TempDir(), "missing.mmdb"), "no such file"},
 		{"garbage", garbage, "geo:"},
-		{"asn", writeDB(t, "GeoLite2-ASN", 6, []dbNetwork{
-			{"81.2.69.0/24", mmdbtype.Map{"autonomous_system_number": mmdbtype.Uint32(20712)}},
+		{"asn", geotest.WriteDB(t, "GeoLite2-ASN", 6, []geotest.Network{
+			{Prefix: "81.2.69.0/24", Record: mmdbtype.Map{"autonomous_system_number": mmdbtype.Uint32(20712)}},
 		}), "not a City or Country database"},
-		{"bad country", writeDB(t, "Custom", 6, []dbNetwork{
-			{"81.2.69.0/24", cityRecord("GBR", "EU", nil)},
+		{"bad country", geotest.WriteDB(t, "Custom", 6, []geotest.Network{
+			{Prefix: "81.2.69.0/24", Record: geotest.CityRecord("GBR", "EU", nil)},
 		}), `network 81.2.69.0/24: country "GBR"`},
-		{"bad continent", writeDB(t, "Custom", 6, []dbNetwork{
-			{"2001:218::/32", cityRecord("JP", "XX", nil)},
+		{"bad continent", geotest.WriteDB(t, "Custom", 6, []geotest.Network{
+			{Prefix: "2001:218::/32", Record: geotest.CityRecord("JP", "XX", nil)},
 		}), `network 2001:218::/32: continent "XX"`},
-		{"bad latitude", writeDB(t, "Custom", 6, []dbNetwork{
-			{"81.2.69.0/24", cityRecord("GB", "EU", &[2]float64{91, 0})},
+		{"bad latitude", geotest.WriteDB(t, "Custom", 6, []geotest.Network{
+			{Prefix: "81.2.69.0/24", Record: geotest.CityRecord("GB", "EU", &[2]float64{91, 0})},
 		}), "latitude 91"},
-		{"wrong type", writeDB(t, "Custom", 6, []dbNetwork{
-			{"81.2.69.0/24", mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.Uint32(1)}}},
+		{"wrong type", geotest.WriteDB(t, "Custom", 6, []geotest.Network{
+			{Prefix: "81.2.69.0/24", Record: mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.Uint32(1)}}},
 		}), "network 81.2.69.0/24"},
 	}
 	for _, tt := range tests {
@@ -262,7 +263,7 @@ func TestOpenMaxMindErrors(t *testing.T) {
 }
 
 func TestMaxMindLowerCaseCodes(t *testing.T) {
-	path := writeDB(t, "Custom", 6, []dbNetwork{{"81.2.69.0/24", cityRecord("gb", "eu", london)}})
+	path := geotest.WriteDB(t, "Custom", 6, []geotest.Network{{Prefix: "81.2.69.0/24", Record: geotest.CityRecord("gb", "eu", london)}})
 	m, err := OpenMaxMind(path)
 	if err != nil {
 		t.Fatal(err)
@@ -285,10 +286,10 @@ func TestMaxMindNetworkAboveIPv4Subtree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tree.Insert(ipNet(t, "::/8"), cityRecord("DE", "EU", frankfurt)); err != nil {
+	if err := tree.Insert(geotest.PrefixNet(netip.MustParsePrefix("::/8")), geotest.CityRecord("DE", "EU", frankfurt)); err != nil {
 		t.Fatal(err)
 	}
-	if err := tree.Insert(ipNet(t, "2001:218::/32"), cityRecord("JP", "AS", tokyo)); err != nil {
+	if err := tree.Insert(geotest.PrefixNet(netip.MustParsePrefix("2001:218::/32")), geotest.CityRecord("JP", "AS", tokyo)); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "custom.mmdb")

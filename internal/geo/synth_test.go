@@ -10,6 +10,7 @@ import (
 
 	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
+	"github.com/stratusdns/stratus/internal/geo/geotest"
 )
 
 // identityKeys keys records by map identity: the pool's records are
@@ -35,7 +36,7 @@ func synthDB(dir string, n4, n6, records int) (path string, hits []netip.Addr, e
 		if i%10 == 0 {
 			coords = nil // a country-level record
 		}
-		pool[i] = cityRecord(country, continentOf[rng.IntN(len(continentOf))], coords)
+		pool[i] = geotest.CityRecord(country, continentOf[rng.IntN(len(continentOf))], coords)
 	}
 	tree, err := mmdbwriter.New(mmdbwriter.Options{
 		DatabaseType: "GeoIP2-City",
@@ -46,7 +47,7 @@ func synthDB(dir string, n4, n6, records int) (path string, hits []netip.Addr, e
 		return "", nil, err
 	}
 	insert := func(p netip.Prefix) {
-		err := tree.Insert(prefixNet(p), pool[rng.IntN(records)])
+		err := tree.Insert(geotest.PrefixNet(p), pool[rng.IntN(records)])
 		if err != nil {
 			return // a reserved network: skip it
 		}

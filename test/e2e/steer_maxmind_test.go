@@ -2,64 +2,11 @@ package e2e
 
 import (
 	"fmt"
-	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/maxmind/mmdbwriter"
-	"github.com/maxmind/mmdbwriter/mmdbtype"
+	"github.com/stratusdns/stratus/internal/geo/geotest"
 )
-
-// steerCity is a GeoIP2-City-shaped record: country.iso_code,
-// continent.code and location.latitude/longitude (coords nil: none),
-// with a few fields Stratus skips.
-func steerCity(country, continent string, coords *[2]float64) mmdbtype.Map {
-	r := mmdbtype.Map{
-		"country":   mmdbtype.Map{"iso_code": mmdbtype.String(country), "names": mmdbtype.Map{"en": mmdbtype.String("Country " + country)}},
-		"continent": mmdbtype.Map{"code": mmdbtype.String(continent), "geoname_id": mmdbtype.Uint32(6255148)},
-		"city":      mmdbtype.Map{"names": mmdbtype.Map{"en": mmdbtype.String("Somewhere")}},
-	}
-	if coords != nil {
-		r["location"] = mmdbtype.Map{
-			"latitude":        mmdbtype.Float64(coords[0]),
-			"longitude":       mmdbtype.Float64(coords[1]),
-			"accuracy_radius": mmdbtype.Uint16(50),
-		}
-	}
-	return r
-}
-
-// steerWriteMMDB writes a City database into t.TempDir().
-func steerWriteMMDB(t *testing.T, nets map[string]mmdbtype.Map) string {
-	t.Helper()
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "GeoIP2-City", IPVersion: 6, RecordSize: 28})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for cidr, rec := range nets {
-		_, n, err := net.ParseCIDR(cidr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tree.Insert(n, rec); err != nil {
-			t.Fatalf("insert %s: %v", cidr, err)
-		}
-	}
-	path := filepath.Join(t.TempDir(), "city.mmdb")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tree.WriteTo(f); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // TestSteerGeoMaxMind: clients located by a MaxMind City database built
 // in the test go to the nearest pool by coordinates (or by continent when
@@ -70,11 +17,11 @@ func steerWriteMMDB(t *testing.T, nets map[string]mmdbtype.Map) string {
 func TestSteerGeoMaxMind(t *testing.T) {
 	t.Parallel()
 	const svc = "near.fn.example.com"
-	db := steerWriteMMDB(t, map[string]mmdbtype.Map{
-		"81.2.69.0/24":     steerCity("GB", "EU", &[2]float64{51.51, -0.09}),  // London
-		"216.160.83.0/24":  steerCity("US", "NA", &[2]float64{47.61, -122.3}), // Seattle
-		"2a02:ffc0::/32":   steerCity("JP", "AS", &[2]float64{34.69, 135.5}),  // Osaka
-		"89.160.20.112/28": steerCity("SE", "EU", nil),                        // no coordinates
+	db := geotest.WriteDB(t, "GeoIP2-City", 6, []geotest.Network{
+		{Prefix: "81.2.69.0/24", Record: geotest.CityRecord("GB", "EU", &[2]float64{51.51, -0.09})},     // London
+		{Prefix: "216.160.83.0/24", Record: geotest.CityRecord("US", "NA", &[2]float64{47.61, -122.3})}, // Seattle
+		{Prefix: "2a02:ffc0::/32", Record: geotest.CityRecord("JP", "AS", &[2]float64{34.69, 135.5})},   // Osaka
+		{Prefix: "89.160.20.112/28", Record: geotest.CityRecord("SE", "EU", nil)},                       // no coordinates
 	})
 	s := steerStart(t, "", fmt.Sprintf(`steering:
   maxmind_db: %s

@@ -1,4 +1,6 @@
-package geo
+// Package geotest writes MaxMind DB files for tests: GeoIP2-City-shaped
+// records into a database built with mmdbwriter, as the real files are.
+package geotest
 
 import (
 	"net"
@@ -11,10 +13,10 @@ import (
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 )
 
-// cityRecord builds a record shaped like a GeoIP2 City record, with the
+// CityRecord builds a record shaped like a GeoIP2 City record, with the
 // fields Stratus reads and a few it skips. Empty arguments leave fields
 // out; coords nil leaves out the location.
-func cityRecord(country, continent string, coords *[2]float64) mmdbtype.Map {
+func CityRecord(country, continent string, coords *[2]float64) mmdbtype.Map {
 	r := mmdbtype.Map{
 		"city": mmdbtype.Map{
 			"geoname_id": mmdbtype.Uint32(2925533),
@@ -48,16 +50,16 @@ func cityRecord(country, continent string, coords *[2]float64) mmdbtype.Map {
 	return r
 }
 
-// dbNetwork is one network to write into a test database.
-type dbNetwork struct {
-	prefix string
-	record mmdbtype.DataType
+// Network is one network to write into a test database.
+type Network struct {
+	Prefix string
+	Record mmdbtype.DataType
 }
 
-// writeDB writes a MaxMind DB with the networks, inserted in order (a later
+// WriteDB writes a MaxMind DB with the networks, inserted in order (a later
 // network replaces the part of an earlier one it overlaps), and returns its
 // path.
-func writeDB(t testing.TB, dbType string, ipVersion int, nets []dbNetwork) string {
+func WriteDB(t testing.TB, dbType string, ipVersion int, nets []Network) string {
 	t.Helper()
 	tree, err := mmdbwriter.New(mmdbwriter.Options{
 		DatabaseType: dbType,
@@ -68,8 +70,8 @@ func writeDB(t testing.TB, dbType string, ipVersion int, nets []dbNetwork) strin
 		t.Fatal(err)
 	}
 	for _, n := range nets {
-		if err := tree.Insert(ipNet(t, n.prefix), n.record); err != nil {
-			t.Fatalf("insert %s: %v", n.prefix, err)
+		if err := tree.Insert(PrefixNet(netip.MustParsePrefix(n.Prefix)), n.Record); err != nil {
+			t.Fatalf("insert %s: %v", n.Prefix, err)
 		}
 	}
 	path := filepath.Join(t.TempDir(), dbType+".mmdb")
@@ -86,12 +88,8 @@ func writeDB(t testing.TB, dbType string, ipVersion int, nets []dbNetwork) strin
 	return path
 }
 
-func ipNet(t testing.TB, s string) *net.IPNet {
-	t.Helper()
-	return prefixNet(netip.MustParsePrefix(s))
-}
-
-func prefixNet(p netip.Prefix) *net.IPNet {
+// PrefixNet converts a prefix to the form mmdbwriter inserts.
+func PrefixNet(p netip.Prefix) *net.IPNet {
 	bits := 32
 	if p.Addr().Is6() {
 		bits = 128
