@@ -29,11 +29,10 @@ func (wo *WriteOptions) check(z model.Name, cur uint32) error {
 
 // ChangeResult reports a committed (or no-op) change.
 type ChangeResult struct {
-	Zone      model.Name     `json:"zone"`
-	OldSerial uint32         `json:"old_serial"`
-	Serial    uint32         `json:"serial"`
-	Changed   bool           `json:"changed"`
-	Revision  store.Revision `json:"-"`
+	Zone      model.Name `json:"zone"`
+	OldSerial uint32     `json:"old_serial"`
+	Serial    uint32     `json:"serial"`
+	Changed   bool       `json:"changed"`
 }
 
 // Apply applies changes to one zone atomically: all of them or none. A
@@ -104,7 +103,6 @@ func (s *Service) Apply(ctx context.Context, z model.Name, changes []model.Chang
 	if err != nil {
 		return ChangeResult{}, err
 	}
-	res.Revision = rev
 	if err := s.published(ctx, rev); err != nil {
 		return res, err
 	}

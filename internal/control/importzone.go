@@ -130,7 +130,6 @@ func (s *Service) Import(ctx context.Context, z model.Name, sets []*model.RRset,
 	if err != nil {
 		return ImportResult{}, err
 	}
-	res.Revision = rev
 	return res, s.published(ctx, rev)
 }
 

@@ -145,7 +145,12 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 		}
 		err = tx.Scan(prefixRRsets, "", func(key string, value []byte) error {
 			sets++
-			p.applyRRset(b, key, value)
+			z, k, ok := parseRRsetKey(key)
+			if !ok {
+				p.log.Error("skipping a store key that is not an RRset", "key", key)
+				return nil
+			}
+			p.applyRRset(b, z, k, key, value)
 			return nil
 		})
 		if err != nil {
@@ -171,13 +176,13 @@ func (p *Publisher) apply(batch store.Batch) error {
 		p.svcs = newServiceChanges()
 	}
 	b := p.b
-	deleted := map[string]bool{}
+	deleted := map[model.Name]bool{}
 	for _, ev := range batch.Events {
 		if z, ok := parseZoneKey(ev.Key); ok {
 			switch {
 			case ev.Deleted:
 				b.DeleteZone(z.Wire())
-				deleted[ev.Key] = true
+				deleted[z] = true
 			case !b.HasZone(z.Wire()):
 				if err := b.CreateZone(z.Wire(), string(z)); err != nil {
 					p.b = nil
@@ -192,7 +197,7 @@ func (p *Publisher) apply(batch store.Batch) error {
 			continue
 		}
 		z, k, ok := parseRRsetKey(ev.Key)
-		if !ok || deleted[zoneKey(z)] {
+		if !ok || deleted[z] {
 			continue
 		}
 		if ev.Deleted {
@@ -201,7 +206,7 @@ func (p *Publisher) apply(batch store.Batch) error {
 			}
 			continue
 		}
-		p.applyRRset(b, ev.Key, ev.Value)
+		p.applyRRset(b, z, k, ev.Key, ev.Value)
 	}
 	if batch.More {
 		return nil
@@ -217,12 +222,7 @@ func (p *Publisher) apply(batch store.Batch) error {
 // applyRRset puts one stored RRset into the builder. A set that cannot be
 // read is left out and logged: one bad value must not stop the server from
 // serving everything else.
-func (p *Publisher) applyRRset(b *zone.Builder, key string, value []byte) {
-	z, k, ok := parseRRsetKey(key)
-	if !ok {
-		p.log.Error("skipping a store key that is not an RRset", "key", key)
-		return
-	}
+func (p *Publisher) applyRRset(b *zone.Builder, z model.Name, k model.Key, key string, value []byte) {
 	set, err := decodeRRset(k, value)
 	if err == nil {
 		err = b.SetRRset(z.Wire(), k.Name.Wire(), k.Type, set.TTL, set.Rdata)

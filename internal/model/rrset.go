@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -105,48 +106,19 @@ func (s *RRset) RemoveAll(rdata [][]byte) {
 	s.Rdata = kept
 }
 
-// Remove deletes rdata and reports whether it was present.
-func (s *RRset) Remove(rdata []byte) bool {
-	for i, r := range s.Rdata {
-		if bytes.Equal(r, rdata) {
-			s.Rdata = append(s.Rdata[:i:i], s.Rdata[i+1:]...)
-			return true
-		}
-	}
-	return false
-}
-
-// Clone returns a deep copy.
+// Clone returns a copy with its own list of records. The records' bytes
+// are shared: RDATA is never changed in place (WithSOASerial, say,
+// returns new bytes).
 func (s *RRset) Clone() *RRset {
 	c := *s
-	c.Rdata = make([][]byte, len(s.Rdata))
-	for i, r := range s.Rdata {
-		c.Rdata[i] = append([]byte(nil), r...)
-	}
+	c.Rdata = slices.Clone(s.Rdata)
 	return &c
 }
 
 // Equal reports whether two sets hold the same TTL and the same records
 // (in any order).
 func (s *RRset) Equal(o *RRset) bool {
-	if s.Name != o.Name || s.Type != o.Type || s.TTL != o.TTL || len(s.Rdata) != len(o.Rdata) {
-		return false
-	}
-	if len(s.Rdata) <= smallSet {
-		for _, r := range s.Rdata {
-			if !o.Has(r) {
-				return false
-			}
-		}
-		return true
-	}
-	have := rdataIndex(o.Rdata)
-	for _, r := range s.Rdata {
-		if _, ok := have[string(r)]; !ok {
-			return false
-		}
-	}
-	return true
+	return s.Name == o.Name && s.Type == o.Type && s.TTL == o.TTL && len(s.Rdata) == len(o.Rdata) && len(s.Diff(o)) == 0
 }
 
 // Diff returns the records of s that are not in o (all of them when o is

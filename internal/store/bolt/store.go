@@ -203,7 +203,7 @@ func (s *Store) commitOnce(batch []*pendingUpdate) (again []*pendingUpdate) {
 		return nil
 	}
 	defer func() { _ = btx.Rollback() }() // no-op after Commit
-	base, err := readRevision(btx.Bucket(metaBucket))
+	start, err := newReadTx(btx)
 	if err != nil {
 		err = fmt.Errorf("store/bolt: update: %w", err)
 		for _, p := range batch {
@@ -211,6 +211,7 @@ func (s *Store) commitOnce(batch []*pendingUpdate) (again []*pendingUpdate) {
 		}
 		return nil
 	}
+	base := start.rev
 	rev := base
 	var ran []*pendingUpdate
 	var batches []store.Batch
@@ -219,12 +220,8 @@ func (s *Store) commitOnce(batch []*pendingUpdate) (again []*pendingUpdate) {
 			p.finish(0, err)
 			continue
 		}
-		wt, err := newWriteTx(btx)
-		if err != nil {
-			p.finish(0, fmt.Errorf("store/bolt: update: %w", err))
-			continue
-		}
-		wt.rev = rev
+		// Each update reads what the ones before it in the batch wrote.
+		wt := &writeTx{readTx: readTx{data: start.data, rev: rev}}
 		err, panicked, panicVal := runUpdate(p.fn, wt)
 		if err != nil && !panicked && wt.mutations == 0 {
 			// It failed before writing anything (a validation error,

@@ -13,7 +13,6 @@ import (
 // readTx implements store.ReadTx on a bbolt transaction.
 type readTx struct {
 	data *bbolt.Bucket
-	meta *bbolt.Bucket
 	rev  store.Revision
 
 	// mutations counts the writes made so far; Scan repositions its cursor
@@ -34,7 +33,7 @@ func newReadTx(btx *bbolt.Tx) (*readTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &readTx{data: data, meta: meta, rev: rev}, nil
+	return &readTx{data: data, rev: rev}, nil
 }
 
 // end marks the transaction finished; later calls fail.
@@ -129,15 +128,6 @@ type writeTx struct {
 }
 
 var _ store.Tx = (*writeTx)(nil)
-
-// newWriteTx prepares a read-write transaction over btx.
-func newWriteTx(btx *bbolt.Tx) (*writeTx, error) {
-	rt, err := newReadTx(btx)
-	if err != nil {
-		return nil, err
-	}
-	return &writeTx{readTx: *rt}, nil
-}
 
 // Put stores a copy of value at key.
 func (w *writeTx) Put(key string, value []byte) error {
