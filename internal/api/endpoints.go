@@ -4,33 +4,44 @@ import (
 	"net/http"
 
 	"github.com/stratusdns/stratus/internal/auth"
-	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/steer"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
-// endpointOut renders an endpoint with what the checks and steering say
-// of it. A caller that may not read services (a function's
-// endpoints:write token) sees its registration only: health details and
-// overrides describe the operator's side.
+// endpointOut renders one endpoint (endpointsOut).
 func (h *Handler) endpointOut(e *model.Endpoint, p *auth.Principal) apiv1.Endpoint {
-	if !p.Allows(auth.ScopeServicesRead) {
-		out := endpointJSON(e, nil)
-		out.Override = nil
+	return h.endpointsOut(e.Service, []*model.Endpoint{e}, p)[0]
+}
+
+// endpointsOut renders endpoints of the service svc with what the checks
+// and steering say of them. A caller that may not read services (a
+// function's endpoints:write token) sees its registration only: health
+// details and overrides describe the operator's side.
+func (h *Handler) endpointsOut(svc model.Name, eps []*model.Endpoint, p *auth.Principal) []apiv1.Endpoint {
+	out := make([]apiv1.Endpoint, 0, len(eps))
+	if !p.Allows(auth.ScopeServicesRead) || h.opts.Steering == nil {
+		for _, e := range eps {
+			je := endpointJSON(e, nil)
+			if !p.Allows(auth.ScopeServicesRead) {
+				je.Override = nil
+			}
+			out = append(out, je)
+		}
 		return out
 	}
-	if h.opts.Steering == nil {
-		return endpointJSON(e, nil)
-	}
-	var out apiv1.Endpoint
-	if st, ok := h.opts.Steering.Status(e.Service, e.ID); ok {
-		out = endpointJSON(e, &st)
-	} else {
-		out = endpointJSON(e, nil)
-	}
-	if up, why, ok := h.opts.Steering.EndpointState(e.Service, e.ID); ok {
-		out.Steering = &apiv1.EndpointSteering{Answerable: up, Why: why}
+	verdicts := h.opts.Steering.EndpointStates(svc)
+	for _, e := range eps {
+		var je apiv1.Endpoint
+		if st, ok := h.opts.Steering.Status(e.Service, e.ID); ok {
+			je = endpointJSON(e, &st)
+		} else {
+			je = endpointJSON(e, nil)
+		}
+		if v, ok := verdicts[e.ID]; ok {
+			je.Steering = &apiv1.EndpointSteering{Answerable: v.Answerable, Why: v.Why}
+		}
+		out = append(out, je)
 	}
 	return out
 }
@@ -44,11 +55,7 @@ func (h *Handler) listEndpoints(w http.ResponseWriter, r *http.Request, p *auth.
 	if err != nil {
 		return err
 	}
-	out := apiv1.EndpointList{Service: string(n), Endpoints: []apiv1.Endpoint{}}
-	for _, e := range eps {
-		out.Endpoints = append(out.Endpoints, h.endpointOut(e, p))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, apiv1.EndpointList{Service: string(n), Endpoints: h.endpointsOut(n, eps, p)})
 	return nil
 }
 
@@ -136,20 +143,9 @@ func (h *Handler) pushHealth(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		return err
 	}
 	id := r.PathValue("id")
-	svc, err := h.svc.GetService(r.Context(), n)
+	ep, err := h.svc.PushEndpoint(r.Context(), n, id)
 	if err != nil {
 		return err
-	}
-	ep, err := h.svc.Endpoint(r.Context(), n, id)
-	if err != nil {
-		return err
-	}
-	if p := svc.Pool(ep.Pool); p == nil || p.Check.Type != model.CheckPush {
-		typ := "none"
-		if p != nil {
-			typ = p.Check.Type
-		}
-		return invalid("id", "endpoint %s is in pool %s, whose check type is %s: only pools with check type push take reports", id, ep.Pool, typ)
 	}
 	if h.opts.Health == nil || h.opts.Steering == nil {
 		return errorf(http.StatusServiceUnavailable, apiv1.CodeUnavailable, "health checking is not running")
@@ -197,11 +193,7 @@ func (h *Handler) clearPoolOverride(w http.ResponseWriter, r *http.Request, p *a
 }
 
 func (h *Handler) poolOverride(w http.ResponseWriter, r *http.Request, p *auth.Principal, set bool) error {
-	n, err := serviceParam(r)
-	if err != nil {
-		return err
-	}
-	im, err := versionMatch(r)
+	n, wo, err := serviceWriteParams(r, p)
 	if err != nil {
 		return err
 	}
@@ -209,7 +201,7 @@ func (h *Handler) poolOverride(w http.ResponseWriter, r *http.Request, p *auth.P
 	if err != nil {
 		return err
 	}
-	s, err := h.svc.SetPoolOverride(r.Context(), n, r.PathValue("pool"), req.State, req.Reason, control.ServiceWriteOptions{IfMatch: im, Actor: p.Name})
+	s, err := h.svc.SetPoolOverride(r.Context(), n, r.PathValue("pool"), req.State, req.Reason, wo)
 	if err != nil {
 		return err
 	}

@@ -64,3 +64,26 @@ func TestFunctionToken(t *testing.T) {
 		t.Errorf("deregister: %d %s", r.status, r.body)
 	}
 }
+
+// TestPushNeedsAPushPool: only endpoints in pools with check type push
+// take health reports.
+func TestPushNeedsAPushPool(t *testing.T) {
+	e := newAPI(t)
+	if r := e.do(t, "POST", "/v1/zones", e.admin, createExample); r.status != 201 {
+		t.Fatalf("create zone: %d %s", r.status, r.body)
+	}
+	if r := e.do(t, "POST", "/v1/services", e.admin, `{"name":"api.example.com","pools":[{"name":"p","check":{"type":"none"}}]}`); r.status != 201 {
+		t.Fatalf("create service: %d %s", r.status, r.body)
+	}
+	const ep = "/v1/services/api.example.com/endpoints/fn-1"
+	if r := e.do(t, "PUT", ep, e.admin, `{"pool":"p","address":"192.0.2.1"}`); r.status != 201 {
+		t.Fatalf("register: %d %s", r.status, r.body)
+	}
+	r := e.do(t, "POST", ep+"/health", e.admin, `{"up":false}`)
+	if ae := r.apiError(t); r.status != 400 || ae.Field != "id" || !strings.Contains(ae.Message, "whose check type is none") {
+		t.Errorf("push to a pool without push checks: %d %s", r.status, r.body)
+	}
+	if r := e.do(t, "POST", "/v1/services/api.example.com/endpoints/nope/health", e.admin, `{"up":false}`); r.status != 404 {
+		t.Errorf("push for a missing endpoint: %d %s", r.status, r.body)
+	}
+}

@@ -18,7 +18,9 @@ import (
 type SteeringView interface {
 	Explain(name model.Name, qtype uint16, client netip.Addr, subnet netip.Prefix) (*steer.Explanation, bool)
 	Status(svc model.Name, id string) (health.Status, bool)
-	EndpointState(svc model.Name, id string) (up bool, why string, ok bool)
+	// EndpointStates returns what answers make of each endpoint of a
+	// service, by endpoint id.
+	EndpointStates(svc model.Name) map[string]steer.Verdict
 	// Refresh recompiles from the current health at once.
 	Refresh()
 }
@@ -36,6 +38,18 @@ func serviceParam(r *http.Request) (model.Name, error) {
 		return "", invalid("service", "%v", err)
 	}
 	return n, nil
+}
+
+// serviceWriteParams parses what every write to one service takes: the
+// {service} path segment, and If-Match (the version) and the actor as
+// write options.
+func serviceWriteParams(r *http.Request, p *auth.Principal) (model.Name, control.ServiceWriteOptions, error) {
+	n, err := serviceParam(r)
+	if err != nil {
+		return "", control.ServiceWriteOptions{}, err
+	}
+	im, err := versionMatch(r)
+	return n, control.ServiceWriteOptions{IfMatch: im, Actor: p.Name}, err
 }
 
 // versionMatch parses If-Match for services: the version.
@@ -97,11 +111,7 @@ func (h *Handler) createService(w http.ResponseWriter, r *http.Request, p *auth.
 }
 
 func (h *Handler) putService(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
-	n, err := serviceParam(r)
-	if err != nil {
-		return err
-	}
-	im, err := versionMatch(r)
+	n, wo, err := serviceWriteParams(r, p)
 	if err != nil {
 		return err
 	}
@@ -119,7 +129,7 @@ func (h *Handler) putService(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	if m.Name != n {
 		return invalid("name", "%s does not match the service in the path, %s", m.Name, n)
 	}
-	s, err := h.svc.UpdateService(r.Context(), m, control.ServiceWriteOptions{IfMatch: im, Actor: p.Name})
+	s, err := h.svc.UpdateService(r.Context(), m, wo)
 	if err != nil {
 		return err
 	}
@@ -129,15 +139,11 @@ func (h *Handler) putService(w http.ResponseWriter, r *http.Request, p *auth.Pri
 }
 
 func (h *Handler) deleteService(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
-	n, err := serviceParam(r)
+	n, wo, err := serviceWriteParams(r, p)
 	if err != nil {
 		return err
 	}
-	im, err := versionMatch(r)
-	if err != nil {
-		return err
-	}
-	if err := h.svc.DeleteService(r.Context(), n, control.ServiceWriteOptions{IfMatch: im, Actor: p.Name}); err != nil {
+	if err := h.svc.DeleteService(r.Context(), n, wo); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -223,7 +229,11 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, _ *auth.Princip
 		writeJSON(w, http.StatusOK, out)
 		return nil
 	}
-	for _, ev := range h.opts.Health.Events(after, 0) {
+	take := 0 // all kept events: the filter below decides
+	if service == "" {
+		take = limit
+	}
+	for _, ev := range h.opts.Health.Events(after, take) {
 		je := eventJSON(ev)
 		if service != "" && je.Service != string(service) {
 			continue

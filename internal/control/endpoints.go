@@ -192,6 +192,32 @@ func (s *Service) Endpoint(ctx context.Context, svcName model.Name, id string) (
 	return out, err
 }
 
+// PushEndpoint returns an endpoint that may report its own health: one in
+// a pool whose check type is push.
+func (s *Service) PushEndpoint(ctx context.Context, svcName model.Name, id string) (*model.Endpoint, error) {
+	var out *model.Endpoint
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		svc, err := loadService(tx, svcName)
+		if err != nil {
+			return err
+		}
+		e, err := loadEndpoint(tx, svcName, id)
+		if err != nil {
+			return err
+		}
+		if p := svc.Pool(e.Pool); p == nil || p.Check.Type != model.CheckPush {
+			typ := "none"
+			if p != nil {
+				typ = p.Check.Type
+			}
+			return model.Errorf("id", "endpoint %s is in pool %s, whose check type is %s: only pools with check type push take reports", id, e.Pool, typ)
+		}
+		out = e
+		return nil
+	})
+	return out, err
+}
+
 // Endpoints returns a service's endpoints, sorted by pool and id.
 func (s *Service) Endpoints(ctx context.Context, svcName model.Name) ([]*model.Endpoint, error) {
 	var out []*model.Endpoint

@@ -71,6 +71,23 @@ type Endpoint struct {
 	Health  Health
 }
 
+// Verdict is what answers make of one endpoint: whether a query may be
+// answered with it, and why.
+type Verdict struct {
+	Answerable bool
+	Why        string
+}
+
+// Verdicts returns the verdict on each endpoint of the service, by id.
+func (s *Service) Verdicts() map[string]Verdict {
+	out := make(map[string]Verdict, len(s.Endpoints))
+	for i := range s.Endpoints {
+		e := &s.Endpoints[i]
+		out[e.Spec.ID] = Verdict{Answerable: e.Up, Why: e.Why}
+	}
+	return out
+}
+
 // HealthState is what the checks say of an endpoint.
 type HealthState uint8
 

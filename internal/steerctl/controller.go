@@ -489,20 +489,14 @@ func (c *Controller) Run(ctx context.Context) {
 	}
 }
 
-// EndpointState returns what steering makes of an endpoint now: whether
-// it can be answered and why.
-func (c *Controller) EndpointState(svc model.Name, id string) (up bool, why string, ok bool) {
+// EndpointStates returns what answers make of each endpoint of a service
+// now, by endpoint id (nil for a service steering does not know).
+func (c *Controller) EndpointStates(svc model.Name) map[string]steer.Verdict {
 	s := c.cur.Load().Service(string(svc.Wire()))
 	if s == nil {
-		return false, "", false
+		return nil
 	}
-	key := steer.Key(svc, id)
-	for i := range s.Endpoints {
-		if e := &s.Endpoints[i]; e.Key == key {
-			return e.Up, e.Why, true
-		}
-	}
-	return false, "", false
+	return s.Verdicts()
 }
 
 // Refresh recompiles from the checker's current statuses at once, without

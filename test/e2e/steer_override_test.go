@@ -91,6 +91,13 @@ func TestSteerOverrides(t *testing.T) {
 	if !ok || ev.New != "down" || ev.Reason != "forced down: bad deploy" {
 		t.Errorf("endpoint override event %+v (found %v)", ev, ok)
 	}
+	eps := steerEndpoints(t, s, svc)
+	if v := eps["a1"].Steering; v == nil || v.Answerable || !strings.Contains(v.Why, "forced down by admin") {
+		t.Errorf("a1's steering verdict in the endpoint list: %+v", v)
+	}
+	if v := eps["a3"].Steering; v == nil || !v.Answerable {
+		t.Errorf("a3's steering verdict in the endpoint list: %+v", v)
+	}
 	x := steerExplain(t, s, svc, "")
 	if !steerRemoved(x, "health", "a1", "forced down by admin") {
 		t.Errorf("explain with a1 forced down: %+v", x.Steps)
