@@ -110,7 +110,11 @@ func (s *Service) CreateService(ctx context.Context, svc model.Service, wo Servi
 	var out *model.Service
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
 		c := svc
-		if _, err := loadService(tx, c.Name); err == nil {
+		_, exists, err := tx.Get(serviceKey(c.Name))
+		if err != nil {
+			return err
+		}
+		if exists {
 			return fmt.Errorf("%w: %s", ErrServiceExists, c.Name)
 		}
 		if err := checkServiceName(tx, &c); err != nil {
@@ -153,38 +157,56 @@ func (s *Service) UpdateService(ctx context.Context, svc model.Service, wo Servi
 	if err := svc.Validate(); err != nil {
 		return nil, err
 	}
+	out, err := s.changeService(ctx, svc.Name, wo, func(tx store.Tx, cur *model.Service) (*model.Service, error) {
+		c := svc
+		if err := checkServiceName(tx, &c); err != nil {
+			return nil, err
+		}
+		eps, err := loadEndpoints(tx, c.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range eps {
+			if c.Pool(e.Pool) == nil {
+				return nil, model.Errorf("pools", "pool %q still has endpoint %q; delete or move its endpoints first", e.Pool, e.ID)
+			}
+		}
+		c.Pools = keepOverrides(svc.Pools, cur)
+		return &c, nil
+	})
+	if out != nil {
+		s.log.Info("service updated", "service", out.Name, "version", out.Version, "actor", wo.Actor)
+	}
+	return out, err
+}
+
+// changeService is the transaction of every change to an existing
+// service: load it, check If-Match, let change make the next definition,
+// stamp its version and time, save it and wait for it to be published.
+// It returns the saved service whenever the change committed, with the
+// error of waiting for the publication if that failed.
+func (s *Service) changeService(ctx context.Context, name model.Name, wo ServiceWriteOptions, change func(tx store.Tx, cur *model.Service) (*model.Service, error)) (*model.Service, error) {
 	now := s.opts.Clock().UTC()
 	var out *model.Service
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
-		cur, err := loadService(tx, svc.Name)
+		cur, err := loadService(tx, name)
 		if err != nil {
 			return err
 		}
 		if err := wo.check(cur); err != nil {
 			return err
 		}
-		c := svc
-		if err := checkServiceName(tx, &c); err != nil {
-			return err
-		}
-		eps, err := loadEndpoints(tx, c.Name)
+		next, err := change(tx, cur)
 		if err != nil {
 			return err
 		}
-		for _, e := range eps {
-			if c.Pool(e.Pool) == nil {
-				return model.Errorf("pools", "pool %q still has endpoint %q; delete or move its endpoints first", e.Pool, e.ID)
-			}
-		}
-		c.Pools = keepOverrides(svc.Pools, cur)
-		c.Created, c.Updated, c.Version = cur.Created, now, cur.Version+1
-		out = &c
-		return saveService(tx, &c)
+		next.Created, next.Updated, next.Version = cur.Created, now, cur.Version+1
+		out = next
+		return saveService(tx, next)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("service updated", "service", out.Name, "version", out.Version, "actor", wo.Actor)
 	return out, s.published(ctx, rev)
 }
 
@@ -253,30 +275,18 @@ func (s *Service) SetPoolOverride(ctx context.Context, name model.Name, pool, st
 	if err != nil {
 		return nil, err
 	}
-	var out *model.Service
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
-		cur, err := loadService(tx, name)
-		if err != nil {
-			return err
-		}
-		if err := wo.check(cur); err != nil {
-			return err
-		}
+	out, err := s.changeService(ctx, name, wo, func(_ store.Tx, cur *model.Service) (*model.Service, error) {
 		p := cur.Pool(pool)
 		if p == nil {
-			return fmt.Errorf("%w: %q in service %s", ErrPoolNotFound, pool, name)
+			return nil, fmt.Errorf("%w: %q in service %s", ErrPoolNotFound, pool, name)
 		}
 		p.Override = ov
-		cur.Version++
-		cur.Updated = s.opts.Clock().UTC()
-		out = cur
-		return saveService(tx, cur)
+		return cur, nil
 	})
-	if err != nil {
-		return nil, err
+	if out != nil {
+		s.log.Info("pool override", "service", name, "pool", pool, "state", state, "actor", wo.Actor)
 	}
-	s.log.Info("pool override", "service", name, "pool", pool, "state", state, "actor", wo.Actor)
-	return out, s.published(ctx, rev)
+	return out, err
 }
 
 func (s *Service) override(state, reason, actor string) (*model.Override, error) {
