@@ -34,7 +34,7 @@ func newAPI(t *testing.T) *apiEnv {
 	go func() { defer close(done); pub.Run(ctx) }()
 	<-pub.Ready()
 	svc := control.New(st, pub, control.Options{})
-	admin, _, err := svc.CreateToken(ctx, "admin", []string{"*"})
+	admin, _, err := svc.CreateToken(ctx, "admin", []string{"*"}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,5 +314,22 @@ func TestZoneFileRoundTrip(t *testing.T) {
 	}
 	if r := e.do(t, "PUT", "/v1/zones/y.test/zonefile", e.admin, exported, "If-Match", `"10"`); r.status != 404 && r.status != 400 {
 		t.Errorf("If-Match on a missing zone: %d %s", r.status, r.body)
+	}
+}
+
+func TestCreateTokenBadInput(t *testing.T) {
+	e := newAPI(t)
+	for _, tc := range []struct{ body, field, msg string }{
+		{`{"name":" ","scopes":["zones:read"]}`, "name", "required"},
+		{`{"name":"ci","scopes":[]}`, "scopes", "at least one scope"},
+		{`{"name":"ci","scopes":["zones:read","zones:everything"]}`, "scopes[1]", `unknown scope "zones:everything"`},
+	} {
+		r := e.do(t, "POST", "/v1/tokens", e.admin, tc.body)
+		if ae := r.apiError(t); r.status != 400 || ae.Field != tc.field || !strings.Contains(ae.Message, tc.msg) {
+			t.Errorf("%s: %d %s, want 400 on %s mentioning %q", tc.body, r.status, r.body, tc.field, tc.msg)
+		}
+	}
+	if r := e.do(t, "GET", "/v1/tokens", e.admin, ""); strings.Contains(string(r.body), `"ci"`) {
+		t.Errorf("a refused token was created: %s", r.body)
 	}
 }

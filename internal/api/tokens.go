@@ -1,9 +1,7 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/pkg/apiv1"
@@ -31,22 +29,10 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	if strings.TrimSpace(req.Name) == "" {
-		return invalid("name", "the token name is required")
-	}
-	if len(req.Scopes) == 0 {
-		return invalid("scopes", "give at least one scope (known: %s)", strings.Join(auth.KnownScopes, ", "))
-	}
-	for i, s := range req.Scopes {
-		if !auth.ValidScope(s) {
-			return invalid(fmt.Sprintf("scopes[%d]", i), "unknown scope %q (known: %s)", s, strings.Join(auth.KnownScopes, ", "))
-		}
-	}
-	secret, rec, err := h.svc.CreateToken(r.Context(), req.Name, req.Scopes)
+	secret, rec, err := h.svc.CreateToken(r.Context(), req.Name, req.Scopes, p.Name)
 	if err != nil {
 		return err
 	}
-	h.log.Info("token created", "id", rec.ID, "name", rec.Name, "by", p.Name)
 	writeJSON(w, http.StatusCreated, apiv1.CreatedToken{Token: tokenJSON(rec), Secret: secret})
 	return nil
 }

@@ -497,7 +497,7 @@ func TestPublisherLoadsExistingStore(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	e := newEnv(t, Options{})
-	tok, rec, err := e.svc.CreateToken(ctx, "ci", []string{"zones:write"})
+	tok, rec, err := e.svc.CreateToken(ctx, "ci", []string{"zones:write"}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -508,7 +508,7 @@ func TestTokens(t *testing.T) {
 	if _, err := e.svc.Authenticate(ctx, tok[:len(tok)-1]+"x"); !errors.Is(err, ErrTokenNotFound) {
 		t.Errorf("wrong secret: %v", err)
 	}
-	if _, _, err := e.svc.CreateToken(ctx, "x", []string{"zones:everything"}); err == nil {
+	if _, _, err := e.svc.CreateToken(ctx, "x", []string{"zones:everything"}, "test"); err == nil {
 		t.Error("unknown scope accepted")
 	}
 	tok2, _, err := e.svc.ReplaceToken(ctx, "ci", []string{"*"})

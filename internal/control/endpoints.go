@@ -248,11 +248,14 @@ func (s *Service) ReapLapsed(ctx context.Context, now time.Time) ([]*model.Endpo
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		keys = keys[:0]
 		return tx.Scan(prefixEndpoints, "", func(key string, value []byte) error {
-			var e model.Endpoint
-			if err := json.Unmarshal(value, &e); err != nil {
+			var lease struct { // only what Lapsed reads
+				LeaseTTL model.Duration `json:"lease_ttl"`
+				Expires  time.Time      `json:"expires"`
+			}
+			if err := json.Unmarshal(value, &lease); err != nil {
 				return nil // reported by the readers; not reaped
 			}
-			if e.Lapsed(now) {
+			if e := (model.Endpoint{LeaseTTL: lease.LeaseTTL, Expires: lease.Expires}); e.Lapsed(now) {
 				keys = append(keys, key)
 			}
 			return nil

@@ -5,20 +5,26 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/stratusdns/stratus/internal/auth"
+	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
 // CreateToken creates an API token and returns the token string, which is
 // shown only now: the store keeps a hash of its secret.
-func (s *Service) CreateToken(ctx context.Context, name string, scopes []string) (string, auth.Token, error) {
-	if name == "" {
-		return "", auth.Token{}, fmt.Errorf("token name is empty")
+func (s *Service) CreateToken(ctx context.Context, name string, scopes []string, actor string) (string, auth.Token, error) {
+	known := strings.Join(auth.KnownScopes, ", ")
+	if strings.TrimSpace(name) == "" {
+		return "", auth.Token{}, model.Errorf("name", "the token name is required")
 	}
-	for _, sc := range scopes {
+	if len(scopes) == 0 {
+		return "", auth.Token{}, model.Errorf("scopes", "give at least one scope (known: %s)", known)
+	}
+	for i, sc := range scopes {
 		if !auth.ValidScope(sc) {
-			return "", auth.Token{}, fmt.Errorf("unknown scope %q (known: %v)", sc, auth.KnownScopes)
+			return "", auth.Token{}, model.Errorf(fmt.Sprintf("scopes[%d]", i), "unknown scope %q (known: %s)", sc, known)
 		}
 	}
 	tok, rec, b, err := s.newToken(name, scopes)
@@ -29,7 +35,7 @@ func (s *Service) CreateToken(ctx context.Context, name string, scopes []string)
 	if err != nil {
 		return "", auth.Token{}, err
 	}
-	s.log.Info("token created", "id", rec.ID, "name", name, "scopes", scopes)
+	s.log.Info("token created", "id", rec.ID, "name", name, "scopes", scopes, "by", actor)
 	return tok, rec, nil
 }
 

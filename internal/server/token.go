@@ -33,7 +33,7 @@ func (s *Server) ensureAdminToken(ctx context.Context, rotate bool) error {
 	case rotate:
 		tok, _, err = s.svc.ReplaceToken(ctx, adminTokenName, []string{auth.ScopeAll})
 	case len(toks) == 0:
-		tok, _, err = s.svc.CreateToken(ctx, adminTokenName, []string{auth.ScopeAll})
+		tok, _, err = s.svc.CreateToken(ctx, adminTokenName, []string{auth.ScopeAll}, "stratus serve")
 	default:
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			s.log.Warn("the admin token file is missing; restart with --rotate-admin-token to issue a new one", "path", path)

@@ -405,7 +405,7 @@ func (c *Controller) targets(name model.Name) map[string]health.Target {
 		if p == nil || p.Check.Type == model.CheckNone || e.Lapsed(now) {
 			continue
 		}
-		t := target(spec, p, e)
+		t := c.target(spec, p, e)
 		out[t.Key] = t
 	}
 	return out
@@ -434,8 +434,8 @@ func (c *Controller) parse(addr string) (steer.Target, error) {
 	return t, nil
 }
 
-// target builds one endpoint's health target.
-func target(s *model.Service, p *model.Pool, e *model.Endpoint) health.Target {
+// target builds one endpoint's health target. Call with c.mu held.
+func (c *Controller) target(s *model.Service, p *model.Pool, e *model.Endpoint) health.Target {
 	t := health.Target{Key: steer.Key(s.Name, e.ID), Check: p.Check, Damping: s.Damping}
 	host, port := e.Address, p.Check.Port
 	if e.CheckTarget != "" {
@@ -462,7 +462,7 @@ func target(s *model.Service, p *model.Pool, e *model.Endpoint) health.Target {
 	case p.Check.Host != "":
 		t.ServerName = p.Check.Host
 	default:
-		if tg, err := model.ParseTarget(e.Address); err == nil && tg.Host != "" {
+		if tg, err := c.parse(e.Address); err == nil && tg.Host != "" {
 			t.ServerName = string(tg.Host[:len(tg.Host)-1])
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/health"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/steer"
 	"github.com/stratusdns/stratus/internal/zone"
 	"go.uber.org/goleak"
 )
@@ -138,7 +139,7 @@ func TestTargets(t *testing.T) {
 	}
 	for _, tc := range tests {
 		tc.ep.Normalize()
-		tg := target(s, &s.Pools[0], &tc.ep)
+		tg := (&Controller{parsed: map[string]steer.Target{}}).target(s, &s.Pools[0], &tc.ep)
 		if tg.Host != tc.host || tg.Port != tc.port || tg.ServerName != tc.serverName {
 			t.Errorf("%s: %+v", tc.ep.ID, tg)
 		}

@@ -82,7 +82,7 @@ func (c *Controller) flattenDue() []model.Name {
 			continue
 		}
 		for _, e := range c.endpoints[name] {
-			t, err := model.ParseTarget(e.Address)
+			t, err := c.parse(e.Address)
 			if err != nil || t.Host == "" || seen[t.Host] {
 				continue
 			}
