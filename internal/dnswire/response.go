@@ -38,25 +38,25 @@ func (w *Writer) UDPLimit(q *Query) int {
 // not fit is replaced by a truncated one (TC set, no records but OPT) and
 // truncated is true.
 func (w *Writer) Answer(q *Query, a *zone.Answer, limit int) (msg []byte, truncated bool) {
-	if w.write(q, a, limit, nil) {
+	if w.write(q, a, limit, false) {
 		return w.buf, false
 	}
 	// RFC 9471: glue for name servers outside the delegated zone may be
 	// left out; glue inside it (in-domain) may not, so without it the
 	// response is truncated.
-	if cut := referralCut(a); cut != nil && len(a.Additional) > 0 && w.write(q, a, limit, cut) {
+	if hasOptional(a.Additional) && w.write(q, a, limit, true) {
 		return w.buf, false
 	}
 	return w.truncated(q, a.Rcode, a.Authoritative), true
 }
 
-// write writes the whole response and reports whether it fits in limit.
-// With a non-nil cut, only additional records at or below it are written.
-func (w *Writer) write(q *Query, a *zone.Answer, limit int, cut []byte) bool {
+// write writes the whole response and reports whether it fits in limit,
+// leaving out optional additional records when lean.
+func (w *Writer) write(q *Query, a *zone.Answer, limit int, lean bool) bool {
 	w.start(q, a.Rcode, a.Authoritative)
-	an := w.section(a.Answer, nil)
-	ns := w.section(a.Authority, nil)
-	ar := w.section(a.Additional, cut)
+	an := w.section(a.Answer, false)
+	ns := w.section(a.Authority, false)
+	ar := w.section(a.Additional, lean)
 	if q.EDNS {
 		w.opt(q, a.Rcode)
 		ar++
@@ -70,29 +70,11 @@ func (w *Writer) write(q *Query, a *zone.Answer, limit int, cut []byte) bool {
 	return true
 }
 
-// referralCut returns the owner of the NS records of a referral, or nil.
-func referralCut(a *zone.Answer) []byte {
-	for _, r := range a.Authority {
-		if r.Set.Type == typeNS && r.Owner != nil {
-			return r.Owner
-		}
-	}
-	return nil
-}
-
-// isBelow reports whether name is cut or below it (wire names, ASCII case
-// ignored).
-func isBelow(name, cut []byte) bool {
-	if len(name) < len(cut) || !equalFold(name[len(name)-len(cut):], cut) {
-		return false
-	}
-	off := len(name) - len(cut)
-	for i := 0; i < len(name); i += int(name[i]) + 1 {
-		if i == off {
+// hasOptional reports whether refs hold records that may be left out.
+func hasOptional(refs []zone.RRRef) bool {
+	for i := range refs {
+		if refs[i].Optional {
 			return true
-		}
-		if name[i] == 0 {
-			break
 		}
 	}
 	return false
@@ -187,13 +169,13 @@ func (w *Writer) opt(q *Query, rcode int) {
 	}
 }
 
-// section appends every record of refs (only those owned at or below
-// within, when it is not nil) and returns how many it wrote.
-func (w *Writer) section(refs []zone.RRRef, within []byte) int {
+// section appends every record of refs (but the optional ones when lean)
+// and returns how many it wrote.
+func (w *Writer) section(refs []zone.RRRef, lean bool) int {
 	n := 0
 	for i := range refs {
 		r := &refs[i]
-		if within != nil && (r.Owner == nil || !isBelow(r.Owner, within)) {
+		if lean && r.Optional {
 			continue
 		}
 		for _, rd := range r.Set.Rdata {

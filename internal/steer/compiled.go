@@ -22,10 +22,11 @@ type Service struct {
 	Degraded bool
 	// bestTier is the best priority among allowed pools with endpoints: an
 	// answer from a worse tier is a failover.
-	bestTier int
-	static   []Endpoint // the when_all_down static answer
-	fallback int        // index of the fallback pool, or -1
-	allowed  []bool     // per pool: allowed by the jurisdiction constraint
+	bestTier       int
+	static         []Endpoint // the when_all_down static answer
+	fallback       int        // index of the fallback pool, or -1
+	fallbackReason string
+	allowed        []bool // per pool: allowed by the jurisdiction constraint
 
 	// fixed holds the answers of a chain that depends on nothing but the
 	// compiled state (no location, weight or shuffle): computed once
@@ -35,8 +36,8 @@ type Service struct {
 
 // fixedAnswers are a deterministic chain's answers per query type.
 type fixedAnswers struct {
-	a, aaaa, cname *zone.RRset
-	rcode          int
+	a, aaaa, cname, any *zone.RRset
+	rcode               int
 }
 
 // Pool is a compiled pool.
@@ -175,6 +176,7 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 		s.allowed[i] = len(spec.Jurisdictions) == 0 || contains(spec.Jurisdictions, p.Jurisdiction)
 		if spec.WhenAllDown.Mode == model.AllDownFallback && p.Name == spec.WhenAllDown.Pool {
 			s.fallback = i
+			s.fallbackReason = "every endpoint is down: answering the fallback pool " + p.Name
 		}
 	}
 	parse := in.Parse
@@ -394,6 +396,7 @@ func (s *Service) precompute() {
 		fa.a = s.answer(&o, typeA, &zone.RRset{})
 		fa.aaaa = s.answer(&o, typeAAAA, &zone.RRset{})
 		fa.cname = s.answer(&o, typeCNAME, &zone.RRset{})
+		fa.any = s.answer(&o, typeANY, &zone.RRset{})
 	}
 	s.fixed = fa
 }

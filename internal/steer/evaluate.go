@@ -10,6 +10,7 @@ const (
 	typeA     = 1
 	typeCNAME = 5
 	typeAAAA  = 28
+	typeANY   = 255
 )
 
 // outcome is what a chain evaluation chose.
@@ -62,7 +63,7 @@ func (s *Service) evaluate(ctx *Context, buf []int32) (outcome, []int32) {
 		if len(c) > s.Spec.MaxAnswers {
 			c = c[:s.Spec.MaxAnswers]
 		}
-		return outcome{sel: c, eps: s.Endpoints, reason: "every endpoint is down: answering the fallback pool " + s.Spec.WhenAllDown.Pool}, c
+		return outcome{sel: c, eps: s.Endpoints, reason: s.fallbackReason}, c
 	case model.AllDownStatic:
 		c = c[:0]
 		for i := range s.static {
@@ -100,6 +101,13 @@ func (s *Service) answer(o *outcome, qtype uint16, set *zone.RRset) *zone.RRset 
 	}
 	if qtype == typeCNAME {
 		return nil
+	}
+	if qtype == typeANY {
+		// RFC 8482: one RRset will do, A if there is one, else AAAA.
+		if a := s.answer(o, typeA, set); a != nil {
+			return a
+		}
+		return s.answer(o, typeAAAA, set)
 	}
 	set.Type = qtype
 	for _, i := range o.sel {

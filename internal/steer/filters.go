@@ -225,14 +225,17 @@ func filterGeo(ctx *Context, s *Service, c []int32) []int32 {
 		}
 		return c
 	}
+	var rank poolCosts
 	best := math.MaxFloat64
 	for _, i := range c {
-		best = min(best, geoRank(s.Pools[s.Endpoints[i].Pool].Spec, &loc))
+		pi := s.Endpoints[i].Pool
+		best = min(best, rank.get(pi, func() float64 { return geoRank(s.Pools[pi].Spec, &loc) }))
 	}
 	out := c[:0]
 	for _, i := range c {
-		p := s.Pools[s.Endpoints[i].Pool].Spec
-		if geoRank(p, &loc) > best {
+		pi := s.Endpoints[i].Pool
+		p := s.Pools[pi].Spec
+		if rank.v[pi] > best {
 			if ctx.Explain != nil {
 				ctx.drop(s, i, "pool "+p.Name+" is farther from the client than the nearest available pool")
 			}
@@ -271,14 +274,17 @@ func filterLatency(ctx *Context, s *Service, c []int32) []int32 {
 	if len(ctx.latency) > 0 {
 		ctx.useScope(loc) // the table makes the answer depend on the network
 	}
+	var costs poolCosts
 	best := math.MaxFloat64
 	for _, i := range c {
-		best = min(best, cost(&s.Pools[s.Endpoints[i].Pool]))
+		pi := s.Endpoints[i].Pool
+		best = min(best, costs.get(pi, func() float64 { return cost(&s.Pools[pi]) }))
 	}
 	out := c[:0]
 	for _, i := range c {
-		p := &s.Pools[s.Endpoints[i].Pool]
-		if cost(p) > best {
+		pi := s.Endpoints[i].Pool
+		p := &s.Pools[pi]
+		if costs.v[pi] > best {
 			if ctx.Explain != nil {
 				ctx.drop(s, i, "pool "+p.Spec.Name+" has a higher latency than the best available pool")
 			}
@@ -355,4 +361,17 @@ func mix64(z uint64) uint64 {
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
+}
+
+// poolCosts memoises a per-pool cost for one filter run.
+type poolCosts struct {
+	done uint64 // bit i: v[i] is set (model.MaxPools == 64)
+	v    [model.MaxPools]float64
+}
+
+func (pc *poolCosts) get(i int, f func() float64) float64 {
+	if pc.done&(1<<i) == 0 {
+		pc.v[i], pc.done = f(), pc.done|1<<i
+	}
+	return pc.v[i]
 }

@@ -43,6 +43,8 @@ func (s *Snapshot) Steer(owner string, qtype uint16, c *zone.Client) (*zone.RRse
 			return f.a, f.rcode
 		case typeAAAA:
 			return f.aaaa, f.rcode
+		case typeANY:
+			return f.any, f.rcode
 		}
 		return f.cname, f.rcode
 	}

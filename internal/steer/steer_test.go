@@ -188,9 +188,21 @@ func TestJurisdictionNeverCrossed(t *testing.T) {
 func TestFamilies(t *testing.T) {
 	f := newFixture(t, model.Service{Pools: pools(model.Pool{Name: "p"})}, "a p 192.0.2.1", "b p 2001:db8::1")
 	s := f.snapshot(t, nil, nil)
-	for qtype, want := range map[uint16]string{1: "A 192.0.2.1", 28: "AAAA 2001:db8::1", 5: "NODATA"} {
+	for qtype, want := range map[uint16]string{1: "A 192.0.2.1", 28: "AAAA 2001:db8::1", 5: "NODATA", 255: "A 192.0.2.1"} {
 		if got := ask(t, s, qtype, client("192.0.2.200")); got != want {
 			t.Errorf("qtype %d: got %q, want %q", qtype, got, want)
+		}
+	}
+}
+
+// TestANY: ANY answers one RRset (RFC 8482), A when the answer has IPv4
+// addresses, else AAAA, from one evaluation of the chain, for precomputed
+// (failover) and per-query (multivalue) chains alike.
+func TestANY(t *testing.T) {
+	for _, policy := range []string{model.PolicyFailover, model.PolicyMultivalue} {
+		f := newFixture(t, model.Service{Policy: policy, Pools: pools(model.Pool{Name: "p"})}, "a p 2001:db8::1", "b p 2001:db8::2")
+		if got := ask(t, f.snapshot(t, nil, nil), 255, client("192.0.2.200")); got != "AAAA 2001:db8::1, 2001:db8::2" {
+			t.Errorf("%s: ANY at an IPv6-only service = %q", policy, got)
 		}
 	}
 }

@@ -16,6 +16,9 @@ type RRRef struct {
 	Owner []byte
 	Set   *RRset
 	TTL   uint32
+	// Optional marks glue for a name server outside the delegated zone:
+	// it may be left out of a response that does not fit (RFC 9471).
+	Optional bool
 }
 
 // Answer is the result of a lookup: the response code, the AA flag and the

@@ -78,12 +78,9 @@ func (b *Builder) edit(origin []byte) (*zoneEdit, error) {
 // with the lowercase wire origin. Empty rdata deletes the set. The builder
 // keeps rdata; the caller must not modify it afterwards.
 func (b *Builder) SetRRset(origin, owner []byte, t uint16, ttl uint32, rdata [][]byte) error {
-	e, err := b.edit(origin)
+	e, err := b.editOwner(origin, owner)
 	if err != nil {
 		return err
-	}
-	if !e.z.holds(owner) || !isLowerWire(owner) || WireNameLen(owner) != len(owner) {
-		return fmt.Errorf("zone: owner %q is not a lowercase name in zone %s", owner, e.z.name)
 	}
 	apex := string(owner) == e.z.origin
 	n := e.m.get(owner)
@@ -92,7 +89,7 @@ func (b *Builder) SetRRset(origin, owner []byte, t uint16, ttl uint32, rdata [][
 			return nil
 		}
 		n2 := n.withSet(t, nil, apex)
-		if !apex && len(n2.sets) == 0 && n2.children == 0 && !n2.steered {
+		if !apex && n2.empty() {
 			e.removeNode(owner)
 			return nil
 		}
@@ -109,29 +106,39 @@ func (b *Builder) SetRRset(origin, owner []byte, t uint16, ttl uint32, rdata [][
 // SetSteered marks owner (lowercase wire) in the zone with the lowercase
 // wire origin as a steered name, or clears the mark.
 func (b *Builder) SetSteered(origin, owner []byte, on bool) error {
-	e, err := b.edit(origin)
+	e, err := b.editOwner(origin, owner)
 	if err != nil {
 		return err
 	}
-	if !e.z.holds(owner) || !isLowerWire(owner) || WireNameLen(owner) != len(owner) {
-		return fmt.Errorf("zone: owner %q is not a lowercase name in zone %s", owner, e.z.name)
-	}
 	apex := string(owner) == e.z.origin
 	n := e.m.get(owner)
+	if n == nil && !on || n != nil && n.steered == on {
+		return nil // nothing changes: copy no shard
+	}
 	if n == nil {
-		if !on {
-			return nil
-		}
 		n = e.ensure(owner)
 	}
 	c := *n
 	c.steered = on
-	if !on && !apex && len(c.sets) == 0 && c.children == 0 {
+	if !apex && c.empty() {
 		e.removeNode(owner)
 		return nil
 	}
 	e.m.put(&c)
 	return nil
+}
+
+// editOwner returns the edit of the zone with the lowercase wire origin,
+// checking that owner is a lowercase wire name in it.
+func (b *Builder) editOwner(origin, owner []byte) (*zoneEdit, error) {
+	e, err := b.edit(origin)
+	if err != nil {
+		return nil, err
+	}
+	if !e.z.holds(owner) || !isLowerWire(owner) || WireNameLen(owner) != len(owner) {
+		return nil, fmt.Errorf("zone: owner %q is not a lowercase name in zone %s", owner, e.z.name)
+	}
+	return e, nil
 }
 
 // ensure returns the node named name, creating it and any missing
@@ -155,7 +162,7 @@ func (e *zoneEdit) removeNode(name []byte) {
 		e.m.del(name)
 		name = name[int(name[0])+1:]
 		p := e.m.get(name).withChildren(-1)
-		if string(name) == e.z.origin || len(p.sets) > 0 || p.children > 0 || p.steered {
+		if string(name) == e.z.origin || !p.empty() {
 			e.m.put(p)
 			return
 		}

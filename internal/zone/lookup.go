@@ -141,14 +141,7 @@ func (z *Zone) steer(s *Snapshot, a *Answer, n *Node, owner []byte, qtype uint16
 	if a.visit(n) {
 		return true // a loop of steered CNAMEs: stop where it repeats
 	}
-	want := qtype
-	if want == typeANY {
-		want = typeA // RFC 8482: one RRset will do
-	}
-	set, rcode := a.req.Steering.Steer(n.name, want, &a.req.Client)
-	if qtype == typeANY && rcode == RcodeSuccess && set == nil {
-		set, rcode = a.req.Steering.Steer(n.name, typeAAAA, &a.req.Client)
-	}
+	set, rcode := a.req.Steering.Steer(n.name, qtype, &a.req.Client)
 	switch {
 	case rcode == NotSteered:
 		return false
@@ -193,29 +186,33 @@ func (z *Zone) referral(a *Answer, cut *Node, owner []byte, depth int) {
 	for _, target := range ns.Rdata {
 		var lbuf [256]byte
 		lt := LowerName(&lbuf, target)
-		if !z.holds(lt) {
+		if !below(lt, z.origin) {
 			continue
 		}
+		optional := !below(lt, cut.name)
 		g := z.nodes.get(lt)
 		if g == nil {
 			continue
 		}
 		if set := g.Get(typeA); set != nil {
-			a.Additional = append(a.Additional, RRRef{Owner: target, Set: set, TTL: set.TTL})
+			a.Additional = append(a.Additional, RRRef{Owner: target, Set: set, TTL: set.TTL, Optional: optional})
 		}
 		if set := g.Get(typeAAAA); set != nil {
-			a.Additional = append(a.Additional, RRRef{Owner: target, Set: set, TTL: set.TTL})
+			a.Additional = append(a.Additional, RRRef{Owner: target, Set: set, TTL: set.TTL, Optional: optional})
 		}
 	}
 }
 
 // holds reports whether the lowercase wire name is at or below the origin.
-func (z *Zone) holds(lname []byte) bool {
-	if len(lname) < len(z.origin) {
+func (z *Zone) holds(lname []byte) bool { return below(lname, z.origin) }
+
+// below reports whether the lowercase wire name lname is parent or below it.
+func below(lname []byte, parent string) bool {
+	if len(lname) < len(parent) {
 		return false
 	}
-	off := len(lname) - len(z.origin)
-	if string(lname[off:]) != z.origin {
+	off := len(lname) - len(parent)
+	if string(lname[off:]) != parent {
 		return false
 	}
 	// The suffix must start at a label boundary.

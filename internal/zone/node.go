@@ -69,6 +69,10 @@ func (n *Node) withSet(t uint16, set *RRset, apex bool) *Node {
 	return c
 }
 
+// empty reports whether nothing keeps n in its zone: no records, no
+// children, no steered mark.
+func (n *Node) empty() bool { return len(n.sets) == 0 && n.children == 0 && !n.steered }
+
 func (n *Node) withChildren(delta int32) *Node {
 	c := *n
 	c.children += delta

@@ -22,6 +22,12 @@ func (t tableSteering) Steer(owner string, qtype uint16, c *zone.Client) (*zone.
 	if set := sets[typeCNAME]; set != nil {
 		return set, zone.RcodeSuccess
 	}
+	if qtype == dns.TypeANY {
+		if set := sets[dns.TypeA]; set != nil {
+			return set, zone.RcodeSuccess
+		}
+		return sets[dns.TypeAAAA], zone.RcodeSuccess
+	}
 	return sets[qtype], zone.RcodeSuccess
 }
 
