@@ -3,6 +3,7 @@ package steer
 import (
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -173,7 +174,7 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 		p := &spec.Pools[i]
 		s.Pools[i].Spec = p
 		poolIndex[p.Name] = i
-		s.allowed[i] = len(spec.Jurisdictions) == 0 || contains(spec.Jurisdictions, p.Jurisdiction)
+		s.allowed[i] = len(spec.Jurisdictions) == 0 || slices.Contains(spec.Jurisdictions, p.Jurisdiction)
 		if spec.WhenAllDown.Mode == model.AllDownFallback && p.Name == spec.WhenAllDown.Pool {
 			s.fallback = i
 			s.fallbackReason = "every endpoint is down: answering the fallback pool " + p.Name
@@ -196,15 +197,10 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 		if err != nil {
 			continue // validated on write; skip rather than fail the service
 		}
-		if t.Host != "" {
-			e.Host = t.Wire
-			if spec.Flatten && in.Flat != nil {
-				v4, v6 := in.Flat(t.Host)
-				e.Flat4, e.Flat6 = addrData(v4), addrData(v6)
-			}
-		} else {
-			e.Addr = t.Addr
-			e.rdata = addrBytes(t.Addr)
+		e.setTarget(t)
+		if t.Host != "" && spec.Flatten && in.Flat != nil {
+			v4, v6 := in.Flat(t.Host)
+			e.Flat4, e.Flat6 = addrData(v4), addrData(v6)
 		}
 		e.Up, e.Why = endpointState(spec, &spec.Pools[pi], &e, in)
 		if e.Up && spec.Flatten && e.Host != nil && len(e.Flat4) == 0 && len(e.Flat6) == 0 {
@@ -240,9 +236,9 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 		default:
 			switch {
 			case p.Healthy >= p.Spec.MinHealthy:
-				p.Up, p.Why = true, itoa(p.Healthy)+" of "+itoa(p.Total)+" endpoints up"
+				p.Up, p.Why = true, strconv.Itoa(p.Healthy)+" of "+strconv.Itoa(p.Total)+" endpoints up"
 			default:
-				p.Up, p.Why = false, itoa(p.Healthy)+" of "+itoa(p.Total)+" endpoints up, fewer than min_healthy "+itoa(p.Spec.MinHealthy)
+				p.Up, p.Why = false, strconv.Itoa(p.Healthy)+" of "+strconv.Itoa(p.Total)+" endpoints up, fewer than min_healthy "+strconv.Itoa(p.Spec.MinHealthy)
 			}
 		}
 		if p.Total > 0 && p.Healthy < p.Total {
@@ -254,21 +250,27 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 		}
 		p.RTT = median(rtts[i])
 	}
-	defer s.precompute()
 	for _, a := range spec.WhenAllDown.Static {
-		t, err := model.ParseTarget(a)
+		t, err := parse(a)
 		if err != nil {
 			continue
 		}
 		e := Endpoint{Key: "static", Pool: -1, Up: true, Why: "static answer"}
-		if t.Host != "" {
-			e.Host = t.Host.Wire()
-		} else {
-			e.Addr, e.rdata = t.Addr, addrBytes(t.Addr)
-		}
+		e.setTarget(t)
 		s.static = append(s.static, e)
 	}
+	s.precompute()
 	return s, nil
+}
+
+// setTarget makes t what the endpoint answers: a CNAME to its hostname, or
+// its address.
+func (e *Endpoint) setTarget(t Target) {
+	if t.Host != "" {
+		e.Host = t.Wire
+		return
+	}
+	e.Addr, e.rdata = t.Addr, addrBytes(t.Addr)
 }
 
 // endpointState decides whether an endpoint counts as up, and why.
@@ -339,15 +341,6 @@ func addrData(as []netip.Addr) [][]byte {
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 func median(d []time.Duration) time.Duration {
 	if len(d) == 0 {
 		return 0
@@ -360,8 +353,6 @@ func median(d []time.Duration) time.Duration {
 	}
 	return d[len(d)/2]
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // forced returns an override's state: "up", "down" or "" (none, or
 // cleared).

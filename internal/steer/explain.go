@@ -10,44 +10,45 @@ import (
 
 // Explanation says why a steered name answers what it does for a client:
 // every filter of the chain with what it kept and what it removed, why.
+// The API renders it as apiv1.Explanation.
 type Explanation struct {
-	Service  string       `json:"service"`
-	QType    string       `json:"qtype"`
-	Client   string       `json:"client"`
-	Subnet   string       `json:"subnet,omitempty"`
-	Location geo.Location `json:"location"`
-	Steps    []Step       `json:"steps"`
-	Notes    []string     `json:"notes,omitempty"`
-	AllDown  string       `json:"all_down,omitempty"`
-	Rcode    string       `json:"rcode"`
-	Answer   []string     `json:"answer"`
-	TTL      uint32       `json:"ttl"`
-	Scope    uint8        `json:"scope"`
-	Pools    []PoolState  `json:"pools"`
+	Service  string
+	QType    string
+	Client   string
+	Subnet   string
+	Location geo.Location
+	Steps    []Step
+	Notes    []string
+	AllDown  string
+	Rcode    string
+	Answer   []string
+	TTL      uint32
+	Scope    uint8
+	Pools    []PoolState
 }
 
 // Step is one filter's effect.
 type Step struct {
-	Filter  string    `json:"filter"`
-	In      []string  `json:"in"`
-	Out     []string  `json:"out"`
-	Removed []Removal `json:"removed,omitempty"`
+	Filter  string
+	In      []string
+	Out     []string
+	Removed []Removal
 }
 
 // Removal is one endpoint a filter removed.
 type Removal struct {
-	Endpoint string `json:"endpoint"`
-	Pool     string `json:"pool"`
-	Reason   string `json:"reason"`
+	Endpoint string
+	Pool     string
+	Reason   string
 }
 
 // PoolState is a pool's state as the evaluation saw it.
 type PoolState struct {
-	Name    string `json:"name"`
-	Up      bool   `json:"up"`
-	Healthy int    `json:"healthy"`
-	Total   int    `json:"total"`
-	Why     string `json:"why"`
+	Name    string
+	Up      bool
+	Healthy int
+	Total   int
+	Why     string
 }
 
 func (x *Explanation) begin(filter string, s *Service, c []int32) {

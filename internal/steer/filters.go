@@ -2,6 +2,7 @@ package steer
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -9,7 +10,7 @@ import (
 	"github.com/stratusdns/stratus/internal/model"
 )
 
-// filterKind names a filter.
+// filterKind names a filter: its index in model.Filters.
 type filterKind uint8
 
 const (
@@ -22,8 +23,6 @@ const (
 	fShuffle
 	fFirstN
 )
-
-var filterNames = [...]string{"health", "jurisdiction", "priority", "geo", "latency", "weight", "shuffle", "first_n"}
 
 // Filter is one step of a chain: a pure function from candidate endpoints
 // (indexes into Service.Endpoints) to the ones it keeps. It is a value with
@@ -39,7 +38,7 @@ func (f Filter) String() string {
 	if f.kind == fFirstN {
 		return "first_n:" + strconv.Itoa(f.n)
 	}
-	return filterNames[f.kind]
+	return model.Filters[f.kind]
 }
 
 // ParseFilter parses one element of an explicit chain.
@@ -48,16 +47,11 @@ func ParseFilter(s string) (Filter, error) {
 		return Filter{}, err
 	}
 	name, arg, _ := strings.Cut(s, ":")
-	for k, n := range filterNames {
-		if n == name {
-			f := Filter{kind: filterKind(k)}
-			if f.kind == fFirstN {
-				f.n, _ = strconv.Atoi(arg)
-			}
-			return f, nil
-		}
+	f := Filter{kind: filterKind(slices.Index(model.Filters, name))}
+	if f.kind == fFirstN {
+		f.n, _ = strconv.Atoi(arg) // checked by CheckFilter
 	}
-	return Filter{}, nil // unreachable: CheckFilter knows the names
+	return f, nil
 }
 
 // ChainFor returns a service's chain: its explicit chain, or its policy's.

@@ -590,3 +590,23 @@ func TestFlattenedHostnames(t *testing.T) {
 		t.Errorf("resolved, AAAA: got %q", got)
 	}
 }
+
+// TestFilterKindsFollowModel: a filter's kind is its index in
+// model.Filters, the names an explicit chain may use.
+func TestFilterKindsFollowModel(t *testing.T) {
+	kinds := map[string]filterKind{"health": fHealth, "jurisdiction": fJurisdiction, "priority": fPriority, "geo": fGeo,
+		"latency": fLatency, "weight": fWeight, "shuffle": fShuffle, "first_n": fFirstN}
+	if len(kinds) != len(model.Filters) {
+		t.Fatalf("%d filter kinds, %d names in model.Filters", len(kinds), len(model.Filters))
+	}
+	for name, k := range kinds {
+		arg := name
+		if k == fFirstN {
+			arg += ":3"
+		}
+		f, err := ParseFilter(arg)
+		if err != nil || f.kind != k || f.String() != arg {
+			t.Errorf("ParseFilter(%q) = %+v (%s), %v; want kind %d", arg, f, f.String(), err, k)
+		}
+	}
+}
