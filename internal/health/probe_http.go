@@ -154,9 +154,9 @@ func (p *httpProber) dialContext(ctx context.Context) (context.Context, context.
 	return ctx, func() { stop(); cancel() }
 }
 
-func (p *httpProber) probe(ctx context.Context) result {
+func (p *httpProber) probe(run context.Context) result {
 	spec := &p.env.spec
-	ctx, cancel := context.WithTimeout(ctx, spec.Timeout.D())
+	ctx, cancel := context.WithTimeout(run, spec.Timeout.D())
 	defer cancel()
 	start := time.Now()
 	req, err := http.NewRequestWithContext(ctx, p.method, p.url, nil)
@@ -171,8 +171,9 @@ func (p *httpProber) probe(ctx context.Context) result {
 	}
 	defer resp.Body.Close()
 	if resp.Close {
-		// No kept-alive connection to watch: park a bare one.
-		defer p.park.probe(p.life)
+		// No kept-alive connection to watch: park a bare one. Its dial
+		// ends with the run, so stopping the target never waits on it.
+		defer p.park.probe(run)
 	} else {
 		defer p.park.drop()
 	}
