@@ -9,10 +9,12 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/geo"
 	"github.com/stratusdns/stratus/internal/model"
 )
 
@@ -59,6 +61,45 @@ type Location struct {
 	Continent string   `yaml:"continent"`
 	Latitude  *float64 `yaml:"latitude"`
 	Longitude *float64 `yaml:"longitude"`
+}
+
+// LocationEntries returns the locations table as geo entries.
+func (s *Steering) LocationEntries() ([]geo.Entry, error) {
+	out := make([]geo.Entry, 0, len(s.Locations))
+	for i, l := range s.Locations {
+		p, err := netip.ParsePrefix(l.CIDR)
+		if err != nil {
+			return nil, fmt.Errorf("steering.locations[%d].cidr: %q is not a network such as 10.1.0.0/16", i, l.CIDR)
+		}
+		out = append(out, geo.Entry{Prefix: p, Region: l.Region, Country: l.Country, Continent: l.Continent, Lat: l.Latitude, Lon: l.Longitude})
+	}
+	return out, nil
+}
+
+// checkLocations checks the locations table as the server will build it,
+// naming the row of each problem.
+func (s *Steering) checkLocations() error {
+	entries, err := s.LocationEntries()
+	if err != nil || len(entries) == 0 {
+		return err
+	}
+	_, err = geo.NewTable(entries)
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	var out []error
+	for _, e := range errs {
+		var ee *geo.EntryError
+		if errors.As(e, &ee) {
+			e = fmt.Errorf("steering.locations[%d]: %v", ee.Index, ee.Err)
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
 }
 
 // DNS configures the DNS listeners.
@@ -168,10 +209,8 @@ func (c *Config) Validate() error {
 	if c.Journal.MaxEntries < 0 || c.Journal.MaxEntryRecords < 0 {
 		return fmt.Errorf("journal: limits must not be negative")
 	}
-	for i, l := range c.Steering.Locations {
-		if _, err := netip.ParsePrefix(l.CIDR); err != nil {
-			return fmt.Errorf("steering.locations[%d].cidr: %q is not a network such as 10.1.0.0/16", i, l.CIDR)
-		}
+	if err := c.Steering.checkLocations(); err != nil {
+		return err
 	}
 	if c.Steering.FlattenResolver != "" {
 		if _, err := netip.ParseAddrPort(c.Steering.FlattenResolver); err != nil {

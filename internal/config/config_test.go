@@ -56,6 +56,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad payload size", "dns:\n  udp_payload_size: 100\n", `dns.udp_payload_size: 100 is outside 512..4096`},
 		{"bad log level", "log:\n  level: loud\n", `log.level: "loud"`},
 		{"bad name server", "zones:\n  default_nameservers: [\"a..b\"]\n", `zones.default_nameservers[0]`},
+		{"bad location network", "steering:\n  locations: [{cidr: 10.0.0.0/33, region: x}]\n", `steering.locations[0].cidr: "10.0.0.0/33" is not a network`},
+		{"bad location country", "steering:\n  locations:\n    - {cidr: 10.0.0.0/8, region: x}\n    - {cidr: 10.1.0.0/16, country: Germany}\n", `steering.locations[1]: `},
+		{"duplicate location", "steering:\n  locations:\n    - {cidr: 10.0.0.0/8, region: x}\n    - {cidr: 10.0.0.0/8, region: y}\n", `steering.locations[1]: `},
 		{"syntax error", "dns: [\n", "t.yaml"},
 		{"two documents", "data_dir: a\n---\ndata_dir: b\n", "only one YAML document"},
 	}

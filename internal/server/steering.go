@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/netip"
 	"sync/atomic"
 
 	"github.com/stratusdns/stratus/internal/config"
@@ -19,13 +18,9 @@ func locator(c config.Steering) (geo.Locator, func(), error) {
 	var chain geo.Chain
 	closeFn := func() {}
 	if len(c.Locations) > 0 {
-		entries := make([]geo.Entry, 0, len(c.Locations))
-		for _, l := range c.Locations {
-			p, err := netip.ParsePrefix(l.CIDR)
-			if err != nil {
-				return nil, closeFn, fmt.Errorf("steering.locations: %q: %w", l.CIDR, err)
-			}
-			entries = append(entries, geo.Entry{Prefix: p, Region: l.Region, Country: l.Country, Continent: l.Continent, Lat: l.Latitude, Lon: l.Longitude})
+		entries, err := c.LocationEntries()
+		if err != nil {
+			return nil, closeFn, err
 		}
 		t, err := geo.NewTable(entries)
 		if err != nil {
