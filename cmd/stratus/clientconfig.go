@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,7 +18,7 @@ import (
 // client commands (userFile) also ~/.config/stratus/config.yaml when it
 // exists. Without any, it returns the defaults.
 func (a *app) loadConfig(userFile bool) (config.Config, error) {
-	path := firstNonEmpty(a.configPath, os.Getenv("STRATUS_CONFIG"))
+	path := cmp.Or(a.configPath, os.Getenv("STRATUS_CONFIG"))
 	if path == "" && userFile {
 		if dir, err := os.UserConfigDir(); err == nil {
 			p := filepath.Join(dir, "stratus", "config.yaml")
@@ -38,7 +39,7 @@ func (a *app) loadConfig(userFile bool) (config.Config, error) {
 
 // resolvedDataDir applies --data-dir and STRATUS_DATA_DIR over the config.
 func (a *app) resolvedDataDir(c config.Config) string {
-	return firstNonEmpty(a.dataDir, os.Getenv("STRATUS_DATA_DIR"), c.DataDir, config.DefaultDataDir)
+	return cmp.Or(a.dataDir, os.Getenv("STRATUS_DATA_DIR"), c.DataDir, config.DefaultDataDir)
 }
 
 // client builds an API client. The server and the token are looked up in
@@ -48,7 +49,7 @@ func (a *app) client() (*apiClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := firstNonEmpty(a.server, os.Getenv("STRATUS_SERVER"), c.Client.Server, "http://"+c.API.Listen)
+	srv := cmp.Or(a.server, os.Getenv("STRATUS_SERVER"), c.Client.Server, "http://"+c.API.Listen)
 	if !strings.Contains(srv, "://") {
 		srv = "http://" + srv
 	}
@@ -70,9 +71,9 @@ func (a *app) resolveToken(c config.Config) (string, error) {
 		return filepath.Join(dir, server.AdminTokenFile)
 	}
 	levels := []struct{ token, file string }{
-		{a.token, firstNonEmpty(a.tokenFile, adminToken(a.dataDir))},
-		{os.Getenv("STRATUS_TOKEN"), firstNonEmpty(os.Getenv("STRATUS_TOKEN_FILE"), adminToken(os.Getenv("STRATUS_DATA_DIR")))},
-		{c.Client.Token, firstNonEmpty(c.Client.TokenFile, adminToken(c.DataDir))},
+		{a.token, cmp.Or(a.tokenFile, adminToken(a.dataDir))},
+		{os.Getenv("STRATUS_TOKEN"), cmp.Or(os.Getenv("STRATUS_TOKEN_FILE"), adminToken(os.Getenv("STRATUS_DATA_DIR")))},
+		{c.Client.Token, cmp.Or(c.Client.TokenFile, adminToken(c.DataDir))},
 		{"", adminToken(config.DefaultDataDir)},
 	}
 	for _, l := range levels {
@@ -92,15 +93,6 @@ func (a *app) resolveToken(c config.Config) (string, error) {
 		return strings.TrimSpace(string(b)), nil
 	}
 	return "", &authError{"no API token"}
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // apiClient is the API client the commands use.

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/stratusdns/stratus/internal/model"
 )
 
 // Defaults of Options.
@@ -201,7 +199,6 @@ func (c *Checker) update(set []Target, remove []string) {
 // sameCheck reports whether two targets are checked the same way
 // (everything but Damping is equal).
 func sameCheck(a, b Target) bool {
-	a.Damping, b.Damping = model.Damping{}, model.Damping{}
 	return a.Key == b.Key && a.Host == b.Host && a.Port == b.Port && a.ServerName == b.ServerName &&
 		sameSpec(&a.Check, &b.Check)
 }

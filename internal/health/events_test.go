@@ -1,7 +1,6 @@
 package health
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 )
@@ -76,31 +75,5 @@ func TestRecordKeepsTime(t *testing.T) {
 	evs := c.Events(0, 0)
 	if !evs[0].Time.Equal(at) || evs[1].Time.IsZero() || evs[0].Seq != 1 || evs[1].Seq != 2 {
 		t.Fatalf("events %+v", evs)
-	}
-}
-
-func TestEventJSON(t *testing.T) {
-	ev := Event{Seq: 3, Time: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Key: "svc|e1", Old: Up, New: Down, Reason: "2 consecutive failures: connection refused", Actor: "check"}
-	b, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `{"seq":3,"time":"2030-01-01T00:00:00Z","key":"svc|e1","old":"up","new":"down","reason":"2 consecutive failures: connection refused","actor":"check"}`
-	if string(b) != want {
-		t.Fatalf("JSON %s\nwant %s", b, want)
-	}
-	var back Event
-	if err := json.Unmarshal(b, &back); err != nil || back != ev {
-		t.Fatalf("round trip: %+v, %v", back, err)
-	}
-	for _, s := range []State{Unknown, Up, Down} {
-		b, _ := json.Marshal(s)
-		var got State
-		if err := json.Unmarshal(b, &got); err != nil || got != s {
-			t.Errorf("state %v: JSON %s, back %v, %v", s, b, got, err)
-		}
-	}
-	if _, err := ParseState("sideways"); err == nil {
-		t.Error("ParseState accepted sideways")
 	}
 }

@@ -1,9 +1,6 @@
 package health
 
 import (
-	"encoding/json"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
@@ -32,35 +29,6 @@ func (s State) String() string {
 		return "down"
 	}
 	return "unknown"
-}
-
-// MarshalText writes the state as "up", "down" or "unknown".
-func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// MarshalJSON writes the state as a JSON string: "up", "down" or "unknown".
-func (s State) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
-
-// UnmarshalText reads "up", "down" or "unknown" (any case).
-func (s *State) UnmarshalText(b []byte) error {
-	v, err := ParseState(string(b))
-	if err != nil {
-		return err
-	}
-	*s = v
-	return nil
-}
-
-// ParseState parses "up", "down" or "unknown" (any case).
-func ParseState(str string) (State, error) {
-	switch strings.ToLower(str) {
-	case "up":
-		return Up, nil
-	case "down":
-		return Down, nil
-	case "unknown":
-		return Unknown, nil
-	}
-	return Unknown, fmt.Errorf("health state %q is not up, down or unknown", str)
 }
 
 // Target is one endpoint to check, as the control plane derives it from
@@ -105,11 +73,11 @@ type Status struct {
 // Event is one change of a target's effective state, or another
 // noteworthy thing that happened to it (hold-down, lease lapse, override).
 type Event struct {
-	Seq    uint64    `json:"seq"`
-	Time   time.Time `json:"time"`
-	Key    string    `json:"key"`
-	Old    State     `json:"old"`
-	New    State     `json:"new"`
-	Reason string    `json:"reason"`
-	Actor  string    `json:"actor"` // "check", "push", "damping", "lease", or an operator
+	Seq    uint64
+	Time   time.Time
+	Key    string
+	Old    State
+	New    State
+	Reason string
+	Actor  string // "check", "push", "damping", "lease", or an operator
 }
