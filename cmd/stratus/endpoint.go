@@ -17,8 +17,8 @@ func (a *app) endpointCommand() *cobra.Command {
 		Args:    cobra.ArbitraryArgs,
 		RunE:    groupRun,
 	}
-	cmd.AddCommand(a.endpointListCommand(), a.endpointRegisterCommand(), a.endpointSimpleCommand("renew"),
-		a.endpointSimpleCommand("deregister"), a.endpointOverrideCommand(), a.endpointReportCommand())
+	cmd.AddCommand(a.endpointListCommand(), a.endpointRegisterCommand(), a.endpointRenewCommand(),
+		a.endpointDeregisterCommand(), a.endpointOverrideCommand(), a.endpointReportCommand())
 	return cmd
 }
 
@@ -100,25 +100,15 @@ func (a *app) endpointRegisterCommand() *cobra.Command {
 	return cmd
 }
 
-// endpointSimpleCommand builds "endpoint renew" and "endpoint deregister".
-func (a *app) endpointSimpleCommand(verb string) *cobra.Command {
-	short := map[string]string{"renew": "Renew an endpoint's lease (a heartbeat)", "deregister": "Deregister an endpoint"}[verb]
+func (a *app) endpointRenewCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   verb + " SERVICE ID",
-		Short: short,
+		Use:   "renew SERVICE ID",
+		Short: "Renew an endpoint's lease (a heartbeat)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, p, err := a.clientAndPrinter()
 			if err != nil {
 				return err
-			}
-			if verb == "deregister" {
-				if err := c.DeregisterEndpoint(cmd.Context(), args[0], args[1]); err != nil {
-					return err
-				}
-				return p.print(map[string]any{"service": args[0], "endpoint": args[1], "deregistered": true}, func(w io.Writer) {
-					fmt.Fprintf(w, "endpoint %s deregistered\n", args[1])
-				})
 			}
 			out, err := c.RenewEndpoint(cmd.Context(), args[0], args[1])
 			if err != nil {
@@ -126,6 +116,26 @@ func (a *app) endpointSimpleCommand(verb string) *cobra.Command {
 			}
 			return p.print(out, func(w io.Writer) {
 				fmt.Fprintf(w, "endpoint %s lease until %s\n", out.ID, out.Expires.Format(time.RFC3339Nano))
+			})
+		},
+	}
+}
+
+func (a *app) endpointDeregisterCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "deregister SERVICE ID",
+		Short: "Deregister an endpoint",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			if err := c.DeregisterEndpoint(cmd.Context(), args[0], args[1]); err != nil {
+				return err
+			}
+			return p.print(map[string]any{"service": args[0], "endpoint": args[1], "deregistered": true}, func(w io.Writer) {
+				fmt.Fprintf(w, "endpoint %s deregistered\n", args[1])
 			})
 		},
 	}

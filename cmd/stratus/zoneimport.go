@@ -75,13 +75,10 @@ that is later.`,
 			// Send the parsed zone (with any $INCLUDEs resolved), streamed.
 			pr, pw := io.Pipe()
 			go func() {
-				bw := bufio.NewWriterSize(&countingWriter{w: pw, tick: func(n int64) {
+				// zonefile.Write buffers and flushes its output itself.
+				err := zonefile.Write(&countingWriter{w: pw, tick: func(n int64) {
 					prog.set(false, "uploading: %.1f MB", float64(n)/1e6)
-				}}, 1<<20)
-				err := zonefile.Write(bw, origin, sets)
-				if err == nil {
-					err = bw.Flush()
-				}
+				}}, origin, sets)
 				prog.set(true, "uploaded; the server is importing %d records", records)
 				pw.CloseWithError(err)
 			}()

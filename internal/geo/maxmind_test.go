@@ -293,14 +293,9 @@ func TestMaxMindNetworkAboveIPv4Subtree(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "custom.mmdb")
-	f, err := os.Create(path)
-	if err != nil {
+	if err := geotest.WriteTree(tree, path); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tree.WriteTo(f); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
 	m, err := OpenMaxMind(path)
 	if err != nil {
 		t.Fatal(err)

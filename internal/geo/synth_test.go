@@ -70,15 +70,7 @@ func synthDB(dir string, n4, n6, records int) (path string, hits []netip.Addr, e
 		insert(p)
 	}
 	path = filepath.Join(dir, "synthetic-city.mmdb")
-	f, err := os.Create(path)
-	if err != nil {
-		return "", nil, err
-	}
-	if _, err := tree.WriteTo(f); err != nil {
-		f.Close()
-		return "", nil, err
-	}
-	if err := f.Close(); err != nil {
+	if err := geotest.WriteTree(tree, path); err != nil {
 		return "", nil, err
 	}
 	rng.Shuffle(len(hits), func(i, j int) { hits[i], hits[j] = hits[j], hits[i] })

@@ -75,17 +75,23 @@ func WriteDB(t testing.TB, dbType string, ipVersion int, nets []Network) string 
 		}
 	}
 	path := filepath.Join(t.TempDir(), dbType+".mmdb")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tree.WriteTo(f); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
+	if err := WriteTree(tree, path); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// WriteTree writes a database tree to a file at path.
+func WriteTree(tree *mmdbwriter.Tree, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := tree.WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // PrefixNet converts a prefix to the form mmdbwriter inserts.
