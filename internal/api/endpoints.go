@@ -87,7 +87,7 @@ func (h *Handler) registerEndpoint(w http.ResponseWriter, r *http.Request, p *au
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
-		w.Header().Set("Location", "/v1/services/"+pathSegment(string(n))+"/endpoints/"+pathSegment(e.ID))
+		w.Header().Set("Location", "/v1/services/"+apiv1.PathSegment(string(n))+"/endpoints/"+apiv1.PathSegment(e.ID))
 	}
 	writeJSON(w, status, h.endpointOut(e, p))
 	return nil

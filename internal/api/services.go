@@ -105,7 +105,7 @@ func (h *Handler) createService(w http.ResponseWriter, r *http.Request, p *auth.
 		return err
 	}
 	w.Header().Set("ETag", versionTag(s.Version))
-	w.Header().Set("Location", "/v1/services/"+pathSegment(string(s.Name)))
+	w.Header().Set("Location", "/v1/services/"+apiv1.PathSegment(string(s.Name)))
 	writeJSON(w, http.StatusCreated, serviceJSON(s))
 	return nil
 }

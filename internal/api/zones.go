@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/control"
@@ -62,7 +61,7 @@ func (h *Handler) createZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		return err
 	}
 	w.Header().Set("ETag", etag(info.Serial))
-	w.Header().Set("Location", "/v1/zones/"+pathSegment(string(info.Name)))
+	w.Header().Set("Location", "/v1/zones/"+apiv1.PathSegment(string(info.Name)))
 	writeJSON(w, http.StatusCreated, zoneJSON(info))
 	return nil
 }
@@ -127,13 +126,4 @@ func (h *Handler) deleteZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// pathSegment escapes a name for use as one URL path segment; the root
-// zone "." is escaped too, or path cleaning would remove it.
-func pathSegment(s string) string {
-	if s == "." {
-		return "%2E"
-	}
-	return url.PathEscape(s)
 }

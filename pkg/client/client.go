@@ -86,6 +86,7 @@ type request struct {
 	query        url.Values
 	body         io.Reader
 	contentType  string
+	json         any // sent as the JSON body when not nil
 	ifMatch      *uint64
 	ifNoneMatch  bool
 }
@@ -97,6 +98,13 @@ func (c *Client) do(ctx context.Context, r request, out any) (etag uint32, err e
 	u := c.base + r.path
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()
+	}
+	if r.json != nil {
+		b, err := json.Marshal(r.json)
+		if err != nil {
+			return 0, err
+		}
+		r.body, r.contentType = bytes.NewReader(b), "application/json"
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u, r.body)
 	if err != nil {
@@ -156,27 +164,7 @@ func decodeError(res *http.Response) error {
 	return &APIError{Status: res.StatusCode, Code: er.Error.Code, Message: er.Error.Message, Field: er.Error.Field}
 }
 
-func jsonBody(v any) (io.Reader, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return bytes.NewReader(b), nil
-}
-
-func zonePath(zone string) string { return "/v1/zones/" + pathSegment(zone) }
-
-// pathSegment escapes one path segment. "." and ".." (the root zone, say)
-// are escaped too, or path cleaning would remove them.
-func pathSegment(s string) string {
-	switch s {
-	case ".":
-		return "%2E"
-	case "..":
-		return "%2E%2E"
-	}
-	return url.PathEscape(s)
-}
+func zonePath(zone string) string { return "/v1/zones/" + apiv1.PathSegment(zone) }
 
 // serial widens a zone serial for the If-Match header.
 func serial(v *uint32) *uint64 {

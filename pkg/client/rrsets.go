@@ -27,17 +27,13 @@ func (c *Client) RRsets(ctx context.Context, zone, name, typ string) (apiv1.RRse
 
 // ChangeRRsets applies changes atomically; ifMatch makes it conditional.
 func (c *Client) ChangeRRsets(ctx context.Context, zone string, changes []apiv1.Change, ifMatch *uint32) (apiv1.ChangeResult, error) {
-	body, err := jsonBody(apiv1.ChangeRequest{Changes: changes})
-	if err != nil {
-		return apiv1.ChangeResult{}, err
-	}
 	var out apiv1.ChangeResult
-	_, err = c.do(ctx, request{method: http.MethodPatch, path: zonePath(zone) + "/rrsets", body: body, contentType: "application/json", ifMatch: serial(ifMatch)}, &out)
+	_, err := c.do(ctx, request{method: http.MethodPatch, path: zonePath(zone) + "/rrsets", json: apiv1.ChangeRequest{Changes: changes}, ifMatch: serial(ifMatch)}, &out)
 	return out, err
 }
 
 func rrsetPath(zone, name, typ string) string {
-	return zonePath(zone) + "/rrsets/" + pathSegment(name) + "/" + pathSegment(typ)
+	return zonePath(zone) + "/rrsets/" + apiv1.PathSegment(name) + "/" + apiv1.PathSegment(typ)
 }
 
 // RRset returns one RRset.
@@ -49,12 +45,8 @@ func (c *Client) RRset(ctx context.Context, zone, name, typ string) (apiv1.RRset
 
 // SetRRset replaces one RRset.
 func (c *Client) SetRRset(ctx context.Context, zone, name, typ string, ttl *uint32, records []string, ifMatch *uint32) (apiv1.ChangeResult, error) {
-	body, err := jsonBody(apiv1.PutRRsetRequest{TTL: ttl, Records: records})
-	if err != nil {
-		return apiv1.ChangeResult{}, err
-	}
 	var out apiv1.ChangeResult
-	_, err = c.do(ctx, request{method: http.MethodPut, path: rrsetPath(zone, name, typ), body: body, contentType: "application/json", ifMatch: serial(ifMatch)}, &out)
+	_, err := c.do(ctx, request{method: http.MethodPut, path: rrsetPath(zone, name, typ), json: apiv1.PutRRsetRequest{TTL: ttl, Records: records}, ifMatch: serial(ifMatch)}, &out)
 	return out, err
 }
 

@@ -9,7 +9,7 @@ import (
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
-func servicePath(name string) string { return "/v1/services/" + pathSegment(name) }
+func servicePath(name string) string { return "/v1/services/" + apiv1.PathSegment(name) }
 
 // Services lists every steered service.
 func (c *Client) Services(ctx context.Context) ([]apiv1.Service, error) {
@@ -27,23 +27,15 @@ func (c *Client) Service(ctx context.Context, name string) (apiv1.Service, error
 
 // CreateService creates a service.
 func (c *Client) CreateService(ctx context.Context, s apiv1.Service) (apiv1.Service, error) {
-	body, err := jsonBody(s)
-	if err != nil {
-		return apiv1.Service{}, err
-	}
 	var out apiv1.Service
-	_, err = c.do(ctx, request{method: http.MethodPost, path: "/v1/services", body: body, contentType: "application/json"}, &out)
+	_, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/services", json: s}, &out)
 	return out, err
 }
 
 // UpdateService replaces a service's definition; ifMatch is its version.
 func (c *Client) UpdateService(ctx context.Context, s apiv1.Service, ifMatch *uint64) (apiv1.Service, error) {
-	body, err := jsonBody(s)
-	if err != nil {
-		return apiv1.Service{}, err
-	}
 	var out apiv1.Service
-	_, err = c.do(ctx, request{method: http.MethodPut, path: servicePath(s.Name), body: body, contentType: "application/json", ifMatch: ifMatch}, &out)
+	_, err := c.do(ctx, request{method: http.MethodPut, path: servicePath(s.Name), json: s, ifMatch: ifMatch}, &out)
 	return out, err
 }
 
@@ -68,14 +60,7 @@ func (c *Client) Explain(ctx context.Context, name, client, subnet, qtype string
 
 // SetPoolOverride forces a pool "up" or "down"; state "" clears it.
 func (c *Client) SetPoolOverride(ctx context.Context, name, pool, state, reason string) (apiv1.Service, error) {
-	req := request{method: http.MethodDelete, path: servicePath(name) + "/pools/" + pathSegment(pool) + "/override"}
-	if state != "" {
-		body, err := jsonBody(apiv1.OverrideRequest{State: state, Reason: reason})
-		if err != nil {
-			return apiv1.Service{}, err
-		}
-		req.method, req.body, req.contentType = http.MethodPut, body, "application/json"
-	}
+	req := overrideRequest(servicePath(name)+"/pools/"+apiv1.PathSegment(pool)+"/override", state, reason)
 	var out apiv1.Service
 	_, err := c.do(ctx, req, &out)
 	return out, err
@@ -90,49 +75,34 @@ func (c *Client) Endpoints(ctx context.Context, name string) ([]apiv1.Endpoint, 
 
 // RegisterEndpoint registers (or registers again) an endpoint.
 func (c *Client) RegisterEndpoint(ctx context.Context, name string, e apiv1.Endpoint) (apiv1.Endpoint, error) {
-	body, err := jsonBody(e)
-	if err != nil {
-		return apiv1.Endpoint{}, err
-	}
 	var out apiv1.Endpoint
-	_, err = c.do(ctx, request{method: http.MethodPut, path: servicePath(name) + "/endpoints/" + pathSegment(e.ID), body: body, contentType: "application/json"}, &out)
+	_, err := c.do(ctx, request{method: http.MethodPut, path: endpointPath(name, e.ID), json: e}, &out)
 	return out, err
 }
 
 // RenewEndpoint renews an endpoint's lease.
 func (c *Client) RenewEndpoint(ctx context.Context, name, id string) (apiv1.Endpoint, error) {
 	var out apiv1.Endpoint
-	_, err := c.do(ctx, request{method: http.MethodPost, path: servicePath(name) + "/endpoints/" + pathSegment(id) + "/renew"}, &out)
+	_, err := c.do(ctx, request{method: http.MethodPost, path: endpointPath(name, id) + "/renew"}, &out)
 	return out, err
 }
 
 // DeregisterEndpoint removes an endpoint.
 func (c *Client) DeregisterEndpoint(ctx context.Context, name, id string) error {
-	_, err := c.do(ctx, request{method: http.MethodDelete, path: servicePath(name) + "/endpoints/" + pathSegment(id)}, nil)
+	_, err := c.do(ctx, request{method: http.MethodDelete, path: endpointPath(name, id)}, nil)
 	return err
 }
 
 // ReportHealth pushes an endpoint's own health report.
 func (c *Client) ReportHealth(ctx context.Context, name, id string, up bool, reason string) (apiv1.Endpoint, error) {
-	body, err := jsonBody(apiv1.HealthReport{Up: up, Reason: reason})
-	if err != nil {
-		return apiv1.Endpoint{}, err
-	}
 	var out apiv1.Endpoint
-	_, err = c.do(ctx, request{method: http.MethodPost, path: servicePath(name) + "/endpoints/" + pathSegment(id) + "/health", body: body, contentType: "application/json"}, &out)
+	_, err := c.do(ctx, request{method: http.MethodPost, path: endpointPath(name, id) + "/health", json: apiv1.HealthReport{Up: up, Reason: reason}}, &out)
 	return out, err
 }
 
 // SetEndpointOverride forces an endpoint "up" or "down"; "" clears it.
 func (c *Client) SetEndpointOverride(ctx context.Context, name, id, state, reason string) (apiv1.Endpoint, error) {
-	req := request{method: http.MethodDelete, path: servicePath(name) + "/endpoints/" + pathSegment(id) + "/override"}
-	if state != "" {
-		body, err := jsonBody(apiv1.OverrideRequest{State: state, Reason: reason})
-		if err != nil {
-			return apiv1.Endpoint{}, err
-		}
-		req.method, req.body, req.contentType = http.MethodPut, body, "application/json"
-	}
+	req := overrideRequest(endpointPath(name, id)+"/override", state, reason)
 	var out apiv1.Endpoint
 	_, err := c.do(ctx, req, &out)
 	return out, err
@@ -153,4 +123,17 @@ func (c *Client) Events(ctx context.Context, service string, after uint64, limit
 	var out apiv1.EventList
 	_, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/events", query: q}, &out)
 	return out.Events, err
+}
+
+func endpointPath(service, id string) string {
+	return servicePath(service) + "/endpoints/" + apiv1.PathSegment(id)
+}
+
+// overrideRequest sets an override at path (PUT), or clears it (DELETE)
+// when state is "".
+func overrideRequest(path, state, reason string) request {
+	if state == "" {
+		return request{method: http.MethodDelete, path: path}
+	}
+	return request{method: http.MethodPut, path: path, json: apiv1.OverrideRequest{State: state, Reason: reason}}
 }

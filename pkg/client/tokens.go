@@ -17,12 +17,8 @@ func (c *Client) Tokens(ctx context.Context) ([]apiv1.Token, error) {
 
 // CreateToken creates a token; the secret is in the result only.
 func (c *Client) CreateToken(ctx context.Context, name string, scopes []string) (apiv1.CreatedToken, error) {
-	body, err := jsonBody(apiv1.CreateTokenRequest{Name: name, Scopes: scopes})
-	if err != nil {
-		return apiv1.CreatedToken{}, err
-	}
 	var out apiv1.CreatedToken
-	_, err = c.do(ctx, request{method: http.MethodPost, path: "/v1/tokens", body: body, contentType: "application/json"}, &out)
+	_, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/tokens", json: apiv1.CreateTokenRequest{Name: name, Scopes: scopes}}, &out)
 	return out, err
 }
 

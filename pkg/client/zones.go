@@ -25,12 +25,8 @@ func (c *Client) Zone(ctx context.Context, zone string) (apiv1.Zone, error) {
 
 // CreateZone creates a zone with SOA and NS records.
 func (c *Client) CreateZone(ctx context.Context, req apiv1.CreateZoneRequest) (apiv1.Zone, error) {
-	body, err := jsonBody(req)
-	if err != nil {
-		return apiv1.Zone{}, err
-	}
 	var out apiv1.Zone
-	_, err = c.do(ctx, request{method: http.MethodPost, path: "/v1/zones", body: body, contentType: "application/json"}, &out)
+	_, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/zones", json: req}, &out)
 	return out, err
 }
 
@@ -81,11 +77,7 @@ func (c *Client) Journal(ctx context.Context, zone string, from uint64, limit in
 
 // CompactJournal keeps only the newest keep entries of a zone's journal.
 func (c *Client) CompactJournal(ctx context.Context, zone string, keep int) (apiv1.JournalCompacted, error) {
-	body, err := jsonBody(apiv1.CompactJournalRequest{Keep: keep})
-	if err != nil {
-		return apiv1.JournalCompacted{}, err
-	}
 	var out apiv1.JournalCompacted
-	_, err = c.do(ctx, request{method: http.MethodPost, path: zonePath(zone) + "/journal/compact", body: body, contentType: "application/json"}, &out)
+	_, err := c.do(ctx, request{method: http.MethodPost, path: zonePath(zone) + "/journal/compact", json: apiv1.CompactJournalRequest{Keep: keep}}, &out)
 	return out, err
 }
