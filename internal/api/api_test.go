@@ -271,6 +271,13 @@ func TestRRsets(t *testing.T) {
 	if r := e.do(t, "DELETE", "/v1/zones/example.com/rrsets/www/TXT", e.admin, ""); r.status != 404 {
 		t.Errorf("delete again: %d %s", r.status, r.body)
 	}
+	if r := e.do(t, "DELETE", "/v1/zones/example.com/rrsets/www/TXT", e.admin, "", "If-Match", `"1"`); r.status != 404 {
+		t.Errorf("delete a missing RRset with a stale If-Match: %d %s, want 404", r.status, r.body)
+	}
+	r = e.do(t, "DELETE", "/v1/zones/example.com/rrsets/www/A", e.admin, "", "If-Match", `"1"`)
+	if r.status != 412 {
+		t.Errorf("delete with a stale If-Match: %d %s, want 412", r.status, r.body)
+	}
 	r = e.do(t, "GET", "/v1/zones/example.com/journal?from=2", e.admin, "")
 	var j apiv1.Journal
 	r.decode(t, &j)

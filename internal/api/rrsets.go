@@ -135,9 +135,14 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, z model.Name, ch
 	if err != nil {
 		return err
 	}
-	w.Header().Set("ETag", etag(res.Serial))
-	writeJSON(w, http.StatusOK, apiv1.ChangeResult{Zone: string(z), OldSerial: res.OldSerial, Serial: res.Serial, Changed: res.Changed})
+	writeChange(w, res)
 	return nil
+}
+
+// writeChange answers a committed (or no-op) change with the new serial.
+func writeChange(w http.ResponseWriter, res control.ChangeResult) {
+	w.Header().Set("ETag", etag(res.Serial))
+	writeJSON(w, http.StatusOK, apiv1.ChangeResult{Zone: string(res.Zone), OldSerial: res.OldSerial, Serial: res.Serial, Changed: res.Changed})
 }
 
 // rrsetParams parses the {zone}, {name} and {type} path segments.
@@ -220,12 +225,10 @@ func (h *Handler) deleteRRset(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	if err != nil {
 		return err
 	}
-	sets, _, err := h.svc.RRsets(r.Context(), z, control.RRsetFilter{Name: k.Name, Type: k.Type})
+	res, err := h.svc.DeleteRRset(r.Context(), z, k, control.WriteOptions{IfMatch: im, Actor: p.Name})
 	if err != nil {
 		return err
 	}
-	if len(sets) == 0 {
-		return fmt.Errorf("%w: %s %s in zone %s", control.ErrRRsetNotFound, k.Name, model.TypeString(k.Type), z)
-	}
-	return h.apply(w, r, z, []model.Change{{Op: model.OpDelete, Name: k.Name, Type: k.Type}}, im, p)
+	writeChange(w, res)
+	return nil
 }

@@ -39,6 +39,18 @@ type ChangeResult struct {
 // change list that leaves the zone as it was succeeds without a new serial
 // (Changed is false).
 func (s *Service) Apply(ctx context.Context, z model.Name, changes []model.Change, wo WriteOptions) (ChangeResult, error) {
+	return s.apply(ctx, z, changes, wo, nil)
+}
+
+// DeleteRRset deletes one RRset, failing with ErrRRsetNotFound (before
+// If-Match is checked) when the zone has none such.
+func (s *Service) DeleteRRset(ctx context.Context, z model.Name, k model.Key, wo WriteOptions) (ChangeResult, error) {
+	return s.apply(ctx, z, []model.Change{{Op: model.OpDelete, Name: k.Name, Type: k.Type}}, wo, &k)
+}
+
+// apply is Apply; when mustExist is set, that RRset must exist when the
+// transaction starts.
+func (s *Service) apply(ctx context.Context, z model.Name, changes []model.Change, wo WriteOptions, mustExist *model.Key) (ChangeResult, error) {
 	if len(changes) == 0 {
 		return ChangeResult{}, model.Errorf("changes", "no changes given")
 	}
@@ -72,6 +84,15 @@ func (s *Service) Apply(ctx context.Context, z model.Name, changes []model.Chang
 			return err
 		}
 		res.OldSerial, res.Serial = cur, cur
+		if mustExist != nil {
+			set, err := getRRset(tx, z, *mustExist)
+			if err != nil {
+				return err
+			}
+			if set == nil {
+				return fmt.Errorf("%w: %s %s in zone %s", ErrRRsetNotFound, mustExist.Name, model.TypeString(mustExist.Type), z)
+			}
+		}
 		if err := wo.check(z, cur); err != nil {
 			return err
 		}
