@@ -125,7 +125,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.bgCancel = bgCancel
 	s.bgDone.Add(2)
 	go func() { defer s.bgDone.Done(); ctrl.Run(bg) }()
-	go func() { defer s.bgDone.Done(); s.reapLeases(bg) }()
+	go func() { defer s.bgDone.Done(); s.reapLeases(bg, ctrl) }()
 	if err := s.ensureAdminToken(ctx, s.opts.RotateAdminToken); err != nil {
 		return err
 	}
@@ -223,17 +223,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// reapLeases removes lapsed endpoints from the store once a second. They
-// leave the answers at the moment their leases lapse (the steering
-// controller times that); this only cleans up.
-func (s *Server) reapLeases(ctx context.Context) {
+// reapLeases removes lapsed endpoints from the store. They leave the
+// answers at the moment their leases lapse (the steering controller times
+// that); this only cleans up: within a second when the controller has seen
+// a lapse, and once a minute regardless.
+func (s *Server) reapLeases(ctx context.Context, ctrl *steerctl.Controller) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	for {
+	for tick := 1; ; tick++ {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
+			if !ctrl.LapsedPending() && tick%60 != 0 {
+				continue
+			}
 			if _, err := s.svc.ReapLapsed(ctx, now); err != nil && ctx.Err() == nil {
 				s.log.Warn("reaping lapsed endpoints failed", "err", err)
 			}

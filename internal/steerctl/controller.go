@@ -318,6 +318,14 @@ func (c *Controller) arm(now time.Time, in steer.Inputs) {
 	}
 }
 
+// LapsedPending reports whether an endpoint whose lease lapsed is still
+// in the store (the reaper has something to remove).
+func (c *Controller) LapsedPending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.lapsed) > 0
+}
+
 func (c *Controller) recordLapse(key string, e *model.Endpoint) {
 	c.log.Info("endpoint lease lapsed", "service", e.Service, "endpoint", e.ID, "expired", e.Expires)
 	if c.checker != nil {
