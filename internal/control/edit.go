@@ -237,6 +237,9 @@ func (e *edit) validate(o commitOptions) error {
 			have := map[model.Type]bool{}
 			for _, s := range stored {
 				have[s.Type] = true
+				if _, ok := e.old[s.Key()]; !ok && !e.replace && !e.created {
+					e.old[s.Key()] = s // read once: current need not read it again
+				}
 				cur, err := e.current(s.Key())
 				if err != nil {
 					return err
