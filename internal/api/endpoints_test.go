@@ -7,16 +7,25 @@ import (
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
-// TestFunctionToken checks what an endpoints:write token, the one a
-// function registers itself with, may do and see.
-func TestFunctionToken(t *testing.T) {
+// newServiceAPI starts the API with the zone example.com and the service
+// api.example.com: one pool "p" with the given check type.
+func newServiceAPI(t *testing.T, checkType string) *apiEnv {
+	t.Helper()
 	e := newAPI(t)
 	if r := e.do(t, "POST", "/v1/zones", e.admin, createExample); r.status != 201 {
 		t.Fatalf("create zone: %d %s", r.status, r.body)
 	}
-	if r := e.do(t, "POST", "/v1/services", e.admin, `{"name":"api.example.com","pools":[{"name":"p","check":{"type":"push"}}]}`); r.status != 201 {
+	svc := `{"name":"api.example.com","pools":[{"name":"p","check":{"type":"` + checkType + `"}}]}`
+	if r := e.do(t, "POST", "/v1/services", e.admin, svc); r.status != 201 {
 		t.Fatalf("create service: %d %s", r.status, r.body)
 	}
+	return e
+}
+
+// TestFunctionToken checks what an endpoints:write token, the one a
+// function registers itself with, may do and see.
+func TestFunctionToken(t *testing.T) {
+	e := newServiceAPI(t, "push")
 	r := e.do(t, "POST", "/v1/tokens", e.admin, `{"name":"fn","scopes":["endpoints:write"]}`)
 	var tok apiv1.CreatedToken
 	r.decode(t, &tok)
@@ -68,13 +77,7 @@ func TestFunctionToken(t *testing.T) {
 // TestPushNeedsAPushPool: only endpoints in pools with check type push
 // take health reports.
 func TestPushNeedsAPushPool(t *testing.T) {
-	e := newAPI(t)
-	if r := e.do(t, "POST", "/v1/zones", e.admin, createExample); r.status != 201 {
-		t.Fatalf("create zone: %d %s", r.status, r.body)
-	}
-	if r := e.do(t, "POST", "/v1/services", e.admin, `{"name":"api.example.com","pools":[{"name":"p","check":{"type":"none"}}]}`); r.status != 201 {
-		t.Fatalf("create service: %d %s", r.status, r.body)
-	}
+	e := newServiceAPI(t, "none")
 	const ep = "/v1/services/api.example.com/endpoints/fn-1"
 	if r := e.do(t, "PUT", ep, e.admin, `{"pool":"p","address":"192.0.2.1"}`); r.status != 201 {
 		t.Fatalf("register: %d %s", r.status, r.body)
