@@ -110,7 +110,8 @@ type DNS struct {
 	// UDPPayloadSize is the EDNS(0) size advertised and the largest UDP
 	// response (default 1232).
 	UDPPayloadSize int `yaml:"udp_payload_size"`
-	// UDPReaders is the number of goroutines reading each UDP socket.
+	// UDPReaders is the number of UDP sockets bound to each listen address
+	// (SO_REUSEPORT), each read by one goroutine (default: one per CPU).
 	UDPReaders int `yaml:"udp_readers"`
 	// TCPIdleTimeout closes idle TCP connections (default 10s).
 	TCPIdleTimeout time.Duration `yaml:"tcp_idle_timeout"`

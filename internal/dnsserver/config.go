@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"fmt"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"github.com/stratusdns/stratus/internal/dnswire"
@@ -16,8 +17,9 @@ type Config struct {
 	// UDPSize is the EDNS(0) payload size advertised and the most sent over
 	// UDP (default 1232, DNS Flag Day 2020).
 	UDPSize int
-	// UDPReaders is the number of goroutines reading each UDP socket
-	// (default 2).
+	// UDPReaders is the number of UDP sockets bound to each listen address
+	// (with SO_REUSEPORT), each read by one goroutine in batches (default:
+	// one per CPU the process may use, GOMAXPROCS).
 	UDPReaders int
 	// TCPIdleTimeout closes a TCP connection that sends no query for this
 	// long (default 10s, RFC 7766 section 6.2.3).
@@ -29,7 +31,6 @@ type Config struct {
 
 // Defaults.
 const (
-	DefaultUDPReaders     = 2
 	DefaultTCPIdleTimeout = 10 * time.Second
 	DefaultTCPMaxConns    = 1000
 )
@@ -51,7 +52,7 @@ func (c *Config) withDefaults() (Config, error) {
 		return out, fmt.Errorf("dns: udp payload size %d is outside 512..4096", out.UDPSize)
 	}
 	if out.UDPReaders <= 0 {
-		out.UDPReaders = DefaultUDPReaders
+		out.UDPReaders = runtime.GOMAXPROCS(0)
 	}
 	if out.TCPIdleTimeout <= 0 {
 		out.TCPIdleTimeout = DefaultTCPIdleTimeout

@@ -19,7 +19,7 @@ type Server struct {
 	steer SteeringSource
 	log   *slog.Logger
 
-	udp []*udpListener
+	udp []*udpSocket
 	tcp []*net.TCPListener
 
 	wg       sync.WaitGroup
@@ -49,22 +49,20 @@ func New(cfg Config, src SnapshotSource, steer SteeringSource, log *slog.Logger)
 func (s *Server) Start() error {
 	for _, a := range s.cfg.Listen {
 		ap := netip.MustParseAddrPort(a)
-		tl, ul, err := bindPair(ap)
+		tl, ul, err := bindPair(ap, s.cfg.UDPReaders)
 		if err != nil {
 			s.closeListeners()
 			return fmt.Errorf("dns: listen on %s: %w", a, err)
 		}
 		s.tcp = append(s.tcp, tl)
-		s.udp = append(s.udp, ul)
+		s.udp = append(s.udp, ul...)
 	}
-	for _, ul := range s.udp {
-		for range s.cfg.UDPReaders {
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				s.serveUDP(ul)
-			}()
-		}
+	for _, u := range s.udp {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serveUDP(u)
+		}()
 	}
 	for _, tl := range s.tcp {
 		s.wg.Add(1)
@@ -79,17 +77,19 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// bindPair binds TCP and UDP on the same address. With port 0 the kernel
-// picks the TCP port and UDP takes the same one (retrying a few times if
-// that UDP port is taken).
-func bindPair(ap netip.AddrPort) (*net.TCPListener, *udpListener, error) {
+// bindPair binds TCP and udpSockets UDP sockets on the same address. With
+// port 0 the kernel picks the TCP port and UDP takes the same one
+// (retrying a few times if that UDP port is taken). The TCP listener is
+// bound first and alone: another server already on the port makes it fail,
+// before a UDP socket could join that server's SO_REUSEPORT group.
+func bindPair(ap netip.AddrPort, udpSockets int) (*net.TCPListener, []*udpSocket, error) {
 	for attempt := 0; ; attempt++ {
-		tl, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(ap))
+		tl, err := net.ListenTCP(tcpNetwork(ap), net.TCPAddrFromAddrPort(ap))
 		if err != nil {
 			return nil, nil, err
 		}
 		port := tl.Addr().(*net.TCPAddr).AddrPort().Port()
-		ul, err := listenUDP(netip.AddrPortFrom(ap.Addr(), port))
+		ul, err := listenUDP(netip.AddrPortFrom(ap.Addr(), port), udpSockets)
 		if err == nil {
 			return tl, ul, nil
 		}
@@ -114,9 +114,7 @@ func (s *Server) closeListeners() {
 	for _, tl := range s.tcp {
 		tl.Close()
 	}
-	for _, ul := range s.udp {
-		ul.conn.Close()
-	}
+	closeUDP(s.udp)
 }
 
 // Shutdown stops accepting queries, lets TCP connections finish the query

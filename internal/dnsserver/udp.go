@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 
@@ -8,139 +9,247 @@ import (
 	"golang.org/x/net/ipv6"
 )
 
-// udpListener is one UDP socket. A socket bound to a wildcard address asks
-// the kernel for each packet's destination address so the reply leaves from
-// the address the query was sent to, as clients require on hosts with more
-// than one address.
-type udpListener struct {
-	conn *net.UDPConn
-	p4   *ipv4.PacketConn
-	p6   *ipv6.PacketConn
+// udpBatch is the most datagrams read (recvmmsg) or written (sendmmsg) by
+// one system call.
+const udpBatch = 32
+
+// maxQuerySize bounds the datagram a reader accepts: the largest UDP
+// payload, so that no query is ever cut short.
+const maxQuerySize = 65535
+
+// maxUDPReply is the largest reply sent over UDP (the most a Config's
+// UDPSize allows).
+const maxUDPReply = 4096
+
+// udpSocket is one UDP socket. A listen address has one per reader, all
+// bound to the same address and port with SO_REUSEPORT so the kernel
+// spreads clients across them. A socket bound to a wildcard address asks
+// the kernel for each packet's destination address so the reply leaves
+// from the address the query was sent to, as clients require on hosts with
+// more than one address.
+type udpSocket struct {
+	conn    *net.UDPConn
+	batch   batchConn
+	pktinfo bool
+	v6      bool
 }
 
-func listenUDP(ap netip.AddrPort) (*udpListener, error) {
-	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(ap))
+// batchConn reads and writes datagrams in batches: recvmmsg and sendmmsg
+// on Linux, one datagram per call elsewhere. ipv4.Message and
+// ipv6.Message are the same type, so both packet conns satisfy it.
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+// listenUDP binds n sockets to ap (n > 1 needs SO_REUSEPORT; where the
+// system has none, one socket is bound). With port 0 the kernel picks the
+// port for the first and the others join it.
+func listenUDP(ap netip.AddrPort, n int) ([]*udpSocket, error) {
+	if n > 1 && !haveReusePort {
+		n = 1
+	}
+	var out []*udpSocket
+	for i := 0; i < n; i++ {
+		u, err := bindUDP(ap, n > 1)
+		if err != nil {
+			closeUDP(out)
+			return nil, err
+		}
+		out = append(out, u)
+		ap = netip.AddrPortFrom(ap.Addr(), uint16(u.conn.LocalAddr().(*net.UDPAddr).Port))
+	}
+	return out, nil
+}
+
+func bindUDP(ap netip.AddrPort, reusePort bool) (*udpSocket, error) {
+	c, err := listenPacket(ap, reusePort)
 	if err != nil {
 		return nil, err
 	}
-	l := &udpListener{conn: c}
-	if ap.Addr().IsUnspecified() {
-		if ap.Addr().Is4() {
-			l.p4 = ipv4.NewPacketConn(c)
-			if err := l.p4.SetControlMessage(ipv4.FlagDst, true); err != nil {
-				c.Close()
-				return nil, err
-			}
-		} else {
-			l.p6 = ipv6.NewPacketConn(c)
-			if err := l.p6.SetControlMessage(ipv6.FlagDst, true); err != nil {
-				c.Close()
-				return nil, err
-			}
-		}
+	u, err := newUDPSocket(c, ap.Addr().IsUnspecified())
+	if err != nil {
+		c.Close()
+		return nil, err
 	}
-	return l, nil
+	return u, nil
 }
 
-// serveUDP reads and answers queries until the socket is closed.
-func (s *Server) serveUDP(l *udpListener) {
+// newUDPSocket serves c; with pktinfo, replies leave from the address each
+// query was sent to.
+func newUDPSocket(c *net.UDPConn, pktinfo bool) (*udpSocket, error) {
+	u := &udpSocket{conn: c, pktinfo: pktinfo, v6: c.LocalAddr().(*net.UDPAddr).IP.To4() == nil}
+	var err error
+	if u.v6 {
+		p := ipv6.NewPacketConn(c)
+		if pktinfo {
+			err = p.SetControlMessage(ipv6.FlagDst, true)
+		}
+		u.batch = p
+	} else {
+		p := ipv4.NewPacketConn(c)
+		if pktinfo {
+			err = p.SetControlMessage(ipv4.FlagDst, true)
+		}
+		u.batch = p
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ask for packet destinations: %w", err)
+	}
+	return u, nil
+}
+
+// udpNetwork and tcpNetwork name the address family of ap: a listen
+// address serves one family ("[::]:53" is IPv6 only, as in BIND and Knot),
+// so 0.0.0.0:53 and [::]:53 can both be listed.
+func udpNetwork(ap netip.AddrPort) string {
+	if ap.Addr().Is4() {
+		return "udp4"
+	}
+	return "udp6"
+}
+
+func tcpNetwork(ap netip.AddrPort) string {
+	if ap.Addr().Is4() {
+		return "tcp4"
+	}
+	return "tcp6"
+}
+
+func closeUDP(us []*udpSocket) {
+	for _, u := range us {
+		u.conn.Close()
+	}
+}
+
+// serveUDP reads and answers queries on u until the socket is closed:
+// a batch of queries read with one system call is answered with one.
+func (s *Server) serveUDP(u *udpSocket) {
 	h := newHandler(s.src, s.steer, s.cfg.UDPSize)
-	buf := make([]byte, 65535)
-	r := l.reader()
+	b := newUDPBuffers(u)
 	for {
-		n, err := r.read(buf)
+		n, err := u.batch.ReadBatch(b.in, 0)
 		if err != nil {
 			if isClosed(err) {
 				return
 			}
 			continue
 		}
-		if resp := h.serve(buf[:n], r.from(), false); resp != nil {
-			r.reply(resp)
+		out := b.out[:0]
+		for i := range b.in[:n] {
+			m := &b.in[i]
+			resp := h.serve(m.Buffers[0][:m.N], udpAddr(m.Addr), false)
+			if resp == nil {
+				continue
+			}
+			o := &b.out[len(out)]
+			o.Buffers[0] = append(o.Buffers[0][:0], resp...)
+			o.Addr = m.Addr
+			o.OOB = b.replyFrom(m)
+			out = out[:len(out)+1]
 		}
+		writeAllUDP(u.batch, out)
 	}
 }
 
-// packetReader reads datagrams and answers the last one read. Each UDP
-// reader goroutine has its own.
-type packetReader interface {
-	read(buf []byte) (int, error)
-	from() netip.Addr
-	reply(resp []byte)
-}
-
-func (l *udpListener) reader() packetReader {
-	switch {
-	case l.p4 != nil:
-		return &v4Reader{p: l.p4}
-	case l.p6 != nil:
-		return &v6Reader{p: l.p6}
+// writeAllUDP sends every message of out. A message the kernel refuses
+// (an unreachable client, say) is dropped, as a lost datagram would be,
+// and the rest are still sent.
+func writeAllUDP(c batchConn, out []ipv4.Message) {
+	for len(out) > 0 {
+		n, err := c.WriteBatch(out, 0)
+		if err != nil {
+			if isClosed(err) {
+				return
+			}
+			n++ // skip the datagram that failed
+		}
+		out = out[min(n, len(out)):]
 	}
-	return &plainReader{c: l.conn}
 }
 
-// plainReader serves a socket bound to one address.
-type plainReader struct {
-	c   *net.UDPConn
-	src netip.AddrPort
+// udpBuffers is one reader's batch: the datagrams read, and the replies.
+type udpBuffers struct {
+	in  []ipv4.Message
+	out []ipv4.Message
+	oob replySources
 }
 
-func (r *plainReader) read(buf []byte) (n int, err error) {
-	n, r.src, err = r.c.ReadFromUDPAddrPort(buf)
-	return n, err
-}
-
-func (r *plainReader) reply(resp []byte) { r.c.WriteToUDPAddrPort(resp, r.src) }
-
-func (r *plainReader) from() netip.Addr { return r.src.Addr().Unmap() }
-
-// v4Reader serves a wildcard IPv4 socket, replying from the address each
-// query was sent to.
-type v4Reader struct {
-	p   *ipv4.PacketConn
-	src net.Addr
-	cm  *ipv4.ControlMessage
-	out ipv4.ControlMessage
-}
-
-func (r *v4Reader) read(buf []byte) (n int, err error) {
-	n, r.cm, r.src, err = r.p.ReadFrom(buf)
-	return n, err
-}
-
-func (r *v4Reader) from() netip.Addr { return udpAddr(r.src) }
-
-func (r *v4Reader) reply(resp []byte) {
-	if r.cm == nil {
-		r.p.WriteTo(resp, nil, r.src)
-		return
+func newUDPBuffers(u *udpSocket) *udpBuffers {
+	b := &udpBuffers{
+		in:  make([]ipv4.Message, udpBatch),
+		out: make([]ipv4.Message, udpBatch),
+		oob: replySources{v6: u.v6, enabled: u.pktinfo},
 	}
-	r.out = ipv4.ControlMessage{Src: r.cm.Dst}
-	r.p.WriteTo(resp, &r.out, r.src)
-}
-
-// v6Reader is v4Reader for IPv6.
-type v6Reader struct {
-	p   *ipv6.PacketConn
-	src net.Addr
-	cm  *ipv6.ControlMessage
-	out ipv6.ControlMessage
-}
-
-func (r *v6Reader) read(buf []byte) (n int, err error) {
-	n, r.cm, r.src, err = r.p.ReadFrom(buf)
-	return n, err
-}
-
-func (r *v6Reader) from() netip.Addr { return udpAddr(r.src) }
-
-func (r *v6Reader) reply(resp []byte) {
-	if r.cm == nil {
-		r.p.WriteTo(resp, nil, r.src)
-		return
+	for i := range b.in {
+		b.in[i].Buffers = [][]byte{make([]byte, maxQuerySize)}
+		if u.pktinfo {
+			if u.v6 {
+				b.in[i].OOB = ipv6.NewControlMessage(ipv6.FlagDst)
+			} else {
+				b.in[i].OOB = ipv4.NewControlMessage(ipv4.FlagDst)
+			}
+		}
+		b.out[i].Buffers = [][]byte{make([]byte, 0, maxUDPReply)}
 	}
-	r.out = ipv6.ControlMessage{Src: r.cm.Dst}
-	r.p.WriteTo(resp, &r.out, r.src)
+	return b
+}
+
+// replyFrom returns the control message that makes the reply to m leave
+// from the address m was sent to, or nil on a socket bound to one address.
+func (b *udpBuffers) replyFrom(m *ipv4.Message) []byte {
+	if !b.oob.enabled {
+		return nil
+	}
+	return b.oob.lookup(m.OOB[:m.NN])
+}
+
+// replySources turns the destination address of a query into the control
+// message for its reply. A host has few addresses, so the marshalled
+// messages are kept and reused.
+type replySources struct {
+	enabled bool
+	v6      bool
+	cache   map[netip.Addr][]byte
+}
+
+// maxReplySources bounds the cache (a host with more addresses than this
+// still works; the cache just starts again).
+const maxReplySources = 64
+
+func (r *replySources) lookup(oob []byte) []byte {
+	var dst net.IP
+	if r.v6 {
+		var cm ipv6.ControlMessage
+		if cm.Parse(oob) != nil {
+			return nil
+		}
+		dst = cm.Dst
+	} else {
+		var cm ipv4.ControlMessage
+		if cm.Parse(oob) != nil {
+			return nil
+		}
+		dst = cm.Dst
+	}
+	a, ok := netip.AddrFromSlice(dst)
+	if !ok {
+		return nil
+	}
+	if out, ok := r.cache[a]; ok {
+		return out
+	}
+	var out []byte
+	if r.v6 {
+		out = (&ipv6.ControlMessage{Src: dst}).Marshal()
+	} else {
+		out = (&ipv4.ControlMessage{Src: dst}).Marshal()
+	}
+	if r.cache == nil || len(r.cache) >= maxReplySources {
+		r.cache = make(map[netip.Addr][]byte)
+	}
+	r.cache[a] = out
+	return out
 }
 
 func udpAddr(a net.Addr) netip.Addr {
