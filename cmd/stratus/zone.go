@@ -244,6 +244,7 @@ that need a dropped entry transfer the whole zone instead.`,
 type deleted struct {
 	Zone    string `json:"zone,omitempty"`
 	Token   string `json:"token,omitempty"`
+	TSIGKey string `json:"tsig_key,omitempty"`
 	Deleted bool   `json:"deleted"`
 }
 

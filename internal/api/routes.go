@@ -53,5 +53,10 @@ func (h *Handler) routes() []route {
 		{http.MethodGet, "/v1/tokens", auth.ScopeTokens, h.listTokens},
 		{http.MethodPost, "/v1/tokens", auth.ScopeTokens, h.createToken},
 		{http.MethodDelete, "/v1/tokens/{id}", auth.ScopeTokens, h.deleteToken},
+
+		{http.MethodGet, "/v1/tsig-keys", auth.ScopeTSIG, h.listTSIGKeys},
+		{http.MethodPost, "/v1/tsig-keys", auth.ScopeTSIG, h.createTSIGKey},
+		{http.MethodGet, "/v1/tsig-keys/{name}", auth.ScopeTSIG, h.getTSIGKey},
+		{http.MethodDelete, "/v1/tsig-keys/{name}", auth.ScopeTSIG, h.deleteTSIGKey},
 	}
 }

@@ -29,10 +29,13 @@ const (
 	// endpoints and push their health, and nothing else.
 	ScopeEndpointsWrite = "endpoints:write"
 	ScopeTokens         = "tokens:admin"
+	// ScopeTSIG manages TSIG keys, which sign zone transfers and dynamic
+	// updates: as powerful as zones:write.
+	ScopeTSIG = "tsig:admin"
 )
 
 // KnownScopes lists every scope a token may be given.
-var KnownScopes = []string{ScopeAll, ScopeZonesRead, ScopeZonesWrite, ScopeServicesRead, ScopeServicesWrite, ScopeEndpointsWrite, ScopeTokens}
+var KnownScopes = []string{ScopeAll, ScopeZonesRead, ScopeZonesWrite, ScopeServicesRead, ScopeServicesWrite, ScopeEndpointsWrite, ScopeTokens, ScopeTSIG}
 
 // Token is a token's stored record. The secret itself is never stored.
 type Token struct {

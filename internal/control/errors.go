@@ -20,6 +20,10 @@ var (
 	ErrServiceExists = errors.New("service already exists")
 	// ErrPoolNotFound means the service has no pool of that name.
 	ErrPoolNotFound = errors.New("pool not found")
+	// ErrTSIGKeyNotFound means no TSIG key has that name.
+	ErrTSIGKeyNotFound = errors.New("tsig key not found")
+	// ErrTSIGKeyExists means a TSIG key of that name exists already.
+	ErrTSIGKeyExists = errors.New("tsig key already exists")
 	// ErrEndpointNotFound means the service has no endpoint with that id.
 	ErrEndpointNotFound = errors.New("endpoint not found")
 

@@ -17,6 +17,7 @@ import (
 //	tokens/<id>                       one API token (JSON, secret hashed)
 //	services/<name>                   one steered service (JSON)
 //	endpoints/<service>/<id>          one endpoint of a service (JSON)
+//	tsig/<name>                       one TSIG key (JSON, secret included)
 const (
 	prefixZones     = "zones/"
 	prefixRRsets    = "rrsets/"
@@ -24,6 +25,7 @@ const (
 	prefixTokens    = "tokens/"
 	prefixServices  = "services/"
 	prefixEndpoints = "endpoints/"
+	prefixTSIG      = "tsig/"
 )
 
 func keyName(n model.Name) string {
@@ -49,6 +51,8 @@ func journalKey(z model.Name, seq uint64) string {
 }
 
 func tokenKey(id string) string { return prefixTokens + id }
+
+func tsigKey(n model.Name) string { return prefixTSIG + keyName(n) }
 
 func serviceKey(n model.Name) string { return prefixServices + keyName(n) }
 

@@ -169,6 +169,35 @@ type CreatedToken struct {
 	Secret string `json:"token"`
 }
 
+// TSIGKey describes a TSIG key; the secret is never returned after
+// creation.
+type TSIGKey struct {
+	Name      string    `json:"name"`
+	Algorithm string    `json:"algorithm"`
+	Created   time.Time `json:"created"`
+}
+
+// TSIGKeyList is the answer to GET /v1/tsig-keys.
+type TSIGKeyList struct {
+	Keys []TSIGKey `json:"keys"`
+}
+
+// CreateTSIGKeyRequest is the body of POST /v1/tsig-keys. An empty
+// algorithm means hmac-sha256; an empty secret means generate one
+// (otherwise base64, as tsig-keygen and keymgr print it).
+type CreateTSIGKeyRequest struct {
+	Name      string `json:"name"`
+	Algorithm string `json:"algorithm,omitempty"`
+	Secret    string `json:"secret,omitempty"`
+}
+
+// CreatedTSIGKey answers POST /v1/tsig-keys. Secret (base64) is shown only
+// in this response.
+type CreatedTSIGKey struct {
+	TSIGKey
+	Secret string `json:"secret"`
+}
+
 // Error is the body of every error response, under "error".
 type Error struct {
 	Status  int    `json:"status"`

@@ -106,6 +106,41 @@ func TestCLIRecordsAndJSON(t *testing.T) {
 	s.mustCLI("token", "delete", ct.ID)
 }
 
+// TestCLITSIG creates TSIG keys (generated, and from a secret on standard
+// input), lists them without secrets, and deletes one.
+func TestCLITSIG(t *testing.T) {
+	s := startServer(t, "")
+	var k apiv1.CreatedTSIGKey
+	out := s.mustCLI("tsig", "create", "xfr.example.com", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &k); err != nil || k.Secret == "" || k.Algorithm != "hmac-sha256" || k.Name != "xfr.example.com." {
+		t.Fatalf("tsig create: %s (%v)", out, err)
+	}
+	given := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	stdout, errOut, code := runCLI(t, []string{"--server", "http://" + s.apiAddr, "--data-dir", s.dataDir, "tsig", "create", "peer", "--algorithm", "hmac-sha512", "--secret-file", "-"}, strings.NewReader(given+"\n"))
+	if code != 0 || !strings.Contains(stdout, given) || !strings.Contains(stdout, "hmac-sha512") {
+		t.Fatalf("tsig create --secret-file -: exit %d %s %s", code, stdout, errOut)
+	}
+	_, errOut, code = runCLI(t, []string{"--server", "http://" + s.apiAddr, "--data-dir", s.dataDir, "tsig", "create", "bad", "--algorithm", "hmac-md5"}, nil)
+	if code != 2 || !strings.Contains(errOut, "algorithm") {
+		t.Errorf("unknown algorithm: exit %d %s", code, errOut)
+	}
+	_, errOut, code = runCLI(t, []string{"--server", "http://" + s.apiAddr, "--data-dir", s.dataDir, "tsig", "create", "peer"}, nil)
+	if code != 4 {
+		t.Errorf("existing key: exit %d %s", code, errOut)
+	}
+	list := s.mustCLI("tsig", "list")
+	if !strings.Contains(list, "xfr.example.com.") || !strings.Contains(list, "peer.") || strings.Contains(list, given) || strings.Contains(list, k.Secret) {
+		t.Errorf("tsig list: %s", list)
+	}
+	if out := s.mustCLI("tsig", "get", "peer"); !strings.Contains(out, "hmac-sha512") || strings.Contains(out, given) {
+		t.Errorf("tsig get: %s", out)
+	}
+	s.mustCLI("tsig", "delete", "peer")
+	if _, _, code := s.cli("tsig", "get", "peer"); code != 3 {
+		t.Errorf("get a deleted key: exit %d", code)
+	}
+}
+
 // TestCLIImportExport imports a zone file, exports it, checks the export
 // with BIND's named-checkzone, and re-imports it unchanged.
 func TestCLIImportExport(t *testing.T) {
@@ -150,6 +185,7 @@ func TestHelpEverywhere(t *testing.T) {
 		{"service", "explain"}, {"pool"}, {"pool", "list"}, {"pool", "drain"}, {"pool", "undrain"}, {"pool", "force-up"},
 		{"endpoint"}, {"endpoint", "list"}, {"endpoint", "register"}, {"endpoint", "renew"}, {"endpoint", "deregister"},
 		{"endpoint", "override"}, {"endpoint", "report"}, {"events"},
+		{"tsig"}, {"tsig", "list"}, {"tsig", "get"}, {"tsig", "create"}, {"tsig", "delete"},
 	}
 	for _, c := range cmds {
 		out, errOut, code := runCLI(t, append(c, "--help"), nil)

@@ -1,0 +1,105 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+// CreateTSIGKey stores a new TSIG key. algorithm "" is hmac-sha256; secret
+// "" generates one (base64 otherwise, as BIND's tsig-keygen prints it). The
+// secret is returned now and never listed again.
+func (s *Service) CreateTSIGKey(ctx context.Context, name, algorithm, secret, actor string) (*model.TSIGKey, error) {
+	k, err := model.NewTSIGKey(name, algorithm, secret)
+	if err != nil {
+		return nil, err
+	}
+	k.Created = s.opts.Clock().UTC()
+	b, err := json.Marshal(k)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.st.Update(ctx, func(tx store.Tx) error {
+		_, ok, err := tx.Get(tsigKey(k.Name))
+		if err != nil {
+			return err
+		}
+		if ok {
+			return ErrTSIGKeyExists
+		}
+		return tx.Put(tsigKey(k.Name), b)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("tsig key created", "name", k.Name, "algorithm", k.Algorithm, "by", actor)
+	return k, nil
+}
+
+// TSIGKey returns one key, secret included (the API never shows it).
+func (s *Service) TSIGKey(ctx context.Context, name string) (*model.TSIGKey, error) {
+	n, err := model.ParseName(name)
+	if err != nil {
+		return nil, model.Errorf("name", "%v", err)
+	}
+	var k model.TSIGKey
+	err = s.st.View(ctx, func(tx store.ReadTx) error {
+		b, ok, err := tx.Get(tsigKey(n))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrTSIGKeyNotFound
+		}
+		return json.Unmarshal(b, &k)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &k, nil
+}
+
+// TSIGKeys returns every key in canonical name order, secrets included.
+func (s *Service) TSIGKeys(ctx context.Context) ([]model.TSIGKey, error) {
+	var out []model.TSIGKey
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		return tx.Scan(prefixTSIG, "", func(key string, value []byte) error {
+			var k model.TSIGKey
+			if err := json.Unmarshal(value, &k); err != nil {
+				return fmt.Errorf("control: corrupt tsig key %s: %w", key, err)
+			}
+			out = append(out, k)
+			return nil
+		})
+	})
+	slices.SortFunc(out, func(a, b model.TSIGKey) int { return model.CompareCanonical(a.Name, b.Name) })
+	return out, err
+}
+
+// DeleteTSIGKey deletes a key; peers signing with it are refused from then
+// on.
+func (s *Service) DeleteTSIGKey(ctx context.Context, name, actor string) error {
+	n, err := model.ParseName(name)
+	if err != nil {
+		return model.Errorf("name", "%v", err)
+	}
+	_, err = s.st.Update(ctx, func(tx store.Tx) error {
+		_, ok, err := tx.Get(tsigKey(n))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrTSIGKeyNotFound
+		}
+		return tx.Delete(tsigKey(n))
+	})
+	if err != nil {
+		return err
+	}
+	s.log.Info("tsig key deleted", "name", n, "by", actor)
+	return nil
+}
