@@ -18,7 +18,7 @@ func (a *app) zoneCommand() *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		RunE:  groupRun,
 	}
-	cmd.AddCommand(a.zoneListCommand(), a.zoneGetCommand(), a.zoneCreateCommand(), a.zoneDeleteCommand(),
+	cmd.AddCommand(a.zoneListCommand(), a.zoneGetCommand(), a.zoneCreateCommand(), a.zoneUpdateCommand(), a.zoneDeleteCommand(),
 		a.zoneImportCommand(), a.zoneExportCommand(), a.zoneJournalCommand(), a.zoneCompactJournalCommand())
 	return cmd
 }
@@ -76,6 +76,10 @@ func zoneTable(w io.Writer, z apiv1.Zone) {
 	row(w, "records", z.Records)
 	row(w, "created", z.Created.Format(time.RFC3339))
 	row(w, "updated", z.Updated.Format(time.RFC3339))
+	row(w, "allow transfer", aclString(z.ACL.Transfer))
+	row(w, "allow update", aclString(z.ACL.Update))
+	row(w, "allow notify", aclString(z.ACL.Notify))
+	row(w, "notify", notifyString(z.Notify))
 }
 
 func (a *app) zoneCreateCommand() *cobra.Command {
@@ -84,6 +88,7 @@ func (a *app) zoneCreateCommand() *cobra.Command {
 		hostmaster string
 		ttl        uint32
 		policy     string
+		tf         transferFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "create ZONE --ns NAMESERVER [--ns ...]",
@@ -92,13 +97,16 @@ func (a *app) zoneCreateCommand() *cobra.Command {
   stratus zone create fn.example.com --ns ns1.example.net. --ttl 60 --serial-policy date`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, p, err := a.clientAndPrinter()
-			if err != nil {
-				return err
-			}
 			req := apiv1.CreateZoneRequest{Name: args[0], Nameservers: ns, Hostmaster: hostmaster, SerialPolicy: policy}
 			if cmd.Flags().Changed("ttl") {
 				req.DefaultTTL = &ttl
+			}
+			if err := tf.createSettings(&req); err != nil {
+				return err
+			}
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
 			}
 			z, err := c.CreateZone(cmd.Context(), req)
 			if err != nil {
@@ -112,6 +120,7 @@ func (a *app) zoneCreateCommand() *cobra.Command {
 	f.StringVar(&hostmaster, "hostmaster", "", "SOA RNAME, the zone contact as a domain name (default hostmaster.<zone>)")
 	f.Uint32Var(&ttl, "ttl", 3600, "default TTL of the zone's records")
 	f.StringVar(&policy, "serial-policy", "increment", "how the SOA serial advances: increment or date (YYYYMMDDnn)")
+	tf.add(f)
 	return cmd
 }
 

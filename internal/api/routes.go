@@ -15,6 +15,7 @@ func (h *Handler) routes() []route {
 		{http.MethodGet, "/v1/zones", auth.ScopeZonesRead, h.listZones},
 		{http.MethodPost, "/v1/zones", auth.ScopeZonesWrite, h.createZone},
 		{http.MethodGet, "/v1/zones/{zone}", auth.ScopeZonesRead, h.getZone},
+		{http.MethodPatch, "/v1/zones/{zone}", auth.ScopeZonesWrite, h.updateZone},
 		{http.MethodDelete, "/v1/zones/{zone}", auth.ScopeZonesWrite, h.deleteZone},
 
 		{http.MethodGet, "/v1/zones/{zone}/zonefile", auth.ScopeZonesRead, h.exportZone},

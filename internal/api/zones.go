@@ -14,6 +14,7 @@ func zoneJSON(z model.ZoneInfo) apiv1.Zone {
 	return apiv1.Zone{
 		Name: string(z.Name), Serial: z.Serial, SerialPolicy: string(z.SerialPolicy), DefaultTTL: z.DefaultTTL,
 		RRsets: z.RRsets, Records: z.Records, Created: z.Created, Updated: z.Updated,
+		ACL: zoneACLJSON(z.ACL), Notify: notifyJSON(z.Notify),
 	}
 }
 
@@ -105,6 +106,14 @@ func (h *Handler) newZone(req *apiv1.CreateZoneRequest) (control.NewZone, error)
 			return nz, invalid("hostmaster", "%v", err)
 		}
 	}
+	if req.ACL != nil {
+		if nz.Settings.ACL, err = zoneACLModel(req.ACL); err != nil {
+			return nz, err
+		}
+	}
+	if nz.Settings.Notify, err = notifyModel(req.Notify); err != nil {
+		return nz, err
+	}
 	if req.SOA != nil {
 		nz.Refresh, nz.Retry, nz.Expire, nz.Minimum = req.SOA.Refresh, req.SOA.Retry, req.SOA.Expire, req.SOA.Minimum
 		for f, v := range map[string]uint32{"soa.refresh": nz.Refresh, "soa.retry": nz.Retry, "soa.expire": nz.Expire, "soa.minimum": nz.Minimum} {
@@ -114,6 +123,48 @@ func (h *Handler) newZone(req *apiv1.CreateZoneRequest) (control.NewZone, error)
 		}
 	}
 	return nz, nil
+}
+
+func (h *Handler) updateZone(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	z, err := zoneParam(r)
+	if err != nil {
+		return err
+	}
+	var req apiv1.UpdateZoneRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	u := control.ZoneUpdate{DefaultTTL: req.DefaultTTL}
+	if req.ACL != nil {
+		for _, l := range []struct {
+			field string
+			in    *[]apiv1.ACLRule
+			out   **[]model.ACLRule
+		}{{"acl.transfer", req.ACL.Transfer, &u.Transfer}, {"acl.update", req.ACL.Update, &u.Update}, {"acl.notify", req.ACL.Notify, &u.NotifyACL}} {
+			if l.in == nil {
+				continue
+			}
+			rules, err := aclRulesModel(l.field, *l.in)
+			if err != nil {
+				return err
+			}
+			*l.out = &rules
+		}
+	}
+	if req.Notify != nil {
+		ts, err := notifyModel(*req.Notify)
+		if err != nil {
+			return err
+		}
+		u.Notify = &ts
+	}
+	info, err := h.svc.UpdateZone(r.Context(), z, u, p.Name)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(info.Serial))
+	writeJSON(w, http.StatusOK, zoneJSON(info))
+	return nil
 }
 
 func (h *Handler) deleteZone(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {

@@ -82,6 +82,9 @@ func (s *Service) Import(ctx context.Context, z model.Name, sets []*model.RRset,
 				settings.DefaultTTL = model.DefaultZoneTTL
 			}
 			settings.Created = now
+			if err := checkTransferSettings(tx, &settings); err != nil {
+				return err
+			}
 			zr = &zoneRecord{ZoneSettings: settings, JournalNext: 1}
 			res.Created = true
 		case err != nil:

@@ -95,6 +95,13 @@ func (s *Service) DeleteTSIGKey(ctx context.Context, name, actor string) error {
 		if !ok {
 			return ErrTSIGKeyNotFound
 		}
+		users, err := zonesUsingKey(tx, n)
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 {
+			return model.Errorf("name", "zone %s still uses the key %s; change its ACLs and notify targets first", users[0], n)
+		}
 		return tx.Delete(tsigKey(n))
 	})
 	if err != nil {

@@ -15,6 +15,10 @@ type ZoneSettings struct {
 	SerialPolicy SerialPolicy `json:"serial_policy"`
 	DefaultTTL   uint32       `json:"default_ttl"`
 	Created      time.Time    `json:"created"`
+	// ACL says who may transfer, update and notify the zone.
+	ACL ZoneACL `json:"acl,omitzero"`
+	// Notify lists the secondaries told of each new serial.
+	Notify []NotifyTarget `json:"notify,omitempty"`
 }
 
 // ZoneInfo is what the control plane reports about a zone.

@@ -23,6 +23,47 @@ type Zone struct {
 	Records      int       `json:"records"`
 	Created      time.Time `json:"created"`
 	Updated      time.Time `json:"updated"`
+	// ACL says who may transfer, update and notify the zone.
+	ACL ZoneACL `json:"acl"`
+	// Notify lists the secondaries told of each new serial.
+	Notify []NotifyTarget `json:"notify"`
+}
+
+// ZoneACL lists, per operation, the rules of which any one allows a
+// request; an empty list allows nobody.
+type ZoneACL struct {
+	Transfer []ACLRule `json:"transfer"`
+	Update   []ACLRule `json:"update"`
+	Notify   []ACLRule `json:"notify"`
+}
+
+// ACLRule allows a request signed with Key and/or coming from Network
+// (CIDR); it names at least one of them.
+type ACLRule struct {
+	Key     string `json:"key,omitempty"`
+	Network string `json:"network,omitempty"`
+}
+
+// NotifyTarget is a secondary, "IP:PORT", signed to with Key when set.
+type NotifyTarget struct {
+	Address string `json:"address"`
+	Key     string `json:"key,omitempty"`
+}
+
+// UpdateZoneRequest is the body of PATCH /v1/zones/{zone}, a JSON merge
+// patch (RFC 7396) of the zone's settings: fields present replace theirs
+// (a list as a whole), absent ones are kept.
+type UpdateZoneRequest struct {
+	DefaultTTL *uint32         `json:"default_ttl,omitempty"`
+	ACL        *ZoneACLPatch   `json:"acl,omitempty"`
+	Notify     *[]NotifyTarget `json:"notify,omitempty"`
+}
+
+// ZoneACLPatch replaces the lists it has and keeps the others.
+type ZoneACLPatch struct {
+	Transfer *[]ACLRule `json:"transfer,omitempty"`
+	Update   *[]ACLRule `json:"update,omitempty"`
+	Notify   *[]ACLRule `json:"notify,omitempty"`
 }
 
 // ZoneList is the answer to GET /v1/zones.
@@ -47,10 +88,12 @@ type CreateZoneRequest struct {
 	Nameservers []string `json:"nameservers,omitempty"`
 	// Hostmaster is the SOA RNAME in domain-name form
 	// (default hostmaster.<zone>).
-	Hostmaster   string     `json:"hostmaster,omitempty"`
-	DefaultTTL   *uint32    `json:"default_ttl,omitempty"`
-	SerialPolicy string     `json:"serial_policy,omitempty"` // "increment" (default) or "date"
-	SOA          *SOATimers `json:"soa,omitempty"`
+	Hostmaster   string         `json:"hostmaster,omitempty"`
+	DefaultTTL   *uint32        `json:"default_ttl,omitempty"`
+	SerialPolicy string         `json:"serial_policy,omitempty"` // "increment" (default) or "date"
+	SOA          *SOATimers     `json:"soa,omitempty"`
+	ACL          *ZoneACL       `json:"acl,omitempty"`
+	Notify       []NotifyTarget `json:"notify,omitempty"`
 }
 
 // RRset is every record of one type at one name.

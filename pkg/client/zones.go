@@ -81,3 +81,11 @@ func (c *Client) CompactJournal(ctx context.Context, zone string, keep int) (api
 	_, err := c.do(ctx, request{method: http.MethodPost, path: zonePath(zone) + "/journal/compact", json: apiv1.CompactJournalRequest{Keep: keep}}, &out)
 	return out, err
 }
+
+// UpdateZone changes a zone's settings (a merge patch: absent fields are
+// kept).
+func (c *Client) UpdateZone(ctx context.Context, zone string, req apiv1.UpdateZoneRequest) (apiv1.Zone, error) {
+	var out apiv1.Zone
+	_, err := c.do(ctx, request{method: http.MethodPatch, path: zonePath(zone), json: req}, &out)
+	return out, err
+}

@@ -139,6 +139,29 @@ func TestCLITSIG(t *testing.T) {
 	if _, _, code := s.cli("tsig", "get", "peer"); code != 3 {
 		t.Errorf("get a deleted key: exit %d", code)
 	}
+
+	// Zone ACLs and NOTIFY targets name keys.
+	out = s.mustCLI("zone", "create", "xfr.test", "--ns", "ns1.xfr.test", "--allow-transfer", "key=xfr.example.com", "--notify", "127.0.0.1:5300,key=xfr.example.com")
+	if !strings.Contains(out, "key=xfr.example.com.") || !strings.Contains(out, "127.0.0.1:5300,key=xfr.example.com.") {
+		t.Errorf("zone create with ACLs: %s", out)
+	}
+	out = s.mustCLI("zone", "update", "xfr.test", "--allow-update", "key=xfr.example.com,network=127.0.0.0/8", "--notify", "none")
+	if !strings.Contains(out, "allow transfer  key=xfr.example.com.") || !strings.Contains(out, "key=xfr.example.com.,network=127.0.0.0/8") || !strings.Contains(out, "notify          none") {
+		t.Errorf("zone update: %s", out)
+	}
+	for _, bad := range [][]string{
+		{"zone", "update", "xfr.test", "--allow-transfer", "10.0.0.1/8"},
+		{"zone", "update", "xfr.test", "--notify", "ns1.example.com"},
+		{"zone", "update", "xfr.test"},
+		{"zone", "update", "xfr.test", "--allow-transfer", "key=missing"},
+	} {
+		if _, errOut, code := s.cli(bad...); code != 2 {
+			t.Errorf("%v: exit %d %s", bad, code, errOut)
+		}
+	}
+	if _, errOut, code := s.cli("tsig", "delete", "xfr.example.com"); code != 2 || !strings.Contains(errOut, "xfr.test.") {
+		t.Errorf("delete a key in use: exit %d %s", code, errOut)
+	}
 }
 
 // TestCLIImportExport imports a zone file, exports it, checks the export
@@ -185,7 +208,7 @@ func TestHelpEverywhere(t *testing.T) {
 		{"service", "explain"}, {"pool"}, {"pool", "list"}, {"pool", "drain"}, {"pool", "undrain"}, {"pool", "force-up"},
 		{"endpoint"}, {"endpoint", "list"}, {"endpoint", "register"}, {"endpoint", "renew"}, {"endpoint", "deregister"},
 		{"endpoint", "override"}, {"endpoint", "report"}, {"events"},
-		{"tsig"}, {"tsig", "list"}, {"tsig", "get"}, {"tsig", "create"}, {"tsig", "delete"},
+		{"zone", "update"}, {"tsig"}, {"tsig", "list"}, {"tsig", "get"}, {"tsig", "create"}, {"tsig", "delete"},
 	}
 	for _, c := range cmds {
 		out, errOut, code := runCLI(t, append(c, "--help"), nil)
