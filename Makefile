@@ -3,8 +3,8 @@ GO      ?= go
 BIN     ?= bin/stratus
 
 # Tools the tests drive, and the Debian packages that provide them.
-TEST_TOOLS    := dig kdig named-checkzone
-TEST_PACKAGES := bind9-dnsutils knot-dnsutils bind9-utils
+TEST_TOOLS    := dig kdig named-checkzone named
+TEST_PACKAGES := bind9-dnsutils knot-dnsutils bind9-utils bind9
 
 .PHONY: all build run test test-deps fmt-check vet fuzz bench clean
 
@@ -51,6 +51,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/zonefile
 	$(GO) test -run '^$$' -fuzz FuzzChangeRequest -fuzztime $(FUZZTIME) ./internal/api
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz FuzzServe -fuzztime $(FUZZTIME) ./internal/xfr
 
 # Benchmarks (not part of `make test`).
 bench:

@@ -34,7 +34,7 @@ func FuzzHandler(f *testing.F) {
 	}
 	var src atomic.Pointer[zone.Snapshot]
 	src.Store(zonetest.Build(f, map[string]string{"example.com.": zonetest.ExampleCom, "big.test.": bigZone()}))
-	h := newHandler(&src, nil, 1232)
+	h := newHandler(&src, nil, 1232, false)
 	f.Fuzz(func(t *testing.T, pkt []byte, tcp bool) {
 		resp := h.serve(pkt, loopback, tcp)
 		isQuery := len(pkt) >= 12 && pkt[2]&0x80 == 0

@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"net/netip"
@@ -23,6 +24,21 @@ type SteeringSource interface {
 	Steering() zone.Steering
 }
 
+// Extended answers what the query path hands over: zone transfers and
+// every request signed with TSIG. Serve may take its time (it reads the
+// store) and may write several messages (a zone transfer over TCP).
+// answer is the query path's own response to a signed ordinary query, to
+// be signed; nil for a transfer.
+type Extended interface {
+	Serve(ctx context.Context, req, answer []byte, from netip.Addr, tcp bool, write func([]byte) error)
+}
+
+// tsigReserve is the room kept in a UDP answer to a signed query for the
+// TSIG record added to it: a key name of up to 100 octets, the algorithm
+// name and a SHA-512 MAC. An answer that does not fit is truncated and
+// asked again over TCP.
+const tsigReserve = 200
+
 // Query types answered specially.
 const (
 	qtypeOPT  = 41
@@ -35,21 +51,29 @@ const (
 type handler struct {
 	src   SnapshotSource
 	steer SteeringSource
-	q     dnswire.Query
-	a     zone.Answer
-	w     dnswire.Writer
-	req   zone.Request
+	ext   bool // hand transfers and signed requests over
+	// handOver is set when serve returned nil because the request goes to
+	// the Extended handler; answer then holds the query path's response
+	// to a signed ordinary query (nil for a transfer).
+	handOver bool
+	answer   []byte
+	q        dnswire.Query
+	a        zone.Answer
+	w        dnswire.Writer
+	req      zone.Request
 }
 
-func newHandler(src SnapshotSource, steer SteeringSource, udpSize int) *handler {
-	h := &handler{src: src, steer: steer, w: dnswire.Writer{UDPSize: udpSize}}
+func newHandler(src SnapshotSource, steer SteeringSource, udpSize int, ext bool) *handler {
+	h := &handler{src: src, steer: steer, ext: ext, w: dnswire.Writer{UDPSize: udpSize}}
 	h.req.Client.Seed(rand.Uint64())
 	return h
 }
 
 // serve returns the response to req from the address from, or nil when req
-// gets no reply. The response is valid until the next call.
+// gets no reply here: none at all, or (handOver set) one from the Extended
+// handler. The response is valid until the next call.
 func (h *handler) serve(req []byte, from netip.Addr, tcp bool) []byte {
+	h.handOver, h.answer = false, nil
 	err := dnswire.ParseQuery(req, &h.q)
 	if err != nil {
 		var fe *dnswire.FormatError
@@ -58,6 +82,19 @@ func (h *handler) serve(req []byte, from netip.Addr, tcp bool) []byte {
 		}
 		return nil
 	}
+	q := &h.q
+	if h.ext && (q.TSIG || q.Qtype == qtypeAXFR || q.Qtype == qtypeIXFR) {
+		h.handOver = true
+		if q.Opcode == dnswire.OpcodeQuery && q.Qtype != qtypeAXFR && q.Qtype != qtypeIXFR {
+			h.answer = h.respond(from, tcp)
+		}
+		return nil
+	}
+	return h.respond(from, tcp)
+}
+
+// respond answers the parsed query h.q.
+func (h *handler) respond(from netip.Addr, tcp bool) []byte {
 	q := &h.q
 	switch {
 	case q.Opcode != dnswire.OpcodeQuery:
@@ -86,6 +123,9 @@ func (h *handler) serve(req []byte, from netip.Addr, tcp bool) []byte {
 	limit := dnswire.MaxMessageSize
 	if !tcp {
 		limit = h.w.UDPLimit(q)
+	}
+	if q.TSIG {
+		limit = max(limit-tsigReserve, 256)
 	}
 	out, _ := h.w.Answer(q, &h.a, limit)
 	return out

@@ -22,6 +22,14 @@ type Server struct {
 	udp []*udpSocket
 	tcp []*net.TCPListener
 
+	// ext answers what the query path hands over (nil: transfers are
+	// refused and signatures ignored). extSlots bounds the UDP requests
+	// it serves at once; ctx ends at shutdown.
+	ext      Extended
+	extSlots chan struct{}
+	ctx      context.Context
+	cancel   context.CancelFunc
+
 	wg       sync.WaitGroup
 	closing  atomic.Bool
 	tcpCount atomic.Int64
@@ -40,8 +48,18 @@ func New(cfg Config, src SnapshotSource, steer SteeringSource, log *slog.Logger)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: c, src: src, steer: steer, log: log, conns: map[net.Conn]struct{}{}}, nil
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{cfg: c, src: src, steer: steer, log: log, conns: map[net.Conn]struct{}{},
+		extSlots: make(chan struct{}, maxExtendedUDP), ctx: ctx, cancel: cancel}, nil
 }
+
+// maxExtendedUDP bounds the signed UDP requests served at once; more are
+// dropped, as an overloaded server drops datagrams.
+const maxExtendedUDP = 64
+
+// SetExtended hands zone transfers and signed requests to e. Call it
+// before Start.
+func (s *Server) SetExtended(e Extended) { s.ext = e }
 
 // Start binds every listen address (UDP and TCP on the same port) and
 // starts serving. If any address fails, everything bound so far is closed
@@ -124,6 +142,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.closing.Swap(true) {
 		return nil
 	}
+	s.cancel()
 	s.closeListeners()
 	s.connsMu.Lock()
 	for c := range s.conns {

@@ -282,7 +282,7 @@ func TestConfigErrors(t *testing.T) {
 func TestServeAllocations(t *testing.T) {
 	var src atomic.Pointer[zone.Snapshot]
 	src.Store(zonetest.Build(t, map[string]string{"example.com.": zonetest.ExampleCom}))
-	h := newHandler(&src, nil, 1232)
+	h := newHandler(&src, nil, 1232, false)
 	for _, name := range []string{"www.example.com.", "nope.example.com.", "host.sub.example.com.", "x.wild.example.com."} {
 		m := new(dns.Msg)
 		m.SetQuestion(name, dns.TypeA)
@@ -300,7 +300,7 @@ func TestServeAllocations(t *testing.T) {
 func BenchmarkServe(b *testing.B) {
 	var src atomic.Pointer[zone.Snapshot]
 	src.Store(zonetest.Build(b, map[string]string{"example.com.": zonetest.ExampleCom}))
-	h := newHandler(&src, nil, 1232)
+	h := newHandler(&src, nil, 1232, false)
 	for _, bc := range []struct{ name, qname string }{
 		{"positive", "www.example.com."},
 		{"nxdomain", "nope.example.com."},

@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"bufio"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -50,7 +51,7 @@ func (s *Server) acceptTCP(l *net.TCPListener) {
 // after TCPIdleTimeout without a query, on a request that is not a query,
 // or at shutdown.
 func (s *Server) serveTCP(c net.Conn) {
-	h := newHandler(s.src, s.steer, s.cfg.UDPSize)
+	h := newHandler(s.src, s.steer, s.cfg.UDPSize, s.ext != nil)
 	var from netip.Addr
 	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		from = a.AddrPort().Addr().Unmap()
@@ -75,15 +76,33 @@ func (s *Server) serveTCP(c net.Conn) {
 			return
 		}
 		resp := h.serve(req, from, true)
-		if resp == nil {
+		if resp == nil && !h.handOver {
 			return
 		}
-		// One write for prefix and message, so they leave in one segment.
-		out = binary.BigEndian.AppendUint16(out[:0], uint16(len(resp)))
-		out = append(out, resp...)
-		c.SetWriteDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
-		if _, err := c.Write(out); err != nil {
+		var err error
+		if h.handOver {
+			s.ext.Serve(s.ctx, req, h.answer, from, true, func(m []byte) error {
+				err = writeTCP(c, &out, m, s.cfg.TCPIdleTimeout)
+				return err
+			})
+		} else {
+			err = writeTCP(c, &out, resp, s.cfg.TCPIdleTimeout)
+		}
+		if err != nil {
 			return
 		}
 	}
+}
+
+// writeTCP writes one length-prefixed message in one write, so prefix and
+// message leave in one segment. out is the buffer it reuses.
+func writeTCP(c net.Conn, out *[]byte, m []byte, timeout time.Duration) error {
+	if len(m) > 65535 {
+		return fmt.Errorf("message of %d octets is too long for TCP", len(m))
+	}
+	*out = binary.BigEndian.AppendUint16((*out)[:0], uint16(len(m)))
+	*out = append(*out, m...)
+	c.SetWriteDeadline(time.Now().Add(timeout))
+	_, err := c.Write(*out)
+	return err
 }

@@ -125,7 +125,7 @@ func closeUDP(us []*udpSocket) {
 // serveUDP reads and answers queries on u until the socket is closed:
 // a batch of queries read with one system call is answered with one.
 func (s *Server) serveUDP(u *udpSocket) {
-	h := newHandler(s.src, s.steer, s.cfg.UDPSize)
+	h := newHandler(s.src, s.steer, s.cfg.UDPSize, s.ext != nil)
 	b := newUDPBuffers(u)
 	for {
 		n, err := u.batch.ReadBatch(b.in, 0)
@@ -140,6 +140,9 @@ func (s *Server) serveUDP(u *udpSocket) {
 			m := &b.in[i]
 			resp := h.serve(m.Buffers[0][:m.N], udpAddr(m.Addr), false)
 			if resp == nil {
+				if h.handOver {
+					s.handOverUDP(u, m, b.replyFrom(m), h.answer)
+				}
 				continue
 			}
 			o := &b.out[len(out)]
@@ -150,6 +153,29 @@ func (s *Server) serveUDP(u *udpSocket) {
 		}
 		writeAllUDP(u.batch, out)
 	}
+}
+
+// handOverUDP serves a request the query path handed over on its own
+// goroutine, so the reader goes on; when too many are in flight it is
+// dropped.
+func (s *Server) handOverUDP(u *udpSocket, m *ipv4.Message, oob, answer []byte) {
+	select {
+	case s.extSlots <- struct{}{}:
+	default:
+		return
+	}
+	req := append([]byte(nil), m.Buffers[0][:m.N]...)
+	answer = append([]byte(nil), answer...)
+	oob = append([]byte(nil), oob...)
+	to := m.Addr.(*net.UDPAddr).AddrPort()
+	s.wg.Add(1)
+	go func() {
+		defer func() { <-s.extSlots; s.wg.Done() }()
+		s.ext.Serve(s.ctx, req, answer, to.Addr().Unmap(), false, func(b []byte) error {
+			_, _, err := u.conn.WriteMsgUDPAddrPort(b, oob, to)
+			return err
+		})
+	}()
 }
 
 // writeAllUDP sends every message of out. A message the kernel refuses

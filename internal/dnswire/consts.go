@@ -37,6 +37,7 @@ const (
 	typePTR   = 12
 	typeMX    = 15
 	typeOPT   = 41
+	typeTSIG  = 250
 
 	ClassINET = 1
 )

@@ -35,6 +35,10 @@ type Query struct {
 	UDPSize     uint16 // the requester's size, at least MinUDPSize
 	DO          bool
 
+	// TSIG says the request carries a TSIG record (RFC 8945), which the
+	// query path does not verify: such requests go to the full path.
+	TSIG bool
+
 	// EDNS Client Subnet (RFC 7871), when the query carried one.
 	ECS       bool
 	ECSAddr   netip.Addr // masked to ECSSource bits
@@ -151,6 +155,9 @@ func parseQuery(msg []byte, q *Query) error {
 			return formErr("additional record data truncated")
 		}
 		off = rdStart + rdlen
+		if typ == typeTSIG {
+			q.TSIG = true
+		}
 		if typ != typeOPT {
 			continue
 		}

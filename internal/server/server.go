@@ -23,6 +23,7 @@ import (
 	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/store/bolt"
 	"github.com/stratusdns/stratus/internal/version"
+	"github.com/stratusdns/stratus/internal/xfr"
 )
 
 // StoreFile is the name of the bbolt database in the data directory.
@@ -145,6 +146,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	dns.SetExtended(xfr.New(s.svc, s.log.With("component", "xfr")))
 	if err := dns.Start(); err != nil {
 		return err
 	}

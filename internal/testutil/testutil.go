@@ -25,6 +25,13 @@ func Tool(t testing.TB, name string) string {
 	if err == nil {
 		return p
 	}
+	// Daemons (named, nsd, knotd) live in sbin, which a user's PATH may
+	// not include.
+	for _, dir := range []string{"/usr/sbin", "/sbin"} {
+		if p, err := exec.LookPath(dir + "/" + name); err == nil {
+			return p
+		}
+	}
 	if os.Getenv(RequireToolsEnv) == "1" {
 		t.Fatalf("required tool %q is not installed (%s=1); run `make test` to install it", name, RequireToolsEnv)
 	}

@@ -1,0 +1,181 @@
+package xfr
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/dnswire"
+	"github.com/stratusdns/stratus/internal/model"
+)
+
+// Source is what the transfer server reads: TSIG keys and zones. The
+// control plane's *control.Service is one.
+type Source interface {
+	TSIGKey(ctx context.Context, name string) (*model.TSIGKey, error)
+	ReadTransfer(ctx context.Context, z model.Name, since *uint32, allow func(*model.ZoneSettings) error) (*control.ZoneTransfer, error)
+}
+
+// Server answers the requests the query path hands over.
+type Server struct {
+	src Source
+	log *slog.Logger
+}
+
+// New returns a server reading from src.
+func New(src Source, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{src: src, log: log}
+}
+
+// errRefused is an ACL's refusal.
+var errRefused = errors.New("refused by the zone's transfer ACL")
+
+// Serve answers req, which came from from over TCP or UDP. answer is the
+// query path's own response to a signed ordinary query, which Serve signs.
+// write sends one message; Serve stops at its first error. Serve may take
+// its time: it reads the store.
+func (s *Server) Serve(ctx context.Context, req, answer []byte, from netip.Addr, tcp bool, write func([]byte) error) {
+	m := new(dns.Msg)
+	if err := m.Unpack(req); err != nil || len(m.Question) != 1 {
+		s.reply(m, nil, dns.RcodeFormatError, write)
+		return
+	}
+	sg, err := verify(ctx, s.src, req, m)
+	if err != nil {
+		s.log.Warn("tsig key lookup failed", "err", err)
+		s.reply(m, nil, dns.RcodeServerFailure, write)
+		return
+	}
+	if sg != nil && sg.tsigErr != 0 {
+		s.log.Info("tsig verification failed", "key", sg.key.Name, "error", dns.RcodeToString[int(sg.tsigErr)], "from", from)
+		s.reply(m, sg, dns.RcodeNotAuth, write)
+		return
+	}
+	if m.Opcode != dns.OpcodeQuery {
+		s.reply(m, sg, dns.RcodeNotImplemented, write)
+		return
+	}
+	switch m.Question[0].Qtype {
+	case dns.TypeAXFR, dns.TypeIXFR:
+		s.transfer(ctx, m, sg, from, tcp, write)
+	default:
+		s.signAnswer(m, sg, answer, write)
+	}
+}
+
+// signAnswer signs the query path's answer to a signed query.
+func (s *Server) signAnswer(req *dns.Msg, sg *signer, resp []byte, write func([]byte) error) {
+	r := new(dns.Msg)
+	if resp == nil || r.Unpack(resp) != nil {
+		s.reply(req, sg, dns.RcodeServerFailure, write)
+		return
+	}
+	b, err := sg.pack(r)
+	if err != nil {
+		s.log.Warn("signing an answer failed", "err", err)
+		return
+	}
+	write(b)
+}
+
+// reply sends an answer with rcode and no records.
+func (s *Server) reply(req *dns.Msg, sg *signer, rcode int, write func([]byte) error) {
+	r := new(dns.Msg)
+	r.SetRcode(req, rcode)
+	r.Authoritative = rcode == dns.RcodeSuccess || rcode == dns.RcodeNameError
+	r.Extra = nil
+	addOPT(req, r)
+	b, err := sg.pack(r)
+	if err != nil {
+		s.log.Warn("packing a reply failed", "err", err)
+		return
+	}
+	write(b)
+}
+
+// addOPT gives the response an OPT record when the request had one
+// (RFC 6891 section 6.1.1), advertising the query path's default size.
+func addOPT(req, resp *dns.Msg) {
+	if req.IsEdns0() != nil {
+		resp.SetEdns0(dnswire.DefaultUDPSize, false)
+	}
+}
+
+// transfer answers an AXFR or IXFR.
+func (s *Server) transfer(ctx context.Context, req *dns.Msg, sg *signer, from netip.Addr, tcp bool, write func([]byte) error) {
+	q := req.Question[0]
+	kind := dns.TypeToString[q.Qtype]
+	if q.Qtype == dns.TypeAXFR && !tcp {
+		s.reply(req, sg, dns.RcodeRefused, write) // RFC 5936 section 4.2: TCP only
+		return
+	}
+	z, err := model.ParseName(q.Name)
+	if err != nil {
+		s.reply(req, sg, dns.RcodeFormatError, write)
+		return
+	}
+	var since *uint32
+	if q.Qtype == dns.TypeIXFR {
+		for _, rr := range req.Ns {
+			if soa, ok := rr.(*dns.SOA); ok {
+				since = &soa.Serial
+			}
+		}
+		if since == nil {
+			s.reply(req, sg, dns.RcodeFormatError, write) // RFC 1995 section 3
+			return
+		}
+	}
+	start := time.Now()
+	key := sg.keyName()
+	zt, err := s.src.ReadTransfer(ctx, z, since, func(zs *model.ZoneSettings) error {
+		if !model.ACLAllows(zs.ACL.Transfer, key, from) {
+			return errRefused
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, control.ErrZoneNotFound):
+		s.reply(req, sg, dns.RcodeNotAuth, write)
+		return
+	case errors.Is(err, errRefused):
+		s.log.Info("zone transfer refused", "zone", z, "type", kind, "from", from, "key", key)
+		s.reply(req, sg, dns.RcodeRefused, write)
+		return
+	case err != nil:
+		s.log.Warn("zone transfer failed", "zone", z, "err", err)
+		s.reply(req, sg, dns.RcodeServerFailure, write)
+		return
+	}
+	st := newStream(req, sg, write)
+	soa, err := model.ToRR(z, model.TypeSOA, zt.SOA.TTL, zt.SOA.Rdata[0])
+	if err != nil {
+		s.reply(req, sg, dns.RcodeServerFailure, write)
+		return
+	}
+	if !tcp {
+		// IXFR over UDP: the current SOA tells the secondary whether to
+		// ask again over TCP (RFC 1995 section 2).
+		err = st.add(soa)
+	} else if zt.Incremental {
+		err = writeIncremental(st, soa, zt)
+	} else {
+		err = writeFull(st, soa, zt)
+	}
+	if err == nil {
+		err = st.flush()
+	}
+	if err != nil {
+		s.log.Warn("zone transfer aborted", "zone", z, "type", kind, "from", from, "err", err)
+		return
+	}
+	s.log.Info("zone transfer", "zone", z, "type", kind, "incremental", zt.Incremental, "serial", zt.Serial,
+		"records", st.records, "messages", st.messages, "took", time.Since(start).Round(time.Millisecond), "from", from, "key", key)
+}

@@ -1,0 +1,317 @@
+package xfr
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store/bolt"
+)
+
+type env struct {
+	svc *control.Service
+	srv *Server
+	key *model.TSIGKey
+}
+
+// newEnv serves zone x.test (records h0..h{n-1}), transferable with the
+// key "xfr." or from 10.0.0.0/8, and keeping 3 journal entries.
+func newEnv(t testing.TB, n int) *env {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := control.NewPublisher(st, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); pub.Run(ctx) }()
+	<-pub.Ready()
+	t.Cleanup(func() { cancel(); <-done; st.Close() })
+	svc := control.New(st, pub, control.Options{JournalMaxEntries: 3})
+	key, err := svc.CreateTSIGKey(ctx, "xfr", "hmac-sha512", "", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nz := control.NewZone{
+		Settings: model.ZoneSettings{Name: "x.test.", ACL: model.ZoneACL{Transfer: []model.ACLRule{
+			{Key: "xfr."}, {Network: netip.MustParsePrefix("10.0.0.0/8")},
+		}}},
+		Nameservers: []model.Name{"ns1.x.test."},
+	}
+	var extra []*model.RRset
+	for i := range n {
+		rd, _ := model.ParseRdata(model.TypeA, fmt.Sprintf("192.0.2.%d", i%250))
+		extra = append(extra, &model.RRset{Name: model.Name(fmt.Sprintf("h%d.x.test.", i)), Type: model.TypeA, TTL: 60, Rdata: [][]byte{rd}})
+	}
+	if _, err := svc.CreateZone(ctx, nz, extra, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return &env{svc: svc, srv: New(svc, nil), key: key}
+}
+
+func (e *env) change(t *testing.T, name, addr string) {
+	t.Helper()
+	rd, _ := model.ParseRdata(model.TypeA, addr)
+	_, err := e.svc.Apply(context.Background(), "x.test.", []model.Change{{Op: model.OpSet, Name: model.Name(name), Type: model.TypeA, Rdata: [][]byte{rd}}}, control.WriteOptions{Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// request builds a query, signed with key when given (algorithm alg), and
+// returns it packed, unpacked, and its MAC.
+func request(t *testing.T, qtype uint16, since uint32, key *model.TSIGKey, alg string) ([]byte, *dns.Msg, string) {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion("x.test.", qtype)
+	if qtype == dns.TypeIXFR {
+		m.Ns = []dns.RR{&dns.SOA{Hdr: dns.RR_Header{Name: "x.test.", Rrtype: dns.TypeSOA, Class: dns.ClassINET}, Ns: "ns1.x.test.", Mbox: "h.x.test.", Serial: since}}
+	}
+	if key == nil {
+		b, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, m, ""
+	}
+	m.SetTsig(string(key.Name), alg, 300, time.Now().Unix())
+	b, mac, err := dns.TsigGenerate(m, key.SecretBase64(), "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, m, mac
+}
+
+// serve runs one request and returns the messages written.
+func (e *env) serve(t *testing.T, req []byte, from string, tcp bool) [][]byte {
+	req = append([]byte(nil), req...)
+	t.Helper()
+	var out [][]byte
+	e.srv.Serve(context.Background(), req, nil, netip.MustParseAddr(from), tcp, func(b []byte) error {
+		out = append(out, append([]byte(nil), b...))
+		return nil
+	})
+	return out
+}
+
+func unpack(t *testing.T, msgs [][]byte) (rrs []dns.RR, last *dns.Msg) {
+	t.Helper()
+	for _, b := range msgs {
+		m := new(dns.Msg)
+		if err := m.Unpack(b); err != nil {
+			t.Fatal(err)
+		}
+		rrs = append(rrs, m.Answer...)
+		last = m
+	}
+	return rrs, last
+}
+
+// TestSignedFullTransfer transfers 5,000 records in several messages and
+// verifies each message's signature as a secondary would: the first
+// chained to the request's MAC, the others to the previous one, timers
+// only.
+func TestSignedFullTransfer(t *testing.T) {
+	e := newEnv(t, 5000)
+	req, m, mac := request(t, dns.TypeAXFR, 0, e.key, dns.HmacSHA512)
+	msgs := e.serve(t, req, "192.0.2.1", true)
+	if len(msgs) < 3 {
+		t.Fatalf("%d messages for 5,000 records", len(msgs))
+	}
+	for i, b := range msgs {
+		r := new(dns.Msg)
+		if err := r.Unpack(b); err != nil || r.IsTsig() == nil {
+			t.Fatalf("message %d: %v, TSIG %v", i, err, r.IsTsig())
+		}
+		// TsigVerify rewrites the buffer it checks.
+		if err := dns.TsigVerify(append([]byte(nil), b...), e.key.SecretBase64(), mac, i > 0); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		mac = r.IsTsig().MAC
+		if r.Id != m.Id || !r.Authoritative || r.Rcode != dns.RcodeSuccess {
+			t.Fatalf("message %d header: %v", i, r.MsgHdr)
+		}
+	}
+	rrs, _ := unpack(t, msgs)
+	var tsigs int
+	for _, rr := range rrs {
+		if rr.Header().Rrtype == dns.TypeTSIG {
+			tsigs++
+		}
+	}
+	// SOA, NS, 5,000 A, SOA.
+	if len(rrs) != 5003 || rrs[0].Header().Rrtype != dns.TypeSOA || rrs[len(rrs)-1].Header().Rrtype != dns.TypeSOA || tsigs != 0 {
+		t.Fatalf("%d records (first %v, last %v)", len(rrs), rrs[0], rrs[len(rrs)-1])
+	}
+}
+
+func TestIncrementalTransfer(t *testing.T) {
+	e := newEnv(t, 10)
+	e.change(t, "h1.x.test.", "198.51.100.1") // serial 2
+	e.change(t, "h2.x.test.", "198.51.100.2") // serial 3
+
+	req, _, _ := request(t, dns.TypeIXFR, 1, nil, "")
+	rrs, _ := unpack(t, e.serve(t, req, "10.1.1.1", true))
+	var got []string
+	for _, rr := range rrs {
+		switch v := rr.(type) {
+		case *dns.SOA:
+			got = append(got, fmt.Sprintf("SOA %d", v.Serial))
+		case *dns.A:
+			got = append(got, v.Hdr.Name+" "+v.A.String())
+		}
+	}
+	want := "SOA 3|SOA 1|h1.x.test. 192.0.2.1|SOA 2|h1.x.test. 198.51.100.1|SOA 2|h2.x.test. 192.0.2.2|SOA 3|h2.x.test. 198.51.100.2|SOA 3"
+	if g := fmt.Sprint(joined(got)); g != want {
+		t.Errorf("IXFR from 1:\n got %s\nwant %s", g, want)
+	}
+
+	// Up to date (or ahead): the SOA alone.
+	for _, since := range []uint32{3, 7} {
+		req, _, _ = request(t, dns.TypeIXFR, since, nil, "")
+		if rrs, _ := unpack(t, e.serve(t, req, "10.1.1.1", true)); len(rrs) != 1 || rrs[0].(*dns.SOA).Serial != 3 {
+			t.Errorf("IXFR from %d: %v", since, rrs)
+		}
+	}
+	// Over UDP: the current SOA, whatever the serial.
+	req, _, _ = request(t, dns.TypeIXFR, 1, nil, "")
+	if rrs, _ := unpack(t, e.serve(t, req, "10.1.1.1", false)); len(rrs) != 1 || rrs[0].(*dns.SOA).Serial != 3 {
+		t.Errorf("IXFR over UDP: %v", rrs)
+	}
+	// Past the journal (3 entries kept: serials 1..3 and the creation
+	// reset compacted away after more changes): a full transfer.
+	e.change(t, "h3.x.test.", "198.51.100.3")
+	e.change(t, "h4.x.test.", "198.51.100.4") // serial 5; entries 3->4, 4->5, 2->3 kept
+	req, _, _ = request(t, dns.TypeIXFR, 1, nil, "")
+	rrs, _ = unpack(t, e.serve(t, req, "10.1.1.1", true))
+	if len(rrs) != 13 || rrs[1].Header().Rrtype == dns.TypeSOA {
+		t.Errorf("IXFR from a compacted serial: %d records, want the whole zone (13) as AXFR", len(rrs))
+	}
+}
+
+func joined(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += "|"
+		}
+		out += x
+	}
+	return out
+}
+
+func TestRefusals(t *testing.T) {
+	e := newEnv(t, 3)
+	other := &model.TSIGKey{Name: "other.", Algorithm: "hmac-sha256", Secret: []byte("0123456789abcdef0123456789abcdef")}
+	wrongSecret := &model.TSIGKey{Name: "xfr.", Algorithm: "hmac-sha512", Secret: []byte("0123456789abcdef0123456789abcdef")}
+	for _, tc := range []struct {
+		name      string
+		qtype     uint16
+		key       *model.TSIGKey
+		alg       string
+		from      string
+		tcp       bool
+		rcode     int
+		tsigError uint16
+	}{
+		{"unsigned, outside the networks", dns.TypeAXFR, nil, "", "192.0.2.1", true, dns.RcodeRefused, 0},
+		{"AXFR over UDP", dns.TypeAXFR, nil, "", "10.0.0.1", false, dns.RcodeRefused, 0},
+		{"unknown key", dns.TypeAXFR, other, dns.HmacSHA256, "10.0.0.1", true, dns.RcodeNotAuth, dns.RcodeBadKey},
+		{"wrong algorithm", dns.TypeAXFR, e.key, dns.HmacSHA256, "10.0.0.1", true, dns.RcodeNotAuth, dns.RcodeBadKey},
+		{"wrong secret", dns.TypeAXFR, wrongSecret, dns.HmacSHA512, "10.0.0.1", true, dns.RcodeNotAuth, dns.RcodeBadSig},
+		{"IXFR without SOA", dns.TypeIXFR, nil, "", "10.0.0.1", true, dns.RcodeFormatError, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, m, _ := request(t, tc.qtype, 1, tc.key, tc.alg)
+			if tc.name == "IXFR without SOA" {
+				m.Ns = nil
+				req, _ = m.Pack()
+			}
+			msgs := e.serve(t, req, tc.from, tc.tcp)
+			if len(msgs) != 1 {
+				t.Fatalf("%d messages", len(msgs))
+			}
+			r := new(dns.Msg)
+			if err := r.Unpack(msgs[0]); err != nil {
+				t.Fatal(err)
+			}
+			if r.Rcode != tc.rcode || len(r.Answer) != 0 {
+				t.Errorf("rcode %s with %d answers, want %s", dns.RcodeToString[r.Rcode], len(r.Answer), dns.RcodeToString[tc.rcode])
+			}
+			if tc.key != nil {
+				ts := r.IsTsig()
+				if ts == nil || ts.Error != tc.tsigError || ts.MACSize != 0 {
+					t.Errorf("TSIG %v, want error %s and no MAC", ts, dns.RcodeToString[int(tc.tsigError)])
+				}
+			}
+		})
+	}
+}
+
+// TestBadTime answers a request signed too long ago with BADTIME, signed,
+// carrying the server's time.
+func TestBadTime(t *testing.T) {
+	e := newEnv(t, 1)
+	m := new(dns.Msg)
+	m.SetQuestion("x.test.", dns.TypeAXFR)
+	m.SetTsig("xfr.", dns.HmacSHA512, 300, time.Now().Add(-time.Hour).Unix())
+	req, _, err := dns.TsigGenerate(m, e.key.SecretBase64(), "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.serve(t, req, "10.0.0.1", true)
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	r := new(dns.Msg)
+	r.Unpack(msgs[0])
+	ts := r.IsTsig()
+	// Signed: miekg/dns verifies no NOTAUTH message, so the MAC's presence
+	// and the server's time are what is checked here.
+	if r.Rcode != dns.RcodeNotAuth || ts == nil || ts.Error != dns.RcodeBadTime || ts.OtherLen != 6 || ts.MACSize != 64 {
+		t.Fatalf("answer %v", r)
+	}
+	if d := int64(ts.TimeSigned) - time.Now().Unix(); d < -5 || d > 5 {
+		t.Errorf("signed at %d, %d s from now", ts.TimeSigned, d)
+	}
+}
+
+// TestSignedQuery signs the query path's answer to a signed query.
+func TestSignedQuery(t *testing.T) {
+	e := newEnv(t, 1)
+	m := new(dns.Msg)
+	m.SetQuestion("h0.x.test.", dns.TypeA)
+	m.SetTsig("xfr.", dns.HmacSHA512, 300, time.Now().Unix())
+	req, mac, err := dns.TsigGenerate(m, e.key.SecretBase64(), "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans := m.Copy()
+	ans.Extra = nil
+	ans.SetReply(m)
+	ans.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: "h0.x.test.", Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: []byte{192, 0, 2, 0}}}
+	answer, _ := ans.Pack()
+	var out [][]byte
+	e.srv.Serve(context.Background(), req, answer, netip.MustParseAddr("192.0.2.1"), false, func(b []byte) error {
+		out = append(out, b)
+		return nil
+	})
+	if len(out) != 1 {
+		t.Fatalf("%d messages", len(out))
+	}
+	if err := dns.TsigVerify(append([]byte(nil), out[0]...), e.key.SecretBase64(), mac, false); err != nil {
+		t.Errorf("signed answer: %v", err)
+	}
+	r := new(dns.Msg)
+	r.Unpack(out[0])
+	if len(r.Answer) != 1 {
+		t.Errorf("answer %v", r)
+	}
+}
