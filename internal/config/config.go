@@ -133,6 +133,9 @@ type Zones struct {
 	DefaultNameservers []string `yaml:"default_nameservers"`
 	// Demo creates the demo zone demo.stratus.test. at start if missing.
 	Demo bool `yaml:"demo"`
+	// NotifyDelay gathers the serial changes of this long into one NOTIFY
+	// to each secondary (default 100ms).
+	NotifyDelay time.Duration `yaml:"notify_delay"`
 }
 
 // Journal bounds the per-zone change journals.
@@ -206,6 +209,9 @@ func (c *Config) Validate() error {
 		if _, err := model.ParseName(ns); err != nil {
 			return fmt.Errorf("zones.default_nameservers[%d]: %v", i, err)
 		}
+	}
+	if c.Zones.NotifyDelay < 0 || c.Zones.NotifyDelay > time.Minute {
+		return fmt.Errorf("zones.notify_delay: %v is outside 0..1m", c.Zones.NotifyDelay)
 	}
 	if c.Journal.MaxEntries < 0 || c.Journal.MaxEntryRecords < 0 {
 		return fmt.Errorf("journal: limits must not be negative")

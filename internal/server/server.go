@@ -24,6 +24,7 @@ import (
 	"github.com/stratusdns/stratus/internal/store/bolt"
 	"github.com/stratusdns/stratus/internal/version"
 	"github.com/stratusdns/stratus/internal/xfr"
+	"github.com/stratusdns/stratus/internal/zone"
 )
 
 // StoreFile is the name of the bbolt database in the data directory.
@@ -124,9 +125,11 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	})
 	bg, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
-	s.bgDone.Add(2)
+	notifier := xfr.NewNotifier(publishedZones{s.pub}, s.svc, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay}, s.log.With("component", "notify"))
+	s.bgDone.Add(3)
 	go func() { defer s.bgDone.Done(); ctrl.Run(bg) }()
 	go func() { defer s.bgDone.Done(); s.reapLeases(bg, ctrl) }()
+	go func() { defer s.bgDone.Done(); notifier.Run(bg) }()
 	if err := s.ensureAdminToken(ctx, s.opts.RotateAdminToken); err != nil {
 		return err
 	}
@@ -246,3 +249,8 @@ func (s *Server) reapLeases(ctx context.Context, ctrl *steerctl.Controller) {
 		}
 	}
 }
+
+// publishedZones shows the notifier the published zone snapshots.
+type publishedZones struct{ *control.Publisher }
+
+func (p publishedZones) Current() *zone.Snapshot { return p.Snapshots().Load() }

@@ -16,6 +16,7 @@ import (
 
 type env struct {
 	svc *control.Service
+	pub *control.Publisher
 	srv *Server
 	key *model.TSIGKey
 }
@@ -53,7 +54,7 @@ func newEnv(t testing.TB, n int) *env {
 	if _, err := svc.CreateZone(ctx, nz, extra, "test"); err != nil {
 		t.Fatal(err)
 	}
-	return &env{svc: svc, srv: New(svc, nil), key: key}
+	return &env{svc: svc, pub: pub, srv: New(svc, nil), key: key}
 }
 
 func (e *env) change(t *testing.T, name, addr string) {

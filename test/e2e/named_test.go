@@ -26,9 +26,10 @@ type namedSecondary struct {
 type tsigKeyConf struct{ name, algorithm, secret string }
 
 // startNamedSecondary runs named as a secondary of primary (ip:port) for
-// zones, transferring with key (when its name is set). It refreshes every
-// second, so a test need not wait for NOTIFY.
-func startNamedSecondary(t *testing.T, primary string, key tsigKeyConf, zones ...string) *namedSecondary {
+// zones, transferring with key (when its name is set). With poll it
+// refreshes every second; without, it refreshes only when notified (its
+// SOA refresh is hours).
+func startNamedSecondary(t *testing.T, primary string, key tsigKeyConf, poll bool, zones ...string) *namedSecondary {
 	t.Helper()
 	named := testutil.Tool(t, "named")
 	dir := t.TempDir()
@@ -51,15 +52,18 @@ controls { };
 		fmt.Fprintf(&conf, "key %q { algorithm %s; secret %q; };\n", key.name, key.algorithm, key.secret)
 		primaryRef += fmt.Sprintf(" key %q", key.name)
 	}
+	refresh := ""
+	if poll {
+		refresh = "min-refresh-time 1; max-refresh-time 1; min-retry-time 1; max-retry-time 1;"
+	}
 	for _, z := range zones {
 		fmt.Fprintf(&conf, `zone %q {
 	type secondary;
 	primaries { %s; };
 	file %q;
-	min-refresh-time 1; max-refresh-time 1;
-	min-retry-time 1; max-retry-time 1;
+	%s
 };
-`, z, primaryRef, z+"db")
+`, z, primaryRef, z+"db", refresh)
 	}
 	confPath := filepath.Join(dir, "named.conf")
 	if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func TestTransferToBIND(t *testing.T) {
 	s.mustCLI("record", "add", "xfr.test", "ns1", "A", "192.0.2.53")
 	s.mustCLI("record", "add", "xfr.test", "www", "A", "192.0.2.1")
 
-	sec := startNamedSecondary(t, s.dnsAddr, tsigKeyConf{"xfr.test", "hmac-sha256", key.Secret}, "xfr.test")
+	sec := startNamedSecondary(t, s.dnsAddr, tsigKeyConf{"xfr.test", "hmac-sha256", key.Secret}, true, "xfr.test")
 	sec.waitAnswer("www.xfr.test.", dns.TypeA, 20*time.Second, hasA("192.0.2.1"))
 	if !strings.Contains(s.logs.String(), `type=AXFR`) {
 		t.Errorf("no full transfer logged:\n%s", s.logs.String())
@@ -53,7 +54,7 @@ func TestTransferToBIND(t *testing.T) {
 	}
 
 	// The wrong secret: BADSIG, nothing transferred.
-	bad := startNamedSecondary(t, s.dnsAddr, tsigKeyConf{"xfr.test", "hmac-sha256", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}, "xfr.test")
+	bad := startNamedSecondary(t, s.dnsAddr, tsigKeyConf{"xfr.test", "hmac-sha256", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}, true, "xfr.test")
 	time.Sleep(2 * time.Second)
 	m := new(dns.Msg)
 	m.SetQuestion("www.xfr.test.", dns.TypeA)
@@ -62,5 +63,35 @@ func TestTransferToBIND(t *testing.T) {
 	}
 	if !strings.Contains(s.logs.String(), "tsig verification failed") {
 		t.Errorf("no TSIG failure logged:\n%s", s.logs.String())
+	}
+}
+
+// TestNotifyBIND: a BIND secondary that never polls learns of every change
+// through Stratus's signed NOTIFY, and the change arrives as IXFR.
+func TestNotifyBIND(t *testing.T) {
+	s := startServer(t, "")
+	var key apiv1.CreatedTSIGKey
+	if err := json.Unmarshal([]byte(s.mustCLI("tsig", "create", "xfr.test", "-o", "json")), &key); err != nil {
+		t.Fatal(err)
+	}
+	s.mustCLI("zone", "create", "notify.test", "--ns", "ns1.notify.test", "--allow-transfer", "key=xfr.test")
+	s.mustCLI("record", "add", "notify.test", "www", "A", "192.0.2.1")
+
+	sec := startNamedSecondary(t, s.dnsAddr, tsigKeyConf{"xfr.test", "hmac-sha256", key.Secret}, false, "notify.test")
+	sec.waitAnswer("www.notify.test.", dns.TypeA, 20*time.Second, hasA("192.0.2.1")) // the initial transfer
+
+	s.mustCLI("zone", "update", "notify.test", "--notify", sec.addr+",key=xfr.test")
+	for i := 2; i <= 4; i++ {
+		addr := fmt.Sprintf("192.0.2.%d", i)
+		start := time.Now()
+		s.mustCLI("record", "set", "notify.test", "www", "A", addr)
+		sec.waitAnswer("www.notify.test.", dns.TypeA, 10*time.Second, hasA(addr))
+		t.Logf("change %d on the BIND secondary after %v", i, time.Since(start).Round(time.Millisecond))
+	}
+	if !strings.Contains(s.logs.String(), "notify acknowledged") || !strings.Contains(s.logs.String(), "type=IXFR incremental=true") {
+		t.Errorf("no acknowledged NOTIFY or IXFR logged:\n%s", s.logs.String())
+	}
+	if !strings.Contains(sec.logs.String(), "received notify for zone 'notify.test'") {
+		t.Errorf("named logged no NOTIFY:\n%s", sec.logs.String())
 	}
 }

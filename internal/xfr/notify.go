@@ -1,0 +1,206 @@
+package xfr
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/zone"
+)
+
+// Published is what the notifier follows: the zone snapshots the DNS
+// server answers from. *control.Publisher is one.
+type Published interface {
+	Revision() store.Revision
+	WaitFor(ctx context.Context, rev store.Revision) error
+	Current() *zone.Snapshot
+}
+
+// NotifySource gives the notifier each zone's NOTIFY targets, SOA and
+// keys. *control.Service is one.
+type NotifySource interface {
+	GetZone(ctx context.Context, z model.Name) (model.ZoneInfo, error)
+	RRsets(ctx context.Context, z model.Name, f control.RRsetFilter) ([]*model.RRset, uint32, error)
+	TSIGKey(ctx context.Context, name string) (*model.TSIGKey, error)
+}
+
+// NotifierOptions tune the notifier; zero fields take the defaults.
+type NotifierOptions struct {
+	// Delay gathers the serial changes of this long into one NOTIFY
+	// (default 100ms).
+	Delay time.Duration
+	// Timeout is how long an attempt waits for the secondary's answer
+	// (default 2s); RetryMax caps the backoff between attempts (default
+	// 1m; it starts at 1s).
+	Timeout, RetryMax time.Duration
+}
+
+// Notifier sends NOTIFY (RFC 1996) to each zone's secondaries whenever its
+// published serial changes, and at start. Each secondary is retried with
+// backoff until it acknowledges, or a newer serial replaces the round.
+type Notifier struct {
+	pub  Published
+	src  NotifySource
+	opts NotifierOptions
+	log  *slog.Logger
+}
+
+// NewNotifier returns a notifier; Run starts it.
+func NewNotifier(pub Published, src NotifySource, opts NotifierOptions, log *slog.Logger) *Notifier {
+	if opts.Delay <= 0 {
+		opts.Delay = 100 * time.Millisecond
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Second
+	}
+	if opts.RetryMax <= 0 {
+		opts.RetryMax = time.Minute
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Notifier{pub: pub, src: src, opts: opts, log: log}
+}
+
+// Run follows the published snapshots until ctx is done.
+func (n *Notifier) Run(ctx context.Context) {
+	seen := map[string]uint32{}
+	rounds := map[string]context.CancelFunc{}
+	defer func() {
+		for _, cancel := range rounds {
+			cancel()
+		}
+	}()
+	for {
+		rev := n.pub.Revision()
+		if changed := changedZones(n.pub.Current(), seen); len(changed) > 0 {
+			// Let the changes that follow closely join this round.
+			select {
+			case <-time.After(n.opts.Delay):
+			case <-ctx.Done():
+				return
+			}
+			rev = n.pub.Revision()
+			snap := n.pub.Current()
+			for _, z := range changedZones(snap, seen) {
+				changed[z.Name()] = z
+			}
+			for name, z := range changed {
+				if cancel := rounds[name]; cancel != nil {
+					cancel()
+				}
+				if z == nil {
+					delete(rounds, name)
+					continue
+				}
+				rctx, cancel := context.WithCancel(ctx)
+				rounds[name] = cancel
+				go n.round(rctx, model.Name(name))
+			}
+		}
+		if err := n.pub.WaitFor(ctx, rev+1); err != nil {
+			return
+		}
+	}
+}
+
+// changedZones returns the zones whose serial differs from seen (nil for
+// zones gone), and records the new serials in seen.
+func changedZones(snap *zone.Snapshot, seen map[string]uint32) map[string]*zone.Zone {
+	out := map[string]*zone.Zone{}
+	present := map[string]bool{}
+	for _, z := range snap.Zones() {
+		present[z.Name()] = true
+		if s, ok := seen[z.Name()]; !ok || s != z.Serial() {
+			seen[z.Name()] = z.Serial()
+			out[z.Name()] = z
+		}
+	}
+	for name := range seen {
+		if !present[name] {
+			delete(seen, name)
+			out[name] = nil
+		}
+	}
+	return out
+}
+
+// round notifies every secondary of zone z of its current SOA.
+func (n *Notifier) round(ctx context.Context, z model.Name) {
+	info, err := n.src.GetZone(ctx, z)
+	if err == nil && len(info.Notify) == 0 {
+		return
+	}
+	var sets []*model.RRset
+	if err == nil {
+		sets, _, err = n.src.RRsets(ctx, z, control.RRsetFilter{Name: z, Type: model.TypeSOA})
+	}
+	var soa dns.RR
+	if err == nil && len(sets) == 1 {
+		soa, err = model.ToRR(z, model.TypeSOA, sets[0].TTL, sets[0].Rdata[0])
+	}
+	if err != nil || soa == nil {
+		if !errors.Is(err, control.ErrZoneNotFound) && ctx.Err() == nil {
+			n.log.Warn("notify: cannot read the zone", "zone", z, "err", err)
+		}
+		return
+	}
+	for _, t := range info.Notify {
+		go n.notify(ctx, soa.(*dns.SOA), t)
+	}
+}
+
+// notify sends NOTIFY to one secondary until it answers NOERROR.
+func (n *Notifier) notify(ctx context.Context, soa *dns.SOA, t model.NotifyTarget) {
+	z, serial := soa.Hdr.Name, soa.Serial
+	backoff := time.Second
+	for attempt := 1; ; attempt++ {
+		err := n.send(ctx, soa, t)
+		if err == nil {
+			n.log.Info("notify acknowledged", "zone", z, "serial", serial, "secondary", t.Address, "attempts", attempt)
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if attempt == 1 || attempt%10 == 0 {
+			n.log.Warn("notify not acknowledged; retrying", "zone", z, "serial", serial, "secondary", t.Address, "attempt", attempt, "err", err, "next", backoff)
+		}
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return
+		}
+		backoff = min(2*backoff, n.opts.RetryMax)
+	}
+}
+
+// send makes one NOTIFY attempt, with the SOA as the hint of RFC 1996
+// section 3.7.
+func (n *Notifier) send(ctx context.Context, soa *dns.SOA, t model.NotifyTarget) error {
+	m := new(dns.Msg)
+	m.SetNotify(soa.Hdr.Name)
+	m.Answer = []dns.RR{soa}
+	c := &dns.Client{Net: "udp", Timeout: n.opts.Timeout}
+	if t.Key != "" {
+		k, err := n.src.TSIGKey(ctx, string(t.Key))
+		if err != nil {
+			return err
+		}
+		m.SetTsig(string(k.Name), k.Algorithm+".", tsigFudge, time.Now().Unix())
+		c.TsigSecret = map[string]string{string(k.Name): k.SecretBase64()}
+	}
+	r, _, err := c.ExchangeContext(ctx, m, t.Address.String())
+	if err != nil {
+		return err
+	}
+	if r.Rcode != dns.RcodeSuccess {
+		return errors.New("answered " + dns.RcodeToString[r.Rcode])
+	}
+	return nil
+}

@@ -1,0 +1,139 @@
+package xfr
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/zone"
+)
+
+type published struct{ *control.Publisher }
+
+func (p published) Current() *zone.Snapshot { return p.Snapshots().Load() }
+
+// secondary is a NOTIFY receiver on loopback that ignores the first drop
+// notifies and acknowledges the rest, recording each one's serial and
+// whether its signature verified.
+type secondary struct {
+	mu     sync.Mutex
+	drop   int
+	got    []uint32
+	signed []bool
+	srv    *dns.Server
+}
+
+func startSecondary(t *testing.T, drop int, key *model.TSIGKey) (*secondary, netip.AddrPort) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &secondary{drop: drop}
+	s.srv = &dns.Server{PacketConn: pc, TsigSecret: map[string]string{string(key.Name): key.SecretBase64()},
+		Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if r.Opcode != dns.OpcodeNotify || len(r.Answer) != 1 {
+				return
+			}
+			s.got = append(s.got, r.Answer[0].(*dns.SOA).Serial)
+			s.signed = append(s.signed, r.IsTsig() != nil && w.TsigStatus() == nil)
+			if len(s.got) <= s.drop {
+				return
+			}
+			m := new(dns.Msg)
+			m.SetReply(r)
+			if r.IsTsig() != nil {
+				m.SetTsig(r.IsTsig().Hdr.Name, r.IsTsig().Algorithm, 300, time.Now().Unix())
+			}
+			w.WriteMsg(m)
+		})}
+	started := make(chan struct{})
+	s.srv.NotifyStartedFunc = func() { close(started) }
+	go s.srv.ActivateAndServe()
+	<-started
+	t.Cleanup(func() { s.srv.Shutdown() })
+	return s, pc.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
+func (s *secondary) seen() ([]uint32, []bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]uint32(nil), s.got...), append([]bool(nil), s.signed...)
+}
+
+// TestNotifyRetriesUntilAcknowledged: a secondary that ignores two NOTIFYs
+// gets a third, signed, and a later change gets its own round.
+func TestNotifyRetriesUntilAcknowledged(t *testing.T) {
+	e := newEnv(t, 1)
+	sec, addr := startSecondary(t, 2, e.key)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	targets := []model.NotifyTarget{{Address: addr, Key: e.key.Name}}
+	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	n := NewNotifier(published{e.pub}, e.svc, NotifierOptions{Delay: 10 * time.Millisecond, Timeout: 100 * time.Millisecond}, nil)
+	done := make(chan struct{})
+	go func() { defer close(done); n.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	// At start: serial 1, acknowledged on the third attempt (after 1s and
+	// 2s of backoff).
+	waitFor(t, 6*time.Second, func() bool { got, _ := sec.seen(); return len(got) >= 3 })
+	e.change(t, "h0.x.test.", "198.51.100.1") // serial 2
+	waitFor(t, 3*time.Second, func() bool { got, _ := sec.seen(); return len(got) >= 4 && got[len(got)-1] == 2 })
+	time.Sleep(200 * time.Millisecond) // no more retries once acknowledged
+	got, signed := sec.seen()
+	if len(got) != 4 || got[0] != 1 || got[2] != 1 || got[3] != 2 {
+		t.Errorf("serials notified %v, want [1 1 1 2]", got)
+	}
+	for i, ok := range signed {
+		if !ok {
+			t.Errorf("notify %d not signed with a valid TSIG", i)
+		}
+	}
+}
+
+func waitFor(t *testing.T, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", within)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestNotifyCoalesces: changes within the delay make one NOTIFY, of the
+// latest serial.
+func TestNotifyCoalesces(t *testing.T) {
+	e := newEnv(t, 1)
+	sec, addr := startSecondary(t, 0, e.key)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	targets := []model.NotifyTarget{{Address: addr}}
+	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	n := NewNotifier(published{e.pub}, e.svc, NotifierOptions{Delay: 500 * time.Millisecond}, nil)
+	done := make(chan struct{})
+	go func() { defer close(done); n.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, 3*time.Second, func() bool { got, _ := sec.seen(); return len(got) == 1 })
+	for i := range 5 {
+		e.change(t, "h0.x.test.", netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}).String()) // serials 2..6
+	}
+	waitFor(t, 3*time.Second, func() bool { got, _ := sec.seen(); return got[len(got)-1] == 6 })
+	time.Sleep(700 * time.Millisecond)
+	if got, signed := sec.seen(); len(got) > 3 || signed[0] {
+		t.Errorf("notified serials %v for five changes made together (want them gathered), signed %v", got, signed)
+	}
+}
