@@ -24,8 +24,8 @@ type SteeringSource interface {
 	Steering() zone.Steering
 }
 
-// Extended answers what the query path hands over: zone transfers and
-// every request signed with TSIG. Serve may take its time (it reads the
+// Extended answers what the query path hands over: zone transfers,
+// dynamic updates and every request signed with TSIG. Serve may take its time (it reads the
 // store) and may write several messages (a zone transfer over TCP).
 // answer is the query path's own response to a signed ordinary query, to
 // be signed; nil for a transfer.
@@ -83,7 +83,7 @@ func (h *handler) serve(req []byte, from netip.Addr, tcp bool) []byte {
 		return nil
 	}
 	q := &h.q
-	if h.ext && (q.TSIG || q.Qtype == qtypeAXFR || q.Qtype == qtypeIXFR) {
+	if h.ext && (q.TSIG || q.Qtype == qtypeAXFR || q.Qtype == qtypeIXFR || q.Opcode == dnswire.OpcodeUpdate) {
 		h.handOver = true
 		if q.Opcode == dnswire.OpcodeQuery && q.Qtype != qtypeAXFR && q.Qtype != qtypeIXFR {
 			h.answer = h.respond(from, tcp)

@@ -11,6 +11,7 @@ import (
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/dnswire"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/update"
 )
 
 // Source is what the transfer server reads: TSIG keys and zones. The
@@ -18,6 +19,7 @@ import (
 type Source interface {
 	TSIGKey(ctx context.Context, name string) (*model.TSIGKey, error)
 	ReadTransfer(ctx context.Context, z model.Name, since *uint32, allow func(*model.ZoneSettings) error) (*control.ZoneTransfer, error)
+	update.Applier
 }
 
 // Server answers the requests the query path hands over.
@@ -58,7 +60,12 @@ func (s *Server) Serve(ctx context.Context, req, answer []byte, from netip.Addr,
 		s.reply(m, sg, dns.RcodeNotAuth, write)
 		return
 	}
-	if m.Opcode != dns.OpcodeQuery {
+	switch m.Opcode {
+	case dns.OpcodeUpdate:
+		s.reply(m, sg, update.Apply(ctx, s.src, m, sg.keyName(), from, s.log), write)
+		return
+	case dns.OpcodeQuery:
+	default:
 		s.reply(m, sg, dns.RcodeNotImplemented, write)
 		return
 	}

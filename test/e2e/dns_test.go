@@ -287,9 +287,9 @@ func TestDNSProtocol(t *testing.T) {
 		{name: "NOTIFY from kdig is NOTIMP", qname: "example.com.", qtype: "NOTIFY", question: "example.com. IN SOA",
 			skipDig: "the previous row sends NOTIFY with dig",
 			opcode:  "NOTIFY", rcode: "NOTIMP", flags: "qr", opt: dnsOPTv0},
-		{name: "opcode UPDATE (5) is NOTIMP", qname: "example.com.", qtype: "SOA", tcpToo: true,
-			digOpts: []string{"+opcode=5"}, skipKdig: "kdig cannot set the opcode; TestDNSUpdateNotImp uses knsupdate",
-			opcode: "UPDATE", rcode: "NOTIMP", flags: "qr", opt: dnsOPTv0},
+		{name: "opcode UPDATE (5) without an update ACL is REFUSED", qname: "example.com.", qtype: "SOA", tcpToo: true,
+			digOpts: []string{"+opcode=5"}, skipKdig: "kdig cannot set the opcode; TestDNSUpdateRefusedWithoutACL uses knsupdate",
+			opcode: "UPDATE", rcode: "REFUSED", flags: "qr", opt: dnsOPTv0},
 
 		// Malformed queries.
 		{name: "qtype OPT is FORMERR", qname: "www.example.com.", qtype: "TYPE41", question: "www.example.com. IN OPT", tcpToo: true,
@@ -594,10 +594,11 @@ func TestDNSTCPPipelining(t *testing.T) {
 	}
 }
 
-// TestDNSUpdateNotImp sends real DNS UPDATE messages (RFC 2136, with a
-// zone and an update section) with nsupdate and knsupdate: Stratus does
-// not implement UPDATE, changes go through the API.
-func TestDNSUpdateNotImp(t *testing.T) {
+// TestDNSUpdateRefusedWithoutACL sends real DNS UPDATE messages (RFC 2136,
+// with a zone and an update section) with nsupdate and knsupdate to a zone
+// with no update ACL: REFUSED, in the update's own format, and nothing
+// changes.
+func TestDNSUpdateRefusedWithoutACL(t *testing.T) {
 	s := startDNSServer(t, "example.com.")
 	host, port := dnsSplitAddr(t, s.dnsAddr)
 	script := "server " + host + " " + port + "\nzone example.com.\nupdate add x.example.com. 300 IN A 192.0.2.9\nsend\n"
@@ -609,7 +610,7 @@ func TestDNSUpdateNotImp(t *testing.T) {
 			t.Fatalf("knsupdate: exit %d, %d responses, %v\n%s%s", code, len(msgs), err, out, errOut)
 		}
 		m := msgs[0]
-		if m.Opcode != "UPDATE" || m.Rcode != "NOTIMP" || m.Flags != "qr" ||
+		if m.Opcode != "UPDATE" || m.Rcode != "REFUSED" || m.Flags != "qr" ||
 			strings.Join(m.Question, "|") != "example.com. IN SOA" || m.Answer != nil || m.Authority != nil {
 			t.Errorf("knsupdate response: %+v\n%s", m, out)
 		}
@@ -629,7 +630,7 @@ func TestDNSUpdateNotImp(t *testing.T) {
 			t.Fatalf("nsupdate: exit %d, %d messages, %v\n%s%s", code, len(msgs), err, out, errOut)
 		}
 		m := msgs[1]
-		if m.Opcode != "UPDATE" || m.Rcode != "NOTIMP" || m.Flags != "qr" ||
+		if m.Opcode != "UPDATE" || m.Rcode != "REFUSED" || m.Flags != "qr" ||
 			strings.Join(m.Question, "|") != "example.com. IN SOA" || m.Answer != nil || m.Authority != nil {
 			t.Errorf("nsupdate reply: %+v\n%s%s", m, out, errOut)
 		}
