@@ -24,10 +24,30 @@ type edit struct {
 	old     map[model.Key]*model.RRset // stored state of touched sets (nil: absent)
 	next    map[model.Key]*model.RRset // new state of touched sets (nil: deleted)
 	touched []model.Key                // in first-touch order
+
+	// steered marks the touched sets that are steered answers as
+	// secondaries get them (steered.go): kept apart from the zone's data,
+	// not validated as records, but journaled and transferred like them.
+	steered map[model.Key]bool
 }
 
 func newEdit(tx store.Tx, zr *zoneRecord) *edit {
-	return &edit{tx: tx, zone: zr.Name, zr: zr, old: map[model.Key]*model.RRset{}, next: map[model.Key]*model.RRset{}}
+	return &edit{tx: tx, zone: zr.Name, zr: zr, old: map[model.Key]*model.RRset{}, next: map[model.Key]*model.RRset{}, steered: map[model.Key]bool{}}
+}
+
+// dataKeys returns the touched keys that are zone data, not steered
+// answers.
+func (e *edit) dataKeys() []model.Key {
+	if len(e.steered) == 0 {
+		return e.touched
+	}
+	var out []model.Key
+	for _, k := range e.touched {
+		if !e.steered[k] {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // current returns the set as the edit has it so far.
@@ -46,7 +66,11 @@ func (e *edit) stored(k model.Key) (*model.RRset, error) {
 	if e.replace || e.created {
 		return nil, nil
 	}
-	s, err := getRRset(e.tx, e.zone, k)
+	get := getRRset
+	if e.steered[k] {
+		get = getSteeredRRset
+	}
+	s, err := get(e.tx, e.zone, k)
 	if err != nil {
 		return nil, err
 	}
@@ -153,11 +177,11 @@ func (e *edit) commit(o commitOptions) (oldSerial, newSerial uint32, err error) 
 	for _, k := range keys {
 		old, _ := e.stored(k)
 		nx := e.next[k]
-		if old != nil {
+		if old != nil && !e.steered[k] {
 			e.zr.RRsets--
 			e.zr.Records -= len(old.Rdata)
 		}
-		if nx != nil {
+		if nx != nil && !e.steered[k] {
 			e.zr.RRsets++
 			e.zr.Records += len(nx.Rdata)
 		}
@@ -176,7 +200,11 @@ func (e *edit) commit(o commitOptions) (oldSerial, newSerial uint32, err error) 
 		}
 	}
 	for _, k := range keys {
-		if err := putRRset(e.tx, e.zone, k, e.next[k]); err != nil {
+		put := putRRset
+		if e.steered[k] {
+			put = putSteeredRRset
+		}
+		if err := put(e.tx, e.zone, k, e.next[k]); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -209,8 +237,9 @@ func (e *edit) sortedTouched() []model.Key {
 func (e *edit) validate(o commitOptions) error {
 	byName := map[model.Name][]*model.RRset{}
 	var names []model.Name
+	touched := e.dataKeys()
 	if e.replace || e.created {
-		for _, k := range e.touched {
+		for _, k := range touched {
 			if s := e.next[k]; s != nil {
 				if _, ok := byName[k.Name]; !ok {
 					names = append(names, k.Name)
@@ -223,7 +252,7 @@ func (e *edit) validate(o commitOptions) error {
 		}
 	} else {
 		seen := map[model.Name]bool{}
-		for _, k := range e.touched {
+		for _, k := range touched {
 			if seen[k.Name] {
 				continue
 			}
@@ -248,7 +277,7 @@ func (e *edit) validate(o commitOptions) error {
 					sets = append(sets, cur)
 				}
 			}
-			for _, k2 := range e.touched {
+			for _, k2 := range touched {
 				if k2.Name == k.Name && !have[k2.Type] && e.next[k2] != nil {
 					sets = append(sets, e.next[k2])
 				}

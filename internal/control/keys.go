@@ -18,6 +18,7 @@ import (
 //	services/<name>                   one steered service (JSON)
 //	endpoints/<service>/<id>          one endpoint of a service (JSON)
 //	tsig/<name>                       one TSIG key (JSON, secret included)
+//	steered/<zone>/<owner>/<TYPE>     a steered answer as secondaries get it (steered.go)
 const (
 	prefixZones     = "zones/"
 	prefixRRsets    = "rrsets/"

@@ -17,8 +17,8 @@ type ZoneTransfer struct {
 	Serial   uint32
 	// Incremental means Journal holds every change from the requested
 	// serial to Serial (none when the secondary is up to date); otherwise
-	// Records holds every RRset of the zone but the SOA, for a full
-	// transfer.
+	// Records holds every RRset of the zone but the SOA, steered answers
+	// included, for a full transfer.
 	Incremental bool
 	Journal     []JournalEntry
 	Records     []*model.RRset
@@ -59,7 +59,7 @@ func (s *Service) ReadTransfer(ctx context.Context, z model.Name, since *uint32,
 				return nil
 			}
 		}
-		return tx.Scan(zoneRRsetPrefix(z), "", func(key string, value []byte) error {
+		err = tx.Scan(zoneRRsetPrefix(z), "", func(key string, value []byte) error {
 			_, k, ok := parseRRsetKey(key)
 			if !ok || (k.Type == model.TypeSOA && k.Name == z) {
 				return nil
@@ -68,6 +68,13 @@ func (s *Service) ReadTransfer(ctx context.Context, z model.Name, since *uint32,
 			if err != nil {
 				return err
 			}
+			out.Records = append(out.Records, set)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return scanSteered(tx, z, func(set *model.RRset) error {
 			out.Records = append(out.Records, set)
 			return nil
 		})

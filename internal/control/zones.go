@@ -110,7 +110,7 @@ func (s *Service) DeleteZone(ctx context.Context, z model.Name, wo WriteOptions)
 				return model.Errorf("zone", "zone %s still has the service %s; delete its services first", z, svc.Name)
 			}
 		}
-		for _, prefix := range []string{zoneRRsetPrefix(z), journalPrefix(z)} {
+		for _, prefix := range []string{zoneRRsetPrefix(z), steeredPrefix(z), journalPrefix(z)} {
 			if err := deletePrefix(tx, prefix); err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -126,10 +127,12 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	bg, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
 	notifier := xfr.NewNotifier(publishedZones{s.pub}, s.svc, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay}, s.log.With("component", "notify"))
-	s.bgDone.Add(3)
+	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
+	s.bgDone.Add(4)
 	go func() { defer s.bgDone.Done(); ctrl.Run(bg) }()
 	go func() { defer s.bgDone.Done(); s.reapLeases(bg, ctrl) }()
 	go func() { defer s.bgDone.Done(); notifier.Run(bg) }()
+	go func() { defer s.bgDone.Done(); ctrl.Materialize(bg, s.svc, delay) }()
 	if err := s.ensureAdminToken(ctx, s.opts.RotateAdminToken); err != nil {
 		return err
 	}

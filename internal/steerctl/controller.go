@@ -54,6 +54,7 @@ type Controller struct {
 	lapsed    map[string]bool // lease lapses already reported
 	timer     *time.Timer
 	kick      chan struct{} // wakes the flattening loop
+	changed   chan struct{} // closed and replaced at each new snapshot
 }
 
 var _ control.ServiceSink = (*Controller)(nil)
@@ -84,6 +85,7 @@ func New(checker *health.Checker, opts Options) *Controller {
 		flat:      map[model.Name]flatAddrs{},
 		lapsed:    map[string]bool{},
 		kick:      make(chan struct{}, 1),
+		changed:   make(chan struct{}),
 	}
 	c.cur.Store(steer.NewSnapshot(nil, opts.Locator, opts.Latency))
 	return c
@@ -276,6 +278,8 @@ func (c *Controller) rebuild(names []model.Name) {
 		all = append(all, s)
 	}
 	c.cur.Store(steer.NewSnapshot(all, c.opts.Locator, c.opts.Latency))
+	close(c.changed)
+	c.changed = make(chan struct{})
 	c.arm(now, in)
 }
 

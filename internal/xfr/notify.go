@@ -87,8 +87,8 @@ func (n *Notifier) Run(ctx context.Context) {
 			}
 			rev = n.pub.Revision()
 			snap := n.pub.Current()
-			for _, z := range changedZones(snap, seen) {
-				changed[z.Name()] = z
+			for name, z := range changedZones(snap, seen) {
+				changed[name] = z
 			}
 			for name, z := range changed {
 				if cancel := rounds[name]; cancel != nil {

@@ -137,3 +137,24 @@ func TestNotifyCoalesces(t *testing.T) {
 		t.Errorf("notified serials %v for five changes made together (want them gathered), signed %v", got, signed)
 	}
 }
+
+// TestChangedZones: new, changed and deleted zones are reported, deleted
+// ones as nil, each once.
+func TestChangedZones(t *testing.T) {
+	e := newEnv(t, 1)
+	seen := map[string]uint32{"gone.test.": 7}
+	got := changedZones(e.pub.Snapshots().Load(), seen)
+	if len(got) != 2 || got["x.test."] == nil || got["gone.test."] != nil {
+		t.Fatalf("changed %v", got)
+	}
+	if _, ok := got["gone.test."]; !ok {
+		t.Fatal("the deleted zone is not reported")
+	}
+	if again := changedZones(e.pub.Snapshots().Load(), seen); len(again) != 0 {
+		t.Errorf("reported twice: %v", again)
+	}
+	e.change(t, "h0.x.test.", "198.51.100.1")
+	if got := changedZones(e.pub.Snapshots().Load(), seen); len(got) != 1 || got["x.test."] == nil {
+		t.Errorf("after a change: %v", got)
+	}
+}

@@ -1,0 +1,121 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+// Steered answers: what a secondary that cannot steer serves at a steered
+// name (the answer for a client with no location). They live apart from
+// the zone's records, under
+//
+//	steered/<zone>/<owner>/<TYPE>
+//
+// so the API never lists, exports or lets anyone edit them and the DNS
+// server never answers from them (steering does); but each change bumps
+// the serial and is journaled, so secondaries get it by IXFR, and a full
+// transfer carries them.
+const prefixSteered = "steered/"
+
+func steeredPrefix(z model.Name) string { return prefixSteered + keyName(z) + "/" }
+
+func steeredKey(z model.Name, k model.Key) string {
+	return steeredPrefix(z) + keyName(k.Name) + "/" + model.TypeString(k.Type)
+}
+
+func getSteeredRRset(tx store.ReadTx, z model.Name, k model.Key) (*model.RRset, error) {
+	b, ok, err := tx.Get(steeredKey(z, k))
+	if err != nil || !ok {
+		return nil, err
+	}
+	return decodeRRset(k, b)
+}
+
+func putSteeredRRset(tx store.Tx, z model.Name, k model.Key, s *model.RRset) error {
+	if s == nil || len(s.Rdata) == 0 {
+		return tx.Delete(steeredKey(z, k))
+	}
+	b, err := encodeRRset(s)
+	if err != nil {
+		return err
+	}
+	return tx.Put(steeredKey(z, k), b)
+}
+
+// scanSteered reads every steered answer of zone z.
+func scanSteered(tx store.ReadTx, z model.Name, fn func(*model.RRset) error) error {
+	prefix := steeredPrefix(z)
+	return tx.Scan(prefix, "", func(key string, value []byte) error {
+		parts := strings.Split(strings.TrimPrefix(key, prefix), "/")
+		if len(parts) != 2 {
+			return nil
+		}
+		o, err1 := model.ParseName(parts[0])
+		t, err2 := model.ParseType(parts[1])
+		if err1 != nil || err2 != nil {
+			return nil
+		}
+		set, err := decodeRRset(model.Key{Name: o, Type: t}, value)
+		if err != nil {
+			return err
+		}
+		return fn(set)
+	})
+}
+
+// SetSteeredAnswers makes sets the steered answers of zone z, all of them
+// (those not in sets are removed), as one change: a new serial and a
+// journal entry when anything differs, nothing at all otherwise.
+func (s *Service) SetSteeredAnswers(ctx context.Context, z model.Name, sets []*model.RRset, actor string) (ChangeResult, error) {
+	res := ChangeResult{Zone: z}
+	var readRev store.Revision
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		readRev = tx.Revision()
+		zr, err := loadZone(tx, z)
+		if err != nil {
+			return err
+		}
+		e := newEdit(tx, zr)
+		want := map[model.Key]*model.RRset{}
+		for _, set := range sets {
+			if !set.Name.IsSubdomainOf(z) {
+				return model.Errorf("name", "%s is not in zone %s", set.Name, z)
+			}
+			want[set.Key()] = set
+		}
+		var keys []model.Key
+		err = scanSteered(tx, z, func(set *model.RRset) error {
+			if _, ok := want[set.Key()]; !ok {
+				keys = append(keys, set.Key())
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for k := range want {
+			keys = append(keys, k)
+		}
+		for _, k := range keys {
+			e.steered[k] = true
+			e.set(k, want[k])
+		}
+		old, serial, err := e.commit(s.commitOptions(actor, func(model.Name) string { return "steered" }))
+		if err != nil {
+			return err
+		}
+		res.OldSerial, res.Serial, res.Changed = old, serial, true
+		return nil
+	})
+	if errors.Is(err, errNoChange) {
+		return res, s.published(ctx, readRev)
+	}
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	return res, s.published(ctx, rev)
+}
