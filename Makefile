@@ -53,6 +53,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
 	$(GO) test -run '^$$' -fuzz FuzzServe -fuzztime $(FUZZTIME) ./internal/xfr
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/update
+	$(GO) test -run '^$$' -fuzz FuzzParseTransfer -fuzztime $(FUZZTIME) ./internal/secondary
 
 # Benchmarks (not part of `make test`).
 bench:

@@ -80,6 +80,20 @@ func zoneTable(w io.Writer, z apiv1.Zone) {
 	row(w, "allow update", aclString(z.ACL.Update))
 	row(w, "allow notify", aclString(z.ACL.Notify))
 	row(w, "notify", notifyString(z.Notify))
+	if len(z.Primaries) > 0 {
+		row(w, "primaries", notifyString(z.Primaries))
+		refreshed := "never"
+		if z.Secondary != nil && z.Secondary.Refreshed != nil {
+			refreshed = z.Secondary.Refreshed.Format(time.RFC3339)
+		}
+		row(w, "refreshed", refreshed)
+		if z.Secondary != nil && z.Secondary.Expired {
+			row(w, "expired", "yes: answering SERVFAIL until a primary answers")
+		}
+		if z.Secondary != nil && z.Secondary.LastError != "" {
+			row(w, "last error", z.Secondary.LastError)
+		}
+	}
 }
 
 func (a *app) zoneCreateCommand() *cobra.Command {
@@ -91,10 +105,11 @@ func (a *app) zoneCreateCommand() *cobra.Command {
 		tf         transferFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "create ZONE --ns NAMESERVER [--ns ...]",
-		Short: "Create a zone with SOA and NS records",
+		Use:   "create ZONE (--ns NAMESERVER ... | --primary IP[:PORT][,key=NAME] ...)",
+		Short: "Create a zone with SOA and NS records, or a secondary zone of primaries elsewhere",
 		Example: `  stratus zone create example.com --ns ns1.example.com. --ns ns2.example.net.
-  stratus zone create fn.example.com --ns ns1.example.net. --ttl 60 --serial-policy date`,
+  stratus zone create fn.example.com --ns ns1.example.net. --ttl 60 --serial-policy date
+  stratus zone create legacy.example.com --primary 192.0.2.1,key=xfr.example.com   # a secondary zone`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := apiv1.CreateZoneRequest{Name: args[0], Nameservers: ns, Hostmaster: hostmaster, SerialPolicy: policy}
@@ -103,6 +118,9 @@ func (a *app) zoneCreateCommand() *cobra.Command {
 			}
 			if err := tf.createSettings(&req); err != nil {
 				return err
+			}
+			if len(req.Primaries) > 0 && !cmd.Flags().Changed("serial-policy") {
+				req.SerialPolicy = "" // a secondary zone has its primary's serials
 			}
 			c, p, err := a.clientAndPrinter()
 			if err != nil {

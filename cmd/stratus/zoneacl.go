@@ -13,7 +13,7 @@ import (
 // transferFlags are the zone flags for ACLs and NOTIFY targets, shared by
 // zone create and zone update.
 type transferFlags struct {
-	transfer, update, notifyFrom, notify []string
+	transfer, update, notifyFrom, notify, primaries []string
 }
 
 const aclRuleHelp = `RULE: key=NAME, network=CIDR, or both comma-separated (a bare IP or CIDR is a network); "none" empties the list`
@@ -23,6 +23,7 @@ func (t *transferFlags) add(f *pflag.FlagSet) {
 	f.StringArrayVar(&t.update, "allow-update", nil, "who may send dynamic updates (RFC 2136), repeatable; same RULE syntax")
 	f.StringArrayVar(&t.notifyFrom, "allow-notify", nil, "who may send NOTIFY for the zone, repeatable; same RULE syntax")
 	f.StringArrayVar(&t.notify, "notify", nil, `secondary told of each new serial: IP[:PORT][,key=NAME], repeatable; "none" empties the list`)
+	f.StringArrayVar(&t.primaries, "primary", nil, "makes a secondary zone: a primary to transfer it from, IP[:PORT][,key=NAME], repeatable")
 }
 
 // parseRules parses one list's flags; nil when the flag was not given.
@@ -49,17 +50,22 @@ func parseRules(flag string, vals []string) (*[]apiv1.ACLRule, error) {
 }
 
 func (t *transferFlags) targets() (*[]apiv1.NotifyTarget, error) {
-	if t.notify == nil {
+	return parseTargets("notify", t.notify)
+}
+
+// parseTargets parses IP[:PORT][,key=NAME] flags; nil when not given.
+func parseTargets(flag string, vals []string) (*[]apiv1.NotifyTarget, error) {
+	if vals == nil {
 		return nil, nil
 	}
 	out := []apiv1.NotifyTarget{}
-	for _, v := range t.notify {
+	for _, v := range vals {
 		if v == "none" {
 			continue
 		}
 		nt, err := model.ParseNotifyTarget(v)
 		if err != nil {
-			return nil, usagef("--notify %q: %v", v, err)
+			return nil, usagef("--%s %q: %v", flag, v, err)
 		}
 		out = append(out, apiv1.NotifyTarget{Address: nt.Address.String(), Key: string(nt.Key)})
 	}
@@ -106,7 +112,11 @@ func (t *transferFlags) createSettings(req *apiv1.CreateZoneRequest) error {
 	if n != nil {
 		req.Notify = *n
 	}
-	return nil
+	ps, err := parseTargets("primary", t.primaries)
+	if ps != nil {
+		req.Primaries = *ps
+	}
+	return err
 }
 
 func aclString(rs []apiv1.ACLRule) string {
@@ -166,8 +176,11 @@ allows them. Every TSIG key named must exist (stratus tsig create).`,
 			if cmd.Flags().Changed("ttl") {
 				req.DefaultTTL = &ttl
 			}
-			if req.ACL == nil && req.Notify == nil && req.DefaultTTL == nil {
-				return usagef("nothing to change: give --ttl, --allow-transfer, --allow-update, --allow-notify or --notify")
+			if req.Primaries, err = parseTargets("primary", tf.primaries); err != nil {
+				return err
+			}
+			if req.ACL == nil && req.Notify == nil && req.DefaultTTL == nil && req.Primaries == nil {
+				return usagef("nothing to change: give --ttl, --allow-transfer, --allow-update, --allow-notify, --notify or --primary")
 			}
 			c, p, err := a.clientAndPrinter()
 			if err != nil {

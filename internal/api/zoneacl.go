@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/pkg/apiv1"
@@ -89,4 +90,19 @@ func notifyJSON(ts []model.NotifyTarget) []apiv1.NotifyTarget {
 		out = append(out, apiv1.NotifyTarget{Address: t.Address.String(), Key: string(t.Key)})
 	}
 	return out
+}
+
+// primariesModel converts and validates a secondary zone's primaries.
+func primariesModel(in []apiv1.NotifyTarget) ([]model.NotifyTarget, error) {
+	out, err := notifyModel(in)
+	if err != nil {
+		if he, ok := err.(*httpError); ok {
+			he.field = "primaries" + strings.TrimPrefix(he.field, "notify")
+		}
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, invalid("primaries", "a secondary zone needs at least one primary")
+	}
+	return out, nil
 }

@@ -14,8 +14,20 @@ func zoneJSON(z model.ZoneInfo) apiv1.Zone {
 	return apiv1.Zone{
 		Name: string(z.Name), Serial: z.Serial, SerialPolicy: string(z.SerialPolicy), DefaultTTL: z.DefaultTTL,
 		RRsets: z.RRsets, Records: z.Records, Created: z.Created, Updated: z.Updated,
-		ACL: zoneACLJSON(z.ACL), Notify: notifyJSON(z.Notify),
+		ACL: zoneACLJSON(z.ACL), Notify: notifyJSON(z.Notify), Primaries: notifyJSON(z.Primaries),
+		Secondary: secondaryJSON(&z.ZoneSettings, z.Secondary),
 	}
+}
+
+func secondaryJSON(zs *model.ZoneSettings, st model.SecondaryState) *apiv1.SecondaryState {
+	if !zs.IsSecondary() {
+		return nil
+	}
+	out := &apiv1.SecondaryState{Expired: st.Expired, LastError: st.LastError}
+	if !st.Refreshed.IsZero() {
+		out.Refreshed = &st.Refreshed
+	}
+	return out
 }
 
 func (h *Handler) listZones(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
@@ -50,16 +62,26 @@ func (h *Handler) createZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	nz, err := h.newZone(&req)
-	if err != nil {
-		return err
-	}
-	if _, err := h.svc.CreateZone(r.Context(), nz, nil, p.Name); err != nil {
-		return err
-	}
-	info, err := h.svc.GetZone(r.Context(), nz.Settings.Name)
-	if err != nil {
-		return err
+	var info model.ZoneInfo
+	if len(req.Primaries) > 0 {
+		zs, err := secondarySettings(&req)
+		if err != nil {
+			return err
+		}
+		if info, err = h.svc.CreateSecondaryZone(r.Context(), zs, p.Name); err != nil {
+			return err
+		}
+	} else {
+		nz, err := h.newZone(&req)
+		if err != nil {
+			return err
+		}
+		if _, err := h.svc.CreateZone(r.Context(), nz, nil, p.Name); err != nil {
+			return err
+		}
+		if info, err = h.svc.GetZone(r.Context(), nz.Settings.Name); err != nil {
+			return err
+		}
 	}
 	w.Header().Set("ETag", etag(info.Serial))
 	w.Header().Set("Location", "/v1/zones/"+apiv1.PathSegment(string(info.Name)))
@@ -158,6 +180,13 @@ func (h *Handler) updateZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		}
 		u.Notify = &ts
 	}
+	if req.Primaries != nil {
+		ps, err := primariesModel(*req.Primaries)
+		if err != nil {
+			return err
+		}
+		u.Primaries = &ps
+	}
 	info, err := h.svc.UpdateZone(r.Context(), z, u, p.Name)
 	if err != nil {
 		return err
@@ -177,4 +206,32 @@ func (h *Handler) deleteZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// secondarySettings validates a request to create a secondary zone.
+func secondarySettings(req *apiv1.CreateZoneRequest) (model.ZoneSettings, error) {
+	var zs model.ZoneSettings
+	z, err := model.ParseName(req.Name)
+	if err != nil {
+		return zs, invalid("name", "%v", err)
+	}
+	for field, given := range map[string]bool{"nameservers": len(req.Nameservers) > 0, "hostmaster": req.Hostmaster != "", "soa": req.SOA != nil, "serial_policy": req.SerialPolicy != ""} {
+		if given {
+			return zs, invalid(field, "a secondary zone takes its SOA and NS records from its primaries: leave %s out", field)
+		}
+	}
+	zs = model.ZoneSettings{Name: z, SerialPolicy: model.SerialIncrement}
+	if req.DefaultTTL != nil {
+		zs.DefaultTTL = *req.DefaultTTL
+	}
+	if zs.Primaries, err = primariesModel(req.Primaries); err != nil {
+		return zs, err
+	}
+	if req.ACL != nil {
+		if zs.ACL, err = zoneACLModel(req.ACL); err != nil {
+			return zs, err
+		}
+	}
+	zs.Notify, err = notifyModel(req.Notify)
+	return zs, err
 }

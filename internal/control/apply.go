@@ -79,6 +79,9 @@ func (s *Service) apply(ctx context.Context, z model.Name, changes []model.Chang
 		if err != nil {
 			return err
 		}
+		if err := refuseIfSecondary(zr); err != nil {
+			return err
+		}
 		cur, _, err := zoneSerial(tx, z)
 		if err != nil {
 			return err

@@ -25,6 +25,10 @@ type edit struct {
 	next    map[model.Key]*model.RRset // new state of touched sets (nil: deleted)
 	touched []model.Key                // in first-touch order
 
+	// fromPrimary means the change comes from a secondary zone's primary:
+	// the serial is the primary's, exactly.
+	fromPrimary bool
+
 	// steered marks the touched sets that are steered answers as
 	// secondaries get them (steered.go): kept apart from the zone's data,
 	// not validated as records, but journaled and transferred like them.
@@ -141,9 +145,19 @@ func (e *edit) commit(o commitOptions) (oldSerial, newSerial uint32, err error) 
 	if err != nil {
 		return 0, 0, model.Errorf(o.ownerField(e.zone), "%v", err)
 	}
-	if e.created {
+	switch {
+	case e.created:
 		newSerial = requested.Serial
-	} else {
+	case e.fromPrimary:
+		newSerial = requested.Serial
+		if oldSOA != nil {
+			f, err := model.ParseSOAFields(oldSOA.Rdata[0])
+			if err != nil {
+				return 0, 0, err
+			}
+			oldSerial = f.Serial
+		}
+	default:
 		f, err := model.ParseSOAFields(oldSOA.Rdata[0])
 		if err != nil {
 			return 0, 0, err
@@ -159,7 +173,7 @@ func (e *edit) commit(o commitOptions) (oldSerial, newSerial uint32, err error) 
 	e.set(soaKey, soa)
 
 	// The journal entry and the bookkeeping, from the diff.
-	entry := &JournalEntry{Zone: e.zone, OldSerial: oldSerial, NewSerial: newSerial, Time: o.now, Actor: o.actor, Reset: e.created}
+	entry := &JournalEntry{Zone: e.zone, OldSerial: oldSerial, NewSerial: newSerial, Time: o.now, Actor: o.actor, Reset: e.created || oldSOA == nil}
 	records := 0
 	for _, k := range e.touched {
 		old, _ := e.stored(k)

@@ -91,6 +91,8 @@ func (s *Service) Import(ctx context.Context, z model.Name, sets []*model.RRset,
 			return err
 		case o.Mode == ImportCreate:
 			return fmt.Errorf("%w: %s", ErrZoneExists, z)
+		case zr.IsSecondary():
+			return refuseIfSecondary(zr)
 		default:
 			if o.Settings.SerialPolicy != "" && policy != zr.SerialPolicy {
 				return model.Errorf("serial_policy", "zone %s uses the %s serial policy; a serial policy applies only when the import creates the zone", z, zr.SerialPolicy)

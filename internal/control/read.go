@@ -20,11 +20,11 @@ func (s *Service) RRsets(ctx context.Context, z model.Name, f RRsetFilter) ([]*m
 	var serial uint32
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		out, serial = nil, 0
-		if _, err := loadZone(tx, z); err != nil {
+		zr, err := loadZone(tx, z)
+		if err != nil {
 			return err
 		}
-		var err error
-		if serial, _, err = zoneSerial(tx, z); err != nil {
+		if serial, err = storedSerial(tx, zr); err != nil {
 			return err
 		}
 		if f.Name != "" && f.Type != 0 {

@@ -72,6 +72,13 @@ func checkServiceName(tx store.ReadTx, s *model.Service) error {
 	if err != nil {
 		return err
 	}
+	zr, err := loadZone(tx, z)
+	if err != nil {
+		return err
+	}
+	if zr.IsSecondary() {
+		return model.Errorf("name", "%s is in the secondary zone %s, which takes its content from its primaries: a service needs a zone of this server's own", s.Name, z)
+	}
 	s.Zone = z
 	for n := s.Name; n != z; n = n.Parent() {
 		ns, err := getRRset(tx, z, model.Key{Name: n, Type: model.TypeNS})

@@ -13,11 +13,12 @@ import (
 // bookkeeping the write path keeps current in the same transaction.
 type zoneRecord struct {
 	model.ZoneSettings
-	Updated      time.Time `json:"updated"`
-	RRsets       int       `json:"rrsets"`
-	Records      int       `json:"records"`
-	JournalFirst uint64    `json:"journal_first"` // oldest entry kept; 0 when none
-	JournalNext  uint64    `json:"journal_next"`  // sequence of the next entry
+	Secondary    model.SecondaryState `json:"secondary,omitzero"`
+	Updated      time.Time            `json:"updated"`
+	RRsets       int                  `json:"rrsets"`
+	Records      int                  `json:"records"`
+	JournalFirst uint64               `json:"journal_first"` // oldest entry kept; 0 when none
+	JournalNext  uint64               `json:"journal_next"`  // sequence of the next entry
 }
 
 func loadZone(tx store.ReadTx, z model.Name) (*zoneRecord, error) {
@@ -84,6 +85,19 @@ func setsAt(tx store.ReadTx, z, owner model.Name) ([]*model.RRset, error) {
 }
 
 // zoneSerial reads the serial from the zone's SOA record.
+// storedSerial is zoneSerial for reads, where a secondary zone that has
+// no data yet (or has expired) is at serial 0.
+func storedSerial(tx store.ReadTx, zr *zoneRecord) (uint32, error) {
+	if zr.IsSecondary() {
+		soa, err := getRRset(tx, zr.Name, model.Key{Name: zr.Name, Type: model.TypeSOA})
+		if err != nil || soa == nil {
+			return 0, err
+		}
+	}
+	serial, _, err := zoneSerial(tx, zr.Name)
+	return serial, err
+}
+
 func zoneSerial(tx store.ReadTx, z model.Name) (uint32, *model.RRset, error) {
 	soa, err := getRRset(tx, z, model.Key{Name: z, Type: model.TypeSOA})
 	if err != nil {
@@ -100,5 +114,5 @@ func zoneSerial(tx store.ReadTx, z model.Name) (uint32, *model.RRset, error) {
 }
 
 func (zr *zoneRecord) info(serial uint32) model.ZoneInfo {
-	return model.ZoneInfo{ZoneSettings: zr.ZoneSettings, Serial: serial, RRsets: zr.RRsets, Records: zr.Records, Updated: zr.Updated}
+	return model.ZoneInfo{ZoneSettings: zr.ZoneSettings, Secondary: zr.Secondary, Serial: serial, RRsets: zr.RRsets, Records: zr.Records, Updated: zr.Updated}
 }

@@ -79,6 +79,9 @@ func (s *Service) SetSteeredAnswers(ctx context.Context, z model.Name, sets []*m
 		if err != nil {
 			return err
 		}
+		if err := refuseIfSecondary(zr); err != nil {
+			return err
+		}
 		e := newEdit(tx, zr)
 		want := map[model.Key]*model.RRset{}
 		for _, set := range sets {

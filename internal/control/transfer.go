@@ -40,6 +40,9 @@ func (s *Service) ReadTransfer(ctx context.Context, z model.Name, since *uint32,
 		if err := allow(&zr.ZoneSettings); err != nil {
 			return err
 		}
+		if zr.IsSecondary() && zr.Secondary.Refreshed.IsZero() || zr.Secondary.Expired {
+			return fmt.Errorf("%w: %s has no data yet, or has expired", ErrZoneNotLoaded, z)
+		}
 		serial, soa, err := zoneSerial(tx, z)
 		if err != nil {
 			return err

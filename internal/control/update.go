@@ -98,6 +98,9 @@ func (s *Service) DynamicUpdate(ctx context.Context, z model.Name, prereqs []Pre
 		if err := allow(&zr.ZoneSettings); err != nil {
 			return err
 		}
+		if err := refuseIfSecondary(zr); err != nil {
+			return err
+		}
 		cur, _, err := zoneSerial(tx, z)
 		if err != nil {
 			return err

@@ -91,10 +91,11 @@ func (s *Service) CreateZone(ctx context.Context, nz NewZone, extra []*model.RRs
 // DeleteZone removes a zone, its records and its journal.
 func (s *Service) DeleteZone(ctx context.Context, z model.Name, wo WriteOptions) error {
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
-		if _, err := loadZone(tx, z); err != nil {
+		zr, err := loadZone(tx, z)
+		if err != nil {
 			return err
 		}
-		cur, _, err := zoneSerial(tx, z)
+		cur, err := storedSerial(tx, zr)
 		if err != nil {
 			return err
 		}
@@ -167,7 +168,7 @@ func (s *Service) ListZones(ctx context.Context) ([]model.ZoneInfo, error) {
 			return err
 		}
 		for i := range records {
-			serial, _, err := zoneSerial(tx, records[i].Name)
+			serial, err := storedSerial(tx, &records[i])
 			if err != nil {
 				return err
 			}
@@ -187,7 +188,7 @@ func (s *Service) GetZone(ctx context.Context, z model.Name) (model.ZoneInfo, er
 		if err != nil {
 			return err
 		}
-		serial, _, err := zoneSerial(tx, z)
+		serial, err := storedSerial(tx, zr)
 		if err != nil {
 			return err
 		}

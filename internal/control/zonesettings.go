@@ -16,6 +16,7 @@ type ZoneUpdate struct {
 	Update     *[]model.ACLRule
 	NotifyACL  *[]model.ACLRule
 	Notify     *[]model.NotifyTarget
+	Primaries  *[]model.NotifyTarget // only for a secondary zone, never empty
 }
 
 // UpdateZone applies u to zone z's settings and returns them.
@@ -42,6 +43,15 @@ func (s *Service) UpdateZone(ctx context.Context, z model.Name, u ZoneUpdate, ac
 		if u.Notify != nil {
 			zr.Notify = *u.Notify
 		}
+		if u.Primaries != nil {
+			switch {
+			case !zr.IsSecondary():
+				return model.Errorf("primaries", "%s is a zone of this server's own, not a secondary", z)
+			case len(*u.Primaries) == 0:
+				return model.Errorf("primaries", "a secondary zone needs at least one primary (delete the zone to stop serving it)")
+			}
+			zr.Primaries = *u.Primaries
+		}
 		if err := checkTransferSettings(tx, &zr.ZoneSettings); err != nil {
 			return err
 		}
@@ -52,7 +62,7 @@ func (s *Service) UpdateZone(ctx context.Context, z model.Name, u ZoneUpdate, ac
 		if err := tx.Put(zoneKey(z), b); err != nil {
 			return err
 		}
-		serial, _, err := zoneSerial(tx, z)
+		serial, err := storedSerial(tx, zr)
 		info = zr.info(serial)
 		return err
 	})

@@ -83,7 +83,7 @@ func (h *handler) serve(req []byte, from netip.Addr, tcp bool) []byte {
 		return nil
 	}
 	q := &h.q
-	if h.ext && (q.TSIG || q.Qtype == qtypeAXFR || q.Qtype == qtypeIXFR || q.Opcode == dnswire.OpcodeUpdate) {
+	if h.ext && (q.TSIG || q.Qtype == qtypeAXFR || q.Qtype == qtypeIXFR || q.Opcode == dnswire.OpcodeUpdate || q.Opcode == dnswire.OpcodeNotify) {
 		h.handOver = true
 		if q.Opcode == dnswire.OpcodeQuery && q.Qtype != qtypeAXFR && q.Qtype != qtypeIXFR {
 			h.answer = h.respond(from, tcp)

@@ -178,6 +178,15 @@ func (s *ZoneSettings) ValidateTransfer() ([]KeyRef, error) {
 			}
 		}
 	}
+	for i, p := range s.Primaries {
+		field := fmt.Sprintf("primaries[%d]", i)
+		if err := p.Validate(); err != nil {
+			return nil, Errorf(field, "%v", err)
+		}
+		if p.Key != "" {
+			keys = append(keys, KeyRef{field + ".key", p.Key})
+		}
+	}
 	seen := map[netip.AddrPort]bool{}
 	for i, t := range s.Notify {
 		field := fmt.Sprintf("notify[%d]", i)

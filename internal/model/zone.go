@@ -19,15 +19,34 @@ type ZoneSettings struct {
 	ACL ZoneACL `json:"acl,omitzero"`
 	// Notify lists the secondaries told of each new serial.
 	Notify []NotifyTarget `json:"notify,omitempty"`
+	// Primaries make the zone a secondary: its content comes from them by
+	// zone transfer, and nothing else may change it.
+	Primaries []NotifyTarget `json:"primaries,omitempty"`
+}
+
+// IsSecondary reports whether the zone takes its content from primaries.
+func (s *ZoneSettings) IsSecondary() bool { return len(s.Primaries) > 0 }
+
+// SecondaryState is how a secondary zone stands with its primaries.
+type SecondaryState struct {
+	// Refreshed is the last time a primary confirmed the zone's serial
+	// (or sent a newer one); zero before the first transfer.
+	Refreshed time.Time `json:"refreshed,omitzero"`
+	// Expired is set when no primary answered for the SOA's expire time:
+	// the zone's records are gone and it answers SERVFAIL.
+	Expired bool `json:"expired,omitempty"`
+	// LastError is the last refresh failure, cleared by a success.
+	LastError string `json:"last_error,omitempty"`
 }
 
 // ZoneInfo is what the control plane reports about a zone.
 type ZoneInfo struct {
 	ZoneSettings
-	Serial  uint32    `json:"serial"`
-	RRsets  int       `json:"rrsets"`
-	Records int       `json:"records"`
-	Updated time.Time `json:"updated"`
+	Secondary SecondaryState `json:"secondary"`
+	Serial    uint32         `json:"serial"`
+	RRsets    int            `json:"rrsets"`
+	Records   int            `json:"records"`
+	Updated   time.Time      `json:"updated"`
 }
 
 // SortZoneInfos orders zones by name in DNS canonical order.

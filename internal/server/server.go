@@ -19,6 +19,7 @@ import (
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/dnsserver"
 	"github.com/stratusdns/stratus/internal/health"
+	"github.com/stratusdns/stratus/internal/secondary"
 	"github.com/stratusdns/stratus/internal/steer"
 	"github.com/stratusdns/stratus/internal/steerctl"
 	"github.com/stratusdns/stratus/internal/store"
@@ -55,6 +56,8 @@ type Server struct {
 
 	bgCancel context.CancelFunc
 	bgDone   sync.WaitGroup
+
+	secondaries *secondary.Manager
 
 	pubCancel context.CancelFunc
 	pubDone   chan struct{}
@@ -126,9 +129,13 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	})
 	bg, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
+	secondaries := secondary.New(s.svc, secondary.Options{}, s.log.With("component", "secondary"))
+	s.secondaries = secondaries
 	notifier := xfr.NewNotifier(publishedZones{s.pub}, s.svc, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay}, s.log.With("component", "notify"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
-	s.bgDone.Add(4)
+	s.bgDone.Add(6)
+	go func() { defer s.bgDone.Done(); secondaries.Run(bg) }()
+	go func() { defer s.bgDone.Done(); secondaries.Follow(bg, publishedZones{s.pub}) }()
 	go func() { defer s.bgDone.Done(); ctrl.Run(bg) }()
 	go func() { defer s.bgDone.Done(); s.reapLeases(bg, ctrl) }()
 	go func() { defer s.bgDone.Done(); notifier.Run(bg) }()
@@ -152,7 +159,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	dns.SetExtended(xfr.New(s.svc, s.log.With("component", "xfr")))
+	full := xfr.New(s.svc, s.log.With("component", "xfr"))
+	full.SetNotified(s.secondaries)
+	dns.SetExtended(full)
 	if err := dns.Start(); err != nil {
 		return err
 	}

@@ -24,9 +24,20 @@ type Source interface {
 
 // Server answers the requests the query path hands over.
 type Server struct {
-	src Source
-	log *slog.Logger
+	src      Source
+	log      *slog.Logger
+	notified Notified
 }
+
+// Notified takes the NOTIFY messages for secondary zones
+// (*secondary.Manager): it reports whether the zone is a secondary here
+// and whether the sender may notify it, and starts a refresh if so.
+type Notified interface {
+	Notify(z model.Name, key model.Name, from netip.Addr) (known, allowed bool)
+}
+
+// SetNotified hands incoming NOTIFY messages to n.
+func (s *Server) SetNotified(n Notified) { s.notified = n }
 
 // New returns a server reading from src.
 func New(src Source, log *slog.Logger) *Server {
@@ -61,6 +72,9 @@ func (s *Server) Serve(ctx context.Context, req, answer []byte, from netip.Addr,
 		return
 	}
 	switch m.Opcode {
+	case dns.OpcodeNotify:
+		s.notify(m, sg, from, write)
+		return
 	case dns.OpcodeUpdate:
 		s.reply(m, sg, update.Apply(ctx, s.src, m, sg.keyName(), from, s.log), write)
 		return
@@ -185,4 +199,37 @@ func (s *Server) transfer(ctx context.Context, req *dns.Msg, sg *signer, from ne
 	}
 	s.log.Info("zone transfer", "zone", z, "type", kind, "incremental", zt.Incremental, "serial", zt.Serial,
 		"records", st.records, "messages", st.messages, "took", time.Since(start).Round(time.Millisecond), "from", from, "key", key)
+}
+
+// notify answers a NOTIFY (RFC 1996): NOERROR when the zone is a secondary
+// here and the sender is one of its primaries (or its notify ACL allows
+// it), which starts a refresh; NOTAUTH for a zone that is not a secondary
+// here; REFUSED for anyone else.
+func (s *Server) notify(req *dns.Msg, sg *signer, from netip.Addr, write func([]byte) error) {
+	q := req.Question[0]
+	z, err := model.ParseName(q.Name)
+	if err != nil || q.Qtype != dns.TypeSOA {
+		s.reply(req, sg, dns.RcodeFormatError, write)
+		return
+	}
+	known, allowed := false, false
+	if s.notified != nil {
+		known, allowed = s.notified.Notify(z, sg.keyName(), from)
+	}
+	rcode := dns.RcodeSuccess
+	switch {
+	case !known:
+		rcode = dns.RcodeNotAuth
+	case !allowed:
+		rcode = dns.RcodeRefused
+	}
+	s.log.Info("notify received", "zone", z, "from", from, "key", sg.keyName(), "rcode", dns.RcodeToString[rcode])
+	r := new(dns.Msg)
+	r.SetRcode(req, rcode)
+	r.Authoritative = rcode == dns.RcodeSuccess
+	addOPT(req, r)
+	b, err := sg.pack(r)
+	if err == nil {
+		write(b)
+	}
 }

@@ -27,6 +27,17 @@ type Zone struct {
 	ACL ZoneACL `json:"acl"`
 	// Notify lists the secondaries told of each new serial.
 	Notify []NotifyTarget `json:"notify"`
+	// Primaries make the zone a secondary of theirs; Secondary says how
+	// it stands with them.
+	Primaries []NotifyTarget  `json:"primaries"`
+	Secondary *SecondaryState `json:"secondary,omitempty"`
+}
+
+// SecondaryState is how a secondary zone stands with its primaries.
+type SecondaryState struct {
+	Refreshed *time.Time `json:"refreshed,omitempty"` // last confirmed or transferred serial
+	Expired   bool       `json:"expired"`             // no primary answered for the SOA expire time: SERVFAIL
+	LastError string     `json:"last_error,omitempty"`
 }
 
 // ZoneACL lists, per operation, the rules of which any one allows a
@@ -57,6 +68,8 @@ type UpdateZoneRequest struct {
 	DefaultTTL *uint32         `json:"default_ttl,omitempty"`
 	ACL        *ZoneACLPatch   `json:"acl,omitempty"`
 	Notify     *[]NotifyTarget `json:"notify,omitempty"`
+	// Primaries replaces a secondary zone's primaries.
+	Primaries *[]NotifyTarget `json:"primaries,omitempty"`
 }
 
 // ZoneACLPatch replaces the lists it has and keeps the others.
@@ -94,6 +107,10 @@ type CreateZoneRequest struct {
 	SOA          *SOATimers     `json:"soa,omitempty"`
 	ACL          *ZoneACL       `json:"acl,omitempty"`
 	Notify       []NotifyTarget `json:"notify,omitempty"`
+	// Primaries make a secondary zone, whose content comes from them by
+	// zone transfer; nameservers, hostmaster, soa and serial_policy must
+	// then be left out.
+	Primaries []NotifyTarget `json:"primaries,omitempty"`
 }
 
 // RRset is every record of one type at one name.

@@ -20,6 +20,7 @@ type namedSecondary struct {
 	t    *testing.T
 	addr string
 	logs *syncBuffer
+	stop func() // stops it before the test ends (primaries only)
 }
 
 // tsigKeyConf is a TSIG key as named.conf declares it.
@@ -123,4 +124,96 @@ func (n *namedSecondary) waitAnswer(name string, qtype uint16, within time.Durat
 	}
 	n.t.Fatalf("named at %s: %s %s not as expected within %v; last answer:\n%v", n.addr, name, dns.TypeToString[qtype], within, last)
 	return nil
+}
+
+// namedPrimary is a BIND named, started by the test on a loopback port,
+// that is the primary of one zone, open to TSIG-signed updates.
+type namedPrimary struct {
+	*namedSecondary
+	cmd *exec.Cmd
+}
+
+// startNamedPrimary runs named as the primary of zone with the given zone
+// file body (after $ORIGIN), allowing transfers and updates with key, and
+// notifying notify (ip:port) of changes when set.
+func startNamedPrimary(t *testing.T, zone, body string, key tsigKeyConf, notify string) *namedPrimary {
+	t.Helper()
+	named := testutil.Tool(t, "named")
+	dir := t.TempDir()
+	port := freePort(t)
+	if err := os.WriteFile(filepath.Join(dir, zone+"zone"), []byte("$ORIGIN "+zone+"\n"+body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	also := ""
+	if notify != "" {
+		h, p, _ := strings.Cut(notify, ":")
+		also = fmt.Sprintf("notify explicit; notify-delay 0; also-notify { %s port %s key %q; };", h, p, key.name)
+	} else {
+		also = "notify no;"
+	}
+	conf := fmt.Sprintf(`options {
+	directory %q;
+	pid-file none;
+	listen-on port %d { 127.0.0.1; };
+	listen-on-v6 { none; };
+	recursion no;
+	dnssec-validation no;
+	notify-source 127.0.0.1;
+};
+controls { };
+key %q { algorithm %s; secret %q; };
+zone %q {
+	type primary;
+	file %q;
+	allow-transfer { key %q; };
+	allow-update { key %q; };
+	max-ixfr-ratio unlimited;
+	%s
+};
+`, dir, port, key.name, key.algorithm, key.secret, zone, zone+"zone", key.name, key.name, also)
+	confPath := filepath.Join(dir, "named.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := &namedPrimary{namedSecondary: &namedSecondary{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port), logs: &syncBuffer{}}}
+	n.cmd = exec.Command(named, "-g", "-n", "1", "-c", confPath)
+	n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { n.cmd.Wait(); close(exited) }()
+	stopped := false
+	n.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		n.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			n.cmd.Process.Kill()
+			<-exited
+		}
+	}
+	t.Cleanup(func() {
+		n.stop()
+		if t.Failed() {
+			t.Logf("named (primary) log:\n%s", n.logs.String())
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(n.logs.String(), "running") {
+		select {
+		case <-exited:
+			t.Fatalf("named exited:\n%s", n.logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("named did not start:\n%s", n.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return n
 }

@@ -1,0 +1,214 @@
+package secondary
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/zone"
+)
+
+// Store is what the manager reads and writes. *control.Service is one.
+type Store interface {
+	SecondaryZones(ctx context.Context) ([]control.SecondaryZone, error)
+	TSIGKey(ctx context.Context, name string) (*model.TSIGKey, error)
+	LoadFromPrimary(ctx context.Context, z model.Name, sets []*model.RRset, primary string) (control.ChangeResult, error)
+	ApplyFromPrimary(ctx context.Context, z model.Name, deltas []control.IXFRDelta, primary string) (control.ChangeResult, error)
+	MarkRefreshed(ctx context.Context, z model.Name, failure string) (model.SecondaryState, error)
+	ExpireSecondary(ctx context.Context, z model.Name) error
+}
+
+// Options tune the manager; zero fields take the defaults.
+type Options struct {
+	// Resync is how often the list of secondary zones is read again
+	// (default 5s); a NOTIFY for a zone not yet known reads it at once.
+	Resync time.Duration
+	// Timeout bounds a SOA query (default 2s); TransferTimeout bounds the
+	// wait for each message of a transfer (default 30s).
+	Timeout, TransferTimeout time.Duration
+	// FirstRetry is the retry interval before the first transfer, when
+	// there is no SOA to take it from (default 10s).
+	FirstRetry time.Duration
+}
+
+// Manager runs one refresh loop per secondary zone.
+type Manager struct {
+	st   Store
+	opts Options
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	zones  map[model.Name]*zoneLoop
+	resync chan struct{}
+}
+
+// New returns a manager; Run starts it.
+func New(st Store, opts Options, log *slog.Logger) *Manager {
+	if opts.Resync <= 0 {
+		opts.Resync = 5 * time.Second
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Second
+	}
+	if opts.TransferTimeout <= 0 {
+		opts.TransferTimeout = 30 * time.Second
+	}
+	if opts.FirstRetry <= 0 {
+		opts.FirstRetry = 10 * time.Second
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{st: st, opts: opts, log: log, zones: map[model.Name]*zoneLoop{}, resync: make(chan struct{}, 1)}
+}
+
+// zoneLoop is one zone's refresh loop.
+type zoneLoop struct {
+	mu     sync.Mutex
+	zone   control.SecondaryZone // as last read
+	wake   chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (zl *zoneLoop) get() control.SecondaryZone {
+	zl.mu.Lock()
+	defer zl.mu.Unlock()
+	return zl.zone
+}
+
+func (zl *zoneLoop) set(z control.SecondaryZone) {
+	zl.mu.Lock()
+	zl.zone = z
+	zl.mu.Unlock()
+}
+
+// Zones tells the manager when the set of zones changes: *control.Publisher
+// with its snapshots, as the notifier sees them.
+type Zones interface {
+	Revision() store.Revision
+	WaitFor(ctx context.Context, rev store.Revision) error
+	Current() *zone.Snapshot
+}
+
+// Follow wakes the manager whenever a zone is created or deleted, so that
+// a new secondary zone is transferred at once. It runs until ctx is done.
+func (m *Manager) Follow(ctx context.Context, zs Zones) {
+	names := func() string {
+		var b strings.Builder
+		for _, z := range zs.Current().Zones() {
+			b.WriteString(z.Name())
+			b.WriteByte(' ')
+		}
+		return b.String()
+	}
+	last := names()
+	for {
+		if err := zs.WaitFor(ctx, zs.Revision()+1); err != nil {
+			return
+		}
+		if cur := names(); cur != last {
+			last = cur
+			select {
+			case m.resync <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// Run keeps the refresh loops in step with the secondary zones until ctx
+// is done.
+func (m *Manager) Run(ctx context.Context) {
+	defer func() {
+		m.mu.Lock()
+		loops := m.zones
+		m.zones = map[model.Name]*zoneLoop{}
+		m.mu.Unlock()
+		for _, zl := range loops {
+			zl.cancel()
+			<-zl.done
+		}
+	}()
+	for {
+		if err := m.sync(ctx); err != nil && ctx.Err() == nil {
+			m.log.Warn("cannot read the secondary zones", "err", err)
+		}
+		select {
+		case <-time.After(m.opts.Resync):
+		case <-m.resync:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// sync starts loops for new secondary zones, stops those of zones gone,
+// and hands each loop the zone's latest settings.
+func (m *Manager) sync(ctx context.Context) error {
+	zones, err := m.st.SecondaryZones(ctx)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	seen := map[model.Name]bool{}
+	for _, z := range zones {
+		seen[z.Name] = true
+		if zl := m.zones[z.Name]; zl != nil {
+			zl.set(z)
+			continue
+		}
+		zctx, cancel := context.WithCancel(ctx)
+		zl := &zoneLoop{zone: z, wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
+		m.zones[z.Name] = zl
+		go func() {
+			defer close(zl.done)
+			m.loop(zctx, zl)
+		}()
+	}
+	for name, zl := range m.zones {
+		if !seen[name] {
+			zl.cancel()
+			delete(m.zones, name)
+		}
+	}
+	return nil
+}
+
+// Notify handles a NOTIFY for zone z from from, signed with the verified
+// key ("" when unsigned). It reports whether z is a secondary zone here
+// and whether the sender may notify it: a primary's address, or the
+// zone's notify ACL. An accepted NOTIFY starts a refresh at once.
+func (m *Manager) Notify(z model.Name, key model.Name, from netip.Addr) (known, allowed bool) {
+	m.mu.Lock()
+	zl := m.zones[z]
+	m.mu.Unlock()
+	if zl == nil {
+		select { // a zone created since the last read
+		case m.resync <- struct{}{}:
+		default:
+		}
+		return false, false
+	}
+	sz := zl.get()
+	allowed = model.ACLAllows(sz.ACL.Notify, key, from)
+	for _, p := range sz.Primaries {
+		if p.Address.Addr() == from.Unmap() && (p.Key == "" || p.Key == key) {
+			allowed = true
+		}
+	}
+	if allowed {
+		select {
+		case zl.wake <- struct{}{}:
+		default:
+		}
+	}
+	return true, allowed
+}

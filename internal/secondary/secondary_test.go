@@ -1,0 +1,189 @@
+package secondary
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store/bolt"
+)
+
+// primary is a primary on loopback whose answers the test controls: the
+// SOA serial it announces, and whether its transfers break off midway.
+type primary struct {
+	mu      sync.Mutex
+	serial  uint32
+	partial bool
+	addr    netip.AddrPort
+}
+
+func (p *primary) soa() *dns.SOA {
+	return &dns.SOA{Hdr: dns.RR_Header{Name: "sec.test.", Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: 60},
+		Ns: "ns1.sec.test.", Mbox: "h.sec.test.", Serial: p.serial, Refresh: 3600, Retry: 1, Expire: 3600, Minttl: 60}
+}
+
+func (p *primary) serve(w dns.ResponseWriter, r *dns.Msg) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.Authoritative = true
+	soa := p.soa()
+	switch r.Question[0].Qtype {
+	case dns.TypeSOA:
+		m.Answer = []dns.RR{soa}
+		w.WriteMsg(m)
+	case dns.TypeAXFR, dns.TypeIXFR:
+		ns := &dns.NS{Hdr: dns.RR_Header{Name: "sec.test.", Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: 60}, Ns: "ns1.sec.test."}
+		m.Answer = []dns.RR{soa, ns}
+		for i := range 50 {
+			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: fmt.Sprintf("h%d.sec.test.", i), Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
+				A: net.IPv4(192, 0, 2, byte(p.serial))})
+		}
+		if p.partial {
+			w.WriteMsg(m) // no closing SOA: the connection just ends
+			w.Close()
+			return
+		}
+		m.Answer = append(m.Answer, soa)
+		w.WriteMsg(m)
+	}
+}
+
+func startPrimary(t *testing.T) *primary {
+	t.Helper()
+	p := &primary{serial: 1}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := net.ListenPacket("udp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.addr = l.Addr().(*net.TCPAddr).AddrPort()
+	for _, s := range []*dns.Server{{Listener: l, Handler: dns.HandlerFunc(p.serve)}, {PacketConn: pc, Handler: dns.HandlerFunc(p.serve)}} {
+		started := make(chan struct{})
+		s.NotifyStartedFunc = func() { close(started) }
+		go s.ActivateAndServe()
+		<-started
+		t.Cleanup(func() { s.Shutdown() })
+	}
+	return p
+}
+
+func newService(t *testing.T) *control.Service {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := control.NewPublisher(st, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); pub.Run(ctx) }()
+	<-pub.Ready()
+	t.Cleanup(func() { cancel(); <-done; st.Close() })
+	return control.New(st, pub, control.Options{})
+}
+
+func waitZone(t *testing.T, svc *control.Service, what string, cond func(model.ZoneInfo) bool) model.ZoneInfo {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		z, err := svc.GetZone(context.Background(), "sec.test.")
+		if err == nil && cond(z) {
+			return z
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: zone %+v (%v)", what, z, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestPartialTransferKeepsData: a transfer that breaks off midway is not
+// applied; the zone keeps its data and serial, and records the error.
+func TestPartialTransferKeepsData(t *testing.T) {
+	p := startPrimary(t)
+	svc := newService(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := svc.CreateSecondaryZone(ctx, model.ZoneSettings{Name: "sec.test.", Primaries: []model.NotifyTarget{{Address: p.addr}}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	m := New(svc, Options{Resync: 50 * time.Millisecond, FirstRetry: 100 * time.Millisecond}, nil)
+	done := make(chan struct{})
+	go func() { defer close(done); m.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	z := waitZone(t, svc, "the first transfer", func(z model.ZoneInfo) bool { return z.Serial == 1 })
+	if z.Records != 52 || z.Secondary.Refreshed.IsZero() {
+		t.Fatalf("after the first transfer: %+v", z)
+	}
+
+	p.mu.Lock()
+	p.serial, p.partial = 2, true
+	p.mu.Unlock()
+	if known, allowed := m.Notify("sec.test.", "", netip.MustParseAddr("127.0.0.1")); !known || !allowed {
+		t.Fatalf("notify from the primary: known %v allowed %v", known, allowed)
+	}
+	z = waitZone(t, svc, "the failure recorded", func(z model.ZoneInfo) bool { return z.Secondary.LastError != "" })
+	if z.Serial != 1 || z.Records != 52 {
+		t.Errorf("a partial transfer changed the zone: %+v", z)
+	}
+	sets, _, err := svc.RRsets(ctx, "sec.test.", control.RRsetFilter{Name: "h0.sec.test.", Type: model.TypeA})
+	if err != nil || len(sets) != 1 || sets[0].Rdata[0][3] != 1 {
+		t.Errorf("h0 after the partial transfer: %v %v", sets, err)
+	}
+	// Someone else may not notify.
+	if _, allowed := m.Notify("sec.test.", "", netip.MustParseAddr("127.0.0.9")); allowed {
+		t.Error("a NOTIFY from another address is allowed")
+	}
+
+	p.mu.Lock()
+	p.partial = false
+	p.mu.Unlock()
+	m.Notify("sec.test.", "", netip.MustParseAddr("127.0.0.1"))
+	z = waitZone(t, svc, "the complete transfer", func(z model.ZoneInfo) bool { return z.Serial == 2 && z.Secondary.LastError == "" })
+	if z.Records != 52 {
+		t.Errorf("after the complete transfer: %+v", z)
+	}
+}
+
+func TestParseIncremental(t *testing.T) {
+	soa := func(serial uint32) dns.RR {
+		return &dns.SOA{Hdr: dns.RR_Header{Name: "sec.test.", Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: 60}, Ns: "ns1.sec.test.", Mbox: "h.sec.test.", Serial: serial}
+	}
+	a := func(name string, last byte) dns.RR {
+		return &dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(192, 0, 2, last)}
+	}
+	deltas, head, err := parseIncremental("sec.test.", []dns.RR{soa(3), soa(1), a("x.sec.test.", 1), soa(2), a("x.sec.test.", 2), soa(2), soa(3), a("y.sec.test.", 3), soa(3)})
+	if err != nil || head.Serial != 3 || len(deltas) != 2 {
+		t.Fatalf("%v %v %v", deltas, head, err)
+	}
+	if d := deltas[0]; d.From != 1 || d.To != 2 || len(d.Removed) != 1 || len(d.Added) != 1 {
+		t.Errorf("first delta %+v", d)
+	}
+	if d := deltas[1]; d.From != 2 || d.To != 3 || len(d.Removed) != 0 || len(d.Added) != 1 {
+		t.Errorf("second delta %+v", d)
+	}
+	for name, rrs := range map[string][]dns.RR{
+		"no closing SOA":       {soa(3), soa(1), a("x.sec.test.", 1), soa(3), a("y.sec.test.", 2)},
+		"not chained":          {soa(3), soa(1), soa(2), soa(5), soa(3), soa(3)},
+		"ends short of serial": {soa(3), soa(1), soa(2), soa(3)},
+		"outside the zone":     {soa(2), soa(1), a("x.other.test.", 1), soa(2), soa(2)},
+	} {
+		if _, _, err := parseIncremental("sec.test.", rrs); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

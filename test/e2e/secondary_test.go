@@ -1,0 +1,92 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/testutil"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+const legacyZone = `$TTL 300
+@ SOA ns1 hostmaster 1 3600 1 6 60
+@ NS ns1
+ns1 A 192.0.2.53
+www A 192.0.2.1
+`
+
+// TestSecondaryOfBIND makes Stratus a secondary of a BIND primary: the
+// first transfer (AXFR, TSIG), a change made with nsupdate on BIND that
+// arrives by NOTIFY (the SOA refresh is an hour) and IXFR, the zone refusing
+// edits through the API, and the zone expiring (SERVFAIL) once BIND is gone
+// for the SOA expire time.
+func TestSecondaryOfBIND(t *testing.T) {
+	nsupdate := testutil.Tool(t, "nsupdate")
+	s := startServer(t, "")
+	var key apiv1.CreatedTSIGKey
+	if err := json.Unmarshal([]byte(s.mustCLI("tsig", "create", "legacy-xfr", "-o", "json")), &key); err != nil {
+		t.Fatal(err)
+	}
+	bind := startNamedPrimary(t, "legacy.test.", legacyZone, tsigKeyConf{"legacy-xfr", "hmac-sha256", key.Secret}, s.dnsAddr)
+
+	out := s.mustCLI("zone", "create", "legacy.test", "--primary", bind.addr+",key=legacy-xfr")
+	if !strings.Contains(out, "primaries") {
+		t.Errorf("zone create printed:\n%s", out)
+	}
+	own := &namedSecondary{t: t, addr: s.dnsAddr}
+	own.waitAnswer("www.legacy.test.", dns.TypeA, 15*time.Second, hasA("192.0.2.1"))
+	if !strings.Contains(s.logs.String(), "type=AXFR") {
+		t.Errorf("no AXFR logged:\n%s", s.logs.String())
+	}
+
+	// A change on BIND: NOTIFY, then IXFR.
+	host, port, _ := strings.Cut(bind.addr, ":")
+	update := func(cmds string) {
+		t.Helper()
+		cmd := exec.Command(nsupdate, "-y", "hmac-sha256:legacy-xfr:"+key.Secret)
+		cmd.Stdin = strings.NewReader("server " + host + " " + port + "\nzone legacy.test\n" + cmds + "send\n")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("nsupdate on BIND: %v\n%s", err, b)
+		}
+	}
+	update("update add new.legacy.test 60 A 192.0.2.7\nupdate delete www.legacy.test A\n")
+	start := time.Now()
+	own.waitAnswer("new.legacy.test.", dns.TypeA, 10*time.Second, hasA("192.0.2.7"))
+	t.Logf("the change on BIND answered by Stratus after %v", time.Since(start).Round(time.Millisecond))
+	own.waitAnswer("www.legacy.test.", dns.TypeA, 5*time.Second, func(r *dns.Msg) bool { return r.Rcode == dns.RcodeNameError })
+	logs := s.logs.String()
+	if !strings.Contains(logs, "rcode=NOERROR") || !strings.Contains(logs, "type=IXFR incremental=true") {
+		t.Errorf("no NOTIFY or IXFR logged:\n%s", logs)
+	}
+
+	// Edits go to the primary.
+	if _, errOut, code := s.cli("record", "add", "legacy.test", "x", "A", "192.0.2.9"); code != 2 || !strings.Contains(errOut, "secondary zone") {
+		t.Errorf("record add on a secondary zone: exit %d %s", code, errOut)
+	}
+	var z apiv1.Zone
+	if err := json.Unmarshal([]byte(s.mustCLI("zone", "get", "legacy.test", "-o", "json")), &z); err != nil {
+		t.Fatal(err)
+	}
+	if z.Secondary == nil || z.Secondary.Refreshed == nil || z.Secondary.Expired || z.Serial < 2 {
+		t.Errorf("zone state: %+v %+v", z, z.Secondary)
+	}
+
+	// A refresh interval of one second, then BIND goes away: after the SOA
+	// expire (6s) the zone answers SERVFAIL.
+	update("update add legacy.test 60 SOA ns1.legacy.test. hostmaster.legacy.test. 10 1 1 6 60\n")
+	own.waitAnswer("legacy.test.", dns.TypeSOA, 10*time.Second, func(r *dns.Msg) bool {
+		return len(r.Answer) == 1 && r.Answer[0].(*dns.SOA).Refresh == 1
+	})
+	bind.stop()
+	own.waitAnswer("new.legacy.test.", dns.TypeA, 15*time.Second, func(r *dns.Msg) bool { return r.Rcode == dns.RcodeServerFailure })
+	if err := json.Unmarshal([]byte(s.mustCLI("zone", "get", "legacy.test", "-o", "json")), &z); err != nil {
+		t.Fatal(err)
+	}
+	if z.Secondary == nil || !z.Secondary.Expired || z.Secondary.LastError == "" {
+		t.Errorf("expired zone state: %+v", z.Secondary)
+	}
+}
