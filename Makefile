@@ -25,7 +25,7 @@ test: test-deps fmt-check vet
 
 # Install the Debian packages the tests need when a tool is missing.
 test-deps:
-	@missing=""; for t in $(TEST_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	@missing=""; for t in $(TEST_TOOLS); do { command -v $$t || test -x /usr/sbin/$$t; } >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "missing test tools:$$missing; installing $(TEST_PACKAGES)"; \
 		if [ "$$(id -u)" = 0 ]; then \
