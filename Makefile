@@ -58,7 +58,7 @@ fuzz:
 # Benchmarks (not part of `make test`).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
-	STRATUS_BENCH=1 $(GO) test -count=1 -run 'FailoverTimes|RegistrationLoad' -v ./test/e2e
+	STRATUS_BENCH=1 $(GO) test -count=1 -timeout 30m -run 'FailoverTimes|RegistrationLoad|PropagationToBIND|AXFRMillion' -v ./test/e2e
 	STRATUS_HEALTH_LOAD=1 $(GO) test -count=1 -run Load -v ./internal/health
 
 clean:
