@@ -109,7 +109,9 @@ func answers(addr, name, want string) bool {
 func percentiles(d []time.Duration) string {
 	s := slices.Clone(d)
 	slices.Sort(s)
-	at := func(p float64) time.Duration { return s[min(len(s)-1, int(p*float64(len(s))))].Round(100 * time.Microsecond) }
+	at := func(p float64) time.Duration {
+		return s[min(len(s)-1, int(p*float64(len(s))))].Round(100 * time.Microsecond)
+	}
 	return fmt.Sprintf("min %v p50 %v p90 %v p99 %v max %v", s[0].Round(100*time.Microsecond), at(0.5), at(0.9), at(0.99), s[len(s)-1].Round(100*time.Microsecond))
 }
 
