@@ -21,19 +21,18 @@ func stratusPeer(env *environment) *peer {
 		versionArgs: []string{"version"}, versionRe: `version\s+(\S+)`,
 		env: []string{"GOMAXPROCS=1"},
 		configure: func(i *instance) ([]string, error) {
-			conf := fmt.Sprintf(`data_dir: %q
-dns:
+			conf := fmt.Sprintf(`dns:
   listen: ["127.0.0.1:%d"]
   udp_readers: 1
 api:
   listen: 127.0.0.1:%d
 log:
   level: warn
-`, i.path("data"), i.port, i.apiPort)
+`, i.port, i.apiPort)
 			if err := os.WriteFile(i.path("stratus.yaml"), []byte(conf), 0o644); err != nil {
 				return nil, err
 			}
-			return []string{"serve", "--config", i.path("stratus.yaml")}, nil
+			return []string{"serve", "--config", i.path("stratus.yaml"), "--data-dir", i.path("data")}, nil
 		},
 		load: func(ctx context.Context, i *instance) error {
 			if i.loaded {
