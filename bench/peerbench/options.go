@@ -45,7 +45,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	}
 	fs.IntVar(&o.runs, "runs", 10, "measured dnsperf runs per server and workload (servers interleaved)")
 	lsec := fs.Int("l", 15, "seconds per measured run (dnsperf -l)")
-	fs.StringVar(&o.dnsperf, "dnsperf", "-c 1 -q 100", "dnsperf flags of the throughput runs (besides -s -p -d -l)")
+	fs.StringVar(&o.dnsperf, "dnsperf", "-c 4 -q 100", "dnsperf flags of the throughput runs (besides -s -p -d -l)")
 	fs.IntVar(&o.p99Runs, "p99-runs", 3, "fixed-rate passes per server and workload for the p99 latency")
 	p99sec := fs.Int("p99-l", 5, "seconds per fixed-rate pass")
 	fs.IntVar(&o.p99Rate, "p99-rate", 10000, "queries per second of the fixed-rate pass (dnsperf -Q)")

@@ -10,7 +10,7 @@ func fixtureRow(server, version string, runs [][2]float64, p99 [][2]float64) *ro
 	r := &row{Server: server, Version: version}
 	for k, rc := range runs {
 		qps, cpu := rc[0], rc[1]
-		s := sample{Run: k + 1, Wall: 10, ServerCPU: cpu, CPUPct: 10 * cpu, QPerCPU: qps * 10 / cpu, OtherCPU: 0.5,
+		s := sample{Run: k + 1, Wall: 10, ServerCPU: cpu, CPUPct: 10 * cpu, QPerCPU: qps * 10 / cpu, OtherCPU: 0.5, ClientCPU: 9.5,
 			Perf: perfStats{QPS: qps, Completed: int64(qps * 10), Sent: int64(qps * 10), RunTime: 10, AvgLatency: 100 / qps, RespSize: 56}}
 		if k == 0 {
 			s.Perf.Lost = 3

@@ -10,13 +10,14 @@ func summarize(t *table) {
 		}
 	}
 	for _, r := range t.Rows {
-		var qps, qcpu, lat, lost, cpu, other, resp, vsQPS, vsCPU []float64
+		var qps, qcpu, lat, lost, cpu, client, other, resp, vsQPS, vsCPU []float64
 		for k, s := range r.Samples {
 			qps = append(qps, s.Perf.QPS)
 			qcpu = append(qcpu, s.QPerCPU)
 			lat = append(lat, s.Perf.AvgLatency)
 			lost = append(lost, float64(s.Perf.Lost))
 			cpu = append(cpu, s.CPUPct)
+			client = append(client, 100*s.ClientCPU/s.Wall)
 			other = append(other, 100*s.OtherCPU/s.Wall)
 			resp = append(resp, s.Perf.RespSize)
 			if knot != nil && k < len(knot.Samples) {
@@ -37,7 +38,7 @@ func summarize(t *table) {
 		r.Sum = summary{
 			QPS: median(qps), QPerCPU: median(qcpu), AvgLatency: median(lat), P99: median(p99), P99Rate: median(rate),
 			Lost: median(lost), CPUPct: median(cpu), VsKnotQPS: median(vsQPS), VsKnotCPU: median(vsCPU),
-			QPSSpread: spread(qps), OtherCPUPct: median(other), RespBytes: median(resp),
+			QPSSpread: spread(qps), ClientPct: median(client), OtherCPUPct: median(other), RespBytes: median(resp),
 		}
 	}
 }
