@@ -20,7 +20,11 @@ type sample struct {
 	CPUPct    float64   `json:"server_cpu_pct"`
 	QPerCPU   float64   `json:"queries_per_server_cpu_s"`
 	ClientCPU float64   `json:"dnsperf_cpu_s"`
-	OtherCPU  float64   `json:"other_cpu_s"` // the rest of the machine's busy time: other processes, interrupts
+	// OtherCPU is the machine's busy time (all CPUs, /proc/stat) less the
+	// server's and dnsperf's: other processes, and interrupt work while
+	// neither ran. (The kernel counts time by ticks, so the processes'
+	// own times include the interrupts that came while they ran.)
+	OtherCPU float64 `json:"other_cpu_s"`
 }
 
 // latencyPass is one fixed-rate dnsperf -v pass against one server.

@@ -80,7 +80,7 @@ func renderTable(b *strings.Builder, title string, t *table, rate int) {
 	}
 	fmt.Fprintf(b, "- q/s spread over the runs, (max - min) / median: %s\n", strings.Join(spreads, ", "))
 	fmt.Fprintf(b, "- dnsperf's use of its CPU (median; near 100%%, dnsperf was the bottleneck, not the server): %s\n", strings.Join(client, ", "))
-	fmt.Fprintf(b, "- CPU the rest of the machine used during the runs (other processes, interrupts; median, %% of one CPU): %s\n", strings.Join(other, ", "))
+	fmt.Fprintf(b, "- CPU the rest of the machine used during the runs (other processes, interrupts; median, %% of one CPU; the noise): %s\n", strings.Join(other, ", "))
 	fmt.Fprintf(b, "- average response size in bytes: %s\n", strings.Join(sizes, ", "))
 	for _, r := range t.Rows {
 		if r.Sum.P99 > 0 && r.Sum.P99Rate < 0.95*float64(rate) {
