@@ -73,12 +73,12 @@ func renderTable(b *strings.Builder, title string, t *table, rate int) {
 	b.WriteString("\n")
 	var spreads, sizes, client, other []string
 	for _, r := range t.Rows {
-		spreads = append(spreads, fmt.Sprintf("%s %.0f%%", r.Server, 100*r.Sum.QPSSpread))
+		spreads = append(spreads, fmt.Sprintf("%s %.0f%%/%.0f%%", r.Server, 100*r.Sum.QPSSpread, 100*r.Sum.CPUSpread))
 		client = append(client, fmt.Sprintf("%s %.0f%%", r.Server, r.Sum.ClientPct))
 		sizes = append(sizes, fmt.Sprintf("%s %.0f", r.Server, r.Sum.RespBytes))
 		other = append(other, fmt.Sprintf("%s %.0f%%", r.Server, r.Sum.OtherCPUPct))
 	}
-	fmt.Fprintf(b, "- q/s spread over the runs, (max - min) / median: %s\n", strings.Join(spreads, ", "))
+	fmt.Fprintf(b, "- spread over the runs, (max - min) / median, of q/s and of q per server CPU-s: %s\n", strings.Join(spreads, ", "))
 	fmt.Fprintf(b, "- dnsperf's use of its CPU (median; near 100%%, dnsperf was the bottleneck, not the server): %s\n", strings.Join(client, ", "))
 	fmt.Fprintf(b, "- CPU the rest of the machine used during the runs (other processes, interrupts; median, %% of one CPU; the noise): %s\n", strings.Join(other, ", "))
 	fmt.Fprintf(b, "- average response size in bytes: %s\n", strings.Join(sizes, ", "))

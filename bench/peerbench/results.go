@@ -58,7 +58,8 @@ type summary struct {
 	CPUPct      float64 `json:"server_cpu_pct"`
 	VsKnotQPS   float64 `json:"qps_vs_knot"`
 	VsKnotCPU   float64 `json:"queries_per_cpu_s_vs_knot"`
-	QPSSpread   float64 `json:"qps_spread"`      // (max-min)/median over the runs
+	QPSSpread   float64 `json:"qps_spread"` // (max-min)/median over the runs
+	CPUSpread   float64 `json:"queries_per_cpu_s_spread"`
 	ClientPct   float64 `json:"dnsperf_cpu_pct"` // of its one CPU: near 100, the client was the bottleneck
 	OtherCPUPct float64 `json:"other_cpu_pct"`
 	RespBytes   float64 `json:"response_bytes"`

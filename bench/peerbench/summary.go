@@ -38,7 +38,7 @@ func summarize(t *table) {
 		r.Sum = summary{
 			QPS: median(qps), QPerCPU: median(qcpu), AvgLatency: median(lat), P99: median(p99), P99Rate: median(rate),
 			Lost: median(lost), CPUPct: median(cpu), VsKnotQPS: median(vsQPS), VsKnotCPU: median(vsCPU),
-			QPSSpread: spread(qps), ClientPct: median(client), OtherCPUPct: median(other), RespBytes: median(resp),
+			QPSSpread: spread(qps), CPUSpread: spread(qcpu), ClientPct: median(client), OtherCPUPct: median(other), RespBytes: median(resp),
 		}
 	}
 }
