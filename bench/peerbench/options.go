@@ -56,7 +56,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	servers := fs.String("servers", "", "servers to run, comma-separated (default all): "+strings.Join(peerNames(), ", "))
 	fs.StringVar(&o.serverCPU, "server-cpu", "0", "CPU list the servers are pinned to (taskset -c)")
 	fs.StringVar(&o.clientCPU, "client-cpu", "1", "CPU list dnsperf is pinned to (taskset -c)")
-	fs.StringVar(&o.coredns, "coredns", "", "coredns binary (default: <cache>/bin/coredns, built when missing)")
+	fs.StringVar(&o.coredns, "coredns", "", "coredns binary (default: <cache>/bin/coredns, which bench/run.sh builds when missing)")
 	fs.StringVar(&o.cacheDir, "cache", "bench/.cache", "directory for built tools")
 	fs.StringVar(&o.outDir, "out", "bench/results", "directory for the report")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (configs, zones, server logs)")
