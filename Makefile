@@ -6,7 +6,7 @@ BIN     ?= bin/stratus
 TEST_TOOLS    := dig kdig named-checkzone named nsd
 TEST_PACKAGES := bind9-dnsutils knot-dnsutils bind9-utils bind9 nsd
 
-.PHONY: all build run test test-deps fmt-check vet fuzz bench clean
+.PHONY: all build run test test-deps fmt-check vet fuzz bench bench-peers clean
 
 all: build
 
@@ -60,6 +60,12 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	STRATUS_BENCH=1 $(GO) test -count=1 -timeout 30m -run 'FailoverTimes|RegistrationLoad|PropagationToBIND|AXFRMillion' -v ./test/e2e
 	STRATUS_HEALTH_LOAD=1 $(GO) test -count=1 -run Load -v ./internal/health
+
+# Stratus against peer authoritative servers with dnsperf (see
+# bench/README.md); PEERS_FLAGS are passed on, e.g. PEERS_FLAGS=--quick.
+PEERS_FLAGS ?=
+bench-peers:
+	bench/run.sh $(PEERS_FLAGS)
 
 clean:
 	rm -rf bin
