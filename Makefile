@@ -6,7 +6,7 @@ BIN     ?= bin/stratus
 TEST_TOOLS    := dig kdig named-checkzone named nsd
 TEST_PACKAGES := bind9-dnsutils knot-dnsutils bind9-utils bind9 nsd
 
-.PHONY: all build run test test-deps fmt-check vet fuzz bench bench-peers clean
+.PHONY: all build run test test-deps fmt-check vet fuzz bench bench-go bench-peers clean
 
 all: build
 
@@ -55,8 +55,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/update
 	$(GO) test -run '^$$' -fuzz FuzzParseTransfer -fuzztime $(FUZZTIME) ./internal/secondary
 
-# Benchmarks (not part of `make test`).
-bench:
+# Benchmarks (not part of `make test`): the Go benchmarks, the end-to-end
+# measurements, then the peer comparison (bench-peers).
+bench: bench-go bench-peers
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	STRATUS_BENCH=1 $(GO) test -count=1 -timeout 30m -run 'FailoverTimes|RegistrationLoad|PropagationToBIND|AXFRMillion' -v ./test/e2e
 	STRATUS_HEALTH_LOAD=1 $(GO) test -count=1 -run Load -v ./internal/health
