@@ -7,12 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stratusdns/stratus/internal/control"
-	"github.com/stratusdns/stratus/internal/store/bolt"
+	"github.com/stratusdns/stratus/internal/control/controltest"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
@@ -24,27 +23,13 @@ type apiEnv struct {
 
 func newAPI(t *testing.T) *apiEnv {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub := control.NewPublisher(st, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); pub.Run(ctx) }()
-	<-pub.Ready()
-	svc := control.New(st, pub, control.Options{})
-	admin, _, err := svc.CreateToken(ctx, "admin", []string{"*"}, "test")
+	svc, _ := controltest.New(t, control.Options{})
+	admin, _, err := svc.CreateToken(context.Background(), "admin", []string{"*"}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(New(svc, Options{}))
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		<-done
-		st.Close()
-	})
+	t.Cleanup(srv.Close)
 	return &apiEnv{srv: srv, svc: svc, admin: admin}
 }
 

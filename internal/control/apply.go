@@ -2,11 +2,9 @@ package control
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/stratusdns/stratus/internal/model"
-	"github.com/stratusdns/stratus/internal/store"
 )
 
 // WriteOptions apply to every write.
@@ -71,24 +69,9 @@ func (s *Service) apply(ctx context.Context, z model.Name, changes []model.Chang
 		}
 		return "changes"
 	}
-	res := ChangeResult{Zone: z}
-	var readRev store.Revision
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
-		readRev = tx.Revision()
-		zr, err := loadZone(tx, z)
-		if err != nil {
-			return err
-		}
-		if err := refuseIfSecondary(zr); err != nil {
-			return err
-		}
-		cur, _, err := zoneSerial(tx, z)
-		if err != nil {
-			return err
-		}
-		res.OldSerial, res.Serial = cur, cur
+	return s.editZone(ctx, z, wo.Actor, ownerField, func(e *edit, cur uint32) error {
 		if mustExist != nil {
-			set, err := getRRset(tx, z, *mustExist)
+			set, err := getRRset(e.tx, z, *mustExist)
 			if err != nil {
 				return err
 			}
@@ -99,7 +82,6 @@ func (s *Service) apply(ctx context.Context, z model.Name, changes []model.Chang
 		if err := wo.check(z, cur); err != nil {
 			return err
 		}
-		e := newEdit(tx, zr)
 		for i := range changes {
 			c := &changes[i]
 			k := model.Key{Name: c.Name, Type: c.Type}
@@ -107,28 +89,12 @@ func (s *Service) apply(ctx context.Context, z model.Name, changes []model.Chang
 			if err != nil {
 				return err
 			}
-			next, err := c.Apply(cur, zr.DefaultTTL)
+			next, err := c.Apply(cur, e.zr.DefaultTTL)
 			if err != nil {
 				return model.WithField(fmt.Sprintf("changes[%d]", i), err)
 			}
 			e.set(k, next)
 		}
-		old, serial, err := e.commit(s.commitOptions(wo.Actor, ownerField))
-		if err != nil {
-			return err
-		}
-		res.OldSerial, res.Serial, res.Changed = old, serial, true
 		return nil
 	})
-	if errors.Is(err, errNoChange) {
-		// Nothing to write, but what the caller sees must be served.
-		return res, s.published(ctx, readRev)
-	}
-	if err != nil {
-		return ChangeResult{}, err
-	}
-	if err := s.published(ctx, rev); err != nil {
-		return res, err
-	}
-	return res, nil
 }

@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/stratusdns/stratus/internal/model"
@@ -71,27 +70,16 @@ func scanSteered(tx store.ReadTx, z model.Name, fn func(*model.RRset) error) err
 // (those not in sets are removed), as one change: a new serial and a
 // journal entry when anything differs, nothing at all otherwise.
 func (s *Service) SetSteeredAnswers(ctx context.Context, z model.Name, sets []*model.RRset, actor string) (ChangeResult, error) {
-	res := ChangeResult{Zone: z}
-	var readRev store.Revision
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
-		readRev = tx.Revision()
-		zr, err := loadZone(tx, z)
-		if err != nil {
-			return err
+	want := map[model.Key]*model.RRset{}
+	for _, set := range sets {
+		if !set.Name.IsSubdomainOf(z) {
+			return ChangeResult{}, model.Errorf("name", "%s is not in zone %s", set.Name, z)
 		}
-		if err := refuseIfSecondary(zr); err != nil {
-			return err
-		}
-		e := newEdit(tx, zr)
-		want := map[model.Key]*model.RRset{}
-		for _, set := range sets {
-			if !set.Name.IsSubdomainOf(z) {
-				return model.Errorf("name", "%s is not in zone %s", set.Name, z)
-			}
-			want[set.Key()] = set
-		}
+		want[set.Key()] = set
+	}
+	return s.editZone(ctx, z, actor, func(model.Name) string { return "steered" }, func(e *edit, _ uint32) error {
 		var keys []model.Key
-		err = scanSteered(tx, z, func(set *model.RRset) error {
+		err := scanSteered(e.tx, z, func(set *model.RRset) error {
 			if _, ok := want[set.Key()]; !ok {
 				keys = append(keys, set.Key())
 			}
@@ -107,18 +95,6 @@ func (s *Service) SetSteeredAnswers(ctx context.Context, z model.Name, sets []*m
 			e.steered[k] = true
 			e.set(k, want[k])
 		}
-		old, serial, err := e.commit(s.commitOptions(actor, func(model.Name) string { return "steered" }))
-		if err != nil {
-			return err
-		}
-		res.OldSerial, res.Serial, res.Changed = old, serial, true
 		return nil
 	})
-	if errors.Is(err, errNoChange) {
-		return res, s.published(ctx, readRev)
-	}
-	if err != nil {
-		return ChangeResult{}, err
-	}
-	return res, s.published(ctx, rev)
 }

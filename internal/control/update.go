@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/stratusdns/stratus/internal/model"
-	"github.com/stratusdns/stratus/internal/store"
 )
 
 // PrereqKind is one of the prerequisites of RFC 2136 section 2.4.
@@ -87,26 +86,11 @@ var ErrUpdateRefused = errors.New("refused by the zone's update ACL")
 // add that would put a CNAME beside other data (or the reverse) is
 // ignored. The serial advances under the zone's policy, as for any change.
 func (s *Service) DynamicUpdate(ctx context.Context, z model.Name, prereqs []Prereq, ops []UpdateOp, actor string, allow func(*model.ZoneSettings) error) (ChangeResult, error) {
-	res := ChangeResult{Zone: z}
-	var readRev store.Revision
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
-		readRev = tx.Revision()
-		zr, err := loadZone(tx, z)
-		if err != nil {
+	return s.editZone(ctx, z, actor, func(model.Name) string { return "update" }, func(e *edit, cur uint32) error {
+		if err := allow(&e.zr.ZoneSettings); err != nil {
 			return err
 		}
-		if err := allow(&zr.ZoneSettings); err != nil {
-			return err
-		}
-		if err := refuseIfSecondary(zr); err != nil {
-			return err
-		}
-		cur, _, err := zoneSerial(tx, z)
-		if err != nil {
-			return err
-		}
-		res = ChangeResult{Zone: z, OldSerial: cur, Serial: cur}
-		u := &updater{edit: newEdit(tx, zr)}
+		u := &updater{edit: e}
 		for _, p := range prereqs {
 			ok, err := u.holds(p)
 			if err != nil {
@@ -124,20 +108,8 @@ func (s *Service) DynamicUpdate(ctx context.Context, z model.Name, prereqs []Pre
 		if len(u.touched) == 0 {
 			return errNoChange
 		}
-		old, serial, err := u.commit(s.commitOptions(actor, func(model.Name) string { return "update" }))
-		if err != nil {
-			return err
-		}
-		res.OldSerial, res.Serial, res.Changed = old, serial, true
 		return nil
 	})
-	if errors.Is(err, errNoChange) {
-		return res, s.published(ctx, readRev)
-	}
-	if err != nil {
-		return ChangeResult{}, err
-	}
-	return res, s.published(ctx, rev)
 }
 
 // updater is an edit that also knows which types a name holds.

@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/control/controltest"
 	"github.com/stratusdns/stratus/internal/model"
-	"github.com/stratusdns/stratus/internal/store/bolt"
 )
 
 // primary is a primary on loopback whose answers the test controls: the
@@ -81,18 +80,8 @@ func startPrimary(t *testing.T) *primary {
 }
 
 func newService(t *testing.T) *control.Service {
-	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub := control.NewPublisher(st, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); pub.Run(ctx) }()
-	<-pub.Ready()
-	t.Cleanup(func() { cancel(); <-done; st.Close() })
-	return control.New(st, pub, control.Options{})
+	svc, _ := controltest.New(t, control.Options{})
+	return svc
 }
 
 func waitZone(t *testing.T, svc *control.Service, what string, cond func(model.ZoneInfo) bool) model.ZoneInfo {

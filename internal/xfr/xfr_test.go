@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/control/controltest"
 	"github.com/stratusdns/stratus/internal/model"
-	"github.com/stratusdns/stratus/internal/store/bolt"
 )
 
 type env struct {
@@ -25,17 +24,8 @@ type env struct {
 // key "xfr." or from 10.0.0.0/8, and keeping 3 journal entries.
 func newEnv(t testing.TB, n int) *env {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub := control.NewPublisher(st, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); pub.Run(ctx) }()
-	<-pub.Ready()
-	t.Cleanup(func() { cancel(); <-done; st.Close() })
-	svc := control.New(st, pub, control.Options{JournalMaxEntries: 3})
+	svc, pub := controltest.New(t, control.Options{JournalMaxEntries: 3})
+	ctx := context.Background()
 	key, err := svc.CreateTSIGKey(ctx, "xfr", "hmac-sha512", "", "test")
 	if err != nil {
 		t.Fatal(err)

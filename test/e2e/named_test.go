@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ type namedSecondary struct {
 	t    *testing.T
 	addr string
 	logs *syncBuffer
-	stop func() // stops it before the test ends (primaries only)
+	stop func() // stops it before the test ends
 }
 
 // tsigKeyConf is a TSIG key as named.conf declares it.
@@ -70,38 +71,8 @@ controls { };
 	if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	n := &namedSecondary{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port), logs: &syncBuffer{}}
-	cmd := exec.Command(named, "-g", "-n", "1", "-c", confPath)
-	cmd.Stdout, cmd.Stderr = n.logs, n.logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("named log:\n%s", n.logs.String())
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(n.logs.String(), "running") {
-		select {
-		case <-exited:
-			t.Fatalf("named exited:\n%s", n.logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("named did not start:\n%s", n.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	n := &namedSecondary{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	n.logs, n.stop = startDaemon(t, "named", "running", named, "-g", "-n", "1", "-c", confPath)
 	return n
 }
 
@@ -130,7 +101,6 @@ func (n *namedSecondary) waitAnswer(name string, qtype uint16, within time.Durat
 // that is the primary of one zone, open to TSIG-signed updates.
 type namedPrimary struct {
 	*namedSecondary
-	cmd *exec.Cmd
 }
 
 // startNamedPrimary runs named as the primary of zone with the given zone
@@ -175,45 +145,53 @@ zone %q {
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	n := &namedPrimary{namedSecondary: &namedSecondary{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port), logs: &syncBuffer{}}}
-	n.cmd = exec.Command(named, "-g", "-n", "1", "-c", confPath)
-	n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
-	if err := n.cmd.Start(); err != nil {
+	n := &namedPrimary{namedSecondary: &namedSecondary{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port)}}
+	n.logs, n.stop = startDaemon(t, "named (primary)", "running", named, "-g", "-n", "1", "-c", confPath)
+	return n
+}
+
+// startDaemon runs a server the test needs (named, nsd) in the foreground,
+// waits until its log shows ready (when not empty), and stops it when the
+// test ends, showing its log if the test failed. stop stops it earlier.
+func startDaemon(t *testing.T, what, ready, bin string, args ...string) (logs *syncBuffer, stop func()) {
+	t.Helper()
+	logs = &syncBuffer{}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan struct{})
-	go func() { n.cmd.Wait(); close(exited) }()
-	stopped := false
-	n.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		n.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			n.cmd.Process.Kill()
-			<-exited
-		}
+	go func() { cmd.Wait(); close(exited) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				<-exited
+			}
+		})
 	}
 	t.Cleanup(func() {
-		n.stop()
+		stop()
 		if t.Failed() {
-			t.Logf("named (primary) log:\n%s", n.logs.String())
+			t.Logf("%s log:\n%s", what, logs.String())
 		}
 	})
 	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(n.logs.String(), "running") {
+	for ready != "" && !strings.Contains(logs.String(), ready) {
 		select {
 		case <-exited:
-			t.Fatalf("named exited:\n%s", n.logs.String())
+			t.Fatalf("%s exited:\n%s", what, logs.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("named did not start:\n%s", n.logs.String())
+			t.Fatalf("%s did not start:\n%s", what, logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return n
+	return logs, stop
 }

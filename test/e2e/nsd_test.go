@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -51,26 +49,8 @@ zone:
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	n := &namedSecondary{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port), logs: &syncBuffer{}}
-	cmd := exec.Command(nsd, "-d", "-c", path)
-	cmd.Stdout, cmd.Stderr = n.logs, n.logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("nsd log:\n%s", n.logs.String())
-		}
-	})
+	n := &namedSecondary{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	n.logs, n.stop = startDaemon(t, "nsd", "", nsd, "-d", "-c", path)
 	return n
 }
 

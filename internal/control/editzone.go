@@ -1,0 +1,52 @@
+package control
+
+import (
+	"context"
+	"errors"
+
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+// editZone runs one change of zone z, a zone of this server's own, as one
+// store transaction: fill gets the edit and the zone's serial before the
+// change and records what changes (or refuses with an error); then the
+// edit commits. A change that changes nothing succeeds without a new
+// serial. Either way the result is served before editZone returns.
+func (s *Service) editZone(ctx context.Context, z model.Name, actor string, ownerField func(model.Name) string, fill func(e *edit, serial uint32) error) (ChangeResult, error) {
+	res := ChangeResult{Zone: z}
+	var readRev store.Revision
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		readRev = tx.Revision()
+		zr, err := loadZone(tx, z)
+		if err != nil {
+			return err
+		}
+		if err := refuseIfSecondary(zr); err != nil {
+			return err
+		}
+		cur, _, err := zoneSerial(tx, z)
+		if err != nil {
+			return err
+		}
+		res = ChangeResult{Zone: z, OldSerial: cur, Serial: cur}
+		e := newEdit(tx, zr)
+		if err := fill(e, cur); err != nil {
+			return err
+		}
+		old, serial, err := e.commit(s.commitOptions(actor, ownerField))
+		if err != nil {
+			return err
+		}
+		res.OldSerial, res.Serial, res.Changed = old, serial, true
+		return nil
+	})
+	if errors.Is(err, errNoChange) {
+		// Nothing to write, but what the caller sees must be served.
+		return res, s.published(ctx, readRev)
+	}
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	return res, s.published(ctx, rev)
+}
