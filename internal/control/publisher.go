@@ -143,14 +143,15 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 		if err != nil {
 			return err
 		}
+		var keys rrsetKeyReader
 		err = tx.Scan(prefixRRsets, "", func(key string, value []byte) error {
 			sets++
-			z, k, ok := parseRRsetKey(key)
+			_, z, owner, t, ok := keys.read(key)
 			if !ok {
 				p.log.Error("skipping a store key that is not an RRset", "key", key)
 				return nil
 			}
-			p.applyRRset(b, z, k, key, value)
+			p.applyRRset(b, z, owner, t, key, value)
 			return nil
 		})
 		if err != nil {
@@ -192,21 +193,22 @@ func (p *Publisher) apply(batch store.Batch) error {
 			}
 		}
 	}
+	var keys rrsetKeyReader
 	for _, ev := range batch.Events {
 		if p.serviceEvent(ev, p.svcs, b) {
 			continue
 		}
-		z, k, ok := parseRRsetKey(ev.Key)
+		z, zw, owner, t, ok := keys.read(ev.Key)
 		if !ok || deleted[z] {
 			continue
 		}
 		if ev.Deleted {
-			if err := b.SetRRset(z.Wire(), k.Name.Wire(), k.Type, 0, nil); err != nil {
+			if err := b.SetRRset(zw, owner, t, 0, nil); err != nil {
 				p.log.Error("cannot remove an RRset from the snapshot", "key", ev.Key, "err", err)
 			}
 			continue
 		}
-		p.applyRRset(b, z, k, ev.Key, ev.Value)
+		p.applyRRset(b, zw, owner, t, ev.Key, ev.Value)
 	}
 	if batch.More {
 		return nil
@@ -222,10 +224,10 @@ func (p *Publisher) apply(batch store.Batch) error {
 // applyRRset puts one stored RRset into the builder. A set that cannot be
 // read is left out and logged: one bad value must not stop the server from
 // serving everything else.
-func (p *Publisher) applyRRset(b *zone.Builder, z model.Name, k model.Key, key string, value []byte) {
-	set, err := decodeRRset(k, value)
+func (p *Publisher) applyRRset(b *zone.Builder, z, owner []byte, t model.Type, key string, value []byte) {
+	ttl, _, records, err := rrsetRecords(value)
 	if err == nil {
-		err = b.SetRRset(z.Wire(), k.Name.Wire(), k.Type, set.TTL, set.Rdata)
+		err = b.SetRRsetWire(z, owner, t, ttl, records)
 	}
 	if err != nil {
 		p.log.Error("skipping an RRset that cannot be served", "key", key, "err", err)
