@@ -42,6 +42,11 @@
 // When the file outgrows the map, the writer that remaps it waits for open
 // Views to end, so a View callback must never wait for an Update.
 //
+// The pages of the map that reads touch count in the process's resident
+// memory until the kernel reclaims them; ReleaseMemory drops them (the
+// page cache keeps them), so that a scan of the whole store does not leave
+// the whole file resident.
+//
 // # Locking
 //
 // bbolt takes an exclusive lock on the file, so only one Store (in this or
