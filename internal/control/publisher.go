@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,9 +33,21 @@ type Publisher struct {
 	serviceNames map[model.Name]bool // the names of all services, for new zones
 
 	// The changes gathered from a run of revisions not yet published.
-	b    *zone.Builder
-	svcs *serviceChanges
+	b       *zone.Builder
+	svcs    *serviceChanges
+	changes int // keys changed in the run
 }
+
+// releaseAfter is how many changed keys a publish takes before the
+// publisher returns the memory the work freed to the operating system:
+// loading or importing a large zone leaves garbage several times the size
+// of its snapshot, which the Go runtime would otherwise keep (and count
+// in the size it lets the heap grow to before the next collection).
+const releaseAfter = 10000
+
+// releaseMemory collects the garbage and returns the free memory to the
+// operating system.
+func releaseMemory() { debug.FreeOSMemory() }
 
 // NewPublisher returns a publisher for st; it serves an empty snapshot
 // until Run has loaded the store.
@@ -102,7 +115,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 		}
 		if err == nil {
 			backoff = 100 * time.Millisecond
-			p.b, p.svcs = nil, nil
+			p.b, p.svcs, p.changes = nil, nil, 0
 			err = p.st.Watch(ctx, rev, p.apply)
 		}
 		switch {
@@ -162,7 +175,12 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 	if err != nil {
 		return 0, err
 	}
-	p.publish(b.Build(rev))
+	if r, ok := p.st.(store.MemoryReleaser); ok && sets >= releaseAfter {
+		if err := r.ReleaseMemory(); err != nil {
+			p.log.Warn("cannot release the memory the store load used", "err", err)
+		}
+	}
+	p.publish(b.Build(rev), sets >= releaseAfter)
 	p.log.Info("zones loaded", "zones", zones, "rrsets", sets, "revision", rev, "took", time.Since(start).Round(time.Millisecond))
 	return rev, nil
 }
@@ -177,6 +195,10 @@ func (p *Publisher) apply(batch store.Batch) error {
 		p.svcs = newServiceChanges()
 	}
 	b := p.b
+	// Nothing below uses batch after its events: a large batch can be
+	// collected when the memory is released at the publish.
+	rev, more := batch.Revision, batch.More
+	p.changes += len(batch.Events)
 	deleted := map[model.Name]bool{}
 	for _, ev := range batch.Events {
 		if z, ok := parseZoneKey(ev.Key); ok {
@@ -210,14 +232,15 @@ func (p *Publisher) apply(batch store.Batch) error {
 		}
 		p.applyRRset(b, zw, owner, t, ev.Key, ev.Value)
 	}
-	if batch.More {
+	if more {
 		return nil
 	}
 	if u := p.svcs.update(); p.sink != nil && !u.Empty() {
 		p.sink.UpdateServices(u)
 	}
 	p.b, p.svcs = nil, nil
-	p.publish(b.Build(batch.Revision))
+	p.publish(b.Build(rev), p.changes >= releaseAfter)
+	p.changes = 0
 	return nil
 }
 
@@ -234,8 +257,14 @@ func (p *Publisher) applyRRset(b *zone.Builder, z, owner []byte, t model.Type, k
 	}
 }
 
-func (p *Publisher) publish(s *zone.Snapshot) {
+// publish serves s. With release, it returns the memory the work freed
+// to the operating system before it tells waiters (WaitFor, Ready) that s
+// is served.
+func (p *Publisher) publish(s *zone.Snapshot, release bool) {
 	p.cur.Store(s)
+	if release {
+		releaseMemory()
+	}
 	p.mu.Lock()
 	p.applied = s.Revision()
 	close(p.changed)
