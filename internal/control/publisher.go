@@ -2,9 +2,11 @@ package control
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -46,8 +48,13 @@ type Publisher struct {
 const releaseAfter = 10000
 
 // releaseMemory collects the garbage and returns the free memory to the
-// operating system.
-func releaseMemory() { debug.FreeOSMemory() }
+// operating system. It takes two collections: the first only moves what
+// sync.Pools hold (the store's page buffers, after a large commit) to
+// their victim caches, which the second frees.
+func releaseMemory() {
+	runtime.GC()
+	debug.FreeOSMemory()
+}
 
 // NewPublisher returns a publisher for st; it serves an empty snapshot
 // until Run has loaded the store.
@@ -145,13 +152,13 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 	var zones, sets int
 	err := p.st.View(ctx, func(tx store.ReadTx) error {
 		rev = tx.Revision()
-		err := tx.Scan(prefixZones, "", func(key string, _ []byte) error {
+		err := tx.Scan(prefixZones, "", func(key string, value []byte) error {
 			z, ok := parseZoneKey(key)
 			if !ok {
 				return fmt.Errorf("control: bad key %q", key)
 			}
 			zones++
-			return b.CreateZone(z.Wire(), string(z))
+			return b.CreateZone(z.Wire(), string(z), zoneSize(value))
 		})
 		if err != nil {
 			return err
@@ -207,7 +214,7 @@ func (p *Publisher) apply(batch store.Batch) error {
 				b.DeleteZone(z.Wire())
 				deleted[z] = true
 			case !b.HasZone(z.Wire()):
-				if err := b.CreateZone(z.Wire(), string(z)); err != nil {
+				if err := b.CreateZone(z.Wire(), string(z), zoneSize(ev.Value)); err != nil {
 					p.b = nil
 					return err
 				}
@@ -242,6 +249,18 @@ func (p *Publisher) apply(batch store.Batch) error {
 	p.publish(b.Build(rev), p.changes >= releaseAfter)
 	p.changes = 0
 	return nil
+}
+
+// zoneSize returns the number of RRsets a stored zone record counts, an
+// estimate of the names the zone holds, or 0 if the record cannot be read.
+func zoneSize(value []byte) int {
+	var zr struct {
+		RRsets int `json:"rrsets"`
+	}
+	if json.Unmarshal(value, &zr) != nil {
+		return 0
+	}
+	return max(zr.RRsets, 0)
 }
 
 // applyRRset puts one stored RRset into the builder. A set that cannot be

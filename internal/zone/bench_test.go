@@ -24,7 +24,7 @@ func bigOwner(i int) []byte { return model.MustName(fmt.Sprintf("h%d.big.test.",
 // h<i>.big.test. with one A record each, as bench/import.sh imports.
 func buildBig(tb testing.TB, n int) *zone.Snapshot {
 	b := zone.NewBuilder(zone.Empty())
-	if err := b.CreateZone(bigOrigin, "big.test."); err != nil {
+	if err := b.CreateZone(bigOrigin, "big.test.", n+3); err != nil {
 		tb.Fatal(err)
 	}
 	soa, err := model.ParseRdata(dns.TypeSOA, "ns1.big.test. hostmaster.big.test. 1 3600 600 1209600 60")

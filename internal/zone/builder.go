@@ -44,8 +44,9 @@ func (b *Builder) HasZone(origin []byte) bool { return b.zones[string(origin)] !
 
 // CreateZone adds an empty zone (an apex with no records) with the
 // lowercase wire origin and presentation name, replacing any zone of that
-// name.
-func (b *Builder) CreateZone(origin []byte, name string) error {
+// name. names is about how many names the zone will hold once built (0 if
+// not known): with it, building a large zone copies less.
+func (b *Builder) CreateZone(origin []byte, name string, names int) error {
 	var offs [maxLabels]uint8
 	nl := labelOffsets(origin, &offs)
 	if nl < 1 || !isLowerWire(origin) {
@@ -53,7 +54,8 @@ func (b *Builder) CreateZone(origin []byte, name string) error {
 	}
 	o := string(origin)
 	z := &Zone{origin: o, originB: []byte(o), name: name, labels: nl}
-	m := editMap(newNameMap(b.base.seed))
+	m := editMap(newNameMap(b.base.seed, names))
+	m.expect = names / len(m.bufs)
 	h := m.hash(origin)
 	m.own(h).add(origin, h, -1)
 	m.count++

@@ -39,8 +39,22 @@ type shard struct {
 // emptyShard holds no node; its one slot is empty.
 var emptyShard = &shard{slots: make([]uint32, 1)}
 
-func newNameMap(seed maphash.Seed) *nameMap {
-	return &nameMap{shards: []*shard{emptyShard}, seed: seed}
+// newNameMap returns an empty map with shards for about names names.
+func newNameMap(seed maphash.Seed, names int) *nameMap {
+	m := &nameMap{shards: make([]*shard, shardsFor(names)), seed: seed}
+	for i := range m.shards {
+		m.shards[i] = emptyShard
+	}
+	return m
+}
+
+// shardsFor returns the number of shards for a map of n names.
+func shardsFor(n int) int {
+	s := 1
+	for s*shardTarget < n {
+		s *= 2
+	}
+	return s
 }
 
 func hashTag(h uint64) uint32 { return uint32(h >> 56) }
@@ -280,6 +294,17 @@ func (b *shardBuf) copyNode(src *shardBuf, i int32) {
 	}
 }
 
+// newShardBuf returns an empty buffer with room for nodes nodes, sets sets
+// and size octets of names and records.
+func newShardBuf(nodes, sets, size int) *shardBuf {
+	return &shardBuf{
+		slots: make([]uint32, max(16, 2*slotsFor(nodes))),
+		nodes: make([]bufNode, 0, nodes),
+		sets:  make([]bufSet, 0, sets),
+		data:  make([]byte, 0, size),
+	}
+}
+
 // decompose returns a buffer holding the nodes of s.
 func decompose(s *shard, seed maphash.Seed) *shardBuf {
 	var nsets, size int
@@ -293,12 +318,7 @@ func decompose(s *shard, seed maphash.Seed) *shardBuf {
 			}
 		}
 	}
-	b := &shardBuf{
-		slots: make([]uint32, max(16, 2*slotsFor(len(s.nodes)))),
-		nodes: make([]bufNode, 0, len(s.nodes)+4),
-		sets:  make([]bufSet, 0, nsets+4),
-		data:  make([]byte, 0, size+256),
-	}
+	b := newShardBuf(len(s.nodes)+4, nsets+4, size+256)
 	for i := range s.nodes {
 		n := &s.nodes[i]
 		off := uint32(len(b.data))
@@ -402,9 +422,10 @@ func (b *shardBuf) compose(idx []int32, origin string) *shard {
 // mapEditor edits a copy of a nameMap, copying each shard into a buffer
 // the first time it is written.
 type mapEditor struct {
-	base  *nameMap
-	bufs  []*shardBuf // by shard of base; nil while untouched
-	count int
+	base   *nameMap
+	bufs   []*shardBuf // by shard of base; nil while untouched
+	count  int
+	expect int // names expected in each empty shard, to size its buffer
 }
 
 func editMap(base *nameMap) *mapEditor {
@@ -420,7 +441,14 @@ func (e *mapEditor) shardOf(h uint64) int { return int(h & uint64(len(e.bufs)-1)
 func (e *mapEditor) own(h uint64) *shardBuf {
 	i := e.shardOf(h)
 	if e.bufs[i] == nil {
-		e.bufs[i] = decompose(e.base.shards[i], e.base.seed)
+		if s := e.base.shards[i]; len(s.nodes) == 0 && e.expect > 0 {
+			// Room for a few more than the average, each name with a set
+			// of one small record.
+			n := e.expect + e.expect/8 + 4
+			e.bufs[i] = newShardBuf(n, n, n*32)
+		} else {
+			e.bufs[i] = decompose(s, e.base.seed)
+		}
 	}
 	return e.bufs[i]
 }
@@ -471,10 +499,7 @@ func (e *mapEditor) finish(origin string) *nameMap {
 			}
 		}
 	}
-	n := 1
-	for n*shardTarget < e.count {
-		n *= 2
-	}
+	n := shardsFor(e.count)
 	mask := uint64(n - 1)
 	start := make([]int, n+1)
 	for i := range all.nodes {
