@@ -19,6 +19,10 @@ type Builder struct {
 type zoneEdit struct {
 	z *Zone
 	m *mapEditor
+	// parent is the node a name was last added below, and parentName its
+	// name: the next name added is likely its sibling.
+	parent     nodeRef
+	parentName []byte
 }
 
 // nodeRef is a node being edited: index i of buffer b.
@@ -200,7 +204,11 @@ func (e *zoneEdit) ensure(name []byte, h uint64) nodeRef {
 	i = b.add(name, h, i)
 	e.m.count++
 	parent := name[int(name[0])+1:]
-	p := e.ensure(parent, e.m.hash(parent))
+	p := e.parent
+	if p.b == nil || string(parent) != string(e.parentName) {
+		p = e.ensure(parent, e.m.hash(parent))
+		e.parent, e.parentName = p, append(e.parentName[:0], parent...)
+	}
 	p.b.nodes[p.i].children++
 	return nodeRef{b, i}
 }
@@ -208,6 +216,7 @@ func (e *zoneEdit) ensure(name []byte, h uint64) nodeRef {
 // removeNode deletes an empty leaf node and then every ancestor left as an
 // empty leaf, stopping at the apex.
 func (e *zoneEdit) removeNode(name []byte) {
+	e.parent = nodeRef{} // it may be deleted
 	for string(name) != e.z.origin {
 		h := e.m.hash(name)
 		b := e.m.own(h)

@@ -2,8 +2,11 @@ package zone
 
 import (
 	"hash/maphash"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // nameMap maps lowercase wire names to nodes. It is split into shards so
@@ -476,11 +479,16 @@ func (e *mapEditor) finish(origin string) *nameMap {
 	m := &nameMap{seed: e.base.seed, count: e.count}
 	if e.count <= len(e.bufs)*shardMax {
 		m.shards = slices.Clone(e.base.shards)
+		var touched []int
 		for i, b := range e.bufs {
 			if b != nil {
-				m.shards[i] = b.compose(b.live(), origin)
+				touched = append(touched, i)
 			}
 		}
+		parallel(len(touched), func(k int) {
+			b := e.bufs[touched[k]]
+			m.shards[touched[k]] = b.compose(b.live(), origin)
+		})
 		return m
 	}
 	// Gather every node in one buffer, then split it into shards of about
@@ -520,8 +528,28 @@ func (e *mapEditor) finish(origin string) *nameMap {
 		}
 	}
 	m.shards = make([]*shard, n)
-	for k := range n {
-		m.shards[k] = all.compose(idx[start[k]:start[k+1]], origin)
-	}
+	parallel(n, func(k int) { m.shards[k] = all.compose(idx[start[k]:start[k+1]], origin) })
 	return m
+}
+
+// parallel calls fn(i) for each i in [0, n), on several goroutines when n
+// is large.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/64)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
