@@ -300,12 +300,42 @@ func (b *shardBuf) copyNode(src *shardBuf, i int32) {
 // newShardBuf returns an empty buffer with room for nodes nodes, sets sets
 // and size octets of names and records.
 func newShardBuf(nodes, sets, size int) *shardBuf {
-	return &shardBuf{
-		slots: make([]uint32, max(16, 2*slotsFor(nodes))),
-		nodes: make([]bufNode, 0, nodes),
-		sets:  make([]bufSet, 0, sets),
-		data:  make([]byte, 0, size),
+	b, _ := bufPool.Get().(*shardBuf)
+	if b == nil {
+		b = &shardBuf{}
 	}
+	n := max(16, 2*slotsFor(nodes))
+	if cap(b.slots) >= n {
+		b.slots = b.slots[:n]
+		clear(b.slots)
+	} else {
+		b.slots = make([]uint32, n)
+	}
+	b.nodes = reuse(b.nodes, nodes)
+	b.sets = reuse(b.sets, sets)
+	b.data = reuse(b.data, size)
+	return b
+}
+
+// bufPool holds the buffers of shards already composed, for the next
+// build: an edit of a large zone copies a shard or two into buffers, and
+// drops them at Build.
+var bufPool sync.Pool
+
+// release puts b in bufPool unless it is larger than a shard usually is.
+func (b *shardBuf) release() {
+	if cap(b.nodes) <= 2*shardMax && cap(b.data) <= 2*shardMax*64 {
+		bufPool.Put(b)
+	}
+}
+
+// reuse returns s emptied if it has room for n elements, else a new
+// slice that has.
+func reuse[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:0]
+	}
+	return make([]T, 0, n)
 }
 
 // decompose returns a buffer holding the nodes of s.
@@ -488,7 +518,9 @@ func (e *mapEditor) finish(origin string) *nameMap {
 		parallel(len(touched), func(k int) {
 			b := e.bufs[touched[k]]
 			m.shards[touched[k]] = b.compose(b.live(), origin)
+			b.release()
 		})
+		e.bufs = nil
 		return m
 	}
 	// Gather every node in one buffer, then split it into shards of about
@@ -505,6 +537,7 @@ func (e *mapEditor) finish(origin string) *nameMap {
 					all.copyNode(b, int32(j))
 				}
 			}
+			b.release()
 		}
 	}
 	n := shardsFor(e.count)
@@ -529,6 +562,8 @@ func (e *mapEditor) finish(origin string) *nameMap {
 	}
 	m.shards = make([]*shard, n)
 	parallel(n, func(k int) { m.shards[k] = all.compose(idx[start[k]:start[k+1]], origin) })
+	all.release()
+	e.bufs = nil
 	return m
 }
 
