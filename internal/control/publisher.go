@@ -163,17 +163,13 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 		if err != nil {
 			return err
 		}
-		var keys rrsetKeyReader
+		l := newRRsetLoader(p, b)
 		err = tx.Scan(prefixRRsets, "", func(key string, value []byte) error {
 			sets++
-			_, z, owner, t, ok := keys.read(key)
-			if !ok {
-				p.log.Error("skipping a store key that is not an RRset", "key", key)
-				return nil
-			}
-			p.applyRRset(b, z, owner, t, key, value)
+			l.add(key, value)
 			return nil
 		})
+		l.wait()
 		if err != nil {
 			return err
 		}
