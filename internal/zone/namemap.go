@@ -116,6 +116,7 @@ type shardBuf struct {
 	nodes []bufNode
 	sets  []bufSet
 	data  []byte // node names, and each set's records: a 16-bit length, then RDATA
+	base  *shard // the shard the buffer copies, if any
 }
 
 type bufNode struct {
@@ -314,6 +315,7 @@ func newShardBuf(nodes, sets, size int) *shardBuf {
 	b.nodes = reuse(b.nodes, nodes)
 	b.sets = reuse(b.sets, sets)
 	b.data = reuse(b.data, size)
+	b.base = nil
 	return b
 }
 
@@ -325,6 +327,7 @@ var bufPool sync.Pool
 // release puts b in bufPool unless it is larger than a shard usually is.
 func (b *shardBuf) release() {
 	if cap(b.nodes) <= 2*shardMax && cap(b.data) <= 2*shardMax*64 {
+		b.base = nil
 		bufPool.Put(b)
 	}
 }
@@ -352,6 +355,7 @@ func decompose(s *shard, seed maphash.Seed) *shardBuf {
 		}
 	}
 	b := newShardBuf(len(s.nodes)+4, nsets+4, size+256)
+	b.base = s
 	for i := range s.nodes {
 		n := &s.nodes[i]
 		off := uint32(len(b.data))
@@ -391,8 +395,11 @@ func (b *shardBuf) live() []int32 {
 }
 
 // compose returns a shard of the nodes idx of b, in the zone with the
-// lowercase wire origin.
+// lowercase wire origin. When b holds the nodes of the shard it copies,
+// in the same order (records changed, but no node added or deleted), the
+// new shard shares that shard's names and table.
 func (b *shardBuf) compose(idx []int32, origin string) *shard {
+	same := b.base != nil && len(idx) == len(b.nodes) && len(b.nodes) == len(b.base.nodes)
 	nnames, nsets, nrecs, size := 0, 0, 0, 0
 	for _, i := range idx {
 		n := &b.nodes[i]
@@ -403,13 +410,21 @@ func (b *shardBuf) compose(idx []int32, origin string) *shard {
 			size += int(b.sets[s].size - 2*b.sets[s].count)
 		}
 	}
-	var names strings.Builder
-	names.Grow(nnames)
-	for _, i := range idx {
-		names.Write(b.nameOf(i))
+	var all string
+	if !same {
+		var names strings.Builder
+		names.Grow(nnames)
+		for _, i := range idx {
+			names.Write(b.nameOf(i))
+		}
+		all = names.String()
 	}
-	all := names.String()
-	s := &shard{slots: make([]uint32, slotsFor(len(idx))), nodes: make([]Node, len(idx))}
+	s := &shard{nodes: make([]Node, len(idx))}
+	if same {
+		s.slots = b.base.slots
+	} else {
+		s.slots = make([]uint32, slotsFor(len(idx)))
+	}
 	sets := make([]RRset, nsets)
 	rdata := make([][]byte, nrecs)
 	data := make([]byte, size)
@@ -418,8 +433,12 @@ func (b *shardBuf) compose(idx []int32, origin string) *shard {
 	for k, i := range idx {
 		bn := &b.nodes[i]
 		n := &s.nodes[k]
-		n.name = all[noff : noff+int(bn.nameLen)]
-		noff += int(bn.nameLen)
+		if same {
+			n.name = b.base.nodes[k].name
+		} else {
+			n.name = all[noff : noff+int(bn.nameLen)]
+			noff += int(bn.nameLen)
+		}
 		n.children, n.steered = bn.children, bn.steered
 		first := si
 		for bs := bn.sets; bs >= 0; bs = b.sets[bs].next {
@@ -442,6 +461,9 @@ func (b *shardBuf) compose(idx []int32, origin string) *shard {
 		}
 		if si > first {
 			n.sets = sets[first:si:si]
+		}
+		if same {
+			continue
 		}
 		j := bn.hash >> 32 & mask
 		for s.slots[j] != 0 {
