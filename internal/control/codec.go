@@ -40,28 +40,45 @@ var errCorruptRRset = errors.New("control: corrupt RRset value")
 
 // decodeRRset decodes a stored value, copying the record data.
 func decodeRRset(k model.Key, b []byte) (*model.RRset, error) {
-	if len(b) < 7 || b[0] != rrsetCodecV1 {
-		return nil, errCorruptRRset
+	ttl, count, records, err := rrsetRecords(b)
+	if err != nil {
+		return nil, err
 	}
-	s := &model.RRset{Name: k.Name, Type: k.Type, TTL: binary.BigEndian.Uint32(b[1:])}
-	count := int(binary.BigEndian.Uint16(b[5:]))
-	b = b[7:]
+	s := &model.RRset{Name: k.Name, Type: k.Type, TTL: ttl}
 	// One allocation for all of the set's data.
-	data := append([]byte(nil), b...)
+	data := append([]byte(nil), records...)
 	s.Rdata = make([][]byte, 0, count)
 	for range count {
-		if len(data) < 2 {
-			return nil, errCorruptRRset
-		}
 		l := int(binary.BigEndian.Uint16(data))
-		if len(data) < 2+l {
-			return nil, errCorruptRRset
-		}
 		s.Rdata = append(s.Rdata, data[2:2+l:2+l])
 		data = data[2+l:]
 	}
-	if len(data) != 0 {
-		return nil, errCorruptRRset
-	}
 	return s, nil
+}
+
+// rrsetRecords checks a stored value and returns its TTL, its record
+// count and its records, each a 16-bit length and RDATA (the form
+// zone.Builder.SetRRsetWire takes), without copying them.
+func rrsetRecords(b []byte) (ttl uint32, count int, records []byte, err error) {
+	if len(b) < 7 || b[0] != rrsetCodecV1 {
+		return 0, 0, nil, errCorruptRRset
+	}
+	ttl = binary.BigEndian.Uint32(b[1:])
+	count = int(binary.BigEndian.Uint16(b[5:]))
+	records = b[7:]
+	rest := records
+	for range count {
+		if len(rest) < 2 {
+			return 0, 0, nil, errCorruptRRset
+		}
+		l := int(binary.BigEndian.Uint16(rest))
+		if len(rest) < 2+l {
+			return 0, 0, nil, errCorruptRRset
+		}
+		rest = rest[2+l:]
+	}
+	if len(rest) != 0 {
+		return 0, 0, nil, errCorruptRRset
+	}
+	return ttl, count, records, nil
 }

@@ -113,3 +113,80 @@ func parseRRsetKey(key string) (zone model.Name, k model.Key, ok bool) {
 	}
 	return z, model.Key{Name: o, Type: t}, true
 }
+
+// rrsetKeyReader splits "rrsets/<zone>/<owner>/<TYPE>" keys as
+// parseRRsetKey does, but into wire-format names, and without allocating
+// for owners that need no escapes. It remembers the zone of the last key,
+// as the keys of a zone come one after another in a scan.
+type rrsetKeyReader struct {
+	zoneText string
+	zone     model.Name
+	zoneWire []byte
+	owner    [256]byte
+}
+
+// read splits key. The owner is valid until the next read.
+func (r *rrsetKeyReader) read(key string) (z model.Name, zoneWire, owner []byte, t model.Type, ok bool) {
+	rest, ok := strings.CutPrefix(key, prefixRRsets)
+	if !ok {
+		return "", nil, nil, 0, false
+	}
+	zt, rest, ok1 := strings.Cut(rest, "/")
+	ot, tt, ok2 := strings.Cut(rest, "/")
+	if !ok1 || !ok2 || strings.Contains(tt, "/") {
+		return "", nil, nil, 0, false
+	}
+	if zt != r.zoneText || r.zoneWire == nil {
+		z, err := model.ParseName(zt)
+		if err != nil {
+			return "", nil, nil, 0, false
+		}
+		r.zoneText, r.zone, r.zoneWire = zt, z, z.Wire()
+	}
+	owner, ok = plainWire(&r.owner, ot)
+	if !ok {
+		n, err := model.ParseName(ot)
+		if err != nil {
+			return "", nil, nil, 0, false
+		}
+		owner = append(r.owner[:0], n.Wire()...)
+	}
+	t, err := model.ParseType(tt)
+	if err != nil {
+		return "", nil, nil, 0, false
+	}
+	return r.zone, r.zoneWire, owner, t, true
+}
+
+// plainWire writes the wire form of s into buf when s is an absolute
+// name of lowercase letters, digits, '-', '_' and '*' only: a name that is
+// already canonical and needs no escapes. It reports false for any other
+// s.
+func plainWire(buf *[256]byte, s string) ([]byte, bool) {
+	if s == "." {
+		buf[0] = 0
+		return buf[:1], true
+	}
+	if len(s) < 2 || len(s) > 254 || s[len(s)-1] != '.' {
+		return nil, false
+	}
+	n, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			l := i - start
+			if l == 0 || l > 63 {
+				return nil, false
+			}
+			buf[n] = byte(l)
+			copy(buf[n+1:], s[start:i])
+			n += l + 1
+			start = i + 1
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_', c == '*':
+		default:
+			return nil, false
+		}
+	}
+	buf[n] = 0
+	return buf[:n+1], true
+}

@@ -2,9 +2,12 @@ package control
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,8 +35,25 @@ type Publisher struct {
 	serviceNames map[model.Name]bool // the names of all services, for new zones
 
 	// The changes gathered from a run of revisions not yet published.
-	b    *zone.Builder
-	svcs *serviceChanges
+	b       *zone.Builder
+	svcs    *serviceChanges
+	changes int // keys changed in the run
+}
+
+// releaseAfter is how many changed keys a publish takes before the
+// publisher returns the memory the work freed to the operating system:
+// loading or importing a large zone leaves garbage several times the size
+// of its snapshot, which the Go runtime would otherwise keep (and count
+// in the size it lets the heap grow to before the next collection).
+const releaseAfter = 10000
+
+// releaseMemory collects the garbage and returns the free memory to the
+// operating system. It takes two collections: the first only moves what
+// sync.Pools hold (the store's page buffers, after a large commit) to
+// their victim caches, which the second frees.
+func releaseMemory() {
+	runtime.GC()
+	debug.FreeOSMemory()
 }
 
 // NewPublisher returns a publisher for st; it serves an empty snapshot
@@ -102,7 +122,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 		}
 		if err == nil {
 			backoff = 100 * time.Millisecond
-			p.b, p.svcs = nil, nil
+			p.b, p.svcs, p.changes = nil, nil, 0
 			err = p.st.Watch(ctx, rev, p.apply)
 		}
 		switch {
@@ -132,27 +152,24 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 	var zones, sets int
 	err := p.st.View(ctx, func(tx store.ReadTx) error {
 		rev = tx.Revision()
-		err := tx.Scan(prefixZones, "", func(key string, _ []byte) error {
+		err := tx.Scan(prefixZones, "", func(key string, value []byte) error {
 			z, ok := parseZoneKey(key)
 			if !ok {
 				return fmt.Errorf("control: bad key %q", key)
 			}
 			zones++
-			return b.CreateZone(z.Wire(), string(z))
+			return b.CreateZone(z.Wire(), string(z), zoneSize(value))
 		})
 		if err != nil {
 			return err
 		}
+		l := newRRsetLoader(p, b)
 		err = tx.Scan(prefixRRsets, "", func(key string, value []byte) error {
 			sets++
-			z, k, ok := parseRRsetKey(key)
-			if !ok {
-				p.log.Error("skipping a store key that is not an RRset", "key", key)
-				return nil
-			}
-			p.applyRRset(b, z, k, key, value)
+			l.add(key, value)
 			return nil
 		})
+		l.wait()
 		if err != nil {
 			return err
 		}
@@ -161,7 +178,12 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 	if err != nil {
 		return 0, err
 	}
-	p.publish(b.Build(rev))
+	if r, ok := p.st.(store.MemoryReleaser); ok && sets >= releaseAfter {
+		if err := r.ReleaseMemory(); err != nil {
+			p.log.Warn("cannot release the memory the store load used", "err", err)
+		}
+	}
+	p.publish(b.Build(rev), sets >= releaseAfter)
 	p.log.Info("zones loaded", "zones", zones, "rrsets", sets, "revision", rev, "took", time.Since(start).Round(time.Millisecond))
 	return rev, nil
 }
@@ -176,6 +198,10 @@ func (p *Publisher) apply(batch store.Batch) error {
 		p.svcs = newServiceChanges()
 	}
 	b := p.b
+	// Nothing below uses batch after its events: a large batch can be
+	// collected when the memory is released at the publish.
+	rev, more := batch.Revision, batch.More
+	p.changes += len(batch.Events)
 	deleted := map[model.Name]bool{}
 	for _, ev := range batch.Events {
 		if z, ok := parseZoneKey(ev.Key); ok {
@@ -184,7 +210,7 @@ func (p *Publisher) apply(batch store.Batch) error {
 				b.DeleteZone(z.Wire())
 				deleted[z] = true
 			case !b.HasZone(z.Wire()):
-				if err := b.CreateZone(z.Wire(), string(z)); err != nil {
+				if err := b.CreateZone(z.Wire(), string(z), zoneSize(ev.Value)); err != nil {
 					p.b = nil
 					return err
 				}
@@ -192,48 +218,68 @@ func (p *Publisher) apply(batch store.Batch) error {
 			}
 		}
 	}
+	var keys rrsetKeyReader
 	for _, ev := range batch.Events {
 		if p.serviceEvent(ev, p.svcs, b) {
 			continue
 		}
-		z, k, ok := parseRRsetKey(ev.Key)
+		z, zw, owner, t, ok := keys.read(ev.Key)
 		if !ok || deleted[z] {
 			continue
 		}
 		if ev.Deleted {
-			if err := b.SetRRset(z.Wire(), k.Name.Wire(), k.Type, 0, nil); err != nil {
+			if err := b.SetRRset(zw, owner, t, 0, nil); err != nil {
 				p.log.Error("cannot remove an RRset from the snapshot", "key", ev.Key, "err", err)
 			}
 			continue
 		}
-		p.applyRRset(b, z, k, ev.Key, ev.Value)
+		p.applyRRset(b, zw, owner, t, ev.Key, ev.Value)
 	}
-	if batch.More {
+	if more {
 		return nil
 	}
 	if u := p.svcs.update(); p.sink != nil && !u.Empty() {
 		p.sink.UpdateServices(u)
 	}
 	p.b, p.svcs = nil, nil
-	p.publish(b.Build(batch.Revision))
+	p.publish(b.Build(rev), p.changes >= releaseAfter)
+	p.changes = 0
 	return nil
+}
+
+// zoneSize returns the number of RRsets a stored zone record counts, an
+// estimate of the names the zone holds, or 0 if the record cannot be read.
+func zoneSize(value []byte) int {
+	var zr struct {
+		RRsets int `json:"rrsets"`
+	}
+	if json.Unmarshal(value, &zr) != nil {
+		return 0
+	}
+	return max(zr.RRsets, 0)
 }
 
 // applyRRset puts one stored RRset into the builder. A set that cannot be
 // read is left out and logged: one bad value must not stop the server from
 // serving everything else.
-func (p *Publisher) applyRRset(b *zone.Builder, z model.Name, k model.Key, key string, value []byte) {
-	set, err := decodeRRset(k, value)
+func (p *Publisher) applyRRset(b *zone.Builder, z, owner []byte, t model.Type, key string, value []byte) {
+	ttl, _, records, err := rrsetRecords(value)
 	if err == nil {
-		err = b.SetRRset(z.Wire(), k.Name.Wire(), k.Type, set.TTL, set.Rdata)
+		err = b.SetRRsetWire(z, owner, t, ttl, records)
 	}
 	if err != nil {
 		p.log.Error("skipping an RRset that cannot be served", "key", key, "err", err)
 	}
 }
 
-func (p *Publisher) publish(s *zone.Snapshot) {
+// publish serves s. With release, it returns the memory the work freed
+// to the operating system before it tells waiters (WaitFor, Ready) that s
+// is served.
+func (p *Publisher) publish(s *zone.Snapshot, release bool) {
 	p.cur.Store(s)
+	if release {
+		releaseMemory()
+	}
 	p.mu.Lock()
 	p.applied = s.Revision()
 	close(p.changed)

@@ -122,3 +122,11 @@ type Batch struct {
 	// commit) and act once, on the batch with More unset.
 	More bool
 }
+
+// MemoryReleaser is implemented by engines that can give back the memory
+// a read of the whole store leaves resident (store/bolt: the pages of its
+// memory map). The snapshot publisher calls ReleaseMemory after it loads
+// the store.
+type MemoryReleaser interface {
+	ReleaseMemory() error
+}

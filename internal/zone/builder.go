@@ -13,11 +13,22 @@ type Builder struct {
 	base  *Snapshot
 	zones map[string]*Zone
 	edits map[string]*zoneEdit
+	recs  []byte // scratch for SetRRset
 }
 
 type zoneEdit struct {
 	z *Zone
 	m *mapEditor
+	// parent is the node a name was last added below, and parentName its
+	// name: the next name added is likely its sibling.
+	parent     nodeRef
+	parentName []byte
+}
+
+// nodeRef is a node being edited: index i of buffer b.
+type nodeRef struct {
+	b *shardBuf
+	i int32
 }
 
 // NewBuilder starts a builder on base.
@@ -37,8 +48,9 @@ func (b *Builder) HasZone(origin []byte) bool { return b.zones[string(origin)] !
 
 // CreateZone adds an empty zone (an apex with no records) with the
 // lowercase wire origin and presentation name, replacing any zone of that
-// name.
-func (b *Builder) CreateZone(origin []byte, name string) error {
+// name. names is about how many names the zone will hold once built (0 if
+// not known): with it, building a large zone copies less.
+func (b *Builder) CreateZone(origin []byte, name string, names int) error {
 	var offs [maxLabels]uint8
 	nl := labelOffsets(origin, &offs)
 	if nl < 1 || !isLowerWire(origin) {
@@ -46,8 +58,11 @@ func (b *Builder) CreateZone(origin []byte, name string) error {
 	}
 	o := string(origin)
 	z := &Zone{origin: o, originB: []byte(o), name: name, labels: nl}
-	m := editMap(newNameMap(b.base.seed, 0))
-	m.put(&Node{name: o})
+	m := editMap(newNameMap(b.base.seed, names))
+	m.expect = names / len(m.bufs)
+	h := m.hash(origin)
+	m.own(h).add(origin, h, -1)
+	m.count++
 	b.zones[o] = z
 	b.edits[o] = &zoneEdit{z: z, m: m}
 	return nil
@@ -76,30 +91,72 @@ func (b *Builder) edit(origin []byte) (*zoneEdit, error) {
 
 // SetRRset replaces the set of type t at owner (lowercase wire) in the zone
 // with the lowercase wire origin. Empty rdata deletes the set. The builder
-// keeps rdata; the caller must not modify it afterwards.
+// copies rdata.
 func (b *Builder) SetRRset(origin, owner []byte, t uint16, ttl uint32, rdata [][]byte) error {
+	b.recs = b.recs[:0]
+	for _, rd := range rdata {
+		if len(rd) > 0xFFFF {
+			return fmt.Errorf("zone: a record of %d octets at %q", len(rd), owner)
+		}
+		b.recs = append(b.recs, byte(len(rd)>>8), byte(len(rd)))
+		b.recs = append(b.recs, rd...)
+	}
+	return b.setRRset(origin, owner, t, ttl, b.recs, len(rdata))
+}
+
+// SetRRsetWire is SetRRset with the records in wire form: each a 16-bit
+// big-endian length followed by that many octets of RDATA, as they follow
+// the TTL of a resource record in a DNS message. Empty records delete the
+// set. The builder copies records.
+func (b *Builder) SetRRsetWire(origin, owner []byte, t uint16, ttl uint32, records []byte) error {
+	n := countRecords(records)
+	if n < 0 {
+		return fmt.Errorf("zone: malformed records for type %d at %q", t, owner)
+	}
+	return b.setRRset(origin, owner, t, ttl, records, n)
+}
+
+// countRecords returns the number of records in the wire form of
+// SetRRsetWire, or -1 if records is not in that form.
+func countRecords(records []byte) int {
+	n := 0
+	for len(records) > 0 {
+		if len(records) < 2 {
+			return -1
+		}
+		l := 2 + (int(records[0])<<8 | int(records[1]))
+		if len(records) < l {
+			return -1
+		}
+		records = records[l:]
+		n++
+	}
+	return n
+}
+
+func (b *Builder) setRRset(origin, owner []byte, t uint16, ttl uint32, records []byte, count int) error {
 	e, err := b.editOwner(origin, owner)
 	if err != nil {
 		return err
 	}
-	apex := string(owner) == e.z.origin
-	n := e.m.get(owner)
-	if len(rdata) == 0 {
-		if n == nil || n.Get(t) == nil {
-			return nil
+	h := e.m.hash(owner)
+	if count == 0 {
+		if _, _, has := e.m.state(owner, h, t); !has {
+			return nil // nothing changes: copy no shard
 		}
-		n2 := n.withSet(t, nil, apex)
-		if !apex && n2.empty() {
+		buf := e.m.own(h)
+		i := buf.lookup(owner, h)
+		buf.putSet(i, t, 0, nil, 0)
+		if string(owner) != e.z.origin && buf.empty(i) {
 			e.removeNode(owner)
-			return nil
 		}
-		e.m.put(n2)
 		return nil
 	}
-	if n == nil {
-		n = e.ensure(owner)
+	if int64(len(e.m.own(h).data))+int64(len(records))+1<<16 > maxBufData {
+		return fmt.Errorf("zone: too much data for one change to zone %s", e.z.name)
 	}
-	e.m.put(n.withSet(t, &RRset{Type: t, TTL: ttl, Rdata: rdata}, apex))
+	n := e.ensure(owner, h)
+	n.b.putSet(n.i, t, ttl, records, count)
 	return nil
 }
 
@@ -110,21 +167,16 @@ func (b *Builder) SetSteered(origin, owner []byte, on bool) error {
 	if err != nil {
 		return err
 	}
-	apex := string(owner) == e.z.origin
-	n := e.m.get(owner)
-	if n == nil && !on || n != nil && n.steered == on {
+	h := e.m.hash(owner)
+	exists, steered, _ := e.m.state(owner, h, 0)
+	if !exists && !on || exists && steered == on {
 		return nil // nothing changes: copy no shard
 	}
-	if n == nil {
-		n = e.ensure(owner)
-	}
-	c := *n
-	c.steered = on
-	if !apex && c.empty() {
+	n := e.ensure(owner, h)
+	n.b.nodes[n.i].steered = on
+	if !on && string(owner) != e.z.origin && n.b.empty(n.i) {
 		e.removeNode(owner)
-		return nil
 	}
-	e.m.put(&c)
 	return nil
 }
 
@@ -141,29 +193,39 @@ func (b *Builder) editOwner(origin, owner []byte) (*zoneEdit, error) {
 	return e, nil
 }
 
-// ensure returns the node named name, creating it and any missing
-// ancestors (empty non-terminals) up to the apex.
-func (e *zoneEdit) ensure(name []byte) *Node {
-	if n := e.m.get(name); n != nil {
-		return n
+// ensure returns the node named name (of hash h), creating it and any
+// missing ancestors (empty non-terminals) up to the apex.
+func (e *zoneEdit) ensure(name []byte, h uint64) nodeRef {
+	b := e.m.own(h)
+	i := b.find(name, h)
+	if i >= 0 && !b.nodes[i].deleted {
+		return nodeRef{b, i}
 	}
-	n := &Node{name: string(name)}
-	e.m.put(n)
+	i = b.add(name, h, i)
+	e.m.count++
 	parent := name[int(name[0])+1:]
-	p := e.ensure(parent)
-	e.m.put(p.withChildren(1))
-	return n
+	p := e.parent
+	if p.b == nil || string(parent) != string(e.parentName) {
+		p = e.ensure(parent, e.m.hash(parent))
+		e.parent, e.parentName = p, append(e.parentName[:0], parent...)
+	}
+	p.b.nodes[p.i].children++
+	return nodeRef{b, i}
 }
 
 // removeNode deletes an empty leaf node and then every ancestor left as an
 // empty leaf, stopping at the apex.
 func (e *zoneEdit) removeNode(name []byte) {
+	e.parent = nodeRef{} // it may be deleted
 	for string(name) != e.z.origin {
-		e.m.del(name)
+		h := e.m.hash(name)
+		b := e.m.own(h)
+		b.del(b.lookup(name, h))
+		e.m.count--
 		name = name[int(name[0])+1:]
-		p := e.m.get(name).withChildren(-1)
-		if string(name) == e.z.origin || !p.empty() {
-			e.m.put(p)
+		p := e.ensure(name, e.m.hash(name))
+		p.b.nodes[p.i].children--
+		if string(name) == e.z.origin || !p.b.empty(p.i) {
 			return
 		}
 	}
@@ -172,7 +234,7 @@ func (e *zoneEdit) removeNode(name []byte) {
 // Build publishes the builder's state as a new snapshot at revision.
 func (b *Builder) Build(revision int64) *Snapshot {
 	for _, e := range b.edits {
-		e.z.nodes = e.m.finish()
+		e.z.nodes = e.m.finish(e.z.origin)
 		e.z.finish()
 	}
 	s := &Snapshot{revision: revision, zones: b.zones, seed: b.base.seed}

@@ -86,7 +86,7 @@ func TestBuilderRejectsBadInput(t *testing.T) {
 	if err := b.SetRRset(origin, zonetest.WireName(t, "WWW.example.com."), dns.TypeA, 1, [][]byte{{1, 2, 3, 4}}); err == nil {
 		t.Error("upper-case owner accepted")
 	}
-	if err := b.CreateZone(zonetest.WireName(t, "Example.NET."), "Example.NET."); err == nil {
+	if err := b.CreateZone(zonetest.WireName(t, "Example.NET."), "Example.NET.", 0); err == nil {
 		t.Error("upper-case origin accepted")
 	}
 }
@@ -94,7 +94,7 @@ func TestBuilderRejectsBadInput(t *testing.T) {
 func TestBuilderGrowsShards(t *testing.T) {
 	b := zone.NewBuilder(zone.Empty())
 	origin := model.MustName("big.test.").Wire()
-	if err := b.CreateZone(origin, "big.test."); err != nil {
+	if err := b.CreateZone(origin, "big.test.", 0); err != nil {
 		t.Fatal(err)
 	}
 	soa, err := model.ParseRdata(dns.TypeSOA, "ns.big.test. h.big.test. 1 2 3 4 5")

@@ -106,7 +106,7 @@ func (z *Zone) answerNode(s *Snapshot, a *Answer, n *Node, owner []byte, qtype u
 		}
 		set := n.Get(typeCNAME)
 		if set == nil {
-			set = n.sets[0]
+			set = &n.sets[0]
 		}
 		a.Answer = append(a.Answer, RRRef{Owner: owner, Set: set, TTL: set.TTL})
 		return

@@ -24,7 +24,9 @@
 // in-memory watch history is appended in commit order before watchers are
 // woken. The history is a queue of Batches bounded by Options.HistoryRevisions
 // and Options.HistoryBytes; the oldest batches are dropped first, and a
-// watcher that needs a dropped batch gets store.ErrCompacted. The history is
+// watcher that needs a dropped batch gets store.ErrCompacted. The newest
+// batch is kept even when it alone exceeds the bounds, until every running
+// watcher has been given it. The history is
 // not persisted: after Open it starts empty at the revision found in the
 // file, so watching from that revision works and watching from an older one
 // fails with store.ErrCompacted.
@@ -39,6 +41,11 @@
 // by default); while the file fits, writers never wait for readers either.
 // When the file outgrows the map, the writer that remaps it waits for open
 // Views to end, so a View callback must never wait for an Update.
+//
+// The pages of the map that reads touch count in the process's resident
+// memory until the kernel reclaims them; ReleaseMemory drops them (the
+// page cache keeps them), so that a scan of the whole store does not leave
+// the whole file resident.
 //
 // # Locking
 //

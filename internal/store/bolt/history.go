@@ -16,6 +16,10 @@ const (
 
 // history is the in-memory watch history: the batches of revisions
 // floor+1 .. last, oldest first, bounded by count and approximate bytes.
+// The newest batch is kept even when it alone exceeds the bounds, until
+// every running watcher has been given it: a watcher a little behind then
+// gets it, and a large import's batch does not stay in memory for as long
+// as no other write follows.
 type history struct {
 	maxRevisions int
 	maxBytes     int
@@ -27,7 +31,14 @@ type history struct {
 	floor   store.Revision
 	last    store.Revision
 	notify  chan struct{} // closed and replaced on every append
+
+	// watchers holds, for each running Watch, the last revision it has
+	// been given.
+	watchers map[*watcher]struct{}
 }
+
+// watcher is the position of one running Watch.
+type watcher struct{ read store.Revision }
 
 // newHistory returns an empty history at revision rev.
 func newHistory(rev store.Revision, maxRevisions, maxBytes int) *history {
@@ -37,7 +48,58 @@ func newHistory(rev store.Revision, maxRevisions, maxBytes int) *history {
 		floor:        rev,
 		last:         rev,
 		notify:       make(chan struct{}),
+		watchers:     map[*watcher]struct{}{},
 	}
+}
+
+// watch registers a Watch that has read up to revision from.
+func (h *history) watch(from store.Revision) *watcher {
+	w := &watcher{read: from}
+	h.mu.Lock()
+	h.watchers[w] = struct{}{}
+	h.mu.Unlock()
+	return w
+}
+
+// unwatch removes a Watch.
+func (h *history) unwatch(w *watcher) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.watchers, w)
+	h.dropRead()
+}
+
+// read records that w has been given the batches up to revision rev.
+func (h *history) read(w *watcher, rev store.Revision) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	w.read = rev
+	h.dropRead()
+}
+
+// dropRead drops a newest batch over the bounds once every running
+// watcher, and at least one, has been given it. Call with mu held.
+func (h *history) dropRead() {
+	if len(h.batches) != 1 || len(h.watchers) == 0 || (len(h.batches) <= h.maxRevisions && h.bytes <= h.maxBytes) {
+		return
+	}
+	for o := range h.watchers {
+		if o.read < h.last {
+			return
+		}
+	}
+	h.dropOldest()
+}
+
+// dropOldest drops the oldest retained batch. Call with mu held.
+func (h *history) dropOldest() {
+	h.bytes -= h.sizes[0]
+	h.floor = h.batches[0].Revision
+	// Clear the slot so the dropped events can be collected before
+	// append reallocates the backing array.
+	h.batches[0] = store.Batch{}
+	h.batches = h.batches[1:]
+	h.sizes = h.sizes[1:]
 }
 
 // current returns the newest revision.
@@ -62,13 +124,7 @@ func (h *history) append(b store.Batch) {
 	h.bytes += size
 	h.last = b.Revision
 	for len(h.batches) > 1 && (len(h.batches) > h.maxRevisions || h.bytes > h.maxBytes) {
-		h.bytes -= h.sizes[0]
-		h.floor = h.batches[0].Revision
-		// Clear the slot so the dropped events can be collected before
-		// append reallocates the backing array.
-		h.batches[0] = store.Batch{}
-		h.batches = h.batches[1:]
-		h.sizes = h.sizes[1:]
+		h.dropOldest()
 	}
 	close(h.notify)
 	h.notify = make(chan struct{})

@@ -20,7 +20,8 @@ const (
 type Options struct {
 	// HistoryBytes bounds the approximate memory, in bytes, used by the
 	// in-memory watch history (keys, values and a fixed per-event overhead).
-	// The newest batch is always kept, even when it alone is larger.
+	// The newest batch is kept even when it alone is larger, until every
+	// running Watch has been given it.
 	HistoryBytes int
 
 	// HistoryRevisions bounds the number of revisions kept in the watch

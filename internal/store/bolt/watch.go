@@ -14,6 +14,8 @@ import (
 // is closed. The batches are shared with other watchers and must not be
 // modified.
 func (s *Store) Watch(ctx context.Context, from store.Revision, fn func(store.Batch) error) error {
+	w := s.hist.watch(from)
+	defer s.hist.unwatch(w)
 	for {
 		if s.closed.Load() {
 			return store.ErrClosed
@@ -36,9 +38,13 @@ func (s *Store) Watch(ctx context.Context, from store.Revision, fn func(store.Ba
 			continue
 		}
 		b.More = b.Revision < s.hist.current()
+		from = b.Revision
+		// Recorded before fn runs, and b not used after it: a batch too
+		// large for the history can be collected as soon as fn is done
+		// with it.
+		s.hist.read(w, from)
 		if err := fn(b); err != nil {
 			return err
 		}
-		from = b.Revision
 	}
 }

@@ -18,7 +18,7 @@ func Build(t testing.TB, zones map[string]string) *zone.Snapshot {
 	b := zone.NewBuilder(zone.Empty())
 	for origin, text := range zones {
 		o := model.MustName(origin)
-		if err := b.CreateZone(o.Wire(), string(o)); err != nil {
+		if err := b.CreateZone(o.Wire(), string(o), 0); err != nil {
 			t.Fatal(err)
 		}
 		sets := map[model.Key]*model.RRset{}
