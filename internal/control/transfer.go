@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 
@@ -21,7 +22,58 @@ type ZoneTransfer struct {
 	// included, for a full transfer.
 	Incremental bool
 	Journal     []JournalEntry
-	Records     []*model.RRset
+	Records     WireSets
+}
+
+// WireSets are the RRsets of a full transfer, packed: per set the owner
+// (length, then lowercase wire format), type, TTL, record count and the
+// records as stored (each a 16-bit length and RDATA), in blocks of about a
+// megabyte, so that a zone of a million names costs tens of megabytes
+// and a handful of allocations.
+type WireSets struct {
+	blocks [][]byte
+	n      int
+}
+
+// Len returns the number of sets.
+func (w *WireSets) Len() int { return w.n }
+
+func (w *WireSets) add(owner []byte, t model.Type, ttl uint32, count int, records []byte) {
+	need := 1 + len(owner) + 2 + 4 + 2 + 4 + len(records)
+	if len(w.blocks) == 0 || cap(w.blocks[len(w.blocks)-1])-len(w.blocks[len(w.blocks)-1]) < need {
+		w.blocks = append(w.blocks, make([]byte, 0, max(1<<20, need)))
+	}
+	b := w.blocks[len(w.blocks)-1]
+	b = append(b, byte(len(owner)))
+	b = append(b, owner...)
+	b = binary.BigEndian.AppendUint16(b, uint16(t))
+	b = binary.BigEndian.AppendUint32(b, ttl)
+	b = binary.BigEndian.AppendUint16(b, uint16(count))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(records)))
+	b = append(b, records...)
+	w.blocks[len(w.blocks)-1] = b
+	w.n++
+}
+
+// Range calls fn with every set in order; records is each record's 16-bit
+// length and RDATA. The slices are valid during the call only.
+func (w *WireSets) Range(fn func(owner []byte, t model.Type, ttl uint32, count int, records []byte) error) error {
+	for _, b := range w.blocks {
+		for len(b) > 0 {
+			ol := int(b[0])
+			owner := b[1 : 1+ol]
+			b = b[1+ol:]
+			t := model.Type(binary.BigEndian.Uint16(b))
+			ttl := binary.BigEndian.Uint32(b[2:])
+			count := int(binary.BigEndian.Uint16(b[6:]))
+			rl := int(binary.BigEndian.Uint32(b[8:]))
+			if err := fn(owner, t, ttl, count, b[12:12+rl]); err != nil {
+				return err
+			}
+			b = b[12+rl:]
+		}
+	}
+	return nil
 }
 
 // ReadTransfer reads zone z for a secondary. since is the serial the
@@ -62,31 +114,51 @@ func (s *Service) ReadTransfer(ctx context.Context, z model.Name, since *uint32,
 				return nil
 			}
 		}
+		var keys rrsetKeyReader
+		apex := z.Wire()
 		err = tx.Scan(zoneRRsetPrefix(z), "", func(key string, value []byte) error {
-			_, k, ok := parseRRsetKey(key)
-			if !ok || (k.Type == model.TypeSOA && k.Name == z) {
+			_, _, owner, t, ok := keys.read(key)
+			if !ok {
+				return fmt.Errorf("control: bad key %q", key)
+			}
+			if t == model.TypeSOA && string(owner) == string(apex) {
 				return nil
 			}
-			set, err := decodeRRset(k, value)
+			ttl, count, records, err := rrsetRecords(value)
 			if err != nil {
-				return err
+				return fmt.Errorf("%w: %s", err, key)
 			}
-			out.Records = append(out.Records, set)
+			out.Records.add(owner, t, ttl, count, records)
 			return nil
 		})
 		if err != nil {
 			return err
 		}
 		return scanSteered(tx, z, func(set *model.RRset) error {
-			out.Records = append(out.Records, set)
+			var records []byte
+			for _, rd := range set.Rdata {
+				records = binary.BigEndian.AppendUint16(records, uint16(len(rd)))
+				records = append(records, rd...)
+			}
+			out.Records.add(set.Name.Wire(), set.Type, set.TTL, len(set.Rdata), records)
 			return nil
 		})
 	})
 	if err != nil {
 		return nil, err
 	}
+	if out.Records.Len() > bigTransfer {
+		// The read left the store's pages resident; they are copied out.
+		if r, ok := s.st.(store.MemoryReleaser); ok {
+			r.ReleaseMemory()
+		}
+	}
 	return out, nil
 }
+
+// bigTransfer is the number of sets of a full transfer after which the
+// memory the read left resident is given back.
+const bigTransfer = 100000
 
 // journalChain returns the journal entries leading from serial from to
 // serial to, oldest first, and whether the journal holds them all (none

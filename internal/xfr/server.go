@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
+	"runtime/debug"
 	"time"
 
 	"github.com/miekg/dns"
@@ -46,6 +47,10 @@ func New(src Source, log *slog.Logger) *Server {
 	}
 	return &Server{src: src, log: log}
 }
+
+// bigTransfer is the number of records of a transfer after which its
+// memory is returned to the operating system at once.
+const bigTransfer = 100000
 
 // errRefused is an ACL's refusal.
 var errRefused = errors.New("refused by the zone's transfer ACL")
@@ -175,30 +180,40 @@ func (s *Server) transfer(ctx context.Context, req *dns.Msg, sg *signer, from ne
 		s.reply(req, sg, dns.RcodeServerFailure, write)
 		return
 	}
-	st := newStream(req, sg, write)
-	soa, err := model.ToRR(z, model.TypeSOA, zt.SOA.TTL, zt.SOA.Rdata[0])
-	if err != nil {
-		s.reply(req, sg, dns.RcodeServerFailure, write)
-		return
-	}
-	if !tcp {
-		// IXFR over UDP: the current SOA tells the secondary whether to
-		// ask again over TCP (RFC 1995 section 2).
-		err = st.add(soa)
-	} else if zt.Incremental {
-		err = writeIncremental(st, soa, zt)
+	var records, messages int
+	if tcp && !zt.Incremental {
+		ws := newWireStream(req, z, sg, write)
+		err = writeFull(ws, zt)
+		records, messages = ws.records, ws.messages
 	} else {
-		err = writeFull(st, soa, zt)
+		st := newStream(req, sg, write)
+		var soa dns.RR
+		soa, err = model.ToRR(z, model.TypeSOA, zt.SOA.TTL, zt.SOA.Rdata[0])
+		switch {
+		case err != nil:
+		case !tcp:
+			// IXFR over UDP: the current SOA tells the secondary whether
+			// to ask again over TCP (RFC 1995 section 2).
+			err = st.add(soa)
+		default:
+			err = writeIncremental(st, soa, zt)
+		}
+		if err == nil {
+			err = st.flush()
+		}
+		records, messages = st.records, st.messages
 	}
-	if err == nil {
-		err = st.flush()
+	if records > bigTransfer {
+		// What the transfer read is garbage now: give it back rather than
+		// let the heap stay at its peak.
+		debug.FreeOSMemory()
 	}
 	if err != nil {
 		s.log.Warn("zone transfer aborted", "zone", z, "type", kind, "from", from, "err", err)
 		return
 	}
 	s.log.Info("zone transfer", "zone", z, "type", kind, "incremental", zt.Incremental, "serial", zt.Serial,
-		"records", st.records, "messages", st.messages, "took", time.Since(start).Round(time.Millisecond), "from", from, "key", key)
+		"records", records, "messages", messages, "took", time.Since(start).Round(time.Millisecond), "from", from, "key", key)
 }
 
 // notify answers a NOTIFY (RFC 1996): NOERROR when the zone is a secondary

@@ -1,6 +1,7 @@
 package xfr
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/miekg/dns"
@@ -8,13 +9,14 @@ import (
 	"github.com/stratusdns/stratus/internal/model"
 )
 
-// maxMessage bounds the records' uncompressed size in one transfer
-// message, well inside the 65535 octets TCP allows.
+// maxMessage bounds the records' uncompressed size in one incremental
+// transfer message, well inside the 65535 octets TCP allows.
 const maxMessage = 16 * 1024
 
-// stream packs records into as few messages as fit and writes each as it
-// fills (RFC 5936 section 2.2): every message answers the request's ID;
-// the first carries the question.
+// stream packs parsed records (an IXFR, from the journal's lines) into as
+// few messages as fit and writes each as it fills (RFC 5936 section 2.2):
+// every message answers the request's ID; the first carries the question.
+// A full transfer goes through wireStream instead.
 type stream struct {
 	req      *dns.Msg
 	sg       *signer
@@ -73,30 +75,28 @@ func (st *stream) flush() error {
 	return nil
 }
 
-func (st *stream) addSet(s *model.RRset) error {
-	for _, rd := range s.Rdata {
-		rr, err := model.ToRR(s.Name, s.Type, s.TTL, rd)
-		if err != nil {
-			return err
-		}
-		if err := st.add(rr); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // writeFull writes an AXFR: the SOA, every other record, the SOA again.
-func writeFull(st *stream, soa dns.RR, zt *control.ZoneTransfer) error {
-	if err := st.add(soa); err != nil {
+func writeFull(w *wireStream, zt *control.ZoneTransfer) error {
+	if err := w.addSet(zt.SOA); err != nil {
 		return err
 	}
-	for _, s := range zt.Records {
-		if err := st.addSet(s); err != nil {
-			return err
+	err := zt.Records.Range(func(owner []byte, t model.Type, ttl uint32, count int, records []byte) error {
+		for range count {
+			l := int(binary.BigEndian.Uint16(records))
+			if err := w.add(owner, uint16(t), ttl, records[2:2+l]); err != nil {
+				return err
+			}
+			records = records[2+l:]
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return st.add(soa)
+	if err := w.addSet(zt.SOA); err != nil {
+		return err
+	}
+	return w.flush()
 }
 
 // writeIncremental writes an IXFR (RFC 1995 section 4): the current SOA,
