@@ -55,7 +55,8 @@ zone:
 }
 
 // TestTransferToNSD makes NSD a secondary of Stratus: the first transfer
-// with TSIG, then a change reaching it by NOTIFY and IXFR.
+// with TSIG, then a change reaching it by NOTIFY and IXFR; an NSD with the
+// wrong secret gets nothing.
 func TestTransferToNSD(t *testing.T) {
 	s := startServer(t, "")
 	var key apiv1.CreatedTSIGKey
@@ -74,5 +75,19 @@ func TestTransferToNSD(t *testing.T) {
 	t.Logf("the change on NSD after %v", time.Since(start).Round(time.Millisecond))
 	if !strings.Contains(s.logs.String(), "type=IXFR incremental=true") || !strings.Contains(s.logs.String(), "notify acknowledged") {
 		t.Errorf("no NOTIFY and IXFR to NSD logged:\n%s", s.logs.String())
+	}
+
+	bad := startNSDSecondary(t, s.dnsAddr, tsigKeyConf{"nsd-xfr", "hmac-sha256", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}, "nsd.test")
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(s.logs.String(), "tsig verification failed") == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(s.logs.String(), "tsig verification failed") {
+		t.Errorf("the wrong secret was not refused:\n%s", s.logs.String())
+	}
+	m := new(dns.Msg)
+	m.SetQuestion("www.nsd.test.", dns.TypeA)
+	if r, _, err := (&dns.Client{Timeout: time.Second}).Exchange(m, bad.addr); err == nil && len(r.Answer) > 0 {
+		t.Errorf("an NSD with the wrong secret answers: %v", r)
 	}
 }

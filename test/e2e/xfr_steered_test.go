@@ -13,8 +13,8 @@ import (
 
 // TestSteeredOnBINDSecondary: a failover service's answer for a client
 // with no location is part of the transferred zone; when the primary's
-// endpoint fails, the BIND secondary (notified, never polling) answers the
-// backup, and again the primary once it recovers.
+// endpoints fail, the BIND and NSD secondaries (notified, never polling)
+// answer the backup, and again the primary once it recovers.
 func TestSteeredOnBINDSecondary(t *testing.T) {
 	const svc = "api.fn.example.com"
 	s := steerStart(t, "", "zones:\n  notify_delay: 50ms\n")
@@ -46,7 +46,8 @@ pools:
 	}
 
 	sec := startNamedSecondary(t, s.dnsAddr, tsigKeyConf{"xfr", "hmac-sha256", key.Secret}, false, "fn.example.com")
-	s.mustCLI("zone", "update", "fn.example.com", "--notify", sec.addr+",key=xfr")
+	nsd := startNSDSecondary(t, s.dnsAddr, tsigKeyConf{"xfr", "hmac-sha256", key.Secret}, "fn.example.com")
+	s.mustCLI("zone", "update", "fn.example.com", "--notify", sec.addr+",key=xfr", "--notify", nsd.addr+",key=xfr")
 	addrs := func(want ...string) func(*dns.Msg) bool {
 		return func(r *dns.Msg) bool {
 			var got []string
@@ -58,14 +59,17 @@ pools:
 			return strings.Join(got, ",") == strings.Join(want, ",")
 		}
 	}
-	// Both healthy primary endpoints: the secondary gets the whole tier.
+	// Both healthy primary endpoints: the secondaries get the whole tier.
 	sec.waitAnswer(svc+".", dns.TypeA, 20*time.Second, addrs("127.0.0.2", "127.0.0.3"))
+	nsd.waitAnswer(svc+".", dns.TypeA, 20*time.Second, addrs("127.0.0.2", "127.0.0.3"))
 
 	hs["127.0.0.2"].Stop()
 	hs["127.0.0.3"].Stop()
 	start := time.Now()
 	r := sec.waitAnswer(svc+".", dns.TypeA, 15*time.Second, addrs("127.0.0.4"))
 	t.Logf("failover on the BIND secondary %v after the endpoints stopped", time.Since(start).Round(time.Millisecond))
+	nsd.waitAnswer(svc+".", dns.TypeA, 15*time.Second, addrs("127.0.0.4"))
+	t.Logf("failover on the NSD secondary %v after the endpoints stopped", time.Since(start).Round(time.Millisecond))
 	if ttl := r.Answer[0].Header().Ttl; ttl != 5 {
 		t.Errorf("failover answer TTL %d, want the degraded TTL 5", ttl)
 	}
@@ -73,6 +77,7 @@ pools:
 	hs["127.0.0.2"].Start()
 	hs["127.0.0.3"].Start()
 	sec.waitAnswer(svc+".", dns.TypeA, 15*time.Second, addrs("127.0.0.2", "127.0.0.3"))
+	nsd.waitAnswer(svc+".", dns.TypeA, 15*time.Second, addrs("127.0.0.2", "127.0.0.3"))
 
 	// The changes are journaled as steering's, and went out as IXFR.
 	var j apiv1.Journal
