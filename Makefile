@@ -54,6 +54,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzServe -fuzztime $(FUZZTIME) ./internal/xfr
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/update
 	$(GO) test -run '^$$' -fuzz FuzzParseTransfer -fuzztime $(FUZZTIME) ./internal/secondary
+	$(GO) test -run '^$$' -fuzz FuzzParseScenario -fuzztime $(FUZZTIME) ./internal/drill
 
 # Benchmarks (not part of `make test`): the Go benchmarks, the end-to-end
 # measurements, then the peer comparison (bench-peers).

@@ -1,0 +1,8 @@
+// Package drill runs failover drills: it reads a scenario (the services
+// under test, the nameservers to watch, the client locations to emulate,
+// the faults to inject and what must happen, and the SLOs), injects each
+// fault through the health view, measures every nameserver's answers from
+// outside, and reports whether the SLOs held.
+//
+// scenario.go reads and checks scenario files.
+package drill
