@@ -142,7 +142,10 @@ func (a *app) endpointDeregisterCommand() *cobra.Command {
 }
 
 func (a *app) endpointOverrideCommand() *cobra.Command {
-	var reason string
+	var (
+		reason string
+		ttl    time.Duration
+	)
 	cmd := &cobra.Command{
 		Use:   "override SERVICE ID up|down|clear [--reason TEXT]",
 		Short: "Force an endpoint up or down regardless of its checks, or clear that",
@@ -156,7 +159,10 @@ func (a *app) endpointOverrideCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := c.SetEndpointOverride(cmd.Context(), args[0], args[1], state, reason)
+			if state == "" && ttl != 0 {
+				return usagef("--ttl: a cleared override has no time limit")
+			}
+			out, err := c.SetEndpointOverride(cmd.Context(), args[0], args[1], state, reason, ttl)
 			if err != nil {
 				return err
 			}
@@ -164,6 +170,7 @@ func (a *app) endpointOverrideCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded with the override)")
+	cmd.Flags().DurationVar(&ttl, "ttl", 0, "end the override by itself after this long (1s to 168h; default: until cleared)")
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -15,7 +16,10 @@ func (a *app) poolCommand() *cobra.Command {
 		Args:    cobra.ArbitraryArgs,
 		RunE:    groupRun,
 	}
-	var reason string
+	var (
+		reason string
+		ttl    time.Duration
+	)
 	done := map[string]string{"drain": "drained", "force-up": "forced up", "undrain": "undrained: its checks decide again"}
 	override := func(use, short, state string) *cobra.Command {
 		c := &cobra.Command{
@@ -27,7 +31,7 @@ func (a *app) poolCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				out, err := c.SetPoolOverride(cmd.Context(), args[0], args[1], state, reason)
+				out, err := c.SetPoolOverride(cmd.Context(), args[0], args[1], state, reason, ttl)
 				if err != nil {
 					return err
 				}
@@ -35,6 +39,9 @@ func (a *app) poolCommand() *cobra.Command {
 			},
 		}
 		c.Flags().StringVar(&reason, "reason", "", "why (recorded with the override)")
+		if state != "" {
+			c.Flags().DurationVar(&ttl, "ttl", 0, "end the override by itself after this long (1s to 168h; default: until cleared)")
+		}
 		return c
 	}
 	list := &cobra.Command{

@@ -76,6 +76,9 @@ func poolModel(in *apiv1.Pool, field string) (model.Pool, error) {
 	}
 	if in.Override != nil {
 		p.Override = &model.Override{State: in.Override.State, Actor: in.Override.Actor, Reason: in.Override.Reason, Time: in.Override.Time}
+		if in.Override.Expires != nil {
+			p.Override.Expires = *in.Override.Expires
+		}
 	}
 	if c := in.Check; c != nil {
 		var err error
@@ -139,7 +142,11 @@ func overrideJSON(o *model.Override) *apiv1.Override {
 	if o == nil || o.State == "" {
 		return nil // none, or cleared
 	}
-	return &apiv1.Override{State: o.State, Actor: o.Actor, Reason: o.Reason, Time: o.Time}
+	out := &apiv1.Override{State: o.State, Actor: o.Actor, Reason: o.Reason, Time: o.Time}
+	if !o.Expires.IsZero() {
+		out.Expires = &o.Expires
+	}
+	return out
 }
 
 // endpointModel converts an endpoint from the API.

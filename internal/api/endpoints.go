@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/model"
@@ -172,11 +173,11 @@ func (h *Handler) endpointOverride(w http.ResponseWriter, r *http.Request, p *au
 	if err != nil {
 		return err
 	}
-	req, err := overrideRequest(w, r, set)
+	req, ttl, err := overrideRequest(w, r, set)
 	if err != nil {
 		return err
 	}
-	e, err := h.svc.SetEndpointOverride(r.Context(), n, r.PathValue("id"), req.State, req.Reason, p.Name)
+	e, err := h.svc.SetEndpointOverride(r.Context(), n, r.PathValue("id"), req.State, req.Reason, p.Name, ttl)
 	if err != nil {
 		return err
 	}
@@ -197,11 +198,11 @@ func (h *Handler) poolOverride(w http.ResponseWriter, r *http.Request, p *auth.P
 	if err != nil {
 		return err
 	}
-	req, err := overrideRequest(w, r, set)
+	req, ttl, err := overrideRequest(w, r, set)
 	if err != nil {
 		return err
 	}
-	s, err := h.svc.SetPoolOverride(r.Context(), n, r.PathValue("pool"), req.State, req.Reason, wo)
+	s, err := h.svc.SetPoolOverride(r.Context(), n, r.PathValue("pool"), req.State, req.Reason, ttl, wo)
 	if err != nil {
 		return err
 	}
@@ -211,17 +212,24 @@ func (h *Handler) poolOverride(w http.ResponseWriter, r *http.Request, p *auth.P
 }
 
 // overrideRequest reads the body of a request setting an override (none
-// when clearing one).
-func overrideRequest(w http.ResponseWriter, r *http.Request, set bool) (apiv1.OverrideRequest, error) {
+// when clearing one) and its time limit.
+func overrideRequest(w http.ResponseWriter, r *http.Request, set bool) (apiv1.OverrideRequest, time.Duration, error) {
 	var req apiv1.OverrideRequest
 	if !set {
-		return req, nil
+		return req, 0, nil
 	}
 	if err := decodeJSON(w, r, &req); err != nil {
-		return req, err
+		return req, 0, err
 	}
 	if req.State != "up" && req.State != "down" {
-		return req, invalid("state", "%q is not up or down", req.State)
+		return req, 0, invalid("state", "%q is not up or down", req.State)
 	}
-	return req, nil
+	var ttl time.Duration
+	if req.TTL != "" {
+		var err error
+		if ttl, err = time.ParseDuration(req.TTL); err != nil || ttl <= 0 {
+			return req, 0, invalid("ttl", "%q is not a duration such as 30s or 1h", req.TTL)
+		}
+	}
+	return req, ttl, nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
@@ -88,5 +89,42 @@ func TestPushNeedsAPushPool(t *testing.T) {
 	}
 	if r := e.do(t, "POST", "/v1/services/api.example.com/endpoints/nope/health", e.admin, `{"up":false}`); r.status != 404 {
 		t.Errorf("push for a missing endpoint: %d %s", r.status, r.body)
+	}
+}
+
+// TestOverrideTTL: an override may end by itself; a bad time limit is
+// refused and changes nothing.
+func TestOverrideTTL(t *testing.T) {
+	e := newServiceAPI(t, "none")
+	const ep = "/v1/services/api.example.com/endpoints/a"
+	if r := e.do(t, "PUT", ep, e.admin, `{"pool":"p","address":"192.0.2.1"}`); r.status != 201 {
+		t.Fatalf("register: %d %s", r.status, r.body)
+	}
+	r := e.do(t, "PUT", ep+"/override", e.admin, `{"state":"down","reason":"drill","ttl":"90s"}`)
+	var out apiv1.Endpoint
+	r.decode(t, &out)
+	if r.status != 200 || out.Override == nil || out.Override.Expires == nil || out.Override.Expires.Sub(out.Override.Time) != 90*time.Second {
+		t.Fatalf("override with a ttl: %d %s", r.status, r.body)
+	}
+	r = e.do(t, "PUT", "/v1/services/api.example.com/pools/p/override", e.admin, `{"state":"down","ttl":"1h"}`)
+	var svc apiv1.Service
+	r.decode(t, &svc)
+	if r.status != 200 || svc.Pools[0].Override.Expires == nil {
+		t.Fatalf("pool override with a ttl: %d %s", r.status, r.body)
+	}
+	for _, tc := range []struct{ body, msg string }{
+		{`{"state":"down","ttl":"soon"}`, `"soon" is not a duration`},
+		{`{"state":"down","ttl":"-5s"}`, `"-5s" is not a duration`},
+		{`{"state":"down","ttl":"500ms"}`, "500ms is outside 1s..168h0m0s"},
+		{`{"state":"down","ttl":"200h"}`, "200h0m0s is outside"},
+	} {
+		r := e.do(t, "PUT", ep+"/override", e.admin, tc.body)
+		if ae := r.apiError(t); r.status != 400 || ae.Field != "ttl" || !strings.Contains(ae.Message, tc.msg) {
+			t.Errorf("%s: %d %s", tc.body, r.status, r.body)
+		}
+	}
+	e.do(t, "GET", ep, e.admin, "").decode(t, &out)
+	if out.Override.Reason != "drill" {
+		t.Errorf("a refused override changed the endpoint: %+v", out.Override)
 	}
 }

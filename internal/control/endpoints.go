@@ -156,8 +156,8 @@ func (s *Service) DeregisterEndpoint(ctx context.Context, svcName model.Name, id
 
 // SetEndpointOverride forces an endpoint up or down, or clears the
 // override ("").
-func (s *Service) SetEndpointOverride(ctx context.Context, svcName model.Name, id, state, reason, actor string) (*model.Endpoint, error) {
-	ov, err := s.override(state, reason, actor)
+func (s *Service) SetEndpointOverride(ctx context.Context, svcName model.Name, id, state, reason, actor string, ttl time.Duration) (*model.Endpoint, error) {
+	ov, err := s.override(state, reason, actor, ttl)
 	if err != nil {
 		return nil, err
 	}

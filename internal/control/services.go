@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/store"
@@ -277,8 +278,8 @@ func scanServices(tx store.ReadTx) ([]*model.Service, error) {
 
 // SetPoolOverride forces a pool up or down ("up", "down"), or clears the
 // override (""), recording the actor.
-func (s *Service) SetPoolOverride(ctx context.Context, name model.Name, pool, state, reason string, wo ServiceWriteOptions) (*model.Service, error) {
-	ov, err := s.override(state, reason, wo.Actor)
+func (s *Service) SetPoolOverride(ctx context.Context, name model.Name, pool, state, reason string, ttl time.Duration, wo ServiceWriteOptions) (*model.Service, error) {
+	ov, err := s.override(state, reason, wo.Actor, ttl)
 	if err != nil {
 		return nil, err
 	}
@@ -296,11 +297,22 @@ func (s *Service) SetPoolOverride(ctx context.Context, name model.Name, pool, st
 	return out, err
 }
 
-func (s *Service) override(state, reason, actor string) (*model.Override, error) {
+func (s *Service) override(state, reason, actor string, ttl time.Duration) (*model.Override, error) {
 	switch state {
 	case "", "up", "down":
-		// A cleared override is kept, empty, to record who cleared it.
-		return &model.Override{State: state, Actor: actor, Reason: reason, Time: s.opts.Clock().UTC()}, nil
+	default:
+		return nil, model.Errorf("state", "%q is not up, down or empty (to clear)", state)
 	}
-	return nil, model.Errorf("state", "%q is not up, down or empty (to clear)", state)
+	// A cleared override is kept, empty, to record who cleared it.
+	o := &model.Override{State: state, Actor: actor, Reason: reason, Time: s.opts.Clock().UTC()}
+	switch {
+	case ttl == 0:
+	case state == "":
+		return nil, model.Errorf("ttl", "a cleared override has no time limit")
+	case ttl < model.MinOverrideTTL || ttl > model.MaxOverrideTTL:
+		return nil, model.Errorf("ttl", "%v is outside %v..%v", ttl, model.MinOverrideTTL, model.MaxOverrideTTL)
+	default:
+		o.Expires = o.Time.Add(ttl)
+	}
+	return o, nil
 }

@@ -181,7 +181,7 @@ func TestEndpoints(t *testing.T) {
 	if got, err = e.svc.RenewEndpoint(ctx, "api.example.com.", "fn-1"); err != nil || !got.Expires.Equal(e.now.Add(30*time.Second)) {
 		t.Errorf("renew: %+v %v", got, err)
 	}
-	if _, err := e.svc.SetEndpointOverride(ctx, "api.example.com.", "fn-1", "down", "deploy", "bob"); err != nil {
+	if _, err := e.svc.SetEndpointOverride(ctx, "api.example.com.", "fn-1", "down", "deploy", "bob", 0); err != nil {
 		t.Fatal(err)
 	}
 	eps, _ := e.svc.Endpoints(ctx, "api.example.com.")
@@ -248,7 +248,7 @@ func TestPoolOverridesAreNotPartOfTheDefinition(t *testing.T) {
 	if err != nil || s.Pools[1].Override != nil {
 		t.Fatalf("an override in a new definition: %+v %v", s.Pools[1], err)
 	}
-	if _, err := e.svc.SetPoolOverride(ctx, "api.example.com.", "primary", "down", "maintenance", ServiceWriteOptions{Actor: "bob"}); err != nil {
+	if _, err := e.svc.SetPoolOverride(ctx, "api.example.com.", "primary", "down", "maintenance", 0, ServiceWriteOptions{Actor: "bob"}); err != nil {
 		t.Fatal(err)
 	}
 	// Applying a definition read before the override keeps it.

@@ -115,6 +115,24 @@ type Override struct {
 	Actor  string    `json:"actor"`
 	Reason string    `json:"reason,omitempty"`
 	Time   time.Time `json:"time"`
+	// Expires, when set, ends the override by itself: a drill's, or an
+	// operator's "drain for an hour", can never be left behind.
+	Expires time.Time `json:"expires,omitzero"`
+}
+
+// Override time limits.
+const (
+	MinOverrideTTL = time.Second
+	MaxOverrideTTL = 7 * 24 * time.Hour
+)
+
+// Forced returns the state the override forces at now: "up", "down", or
+// "" when there is none, it was cleared, or it has expired.
+func (o *Override) Forced(now time.Time) string {
+	if o == nil || (!o.Expires.IsZero() && !now.Before(o.Expires)) {
+		return ""
+	}
+	return o.State
 }
 
 // Service defaults and limits.

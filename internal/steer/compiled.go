@@ -208,7 +208,7 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 			// NODATA while another endpoint could answer addresses.
 			e.Up, e.Why = false, "its hostname has not resolved to any address (yet)"
 		}
-		e.Drained = forced(m.Override) == "down" || forced(spec.Pools[pi].Override) == "down" && forced(m.Override) == ""
+		e.Drained = forced(m.Override, in.Now) == "down" || forced(spec.Pools[pi].Override, in.Now) == "down" && forced(m.Override, in.Now) == ""
 		if e.Up && e.Health.RTT > 0 {
 			rtts[pi] = append(rtts[pi], e.Health.RTT)
 		}
@@ -228,7 +228,7 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 	s.bestTier = math.MaxInt
 	for i := range s.Pools {
 		p := &s.Pools[i]
-		switch forced(p.Spec.Override) {
+		switch forced(p.Spec.Override, in.Now) {
 		case "up":
 			p.Up, p.Why = true, "forced up by "+who(p.Spec.Override)
 		case "down":
@@ -275,13 +275,13 @@ func (e *Endpoint) setTarget(t Target) {
 
 // endpointState decides whether an endpoint counts as up, and why.
 func endpointState(spec *model.Service, p *model.Pool, e *Endpoint, in Inputs) (bool, string) {
-	switch forced(e.Spec.Override) {
+	switch forced(e.Spec.Override, in.Now) {
 	case "up":
 		return true, "forced up by " + who(e.Spec.Override)
 	case "down":
 		return false, "forced down by " + who(e.Spec.Override)
 	}
-	switch forced(p.Override) {
+	switch forced(p.Override, in.Now) {
 	case "up":
 		return true, "pool " + p.Name + " forced up by " + who(p.Override)
 	case "down":
@@ -356,12 +356,7 @@ func median(d []time.Duration) time.Duration {
 
 // forced returns an override's state: "up", "down" or "" (none, or
 // cleared).
-func forced(o *model.Override) string {
-	if o == nil {
-		return ""
-	}
-	return o.State
-}
+func forced(o *model.Override, now time.Time) string { return o.Forced(now) }
 
 // who names an override's actor, with its reason.
 func who(o *model.Override) string {

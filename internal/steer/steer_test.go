@@ -394,6 +394,20 @@ func TestOverrides(t *testing.T) {
 	if got := ask(t, f.snapshot(t, nil, nil), 1, client("192.0.2.200")); got != "A 198.51.100.1" {
 		t.Errorf("drained pool: got %q", got)
 	}
+	// An override with a time limit ends by itself.
+	f.svc.Pools[0].Override = &model.Override{State: "down", Actor: "drill:x", Expires: now.Add(time.Second)}
+	if got := ask(t, f.snapshot(t, nil, nil), 1, client("192.0.2.200")); got != "A 198.51.100.1" {
+		t.Errorf("pool drained until a second from now: got %q", got)
+	}
+	f.svc.Pools[0].Override.Expires = now
+	if got := ask(t, f.snapshot(t, nil, nil), 1, client("192.0.2.200")); got != "A 192.0.2.1" {
+		t.Errorf("pool drain expired: got %q", got)
+	}
+	f.svc.Pools[0].Override = nil
+	f.eps[0].Override = &model.Override{State: "down", Actor: "drill:x", Expires: now.Add(-time.Second)}
+	if got := ask(t, f.snapshot(t, nil, nil), 1, client("192.0.2.200")); got != "A 192.0.2.1" {
+		t.Errorf("endpoint override expired: got %q", got)
+	}
 }
 
 func TestLeaseLapse(t *testing.T) {

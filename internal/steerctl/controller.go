@@ -293,7 +293,15 @@ func (c *Controller) arm(now time.Time, in steer.Inputs) {
 		}
 	}
 	for name, spec := range c.services {
+		for i := range spec.Pools {
+			if o := spec.Pools[i].Override; o != nil {
+				soonest(o.Expires) // the answers change when it ends
+			}
+		}
 		for _, e := range c.endpoints[name] {
+			if e.Override != nil {
+				soonest(e.Override.Expires)
+			}
 			if e.Leased() {
 				key := steer.Key(name, e.ID)
 				if e.Lapsed(now) && !c.lapsed[key] {

@@ -97,16 +97,19 @@ type Check struct {
 
 // Override forces a pool or endpoint up or down.
 type Override struct {
-	State  string    `json:"state"`
-	Actor  string    `json:"actor,omitempty"`
-	Reason string    `json:"reason,omitempty"`
-	Time   time.Time `json:"time,omitempty"`
+	State   string     `json:"state"`
+	Actor   string     `json:"actor,omitempty"`
+	Reason  string     `json:"reason,omitempty"`
+	Time    time.Time  `json:"time,omitempty"`
+	Expires *time.Time `json:"expires,omitempty"` // the override ends by itself then
 }
 
 // OverrideRequest is the body of the override endpoints.
 type OverrideRequest struct {
 	State  string `json:"state"` // "up" or "down"
 	Reason string `json:"reason,omitempty"`
+	// TTL ends the override by itself ("1h"); empty: until cleared.
+	TTL string `json:"ttl,omitempty"`
 }
 
 // ServiceList answers GET /v1/services.

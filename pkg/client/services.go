@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
@@ -58,9 +59,10 @@ func (c *Client) Explain(ctx context.Context, name, client, subnet, qtype string
 	return out, err
 }
 
-// SetPoolOverride forces a pool "up" or "down"; state "" clears it.
-func (c *Client) SetPoolOverride(ctx context.Context, name, pool, state, reason string) (apiv1.Service, error) {
-	req := overrideRequest(servicePath(name)+"/pools/"+apiv1.PathSegment(pool)+"/override", state, reason)
+// SetPoolOverride forces a pool "up" or "down" (for ttl, when not zero);
+// state "" clears it.
+func (c *Client) SetPoolOverride(ctx context.Context, name, pool, state, reason string, ttl time.Duration) (apiv1.Service, error) {
+	req := overrideRequest(servicePath(name)+"/pools/"+apiv1.PathSegment(pool)+"/override", state, reason, ttl)
 	var out apiv1.Service
 	_, err := c.do(ctx, req, &out)
 	return out, err
@@ -100,9 +102,10 @@ func (c *Client) ReportHealth(ctx context.Context, name, id string, up bool, rea
 	return out, err
 }
 
-// SetEndpointOverride forces an endpoint "up" or "down"; "" clears it.
-func (c *Client) SetEndpointOverride(ctx context.Context, name, id, state, reason string) (apiv1.Endpoint, error) {
-	req := overrideRequest(endpointPath(name, id)+"/override", state, reason)
+// SetEndpointOverride forces an endpoint "up" or "down" (for ttl, when
+// not zero); "" clears it.
+func (c *Client) SetEndpointOverride(ctx context.Context, name, id, state, reason string, ttl time.Duration) (apiv1.Endpoint, error) {
+	req := overrideRequest(endpointPath(name, id)+"/override", state, reason, ttl)
 	var out apiv1.Endpoint
 	_, err := c.do(ctx, req, &out)
 	return out, err
@@ -131,9 +134,13 @@ func endpointPath(service, id string) string {
 
 // overrideRequest sets an override at path (PUT), or clears it (DELETE)
 // when state is "".
-func overrideRequest(path, state, reason string) request {
+func overrideRequest(path, state, reason string, ttl time.Duration) request {
 	if state == "" {
 		return request{method: http.MethodDelete, path: path}
 	}
-	return request{method: http.MethodPut, path: path, json: apiv1.OverrideRequest{State: state, Reason: reason}}
+	body := apiv1.OverrideRequest{State: state, Reason: reason}
+	if ttl > 0 {
+		body.TTL = ttl.String()
+	}
+	return request{method: http.MethodPut, path: path, json: body}
 }
