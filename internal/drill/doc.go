@@ -4,5 +4,6 @@
 // fault through the health view, measures every nameserver's answers from
 // outside, and reports whether the SLOs held.
 //
-// scenario.go reads and checks scenario files.
+// scenario.go reads and checks scenario files; probe.go watches the
+// nameservers from outside, as each client would ask them.
 package drill
