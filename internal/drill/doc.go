@@ -5,5 +5,6 @@
 // outside, and reports whether the SLOs held.
 //
 // scenario.go reads and checks scenario files; probe.go watches the
-// nameservers from outside, as each client would ask them.
+// nameservers from outside, as each client would ask them; evaluate.go
+// turns what was seen into each step's outcome and the SLO verdicts.
 package drill
