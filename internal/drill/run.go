@@ -1,0 +1,212 @@
+package drill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RunOptions tune a drill run; zero fields take the defaults.
+type RunOptions struct {
+	// Lease is how long each injected fault lasts unless renewed (default
+	// 30s); the drill renews it every third of that.
+	Lease time.Duration
+	// Settle is how long the nameservers are watched before the first
+	// step, for a baseline (default three intervals).
+	Settle time.Duration
+	// Progress, when set, is told of each step as it starts.
+	Progress func(string)
+}
+
+// Report is a drill's outcome.
+type Report struct {
+	Scenario string       `json:"scenario"`
+	Started  time.Time    `json:"started"`
+	Ended    time.Time    `json:"ended"`
+	Passed   bool         `json:"passed"`
+	Aborted  string       `json:"aborted,omitempty"`
+	Steps    []StepResult `json:"steps"`
+	Verdicts []Verdict    `json:"verdicts"`
+	Series   []Series     `json:"series"`
+}
+
+// Run runs the drill: it watches the nameservers, injects and repairs the
+// faults step by step (each a time-limited override, renewed while the
+// drill runs), waits for each expectation, and judges the SLOs. Whatever
+// happens — an error, ctx cancelled — every fault it set is cleared before
+// it returns. A target that matches nothing fails the drill before
+// anything is changed.
+func Run(ctx context.Context, ctl Control, s *Scenario, opts RunOptions) (*Report, error) {
+	if opts.Lease <= 0 {
+		opts.Lease = 30 * time.Second
+	}
+	if opts.Settle <= 0 {
+		opts.Settle = 3 * s.Interval
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	w, err := loadWorld(ctx, ctl, s)
+	if err != nil {
+		return nil, err
+	}
+	stepFaults := make([][]fault, len(s.Steps))
+	for i := range s.Steps {
+		st := &s.Steps[i]
+		t := st.Fail
+		if t == nil {
+			t = st.Restore
+		}
+		if t == nil {
+			continue
+		}
+		if stepFaults[i], err = w.faults(t); err != nil {
+			return nil, fmt.Errorf("steps[%d]: %w", i, err)
+		}
+	}
+	eps := w.endpointInfo()
+
+	fs := newFaultSet(ctl, s.Name, opts.Lease)
+	rep := &Report{Scenario: s.Name, Started: time.Now()}
+	prober := NewProber(s)
+	pctx, stopProbing := context.WithCancel(context.Background())
+	probed := make(chan struct{})
+	go func() { defer close(probed); prober.Run(pctx, s) }()
+	rctx, stopRenewing := context.WithCancel(ctx)
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(opts.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				fs.renew(rctx)
+			case <-rctx.Done():
+				return
+			}
+		}
+	}()
+	finish := func() {
+		stopRenewing()
+		<-renewed
+		// The faults are cleared even when ctx is done.
+		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := fs.clearAll(cctx); err != nil && rep.Aborted == "" {
+			rep.Aborted = "restoring the faults: " + err.Error()
+		}
+		stopProbing()
+		<-probed
+	}
+
+	starts := make([]time.Time, len(s.Steps))
+	err = func() error {
+		if err := sleep(ctx, opts.Settle); err != nil {
+			return err
+		}
+		for i := range s.Steps {
+			st := &s.Steps[i]
+			starts[i] = time.Now()
+			progress(fmt.Sprintf("step %d/%d: %s", i+1, len(s.Steps), describe(st)))
+			switch {
+			case st.Fail != nil:
+				for _, f := range stepFaults[i] {
+					if err := fs.set(ctx, f, fmt.Sprintf("drill %s, step %d", s.Name, i+1)); err != nil {
+						return err
+					}
+				}
+			case st.Restore != nil:
+				for _, f := range stepFaults[i] {
+					if err := fs.clear(ctx, f); err != nil {
+						return err
+					}
+				}
+			default:
+				if err := sleep(ctx, st.Wait); err != nil {
+					return err
+				}
+			}
+			if st.Expect != nil {
+				if err := awaitExpect(ctx, prober, i, st, starts[i], eps, s.Interval); err != nil {
+					return err
+				}
+			}
+		}
+		return sleep(ctx, opts.Settle)
+	}()
+	finish()
+	rep.Ended = time.Now()
+	rep.Series = prober.Series()
+	for i := range s.Steps {
+		if !starts[i].IsZero() {
+			rep.Steps = append(rep.Steps, EvaluateStep(rep.Series, i, &s.Steps[i], starts[i], eps))
+		}
+	}
+	rep.Verdicts = EvaluateSLO(s.SLO, rep.Steps, rep.Series, eps)
+	if err != nil {
+		if rep.Aborted == "" {
+			rep.Aborted = err.Error()
+		}
+		return rep, err
+	}
+	rep.Passed = rep.Aborted == "" && len(rep.Steps) == len(s.Steps)
+	for _, sr := range rep.Steps {
+		rep.Passed = rep.Passed && sr.Met
+	}
+	for _, v := range rep.Verdicts {
+		rep.Passed = rep.Passed && v.Held
+	}
+	return rep, nil
+}
+
+// awaitExpect waits until every series meets the step's expectation, or
+// its time is up (and one interval more, for the last answers to come in).
+func awaitExpect(ctx context.Context, p *Prober, i int, st *Step, start time.Time, eps Endpoints, interval time.Duration) error {
+	deadline := start.Add(st.Expect.Within + interval)
+	for time.Now().Before(deadline) {
+		if r := EvaluateStep(p.Series(), i, st, start, eps); r.Met && len(r.Series) > 0 {
+			return nil
+		}
+		if err := sleep(ctx, interval); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return errors.New("aborted")
+	}
+}
+
+// describe says what a step does.
+func describe(st *Step) string {
+	switch {
+	case st.Fail != nil:
+		return "fail " + target(st.Fail)
+	case st.Restore != nil:
+		return "restore " + target(st.Restore)
+	}
+	return "wait " + st.Wait.String()
+}
+
+func target(t *Target) string {
+	for _, kv := range []struct{ k, v string }{{"endpoint", t.Endpoint}, {"pool", t.Pool}, {"region", t.Region}, {"provider", t.Provider}, {"jurisdiction", t.Jurisdiction}} {
+		if kv.v != "" {
+			if t.Service != "" && (kv.k == "endpoint" || kv.k == "pool") {
+				return fmt.Sprintf("%s %s of %s", kv.k, kv.v, t.Service)
+			}
+			return kv.k + " " + kv.v
+		}
+	}
+	return "?"
+}

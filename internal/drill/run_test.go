@@ -1,0 +1,144 @@
+package drill
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/control"
+)
+
+// failoverNameserver answers api.example.com. A from the control plane as
+// a failover service would: the endpoints of the best pool not forced
+// down. It stands in for the DNS server, which the end-to-end tests use.
+func failoverNameserver(t *testing.T, svc *control.Service) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Authoritative = true
+		ctx := context.Background()
+		spec, err1 := svc.GetService(ctx, "api.example.com.")
+		eps, err2 := svc.Endpoints(ctx, "api.example.com.")
+		if err1 != nil || err2 != nil {
+			m.Rcode = dns.RcodeServerFailure
+			w.WriteMsg(m)
+			return
+		}
+		now := time.Now()
+		best := -1
+		for _, p := range spec.Pools {
+			if p.Override.Forced(now) != "down" && (best < 0 || p.Priority < best) {
+				best = p.Priority
+			}
+		}
+		if r.Question[0].Qtype == dns.TypeA {
+			for _, e := range eps {
+				if p := spec.Pool(e.Pool); p != nil && p.Priority == best && e.Override.Forced(now) != "down" {
+					m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: r.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 5}, A: net.ParseIP(e.Address)})
+				}
+			}
+		}
+		w.WriteMsg(m)
+	})}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go srv.ActivateAndServe()
+	<-started
+	t.Cleanup(func() { srv.Shutdown() })
+	return pc.LocalAddr().String()
+}
+
+func drillScenario(addr string, slo SLO) *Scenario {
+	return &Scenario{
+		Name:        "eu",
+		Services:    []string{"api.example.com"},
+		Nameservers: []Nameserver{{Name: "ns", Address: addr}},
+		Clients:     []Client{{Name: "fra", Subnet: "203.0.113.0/24"}},
+		Interval:    50 * time.Millisecond,
+		Steps: []Step{
+			{Fail: &Target{Service: "api.example.com", Pool: "dub"}, Expect: &Expect{Answered: []string{"fra-1"}, NotAnswered: []string{"dub-1"}, Within: time.Second}},
+			{Wait: 200 * time.Millisecond},
+			{Restore: &Target{Service: "api.example.com", Pool: "dub"}, Expect: &Expect{Answered: []string{"dub-1"}, Within: time.Second}},
+		},
+		SLO: slo,
+	}
+}
+
+func noDrillOverrides(t *testing.T, svc *control.Service) {
+	t.Helper()
+	spec, _ := svc.GetService(context.Background(), "api.example.com.")
+	for _, p := range spec.Pools {
+		if p.Override.Forced(time.Now()) != "" {
+			t.Errorf("pool %s left with %+v", p.Name, p.Override)
+		}
+	}
+}
+
+func TestRun(t *testing.T) {
+	svc, _ := newWorld(t)
+	addr := failoverNameserver(t, svc)
+	var steps []string
+	s := drillScenario(addr, SLO{Failover: time.Second, Recovery: time.Second, NoServFail: true, NoTimeouts: true, Jurisdiction: "eu"})
+	rep, err := Run(context.Background(), svc, s, RunOptions{Progress: func(m string) { steps = append(steps, m) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Passed || len(rep.Steps) != 3 || len(rep.Verdicts) != 5 || len(steps) != 3 {
+		t.Fatalf("report %+v, progress %v", rep, steps)
+	}
+	if f := rep.Steps[0].Slowest; f <= 0 || f > 200*time.Millisecond {
+		t.Errorf("failover measured %v with a 50ms interval", f)
+	}
+	if steps[0] != "step 1/3: fail pool dub of api.example.com" {
+		t.Errorf("progress %q", steps[0])
+	}
+	noDrillOverrides(t, svc)
+
+	// An SLO the interval cannot show: the drill fails with that verdict.
+	s = drillScenario(addr, SLO{Failover: time.Millisecond})
+	rep, err = Run(context.Background(), svc, s, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Passed || rep.Verdicts[0].Held || rep.Verdicts[0].SLO != "failover within 1ms" {
+		t.Errorf("an impossible SLO passed: %+v", rep.Verdicts)
+	}
+	noDrillOverrides(t, svc)
+}
+
+// TestRunAborted: a drill stopped midway leaves no override behind.
+func TestRunAborted(t *testing.T) {
+	svc, _ := newWorld(t)
+	addr := failoverNameserver(t, svc)
+	s := drillScenario(addr, SLO{})
+	s.Steps = []Step{{Fail: &Target{Jurisdiction: "eu"}}, {Wait: time.Minute}}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		time.Sleep(400 * time.Millisecond)
+		cancel()
+	}()
+	rep, err := Run(ctx, svc, s, RunOptions{})
+	if err == nil || rep == nil || rep.Aborted != "aborted" || rep.Passed {
+		t.Fatalf("aborted drill: %+v %v", rep, err)
+	}
+	noDrillOverrides(t, svc)
+
+	// A target that matches nothing changes nothing.
+	s.Steps = []Step{{Fail: &Target{Region: "mars"}}}
+	if _, err := Run(context.Background(), svc, s, RunOptions{}); err == nil {
+		t.Error("a drill with a target matching nothing ran")
+	}
+	spec, _ := svc.GetService(context.Background(), "api.example.com.")
+	for _, p := range spec.Pools {
+		if p.Name != "dub" && p.Name != "fra" && p.Override != nil {
+			t.Errorf("pool %s touched: %+v", p.Name, p.Override)
+		}
+	}
+}
