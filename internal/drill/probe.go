@@ -95,6 +95,9 @@ func (p *Prober) probe(ctx context.Context, se *Series, addr string, c Client) {
 	for {
 		at := time.Now()
 		rcode, answer := p.ask(ctx, addr, se.Service, c)
+		if ctx.Err() != nil {
+			return // the query was cut short by the end, not unanswered
+		}
 		p.record(se, at, rcode, answer)
 		select {
 		case <-t.C:
