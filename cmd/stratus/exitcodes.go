@@ -20,6 +20,7 @@ const (
 	exitConflict    = 4 // already exists or changed meanwhile (HTTP 409, 412)
 	exitAuth        = 5 // missing, invalid or insufficient token (HTTP 401, 403)
 	exitUnreachable = 6 // the API server could not be reached
+	exitDrillFailed = 7 // a drill ran and an expectation or SLO did not hold
 )
 
 const exitCodeHelp = `Exit codes:
@@ -29,7 +30,8 @@ const exitCodeHelp = `Exit codes:
   3  not found (zone, RRset or token)
   4  conflict: already exists, or changed since read (If-Match)
   5  authentication or permission failure
-  6  the API server could not be reached`
+  6  the API server could not be reached
+  7  a drill ran and an expectation or SLO did not hold`
 
 // usageError marks errors in how the command was called.
 type usageError struct{ msg string }
@@ -60,6 +62,8 @@ func exitCode(err error) int {
 		return exitUnreachable
 	case errors.Is(err, context.Canceled):
 		return exitError
+	case errors.Is(err, errDrillFailed):
+		return exitDrillFailed
 	}
 	switch client.StatusOf(err) {
 	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:

@@ -72,7 +72,7 @@ http://127.0.0.1:8053 and the admin token in ./stratus-data/admin.token.
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 
 	root.AddCommand(a.serveCommand(), a.versionCommand(), a.zoneCommand(), a.recordCommand(), a.tokenCommand(),
-		a.serviceCommand(), a.poolCommand(), a.endpointCommand(), a.eventsCommand(), a.tsigCommand())
+		a.serviceCommand(), a.poolCommand(), a.endpointCommand(), a.eventsCommand(), a.tsigCommand(), a.drillCommand())
 	for _, c := range root.Commands() {
 		addArgsCheck(c)
 	}

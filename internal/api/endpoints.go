@@ -177,7 +177,7 @@ func (h *Handler) endpointOverride(w http.ResponseWriter, r *http.Request, p *au
 	if err != nil {
 		return err
 	}
-	e, err := h.svc.SetEndpointOverride(r.Context(), n, r.PathValue("id"), req.State, req.Reason, p.Name, ttl)
+	e, err := h.svc.SetEndpointOverride(r.Context(), n, r.PathValue("id"), req.State, req.Reason, overrideActor(p.Name, req.For), ttl)
 	if err != nil {
 		return err
 	}
@@ -202,6 +202,7 @@ func (h *Handler) poolOverride(w http.ResponseWriter, r *http.Request, p *auth.P
 	if err != nil {
 		return err
 	}
+	wo.Actor = overrideActor(wo.Actor, req.For)
 	s, err := h.svc.SetPoolOverride(r.Context(), n, r.PathValue("pool"), req.State, req.Reason, ttl, wo)
 	if err != nil {
 		return err
@@ -211,11 +212,21 @@ func (h *Handler) poolOverride(w http.ResponseWriter, r *http.Request, p *auth.P
 	return nil
 }
 
-// overrideRequest reads the body of a request setting an override (none
-// when clearing one) and its time limit.
+// overrideActor is who an override is recorded as set by: the token's
+// name, and what for when the request says ("alice (drill:eu)").
+func overrideActor(token, what string) string {
+	if what == "" {
+		return token
+	}
+	return token + " (" + what + ")"
+}
+
+// overrideRequest reads the body of a request setting an override (or,
+// when clearing one, what for) and its time limit.
 func overrideRequest(w http.ResponseWriter, r *http.Request, set bool) (apiv1.OverrideRequest, time.Duration, error) {
 	var req apiv1.OverrideRequest
 	if !set {
+		req.For = r.URL.Query().Get("for")
 		return req, 0, nil
 	}
 	if err := decodeJSON(w, r, &req); err != nil {

@@ -110,6 +110,9 @@ type OverrideRequest struct {
 	Reason string `json:"reason,omitempty"`
 	// TTL ends the override by itself ("1h"); empty: until cleared.
 	TTL string `json:"ttl,omitempty"`
+	// For names what the override is for, such as "drill:eu-failover";
+	// it is recorded with the token's name as the actor.
+	For string `json:"for,omitempty"`
 }
 
 // ServiceList answers GET /v1/services.

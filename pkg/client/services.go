@@ -62,7 +62,13 @@ func (c *Client) Explain(ctx context.Context, name, client, subnet, qtype string
 // SetPoolOverride forces a pool "up" or "down" (for ttl, when not zero);
 // state "" clears it.
 func (c *Client) SetPoolOverride(ctx context.Context, name, pool, state, reason string, ttl time.Duration) (apiv1.Service, error) {
-	req := overrideRequest(servicePath(name)+"/pools/"+apiv1.PathSegment(pool)+"/override", state, reason, ttl)
+	return c.SetPoolOverrideFor(ctx, name, pool, state, reason, ttl, "")
+}
+
+// SetPoolOverrideFor is SetPoolOverride recording what the override is
+// for ("drill:NAME").
+func (c *Client) SetPoolOverrideFor(ctx context.Context, name, pool, state, reason string, ttl time.Duration, what string) (apiv1.Service, error) {
+	req := overrideRequest(servicePath(name)+"/pools/"+apiv1.PathSegment(pool)+"/override", state, reason, ttl, what)
 	var out apiv1.Service
 	_, err := c.do(ctx, req, &out)
 	return out, err
@@ -105,7 +111,13 @@ func (c *Client) ReportHealth(ctx context.Context, name, id string, up bool, rea
 // SetEndpointOverride forces an endpoint "up" or "down" (for ttl, when
 // not zero); "" clears it.
 func (c *Client) SetEndpointOverride(ctx context.Context, name, id, state, reason string, ttl time.Duration) (apiv1.Endpoint, error) {
-	req := overrideRequest(endpointPath(name, id)+"/override", state, reason, ttl)
+	return c.SetEndpointOverrideFor(ctx, name, id, state, reason, ttl, "")
+}
+
+// SetEndpointOverrideFor is SetEndpointOverride recording what the
+// override is for ("drill:NAME").
+func (c *Client) SetEndpointOverrideFor(ctx context.Context, name, id, state, reason string, ttl time.Duration, what string) (apiv1.Endpoint, error) {
+	req := overrideRequest(endpointPath(name, id)+"/override", state, reason, ttl, what)
 	var out apiv1.Endpoint
 	_, err := c.do(ctx, req, &out)
 	return out, err
@@ -134,11 +146,15 @@ func endpointPath(service, id string) string {
 
 // overrideRequest sets an override at path (PUT), or clears it (DELETE)
 // when state is "".
-func overrideRequest(path, state, reason string, ttl time.Duration) request {
+func overrideRequest(path, state, reason string, ttl time.Duration, what string) request {
 	if state == "" {
-		return request{method: http.MethodDelete, path: path}
+		req := request{method: http.MethodDelete, path: path}
+		if what != "" {
+			req.query = url.Values{"for": {what}}
+		}
+		return req
 	}
-	body := apiv1.OverrideRequest{State: state, Reason: reason}
+	body := apiv1.OverrideRequest{State: state, Reason: reason, For: what}
 	if ttl > 0 {
 		body.TTL = ttl.String()
 	}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/drill"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+// errDrillFailed means a drill ran but an expectation or SLO did not hold.
+var errDrillFailed = errors.New("the drill failed")
+
+func (a *app) drillCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "drill",
+		Short: "Run failover drills: inject outages, measure every nameserver, judge the SLOs",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  groupRun,
+	}
+	var lease time.Duration
+	run := &cobra.Command{
+		Use:   "run SCENARIO.yaml",
+		Short: "Run a drill and report whether its SLOs held (exit 0 only if they all did)",
+		Long: `Run a drill from its scenario file: watch each nameserver for each client
+and service, inject each step's fault as an override that ends by itself
+(--lease, renewed while the drill runs), wait for each expectation, and judge
+the SLOs. Every fault is cleared at the end, also on Ctrl-C; a drill that
+dies leaves overrides that end within the lease.
+
+Exit status 0 when every expectation and SLO held, 7 when one did not.`,
+		Example: `  stratus drill run eu-failover.yaml
+  stratus drill run eu-failover.yaml -o json > report.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := os.ReadFile(args[0])
+			if err != nil {
+				return usagef("%v", err)
+			}
+			s, err := drill.ParseScenario(args[0], b)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+			defer stop()
+			rep, err := drill.Run(ctx, apiDrillControl{c}, s, drill.RunOptions{Lease: lease, Progress: func(m string) {
+				fmt.Fprintf(a.stderr, "%s  %s\n", time.Now().Format("15:04:05.000"), m)
+			}})
+			if rep == nil {
+				return err
+			}
+			if perr := p.print(rep, func(w io.Writer) { drillSummary(w, rep) }); perr != nil {
+				return perr
+			}
+			switch {
+			case err != nil:
+				return err
+			case !rep.Passed:
+				return errDrillFailed
+			}
+			return nil
+		},
+	}
+	run.Flags().DurationVar(&lease, "lease", 30*time.Second, "how long each injected fault lasts unless the drill renews it")
+	cmd.AddCommand(run)
+	return cmd
+}
+
+// drillSummary writes the outcome for a terminal.
+func drillSummary(w io.Writer, rep *drill.Report) {
+	verdict := "PASSED"
+	if !rep.Passed {
+		verdict = "FAILED"
+	}
+	row(w, "drill", rep.Scenario)
+	row(w, "result", verdict)
+	if rep.Aborted != "" {
+		row(w, "aborted", rep.Aborted)
+	}
+	row(w, "took", rep.Ended.Sub(rep.Started).Round(time.Millisecond))
+	fmt.Fprintln(w)
+	row(w, "STEP", "KIND", "NAMESERVER", "CLIENT", "SERVICE", "TOOK", "WITHIN", "MET")
+	for _, st := range rep.Steps {
+		for _, s := range st.Series {
+			took := "never"
+			if s.Took >= 0 {
+				took = s.Took.Round(time.Millisecond).String()
+			}
+			row(w, st.Step+1, st.Kind, s.Nameserver, s.Client, s.Service, took, st.Within, yesNo(s.Met))
+		}
+	}
+	fmt.Fprintln(w)
+	row(w, "SLO", "HELD", "DETAIL")
+	for _, v := range rep.Verdicts {
+		row(w, v.SLO, yesNo(v.Held), v.Detail)
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "NO"
+}
+
+// apiDrillControl lets a drill read services and set overrides through
+// the API.
+type apiDrillControl struct{ c *apiClient }
+
+func (a apiDrillControl) GetService(ctx context.Context, name model.Name) (*model.Service, error) {
+	s, err := a.c.Service(ctx, string(name))
+	if err != nil {
+		return nil, err
+	}
+	out := &model.Service{Name: name, Policy: s.Policy}
+	for _, p := range s.Pools {
+		out.Pools = append(out.Pools, model.Pool{Name: p.Name, Region: p.Region, Provider: p.Provider, Jurisdiction: p.Jurisdiction,
+			Priority: p.Priority, Override: overrideModel(p.Override)})
+	}
+	return out, nil
+}
+
+func (a apiDrillControl) Endpoints(ctx context.Context, svc model.Name) ([]*model.Endpoint, error) {
+	eps, err := a.c.Endpoints(ctx, string(svc))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Endpoint, 0, len(eps))
+	for _, e := range eps {
+		out = append(out, &model.Endpoint{Service: svc, ID: e.ID, Pool: e.Pool, Address: e.Address, Override: overrideModel(e.Override)})
+	}
+	return out, nil
+}
+
+func (a apiDrillControl) SetEndpointOverride(ctx context.Context, svc model.Name, id, state, reason, actor string, ttl time.Duration) (*model.Endpoint, error) {
+	_, err := a.c.SetEndpointOverrideFor(ctx, string(svc), id, state, reason, ttl, actor)
+	return nil, err
+}
+
+func (a apiDrillControl) SetPoolOverride(ctx context.Context, svc model.Name, pool, state, reason string, ttl time.Duration, wo control.ServiceWriteOptions) (*model.Service, error) {
+	_, err := a.c.SetPoolOverrideFor(ctx, string(svc), pool, state, reason, ttl, wo.Actor)
+	return nil, err
+}
+
+func overrideModel(o *apiv1.Override) *model.Override {
+	if o == nil {
+		return nil
+	}
+	out := &model.Override{State: o.State, Actor: o.Actor, Reason: o.Reason, Time: o.Time}
+	if o.Expires != nil {
+		out.Expires = *o.Expires
+	}
+	return out
+}

@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/drill"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+// TestDrillCLI runs `stratus drill run` against Stratus and a notified BIND
+// secondary: the EU primary pool fails and comes back; both nameservers
+// follow within the expectations, the SLOs hold (exit 0), no override is
+// left behind; a scenario whose SLO the interval cannot show exits 7.
+func TestDrillCLI(t *testing.T) {
+	const svc = "api.fn.example.com"
+	s := steerStart(t, "", "zones:\n  notify_delay: 20ms\n")
+	steerZone(t, s, "fn.example.com")
+	s.mustCLI("zone", "update", "fn.example.com", "--allow-transfer", "127.0.0.1")
+	file := steerWrite(t, "svc.yaml", "name: "+svc+"\nttl: 5\npolicy: failover\npools:\n"+
+		"  - {name: dub, jurisdiction: eu, region: eu-west, priority: 1, check: {type: none}}\n"+
+		"  - {name: fra, jurisdiction: eu, region: eu-central, priority: 2, check: {type: none}}\n")
+	steerMustCLI(t, s, "service", "create", "-f", file)
+	steerMustCLI(t, s, "endpoint", "register", svc, "dub-1", "--pool", "dub", "--address", "192.0.2.1")
+	steerMustCLI(t, s, "endpoint", "register", svc, "fra-1", "--pool", "fra", "--address", "192.0.2.2")
+	steerWaitA(t, s, svc, "192.0.2.1", 5*time.Second)
+	sec := startNamedSecondary(t, s.dnsAddr, tsigKeyConf{}, false, "fn.example.com")
+	s.mustCLI("zone", "update", "fn.example.com", "--notify", sec.addr)
+	sec.waitAnswer(svc+".", 1, 20*time.Second, hasA("192.0.2.1"))
+
+	scenario := func(failover string) string {
+		return steerWrite(t, "drill-"+failover+".yaml", fmt.Sprintf(`name: eu-primary
+services: [%s]
+nameservers:
+  - {name: stratus, address: "%s"}
+  - {name: bind, address: "%s"}
+clients:
+  - {name: frankfurt, subnet: 203.0.113.0/24}
+interval: 50ms
+steps:
+  - fail: {service: %s, pool: dub}
+    expect: {answered: [fra-1], not_answered: [dub-1], within: 5s}
+  - wait: 300ms
+  - restore: {service: %s, pool: dub}
+    expect: {answered: [dub-1], within: 5s}
+slo:
+  failover: %s
+  recovery: 5s
+  no_servfail: true
+  no_timeouts: true
+  jurisdiction: eu
+`, svc, s.dnsAddr, sec.addr, svc, svc, failover))
+	}
+	out, errOut, code := s.cli("drill", "run", scenario("5s"), "-o", "json")
+	var rep drill.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 || !rep.Passed {
+		t.Fatalf("drill run: exit %d, %v\n%s\n%s", code, err, out, errOut)
+	}
+	for _, st := range rep.Steps {
+		for _, se := range st.Series {
+			if st.Kind != "wait" {
+				t.Logf("step %d %s on %s for %s: %v", st.Step+1, st.Kind, se.Nameserver, se.Client, se.Took)
+			}
+		}
+	}
+	if !strings.Contains(errOut, "step 1/3: fail pool dub of "+svc) {
+		t.Errorf("no progress shown:\n%s", errOut)
+	}
+	var got apiv1.Service
+	if err := json.Unmarshal([]byte(s.mustCLI("service", "get", svc, "-o", "json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range got.Pools {
+		if p.Override != nil && p.Override.State != "" {
+			t.Errorf("pool %s left with %+v", p.Name, p.Override)
+		}
+	}
+	// The events say who took the pool down: the token, for the drill.
+	if ev := s.mustCLI("events", "--service", svc); !strings.Contains(ev, "(drill:eu-primary)") {
+		t.Errorf("events do not name the drill:\n%s", ev)
+	}
+
+	out, errOut, code = s.cli("drill", "run", scenario("1ms"))
+	if code != 7 || !strings.Contains(out, "FAILED") || !strings.Contains(out, "failover within 1ms") {
+		t.Errorf("an SLO the interval cannot show: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
