@@ -26,7 +26,10 @@ func (a *app) drillCommand() *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		RunE:  groupRun,
 	}
-	var lease time.Duration
+	var (
+		lease time.Duration
+		force bool
+	)
 	run := &cobra.Command{
 		Use:   "run SCENARIO.yaml",
 		Short: "Run a drill and report whether its SLOs held (exit 0 only if they all did)",
@@ -35,6 +38,9 @@ and service, inject each step's fault as an override that ends by itself
 (--lease, renewed while the drill runs), wait for each expectation, and judge
 the SLOs. Every fault is cleared at the end, also on Ctrl-C; a drill that
 dies leaves overrides that end within the lease.
+
+A drill refuses to start when an endpoint of a service under test is
+already out of the answers, unless --force.
 
 Exit status 0 when every expectation and SLO held, 7 when one did not.`,
 		Example: `  stratus drill run eu-failover.yaml
@@ -55,7 +61,7 @@ Exit status 0 when every expectation and SLO held, 7 when one did not.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
-			rep, err := drill.Run(ctx, apiDrillControl{c}, s, drill.RunOptions{Lease: lease, Progress: func(m string) {
+			rep, err := drill.Run(ctx, apiDrillControl{c}, s, drill.RunOptions{Lease: lease, Force: force, Progress: func(m string) {
 				fmt.Fprintf(a.stderr, "%s  %s\n", time.Now().Format("15:04:05.000"), m)
 			}})
 			if rep == nil {
@@ -74,6 +80,7 @@ Exit status 0 when every expectation and SLO held, 7 when one did not.`,
 		},
 	}
 	run.Flags().DurationVar(&lease, "lease", 30*time.Second, "how long each injected fault lasts unless the drill renews it")
+	run.Flags().BoolVar(&force, "force", false, "run even when a service under test is already degraded")
 	cmd.AddCommand(run)
 	return cmd
 }
@@ -152,6 +159,21 @@ func (a apiDrillControl) SetEndpointOverride(ctx context.Context, svc model.Name
 func (a apiDrillControl) SetPoolOverride(ctx context.Context, svc model.Name, pool, state, reason string, ttl time.Duration, wo control.ServiceWriteOptions) (*model.Service, error) {
 	_, err := a.c.SetPoolOverrideFor(ctx, string(svc), pool, state, reason, ttl, wo.Actor)
 	return nil, err
+}
+
+// Unanswerable lists the endpoints steering leaves out of the answers.
+func (a apiDrillControl) Unanswerable(ctx context.Context, svc model.Name) ([]string, error) {
+	eps, err := a.c.Endpoints(ctx, string(svc))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range eps {
+		if e.Steering != nil && !e.Steering.Answerable {
+			out = append(out, e.ID+" ("+e.Steering.Why+")")
+		}
+	}
+	return out, nil
 }
 
 func overrideModel(o *apiv1.Override) *model.Override {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/stratusdns/stratus/internal/model"
 )
 
 // RunOptions tune a drill run; zero fields take the defaults.
@@ -17,7 +20,20 @@ type RunOptions struct {
 	Settle time.Duration
 	// Progress, when set, is told of each step as it starts.
 	Progress func(string)
+	// Force runs the drill even when a service under test is already
+	// degraded.
+	Force bool
 }
+
+// Health tells a drill which endpoints are out of the answers before it
+// starts. A Control that also implements it makes Run refuse to start on
+// a degraded service unless forced.
+type Health interface {
+	Unanswerable(ctx context.Context, svc model.Name) ([]string, error)
+}
+
+// ErrDegraded means a service under test is already degraded.
+var ErrDegraded = errors.New("a service under test is already degraded")
 
 // Report is a drill's outcome.
 type Report struct {
@@ -51,6 +67,17 @@ func Run(ctx context.Context, ctl Control, s *Scenario, opts RunOptions) (*Repor
 	w, err := loadWorld(ctx, ctl, s)
 	if err != nil {
 		return nil, err
+	}
+	if h, ok := ctl.(Health); ok && !opts.Force {
+		for n := range w.services {
+			down, err := h.Unanswerable(ctx, n)
+			if err != nil {
+				return nil, err
+			}
+			if len(down) > 0 {
+				return nil, fmt.Errorf("%w: %s has %s out of its answers (--force to run anyway)", ErrDegraded, n, strings.Join(down, ", "))
+			}
+		}
 	}
 	stepFaults := make([][]fault, len(s.Steps))
 	for i := range s.Steps {

@@ -2,12 +2,15 @@ package drill
 
 import (
 	"context"
+	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/model"
 )
 
 // failoverNameserver answers api.example.com. A from the control plane as
@@ -140,5 +143,25 @@ func TestRunAborted(t *testing.T) {
 		if p.Name != "dub" && p.Name != "fra" && p.Override != nil {
 			t.Errorf("pool %s touched: %+v", p.Name, p.Override)
 		}
+	}
+}
+
+// degraded is a control plane that reports an endpoint out of the answers.
+type degraded struct{ *control.Service }
+
+func (degraded) Unanswerable(context.Context, model.Name) ([]string, error) {
+	return []string{"dub-1 (check: down)"}, nil
+}
+
+func TestRunRefusesDegraded(t *testing.T) {
+	svc, _ := newWorld(t)
+	addr := failoverNameserver(t, svc)
+	s := drillScenario(addr, SLO{})
+	if _, err := Run(context.Background(), degraded{svc}, s, RunOptions{}); !errors.Is(err, ErrDegraded) || !strings.Contains(err.Error(), "dub-1") {
+		t.Fatalf("a drill on a degraded service: %v", err)
+	}
+	noDrillOverrides(t, svc)
+	if rep, err := Run(context.Background(), degraded{svc}, s, RunOptions{Force: true}); err != nil || len(rep.Steps) != 3 {
+		t.Errorf("forced: %v %+v", err, rep)
 	}
 }

@@ -83,6 +83,14 @@ slo:
 		t.Errorf("events do not name the drill:\n%s", ev)
 	}
 
+	// A degraded service: the drill does not start unless forced.
+	steerMustCLI(t, s, "endpoint", "override", svc, "fra-1", "down")
+	if _, errOut, code := s.cli("drill", "run", scenario("5s")); code != 1 || !strings.Contains(errOut, "already degraded") || !strings.Contains(errOut, "fra-1") {
+		t.Errorf("a drill on a degraded service: exit %d %s", code, errOut)
+	}
+	steerMustCLI(t, s, "endpoint", "override", svc, "fra-1", "clear")
+	steerWaitA(t, s, svc, "192.0.2.1", 5*time.Second)
+
 	out, errOut, code = s.cli("drill", "run", scenario("1ms"))
 	if code != 7 || !strings.Contains(out, "FAILED") || !strings.Contains(out, "failover within 1ms") {
 		t.Errorf("an SLO the interval cannot show: exit %d\n%s\n%s", code, out, errOut)
