@@ -3,8 +3,8 @@ GO      ?= go
 BIN     ?= bin/stratus
 
 # Tools the tests drive, and the Debian packages that provide them.
-TEST_TOOLS    := dig kdig named-checkzone named nsd
-TEST_PACKAGES := bind9-dnsutils knot-dnsutils bind9-utils bind9 nsd
+TEST_TOOLS    := dig kdig named-checkzone named nsd chromium
+TEST_PACKAGES := bind9-dnsutils knot-dnsutils bind9-utils bind9 nsd chromium
 
 .PHONY: all build run test test-deps fmt-check vet fuzz bench bench-go bench-peers clean
 

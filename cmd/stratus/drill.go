@@ -29,6 +29,7 @@ func (a *app) drillCommand() *cobra.Command {
 	var (
 		lease time.Duration
 		force bool
+		html  string
 	)
 	run := &cobra.Command{
 		Use:   "run SCENARIO.yaml",
@@ -44,7 +45,8 @@ already out of the answers, unless --force.
 
 Exit status 0 when every expectation and SLO held, 7 when one did not.`,
 		Example: `  stratus drill run eu-failover.yaml
-  stratus drill run eu-failover.yaml -o json > report.json`,
+  stratus drill run eu-failover.yaml -o json > report.json
+  stratus drill run eu-failover.yaml --html report.html`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := os.ReadFile(args[0])
@@ -67,6 +69,11 @@ Exit status 0 when every expectation and SLO held, 7 when one did not.`,
 			if rep == nil {
 				return err
 			}
+			if html != "" {
+				if herr := writeHTMLReport(html, rep); herr != nil {
+					return herr
+				}
+			}
 			if perr := p.print(rep, func(w io.Writer) { drillSummary(w, rep) }); perr != nil {
 				return perr
 			}
@@ -81,6 +88,7 @@ Exit status 0 when every expectation and SLO held, 7 when one did not.`,
 	}
 	run.Flags().DurationVar(&lease, "lease", 30*time.Second, "how long each injected fault lasts unless the drill renews it")
 	run.Flags().BoolVar(&force, "force", false, "run even when a service under test is already degraded")
+	run.Flags().StringVar(&html, "html", "", "also write the report as a self-contained HTML page with a timeline to this file")
 	cmd.AddCommand(run)
 	return cmd
 }
@@ -185,4 +193,17 @@ func overrideModel(o *apiv1.Override) *model.Override {
 		out.Expires = *o.Expires
 	}
 	return out
+}
+
+// writeHTMLReport writes the report's HTML page to path.
+func writeHTMLReport(path string, rep *drill.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := drill.WriteHTML(f, rep); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

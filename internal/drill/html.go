@@ -152,9 +152,9 @@ func tookLabel(d time.Duration) string {
 }
 
 var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
-	"took": tookLabel,
+	"took":  tookLabel,
 	"plus1": func(i int) int { return i + 1 },
-	"ms":   func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+	"ms":    func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +55,8 @@ slo:
   jurisdiction: eu
 `, svc, s.dnsAddr, sec.addr, svc, svc, failover))
 	}
-	out, errOut, code := s.cli("drill", "run", scenario("5s"), "-o", "json")
+	html := t.TempDir() + "/report.html"
+	out, errOut, code := s.cli("drill", "run", scenario("5s"), "-o", "json", "--html", html)
 	var rep drill.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 || !rep.Passed {
 		t.Fatalf("drill run: exit %d, %v\n%s\n%s", code, err, out, errOut)
@@ -68,6 +70,9 @@ slo:
 	}
 	if !strings.Contains(errOut, "step 1/3: fail pool dub of "+svc) {
 		t.Errorf("no progress shown:\n%s", errOut)
+	}
+	if b, err := os.ReadFile(html); err != nil || !strings.Contains(string(b), "Drill eu-primary: <span class=\"passed\">PASSED</span>") {
+		t.Errorf("HTML report: %v", err)
 	}
 	var got apiv1.Service
 	if err := json.Unmarshal([]byte(s.mustCLI("service", "get", svc, "-o", "json")), &got); err != nil {
