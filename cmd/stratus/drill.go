@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,6 +31,7 @@ func (a *app) drillCommand() *cobra.Command {
 		lease time.Duration
 		force bool
 		html  string
+		dry   bool
 	)
 	run := &cobra.Command{
 		Use:   "run SCENARIO.yaml",
@@ -41,7 +43,8 @@ the SLOs. Every fault is cleared at the end, also on Ctrl-C; a drill that
 dies leaves overrides that end within the lease.
 
 A drill refuses to start when an endpoint of a service under test is
-already out of the answers, unless --force.
+already out of the answers, unless --force. --dry-run changes nothing: it
+asks the server what each service would answer with the faults in place.
 
 Exit status 0 when every expectation and SLO held, 7 when one did not.`,
 		Example: `  stratus drill run eu-failover.yaml
@@ -60,6 +63,9 @@ Exit status 0 when every expectation and SLO held, 7 when one did not.`,
 			c, p, err := a.clientAndPrinter()
 			if err != nil {
 				return err
+			}
+			if dry {
+				return dryRun(cmd.Context(), apiDrillControl{c}, s, p)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
@@ -89,6 +95,7 @@ Exit status 0 when every expectation and SLO held, 7 when one did not.`,
 	run.Flags().DurationVar(&lease, "lease", 30*time.Second, "how long each injected fault lasts unless the drill renews it")
 	run.Flags().BoolVar(&force, "force", false, "run even when a service under test is already degraded")
 	run.Flags().StringVar(&html, "html", "", "also write the report as a self-contained HTML page with a timeline to this file")
+	run.Flags().BoolVar(&dry, "dry-run", false, "change nothing: say what each fault would make each service answer, and whether the expectations would hold")
 	cmd.AddCommand(run)
 	return cmd
 }
@@ -206,4 +213,46 @@ func writeHTMLReport(path string, rep *drill.Report) error {
 		return err
 	}
 	return f.Close()
+}
+
+// dryRun prints what the drill's faults would lead to, changing nothing.
+func dryRun(ctx context.Context, ctl apiDrillControl, s *drill.Scenario, p *printer) error {
+	preds, err := drill.DryRun(ctx, ctl, ctl, s)
+	if err != nil {
+		return err
+	}
+	met := true
+	for _, pr := range preds {
+		met = met && pr.Met
+	}
+	err = p.print(preds, func(w io.Writer) {
+		row(w, "STEP", "KIND", "CLIENT", "SERVICE", "WOULD ANSWER", "EXPECTATION")
+		for _, pr := range preds {
+			answer := strings.Join(pr.Answer, ",")
+			if answer == "" {
+				answer = "-"
+			}
+			row(w, pr.Step+1, pr.Kind, pr.Client, pr.Service, answer, map[bool]string{true: "would hold", false: "WOULD FAIL"}[pr.Met])
+		}
+	})
+	if err == nil && !met {
+		err = errDrillFailed
+	}
+	return err
+}
+
+// AnswerIf asks the server what a service would answer were some pools
+// and endpoints down.
+func (a apiDrillControl) AnswerIf(ctx context.Context, svc model.Name, subnet string, downPools, downEndpoints []string) ([]string, error) {
+	x, err := a.c.ExplainIf(ctx, string(svc), "", subnet, "A", downPools, downEndpoints)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, rr := range x.Answer {
+		if f := strings.Fields(rr); len(f) == 2 {
+			out = append(out, strings.ToLower(f[1]))
+		}
+	}
+	return out, nil
 }

@@ -128,3 +128,18 @@ func TestOverrideTTL(t *testing.T) {
 		t.Errorf("a refused override changed the endpoint: %+v", out.Override)
 	}
 }
+
+// TestEvaluateIfBadInput: a hypothesis naming a pool or endpoint the
+// service does not have is refused, naming the parameter.
+func TestEvaluateIfBadInput(t *testing.T) {
+	e := newServiceAPI(t, "none")
+	for _, tc := range []struct{ query, field, msg string }{
+		{"down_pool=nope", "down_pool", `no pool "nope"`},
+		{"down_endpoint=ghost", "down_endpoint", `no endpoint "ghost"`},
+	} {
+		r := e.do(t, "GET", "/v1/services/api.example.com/evaluate?"+tc.query, e.admin, "")
+		if ae := r.apiError(t); r.status != 400 || ae.Field != tc.field || !strings.Contains(ae.Message, tc.msg) {
+			t.Errorf("%s: %d %s", tc.query, r.status, r.body)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,6 +18,8 @@ import (
 // SteeringView is what the API reads from the steering controller.
 type SteeringView interface {
 	Explain(name model.Name, qtype uint16, client netip.Addr, subnet netip.Prefix) (*steer.Explanation, bool)
+	// ExplainIf explains the answer were some pools and endpoints down.
+	ExplainIf(name model.Name, qtype uint16, client netip.Addr, subnet netip.Prefix, h steer.Hypothesis) (*steer.Explanation, bool)
 	Status(svc model.Name, id string) (health.Status, bool)
 	// EndpointStates returns what answers make of each endpoint of a
 	// service, by endpoint id.
@@ -161,9 +164,14 @@ func (h *Handler) evaluate(w http.ResponseWriter, r *http.Request, _ *auth.Princ
 	client := netip.IPv4Unspecified()
 	var subnet netip.Prefix
 	qtype := model.TypeA
+	var hyp steer.Hypothesis
 	for key := range q {
 		v := q.Get(key)
 		switch key {
+		case "down_pool":
+			hyp.DownPools = q[key]
+		case "down_endpoint":
+			hyp.DownEndpoints = q[key]
 		case "client":
 			if client, err = netip.ParseAddr(v); err != nil {
 				return invalid("client", "%q is not an IP address", v)
@@ -180,16 +188,39 @@ func (h *Handler) evaluate(w http.ResponseWriter, r *http.Request, _ *auth.Princ
 				return invalid("type", "steered names answer A, AAAA and CNAME, not %s", v)
 			}
 		default:
-			return invalid(key, "unknown query parameter %q (known: client, subnet, type)", key)
+			return invalid(key, "unknown query parameter %q (known: client, subnet, type, down_pool, down_endpoint)", key)
 		}
 	}
-	if _, err := h.svc.GetService(r.Context(), n); err != nil {
+	spec, err := h.svc.GetService(r.Context(), n)
+	if err != nil {
 		return err
+	}
+	for _, p := range hyp.DownPools {
+		if spec.Pool(p) == nil {
+			return invalid("down_pool", "service %s has no pool %q", n, p)
+		}
+	}
+	if len(hyp.DownEndpoints) > 0 {
+		eps, err := h.svc.Endpoints(r.Context(), n)
+		if err != nil {
+			return err
+		}
+		for _, id := range hyp.DownEndpoints {
+			if !slices.ContainsFunc(eps, func(e *model.Endpoint) bool { return e.ID == id }) {
+				return invalid("down_endpoint", "service %s has no endpoint %q", n, id)
+			}
+		}
 	}
 	if h.opts.Steering == nil {
 		return errorf(http.StatusServiceUnavailable, apiv1.CodeUnavailable, "steering is not running")
 	}
-	x, ok := h.opts.Steering.Explain(n, qtype, client.Unmap(), subnet)
+	var x *steer.Explanation
+	var ok bool
+	if len(hyp.DownPools)+len(hyp.DownEndpoints) > 0 {
+		x, ok = h.opts.Steering.ExplainIf(n, qtype, client.Unmap(), subnet, hyp)
+	} else {
+		x, ok = h.opts.Steering.Explain(n, qtype, client.Unmap(), subnet)
+	}
 	if !ok {
 		return errorf(http.StatusServiceUnavailable, apiv1.CodeUnavailable, "service %s is not compiled yet; retry", n)
 	}

@@ -119,3 +119,11 @@ func (s *Snapshot) Explain(owner string, qtype uint16, client netip.Addr, subnet
 	x.Scope = c.Scope
 	return x, true
 }
+
+// Hypothesis names pools and endpoints to take as forced down, for an
+// explanation of what would be answered if they failed (a drill's dry
+// run). Nothing is changed.
+type Hypothesis struct {
+	DownPools     []string
+	DownEndpoints []string
+}

@@ -48,7 +48,19 @@ func (c *Client) DeleteService(ctx context.Context, name string, ifMatch *uint64
 
 // Explain returns the answer a client (and subnet) gets, and why.
 func (c *Client) Explain(ctx context.Context, name, client, subnet, qtype string) (apiv1.Explanation, error) {
+	return c.ExplainIf(ctx, name, client, subnet, qtype, nil, nil)
+}
+
+// ExplainIf is Explain as if the pools and endpoints named were down;
+// nothing is changed.
+func (c *Client) ExplainIf(ctx context.Context, name, client, subnet, qtype string, downPools, downEndpoints []string) (apiv1.Explanation, error) {
 	q := url.Values{}
+	if len(downPools) > 0 {
+		q["down_pool"] = downPools
+	}
+	if len(downEndpoints) > 0 {
+		q["down_endpoint"] = downEndpoints
+	}
 	for k, v := range map[string]string{"client": client, "subnet": subnet, "type": qtype} {
 		if v != "" {
 			q.Set(k, v)

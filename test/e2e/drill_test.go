@@ -88,6 +88,20 @@ slo:
 		t.Errorf("events do not name the drill:\n%s", ev)
 	}
 
+	// A dry run says what would happen and changes nothing.
+	before := s.mustCLI("service", "get", svc, "-o", "json")
+	beforeEvents := s.mustCLI("events", "--service", svc)
+	out, errOut, code = s.cli("drill", "run", scenario("5s"), "--dry-run")
+	if code != 0 || !strings.Contains(out, "192.0.2.2") || strings.Count(out, "would hold") != 2 {
+		t.Errorf("dry run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if after := s.mustCLI("service", "get", svc, "-o", "json"); after != before {
+		t.Errorf("a dry run changed the service:\n%s\n%s", before, after)
+	}
+	if afterEvents := s.mustCLI("events", "--service", svc); afterEvents != beforeEvents {
+		t.Errorf("a dry run made events:\n%s", afterEvents)
+	}
+
 	// A degraded service: the drill does not start unless forced.
 	steerMustCLI(t, s, "endpoint", "override", svc, "fra-1", "down")
 	if _, errOut, code := s.cli("drill", "run", scenario("5s")); code != 1 || !strings.Contains(errOut, "already degraded") || !strings.Contains(errOut, "fra-1") {

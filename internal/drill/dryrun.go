@@ -1,0 +1,88 @@
+package drill
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/stratusdns/stratus/internal/model"
+)
+
+// Evaluator says what a service would answer a client were some pools and
+// endpoints down, changing nothing (the API's evaluate with down_pool and
+// down_endpoint).
+type Evaluator interface {
+	AnswerIf(ctx context.Context, svc model.Name, subnet string, downPools, downEndpoints []string) ([]string, error)
+}
+
+// Prediction is what a step would lead to for one client and service.
+type Prediction struct {
+	Step    int      `json:"step"`
+	Kind    string   `json:"kind"`
+	Client  string   `json:"client"`
+	Service string   `json:"service"`
+	Answer  []string `json:"answer"`
+	Met     bool     `json:"met"` // the step's expectation, were the answer this
+}
+
+// DryRun walks the steps without changing anything: for each fault and
+// repair it asks what each service would answer each client with the
+// faults so far in place, and whether the step's expectation would hold.
+// Nameservers are not asked (they would show today's answers).
+func DryRun(ctx context.Context, ctl Control, ev Evaluator, s *Scenario) ([]Prediction, error) {
+	w, err := loadWorld(ctx, ctl, s)
+	if err != nil {
+		return nil, err
+	}
+	eps := w.endpointInfo()
+	down := map[fault]bool{}
+	clients := s.Clients
+	if len(clients) == 0 {
+		clients = []Client{{Name: "direct"}}
+	}
+	var out []Prediction
+	for i := range s.Steps {
+		st := &s.Steps[i]
+		t := st.Fail
+		if t == nil {
+			t = st.Restore
+		}
+		if t == nil {
+			continue
+		}
+		fs, err := w.faults(t)
+		if err != nil {
+			return nil, fmt.Errorf("steps[%d]: %w", i, err)
+		}
+		for _, f := range fs {
+			down[f] = st.Fail != nil
+		}
+		for n := range w.services {
+			var pools, ids []string
+			for f, isDown := range down {
+				if isDown && f.service == n {
+					if f.id != "" {
+						ids = append(ids, f.id)
+					} else {
+						pools = append(pools, f.pool)
+					}
+				}
+			}
+			slices.Sort(pools)
+			slices.Sort(ids)
+			for _, c := range clients {
+				answer, err := ev.AnswerIf(ctx, n, c.Subnet, pools, ids)
+				if err != nil {
+					return nil, fmt.Errorf("steps[%d]: %s: %w", i, n, err)
+				}
+				slices.Sort(answer)
+				p := Prediction{Step: i, Kind: st.kind(), Client: c.Name, Service: string(n), Answer: answer, Met: true}
+				if st.Expect != nil {
+					p.Met = satisfies(Change{Answer: answer}, st.Expect, eps)
+				}
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
+}
