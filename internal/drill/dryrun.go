@@ -40,21 +40,17 @@ func DryRun(ctx context.Context, ctl Control, ev Evaluator, s *Scenario) ([]Pred
 	if len(clients) == 0 {
 		clients = []Client{{Name: "direct"}}
 	}
+	stepFaults, err := w.stepFaults(s)
+	if err != nil {
+		return nil, err
+	}
 	var out []Prediction
 	for i := range s.Steps {
 		st := &s.Steps[i]
-		t := st.Fail
-		if t == nil {
-			t = st.Restore
-		}
-		if t == nil {
+		if st.Fail == nil && st.Restore == nil {
 			continue
 		}
-		fs, err := w.faults(t)
-		if err != nil {
-			return nil, fmt.Errorf("steps[%d]: %w", i, err)
-		}
-		for _, f := range fs {
+		for _, f := range stepFaults[i] {
 			down[f] = st.Fail != nil
 		}
 		for n := range w.services {

@@ -110,6 +110,27 @@ func (w *world) faults(t *Target) ([]fault, error) {
 	return out, nil
 }
 
+// stepFaults resolves every fail and restore step's target, so that a
+// target matching nothing fails the drill before anything changes.
+func (w *world) stepFaults(s *Scenario) ([][]fault, error) {
+	out := make([][]fault, len(s.Steps))
+	for i := range s.Steps {
+		t := s.Steps[i].Fail
+		if t == nil {
+			t = s.Steps[i].Restore
+		}
+		if t == nil {
+			continue
+		}
+		fs, err := w.faults(t)
+		if err != nil {
+			return nil, fmt.Errorf("steps[%d]: %w", i, err)
+		}
+		out[i] = fs
+	}
+	return out, nil
+}
+
 // faultSet holds a drill's overrides: each set with a lease, renewed while
 // the drill runs, cleared at its end (or when it is aborted); a drill that
 // dies leaves overrides that end by themselves within the lease.

@@ -79,19 +79,9 @@ func Run(ctx context.Context, ctl Control, s *Scenario, opts RunOptions) (*Repor
 			}
 		}
 	}
-	stepFaults := make([][]fault, len(s.Steps))
-	for i := range s.Steps {
-		st := &s.Steps[i]
-		t := st.Fail
-		if t == nil {
-			t = st.Restore
-		}
-		if t == nil {
-			continue
-		}
-		if stepFaults[i], err = w.faults(t); err != nil {
-			return nil, fmt.Errorf("steps[%d]: %w", i, err)
-		}
+	stepFaults, err := w.stepFaults(s)
+	if err != nil {
+		return nil, err
 	}
 	eps := w.endpointInfo()
 
