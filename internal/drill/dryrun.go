@@ -47,8 +47,8 @@ func DryRun(ctx context.Context, ctl Control, ev Evaluator, s *Scenario) ([]Pred
 	var out []Prediction
 	for i := range s.Steps {
 		st := &s.Steps[i]
-		if st.Fail == nil && st.Restore == nil {
-			continue
+		if (st.Fail == nil && st.Restore == nil) || hook(st) != "" {
+			continue // a wait changes nothing; a hook cannot be foreseen
 		}
 		for _, f := range stepFaults[i] {
 			down[f] = st.Fail != nil

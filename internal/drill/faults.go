@@ -119,8 +119,8 @@ func (w *world) stepFaults(s *Scenario) ([][]fault, error) {
 		if t == nil {
 			t = s.Steps[i].Restore
 		}
-		if t == nil {
-			continue
+		if t == nil || t.Run != "" {
+			continue // a wait, or a hook
 		}
 		fs, err := w.faults(t)
 		if err != nil {

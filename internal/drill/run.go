@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -129,6 +130,10 @@ func Run(ctx context.Context, ctl Control, s *Scenario, opts RunOptions) (*Repor
 			starts[i] = time.Now()
 			progress(fmt.Sprintf("step %d/%d: %s", i+1, len(s.Steps), describe(st)))
 			switch {
+			case hook(st) != "":
+				if err := runHook(ctx, hook(st)); err != nil {
+					return fmt.Errorf("steps[%d]: %w", i, err)
+				}
 			case st.Fail != nil:
 				for _, f := range stepFaults[i] {
 					if err := fs.set(ctx, f, fmt.Sprintf("drill %s, step %d", s.Name, i+1)); err != nil {
@@ -179,6 +184,30 @@ func Run(ctx context.Context, ctl Control, s *Scenario, opts RunOptions) (*Repor
 	return rep, nil
 }
 
+// hook returns the command a step runs, if it is a hook.
+func hook(st *Step) string {
+	for _, t := range []*Target{st.Fail, st.Restore} {
+		if t != nil {
+			return t.Run
+		}
+	}
+	return ""
+}
+
+// hookTimeout bounds a hook command.
+const hookTimeout = time.Minute
+
+// runHook runs a hook command with sh -c; a failure stops the drill.
+func runHook(ctx context.Context, command string) error {
+	ctx, cancel := context.WithTimeout(ctx, hookTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "sh", "-c", command).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("hook %q: %v: %s", command, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
 // awaitExpect waits until every series meets the step's expectation, or
 // its time is up (and one interval more, for the last answers to come in).
 func awaitExpect(ctx context.Context, p *Prober, i int, st *Step, start time.Time, eps Endpoints, interval time.Duration) error {
@@ -208,6 +237,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 // describe says what a step does.
 func describe(st *Step) string {
 	switch {
+	case hook(st) != "":
+		return st.kind() + ": run " + hook(st)
 	case st.Fail != nil:
 		return "fail " + target(st.Fail)
 	case st.Restore != nil:

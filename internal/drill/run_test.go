@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -164,4 +165,32 @@ func TestRunRefusesDegraded(t *testing.T) {
 	if rep, err := Run(context.Background(), degraded{svc}, s, RunOptions{Force: true}); err != nil || len(rep.Steps) != 3 {
 		t.Errorf("forced: %v %+v", err, rep)
 	}
+}
+
+// TestRunHooks: hook steps run their commands in order; a failing hook
+// stops the drill, which still clears its faults.
+func TestRunHooks(t *testing.T) {
+	svc, _ := newWorld(t)
+	addr := failoverNameserver(t, svc)
+	dir := t.TempDir()
+	s := drillScenario(addr, SLO{})
+	s.Steps = []Step{
+		{Fail: &Target{Run: "echo down > " + dir + "/fault"}},
+		{Restore: &Target{Run: "echo up >> " + dir + "/fault"}},
+	}
+	rep, err := Run(context.Background(), svc, s, RunOptions{})
+	if err != nil || !rep.Passed {
+		t.Fatalf("hooks: %v %+v", err, rep)
+	}
+	if b, _ := os.ReadFile(dir + "/fault"); string(b) != "down\nup\n" {
+		t.Errorf("the hooks wrote %q", b)
+	}
+	s.Steps = []Step{
+		{Fail: &Target{Jurisdiction: "eu"}},
+		{Fail: &Target{Run: "echo broken >&2; exit 3"}},
+	}
+	if _, err := Run(context.Background(), svc, s, RunOptions{}); err == nil || !strings.Contains(err.Error(), "broken") {
+		t.Errorf("a failing hook: %v", err)
+	}
+	noDrillOverrides(t, svc)
 }

@@ -53,7 +53,9 @@ type Step struct {
 
 // Target is what a fault takes down: one endpoint or pool of a service,
 // or every pool of the scenario's services in a region, at a provider or
-// in a jurisdiction.
+// in a jurisdiction — or a hook: a command (run with sh -c where the drill
+// runs) that makes a real fault or repairs it, such as stopping a function
+// or blocking a port.
 type Target struct {
 	Service      string `yaml:"service"`
 	Endpoint     string `yaml:"endpoint"`
@@ -61,6 +63,7 @@ type Target struct {
 	Region       string `yaml:"region"`
 	Provider     string `yaml:"provider"`
 	Jurisdiction string `yaml:"jurisdiction"`
+	Run          string `yaml:"run"`
 }
 
 // Expect is what every nameserver must answer, for every client, within
@@ -213,13 +216,13 @@ func (st *Step) validate(s *Scenario) error {
 
 func (t *Target) validate(s *Scenario) error {
 	n := 0
-	for _, v := range []string{t.Endpoint, t.Pool, t.Region, t.Provider, t.Jurisdiction} {
+	for _, v := range []string{t.Endpoint, t.Pool, t.Region, t.Provider, t.Jurisdiction, strings.TrimSpace(t.Run)} {
 		if v != "" {
 			n++
 		}
 	}
 	if n != 1 {
-		return model.Errorf("", "give exactly one of endpoint, pool, region, provider and jurisdiction")
+		return model.Errorf("", "give exactly one of endpoint, pool, region, provider, jurisdiction and run")
 	}
 	if t.Endpoint != "" || t.Pool != "" {
 		if t.Service == "" {

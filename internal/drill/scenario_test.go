@@ -61,7 +61,7 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"interval too short", minimal + "interval: 10ms\n", "interval: 10ms is outside 50ms..1s"},
 		{"no steps", strings.Replace(minimal, "steps: [{wait: 1s}]\n", "", 1), "steps: a drill needs at least one step"},
 		{"step with two kinds", strings.Replace(minimal, "{wait: 1s}", "{wait: 1s, fail: {region: eu-west}}", 1), "steps[0]: give exactly one of fail, restore and wait"},
-		{"target with two", strings.Replace(minimal, "{wait: 1s}", "{fail: {region: eu-west, provider: aws}}", 1), "steps[0].fail: give exactly one of endpoint, pool"},
+		{"target with two", strings.Replace(minimal, "{wait: 1s}", "{fail: {region: eu-west, provider: aws}}", 1), "steps[0].fail: give exactly one of endpoint, pool, region, provider, jurisdiction and run"},
 		{"pool without service", strings.Replace(minimal, "{wait: 1s}", "{fail: {pool: p}}", 1), "steps[0].fail.service: an endpoint or pool belongs to a service"},
 		{"foreign service", strings.Replace(minimal, "{wait: 1s}", "{restore: {service: b.example.com, pool: p}}", 1), "steps[0].restore.service: b.example.com. is not among the scenario's services"},
 		{"expect without endpoints", strings.Replace(minimal, "{wait: 1s}", "{fail: {region: r}, expect: {within: 1s}}", 1), "steps[0].expect: say which endpoints"},

@@ -3,7 +3,10 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -114,4 +117,52 @@ slo:
 	if code != 7 || !strings.Contains(out, "FAILED") || !strings.Contains(out, "failover within 1ms") {
 		t.Errorf("an SLO the interval cannot show: exit %d\n%s\n%s", code, out, errOut)
 	}
+}
+
+// TestDrillHooks makes a real fault with hook commands: the primary's
+// health endpoint (a real HTTP server on 127.0.0.2) answers 503 while a
+// flag file exists; the drill creates and removes the file, and Stratus's
+// HTTP checks move the answers.
+func TestDrillHooks(t *testing.T) {
+	const svc = "api.fn.example.com"
+	flag := filepath.Join(t.TempDir(), "down")
+	l, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := os.Stat(flag); err == nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})}
+	go hs.Serve(l)
+	defer hs.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+
+	s := steerStart(t, "", "")
+	steerZone(t, s, "fn.example.com")
+	file := steerWrite(t, "svc.yaml", fmt.Sprintf("name: %s\nttl: 5\npolicy: failover\npools:\n"+
+		"  - {name: dub, priority: 1, check: {type: http, port: %d, interval: 1s, fall: 1, rise: 1}}\n"+
+		"  - {name: fra, priority: 2, check: {type: none}}\n", svc, port))
+	steerMustCLI(t, s, "service", "create", "-f", file)
+	steerMustCLI(t, s, "endpoint", "register", svc, "dub-1", "--pool", "dub", "--address", "127.0.0.2")
+	steerMustCLI(t, s, "endpoint", "register", svc, "fra-1", "--pool", "fra", "--address", "192.0.2.2")
+	steerWaitState(t, s, svc, "dub-1", "up", 5*time.Second)
+
+	scenario := steerWrite(t, "hooks.yaml", fmt.Sprintf(`name: real-fault
+services: [%s]
+nameservers: [{name: stratus, address: "%s"}]
+interval: 50ms
+steps:
+  - fail: {run: "touch %s"}
+    expect: {answered: [fra-1], not_answered: [dub-1], within: 5s}
+  - restore: {run: "rm %s"}
+    expect: {answered: [dub-1], within: 5s}
+slo: {failover: 5s, recovery: 5s, no_servfail: true, no_timeouts: true}
+`, svc, s.dnsAddr, flag, flag))
+	out, errOut, code := s.cli("drill", "run", scenario)
+	if code != 0 || !strings.Contains(out, "PASSED") || !strings.Contains(errOut, "fail: run touch") {
+		t.Fatalf("drill with hooks: exit %d\n%s\n%s", code, out, errOut)
+	}
+	t.Logf("\n%s", out)
 }
