@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,10 +29,11 @@ func (a *app) drillCommand() *cobra.Command {
 		RunE:  groupRun,
 	}
 	var (
-		lease time.Duration
-		force bool
-		html  string
-		dry   bool
+		lease  time.Duration
+		force  bool
+		html   string
+		dry    bool
+		noSave bool
 	)
 	run := &cobra.Command{
 		Use:   "run SCENARIO.yaml",
@@ -80,6 +82,18 @@ Exit status 0 when every expectation and SLO held, 7 when one did not.`,
 					return herr
 				}
 			}
+			if !noSave {
+				// Kept on the server, for drill list and drill show.
+				body, jerr := json.Marshal(rep)
+				if jerr != nil {
+					return jerr
+				}
+				kept, serr := c.SaveDrillRun(context.WithoutCancel(ctx), apiv1.DrillRun{Drill: s.Name, Started: rep.Started, Ended: rep.Ended, Passed: rep.Passed, Aborted: rep.Aborted, Report: body})
+				if serr != nil {
+					return fmt.Errorf("keeping the run: %w", serr)
+				}
+				fmt.Fprintf(a.stderr, "kept as %s\n", kept.ID)
+			}
 			if perr := p.print(rep, func(w io.Writer) { drillSummary(w, rep) }); perr != nil {
 				return perr
 			}
@@ -95,8 +109,71 @@ Exit status 0 when every expectation and SLO held, 7 when one did not.`,
 	run.Flags().DurationVar(&lease, "lease", 30*time.Second, "how long each injected fault lasts unless the drill renews it")
 	run.Flags().BoolVar(&force, "force", false, "run even when a service under test is already degraded")
 	run.Flags().StringVar(&html, "html", "", "also write the report as a self-contained HTML page with a timeline to this file")
+	run.Flags().BoolVar(&noSave, "no-save", false, "do not keep the run's report on the server")
 	run.Flags().BoolVar(&dry, "dry-run", false, "change nothing: say what each fault would make each service answer, and whether the expectations would hold")
-	cmd.AddCommand(run)
+	var drillName string
+	list := &cobra.Command{
+		Use:     "list [--drill NAME]",
+		Aliases: []string{"ls"},
+		Short:   "List the drill runs kept, newest first",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			runs, err := c.DrillRuns(cmd.Context(), drillName, 100)
+			if err != nil {
+				return err
+			}
+			return p.print(apiv1.DrillRunList{Runs: runs}, func(w io.Writer) {
+				row(w, "RUN", "STARTED", "TOOK", "RESULT", "BY")
+				for _, r := range runs {
+					result := "passed"
+					if !r.Passed {
+						result = "FAILED"
+					}
+					if r.Aborted != "" {
+						result += " (aborted: " + r.Aborted + ")"
+					}
+					row(w, r.ID, r.Started.Format(time.RFC3339), r.Ended.Sub(r.Started).Round(time.Millisecond), result, r.Actor)
+				}
+			})
+		},
+	}
+	list.Flags().StringVar(&drillName, "drill", "", "only this drill's runs")
+	var showHTML string
+	show := &cobra.Command{
+		Use:   "show RUN [--html FILE]",
+		Short: "Show a drill run kept (RUN as drill list prints it: DRILL/RUN)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			drillName, runID, ok := strings.Cut(args[0], "/")
+			if !ok {
+				return usagef("RUN is DRILL/RUN, as drill list prints it")
+			}
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			kept, err := c.DrillRun(cmd.Context(), drillName, runID)
+			if err != nil {
+				return err
+			}
+			var rep drill.Report
+			if err := json.Unmarshal(kept.Report, &rep); err != nil {
+				return fmt.Errorf("run %s: the report kept is not readable: %w", args[0], err)
+			}
+			if showHTML != "" {
+				if err := writeHTMLReport(showHTML, &rep); err != nil {
+					return err
+				}
+			}
+			return p.print(&rep, func(w io.Writer) { drillSummary(w, &rep) })
+		},
+	}
+	show.Flags().StringVar(&showHTML, "html", "", "also write the run's HTML page to this file")
+	cmd.AddCommand(run, list, show)
 	return cmd
 }
 

@@ -51,6 +51,11 @@ func (h *Handler) routes() []route {
 
 		{http.MethodGet, "/v1/events", auth.ScopeServicesRead, h.events},
 
+		{http.MethodGet, "/v1/drill-runs", auth.ScopeServicesRead, h.listDrillRuns},
+		{http.MethodGet, "/v1/drills/{drill}/runs", auth.ScopeServicesRead, h.listDrillRuns},
+		{http.MethodPost, "/v1/drills/{drill}/runs", auth.ScopeServicesWrite, h.saveDrillRun},
+		{http.MethodGet, "/v1/drills/{drill}/runs/{run}", auth.ScopeServicesRead, h.getDrillRun},
+
 		{http.MethodGet, "/v1/tokens", auth.ScopeTokens, h.listTokens},
 		{http.MethodPost, "/v1/tokens", auth.ScopeTokens, h.createToken},
 		{http.MethodDelete, "/v1/tokens/{id}", auth.ScopeTokens, h.deleteToken},

@@ -11,7 +11,10 @@
 // conditional.
 package apiv1
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Zone is a zone's settings and state.
 type Zone struct {
@@ -256,6 +259,24 @@ type CreateTSIGKeyRequest struct {
 type CreatedTSIGKey struct {
 	TSIGKey
 	Secret string `json:"secret"`
+}
+
+// DrillRun is one drill's run as kept: a summary and (when asked for one
+// run) the whole report.
+type DrillRun struct {
+	ID      string          `json:"id,omitempty"` // set by the server: "<drill>/<run>"
+	Drill   string          `json:"drill"`
+	Started time.Time       `json:"started"`
+	Ended   time.Time       `json:"ended"`
+	Passed  bool            `json:"passed"`
+	Aborted string          `json:"aborted,omitempty"`
+	Actor   string          `json:"actor,omitempty"`
+	Report  json.RawMessage `json:"report,omitempty"`
+}
+
+// DrillRunList answers GET /v1/drills/{drill}/runs and GET /v1/drill-runs.
+type DrillRunList struct {
+	Runs []DrillRun `json:"runs"`
 }
 
 // Error is the body of every error response, under "error".

@@ -91,6 +91,20 @@ slo:
 		t.Errorf("events do not name the drill:\n%s", ev)
 	}
 
+	// The run was kept: drill list and drill show find it.
+	list := s.mustCLI("drill", "list", "--drill", "eu-primary")
+	if !strings.Contains(list, "eu-primary/") || !strings.Contains(list, "passed") {
+		t.Errorf("drill list:\n%s", list)
+	}
+	id := strings.Fields(strings.Split(list, "\n")[1])[0]
+	page := filepath.Join(t.TempDir(), "kept.html")
+	if show := s.mustCLI("drill", "show", id, "--html", page); !strings.Contains(show, "PASSED") || !strings.Contains(show, "failover within 5s") {
+		t.Errorf("drill show %s:\n%s", id, show)
+	}
+	if b, err := os.ReadFile(page); err != nil || !strings.Contains(string(b), "bind · frankfurt") {
+		t.Errorf("drill show --html: %v", err)
+	}
+
 	// A dry run says what would happen and changes nothing.
 	before := s.mustCLI("service", "get", svc, "-o", "json")
 	beforeEvents := s.mustCLI("events", "--service", svc)

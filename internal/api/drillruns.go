@@ -1,0 +1,61 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/stratusdns/stratus/internal/auth"
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+func drillRunJSON(r *control.DrillRun) apiv1.DrillRun {
+	return apiv1.DrillRun{ID: r.ID, Drill: r.Drill, Started: r.Started, Ended: r.Ended, Passed: r.Passed, Aborted: r.Aborted, Actor: r.Actor, Report: r.Report}
+}
+
+func (h *Handler) saveDrillRun(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	var req apiv1.DrillRun
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if req.Drill != "" && req.Drill != r.PathValue("drill") {
+		return invalid("drill", "the body names drill %q, the path %q", req.Drill, r.PathValue("drill"))
+	}
+	id, err := h.svc.SaveDrillRun(r.Context(), control.DrillRun{Drill: r.PathValue("drill"), Started: req.Started, Ended: req.Ended,
+		Passed: req.Passed, Aborted: req.Aborted, Report: req.Report}, p.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, apiv1.DrillRun{ID: id, Drill: r.PathValue("drill"), Started: req.Started, Ended: req.Ended, Passed: req.Passed, Aborted: req.Aborted, Actor: p.Name})
+	return nil
+}
+
+func (h *Handler) listDrillRuns(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+	limit := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return invalid("limit", "want 1 to 1000, got %q", v)
+		}
+		limit = n
+	}
+	runs, err := h.svc.DrillRuns(r.Context(), r.PathValue("drill"), limit)
+	if err != nil {
+		return err
+	}
+	out := apiv1.DrillRunList{Runs: make([]apiv1.DrillRun, 0, len(runs))}
+	for i := range runs {
+		out.Runs = append(out.Runs, drillRunJSON(&runs[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) getDrillRun(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+	run, err := h.svc.DrillRun(r.Context(), r.PathValue("drill")+"/"+r.PathValue("run"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, drillRunJSON(run))
+	return nil
+}

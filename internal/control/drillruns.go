@@ -1,0 +1,144 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+// Drill runs: the reports of past drills, kept so that what was proven
+// and when can be shown later.
+//
+//	drillruns/<drill>/<started:020d>   one run's summary and report (JSON)
+const prefixDrillRuns = "drillruns/"
+
+// DrillRun is one drill's run as kept: a summary and the whole report.
+type DrillRun struct {
+	ID      string          `json:"id"` // <drill>/<started unix nanoseconds>
+	Drill   string          `json:"drill"`
+	Started time.Time       `json:"started"`
+	Ended   time.Time       `json:"ended"`
+	Passed  bool            `json:"passed"`
+	Aborted string          `json:"aborted,omitempty"`
+	Actor   string          `json:"actor"`
+	Report  json.RawMessage `json:"report,omitempty"`
+}
+
+// ErrDrillRunNotFound means no drill run has that id.
+var ErrDrillRunNotFound = errors.New("drill run not found")
+
+// MaxDrillRuns is how many runs are kept per drill; older ones go.
+const MaxDrillRuns = 100
+
+var drillNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+func drillRunKey(drill string, started time.Time) string {
+	return fmt.Sprintf("%s%s/%020d", prefixDrillRuns, drill, started.UnixNano())
+}
+
+// SaveDrillRun keeps a run's report, dropping the drill's oldest runs
+// beyond MaxDrillRuns, and returns its id.
+func (s *Service) SaveDrillRun(ctx context.Context, run DrillRun, actor string) (string, error) {
+	if !drillNameRE.MatchString(run.Drill) {
+		return "", model.Errorf("drill", "%q is not a drill name (letters, digits, '.', '_', '-')", run.Drill)
+	}
+	if run.Started.IsZero() || run.Ended.Before(run.Started) {
+		return "", model.Errorf("started", "a run needs its start, and an end not before it")
+	}
+	if len(run.Report) > 0 && !json.Valid(run.Report) {
+		return "", model.Errorf("report", "not valid JSON")
+	}
+	run.Actor = actor
+	run.ID = fmt.Sprintf("%s/%d", run.Drill, run.Started.UnixNano())
+	b, err := json.Marshal(run)
+	if err != nil {
+		return "", err
+	}
+	_, err = s.st.Update(ctx, func(tx store.Tx) error {
+		if err := tx.Put(drillRunKey(run.Drill, run.Started), b); err != nil {
+			return err
+		}
+		var keys []string
+		err := tx.Scan(prefixDrillRuns+run.Drill+"/", "", func(key string, _ []byte) error {
+			keys = append(keys, key)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for len(keys) > MaxDrillRuns {
+			if err := tx.Delete(keys[0]); err != nil {
+				return err
+			}
+			keys = keys[1:]
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	s.log.Info("drill run recorded", "drill", run.Drill, "passed", run.Passed, "by", actor)
+	return run.ID, nil
+}
+
+// DrillRuns lists the runs kept, newest first, of one drill or (drill "")
+// of all; without their reports.
+func (s *Service) DrillRuns(ctx context.Context, drill string, limit int) ([]DrillRun, error) {
+	prefix := prefixDrillRuns
+	if drill != "" {
+		prefix += drill + "/"
+	}
+	var out []DrillRun
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		out = nil
+		return tx.Scan(prefix, "", func(key string, value []byte) error {
+			var r DrillRun
+			if err := json.Unmarshal(value, &r); err != nil {
+				return fmt.Errorf("control: corrupt drill run %s: %w", key, err)
+			}
+			r.Report = nil
+			out = append(out, r)
+			return nil
+		})
+	})
+	// Newest first.
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, err
+}
+
+// DrillRun returns one run, report included.
+func (s *Service) DrillRun(ctx context.Context, id string) (*DrillRun, error) {
+	drill, run, _ := strings.Cut(id, "/")
+	nanos, err := strconv.ParseInt(run, 10, 64)
+	if err != nil || !drillNameRE.MatchString(drill) {
+		return nil, fmt.Errorf("%w: %s", ErrDrillRunNotFound, id)
+	}
+	var r DrillRun
+	err = s.st.View(ctx, func(tx store.ReadTx) error {
+		b, ok, err := tx.Get(fmt.Sprintf("%s%s/%020d", prefixDrillRuns, drill, nanos))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%w: %s", ErrDrillRunNotFound, id)
+		}
+		return json.Unmarshal(b, &r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
