@@ -173,7 +173,26 @@ Exit status 0 when every expectation and SLO held, 7 when one did not.`,
 		},
 	}
 	show.Flags().StringVar(&showHTML, "html", "", "also write the run's HTML page to this file")
-	cmd.AddCommand(run, list, show)
+	start := &cobra.Command{
+		Use:   "start NAME",
+		Short: "Start one of the server's configured drills (drills: in its config file) now",
+		Long: `Start one of the drills the server runs (drills: in its config file) now,
+in the background on the server. Its run is kept when it ends: see drill list.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, p, err := a.clientAndPrinter()
+			if err != nil {
+				return err
+			}
+			if err := c.StartDrill(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			return p.print(map[string]any{"drill": args[0], "started": true}, func(w io.Writer) {
+				fmt.Fprintf(w, "drill %s started on the server; stratus drill list --drill %s shows its run when it ends\n", args[0], args[0])
+			})
+		},
+	}
+	cmd.AddCommand(run, list, show, start)
 	return cmd
 }
 

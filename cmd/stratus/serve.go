@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/stratusdns/stratus/internal/drill"
 	"github.com/stratusdns/stratus/internal/server"
 )
 
@@ -62,6 +63,17 @@ SIGTERM or SIGINT stops gracefully; a second signal stops at once.`,
 			}
 			if err := cfg.Validate(); err != nil {
 				return usagef("%v", err)
+			}
+			for i, d := range cfg.Drills {
+				// The scenario files are read again at start; read now, a
+				// bad one is a usage error and nothing starts.
+				b, err := os.ReadFile(d.Scenario)
+				if err == nil {
+					_, err = drill.ParseScenario(d.Scenario, b)
+				}
+				if err != nil {
+					return usagef("drills[%d].scenario: %v", i, err)
+				}
 			}
 			log := server.NewLogger(a.stderr, cfg.Log)
 

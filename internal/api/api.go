@@ -26,6 +26,15 @@ type Options struct {
 	// health, events, push reports); without them those answer 503.
 	Steering SteeringView
 	Health   HealthView
+	// Drills starts the server's configured drills; without it starting
+	// one answers 503.
+	Drills DrillStarter
+}
+
+// DrillStarter starts a configured drill in the background
+// (*drill.Scheduler).
+type DrillStarter interface {
+	Start(name, actor string) error
 }
 
 // DefaultMaxZoneFileBytes is the default bound on uploaded zone files.

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/drill"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
@@ -57,5 +59,22 @@ func (h *Handler) getDrillRun(w http.ResponseWriter, r *http.Request, _ *auth.Pr
 		return err
 	}
 	writeJSON(w, http.StatusOK, drillRunJSON(run))
+	return nil
+}
+
+func (h *Handler) startDrill(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	if h.opts.Drills == nil {
+		return errorf(http.StatusServiceUnavailable, apiv1.CodeUnavailable, "this server runs no drills")
+	}
+	name := r.PathValue("drill")
+	switch err := h.opts.Drills.Start(name, p.Name); {
+	case errors.Is(err, drill.ErrUnknownDrill):
+		return errorf(http.StatusNotFound, apiv1.CodeNotFound, "no drill %q is configured on this server (drills: in its config file)", name)
+	case errors.Is(err, drill.ErrDrillRunning):
+		return errorf(http.StatusConflict, apiv1.CodeAlreadyExists, "drill %q is running", name)
+	case err != nil:
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, apiv1.DrillRun{Drill: name, Actor: p.Name})
 	return nil
 }

@@ -54,6 +54,7 @@ func (h *Handler) routes() []route {
 		{http.MethodGet, "/v1/drill-runs", auth.ScopeServicesRead, h.listDrillRuns},
 		{http.MethodGet, "/v1/drills/{drill}/runs", auth.ScopeServicesRead, h.listDrillRuns},
 		{http.MethodPost, "/v1/drills/{drill}/runs", auth.ScopeServicesWrite, h.saveDrillRun},
+		{http.MethodPost, "/v1/drills/{drill}/start", auth.ScopeServicesWrite, h.startDrill},
 		{http.MethodGet, "/v1/drills/{drill}/runs/{run}", auth.ScopeServicesRead, h.getDrillRun},
 
 		{http.MethodGet, "/v1/tokens", auth.ScopeTokens, h.listTokens},

@@ -29,7 +29,20 @@ type Config struct {
 	Log      Log      `yaml:"log"`
 	Client   Client   `yaml:"client"`
 	Steering Steering `yaml:"steering"`
+	// Drills the server runs on a schedule, or when started through the
+	// API.
+	Drills []Drill `yaml:"drills"`
 }
+
+// Drill is a scenario file the server runs every interval (0: only when
+// started through the API).
+type Drill struct {
+	Scenario string        `yaml:"scenario"`
+	Every    time.Duration `yaml:"every"`
+}
+
+// MinDrillEvery is the shortest drill schedule.
+const MinDrillEvery = time.Minute
 
 // Steering configures how clients are located and how steered names are
 // answered.
@@ -215,6 +228,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Journal.MaxEntries < 0 || c.Journal.MaxEntryRecords < 0 {
 		return fmt.Errorf("journal: limits must not be negative")
+	}
+	for i, d := range c.Drills {
+		if d.Scenario == "" {
+			return fmt.Errorf("drills[%d].scenario: name a scenario file", i)
+		}
+		if d.Every != 0 && d.Every < MinDrillEvery {
+			return fmt.Errorf("drills[%d].every: %v is shorter than %v", i, d.Every, MinDrillEvery)
+		}
 	}
 	if err := c.Steering.checkLocations(); err != nil {
 		return err

@@ -33,5 +33,5 @@ func Parse(name string, data []byte) (Config, error) {
 // sections maps the struct types to their keys in the file.
 var sections = map[string]string{
 	"Config": "", "DNS": "dns.", "API": "api.", "Zones": "zones.", "Journal": "journal.", "Log": "log.", "Client": "client.",
-	"Steering": "steering.", "Location": "steering.locations[].",
+	"Steering": "steering.", "Location": "steering.locations[].", "Drill": "drills[].",
 }

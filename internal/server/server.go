@@ -18,7 +18,9 @@ import (
 	"github.com/stratusdns/stratus/internal/config"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/dnsserver"
+	"github.com/stratusdns/stratus/internal/drill"
 	"github.com/stratusdns/stratus/internal/health"
+	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/secondary"
 	"github.com/stratusdns/stratus/internal/steer"
 	"github.com/stratusdns/stratus/internal/steerctl"
@@ -58,6 +60,7 @@ type Server struct {
 	bgDone   sync.WaitGroup
 
 	secondaries *secondary.Manager
+	drills      *drill.Scheduler
 
 	pubCancel context.CancelFunc
 	pubDone   chan struct{}
@@ -77,6 +80,15 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		}
 	}()
 	s.log.Info("starting stratus", "version", version.Get().Version, "data_dir", s.cfg.DataDir)
+	var files []string
+	var every []time.Duration
+	for _, d := range s.cfg.Drills {
+		files, every = append(files, d.Scenario), append(every, d.Every)
+	}
+	drills, err := drill.LoadScheduled(files, every)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -132,8 +144,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	secondaries := secondary.New(s.svc, secondary.Options{}, s.log.With("component", "secondary"))
 	s.secondaries = secondaries
 	notifier := xfr.NewNotifier(publishedZones{s.pub}, s.svc, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay}, s.log.With("component", "notify"))
+	s.drills = drill.NewScheduler(drillControl{s.svc, ctrl}, s.svc, drills, s.log.With("component", "drill"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
-	s.bgDone.Add(6)
+	s.bgDone.Add(7)
+	go func() { defer s.bgDone.Done(); s.drills.Run(bg) }()
 	go func() { defer s.bgDone.Done(); secondaries.Run(bg) }()
 	go func() { defer s.bgDone.Done(); secondaries.Follow(bg, publishedZones{s.pub}) }()
 	go func() { defer s.bgDone.Done(); ctrl.Run(bg) }()
@@ -175,6 +189,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	handler := api.New(s.svc, api.Options{
 		Steering:           ctrl,
 		Health:             s.checker,
+		Drills:             s.drills,
 		MaxZoneFileBytes:   s.cfg.API.MaxZoneFileBytes,
 		DefaultNameservers: s.cfg.NameServers(),
 		Logger:             s.log.With("component", "api"),
@@ -266,3 +281,21 @@ func (s *Server) reapLeases(ctx context.Context, ctrl *steerctl.Controller) {
 type publishedZones struct{ *control.Publisher }
 
 func (p publishedZones) Current() *zone.Snapshot { return p.Snapshots().Load() }
+
+// drillControl is what the server's own drills change and read: the
+// control plane, and steering's view of which endpoints are answered.
+type drillControl struct {
+	*control.Service
+	ctrl *steerctl.Controller
+}
+
+// Unanswerable lists the endpoints steering leaves out of the answers.
+func (d drillControl) Unanswerable(_ context.Context, svc model.Name) ([]string, error) {
+	var out []string
+	for id, v := range d.ctrl.EndpointStates(svc) {
+		if !v.Answerable {
+			out = append(out, id+" ("+v.Why+")")
+		}
+	}
+	return out, nil
+}

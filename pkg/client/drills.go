@@ -34,3 +34,10 @@ func (c *Client) DrillRun(ctx context.Context, drill, run string) (apiv1.DrillRu
 	_, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/drills/" + apiv1.PathSegment(drill) + "/runs/" + url.PathEscape(run)}, &out)
 	return out, err
 }
+
+// StartDrill starts one of the server's configured drills in the
+// background; its run is kept when it ends.
+func (c *Client) StartDrill(ctx context.Context, drill string) error {
+	_, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/drills/" + apiv1.PathSegment(drill) + "/start"}, nil)
+	return err
+}

@@ -208,7 +208,7 @@ func TestHelpEverywhere(t *testing.T) {
 		{"service", "explain"}, {"pool"}, {"pool", "list"}, {"pool", "drain"}, {"pool", "undrain"}, {"pool", "force-up"},
 		{"endpoint"}, {"endpoint", "list"}, {"endpoint", "register"}, {"endpoint", "renew"}, {"endpoint", "deregister"},
 		{"endpoint", "override"}, {"endpoint", "report"}, {"events"},
-		{"zone", "update"}, {"drill"}, {"drill", "run"}, {"drill", "list"}, {"drill", "show"}, {"tsig"}, {"tsig", "list"}, {"tsig", "get"}, {"tsig", "create"}, {"tsig", "delete"},
+		{"zone", "update"}, {"drill"}, {"drill", "run"}, {"drill", "list"}, {"drill", "show"}, {"drill", "start"}, {"tsig"}, {"tsig", "list"}, {"tsig", "get"}, {"tsig", "create"}, {"tsig", "delete"},
 	}
 	for _, c := range cmds {
 		out, errOut, code := runCLI(t, append(c, "--help"), nil)

@@ -180,3 +180,59 @@ slo: {failover: 5s, recovery: 5s, no_servfail: true, no_timeouts: true}
 	}
 	t.Logf("\n%s", out)
 }
+
+// TestDrillOnServer runs a drill configured in the server's config file,
+// started through the API: the server injects the fault, measures its own
+// answers and keeps the run.
+func TestDrillOnServer(t *testing.T) {
+	const svc = "api.fn.example.com"
+	extra := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	scenario := steerWrite(t, "server-drill.yaml", fmt.Sprintf(`name: on-server
+services: [%s]
+nameservers: [{name: stratus, address: "%s"}]
+interval: 50ms
+steps:
+  - fail: {service: %s, pool: dub}
+    expect: {answered: [fra-1], not_answered: [dub-1], within: 5s}
+  - restore: {service: %s, pool: dub}
+    expect: {answered: [dub-1], within: 5s}
+slo: {failover: 5s, recovery: 5s, no_servfail: true, no_timeouts: true}
+`, svc, extra, svc, svc))
+	s := steerStart(t, "", "drills:\n  - scenario: "+scenario+"\n", "--dns-listen", extra)
+	steerZone(t, s, "fn.example.com")
+	file := steerWrite(t, "svc.yaml", "name: "+svc+"\nttl: 5\npolicy: failover\npools:\n"+
+		"  - {name: dub, priority: 1, check: {type: none}}\n  - {name: fra, priority: 2, check: {type: none}}\n")
+	steerMustCLI(t, s, "service", "create", "-f", file)
+	steerMustCLI(t, s, "endpoint", "register", svc, "dub-1", "--pool", "dub", "--address", "192.0.2.1")
+	steerMustCLI(t, s, "endpoint", "register", svc, "fra-1", "--pool", "fra", "--address", "192.0.2.2")
+	steerWaitA(t, s, svc, "192.0.2.1", 5*time.Second)
+
+	if out := s.mustCLI("drill", "start", "on-server"); !strings.Contains(out, "started") {
+		t.Errorf("drill start: %s", out)
+	}
+	if _, errOut, code := s.cli("drill", "start", "nope"); code != 3 {
+		t.Errorf("starting an unknown drill: exit %d %s", code, errOut)
+	}
+	var list apiv1.DrillRunList
+	deadline := time.Now().Add(20 * time.Second)
+	for len(list.Runs) == 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		json.Unmarshal([]byte(s.mustCLI("drill", "list", "--drill", "on-server", "-o", "json")), &list)
+	}
+	if len(list.Runs) != 1 || !list.Runs[0].Passed || list.Runs[0].Actor != "admin" {
+		t.Fatalf("runs kept: %+v", list.Runs)
+	}
+	show := s.mustCLI("drill", "show", list.Runs[0].ID)
+	t.Logf("\n%s", show)
+}
+
+// TestDrillBadScenarioInConfig: serve refuses a config whose drill
+// scenario does not read, naming it (exit 2).
+func TestDrillBadScenarioInConfig(t *testing.T) {
+	bad := steerWrite(t, "bad.yaml", "name: x\nservices: []\n")
+	cfg := steerWrite(t, "stratus.yaml", "drills:\n  - scenario: "+bad+"\n")
+	_, errOut, code := runCLI(t, []string{"serve", "--config", cfg, "--data-dir", t.TempDir(), "--dns-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--api-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t))}, nil)
+	if code != 2 || !strings.Contains(errOut, "drills[0].scenario") || !strings.Contains(errOut, "services: name at least one") {
+		t.Errorf("serve with a bad drill scenario: exit %d %s", code, errOut)
+	}
+}
