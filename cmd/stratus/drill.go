@@ -220,6 +220,11 @@ func drillSummary(w io.Writer, rep *drill.Report) {
 		}
 	}
 	fmt.Fprintln(w)
+	row(w, "NAMESERVER", "CLIENT", "SERVICE", "QUERIES", "ANSWERS SEEN", "SERVFAIL", "TIMEOUTS/ERRORS")
+	for _, se := range rep.Series {
+		row(w, se.Nameserver, se.Client, se.Service, se.Queries, len(se.Changes), se.ServFails, se.Timeouts)
+	}
+	fmt.Fprintln(w)
 	row(w, "SLO", "HELD", "DETAIL")
 	for _, v := range rep.Verdicts {
 		row(w, v.SLO, yesNo(v.Held), v.Detail)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,25 +16,29 @@ import (
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
-// TestDrillCLI runs `stratus drill run` against Stratus and a notified BIND
-// secondary: the EU primary pool fails and comes back; both nameservers
-// follow within the expectations, the SLOs hold (exit 0), no override is
-// left behind; a scenario whose SLO the interval cannot show exits 7.
+// TestDrillCLI runs `stratus drill run` against Stratus, with real HTTP
+// endpoints checked every second, and a notified BIND secondary: the EU
+// primary pool fails and comes back; both nameservers follow within the
+// expectations, the SLOs hold (exit 0), no override is left behind; a
+// scenario whose SLO the interval cannot show exits 7.
 func TestDrillCLI(t *testing.T) {
 	const svc = "api.fn.example.com"
 	s := steerStart(t, "", "zones:\n  notify_delay: 20ms\n")
 	steerZone(t, s, "fn.example.com")
 	s.mustCLI("zone", "update", "fn.example.com", "--allow-transfer", "127.0.0.1")
-	file := steerWrite(t, "svc.yaml", "name: "+svc+"\nttl: 5\npolicy: failover\npools:\n"+
-		"  - {name: dub, jurisdiction: eu, region: eu-west, priority: 1, check: {type: none}}\n"+
-		"  - {name: fra, jurisdiction: eu, region: eu-central, priority: 2, check: {type: none}}\n")
+	_, port := steerHTTPGroup(t, "127.0.0.2", "127.0.0.3")
+	file := steerWrite(t, "svc.yaml", fmt.Sprintf("name: %s\nttl: 5\npolicy: failover\npools:\n"+
+		"  - {name: dub, jurisdiction: eu, region: eu-west, priority: 1, check: {type: http, port: %d, interval: 1s}}\n"+
+		"  - {name: fra, jurisdiction: eu, region: eu-central, priority: 2, check: {type: http, port: %d, interval: 1s}}\n", svc, port, port))
 	steerMustCLI(t, s, "service", "create", "-f", file)
-	steerMustCLI(t, s, "endpoint", "register", svc, "dub-1", "--pool", "dub", "--address", "192.0.2.1")
-	steerMustCLI(t, s, "endpoint", "register", svc, "fra-1", "--pool", "fra", "--address", "192.0.2.2")
-	steerWaitA(t, s, svc, "192.0.2.1", 5*time.Second)
+	steerMustCLI(t, s, "endpoint", "register", svc, "dub-1", "--pool", "dub", "--address", "127.0.0.2")
+	steerMustCLI(t, s, "endpoint", "register", svc, "fra-1", "--pool", "fra", "--address", "127.0.0.3")
+	steerWaitState(t, s, svc, "dub-1", "up", 5*time.Second)
+	steerWaitState(t, s, svc, "fra-1", "up", 5*time.Second)
+	steerWaitA(t, s, svc, "127.0.0.2", 5*time.Second)
 	sec := startNamedSecondary(t, s.dnsAddr, tsigKeyConf{}, false, "fn.example.com")
 	s.mustCLI("zone", "update", "fn.example.com", "--notify", sec.addr)
-	sec.waitAnswer(svc+".", 1, 20*time.Second, hasA("192.0.2.1"))
+	sec.waitAnswer(svc+".", 1, 20*time.Second, hasA("127.0.0.2"))
 
 	scenario := func(failover string) string {
 		return steerWrite(t, "drill-"+failover+".yaml", fmt.Sprintf(`name: eu-primary
@@ -109,7 +114,7 @@ slo:
 	before := s.mustCLI("service", "get", svc, "-o", "json")
 	beforeEvents := s.mustCLI("events", "--service", svc)
 	out, errOut, code = s.cli("drill", "run", scenario("5s"), "--dry-run")
-	if code != 0 || !strings.Contains(out, "192.0.2.2") || strings.Count(out, "would hold") != 2 {
+	if code != 0 || !strings.Contains(out, "127.0.0.3") || strings.Count(out, "would hold") != 2 {
 		t.Errorf("dry run: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if after := s.mustCLI("service", "get", svc, "-o", "json"); after != before {
@@ -125,7 +130,7 @@ slo:
 		t.Errorf("a drill on a degraded service: exit %d %s", code, errOut)
 	}
 	steerMustCLI(t, s, "endpoint", "override", svc, "fra-1", "clear")
-	steerWaitA(t, s, svc, "192.0.2.1", 5*time.Second)
+	steerWaitA(t, s, svc, "127.0.0.2", 5*time.Second)
 
 	out, errOut, code = s.cli("drill", "run", scenario("1ms"))
 	if code != 7 || !strings.Contains(out, "FAILED") || !strings.Contains(out, "failover within 1ms") {
@@ -234,5 +239,40 @@ func TestDrillBadScenarioInConfig(t *testing.T) {
 	_, errOut, code := runCLI(t, []string{"serve", "--config", cfg, "--data-dir", t.TempDir(), "--dns-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--api-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t))}, nil)
 	if code != 2 || !strings.Contains(errOut, "drills[0].scenario") || !strings.Contains(errOut, "services: name at least one") {
 		t.Errorf("serve with a bad drill scenario: exit %d %s", code, errOut)
+	}
+}
+
+// TestDrillKilled: a drill killed midway (SIGKILL, no chance to clean up)
+// leaves overrides that end by themselves within its lease.
+func TestDrillKilled(t *testing.T) {
+	const svc = "api.fn.example.com"
+	s := steerStart(t, "", "")
+	steerZone(t, s, "fn.example.com")
+	file := steerWrite(t, "svc.yaml", "name: "+svc+"\nttl: 5\npolicy: failover\npools:\n"+
+		"  - {name: dub, priority: 1, check: {type: none}}\n  - {name: fra, priority: 2, check: {type: none}}\n")
+	steerMustCLI(t, s, "service", "create", "-f", file)
+	steerMustCLI(t, s, "endpoint", "register", svc, "dub-1", "--pool", "dub", "--address", "192.0.2.1")
+	steerMustCLI(t, s, "endpoint", "register", svc, "fra-1", "--pool", "fra", "--address", "192.0.2.2")
+	steerWaitA(t, s, svc, "192.0.2.1", 5*time.Second)
+	scenario := steerWrite(t, "long.yaml", fmt.Sprintf(`name: killed
+services: [%s]
+nameservers: [{name: stratus, address: "%s"}]
+steps:
+  - fail: {service: %s, pool: dub}
+  - wait: 1h
+`, svc, s.dnsAddr, svc))
+	cmd := exec.Command(binary, "--server", "http://"+s.apiAddr, "--data-dir", s.dataDir, "drill", "run", scenario, "--lease", "3s", "--no-save")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	steerWaitA(t, s, svc, "192.0.2.2", 10*time.Second) // the fault is in
+	cmd.Process.Kill()
+	cmd.Wait()
+	killed := time.Now()
+	steerWaitA(t, s, svc, "192.0.2.1", 10*time.Second)
+	if back := time.Since(killed); back > 4*time.Second {
+		t.Errorf("the answers came back %v after the drill was killed, with a 3s lease", back)
 	}
 }
