@@ -204,13 +204,7 @@ steps:
 slo: {failover: 5s, recovery: 5s, no_servfail: true, no_timeouts: true}
 `, svc, extra, svc, svc))
 	s := steerStart(t, "", "drills:\n  - scenario: "+scenario+"\n", "--dns-listen", extra)
-	steerZone(t, s, "fn.example.com")
-	file := steerWrite(t, "svc.yaml", "name: "+svc+"\nttl: 5\npolicy: failover\npools:\n"+
-		"  - {name: dub, priority: 1, check: {type: none}}\n  - {name: fra, priority: 2, check: {type: none}}\n")
-	steerMustCLI(t, s, "service", "create", "-f", file)
-	steerMustCLI(t, s, "endpoint", "register", svc, "dub-1", "--pool", "dub", "--address", "192.0.2.1")
-	steerMustCLI(t, s, "endpoint", "register", svc, "fra-1", "--pool", "fra", "--address", "192.0.2.2")
-	steerWaitA(t, s, svc, "192.0.2.1", 5*time.Second)
+	drillFailoverService(t, s, svc)
 
 	if out := s.mustCLI("drill", "start", "on-server"); !strings.Contains(out, "started") {
 		t.Errorf("drill start: %s", out)
@@ -247,13 +241,7 @@ func TestDrillBadScenarioInConfig(t *testing.T) {
 func TestDrillKilled(t *testing.T) {
 	const svc = "api.fn.example.com"
 	s := steerStart(t, "", "")
-	steerZone(t, s, "fn.example.com")
-	file := steerWrite(t, "svc.yaml", "name: "+svc+"\nttl: 5\npolicy: failover\npools:\n"+
-		"  - {name: dub, priority: 1, check: {type: none}}\n  - {name: fra, priority: 2, check: {type: none}}\n")
-	steerMustCLI(t, s, "service", "create", "-f", file)
-	steerMustCLI(t, s, "endpoint", "register", svc, "dub-1", "--pool", "dub", "--address", "192.0.2.1")
-	steerMustCLI(t, s, "endpoint", "register", svc, "fra-1", "--pool", "fra", "--address", "192.0.2.2")
-	steerWaitA(t, s, svc, "192.0.2.1", 5*time.Second)
+	drillFailoverService(t, s, svc)
 	scenario := steerWrite(t, "long.yaml", fmt.Sprintf(`name: killed
 services: [%s]
 nameservers: [{name: stratus, address: "%s"}]
@@ -275,4 +263,18 @@ steps:
 	if back := time.Since(killed); back > 4*time.Second {
 		t.Errorf("the answers came back %v after the drill was killed, with a 3s lease", back)
 	}
+}
+
+// drillFailoverService creates svc, failing over from pool dub (dub-1,
+// 192.0.2.1) to pool fra (fra-1, 192.0.2.2), unchecked, and waits until
+// dub-1 is answered.
+func drillFailoverService(t *testing.T, s *server, svc string) {
+	t.Helper()
+	steerZone(t, s, "fn.example.com")
+	file := steerWrite(t, "svc.yaml", "name: "+svc+"\nttl: 5\npolicy: failover\npools:\n"+
+		"  - {name: dub, priority: 1, check: {type: none}}\n  - {name: fra, priority: 2, check: {type: none}}\n")
+	steerMustCLI(t, s, "service", "create", "-f", file)
+	steerMustCLI(t, s, "endpoint", "register", svc, "dub-1", "--pool", "dub", "--address", "192.0.2.1")
+	steerMustCLI(t, s, "endpoint", "register", svc, "fra-1", "--pool", "fra", "--address", "192.0.2.2")
+	steerWaitA(t, s, svc, "192.0.2.1", 5*time.Second)
 }
