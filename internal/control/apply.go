@@ -83,17 +83,9 @@ func (s *Service) apply(ctx context.Context, z model.Name, changes []model.Chang
 			return err
 		}
 		for i := range changes {
-			c := &changes[i]
-			k := model.Key{Name: c.Name, Type: c.Type}
-			cur, err := e.current(k)
-			if err != nil {
-				return err
-			}
-			next, err := c.Apply(cur, e.zr.DefaultTTL)
-			if err != nil {
+			if err := e.change(changes[i]); err != nil {
 				return model.WithField(fmt.Sprintf("changes[%d]", i), err)
 			}
-			e.set(k, next)
 		}
 		return nil
 	})

@@ -82,6 +82,25 @@ func (e *edit) stored(k model.Key) (*model.RRset, error) {
 	return s, nil
 }
 
+// change applies c to the set it names, as the edit has it so far. A
+// change that leaves the set as it was is dropped at commit.
+func (e *edit) change(c model.Change) error {
+	if !c.Name.IsSubdomainOf(e.zone) {
+		return model.Errorf("records", "%s is not in zone %s", c.Name, e.zone)
+	}
+	k := model.Key{Name: c.Name, Type: c.Type}
+	cur, err := e.current(k)
+	if err != nil {
+		return err
+	}
+	next, err := c.Apply(cur, e.zr.DefaultTTL)
+	if err != nil {
+		return err
+	}
+	e.set(k, next)
+	return nil
+}
+
 // set records the new state of one set (nil deletes it).
 func (e *edit) set(k model.Key, s *model.RRset) {
 	if _, ok := e.next[k]; !ok {

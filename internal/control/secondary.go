@@ -165,24 +165,6 @@ func (s *Service) ApplyFromPrimary(ctx context.Context, z model.Name, deltas []I
 // zone's serial.
 var ErrSerialMismatch = errors.New("the incremental transfer does not start at the zone's serial")
 
-// change applies c to the edit.
-func (e *edit) change(c model.Change) error {
-	if !c.Name.IsSubdomainOf(e.zone) {
-		return model.Errorf("records", "%s is not in zone %s", c.Name, e.zone)
-	}
-	k := model.Key{Name: c.Name, Type: c.Type}
-	cur, err := e.current(k)
-	if err != nil {
-		return err
-	}
-	next, err := c.Apply(cur, e.zr.DefaultTTL)
-	if err != nil {
-		return err
-	}
-	e.set(k, next)
-	return nil
-}
-
 // fromPrimary runs one change of a secondary zone coming from its primary,
 // and records the successful refresh in the same transaction.
 func (s *Service) fromPrimary(ctx context.Context, z model.Name, primary string, fill func(*edit) error) (ChangeResult, error) {

@@ -105,9 +105,6 @@ func (s *Service) DynamicUpdate(ctx context.Context, z model.Name, prereqs []Pre
 				return err
 			}
 		}
-		if len(u.touched) == 0 {
-			return errNoChange
-		}
 		return nil
 	})
 }
@@ -200,13 +197,12 @@ func (u *updater) apply(op UpdateOp, serial uint32) error {
 				return nil // CNAME and other data do not mix (section 3.4.2.2)
 			}
 		}
-		c := model.Change{Op: model.OpAdd, Name: op.Name, Type: op.Type, TTL: op.TTL, HasTTL: true, Rdata: [][]byte{op.Rdata}}
-		return u.change(k, c)
+		return u.change(model.Change{Op: model.OpAdd, Name: op.Name, Type: op.Type, TTL: op.TTL, HasTTL: true, Rdata: [][]byte{op.Rdata}})
 	case DeleteRRset:
 		if apex && (op.Type == model.TypeSOA || op.Type == model.TypeNS) {
 			return nil
 		}
-		return u.change(k, model.Change{Op: model.OpDelete, Name: op.Name, Type: op.Type})
+		return u.change(model.Change{Op: model.OpDelete, Name: op.Name, Type: op.Type})
 	case DeleteName:
 		ts, err := u.types(op.Name)
 		if err != nil {
@@ -216,7 +212,7 @@ func (u *updater) apply(op UpdateOp, serial uint32) error {
 			if apex && (t == model.TypeSOA || t == model.TypeNS) {
 				continue
 			}
-			if err := u.change(model.Key{Name: op.Name, Type: t}, model.Change{Op: model.OpDelete, Name: op.Name, Type: t}); err != nil {
+			if err := u.change(model.Change{Op: model.OpDelete, Name: op.Name, Type: t}); err != nil {
 				return err
 			}
 		}
@@ -231,28 +227,7 @@ func (u *updater) apply(op UpdateOp, serial uint32) error {
 				return err // the last apex NS stays
 			}
 		}
-		return u.change(k, model.Change{Op: model.OpDelete, Name: op.Name, Type: op.Type, Rdata: [][]byte{op.Rdata}})
+		return u.change(model.Change{Op: model.OpDelete, Name: op.Name, Type: op.Type, Rdata: [][]byte{op.Rdata}})
 	}
 	return fmt.Errorf("control: unknown update operation %d", op.Kind)
-}
-
-// change applies c to the set k, recording it only when it changes
-// something, so that an update that changes nothing leaves the serial.
-func (u *updater) change(k model.Key, c model.Change) error {
-	cur, err := u.current(k)
-	if err != nil {
-		return err
-	}
-	if c.Op == model.OpDelete && cur == nil {
-		return nil
-	}
-	next, err := c.Apply(cur, u.zr.DefaultTTL)
-	if err != nil {
-		return err
-	}
-	if (cur == nil && next == nil) || (cur != nil && next != nil && cur.Equal(next) && cur.TTL == next.TTL) {
-		return nil
-	}
-	u.set(k, next)
-	return nil
 }
