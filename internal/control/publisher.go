@@ -72,6 +72,9 @@ func NewPublisher(st store.Store, log *slog.Logger) *Publisher {
 // from.
 func (p *Publisher) Snapshots() *atomic.Pointer[zone.Snapshot] { return &p.cur }
 
+// Current returns the snapshot published last.
+func (p *Publisher) Current() *zone.Snapshot { return p.cur.Load() }
+
 // Ready is closed once the first full load has been published.
 func (p *Publisher) Ready() <-chan struct{} { return p.ready }
 

@@ -28,7 +28,6 @@ import (
 	"github.com/stratusdns/stratus/internal/store/bolt"
 	"github.com/stratusdns/stratus/internal/version"
 	"github.com/stratusdns/stratus/internal/xfr"
-	"github.com/stratusdns/stratus/internal/zone"
 )
 
 // StoreFile is the name of the bbolt database in the data directory.
@@ -143,13 +142,13 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.bgCancel = bgCancel
 	secondaries := secondary.New(s.svc, secondary.Options{}, s.log.With("component", "secondary"))
 	s.secondaries = secondaries
-	notifier := xfr.NewNotifier(publishedZones{s.pub}, s.svc, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay}, s.log.With("component", "notify"))
+	notifier := xfr.NewNotifier(s.pub, s.svc, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay}, s.log.With("component", "notify"))
 	s.drills = drill.NewScheduler(drillControl{s.svc, ctrl}, s.svc, drills, s.log.With("component", "drill"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
 	s.bgDone.Add(7)
 	go func() { defer s.bgDone.Done(); s.drills.Run(bg) }()
 	go func() { defer s.bgDone.Done(); secondaries.Run(bg) }()
-	go func() { defer s.bgDone.Done(); secondaries.Follow(bg, publishedZones{s.pub}) }()
+	go func() { defer s.bgDone.Done(); secondaries.Follow(bg, s.pub) }()
 	go func() { defer s.bgDone.Done(); ctrl.Run(bg) }()
 	go func() { defer s.bgDone.Done(); s.reapLeases(bg, ctrl) }()
 	go func() { defer s.bgDone.Done(); notifier.Run(bg) }()
@@ -277,10 +276,6 @@ func (s *Server) reapLeases(ctx context.Context, ctrl *steerctl.Controller) {
 	}
 }
 
-// publishedZones shows the notifier the published zone snapshots.
-type publishedZones struct{ *control.Publisher }
-
-func (p publishedZones) Current() *zone.Snapshot { return p.Snapshots().Load() }
 
 // drillControl is what the server's own drills change and read: the
 // control plane, and steering's view of which endpoints are answered.

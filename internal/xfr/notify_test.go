@@ -11,12 +11,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
-	"github.com/stratusdns/stratus/internal/zone"
 )
-
-type published struct{ *control.Publisher }
-
-func (p published) Current() *zone.Snapshot { return p.Snapshots().Load() }
 
 // secondary is a NOTIFY receiver on loopback that ignores the first drop
 // notifies and acknowledges the rest, recording each one's serial and
@@ -79,7 +74,7 @@ func TestNotifyRetriesUntilAcknowledged(t *testing.T) {
 	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	n := NewNotifier(published{e.pub}, e.svc, NotifierOptions{Delay: 10 * time.Millisecond, Timeout: 100 * time.Millisecond}, nil)
+	n := NewNotifier(e.pub, e.svc, NotifierOptions{Delay: 10 * time.Millisecond, Timeout: 100 * time.Millisecond}, nil)
 	done := make(chan struct{})
 	go func() { defer close(done); n.Run(ctx) }()
 	defer func() { cancel(); <-done }()
@@ -123,7 +118,7 @@ func TestNotifyCoalesces(t *testing.T) {
 	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	n := NewNotifier(published{e.pub}, e.svc, NotifierOptions{Delay: 500 * time.Millisecond}, nil)
+	n := NewNotifier(e.pub, e.svc, NotifierOptions{Delay: 500 * time.Millisecond}, nil)
 	done := make(chan struct{})
 	go func() { defer close(done); n.Run(ctx) }()
 	defer func() { cancel(); <-done }()
