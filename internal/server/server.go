@@ -276,7 +276,6 @@ func (s *Server) reapLeases(ctx context.Context, ctrl *steerctl.Controller) {
 	}
 }
 
-
 // drillControl is what the server's own drills change and read: the
 // control plane, and steering's view of which endpoints are answered.
 type drillControl struct {
