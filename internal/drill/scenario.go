@@ -121,13 +121,9 @@ func (s *Scenario) validate() error {
 	names := map[string]bool{}
 	for i, ns := range s.Nameservers {
 		field := fmt.Sprintf("nameservers[%d]", i)
-		if ns.Name == "" {
-			return model.Errorf(field+".name", "every nameserver needs a name")
+		if err := uniqueName(field, "nameserver", ns.Name, names); err != nil {
+			return err
 		}
-		if names[ns.Name] {
-			return model.Errorf(field+".name", "%q is used twice", ns.Name)
-		}
-		names[ns.Name] = true
 		if _, err := netip.ParseAddrPort(ns.Address); err != nil {
 			return model.Errorf(field+".address", "%q is not ip:port", ns.Address)
 		}
@@ -135,13 +131,9 @@ func (s *Scenario) validate() error {
 	clients := map[string]bool{}
 	for i, c := range s.Clients {
 		field := fmt.Sprintf("clients[%d]", i)
-		if c.Name == "" {
-			return model.Errorf(field+".name", "every client needs a name")
+		if err := uniqueName(field, "client", c.Name, clients); err != nil {
+			return err
 		}
-		if clients[c.Name] {
-			return model.Errorf(field+".name", "%q is used twice", c.Name)
-		}
-		clients[c.Name] = true
 		switch {
 		case (c.Subnet == "") == (c.Source == ""):
 			return model.Errorf(field, "give exactly one of subnet (sent as EDNS Client Subnet) and source (an address to send from)")
@@ -173,6 +165,19 @@ func (s *Scenario) validate() error {
 	if s.SLO.Failover < 0 || s.SLO.Recovery < 0 {
 		return model.Errorf("slo", "times must not be negative")
 	}
+	return nil
+}
+
+// uniqueName checks that an entry of a list (a kind) has a name not used
+// before in it, and records it in seen.
+func uniqueName(field, kind, name string, seen map[string]bool) error {
+	if name == "" {
+		return model.Errorf(field+".name", "every %s needs a name", kind)
+	}
+	if seen[name] {
+		return model.Errorf(field+".name", "%q is used twice", name)
+	}
+	seen[name] = true
 	return nil
 }
 
