@@ -24,13 +24,7 @@ import (
 // STRATUS_BENCH=1 and reports min/median/max over STRATUS_BENCH_RUNS runs
 // (default 10).
 func TestFailoverTimes(t *testing.T) {
-	if os.Getenv("STRATUS_BENCH") != "1" {
-		t.Skip("a benchmark: set STRATUS_BENCH=1 to run it")
-	}
-	runs := 10
-	if n := os.Getenv("STRATUS_BENCH_RUNS"); n != "" {
-		fmt.Sscan(n, &runs)
-	}
+	runs := benchOnly(t, 10)
 	s := startServer(t, "")
 	s.mustCLI("zone", "create", "fn.example.com", "--ns", "ns1.example.net.")
 	backup := startHTTP(t, "127.0.0.3:0")

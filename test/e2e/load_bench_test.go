@@ -17,6 +17,19 @@ import (
 	"github.com/miekg/dns"
 )
 
+// benchOnly skips a benchmark unless STRATUS_BENCH=1, and returns its
+// number of runs: STRATUS_BENCH_RUNS, else def.
+func benchOnly(t *testing.T, def int) int {
+	t.Helper()
+	if os.Getenv("STRATUS_BENCH") != "1" {
+		t.Skip("a benchmark: set STRATUS_BENCH=1 to run it")
+	}
+	if n := os.Getenv("STRATUS_BENCH_RUNS"); n != "" {
+		fmt.Sscan(n, &def)
+	}
+	return def
+}
+
 // optimizedBinary builds stratus without the race detector, for
 // benchmarks.
 func optimizedBinary(t *testing.T) string {
@@ -34,9 +47,7 @@ func optimizedBinary(t *testing.T) string {
 // the renewal latency percentiles and the query rate beside the rate
 // without renewals. A benchmark: it runs only with STRATUS_BENCH=1.
 func TestRegistrationLoad(t *testing.T) {
-	if os.Getenv("STRATUS_BENCH") != "1" {
-		t.Skip("a benchmark: set STRATUS_BENCH=1 to run it")
-	}
+	benchOnly(t, 0)
 	const endpoints, period, duration = 10000, 5 * time.Second, 30 * time.Second
 	s := startServerWith(t, optimizedBinary(t), "")
 	s.mustCLI("zone", "create", "fn.example.com", "--ns", "ns1.example.net.")

@@ -24,13 +24,7 @@ import (
 // a failed endpoint keeps being answered by that secondary. A benchmark:
 // it runs only with STRATUS_BENCH=1.
 func TestPropagationToBIND(t *testing.T) {
-	if os.Getenv("STRATUS_BENCH") != "1" {
-		t.Skip("a benchmark: set STRATUS_BENCH=1 to run it")
-	}
-	runs := 100
-	if n := os.Getenv("STRATUS_BENCH_RUNS"); n != "" {
-		fmt.Sscan(n, &runs)
-	}
+	runs := benchOnly(t, 100)
 	cfg := filepath.Join(t.TempDir(), "stratus.yaml")
 	os.WriteFile(cfg, []byte("zones:\n  notify_delay: 20ms\n"), 0o600)
 	s := startServerWith(t, optimizedBinary(t), "", "--config", cfg)
@@ -121,9 +115,7 @@ func percentiles(d []time.Duration) string {
 // peak during the transfer. A benchmark: it runs only with STRATUS_BENCH=1
 // (STRATUS_BENCH_RECORDS changes the size).
 func TestAXFRMillion(t *testing.T) {
-	if os.Getenv("STRATUS_BENCH") != "1" {
-		t.Skip("a benchmark: set STRATUS_BENCH=1 to run it")
-	}
+	benchOnly(t, 0)
 	knotd := testutil.Tool(t, "knotd")
 	records := 1000000
 	if n := os.Getenv("STRATUS_BENCH_RECORDS"); n != "" {
