@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -55,25 +56,39 @@ type server struct {
 }
 
 // freePort returns a loopback port that is free for both TCP and UDP at
-// the moment of the call.
+// the moment of the call. It is drawn at random from below the kernel's
+// ephemeral range (32768 and up on Linux), so an outgoing connection of
+// this or any other process cannot take it between this call and the
+// moment a child process binds it, and never twice in one test binary.
 func freePort(t *testing.T) int {
 	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 1000 {
+		port := 20000 + rand.IntN(12000)
+		if portsGiven[port] {
+			continue
 		}
-		port := l.Addr().(*net.TCPAddr).Port
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
 		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
 		l.Close()
 		if err == nil {
 			u.Close()
+			portsGiven[port] = true
 			return port
 		}
 	}
 	t.Fatal("no free port")
 	return 0
 }
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
 
 // startServer starts stratus serve on a fresh data directory (or dataDir
 // when given) and waits until it answers DNS and API requests.
@@ -82,12 +97,32 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	return startServerWith(t, binary, dataDir, extra...)
 }
 
-// startServerWith is startServer running the binary at bin.
+// startServerWith is startServer running the binary at bin. A start that
+// fails only because another process took one of the chosen ports in the
+// meantime is tried again on fresh ports.
 func startServerWith(t *testing.T, bin, dataDir string, extra ...string) *server {
 	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
+	for attempt := 1; ; attempt++ {
+		s := launch(t, bin, dataDir, extra...)
+		err := s.waitReady()
+		if err == nil {
+			return s
+		}
+		if attempt < 3 && strings.Contains(s.logs.String(), "address already in use") {
+			t.Logf("start attempt %d: a port was taken, trying fresh ports", attempt)
+			continue
+		}
+		t.Fatal(err)
+	}
+}
+
+// launch starts one stratus serve process on fresh ports and arranges for
+// it to be stopped when the test ends.
+func launch(t *testing.T, bin, dataDir string, extra ...string) *server {
+	t.Helper()
 	s := &server{
 		t:       t,
 		dataDir: dataDir,
@@ -116,25 +151,25 @@ func startServerWith(t *testing.T, bin, dataDir string, extra ...string) *server
 			t.Logf("server log:\n%s", s.logs.String())
 		}
 	})
-	s.waitReady()
 	return s
 }
 
-func (s *server) waitReady() {
-	s.t.Helper()
+// waitReady waits until the server logs that it is ready, and says why
+// not when it exits first or takes longer than 30 s.
+func (s *server) waitReady() error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.exited:
-			s.t.Fatalf("stratus exited during start:\n%s", s.logs.String())
+			return fmt.Errorf("stratus exited during start:\n%s", s.logs.String())
 		default:
 		}
 		if strings.Contains(s.logs.String(), "stratus ready") {
-			return
+			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s.t.Fatalf("stratus did not become ready:\n%s", s.logs.String())
+	return fmt.Errorf("stratus did not become ready:\n%s", s.logs.String())
 }
 
 func (s *server) signal(sig os.Signal) {
