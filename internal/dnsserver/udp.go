@@ -4,14 +4,11 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 )
 
-// udpBatch is the most datagrams read (recvmmsg) or written (sendmmsg) by
-// one system call.
-const udpBatch = 32
+// udpBatchSize is the most datagrams read (recvmmsg) or written
+// (sendmmsg) by one system call.
+const udpBatchSize = 32
 
 // maxQuerySize bounds the datagram a reader accepts: the largest UDP
 // payload, so that no query is ever cut short.
@@ -29,17 +26,8 @@ const maxUDPReply = 4096
 // more than one address.
 type udpSocket struct {
 	conn    *net.UDPConn
-	batch   batchConn
 	pktinfo bool
 	v6      bool
-}
-
-// batchConn reads and writes datagrams in batches: recvmmsg and sendmmsg
-// on Linux, one datagram per call elsewhere. ipv4.Message and
-// ipv6.Message are the same type, so both packet conns satisfy it.
-type batchConn interface {
-	ReadBatch(ms []ipv4.Message, flags int) (int, error)
-	WriteBatch(ms []ipv4.Message, flags int) (int, error)
 }
 
 // listenUDP binds n sockets to ap (n > 1 needs SO_REUSEPORT; where the
@@ -79,22 +67,10 @@ func bindUDP(ap netip.AddrPort, reusePort bool) (*udpSocket, error) {
 // query was sent to.
 func newUDPSocket(c *net.UDPConn, pktinfo bool) (*udpSocket, error) {
 	u := &udpSocket{conn: c, pktinfo: pktinfo, v6: c.LocalAddr().(*net.UDPAddr).IP.To4() == nil}
-	var err error
-	if u.v6 {
-		p := ipv6.NewPacketConn(c)
-		if pktinfo {
-			err = p.SetControlMessage(ipv6.FlagDst, true)
+	if pktinfo {
+		if err := enablePacketInfo(c, u.v6); err != nil {
+			return nil, fmt.Errorf("ask for packet destinations: %w", err)
 		}
-		u.batch = p
-	} else {
-		p := ipv4.NewPacketConn(c)
-		if pktinfo {
-			err = p.SetControlMessage(ipv4.FlagDst, true)
-		}
-		u.batch = p
-	}
-	if err != nil {
-		return nil, fmt.Errorf("ask for packet destinations: %w", err)
 	}
 	return u, nil
 }
@@ -126,161 +102,77 @@ func closeUDP(us []*udpSocket) {
 // a batch of queries read with one system call is answered with one.
 func (s *Server) serveUDP(u *udpSocket) {
 	h := newHandler(s.src, s.steer, s.cfg.UDPSize, s.ext != nil)
-	b := newUDPBuffers(u)
+	b := newUDPBatch(u)
 	for {
-		n, err := u.batch.ReadBatch(b.in, 0)
+		n, err := b.read()
 		if err != nil {
 			if isClosed(err) {
 				return
 			}
 			continue
 		}
-		out := b.out[:0]
-		for i := range b.in[:n] {
-			m := &b.in[i]
-			resp := h.serve(m.Buffers[0][:m.N], udpAddr(m.Addr), false)
+		for i := range n {
+			q := b.query(i)
+			peer := b.peer(i)
+			resp := h.serve(q, peer.Addr(), false)
 			if resp == nil {
 				if h.handOver {
-					s.handOverUDP(u, m, b.replyFrom(m), h.answer)
+					s.handOverUDP(u, q, peer, b.replyFrom(i), h.answer)
 				}
 				continue
 			}
-			o := &b.out[len(out)]
-			o.Buffers[0] = append(o.Buffers[0][:0], resp...)
-			o.Addr = m.Addr
-			o.OOB = b.replyFrom(m)
-			out = out[:len(out)+1]
+			b.queue(i, resp)
 		}
-		writeAllUDP(u.batch, out)
+		b.flush()
 	}
 }
 
 // handOverUDP serves a request the query path handed over on its own
 // goroutine, so the reader goes on; when too many are in flight it is
 // dropped.
-func (s *Server) handOverUDP(u *udpSocket, m *ipv4.Message, oob, answer []byte) {
+func (s *Server) handOverUDP(u *udpSocket, req []byte, to netip.AddrPort, oob, answer []byte) {
 	select {
 	case s.extSlots <- struct{}{}:
 	default:
 		return
 	}
-	req := append([]byte(nil), m.Buffers[0][:m.N]...)
+	req = append([]byte(nil), req...)
 	answer = append([]byte(nil), answer...)
 	oob = append([]byte(nil), oob...)
-	to := m.Addr.(*net.UDPAddr).AddrPort()
 	s.wg.Add(1)
 	go func() {
 		defer func() { <-s.extSlots; s.wg.Done() }()
-		s.ext.Serve(s.ctx, req, answer, to.Addr().Unmap(), false, func(b []byte) error {
+		s.ext.Serve(s.ctx, req, answer, to.Addr(), false, func(b []byte) error {
 			_, _, err := u.conn.WriteMsgUDPAddrPort(b, oob, to)
 			return err
 		})
 	}()
 }
 
-// writeAllUDP sends every message of out. A message the kernel refuses
-// (an unreachable client, say) is dropped, as a lost datagram would be,
-// and the rest are still sent.
-func writeAllUDP(c batchConn, out []ipv4.Message) {
-	for len(out) > 0 {
-		n, err := c.WriteBatch(out, 0)
-		if err != nil {
-			if isClosed(err) {
-				return
-			}
-			n++ // skip the datagram that failed
-		}
-		out = out[min(n, len(out)):]
-	}
-}
-
-// udpBuffers is one reader's batch: the datagrams read, and the replies.
-type udpBuffers struct {
-	in  []ipv4.Message
-	out []ipv4.Message
-	oob replySources
-}
-
-func newUDPBuffers(u *udpSocket) *udpBuffers {
-	b := &udpBuffers{
-		in:  make([]ipv4.Message, udpBatch),
-		out: make([]ipv4.Message, udpBatch),
-		oob: replySources{v6: u.v6, enabled: u.pktinfo},
-	}
-	for i := range b.in {
-		b.in[i].Buffers = [][]byte{make([]byte, maxQuerySize)}
-		if u.pktinfo {
-			if u.v6 {
-				b.in[i].OOB = ipv6.NewControlMessage(ipv6.FlagDst)
-			} else {
-				b.in[i].OOB = ipv4.NewControlMessage(ipv4.FlagDst)
-			}
-		}
-		b.out[i].Buffers = [][]byte{make([]byte, 0, maxUDPReply)}
-	}
-	return b
-}
-
-// replyFrom returns the control message that makes the reply to m leave
-// from the address m was sent to, or nil on a socket bound to one address.
-func (b *udpBuffers) replyFrom(m *ipv4.Message) []byte {
-	if !b.oob.enabled {
-		return nil
-	}
-	return b.oob.lookup(m.OOB[:m.NN])
-}
-
 // replySources turns the destination address of a query into the control
-// message for its reply. A host has few addresses, so the marshalled
-// messages are kept and reused.
+// message that makes its reply leave from that address. A host has few
+// addresses, so the marshalled messages are kept and reused.
 type replySources struct {
-	enabled bool
-	v6      bool
-	cache   map[netip.Addr][]byte
+	cache map[netip.Addr][]byte
 }
 
 // maxReplySources bounds the cache (a host with more addresses than this
 // still works; the cache just starts again).
 const maxReplySources = 64
 
-func (r *replySources) lookup(oob []byte) []byte {
-	var dst net.IP
-	if r.v6 {
-		var cm ipv6.ControlMessage
-		if cm.Parse(oob) != nil {
-			return nil
-		}
-		dst = cm.Dst
-	} else {
-		var cm ipv4.ControlMessage
-		if cm.Parse(oob) != nil {
-			return nil
-		}
-		dst = cm.Dst
-	}
-	a, ok := netip.AddrFromSlice(dst)
-	if !ok {
+// control returns the control message for a reply from dst, or nil when
+// dst is not known.
+func (r *replySources) control(dst netip.Addr) []byte {
+	if !dst.IsValid() {
 		return nil
 	}
-	if out, ok := r.cache[a]; ok {
+	if out, ok := r.cache[dst]; ok {
 		return out
 	}
-	var out []byte
-	if r.v6 {
-		out = (&ipv6.ControlMessage{Src: dst}).Marshal()
-	} else {
-		out = (&ipv4.ControlMessage{Src: dst}).Marshal()
-	}
+	out := replyFromControl(dst)
 	if r.cache == nil || len(r.cache) >= maxReplySources {
 		r.cache = make(map[netip.Addr][]byte)
 	}
-	r.cache[a] = out
+	r.cache[dst] = out
 	return out
-}
-
-func udpAddr(a net.Addr) netip.Addr {
-	if u, ok := a.(*net.UDPAddr); ok {
-		return u.AddrPort().Addr().Unmap()
-	}
-	return netip.Addr{}
 }
