@@ -108,9 +108,17 @@ func (b *udpBatch) read() (int, error) {
 
 // recvmmsg reads a batch; false when nothing is queued (the poller then
 // waits for the socket to become readable).
-func (b *udpBatch) recvmmsg(fd uintptr) bool {
+func (b *udpBatch) recvmmsg(fd uintptr) bool { return b.mmsg(unix.SYS_RECVMMSG, fd, b.in) }
+
+// sendmmsg writes the replies still to be sent; false when the socket's
+// buffer is full (the poller then waits until it can be written).
+func (b *udpBatch) sendmmsg(fd uintptr) bool { return b.mmsg(unix.SYS_SENDMMSG, fd, b.sending) }
+
+// mmsg makes one recvmmsg or sendmmsg call (their first four arguments
+// are alike) and keeps what it returned; false on EAGAIN.
+func (b *udpBatch) mmsg(trap, fd uintptr, msgs []unix.Mmsghdr) bool {
 	for {
-		r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), uintptr(len(b.in)), unix.MSG_DONTWAIT, 0, 0)
+		r, _, e := unix.RawSyscall6(trap, fd, uintptr(unsafe.Pointer(&msgs[0])), uintptr(len(msgs)), unix.MSG_DONTWAIT, 0, 0)
 		switch e {
 		case unix.EINTR:
 			continue
@@ -174,22 +182,6 @@ func (b *udpBatch) flush() {
 			n = 1 // skip the datagram that failed
 		}
 		b.sending = b.sending[min(n, len(b.sending)):]
-	}
-}
-
-// sendmmsg writes the replies still to be sent; false when the socket's
-// buffer is full (the poller then waits until it can be written).
-func (b *udpBatch) sendmmsg(fd uintptr) bool {
-	for {
-		r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.sending[0])), uintptr(len(b.sending)), unix.MSG_DONTWAIT, 0, 0)
-		switch e {
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			return false
-		}
-		b.count, b.errno = int(r), e
-		return true
 	}
 }
 
