@@ -66,6 +66,28 @@ func scanSteered(tx store.ReadTx, z model.Name, fn func(*model.RRset) error) err
 	})
 }
 
+// SteeredZones returns the zones that have steered answers stored.
+func (s *Service) SteeredZones(ctx context.Context) ([]model.Name, error) {
+	var out []model.Name
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		return tx.Scan(prefixSteered, "", func(key string, _ []byte) error {
+			zone, _, ok := strings.Cut(strings.TrimPrefix(key, prefixSteered), "/")
+			if !ok {
+				return nil
+			}
+			z, err := model.ParseName(zone)
+			if err != nil {
+				return nil
+			}
+			if len(out) == 0 || out[len(out)-1] != z {
+				out = append(out, z)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
 // SetSteeredAnswers makes sets the steered answers of zone z, all of them
 // (those not in sets are removed), as one change: a new serial and a
 // journal entry when anything differs, nothing at all otherwise.

@@ -15,6 +15,8 @@ import (
 // them. *control.Service is one.
 type SteeredWriter interface {
 	SetSteeredAnswers(ctx context.Context, z model.Name, sets []*model.RRset, actor string) (control.ChangeResult, error)
+	// SteeredZones lists the zones that have steered answers stored.
+	SteeredZones(ctx context.Context) ([]model.Name, error)
 }
 
 // materializeActor is the journal's actor for steered answers.
@@ -30,10 +32,19 @@ func (c *Controller) changes() <-chan struct{} {
 // Materialize keeps every zone's steered answers (steer.Service.Materialize:
 // the answer for a client with no location) stored through w, so that a
 // failover reaches secondaries as an IXFR. Changes within delay of one
-// another are written together, one serial per zone. It runs until ctx is
+// another are written together, one serial per zone. Zones that have
+// answers stored but no service any more (the last one deleted while the
+// server was down) are cleared at the first pass. It runs until ctx is
 // done.
 func (c *Controller) Materialize(ctx context.Context, w SteeredWriter, delay time.Duration) {
 	written := map[model.Name][]*model.RRset{} // per zone, what was last stored
+	stored, err := w.SteeredZones(ctx)
+	if err != nil {
+		c.log.Warn("cannot list the zones with steered answers stored; those without services keep theirs", "err", err)
+	}
+	for _, z := range stored {
+		written[z] = nil // unknown: rewritten at the first pass
+	}
 	var retry <-chan time.Time
 	for {
 		ch := c.changes()
@@ -45,7 +56,7 @@ func (c *Controller) Materialize(ctx context.Context, w SteeredWriter, delay tim
 		}
 		failed := false
 		for z, sets := range want {
-			if prev, ok := written[z]; ok && sameSets(prev, sets) {
+			if prev, ok := written[z]; ok && prev != nil && sameSets(prev, sets) {
 				continue
 			}
 			_, err := w.SetSteeredAnswers(ctx, z, sets, materializeActor)
