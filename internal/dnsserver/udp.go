@@ -113,11 +113,11 @@ func (s *Server) serveUDP(u *udpSocket) {
 		}
 		for i := range n {
 			q := b.query(i)
-			peer := b.peer(i)
-			resp := h.serve(q, peer.Addr(), false)
+			from := b.peer(i).Addr()
+			resp := h.serve(q, from, false)
 			if resp == nil {
 				if h.handOver {
-					s.handOverUDP(u, q, peer, b.replyFrom(i), h.answer)
+					s.handOverUDP(u, q, from, b.replyTo(i), b.replyFrom(i), h.answer)
 				}
 				continue
 			}
@@ -130,7 +130,7 @@ func (s *Server) serveUDP(u *udpSocket) {
 // handOverUDP serves a request the query path handed over on its own
 // goroutine, so the reader goes on; when too many are in flight it is
 // dropped.
-func (s *Server) handOverUDP(u *udpSocket, req []byte, to netip.AddrPort, oob, answer []byte) {
+func (s *Server) handOverUDP(u *udpSocket, req []byte, from netip.Addr, to netip.AddrPort, oob, answer []byte) {
 	select {
 	case s.extSlots <- struct{}{}:
 	default:
@@ -142,7 +142,7 @@ func (s *Server) handOverUDP(u *udpSocket, req []byte, to netip.AddrPort, oob, a
 	s.wg.Add(1)
 	go func() {
 		defer func() { <-s.extSlots; s.wg.Done() }()
-		s.ext.Serve(s.ctx, req, answer, to.Addr(), false, func(b []byte) error {
+		s.ext.Serve(s.ctx, req, answer, from, false, func(b []byte) error {
 			_, _, err := u.conn.WriteMsgUDPAddrPort(b, oob, to)
 			return err
 		})

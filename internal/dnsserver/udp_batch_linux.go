@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"strconv"
 	"syscall"
 	"unsafe"
 
@@ -133,9 +134,16 @@ func (b *udpBatch) mmsg(trap, fd uintptr, msgs []unix.Mmsghdr) bool {
 // query returns the bytes of datagram i of the last read.
 func (b *udpBatch) query(i int) []byte { return b.bufs[i][:b.in[i].Len] }
 
-// peer returns the address and port datagram i came from.
+// peer returns the address and port datagram i came from, without an
+// IPv6 zone (so that network prefixes match it).
 func (b *udpBatch) peer(i int) netip.AddrPort {
 	return sockaddrPort(&b.peers[i])
+}
+
+// replyTo returns where a reply to datagram i goes: its peer, with the
+// IPv6 zone of a link-local address.
+func (b *udpBatch) replyTo(i int) netip.AddrPort {
+	return sockaddrReplyTo(&b.peers[i])
 }
 
 // replyFrom returns the control message that makes the reply to datagram
@@ -194,6 +202,16 @@ func sockaddrPort(sa *unix.RawSockaddrInet6) netip.AddrPort {
 		return netip.AddrPortFrom(netip.AddrFrom4(sa4.Addr), port)
 	}
 	return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), port)
+}
+
+// sockaddrReplyTo is sockaddrPort with the scope of a link-local IPv6
+// address as its zone.
+func sockaddrReplyTo(sa *unix.RawSockaddrInet6) netip.AddrPort {
+	ap := sockaddrPort(sa)
+	if sa.Family == unix.AF_INET6 && sa.Scope_id != 0 {
+		return netip.AddrPortFrom(ap.Addr().WithZone(strconv.FormatUint(uint64(sa.Scope_id), 10)), ap.Port())
+	}
+	return ap
 }
 
 // enablePacketInfo asks the kernel for each datagram's destination

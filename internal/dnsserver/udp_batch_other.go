@@ -46,7 +46,11 @@ func (b *udpBatch) read() (int, error) {
 
 func (b *udpBatch) query(int) []byte { return b.buf[:b.n] }
 
-func (b *udpBatch) peer(int) netip.AddrPort { return b.from }
+func (b *udpBatch) peer(int) netip.AddrPort {
+	return netip.AddrPortFrom(b.from.Addr().WithZone(""), b.from.Port())
+}
+
+func (b *udpBatch) replyTo(int) netip.AddrPort { return b.from }
 
 func (b *udpBatch) replyFrom(int) []byte {
 	if !b.u.pktinfo {
