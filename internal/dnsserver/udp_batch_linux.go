@@ -158,6 +158,9 @@ func (b *udpBatch) replyFrom(i int) []byte {
 
 // queue adds resp as the reply to datagram i; flush sends the replies.
 func (b *udpBatch) queue(i int, resp []byte) {
+	if len(resp) == 0 {
+		return
+	}
 	k := b.nout
 	b.replies[k] = append(b.replies[k][:0], resp...)
 	b.outIov[k].Base = &b.replies[k][0]
@@ -186,7 +189,7 @@ func (b *udpBatch) flush() {
 			return // the socket is closed
 		}
 		n := b.count
-		if b.errno != 0 {
+		if b.errno != 0 || n <= 0 {
 			n = 1 // skip the datagram that failed
 		}
 		b.sending = b.sending[min(n, len(b.sending)):]
@@ -205,13 +208,23 @@ func sockaddrPort(sa *unix.RawSockaddrInet6) netip.AddrPort {
 }
 
 // sockaddrReplyTo is sockaddrPort with the scope of a link-local IPv6
-// address as its zone.
+// address as its zone: the interface's name, which is what the net
+// package looks a zone up by.
 func sockaddrReplyTo(sa *unix.RawSockaddrInet6) netip.AddrPort {
 	ap := sockaddrPort(sa)
 	if sa.Family == unix.AF_INET6 && sa.Scope_id != 0 {
-		return netip.AddrPortFrom(ap.Addr().WithZone(strconv.FormatUint(uint64(sa.Scope_id), 10)), ap.Port())
+		return netip.AddrPortFrom(ap.Addr().WithZone(interfaceName(sa.Scope_id)), ap.Port())
 	}
 	return ap
+}
+
+// interfaceName returns the name of the interface with index idx, or the
+// index as a number when there is no such interface.
+func interfaceName(idx uint32) string {
+	if ifi, err := net.InterfaceByIndex(int(idx)); err == nil {
+		return ifi.Name
+	}
+	return strconv.FormatUint(uint64(idx), 10)
 }
 
 // enablePacketInfo asks the kernel for each datagram's destination
@@ -235,7 +248,7 @@ func enablePacketInfo(c *net.UDPConn, v6 bool) error {
 	return serr
 }
 
-// packetDestination finds the destination address in a datagram's
+// packetDestination finds the local address a datagram reached in its
 // control messages; the zero Addr when there is none.
 func packetDestination(oob []byte) netip.Addr {
 	for len(oob) > 0 {
@@ -247,7 +260,10 @@ func packetDestination(oob []byte) netip.Addr {
 		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && len(data) >= unix.SizeofInet4Pktinfo:
 			var pi unix.Inet4Pktinfo
 			copy((*[unix.SizeofInet4Pktinfo]byte)(unsafe.Pointer(&pi))[:], data)
-			return netip.AddrFrom4(pi.Addr)
+			// The local address the datagram reached: the header's
+			// destination for unicast, the interface's own address for a
+			// broadcast, which a reply cannot be sent from.
+			return netip.AddrFrom4(pi.Spec_dst)
 		case h.Level == unix.IPPROTO_IPV6 && h.Type == unix.IPV6_PKTINFO && len(data) >= unix.SizeofInet6Pktinfo:
 			var pi unix.Inet6Pktinfo
 			copy((*[unix.SizeofInet6Pktinfo]byte)(unsafe.Pointer(&pi))[:], data)
