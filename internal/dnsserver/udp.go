@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"time"
 )
 
 // udpBatchSize is the most datagrams read (recvmmsg) or written
@@ -109,6 +110,7 @@ func (s *Server) serveUDP(u *udpSocket) {
 			if isClosed(err) {
 				return
 			}
+			time.Sleep(time.Millisecond) // an error that persists must not spin the reader
 			continue
 		}
 		for i := range n {
