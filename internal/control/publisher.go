@@ -34,6 +34,11 @@ type Publisher struct {
 
 	serviceNames map[model.Name]bool // the names of all services, for new zones
 
+	// The revision that last wrote each zone's record (its settings and
+	// counts), set before the revision is published.
+	recMu   sync.Mutex
+	zoneRec map[model.Name]store.Revision
+
 	// The changes gathered from a run of revisions not yet published.
 	b       *zone.Builder
 	svcs    *serviceChanges
@@ -63,7 +68,7 @@ func NewPublisher(st store.Store, log *slog.Logger) *Publisher {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Publisher{st: st, log: log, changed: make(chan struct{}), ready: make(chan struct{}), failed: make(chan error, 1),
-		serviceNames: map[model.Name]bool{}}
+		serviceNames: map[model.Name]bool{}, zoneRec: map[model.Name]store.Revision{}}
 	p.cur.Store(zone.Empty())
 	return p
 }
@@ -161,6 +166,7 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 				return fmt.Errorf("control: bad key %q", key)
 			}
 			zones++
+			p.setZoneRecord(z, rev, false)
 			return b.CreateZone(z.Wire(), string(z), zoneSize(value))
 		})
 		if err != nil {
@@ -208,6 +214,7 @@ func (p *Publisher) apply(batch store.Batch) error {
 	deleted := map[model.Name]bool{}
 	for _, ev := range batch.Events {
 		if z, ok := parseZoneKey(ev.Key); ok {
+			p.setZoneRecord(z, rev, ev.Deleted)
 			switch {
 			case ev.Deleted:
 				b.DeleteZone(z.Wire())
@@ -248,6 +255,34 @@ func (p *Publisher) apply(batch store.Batch) error {
 	p.publish(b.Build(rev), p.changes >= releaseAfter)
 	p.changes = 0
 	return nil
+}
+
+func (p *Publisher) setZoneRecord(z model.Name, rev store.Revision, deleted bool) {
+	p.recMu.Lock()
+	defer p.recMu.Unlock()
+	if deleted {
+		delete(p.zoneRec, z)
+		return
+	}
+	p.zoneRec[z] = rev
+}
+
+// ZoneRecordsChanged returns the zones whose record (settings such as
+// NOTIFY targets and ACLs, or counts) was written in a revision after
+// since, and the latest such revision (since when there is none): what a
+// follower of zone settings passes as since the next time.
+func (p *Publisher) ZoneRecordsChanged(since store.Revision) ([]model.Name, store.Revision) {
+	p.recMu.Lock()
+	defer p.recMu.Unlock()
+	var out []model.Name
+	top := since
+	for z, rev := range p.zoneRec {
+		if rev > since {
+			out = append(out, z)
+			top = max(top, rev)
+		}
+	}
+	return out, top
 }
 
 // zoneSize returns the number of RRsets a stored zone record counts, an

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/miekg/dns"
@@ -19,6 +20,9 @@ type Published interface {
 	Revision() store.Revision
 	WaitFor(ctx context.Context, rev store.Revision) error
 	Current() *zone.Snapshot
+	// ZoneRecordsChanged names the zones whose settings were written
+	// after since, and the revision to pass as since next time.
+	ZoneRecordsChanged(since store.Revision) ([]model.Name, store.Revision)
 }
 
 // NotifySource gives the notifier each zone's NOTIFY targets, SOA and
@@ -67,9 +71,14 @@ func NewNotifier(pub Published, src NotifySource, opts NotifierOptions, log *slo
 	return &Notifier{pub: pub, src: src, opts: opts, log: log}
 }
 
-// Run follows the published snapshots until ctx is done.
+// Run follows the published snapshots until ctx is done. A zone whose
+// serial changed gets a round; so does a zone that gained a NOTIFY
+// target, so that a secondary added to it hears of the current serial
+// without waiting for the next change.
 func (n *Notifier) Run(ctx context.Context) {
 	seen := map[string]uint32{}
+	targets := map[model.Name][]model.NotifyTarget{} // as last read
+	var settingsSeen store.Revision
 	rounds := map[string]context.CancelFunc{}
 	defer func() {
 		for _, cancel := range rounds {
@@ -78,7 +87,9 @@ func (n *Notifier) Run(ctx context.Context) {
 	}()
 	for {
 		rev := n.pub.Revision()
-		if changed := changedZones(n.pub.Current(), seen); len(changed) > 0 {
+		changed := changedZones(n.pub.Current(), seen)
+		settings, _ := n.pub.ZoneRecordsChanged(settingsSeen)
+		if len(changed) > 0 || len(settings) > 0 {
 			// Let the changes that follow closely join this round.
 			select {
 			case <-time.After(n.opts.Delay):
@@ -90,11 +101,29 @@ func (n *Notifier) Run(ctx context.Context) {
 			for name, z := range changedZones(snap, seen) {
 				changed[name] = z
 			}
+			start := map[string]bool{}
 			for name, z := range changed {
+				start[name] = z != nil
+				if z == nil {
+					delete(targets, model.Name(name))
+				}
+			}
+			settings, settingsSeen = n.pub.ZoneRecordsChanged(settingsSeen)
+			for _, z := range settings {
+				info, err := n.src.GetZone(ctx, z)
+				if err != nil {
+					continue // deleted since; its round, if any, finds out
+				}
+				if _, ok := changed[string(z)]; !ok && gainsTarget(targets[z], info.Notify) {
+					start[string(z)] = true
+				}
+				targets[z] = info.Notify
+			}
+			for name, run := range start {
 				if cancel := rounds[name]; cancel != nil {
 					cancel()
 				}
-				if z == nil {
+				if !run {
 					delete(rounds, name)
 					continue
 				}
@@ -107,6 +136,17 @@ func (n *Notifier) Run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// gainsTarget says whether now lists a NOTIFY target (address and key)
+// that before does not.
+func gainsTarget(before, now []model.NotifyTarget) bool {
+	for _, t := range now {
+		if !slices.Contains(before, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // changedZones returns the zones whose serial differs from seen (nil for

@@ -153,3 +153,41 @@ func TestChangedZones(t *testing.T) {
 		t.Errorf("after a change: %v", got)
 	}
 }
+
+// TestNotifyNewTarget: a secondary added to a zone's NOTIFY targets is
+// notified of the current serial at once, without a change to the zone;
+// a settings change that adds no target notifies nobody again.
+func TestNotifyNewTarget(t *testing.T) {
+	e := newEnv(t, 1)
+	first, addr1 := startSecondary(t, 0, e.key)
+	second, addr2 := startSecondary(t, 0, e.key)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	targets := []model.NotifyTarget{{Address: addr1}}
+	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	n := NewNotifier(e.pub, e.svc, NotifierOptions{Delay: 10 * time.Millisecond}, nil)
+	done := make(chan struct{})
+	go func() { defer close(done); n.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, 3*time.Second, func() bool { got, _ := first.seen(); return len(got) == 1 })
+
+	targets = append(targets, model.NotifyTarget{Address: addr2})
+	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 3*time.Second, func() bool { got, _ := second.seen(); return len(got) == 1 && got[0] == 1 })
+
+	ttl := uint32(600)
+	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{DefaultTTL: &ttl}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if got, _ := second.seen(); len(got) != 1 {
+		t.Errorf("the new secondary was notified %d times (serials %v), want once", len(got), got)
+	}
+	if got, _ := first.seen(); len(got) != 2 {
+		t.Errorf("the first secondary was notified %d times (serials %v), want twice (at start, and with the new target's round)", len(got), got)
+	}
+}
