@@ -68,16 +68,8 @@ func (s *secondary) seen() ([]uint32, []bool) {
 func TestNotifyRetriesUntilAcknowledged(t *testing.T) {
 	e := newEnv(t, 1)
 	sec, addr := startSecondary(t, 2, e.key)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	targets := []model.NotifyTarget{{Address: addr, Key: e.key.Name}}
-	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
-		t.Fatal(err)
-	}
-	n := NewNotifier(e.pub, e.svc, NotifierOptions{Delay: 10 * time.Millisecond, Timeout: 100 * time.Millisecond}, nil)
-	done := make(chan struct{})
-	go func() { defer close(done); n.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	startNotifier(t, e, targets, NotifierOptions{Delay: 10 * time.Millisecond, Timeout: 100 * time.Millisecond})
 
 	// At start: serial 1, acknowledged on the third attempt (after 1s and
 	// 2s of backoff).
@@ -96,6 +88,22 @@ func TestNotifyRetriesUntilAcknowledged(t *testing.T) {
 	}
 }
 
+// startNotifier gives zone x.test. the NOTIFY targets and runs a notifier
+// until the test ends; it returns the context the test's own calls use.
+func startNotifier(t *testing.T, e *env, targets []model.NotifyTarget, opts NotifierOptions) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	n := NewNotifier(e.pub, e.svc, opts, nil)
+	done := make(chan struct{})
+	go func() { defer close(done); n.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return ctx
+}
+
 func waitFor(t *testing.T, within time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
@@ -112,16 +120,8 @@ func waitFor(t *testing.T, within time.Duration, cond func() bool) {
 func TestNotifyCoalesces(t *testing.T) {
 	e := newEnv(t, 1)
 	sec, addr := startSecondary(t, 0, e.key)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	targets := []model.NotifyTarget{{Address: addr}}
-	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
-		t.Fatal(err)
-	}
-	n := NewNotifier(e.pub, e.svc, NotifierOptions{Delay: 500 * time.Millisecond}, nil)
-	done := make(chan struct{})
-	go func() { defer close(done); n.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	startNotifier(t, e, targets, NotifierOptions{Delay: 500 * time.Millisecond})
 	waitFor(t, 3*time.Second, func() bool { got, _ := sec.seen(); return len(got) == 1 })
 	for i := range 5 {
 		e.change(t, "h0.x.test.", netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}).String()) // serials 2..6
@@ -161,16 +161,8 @@ func TestNotifyNewTarget(t *testing.T) {
 	e := newEnv(t, 1)
 	first, addr1 := startSecondary(t, 0, e.key)
 	second, addr2 := startSecondary(t, 0, e.key)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	targets := []model.NotifyTarget{{Address: addr1}}
-	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
-		t.Fatal(err)
-	}
-	n := NewNotifier(e.pub, e.svc, NotifierOptions{Delay: 10 * time.Millisecond}, nil)
-	done := make(chan struct{})
-	go func() { defer close(done); n.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	ctx := startNotifier(t, e, targets, NotifierOptions{Delay: 10 * time.Millisecond})
 	waitFor(t, 3*time.Second, func() bool { got, _ := first.seen(); return len(got) == 1 })
 
 	targets = append(targets, model.NotifyTarget{Address: addr2})
