@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/testutil"
 )
 
 // fakeNameserver answers api.example.com. A with the address it holds,
@@ -47,11 +48,7 @@ func startFake(t *testing.T) (*fakeNameserver, string) {
 		}
 		w.WriteMsg(m)
 	})}
-	started := make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	go srv.ActivateAndServe()
-	<-started
-	t.Cleanup(func() { srv.Shutdown() })
+	testutil.ServeDNS(t, srv)
 	return f, pc.LocalAddr().String()
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/testutil"
 )
 
 // failoverNameserver answers api.example.com. A from the control plane as
@@ -51,11 +52,7 @@ func failoverNameserver(t *testing.T, svc *control.Service) string {
 		}
 		w.WriteMsg(m)
 	})}
-	started := make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	go srv.ActivateAndServe()
-	<-started
-	t.Cleanup(func() { srv.Shutdown() })
+	testutil.ServeDNS(t, srv)
 	return pc.LocalAddr().String()
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/testutil"
 )
 
 // startDNS serves h on 127.0.0.1 over UDP and TCP (same port) until the
@@ -36,11 +37,7 @@ func startDNS(t testing.TB, h dns.Handler) string {
 		t.Fatalf("no port free for both UDP and TCP: %v", err)
 	}
 	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: l, Handler: h}} {
-		started := make(chan struct{})
-		srv.NotifyStartedFunc = func() { close(started) }
-		go srv.ActivateAndServe()
-		<-started
-		t.Cleanup(func() { srv.Shutdown() })
+		testutil.ServeDNS(t, srv)
 	}
 	return pc.LocalAddr().String()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/control/controltest"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/testutil"
 )
 
 // primary is a primary on loopback whose answers the test controls: the
@@ -70,11 +71,7 @@ func startPrimary(t *testing.T) *primary {
 	}
 	p.addr = l.Addr().(*net.TCPAddr).AddrPort()
 	for _, s := range []*dns.Server{{Listener: l, Handler: dns.HandlerFunc(p.serve)}, {PacketConn: pc, Handler: dns.HandlerFunc(p.serve)}} {
-		started := make(chan struct{})
-		s.NotifyStartedFunc = func() { close(started) }
-		go s.ActivateAndServe()
-		<-started
-		t.Cleanup(func() { s.Shutdown() })
+		testutil.ServeDNS(t, s)
 	}
 	return p
 }

@@ -1,5 +1,6 @@
 // Package testutil holds helpers shared by tests: finding the external
-// tools some tests drive (dig, kdig, named-checkzone, ...).
+// tools some tests drive (dig, kdig, named-checkzone, ...), and starting a
+// small DNS server for a test.
 //
 // A test that needs a tool calls Tool. When the tool is missing the test is
 // skipped with a message naming it, unless STRATUS_REQUIRE_TOOLS=1 is set

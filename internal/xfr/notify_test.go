@@ -11,6 +11,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/testutil"
 )
 
 // secondary is a NOTIFY receiver on loopback that ignores the first drop
@@ -49,11 +50,7 @@ func startSecondary(t *testing.T, drop int, key *model.TSIGKey) (*secondary, net
 			}
 			w.WriteMsg(m)
 		})}
-	started := make(chan struct{})
-	s.srv.NotifyStartedFunc = func() { close(started) }
-	go s.srv.ActivateAndServe()
-	<-started
-	t.Cleanup(func() { s.srv.Shutdown() })
+	testutil.ServeDNS(t, s.srv)
 	return s, pc.LocalAddr().(*net.UDPAddr).AddrPort()
 }
 
