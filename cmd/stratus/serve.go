@@ -64,16 +64,10 @@ SIGTERM or SIGINT stops gracefully; a second signal stops at once.`,
 			if err := cfg.Validate(); err != nil {
 				return usagef("%v", err)
 			}
-			for i, d := range cfg.Drills {
-				// The scenario files are read again at start; read now, a
-				// bad one is a usage error and nothing starts.
-				b, err := os.ReadFile(d.Scenario)
-				if err == nil {
-					_, err = drill.ParseScenario(d.Scenario, b)
-				}
-				if err != nil {
-					return usagef("drills[%d].scenario: %v", i, err)
-				}
+			// The scenario files are read again at start; read now, a bad
+			// one is a usage error and nothing starts.
+			if _, err := drill.LoadScheduled(cfg.Drills); err != nil {
+				return usagef("%v", err)
 			}
 			log := server.NewLogger(a.stderr, cfg.Log)
 

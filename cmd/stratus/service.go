@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -146,13 +145,7 @@ Example file:
 // readService reads a service definition from YAML or JSON, strictly.
 func (a *app) readService(file string) (apiv1.Service, error) {
 	var s apiv1.Service
-	var b []byte
-	var err error
-	if file == "-" {
-		b, err = io.ReadAll(a.stdin)
-	} else {
-		b, err = os.ReadFile(file)
-	}
+	b, err := a.readInput(file)
 	if err != nil {
 		return s, usagef("%v", err)
 	}

@@ -122,16 +122,18 @@ peer already has.`,
 	return cmd
 }
 
+// readInput reads file, or standard input for "-".
+func (a *app) readInput(file string) ([]byte, error) {
+	if file == "-" {
+		return io.ReadAll(a.stdin)
+	}
+	return os.ReadFile(file)
+}
+
 // readSecret reads a base64 secret from file ("-": standard input), so
 // that it never appears on a command line.
 func (a *app) readSecret(file string) (string, error) {
-	var b []byte
-	var err error
-	if file == "-" {
-		b, err = io.ReadAll(io.LimitReader(a.stdin, 4096))
-	} else {
-		b, err = os.ReadFile(file)
-	}
+	b, err := a.readInput(file)
 	if err != nil {
 		return "", usagef("--secret-file: %v", err)
 	}

@@ -36,10 +36,7 @@ func DryRun(ctx context.Context, ctl Control, ev Evaluator, s *Scenario) ([]Pred
 	}
 	eps := w.endpointInfo()
 	down := map[fault]bool{}
-	clients := s.Clients
-	if len(clients) == 0 {
-		clients = []Client{{Name: "direct"}}
-	}
+	clients := s.clients()
 	stepFaults, err := w.stepFaults(s)
 	if err != nil {
 		return nil, err

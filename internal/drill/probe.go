@@ -49,16 +49,21 @@ type Prober struct {
 	series []*Series
 }
 
+// clients returns the scenario's clients, or for a scenario without any
+// the one client "direct", that sends no subnet from the default address.
+func (s *Scenario) clients() []Client {
+	if len(s.Clients) == 0 {
+		return []Client{{Name: "direct"}}
+	}
+	return s.Clients
+}
+
 // NewProber returns a prober for the scenario. A scenario without clients
 // gets one, "direct", that sends no subnet from the default address.
 func NewProber(s *Scenario) *Prober {
 	p := &Prober{interval: s.Interval, timeout: max(s.Interval, 500*time.Millisecond)}
-	clients := s.Clients
-	if len(clients) == 0 {
-		clients = []Client{{Name: "direct"}}
-	}
 	for _, ns := range s.Nameservers {
-		for _, c := range clients {
+		for _, c := range s.clients() {
 			for _, svc := range s.Services {
 				p.series = append(p.series, &Series{Nameserver: ns.Name, Client: c.Name, Service: dns.Fqdn(strings.ToLower(svc))})
 			}
@@ -74,8 +79,8 @@ func (p *Prober) Run(ctx context.Context, s *Scenario) {
 	for _, ns := range s.Nameservers {
 		addrs[ns.Name] = ns.Address
 	}
-	clients := map[string]Client{"direct": {Name: "direct"}}
-	for _, c := range s.Clients {
+	clients := map[string]Client{}
+	for _, c := range s.clients() {
 		clients[c.Name] = c
 	}
 	var wg sync.WaitGroup

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/config"
 	"github.com/stratusdns/stratus/internal/control"
 )
 
@@ -25,11 +26,13 @@ type Scheduled struct {
 	Every    time.Duration
 }
 
-// LoadScheduled reads the scenario files of the configured drills.
-func LoadScheduled(files []string, every []time.Duration) ([]Scheduled, error) {
+// LoadScheduled reads the scenario files of the configured drills; an
+// error names the drill's place in the configuration.
+func LoadScheduled(drills []config.Drill) ([]Scheduled, error) {
 	var out []Scheduled
 	names := map[string]bool{}
-	for i, f := range files {
+	for i, d := range drills {
+		f := d.Scenario
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("drills[%d].scenario: %w", i, err)
@@ -42,7 +45,7 @@ func LoadScheduled(files []string, every []time.Duration) ([]Scheduled, error) {
 			return nil, fmt.Errorf("drills[%d].scenario: another drill is named %q", i, s.Name)
 		}
 		names[s.Name] = true
-		out = append(out, Scheduled{Scenario: s, Every: every[i]})
+		out = append(out, Scheduled{Scenario: s, Every: d.Every})
 	}
 	return out, nil
 }

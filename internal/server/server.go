@@ -79,12 +79,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		}
 	}()
 	s.log.Info("starting stratus", "version", version.Get().Version, "data_dir", s.cfg.DataDir)
-	var files []string
-	var every []time.Duration
-	for _, d := range s.cfg.Drills {
-		files, every = append(files, d.Scenario), append(every, d.Every)
-	}
-	drills, err := drill.LoadScheduled(files, every)
+	drills, err := drill.LoadScheduled(s.cfg.Drills)
 	if err != nil {
 		return err
 	}
