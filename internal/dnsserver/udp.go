@@ -140,7 +140,6 @@ func (s *Server) handOverUDP(u *udpSocket, req []byte, from netip.Addr, to netip
 	}
 	req = append([]byte(nil), req...)
 	answer = append([]byte(nil), answer...)
-	oob = append([]byte(nil), oob...)
 	s.wg.Add(1)
 	go func() {
 		defer func() { <-s.extSlots; s.wg.Done() }()

@@ -208,7 +208,8 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 			// NODATA while another endpoint could answer addresses.
 			e.Up, e.Why = false, "its hostname has not resolved to any address (yet)"
 		}
-		e.Drained = forced(m.Override, in.Now) == "down" || forced(spec.Pools[pi].Override, in.Now) == "down" && forced(m.Override, in.Now) == ""
+		own, pool := m.Override.Forced(in.Now), spec.Pools[pi].Override.Forced(in.Now)
+		e.Drained = own == "down" || pool == "down" && own == ""
 		if e.Up && e.Health.RTT > 0 {
 			rtts[pi] = append(rtts[pi], e.Health.RTT)
 		}
@@ -228,7 +229,7 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 	s.bestTier = math.MaxInt
 	for i := range s.Pools {
 		p := &s.Pools[i]
-		switch forced(p.Spec.Override, in.Now) {
+		switch p.Spec.Override.Forced(in.Now) {
 		case "up":
 			p.Up, p.Why = true, "forced up by "+who(p.Spec.Override)
 		case "down":
@@ -275,13 +276,13 @@ func (e *Endpoint) setTarget(t Target) {
 
 // endpointState decides whether an endpoint counts as up, and why.
 func endpointState(spec *model.Service, p *model.Pool, e *Endpoint, in Inputs) (bool, string) {
-	switch forced(e.Spec.Override, in.Now) {
+	switch e.Spec.Override.Forced(in.Now) {
 	case "up":
 		return true, "forced up by " + who(e.Spec.Override)
 	case "down":
 		return false, "forced down by " + who(e.Spec.Override)
 	}
-	switch forced(p.Override, in.Now) {
+	switch p.Override.Forced(in.Now) {
 	case "up":
 		return true, "pool " + p.Name + " forced up by " + who(p.Override)
 	case "down":
@@ -353,10 +354,6 @@ func median(d []time.Duration) time.Duration {
 	}
 	return d[len(d)/2]
 }
-
-// forced returns an override's state: "up", "down" or "" (none, or
-// cleared).
-func forced(o *model.Override, now time.Time) string { return o.Forced(now) }
 
 // who names an override's actor, with its reason.
 func who(o *model.Override) string {

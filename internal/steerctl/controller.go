@@ -239,16 +239,34 @@ func (c *Controller) reconcile(names []model.Name) {
 	c.rebuild(names)
 }
 
+// inputs is what compiling a service reads besides its definition and
+// endpoints. Call with c.mu held.
+func (c *Controller) inputs(now time.Time) steer.Inputs {
+	in := steer.Inputs{Now: now, Flat: c.flatLookup, Parse: c.parse}
+	if c.checker != nil {
+		in.Health = c.health
+	}
+	return in
+}
+
+// sortedEndpoints returns a service's endpoints ordered by ID, as
+// compiling takes them. Call with c.mu held.
+func (c *Controller) sortedEndpoints(name model.Name) []*model.Endpoint {
+	eps := make([]*model.Endpoint, 0, len(c.endpoints[name]))
+	for _, e := range c.endpoints[name] {
+		eps = append(eps, e)
+	}
+	sort.Slice(eps, func(i, j int) bool { return eps[i].ID < eps[j].ID })
+	return eps
+}
+
 // rebuild compiles the named services (every service for nil) and
 // publishes the snapshot, then arms the timer for the next moment
 // something changes by itself (a lease lapse, the end of a cold-start
 // wait). Call with c.mu held.
 func (c *Controller) rebuild(names []model.Name) {
 	now := c.opts.Now()
-	in := steer.Inputs{Now: now, Flat: c.flatLookup, Parse: c.parse}
-	if c.checker != nil {
-		in.Health = c.health
-	}
+	in := c.inputs(now)
 	if names == nil {
 		for n := range c.services {
 			names = append(names, n)
@@ -260,12 +278,7 @@ func (c *Controller) rebuild(names []model.Name) {
 			delete(c.compiled, name)
 			continue
 		}
-		eps := make([]*model.Endpoint, 0, len(c.endpoints[name]))
-		for _, e := range c.endpoints[name] {
-			eps = append(eps, e)
-		}
-		sort.Slice(eps, func(i, j int) bool { return eps[i].ID < eps[j].ID })
-		s, err := steer.Compile(spec, eps, in)
+		s, err := steer.Compile(spec, c.sortedEndpoints(name), in)
 		if err != nil {
 			c.log.Error("cannot compile service", "service", name, "err", err)
 			delete(c.compiled, name)

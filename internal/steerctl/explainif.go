@@ -3,7 +3,6 @@ package steerctl
 import (
 	"net/netip"
 	"slices"
-	"sort"
 
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/steer"
@@ -27,21 +26,15 @@ func (c *Controller) ExplainIf(name model.Name, qtype uint16, client netip.Addr,
 			cp.Pools[i].Override = down
 		}
 	}
-	eps := make([]*model.Endpoint, 0, len(c.endpoints[name]))
-	for _, e := range c.endpoints[name] {
+	eps := c.sortedEndpoints(name)
+	for i, e := range eps {
 		if slices.Contains(h.DownEndpoints, e.ID) {
 			ec := *e
 			ec.Override = down
-			e = &ec
+			eps[i] = &ec
 		}
-		eps = append(eps, e)
 	}
-	sort.Slice(eps, func(i, j int) bool { return eps[i].ID < eps[j].ID })
-	in := steer.Inputs{Now: now, Flat: c.flatLookup, Parse: c.parse}
-	if c.checker != nil {
-		in.Health = c.health
-	}
-	s, err := steer.Compile(&cp, eps, in)
+	s, err := steer.Compile(&cp, eps, c.inputs(now))
 	c.mu.Unlock()
 	if err != nil {
 		return nil, false

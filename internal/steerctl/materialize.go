@@ -135,7 +135,5 @@ func sortedCopy(rds [][]byte) [][]byte {
 }
 
 func sameSets(a, b []*model.RRset) bool {
-	return slices.EqualFunc(a, b, func(x, y *model.RRset) bool {
-		return x.Key() == y.Key() && x.TTL == y.TTL && x.Equal(y)
-	})
+	return slices.EqualFunc(a, b, (*model.RRset).Equal)
 }
