@@ -184,16 +184,14 @@ func (s *Service) fromPrimary(ctx context.Context, z model.Name, primary string,
 		if err := fill(e); err != nil {
 			return err
 		}
+		// Recorded with the change: commit saves the zone record.
+		zr.Secondary = model.SecondaryState{Refreshed: s.opts.Clock().UTC()}
 		old, serial, err := e.commit(s.commitOptions("primary "+primary, func(model.Name) string { return "records" }))
-		if errors.Is(err, errNoChange) {
-			return errNoChange
-		}
 		if err != nil {
 			return err
 		}
 		res.OldSerial, res.Serial, res.Changed = old, serial, true
-		zr.Secondary = model.SecondaryState{Refreshed: s.opts.Clock().UTC()}
-		return saveZone(tx, zr)
+		return nil
 	})
 	if errors.Is(err, errNoChange) {
 		_, err := s.MarkRefreshed(ctx, z, "")

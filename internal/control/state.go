@@ -84,33 +84,40 @@ func setsAt(tx store.ReadTx, z, owner model.Name) ([]*model.RRset, error) {
 	return out, err
 }
 
-// zoneSerial reads the serial from the zone's SOA record.
 // storedSerial is zoneSerial for reads, where a secondary zone that has
 // no data yet (or has expired) is at serial 0.
 func storedSerial(tx store.ReadTx, zr *zoneRecord) (uint32, error) {
-	if zr.IsSecondary() {
-		soa, err := getRRset(tx, zr.Name, model.Key{Name: zr.Name, Type: model.TypeSOA})
-		if err != nil || soa == nil {
-			return 0, err
-		}
+	soa, err := getRRset(tx, zr.Name, model.Key{Name: zr.Name, Type: model.TypeSOA})
+	if err != nil || (soa == nil && zr.IsSecondary()) {
+		return 0, err
 	}
-	serial, _, err := zoneSerial(tx, zr.Name)
+	serial, err := soaSerial(zr.Name, soa)
 	return serial, err
 }
 
+// zoneSerial reads the serial from the zone's SOA record.
 func zoneSerial(tx store.ReadTx, z model.Name) (uint32, *model.RRset, error) {
 	soa, err := getRRset(tx, z, model.Key{Name: z, Type: model.TypeSOA})
 	if err != nil {
 		return 0, nil, err
 	}
-	if soa == nil || len(soa.Rdata) != 1 {
-		return 0, nil, fmt.Errorf("control: zone %s has no SOA record", z)
-	}
-	f, err := model.ParseSOAFields(soa.Rdata[0])
+	serial, err := soaSerial(z, soa)
 	if err != nil {
 		return 0, nil, err
 	}
-	return f.Serial, soa, nil
+	return serial, soa, nil
+}
+
+// soaSerial is the serial of zone z's SOA set, which must hold one record.
+func soaSerial(z model.Name, soa *model.RRset) (uint32, error) {
+	if soa == nil || len(soa.Rdata) != 1 {
+		return 0, fmt.Errorf("control: zone %s has no SOA record", z)
+	}
+	f, err := model.ParseSOAFields(soa.Rdata[0])
+	if err != nil {
+		return 0, err
+	}
+	return f.Serial, nil
 }
 
 func (zr *zoneRecord) info(serial uint32) model.ZoneInfo {

@@ -55,11 +55,7 @@ func (s *Service) UpdateZone(ctx context.Context, z model.Name, u ZoneUpdate, ac
 		if err := checkTransferSettings(tx, &zr.ZoneSettings); err != nil {
 			return err
 		}
-		b, err := json.Marshal(zr)
-		if err != nil {
-			return err
-		}
-		if err := tx.Put(zoneKey(z), b); err != nil {
+		if err := saveZone(tx, zr); err != nil {
 			return err
 		}
 		serial, err := storedSerial(tx, zr)

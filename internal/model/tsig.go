@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // TSIG algorithms (RFC 8945) a key may use. hmac-sha1 is accepted for
@@ -40,6 +42,18 @@ type TSIGKey struct {
 
 // SecretBase64 returns the secret as BIND and Knot configurations write it.
 func (k *TSIGKey) SecretBase64() string { return base64.StdEncoding.EncodeToString(k.Secret) }
+
+// TSIGFudge is the clock skew allowed between signer and verifier, in
+// seconds (RFC 8945 section 10 recommends 300).
+const TSIGFudge = 300
+
+// Sign adds a TSIG record for k to request m, signed when m is packed by
+// a dns.Client, and returns the secrets that client needs (to sign the
+// request and verify the answer).
+func (k *TSIGKey) Sign(m *dns.Msg) map[string]string {
+	m.SetTsig(string(k.Name), k.Algorithm+".", TSIGFudge, time.Now().Unix())
+	return map[string]string{string(k.Name): k.SecretBase64()}
+}
 
 // NewTSIGKey validates a key's name, algorithm ("" for the default) and
 // base64 secret ("" to generate one as long as the algorithm's digest).

@@ -11,9 +11,6 @@ import (
 	"github.com/stratusdns/stratus/internal/model"
 )
 
-// tsigFudge is the clock skew allowed in signatures (RFC 8945: 300 s).
-const tsigFudge = 300
-
 // loop refreshes one zone until ctx is done.
 func (m *Manager) loop(ctx context.Context, zl *zoneLoop) {
 	lastOK := zl.get().State.Refreshed
@@ -122,8 +119,7 @@ func sign(m *dns.Msg, key *model.TSIGKey) map[string]string {
 	if key == nil {
 		return nil
 	}
-	m.SetTsig(string(key.Name), key.Algorithm+".", tsigFudge, time.Now().Unix())
-	return map[string]string{string(key.Name): key.SecretBase64()}
+	return key.Sign(m)
 }
 
 // querySOA asks primary p for the zone's SOA serial (over TCP if the

@@ -232,8 +232,7 @@ func (n *Notifier) send(ctx context.Context, soa *dns.SOA, t model.NotifyTarget)
 		if err != nil {
 			return err
 		}
-		m.SetTsig(string(k.Name), k.Algorithm+".", tsigFudge, time.Now().Unix())
-		c.TsigSecret = map[string]string{string(k.Name): k.SecretBase64()}
+		c.TsigSecret = k.Sign(m)
 	}
 	r, _, err := c.ExchangeContext(ctx, m, t.Address.String())
 	if err != nil {

@@ -19,10 +19,6 @@ import (
 	"github.com/stratusdns/stratus/internal/model"
 )
 
-// tsigFudge is the clock skew allowed between signer and verifier
-// (RFC 8945 section 10: 300 seconds).
-const tsigFudge = 300
-
 // signer signs the messages of one response: the first with the
 // request's MAC, each later one with the previous message's MAC and the
 // timers only (RFC 8945 section 5.3.1). A nil signer signs nothing.
@@ -81,7 +77,7 @@ func (sg *signer) pack(m *dns.Msg) ([]byte, error) {
 	if sg == nil {
 		return m.Pack()
 	}
-	m.SetTsig(string(sg.key.Name), sg.key.Algorithm+".", tsigFudge, time.Now().Unix())
+	m.SetTsig(string(sg.key.Name), sg.key.Algorithm+".", model.TSIGFudge, time.Now().Unix())
 	t := m.Extra[len(m.Extra)-1].(*dns.TSIG)
 	t.OrigId, t.Error = sg.origID, sg.tsigErr
 	if sg.tsigErr == dns.RcodeBadTime {
@@ -135,7 +131,7 @@ func (sg *signer) signWire(msg []byte) ([]byte, error) {
 	now := uint64(time.Now().Unix())
 	binary.BigEndian.PutUint16(timers[0:], uint16(now>>32))
 	binary.BigEndian.PutUint32(timers[2:], uint32(now))
-	binary.BigEndian.PutUint16(timers[6:], tsigFudge)
+	binary.BigEndian.PutUint16(timers[6:], model.TSIGFudge)
 	if sg.signed == 0 {
 		h.Write(name)
 		h.Write([]byte{0, 255, 0, 0, 0, 0}) // class ANY, TTL 0
