@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/store"
@@ -14,6 +15,14 @@ import (
 // edit commits. A change that changes nothing succeeds without a new
 // serial. Either way the result is served before editZone returns.
 func (s *Service) editZone(ctx context.Context, z model.Name, actor string, ownerField func(model.Name) string, fill func(e *edit, serial uint32) error) (ChangeResult, error) {
+	return s.runEdit(ctx, z, actor, ownerField, false, fill)
+}
+
+// runEdit is editZone for either kind of zone: with fromPrimary, z must be
+// a secondary zone (its serial is 0 while it has no data), the edit may
+// change what only a primary may, and the refresh is recorded with the
+// change.
+func (s *Service) runEdit(ctx context.Context, z model.Name, actor string, ownerField func(model.Name) string, fromPrimary bool, fill func(e *edit, serial uint32) error) (ChangeResult, error) {
 	res := ChangeResult{Zone: z}
 	var readRev store.Revision
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
@@ -22,17 +31,29 @@ func (s *Service) editZone(ctx context.Context, z model.Name, actor string, owne
 		if err != nil {
 			return err
 		}
-		if err := refuseIfSecondary(zr); err != nil {
-			return err
+		var cur uint32
+		switch {
+		case fromPrimary && !zr.IsSecondary():
+			return fmt.Errorf("%w: %s", ErrNotSecondary, z)
+		case fromPrimary:
+			cur, err = storedSerial(tx, zr)
+		default:
+			if err := refuseIfSecondary(zr); err != nil {
+				return err
+			}
+			cur, _, err = zoneSerial(tx, z)
 		}
-		cur, _, err := zoneSerial(tx, z)
 		if err != nil {
 			return err
 		}
 		res = ChangeResult{Zone: z, OldSerial: cur, Serial: cur}
 		e := newEdit(tx, zr)
+		e.fromPrimary = fromPrimary
 		if err := fill(e, cur); err != nil {
 			return err
+		}
+		if fromPrimary { // saved with the change by commit
+			zr.Secondary = model.SecondaryState{Refreshed: s.opts.Clock().UTC()}
 		}
 		old, serial, err := e.commit(s.commitOptions(actor, ownerField))
 		if err != nil {

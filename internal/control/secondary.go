@@ -166,44 +166,15 @@ func (s *Service) ApplyFromPrimary(ctx context.Context, z model.Name, deltas []I
 var ErrSerialMismatch = errors.New("the incremental transfer does not start at the zone's serial")
 
 // fromPrimary runs one change of a secondary zone coming from its primary,
-// and records the successful refresh in the same transaction.
+// and records the successful refresh (with the change, or alone when
+// nothing changed).
 func (s *Service) fromPrimary(ctx context.Context, z model.Name, primary string, fill func(*edit) error) (ChangeResult, error) {
-	res := ChangeResult{Zone: z}
-	var readRev store.Revision
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
-		readRev = tx.Revision()
-		zr, err := loadZone(tx, z)
-		if err != nil {
-			return err
-		}
-		if !zr.IsSecondary() {
-			return fmt.Errorf("%w: %s", ErrNotSecondary, z)
-		}
-		e := newEdit(tx, zr)
-		e.fromPrimary = true
-		if err := fill(e); err != nil {
-			return err
-		}
-		// Recorded with the change: commit saves the zone record.
-		zr.Secondary = model.SecondaryState{Refreshed: s.opts.Clock().UTC()}
-		old, serial, err := e.commit(s.commitOptions("primary "+primary, func(model.Name) string { return "records" }))
-		if err != nil {
-			return err
-		}
-		res.OldSerial, res.Serial, res.Changed = old, serial, true
-		return nil
-	})
-	if errors.Is(err, errNoChange) {
-		_, err := s.MarkRefreshed(ctx, z, "")
-		if err != nil {
-			return res, err
-		}
-		return res, s.published(ctx, readRev)
+	res, err := s.runEdit(ctx, z, "primary "+primary, func(model.Name) string { return "records" }, true,
+		func(e *edit, _ uint32) error { return fill(e) })
+	if err == nil && !res.Changed {
+		_, err = s.MarkRefreshed(ctx, z, "")
 	}
-	if err != nil {
-		return ChangeResult{}, err
-	}
-	return res, s.published(ctx, rev)
+	return res, err
 }
 
 // MarkRefreshed records a refresh attempt of secondary zone z: a success
