@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/control"
@@ -35,9 +34,9 @@ func (h *Handler) saveDrillRun(w http.ResponseWriter, r *http.Request, p *auth.P
 func (h *Handler) listDrillRuns(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 	limit := 100
 	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return invalid("limit", "want 1 to 1000, got %q", v)
+		n, err := parseLimit(v, 1000)
+		if err != nil {
+			return err
 		}
 		limit = n
 	}

@@ -23,9 +23,9 @@ func (h *Handler) getJournal(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 				return invalid("from", "want a journal sequence number, got %q", q.Get(key))
 			}
 		case "limit":
-			n, err := strconv.Atoi(q.Get(key))
-			if err != nil || n < 1 || n > 10000 {
-				return invalid("limit", "want a number from 1 to 10000, got %q", q.Get(key))
+			n, err := parseLimit(q.Get(key), 10000)
+			if err != nil {
+				return err
 			}
 			limit = n
 		default:

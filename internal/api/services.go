@@ -242,9 +242,9 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, _ *auth.Princip
 				return invalid("after", "want an event sequence number, got %q", v)
 			}
 		case "limit":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 10000 {
-				return invalid("limit", "want a number from 1 to 10000, got %q", v)
+			n, err := parseLimit(v, 10000)
+			if err != nil {
+				return err
 			}
 			limit = n
 		case "service":

@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -75,11 +74,7 @@ func (s *Service) SecondaryZones(ctx context.Context) ([]SecondaryZone, error) {
 	var out []SecondaryZone
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		out = nil
-		return tx.Scan(prefixZones, "", func(key string, value []byte) error {
-			var zr zoneRecord
-			if err := json.Unmarshal(value, &zr); err != nil {
-				return fmt.Errorf("control: corrupt zone record %s: %w", key, err)
-			}
+		return scanZones(tx, func(zr *zoneRecord) error {
 			if !zr.IsSecondary() {
 				return nil
 			}

@@ -36,6 +36,17 @@ func loadZone(tx store.ReadTx, z model.Name) (*zoneRecord, error) {
 	return &zr, nil
 }
 
+// scanZones reads every zone record, in key order.
+func scanZones(tx store.ReadTx, fn func(zr *zoneRecord) error) error {
+	return tx.Scan(prefixZones, "", func(key string, value []byte) error {
+		var zr zoneRecord
+		if err := json.Unmarshal(value, &zr); err != nil {
+			return fmt.Errorf("control: corrupt zone record %s: %w", key, err)
+		}
+		return fn(&zr)
+	})
+}
+
 func saveZone(tx store.Tx, zr *zoneRecord) error {
 	b, err := json.Marshal(zr)
 	if err != nil {

@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -156,12 +155,8 @@ func (s *Service) ListZones(ctx context.Context) ([]model.ZoneInfo, error) {
 	var out []model.ZoneInfo
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		var records []zoneRecord
-		err := tx.Scan(prefixZones, "", func(key string, value []byte) error {
-			var zr zoneRecord
-			if err := json.Unmarshal(value, &zr); err != nil {
-				return fmt.Errorf("control: corrupt zone record %s: %w", key, err)
-			}
-			records = append(records, zr)
+		err := scanZones(tx, func(zr *zoneRecord) error {
+			records = append(records, *zr)
 			return nil
 		})
 		if err != nil {

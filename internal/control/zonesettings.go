@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/store"
@@ -91,11 +90,7 @@ func checkTransferSettings(tx store.ReadTx, zs *model.ZoneSettings) error {
 // zonesUsingKey returns the zones whose settings name the TSIG key k.
 func zonesUsingKey(tx store.ReadTx, k model.Name) ([]model.Name, error) {
 	var out []model.Name
-	err := tx.Scan(prefixZones, "", func(_ string, value []byte) error {
-		var zr zoneRecord
-		if err := json.Unmarshal(value, &zr); err != nil {
-			return err
-		}
+	err := scanZones(tx, func(zr *zoneRecord) error {
 		refs, _ := zr.ValidateTransfer()
 		for _, r := range refs {
 			if r.Key == k {
