@@ -124,7 +124,7 @@ func (h *handler) respond(from netip.Addr, tcp bool) []byte {
 	if !tcp {
 		limit = h.w.UDPLimit(q)
 	}
-	if q.TSIG {
+	if q.TSIG && h.ext { // room for the signature the Extended handler adds
 		limit = max(limit-tsigReserve, 256)
 	}
 	out, _ := h.w.Answer(q, &h.a, limit)
