@@ -19,7 +19,7 @@ import (
 //	endpoints/<service>/<id>          one endpoint of a service (JSON)
 //	tsig/<name>                       one TSIG key (JSON, secret included)
 //	steered/<zone>/<owner>/<TYPE>     a steered answer as secondaries get it (steered.go)
-//	drillruns/<drill>/<started>       one drill run's report (drillruns.go)
+//	drillruns/<drill>/<started:020d>  one drill run's report (drillruns.go)
 const (
 	prefixZones     = "zones/"
 	prefixRRsets    = "rrsets/"

@@ -88,7 +88,7 @@ func (s *Service) SteeredZones(ctx context.Context) ([]model.Name, error) {
 	return out, err
 }
 
-// SetSteeredAnswers makes sets the steered answers of zone z, all of them
+// SetSteeredAnswers sets the steered answers of zone z, all of them
 // (those not in sets are removed), as one change: a new serial and a
 // journal entry when anything differs, nothing at all otherwise.
 func (s *Service) SetSteeredAnswers(ctx context.Context, z model.Name, sets []*model.RRset, actor string) (ChangeResult, error) {

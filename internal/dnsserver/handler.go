@@ -24,9 +24,10 @@ type SteeringSource interface {
 	Steering() zone.Steering
 }
 
-// Extended answers what the query path hands over: zone transfers,
-// dynamic updates and every request signed with TSIG. Serve may take its time (it reads the
-// store) and may write several messages (a zone transfer over TCP).
+// Extended answers what the query path hands over: zone transfers (AXFR,
+// IXFR), NOTIFY, dynamic updates and every request signed with TSIG. Serve
+// may take its time (it reads the store) and may write several messages (a
+// zone transfer over TCP).
 // answer is the query path's own response to a signed ordinary query, to
 // be signed; nil for a transfer.
 type Extended interface {
@@ -51,7 +52,7 @@ const (
 type handler struct {
 	src   SnapshotSource
 	steer SteeringSource
-	ext   bool // hand transfers and signed requests over
+	ext   bool // hand transfers, NOTIFY, updates and signed requests over
 	// handOver is set when serve returned nil because the request goes to
 	// the Extended handler; answer then holds the query path's response
 	// to a signed ordinary query (nil for a transfer).
@@ -104,7 +105,8 @@ func (h *handler) respond(from netip.Addr, tcp bool) []byte {
 	case q.Qclass != dnswire.ClassINET:
 		return h.w.Error(q, dnswire.RcodeRefused)
 	case q.Qtype == qtypeAXFR || q.Qtype == qtypeIXFR:
-		// Zone transfers are refused unless allowed, and none is yet.
+		// Only a server without an Extended handler gets here: serve
+		// hands transfers over to one, which checks the zone's ACL.
 		return h.w.Error(q, dnswire.RcodeRefused)
 	}
 	c := &h.req.Client
