@@ -3,8 +3,10 @@ GO      ?= go
 BIN     ?= bin/stratus
 
 # Tools the tests drive, and the Debian packages that provide them.
-TEST_TOOLS    := dig kdig named-checkzone named nsd chromium
-TEST_PACKAGES := bind9-dnsutils knot-dnsutils bind9-utils bind9 nsd chromium
+# README.md lists them too; test/policy checks that both lists match the
+# tools the tests ask for (testutil.Tool).
+TEST_TOOLS    := dig nsupdate kdig knsupdate named-checkzone named nsd knotd chromium curl ip unshare
+TEST_PACKAGES := bind9-dnsutils knot-dnsutils bind9-utils bind9 nsd knot chromium curl iproute2 util-linux
 
 .PHONY: all build run test test-deps fmt-check vet fuzz bench bench-go bench-peers clean
 
@@ -43,18 +45,19 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-# Short fuzzing runs of every fuzz target (FUZZTIME per target).
+# Short fuzzing runs of every fuzz target (FUZZTIME per target); README.md
+# lists them, and test/policy checks both lists against the Fuzz functions.
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzQuery -fuzztime $(FUZZTIME) ./internal/dnswire
-	$(GO) test -run '^$$' -fuzz FuzzHandler -fuzztime $(FUZZTIME) ./internal/dnsserver
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/zonefile
-	$(GO) test -run '^$$' -fuzz FuzzChangeRequest -fuzztime $(FUZZTIME) ./internal/api
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
-	$(GO) test -run '^$$' -fuzz FuzzServe -fuzztime $(FUZZTIME) ./internal/xfr
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/update
-	$(GO) test -run '^$$' -fuzz FuzzParseTransfer -fuzztime $(FUZZTIME) ./internal/secondary
-	$(GO) test -run '^$$' -fuzz FuzzParseScenario -fuzztime $(FUZZTIME) ./internal/drill
+	$(GO) test -run '^$$' -fuzz '^FuzzQuery$$' -fuzztime $(FUZZTIME) ./internal/dnswire
+	$(GO) test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME) ./internal/dnsserver
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/zonefile
+	$(GO) test -run '^$$' -fuzz '^FuzzChangeRequest$$' -fuzztime $(FUZZTIME) ./internal/api
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz '^FuzzServe$$' -fuzztime $(FUZZTIME) ./internal/xfr
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/update
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTransfer$$' -fuzztime $(FUZZTIME) ./internal/secondary
+	$(GO) test -run '^$$' -fuzz '^FuzzParseScenario$$' -fuzztime $(FUZZTIME) ./internal/drill
 
 # Benchmarks (not part of `make test`): the Go benchmarks, the end-to-end
 # measurements, then the peer comparison (bench-peers).

@@ -58,9 +58,6 @@ const (
 	apiURL = "http://127.0.0.1:8053"
 )
 
-// tools are the programs the README's examples run, besides stratus.
-var tools = []string{"bash", "dig", "curl", "nsupdate"}
-
 // block is one fenced block of the README.
 type block struct {
 	line   int    // of the opening fence, 1-based
@@ -317,9 +314,10 @@ func TestReadme(t *testing.T) {
 	}
 	unshare := testutil.Tool(t, "unshare")
 	testutil.Tool(t, "ip")
-	for _, tool := range tools {
-		testutil.Tool(t, tool)
-	}
+	// The programs the README's examples run, besides stratus and bash.
+	testutil.Tool(t, "dig")
+	testutil.Tool(t, "curl")
+	testutil.Tool(t, "nsupdate")
 	bin := filepath.Join(t.TempDir(), "bin")
 	build := exec.Command("go", "build", "-o", filepath.Join(bin, "stratus"), "./cmd/stratus")
 	build.Dir = moduleRoot(t)
