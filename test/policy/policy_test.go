@@ -1,6 +1,9 @@
 // Package policy enforces the project's conventions as tests: every
-// package has a doc comment, and the DNS query path imports nothing from
-// the control plane, the store or the API.
+// package has a doc comment, the DNS query path imports nothing from the
+// control plane, the store or the API, and the lists that README.md,
+// ARCHITECTURE.md and the Makefile keep of things in the code (packages,
+// store key prefixes, fuzz targets, test packages, the tools tests drive)
+// match the code.
 package policy
 
 import (

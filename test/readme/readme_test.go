@@ -226,6 +226,7 @@ func TestReadmeBlocks(t *testing.T) {
 	if len(run) == 0 {
 		t.Error("README.md has no sh block to run")
 	}
+	configs, scenarios := 0, 0
 	for _, b := range blocks {
 		if b.lang != "yaml" {
 			continue
@@ -233,14 +234,19 @@ func TestReadmeBlocks(t *testing.T) {
 		name := fmt.Sprintf("README.md:%d", b.line)
 		switch {
 		case strings.HasPrefix(b.body, "data_dir:"):
+			configs++
 			if _, err := config.Parse(name, []byte(b.body)); err != nil {
 				t.Errorf("the config example does not parse: %v", err)
 			}
 		case strings.Contains(b.body, "\nsteps:"):
+			scenarios++
 			if _, err := drill.ParseScenario(name, []byte(b.body)); err != nil {
 				t.Errorf("the drill scenario example does not parse: %v", err)
 			}
 		}
+	}
+	if configs != 1 || scenarios != 1 {
+		t.Errorf("found %d config examples (a yaml block starting with data_dir:) and %d drill scenarios (with steps:), want one of each", configs, scenarios)
 	}
 }
 
