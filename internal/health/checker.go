@@ -19,8 +19,9 @@ const (
 
 // Options configure a Checker. The zero value is usable.
 type Options struct {
-	// Now stamps statuses and events (default time.Now). Scheduling,
-	// hold-down and push expiry run on real timers whatever it says.
+	// Now stamps statuses and events and measures how far apart
+	// successes come for Rise (default time.Now). Scheduling, hold-down
+	// and push expiry run on real timers whatever it says.
 	Now func() time.Time
 	// MaxInFlight bounds the probes running at once, over all targets
 	// (default 512).

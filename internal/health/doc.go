@@ -20,7 +20,12 @@
 //
 // A target starts Unknown. Its first result decides at once (Up or Down);
 // after that Rise consecutive successes take it from Down to Up and Fall
-// consecutive failures from Up to Down. A target of type none is Up at
+// consecutive failures from Up to Down. Successes count toward Rise only
+// when they come at least three quarters of the interval apart (on
+// Options.Now), so coming back up takes checks spread over the interval:
+// a probe that hung while the endpoint was frozen and the scheduled one
+// just after it, or a probe a watched connection triggered, count once.
+// Failures count as they come. A target of type none is Up at
 // once and never probed. A push target is never probed: each Push sets
 // its state directly, and without a new push within PushTTL it goes Down
 // ("push report expired"). When a target's check changes, it restarts:
