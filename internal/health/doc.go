@@ -77,9 +77,10 @@
 // reset, so that the checker piles up no TIME_WAIT sockets.
 //
 // An HTTP endpoint that closes every connection after its response (no
-// keep-alive) leaves nothing idle to watch, so the checker parks one bare
-// TCP connection to it after each probe and watches that instead, as a TCP
-// check does: one extra connection per endpoint, replaced at every probe.
+// keep-alive) leaves nothing idle to watch, and the checker holds nothing
+// open to it: a bare connection that never carries a request is an error
+// in such a server's log (or holds its only thread). Its failures are seen
+// by the next probe, and a hard one is confirmed at once as always.
 //
 // # Damping
 //
