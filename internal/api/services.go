@@ -289,7 +289,7 @@ func eventJSON(ev health.Event) apiv1.Event {
 	} else {
 		out.Endpoint = rest
 	}
-	if ev.Old == health.Unknown && ev.New == health.Unknown {
+	if ev.Old == ev.New { // not a change of state: its reason says what it was
 		out.Old, out.New = "", ""
 	}
 	return out
