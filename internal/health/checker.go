@@ -276,6 +276,19 @@ func (c *Checker) Events(after uint64, limit int) []Event {
 	return c.events.after(after, limit)
 }
 
+// RestoreEvents puts events kept from an earlier run (ordered by Seq,
+// increasing) into the empty log: Events returns them, and the next event
+// is numbered after the last of them. Call it before the first
+// SetTargets; once the log has an event it does nothing and reports
+// false.
+func (c *Checker) RestoreEvents(evs []Event) bool { return c.events.restore(evs) }
+
+// EventsAdded returns a channel that receives a value when events were
+// logged since it last did (one value for any number of them): a reader
+// that then asks Events for those after the last it has misses none. The
+// channel is never closed.
+func (c *Checker) EventsAdded() <-chan struct{} { return c.events.added }
+
 // Close stops every target and goroutine of the checker and closes its
 // connections. It is idempotent. Statuses are empty afterwards; events
 // stay readable.

@@ -95,8 +95,13 @@
 // Every change of a target's effective state, and every start and end of
 // a hold-down, appends an Event (actor "check", "push" or "damping") to a
 // log bounded by Options.EventLimit, with sequence numbers increasing by
-// one from 1. OnChange is called, coalesced and from one goroutine, after
-// each such change is visible in Statuses.
+// one from 1, or from the last of the events an earlier run kept
+// (RestoreEvents). An event whose Old and New are equal changed no state
+// (a hold-down starting on a target already down); its reason says what
+// happened. EventsAdded signals new events to the one that keeps them
+// (the control plane writes them to the store in batches); adding an
+// event never waits for it. OnChange is called, coalesced and from one
+// goroutine, after each such change is visible in Statuses.
 //
 // # Clocks
 //

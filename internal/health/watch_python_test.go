@@ -118,12 +118,32 @@ func TestProbesLeaveNoErrorsInServerLog(t *testing.T) {
 		t.Run(protocol, func(t *testing.T) {
 			srv := startPython(t, protocol)
 			c := newChecker(t, Options{})
+			// After 20 probes, the target's goroutine waits between two
+			// probes until it is being stopped: stopping it then closes
+			// only idle connections, as a checker with a longer interval
+			// almost always does (a probe cut short by a stop is another
+			// matter).
+			parked, release := make(chan struct{}), make(chan struct{})
+			var n int
+			c.onProbe = func(string, result) {
+				if n++; n == 20 {
+					close(parked)
+					<-release
+				}
+			}
 			c.SetTargets([]Target{targetAt(t, "k", srv.addr, spec(model.CheckHTTP, func(s *model.CheckSpec) {
 				s.Interval = model.Duration(20 * time.Millisecond)
 			}))})
-			waitState(t, c, "k", Up, 5*time.Second)
-			waitFor(t, 10*time.Second, "20 probes", func() bool { return c.probes.Load() >= 20 })
-			c.SetTargets(nil) // closes what the checker holds
+			select {
+			case <-parked:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("20 probes did not run: %d did", c.probes.Load())
+			}
+			stopped := make(chan struct{})
+			go func() { c.SetTargets(nil); close(stopped) }() // closes what the checker holds
+			waitFor(t, 5*time.Second, "the target to be removed", func() bool { _, ok := c.Status("k"); return !ok })
+			close(release)
+			<-stopped
 			srv.stop()
 			log := srv.log()
 			var access int
