@@ -16,7 +16,13 @@ func (a *app) eventsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "events [--service NAME] [--follow]",
 		Short: "Show health events: every change of an endpoint's state, with its reason",
-		Args:  cobra.NoArgs,
+		Long: `Show health events: every change of an endpoint's or pool's state, with
+its reason and actor, oldest first. CHANGE is the state before and after, as
+answers see it; "(no change)" marks an event that changed no state (a drain
+of a pool that was down already, a hold-down starting), whose reason says
+what it was. Events are kept in the store and survive a restart, even a
+crash (less at most the last 50 ms before it); their numbers go on.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, p, err := a.clientAndPrinter()
 			if err != nil {
@@ -41,7 +47,7 @@ func (a *app) eventsCommand() *cobra.Command {
 						if e.Pool != "" {
 							who = "pool " + e.Pool
 						}
-						change := ""
+						change := "(no change)"
 						if e.New != "" {
 							change = e.Old + " -> " + e.New
 						}

@@ -34,6 +34,12 @@ type HealthView interface {
 	Push(key string, up bool, reason string) error
 }
 
+// StoredEvents is implemented by a HealthView whose events are kept in
+// the store: EventsStored is the sequence number of the newest one kept.
+type StoredEvents interface {
+	EventsStored() uint64
+}
+
 // serviceParam parses the {service} path segment.
 func serviceParam(r *http.Request) (model.Name, error) {
 	n, err := model.ParseName(r.PathValue("service"))
@@ -260,6 +266,9 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, _ *auth.Princip
 		writeJSON(w, http.StatusOK, out)
 		return nil
 	}
+	if s, ok := h.opts.Health.(StoredEvents); ok {
+		out.Stored = s.EventsStored()
+	}
 	take := 0 // all kept events: the filter below decides
 	if service == "" {
 		take = limit
@@ -289,7 +298,7 @@ func eventJSON(ev health.Event) apiv1.Event {
 	} else {
 		out.Endpoint = rest
 	}
-	if ev.Old == health.Unknown && ev.New == health.Unknown {
+	if ev.Old == ev.New { // not a change of state: its reason says what it was
 		out.Old, out.New = "", ""
 	}
 	return out

@@ -20,6 +20,7 @@ import (
 //	tsig/<name>                       one TSIG key (JSON, secret included)
 //	steered/<zone>/<owner>/<TYPE>     a steered answer as secondaries get it (steered.go)
 //	drillruns/<drill>/<started:020d>  one drill run's report (drillruns.go)
+//	events/<seq:016x>                 one health event (events.go)
 const (
 	prefixZones     = "zones/"
 	prefixRRsets    = "rrsets/"

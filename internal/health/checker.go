@@ -19,8 +19,9 @@ const (
 
 // Options configure a Checker. The zero value is usable.
 type Options struct {
-	// Now stamps statuses and events (default time.Now). Scheduling,
-	// hold-down and push expiry run on real timers whatever it says.
+	// Now stamps statuses and events and measures how far apart
+	// successes come for Rise (default time.Now). Scheduling, hold-down
+	// and push expiry run on real timers whatever it says.
 	Now func() time.Time
 	// MaxInFlight bounds the probes running at once, over all targets
 	// (default 512).
@@ -274,6 +275,19 @@ func (c *Checker) Record(ev Event) {
 func (c *Checker) Events(after uint64, limit int) []Event {
 	return c.events.after(after, limit)
 }
+
+// RestoreEvents puts events kept from an earlier run (ordered by Seq,
+// increasing) into the empty log: Events returns them, and the next event
+// is numbered after the last of them. Call it before the first
+// SetTargets; once the log has an event it does nothing and reports
+// false.
+func (c *Checker) RestoreEvents(evs []Event) bool { return c.events.restore(evs) }
+
+// EventsAdded returns a channel that receives a value when events were
+// logged since it last did (one value for any number of them): a reader
+// that then asks Events for those after the last it has misses none. The
+// channel is never closed.
+func (c *Checker) EventsAdded() <-chan struct{} { return c.events.added }
 
 // Close stops every target and goroutine of the checker and closes its
 // connections. It is idempotent. Statuses are empty afterwards; events

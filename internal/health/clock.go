@@ -6,7 +6,8 @@ import (
 )
 
 // Two clocks are at work. Options.Now stamps what callers see (Status
-// times, HeldUntil, event times) so that they can be made deterministic;
+// times, HeldUntil, event times) and spaces the successes counted toward
+// Rise, so that they can be made deterministic;
 // the real clock (time.Now, timers) drives scheduling, hold-down release
 // and push expiry, which need timers that actually fire.
 

@@ -20,7 +20,12 @@
 //
 // A target starts Unknown. Its first result decides at once (Up or Down);
 // after that Rise consecutive successes take it from Down to Up and Fall
-// consecutive failures from Up to Down. A target of type none is Up at
+// consecutive failures from Up to Down. Successes count toward Rise only
+// when they come at least three quarters of the interval apart (on
+// Options.Now), so coming back up takes checks spread over the interval:
+// a probe that hung while the endpoint was frozen and the scheduled one
+// just after it, or a probe a watched connection triggered, count once.
+// Failures count as they come. A target of type none is Up at
 // once and never probed. A push target is never probed: each Push sets
 // its state directly, and without a new push within PushTTL it goes Down
 // ("push report expired"). When a target's check changes, it restarts:
@@ -72,9 +77,10 @@
 // reset, so that the checker piles up no TIME_WAIT sockets.
 //
 // An HTTP endpoint that closes every connection after its response (no
-// keep-alive) leaves nothing idle to watch, so the checker parks one bare
-// TCP connection to it after each probe and watches that instead, as a TCP
-// check does: one extra connection per endpoint, replaced at every probe.
+// keep-alive) leaves nothing idle to watch, and the checker holds nothing
+// open to it: a bare connection that never carries a request is an error
+// in such a server's log (or holds its only thread). Its failures are seen
+// by the next probe, and a hard one is confirmed at once as always.
 //
 // # Damping
 //
@@ -89,8 +95,13 @@
 // Every change of a target's effective state, and every start and end of
 // a hold-down, appends an Event (actor "check", "push" or "damping") to a
 // log bounded by Options.EventLimit, with sequence numbers increasing by
-// one from 1. OnChange is called, coalesced and from one goroutine, after
-// each such change is visible in Statuses.
+// one from 1, or from the last of the events an earlier run kept
+// (RestoreEvents). An event whose Old and New are equal changed no state
+// (a hold-down starting on a target already down); its reason says what
+// happened. EventsAdded signals new events to the one that keeps them
+// (the control plane writes them to the store in batches); adding an
+// event never waits for it. OnChange is called, coalesced and from one
+// goroutine, after each such change is visible in Statuses.
 //
 // # Clocks
 //

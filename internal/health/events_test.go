@@ -1,6 +1,7 @@
 package health
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -75,5 +76,51 @@ func TestRecordKeepsTime(t *testing.T) {
 	evs := c.Events(0, 0)
 	if !evs[0].Time.Equal(at) || evs[1].Time.IsZero() || evs[0].Seq != 1 || evs[1].Seq != 2 {
 		t.Fatalf("events %+v", evs)
+	}
+}
+
+// TestRestoreEvents: events kept from an earlier run are returned as they
+// were, gaps in their numbers included, and the next event follows the
+// last; the newest EventLimit are kept; a log with events refuses them.
+func TestRestoreEvents(t *testing.T) {
+	c := newChecker(t, Options{EventLimit: 4})
+	var old []Event
+	for _, seq := range []uint64{3, 4, 5, 7, 8} {
+		old = append(old, Event{Seq: seq, Key: "k", Actor: "check", Reason: fmt.Sprint("before ", seq)})
+	}
+	if !c.RestoreEvents(old) {
+		t.Fatal("an empty log refused restored events")
+	}
+	select {
+	case <-c.EventsAdded():
+		t.Error("restoring signalled new events")
+	default:
+	}
+	c.Record(Event{Key: "k", Actor: "operator", Reason: "after"})
+	select {
+	case <-c.EventsAdded():
+	default:
+		t.Error("a new event was not signalled")
+	}
+	tests := []struct {
+		after uint64
+		want  []uint64
+	}{
+		{0, []uint64{5, 7, 8, 9}},
+		{5, []uint64{7, 8, 9}},
+		{6, []uint64{7, 8, 9}},
+		{8, []uint64{9}},
+		{9, nil},
+	}
+	for _, tt := range tests {
+		if got := seqs(c.Events(tt.after, 0)); fmt.Sprint(got) != fmt.Sprint(tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
+			t.Errorf("Events(%d) = %v, want %v", tt.after, got, tt.want)
+		}
+	}
+	if evs := c.Events(8, 0); evs[0].Reason != "after" {
+		t.Errorf("event 9: %+v", evs[0])
+	}
+	if c.RestoreEvents(old) {
+		t.Error("a log with events took restored ones")
 	}
 }

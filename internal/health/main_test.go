@@ -167,3 +167,29 @@ var (
 	hardResult = result{err: "connection refused", hard: true}
 	softResult = result{err: "status 503, want 2xx or 3xx"}
 )
+
+// stepClock is an Options.Now that moves only when the test moves it.
+type stepClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Step moves the clock forward by d.
+func (c *stepClock) Step(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// Set puts the clock at t.
+func (c *stepClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}

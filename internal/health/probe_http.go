@@ -21,7 +21,10 @@ const maxBody = 64 << 10
 // endpoint's ServerName (or the check's Host) in its URL, Host header and
 // TLS SNI, but the connection always goes to the target's address. One
 // transport per target keeps one connection alive across probes, and that
-// connection is watched (see watchedConn).
+// connection is watched (see watchedConn). An endpoint that closes its
+// connections after each response leaves nothing to watch, and nothing is
+// held open to it: an idle connection that never carries a request is
+// what servers log as an error, or wait on with their only thread.
 type httpProber struct {
 	env    *probeEnv
 	method string
@@ -36,10 +39,6 @@ type httpProber struct {
 	// and by the prober's life, which close ends.
 	life    context.Context
 	endLife context.CancelFunc
-	// park holds an idle TCP connection to the target when the endpoint
-	// does not keep HTTP connections alive, so that its death is still
-	// noticed at once (the same watch as a TCP check).
-	park *tcpProber
 }
 
 func newHTTPProber(e *probeEnv) *httpProber {
@@ -61,7 +60,6 @@ func newHTTPProber(e *probeEnv) *httpProber {
 		header: make(http.Header, len(spec.Headers)+1),
 	}
 	p.life, p.endLife = context.WithCancel(context.Background())
-	p.park = newTCPProber(e)
 	for k, v := range spec.Headers {
 		if strings.EqualFold(k, "Host") {
 			p.host = v
@@ -170,13 +168,6 @@ func (p *httpProber) probe(run context.Context) result {
 		return p.env.failure(err)
 	}
 	defer resp.Body.Close()
-	if resp.Close {
-		// No kept-alive connection to watch: park a bare one. Its dial
-		// ends with the run, so stopping the target never waits on it.
-		defer p.park.probe(run)
-	} else {
-		defer p.park.drop()
-	}
 	body := io.LimitReader(resp.Body, maxBody)
 	if !spec.StatusMatches(resp.StatusCode) {
 		io.Copy(io.Discard, body) // so that the connection can be reused
@@ -201,7 +192,6 @@ func (p *httpProber) probe(run context.Context) result {
 func (p *httpProber) close() {
 	p.endLife()
 	p.tr.CloseIdleConnections()
-	p.park.close()
 }
 
 // shorten cuts s to at most n bytes, marking the cut.

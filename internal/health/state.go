@@ -12,12 +12,27 @@ import (
 // Rise consecutive successes to go from Down to Up and Fall consecutive
 // failures to go from Up to Down. The effective state is the checked
 // state unless damping holds the target down.
+//
+// Successes count toward Rise only when they are checks an interval
+// apart (riseSpacing): a probe that hung while the endpoint was frozen
+// and the scheduled probe just after it, or a probe a watched connection
+// triggered, are two results within moments of each other, which show
+// nothing of the endpoint staying up. A success that comes too soon
+// neither counts nor breaks the run. Failures count as they come, so an
+// immediate re-probe still confirms a failure at once.
 type machineState struct {
-	machine State // the checked state, before damping
-	fresh   bool  // the next result decides at once (after a check change)
-	succ    int   // consecutive successes
-	fail    int   // consecutive failures
+	machine State     // the checked state, before damping
+	fresh   bool      // the next result decides at once (after a check change)
+	succ    int       // consecutive successes, counted at the interval
+	succAt  time.Time // when the latest counted success came (Options.Now)
+	fail    int       // consecutive failures
 }
+
+// riseSpacing is how far apart, at least, successes must come to count
+// toward Rise: three quarters of the interval, which leaves room for
+// response times that vary from one probe to the next while two checks
+// an interval apart always qualify.
+func riseSpacing(interval time.Duration) time.Duration { return interval * 3 / 4 }
 
 // restart makes the next result decide at once, keeping the state until
 // then.
@@ -98,7 +113,10 @@ func (t *target) apply(r result) (again bool) {
 	t.st.LastCheck, t.st.LastOK, t.st.LastError = now, r.ok, r.err
 	if r.ok {
 		t.st.RTT = r.rtt
-		t.succ++
+		if t.succ == 0 || now.Sub(t.succAt) >= riseSpacing(t.spec.Interval.D()) {
+			t.succ++
+			t.succAt = now
+		}
 		t.fail = 0
 	} else {
 		t.fail++

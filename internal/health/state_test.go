@@ -47,12 +47,76 @@ func TestThresholds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newChecker(t, Options{})
-			tg := newTarget(c, Target{Key: "k", Host: "127.0.0.1", Port: 1, Check: spec(model.CheckHTTP, func(s *model.CheckSpec) {
-				s.Rise, s.Fall = tt.rise, tt.fall
-			})})
+			clock := &stepClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+			c := newChecker(t, Options{Now: clock.Now})
+			s := spec(model.CheckHTTP, func(s *model.CheckSpec) { s.Rise, s.Fall = tt.rise, tt.fall })
+			tg := newTarget(c, Target{Key: "k", Host: "127.0.0.1", Port: 1, Check: s})
 			for _, r := range tt.results {
+				clock.Step(s.Interval.D()) // one result per interval, as scheduled
 				tg.apply(r)
+			}
+			got := transitions(c.Events(0, 0))
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			if st := tg.status(); st.State != tt.final {
+				t.Errorf("state %v, want %v", st.State, tt.final)
+			}
+		})
+	}
+}
+
+// TestRiseCountsChecksAtTheInterval: coming back up takes Rise successes
+// an interval apart. Two successes 90 ms apart (a probe that hung while
+// the endpoint was frozen, then the scheduled one) count once; a failure
+// still breaks the run at once.
+func TestRiseCountsChecksAtTheInterval(t *testing.T) {
+	ok, fail := okResult, hardResult
+	type step struct {
+		at time.Duration // since the start, on the injected clock
+		r  result
+	}
+	tests := []struct {
+		name  string
+		rise  int
+		steps []step
+		want  []string
+		final State
+	}{
+		{"two successes 90ms apart count once", 2, []step{{0, fail}, {time.Second, ok}, {1090 * time.Millisecond, ok}},
+			[]string{"unknown>down check: first check failed: connection refused"}, Down},
+		{"half an interval is too soon", 2, []step{{0, fail}, {time.Second, ok}, {1500 * time.Millisecond, ok}},
+			[]string{"unknown>down check: first check failed: connection refused"}, Down},
+		{"an interval apart: up", 2, []step{{0, fail}, {time.Second, ok}, {1090 * time.Millisecond, ok}, {2 * time.Second, ok}}, []string{
+			"unknown>down check: first check failed: connection refused",
+			"down>up check: 2 consecutive successes",
+		}, Up},
+		{"a response a little quicker than the last still counts", 2, []step{{0, fail}, {time.Second, ok}, {1800 * time.Millisecond, ok}}, []string{
+			"unknown>down check: first check failed: connection refused",
+			"down>up check: 2 consecutive successes",
+		}, Up},
+		{"a failure in between starts over", 2, []step{{0, fail}, {time.Second, ok}, {1100 * time.Millisecond, fail}, {2 * time.Second, ok}},
+			[]string{"unknown>down check: first check failed: connection refused"}, Down},
+		{"rise 3 needs three checks", 3, []step{{0, fail}, {time.Second, ok}, {1010 * time.Millisecond, ok}, {2 * time.Second, ok}, {2010 * time.Millisecond, ok}, {3 * time.Second, ok}}, []string{
+			"unknown>down check: first check failed: connection refused",
+			"down>up check: 3 consecutive successes",
+		}, Up},
+		{"rise 1: the first success", 1, []step{{0, fail}, {10 * time.Millisecond, ok}}, []string{
+			"unknown>down check: first check failed: connection refused",
+			"down>up check: 1 consecutive success",
+		}, Up},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+			clock := &stepClock{t: start}
+			c := newChecker(t, Options{Now: clock.Now})
+			tg := newTarget(c, Target{Key: "k", Host: "127.0.0.1", Port: 1, Check: spec(model.CheckHTTP, func(s *model.CheckSpec) {
+				s.Interval, s.Rise, s.Fall = model.Duration(time.Second), tt.rise, 1
+			})})
+			for _, st := range tt.steps {
+				clock.Set(start.Add(st.at))
+				tg.apply(st.r)
 			}
 			got := transitions(c.Events(0, 0))
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {

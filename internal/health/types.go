@@ -31,6 +31,18 @@ func (s State) String() string {
 	return "unknown"
 }
 
+// ParseState returns the state String names ("up", "down"); anything
+// else is Unknown.
+func ParseState(s string) State {
+	switch s {
+	case "up":
+		return Up
+	case "down":
+		return Down
+	}
+	return Unknown
+}
+
 // Target is one endpoint to check, as the control plane derives it from
 // the endpoint, its pool's check and its service.
 type Target struct {

@@ -4,10 +4,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -71,7 +69,7 @@ func TestStopDetectedFast(t *testing.T) {
 // TestWatchDetectsClose: with a 5s interval, closing the server (which
 // closes its idle connections) takes an Up target down within 1s.
 func TestWatchDetectsClose(t *testing.T) {
-	for _, typ := range []string{model.CheckHTTP, "http-no-keepalive", model.CheckHTTPS, model.CheckTCP} {
+	for _, typ := range []string{model.CheckHTTP, model.CheckHTTPS, model.CheckTCP} {
 		t.Run(typ, func(t *testing.T) {
 			var addr string
 			var stop func()
@@ -79,17 +77,6 @@ func TestWatchDetectsClose(t *testing.T) {
 			case model.CheckHTTP:
 				srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 				addr, stop = srv.Listener.Addr().String(), srv.Close
-			case "http-no-keepalive":
-				// Every response closes its connection: the checker parks
-				// a bare one to watch instead.
-				srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-				srv.Config.SetKeepAlivesEnabled(false)
-				srv.Start()
-				addr, stop = srv.Listener.Addr().String(), func() {
-					srv.Listener.Close()
-					srv.CloseClientConnections()
-				}
-				typ = model.CheckHTTP
 			case model.CheckHTTPS:
 				srv, _ := tlsServer(t)
 				addr, stop = srv.Listener.Addr().String(), srv.Close
@@ -185,72 +172,5 @@ func TestLostRequest(t *testing.T) {
 				t.Errorf("events %q, want only the first up", transitions(evs))
 			}
 		})
-	}
-}
-
-// TestStopDoesNotWaitForParkedDial: an endpoint answers a check and closes
-// the connection, and then stops accepting (its listen queue is full), so
-// the bare connection the checker parks to watch it cannot be set up.
-// Stopping the target must not wait for that dial to time out: the steering
-// controller stops targets while every write waits on it.
-func TestStopDoesNotWaitForParkedDial(t *testing.T) {
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil { // a queue of one connection
-		t.Fatal(err)
-	}
-	f := os.NewFile(uintptr(fd), "listener")
-	ln, err := net.FileListener(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	addr := ln.Addr().String()
-	var fillers []net.Conn
-	defer func() {
-		for _, c := range fillers {
-			c.Close()
-		}
-	}()
-	answered := make(chan struct{})
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		buf := make([]byte, 4096)
-		c.Read(buf) // the check's request
-		// Fill the listen queue before answering, so that the dial
-		// after the answer hangs.
-		if fc, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			fillers = append(fillers, fc)
-		}
-		c.Write([]byte("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"))
-		close(answered)
-	}()
-
-	c := newChecker(t, Options{})
-	c.SetTargets([]Target{targetAt(t, "k", addr, spec(model.CheckHTTP, func(s *model.CheckSpec) {
-		s.Interval = model.Duration(time.Minute)
-		s.Timeout = model.Duration(time.Minute)
-	}))})
-	<-answered
-	time.Sleep(50 * time.Millisecond) // let the parked dial begin
-	stopped := make(chan struct{})
-	go func() {
-		c.SetTargets(nil)
-		close(stopped)
-	}()
-	select {
-	case <-stopped:
-	case <-time.After(20 * time.Second):
-		t.Fatal("stopping a target waited on its parked dial (timeout 1m)")
 	}
 }

@@ -103,6 +103,11 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Logger:      s.log.With("component", "health"),
 		OnChange:    func() { ctrl.HealthChanged() },
 	})
+	events, kept, err := control.OpenEventLog(ctx, st, control.EventLimits{Count: s.cfg.Steering.Events}, s.log.With("component", "health"))
+	if err != nil {
+		return fmt.Errorf("health events: %w", err)
+	}
+	s.checker.RestoreEvents(steerctl.HealthEvents(kept))
 	ctrl = steerctl.New(s.checker, steerctl.Options{
 		Locator:        loc,
 		Latency:        steer.LatencyTable(s.cfg.Steering.Latency),
@@ -140,7 +145,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	notifier := xfr.NewNotifier(s.pub, s.svc, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay}, s.log.With("component", "notify"))
 	s.drills = drill.NewScheduler(drillControl{s.svc, ctrl}, s.svc, drills, s.log.With("component", "drill"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
-	s.bgDone.Add(7)
+	s.bgDone.Add(8)
 	go func() { defer s.bgDone.Done(); s.drills.Run(bg) }()
 	go func() { defer s.bgDone.Done(); secondaries.Run(bg) }()
 	go func() { defer s.bgDone.Done(); secondaries.Follow(bg, s.pub) }()
@@ -148,6 +153,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	go func() { defer s.bgDone.Done(); s.reapLeases(bg, ctrl) }()
 	go func() { defer s.bgDone.Done(); notifier.Run(bg) }()
 	go func() { defer s.bgDone.Done(); ctrl.Materialize(bg, s.svc, delay) }()
+	go func() {
+		defer s.bgDone.Done()
+		steerctl.PersistEvents(bg, s.checker, events, 0, s.log.With("component", "health"))
+	}()
 	if err := s.ensureAdminToken(ctx, s.opts.RotateAdminToken); err != nil {
 		return err
 	}
@@ -182,7 +191,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.apiAddr = ln.Addr()
 	handler := api.New(s.svc, api.Options{
 		Steering:           ctrl,
-		Health:             s.checker,
+		Health:             healthView{s.checker, events},
 		Drills:             s.drills,
 		MaxZoneFileBytes:   s.cfg.API.MaxZoneFileBytes,
 		DefaultNameservers: s.cfg.NameServers(),
@@ -288,3 +297,12 @@ func (d drillControl) Unanswerable(_ context.Context, svc model.Name) ([]string,
 	}
 	return out, nil
 }
+
+// healthView is the checker as the API sees it, with how far its events
+// are kept in the store.
+type healthView struct {
+	*health.Checker
+	events *control.EventLog
+}
+
+func (h healthView) EventsStored() uint64 { return h.events.Last() }

@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,6 +120,7 @@ func (c *Controller) UpdateServices(u control.ServiceUpdate) {
 	defer c.mu.Unlock()
 	dirty := map[model.Name]bool{}
 	targets := false
+	var overrides []overrideNote
 	for _, n := range u.DeletedServices {
 		delete(c.services, n)
 		delete(c.endpoints, n)
@@ -129,7 +129,7 @@ func (c *Controller) UpdateServices(u control.ServiceUpdate) {
 	}
 	for _, s := range u.Services {
 		if old := c.services[s.Name]; old != nil {
-			c.recordPoolOverrides(old, s)
+			overrides = c.notePoolOverrides(overrides, old, s)
 		}
 		c.services[s.Name] = s
 		dirty[s.Name], targets = true, true
@@ -145,7 +145,7 @@ func (c *Controller) UpdateServices(u control.ServiceUpdate) {
 	for _, e := range u.Endpoints {
 		old := c.endpoints[e.Service][e.ID]
 		if old != nil && !sameOverride(old.Override, e.Override) {
-			c.recordOverride(e.Service, steer.Key(e.Service, e.ID), e.Override)
+			overrides = c.noteOverride(overrides, e.Service, steer.Key(e.Service, e.ID), e.Override)
 		}
 		delete(c.lapsed, steer.Key(e.Service, e.ID))
 		c.putEndpoint(e)
@@ -162,9 +162,10 @@ func (c *Controller) UpdateServices(u control.ServiceUpdate) {
 	}
 	if targets {
 		c.reconcile(names)
-		return
+	} else {
+		c.rebuild(names)
 	}
-	c.rebuild(names)
+	c.recordOverrides(overrides)
 }
 
 // renewalOnly reports whether e differs from old only by its lease times,
@@ -272,7 +273,9 @@ func (c *Controller) rebuild(names []model.Name) {
 			names = append(names, n)
 		}
 	}
+	prev := make(map[model.Name]*steer.Service, len(names))
 	for _, name := range names {
+		prev[name] = c.compiled[name]
 		spec := c.services[name]
 		if spec == nil {
 			delete(c.compiled, name)
@@ -293,12 +296,13 @@ func (c *Controller) rebuild(names []model.Name) {
 	c.cur.Store(steer.NewSnapshot(all, c.opts.Locator, c.opts.Latency))
 	close(c.changed)
 	c.changed = make(chan struct{})
-	c.arm(now, in)
+	c.arm(now, in, prev)
 }
 
 // arm reports lapsed leases and sets the timer for the next lease lapse
-// or cold-start wait end. Call with c.mu held.
-func (c *Controller) arm(now time.Time, in steer.Inputs) {
+// or cold-start wait end. prev holds the services as compiled before this
+// rebuild, for the state a lapse ended. Call with c.mu held.
+func (c *Controller) arm(now time.Time, in steer.Inputs, prev map[model.Name]*steer.Service) {
 	next := time.Time{}
 	soonest := func(t time.Time) {
 		if !t.IsZero() && t.After(now) && (next.IsZero() || t.Before(next)) {
@@ -319,7 +323,12 @@ func (c *Controller) arm(now time.Time, in steer.Inputs) {
 				key := steer.Key(name, e.ID)
 				if e.Lapsed(now) && !c.lapsed[key] {
 					c.lapsed[key] = true
-					c.recordLapse(key, e)
+					before, ok := prev[name]
+					if !ok {
+						before = c.compiled[name]
+					}
+					old, _ := verdict(before, name, key)
+					c.recordLapse(key, e, old)
 				}
 				soonest(e.Expires)
 			}
@@ -351,69 +360,13 @@ func (c *Controller) LapsedPending() bool {
 	return len(c.lapsed) > 0
 }
 
-func (c *Controller) recordLapse(key string, e *model.Endpoint) {
+// recordLapse logs a lease lapse: the endpoint leaves the answers (Down)
+// from old, what answers made of it before.
+func (c *Controller) recordLapse(key string, e *model.Endpoint, old health.State) {
 	c.log.Info("endpoint lease lapsed", "service", e.Service, "endpoint", e.ID, "expired", e.Expires)
 	if c.checker != nil {
-		c.checker.Record(health.Event{Key: key, Old: c.effective(e.Service, key), New: health.Down, Actor: "lease",
+		c.checker.Record(health.Event{Key: key, Old: old, New: health.Down, Actor: "lease",
 			Reason: "lease of " + e.LeaseTTL.String() + " lapsed at " + e.Expires.UTC().Format(time.RFC3339Nano)})
-	}
-}
-
-// effective returns what the compiled service last made of an endpoint
-// ("<service>|<id>") or pool ("<service>|pool:<name>"): Up, Down or
-// Unknown (not compiled yet). Call with c.mu held.
-func (c *Controller) effective(svc model.Name, key string) health.State {
-	s := c.compiled[svc]
-	if s == nil {
-		return health.Unknown
-	}
-	state := func(up bool) health.State {
-		if up {
-			return health.Up
-		}
-		return health.Down
-	}
-	if pool, ok := strings.CutPrefix(key, string(svc)+"|pool:"); ok {
-		for _, p := range s.Pools {
-			if p.Spec.Name == pool {
-				return state(p.Up)
-			}
-		}
-		return health.Unknown
-	}
-	for i := range s.Endpoints {
-		if s.Endpoints[i].Key == key {
-			return state(s.Endpoints[i].Up)
-		}
-	}
-	return health.Unknown
-}
-
-// recordOverride logs an override set or cleared, with the state it
-// replaced. Call with c.mu held, before recompiling.
-func (c *Controller) recordOverride(svc model.Name, key string, o *model.Override) {
-	if c.checker == nil || o == nil {
-		return
-	}
-	ev := health.Event{Key: key, Actor: o.Actor, Old: c.effective(svc, key), Reason: "override cleared: the checks decide again"}
-	switch o.State {
-	case "up":
-		ev.New, ev.Reason = health.Up, "forced up"
-	case "down":
-		ev.New, ev.Reason = health.Down, "forced down"
-	}
-	if o.Reason != "" {
-		ev.Reason += ": " + o.Reason
-	}
-	c.checker.Record(ev)
-}
-
-func (c *Controller) recordPoolOverrides(old, cur *model.Service) {
-	for i := range cur.Pools {
-		p := &cur.Pools[i]
-		if op := old.Pool(p.Name); op != nil && !sameOverride(op.Override, p.Override) {
-			c.recordOverride(cur.Name, string(cur.Name)+"|pool:"+p.Name, p.Override)
-		}
 	}
 }
 

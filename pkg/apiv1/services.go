@@ -185,6 +185,10 @@ type Event struct {
 // EventList answers GET /v1/events.
 type EventList struct {
 	Events []Event `json:"events"`
+	// Stored is the sequence number of the newest event kept in the
+	// store: events up to it are shown after a restart, even one after a
+	// crash. Events are stored within moments of being logged.
+	Stored uint64 `json:"stored,omitempty"`
 }
 
 // Explanation answers GET /v1/services/{service}/evaluate: the answer a

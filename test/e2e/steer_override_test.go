@@ -62,10 +62,10 @@ func TestSteerOverrides(t *testing.T) {
 		t.Errorf("pool a override %+v", o)
 	}
 	ev, ok := steerFindEvent(steerEvents(t, s, svc), "pool:a", func(e apiv1.Event) bool { return e.New == "down" })
-	if !ok || ev.Actor != "admin" || ev.Reason != "forced down: maintenance" {
+	if !ok || ev.Actor != "admin" || ev.Reason != "drained: maintenance" {
 		t.Errorf("drain event %+v (found %v)", ev, ok)
 	}
-	if out := steerMustCLI(t, s, "events", "--service", svc); !steerHasLine(out, "pool a", "admin", "forced down: maintenance") {
+	if out := steerMustCLI(t, s, "events", "--service", svc); !steerHasLine(out, "pool a", "admin", "drained: maintenance") {
 		t.Errorf("stratus events:\n%s", out)
 	}
 	steerMustCLI(t, s, "pool", "undrain", svc, "a")
