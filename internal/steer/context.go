@@ -12,12 +12,24 @@ type Context struct {
 	Client  *zone.Client
 	Explain *Explanation // nil on the query path
 
-	locator      geo.Locator
-	latency      LatencyTable
-	loc          geo.Location
-	located      bool
-	ignoreHealth bool
+	locator geo.Locator
+	latency LatencyTable
+	loc     geo.Location
+	located bool
+	health  healthMode
+	// healthDropped: the health filter removed an endpoint, so the
+	// answer may be a failover.
+	healthDropped bool
 }
+
+// healthMode is how the health filter counts health.
+type healthMode uint8
+
+const (
+	healthCounts  healthMode = iota // endpoints that are down are removed
+	healthIgnored                   // failing open: only drained endpoints are removed
+	healthAbsent                    // what the policy would choose with everything up
+)
 
 // location locates the client once per evaluation.
 func (c *Context) location() geo.Location {
