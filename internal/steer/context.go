@@ -46,8 +46,14 @@ func (c *Context) location() geo.Location {
 }
 
 // useScope records that the answer depends on the client's network: the
-// response's ECS scope is the located network's prefix, never longer than
-// what the client sent (RFC 7871 section 7.2.1).
+// response's ECS scope is the length of the located network, the one
+// around the subnet's address that the tables place alike. That is longer
+// than the subnet the client sent when only part of the subnet is in that
+// network (a table entry covers part of it, or one lies inside it): RFC
+// 7871 section 7.2.1 lets the scope be longer than the source, and a
+// resolver then keeps the answer for that exact subnet only (7.3.1). A
+// scope cut to the source would claim the answer for addresses the tables
+// place elsewhere.
 func (c *Context) useScope(loc geo.Location) {
 	cl := c.Client
 	if !cl.HasECS || cl.ECSSource == 0 {
@@ -57,7 +63,6 @@ func (c *Context) useScope(loc geo.Location) {
 	if loc.Prefix.IsValid() && loc.Prefix.Bits() >= 0 {
 		scope = uint8(loc.Prefix.Bits())
 	}
-	scope = min(scope, cl.ECSSource)
 	cl.Scope = max(cl.Scope, scope)
 }
 
@@ -67,6 +72,9 @@ const (
 	stickyBits6 = 56
 )
 
+// useStickyScope records that the answer depends on the client's /24
+// (IPv6 /56): the scope is that, also when the client sent a shorter
+// subnet, whose other /24s may be given other endpoints.
 func (c *Context) useStickyScope() {
 	cl := c.Client
 	if !cl.HasECS || cl.ECSSource == 0 {
@@ -76,7 +84,7 @@ func (c *Context) useStickyScope() {
 	if !cl.ECSAddr.Is4() {
 		bits = stickyBits6
 	}
-	cl.Scope = max(cl.Scope, min(bits, cl.ECSSource))
+	cl.Scope = max(cl.Scope, bits)
 }
 
 // subnetHash hashes the client's /24 (IPv4) or /56 (IPv6).

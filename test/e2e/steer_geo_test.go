@@ -37,9 +37,10 @@ func steerGeoSetup(t *testing.T) (*server, *steerHTTP) {
 
 // TestSteerGeoCIDR: with the locations table, an ECS subnet in 10.1/16
 // goes to the EU pool and one in 10.2/16 to the US pool, each answer
-// carrying the ECS scope of the table entry (/16); without ECS the
-// resolver (127.0.0.1, not in the table) gets the priority order; when the
-// nearest pool is down its clients fail over to the other. While every
+// carrying the ECS scope of the table entry (/16), and a subnet only part
+// of which is in the table the scope of its part (/16 for a /15); without
+// ECS the resolver (127.0.0.1, not in the table) gets the priority order;
+// when the nearest pool is down its clients fail over to the other. While every
 // endpoint is up, each answer has the service TTL (30), the EU pool's too
 // although its priority is 2; the failover answer has the degraded TTL
 // (10).
@@ -52,6 +53,9 @@ func TestSteerGeoCIDR(t *testing.T) {
 		{"10.1.0.0/24", "127.0.0.15", "10.1.0.0/24/16"},
 		{"10.2.0.0/24", "127.0.0.16", "10.2.0.0/24/16"},
 		{"10.1.200.7/32", "127.0.0.15", "10.1.200.7/32/16"},
+		// 10.0.0.0/15 is half unknown (10.0/16), half EU (10.1/16): the
+		// unknown answer is scoped to 10.0.0.0/16, longer than the subnet.
+		{"10.0.0.0/15", "127.0.0.16", "10.0.0.0/15/16"},
 	} {
 		status, answer, ecs := steerDigParse(t, steerDig(t, s, "+subnet="+c.subnet, svc, "A"))
 		if status != "NOERROR" || len(answer) != 1 || answer[0] != svc+". 30 IN A "+c.addr || ecs != c.ecs {
