@@ -243,7 +243,8 @@ func (a *app) zoneCompactJournalCommand() *cobra.Command {
 		Use:   "compact-journal ZONE --keep N",
 		Short: "Drop all but the newest N entries of the zone's journal",
 		Long: `Drop all but the newest N entries of the zone's journal. The journal is also
-compacted automatically to journal.max_entries entries per zone; secondaries
+compacted automatically to journal.max_entries entries per zone, and
+journal.max_steered_entries changes of the steered answers alone; secondaries
 that need a dropped entry transfer the whole zone instead.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

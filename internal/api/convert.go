@@ -41,7 +41,7 @@ func serviceModel(in *apiv1.Service) (model.Service, error) {
 		MaxAnswers: in.MaxAnswers, Sticky: in.Sticky, Jurisdictions: in.Jurisdictions, Flatten: in.Flatten,
 	}
 	if in.WhenAllDown != nil {
-		s.WhenAllDown = model.AllDown{Mode: in.WhenAllDown.Mode, Pool: in.WhenAllDown.Pool, Static: in.WhenAllDown.Static}
+		s.WhenAllDown = model.AllDown{Mode: in.WhenAllDown.Mode, Pool: in.WhenAllDown.Pool, Static: in.WhenAllDown.Static, Jurisdiction: in.WhenAllDown.Jurisdiction}
 	}
 	if in.ColdStart != nil {
 		s.ColdStart.Mode = in.ColdStart.Mode
@@ -105,7 +105,7 @@ func serviceJSON(s *model.Service) apiv1.Service {
 	out := apiv1.Service{
 		Name: string(s.Name), Zone: string(s.Zone), TTL: s.TTL, DegradedTTL: s.DegradedTTL, Policy: s.Policy,
 		Chain: s.Chain, MaxAnswers: s.MaxAnswers, Sticky: s.Sticky, Jurisdictions: s.Jurisdictions, Flatten: s.Flatten,
-		WhenAllDown: &apiv1.AllDown{Mode: s.WhenAllDown.Mode, Pool: s.WhenAllDown.Pool, Static: s.WhenAllDown.Static},
+		WhenAllDown: &apiv1.AllDown{Mode: s.WhenAllDown.Mode, Pool: s.WhenAllDown.Pool, Static: s.WhenAllDown.Static, Jurisdiction: s.WhenAllDown.Jurisdiction},
 		ColdStart:   &apiv1.ColdStart{Mode: s.ColdStart.Mode, Wait: durationString(s.ColdStart.Wait)},
 		Damping:     &apiv1.Damping{Flaps: s.Damping.Flaps, Window: durationString(s.Damping.Window), HoldDown: durationString(s.Damping.HoldDown)},
 		Version:     s.Version, Pools: []apiv1.Pool{},

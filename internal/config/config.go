@@ -155,6 +155,10 @@ type Zones struct {
 type Journal struct {
 	// MaxEntries per zone (default 1000).
 	MaxEntries int `yaml:"max_entries"`
+	// MaxSteeredEntries per zone, apart from MaxEntries: entries of
+	// changes of the steered answers kept for secondaries alone (actor
+	// "steering"; default 100).
+	MaxSteeredEntries int `yaml:"max_steered_entries"`
 	// MaxEntryRecords: larger changes are journaled without their records
 	// (default 100000).
 	MaxEntryRecords int `yaml:"max_entry_records"`
@@ -226,7 +230,7 @@ func (c *Config) Validate() error {
 	if c.Zones.NotifyDelay < 0 || c.Zones.NotifyDelay > time.Minute {
 		return fmt.Errorf("zones.notify_delay: %v is outside 0..1m", c.Zones.NotifyDelay)
 	}
-	if c.Journal.MaxEntries < 0 || c.Journal.MaxEntryRecords < 0 {
+	if c.Journal.MaxEntries < 0 || c.Journal.MaxEntryRecords < 0 || c.Journal.MaxSteeredEntries < 0 {
 		return fmt.Errorf("journal: limits must not be negative")
 	}
 	for i, d := range c.Drills {

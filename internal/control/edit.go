@@ -111,9 +111,9 @@ func (e *edit) set(k model.Key, s *model.RRset) {
 
 // commitOptions carry what commit needs besides the edit.
 type commitOptions struct {
-	now        time.Time
-	actor      string
-	journalMax int
+	now     time.Time
+	actor   string
+	journal journalBounds
 	// journalMaxRecords: a change with more records than this is journaled
 	// as a Reset entry.
 	journalMaxRecords int
@@ -241,7 +241,14 @@ func (e *edit) commit(o commitOptions) (oldSerial, newSerial uint32, err error) 
 			return 0, 0, err
 		}
 	}
-	if err := appendJournal(e.tx, e.zr, entry, o.journalMax); err != nil {
+	// An entry of the steered answers alone counts against their own bound.
+	entry.Steered = len(keys) > 1
+	for _, k := range keys {
+		if k != soaKey && !e.steered[k] {
+			entry.Steered = false
+		}
+	}
+	if err := appendJournal(e.tx, e.zr, entry, o.journal); err != nil {
 		return 0, 0, err
 	}
 	return oldSerial, newSerial, saveZone(e.tx, e.zr)

@@ -14,7 +14,10 @@ import (
 // and after and every record removed and added, as zone-file lines. It is
 // what IXFR (RFC 1995) and change watchers replay. An entry marked Reset
 // (a zone's creation, or a change too large to record record by record)
-// cannot be replayed: a reader that needs it must take the whole zone.
+// cannot be replayed: a reader that needs it must take the whole zone. An
+// entry marked Steered changed only the steered answers kept for
+// secondaries (actor "steering"); those have their own bound, so that
+// health changes never push people's changes out of the journal.
 type JournalEntry struct {
 	Seq       uint64     `json:"seq"`
 	Zone      model.Name `json:"zone"`
@@ -23,40 +26,133 @@ type JournalEntry struct {
 	Time      time.Time  `json:"time"`
 	Actor     string     `json:"actor"`
 	Reset     bool       `json:"reset,omitempty"`
+	Steered   bool       `json:"steered,omitempty"`
 	Removed   []string   `json:"removed,omitempty"`
 	Added     []string   `json:"added,omitempty"`
 }
 
+// journalBounds are the bounds of a zone's journal: changes (max) and,
+// apart from them, changes of the steered answers alone (maxSteered).
+type journalBounds struct {
+	max, maxSteered int
+}
+
+// A zone's journal keeps its entries under one sequence. The zone record
+// counts the entries of changes (JournalChanges) and lists the sequence
+// numbers of the steered-answer entries (JournalSteered, at most
+// maxSteered of them); each kind is bounded on its own, so the oldest
+// entry to go may be in the middle of the sequence. A reader following
+// the serials from one entry to the next (IXFR) then finds a gap and takes
+// the whole zone. JournalFirst is the oldest entry kept of either kind.
+
 // appendJournal writes e as the zone's next entry and drops the oldest
-// entries beyond max, all inside tx.
-func appendJournal(tx store.Tx, zr *zoneRecord, e *JournalEntry, max int) error {
+// entries of its kind beyond its bound, all inside tx.
+func appendJournal(tx store.Tx, zr *zoneRecord, e *JournalEntry, b journalBounds) error {
+	zr.upgradeJournal()
 	e.Seq = zr.JournalNext
-	b, err := json.Marshal(e)
+	data, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
-	if err := tx.Put(journalKey(zr.Name, e.Seq), b); err != nil {
+	if err := tx.Put(journalKey(zr.Name, e.Seq), data); err != nil {
 		return err
 	}
 	if zr.JournalFirst == 0 {
 		zr.JournalFirst = e.Seq
 	}
 	zr.JournalNext++
-	return compactJournal(tx, zr, max)
-}
-
-// compactJournal deletes the oldest entries until at most keep remain.
-func compactJournal(tx store.Tx, zr *zoneRecord, keep int) error {
-	if keep < 1 {
-		keep = 1
-	}
-	for zr.JournalFirst != 0 && zr.JournalNext-zr.JournalFirst > uint64(keep) {
-		if err := tx.Delete(journalKey(zr.Name, zr.JournalFirst)); err != nil {
-			return err
+	if e.Steered {
+		zr.JournalSteered = append(zr.JournalSteered, e.Seq)
+		n := len(zr.JournalSteered) - max(b.maxSteered, 1)
+		if n <= 0 {
+			return nil
 		}
-		zr.JournalFirst++
+		for _, seq := range zr.JournalSteered[:n] {
+			if err := tx.Delete(journalKey(zr.Name, seq)); err != nil {
+				return err
+			}
+		}
+		zr.JournalSteered = append([]uint64(nil), zr.JournalSteered[n:]...)
+		return zr.findFirst(tx)
+	}
+	zr.JournalChanges++
+	if n := zr.JournalChanges - max(b.max, 1); n > 0 {
+		return dropJournal(tx, zr, n, false)
 	}
 	return nil
+}
+
+// upgradeJournal fills the counts of a zone record written before entries
+// were counted by kind: every entry it kept counts as a change.
+func (zr *zoneRecord) upgradeJournal() {
+	if zr.JournalFirst != 0 && zr.JournalChanges == 0 && len(zr.JournalSteered) == 0 {
+		zr.JournalChanges = int(zr.JournalNext - zr.JournalFirst)
+	}
+}
+
+// dropJournal deletes the oldest n entries: of changes alone, or of
+// either kind when all is set.
+func dropJournal(tx store.Tx, zr *zoneRecord, n int, all bool) error {
+	steered := make(map[uint64]bool, len(zr.JournalSteered))
+	for _, seq := range zr.JournalSteered {
+		steered[seq] = true
+	}
+	var drop []string
+	err := tx.Scan(journalPrefix(zr.Name), "", func(key string, _ []byte) error {
+		seq, err := journalSeq(zr.Name, key)
+		if err != nil {
+			return err
+		}
+		if steered[seq] && !all {
+			return nil
+		}
+		drop = append(drop, key)
+		if steered[seq] {
+			delete(steered, seq)
+		} else {
+			zr.JournalChanges--
+		}
+		if len(drop) == n {
+			return store.ErrStopScan
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, key := range drop {
+		if err := tx.Delete(key); err != nil {
+			return err
+		}
+	}
+	kept := zr.JournalSteered[:0]
+	for _, seq := range zr.JournalSteered {
+		if steered[seq] {
+			kept = append(kept, seq)
+		}
+	}
+	zr.JournalSteered = kept
+	zr.JournalChanges = max(zr.JournalChanges, 0)
+	return zr.findFirst(tx)
+}
+
+// findFirst sets JournalFirst to the oldest entry kept, 0 when none is.
+func (zr *zoneRecord) findFirst(tx store.ReadTx) error {
+	zr.JournalFirst = 0
+	return tx.Scan(journalPrefix(zr.Name), "", func(key string, _ []byte) error {
+		seq, err := journalSeq(zr.Name, key)
+		if err != nil {
+			return err
+		}
+		zr.JournalFirst = seq
+		return store.ErrStopScan
+	})
+}
+
+// journalLen returns how many entries the journal keeps.
+func (zr *zoneRecord) journalLen() int {
+	zr.upgradeJournal()
+	return zr.JournalChanges + len(zr.JournalSteered)
 }
 
 // Journal returns the zone's journal entries with sequence numbers of at
@@ -87,8 +183,8 @@ func (s *Service) Journal(ctx context.Context, z model.Name, fromSeq uint64, lim
 }
 
 // CompactJournal keeps only the newest keep (at least one) entries of a
-// zone's journal and returns how many remain. Readers that need older
-// changes (IXFR) fall back to the whole zone.
+// zone's journal, of either kind, and returns how many remain. Readers that
+// need older changes (IXFR) fall back to the whole zone.
 func (s *Service) CompactJournal(ctx context.Context, z model.Name, keep int) (int, error) {
 	if keep < 1 {
 		return 0, model.Errorf("keep", "keep at least 1 entry, not %d", keep)
@@ -99,17 +195,15 @@ func (s *Service) CompactJournal(ctx context.Context, z model.Name, keep int) (i
 		if err != nil {
 			return err
 		}
-		before := zr.JournalFirst
-		if err := compactJournal(tx, zr, keep); err != nil {
-			return err
-		}
-		remaining = int(zr.JournalNext - zr.JournalFirst)
-		if zr.JournalFirst == 0 {
-			remaining = 0
-		}
-		if zr.JournalFirst == before {
+		n := zr.journalLen() - keep
+		if n <= 0 {
+			remaining = zr.journalLen()
 			return nil
 		}
+		if err := dropJournal(tx, zr, n, true); err != nil {
+			return err
+		}
+		remaining = zr.journalLen()
 		return saveZone(tx, zr)
 	})
 	return remaining, err

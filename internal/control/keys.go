@@ -2,6 +2,7 @@ package control
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/stratusdns/stratus/internal/model"
@@ -48,6 +49,15 @@ func rrsetKey(z model.Name, k model.Key) string {
 }
 
 func journalPrefix(z model.Name) string { return prefixJournal + keyName(z) + "/" }
+
+// journalSeq returns the sequence number of a key of zone z's journal.
+func journalSeq(z model.Name, key string) (uint64, error) {
+	seq, err := strconv.ParseUint(strings.TrimPrefix(key, journalPrefix(z)), 16, 64)
+	if err != nil {
+		return 0, fmt.Errorf("control: bad journal key %s", key)
+	}
+	return seq, nil
+}
 
 func journalKey(z model.Name, seq uint64) string {
 	return fmt.Sprintf("%s%016x", journalPrefix(z), seq)

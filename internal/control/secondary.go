@@ -214,7 +214,7 @@ func (s *Service) ExpireSecondary(ctx context.Context, z model.Name) error {
 				return err
 			}
 		}
-		zr.RRsets, zr.Records, zr.JournalFirst = 0, 0, 0
+		zr.RRsets, zr.Records, zr.JournalFirst, zr.JournalChanges, zr.JournalSteered = 0, 0, 0, 0, nil
 		zr.Secondary.Expired = true
 		return saveZone(tx, zr)
 	})

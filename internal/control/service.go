@@ -16,6 +16,10 @@ type Options struct {
 	// JournalMaxEntries bounds each zone's journal (default 1000 entries);
 	// older entries are compacted away as new ones arrive.
 	JournalMaxEntries int
+	// JournalMaxSteeredEntries bounds, apart from JournalMaxEntries, the
+	// entries of changes of the steered answers alone (actor "steering";
+	// default 100), so that they never push other changes out.
+	JournalMaxSteeredEntries int
 	// JournalMaxEntryRecords: a change touching more records than this is
 	// journaled without its records, as a Reset entry (default 100,000).
 	JournalMaxEntryRecords int
@@ -31,6 +35,7 @@ type Options struct {
 // Defaults for Options.
 const (
 	DefaultJournalMaxEntries      = 1000
+	DefaultJournalMaxSteered      = 100
 	DefaultJournalMaxEntryRecords = 100000
 	DefaultPublishTimeout         = 30 * time.Second
 )
@@ -48,6 +53,9 @@ type Service struct {
 func New(st store.Store, pub *Publisher, opts Options) *Service {
 	if opts.JournalMaxEntries <= 0 {
 		opts.JournalMaxEntries = DefaultJournalMaxEntries
+	}
+	if opts.JournalMaxSteeredEntries <= 0 {
+		opts.JournalMaxSteeredEntries = DefaultJournalMaxSteered
 	}
 	if opts.JournalMaxEntryRecords <= 0 {
 		opts.JournalMaxEntryRecords = DefaultJournalMaxEntryRecords
@@ -86,7 +94,7 @@ func (s *Service) commitOptions(actor string, ownerField func(model.Name) string
 	return commitOptions{
 		now:               s.opts.Clock().UTC(),
 		actor:             actor,
-		journalMax:        s.opts.JournalMaxEntries,
+		journal:           journalBounds{max: s.opts.JournalMaxEntries, maxSteered: s.opts.JournalMaxSteeredEntries},
 		journalMaxRecords: s.opts.JournalMaxEntryRecords,
 		ownerField:        ownerField,
 	}

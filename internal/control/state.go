@@ -19,6 +19,11 @@ type zoneRecord struct {
 	Records      int                  `json:"records"`
 	JournalFirst uint64               `json:"journal_first"` // oldest entry kept; 0 when none
 	JournalNext  uint64               `json:"journal_next"`  // sequence of the next entry
+	// JournalChanges counts the entries kept of changes other than the
+	// steered answers alone; JournalSteered lists the sequence numbers of
+	// the steered-answer entries kept, oldest first (journal.go).
+	JournalChanges int      `json:"journal_changes,omitempty"`
+	JournalSteered []uint64 `json:"journal_steered,omitempty"`
 }
 
 func loadZone(tx store.ReadTx, z model.Name) (*zoneRecord, error) {

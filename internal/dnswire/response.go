@@ -159,7 +159,9 @@ func (w *Writer) opt(q *Query, rcode int) {
 		family = 1
 	}
 	w.buf = binary.BigEndian.AppendUint16(w.buf, family)
-	w.buf = append(w.buf, q.ECSSource, min(q.ECSScope, q.ECSSource))
+	// The scope may be longer than the source (RFC 7871 section 7.2.1):
+	// the subnet sent was not specific enough for one answer.
+	w.buf = append(w.buf, q.ECSSource, q.ECSScope)
 	a := q.ECSAddr.As16()
 	if family == 1 {
 		a4 := q.ECSAddr.As4()

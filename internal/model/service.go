@@ -74,6 +74,10 @@ type AllDown struct {
 	Mode   string   `json:"mode"`
 	Pool   string   `json:"pool,omitempty"`   // for fallback
 	Static []string `json:"static,omitempty"` // for static: addresses, or one hostname
+	// Jurisdiction, for static, is where the static answer is served
+	// from: required, and one of the service's, when the service is
+	// restricted to jurisdictions.
+	Jurisdiction string `json:"jurisdiction,omitempty"`
 }
 
 // ColdStart says what endpoints count as before their first check result.
@@ -267,6 +271,9 @@ func (s *Service) Validate() error {
 			return Errorf("jurisdictions", "no pool is in an allowed jurisdiction (%s)", strings.Join(s.Jurisdictions, ", "))
 		}
 	}
+	if s.WhenAllDown.Mode != AllDownStatic && s.WhenAllDown.Jurisdiction != "" {
+		return Errorf("when_all_down.jurisdiction", "only a static answer takes a jurisdiction (a fallback pool has its own)")
+	}
 	switch s.WhenAllDown.Mode {
 	case AllDownFailOpen, AllDownNoData, AllDownServFail:
 	case AllDownFallback:
@@ -280,6 +287,19 @@ func (s *Service) Validate() error {
 	case AllDownStatic:
 		if len(s.WhenAllDown.Static) == 0 {
 			return Errorf("when_all_down.static", "give the addresses (or one hostname) to answer")
+		}
+		if j := s.WhenAllDown.Jurisdiction; j != "" && !labelValueRE.MatchString(j) {
+			return Errorf("when_all_down.jurisdiction", "%q is not a jurisdiction name (letters, digits, . _ -)", j)
+		}
+		// A static answer is never checked against the jurisdictions by
+		// itself: the operator says where it is, as for a pool.
+		if len(s.Jurisdictions) > 0 {
+			switch j := s.WhenAllDown.Jurisdiction; {
+			case j == "":
+				return Errorf("when_all_down.jurisdiction", "the service is restricted to jurisdictions %s: say which of them the static answer is in", strings.Join(s.Jurisdictions, ", "))
+			case !slices.Contains(s.Jurisdictions, j):
+				return Errorf("when_all_down.jurisdiction", "the static answer's jurisdiction %q is outside the allowed jurisdictions (%s)", j, strings.Join(s.Jurisdictions, ", "))
+			}
 		}
 		hosts := 0
 		for i, a := range s.WhenAllDown.Static {

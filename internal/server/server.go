@@ -134,9 +134,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return ctx.Err()
 	}
 	s.svc = control.New(st, s.pub, control.Options{
-		JournalMaxEntries:      s.cfg.Journal.MaxEntries,
-		JournalMaxEntryRecords: s.cfg.Journal.MaxEntryRecords,
-		Logger:                 s.log.With("component", "control"),
+		JournalMaxEntries:        s.cfg.Journal.MaxEntries,
+		JournalMaxSteeredEntries: s.cfg.Journal.MaxSteeredEntries,
+		JournalMaxEntryRecords:   s.cfg.Journal.MaxEntryRecords,
+		Logger:                   s.log.With("component", "control"),
 	})
 	bg, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel

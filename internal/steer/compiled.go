@@ -1,7 +1,6 @@
 package steer
 
 import (
-	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -20,10 +19,7 @@ type Service struct {
 	Chain     []Filter
 	// Degraded is set when a pool has endpoints down or an endpoint is
 	// held down.
-	Degraded bool
-	// bestTier is the best priority among allowed pools with endpoints: an
-	// answer from a worse tier is a failover.
-	bestTier       int
+	Degraded       bool
 	static         []Endpoint // the when_all_down static answer
 	fallback       int        // index of the fallback pool, or -1
 	fallbackReason string
@@ -50,8 +46,9 @@ type Pool struct {
 	Why     string // why the pool is up or down
 	RTT     time.Duration
 	// Degraded: some of its endpoints are down or held down. Answers from
-	// a degraded pool, from a worse tier than the best, or for lack of any
-	// healthy endpoint carry the service's degraded TTL.
+	// a degraded pool, from a failover (an endpoint the policy would have
+	// chosen is down) or for lack of any healthy endpoint carry the
+	// service's degraded TTL.
 	Degraded bool
 }
 
@@ -226,7 +223,6 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 			p.Degraded = true
 		}
 	}
-	s.bestTier = math.MaxInt
 	for i := range s.Pools {
 		p := &s.Pools[i]
 		switch p.Spec.Override.Forced(in.Now) {
@@ -246,9 +242,6 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, e
 			p.Degraded = true
 		}
 		s.Degraded = s.Degraded || p.Degraded
-		if p.Total > 0 && s.allowed[i] {
-			s.bestTier = min(s.bestTier, p.Spec.Priority)
-		}
 		p.RTT = median(rtts[i])
 	}
 	for _, a := range spec.WhenAllDown.Static {

@@ -12,12 +12,24 @@ type Context struct {
 	Client  *zone.Client
 	Explain *Explanation // nil on the query path
 
-	locator      geo.Locator
-	latency      LatencyTable
-	loc          geo.Location
-	located      bool
-	ignoreHealth bool
+	locator geo.Locator
+	latency LatencyTable
+	loc     geo.Location
+	located bool
+	health  healthMode
+	// healthDropped: the health filter removed an endpoint, so the
+	// answer may be a failover.
+	healthDropped bool
 }
+
+// healthMode is how the health filter counts health.
+type healthMode uint8
+
+const (
+	healthCounts  healthMode = iota // endpoints that are down are removed
+	healthIgnored                   // failing open: only drained endpoints are removed
+	healthAbsent                    // what the policy would choose with everything up
+)
 
 // location locates the client once per evaluation.
 func (c *Context) location() geo.Location {
@@ -34,8 +46,14 @@ func (c *Context) location() geo.Location {
 }
 
 // useScope records that the answer depends on the client's network: the
-// response's ECS scope is the located network's prefix, never longer than
-// what the client sent (RFC 7871 section 7.2.1).
+// response's ECS scope is the length of the located network, the one
+// around the subnet's address that the tables place alike. That is longer
+// than the subnet the client sent when only part of the subnet is in that
+// network (a table entry covers part of it, or one lies inside it): RFC
+// 7871 section 7.2.1 lets the scope be longer than the source, and a
+// resolver then keeps the answer for that exact subnet only (7.3.1). A
+// scope cut to the source would claim the answer for addresses the tables
+// place elsewhere.
 func (c *Context) useScope(loc geo.Location) {
 	cl := c.Client
 	if !cl.HasECS || cl.ECSSource == 0 {
@@ -45,7 +63,6 @@ func (c *Context) useScope(loc geo.Location) {
 	if loc.Prefix.IsValid() && loc.Prefix.Bits() >= 0 {
 		scope = uint8(loc.Prefix.Bits())
 	}
-	scope = min(scope, cl.ECSSource)
 	cl.Scope = max(cl.Scope, scope)
 }
 
@@ -55,6 +72,9 @@ const (
 	stickyBits6 = 56
 )
 
+// useStickyScope records that the answer depends on the client's /24
+// (IPv6 /56): the scope is that, also when the client sent a shorter
+// subnet, whose other /24s may be given other endpoints.
 func (c *Context) useStickyScope() {
 	cl := c.Client
 	if !cl.HasECS || cl.ECSSource == 0 {
@@ -64,7 +84,7 @@ func (c *Context) useStickyScope() {
 	if !cl.ECSAddr.Is4() {
 		bits = stickyBits6
 	}
-	cl.Scope = max(cl.Scope, min(bits, cl.ECSSource))
+	cl.Scope = max(cl.Scope, bits)
 }
 
 // subnetHash hashes the client's /24 (IPv4) or /56 (IPv6).

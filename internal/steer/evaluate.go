@@ -19,12 +19,21 @@ type outcome struct {
 	eps    []Endpoint // s.Endpoints, or s.static for a static answer
 	rcode  int
 	reason string // how the all-down case was handled, for explanations
+	// failover: the chain would have chosen an endpoint that is down, had
+	// health not counted.
+	failover bool
 }
 
 // evaluate runs the chain and, when it leaves nothing because everything
-// is down, the service's when_all_down choice. buf is scratch space.
+// is down, the service's when_all_down choice. buf is scratch space, grown
+// to twice the endpoints (the second half for failoverFrom) and returned
+// for the next evaluation.
 func (s *Service) evaluate(ctx *Context, buf []int32) (outcome, []int32) {
-	c := candidates(s, buf)
+	n := len(s.Endpoints)
+	if cap(buf) < 2*n {
+		buf = make([]int32, 0, 2*n)
+	}
+	c := candidates(s, buf[:0:n])
 	for _, f := range s.Chain {
 		if ctx.Explain != nil {
 			ctx.Explain.begin(f.String(), s, c)
@@ -36,8 +45,12 @@ func (s *Service) evaluate(ctx *Context, buf []int32) (outcome, []int32) {
 	}
 	// Nothing left of some endpoints: nothing the service may answer is
 	// up, and its when_all_down choice applies.
-	if len(c) > 0 || len(s.Endpoints) == 0 {
-		return outcome{sel: c, eps: s.Endpoints}, c
+	if len(c) > 0 || n == 0 {
+		o := outcome{sel: c, eps: s.Endpoints}
+		if ctx.healthDropped {
+			o.failover = s.failoverFrom(ctx, buf[n:n:2*n])
+		}
+		return o, buf
 	}
 	switch s.Spec.WhenAllDown.Mode {
 	case model.AllDownFailOpen:
@@ -45,13 +58,13 @@ func (s *Service) evaluate(ctx *Context, buf []int32) (outcome, []int32) {
 		// The explanation already shows why each endpoint was dropped;
 		// the re-run is summed up by the reason.
 		ex := ctx.Explain
-		ctx.ignoreHealth, ctx.Explain = true, nil
+		ctx.health, ctx.Explain = healthIgnored, nil
 		c = candidates(s, c)
 		for _, f := range s.Chain {
 			c = f.apply(ctx, s, c)
 		}
-		ctx.Explain = ex
-		return outcome{sel: c, eps: s.Endpoints, reason: "every endpoint is down: failing open (answering them regardless of health)"}, c
+		ctx.health, ctx.Explain = healthCounts, ex
+		return outcome{sel: c, eps: s.Endpoints, reason: "every endpoint is down: failing open (answering them regardless of health)"}, buf
 	case model.AllDownFallback:
 		c = c[:0]
 		for i := range s.Endpoints {
@@ -63,17 +76,43 @@ func (s *Service) evaluate(ctx *Context, buf []int32) (outcome, []int32) {
 		if len(c) > s.Spec.MaxAnswers {
 			c = c[:s.Spec.MaxAnswers]
 		}
-		return outcome{sel: c, eps: s.Endpoints, reason: s.fallbackReason}, c
+		return outcome{sel: c, eps: s.Endpoints, reason: s.fallbackReason}, buf
 	case model.AllDownStatic:
 		c = c[:0]
 		for i := range s.static {
 			c = append(c, int32(i))
 		}
-		return outcome{sel: c, eps: s.static, reason: "every endpoint is down: answering the static fallback"}, c
+		return outcome{sel: c, eps: s.static, reason: "every endpoint is down: answering the static fallback"}, buf
 	case model.AllDownServFail:
-		return outcome{rcode: zone.RcodeServFail, reason: "every endpoint is down: answering SERVFAIL"}, c[:0]
+		return outcome{rcode: zone.RcodeServFail, reason: "every endpoint is down: answering SERVFAIL"}, buf
 	}
-	return outcome{reason: "every endpoint is down: answering no records"}, c[:0]
+	return outcome{reason: "every endpoint is down: answering no records"}, buf
+}
+
+// failoverFrom reports whether the endpoints the chain would have chosen
+// among with every endpoint up include one that is down (failed, held
+// down or drained): the answer is then a failover away from the policy's
+// choice. The steps that only choose among equals (weight, shuffle,
+// first_n) are left out, so a down endpoint that chance might have picked
+// counts too. c is scratch space with room for every endpoint.
+func (s *Service) failoverFrom(ctx *Context, c []int32) bool {
+	ex := ctx.Explain
+	ctx.health, ctx.Explain = healthAbsent, nil
+	c = candidates(s, c)
+	for _, f := range s.Chain {
+		switch f.kind {
+		case fWeight, fShuffle, fFirstN:
+			continue
+		}
+		c = f.apply(ctx, s, c)
+	}
+	ctx.health, ctx.Explain = healthCounts, ex
+	for _, i := range c {
+		if e := &s.Endpoints[i]; !e.Up || !s.Pools[e.Pool].Up {
+			return true
+		}
+	}
+	return false
 }
 
 // candidates fills buf with every endpoint index.
@@ -141,15 +180,17 @@ func appendUnique(list [][]byte, rd []byte) [][]byte {
 }
 
 // ttlFor is the TTL of an answer: the degraded TTL when it comes from a
-// degraded pool, from a worse tier than the best (a failover), or from the
-// when_all_down choice, so that clients come back soon after a recovery.
+// degraded pool, from a failover (an endpoint the policy would have chosen
+// for this client is down), or from the when_all_down choice, so that
+// clients come back soon after a recovery. A pool that is the client's
+// choice by location or latency is not a failover, whatever its priority.
 func (s *Service) ttlFor(o *outcome) uint32 {
-	if o.reason != "" {
+	if o.reason != "" || o.failover {
 		return s.Spec.DegradedTTL
 	}
 	for _, i := range o.sel {
 		p := o.eps[i].Pool
-		if p < 0 || s.Pools[p].Degraded || s.Pools[p].Spec.Priority > s.bestTier {
+		if p < 0 || s.Pools[p].Degraded {
 			return s.Spec.DegradedTTL
 		}
 	}

@@ -123,7 +123,8 @@ func (f Filter) apply(ctx *Context, s *Service, c []int32) []int32 {
 // keeps none, the service's when_all_down choice applies.
 func filterHealth(ctx *Context, s *Service, c []int32) []int32 {
 	out := c[:0]
-	if ctx.ignoreHealth {
+	switch ctx.health {
+	case healthIgnored:
 		// Failing open answers endpoints whatever their checks say, but
 		// never one an operator took out.
 		for _, i := range c {
@@ -132,6 +133,8 @@ func filterHealth(ctx *Context, s *Service, c []int32) []int32 {
 			}
 		}
 		return out
+	case healthAbsent:
+		return c
 	}
 	for _, i := range c {
 		e := &s.Endpoints[i]
@@ -147,7 +150,9 @@ func filterHealth(ctx *Context, s *Service, c []int32) []int32 {
 			}
 		default:
 			out = append(out, i)
+			continue
 		}
+		ctx.healthDropped = true
 	}
 	return out
 }

@@ -32,7 +32,7 @@ func (s *Service) Materialize() Materialized {
 		}
 	}
 	ctx := &Context{Client: &zone.Client{}}
-	o, _ := m.evaluate(ctx, make([]int32, 0, len(s.Endpoints)))
+	o, _ := m.evaluate(ctx, nil)
 	var out Materialized
 	if o.rcode != 0 {
 		return out

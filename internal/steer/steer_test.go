@@ -459,13 +459,19 @@ func TestExplain(t *testing.T) {
 }
 
 func TestSteerAllocations(t *testing.T) {
-	var eps []string
-	for i := range 6 {
-		eps = append(eps, fmt.Sprintf("e%d p%d 192.0.2.%d", i, i%3, i+1))
-	}
 	f64 := func(v float64) *float64 { return &v }
-	for _, policy := range append(slices.Clone(model.Policies), "sticky") {
-		t.Run(policy, func(t *testing.T) {
+	for _, label := range append(slices.Clone(model.Policies), "sticky", "geo, failing over", "failover, failing over") {
+		policy := label
+		var eps []string
+		for i := range 6 {
+			eps = append(eps, fmt.Sprintf("e%d p%d 192.0.2.%d", i, i%3, i+1))
+		}
+		if name, ok := strings.CutSuffix(policy, ", failing over"); ok {
+			// The client's pool is down: the answer is a failover,
+			// which takes a second look at the chain.
+			policy, eps[0], eps[3] = name, eps[0]+" down", eps[3]+" down"
+		}
+		t.Run(label, func(t *testing.T) {
 			svc := model.Service{Policy: policy}
 			if policy == "sticky" {
 				svc = model.Service{Policy: model.PolicyWeighted, Sticky: true}
@@ -622,5 +628,80 @@ func TestFilterKindsFollowModel(t *testing.T) {
 		if err != nil || f.kind != k || f.String() != arg {
 			t.Errorf("ParseFilter(%q) = %+v (%s), %v; want kind %d", arg, f, f.String(), err, k)
 		}
+	}
+}
+
+// TestDegradedTTLMeansFailover checks that the degraded TTL marks an answer
+// the policy would have given otherwise had an endpoint not been down, and
+// nothing else: a client's nearest (or fastest) pool is its answer whatever
+// the pool's priority.
+func TestDegradedTTLMeansFailover(t *testing.T) {
+	f64 := func(v float64) *float64 { return &v }
+	geoPools := pools(
+		model.Pool{Name: "dublin", Region: "eu-west", Country: "IE", Continent: "EU", Latitude: f64(53.35), Longitude: f64(-6.26), Priority: 1},
+		model.Pool{Name: "virginia", Region: "us-east", Country: "US", Continent: "NA", Latitude: f64(38.95), Longitude: f64(-77.45), Priority: 2},
+		model.Pool{Name: "oregon", Region: "us-west", Country: "US", Continent: "NA", Latitude: f64(45.6), Longitude: f64(-121.2), Priority: 2},
+	)
+	latPools := pools(
+		model.Pool{Name: "eu", Region: "eu-west", Priority: 1},
+		model.Pool{Name: "us", Region: "us-east", Priority: 2},
+	)
+	lat := LatencyTable{"us-east": {"eu-west": 80, "us-east": 5}, "eu-west": {"eu-west": 5, "us-east": 80}}
+	tests := []struct {
+		name   string
+		svc    model.Service
+		eps    []string
+		client string // ECS subnet
+		want   string
+		ttl    uint32
+	}{
+		{"geo: nearest pool of priority 2, all healthy", model.Service{Policy: model.PolicyGeo, Pools: geoPools},
+			[]string{"d dublin 192.0.2.1", "v virginia 198.51.100.1", "o oregon 203.0.113.1"}, "10.2.0.0/24", "A 198.51.100.1", 60},
+		{"geo: nearest pool of priority 1, all healthy", model.Service{Policy: model.PolicyGeo, Pools: geoPools},
+			[]string{"d dublin 192.0.2.1", "v virginia 198.51.100.1", "o oregon 203.0.113.1"}, "10.1.0.0/24", "A 192.0.2.1", 60},
+		{"geo: an endpoint far away is down", model.Service{Policy: model.PolicyGeo, Pools: geoPools},
+			[]string{"d dublin 192.0.2.1 down", "v virginia 198.51.100.1", "o oregon 203.0.113.1"}, "10.2.0.0/24", "A 198.51.100.1", 60},
+		{"geo: the nearest pool is down, the next nearest answers", model.Service{Policy: model.PolicyGeo, Pools: geoPools},
+			[]string{"d dublin 192.0.2.1", "v virginia 198.51.100.1 down", "o oregon 203.0.113.1"}, "10.2.0.0/24", "A 203.0.113.1", 5},
+		{"geo: the nearest pool is down, a better tier answers", model.Service{Policy: model.PolicyGeo, Pools: geoPools},
+			[]string{"d dublin 192.0.2.1", "v virginia 198.51.100.1 down"}, "10.2.0.0/24", "A 192.0.2.1", 5},
+		{"geo: the nearest pool's endpoint is drained", model.Service{Policy: model.PolicyGeo, Pools: geoPools},
+			[]string{"d dublin 192.0.2.1", "v virginia 198.51.100.1 drained", "o oregon 203.0.113.1"}, "10.2.0.0/24", "A 203.0.113.1", 5},
+		{"latency: fastest pool of priority 2, all healthy", model.Service{Policy: model.PolicyLatency, Pools: latPools},
+			[]string{"e eu 192.0.2.1", "u us 198.51.100.1"}, "10.2.0.0/24", "A 198.51.100.1", 60},
+		{"latency: the fastest pool is down", model.Service{Policy: model.PolicyLatency, Pools: latPools},
+			[]string{"e eu 192.0.2.1", "u us 198.51.100.1 down"}, "10.2.0.0/24", "A 192.0.2.1", 5},
+		{"latency: a slower pool is down", model.Service{Policy: model.PolicyLatency, Pools: latPools},
+			[]string{"e eu 192.0.2.1 down", "u us 198.51.100.1"}, "10.2.0.0/24", "A 198.51.100.1", 60},
+		{"failover: the first tier answers", model.Service{Pools: latPools},
+			[]string{"e eu 192.0.2.1", "u us 198.51.100.1 down"}, "10.2.0.0/24", "A 192.0.2.1", 60},
+		{"failover: the second tier answers for the first", model.Service{Pools: latPools},
+			[]string{"e eu 192.0.2.1 down", "u us 198.51.100.1"}, "10.2.0.0/24", "A 198.51.100.1", 5},
+		{"failover: only the second tier has endpoints", model.Service{Pools: latPools},
+			[]string{"u us 198.51.100.1"}, "10.2.0.0/24", "A 198.51.100.1", 60},
+		{"weighted: a down endpoint of the tier may have been picked", model.Service{Policy: model.PolicyWeighted, Pools: latPools},
+			[]string{"e eu 192.0.2.1", "f eu 192.0.2.2 down", "u us 198.51.100.1"}, "10.2.0.0/24", "A 192.0.2.1", 5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.svc.TTL, tc.svc.DegradedTTL = 60, 5
+			f := newFixture(t, tc.svc, tc.eps...)
+			s := f.snapshot(t, locator(t), lat)
+			p := netip.MustParsePrefix(tc.client)
+			for _, qtype := range []uint16{1, 255} {
+				c := client("203.0.113.53")
+				c.HasECS, c.ECSAddr, c.ECSSource = true, p.Addr(), uint8(p.Bits())
+				c.Begin()
+				set, rcode := s.Steer(string(f.svc.Name.Wire()), qtype, c)
+				if rcode != zone.RcodeSuccess || set == nil {
+					t.Fatalf("qtype %d: rcode %d, set %v", qtype, rcode, set)
+				}
+				ttl := set.TTL
+				c.Begin()
+				if got := ask(t, s, qtype, c); got != tc.want || ttl != tc.ttl {
+					t.Errorf("qtype %d: got %q TTL %d, want %q TTL %d", qtype, got, ttl, tc.want, tc.ttl)
+				}
+			}
+		})
 	}
 }

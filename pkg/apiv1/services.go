@@ -31,12 +31,14 @@ type Service struct {
 }
 
 // AllDown says what to answer when every endpoint the service may answer
-// is down: fail_open (default), fallback (Pool), static (Static), nodata or
+// is down: fail_open (default), fallback (Pool), static (Static, with the
+// Jurisdiction it is in when the service has jurisdictions), nodata or
 // servfail.
 type AllDown struct {
-	Mode   string   `json:"mode"`
-	Pool   string   `json:"pool,omitempty"`
-	Static []string `json:"static,omitempty"`
+	Mode         string   `json:"mode"`
+	Pool         string   `json:"pool,omitempty"`
+	Static       []string `json:"static,omitempty"`
+	Jurisdiction string   `json:"jurisdiction,omitempty"`
 }
 
 // ColdStart says what endpoints count as before their first check result:

@@ -37,9 +37,13 @@ func steerGeoSetup(t *testing.T) (*server, *steerHTTP) {
 
 // TestSteerGeoCIDR: with the locations table, an ECS subnet in 10.1/16
 // goes to the EU pool and one in 10.2/16 to the US pool, each answer
-// carrying the ECS scope of the table entry (/16); without ECS the
-// resolver (127.0.0.1, not in the table) gets the priority order; when the
-// nearest pool is down its clients fail over to the other.
+// carrying the ECS scope of the table entry (/16), and a subnet only part
+// of which is in the table the scope of its part (/16 for a /15); without
+// ECS the resolver (127.0.0.1, not in the table) gets the priority order;
+// when the nearest pool is down its clients fail over to the other. While every
+// endpoint is up, each answer has the service TTL (30), the EU pool's too
+// although its priority is 2; the failover answer has the degraded TTL
+// (10).
 func TestSteerGeoCIDR(t *testing.T) {
 	t.Parallel()
 	const svc = "geo.fn.example.com"
@@ -49,10 +53,13 @@ func TestSteerGeoCIDR(t *testing.T) {
 		{"10.1.0.0/24", "127.0.0.15", "10.1.0.0/24/16"},
 		{"10.2.0.0/24", "127.0.0.16", "10.2.0.0/24/16"},
 		{"10.1.200.7/32", "127.0.0.15", "10.1.200.7/32/16"},
+		// 10.0.0.0/15 is half unknown (10.0/16), half EU (10.1/16): the
+		// unknown answer is scoped to 10.0.0.0/16, longer than the subnet.
+		{"10.0.0.0/15", "127.0.0.16", "10.0.0.0/15/16"},
 	} {
 		status, answer, ecs := steerDigParse(t, steerDig(t, s, "+subnet="+c.subnet, svc, "A"))
-		if status != "NOERROR" || len(answer) != 1 || !strings.HasSuffix(answer[0], "IN A "+c.addr) || ecs != c.ecs {
-			t.Errorf("dig +subnet=%s: %s %q CLIENT-SUBNET %q; want A %s and CLIENT-SUBNET %s", c.subnet, status, answer, ecs, c.addr, c.ecs)
+		if status != "NOERROR" || len(answer) != 1 || answer[0] != svc+". 30 IN A "+c.addr || ecs != c.ecs {
+			t.Errorf("dig +subnet=%s: %s %q CLIENT-SUBNET %q; want A %s (TTL 30) and CLIENT-SUBNET %s", c.subnet, status, answer, ecs, c.addr, c.ecs)
 		}
 	}
 	// Without ECS: 127.0.0.1 is unknown, the priority order decides, and
@@ -76,6 +83,10 @@ func TestSteerGeoCIDR(t *testing.T) {
 		r := steerQuery(t, s.dnsAddr, svc, dns.TypeA, "10.1.0.0/24")
 		return r.addrs() == "127.0.0.16" && r.Scope == 16, r.String()
 	})
+	status, answer, _ := steerDigParse(t, steerDig(t, s, "+subnet=10.1.0.0/24", svc, "A"))
+	if status != "NOERROR" || len(answer) != 1 || answer[0] != svc+". 10 IN A 127.0.0.16" {
+		t.Errorf("dig +subnet=10.1.0.0/24 while the EU pool is down: %s %q, want A 127.0.0.16 with the degraded TTL 10", status, answer)
+	}
 	x = steerExplain(t, s, svc, "subnet=10.1.0.0/24")
 	if !steerRemoved(x, "health", "e1", "connection refused") {
 		t.Errorf("explain while eu is down: health step %+v", x.Steps)

@@ -13,7 +13,7 @@ import (
 // the record has no coordinates), for IPv4 and IPv6 client subnets, and
 // the ECS scope is the database network's prefix. A locations table entry
 // inside a database network wins for its addresses and narrows the
-// database network's scope.
+// database network's scope, also below a client subnet that holds both.
 func TestSteerGeoMaxMind(t *testing.T) {
 	t.Parallel()
 	const svc = "near.fn.example.com"
@@ -38,7 +38,7 @@ func TestSteerGeoMaxMind(t *testing.T) {
 	steerEndpoint(t, s, svc, "nrt1", `{"pool":"nrt","address":"127.0.0.19"}`)
 
 	for _, c := range []struct{ subnet, addr, ecs string }{
-		{"81.2.69.0/24", "127.0.0.17", "81.2.69.0/24/24"},               // London: Frankfurt
+		{"81.2.69.0/24", "127.0.0.17", "81.2.69.0/24/25"},               // London: Frankfurt, but not the half in the table: scope /25
 		{"81.2.69.0/25", "127.0.0.17", "81.2.69.0/25/25"},               // the database's /24, narrowed by the table's /25
 		{"81.2.69.142/32", "127.0.0.19", "81.2.69.142/32/25"},           // the table entry wins: Tokyo
 		{"216.160.83.0/24", "127.0.0.18", "216.160.83.0/24/24"},         // Seattle: Ashburn
@@ -58,7 +58,7 @@ func TestSteerGeoMaxMind(t *testing.T) {
 	}
 	x := steerExplain(t, s, svc, "subnet=81.2.69.0/24")
 	loc := x.Location
-	if !loc.Known || loc.Country != "GB" || loc.Continent != "EU" || loc.Latitude == nil || *loc.Latitude != 51.51 || x.Scope != 24 {
+	if !loc.Known || loc.Country != "GB" || loc.Continent != "EU" || loc.Latitude == nil || *loc.Latitude != 51.51 || x.Scope != 25 {
 		t.Errorf("explain 81.2.69.0/24: location %+v scope %d", loc, x.Scope)
 	}
 	if !steerRemoved(x, "geo", "iad1", "farther") || !steerRemoved(x, "geo", "nrt1", "farther") {

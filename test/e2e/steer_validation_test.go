@@ -58,6 +58,8 @@ func TestSteerValidation(t *testing.T) {
 		{`{"name":"b.fn.example.com","cold_start":{"mode":"wait","wait":"10m"},"pools":[{"name":"p"}]}`, "cold_start.wait", "5m"},
 		{`{"name":"b.fn.example.com","chain":["health","nearest"],"pools":[{"name":"p"}]}`, "chain[1]", "nearest"},
 		{`{"name":"b.fn.example.com","jurisdictions":["eu"],"pools":[{"name":"p","jurisdiction":"us"}]}`, "jurisdictions", "no pool"},
+		{`{"name":"b.fn.example.com","jurisdictions":["eu"],"when_all_down":{"mode":"static","static":["192.0.2.9"]},"pools":[{"name":"p","jurisdiction":"eu"}]}`, "when_all_down.jurisdiction", "say which of them"},
+		{`{"name":"b.fn.example.com","jurisdictions":["eu"],"when_all_down":{"mode":"static","static":["192.0.2.9"],"jurisdiction":"us"},"pools":[{"name":"p","jurisdiction":"eu"}]}`, "when_all_down.jurisdiction", "outside the allowed jurisdictions"},
 		{`{"name":"*.fn.example.com","pools":[{"name":"p"}]}`, "name", "wildcard"},
 	} {
 		st, body := s.api("POST", "/v1/services", c.body)
