@@ -16,7 +16,8 @@ import (
 // The fresh workload (-only fresh) measures latency at light load the way
 // a newcomer would: for every run a fresh server, the static zone loaded
 // (Stratus: imported through the API just before), a warm-up at the fixed
-// rate, then one measured pass at that rate with every response's latency
+// rate, a run at full rate (the throughput runs' dnsperf flags), then one
+// measured pass at that rate with every response's latency
 // kept in order. The responses are cut into slices of consecutive queries
 // and the slow ones (over -fresh-slow) counted per slice: slow queries
 // spread evenly are the machine's noise, slow queries bunched in a slice
@@ -54,6 +55,7 @@ type freshRow struct {
 type freshTable struct {
 	Rate      int         `json:"rate"`
 	Warmup    int         `json:"warmup_s"`
+	Full      int         `json:"full_rate_s"`
 	Seconds   int         `json:"seconds"`
 	Slice     int         `json:"slice"`
 	Threshold float64     `json:"slow_s"`
@@ -72,7 +74,7 @@ func runFresh(ctx context.Context, env *environment, ps []*peer) (*freshTable, e
 	if err := writeStaticQueries(queries, o.names); err != nil {
 		return nil, err
 	}
-	t := &freshTable{Rate: o.p99Rate, Warmup: int(o.freshWarmup / time.Second), Seconds: int(o.freshLength / time.Second),
+	t := &freshTable{Rate: o.p99Rate, Warmup: int(o.freshWarmup / time.Second), Full: int(o.freshFull / time.Second), Seconds: int(o.freshLength / time.Second),
 		Slice: o.freshSlice, Threshold: o.freshSlow.Seconds()}
 	var use []*peer
 	for _, p := range ps {
@@ -121,6 +123,11 @@ func freshOnce(ctx context.Context, env *environment, p *peer, zone, queries str
 	r := freshRun{Run: run, Loaded: time.Since(i.proc.started).Seconds()}
 	if o.freshWarmup > 0 {
 		if _, _, err := dnsperf(ctx, o, i, queries, o.freshWarmup, []string{"-Q", strconv.Itoa(o.p99Rate)}); err != nil {
+			return r, err
+		}
+	}
+	if o.freshFull > 0 {
+		if _, _, err := dnsperf(ctx, o, i, queries, o.freshFull, strings.Fields(o.dnsperf)); err != nil {
 			return r, err
 		}
 	}
@@ -207,9 +214,9 @@ func gcsIn(log string, from, to, perSlice float64) ([]string, int) {
 func renderFresh(b *strings.Builder, t *freshTable) {
 	fmt.Fprintf(b, "## Latency at light load, fresh servers\n\n")
 	fmt.Fprintf(b, "Each run a fresh server with the zone loaded just before (Stratus: imported through the API), "+
-		"%d s at %s q/s to warm up, then %d s at that rate with every response's latency (dnsperf -Q -v); "+
+		"%d s at %s q/s to warm up, %d s at full rate, then %d s at the fixed rate with every response's latency (dnsperf -Q -v); "+
 		"slow: over %s; slices of %s consecutive responses.\n\n",
-		t.Warmup, thousands(float64(t.Rate)), t.Seconds, micros(t.Threshold), thousands(float64(t.Slice)))
+		t.Warmup, thousands(float64(t.Rate)), t.Full, t.Seconds, micros(t.Threshold), thousands(float64(t.Slice)))
 	b.WriteString("| server | run | p50 | p99 | p99.9 | slow | most slow in a slice | GCs in the pass |\n")
 	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range t.Rows {

@@ -34,6 +34,7 @@ type options struct {
 	// The fresh workload (-only fresh).
 	freshRuns   int           // fresh starts per server
 	freshWarmup time.Duration // at the fixed rate, before the measured pass
+	freshFull   time.Duration // then at full rate (the -dnsperf flags)
 	freshLength time.Duration // the measured pass
 	freshSlice  int           // responses per slice
 	freshSlow   time.Duration // a response slower than this is slow
@@ -76,6 +77,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.skipChecks, "skip-failover-check", false, "do not take the primary endpoint down and up again before measuring the steered servers")
 	fs.IntVar(&o.freshRuns, "fresh-runs", 5, "fresh workload: fresh starts per server (servers interleaved)")
 	fwarm := fs.Int("fresh-warmup", 3, "fresh workload: seconds at the fixed rate before the measured pass")
+	ffull := fs.Int("fresh-full", 15, "fresh workload: seconds at full rate (the -dnsperf flags) after the warm-up, before the measured pass (0: none)")
 	flen := fs.Int("fresh-l", 15, "fresh workload: seconds of the measured pass at the fixed rate (-p99-rate)")
 	fs.IntVar(&o.freshSlice, "fresh-slice", 2500, "fresh workload: consecutive responses per slice")
 	fs.DurationVar(&o.freshSlow, "fresh-slow", 500*time.Microsecond, "fresh workload: a response slower than this is slow")
@@ -93,8 +95,9 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	o.p99Length = time.Duration(*p99sec) * time.Second
 	o.freshWarmup = time.Duration(*fwarm) * time.Second
 	o.freshLength = time.Duration(*flen) * time.Second
-	if o.freshRuns < 1 || *fwarm < 0 || o.freshLength < time.Second || o.freshSlice < 1 || o.freshSlow <= 0 {
-		return nil, fmt.Errorf("-fresh-runs, -fresh-slice and -fresh-slow must be positive, -fresh-l at least 1, -fresh-warmup not negative")
+	o.freshFull = time.Duration(*ffull) * time.Second
+	if o.freshRuns < 1 || *fwarm < 0 || *ffull < 0 || o.freshLength < time.Second || o.freshSlice < 1 || o.freshSlow <= 0 {
+		return nil, fmt.Errorf("-fresh-runs, -fresh-slice and -fresh-slow must be positive, -fresh-l at least 1, -fresh-warmup and -fresh-full not negative")
 	}
 	if o.quick {
 		if !set["runs"] {
