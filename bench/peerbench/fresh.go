@@ -42,6 +42,11 @@ type freshRun struct {
 	End     float64  `json:"measure_end_s"`
 	GCs     []string `json:"gcs,omitempty"` // gctrace lines inside the measured pass, with their slice
 	GCCount int      `json:"gcs_in_pass"`
+	// ServerCPU and OtherCPU are the server's use of a CPU during the pass
+	// and the rest of the machine's (everything but the server and
+	// dnsperf), in % of one CPU: the noise.
+	ServerCPU float64 `json:"server_cpu_pct"`
+	OtherCPU  float64 `json:"other_cpu_pct"`
 }
 
 // freshRow is one server's fresh runs.
@@ -90,9 +95,9 @@ func runFresh(ctx context.Context, env *environment, ps []*peer) (*freshTable, e
 				return nil, err
 			}
 			t.Rows[k].Runs = append(t.Rows[k].Runs, r)
-			fmt.Printf("fresh run %d/%d %-13s p50 %4.0f µs p99 %5.0f µs p99.9 %6.0f µs; %d slow (>%s), most in one slice of %d: %d; GCs in the pass: %d %s\n",
+			fmt.Printf("fresh run %d/%d %-13s p50 %4.0f µs p99 %5.0f µs p99.9 %6.0f µs; %d slow (>%s), most in one slice of %d: %d; GCs in the pass: %d %s; server CPU %.0f%%, the rest of the machine %.0f%%\n",
 				run, o.freshRuns, p.name, r.P50*1e6, r.P99*1e6, r.P999*1e6, r.Slow, o.freshSlow, o.freshSlice,
-				slices.Max(append([]int{0}, r.Slices...)), r.GCCount, strings.Join(r.GCs, "; "))
+				slices.Max(append([]int{0}, r.Slices...)), r.GCCount, strings.Join(r.GCs, "; "), r.ServerCPU, r.OtherCPU)
 		}
 	}
 	return t, nil
@@ -132,11 +137,16 @@ func freshOnce(ctx context.Context, env *environment, p *peer, zone, queries str
 		}
 	}
 	r.Start = time.Since(i.proc.started).Seconds()
-	out, _, err := dnsperf(ctx, o, i, queries, o.freshLength, []string{"-Q", strconv.Itoa(o.p99Rate), "-v"})
+	cpu0, busy0 := treeCPU(i.proc.pid()), machineBusy()
+	out, clientCPU, err := dnsperf(ctx, o, i, queries, o.freshLength, []string{"-Q", strconv.Itoa(o.p99Rate), "-v"})
+	cpu1, busy1 := treeCPU(i.proc.pid()), machineBusy()
 	r.End = time.Since(i.proc.started).Seconds()
 	if err != nil {
 		return r, err
 	}
+	wall := r.End - r.Start
+	r.ServerCPU = 100 * (cpu1 - cpu0) / wall
+	r.OtherCPU = 100 * max(0, (busy1-busy0)-(cpu1-cpu0)-clientCPU) / wall
 	ps, err := parseDnsperf(out)
 	if err != nil {
 		return r, fmt.Errorf("%s: %v", p.name, err)
@@ -217,12 +227,12 @@ func renderFresh(b *strings.Builder, t *freshTable) {
 		"%d s at %s q/s to warm up, %d s at full rate, then %d s at the fixed rate with every response's latency (dnsperf -Q -v); "+
 		"slow: over %s; slices of %s consecutive responses.\n\n",
 		t.Warmup, thousands(float64(t.Rate)), t.Full, t.Seconds, micros(t.Threshold), thousands(float64(t.Slice)))
-	b.WriteString("| server | run | p50 | p99 | p99.9 | slow | most slow in a slice | GCs in the pass |\n")
-	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	b.WriteString("| server | run | p50 | p99 | p99.9 | slow | most slow in a slice | GCs in the pass | server CPU | rest of the machine |\n")
+	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range t.Rows {
 		for _, x := range r.Runs {
-			fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %d | %d | %d |\n", r.Server, x.Run, micros(x.P50), micros(x.P99), micros(x.P999),
-				x.Slow, slices.Max(append([]int{0}, x.Slices...)), x.GCCount)
+			fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %d | %d | %d | %.0f%% | %.0f%% |\n", r.Server, x.Run, micros(x.P50), micros(x.P99), micros(x.P999),
+				x.Slow, slices.Max(append([]int{0}, x.Slices...)), x.GCCount, x.ServerCPU, x.OtherCPU)
 		}
 	}
 	b.WriteString("\n")
