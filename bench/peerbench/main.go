@@ -103,6 +103,11 @@ func measureAll(ctx context.Context, env *environment) (*report, error) {
 			return nil, fmt.Errorf("memory workload: %w", err)
 		}
 	}
+	if o.phases["fresh"] {
+		if rep.Fresh, err = runFresh(ctx, env, ps); err != nil {
+			return nil, fmt.Errorf("fresh workload: %w", err)
+		}
+	}
 	return rep, nil
 }
 

@@ -30,9 +30,22 @@ type options struct {
 	keep       bool            // keep the work directory
 	quick      bool
 	skipChecks bool // skip the failover check of the steered servers (it takes a few seconds each)
+
+	// The fresh workload (-only fresh).
+	freshRuns   int           // fresh starts per server
+	freshWarmup time.Duration // at the fixed rate, before the measured pass
+	freshFull   time.Duration // then at full rate (the -dnsperf flags)
+	freshLength time.Duration // the measured pass
+	freshSlice  int           // responses per slice
+	freshSlow   time.Duration // a response slower than this is slow
+	gctrace     bool          // Stratus with GODEBUG=gctrace=1,scavtrace=1
+	stratusBase string        // another stratus binary, the row stratus-base
 }
 
-var allPhases = []string{"static", "steered", "memory"}
+var allPhases = []string{"static", "steered", "memory", "fresh"}
+
+// defaultPhases run unless -only names others.
+var defaultPhases = []string{"static", "steered", "memory"}
 
 // parseOptions parses args (without the program name).
 func parseOptions(args []string, stderr io.Writer) (*options, error) {
@@ -52,7 +65,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.names, "names", 10000, "names in the zone of the static and steered workloads")
 	fs.IntVar(&o.memNames, "mem-names", 1000000, "names in the zone of the memory/load workload")
 	fs.IntVar(&o.memStarts, "mem-starts", 3, "starts per server in the memory/load workload (load time and memory are medians)")
-	only := fs.String("only", strings.Join(allPhases, ","), "workloads to run: static, steered, memory (comma-separated)")
+	only := fs.String("only", strings.Join(defaultPhases, ","), "workloads to run: static, steered, memory, fresh (comma-separated)")
 	servers := fs.String("servers", "", "servers to run, comma-separated (default all): "+strings.Join(peerNames(), ", "))
 	fs.StringVar(&o.serverCPU, "server-cpu", "0", "CPU list the servers are pinned to (taskset -c)")
 	fs.StringVar(&o.clientCPU, "client-cpu", "1", "CPU list dnsperf is pinned to (taskset -c)")
@@ -62,6 +75,14 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (configs, zones, server logs)")
 	fs.BoolVar(&o.quick, "quick", false, "a quick look: 3 runs of 5 s, one 3 s fixed-rate pass, a 100,000-name memory zone (explicit flags win)")
 	fs.BoolVar(&o.skipChecks, "skip-failover-check", false, "do not take the primary endpoint down and up again before measuring the steered servers")
+	fs.IntVar(&o.freshRuns, "fresh-runs", 5, "fresh workload: fresh starts per server (servers interleaved)")
+	fwarm := fs.Int("fresh-warmup", 3, "fresh workload: seconds at the fixed rate before the measured pass")
+	ffull := fs.Int("fresh-full", 15, "fresh workload: seconds at full rate (the -dnsperf flags) after the warm-up, before the measured pass (0: none)")
+	flen := fs.Int("fresh-l", 15, "fresh workload: seconds of the measured pass at the fixed rate (-p99-rate)")
+	fs.IntVar(&o.freshSlice, "fresh-slice", 2500, "fresh workload: consecutive responses per slice")
+	fs.DurationVar(&o.freshSlow, "fresh-slow", 500*time.Microsecond, "fresh workload: a response slower than this is slow")
+	fs.BoolVar(&o.gctrace, "gctrace", false, "run Stratus with GODEBUG=gctrace=1,scavtrace=1 (its log; the fresh workload reports the collections inside its passes)")
+	fs.StringVar(&o.stratusBase, "stratus-base", "", "another stratus binary, measured as the row stratus-base beside the one built from the working tree")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -72,6 +93,12 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	o.length = time.Duration(*lsec) * time.Second
 	o.p99Length = time.Duration(*p99sec) * time.Second
+	o.freshWarmup = time.Duration(*fwarm) * time.Second
+	o.freshLength = time.Duration(*flen) * time.Second
+	o.freshFull = time.Duration(*ffull) * time.Second
+	if o.freshRuns < 1 || *fwarm < 0 || *ffull < 0 || o.freshLength < time.Second || o.freshSlice < 1 || o.freshSlow <= 0 {
+		return nil, fmt.Errorf("-fresh-runs, -fresh-slice and -fresh-slow must be positive, -fresh-l at least 1, -fresh-warmup and -fresh-full not negative")
+	}
 	if o.quick {
 		if !set["runs"] {
 			o.runs = 3
@@ -98,13 +125,16 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	o.phases = map[string]bool{}
 	for _, p := range splitList(*only) {
 		if !slices.Contains(allPhases, p) {
-			return nil, fmt.Errorf("-only: unknown workload %q (want static, steered or memory)", p)
+			return nil, fmt.Errorf("-only: unknown workload %q (want static, steered, memory or fresh)", p)
 		}
 		o.phases[p] = true
 	}
 	if *servers != "" {
 		o.servers = map[string]bool{}
 		for _, s := range splitList(*servers) {
+			if s == "stratus-base" && o.stratusBase == "" {
+				return nil, fmt.Errorf("-servers: stratus-base needs -stratus-base PATH")
+			}
 			if !slices.Contains(peerNames(), s) {
 				return nil, fmt.Errorf("-servers: unknown server %q (want %s)", s, strings.Join(peerNames(), ", "))
 			}

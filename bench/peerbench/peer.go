@@ -41,15 +41,17 @@ type peer struct {
 // peers returns every peer the harness knows, in table order (Stratus
 // first, Knot, which every ratio is against, second).
 func peers(env *environment) []*peer {
-	return []*peer{
-		stratusPeer(env), knotPeer(), nsdPeer(), bindPeer(), corednsPeer(env),
-		gdnsdPeer(), pdnsPeer("pdns", "yes"), pdnsPeer("pdns-shared", "shared"),
+	ps := []*peer{stratusPeer(env, "stratus", env.stratus)}
+	if env.opts != nil && env.opts.stratusBase != "" {
+		ps = append(ps, stratusPeer(env, "stratus-base", env.opts.stratusBase))
 	}
+	return append(ps, knotPeer(), nsdPeer(), bindPeer(), corednsPeer(env),
+		gdnsdPeer(), pdnsPeer("pdns", "yes"), pdnsPeer("pdns-shared", "shared"))
 }
 
 func peerNames() []string {
-	var out []string
-	for _, p := range peers(&environment{}) {
+	out := []string{"stratus", "stratus-base"}
+	for _, p := range peers(&environment{})[1:] {
 		out = append(out, p.name)
 	}
 	return out

@@ -14,12 +14,18 @@ import (
 // one UDP reader (dns.udp_readers: 1), its store in the instance
 // directory. The zone is imported through the API with the CLI
 // (`stratus zone import`), and the steered services are created with
-// `stratus service create -f` and `stratus endpoint register`.
-func stratusPeer(env *environment) *peer {
+// `stratus service create -f` and `stratus endpoint register`. name is the
+// row: "stratus", built from the working tree, or "stratus-base", another
+// binary to compare it with (-stratus-base).
+func stratusPeer(env *environment, name, binary string) *peer {
+	vars := []string{"GOMAXPROCS=1"}
+	if env.opts != nil && env.opts.gctrace {
+		vars = append(vars, "GODEBUG=gctrace=1,scavtrace=1")
+	}
 	return &peer{
-		name: "stratus", binary: env.stratus, steering: true,
+		name: name, binary: binary, steering: true,
 		versionArgs: []string{"version"}, versionRe: `version\s+(\S+)`,
-		env: []string{"GOMAXPROCS=1"},
+		env: vars,
 		configure: func(i *instance) ([]string, error) {
 			conf := fmt.Sprintf(`dns:
   listen: ["127.0.0.1:%d"]

@@ -56,6 +56,9 @@ func renderReport(r *report) string {
 	if r.Memory != nil {
 		renderMemory(&b, r.Memory)
 	}
+	if r.Fresh != nil {
+		renderFresh(&b, r.Fresh)
+	}
 	return b.String()
 }
 

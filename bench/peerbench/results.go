@@ -11,6 +11,7 @@ type report struct {
 	Steered  *table       `json:"steered,omitempty"`
 	Failover []failover   `json:"failover_check,omitempty"`
 	Memory   *memoryTable `json:"memory,omitempty"`
+	Fresh    *freshTable  `json:"fresh,omitempty"`
 }
 
 // settings are the options that shape the figures.
