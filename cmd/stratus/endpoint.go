@@ -26,8 +26,23 @@ func (a *app) endpointListCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:     "list SERVICE",
 		Aliases: []string{"ls"},
-		Short:   "List a service's endpoints with their health",
-		Args:    cobra.ExactArgs(1),
+		Short:   "List a service's endpoints with their health and whether answers include them",
+		Long: `List a service's endpoints with their health and whether answers include them.
+
+ANSWERED is what the service's chain and when_all_down make of the endpoint
+now, computed by the same evaluation that answers queries, for a client
+with no location (no EDNS Client Subnet, an address the geo database does
+not place):
+  yes   every such answer includes it (also a down endpoint that failing
+        open answers)
+  some  a weighted or random choice includes it in some answers
+  no    no such answer includes it (down, drained, outside the service's
+        jurisdictions, behind a better priority tier, ...)
+  -     steering does not know the service (yet)
+WHY says why. Clients with a location can be answered otherwise by geo and
+latency steps: stratus service explain SERVICE --client IP shows one
+client's answer. CHECK is what the health checks say.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, p, err := a.clientAndPrinter()
 			if err != nil {
@@ -41,11 +56,8 @@ func (a *app) endpointListCommand() *cobra.Command {
 				row(w, "ID", "POOL", "ADDRESS", "ANSWERED", "CHECK", "SINCE", "LEASE", "WHY")
 				for _, e := range eps {
 					answered, why := "-", ""
-					if e.Steering != nil {
-						answered, why = "no", e.Steering.Why
-						if e.Steering.Answerable {
-							answered = "yes"
-						}
+					if e.Steering != nil && e.Steering.Answered != "" {
+						answered, why = e.Steering.Answered, e.Steering.AnsweredWhy
 					}
 					check, since := "not checked", "-"
 					if e.Health != nil {
