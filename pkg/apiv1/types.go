@@ -187,10 +187,15 @@ type JournalEntry struct {
 	Added   []string `json:"added,omitempty"`
 }
 
-// Journal is the answer to GET /v1/zones/{zone}/journal.
+// Journal is the answer to GET /v1/zones/{zone}/journal: entries oldest
+// first, or newest first with order=newest. More says that entries follow
+// beyond these in the same order (older ones, newest first: ask again with
+// before set to the last entry's seq; newer ones, oldest first: from one
+// past it).
 type Journal struct {
 	Zone    string         `json:"zone"`
 	Entries []JournalEntry `json:"entries"`
+	More    bool           `json:"more,omitempty"`
 }
 
 // CompactJournalRequest is the body of
