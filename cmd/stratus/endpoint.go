@@ -66,10 +66,7 @@ client's answer. CHECK is what the health checks say.`,
 							check += " (held until " + e.Health.HeldUntil.Format(time.RFC3339) + ")"
 						}
 					}
-					lease := "-"
-					if e.Expires != nil {
-						lease = "until " + e.Expires.Format(time.RFC3339)
-					}
+					lease := leaseText(e)
 					row(w, e.ID, e.Pool, e.Address, answered, check, since, lease, why)
 				}
 			})
@@ -95,11 +92,7 @@ func (a *app) endpointRegisterCommand() *cobra.Command {
 				return err
 			}
 			return p.print(out, func(w io.Writer) {
-				fmt.Fprintf(w, "endpoint %s registered in pool %s", out.ID, out.Pool)
-				if out.Expires != nil {
-					fmt.Fprintf(w, "; lease until %s", out.Expires.Format(time.RFC3339))
-				}
-				fmt.Fprintln(w)
+				fmt.Fprintf(w, "endpoint %s registered in pool %s; lease %s\n", out.ID, out.Pool, leaseText(out))
 			})
 		},
 	}
@@ -127,7 +120,7 @@ func (a *app) endpointRenewCommand() *cobra.Command {
 				return err
 			}
 			return p.print(out, func(w io.Writer) {
-				fmt.Fprintf(w, "endpoint %s lease until %s\n", out.ID, out.Expires.Format(time.RFC3339Nano))
+				fmt.Fprintf(w, "endpoint %s renewed; lease %s\n", out.ID, leaseText(out))
 			})
 		},
 	}
@@ -209,6 +202,20 @@ func (a *app) endpointReportCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why")
 	return cmd
+}
+
+// leaseText says how long an endpoint's lease is and when it ends, the
+// one way register, renew and list say it: "30s, until
+// 2026-11-26T12:00:30Z", or "-" without a lease.
+func leaseText(e apiv1.Endpoint) string {
+	if e.Expires == nil {
+		return "-"
+	}
+	until := "until " + e.Expires.UTC().Format(time.RFC3339)
+	if d, err := time.ParseDuration(e.TTL); err == nil {
+		return duration(d) + ", " + until
+	}
+	return until
 }
 
 func overrideState(s string) (string, error) {

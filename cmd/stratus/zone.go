@@ -42,7 +42,7 @@ func (a *app) zoneListCommand() *cobra.Command {
 			return p.print(apiv1.ZoneList{Zones: zones}, func(w io.Writer) {
 				row(w, "NAME", "SERIAL", "RRSETS", "RECORDS", "POLICY", "UPDATED")
 				for _, z := range zones {
-					row(w, z.Name, z.Serial, z.RRsets, z.Records, z.SerialPolicy, z.Updated.Format(time.RFC3339))
+					row(w, z.Name, z.Serial, z.RRsets, z.Records, z.SerialPolicy, timeOrNever(z.Updated))
 				}
 			})
 		},
@@ -76,7 +76,7 @@ func zoneTable(w io.Writer, z apiv1.Zone) {
 	row(w, "rrsets", z.RRsets)
 	row(w, "records", z.Records)
 	row(w, "created", z.Created.Format(time.RFC3339))
-	row(w, "updated", z.Updated.Format(time.RFC3339))
+	row(w, "updated", timeOrNever(z.Updated))
 	row(w, "allow transfer", aclString(z.ACL.Transfer))
 	row(w, "allow update", aclString(z.ACL.Update))
 	row(w, "allow notify", aclString(z.ACL.Notify))

@@ -25,7 +25,10 @@ type Zone struct {
 	RRsets       int       `json:"rrsets"`
 	Records      int       `json:"records"`
 	Created      time.Time `json:"created"`
-	Updated      time.Time `json:"updated"`
+	// Updated is when the zone's content last changed (for a secondary
+	// zone: its last transfer that changed it); absent before a secondary
+	// zone's first transfer.
+	Updated *time.Time `json:"updated,omitempty"`
 	// ACL says who may transfer, update and notify the zone.
 	ACL ZoneACL `json:"acl"`
 	// Notify lists the secondaries told of each new serial.

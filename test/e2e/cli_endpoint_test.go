@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -51,5 +52,40 @@ func TestCLIEndpointAnswered(t *testing.T) {
 	}
 	if help := steerMustCLI(t, s, "endpoint", "list", "--help"); !strings.Contains(help, "with no location") {
 		t.Errorf("--help does not define ANSWERED:\n%s", help)
+	}
+}
+
+// TestCLILeaseAndUpdatedFormats: register, renew and list say a lease the
+// same way (a Go duration and a time to the second, never nanoseconds),
+// and a secondary zone before its first transfer was never updated (not
+// at the zero time).
+func TestCLILeaseAndUpdatedFormats(t *testing.T) {
+	t.Parallel()
+	const svc = "lease.fn.example.com"
+	s := steerStart(t, "", "")
+	steerZone(t, s, "fn.example.com")
+	steerService(t, s, `{"name":"lease.fn.example.com","pools":[{"name":"p"}]}`)
+	lease := regexp.MustCompile(`lease 30s, until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$`)
+	if out := steerMustCLI(t, s, "endpoint", "register", svc, "a", "--pool", "p", "--address", "192.0.2.1", "--ttl", "30s"); !lease.MatchString(out) {
+		t.Errorf("register: %q, want it to end like %s", out, lease)
+	}
+	if out := steerMustCLI(t, s, "endpoint", "renew", svc, "a"); !lease.MatchString(out) {
+		t.Errorf("renew: %q, want it to end like %s", out, lease)
+	}
+	if out := steerMustCLI(t, s, "endpoint", "list", svc); !regexp.MustCompile(`30s, until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ `).MatchString(out) {
+		t.Errorf("list: LEASE is not written like register's:\n%s", out)
+	}
+
+	dead := steerUnused(t, "127.0.0.1")
+	steerMustCLI(t, s, "zone", "create", "sec.test", "--primary", fmt.Sprintf("127.0.0.1:%d", dead))
+	get := steerMustCLI(t, s, "zone", "get", "sec.test")
+	if !regexp.MustCompile(`(?m)^updated\s+never$`).MatchString(get) || strings.Contains(get, "0001-01-01") {
+		t.Errorf("zone get of a secondary never transferred:\n%s", get)
+	}
+	if list := steerMustCLI(t, s, "zone", "list"); strings.Contains(list, "0001-01-01") || !regexp.MustCompile(`(?m)^sec\.test\..*never$`).MatchString(list) {
+		t.Errorf("zone list:\n%s", list)
+	}
+	if js := steerMustCLI(t, s, "zone", "get", "sec.test", "-o", "json"); strings.Contains(js, `"updated"`) {
+		t.Errorf("zone get -o json of a secondary never transferred has an update time:\n%s", js)
 	}
 }
