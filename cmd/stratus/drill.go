@@ -48,7 +48,15 @@ A drill refuses to start when an endpoint of a service under test is
 already out of the answers, unless --force. --dry-run changes nothing: it
 asks the server what each service would answer with the faults in place.
 
-Exit status 0 when every expectation and SLO held, 7 when one did not.`,
+The summary lists each step (what it faulted, what it expected), how long
+each nameserver took to meet each expectation for each client ("at start":
+it already did, nothing to measure; "never": it did not) and what it
+answered instead when it did not, how often each answer changed, and each
+SLO: held, NO, or "not measured" when no step measured it (no step of its
+kind with an expectation, or nothing had to change).
+
+Exit status 0 when every expectation and SLO held, 7 when one did not (an
+SLO not measured does not fail the drill).`,
 		Example: `  stratus drill run eu-failover.yaml
   stratus drill run eu-failover.yaml -o json > report.json
   stratus drill run eu-failover.yaml --html report.html`,
@@ -136,7 +144,7 @@ Exit status 0 when every expectation and SLO held, 7 when one did not.`,
 					if r.Aborted != "" {
 						result += " (aborted: " + r.Aborted + ")"
 					}
-					row(w, r.ID, r.Started.Format(time.RFC3339), r.Ended.Sub(r.Started).Round(time.Millisecond), result, r.Actor)
+					row(w, r.ID, r.Started.Format(time.RFC3339), duration(r.Ended.Sub(r.Started)), result, r.Actor)
 				}
 			})
 		},
@@ -207,28 +215,52 @@ func drillSummary(w io.Writer, rep *drill.Report) {
 	if rep.Aborted != "" {
 		row(w, "aborted", rep.Aborted)
 	}
-	row(w, "took", rep.Ended.Sub(rep.Started).Round(time.Millisecond))
+	row(w, "took", duration(rep.Ended.Sub(rep.Started)))
 	fmt.Fprintln(w)
-	row(w, "STEP", "KIND", "NAMESERVER", "CLIENT", "SERVICE", "TOOK", "WITHIN", "MET")
+	row(w, "STEP", "AT", "WHAT", "EXPECTED")
+	for _, st := range rep.Steps {
+		expect := st.Expect
+		if expect == "" {
+			expect = "-"
+		}
+		row(w, st.Step+1, "+"+duration(st.Start.Sub(rep.Started)), st.What, expect)
+	}
+	fmt.Fprintln(w)
+	row(w, "STEP", "NAMESERVER", "CLIENT", "SERVICE", "TOOK", "WITHIN", "MET", "ANSWERED INSTEAD")
 	for _, st := range rep.Steps {
 		for _, s := range st.Series {
-			took := "never"
-			if s.Took >= 0 {
-				took = s.Took.Round(time.Millisecond).String()
+			instead := "-"
+			if s.Instead != "" {
+				instead = rep.Endpoints.Name(s.Instead)
 			}
-			row(w, st.Step+1, st.Kind, s.Nameserver, s.Client, s.Service, took, st.Within, yesNo(s.Met))
+			row(w, st.Step+1, s.Nameserver, s.Client, s.Service, tookText(s), duration(st.Within), yesNo(s.Met), instead)
 		}
 	}
 	fmt.Fprintln(w)
-	row(w, "NAMESERVER", "CLIENT", "SERVICE", "QUERIES", "ANSWERS SEEN", "SERVFAIL", "TIMEOUTS/ERRORS")
+	row(w, "NAMESERVER", "CLIENT", "SERVICE", "QUERIES", "ANSWER CHANGES", "SERVFAIL", "TIMEOUTS/ERRORS")
 	for _, se := range rep.Series {
-		row(w, se.Nameserver, se.Client, se.Service, se.Queries, len(se.Changes), se.ServFails, se.Timeouts)
+		row(w, se.Nameserver, se.Client, se.Service, se.Queries, max(len(se.Changes)-1, 0), se.ServFails, se.Timeouts)
 	}
 	fmt.Fprintln(w)
 	row(w, "SLO", "HELD", "DETAIL")
 	for _, v := range rep.Verdicts {
-		row(w, v.SLO, yesNo(v.Held), v.Detail)
+		held := yesNo(v.Held)
+		if v.Result == drill.NotMeasured {
+			held = "not measured"
+		}
+		row(w, v.SLO, held, v.Detail)
 	}
+}
+
+// tookText says how long a series took to meet a step's expectation.
+func tookText(s drill.SeriesResult) string {
+	switch {
+	case s.AtStart:
+		return "at start"
+	case s.Took < 0:
+		return "never"
+	}
+	return duration(s.Took)
 }
 
 func yesNo(b bool) string {

@@ -26,8 +26,23 @@ func (a *app) endpointListCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:     "list SERVICE",
 		Aliases: []string{"ls"},
-		Short:   "List a service's endpoints with their health",
-		Args:    cobra.ExactArgs(1),
+		Short:   "List a service's endpoints with their health and whether answers include them",
+		Long: `List a service's endpoints with their health and whether answers include them.
+
+ANSWERED is what the service's chain and when_all_down make of the endpoint
+now, computed by the same evaluation that answers queries, for a client
+with no location (no EDNS Client Subnet, an address the geo database does
+not place):
+  yes   every such answer includes it (also a down endpoint that failing
+        open answers)
+  some  a weighted or random choice includes it in some answers
+  no    no such answer includes it (down, drained, outside the service's
+        jurisdictions, behind a better priority tier, ...)
+  -     steering does not know the service (yet)
+WHY says why. Clients with a location can be answered otherwise by geo and
+latency steps: stratus service explain SERVICE --client IP shows one
+client's answer. CHECK is what the health checks say.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, p, err := a.clientAndPrinter()
 			if err != nil {
@@ -41,11 +56,8 @@ func (a *app) endpointListCommand() *cobra.Command {
 				row(w, "ID", "POOL", "ADDRESS", "ANSWERED", "CHECK", "SINCE", "LEASE", "WHY")
 				for _, e := range eps {
 					answered, why := "-", ""
-					if e.Steering != nil {
-						answered, why = "no", e.Steering.Why
-						if e.Steering.Answerable {
-							answered = "yes"
-						}
+					if e.Steering != nil && e.Steering.Answered != "" {
+						answered, why = e.Steering.Answered, e.Steering.AnsweredWhy
 					}
 					check, since := "not checked", "-"
 					if e.Health != nil {
@@ -54,10 +66,7 @@ func (a *app) endpointListCommand() *cobra.Command {
 							check += " (held until " + e.Health.HeldUntil.Format(time.RFC3339) + ")"
 						}
 					}
-					lease := "-"
-					if e.Expires != nil {
-						lease = "until " + e.Expires.Format(time.RFC3339)
-					}
+					lease := leaseText(e)
 					row(w, e.ID, e.Pool, e.Address, answered, check, since, lease, why)
 				}
 			})
@@ -83,11 +92,7 @@ func (a *app) endpointRegisterCommand() *cobra.Command {
 				return err
 			}
 			return p.print(out, func(w io.Writer) {
-				fmt.Fprintf(w, "endpoint %s registered in pool %s", out.ID, out.Pool)
-				if out.Expires != nil {
-					fmt.Fprintf(w, "; lease until %s", out.Expires.Format(time.RFC3339))
-				}
-				fmt.Fprintln(w)
+				fmt.Fprintf(w, "endpoint %s registered in pool %s; lease %s\n", out.ID, out.Pool, leaseText(out))
 			})
 		},
 	}
@@ -115,7 +120,7 @@ func (a *app) endpointRenewCommand() *cobra.Command {
 				return err
 			}
 			return p.print(out, func(w io.Writer) {
-				fmt.Fprintf(w, "endpoint %s lease until %s\n", out.ID, out.Expires.Format(time.RFC3339Nano))
+				fmt.Fprintf(w, "endpoint %s renewed; lease %s\n", out.ID, leaseText(out))
 			})
 		},
 	}
@@ -197,6 +202,20 @@ func (a *app) endpointReportCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why")
 	return cmd
+}
+
+// leaseText says how long an endpoint's lease is and when it ends, the
+// one way register, renew and list say it: "30s, until
+// 2026-11-26T12:00:30Z", or "-" without a lease.
+func leaseText(e apiv1.Endpoint) string {
+	if e.Expires == nil {
+		return "-"
+	}
+	until := "until " + e.Expires.UTC().Format(time.RFC3339)
+	if d, err := time.ParseDuration(e.TTL); err == nil {
+		return duration(d) + ", " + until
+	}
+	return until
 }
 
 func overrideState(s string) (string, error) {

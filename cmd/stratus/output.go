@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // printer renders results as a table (for people) or JSON (for scripts).
@@ -43,4 +44,18 @@ func row(w io.Writer, cols ...any) {
 		s[i] = fmt.Sprint(c)
 	}
 	fmt.Fprintln(w, strings.Join(s, "\t"))
+}
+
+// timeOrNever formats a time that may never have happened.
+func timeOrNever(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "never"
+	}
+	return t.Format(time.RFC3339)
+}
+
+// duration formats a duration the one way the CLI shows durations: as Go
+// writes them (30s, 1m30s, 250ms), to the millisecond.
+func duration(d time.Duration) string {
+	return d.Round(time.Millisecond).String()
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,7 +42,7 @@ func (a *app) zoneListCommand() *cobra.Command {
 			return p.print(apiv1.ZoneList{Zones: zones}, func(w io.Writer) {
 				row(w, "NAME", "SERIAL", "RRSETS", "RECORDS", "POLICY", "UPDATED")
 				for _, z := range zones {
-					row(w, z.Name, z.Serial, z.RRsets, z.Records, z.SerialPolicy, z.Updated.Format(time.RFC3339))
+					row(w, z.Name, z.Serial, z.RRsets, z.Records, z.SerialPolicy, timeOrNever(z.Updated))
 				}
 			})
 		},
@@ -75,7 +76,7 @@ func zoneTable(w io.Writer, z apiv1.Zone) {
 	row(w, "rrsets", z.RRsets)
 	row(w, "records", z.Records)
 	row(w, "created", z.Created.Format(time.RFC3339))
-	row(w, "updated", z.Updated.Format(time.RFC3339))
+	row(w, "updated", timeOrNever(z.Updated))
 	row(w, "allow transfer", aclString(z.ACL.Transfer))
 	row(w, "allow update", aclString(z.ACL.Update))
 	row(w, "allow notify", aclString(z.ACL.Notify))
@@ -205,36 +206,105 @@ func (a *app) zoneExportCommand() *cobra.Command {
 }
 
 func (a *app) zoneJournalCommand() *cobra.Command {
-	var from uint64
+	var from, before uint64
 	var limit int
 	cmd := &cobra.Command{
-		Use:   "journal ZONE",
-		Short: "Show the zone's recent changes (serial, time, actor, records)",
-		Args:  cobra.ExactArgs(1),
+		Use:   "journal ZONE [--limit N] [--before SEQ | --from SEQ]",
+		Short: "Show the zone's recent changes, newest first (serial, time, actor, records)",
+		Long: `Show the zone's recent changes, newest first, as git log does: the last
+--limit entries, and --before SEQ for the ones before entry SEQ (the line
+after the table says what to ask for next). --from SEQ lists oldest first
+from entry SEQ instead.
+
+CHANGE counts the records removed (-) and added (+); the SOA, whose serial
+every change moves, is not counted (SERIAL shows it). A change of the SOA's
+other fields shows as "SOA". "whole zone" is a creation or a change too
+large to record record by record.`,
+		Example: `  stratus zone journal example.com
+  stratus zone journal example.com --limit 20 --before 181
+  stratus zone journal example.com --from 1`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			oldest := cmd.Flags().Changed("from")
+			if oldest && cmd.Flags().Changed("before") {
+				return usagef("--from lists oldest first and --before newest first: give one of them")
+			}
+			if cmd.Flags().Changed("before") && before == 0 {
+				return usagef("--before: sequence numbers start at 1")
+			}
+			if limit < 1 {
+				return usagef("--limit: show at least 1 entry, not %d", limit)
+			}
 			c, p, err := a.clientAndPrinter()
 			if err != nil {
 				return err
 			}
-			j, err := c.Journal(cmd.Context(), args[0], from, limit)
+			var j apiv1.Journal
+			if oldest {
+				j, err = c.Journal(cmd.Context(), args[0], from, limit)
+			} else {
+				j, err = c.RecentJournal(cmd.Context(), args[0], before, limit)
+			}
 			if err != nil {
 				return err
 			}
 			return p.print(j, func(w io.Writer) {
 				row(w, "SEQ", "SERIAL", "TIME", "ACTOR", "CHANGE")
 				for _, e := range j.Entries {
-					change := fmt.Sprintf("-%d +%d", len(e.Removed), len(e.Added))
-					if e.Reset {
-						change = "whole zone"
+					row(w, e.Seq, fmt.Sprintf("%d -> %d", e.OldSerial, e.NewSerial), e.Time.Format(time.RFC3339), e.Actor, journalChange(e))
+				}
+				if j.More && len(j.Entries) > 0 {
+					last := j.Entries[len(j.Entries)-1].Seq
+					if oldest {
+						fmt.Fprintf(w, "newer entries: stratus zone journal %s --from %d\n", args[0], last+1)
+					} else {
+						fmt.Fprintf(w, "older entries: stratus zone journal %s --before %d\n", args[0], last)
 					}
-					row(w, e.Seq, fmt.Sprintf("%d -> %d", e.OldSerial, e.NewSerial), e.Time.Format(time.RFC3339), e.Actor, change)
 				}
 			})
 		},
 	}
-	cmd.Flags().Uint64Var(&from, "from", 0, "first journal sequence number to show")
-	cmd.Flags().IntVar(&limit, "limit", 100, "most entries to show")
+	cmd.Flags().Uint64Var(&before, "before", 0, "newest first, from the entry before this sequence number")
+	cmd.Flags().Uint64Var(&from, "from", 0, "oldest first, from this sequence number")
+	cmd.Flags().IntVar(&limit, "limit", 100, "most entries to show (1 to 10000)")
 	return cmd
+}
+
+// journalChange says what a journal entry changed: records removed and
+// added, the SOA left out (every change moves its serial) unless more than
+// the serial changed.
+func journalChange(e apiv1.JournalEntry) string {
+	if e.Reset {
+		return "whole zone"
+	}
+	var soaOld, soaNew string
+	count := func(lines []string, soa *string) int {
+		n := 0
+		for _, l := range lines {
+			if f := strings.Fields(l); len(f) > 6 && strings.EqualFold(f[3], "SOA") {
+				f[6] = "" // owner TTL IN SOA mname rname serial ...: all but the serial
+				*soa = strings.Join(f, " ")
+				continue
+			}
+			n++
+		}
+		return n
+	}
+	removed, added := count(e.Removed, &soaOld), count(e.Added, &soaNew)
+	var parts []string
+	if removed > 0 {
+		parts = append(parts, fmt.Sprintf("-%d", removed))
+	}
+	if added > 0 {
+		parts = append(parts, fmt.Sprintf("+%d", added))
+	}
+	if soaOld != soaNew {
+		parts = append(parts, "SOA")
+	}
+	if len(parts) == 0 {
+		return "serial only"
+	}
+	return strings.Join(parts, " ")
 }
 
 func (a *app) zoneCompactJournalCommand() *cobra.Command {

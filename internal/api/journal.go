@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/stratusdns/stratus/internal/auth"
+	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
@@ -14,29 +15,46 @@ func (h *Handler) getJournal(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 		return err
 	}
 	q := r.URL.Query()
-	var from uint64
-	limit := 100
+	jq := control.JournalQuery{Limit: 100}
+	order := ""
 	for key := range q {
 		switch key {
 		case "from":
-			if from, err = strconv.ParseUint(q.Get(key), 10, 64); err != nil {
+			if jq.From, err = strconv.ParseUint(q.Get(key), 10, 64); err != nil {
 				return invalid("from", "want a journal sequence number, got %q", q.Get(key))
+			}
+		case "before":
+			if jq.Before, err = strconv.ParseUint(q.Get(key), 10, 64); err != nil || jq.Before == 0 {
+				return invalid("before", "want a journal sequence number from 1, got %q", q.Get(key))
+			}
+		case "order":
+			order = q.Get(key)
+			if order != "oldest" && order != "newest" {
+				return invalid("order", "want oldest or newest, got %q", order)
 			}
 		case "limit":
 			n, err := parseLimit(q.Get(key), 10000)
 			if err != nil {
 				return err
 			}
-			limit = n
+			jq.Limit = n
 		default:
-			return invalid(key, "unknown query parameter %q (known: from, limit)", key)
+			return invalid(key, "unknown query parameter %q (known: from, before, order, limit)", key)
 		}
 	}
-	entries, err := h.svc.Journal(r.Context(), z, from, limit)
+	// before pages back from the newest; from reads on from the oldest.
+	jq.Newest = order == "newest" || order == "" && q.Has("before")
+	switch {
+	case jq.Newest && q.Has("from"):
+		return invalid("from", "from reads oldest first; newest first pages back with before")
+	case !jq.Newest && q.Has("before"):
+		return invalid("before", "before pages back newest first (order=newest); oldest first reads on with from")
+	}
+	entries, more, err := h.svc.JournalPage(r.Context(), z, jq)
 	if err != nil {
 		return err
 	}
-	out := apiv1.Journal{Zone: string(z), Entries: make([]apiv1.JournalEntry, 0, len(entries))}
+	out := apiv1.Journal{Zone: string(z), More: more, Entries: make([]apiv1.JournalEntry, 0, len(entries))}
 	for _, e := range entries {
 		out.Entries = append(out.Entries, apiv1.JournalEntry{
 			Seq: e.Seq, OldSerial: e.OldSerial, NewSerial: e.NewSerial, Time: e.Time, Actor: e.Actor,

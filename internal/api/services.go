@@ -24,6 +24,9 @@ type SteeringView interface {
 	// EndpointStates returns what answers make of each endpoint of a
 	// service, by endpoint id.
 	EndpointStates(svc model.Name) map[string]steer.Verdict
+	// EndpointAnswers returns, by endpoint id, whether the answers to a
+	// client with no location include each endpoint of a service.
+	EndpointAnswers(svc model.Name) map[string]steer.Answered
 	// Refresh recompiles from the current health at once.
 	Refresh()
 }

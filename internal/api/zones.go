@@ -11,12 +11,16 @@ import (
 )
 
 func zoneJSON(z model.ZoneInfo) apiv1.Zone {
-	return apiv1.Zone{
+	out := apiv1.Zone{
 		Name: string(z.Name), Serial: z.Serial, SerialPolicy: string(z.SerialPolicy), DefaultTTL: z.DefaultTTL,
-		RRsets: z.RRsets, Records: z.Records, Created: z.Created, Updated: z.Updated,
+		RRsets: z.RRsets, Records: z.Records, Created: z.Created,
 		ACL: zoneACLJSON(z.ACL), Notify: notifyJSON(z.Notify), Primaries: notifyJSON(z.Primaries),
 		Secondary: secondaryJSON(&z.ZoneSettings, z.Secondary),
 	}
+	if !z.Updated.IsZero() {
+		out.Updated = &z.Updated
+	}
+	return out
 }
 
 func secondaryJSON(zs *model.ZoneSettings, st model.SecondaryState) *apiv1.SecondaryState {

@@ -574,3 +574,50 @@ func TestPublisherSkipsUnreadableRRsets(t *testing.T) {
 		t.Errorf("the rest of the zone is not served: %+v", a)
 	}
 }
+
+// TestJournalPage: the newest entries first, paged back with Before, and
+// oldest first from From; each page says whether more follow it.
+func TestJournalPage(t *testing.T) {
+	e := newEnv(t, Options{JournalMaxEntries: 100})
+	z := mustCreate(t, e, "example.com.", "") // entry 1
+	for i := range 6 {                        // entries 2..7
+		if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, fmt.Sprintf("h%d.example.com.", i), "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.svc.CompactJournal(ctx, z, 5); err != nil { // entries 3..7 left
+		t.Fatal(err)
+	}
+	seqs := func(j []JournalEntry) []uint64 {
+		out := []uint64{}
+		for _, e := range j {
+			out = append(out, e.Seq)
+		}
+		return out
+	}
+	tests := []struct {
+		q    JournalQuery
+		want []uint64
+		more bool
+	}{
+		{JournalQuery{Newest: true, Limit: 2}, []uint64{7, 6}, true},
+		{JournalQuery{Newest: true, Before: 6, Limit: 2}, []uint64{5, 4}, true},
+		{JournalQuery{Newest: true, Before: 4, Limit: 2}, []uint64{3}, false},
+		{JournalQuery{Newest: true, Before: 5, Limit: 2}, []uint64{4, 3}, false},
+		{JournalQuery{Newest: true, Before: 3, Limit: 2}, []uint64{}, false},
+		{JournalQuery{Newest: true}, []uint64{7, 6, 5, 4, 3}, false},
+		{JournalQuery{Newest: true, Before: 100, Limit: 1}, []uint64{7}, true},
+		{JournalQuery{Limit: 2}, []uint64{3, 4}, true},
+		{JournalQuery{From: 6, Limit: 2}, []uint64{6, 7}, false},
+		{JournalQuery{From: 5}, []uint64{5, 6, 7}, false},
+	}
+	for _, tc := range tests {
+		j, more, err := e.svc.JournalPage(ctx, z, tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := seqs(j); fmt.Sprint(got) != fmt.Sprint(tc.want) || more != tc.more {
+			t.Errorf("%+v: %v more %v, want %v more %v", tc.q, got, more, tc.want, tc.more)
+		}
+	}
+}

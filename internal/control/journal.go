@@ -182,6 +182,70 @@ func (s *Service) Journal(ctx context.Context, z model.Name, fromSeq uint64, lim
 	return out, err
 }
 
+// JournalQuery selects a page of a zone's journal: oldest first from
+// sequence number From (0: the oldest kept), or, with Newest, newest first
+// from the entry before sequence number Before (0: the newest). Limit is
+// the most entries (0: all).
+type JournalQuery struct {
+	From   uint64
+	Newest bool
+	Before uint64
+	Limit  int
+}
+
+// JournalPage returns the zone's journal entries q selects, and whether
+// more entries follow them in the same order (older ones for Newest).
+func (s *Service) JournalPage(ctx context.Context, z model.Name, q JournalQuery) ([]JournalEntry, bool, error) {
+	if !q.Newest {
+		limit := q.Limit
+		if limit > 0 {
+			limit++ // one more, to know whether there is more
+		}
+		out, err := s.Journal(ctx, z, q.From, limit)
+		if err != nil || q.Limit <= 0 || len(out) <= q.Limit {
+			return out, false, err
+		}
+		return out[:q.Limit], true, nil
+	}
+	var out []JournalEntry
+	more := false
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		out, more = nil, false
+		zr, err := loadZone(tx, z)
+		if err != nil {
+			return err
+		}
+		if zr.JournalFirst == 0 {
+			return nil
+		}
+		next := zr.JournalNext // the entry after the newest
+		if q.Before > 0 && q.Before < next {
+			next = q.Before
+		}
+		for seq := next; seq > zr.JournalFirst; seq-- {
+			if q.Limit > 0 && len(out) == q.Limit {
+				more = true
+				return nil
+			}
+			key := journalKey(z, seq-1)
+			v, ok, err := tx.Get(key)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			var e JournalEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("control: corrupt journal entry %s: %w", key, err)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, more, err
+}
+
 // CompactJournal keeps only the newest keep (at least one) entries of a
 // zone's journal, of either kind, and returns how many remain. Readers that
 // need older changes (IXFR) fall back to the whole zone.

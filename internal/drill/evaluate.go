@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -16,35 +17,94 @@ type Endpoints map[string]EndpointInfo
 
 // EndpointInfo is one endpoint of a service under test.
 type EndpointInfo struct {
-	Answer       string
-	Jurisdiction string
+	Answer       string `json:"answer"`
+	Service      string `json:"service,omitempty"`
+	Pool         string `json:"pool,omitempty"`
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+}
+
+// Name says who an answer is: the endpoints answered as it, with their
+// pools ("192.0.2.1 = fra-1 (pool eu-central)"), or the answer alone when
+// no endpoint under test is answered as it.
+func (eps Endpoints) Name(answer string) string {
+	if parts := strings.Split(answer, ", "); len(parts) > 1 {
+		for i, a := range parts {
+			parts[i] = eps.Name(a)
+		}
+		return strings.Join(parts, ", ")
+	}
+	var who []string
+	for _, id := range slices.Sorted(maps.Keys(eps)) {
+		if e := eps[id]; e.Answer == answer {
+			w := id
+			if e.Pool != "" {
+				w += " (pool " + e.Pool + ")"
+			}
+			who = append(who, w)
+		}
+	}
+	if len(who) == 0 {
+		return answer
+	}
+	return answer + " = " + strings.Join(who, ", ")
 }
 
 // SeriesResult is how one series met one step's expectation.
 type SeriesResult struct {
-	Nameserver string        `json:"nameserver"`
-	Client     string        `json:"client"`
-	Service    string        `json:"service"`
-	Met        bool          `json:"met"`
-	Took       time.Duration `json:"took_ns"` // from the step's start to the first answer that met it
+	Nameserver string `json:"nameserver"`
+	Client     string `json:"client"`
+	Service    string `json:"service"`
+	Met        bool   `json:"met"`
+	// Took is the time from the step's start to the first answer that
+	// met the expectation: 0 when the answer met it already at the start
+	// (AtStart: nothing to measure), -1 when none did.
+	Took    time.Duration `json:"took_ns"`
+	AtStart bool          `json:"at_start,omitempty"`
+	// Instead is what was answered when the expectation's time was up,
+	// when it was not met (answerLabel: records, "no records", an rcode,
+	// "timeout" or "error"; "nothing yet" before any answer).
+	Instead string `json:"instead,omitempty"`
 }
 
 // StepResult is one step's outcome.
 type StepResult struct {
-	Step    int            `json:"step"`
-	Kind    string         `json:"kind"` // fail, restore or wait
-	Start   time.Time      `json:"start"`
-	Within  time.Duration  `json:"within_ns,omitempty"`
-	Met     bool           `json:"met"`
-	Slowest time.Duration  `json:"slowest_ns"`
-	Series  []SeriesResult `json:"series,omitempty"`
+	Step   int           `json:"step"`
+	Kind   string        `json:"kind"` // fail, restore or wait
+	What   string        `json:"what"` // the fault, repair or wait: "fail pool eu-west of api.fn.example.com"
+	Expect string        `json:"expect,omitempty"`
+	Start  time.Time     `json:"start"`
+	Within time.Duration `json:"within_ns,omitempty"`
+	Met    bool          `json:"met"`
+	// Slowest is the longest time measured (series that changed to meet
+	// the expectation); Measured counts them, Never counts the series that
+	// never met it.
+	Slowest  time.Duration  `json:"slowest_ns"`
+	Measured int            `json:"measured"`
+	Never    int            `json:"never,omitempty"`
+	Series   []SeriesResult `json:"series,omitempty"`
 }
+
+// Verdict results.
+const (
+	Held        = "held"
+	NotHeld     = "not held"
+	NotMeasured = "not measured" // no step measured it: it neither held nor failed
+)
 
 // Verdict is one SLO's outcome.
 type Verdict struct {
 	SLO    string `json:"slo"`
-	Held   bool   `json:"held"`
+	Held   bool   `json:"held"`   // false when not measured
+	Result string `json:"result"` // held, not held or not measured
 	Detail string `json:"detail"`
+}
+
+func verdict(slo string, held bool, detail string) Verdict {
+	r := NotHeld
+	if held {
+		r = Held
+	}
+	return Verdict{SLO: slo, Held: held, Result: r, Detail: detail}
 }
 
 // answerAt returns the answer a series had at t (the last change at or
@@ -82,16 +142,17 @@ func satisfies(c Change, exp *Expect, eps Endpoints) bool {
 // EvaluateStep says when each series first met the step's expectation
 // after start.
 func EvaluateStep(series []Series, step int, st *Step, start time.Time, eps Endpoints) StepResult {
-	res := StepResult{Step: step, Kind: st.kind(), Start: start, Met: true}
+	res := StepResult{Step: step, Kind: st.kind(), What: describe(st), Start: start, Met: true}
 	if st.Expect == nil {
 		return res
 	}
+	res.Expect = describeExpect(st.Expect)
 	res.Within = st.Expect.Within
 	for i := range series {
 		se := &series[i]
-		sr := SeriesResult{Nameserver: se.Nameserver, Client: se.Client, Service: se.Service}
+		sr := SeriesResult{Nameserver: se.Nameserver, Client: se.Client, Service: se.Service, Took: -1}
 		if c, ok := answerAt(se, start); ok && satisfies(c, st.Expect, eps) {
-			sr.Met = true
+			sr.Met, sr.AtStart, sr.Took = true, true, 0
 		} else {
 			for _, c := range se.Changes {
 				if c.At.After(start) && satisfies(c, st.Expect, eps) {
@@ -100,15 +161,39 @@ func EvaluateStep(series []Series, step int, st *Step, start time.Time, eps Endp
 					break
 				}
 			}
-			if sr.Took == 0 {
-				sr.Took = -1 // never
+		}
+		switch {
+		case sr.Took > 0:
+			res.Measured++
+			res.Slowest = max(res.Slowest, sr.Took)
+		case sr.Took < 0:
+			res.Never++
+		}
+		if !sr.Met {
+			sr.Instead = "nothing yet"
+			if c, ok := answerAt(se, start.Add(st.Expect.Within)); ok {
+				sr.Instead = answerLabel(c)
 			}
 		}
 		res.Met = res.Met && sr.Met
-		res.Slowest = max(res.Slowest, sr.Took)
 		res.Series = append(res.Series, sr)
 	}
 	return res
+}
+
+// describeExpect says what an expectation asks.
+func describeExpect(e *Expect) string {
+	var parts []string
+	if len(e.Answered) > 0 {
+		parts = append(parts, "answered "+strings.Join(e.Answered, ", "))
+	}
+	if len(e.NotAnswered) > 0 {
+		parts = append(parts, "not answered "+strings.Join(e.NotAnswered, ", "))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "an answer")
+	}
+	return strings.Join(parts, "; ") + " within " + e.Within.String()
 }
 
 func (st *Step) kind() string {
@@ -131,20 +216,49 @@ func EvaluateSLO(slo SLO, steps []StepResult, series []Series, eps Endpoints) []
 		if kind.limit == 0 {
 			continue
 		}
-		worst, held := time.Duration(0), true
+		label := map[string]string{"fail": "failover", "restore": "recovery"}[kind.name]
+		name := fmt.Sprintf("%s within %v", label, kind.limit)
+		var worst time.Duration
+		var series, measured, atStart, never, late int
 		for _, sr := range steps {
 			if sr.Kind != kind.name || sr.Within == 0 {
 				continue
 			}
 			for _, s := range sr.Series {
-				if s.Took < 0 || s.Took > kind.limit {
-					held = false
+				series++
+				switch {
+				case s.AtStart:
+					atStart++
+				case s.Took < 0:
+					never++
+				default:
+					measured++
+					worst = max(worst, s.Took)
+					if s.Took > kind.limit {
+						late++
+					}
 				}
-				worst = max(worst, s.Took)
 			}
 		}
-		label := map[string]string{"fail": "failover", "restore": "recovery"}[kind.name]
-		out = append(out, Verdict{SLO: fmt.Sprintf("%s within %v", label, kind.limit), Held: held, Detail: fmt.Sprintf("slowest %v", worst.Round(time.Millisecond))})
+		var detail []string
+		switch {
+		case series == 0:
+			out = append(out, Verdict{SLO: name, Result: NotMeasured, Detail: "no " + kind.name + " step has an expectation"})
+			continue
+		case measured > 0:
+			detail = append(detail, fmt.Sprintf("slowest %v of %d measured", worst.Round(time.Millisecond), measured))
+		}
+		if never > 0 {
+			detail = append(detail, fmt.Sprintf("never observed for %d of %d series", never, series))
+		}
+		if atStart > 0 {
+			detail = append(detail, fmt.Sprintf("%d of %d series already answered as expected at the step's start (nothing to measure)", atStart, series))
+		}
+		if measured == 0 && never == 0 {
+			out = append(out, Verdict{SLO: name, Result: NotMeasured, Detail: strings.Join(detail, "; ")})
+			continue
+		}
+		out = append(out, verdict(name, never == 0 && late == 0, strings.Join(detail, "; ")))
 	}
 	if slo.NoServFail || slo.NoTimeouts {
 		var servfails, timeouts, queries int
@@ -154,10 +268,10 @@ func EvaluateSLO(slo SLO, steps []StepResult, series []Series, eps Endpoints) []
 			queries += se.Queries
 		}
 		if slo.NoServFail {
-			out = append(out, Verdict{SLO: "no SERVFAIL", Held: servfails == 0, Detail: fmt.Sprintf("%d of %d queries", servfails, queries)})
+			out = append(out, verdict("no SERVFAIL", servfails == 0, fmt.Sprintf("%d of %d queries", servfails, queries)))
 		}
 		if slo.NoTimeouts {
-			out = append(out, Verdict{SLO: "no timeouts", Held: timeouts == 0, Detail: fmt.Sprintf("%d of %d queries", timeouts, queries)})
+			out = append(out, verdict("no timeouts", timeouts == 0, fmt.Sprintf("%d of %d queries", timeouts, queries)))
 		}
 	}
 	if slo.Jurisdiction != "" {
@@ -181,7 +295,7 @@ func EvaluateSLO(slo SLO, steps []StepResult, series []Series, eps Endpoints) []
 		if len(outside) > 0 {
 			detail = fmt.Sprintf("answered outside: %v", slices.Sorted(maps.Keys(outside)))
 		}
-		out = append(out, Verdict{SLO: "never outside " + slo.Jurisdiction, Held: len(outside) == 0, Detail: detail})
+		out = append(out, verdict("never outside "+slo.Jurisdiction, len(outside) == 0, detail))
 	}
 	return out
 }

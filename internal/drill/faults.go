@@ -66,7 +66,7 @@ func (w *world) endpointInfo() Endpoints {
 	for n, eps := range w.endpoints {
 		svc := w.services[n]
 		for _, e := range eps {
-			info := EndpointInfo{Answer: e.Address}
+			info := EndpointInfo{Answer: e.Address, Service: string(n), Pool: e.Pool}
 			if p := svc.Pool(e.Pool); p != nil {
 				info.Jurisdiction = p.Jurisdiction
 			}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/miekg/dns"
 )
@@ -54,32 +55,56 @@ type legend struct {
 }
 
 type tick struct {
-	X     int
-	Label string
+	X      int
+	Label  string
+	Anchor string // text-anchor: the last tick ends at its mark, inside the plot
 }
 
 // The timeline's geometry, in SVG units.
 const (
-	laneLabelWidth = 260
-	plotWidth      = 900
-	laneHeight     = 26
-	topMargin      = 40
+	minLabelWidth = 200
+	labelCharW    = 7.5 // width of a character of the 12px labels, generously
+	plotWidth     = 900
+	rightMargin   = 30
+	laneHeight    = 26
+	topMargin     = 40
 )
 
 var palette = []string{"#2b8a3e", "#1971c2", "#e8590c", "#862e9c", "#0b7285", "#5c940d", "#c2255c", "#495057"}
 
+// named says an answer with the endpoints it stands for.
+func named(eps Endpoints, c Change) string {
+	if c.Rcode != dns.RcodeSuccess || len(c.Answer) == 0 {
+		return answerLabel(c)
+	}
+	parts := make([]string, len(c.Answer))
+	for i, a := range c.Answer {
+		parts[i] = eps.Name(a)
+	}
+	return strings.Join(parts, ", ")
+}
+
 func pageData(rep *Report) page {
-	p := page{Rep: rep, Result: "PASSED", Took: rep.Ended.Sub(rep.Started).Round(time.Millisecond).String(), Width: laneLabelWidth + plotWidth + 20, LaneText: laneLabelWidth - 10}
+	p := page{Rep: rep, Result: "PASSED", Took: rep.Ended.Sub(rep.Started).Round(time.Millisecond).String()}
 	if !rep.Passed {
 		p.Result = "FAILED"
 	}
+	// The lane labels end where the plot begins: room for the longest.
+	labels := make([]string, len(rep.Series))
+	longest := 0
+	for i, se := range rep.Series {
+		labels[i] = fmt.Sprintf("%s · %s · %s", se.Nameserver, se.Client, strings.TrimSuffix(se.Service, "."))
+		longest = max(longest, utf8.RuneCountInString(labels[i]))
+	}
+	labelWidth := max(minLabelWidth, int(float64(longest)*labelCharW)+20)
+	p.Width, p.LaneText = labelWidth+plotWidth+rightMargin, labelWidth-10
 	span := rep.Ended.Sub(rep.Started)
 	if span <= 0 {
 		span = time.Second
 	}
 	x := func(t time.Time) int {
 		d := t.Sub(rep.Started)
-		return laneLabelWidth + int(float64(plotWidth)*float64(d)/float64(span))
+		return labelWidth + int(float64(plotWidth)*float64(d)/float64(span))
 	}
 	colors := map[string]string{}
 	colorOf := func(c Change) string {
@@ -92,17 +117,17 @@ func pageData(rep *Report) page {
 		}
 		col := palette[len(colors)%len(palette)]
 		colors[key] = col
-		p.Legend = append(p.Legend, legend{col, key})
+		p.Legend = append(p.Legend, legend{col, named(rep.Endpoints, c)})
 		return col
 	}
 	for i, se := range rep.Series {
-		l := lane{Y: topMargin + i*laneHeight, Label: fmt.Sprintf("%s · %s · %s", se.Nameserver, se.Client, strings.TrimSuffix(se.Service, "."))}
+		l := lane{Y: topMargin + i*laneHeight, Label: labels[i]}
 		for j, c := range se.Changes {
 			end := rep.Ended
 			if j+1 < len(se.Changes) {
 				end = se.Changes[j+1].At
 			}
-			b := bar{X: x(c.At), Y: l.Y + 4, Color: colorOf(c), Title: fmt.Sprintf("%s from +%v", answerLabel(c), c.At.Sub(rep.Started).Round(time.Millisecond))}
+			b := bar{X: x(c.At), Y: l.Y + 4, Color: colorOf(c), Title: fmt.Sprintf("%s from +%v", named(rep.Endpoints, c), c.At.Sub(rep.Started).Round(time.Millisecond))}
 			b.W = max(x(end)-b.X, 1)
 			l.Bars = append(l.Bars, b)
 		}
@@ -123,7 +148,11 @@ func pageData(rep *Report) page {
 	p.Height = p.AxisY + 14
 	for i := 0; i <= 5; i++ {
 		d := span * time.Duration(i) / 5
-		p.Axis = append(p.Axis, tick{X: laneLabelWidth + plotWidth*i/5, Label: "+" + d.Round(10*time.Millisecond).String()})
+		t := tick{X: labelWidth + plotWidth*i/5, Label: "+" + d.Round(10*time.Millisecond).String(), Anchor: "middle"}
+		if i == 5 {
+			t.Anchor = "end"
+		}
+		p.Axis = append(p.Axis, t)
 	}
 	return p
 }
@@ -144,17 +173,23 @@ func answerLabel(c Change) string {
 	return dns.RcodeToString[c.Rcode]
 }
 
-func tookLabel(d time.Duration) string {
-	if d < 0 {
+// tookLabel says how long a series took to meet a step's expectation.
+func tookLabel(s SeriesResult) string {
+	switch {
+	case s.AtStart:
+		return "at start"
+	case s.Took < 0:
 		return "never"
 	}
-	return d.Round(time.Millisecond).String()
+	return s.Took.Round(time.Millisecond).String()
 }
 
 var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
 	"took":  tookLabel,
 	"plus1": func(i int) int { return i + 1 },
 	"ms":    func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+	"name":  func(eps Endpoints, a string) string { return eps.Name(a) },
+	"since": func(t, t0 time.Time) string { return "+" + t.Sub(t0).Round(time.Millisecond).String() },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -167,7 +202,7 @@ h1 { font-size: 1.5em; margin-bottom: 0.2em; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #dee2e6; padding: 4px 10px; text-align: left; }
 th { background: #f1f3f5; }
-td.no { color: #c92a2a; font-weight: bold; } td.yes { color: #2b8a3e; }
+td.no { color: #c92a2a; font-weight: bold; } td.yes { color: #2b8a3e; } td.unmeasured { color: #868e96; font-style: italic; }
 svg text { font: 12px system-ui, sans-serif; fill: #343a40; }
 .legend span { display: inline-block; margin-right: 1.5em; }
 .legend i { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: middle; }
@@ -180,8 +215,14 @@ svg text { font: 12px system-ui, sans-serif; fill: #343a40; }
 <h2>SLOs</h2>
 <table>
 <tr><th>SLO</th><th>held</th><th>detail</th></tr>
-{{range .Rep.Verdicts}}<tr><td>{{.SLO}}</td><td class="{{if .Held}}yes{{else}}no{{end}}">{{if .Held}}yes{{else}}no{{end}}</td><td>{{.Detail}}</td></tr>
+{{range .Rep.Verdicts}}<tr><td>{{.SLO}}</td>{{if .Held}}<td class="yes">yes</td>{{else if eq .Result "not measured"}}<td class="unmeasured">not measured</td>{{else}}<td class="no">no</td>{{end}}<td>{{.Detail}}</td></tr>
 {{else}}<tr><td colspan="3">none set</td></tr>
+{{end}}</table>
+
+<h2>Steps</h2>
+<table>
+<tr><th>step</th><th>at</th><th>what</th><th>expected</th><th>met</th></tr>
+{{range .Rep.Steps}}<tr><td>{{plus1 .Step}}</td><td>{{since .Start $.Rep.Started}}</td><td>{{.What}}</td><td>{{if .Expect}}{{.Expect}}{{else}}-{{end}}</td><td class="{{if .Met}}yes{{else}}no{{end}}">{{if .Met}}yes{{else}}no{{end}}</td></tr>
 {{end}}</table>
 
 <h2>Timeline</h2>
@@ -190,13 +231,13 @@ svg text { font: 12px system-ui, sans-serif; fill: #343a40; }
 {{range .Marks}}<line x1="{{.X}}" y1="20" x2="{{.X}}" y2="{{$.Height}}" stroke="#868e96" stroke-dasharray="4 3"/><text x="{{.X}}" y="14" text-anchor="middle">{{.Label}}</text>
 {{end}}{{range .Lanes}}<text x="{{$.LaneText}}" y="{{.Y}}" dy="17" text-anchor="end">{{.Label}}</text>
 {{range .Bars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="18" fill="{{.Color}}"><title>{{.Title}}</title></rect>
-{{end}}{{end}}{{range .Axis}}<text x="{{.X}}" y="{{$.AxisY}}" text-anchor="middle">{{.Label}}</text>
+{{end}}{{end}}{{range .Axis}}<text x="{{.X}}" y="{{$.AxisY}}" text-anchor="{{.Anchor}}">{{.Label}}</text>
 {{end}}</svg>
 
-<h2>Steps</h2>
+<h2>Expectations</h2>
 <table>
-<tr><th>step</th><th>kind</th><th>nameserver</th><th>client</th><th>service</th><th>took</th><th>within</th><th>met</th></tr>
-{{range $st := .Rep.Steps}}{{range .Series}}<tr><td>{{plus1 $st.Step}}</td><td>{{$st.Kind}}</td><td>{{.Nameserver}}</td><td>{{.Client}}</td><td>{{.Service}}</td><td>{{took .Took}}</td><td>{{ms $st.Within}}</td><td class="{{if .Met}}yes{{else}}no{{end}}">{{if .Met}}yes{{else}}no{{end}}</td></tr>
+<tr><th>step</th><th>nameserver</th><th>client</th><th>service</th><th>took</th><th>within</th><th>met</th><th>answered instead</th></tr>
+{{range $st := .Rep.Steps}}{{range .Series}}<tr><td>{{plus1 $st.Step}} {{$st.Kind}}</td><td>{{.Nameserver}}</td><td>{{.Client}}</td><td>{{.Service}}</td><td>{{took .}}</td><td>{{ms $st.Within}}</td><td class="{{if .Met}}yes{{else}}no{{end}}">{{if .Met}}yes{{else}}no{{end}}</td><td>{{if .Instead}}{{name $.Rep.Endpoints .Instead}}{{else}}-{{end}}</td></tr>
 {{end}}{{end}}</table>
 </body>
 </html>

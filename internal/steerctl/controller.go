@@ -485,6 +485,17 @@ func (c *Controller) EndpointStates(svc model.Name) map[string]steer.Verdict {
 	return s.Verdicts()
 }
 
+// EndpointAnswers returns, by endpoint id, whether the answers to a client
+// with no location include each endpoint of a service now (nil for a
+// service steering does not know): steer.Service.AnsweredNow.
+func (c *Controller) EndpointAnswers(svc model.Name) map[string]steer.Answered {
+	s := c.cur.Load().Service(string(svc.Wire()))
+	if s == nil {
+		return nil
+	}
+	return s.AnsweredNow()
+}
+
 // Refresh recompiles from the checker's current statuses at once, without
 // waiting for its change notification: a push report calls it so that the
 // next query sees the report.

@@ -143,10 +143,19 @@ type Endpoint struct {
 	Steering *EndpointSteering `json:"steering,omitempty"`
 }
 
-// EndpointSteering says whether answers may include an endpoint, and why.
+// EndpointSteering says whether answers may include an endpoint (its
+// health, overrides, lease, cold start and damping allow it), and whether
+// they do: Answered is what the service's chain and when_all_down make of
+// it for a client with no location (no EDNS Client Subnet, an address the
+// geo database does not place) — "yes" every such answer includes it,
+// "some" a weighted or random choice includes it in some answers, "no"
+// none does. Clients with a location can be answered otherwise (geo,
+// latency); explain shows one client's answer.
 type EndpointSteering struct {
-	Answerable bool   `json:"answerable"`
-	Why        string `json:"why"`
+	Answerable  bool   `json:"answerable"`
+	Why         string `json:"why"`
+	Answered    string `json:"answered,omitempty"`
+	AnsweredWhy string `json:"answered_why,omitempty"`
 }
 
 // EndpointHealth is what the checks say of an endpoint.

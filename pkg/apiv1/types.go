@@ -25,7 +25,10 @@ type Zone struct {
 	RRsets       int       `json:"rrsets"`
 	Records      int       `json:"records"`
 	Created      time.Time `json:"created"`
-	Updated      time.Time `json:"updated"`
+	// Updated is when the zone's content last changed (for a secondary
+	// zone: its last transfer that changed it); absent before a secondary
+	// zone's first transfer.
+	Updated *time.Time `json:"updated,omitempty"`
 	// ACL says who may transfer, update and notify the zone.
 	ACL ZoneACL `json:"acl"`
 	// Notify lists the secondaries told of each new serial.
@@ -187,10 +190,15 @@ type JournalEntry struct {
 	Added   []string `json:"added,omitempty"`
 }
 
-// Journal is the answer to GET /v1/zones/{zone}/journal.
+// Journal is the answer to GET /v1/zones/{zone}/journal: entries oldest
+// first, or newest first with order=newest. More says that entries follow
+// beyond these in the same order (older ones, newest first: ask again with
+// before set to the last entry's seq; newer ones, oldest first: from one
+// past it).
 type Journal struct {
 	Zone    string         `json:"zone"`
 	Entries []JournalEntry `json:"entries"`
+	More    bool           `json:"more,omitempty"`
 }
 
 // CompactJournalRequest is the body of

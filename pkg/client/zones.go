@@ -75,6 +75,22 @@ func (c *Client) Journal(ctx context.Context, zone string, from uint64, limit in
 	return out, err
 }
 
+// RecentJournal reads a zone's journal newest first, from the entry
+// before sequence number before (0: the newest), at most limit entries
+// (0: the server's default).
+func (c *Client) RecentJournal(ctx context.Context, zone string, before uint64, limit int) (apiv1.Journal, error) {
+	q := url.Values{"order": {"newest"}}
+	if before > 0 {
+		q.Set("before", formatUint(before))
+	}
+	if limit > 0 {
+		q.Set("limit", formatUint(uint64(limit)))
+	}
+	var out apiv1.Journal
+	_, err := c.do(ctx, request{method: http.MethodGet, path: zonePath(zone) + "/journal", query: q}, &out)
+	return out, err
+}
+
 // CompactJournal keeps only the newest keep entries of a zone's journal.
 func (c *Client) CompactJournal(ctx context.Context, zone string, keep int) (apiv1.JournalCompacted, error) {
 	var out apiv1.JournalCompacted

@@ -106,8 +106,8 @@ slo:
 	if show := s.mustCLI("drill", "show", id, "--html", page); !strings.Contains(show, "PASSED") || !strings.Contains(show, "failover within 5s") {
 		t.Errorf("drill show %s:\n%s", id, show)
 	}
-	if b, err := os.ReadFile(page); err != nil || !strings.Contains(string(b), "bind · frankfurt") {
-		t.Errorf("drill show --html: %v", err)
+	if b, err := os.ReadFile(page); err != nil || !strings.Contains(string(b), "bind · frankfurt") || !strings.Contains(string(b), "= dub-1 (pool dub)") || !strings.Contains(string(b), "fail pool dub of "+svc) {
+		t.Errorf("drill show --html: the page does not name the endpoints and the fault (%v)", err)
 	}
 
 	// A dry run says what would happen and changes nothing.
@@ -135,6 +135,15 @@ slo:
 	out, errOut, code = s.cli("drill", "run", scenario("1ms"))
 	if code != 7 || !strings.Contains(out, "FAILED") || !strings.Contains(out, "failover within 1ms") {
 		t.Errorf("an SLO the interval cannot show: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// The summary says what each step did and never calls nothing 0s.
+	for _, want := range []string{"fail pool dub of " + svc, "answered fra-1; not answered dub-1 within 5s", "ANSWER CHANGES"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the summary does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "slowest 0s") || strings.Contains(out, "ANSWERS SEEN") {
+		t.Errorf("the summary:\n%s", out)
 	}
 }
 

@@ -90,7 +90,7 @@ func TestNSUpdate(t *testing.T) {
 		}
 	}
 	var j apiv1.Journal
-	if err := json.Unmarshal([]byte(s.mustCLI("zone", "journal", "upd.test", "-o", "json")), &j); err != nil {
+	if err := json.Unmarshal([]byte(s.mustCLI("zone", "journal", "upd.test", "--from", "1", "-o", "json")), &j); err != nil {
 		t.Fatal(err)
 	}
 	if last := j.Entries[len(j.Entries)-1]; last.Actor != "upd.test." {

@@ -81,7 +81,7 @@ pools:
 
 	// The changes are journaled as steering's, and went out as IXFR.
 	var j apiv1.Journal
-	if err := json.Unmarshal([]byte(s.mustCLI("zone", "journal", "fn.example.com", "-o", "json")), &j); err != nil {
+	if err := json.Unmarshal([]byte(s.mustCLI("zone", "journal", "fn.example.com", "--from", "1", "-o", "json")), &j); err != nil {
 		t.Fatal(err)
 	}
 	if last := j.Entries[len(j.Entries)-1]; last.Actor != "steering" {
