@@ -204,7 +204,7 @@ func TestHelpEverywhere(t *testing.T) {
 		{}, {"serve"}, {"version"}, {"zone"}, {"zone", "list"}, {"zone", "get"}, {"zone", "create"}, {"zone", "delete"},
 		{"zone", "import"}, {"zone", "export"}, {"zone", "journal"}, {"zone", "compact-journal"}, {"record"}, {"record", "list"}, {"record", "add"},
 		{"record", "set"}, {"record", "delete"}, {"token"}, {"token", "list"}, {"token", "create"}, {"token", "delete"},
-		{"service"}, {"service", "list"}, {"service", "get"}, {"service", "create"}, {"service", "update"}, {"service", "delete"},
+		{"service"}, {"service", "list"}, {"service", "get"}, {"service", "create"}, {"service", "update"}, {"service", "apply"}, {"service", "delete"},
 		{"service", "explain"}, {"pool"}, {"pool", "list"}, {"pool", "drain"}, {"pool", "undrain"}, {"pool", "force-up"},
 		{"endpoint"}, {"endpoint", "list"}, {"endpoint", "register"}, {"endpoint", "renew"}, {"endpoint", "deregister"},
 		{"endpoint", "override"}, {"endpoint", "report"}, {"events"},
