@@ -159,7 +159,7 @@ func TestCLITSIG(t *testing.T) {
 			t.Errorf("%v: exit %d %s", bad, code, errOut)
 		}
 	}
-	if _, errOut, code := s.cli("tsig", "delete", "xfr.example.com"); code != 2 || !strings.Contains(errOut, "xfr.test.") {
+	if _, errOut, code := s.cli("tsig", "delete", "xfr.example.com"); code != 4 || !strings.Contains(errOut, "xfr.test.") {
 		t.Errorf("delete a key in use: exit %d %s", code, errOut)
 	}
 }
