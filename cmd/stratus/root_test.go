@@ -12,8 +12,14 @@ import (
 // runIn runs the CLI in this process with args.
 func runIn(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runWith(t, "", args...)
+}
+
+// runWith runs the CLI in this process with args and standard input.
+func runWith(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	code = run(args, strings.NewReader(""), &out, &errOut)
+	code = run(args, strings.NewReader(stdin), &out, &errOut)
 	return out.String(), errOut.String(), code
 }
 

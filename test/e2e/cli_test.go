@@ -117,8 +117,18 @@ func TestCLITSIG(t *testing.T) {
 	}
 	given := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 	stdout, errOut, code := runCLI(t, []string{"--server", "http://" + s.apiAddr, "--data-dir", s.dataDir, "tsig", "create", "peer", "--algorithm", "hmac-sha512", "--secret-file", "-"}, strings.NewReader(given+"\n"))
-	if code != 0 || !strings.Contains(stdout, given) || !strings.Contains(stdout, "hmac-sha512") {
+	if code != 0 || strings.Contains(stdout, given) || !strings.Contains(stdout, "peer.") || !strings.Contains(stdout, "hmac-sha512") {
 		t.Fatalf("tsig create --secret-file -: exit %d %s %s", code, stdout, errOut)
+	}
+	// Nor in JSON; the key is what was given.
+	secretFile := filepath.Join(t.TempDir(), "peer2.secret")
+	if err := os.WriteFile(secretFile, []byte(given+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = s.mustCLI("tsig", "create", "peer2", "--secret-file", secretFile, "-o", "json")
+	var k2 apiv1.CreatedTSIGKey
+	if err := json.Unmarshal([]byte(out), &k2); err != nil || strings.Contains(out, given) || k2.Secret != "" || k2.Name != "peer2." {
+		t.Errorf("tsig create --secret-file -o json: %s (%v)", out, err)
 	}
 	_, errOut, code = runCLI(t, []string{"--server", "http://" + s.apiAddr, "--data-dir", s.dataDir, "tsig", "create", "bad", "--algorithm", "hmac-md5"}, nil)
 	if code != 2 || !strings.Contains(errOut, "algorithm") {
