@@ -26,7 +26,7 @@ func TestCLIExitCodes(t *testing.T) {
 		{"unknown flag", []string{"zone", "list", "--colour"}, 2, "unknown flag"},
 		{"missing arguments", []string{"record", "add", "example.com", "www"}, 2, "usage: stratus record add"},
 		{"bad output format", []string{"zone", "list", "-o", "yaml"}, 2, "output format"},
-		{"invalid record data", []string{"record", "add", "example.com", "www", "A", "not-an-ip"}, 2, "changes[0].records[0]"},
+		{"invalid record data", []string{"record", "add", "example.com", "www", "A", "not-an-ip"}, 2, `invalid A record data "not-an-ip": not an IPv4 address`},
 		{"relative name in data", []string{"record", "add", "example.com", "www", "CNAME", "target.example.net"}, 2, "fully qualified"},
 		{"zone not found", []string{"zone", "get", "nope.test"}, 3, "zone not found"},
 		{"zone of records not found", []string{"record", "list", "nope.test"}, 3, "zone not found"},
