@@ -32,7 +32,7 @@ type SeriesResult struct {
 // StepResult is one step's outcome.
 type StepResult struct {
 	Step    int            `json:"step"`
-	Kind    string         `json:"kind"` // fail, restore or wait
+	Kind    string         `json:"kind"` // fail, restore, wait or run
 	Start   time.Time      `json:"start"`
 	Within  time.Duration  `json:"within_ns,omitempty"`
 	Met     bool           `json:"met"`
@@ -117,6 +117,8 @@ func (st *Step) kind() string {
 		return "fail"
 	case st.Restore != nil:
 		return "restore"
+	case st.Run != "":
+		return "run"
 	}
 	return "wait"
 }
