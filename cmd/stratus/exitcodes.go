@@ -17,7 +17,7 @@ const (
 	exitError       = 1 // anything not listed below
 	exitInvalid     = 2 // bad flags, arguments or input (HTTP 400, zone file errors)
 	exitNotFound    = 3 // no such zone, RRset or token (HTTP 404)
-	exitConflict    = 4 // already exists or changed meanwhile (HTTP 409, 412)
+	exitConflict    = 4 // already exists, changed meanwhile, or in use (HTTP 409, 412)
 	exitAuth        = 5 // missing, invalid or insufficient token (HTTP 401, 403)
 	exitUnreachable = 6 // the API server could not be reached
 	exitDrillFailed = 7 // a drill ran and an expectation or SLO did not hold
@@ -28,7 +28,7 @@ const exitCodeHelp = `Exit codes:
   1  error not listed below (server error, I/O)
   2  invalid flags, arguments or input
   3  not found (zone, RRset or token)
-  4  conflict: already exists, or changed since read (If-Match)
+  4  conflict: already exists, changed since read (If-Match), or still in use
   5  authentication or permission failure
   6  the API server could not be reached
   7  a drill ran and an expectation or SLO did not hold`

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/stratusdns/stratus/pkg/apiv1"
+	"github.com/stratusdns/stratus/pkg/client"
 )
 
 const recordNames = `NAME is relative to the zone ("www", "@" for the apex), or absolute: with a
@@ -108,7 +112,7 @@ records that are not there changes nothing and succeeds.
 				}
 				res, err := c.DeleteRRset(cmd.Context(), args[0], args[1], args[2], optSerial(cmd, "if-match", ifMatch))
 				if err != nil {
-					return err
+					return inTermsOf(err, apiv1.Change{Name: args[1], Type: args[2]})
 				}
 				return printChange(p, res)
 			}
@@ -127,9 +131,58 @@ func (a *app) applyChange(cmd *cobra.Command, zone string, ch apiv1.Change, ifMa
 	}
 	res, err := c.ChangeRRsets(cmd.Context(), zone, []apiv1.Change{ch}, ifMatch)
 	if err != nil {
-		return err
+		return inTermsOf(err, ch)
 	}
 	return printChange(p, res)
+}
+
+// inputError is an API error about the input, told in terms of the
+// command's arguments rather than the request's field paths.
+type inputError struct {
+	label string // what the user typed; empty when the message names it
+	err   *client.APIError
+}
+
+func (e *inputError) Error() string {
+	if e.label == "" {
+		return e.err.Message
+	}
+	return e.label + ": " + e.err.Message
+}
+
+func (e *inputError) Unwrap() error { return e.err }
+
+// inTermsOf rewrites an API error naming a field of the one change the
+// command sent (changes[0].records[1], say) to name the argument the user
+// typed (record "192.0.2.300").
+func inTermsOf(err error, ch apiv1.Change) error {
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Field == "" {
+		return err
+	}
+	var label string
+	switch f := ae.Field; {
+	case strings.HasPrefix(f, "changes[0].records["):
+		i, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(f, "changes[0].records["), "]"))
+		if err != nil || i < 0 || i >= len(ch.Records) {
+			return ae
+		}
+		label = fmt.Sprintf("record %q", ch.Records[i])
+		if strings.Contains(ae.Message, strconv.Quote(ch.Records[i])) {
+			label = ""
+		}
+	case f == "changes[0].name" || f == "name":
+		label = fmt.Sprintf("name %q", ch.Name)
+	case f == "changes[0].type" || f == "type":
+		label = fmt.Sprintf("type %q", ch.Type)
+	case f == "changes[0].ttl":
+		label = "--ttl"
+	case f == "changes[0]" || f == "changes":
+		label = ch.Name + " " + ch.Type
+	default:
+		return err
+	}
+	return &inputError{label: label, err: ae}
 }
 
 // printChange reports a zone write.

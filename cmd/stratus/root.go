@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -22,6 +25,10 @@ type app struct {
 	token      string
 	tokenFile  string
 	output     string
+
+	// helpErr is the error of a --help that named an unknown subcommand
+	// (the help function cannot return one).
+	helpErr error
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -34,6 +41,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := root.ExecuteContext(ctx)
+	if err == nil {
+		err = a.helpErr
+	}
 	if err != nil {
 		printError(stderr, err)
 	}
@@ -73,10 +83,37 @@ http://127.0.0.1:8053 and the admin token in ./stratus-data/admin.token.
 
 	root.AddCommand(a.serveCommand(), a.versionCommand(), a.zoneCommand(), a.recordCommand(), a.tokenCommand(),
 		a.serviceCommand(), a.poolCommand(), a.endpointCommand(), a.eventsCommand(), a.tsigCommand(), a.drillCommand())
-	for _, c := range root.Commands() {
+	// cobra adds these when it runs; added now, they get the same checks.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	defaultHelp := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		// "stratus service aply --help" names no command: say so rather
+		// than print the parent's help.
+		if rest := c.Flags().Args(); c.HasSubCommands() && len(rest) > 0 {
+			a.helpErr = unknownCommand(c, rest[0])
+			return
+		}
+		defaultHelp(c, args)
+	})
+	prepareTree(root)
+	return root
+}
+
+// prepareTree makes every command that groups subcommands print its help
+// when called alone and refuse an unknown subcommand (cobra's default is to
+// print the help and succeed), and turns argument errors into usage errors.
+func prepareTree(c *cobra.Command) {
+	if c.HasSubCommands() {
+		c.Args = cobra.ArbitraryArgs
+		c.Run = nil
+		c.RunE = groupRun
+	} else {
 		addArgsCheck(c)
 	}
-	return root
+	for _, sub := range c.Commands() {
+		prepareTree(sub)
+	}
 }
 
 // groupRun makes a command that only groups subcommands print its help
@@ -85,10 +122,30 @@ func groupRun(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return cmd.Help()
 	}
-	return usagef("unknown command %q for %q (see '%s --help')", args[0], cmd.CommandPath(), cmd.CommandPath())
+	return unknownCommand(cmd, args[0])
 }
 
-// addArgsCheck turns cobra's argument errors into usage errors, recursively.
+// unknownCommand is the usage error for a subcommand cmd does not have,
+// with the likeliest ones meant.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	// The nearest names only: one typo before two.
+	var s []string
+	for d := 1; d <= 2 && len(s) == 0; d++ {
+		cmd.SuggestionsMinimumDistance = d
+		s = cmd.SuggestionsFor(name)
+	}
+	if len(s) > 0 {
+		q := make([]string, len(s))
+		for i, n := range s {
+			q[i] = strconv.Quote(n)
+		}
+		msg += "; did you mean " + strings.Join(q, " or ") + "?"
+	}
+	return usagef("%s (see '%s --help')", msg, cmd.CommandPath())
+}
+
+// addArgsCheck turns cobra's argument errors into usage errors.
 func addArgsCheck(c *cobra.Command) {
 	if c.Args != nil {
 		check := c.Args
@@ -98,8 +155,5 @@ func addArgsCheck(c *cobra.Command) {
 			}
 			return nil
 		}
-	}
-	for _, sub := range c.Commands() {
-		addArgsCheck(sub)
 	}
 }

@@ -2,14 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/stratusdns/stratus/pkg/apiv1"
+	"github.com/stratusdns/stratus/pkg/client"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -21,8 +24,8 @@ func (a *app) serviceCommand() *cobra.Command {
 		Args:    cobra.ArbitraryArgs,
 		RunE:    groupRun,
 	}
-	cmd.AddCommand(a.serviceListCommand(), a.serviceGetCommand(), a.serviceCreateCommand(false), a.serviceCreateCommand(true),
-		a.serviceDeleteCommand(), a.serviceExplainCommand())
+	cmd.AddCommand(a.serviceListCommand(), a.serviceGetCommand(), a.serviceCreateCommand("create"), a.serviceCreateCommand("update"),
+		a.serviceCreateCommand("apply"), a.serviceDeleteCommand(), a.serviceExplainCommand())
 	return cmd
 }
 
@@ -74,18 +77,29 @@ func (a *app) serviceGetCommand() *cobra.Command {
 	}
 }
 
-// serviceCreateCommand builds "service create" and "service update".
-func (a *app) serviceCreateCommand(update bool) *cobra.Command {
+// serviceCreateCommand builds "service create", "service update" and
+// "service apply".
+func (a *app) serviceCreateCommand(verb string) *cobra.Command {
 	var file string
 	var ifMatch uint64
-	verb, short := "create", "Create a service from a YAML or JSON file"
-	if update {
-		verb, short = "update", "Replace a service's definition from a YAML or JSON file (its endpoints stay)"
+	var short, more string
+	switch verb {
+	case "create":
+		short = "Create a service from a YAML or JSON file"
+	case "update":
+		short = "Replace a service's definition from a YAML or JSON file (its endpoints stay)"
+	case "apply":
+		short = "Create a service from a YAML or JSON file, or replace its definition if it exists"
+		more = `
+
+Apply is what to run from a deployment: create on the first run, update on
+every later one. Endpoints, and the pool overrides set with "pool drain" or
+"pool force-up", stay as they are.`
 	}
 	cmd := &cobra.Command{
 		Use:   verb + " -f FILE",
 		Short: short,
-		Long: short + `. FILE "-" reads standard input. Unknown fields are errors.
+		Long: short + `. FILE "-" reads standard input. Unknown fields are errors.` + more + `
 
 Example file:
 
@@ -107,7 +121,7 @@ Example file:
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {
-				return usagef("-f FILE is required")
+				return usagef("-f/--filename FILE is required")
 			}
 			s, err := a.readService(file)
 			if err != nil {
@@ -118,28 +132,51 @@ Example file:
 				return err
 			}
 			var out apiv1.Service
-			if update {
+			done := verb + "d"
+			switch verb {
+			case "update":
 				var im *uint64
 				if cmd.Flags().Changed("if-match") {
 					im = &ifMatch
 				}
 				out, err = c.UpdateService(cmd.Context(), s, im)
-			} else {
+			case "create":
 				out, err = c.CreateService(cmd.Context(), s)
+			case "apply":
+				out, done, err = applyService(cmd.Context(), c, s)
 			}
 			if err != nil {
 				return err
 			}
 			return p.print(out, func(w io.Writer) {
-				fmt.Fprintf(w, "service %s %sd (version %d)\n", out.Name, verb, out.Version)
+				fmt.Fprintf(w, "service %s %s (version %d)\n", out.Name, done, out.Version)
 			})
 		},
 	}
-	cmd.Flags().StringVarP(&file, "file", "f", "", "service definition (YAML or JSON)")
-	if update {
+	cmd.Flags().StringVarP(&file, "filename", "f", "", "service definition (YAML or JSON)")
+	cmd.Flags().StringVar(&file, "file", "", "the same as --filename")
+	cmd.Flags().MarkHidden("file")
+	if verb == "update" {
 		cmd.Flags().Uint64Var(&ifMatch, "if-match", 0, "update only if the service is still at this version")
 	}
 	return cmd
+}
+
+// applyService updates s, or creates it when it does not exist yet; done
+// says which happened. A create that loses a race with another one updates
+// instead.
+func applyService(ctx context.Context, c *client.Client, s apiv1.Service) (out apiv1.Service, done string, err error) {
+	for range 2 {
+		out, err = c.UpdateService(ctx, s, nil)
+		if client.StatusOf(err) != http.StatusNotFound {
+			return out, "updated", err
+		}
+		out, err = c.CreateService(ctx, s)
+		if client.StatusOf(err) != http.StatusConflict {
+			return out, "created", err
+		}
+	}
+	return out, "", err
 }
 
 // readService reads a service definition from YAML or JSON, strictly.

@@ -7,8 +7,30 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
+
+// scopeHelp says what each scope of auth.KnownScopes allows.
+var scopeHelp = map[string]string{
+	auth.ScopeAll:            "everything",
+	auth.ScopeZonesRead:      "read zones, records and journals",
+	auth.ScopeZonesWrite:     "change zones and records (implies zones:read)",
+	auth.ScopeServicesRead:   "read services, endpoints, health, events and drill runs",
+	auth.ScopeServicesWrite:  "change services, pools and endpoints, run drills (implies services:read and endpoints:write)",
+	auth.ScopeEndpointsWrite: "register, renew and deregister endpoints and report their health, and nothing else: for functions",
+	auth.ScopeTokens:         "create, list and delete API tokens",
+	auth.ScopeTSIG:           "create, list and delete TSIG keys (as powerful as zones:write)",
+}
+
+// scopeList is the help's list of every scope a token may be given.
+func scopeList() string {
+	var b strings.Builder
+	for _, s := range auth.KnownScopes {
+		fmt.Fprintf(&b, "  %-16s %s\n", s, scopeHelp[s])
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
 
 func (a *app) tokenCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -44,8 +66,10 @@ func (a *app) tokenCommand() *cobra.Command {
 		Use:   "create NAME --scope SCOPE [--scope ...]",
 		Short: "Create an API token and print it (shown only once)",
 		Long: `Create an API token and print it. The token is shown only now; the server
-keeps a hash of it. Scopes: zones:read, zones:write (implies zones:read),
-tokens:admin, or * for everything.`,
+keeps a hash of it.
+
+Scopes:
+` + scopeList(),
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, p, err := a.clientAndPrinter()

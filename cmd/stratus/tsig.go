@@ -71,7 +71,7 @@ hmac-sha256 (default), hmac-sha512, hmac-sha1 (for older peers).
 Without --secret-file a secret as long as the algorithm's digest is
 generated and printed, only now. --secret-file reads a base64 secret, as
 tsig-keygen and keymgr print it ("-" reads standard input), to share a key a
-peer already has.`,
+peer already has; that secret is not printed back (nor in -o json).`,
 		Example: `  stratus tsig create xfr.example.com
   stratus tsig create bind-primary --algorithm hmac-sha512 --secret-file primary.secret`,
 		Args: cobra.ExactArgs(1),
@@ -91,6 +91,15 @@ peer already has.`,
 			k, err := c.CreateTSIGKey(cmd.Context(), req)
 			if err != nil {
 				return err
+			}
+			if req.Secret != "" {
+				// The user has the secret already: no need to put it on
+				// the terminal, in scrollback or in a CI log.
+				return p.print(k.TSIGKey, func(w io.Writer) {
+					row(w, "name", k.Name)
+					row(w, "algorithm", k.Algorithm)
+					row(w, "secret", "(the one given, not shown)")
+				})
 			}
 			return p.print(k, func(w io.Writer) {
 				row(w, "name", k.Name)

@@ -11,7 +11,15 @@ func (a *app) versionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of this stratus binary",
-		Args:  cobra.NoArgs,
+		Long: `Print the version of this stratus binary: its module version, the git commit
+it was built from (with "(modified)" when the checkout had uncommitted
+changes) and the commit's time, the Go version and the platform.
+
+"go build" in a git checkout records the commit; "go run" does not.
+A release build can set both with -ldflags:
+  -X github.com/stratusdns/stratus/internal/version.Version=v1.2.3
+  -X github.com/stratusdns/stratus/internal/version.Commit=<full hash>`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := a.printer()
 			if err != nil {
@@ -27,6 +35,9 @@ func (a *app) versionCommand() *cobra.Command {
 				}
 				row(w, "version", v.Version)
 				row(w, "commit", commit)
+				if v.CommitTime != "" {
+					row(w, "commit time", v.CommitTime)
+				}
 				row(w, "go", v.GoVersion)
 				row(w, "platform", v.Platform)
 			})

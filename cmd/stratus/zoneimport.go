@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,7 +34,13 @@ sent. $INCLUDE is refused unless --allow-include is given; included files are
 read here, relative to FILE's directory.
 
 The zone's serial advances as usual, or jumps to the file's SOA serial when
-that is later.`,
+that is later.
+
+TTLs: every record keeps the TTL the file gives it, its own or the $TTL in
+force where it stands (as BIND and Knot read a zone file). The import does
+not change the zone's default TTL, the one records added later without a TTL
+get (3600 for a zone the import creates): when the file's $TTL differs from
+it, this says so; "stratus zone update ZONE --ttl N" changes it.`,
 		Example: `  stratus zone import example.com example.com.zone
   stratus zone import example.com example.com.zone --if-match 42`,
 		Args: cobra.ExactArgs(2),
@@ -56,6 +63,8 @@ that is later.`,
 				defer f.Close()
 				in, name, dir = f, args[1], filepath.Dir(args[1])
 			}
+			fileTTL := &ttlWatcher{atStart: true}
+			in = io.TeeReader(in, fileTTL)
 			prog := a.progress()
 			defer prog.done()
 			start := time.Now()
@@ -90,6 +99,12 @@ that is later.`,
 				return err
 			}
 			prog.done()
+			if fileTTL.found {
+				if z, err := c.Zone(cmd.Context(), string(origin)); err == nil && z.DefaultTTL != fileTTL.ttl {
+					fmt.Fprintf(a.stderr, "note: the records took the TTLs in %s ($TTL %d); the zone's default TTL, for records added later without one, stays %d (stratus zone update %s --ttl %d changes it)\n",
+						name, fileTTL.ttl, z.DefaultTTL, args[0], fileTTL.ttl)
+				}
+			}
 			return p.print(res, func(w io.Writer) {
 				verb := "replaced"
 				switch {
@@ -113,4 +128,76 @@ that is later.`,
 	f.StringVar(&policy, "serial-policy", "", "serial policy of a zone this import creates: increment or date")
 	f.BoolVar(&allowInclude, "allow-include", false, "allow $INCLUDE directives (files are read relative to FILE)")
 	return cmd
+}
+
+// ttlWatcher sees a zone file go by and keeps the value of its first $TTL
+// directive.
+type ttlWatcher struct {
+	atStart bool   // the next byte starts a line
+	line    []byte // the directive line being read
+	inLine  bool   // reading a line that starts with '$'
+	found   bool
+	ttl     uint32
+}
+
+func (w *ttlWatcher) Write(p []byte) (int, error) {
+	for _, b := range p {
+		if w.found {
+			break
+		}
+		switch {
+		case b == '\n':
+			if w.inLine {
+				w.directive()
+			}
+			w.atStart, w.inLine, w.line = true, false, w.line[:0]
+		case w.atStart:
+			w.atStart = false
+			w.inLine = b == '$'
+			if w.inLine {
+				w.line = append(w.line, b)
+			}
+		case w.inLine && len(w.line) < 256:
+			w.line = append(w.line, b)
+		}
+	}
+	return len(p), nil
+}
+
+func (w *ttlWatcher) directive() {
+	f := strings.Fields(string(w.line))
+	if len(f) < 2 || !strings.EqualFold(f[0], "$TTL") {
+		return
+	}
+	if ttl, ok := parseZoneTTL(f[1]); ok {
+		w.found, w.ttl = true, ttl
+	}
+}
+
+// parseZoneTTL reads a zone file TTL: seconds, or BIND's units ("1h30m").
+func parseZoneTTL(s string) (uint32, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var total, n uint64
+	digits := false
+	for _, c := range strings.ToLower(s) {
+		if c >= '0' && c <= '9' {
+			n, digits = n*10+uint64(c-'0'), true
+			if n > 1<<32 {
+				return 0, false
+			}
+			continue
+		}
+		unit := map[rune]uint64{'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}[c]
+		if unit == 0 || !digits {
+			return 0, false
+		}
+		total, n, digits = total+n*unit, 0, false
+	}
+	total += n
+	if total > 1<<32-1 {
+		return 0, false
+	}
+	return uint32(total), true
 }

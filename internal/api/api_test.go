@@ -325,3 +325,55 @@ func TestCreateTokenBadInput(t *testing.T) {
 		t.Errorf("a refused token was created: %s", r.body)
 	}
 }
+
+// TestContentTypes: a JSON body is read with Content-Type application/json
+// (with parameters), or with none at all; a zone settings patch may also
+// say application/merge-patch+json; any other type is refused with 415,
+// and curl's default form type gets a hint.
+func TestContentTypes(t *testing.T) {
+	e := newAPI(t)
+	if r := e.do(t, "POST", "/v1/zones", e.admin, createExample); r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	add := `{"changes":[{"op":"add","name":"www","type":"A","ttl":60,"records":["192.0.2.7"]}]}`
+	tests := []struct {
+		name, method, path, body, ct string
+		status                       int
+		msg                          string
+	}{
+		{"none", "PATCH", "/v1/zones/example.com/rrsets", add, "", 200, ""},
+		{"json", "PATCH", "/v1/zones/example.com/rrsets", add, "application/json", 200, ""},
+		{"json with charset", "PATCH", "/v1/zones/example.com/rrsets", add, "application/json; charset=utf-8", 200, ""},
+		{"json in capitals", "PATCH", "/v1/zones/example.com/rrsets", add, "Application/JSON", 200, ""},
+		{"curl -d", "PATCH", "/v1/zones/example.com/rrsets", add, "application/x-www-form-urlencoded", 415, "add -H 'Content-Type: application/json'"},
+		{"text", "PATCH", "/v1/zones/example.com/rrsets", add, "text/plain", 415, `not "text/plain"`},
+		{"malformed", "PATCH", "/v1/zones/example.com/rrsets", add, "json;;", 415, "must be application/json"},
+		{"merge patch where none is taken", "PATCH", "/v1/zones/example.com/rrsets", add, "application/merge-patch+json", 415, "must be application/json"},
+		{"zone settings as merge patch", "PATCH", "/v1/zones/example.com", `{"default_ttl":600}`, "application/merge-patch+json", 200, ""},
+		{"zone settings as JSON", "PATCH", "/v1/zones/example.com", `{"default_ttl":700}`, "application/json", 200, ""},
+		{"zone settings without a type", "PATCH", "/v1/zones/example.com", `{"default_ttl":800}`, "", 200, ""},
+		{"zone settings as text", "PATCH", "/v1/zones/example.com", `{"default_ttl":900}`, "text/plain", 415, "application/json or application/merge-patch+json"},
+		{"token without a type", "POST", "/v1/tokens", `{"name":"ci","scopes":["zones:read"]}`, "", 201, ""},
+	}
+	for _, tc := range tests {
+		var hdr []string
+		if tc.ct != "" {
+			hdr = []string{"Content-Type", tc.ct}
+		}
+		r := e.do(t, tc.method, tc.path, e.admin, tc.body, hdr...)
+		if r.status != tc.status {
+			t.Errorf("%s: status %d, want %d: %s", tc.name, r.status, tc.status, r.body)
+			continue
+		}
+		if tc.status >= 400 {
+			if ae := r.apiError(t); ae.Code != apiv1.CodeUnsupportedMedia || !strings.Contains(ae.Message, tc.msg) {
+				t.Errorf("%s: %+v, want a message containing %q", tc.name, ae, tc.msg)
+			}
+		}
+	}
+	var z apiv1.Zone
+	e.do(t, "GET", "/v1/zones/example.com", e.admin, "").decode(t, &z)
+	if z.DefaultTTL != 800 {
+		t.Errorf("default TTL %d after the patches, want 800 (the refused one changed nothing)", z.DefaultTTL)
+	}
+}

@@ -7,22 +7,33 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
 // maxJSONBody bounds JSON request bodies.
 const maxJSONBody = 4 << 20
 
-// decodeJSON strictly decodes the request body into v: the content type
-// must be JSON, unknown fields and trailing data are errors, and every
-// error names where the body went wrong.
+// decodeJSON strictly decodes the request body into v: the body is JSON
+// (Content-Type application/json, or none: many clients send none), unknown
+// fields and trailing data are errors, and every error names where the body
+// went wrong.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/json" {
-			return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json, not %q", ct)
-		}
+	return decodeBody(w, r, v, "application/json")
+}
+
+// decodeMergePatch is decodeJSON for a merge patch (RFC 7396), which may
+// also say so: Content-Type application/merge-patch+json.
+func decodeMergePatch(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeBody(w, r, v, "application/json", "application/merge-patch+json")
+}
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, types ...string) error {
+	if err := checkContentType(r.Header.Get("Content-Type"), types); err != nil {
+		return err
 	}
 	body := http.MaxBytesReader(w, r.Body, maxJSONBody)
 	dec := json.NewDecoder(body)
@@ -34,6 +45,25 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return invalid("", "request body has data after the JSON object")
 	}
 	return nil
+}
+
+// checkContentType accepts a body with no Content-Type or one of types
+// (parameters such as charset aside), and refuses any other: a body
+// labelled as something else is not read as JSON.
+func checkContentType(ct string, types []string) error {
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && slices.Contains(types, mt) {
+		return nil
+	}
+	msg := fmt.Sprintf("Content-Type must be %s (or absent), not %q", strings.Join(types, " or "), ct)
+	if mt == "application/x-www-form-urlencoded" {
+		// What curl -d sends unless told otherwise.
+		msg += "; with curl, add -H 'Content-Type: application/json' (or use --json instead of -d)"
+	}
+	return errorf(http.StatusUnsupportedMediaType, apiv1.CodeUnsupportedMedia, "%s", msg)
 }
 
 // jsonError turns encoding/json's errors into messages naming the field.

@@ -37,11 +37,14 @@ func toHTTP(err error) *httpError {
 	var he *httpError
 	var ve *model.Error
 	var pe *control.PreconditionError
+	var ue *control.InUseError
 	switch {
 	case errors.As(err, &he):
 		return he
 	case errors.As(err, &ve):
 		return &httpError{status: http.StatusBadRequest, code: apiv1.CodeInvalid, message: ve.Message, field: ve.Field}
+	case errors.As(err, &ue):
+		return &httpError{status: http.StatusConflict, code: apiv1.CodeConflict, message: ue.Message, field: ue.Field}
 	case errors.As(err, &pe):
 		return &httpError{status: http.StatusPreconditionFailed, code: apiv1.CodeFailedPrecondition, message: pe.Error()}
 	case errors.Is(err, control.ErrZoneNotFound), errors.Is(err, control.ErrRRsetNotFound), errors.Is(err, control.ErrTokenNotFound),

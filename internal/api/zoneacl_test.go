@@ -41,9 +41,11 @@ func TestZoneACLAndNotify(t *testing.T) {
 		t.Fatalf("patch notify: %d %s", r.status, r.body)
 	}
 
-	// A key in use cannot be deleted.
-	if r := e.do(t, "DELETE", "/v1/tsig-keys/xfr", e.admin, ""); r.status != 400 || !strings.Contains(string(r.body), "example.com.") {
+	// A key in use cannot be deleted: a conflict, not bad input.
+	if r := e.do(t, "DELETE", "/v1/tsig-keys/xfr", e.admin, ""); r.status != 409 || !strings.Contains(string(r.body), "example.com.") {
 		t.Errorf("delete a key in use: %d %s", r.status, r.body)
+	} else if ae := r.apiError(t); ae.Code != apiv1.CodeConflict || ae.Field != "name" {
+		t.Errorf("delete a key in use: %+v", ae)
 	}
 
 	for _, tc := range []struct{ method, path, body, field, msg string }{

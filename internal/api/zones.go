@@ -157,7 +157,7 @@ func (h *Handler) updateZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		return err
 	}
 	var req apiv1.UpdateZoneRequest
-	if err := decodeJSON(w, r, &req); err != nil {
+	if err := decodeMergePatch(w, r, &req); err != nil {
 		return err
 	}
 	u := control.ZoneUpdate{DefaultTTL: req.DefaultTTL}

@@ -31,6 +31,21 @@ var (
 	errNoChange = errors.New("control: no change")
 )
 
+// InUseError means a write was refused because something else still uses
+// what it would remove (a zone's ACL names the key, a service lives in the
+// zone, an endpoint is in the pool): that must change first. The API
+// answers 409 Conflict.
+type InUseError struct {
+	Field   string
+	Message string
+}
+
+func (e *InUseError) Error() string { return e.Message }
+
+func inUse(field, format string, args ...any) error {
+	return &InUseError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
 // PreconditionError means an If-Match serial did not match the zone's
 // current serial: someone else changed the zone first.
 type PreconditionError struct {

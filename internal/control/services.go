@@ -176,7 +176,7 @@ func (s *Service) UpdateService(ctx context.Context, svc model.Service, wo Servi
 		}
 		for _, e := range eps {
 			if c.Pool(e.Pool) == nil {
-				return nil, model.Errorf("pools", "pool %q still has endpoint %q; delete or move its endpoints first", e.Pool, e.ID)
+				return nil, inUse("pools", "pool %q still has endpoint %q; delete or move its endpoints first", e.Pool, e.ID)
 			}
 		}
 		c.Pools = keepOverrides(svc.Pools, cur)

@@ -63,7 +63,7 @@ func TestServiceLifecycle(t *testing.T) {
 	if err != nil || s.Version != 2 || s.TTL != 5 || s.DegradedTTL != 5 {
 		t.Errorf("update: %+v %v", s, err)
 	}
-	if err := e.svc.DeleteZone(ctx, z, WriteOptions{}); !model.IsValidation(err) || !strings.Contains(err.Error(), "service") {
+	if err := e.svc.DeleteZone(ctx, z, WriteOptions{}); !isInUse(err) || !strings.Contains(err.Error(), "service") {
 		t.Errorf("deleting a zone holding a service: %v", err)
 	}
 	if err := e.svc.DeleteService(ctx, "api.example.com.", ServiceWriteOptions{}); err != nil {
@@ -234,7 +234,7 @@ func TestEndpoints(t *testing.T) {
 	}
 	upd := newService("api.example.com.")
 	upd.Pools = upd.Pools[:1]
-	if _, err := e.svc.UpdateService(ctx, upd, ServiceWriteOptions{}); !model.IsValidation(err) || !strings.Contains(err.Error(), `"backup" still has endpoint`) {
+	if _, err := e.svc.UpdateService(ctx, upd, ServiceWriteOptions{}); !isInUse(err) || !strings.Contains(err.Error(), `"backup" still has endpoint`) {
 		t.Errorf("dropping a pool with endpoints: %v", err)
 	}
 }
@@ -292,4 +292,10 @@ func TestEndpointLimit(t *testing.T) {
 	if _, _, err := e.svc.RegisterEndpoint(ctx, "api.example.com.", again, "fn"); err != nil {
 		t.Errorf("re-registering at the limit: %v", err)
 	}
+}
+
+// isInUse reports whether err is an *InUseError (answered 409).
+func isInUse(err error) bool {
+	var ue *InUseError
+	return errors.As(err, &ue)
 }

@@ -100,7 +100,7 @@ func (s *Service) DeleteTSIGKey(ctx context.Context, name, actor string) error {
 			return err
 		}
 		if len(users) > 0 {
-			return model.Errorf("name", "zone %s still uses the key %s; change its ACLs and notify targets first", users[0], n)
+			return inUse("name", "zone %s still uses the key %s; change its ACLs and notify targets first", users[0], n)
 		}
 		return tx.Delete(tsigKey(n))
 	})

@@ -107,7 +107,7 @@ func (s *Service) DeleteZone(ctx context.Context, z model.Name, wo WriteOptions)
 		}
 		for _, svc := range services {
 			if svc.Zone == z {
-				return model.Errorf("zone", "zone %s still has the service %s; delete its services first", z, svc.Name)
+				return inUse("zone", "zone %s still has the service %s; delete its services first", z, svc.Name)
 			}
 		}
 		for _, prefix := range []string{zoneRRsetPrefix(z), steeredPrefix(z), journalPrefix(z)} {

@@ -69,7 +69,7 @@ type SeriesResult struct {
 // StepResult is one step's outcome.
 type StepResult struct {
 	Step   int           `json:"step"`
-	Kind   string        `json:"kind"` // fail, restore or wait
+	Kind   string        `json:"kind"` // fail, restore, wait or run
 	What   string        `json:"what"` // the fault, repair or wait: "fail pool eu-west of api.fn.example.com"
 	Expect string        `json:"expect,omitempty"`
 	Start  time.Time     `json:"start"`
@@ -202,6 +202,8 @@ func (st *Step) kind() string {
 		return "fail"
 	case st.Restore != nil:
 		return "restore"
+	case st.Run != "":
+		return "run"
 	}
 	return "wait"
 }

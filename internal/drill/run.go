@@ -190,6 +190,9 @@ func Run(ctx context.Context, ctl Control, s *Scenario, opts RunOptions) (*Repor
 
 // hook returns the command a step runs, if it is a hook.
 func hook(st *Step) string {
+	if st.Run != "" {
+		return st.Run
+	}
 	for _, t := range []*Target{st.Fail, st.Restore} {
 		if t != nil {
 			return t.Run
@@ -241,6 +244,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 // describe says what a step does.
 func describe(st *Step) string {
 	switch {
+	case st.Run != "":
+		return "run " + st.Run
 	case hook(st) != "":
 		return st.kind() + ": run " + hook(st)
 	case st.Fail != nil:

@@ -173,14 +173,18 @@ func TestRunHooks(t *testing.T) {
 	s := drillScenario(addr, SLO{})
 	s.Steps = []Step{
 		{Fail: &Target{Run: "echo down > " + dir + "/fault"}},
+		{Run: "echo between >> " + dir + "/fault"},
 		{Restore: &Target{Run: "echo up >> " + dir + "/fault"}},
 	}
 	rep, err := Run(context.Background(), svc, s, RunOptions{})
 	if err != nil || !rep.Passed {
 		t.Fatalf("hooks: %v %+v", err, rep)
 	}
-	if b, _ := os.ReadFile(dir + "/fault"); string(b) != "down\nup\n" {
+	if b, _ := os.ReadFile(dir + "/fault"); string(b) != "down\nbetween\nup\n" {
 		t.Errorf("the hooks wrote %q", b)
+	}
+	if len(rep.Steps) != 3 || rep.Steps[1].Kind != "run" {
+		t.Errorf("a step that is just a hook: %+v", rep.Steps)
 	}
 	s.Steps = []Step{
 		{Fail: &Target{Jurisdiction: "eu"}},

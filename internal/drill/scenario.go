@@ -43,12 +43,18 @@ type Client struct {
 	Source string `yaml:"source"`
 }
 
-// Step is one step: a fault, its repair, or a wait, with what must follow.
+// Step is one step: a fault, its repair, a wait, or a hook command, with
+// what must follow.
 type Step struct {
 	Fail    *Target       `yaml:"fail"`
 	Restore *Target       `yaml:"restore"`
 	Wait    time.Duration `yaml:"wait"`
-	Expect  *Expect       `yaml:"expect"`
+	// Run is a hook step: a command (sh -c where the drill runs) that
+	// changes something for real, neither declared a fault nor a repair,
+	// so it counts toward neither the failover nor the recovery SLO.
+	// "fail: {run: ...}" and "restore: {run: ...}" say which it is.
+	Run    string  `yaml:"run"`
+	Expect *Expect `yaml:"expect"`
 }
 
 // Target is what a fault takes down: one endpoint or pool of a service,
@@ -183,13 +189,16 @@ func uniqueName(field, kind, name string, seen map[string]bool) error {
 
 func (st *Step) validate(s *Scenario) error {
 	kinds := 0
-	for _, set := range []bool{st.Fail != nil, st.Restore != nil, st.Wait != 0} {
+	for _, set := range []bool{st.Fail != nil, st.Restore != nil, st.Wait != 0, st.Run != ""} {
 		if set {
 			kinds++
 		}
 	}
 	if kinds != 1 {
-		return model.Errorf("", "give exactly one of fail, restore and wait")
+		return model.Errorf("", "give exactly one of fail, restore, wait and run (a hook that is a fault or a repair goes in fail: {run: ...} or restore: {run: ...})")
+	}
+	if st.Run != "" && strings.TrimSpace(st.Run) == "" {
+		return model.Errorf("run", "the command is empty")
 	}
 	if st.Wait < 0 {
 		return model.Errorf("wait", "%v is negative", st.Wait)

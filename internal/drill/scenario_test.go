@@ -28,6 +28,16 @@ func TestParseScenario(t *testing.T) {
 	if s.SLO.Failover != 2*time.Second || !s.SLO.NoServFail || !s.SLO.NoTimeouts || s.SLO.Jurisdiction != "eu" {
 		t.Errorf("slo %+v", s.SLO)
 	}
+	// A step may be just a hook command, with expectations like any other.
+	s, err = ParseScenario("x", []byte(strings.Replace(minimal, "steps: [{wait: 1s}]", `steps:
+  - run: "systemctl stop fn-eu-west"
+    expect: {not_answered: [dub-1], within: 5s}
+  - fail: {run: "iptables -A OUTPUT -p tcp --dport 443 -j DROP"}
+  - restore: {run: "iptables -D OUTPUT -p tcp --dport 443 -j DROP"}`, 1)))
+	if err != nil || len(s.Steps) != 3 || s.Steps[0].Run != "systemctl stop fn-eu-west" || s.Steps[0].Expect == nil || s.Steps[0].kind() != "run" ||
+		s.Steps[1].Fail == nil || s.Steps[1].Fail.Run == "" || s.Steps[2].Restore == nil {
+		t.Errorf("hook steps: %+v %v", s, err)
+	}
 	// The interval defaults to 100ms.
 	s, err = ParseScenario("x", []byte(minimal))
 	if err != nil || s.Interval != DefaultInterval {
@@ -60,7 +70,12 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"client source not loopback", minimal + "clients: [{name: c, source: 192.0.2.1}]\n", `clients[0].source: "192.0.2.1" is not a loopback address`},
 		{"interval too short", minimal + "interval: 10ms\n", "interval: 10ms is outside 50ms..1s"},
 		{"no steps", strings.Replace(minimal, "steps: [{wait: 1s}]\n", "", 1), "steps: a drill needs at least one step"},
-		{"step with two kinds", strings.Replace(minimal, "{wait: 1s}", "{wait: 1s, fail: {region: eu-west}}", 1), "steps[0]: give exactly one of fail, restore and wait"},
+		{"step with two kinds", strings.Replace(minimal, "{wait: 1s}", "{wait: 1s, fail: {region: eu-west}}", 1), "steps[0]: give exactly one of fail, restore, wait and run"},
+		{"run and wait", strings.Replace(minimal, "{wait: 1s}", `{run: "true", wait: 1s}`, 1), "steps[0]: give exactly one of fail, restore, wait and run (a hook that is a fault or a repair goes in fail: {run: ...} or restore: {run: ...})"},
+		{"run beside fail", strings.Replace(minimal, "{wait: 1s}", `{run: "true", fail: {region: r}}`, 1), "steps[0]: give exactly one of fail, restore, wait and run"},
+		{"empty run", strings.Replace(minimal, "{wait: 1s}", `{run: "  "}`, 1), "steps[0].run: the command is empty"},
+		{"run that is not a string", strings.Replace(minimal, "{wait: 1s}", `{run: [a, b]}`, 1), "x: line 4: "},
+		{"run with a bad expectation", strings.Replace(minimal, "{wait: 1s}", `{run: "true", expect: {answered: [a]}}`, 1), "steps[0].expect.within: say within how long"},
 		{"target with two", strings.Replace(minimal, "{wait: 1s}", "{fail: {region: eu-west, provider: aws}}", 1), "steps[0].fail: give exactly one of endpoint, pool, region, provider, jurisdiction and run"},
 		{"pool without service", strings.Replace(minimal, "{wait: 1s}", "{fail: {pool: p}}", 1), "steps[0].fail.service: an endpoint or pool belongs to a service"},
 		{"foreign service", strings.Replace(minimal, "{wait: 1s}", "{restore: {service: b.example.com, pool: p}}", 1), "steps[0].restore.service: b.example.com. is not among the scenario's services"},

@@ -83,7 +83,8 @@ func checkTarget(s string) error {
 			return Errorf("", "%q: port %q is not between 1 and 65535", s, port)
 		}
 	}
-	if _, err := ParseTarget(host); err != nil {
+	// Probed from here, never answered: "localhost:8080" will do.
+	if _, err := parseTarget(host, true); err != nil {
 		return err
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -52,7 +53,7 @@ func parseRdata(t Type, data string) ([]byte, error) {
 		if _, err2 := parseOne(t, data, relativeProbe); err2 == nil {
 			return nil, fmt.Errorf("domain names in %s data must be fully qualified (end with a dot): %q", TypeString(t), data)
 		}
-		return nil, err
+		return nil, fmt.Errorf("invalid %s record data %q: %s", TypeString(t), data, describeParseError(t, err))
 	}
 	if strings.Contains(rr.String(), relativeProbe) {
 		return nil, fmt.Errorf("domain names in %s data must be fully qualified (end with a dot): %q", TypeString(t), data)
@@ -89,6 +90,60 @@ func parseOne(t Type, data, origin string) (dns.RR, error) {
 		return nil, fmt.Errorf("invalid %s data %q", TypeString(t), data)
 	}
 	return rr, nil
+}
+
+// badFieldRE matches miekg/dns's "bad <TYPE> <Field>: "token"".
+var badFieldRE = regexp.MustCompile(`^bad \S+ (\S+): "(.*)"$`)
+
+// numberFields are the numeric fields of record data miekg/dns names, with
+// the word for them and their largest value.
+var numberFields = map[string]struct {
+	word string
+	max  int
+}{
+	"Pref": {"preference", 65535}, "Preference": {"preference", 65535}, "Priority": {"priority", 65535},
+	"Weight": {"weight", 65535}, "Port": {"port", 65535}, "Order": {"order", 65535}, "KeyTag": {"key tag", 65535},
+	"Flag": {"flags", 255}, "Flags": {"flags", 255}, "Usage": {"usage", 255}, "Selector": {"selector", 255},
+	"MatchingType": {"matching type", 255}, "Algorithm": {"algorithm", 255}, "DigestType": {"digest type", 255},
+	"Serial": {"serial", 4294967295}, "Refresh": {"refresh", 4294967295}, "Retry": {"retry", 4294967295},
+	"Expire": {"expire", 4294967295}, "Minttl": {"minimum TTL", 4294967295},
+}
+
+// nameFields are the domain-name fields miekg/dns names.
+var nameFields = map[string]bool{"Target": true, "Mx": true, "Ns": true, "Ptr": true, "Replacement": true, "Mbox": true, "Host": true, "Next": true}
+
+// describeParseError says in plain words what miekg/dns found wrong with
+// record data of type t.
+func describeParseError(t Type, err error) string {
+	msg := err.Error()
+	if tok, ok := strings.CutPrefix(msg, "garbage after rdata: "); ok {
+		return fmt.Sprintf("unexpected %s after the data (one record at a time)", tok)
+	}
+	m := badFieldRE.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	field, tok := m[1], m[2]
+	switch {
+	case t == TypeA && field == "A":
+		if strings.Contains(tok, ":") {
+			return "not an IPv4 address (an IPv6 address goes in an AAAA record)"
+		}
+		return "not an IPv4 address"
+	case t == TypeAAAA && field == "AAAA":
+		if strings.Count(tok, ".") == 3 && !strings.Contains(tok, ":") {
+			return "not an IPv6 address (an IPv4 address goes in an A record)"
+		}
+		return "not an IPv6 address"
+	case nameFields[field]:
+		return fmt.Sprintf("%q is not a valid domain name", tok)
+	case field == "Txt":
+		return "a quoted string is not closed or not valid"
+	}
+	if f, ok := numberFields[field]; ok {
+		return fmt.Sprintf("the %s must be a number from 0 to %d, not %q", f.word, f.max, tok)
+	}
+	return fmt.Sprintf("the %s field is not valid: %q", strings.ToLower(field), tok)
 }
 
 // cleanParseError strips miekg/dns's position suffix, which refers to the

@@ -414,8 +414,14 @@ type Target struct {
 	Host Name
 }
 
-// ParseTarget parses an IPv4 or IPv6 address or a hostname.
-func ParseTarget(s string) (Target, error) {
+// ParseTarget parses an endpoint's answer: an IPv4 or IPv6 address, or a
+// hostname with its domain (at least two labels), which is answered as a
+// CNAME target.
+func ParseTarget(s string) (Target, error) { return parseTarget(s, false) }
+
+// parseTarget is ParseTarget; singleLabel accepts names such as
+// "localhost", for what is only probed and never answered.
+func parseTarget(s string, singleLabel bool) (Target, error) {
 	s = strings.TrimSpace(s)
 	if a, err := netip.ParseAddr(s); err == nil {
 		if a.Zone() != "" {
@@ -430,8 +436,11 @@ func ParseTarget(s string) (Target, error) {
 	if err != nil {
 		return Target{}, fmt.Errorf("%q is not an IP address or a hostname: %v", s, err)
 	}
-	if n == Root || n.Labels() < 2 {
-		return Target{}, fmt.Errorf("%q is not a fully qualified hostname", s)
+	if n == Root {
+		return Target{}, fmt.Errorf("%q is the root, not a hostname", s)
+	}
+	if n.Labels() < 2 && !singleLabel {
+		return Target{}, fmt.Errorf("%q is a single-label name: answered as a CNAME target it would send clients to a top-level domain; give an IP address or a hostname with its domain", s)
 	}
 	return Target{Host: n}, nil
 }

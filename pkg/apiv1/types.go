@@ -310,6 +310,7 @@ const (
 	CodeNotFound           = "not_found"
 	CodeAlreadyExists      = "already_exists"
 	CodeFailedPrecondition = "failed_precondition"
+	CodeConflict           = "conflict" // still in use by something that must change first
 	CodeTooLarge           = "payload_too_large"
 	CodeUnsupportedMedia   = "unsupported_media_type"
 	CodeMethodNotAllowed   = "method_not_allowed"

@@ -26,7 +26,7 @@ func TestCLIExitCodes(t *testing.T) {
 		{"unknown flag", []string{"zone", "list", "--colour"}, 2, "unknown flag"},
 		{"missing arguments", []string{"record", "add", "example.com", "www"}, 2, "usage: stratus record add"},
 		{"bad output format", []string{"zone", "list", "-o", "yaml"}, 2, "output format"},
-		{"invalid record data", []string{"record", "add", "example.com", "www", "A", "not-an-ip"}, 2, "changes[0].records[0]"},
+		{"invalid record data", []string{"record", "add", "example.com", "www", "A", "not-an-ip"}, 2, `invalid A record data "not-an-ip": not an IPv4 address`},
 		{"relative name in data", []string{"record", "add", "example.com", "www", "CNAME", "target.example.net"}, 2, "fully qualified"},
 		{"zone not found", []string{"zone", "get", "nope.test"}, 3, "zone not found"},
 		{"zone of records not found", []string{"record", "list", "nope.test"}, 3, "zone not found"},
@@ -117,8 +117,18 @@ func TestCLITSIG(t *testing.T) {
 	}
 	given := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 	stdout, errOut, code := runCLI(t, []string{"--server", "http://" + s.apiAddr, "--data-dir", s.dataDir, "tsig", "create", "peer", "--algorithm", "hmac-sha512", "--secret-file", "-"}, strings.NewReader(given+"\n"))
-	if code != 0 || !strings.Contains(stdout, given) || !strings.Contains(stdout, "hmac-sha512") {
+	if code != 0 || strings.Contains(stdout, given) || !strings.Contains(stdout, "peer.") || !strings.Contains(stdout, "hmac-sha512") {
 		t.Fatalf("tsig create --secret-file -: exit %d %s %s", code, stdout, errOut)
+	}
+	// Nor in JSON; the key is what was given.
+	secretFile := filepath.Join(t.TempDir(), "peer2.secret")
+	if err := os.WriteFile(secretFile, []byte(given+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = s.mustCLI("tsig", "create", "peer2", "--secret-file", secretFile, "-o", "json")
+	var k2 apiv1.CreatedTSIGKey
+	if err := json.Unmarshal([]byte(out), &k2); err != nil || strings.Contains(out, given) || k2.Secret != "" || k2.Name != "peer2." {
+		t.Errorf("tsig create --secret-file -o json: %s (%v)", out, err)
 	}
 	_, errOut, code = runCLI(t, []string{"--server", "http://" + s.apiAddr, "--data-dir", s.dataDir, "tsig", "create", "bad", "--algorithm", "hmac-md5"}, nil)
 	if code != 2 || !strings.Contains(errOut, "algorithm") {
@@ -159,7 +169,7 @@ func TestCLITSIG(t *testing.T) {
 			t.Errorf("%v: exit %d %s", bad, code, errOut)
 		}
 	}
-	if _, errOut, code := s.cli("tsig", "delete", "xfr.example.com"); code != 2 || !strings.Contains(errOut, "xfr.test.") {
+	if _, errOut, code := s.cli("tsig", "delete", "xfr.example.com"); code != 4 || !strings.Contains(errOut, "xfr.test.") {
 		t.Errorf("delete a key in use: exit %d %s", code, errOut)
 	}
 }
@@ -204,7 +214,7 @@ func TestHelpEverywhere(t *testing.T) {
 		{}, {"serve"}, {"version"}, {"zone"}, {"zone", "list"}, {"zone", "get"}, {"zone", "create"}, {"zone", "delete"},
 		{"zone", "import"}, {"zone", "export"}, {"zone", "journal"}, {"zone", "compact-journal"}, {"record"}, {"record", "list"}, {"record", "add"},
 		{"record", "set"}, {"record", "delete"}, {"token"}, {"token", "list"}, {"token", "create"}, {"token", "delete"},
-		{"service"}, {"service", "list"}, {"service", "get"}, {"service", "create"}, {"service", "update"}, {"service", "delete"},
+		{"service"}, {"service", "list"}, {"service", "get"}, {"service", "create"}, {"service", "update"}, {"service", "apply"}, {"service", "delete"},
 		{"service", "explain"}, {"pool"}, {"pool", "list"}, {"pool", "drain"}, {"pool", "undrain"}, {"pool", "force-up"},
 		{"endpoint"}, {"endpoint", "list"}, {"endpoint", "register"}, {"endpoint", "renew"}, {"endpoint", "deregister"},
 		{"endpoint", "override"}, {"endpoint", "report"}, {"events"},
