@@ -301,16 +301,21 @@ func BenchmarkServe(b *testing.B) {
 	var src atomic.Pointer[zone.Snapshot]
 	src.Store(zonetest.Build(b, map[string]string{"example.com.": zonetest.ExampleCom}))
 	h := newHandler(&src, nil, 1232, false)
-	for _, bc := range []struct{ name, qname string }{
-		{"positive", "www.example.com."},
-		{"nxdomain", "nope.example.com."},
-		{"cname-chain", "chain.example.com."},
-		{"wildcard", "x.wild.example.com."},
-		{"referral", "host.sub.example.com."},
+	for _, bc := range []struct {
+		name, qname string
+		qtype       uint16
+	}{
+		{"positive", "www.example.com.", dns.TypeA},
+		{"nxdomain", "nope.example.com.", dns.TypeA},
+		{"cname-chain", "chain.example.com.", dns.TypeA},
+		{"wildcard", "x.wild.example.com.", dns.TypeA},
+		{"referral", "host.sub.example.com.", dns.TypeA},
+		{"apex-ns", "example.com.", dns.TypeNS},
+		{"mx", "mx.example.com.", dns.TypeMX},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			m := new(dns.Msg)
-			m.SetQuestion(bc.qname, dns.TypeA)
+			m.SetQuestion(bc.qname, bc.qtype)
 			m.SetEdns0(1232, false)
 			pkt, _ := m.Pack()
 			b.ReportAllocs()
