@@ -277,15 +277,22 @@ func TestConfigErrors(t *testing.T) {
 }
 
 // TestServeAllocations is the allocation budget of the query path: a
-// cached positive answer, a NXDOMAIN and a referral are answered without
-// allocating.
+// cached positive answer, a NXDOMAIN, a referral and NS and MX answers
+// with additional data are answered without allocating.
 func TestServeAllocations(t *testing.T) {
 	var src atomic.Pointer[zone.Snapshot]
 	src.Store(zonetest.Build(t, map[string]string{"example.com.": zonetest.ExampleCom}))
 	h := newHandler(&src, nil, 1232, false)
-	for _, name := range []string{"www.example.com.", "nope.example.com.", "host.sub.example.com.", "x.wild.example.com."} {
+	for _, q := range []struct {
+		name  string
+		qtype uint16
+	}{
+		{"www.example.com.", dns.TypeA}, {"nope.example.com.", dns.TypeA}, {"host.sub.example.com.", dns.TypeA},
+		{"x.wild.example.com.", dns.TypeA}, {"example.com.", dns.TypeNS}, {"mx.example.com.", dns.TypeMX},
+	} {
+		name := q.name
 		m := new(dns.Msg)
-		m.SetQuestion(name, dns.TypeA)
+		m.SetQuestion(name, q.qtype)
 		m.SetEdns0(1232, true)
 		pkt, _ := m.Pack()
 		if h.serve(pkt, loopback, false) == nil {
