@@ -334,3 +334,63 @@ func BenchmarkServe(b *testing.B) {
 }
 
 var loopback = netip.MustParseAddr("127.0.0.1")
+
+// TestNotImplementedOpcodes answers opcodes other than QUERY, NOTIFY and
+// UPDATE with NOTIMP whether or not the request has a question (RFC 1035
+// section 4.1.1; ISC's EDNS compliance tests send opcode 15 without one),
+// echoing the ID, the opcode, RD, CD, the question when there is exactly
+// one, and EDNS when the request had it.
+func TestNotImplementedOpcodes(t *testing.T) {
+	var src atomic.Pointer[zone.Snapshot]
+	src.Store(zonetest.Build(t, map[string]string{"example.com.": zonetest.ExampleCom}))
+	for _, ext := range []bool{false, true} {
+		h := newHandler(&src, nil, 1232, ext)
+		for _, tc := range []struct {
+			name      string
+			opcode    int
+			questions int
+			edns      bool
+		}{
+			{"IQUERY", 1, 1, false},
+			{"STATUS", 2, 1, true},
+			{"unassigned 3", 3, 1, false},
+			{"DSO", 6, 0, false},
+			{"15 with a question", 15, 1, true},
+			{"15 without a question", 15, 0, false},
+			{"15 without a question, with EDNS", 15, 0, true},
+			{"15 with two questions", 15, 2, false},
+		} {
+			m := new(dns.Msg)
+			m.Id, m.Opcode, m.RecursionDesired, m.CheckingDisabled = 0x1234, tc.opcode, true, true
+			for range tc.questions {
+				m.Question = append(m.Question, dns.Question{Name: "www.example.com.", Qtype: dns.TypeA, Qclass: dns.ClassINET})
+			}
+			if tc.edns {
+				m.SetEdns0(1232, true)
+			}
+			pkt, err := m.Pack()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := h.serve(pkt, loopback, false)
+			if out == nil {
+				t.Errorf("%s (ext %v): no reply", tc.name, ext)
+				continue
+			}
+			r := new(dns.Msg)
+			if err := r.Unpack(out); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			wantQ := 0
+			if tc.questions == 1 {
+				wantQ = 1
+			}
+			opt := r.IsEdns0()
+			if r.Rcode != dns.RcodeNotImplemented || r.Id != m.Id || r.Opcode != tc.opcode || !r.Response || r.Authoritative ||
+				!r.RecursionDesired || !r.CheckingDisabled || len(r.Question) != wantQ || len(r.Answer)+len(r.Ns) != 0 ||
+				(opt != nil) != tc.edns || opt != nil && !opt.Do() {
+				t.Errorf("%s (ext %v): reply\n%v", tc.name, ext, r)
+			}
+		}
+	}
+}

@@ -61,7 +61,9 @@ var errRefused = errors.New("refused by the zone's transfer ACL")
 // its time: it reads the store.
 func (s *Server) Serve(ctx context.Context, req, answer []byte, from netip.Addr, tcp bool, write func([]byte) error) {
 	m := new(dns.Msg)
-	if err := m.Unpack(req); err != nil || len(m.Question) != 1 {
+	// An opcode not implemented is NOTIMP whatever the question section
+	// holds; the others must have exactly one question (or zone).
+	if err := m.Unpack(req); err != nil || len(m.Question) != 1 && dnswire.Implemented(uint8(m.Opcode)) {
 		s.reply(m, nil, dns.RcodeFormatError, write)
 		return
 	}
@@ -117,6 +119,9 @@ func (s *Server) reply(req *dns.Msg, sg *signer, rcode int, write func([]byte) e
 	r.SetRcode(req, rcode)
 	r.Authoritative = rcode == dns.RcodeSuccess || rcode == dns.RcodeNameError
 	r.Extra = nil
+	if len(req.Question) != 1 {
+		r.Question = nil // echo a question only when there was one
+	}
 	addOPT(req, r)
 	b, err := sg.pack(r)
 	if err != nil {

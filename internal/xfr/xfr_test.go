@@ -322,3 +322,51 @@ func BenchmarkFullTransfer(b *testing.B) {
 		b.SetBytes(int64(bytes))
 	}
 }
+
+// TestSignedNotImplemented answers a signed request of an opcode not
+// implemented with NOTIMP, signed, whether or not it has a question; a
+// request whose signature fails is refused as any other.
+func TestSignedNotImplemented(t *testing.T) {
+	e := newEnv(t, 1)
+	for _, tc := range []struct {
+		name      string
+		opcode    int
+		questions int
+	}{
+		{"opcode 15 without a question", 15, 0},
+		{"opcode 15 with a question", 15, 1},
+		{"opcode 3 with two questions", 3, 2},
+		{"STATUS", dns.OpcodeStatus, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := new(dns.Msg)
+			m.Id, m.Opcode = 77, tc.opcode
+			for range tc.questions {
+				m.Question = append(m.Question, dns.Question{Name: "x.test.", Qtype: dns.TypeSOA, Qclass: dns.ClassINET})
+			}
+			m.SetTsig("xfr.", dns.HmacSHA512, 300, time.Now().Unix())
+			req, mac, err := dns.TsigGenerate(m, e.key.SecretBase64(), "", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs := e.serve(t, req, "192.0.2.1", false)
+			if len(msgs) != 1 {
+				t.Fatalf("%d messages", len(msgs))
+			}
+			if err := dns.TsigVerify(append([]byte(nil), msgs[0]...), e.key.SecretBase64(), mac, false); err != nil {
+				t.Errorf("reply not signed: %v", err)
+			}
+			r := new(dns.Msg)
+			if err := r.Unpack(msgs[0]); err != nil {
+				t.Fatal(err)
+			}
+			wantQ := 0
+			if tc.questions == 1 {
+				wantQ = 1
+			}
+			if r.Rcode != dns.RcodeNotImplemented || r.Opcode != tc.opcode || r.Id != 77 || len(r.Question) != wantQ {
+				t.Errorf("reply %v", r)
+			}
+		})
+	}
+}

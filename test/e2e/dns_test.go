@@ -285,6 +285,12 @@ func TestDNSProtocol(t *testing.T) {
 		{name: "unassigned opcode 15 without EDNS is NOTIMP", qname: "www.example.com.", qtype: "A",
 			digOpts: []string{"+opcode=15", "+noedns"}, skipKdig: "kdig cannot set the opcode",
 			opcode: "RESERVED15", rcode: "NOTIMP", flags: "qr"},
+		{name: "unassigned opcode 15 without a question is NOTIMP, not FORMERR", noQuestion: true, tcpToo: true,
+			digOpts: []string{"+header-only", "+opcode=15", "+noedns"}, skipKdig: "kdig cannot set the opcode",
+			opcode: "RESERVED15", rcode: "NOTIMP", flags: "qr"},
+		{name: "unassigned opcode 15 without a question keeps EDNS", noQuestion: true,
+			digOpts: []string{"+header-only", "+opcode=15", "+edns=0", "+noednsnegotiation"}, skipKdig: "kdig cannot set the opcode",
+			opcode: "RESERVED15", rcode: "NOTIMP", flags: "qr", opt: dnsOPTv0},
 		// NOTIFY is for secondary zones; example.com. is a zone of our own.
 		{name: "opcode NOTIFY (4) from dig for a primary zone is NOTAUTH", qname: "example.com.", qtype: "SOA",
 			digOpts: []string{"+opcode=4"}, skipKdig: "the next row sends NOTIFY with kdig",
