@@ -28,6 +28,7 @@ type Server struct {
 	src      Source
 	log      *slog.Logger
 	notified Notified
+	now      func() time.Time // the clock that stamps TSIG records
 }
 
 // Notified takes the NOTIFY messages for secondary zones
@@ -45,7 +46,7 @@ func New(src Source, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{src: src, log: log}
+	return &Server{src: src, log: log, now: time.Now}
 }
 
 // bigTransfer is the number of records of a transfer after which its
@@ -67,7 +68,7 @@ func (s *Server) Serve(ctx context.Context, req, answer []byte, from netip.Addr,
 		s.reply(m, nil, dns.RcodeFormatError, write)
 		return
 	}
-	sg, err := verify(ctx, s.src, req, m)
+	sg, err := verify(ctx, s.src, req, m, s.now)
 	if err != nil {
 		s.log.Warn("tsig key lookup failed", "err", err)
 		s.reply(m, nil, dns.RcodeServerFailure, write)
