@@ -36,6 +36,7 @@ func TestAdditionalGolden(t *testing.T) {
 		{"add.test.", dns.TypeANY, true},
 		{"deleg.add.test.", dns.TypeMX, true},
 		{"wildmx.add.test.", dns.TypeMX, true},
+		{"twowild.add.test.", dns.TypeMX, true},
 		{"_sip._tcp.add.test.", dns.TypeSRV, true},
 		{"alias.add.test.", dns.TypeMX, true},
 		{"cnmx.add.test.", dns.TypeMX, true},

@@ -162,7 +162,7 @@ func (z *Zone) addTargets(a *Answer, set *RRset) {
 			continue
 		}
 		for _, t := range [...]uint16{typeA, typeAAAA} {
-			if s := g.Get(t); s != nil && !a.hasAdditional(s) {
+			if s := g.Get(t); s != nil && !a.hasAdditional(s, target) {
 				a.Additional = append(a.Additional, RRRef{Owner: target, Set: s, TTL: s.TTL, Extra: true})
 			}
 		}

@@ -87,6 +87,7 @@ func TestAdditionalSectionMatchesKnot(t *testing.T) {
 		{"add.test.", "MX", true},
 		{"deleg.add.test.", "MX", true},
 		{"wildmx.add.test.", "MX", true},
+		{"twowild.add.test.", "MX", true},
 		{"_sip._tcp.add.test.", "SRV", true},
 		{"alias.add.test.", "MX", true},
 		{"cnmx.add.test.", "MX", false},
