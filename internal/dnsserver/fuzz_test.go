@@ -22,6 +22,8 @@ func FuzzHandler(f *testing.F) {
 		func(m *dns.Msg) { m.SetQuestion("txt.big.test.", dns.TypeTXT) },
 		func(m *dns.Msg) { m.SetQuestion("example.com.", dns.TypeAXFR) },
 		func(m *dns.Msg) { m.SetQuestion("example.com.", dns.TypeSOA); m.Opcode = dns.OpcodeUpdate },
+		func(m *dns.Msg) { m.Opcode = 15; m.SetEdns0(1232, false) },
+		func(m *dns.Msg) { m.SetQuestion("mx.example.com.", dns.TypeMX) },
 	} {
 		m := new(dns.Msg)
 		seed(m)

@@ -277,15 +277,22 @@ func TestConfigErrors(t *testing.T) {
 }
 
 // TestServeAllocations is the allocation budget of the query path: a
-// cached positive answer, a NXDOMAIN and a referral are answered without
-// allocating.
+// cached positive answer, a NXDOMAIN, a referral and NS and MX answers
+// with additional data are answered without allocating.
 func TestServeAllocations(t *testing.T) {
 	var src atomic.Pointer[zone.Snapshot]
 	src.Store(zonetest.Build(t, map[string]string{"example.com.": zonetest.ExampleCom}))
 	h := newHandler(&src, nil, 1232, false)
-	for _, name := range []string{"www.example.com.", "nope.example.com.", "host.sub.example.com.", "x.wild.example.com."} {
+	for _, q := range []struct {
+		name  string
+		qtype uint16
+	}{
+		{"www.example.com.", dns.TypeA}, {"nope.example.com.", dns.TypeA}, {"host.sub.example.com.", dns.TypeA},
+		{"x.wild.example.com.", dns.TypeA}, {"example.com.", dns.TypeNS}, {"mx.example.com.", dns.TypeMX},
+	} {
+		name := q.name
 		m := new(dns.Msg)
-		m.SetQuestion(name, dns.TypeA)
+		m.SetQuestion(name, q.qtype)
 		m.SetEdns0(1232, true)
 		pkt, _ := m.Pack()
 		if h.serve(pkt, loopback, false) == nil {
@@ -301,16 +308,21 @@ func BenchmarkServe(b *testing.B) {
 	var src atomic.Pointer[zone.Snapshot]
 	src.Store(zonetest.Build(b, map[string]string{"example.com.": zonetest.ExampleCom}))
 	h := newHandler(&src, nil, 1232, false)
-	for _, bc := range []struct{ name, qname string }{
-		{"positive", "www.example.com."},
-		{"nxdomain", "nope.example.com."},
-		{"cname-chain", "chain.example.com."},
-		{"wildcard", "x.wild.example.com."},
-		{"referral", "host.sub.example.com."},
+	for _, bc := range []struct {
+		name, qname string
+		qtype       uint16
+	}{
+		{"positive", "www.example.com.", dns.TypeA},
+		{"nxdomain", "nope.example.com.", dns.TypeA},
+		{"cname-chain", "chain.example.com.", dns.TypeA},
+		{"wildcard", "x.wild.example.com.", dns.TypeA},
+		{"referral", "host.sub.example.com.", dns.TypeA},
+		{"apex-ns", "example.com.", dns.TypeNS},
+		{"mx", "mx.example.com.", dns.TypeMX},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			m := new(dns.Msg)
-			m.SetQuestion(bc.qname, dns.TypeA)
+			m.SetQuestion(bc.qname, bc.qtype)
 			m.SetEdns0(1232, false)
 			pkt, _ := m.Pack()
 			b.ReportAllocs()
@@ -322,3 +334,63 @@ func BenchmarkServe(b *testing.B) {
 }
 
 var loopback = netip.MustParseAddr("127.0.0.1")
+
+// TestNotImplementedOpcodes answers opcodes other than QUERY, NOTIFY and
+// UPDATE with NOTIMP whether or not the request has a question (RFC 1035
+// section 4.1.1; ISC's EDNS compliance tests send opcode 15 without one),
+// echoing the ID, the opcode, RD, CD, the question when there is exactly
+// one, and EDNS when the request had it.
+func TestNotImplementedOpcodes(t *testing.T) {
+	var src atomic.Pointer[zone.Snapshot]
+	src.Store(zonetest.Build(t, map[string]string{"example.com.": zonetest.ExampleCom}))
+	for _, ext := range []bool{false, true} {
+		h := newHandler(&src, nil, 1232, ext)
+		for _, tc := range []struct {
+			name      string
+			opcode    int
+			questions int
+			edns      bool
+		}{
+			{"IQUERY", 1, 1, false},
+			{"STATUS", 2, 1, true},
+			{"unassigned 3", 3, 1, false},
+			{"DSO", 6, 0, false},
+			{"15 with a question", 15, 1, true},
+			{"15 without a question", 15, 0, false},
+			{"15 without a question, with EDNS", 15, 0, true},
+			{"15 with two questions", 15, 2, false},
+		} {
+			m := new(dns.Msg)
+			m.Id, m.Opcode, m.RecursionDesired, m.CheckingDisabled = 0x1234, tc.opcode, true, true
+			for range tc.questions {
+				m.Question = append(m.Question, dns.Question{Name: "www.example.com.", Qtype: dns.TypeA, Qclass: dns.ClassINET})
+			}
+			if tc.edns {
+				m.SetEdns0(1232, true)
+			}
+			pkt, err := m.Pack()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := h.serve(pkt, loopback, false)
+			if out == nil {
+				t.Errorf("%s (ext %v): no reply", tc.name, ext)
+				continue
+			}
+			r := new(dns.Msg)
+			if err := r.Unpack(out); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			wantQ := 0
+			if tc.questions == 1 {
+				wantQ = 1
+			}
+			opt := r.IsEdns0()
+			if r.Rcode != dns.RcodeNotImplemented || r.Id != m.Id || r.Opcode != tc.opcode || !r.Response || r.Authoritative ||
+				!r.RecursionDesired || !r.CheckingDisabled || len(r.Question) != wantQ || len(r.Answer)+len(r.Ns) != 0 ||
+				(opt != nil) != tc.edns || opt != nil && !opt.Do() {
+				t.Errorf("%s (ext %v): reply\n%v", tc.name, ext, r)
+			}
+		}
+	}
+}

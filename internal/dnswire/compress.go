@@ -25,6 +25,15 @@ func (c *compressor) reset() {
 	c.n = 0
 }
 
+// truncate forgets the names recorded after the first n, which were
+// taken out of the message again.
+func (c *compressor) truncate(n int) {
+	for i := n; i < c.n; i++ {
+		c.entries[i].name = nil
+	}
+	c.n = n
+}
+
 func (c *compressor) add(off int, name []byte) {
 	if c.n < maxCompressionEntries && off <= 0x3FFF {
 		c.entries[c.n] = compEntry{off: uint16(off), name: name}

@@ -18,6 +18,12 @@ const (
 	OpcodeUpdate = 5
 )
 
+// Implemented reports whether the server implements opcode: QUERY, NOTIFY
+// (RFC 1996) and UPDATE (RFC 2136). Every other opcode is answered NOTIMP.
+func Implemented(opcode uint8) bool {
+	return opcode == OpcodeQuery || opcode == OpcodeNotify || opcode == OpcodeUpdate
+}
+
 // Response codes, including the extended ones carried in the OPT record.
 const (
 	RcodeSuccess  = 0

@@ -19,6 +19,8 @@ func FuzzQuery(f *testing.F) {
 		func(m *dns.Msg) { m.SetQuestion("sub.example.com.", dns.TypeNS) },
 		func(m *dns.Msg) { m.SetQuestion("txt.big.test.", dns.TypeTXT) },
 		func(m *dns.Msg) { m.SetEdns0(1232, false); m.IsEdns0().SetVersion(2) },
+		func(m *dns.Msg) { m.Question, m.Opcode = nil, 15 },
+		func(m *dns.Msg) { m.SetQuestion("example.com.", dns.TypeMX) },
 	} {
 		f.Add(packQuery(f, seed))
 	}
@@ -39,6 +41,8 @@ func FuzzQuery(f *testing.F) {
 			out = w.Error(&q, fe.Rcode)
 		case err != nil:
 			t.Fatalf("unexpected error type %T: %v", err, err)
+		case q.Opcode != OpcodeQuery:
+			out = w.Error(&q, RcodeNotImp)
 		default:
 			snap.Lookup(&a, q.Qname, q.Qtype)
 			out, _ = w.Answer(&q, &a, w.UDPLimit(&q))

@@ -66,8 +66,10 @@ func formErr(reason string) error { return &FormatError{Rcode: RcodeFormErr, Rea
 // it cannot read. Malformed queries (well-formed messages that are not
 // valid queries, or broken ones whose question or OPT record parsed) get a
 // *FormatError; q then holds whatever could be parsed (the ID at least).
-// Opcodes other than QUERY are parsed the same way; the caller decides how
-// to answer them.
+// Opcodes other than QUERY are parsed the same way, and the caller decides
+// how to answer them; for an opcode this server does not implement (see
+// Implemented) no question is required, as the answer is NOTIMP whatever
+// the question section holds.
 func ParseQuery(msg []byte, q *Query) error {
 	err := parseQuery(msg, q)
 	if err != nil && err != ErrDrop && !q.wellFormed && q.questions == 0 && !q.EDNS {
@@ -99,6 +101,9 @@ func parseQuery(msg []byte, q *Query) error {
 	var qerr error
 	off := headerLen
 	switch {
+	case !Implemented(q.Opcode):
+		// NOTIMP whatever the question section holds: the caller answers
+		// it, echoing the one question if there is one.
 	case qd == 0:
 		qerr = formErr("no question")
 	case qd > 1:

@@ -102,6 +102,14 @@ func TestParseQuery(t *testing.T) {
 				t.Errorf("EDNS lost on FORMERR: %+v", q)
 			}
 		}},
+		{name: "an opcode not implemented needs no question", msg: packQuery(t, func(m *dns.Msg) { m.Question, m.Opcode = nil, 15; m.SetEdns0(1232, false) }), check: func(t *testing.T, q *Query) {
+			if q.Opcode != 15 || !q.EDNS {
+				t.Errorf("got %+v", q)
+			}
+		}},
+		{name: "an opcode not implemented with two questions echoes none", msg: packQuery(t, func(m *dns.Msg) { m.Question, m.Opcode = append(m.Question, m.Question[0]), 3 })},
+		{name: "NOTIFY without a question is FORMERR", msg: packQuery(t, func(m *dns.Msg) { m.Question, m.Opcode = nil, dns.OpcodeNotify }), rcode: RcodeFormErr},
+		{name: "UPDATE without a zone is FORMERR", msg: packQuery(t, func(m *dns.Msg) { m.Question, m.Opcode = nil, dns.OpcodeUpdate }), rcode: RcodeFormErr},
 		{name: "NOTIFY is parsed", msg: packQuery(t, func(m *dns.Msg) { m.Opcode = dns.OpcodeNotify }), hasQues: true, check: func(t *testing.T, q *Query) {
 			if q.Opcode != OpcodeNotify {
 				t.Errorf("opcode %d", q.Opcode)

@@ -54,9 +54,13 @@ func (w *Writer) Answer(q *Query, a *zone.Answer, limit int) (msg []byte, trunca
 // leaving out optional additional records when lean.
 func (w *Writer) write(q *Query, a *zone.Answer, limit int, lean bool) bool {
 	w.start(q, a.Rcode, a.Authoritative)
-	an := w.section(a.Answer, false)
-	ns := w.section(a.Authority, false)
-	ar := w.section(a.Additional, lean)
+	an := w.section(a.Answer, false, 0)
+	ns := w.section(a.Authority, false, 0)
+	room := limit
+	if q.EDNS {
+		room -= optLen(q, a.Rcode)
+	}
+	ar := w.section(a.Additional, lean, room)
 	if q.EDNS {
 		w.opt(q, a.Rcode)
 		ar++
@@ -171,15 +175,26 @@ func (w *Writer) opt(q *Query, rcode int) {
 	}
 }
 
+// optLen returns the length of the OPT record opt writes.
+func optLen(q *Query, rcode int) int {
+	n := 11
+	if q.ECS && (rcode == RcodeSuccess || rcode == RcodeNXDomain) {
+		n += 8 + (int(q.ECSSource)+7)/8
+	}
+	return n
+}
+
 // section appends every record of refs (but the optional ones when lean)
-// and returns how many it wrote.
-func (w *Writer) section(refs []zone.RRRef, lean bool) int {
+// and returns how many it wrote. A set marked Extra is written only if the
+// message stays within room octets; otherwise it is taken out again.
+func (w *Writer) section(refs []zone.RRRef, lean bool, room int) int {
 	n := 0
 	for i := range refs {
 		r := &refs[i]
 		if lean && r.Optional {
 			continue
 		}
+		mark, marked, wrote := len(w.buf), w.comp.n, 0
 		for _, rd := range r.Set.Rdata {
 			if r.Owner == nil {
 				w.buf = append(w.buf, 0xC0, headerLen) // the question name
@@ -193,8 +208,14 @@ func (w *Writer) section(refs []zone.RRRef, lean bool) int {
 			w.buf = append(w.buf, 0, 0)
 			w.rdata(r.Set.Type, rd)
 			binary.BigEndian.PutUint16(w.buf[lenAt:], uint16(len(w.buf)-lenAt-2))
-			n++
+			wrote++
 		}
+		if r.Extra && len(w.buf) > room {
+			w.buf = w.buf[:mark]
+			w.comp.truncate(marked)
+			continue
+		}
+		n += wrote
 	}
 	return n
 }

@@ -28,6 +28,7 @@ type Server struct {
 	src      Source
 	log      *slog.Logger
 	notified Notified
+	now      func() time.Time // the clock that stamps TSIG records
 }
 
 // Notified takes the NOTIFY messages for secondary zones
@@ -45,7 +46,7 @@ func New(src Source, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{src: src, log: log}
+	return &Server{src: src, log: log, now: time.Now}
 }
 
 // bigTransfer is the number of records of a transfer after which its
@@ -61,11 +62,13 @@ var errRefused = errors.New("refused by the zone's transfer ACL")
 // its time: it reads the store.
 func (s *Server) Serve(ctx context.Context, req, answer []byte, from netip.Addr, tcp bool, write func([]byte) error) {
 	m := new(dns.Msg)
-	if err := m.Unpack(req); err != nil || len(m.Question) != 1 {
+	// An opcode not implemented is NOTIMP whatever the question section
+	// holds; the others must have exactly one question (or zone).
+	if err := m.Unpack(req); err != nil || len(m.Question) != 1 && dnswire.Implemented(uint8(m.Opcode)) {
 		s.reply(m, nil, dns.RcodeFormatError, write)
 		return
 	}
-	sg, err := verify(ctx, s.src, req, m)
+	sg, err := verify(ctx, s.src, req, m, s.now)
 	if err != nil {
 		s.log.Warn("tsig key lookup failed", "err", err)
 		s.reply(m, nil, dns.RcodeServerFailure, write)
@@ -117,6 +120,9 @@ func (s *Server) reply(req *dns.Msg, sg *signer, rcode int, write func([]byte) e
 	r.SetRcode(req, rcode)
 	r.Authoritative = rcode == dns.RcodeSuccess || rcode == dns.RcodeNameError
 	r.Extra = nil
+	if len(req.Question) != 1 {
+		r.Question = nil // echo a question only when there was one
+	}
 	addOPT(req, r)
 	b, err := sg.pack(r)
 	if err != nil {

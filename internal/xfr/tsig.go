@@ -29,17 +29,18 @@ type signer struct {
 	signed  int
 	tsigErr uint16
 	origID  uint16
+	now     func() time.Time // the server's clock, for Time Signed
 }
 
 // verify checks the request's TSIG. It returns a nil signer for an
 // unsigned request; otherwise a signer for the response, and a TSIG error
 // (BADKEY, BADSIG, BADTIME) when the request must be refused with NOTAUTH.
-func verify(ctx context.Context, src Source, req []byte, m *dns.Msg) (*signer, error) {
+func verify(ctx context.Context, src Source, req []byte, m *dns.Msg, now func() time.Time) (*signer, error) {
 	t := m.IsTsig()
 	if t == nil {
 		return nil, nil
 	}
-	sg := &signer{origID: m.Id}
+	sg := &signer{origID: m.Id, now: now}
 	name := dns.CanonicalName(t.Hdr.Name)
 	k, err := src.TSIGKey(ctx, name)
 	if err != nil && !errors.Is(err, control.ErrTSIGKeyNotFound) {
@@ -77,10 +78,18 @@ func (sg *signer) pack(m *dns.Msg) ([]byte, error) {
 	if sg == nil {
 		return m.Pack()
 	}
-	m.SetTsig(string(sg.key.Name), sg.key.Algorithm+".", model.TSIGFudge, time.Now().Unix())
+	m.SetTsig(string(sg.key.Name), sg.key.Algorithm+".", model.TSIGFudge, sg.now().Unix())
 	t := m.Extra[len(m.Extra)-1].(*dns.TSIG)
 	t.OrigId, t.Error = sg.origID, sg.tsigErr
-	if sg.tsigErr == dns.RcodeBadTime {
+	switch sg.tsigErr {
+	case dns.RcodeBadSig, dns.RcodeBadKey:
+		// Unsigned, with an empty MAC, but with our time (RFC 8945
+		// section 5.3.2). miekg/dns's TsigGenerate would set the time to
+		// 0, which dig and nsupdate report as clocks out of step instead
+		// of the real error.
+		m.Compress = false
+		return m.Pack()
+	case dns.RcodeBadTime:
 		// Our clock, for the client to see the skew (RFC 8945 5.2.3).
 		t.OtherLen, t.OtherData = 6, fmt.Sprintf("%012x", t.TimeSigned)
 	}
@@ -128,7 +137,7 @@ func (sg *signer) signWire(msg []byte) ([]byte, error) {
 	name := model.Name(strings.ToLower(string(sg.key.Name))).Wire()
 	alg := model.Name(sg.key.Algorithm + ".").Wire()
 	var timers [8]byte // time signed (48 bits), fudge
-	now := uint64(time.Now().Unix())
+	now := uint64(sg.now().Unix())
 	binary.BigEndian.PutUint16(timers[0:], uint16(now>>32))
 	binary.BigEndian.PutUint32(timers[2:], uint32(now))
 	binary.BigEndian.PutUint16(timers[6:], model.TSIGFudge)

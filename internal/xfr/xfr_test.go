@@ -322,3 +322,123 @@ func BenchmarkFullTransfer(b *testing.B) {
 		b.SetBytes(int64(bytes))
 	}
 }
+
+// TestSignedNotImplemented answers a signed request of an opcode not
+// implemented with NOTIMP, signed, whether or not it has a question; a
+// request whose signature fails is refused as any other.
+func TestSignedNotImplemented(t *testing.T) {
+	e := newEnv(t, 1)
+	for _, tc := range []struct {
+		name      string
+		opcode    int
+		questions int
+	}{
+		{"opcode 15 without a question", 15, 0},
+		{"opcode 15 with a question", 15, 1},
+		{"opcode 3 with two questions", 3, 2},
+		{"STATUS", dns.OpcodeStatus, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := new(dns.Msg)
+			m.Id, m.Opcode = 77, tc.opcode
+			for range tc.questions {
+				m.Question = append(m.Question, dns.Question{Name: "x.test.", Qtype: dns.TypeSOA, Qclass: dns.ClassINET})
+			}
+			m.SetTsig("xfr.", dns.HmacSHA512, 300, time.Now().Unix())
+			req, mac, err := dns.TsigGenerate(m, e.key.SecretBase64(), "", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs := e.serve(t, req, "192.0.2.1", false)
+			if len(msgs) != 1 {
+				t.Fatalf("%d messages", len(msgs))
+			}
+			if err := dns.TsigVerify(append([]byte(nil), msgs[0]...), e.key.SecretBase64(), mac, false); err != nil {
+				t.Errorf("reply not signed: %v", err)
+			}
+			r := new(dns.Msg)
+			if err := r.Unpack(msgs[0]); err != nil {
+				t.Fatal(err)
+			}
+			wantQ := 0
+			if tc.questions == 1 {
+				wantQ = 1
+			}
+			if r.Rcode != dns.RcodeNotImplemented || r.Opcode != tc.opcode || r.Id != 77 || len(r.Question) != wantQ {
+				t.Errorf("reply %v", r)
+			}
+		})
+	}
+}
+
+// TestTSIGErrorReplies checks the TSIG record of every refusal for TSIG
+// reasons (RFC 8945 section 5.3.2): BADSIG and BADKEY unsigned, with no
+// MAC but with the server's time (a time of 0 makes dig and nsupdate
+// report clocks out of step); BADTIME signed, with the server's time in
+// Other Data. Every kind of request that can be refused so is tried:
+// transfers, signed queries, NOTIFY and UPDATE.
+func TestTSIGErrorReplies(t *testing.T) {
+	e := newEnv(t, 1)
+	clock := time.Unix(1_900_000_000, 0)
+	e.srv.now = func() time.Time { return clock }
+	other := &model.TSIGKey{Name: "other.", Algorithm: "hmac-sha256", Secret: []byte("0123456789abcdef0123456789abcdef")}
+	wrongSecret := &model.TSIGKey{Name: "xfr.", Algorithm: "hmac-sha512", Secret: []byte("0123456789abcdef0123456789abcdef")}
+	for _, req := range []struct {
+		name   string
+		opcode int
+		qtype  uint16
+		tcp    bool
+	}{
+		{"AXFR", dns.OpcodeQuery, dns.TypeAXFR, true},
+		{"query", dns.OpcodeQuery, dns.TypeA, false},
+		{"NOTIFY", dns.OpcodeNotify, dns.TypeSOA, false},
+		{"UPDATE", dns.OpcodeUpdate, dns.TypeSOA, true},
+	} {
+		for _, tc := range []struct {
+			name     string
+			key      *model.TSIGKey
+			alg      string
+			signedAt time.Time
+			err      uint16
+		}{
+			{"wrong secret", wrongSecret, dns.HmacSHA512, time.Now(), dns.RcodeBadSig},
+			{"unknown key", other, dns.HmacSHA256, time.Now(), dns.RcodeBadKey},
+			{"wrong algorithm", e.key, dns.HmacSHA256, time.Now(), dns.RcodeBadKey},
+			{"signed an hour ago", e.key, dns.HmacSHA512, time.Now().Add(-time.Hour), dns.RcodeBadTime},
+		} {
+			t.Run(req.name+"/"+tc.name, func(t *testing.T) {
+				m := new(dns.Msg)
+				m.SetQuestion("x.test.", req.qtype)
+				m.Opcode = req.opcode
+				m.SetTsig(string(tc.key.Name), tc.alg, 300, tc.signedAt.Unix())
+				pkt, _, err := dns.TsigGenerate(m, tc.key.SecretBase64(), "", false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				msgs := e.serve(t, pkt, "10.0.0.1", req.tcp)
+				if len(msgs) != 1 {
+					t.Fatalf("%d messages", len(msgs))
+				}
+				r := new(dns.Msg)
+				if err := r.Unpack(msgs[0]); err != nil {
+					t.Fatal(err)
+				}
+				ts := r.IsTsig()
+				if r.Rcode != dns.RcodeNotAuth || ts == nil || ts.Error != tc.err || ts.OrigId != m.Id || ts.Fudge != 300 ||
+					ts.Hdr.Name != string(tc.key.Name) || ts.Algorithm != tc.alg {
+					t.Fatalf("reply %v", r)
+				}
+				if tc.err == dns.RcodeBadTime {
+					if ts.MACSize == 0 || ts.OtherLen != 6 || ts.OtherData != fmt.Sprintf("%012x", clock.Unix()) {
+						t.Errorf("BADTIME: MAC size %d, other data %q; want a MAC and the server's time %d", ts.MACSize, ts.OtherData, clock.Unix())
+					}
+					return
+				}
+				if ts.TimeSigned != uint64(clock.Unix()) || ts.MACSize != 0 || ts.MAC != "" || ts.OtherLen != 0 {
+					t.Errorf("time signed %d, MAC size %d, other length %d; want the server's time %d, no MAC, no other data",
+						ts.TimeSigned, ts.MACSize, ts.OtherLen, clock.Unix())
+				}
+			})
+		}
+	}
+}

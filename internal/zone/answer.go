@@ -19,6 +19,11 @@ type RRRef struct {
 	// Optional marks glue for a name server outside the delegated zone:
 	// it may be left out of a response that does not fit (RFC 9471).
 	Optional bool
+	// Extra marks additional data (RFC 1034 section 4.3.2 step 6): the
+	// addresses of the targets of an NS, MX or SRV answer. It is written
+	// only as far as it fits, and what does not fit never truncates the
+	// response (RFC 2181 section 9).
+	Extra bool
 }
 
 // Answer is the result of a lookup: the response code, the AA flag and the
@@ -63,6 +68,37 @@ func (a *Answer) Reset() {
 	a.Additional = a.Additional[:0]
 	a.Zone = nil
 	a.nvisited = 0
+}
+
+// hasAdditional reports whether s is in the additional section already
+// under the name owner (a wildcard's set stands in for several names).
+func (a *Answer) hasAdditional(s *RRset, owner []byte) bool {
+	for _, r := range a.Additional {
+		if r.Set == s && equalFold(r.Owner, owner) {
+			return true
+		}
+	}
+	return false
+}
+
+// equalFold reports whether two wire names are equal, ignoring ASCII case.
+func equalFold(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if lowerByte(a[i]) != lowerByte(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func (a *Answer) hasSet(s *RRset) bool {

@@ -109,6 +109,7 @@ func (z *Zone) answerNode(s *Snapshot, a *Answer, n *Node, owner []byte, qtype u
 			set = &n.sets[0]
 		}
 		a.Answer = append(a.Answer, RRRef{Owner: owner, Set: set, TTL: set.TTL})
+		z.addTargets(a, set)
 		return
 	}
 	if qtype != typeCNAME {
@@ -123,9 +124,87 @@ func (z *Zone) answerNode(s *Snapshot, a *Answer, n *Node, owner []byte, qtype u
 	}
 	if set := n.Get(qtype); set != nil {
 		a.Answer = append(a.Answer, RRRef{Owner: owner, Set: set, TTL: set.TTL})
+		z.addTargets(a, set)
 		return
 	}
 	z.addSOA(a)
+}
+
+// addTargets puts the A and AAAA sets of the targets of an NS, MX or SRV
+// set in the additional section (RFC 1034 section 4.3.2 step 6, RFC 1035
+// sections 3.3.9 and 3.3.11, RFC 2782), for the targets in this zone: a
+// name of its own (glue below a delegation included, as for a name server
+// of the apex) or one a wildcard stands in for. A target that is a CNAME
+// or a steered name (its addresses depend on the client) is left to the
+// resolver. Each set appears once, marked Extra: the writer leaves out
+// what does not fit.
+func (z *Zone) addTargets(a *Answer, set *RRset) {
+	switch set.Type {
+	case typeNS, typeMX, typeSRV:
+	default:
+		return
+	}
+	for _, rd := range set.Rdata {
+		target := rdataTarget(set.Type, rd)
+		if target == nil {
+			continue
+		}
+		var lbuf [256]byte
+		lt := LowerName(&lbuf, target)
+		if !below(lt, z.origin) {
+			continue
+		}
+		g := z.nodes.get(lt)
+		if g == nil {
+			g = z.wildcardFor(lt)
+		}
+		if g == nil || g.steered {
+			continue
+		}
+		for _, t := range [...]uint16{typeA, typeAAAA} {
+			if s := g.Get(t); s != nil && !a.hasAdditional(s, target) {
+				a.Additional = append(a.Additional, RRRef{Owner: target, Set: s, TTL: s.TTL, Extra: true})
+			}
+		}
+	}
+}
+
+// wildcardFor returns the wildcard that stands in for lname, a name in
+// the zone that has no node: "*" below its closest encloser, unless a
+// delegation comes first (RFC 4592 section 3.3.1).
+func (z *Zone) wildcardFor(lname []byte) *Node {
+	var offs [maxLabels]uint8
+	nl := labelOffsets(lname, &offs)
+	encloser := z.apex
+	for i := nl - z.labels - 1; i >= 0; i-- {
+		n := z.nodes.get(lname[offs[i]:])
+		if n == nil {
+			break
+		}
+		if n.cut {
+			return nil
+		}
+		encloser = n
+	}
+	if encloser == nil {
+		return nil
+	}
+	return z.wildcardOf(encloser)
+}
+
+// rdataTarget returns the uncompressed wire name an NS, MX or SRV record
+// points at, or nil when the data does not end in exactly one name.
+func rdataTarget(t uint16, rd []byte) []byte {
+	switch t {
+	case typeMX:
+		rd = rd[min(2, len(rd)):]
+	case typeSRV:
+		rd = rd[min(6, len(rd)):] // priority, weight, port
+	}
+	if len(rd) == 0 || WireNameLen(rd) != len(rd) {
+		return nil
+	}
+	return rd
 }
 
 // steer answers A, AAAA, CNAME or ANY at a steered node from the

@@ -39,6 +39,7 @@ func TestLookup(t *testing.T) {
 			"rcode=NOERROR aa=true",
 			"AN example.com. 3600 IN NS ns1.example.com.",
 			"AN example.com. 3600 IN NS ns2.example.net.",
+			"AR ns1.example.com. 3600 IN A 192.0.2.53",
 		}},
 		{"NODATA has SOA with min(TTL, MINIMUM)", "www.example.com.", dns.TypeTXT, []string{
 			"rcode=NOERROR aa=true", soa,
@@ -102,6 +103,7 @@ func TestLookup(t *testing.T) {
 		{"wildcard covers several labels", "a.b.wild.example.com.", dns.TypeMX, []string{
 			"rcode=NOERROR aa=true",
 			"AN a.b.wild.example.com. 300 IN MX 10 mail.example.com.",
+			"AR mail.example.com. 300 IN A 192.0.2.25",
 		}},
 		{"wildcard without the type is NODATA", "host.wild.example.com.", dns.TypeAAAA, []string{
 			"rcode=NOERROR aa=true", soa,
@@ -233,11 +235,18 @@ func TestLookup(t *testing.T) {
 func TestLookupAllocations(t *testing.T) {
 	snap := zonetest.Build(t, map[string]string{"example.com.": zonetest.ExampleCom})
 	var a zone.Answer
-	for _, q := range []string{"www.example.com.", "chain.example.com.", "nope.example.com.", "x.wild.example.com.", "sub.example.com."} {
-		qn := zonetest.WireName(t, q)
-		snap.Lookup(&a, qn, dns.TypeA) // grow the slices
-		if n := testing.AllocsPerRun(100, func() { snap.Lookup(&a, qn, dns.TypeA) }); n != 0 {
-			t.Errorf("Lookup(%s) allocates %v times per call, want 0", q, n)
+	for _, q := range []struct {
+		name  string
+		qtype uint16
+	}{
+		{"www.example.com.", dns.TypeA}, {"chain.example.com.", dns.TypeA}, {"nope.example.com.", dns.TypeA},
+		{"x.wild.example.com.", dns.TypeA}, {"sub.example.com.", dns.TypeA},
+		{"example.com.", dns.TypeNS}, {"mx.example.com.", dns.TypeMX}, {"x.wild.example.com.", dns.TypeMX},
+	} {
+		qn := zonetest.WireName(t, q.name)
+		snap.Lookup(&a, qn, q.qtype) // grow the slices
+		if n := testing.AllocsPerRun(100, func() { snap.Lookup(&a, qn, q.qtype) }); n != 0 {
+			t.Errorf("Lookup(%s %s) allocates %v times per call, want 0", q.name, dns.TypeToString[q.qtype], n)
 		}
 	}
 }

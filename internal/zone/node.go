@@ -6,7 +6,9 @@ const (
 	typeNS    uint16 = 2
 	typeCNAME uint16 = 5
 	typeSOA   uint16 = 6
+	typeMX    uint16 = 15
 	typeAAAA  uint16 = 28
+	typeSRV   uint16 = 33
 	typeDS    uint16 = 43
 	typeANY   uint16 = 255
 )

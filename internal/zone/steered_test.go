@@ -54,6 +54,15 @@ func TestSteeredLookup(t *testing.T) {
 	if err := b.SetRRset(origin, model.MustName("gone.example.com.").Wire(), dns.TypeTXT, 60, [][]byte{rdata(t, dns.TypeTXT, `"static"`)}); err != nil {
 		t.Fatal(err)
 	}
+	// Static addresses beside a service (which the write path refuses) would
+	// not be what a client is given: additional data never takes them.
+	if err := b.SetRRset(origin, model.MustName("v6only.example.com.").Wire(), dns.TypeA, 60, [][]byte{rdata(t, dns.TypeA, "192.0.2.66")}); err != nil {
+		t.Fatal(err)
+	}
+	mx := [][]byte{rdata(t, dns.TypeMX, "10 v6only.example.com."), rdata(t, dns.TypeMX, "20 www.example.com.")}
+	if err := b.SetRRset(origin, model.MustName("mx.example.com.").Wire(), dns.TypeMX, 60, mx); err != nil {
+		t.Fatal(err)
+	}
 	snap := b.Build(2)
 	key := func(n string) string { return string(model.MustName(n).Wire()) }
 	st := tableSteering{
@@ -84,6 +93,14 @@ func TestSteeredLookup(t *testing.T) {
 			"rcode=NOERROR aa=true",
 			"AN loop-a.example.com. 30 IN CNAME loop-b.example.com.",
 			"AN loop-b.example.com. 30 IN CNAME loop-a.example.com.",
+		}},
+		{"a steered MX target gets no additional data: its answer depends on the client", "mx.example.com.", dns.TypeMX, []string{
+			"rcode=NOERROR aa=true",
+			"AN mx.example.com. 60 IN MX 10 v6only.example.com.",
+			"AN mx.example.com. 60 IN MX 20 www.example.com.",
+			"AR www.example.com. 300 IN A 192.0.2.1",
+			"AR www.example.com. 300 IN A 192.0.2.2",
+			"AR www.example.com. 300 IN AAAA 2001:db8::1",
 		}},
 	}
 	for _, tc := range tests {

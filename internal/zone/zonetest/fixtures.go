@@ -33,6 +33,9 @@ child             NS    ns1.child.example.com.
 child             DS    54321 13 2 1111111111111111111111111111111111111111111111111111111111111111
 ns1.child         A     192.0.2.55
 other        300  CNAME www.other.test.
+mx           300  MX    10 mail.example.com.
+mx           300  MX    20 www.example.com.
+mail         300  A     192.0.2.25
 `
 
 // ChildExampleCom is child.example.com., delegated from ExampleCom.

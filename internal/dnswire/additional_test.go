@@ -1,0 +1,92 @@
+package dnswire
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/zone/zonetest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// TestAdditionalGolden answers NS, MX and SRV queries from
+// testdata/additional.zone and compares the responses with
+// testdata/additional.golden: the addresses of in-zone targets in the
+// additional section (glue and wildcards included, CNAME targets not), and
+// over UDP without EDNS as many of them as fit, never TC for them.
+func TestAdditionalGolden(t *testing.T) {
+	text, err := os.ReadFile(filepath.Join("testdata", "additional.zone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := zonetest.Build(t, map[string]string{"add.test.": string(text)})
+	cases := []struct {
+		qname string
+		qtype uint16
+		edns  bool
+	}{
+		{"add.test.", dns.TypeNS, true},
+		{"add.test.", dns.TypeMX, true},
+		{"add.test.", dns.TypeANY, true},
+		{"deleg.add.test.", dns.TypeMX, true},
+		{"wildmx.add.test.", dns.TypeMX, true},
+		{"twowild.add.test.", dns.TypeMX, true},
+		{"_sip._tcp.add.test.", dns.TypeSRV, true},
+		{"alias.add.test.", dns.TypeMX, true},
+		{"cnmx.add.test.", dns.TypeMX, true},
+		{"outside.add.test.", dns.TypeMX, true},
+		{"ptr.add.test.", dns.TypePTR, true},
+		{"svc.add.test.", dns.TypeSRV, true},
+		{"many.add.test.", dns.TypeMX, true},
+		{"many.add.test.", dns.TypeMX, false},
+		{"huge.add.test.", dns.TypeMX, false},
+		{"huge.add.test.", dns.TypeMX, true},
+	}
+	var out bytes.Buffer
+	for _, c := range cases {
+		query := new(dns.Msg)
+		query.SetQuestion(c.qname, c.qtype)
+		query.Id = 1
+		limit := MinUDPSize
+		if c.edns {
+			query.SetEdns0(DefaultUDPSize, false)
+			limit = DefaultUDPSize
+		}
+		m, wire := respond(t, snap, query, limit)
+		if len(wire) > limit {
+			t.Errorf("%s %s: %d octets over a limit of %d", c.qname, dns.TypeToString[c.qtype], len(wire), limit)
+		}
+		fmt.Fprintf(&out, "; %s %s edns=%v: %d octets\n", c.qname, dns.TypeToString[c.qtype], c.edns, len(wire))
+		fmt.Fprintf(&out, "rcode=%s aa=%v tc=%v\n", dns.RcodeToString[m.Rcode], m.Authoritative, m.Truncated)
+		for _, sec := range []struct {
+			name string
+			rrs  []dns.RR
+		}{{"AN", m.Answer}, {"NS", m.Ns}, {"AR", m.Extra}} {
+			for _, rr := range sec.rrs {
+				if rr.Header().Rrtype != dns.TypeOPT {
+					fmt.Fprintf(&out, "%s %s\n", sec.name, strings.Join(strings.Fields(rr.String()), " "))
+				}
+			}
+		}
+		out.WriteString("\n")
+	}
+	golden := filepath.Join("testdata", "additional.golden")
+	if *update {
+		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(out.Bytes(), want) {
+		t.Errorf("responses differ from %s (run go test -update to accept):\n--- got\n%s\n--- want\n%s", golden, out.Bytes(), want)
+	}
+}
