@@ -18,9 +18,13 @@ import (
 
 // Zone is a zone's settings and state.
 type Zone struct {
-	Name         string    `json:"name"`
-	Serial       uint32    `json:"serial"`
-	SerialPolicy string    `json:"serial_policy"`
+	Name string `json:"name"`
+	// Serial is the SOA serial; absent while the zone has no SOA record
+	// (a secondary zone before its first transfer or once it expired).
+	Serial *uint32 `json:"serial,omitempty"`
+	// SerialPolicy is how a primary zone's serial advances; absent for a
+	// secondary zone, which keeps its primary's serials.
+	SerialPolicy string    `json:"serial_policy,omitempty"`
 	DefaultTTL   uint32    `json:"default_ttl"`
 	RRsets       int       `json:"rrsets"`
 	Records      int       `json:"records"`
