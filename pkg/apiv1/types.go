@@ -189,7 +189,11 @@ type JournalEntry struct {
 	Time      time.Time `json:"time"`
 	Actor     string    `json:"actor"`
 	// Reset marks a zone's creation or a change too large to list.
-	Reset   bool     `json:"reset,omitempty"`
+	Reset bool `json:"reset,omitempty"`
+	// Steered marks a change of only the steered answers kept for
+	// secondaries (actor "steering"); the journal keeps at most
+	// journal.max_steered_entries of those, apart from other changes.
+	Steered bool     `json:"steered,omitempty"`
 	Removed []string `json:"removed,omitempty"`
 	Added   []string `json:"added,omitempty"`
 }
