@@ -44,6 +44,20 @@ and service, inject each step's fault as an override that ends by itself
 the SLOs. Every fault is cleared at the end, also on Ctrl-C; a drill that
 dies leaves overrides that end within the lease.
 
+Each step of the scenario is one of:
+  - fail: {region: eu-west}   a fault (or service, pool or endpoint with
+                              its service, provider, jurisdiction); with
+                              expect:, it counts toward the failover SLO
+  - restore: {region: eu-west}  its repair; counts toward the recovery SLO
+  - fail: {run: "cmd"}        a real fault or repair made by a hook; counts
+  - restore: {run: "cmd"}     as fail: or restore: does
+  - run: "cmd"                just a hook, with an optional expect: like any
+                              step; counts toward neither the failover nor
+                              the recovery SLO
+  - wait: 30s
+A hook runs with sh -c where the drill runs, for one minute at most; a
+failing hook stops the drill.
+
 A drill refuses to start when an endpoint of a service under test is
 already out of the answers, unless --force. --dry-run changes nothing: it
 asks the server what each service would answer with the faults in place.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/stratusdns/stratus/internal/auth"
+	"github.com/stratusdns/stratus/internal/drill"
 )
 
 // runIn runs the CLI in this process with args.
@@ -126,5 +127,42 @@ func TestTokenCreateHelpListsScopes(t *testing.T) {
 		if !auth.ValidScope(s) {
 			t.Errorf("help for %q, which is not a scope", s)
 		}
+	}
+}
+
+// TestDrillRunHelpListsSteps: "drill run --help" shows every kind of step,
+// each a valid scenario step, and says that a step that is only a run:
+// hook counts toward neither the failover nor the recovery SLO.
+func TestDrillRunHelpListsSteps(t *testing.T) {
+	out, _, code := runIn(t, "drill", "run", "--help")
+	if code != 0 {
+		t.Fatalf("drill run --help: exit %d", code)
+	}
+	var steps []string
+	kinds := map[string]bool{}
+	for _, line := range strings.Split(out, "\n") {
+		item, ok := strings.CutPrefix(line, "  - ")
+		if !ok {
+			continue
+		}
+		step, _, _ := strings.Cut(item, "  ")
+		steps = append(steps, "  - "+step)
+		kind, _, _ := strings.Cut(step, ":")
+		if strings.Contains(step, "{run:") {
+			kind += " run"
+		}
+		kinds[kind] = true
+	}
+	for _, k := range []string{"fail", "restore", "fail run", "restore run", "run", "wait"} {
+		if !kinds[k] {
+			t.Errorf("drill run --help shows no %q step:\n%s", k, out)
+		}
+	}
+	scenario := "name: x\nservices: [a.example.com]\nnameservers: [{name: s, address: \"127.0.0.1:53\"}]\nsteps:\n" + strings.Join(steps, "\n") + "\n"
+	if _, err := drill.ParseScenario("help", []byte(scenario)); err != nil {
+		t.Errorf("the steps in drill run --help do not parse: %v\n%s", err, scenario)
+	}
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), `run: "cmd" just a hook, with an optional expect: like any step; counts toward neither the failover nor the recovery SLO`) {
+		t.Errorf("drill run --help does not say what a run: step counts toward:\n%s", out)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,7 +43,7 @@ func (a *app) zoneListCommand() *cobra.Command {
 			return p.print(apiv1.ZoneList{Zones: zones}, func(w io.Writer) {
 				row(w, "NAME", "SERIAL", "RRSETS", "RECORDS", "POLICY", "UPDATED")
 				for _, z := range zones {
-					row(w, z.Name, z.Serial, z.RRsets, z.Records, z.SerialPolicy, timeOrNever(z.Updated))
+					row(w, z.Name, serialText(z), z.RRsets, z.Records, policyText(z), timeOrNever(z.Updated))
 				}
 			})
 		},
@@ -70,8 +71,8 @@ func (a *app) zoneGetCommand() *cobra.Command {
 
 func zoneTable(w io.Writer, z apiv1.Zone) {
 	row(w, "name", z.Name)
-	row(w, "serial", z.Serial)
-	row(w, "serial policy", z.SerialPolicy)
+	row(w, "serial", serialText(z))
+	row(w, "serial policy", policyText(z))
 	row(w, "default ttl", z.DefaultTTL)
 	row(w, "rrsets", z.RRsets)
 	row(w, "records", z.Records)
@@ -95,6 +96,24 @@ func zoneTable(w io.Writer, z apiv1.Zone) {
 			row(w, "last error", z.Secondary.LastError)
 		}
 	}
+}
+
+// serialText is the zone's serial, or "-" while it has none (a secondary
+// zone before its first transfer).
+func serialText(z apiv1.Zone) string {
+	if z.Serial == nil {
+		return "-"
+	}
+	return strconv.FormatUint(uint64(*z.Serial), 10)
+}
+
+// policyText is the zone's serial policy; a secondary zone has its
+// primary's serials.
+func policyText(z apiv1.Zone) string {
+	if len(z.Primaries) > 0 {
+		return "primary's"
+	}
+	return z.SerialPolicy
 }
 
 func (a *app) zoneCreateCommand() *cobra.Command {

@@ -58,7 +58,7 @@ func (h *Handler) getJournal(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 	for _, e := range entries {
 		out.Entries = append(out.Entries, apiv1.JournalEntry{
 			Seq: e.Seq, OldSerial: e.OldSerial, NewSerial: e.NewSerial, Time: e.Time, Actor: e.Actor,
-			Reset: e.Reset, Removed: e.Removed, Added: e.Added,
+			Reset: e.Reset, Steered: e.Steered, Removed: e.Removed, Added: e.Added,
 		})
 	}
 	writeJSON(w, http.StatusOK, out)

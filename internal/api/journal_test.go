@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
@@ -55,5 +57,28 @@ func TestJournalPages(t *testing.T) {
 		if r.status != 400 || r.apiError(t).Field != tc.field {
 			t.Errorf("%s: %d %s, want 400 naming %s", tc.query, r.status, r.body, tc.field)
 		}
+	}
+}
+
+// TestJournalSteered: an entry that changed only the steered answers kept
+// for secondaries says so (steered: true); other entries leave it out.
+func TestJournalSteered(t *testing.T) {
+	e := newAPI(t)
+	e.do(t, "POST", "/v1/zones", e.admin, createExample)
+	www := &model.RRset{Name: model.MustName("www.example.com."), Type: model.TypeA, TTL: 30, Rdata: [][]byte{{192, 0, 2, 7}}}
+	if _, err := e.svc.SetSteeredAnswers(context.Background(), model.MustName("example.com."), []*model.RRset{www}, "steering"); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do(t, "GET", "/v1/zones/example.com/journal", e.admin, "")
+	var raw struct{ Entries []map[string]any }
+	r.decode(t, &raw)
+	if r.status != 200 || len(raw.Entries) != 2 {
+		t.Fatalf("journal: %d %s", r.status, r.body)
+	}
+	if v, ok := raw.Entries[0]["steered"]; ok {
+		t.Errorf("the zone's creation has steered %v", v)
+	}
+	if raw.Entries[1]["steered"] != true || raw.Entries[1]["actor"] != "steering" {
+		t.Errorf("the steered answers' entry: %v", raw.Entries[1])
 	}
 }

@@ -12,10 +12,17 @@ import (
 
 func zoneJSON(z model.ZoneInfo) apiv1.Zone {
 	out := apiv1.Zone{
-		Name: string(z.Name), Serial: z.Serial, SerialPolicy: string(z.SerialPolicy), DefaultTTL: z.DefaultTTL,
+		Name: string(z.Name), DefaultTTL: z.DefaultTTL,
 		RRsets: z.RRsets, Records: z.Records, Created: z.Created,
 		ACL: zoneACLJSON(z.ACL), Notify: notifyJSON(z.Notify), Primaries: notifyJSON(z.Primaries),
 		Secondary: secondaryJSON(&z.ZoneSettings, z.Secondary),
+	}
+	if z.HasSerial() {
+		serial := z.Serial
+		out.Serial = &serial
+	}
+	if !z.IsSecondary() {
+		out.SerialPolicy = string(z.SerialPolicy)
 	}
 	if !z.Updated.IsZero() {
 		out.Updated = &z.Updated

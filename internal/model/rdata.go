@@ -53,7 +53,7 @@ func parseRdata(t Type, data string) ([]byte, error) {
 		if _, err2 := parseOne(t, data, relativeProbe); err2 == nil {
 			return nil, fmt.Errorf("domain names in %s data must be fully qualified (end with a dot): %q", TypeString(t), data)
 		}
-		return nil, fmt.Errorf("invalid %s record data %q: %s", TypeString(t), data, describeParseError(t, err))
+		return nil, InvalidRdata(t, data, err.Error())
 	}
 	if strings.Contains(rr.String(), relativeProbe) {
 		return nil, fmt.Errorf("domain names in %s data must be fully qualified (end with a dot): %q", TypeString(t), data)
@@ -93,7 +93,7 @@ func parseOne(t Type, data, origin string) (dns.RR, error) {
 }
 
 // badFieldRE matches miekg/dns's "bad <TYPE> <Field>: "token"".
-var badFieldRE = regexp.MustCompile(`^bad \S+ (\S+): "(.*)"$`)
+var badFieldRE = regexp.MustCompile(`^bad \S+ (.+): "(.*)"$`)
 
 // numberFields are the numeric fields of record data miekg/dns names, with
 // the word for them and their largest value.
@@ -112,10 +112,17 @@ var numberFields = map[string]struct {
 // nameFields are the domain-name fields miekg/dns names.
 var nameFields = map[string]bool{"Target": true, "Mx": true, "Ns": true, "Ptr": true, "Replacement": true, "Mbox": true, "Host": true, "Next": true}
 
+// InvalidRdata is the error for record data of type t that miekg/dns
+// refused with msg (its message without the "dns: " prefix and the
+// position, `bad A A: "999.1.1.1"`): `invalid A record data "999.1.1.1":
+// not an IPv4 address`. The API and zone files both say it this way.
+func InvalidRdata(t Type, data, msg string) error {
+	return fmt.Errorf("invalid %s record data %q: %s", TypeString(t), data, describeParseError(t, msg))
+}
+
 // describeParseError says in plain words what miekg/dns found wrong with
 // record data of type t.
-func describeParseError(t Type, err error) string {
-	msg := err.Error()
+func describeParseError(t Type, msg string) string {
 	if tok, ok := strings.CutPrefix(msg, "garbage after rdata: "); ok {
 		return fmt.Sprintf("unexpected %s after the data (one record at a time)", tok)
 	}
@@ -137,6 +144,8 @@ func describeParseError(t Type, err error) string {
 		return "not an IPv6 address"
 	case nameFields[field]:
 		return fmt.Sprintf("%q is not a valid domain name", tok)
+	case field == "zone parameter":
+		return fmt.Sprintf("the serial, refresh, retry, expire and minimum TTL must be numbers, not %q", tok)
 	case field == "Txt":
 		return "a quoted string is not closed or not valid"
 	}

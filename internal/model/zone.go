@@ -49,6 +49,12 @@ type ZoneInfo struct {
 	Updated   time.Time      `json:"updated"`
 }
 
+// HasSerial reports whether the zone has a SOA record, and so Serial is
+// its serial: a primary zone always has one; a secondary zone's records,
+// its SOA among them, come only from a transfer, so it has none before the
+// first one or after it expired.
+func (z *ZoneInfo) HasSerial() bool { return !z.IsSecondary() || z.Records > 0 }
+
 // SortZoneInfos orders zones by name in DNS canonical order.
 func SortZoneInfos(zs []ZoneInfo) {
 	sort.Slice(zs, func(i, j int) bool { return CompareCanonical(zs[i].Name, zs[j].Name) < 0 })

@@ -21,12 +21,12 @@ func TestParseErrors(t *testing.T) {
 		field string
 		msg   string
 	}{
-		{"syntax error", apex + "ns1 A 192.0.2.1\nwww A 192.0.2.300\n", "test.zone:5", `bad A A: "192.0.2.300"`},
-		{"bad TTL", apex + "www 1x A 192.0.2.1\n", "test.zone:4", `not a TTL: "1x"`},
+		{"syntax error", apex + "ns1 A 192.0.2.1\nwww A 192.0.2.300\n", "test.zone:5", `invalid A record data "192.0.2.300": not an IPv4 address`},
+		{"bad TTL", apex + "www 1x A 192.0.2.1\n", "test.zone:4", `"1x" is not a TTL`},
 		{"unknown type", apex + "www FOO 1\n", "test.zone:4", `"FOO" is neither a TTL nor a known record type`},
 		{"unknown type after TTL", apex + "www 300 FOO 1\n", "test.zone:4", `unknown record type "FOO"`},
 		{"unknown type after class", apex + "www IN FOO 1\n", "test.zone:4", `"FOO" is neither a TTL nor a known record type`},
-		{"unclosed parenthesis", apex + "ns1 A 192.0.2.1\nwww TXT ( \"a\"\n\"b\"\n", "test.zone:6", "unbalanced"},
+		{"unclosed parenthesis", apex + "ns1 A 192.0.2.1\nwww TXT ( \"a\"\n\"b\"\n", "test.zone:6", "an opening parenthesis is not closed"},
 		{"missing data", apex + "ns1 A 192.0.2.1\nwww A\n", "test.zone:5", "A record for www.example.com. has no data"},
 		{"missing SOA data", "@ SOA\n", "test.zone:1", "SOA record for example.com. has no data"},
 		{"out of zone", apex + "ns1 A 192.0.2.1\nwww.example.org. A 192.0.2.1\n", "test.zone:5", "www.example.org. is outside zone example.com."},
@@ -54,7 +54,7 @@ func TestParseErrors(t *testing.T) {
 			"DS records for example.com. belong in the parent zone"},
 		{"DS without NS", apex + "ns1 A 192.0.2.1\nsub DS 12345 13 2 2BB183AF5F22588179A53B0A98631FAD1A292118A0C0B1B7E6FD5A36C3E4F8C8\n", "test.zone:5",
 			"DS belongs only at a delegation point"},
-		{"bad owner", apex + "ns1 A 192.0.2.1\n" + strings.Repeat("a", 64) + " A 192.0.2.1\n", "test.zone:5", "bad owner name"},
+		{"bad owner", apex + "ns1 A 192.0.2.1\n" + strings.Repeat("a", 64) + " A 192.0.2.1\n", "test.zone:5", "invalid owner name: "},
 		{"error after multi-line record", apex + "www TXT (\n \"a\"\n \"b\" )\nwww CH TXT \"c\"\n", "test.zone:7", "class CH"},
 		{"multi-line record reported at its first line", apex + "ns1 A 192.0.2.1\nwww 300 TXT (\n \"a\"\n)\nwww 600 TXT (\n \"b\" )\n", "test.zone:8",
 			"TTL 600 differs from TTL 300"},

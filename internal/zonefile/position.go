@@ -179,3 +179,32 @@ func (r *lineReader) Read(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// maxErrorText bounds how much of the rest of a line errorText reads.
+const maxErrorText = 4096
+
+// errorText returns the text of the record the lexer was reading when it
+// stopped with an error: what it read since the previous record and the
+// rest of the line it stopped on. directive is the lowercase name of the
+// $ directive ("$ttl") when the lexer stopped on a directive line, or "".
+// The input is not read further after an error, so reading on is harmless.
+func (t *tracker) errorText() (text []byte, directive string) {
+	r := t.cur
+	if r == nil {
+		return nil, ""
+	}
+	text = r.text
+	if !r.eol {
+		for len(text) < len(r.text)+maxErrorText {
+			c, err := r.r.ReadByte()
+			if err != nil || c == '\n' {
+				break
+			}
+			text = append(text, c)
+		}
+	}
+	if r.dirLine {
+		directive = strings.ToLower(string(r.dirWord))
+	}
+	return text, directive
+}

@@ -18,9 +18,13 @@ import (
 
 // Zone is a zone's settings and state.
 type Zone struct {
-	Name         string    `json:"name"`
-	Serial       uint32    `json:"serial"`
-	SerialPolicy string    `json:"serial_policy"`
+	Name string `json:"name"`
+	// Serial is the SOA serial; absent while the zone has no SOA record
+	// (a secondary zone before its first transfer or once it expired).
+	Serial *uint32 `json:"serial,omitempty"`
+	// SerialPolicy is how a primary zone's serial advances; absent for a
+	// secondary zone, which keeps its primary's serials.
+	SerialPolicy string    `json:"serial_policy,omitempty"`
 	DefaultTTL   uint32    `json:"default_ttl"`
 	RRsets       int       `json:"rrsets"`
 	Records      int       `json:"records"`
@@ -185,7 +189,11 @@ type JournalEntry struct {
 	Time      time.Time `json:"time"`
 	Actor     string    `json:"actor"`
 	// Reset marks a zone's creation or a change too large to list.
-	Reset   bool     `json:"reset,omitempty"`
+	Reset bool `json:"reset,omitempty"`
+	// Steered marks a change of only the steered answers kept for
+	// secondaries (actor "steering"); the journal keeps at most
+	// journal.max_steered_entries of those, apart from other changes.
+	Steered bool     `json:"steered,omitempty"`
 	Removed []string `json:"removed,omitempty"`
 	Added   []string `json:"added,omitempty"`
 }

@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/json"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +73,7 @@ func TestSecondaryOfBIND(t *testing.T) {
 	if err := json.Unmarshal([]byte(s.mustCLI("zone", "get", "legacy.test", "-o", "json")), &z); err != nil {
 		t.Fatal(err)
 	}
-	if z.Secondary == nil || z.Secondary.Refreshed == nil || z.Secondary.Expired || z.Serial < 2 {
+	if z.Secondary == nil || z.Secondary.Refreshed == nil || z.Secondary.Expired || (z.Serial == nil || *z.Serial < 2) {
 		t.Errorf("zone state: %+v %+v", z, z.Secondary)
 	}
 
@@ -88,5 +90,44 @@ func TestSecondaryOfBIND(t *testing.T) {
 	}
 	if z.Secondary == nil || !z.Secondary.Expired || z.Secondary.LastError == "" {
 		t.Errorf("expired zone state: %+v", z.Secondary)
+	}
+}
+
+// TestSecondaryBeforeFirstTransfer: a secondary zone whose primary has not
+// answered yet has no serial, and no serial policy of its own; neither the
+// CLI nor the API claims one.
+func TestSecondaryBeforeFirstTransfer(t *testing.T) {
+	s := startServer(t, "")
+	primary := "127.0.0.1:" + strconv.Itoa(freePort(t)) // nothing listens there
+	s.mustCLI("zone", "create", "pending.test", "--primary", primary)
+
+	get := s.mustCLI("zone", "get", "pending.test")
+	for _, want := range []string{`(?m)^serial +-$`, `(?m)^serial policy +primary's$`, `(?m)^refreshed +never$`} {
+		if !regexp.MustCompile(want).MatchString(get) {
+			t.Errorf("zone get does not match %s:\n%s", want, get)
+		}
+	}
+	list := s.mustCLI("zone", "list")
+	if !regexp.MustCompile(`(?m)^pending\.test\. +- +0 +0 +primary's `).MatchString(list) {
+		t.Errorf("zone list shows a serial or policy for the secondary zone:\n%s", list)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(s.mustCLI("zone", "get", "pending.test", "-o", "json")), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"serial", "serial_policy"} {
+		if v, ok := raw[key]; ok {
+			t.Errorf("zone JSON has %s %v for a zone without a transfer", key, v)
+		}
+	}
+
+	// A primary zone keeps both.
+	s.mustCLI("zone", "create", "own.test", "--ns", "ns1.own.test.")
+	raw = nil
+	if err := json.Unmarshal([]byte(s.mustCLI("zone", "get", "own.test", "-o", "json")), &raw); err != nil {
+		t.Fatal(err)
+	}
+	if raw["serial"] != 1.0 || raw["serial_policy"] != "increment" {
+		t.Errorf("primary zone: serial %v, policy %v", raw["serial"], raw["serial_policy"])
 	}
 }
