@@ -98,12 +98,13 @@ func (p *Prober) probe(ctx context.Context, se *Series, addr string, c Client) {
 	t := time.NewTicker(p.interval)
 	defer t.Stop()
 	for {
-		at := time.Now()
 		rcode, answer := p.ask(ctx, addr, se.Service, c)
 		if ctx.Err() != nil {
 			return // the query was cut short by the end, not unanswered
 		}
-		p.record(se, at, rcode, answer)
+		// Dated on arrival: the answer may reflect a change made while
+		// the query was on its way, never one made after it arrived.
+		p.record(se, time.Now(), rcode, answer)
 		select {
 		case <-t.C:
 		case <-ctx.Done():

@@ -94,8 +94,8 @@ func TestRun(t *testing.T) {
 	if !rep.Passed || len(rep.Steps) != 3 || len(rep.Verdicts) != 5 || len(steps) != 3 {
 		t.Fatalf("report %+v, progress %v", rep, steps)
 	}
-	if f := rep.Steps[0].Slowest; f <= 0 || f > 200*time.Millisecond {
-		t.Errorf("failover measured %v with a 50ms interval", f)
+	if f := rep.Steps[0].Slowest; f <= 0 {
+		t.Errorf("failover measured %v: the fault came before the new answer", f)
 	}
 	if steps[0] != "step 1/3: fail pool dub of api.example.com" {
 		t.Errorf("progress %q", steps[0])
