@@ -123,18 +123,23 @@ func eventsOf(c *Checker, key string) []Event {
 }
 
 // fakeProber returns scripted results: results in order, then rest
-// forever. It records when each probe ran.
+// forever. It records when each probe ran, on now (default time.Now).
 type fakeProber struct {
 	mu      sync.Mutex
 	results []result
 	rest    result
+	now     func() time.Time
 	times   []time.Time
 }
 
 func (f *fakeProber) probe(ctx context.Context) result {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.times = append(f.times, time.Now())
+	now := time.Now
+	if f.now != nil {
+		now = f.now
+	}
+	f.times = append(f.times, now())
 	if len(f.results) > 0 {
 		r := f.results[0]
 		f.results = f.results[1:]
@@ -192,4 +197,114 @@ func (c *stepClock) Set(t time.Time) {
 	c.mu.Lock()
 	c.t = t
 	c.mu.Unlock()
+}
+
+// schedStepper is a scheduling clock (Checker.sched) that moves only when
+// the test steps it: the target goroutines' timers fire then, and only
+// then.
+type schedStepper struct {
+	mu     sync.Mutex
+	t      time.Time
+	timers []*stepTimer
+}
+
+// newSteppedChecker returns a checker like newChecker whose scheduling
+// runs on a clock the test steps.
+func newSteppedChecker(t testing.TB, opts Options) (*Checker, *schedStepper) {
+	t.Helper()
+	c := newChecker(t, opts)
+	s := &schedStepper{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	c.sched = s
+	return c, s
+}
+
+func (s *schedStepper) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.t
+}
+
+func (s *schedStepper) NewTimer(d time.Duration) schedTimer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tm := &stepTimer{s: s, c: make(chan time.Time, 1)}
+	s.timers = append(s.timers, tm)
+	tm.resetLocked(d)
+	return tm
+}
+
+// Step moves the clock forward by d and fires the timers due by then.
+func (s *schedStepper) Step(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.t = s.t.Add(d)
+	for _, tm := range s.timers {
+		if tm.armed && !tm.when.After(s.t) {
+			tm.fireLocked()
+		}
+	}
+}
+
+// armedAt reports whether a timer is armed to fire at when.
+func (s *schedStepper) armedAt(when time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, tm := range s.timers {
+		if tm.armed && tm.when.Equal(when) {
+			return true
+		}
+	}
+	return false
+}
+
+// waitArmed waits until a target goroutine waits for its timer to fire
+// at when: everything it had to do before then is done.
+func (s *schedStepper) waitArmed(t testing.TB, when time.Time) {
+	t.Helper()
+	waitFor(t, time.Minute, "a timer armed for "+when.Format(time.StampMilli), func() bool { return s.armedAt(when) })
+}
+
+type stepTimer struct {
+	s     *schedStepper
+	c     chan time.Time
+	when  time.Time
+	armed bool
+}
+
+func (tm *stepTimer) C() <-chan time.Time { return tm.c }
+
+func (tm *stepTimer) Reset(d time.Duration) {
+	tm.s.mu.Lock()
+	defer tm.s.mu.Unlock()
+	tm.resetLocked(d)
+}
+
+func (tm *stepTimer) Stop() {
+	tm.s.mu.Lock()
+	defer tm.s.mu.Unlock()
+	tm.armed = false
+	tm.drainLocked()
+}
+
+func (tm *stepTimer) resetLocked(d time.Duration) {
+	tm.drainLocked()
+	tm.when, tm.armed = tm.s.t.Add(d), true
+	if d <= 0 {
+		tm.fireLocked()
+	}
+}
+
+func (tm *stepTimer) fireLocked() {
+	tm.armed = false
+	select {
+	case tm.c <- tm.s.t:
+	default:
+	}
+}
+
+func (tm *stepTimer) drainLocked() {
+	select {
+	case <-tm.c:
+	default:
+	}
 }
