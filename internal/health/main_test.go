@@ -31,12 +31,18 @@ func newChecker(t testing.TB, opts Options) *Checker {
 	return c
 }
 
-// spec returns a check of type typ with short, test-sized timings.
+// probeTimeout is the Timeout of the checks tests use: a probe that is
+// to reach a result other than a timeout must get there even on a loaded
+// machine (under the race detector, a TLS handshake alone can take a
+// second). Tests of timeouts set a short one themselves.
+const probeTimeout = 30 * time.Second
+
+// spec returns a check of type typ with a short interval.
 func spec(typ string, mod func(*model.CheckSpec)) model.CheckSpec {
 	s := model.CheckSpec{
 		Type:     typ,
 		Interval: model.Duration(100 * time.Millisecond),
-		Timeout:  model.Duration(time.Second),
+		Timeout:  model.Duration(probeTimeout),
 		Rise:     1,
 		Fall:     2,
 	}
