@@ -87,15 +87,15 @@ func TestSetTargetsRemovesAndAdds(t *testing.T) {
 	c := newChecker(t, Options{})
 	a, b, x := srv.target(t, "a", "/a", 50*time.Millisecond), srv.target(t, "b", "/b", 50*time.Millisecond), srv.target(t, "x", "/x", 50*time.Millisecond)
 	c.SetTargets([]Target{a, b})
-	waitState(t, c, "a", Up, time.Second)
-	waitState(t, c, "b", Up, time.Second)
+	waitState(t, c, "a", Up)
+	waitState(t, c, "b", Up)
 
 	c.SetTargets([]Target{a, x})
 	if _, ok := c.Status("b"); ok {
 		t.Fatal("a removed target still has a status")
 	}
 	stopped := srv.count("/b")
-	waitState(t, c, "x", Up, time.Second)
+	waitState(t, c, "x", Up)
 	beforeA := srv.count("/a")
 	time.Sleep(300 * time.Millisecond)
 	if n := srv.count("/b"); n != stopped {
@@ -109,7 +109,7 @@ func TestSetTargetsRemovesAndAdds(t *testing.T) {
 	}
 
 	c.SetTargets(nil)
-	waitFor(t, 3*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
+	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
 }
 
 // TestSetTargetsRestart: a changed check restarts the target, keeping its
@@ -119,11 +119,11 @@ func TestSetTargetsRestart(t *testing.T) {
 	c := newChecker(t, Options{})
 	tg := srv.target(t, "k", "/old", 50*time.Millisecond)
 	c.SetTargets([]Target{tg})
-	before := waitState(t, c, "k", Up, time.Second)
+	before := waitState(t, c, "k", Up)
 
 	tg.Check.Path = "/new"
 	c.SetTargets([]Target{tg})
-	waitFor(t, time.Second, "the new path to be probed", func() bool { return srv.count("/new") > 0 })
+	waitFor(t, "the new path to be probed", func() bool { return srv.count("/new") > 0 })
 	st, _ := c.Status("k")
 	if st.State != Up || !st.Since.Equal(before.Since) || !st.Added.Equal(before.Added) {
 		t.Errorf("after the restart %+v, want the state kept from %+v", st, before)
@@ -136,7 +136,7 @@ func TestSetTargetsRestart(t *testing.T) {
 
 	tg.Check.ExpectStatus = []string{"404"} // the new check's first result decides at once
 	c.SetTargets([]Target{tg})
-	waitState(t, c, "k", Down, time.Second)
+	waitState(t, c, "k", Down)
 	evs := transitions(eventsOf(c, "k"))
 	if len(evs) != 2 || evs[1] != "up>down check: first check failed: status 200, want 404" {
 		t.Errorf("events %q", evs)
@@ -204,7 +204,7 @@ func TestOnChange(t *testing.T) {
 	}})
 	c.SetTargets([]Target{pushTarget("p", time.Minute)})
 	c.Push("p", true, "")
-	waitFor(t, time.Second, "OnChange to see up", func() bool {
+	waitFor(t, "OnChange to see up", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(seen) > 0 && seen[len(seen)-1] == Up
@@ -213,7 +213,7 @@ func TestOnChange(t *testing.T) {
 		c.Push("p", i%2 == 0, "")
 	}
 	c.Push("p", false, "")
-	waitFor(t, time.Second, "OnChange to see down", func() bool {
+	waitFor(t, "OnChange to see down", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return seen[len(seen)-1] == Down
@@ -247,7 +247,7 @@ func TestCloseIdempotent(t *testing.T) {
 	c := New(Options{OnChange: func() {}})
 	c.jitter = func(time.Duration) time.Duration { return 0 }
 	c.SetTargets([]Target{srv.target(t, "k", "/", 50*time.Millisecond), pushTarget("p", time.Minute)})
-	waitState(t, c, "k", Up, time.Second)
+	waitState(t, c, "k", Up)
 	c.Close()
 	c.Close()
 	n := srv.count("/")

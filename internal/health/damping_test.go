@@ -100,7 +100,7 @@ func TestDampingRealTimers(t *testing.T) {
 		t.Fatalf("after 2 flaps with flaps 1: %+v, want held down", st)
 	}
 	held := time.Now()
-	st = waitState(t, c, "p", Up, 2*time.Second)
+	st = waitState(t, c, "p", Up)
 	if d := time.Since(held); d < 250*time.Millisecond {
 		t.Errorf("released after %v, want the 300ms hold-down", d)
 	}
@@ -111,7 +111,7 @@ func TestDampingRealTimers(t *testing.T) {
 	if len(evs) != 4 || !strings.HasPrefix(evs[2], "down>down damping: flapping: 2 state changes within 1m0s (more than 1)") || evs[3] != "down>up damping: hold-down ended" {
 		t.Errorf("events %q", evs)
 	}
-	waitFor(t, time.Second, "OnChange for the release", func() bool { return len(changes) > 0 })
+	waitFor(t, "OnChange for the release", func() bool { return len(changes) > 0 })
 }
 
 // TestDampingChangeKeepsState: changing only the damping of a target keeps
@@ -137,5 +137,5 @@ func TestDampingChangeKeepsState(t *testing.T) {
 	}
 	tg.Damping = model.Damping{} // off: the hold ends
 	c.SetTargets([]Target{tg})
-	waitState(t, c, "p", Up, time.Second)
+	waitState(t, c, "p", Up)
 }

@@ -92,13 +92,18 @@ func probeOnce(t testing.TB, e *probeEnv) result {
 	return p.probe(context.Background())
 }
 
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+// patience is how long a test waits for a state before it gives up: long
+// enough that only a state never reached, not a slow machine, ends the
+// wait.
+const patience = time.Minute
+
+// waitFor polls cond until it holds, for at most patience.
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(patience)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+			t.Fatalf("timed out after %v waiting for %s", patience, what)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -106,10 +111,10 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 
 // waitState waits until the target's effective state is want and returns
 // its status.
-func waitState(t testing.TB, c *Checker, key string, want State, timeout time.Duration) Status {
+func waitState(t testing.TB, c *Checker, key string, want State) Status {
 	t.Helper()
 	var st Status
-	waitFor(t, timeout, key+" to be "+want.String(), func() bool {
+	waitFor(t, key+" to be "+want.String(), func() bool {
 		var ok bool
 		st, ok = c.Status(key)
 		return ok && st.State == want
@@ -267,7 +272,7 @@ func (s *schedStepper) armedAt(when time.Time) bool {
 // at when: everything it had to do before then is done.
 func (s *schedStepper) waitArmed(t testing.TB, when time.Time) {
 	t.Helper()
-	waitFor(t, time.Minute, "a timer armed for "+when.Format(time.StampMilli), func() bool { return s.armedAt(when) })
+	waitFor(t, "a timer armed for "+when.Format(time.StampMilli), func() bool { return s.armedAt(when) })
 }
 
 type stepTimer struct {

@@ -110,10 +110,10 @@ func TestTCPWatchReprobes(t *testing.T) {
 	c.SetTargets([]Target{targetAt(t, "k", srv.addr(), spec(model.CheckTCP, func(s *model.CheckSpec) {
 		s.Interval = model.Duration(5 * time.Second)
 	}))})
-	waitFor(t, time.Second, "the first probe", func() bool { return srv.accepts.Load() == 1 })
+	waitFor(t, "the first probe", func() bool { return srv.accepts.Load() == 1 })
 	time.Sleep(20 * time.Millisecond)
 	srv.drop()
-	waitFor(t, time.Second, "a probe after the drop", func() bool { return srv.accepts.Load() == 2 })
+	waitFor(t, "a probe after the drop", func() bool { return srv.accepts.Load() == 2 })
 	// A second drop within the interval is left to the regular probe.
 	time.Sleep(20 * time.Millisecond)
 	srv.drop()

@@ -38,7 +38,7 @@ func TestPush(t *testing.T) {
 			t.Fatalf("after push(%v, %q): state %v, want %v", s.up, s.reason, st.State, s.want)
 		}
 	}
-	st := waitState(t, c, "p", Down, 2*time.Second)
+	st := waitState(t, c, "p", Down)
 	if st.LastError != "push report expired" || st.LastOK {
 		t.Errorf("status after expiry %+v", st)
 	}
@@ -66,7 +66,7 @@ func TestPushRenewal(t *testing.T) {
 	if st, _ := c.Status("p"); st.State != Up {
 		t.Fatalf("state %v with pushes inside the TTL, want up", st.State)
 	}
-	waitState(t, c, "p", Down, time.Second)
+	waitState(t, c, "p", Down)
 }
 
 func TestPushErrors(t *testing.T) {

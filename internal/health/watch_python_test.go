@@ -141,7 +141,7 @@ func TestProbesLeaveNoErrorsInServerLog(t *testing.T) {
 			}
 			stopped := make(chan struct{})
 			go func() { c.SetTargets(nil); close(stopped) }() // closes what the checker holds
-			waitFor(t, 5*time.Second, "the target to be removed", func() bool { _, ok := c.Status("k"); return !ok })
+			waitFor(t, "the target to be removed", func() bool { _, ok := c.Status("k"); return !ok })
 			close(release)
 			<-stopped
 			srv.stop()
@@ -179,10 +179,10 @@ func TestKeepAliveEndpointWatched(t *testing.T) {
 	c.SetTargets([]Target{targetAt(t, "k", srv.addr, spec(model.CheckHTTP, func(s *model.CheckSpec) {
 		s.Interval = model.Duration(5 * time.Second)
 	}))})
-	waitState(t, c, "k", Up, 5*time.Second)
+	waitState(t, c, "k", Up)
 	srv.kill()
 	killed := time.Now()
-	waitState(t, c, "k", Down, 4*time.Second)
+	waitState(t, c, "k", Down)
 	if d := time.Since(killed); d > 2*time.Second {
 		t.Errorf("down %v after the server was killed, want well within the 5s interval", d)
 	}

@@ -40,10 +40,10 @@ func TestStopDetectedFast(t *testing.T) {
 				s.Interval = model.Duration(2 * time.Second)
 				s.Fall = 2
 			}))})
-			waitState(t, c, "k", Up, time.Second)
+			waitState(t, c, "k", Up)
 			stopped := time.Now()
 			srv.Close()
-			waitState(t, c, "k", Down, 3*time.Second)
+			waitState(t, c, "k", Down)
 			down := time.Now()
 			mu.Lock()
 			defer mu.Unlock()
@@ -90,11 +90,11 @@ func TestWatchDetectsClose(t *testing.T) {
 				s.Interval = model.Duration(5 * time.Second)
 				s.TLSVerify = &no
 			}))})
-			waitState(t, c, "k", Up, time.Second)
+			waitState(t, c, "k", Up)
 			time.Sleep(50 * time.Millisecond) // the connection is idle and watched
 			stopped := time.Now()
 			stop()
-			waitState(t, c, "k", Down, 2*time.Second)
+			waitState(t, c, "k", Down)
 			if d := time.Since(stopped); d > time.Second {
 				t.Errorf("down %v after the server closed, want < 1s", d)
 			}
@@ -167,7 +167,7 @@ func TestLostRequest(t *testing.T) {
 				s.Timeout = model.Duration(200 * time.Millisecond)
 				s.Fall = 2
 			}))})
-			waitFor(t, 3*time.Second, "6 requests", func() bool { return n.Load() >= 6 })
+			waitFor(t, "6 requests", func() bool { return n.Load() >= 6 })
 			if evs := eventsOf(c, "k"); len(evs) != 1 || evs[0].New != Up {
 				t.Errorf("events %q, want only the first up", transitions(evs))
 			}
