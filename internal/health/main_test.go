@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
@@ -217,6 +218,7 @@ type schedStepper struct {
 	mu     sync.Mutex
 	t      time.Time
 	timers []*stepTimer
+	armed  int // timers armed so far: a target goroutine about to wait
 }
 
 // newSteppedChecker returns a checker like newChecker whose scheduling
@@ -268,6 +270,21 @@ func (s *schedStepper) armedAt(when time.Time) bool {
 	return false
 }
 
+// arms returns how many times a timer was armed so far. Each time a
+// target goroutine is done with what woke it, it arms its timer again.
+func (s *schedStepper) arms() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.armed
+}
+
+// waitArms waits until a timer is armed for the time more than n times
+// in all: the goroutine that armed it is done with what woke it.
+func (s *schedStepper) waitArms(t testing.TB, n int) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("a timer armed more than %d times", n), func() bool { return s.arms() > n })
+}
+
 // waitArmed waits until a target goroutine waits for its timer to fire
 // at when: everything it had to do before then is done.
 func (s *schedStepper) waitArmed(t testing.TB, when time.Time) {
@@ -300,6 +317,7 @@ func (tm *stepTimer) Stop() {
 func (tm *stepTimer) resetLocked(d time.Duration) {
 	tm.drainLocked()
 	tm.when, tm.armed = tm.s.t.Add(d), true
+	tm.s.armed++
 	if d <= 0 {
 		tm.fireLocked()
 	}

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,10 +13,12 @@ import (
 	"github.com/stratusdns/stratus/internal/model"
 )
 
-// TestStopDetectedFast: with a 2s interval and fall 2, stopping the server
-// takes the target down well within the interval, whether a kept-alive
-// connection is watched or not.
+// TestStopDetectedFast: with fall 2, stopping the server takes the target
+// down at once when a kept-alive connection is watched (the scheduling
+// clock never moves), and otherwise at the next probe, whose hard failure
+// is confirmed at once (both failures at the same instant).
 func TestStopDetectedFast(t *testing.T) {
+	const interval = time.Hour // the transport never closes the idle connection itself
 	for _, keepAlive := range []bool{true, false} {
 		name := map[bool]string{true: "keep-alive watched", false: "no keep-alive: hard failure confirmed at once"}[keepAlive]
 		t.Run(name, func(t *testing.T) {
@@ -24,7 +27,8 @@ func TestStopDetectedFast(t *testing.T) {
 			srv.Start()
 			defer srv.Close()
 
-			c := newChecker(t, Options{})
+			c, clock := newSteppedChecker(t, Options{})
+			start := clock.Now()
 			var (
 				mu       sync.Mutex
 				failures []time.Time
@@ -32,31 +36,29 @@ func TestStopDetectedFast(t *testing.T) {
 			c.onProbe = func(_ string, r result) {
 				if !r.ok {
 					mu.Lock()
-					failures = append(failures, time.Now())
+					failures = append(failures, clock.Now())
 					mu.Unlock()
 				}
 			}
 			c.SetTargets([]Target{targetAt(t, "k", srv.Listener.Addr().String(), spec(model.CheckHTTP, func(s *model.CheckSpec) {
-				s.Interval = model.Duration(2 * time.Second)
+				s.Interval = model.Duration(interval)
 				s.Fall = 2
 			}))})
-			waitState(t, c, "k", Up)
-			stopped := time.Now()
+			clock.waitArmed(t, start.Add(interval)) // the first probe is done
+			if st, _ := c.Status("k"); st.State != Up {
+				t.Fatalf("after the first probe: %v, want up", st.State)
+			}
 			srv.Close()
+			failedAt := start
+			if !keepAlive {
+				clock.Step(interval) // the next probe
+				failedAt = start.Add(interval)
+			}
 			waitState(t, c, "k", Down)
-			down := time.Now()
 			mu.Lock()
 			defer mu.Unlock()
-			if len(failures) != 2 {
-				t.Fatalf("%d failed probes, want 2 (fall)", len(failures))
-			}
-			if keepAlive {
-				if d := down.Sub(stopped); d > time.Second {
-					t.Errorf("down %v after the server stopped, want < 1s", d)
-				}
-			}
-			if d := down.Sub(failures[0]); d > time.Second {
-				t.Errorf("down %v after the first failed probe, want < 1s (interval 2s)", d)
+			if want := []time.Time{failedAt, failedAt}; !slices.Equal(failures, want) {
+				t.Errorf("failed probes at %v, want %v", offsets(start, failures), offsets(start, want))
 			}
 			evs := transitions(eventsOf(c, "k"))
 			if len(evs) != 2 || evs[1] != "up>down check: 2 consecutive failures: connection refused" {
@@ -66,8 +68,9 @@ func TestStopDetectedFast(t *testing.T) {
 	}
 }
 
-// TestWatchDetectsClose: with a 5s interval, closing the server (which
-// closes its idle connections) takes an Up target down within 1s.
+// TestWatchDetectsClose: closing the server (which closes its idle
+// connections) takes an Up target down at once: the scheduling clock
+// never moves.
 func TestWatchDetectsClose(t *testing.T) {
 	for _, typ := range []string{model.CheckHTTP, model.CheckHTTPS, model.CheckTCP} {
 		t.Run(typ, func(t *testing.T) {
@@ -85,19 +88,18 @@ func TestWatchDetectsClose(t *testing.T) {
 				addr, stop = ts.addr(), ts.close
 			}
 			no := false
-			c := newChecker(t, Options{})
+			c, clock := newSteppedChecker(t, Options{})
+			start := clock.Now()
 			c.SetTargets([]Target{targetAt(t, "k", addr, spec(typ, func(s *model.CheckSpec) {
-				s.Interval = model.Duration(5 * time.Second)
+				s.Interval = model.Duration(time.Hour)
 				s.TLSVerify = &no
 			}))})
-			waitState(t, c, "k", Up)
-			time.Sleep(50 * time.Millisecond) // the connection is idle and watched
-			stopped := time.Now()
+			clock.waitArmed(t, start.Add(time.Hour)) // up, and the connection idle and watched
+			if st, _ := c.Status("k"); st.State != Up {
+				t.Fatalf("after the first probe: %v, want up", st.State)
+			}
 			stop()
 			waitState(t, c, "k", Down)
-			if d := time.Since(stopped); d > time.Second {
-				t.Errorf("down %v after the server closed, want < 1s", d)
-			}
 		})
 	}
 }
