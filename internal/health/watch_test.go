@@ -107,33 +107,52 @@ func TestWatchDetectsClose(t *testing.T) {
 // TestWatchNoStorm: a server that closes idle connections at once costs
 // at most one extra probe per interval, and changes nothing.
 func TestWatchNoStorm(t *testing.T) {
-	var requests atomic.Int64
+	var requests, open atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { requests.Add(1) }))
 	srv.Config.IdleTimeout = 5 * time.Millisecond
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
 	srv.Start()
 	defer srv.Close()
 
 	const interval = 200 * time.Millisecond
-	c := newChecker(t, Options{})
+	c, clock := newSteppedChecker(t, Options{})
+	start := clock.Now()
 	c.SetTargets([]Target{targetAt(t, "k", srv.Listener.Addr().String(), spec(model.CheckHTTP, func(s *model.CheckSpec) {
 		s.Interval = model.Duration(interval)
 	}))})
-	const run = 2 * time.Second
-	time.Sleep(run)
+	// Each interval, the server closes the connection of the regular probe
+	// (and of any probe the watch triggers). Whenever the checker sees a
+	// close, the limit on probes is on the scheduling clock.
+	const steps = 10
+	idle := func() bool { return open.Load() == 0 }
+	for i := 1; i <= steps; i++ {
+		clock.waitArmed(t, start.Add(time.Duration(i)*interval)) // the regular probe is done
+		waitFor(t, "the server to close its idle connections", idle)
+		clock.Step(interval)
+	}
+	clock.waitArmed(t, start.Add((steps+1)*interval))
+	waitFor(t, "the server to close its idle connections", idle)
 	c.SetTargets(nil)
 	n := requests.Load()
-	// 10 regular probes, and extra ones at backed-off gaps of 1, 2, 4, 8 intervals.
-	limit := int64(run/interval) + 6
-	if n > limit {
-		t.Errorf("%d probes in %v at interval %v, want at most %d", n, run, interval, limit)
+	// 11 regular probes (at 0 and after each step), and extra ones at
+	// backed-off gaps of 1, 2, 4, 8 intervals.
+	if limit := int64(steps + 1 + 6); n > limit {
+		t.Errorf("%d probes in %d intervals, want at most %d", n, steps, limit)
 	}
-	if n < int64(run/interval)-1 {
-		t.Errorf("only %d probes in %v at interval %v", n, run, interval)
+	if n < steps+1 {
+		t.Errorf("only %d probes in %d intervals, want at least %d", n, steps, steps+1)
 	}
 	if evs := eventsOf(c, "k"); len(evs) != 1 {
 		t.Errorf("events %q, want only the first up", transitions(evs))
 	}
-	t.Logf("%d probes in %v at interval %v with a server closing idle connections", n, run, interval)
+	t.Logf("%d probes in %d intervals with a server closing idle connections", n, steps)
 }
 
 // TestLostRequest: a server that fails exactly one request (a reset, or an
@@ -156,20 +175,23 @@ func TestLostRequest(t *testing.T) {
 					conn.(*net.TCPConn).SetLinger(0)
 					conn.Close()
 				case "timeout":
-					select {
-					case <-r.Context().Done():
-					case <-time.After(time.Second):
-					}
+					<-r.Context().Done() // the probe gives up
 				}
 			}))
 			defer srv.Close()
-			c := newChecker(t, Options{})
+			c, clock := newSteppedChecker(t, Options{})
+			start := clock.Now()
 			c.SetTargets([]Target{targetAt(t, "k", srv.Listener.Addr().String(), spec(model.CheckHTTP, func(s *model.CheckSpec) {
 				s.Interval = model.Duration(100 * time.Millisecond)
-				s.Timeout = model.Duration(200 * time.Millisecond)
+				// Long enough for every other request on a loaded
+				// machine; the lost one waits it out.
+				s.Timeout = model.Duration(5 * time.Second)
 				s.Fall = 2
 			}))})
-			waitFor(t, "6 requests", func() bool { return n.Load() >= 6 })
+			for i := 1; n.Load() < 6; i++ {
+				clock.waitArmed(t, start.Add(time.Duration(i)*100*time.Millisecond))
+				clock.Step(100 * time.Millisecond)
+			}
 			if evs := eventsOf(c, "k"); len(evs) != 1 || evs[0].New != Up {
 				t.Errorf("events %q, want only the first up", transitions(evs))
 			}
