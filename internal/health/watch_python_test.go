@@ -62,7 +62,7 @@ func startPython(t *testing.T, protocol string) *pythonServer {
 		go func() { s.cmd.Wait(); close(s.exited) }()
 		t.Cleanup(func() { s.kill() })
 		up := false
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(patience); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 			select {
 			case <-s.exited:
 			default:
