@@ -533,13 +533,9 @@ func TestOversizedRRsetIsRefused(t *testing.T) {
 	for i := range 70000 {
 		c.Rdata = append(c.Rdata, []byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(i >> 16), byte(i >> 8), byte(i)})
 	}
-	start := time.Now()
 	_, err := e.svc.Apply(ctx, z, []model.Change{c}, WriteOptions{})
 	if !model.IsValidation(err) || !strings.Contains(err.Error(), "at most 65000 fit") {
 		t.Fatalf("70,000-record set: %v", err)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Errorf("rejecting a 70,000-record set took %v", d) // linear work: well under a second normally
 	}
 	if s := serialOf(t, e, z); s != 1 {
 		t.Errorf("serial moved to %d", s)

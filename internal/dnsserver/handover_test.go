@@ -68,7 +68,7 @@ func TestHandOver(t *testing.T) {
 	defer conn.Close()
 	m := new(dns.Msg)
 	m.SetQuestion("example.com.", dns.TypeAXFR)
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	conn.SetDeadline(time.Now().Add(time.Minute))
 	if err := conn.WriteMsg(m); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestHandOver(t *testing.T) {
 	}
 	defer c.Close()
 	c.Write(pkt)
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.SetReadDeadline(time.Now().Add(time.Minute))
 	buf := make([]byte, 4096)
 	if _, err := c.Read(buf); err != nil {
 		t.Fatal(err)

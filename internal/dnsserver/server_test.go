@@ -49,7 +49,7 @@ func startServer(t *testing.T, cfg Config) (*Server, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := s.Shutdown(ctx); err != nil {
 			t.Errorf("Shutdown: %v", err)
@@ -60,7 +60,7 @@ func startServer(t *testing.T, cfg Config) (*Server, string) {
 
 func exchange(t *testing.T, netw, addr string, m *dns.Msg) *dns.Msg {
 	t.Helper()
-	c := &dns.Client{Net: netw, Timeout: 2 * time.Second, UDPSize: 65535}
+	c := &dns.Client{Net: netw, Timeout: time.Minute, UDPSize: 65535}
 	r, _, err := c.Exchange(m, addr)
 	if err != nil {
 		t.Fatalf("%s exchange: %v", netw, err)
@@ -142,7 +142,7 @@ func TestGarbageGetsNoReply(t *testing.T) {
 	q.SetQuestion("www.example.com.", dns.TypeA)
 	qb, _ := q.Pack()
 	c.Write(qb)
-	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	c.SetReadDeadline(time.Now().Add(time.Minute))
 	buf := make([]byte, 2048)
 	n, err := c.Read(buf)
 	if err != nil {
@@ -178,7 +178,7 @@ func TestTCPPipelining(t *testing.T) {
 	if _, err := c.Write(batch); err != nil { // all three in one segment
 		t.Fatal(err)
 	}
-	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	c.SetReadDeadline(time.Now().Add(time.Minute))
 	for i := range names {
 		var l [2]byte
 		if _, err := io.ReadFull(c, l[:]); err != nil {
@@ -205,7 +205,7 @@ func TestTCPIdleTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.SetReadDeadline(time.Now().Add(time.Minute))
 	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("idle connection: read returned %v, want EOF (closed by the server)", err)
 	}
@@ -243,7 +243,7 @@ func TestTCPConnectionCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	c.SetReadDeadline(time.Now().Add(time.Minute))
 	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("third connection: read returned %v, want EOF", err)
 	}

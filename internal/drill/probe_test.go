@@ -71,9 +71,38 @@ func TestProber(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); p.Run(ctx, s) }()
-	time.Sleep(300 * time.Millisecond)
+	each := func(what string, cond func(Series) bool) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for {
+			ok := true
+			for _, se := range p.Series() {
+				ok = ok && cond(se)
+			}
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s: %+v", what, p.Series())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	fake := func(se Series) bool { return se.Nameserver == "fake" }
+	each("5 queries in every series and the first answer", func(se Series) bool {
+		return se.Queries >= 5 && (!fake(se) || len(se.Changes) == 1)
+	})
+	// A query sent after mark still gets the first answer: the change is
+	// stamped after mark.
+	mark := time.Now()
+	before := map[string]int{}
+	for _, se := range p.Series() {
+		before[se.Nameserver+"/"+se.Client] = se.Queries
+	}
+	each("two more queries to the fake", func(se Series) bool { return !fake(se) || se.Queries >= before[se.Nameserver+"/"+se.Client]+2 })
 	f.answer.Store("192.0.2.2")
-	time.Sleep(300 * time.Millisecond)
+	each("the change", func(se Series) bool { return !fake(se) || len(se.Changes) == 2 })
+	seen := time.Now()
 	cancel()
 	<-done
 
@@ -90,8 +119,8 @@ func TestProber(t *testing.T) {
 			if len(se.Changes) != 2 || se.Changes[0].Answer[0] != "192.0.2.1" || se.Changes[1].Answer[0] != "192.0.2.2" || se.Timeouts != 0 {
 				t.Errorf("fake/%s: %+v", se.Client, se)
 			}
-			if d := se.Changes[1].At.Sub(se.Changes[0].At); d < 250*time.Millisecond || d > 450*time.Millisecond {
-				t.Errorf("fake/%s: the change seen %v after the first answer", se.Client, d)
+			if first, change := se.Changes[0].At, se.Changes[1].At; !first.Before(mark) || change.Before(mark) || change.After(seen) {
+				t.Errorf("fake/%s: first answer at %v, the change at %v, want them before and after the switch (%v to %v)", se.Client, first, change, mark, seen)
 			}
 		case "dead":
 			if se.Timeouts != se.Queries || len(se.Changes) != 1 || se.Changes[0].Rcode >= 0 {

@@ -64,7 +64,9 @@ type Checker struct {
 
 	probes atomic.Uint64 // probes completed, for measurements
 
-	// Test hooks, set before the first SetTargets.
+	sched schedClock // scheduling, push expiry, hold-down release
+
+	// Test hooks, set before the first SetTargets (and sched replaced).
 	jitter    func(time.Duration) time.Duration // the first probe's delay
 	onProbe   func(key string, r result)        // after each probe
 	roots     *x509.CertPool                    // trusted TLS roots
@@ -100,6 +102,7 @@ func New(opts Options) *Checker {
 		stop:         make(chan struct{}),
 		notifierDone: make(chan struct{}),
 		targets:      map[string]*target{},
+		sched:        realClock{},
 	}
 	if opts.OnChange != nil {
 		go c.notifier()

@@ -66,7 +66,14 @@ func TestMaxInFlight(t *testing.T) {
 		ts = append(ts, srv.target(t, fmt.Sprint("t", i), fmt.Sprint("/", i), 100*time.Millisecond))
 	}
 	c.SetTargets(ts)
-	time.Sleep(time.Second)
+	waitFor(t, "every target probed, two at once", func() bool {
+		for i := range 10 {
+			if srv.count(fmt.Sprint("/", i)) == 0 {
+				return false
+			}
+		}
+		return srv.maxRun.Load() >= 2
+	})
 	// Read before stopping: stopping aborts the probes in flight, whose
 	// handlers run on while their slots go to other probes.
 	m := srv.maxRun.Load()
@@ -74,69 +81,77 @@ func TestMaxInFlight(t *testing.T) {
 	if m != 2 {
 		t.Errorf("at most %d requests at once, want 2 (MaxInFlight)", m)
 	}
-	for i := range 10 {
-		if srv.count(fmt.Sprint("/", i)) == 0 {
-			t.Errorf("target %d never probed", i)
-		}
-	}
 }
 
+// TestSetTargetsRemovesAndAdds: a removed target is no longer probed, a
+// kept one goes on, an added one starts. The scheduling clock moves only
+// when the test steps it.
 func TestSetTargetsRemovesAndAdds(t *testing.T) {
+	const interval = 50 * time.Millisecond
 	srv := startCounting(t, 0)
 	base := runtime.NumGoroutine()
-	c := newChecker(t, Options{})
-	a, b, x := srv.target(t, "a", "/a", 50*time.Millisecond), srv.target(t, "b", "/b", 50*time.Millisecond), srv.target(t, "x", "/x", 50*time.Millisecond)
+	c, clock := newSteppedChecker(t, Options{})
+	start := clock.Now()
+	a, b, x := srv.target(t, "a", "/a", interval), srv.target(t, "b", "/b", interval), srv.target(t, "x", "/x", interval)
 	c.SetTargets([]Target{a, b})
-	waitState(t, c, "a", Up, time.Second)
-	waitState(t, c, "b", Up, time.Second)
+	waitState(t, c, "a", Up)
+	waitState(t, c, "b", Up)
 
 	c.SetTargets([]Target{a, x})
 	if _, ok := c.Status("b"); ok {
 		t.Fatal("a removed target still has a status")
 	}
 	stopped := srv.count("/b")
-	waitState(t, c, "x", Up, time.Second)
+	waitState(t, c, "x", Up)
 	beforeA := srv.count("/a")
-	time.Sleep(300 * time.Millisecond)
+	for i := 1; i <= 3; i++ {
+		clock.waitArmed(t, start.Add(time.Duration(i)*interval)) // a and x wait for their next probe
+		clock.Step(interval)
+	}
+	clock.waitArmed(t, start.Add(4*interval))
 	if n := srv.count("/b"); n != stopped {
 		t.Errorf("removed target probed %d more times", n-stopped)
 	}
-	if srv.count("/a") <= beforeA {
-		t.Errorf("the kept target stopped being probed")
+	if n := srv.count("/a"); n != beforeA+3 {
+		t.Errorf("the kept target probed %d times in 3 intervals, want 3", n-beforeA)
 	}
 	if got := len(c.Statuses()); got != 2 {
 		t.Errorf("%d statuses, want 2", got)
 	}
 
 	c.SetTargets(nil)
-	waitFor(t, 3*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
+	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
 }
 
 // TestSetTargetsRestart: a changed check restarts the target, keeping its
 // state until the new check's first result, which decides at once.
 func TestSetTargetsRestart(t *testing.T) {
+	const interval = 50 * time.Millisecond
 	srv := startCounting(t, 0)
-	c := newChecker(t, Options{})
-	tg := srv.target(t, "k", "/old", 50*time.Millisecond)
+	c, clock := newSteppedChecker(t, Options{})
+	start := clock.Now()
+	tg := srv.target(t, "k", "/old", interval)
 	c.SetTargets([]Target{tg})
-	before := waitState(t, c, "k", Up, time.Second)
+	before := waitState(t, c, "k", Up)
 
 	tg.Check.Path = "/new"
 	c.SetTargets([]Target{tg})
-	waitFor(t, time.Second, "the new path to be probed", func() bool { return srv.count("/new") > 0 })
+	waitFor(t, "the new path to be probed", func() bool { return srv.count("/new") > 0 })
 	st, _ := c.Status("k")
 	if st.State != Up || !st.Since.Equal(before.Since) || !st.Added.Equal(before.Added) {
 		t.Errorf("after the restart %+v, want the state kept from %+v", st, before)
 	}
 	old := srv.count("/old")
-	time.Sleep(150 * time.Millisecond)
-	if srv.count("/old") != old {
-		t.Error("the old check still runs")
+	clock.waitArmed(t, start.Add(interval))
+	clock.Step(interval)
+	clock.waitArmed(t, start.Add(2*interval))
+	if srv.count("/old") != old || srv.count("/new") != 2 {
+		t.Errorf("after an interval: /old probed %d more times, /new %d times; want 0 and 2", srv.count("/old")-old, srv.count("/new"))
 	}
 
 	tg.Check.ExpectStatus = []string{"404"} // the new check's first result decides at once
 	c.SetTargets([]Target{tg})
-	waitState(t, c, "k", Down, time.Second)
+	waitState(t, c, "k", Down)
 	evs := transitions(eventsOf(c, "k"))
 	if len(evs) != 2 || evs[1] != "up>down check: first check failed: status 200, want 404" {
 		t.Errorf("events %q", evs)
@@ -172,7 +187,8 @@ func TestUnknownBeforeFirstProbe(t *testing.T) {
 	srv := startCounting(t, 0)
 	c := New(Options{})
 	defer c.Close()
-	c.SetTargets([]Target{srv.target(t, "k", "/", time.Hour)}) // the first probe is jittered within the hour
+	c.sched = &schedStepper{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} // never stepped: no probe comes
+	c.SetTargets([]Target{srv.target(t, "k", "/", time.Hour)})              // the first probe is jittered within the hour
 	st, ok := c.Status("k")
 	if !ok || st.State != Unknown || st.Added.IsZero() || !st.Since.Equal(st.Added) {
 		t.Fatalf("status %+v, want unknown since added", st)
@@ -189,56 +205,69 @@ func TestBrokenCheck(t *testing.T) {
 }
 
 // TestOnChange: OnChange runs after the status is updated, without locks
-// held (it reads the statuses), and is coalesced.
+// held (it reads the statuses), and is coalesced: changes made while a call
+// runs lead to one more call, and a push that changes nothing asks for
+// none. The test holds each call until it has looked at the checker.
 func TestOnChange(t *testing.T) {
-	var (
-		mu   sync.Mutex
-		seen []State
-	)
+	calls, resume, done := make(chan State), make(chan struct{}), make(chan struct{})
 	var c *Checker
 	c = newChecker(t, Options{OnChange: func() {
-		st := c.Statuses()["p"]
-		mu.Lock()
-		seen = append(seen, st.State)
-		mu.Unlock()
+		select {
+		case calls <- c.Statuses()["p"].State:
+		case <-done:
+			return
+		}
+		select {
+		case <-resume:
+		case <-done:
+		}
 	}})
+	t.Cleanup(func() { close(done) })
+	next := func() State {
+		t.Helper()
+		select {
+		case st := <-calls:
+			return st
+		case <-time.After(patience):
+			t.Fatalf("no OnChange call within %v", patience)
+			return Unknown
+		}
+	}
 	c.SetTargets([]Target{pushTarget("p", time.Minute)})
 	c.Push("p", true, "")
-	waitFor(t, time.Second, "OnChange to see up", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(seen) > 0 && seen[len(seen)-1] == Up
-	})
+	if st := next(); st != Up {
+		t.Fatalf("OnChange saw %v, want up", st)
+	}
+	// The call is held: the notifier took the request for it, and no other
+	// is pending.
+	if n := len(c.notify); n != 0 {
+		t.Fatalf("%d calls pending during the first", n)
+	}
 	for i := range 100 {
 		c.Push("p", i%2 == 0, "")
 	}
 	c.Push("p", false, "")
-	waitFor(t, time.Second, "OnChange to see down", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return seen[len(seen)-1] == Down
-	})
-	calls := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(seen)
+	if n := len(c.notify); n != 1 {
+		t.Fatalf("%d calls pending after 101 pushes during a call, want 1", n)
 	}
-	n := calls()
-	for { // a call already asked for may still come
-		time.Sleep(50 * time.Millisecond)
-		m := calls()
-		if m == n {
-			break
-		}
-		n = m
+	resume <- struct{}{}
+	if st := next(); st != Down {
+		t.Fatalf("OnChange saw %v, want down", st)
 	}
-	t.Logf("%d OnChange calls for 102 changes", n)
+	if n := len(c.notify); n != 0 {
+		t.Fatalf("%d calls pending after the coalesced call, want 0", n)
+	}
 	c.Push("p", false, "") // no change: no call
-	time.Sleep(50 * time.Millisecond)
-	mu.Lock()
-	defer mu.Unlock()
-	if len(seen) != n {
-		t.Errorf("OnChange called without a change")
+	if n := len(c.notify); n != 0 {
+		t.Errorf("OnChange asked for without a change")
+	}
+	c.Push("p", true, "")
+	if n := len(c.notify); n != 1 {
+		t.Errorf("%d calls pending after a change, want 1", n)
+	}
+	resume <- struct{}{}
+	if st := next(); st != Up {
+		t.Fatalf("OnChange saw %v, want up", st)
 	}
 }
 
@@ -247,14 +276,15 @@ func TestCloseIdempotent(t *testing.T) {
 	c := New(Options{OnChange: func() {}})
 	c.jitter = func(time.Duration) time.Duration { return 0 }
 	c.SetTargets([]Target{srv.target(t, "k", "/", 50*time.Millisecond), pushTarget("p", time.Minute)})
-	waitState(t, c, "k", Up, time.Second)
+	waitState(t, c, "k", Up)
 	c.Close()
 	c.Close()
 	n := srv.count("/")
+	var made atomic.Int64
+	c.proberFor = func(e *probeEnv) (prober, error) { made.Add(1); return newProber(e) }
 	c.SetTargets([]Target{srv.target(t, "k2", "/2", 50*time.Millisecond)})
-	time.Sleep(150 * time.Millisecond)
-	if srv.count("/") != n || srv.count("/2") != 0 {
-		t.Error("probes after Close")
+	if made.Load() != 0 || srv.count("/") != n || srv.count("/2") != 0 {
+		t.Error("a target set up after Close")
 	}
 	if len(c.Statuses()) != 0 {
 		t.Error("statuses after Close")

@@ -77,7 +77,7 @@ func (t *target) setDamping(cfg model.Damping) {
 	t.tgt.Damping = cfg
 	t.damping.cfg = cfg
 	if cfg.Flaps <= 0 && t.held() {
-		t.holdEnd = time.Now() // released by the goroutine now
+		t.holdEnd = t.c.realNow() // released by the goroutine now
 	}
 	t.mu.Unlock()
 	t.poke()

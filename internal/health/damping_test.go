@@ -64,11 +64,11 @@ func TestDampingWindowAndOff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newChecker(t, Options{})
+			c, clock := newSteppedChecker(t, Options{})
 			tg := newTarget(c, Target{Key: "k", Host: "127.0.0.1", Port: 1,
 				Check: spec(model.CheckHTTP, func(s *model.CheckSpec) { s.Rise, s.Fall = 1, 1 }), Damping: tt.d})
 			for _, r := range []result{okResult, softResult, okResult, softResult, okResult} {
-				time.Sleep(time.Millisecond)
+				clock.Step(time.Millisecond)
 				tg.apply(r)
 			}
 			st := tg.status()
@@ -85,10 +85,11 @@ func TestDampingWindowAndOff(t *testing.T) {
 // TestDampingRealTimers: a flapping push target is held down, with an
 // event, and released by the checker's own timer after the hold-down.
 func TestDampingRealTimers(t *testing.T) {
+	const holdDown = 300 * time.Millisecond
 	changes := make(chan struct{}, 100)
-	c := newChecker(t, Options{OnChange: func() { changes <- struct{}{} }})
+	c, clock := newSteppedChecker(t, Options{OnChange: func() { changes <- struct{}{} }})
 	tg := pushTarget("p", time.Minute)
-	tg.Damping = model.Damping{Flaps: 1, Window: model.Duration(time.Minute), HoldDown: model.Duration(300 * time.Millisecond)}
+	tg.Damping = model.Damping{Flaps: 1, Window: model.Duration(time.Minute), HoldDown: model.Duration(holdDown)}
 	c.SetTargets([]Target{tg})
 	for _, up := range []bool{true, false, true} {
 		if err := c.Push("p", up, ""); err != nil {
@@ -99,11 +100,13 @@ func TestDampingRealTimers(t *testing.T) {
 	if st.State != Down || st.HeldUntil.IsZero() {
 		t.Fatalf("after 2 flaps with flaps 1: %+v, want held down", st)
 	}
-	held := time.Now()
-	st = waitState(t, c, "p", Up, 2*time.Second)
-	if d := time.Since(held); d < 250*time.Millisecond {
-		t.Errorf("released after %v, want the 300ms hold-down", d)
+	clock.waitArmed(t, clock.Now().Add(holdDown)) // the goroutine waits for the end of the hold
+	clock.Step(holdDown - time.Millisecond)
+	if st, _ := c.Status("p"); st.State != Down {
+		t.Fatalf("%v a millisecond before the end of the hold-down, want down", st.State)
 	}
+	clock.Step(time.Millisecond)
+	st = waitState(t, c, "p", Up)
 	if !st.HeldUntil.IsZero() {
 		t.Errorf("HeldUntil %v after release", st.HeldUntil)
 	}
@@ -111,7 +114,7 @@ func TestDampingRealTimers(t *testing.T) {
 	if len(evs) != 4 || !strings.HasPrefix(evs[2], "down>down damping: flapping: 2 state changes within 1m0s (more than 1)") || evs[3] != "down>up damping: hold-down ended" {
 		t.Errorf("events %q", evs)
 	}
-	waitFor(t, time.Second, "OnChange for the release", func() bool { return len(changes) > 0 })
+	waitFor(t, "OnChange for the release", func() bool { return len(changes) > 0 })
 }
 
 // TestDampingChangeKeepsState: changing only the damping of a target keeps
@@ -137,5 +140,5 @@ func TestDampingChangeKeepsState(t *testing.T) {
 	}
 	tg.Damping = model.Damping{} // off: the hold ends
 	c.SetTargets([]Target{tg})
-	waitState(t, c, "p", Up, time.Second)
+	waitState(t, c, "p", Up)
 }

@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
@@ -31,12 +32,18 @@ func newChecker(t testing.TB, opts Options) *Checker {
 	return c
 }
 
-// spec returns a check of type typ with short, test-sized timings.
+// probeTimeout is the Timeout of the checks tests use: a probe that is
+// to reach a result other than a timeout must get there even on a loaded
+// machine (under the race detector, a TLS handshake alone can take a
+// second). Tests of timeouts set a short one themselves.
+const probeTimeout = 30 * time.Second
+
+// spec returns a check of type typ with a short interval.
 func spec(typ string, mod func(*model.CheckSpec)) model.CheckSpec {
 	s := model.CheckSpec{
 		Type:     typ,
 		Interval: model.Duration(100 * time.Millisecond),
-		Timeout:  model.Duration(time.Second),
+		Timeout:  model.Duration(probeTimeout),
 		Rise:     1,
 		Fall:     2,
 	}
@@ -86,13 +93,18 @@ func probeOnce(t testing.TB, e *probeEnv) result {
 	return p.probe(context.Background())
 }
 
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+// patience is how long a test waits for a state before it gives up: long
+// enough that only a state never reached, not a slow machine, ends the
+// wait.
+const patience = time.Minute
+
+// waitFor polls cond until it holds, for at most patience.
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(patience)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+			t.Fatalf("timed out after %v waiting for %s", patience, what)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -100,10 +112,10 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 
 // waitState waits until the target's effective state is want and returns
 // its status.
-func waitState(t testing.TB, c *Checker, key string, want State, timeout time.Duration) Status {
+func waitState(t testing.TB, c *Checker, key string, want State) Status {
 	t.Helper()
 	var st Status
-	waitFor(t, timeout, key+" to be "+want.String(), func() bool {
+	waitFor(t, key+" to be "+want.String(), func() bool {
 		var ok bool
 		st, ok = c.Status(key)
 		return ok && st.State == want
@@ -123,18 +135,23 @@ func eventsOf(c *Checker, key string) []Event {
 }
 
 // fakeProber returns scripted results: results in order, then rest
-// forever. It records when each probe ran.
+// forever. It records when each probe ran, on now (default time.Now).
 type fakeProber struct {
 	mu      sync.Mutex
 	results []result
 	rest    result
+	now     func() time.Time
 	times   []time.Time
 }
 
 func (f *fakeProber) probe(ctx context.Context) result {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.times = append(f.times, time.Now())
+	now := time.Now
+	if f.now != nil {
+		now = f.now
+	}
+	f.times = append(f.times, now())
 	if len(f.results) > 0 {
 		r := f.results[0]
 		f.results = f.results[1:]
@@ -192,4 +209,131 @@ func (c *stepClock) Set(t time.Time) {
 	c.mu.Lock()
 	c.t = t
 	c.mu.Unlock()
+}
+
+// schedStepper is a scheduling clock (Checker.sched) that moves only when
+// the test steps it: the target goroutines' timers fire then, and only
+// then.
+type schedStepper struct {
+	mu     sync.Mutex
+	t      time.Time
+	timers []*stepTimer
+	armed  int // timers armed so far: a target goroutine about to wait
+}
+
+// newSteppedChecker returns a checker like newChecker whose scheduling
+// runs on a clock the test steps.
+func newSteppedChecker(t testing.TB, opts Options) (*Checker, *schedStepper) {
+	t.Helper()
+	c := newChecker(t, opts)
+	s := &schedStepper{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	c.sched = s
+	return c, s
+}
+
+func (s *schedStepper) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.t
+}
+
+func (s *schedStepper) NewTimer(d time.Duration) schedTimer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tm := &stepTimer{s: s, c: make(chan time.Time, 1)}
+	s.timers = append(s.timers, tm)
+	tm.resetLocked(d)
+	return tm
+}
+
+// Step moves the clock forward by d and fires the timers due by then.
+func (s *schedStepper) Step(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.t = s.t.Add(d)
+	for _, tm := range s.timers {
+		if tm.armed && !tm.when.After(s.t) {
+			tm.fireLocked()
+		}
+	}
+}
+
+// armedAt reports whether a timer is armed to fire at when.
+func (s *schedStepper) armedAt(when time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, tm := range s.timers {
+		if tm.armed && tm.when.Equal(when) {
+			return true
+		}
+	}
+	return false
+}
+
+// arms returns how many times a timer was armed so far. Each time a
+// target goroutine is done with what woke it, it arms its timer again.
+func (s *schedStepper) arms() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.armed
+}
+
+// waitArms waits until a timer is armed for the time more than n times
+// in all: the goroutine that armed it is done with what woke it.
+func (s *schedStepper) waitArms(t testing.TB, n int) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("a timer armed more than %d times", n), func() bool { return s.arms() > n })
+}
+
+// waitArmed waits until a target goroutine waits for its timer to fire
+// at when: everything it had to do before then is done.
+func (s *schedStepper) waitArmed(t testing.TB, when time.Time) {
+	t.Helper()
+	waitFor(t, "a timer armed for "+when.Format(time.StampMilli), func() bool { return s.armedAt(when) })
+}
+
+type stepTimer struct {
+	s     *schedStepper
+	c     chan time.Time
+	when  time.Time
+	armed bool
+}
+
+func (tm *stepTimer) C() <-chan time.Time { return tm.c }
+
+func (tm *stepTimer) Reset(d time.Duration) {
+	tm.s.mu.Lock()
+	defer tm.s.mu.Unlock()
+	tm.resetLocked(d)
+}
+
+func (tm *stepTimer) Stop() {
+	tm.s.mu.Lock()
+	defer tm.s.mu.Unlock()
+	tm.armed = false
+	tm.drainLocked()
+}
+
+func (tm *stepTimer) resetLocked(d time.Duration) {
+	tm.drainLocked()
+	tm.when, tm.armed = tm.s.t.Add(d), true
+	tm.s.armed++
+	if d <= 0 {
+		tm.fireLocked()
+	}
+}
+
+func (tm *stepTimer) fireLocked() {
+	tm.armed = false
+	select {
+	case tm.c <- tm.s.t:
+	default:
+	}
+}
+
+func (tm *stepTimer) drainLocked() {
+	select {
+	case <-tm.c:
+	default:
+	}
 }

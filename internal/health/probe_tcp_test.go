@@ -103,21 +103,28 @@ func TestTCPProbeNeedsPort(t *testing.T) {
 
 // TestTCPWatchReprobes: when the endpoint drops the watched connection but
 // still listens, the target is probed again at once and stays up; the
-// prober keeps one connection at a time.
+// prober keeps one connection at a time. The scheduling clock never moves:
+// no regular probe comes.
 func TestTCPWatchReprobes(t *testing.T) {
 	srv := startTCP(t)
-	c := newChecker(t, Options{})
+	c, clock := newSteppedChecker(t, Options{})
 	c.SetTargets([]Target{targetAt(t, "k", srv.addr(), spec(model.CheckTCP, func(s *model.CheckSpec) {
 		s.Interval = model.Duration(5 * time.Second)
 	}))})
-	waitFor(t, time.Second, "the first probe", func() bool { return srv.accepts.Load() == 1 })
-	time.Sleep(20 * time.Millisecond)
+	clock.waitArmed(t, clock.Now().Add(5*time.Second)) // the first probe is done, its connection watched
+	if n := srv.accepts.Load(); n != 1 {
+		t.Fatalf("%d connections after the first probe, want 1", n)
+	}
+	armed := clock.arms()
 	srv.drop()
-	waitFor(t, time.Second, "a probe after the drop", func() bool { return srv.accepts.Load() == 2 })
+	clock.waitArms(t, armed) // the drop was seen and answered
+	if n := srv.accepts.Load(); n != 2 {
+		t.Fatalf("%d connections after the drop, want 2: the watch probes at once", n)
+	}
 	// A second drop within the interval is left to the regular probe.
-	time.Sleep(20 * time.Millisecond)
+	armed = clock.arms()
 	srv.drop()
-	time.Sleep(300 * time.Millisecond)
+	clock.waitArms(t, armed)
 	if n := srv.accepts.Load(); n != 2 {
 		t.Errorf("%d connections, want 2: watching probes at most once per interval", n)
 	}

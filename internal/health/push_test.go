@@ -15,8 +15,9 @@ func pushTarget(key string, ttl time.Duration) Target {
 }
 
 func TestPush(t *testing.T) {
-	c := newChecker(t, Options{})
-	c.SetTargets([]Target{pushTarget("p", 300*time.Millisecond)})
+	const ttl = 300 * time.Millisecond
+	c, clock := newSteppedChecker(t, Options{})
+	c.SetTargets([]Target{pushTarget("p", ttl)})
 	if st, _ := c.Status("p"); st.State != Unknown {
 		t.Fatalf("state %v before any push, want unknown", st.State)
 	}
@@ -38,7 +39,9 @@ func TestPush(t *testing.T) {
 			t.Fatalf("after push(%v, %q): state %v, want %v", s.up, s.reason, st.State, s.want)
 		}
 	}
-	st := waitState(t, c, "p", Down, 2*time.Second)
+	clock.waitArmed(t, clock.Now().Add(ttl)) // the expiry of the last push
+	clock.Step(ttl)
+	st := waitState(t, c, "p", Down)
 	if st.LastError != "push report expired" || st.LastOK {
 		t.Errorf("status after expiry %+v", st)
 	}
@@ -53,20 +56,24 @@ func TestPush(t *testing.T) {
 	}
 }
 
-// TestPushRenewal: pushes within the TTL keep the state.
+// TestPushRenewal: pushes within the TTL keep the state; the expiry comes
+// a TTL after the last one.
 func TestPushRenewal(t *testing.T) {
-	c := newChecker(t, Options{})
-	c.SetTargets([]Target{pushTarget("p", 200*time.Millisecond)})
+	const ttl = 200 * time.Millisecond
+	c, clock := newSteppedChecker(t, Options{})
+	c.SetTargets([]Target{pushTarget("p", ttl)})
 	for range 6 {
 		if err := c.Push("p", true, "alive"); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(80 * time.Millisecond)
+		clock.waitArmed(t, clock.Now().Add(ttl)) // the expiry moved
+		clock.Step(ttl * 4 / 10)
 	}
 	if st, _ := c.Status("p"); st.State != Up {
 		t.Fatalf("state %v with pushes inside the TTL, want up", st.State)
 	}
-	waitState(t, c, "p", Down, time.Second)
+	clock.Step(ttl * 6 / 10)
+	waitState(t, c, "p", Down)
 }
 
 func TestPushErrors(t *testing.T) {

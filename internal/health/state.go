@@ -108,7 +108,7 @@ func (t *target) setMachine(ch *changes, now, real time.Time, s State, reason, a
 // a hard failure of an Up target short of the fall threshold.
 func (t *target) apply(r result) (again bool) {
 	var ch changes
-	now, real := t.c.now(), time.Now()
+	now, real := t.c.now(), t.c.realNow()
 	t.mu.Lock()
 	t.st.LastCheck, t.st.LastOK, t.st.LastError = now, r.ok, r.err
 	if r.ok {
@@ -153,7 +153,7 @@ func plural(n int, one, many string) string {
 // arms the expiry.
 func (t *target) push(up bool, reason string) error {
 	var ch changes
-	now, real := t.c.now(), time.Now()
+	now, real := t.c.now(), t.c.realNow()
 	t.mu.Lock()
 	if t.spec.Type != model.CheckPush {
 		typ := t.spec.Type
@@ -208,7 +208,7 @@ func (t *target) setNone() {
 	var ch changes
 	now := t.c.now()
 	t.mu.Lock()
-	t.setMachine(&ch, now, time.Now(), Up, "not checked (type none)", ActorCheck)
+	t.setMachine(&ch, now, t.c.realNow(), Up, "not checked (type none)", ActorCheck)
 	t.mu.Unlock()
 	t.finish(&ch)
 }

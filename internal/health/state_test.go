@@ -2,6 +2,7 @@ package health
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -193,62 +194,85 @@ func TestStatusFields(t *testing.T) {
 }
 
 // TestHardFailureConfirmedAtOnce: a hard failure is re-probed at once,
-// until fall failures; a soft one waits for the interval.
+// until fall failures; a soft one waits for the interval. Scheduling runs
+// on a clock that moves only when the test steps it, so probes at the same
+// instant on it came at once, without waiting for a timer.
 func TestHardFailureConfirmedAtOnce(t *testing.T) {
 	const interval = 300 * time.Millisecond
 	tests := []struct {
-		name      string
-		fail      result
-		wantProbe int           // probes when the target is down
-		maxSpan   time.Duration // from the first failed probe to the last
-		minGap    time.Duration // between failed probes
+		name  string
+		fail  result
+		steps int // intervals from the first failure to the last (fall 3)
 	}{
-		{"hard", hardResult, 4, 100 * time.Millisecond, 0},
-		{"soft", softResult, 4, 3 * interval, interval * 8 / 10},
+		{"hard", hardResult, 0},
+		{"soft", softResult, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newChecker(t, Options{})
-			f := &fakeProber{results: []result{okResult}, rest: tt.fail}
+			c, clock := newSteppedChecker(t, Options{})
+			start := clock.Now()
+			f := &fakeProber{results: []result{okResult}, rest: tt.fail, now: clock.Now}
 			useFakes(c, map[string]*fakeProber{"k": f})
 			c.SetTargets([]Target{{Key: "k", Host: "127.0.0.1", Port: 1, Check: spec(model.CheckHTTP, func(s *model.CheckSpec) {
 				s.Interval = model.Duration(interval)
 				s.Fall = 3
 			})}})
-			waitState(t, c, "k", Up, time.Second)
-			waitState(t, c, "k", Down, 3*time.Second)
-			calls := f.calls()[:tt.wantProbe]
-			failed := calls[1:]
-			if span := failed[len(failed)-1].Sub(failed[0]); span > tt.maxSpan {
-				t.Errorf("failed probes spread over %v, want at most %v", span, tt.maxSpan)
+			clock.waitArmed(t, start.Add(interval)) // the first probe is done
+			if st, _ := c.Status("k"); st.State != Up {
+				t.Fatalf("after the first probe: %v, want up", st.State)
 			}
-			for i := 1; i < len(failed); i++ {
-				if gap := failed[i].Sub(failed[i-1]); gap < tt.minGap {
-					t.Errorf("gap %v between failed probes %d and %d, want at least %v", gap, i-1, i, tt.minGap)
+			for i := 0; ; i++ {
+				clock.Step(interval)
+				clock.waitArmed(t, start.Add(time.Duration(i+2)*interval))
+				if st, _ := c.Status("k"); st.State == Down {
+					break
+				}
+				if i == tt.steps {
+					t.Fatalf("still up %d intervals after the first failure, probes at %v", i, offsets(start, f.calls()))
 				}
 			}
+			want := []time.Time{start}
+			for i := range 3 {
+				want = append(want, start.Add(time.Duration(1+min(i, tt.steps))*interval))
+			}
+			if got := f.calls(); !slices.Equal(got, want) {
+				t.Errorf("probes at %v, want %v", offsets(start, got), offsets(start, want))
+			}
 			evs := transitions(eventsOf(c, "k"))
-			want := "up>down check: 3 consecutive failures: " + tt.fail.err
-			if len(evs) != 2 || evs[1] != want {
-				t.Errorf("events %q, want the second to be %q", evs, want)
+			want2 := "up>down check: 3 consecutive failures: " + tt.fail.err
+			if len(evs) != 2 || evs[1] != want2 {
+				t.Errorf("events %q, want the second to be %q", evs, want2)
 			}
 		})
 	}
 }
 
+// offsets renders times as durations since start.
+func offsets(start time.Time, ts []time.Time) []time.Duration {
+	out := make([]time.Duration, len(ts))
+	for i, x := range ts {
+		out[i] = x.Sub(start)
+	}
+	return out
+}
+
 // TestLostProbeChangesNothing: one hard failure followed by a success (the
-// confirming re-probe) changes nothing with fall 2.
+// confirming re-probe, at once) changes nothing with fall 2.
 func TestLostProbeChangesNothing(t *testing.T) {
-	c := newChecker(t, Options{})
-	f := &fakeProber{results: []result{okResult, hardResult}, rest: okResult}
+	const interval = 300 * time.Millisecond
+	c, clock := newSteppedChecker(t, Options{})
+	start := clock.Now()
+	f := &fakeProber{results: []result{okResult, hardResult}, rest: okResult, now: clock.Now}
 	useFakes(c, map[string]*fakeProber{"k": f})
 	c.SetTargets([]Target{{Key: "k", Host: "127.0.0.1", Port: 1, Check: spec(model.CheckHTTP, func(s *model.CheckSpec) {
-		s.Interval = model.Duration(300 * time.Millisecond)
+		s.Interval = model.Duration(interval)
 	})}})
-	waitFor(t, 2*time.Second, "4 probes", func() bool { return len(f.calls()) >= 4 })
-	calls := f.calls()
-	if gap := calls[2].Sub(calls[1]); gap > 100*time.Millisecond {
-		t.Errorf("re-probe after the hard failure came %v later, want at once", gap)
+	clock.waitArmed(t, start.Add(interval))
+	clock.Step(interval) // the hard failure, and its re-probe
+	clock.waitArmed(t, start.Add(2*interval))
+	want := []time.Time{start, start.Add(interval), start.Add(interval)}
+	if got := f.calls(); !slices.Equal(got, want) {
+		t.Errorf("probes at %v, want %v: the hard failure re-probed at once", offsets(start, got), offsets(start, want))
 	}
 	if evs := transitions(eventsOf(c, "k")); len(evs) != 1 {
 		t.Errorf("events %q, want only the first up", evs)

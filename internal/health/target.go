@@ -195,9 +195,9 @@ func (t *target) run(ctx context.Context) {
 	watchGap := baseGap
 	var next, lastWatch time.Time // real times
 	if t.prober != nil {
-		next = time.Now().Add(t.c.firstDelay(interval))
+		next = t.c.realNow().Add(t.c.firstDelay(interval))
 	}
-	timer := time.NewTimer(time.Hour)
+	timer := t.c.sched.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		wake := next
@@ -210,8 +210,8 @@ func (t *target) run(ctx context.Context) {
 		t.mu.Unlock()
 		var fire <-chan time.Time
 		if !wake.IsZero() {
-			timer.Reset(untilReal(wake))
-			fire = timer.C
+			timer.Reset(t.c.untilReal(wake))
+			fire = timer.C()
 		}
 		watched := false
 		select {
@@ -222,7 +222,7 @@ func (t *target) run(ctx context.Context) {
 		case <-t.watchKick:
 			watched = true
 		}
-		now := time.Now()
+		now := t.c.realNow()
 		t.expire(now)
 		if t.prober == nil {
 			continue

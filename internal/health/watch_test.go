@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,10 +13,12 @@ import (
 	"github.com/stratusdns/stratus/internal/model"
 )
 
-// TestStopDetectedFast: with a 2s interval and fall 2, stopping the server
-// takes the target down well within the interval, whether a kept-alive
-// connection is watched or not.
+// TestStopDetectedFast: with fall 2, stopping the server takes the target
+// down at once when a kept-alive connection is watched (the scheduling
+// clock never moves), and otherwise at the next probe, whose hard failure
+// is confirmed at once (both failures at the same instant).
 func TestStopDetectedFast(t *testing.T) {
+	const interval = time.Hour // the transport never closes the idle connection itself
 	for _, keepAlive := range []bool{true, false} {
 		name := map[bool]string{true: "keep-alive watched", false: "no keep-alive: hard failure confirmed at once"}[keepAlive]
 		t.Run(name, func(t *testing.T) {
@@ -24,7 +27,8 @@ func TestStopDetectedFast(t *testing.T) {
 			srv.Start()
 			defer srv.Close()
 
-			c := newChecker(t, Options{})
+			c, clock := newSteppedChecker(t, Options{})
+			start := clock.Now()
 			var (
 				mu       sync.Mutex
 				failures []time.Time
@@ -32,31 +36,29 @@ func TestStopDetectedFast(t *testing.T) {
 			c.onProbe = func(_ string, r result) {
 				if !r.ok {
 					mu.Lock()
-					failures = append(failures, time.Now())
+					failures = append(failures, clock.Now())
 					mu.Unlock()
 				}
 			}
 			c.SetTargets([]Target{targetAt(t, "k", srv.Listener.Addr().String(), spec(model.CheckHTTP, func(s *model.CheckSpec) {
-				s.Interval = model.Duration(2 * time.Second)
+				s.Interval = model.Duration(interval)
 				s.Fall = 2
 			}))})
-			waitState(t, c, "k", Up, time.Second)
-			stopped := time.Now()
+			clock.waitArmed(t, start.Add(interval)) // the first probe is done
+			if st, _ := c.Status("k"); st.State != Up {
+				t.Fatalf("after the first probe: %v, want up", st.State)
+			}
 			srv.Close()
-			waitState(t, c, "k", Down, 3*time.Second)
-			down := time.Now()
+			failedAt := start
+			if !keepAlive {
+				clock.Step(interval) // the next probe
+				failedAt = start.Add(interval)
+			}
+			waitState(t, c, "k", Down)
 			mu.Lock()
 			defer mu.Unlock()
-			if len(failures) != 2 {
-				t.Fatalf("%d failed probes, want 2 (fall)", len(failures))
-			}
-			if keepAlive {
-				if d := down.Sub(stopped); d > time.Second {
-					t.Errorf("down %v after the server stopped, want < 1s", d)
-				}
-			}
-			if d := down.Sub(failures[0]); d > time.Second {
-				t.Errorf("down %v after the first failed probe, want < 1s (interval 2s)", d)
+			if want := []time.Time{failedAt, failedAt}; !slices.Equal(failures, want) {
+				t.Errorf("failed probes at %v, want %v", offsets(start, failures), offsets(start, want))
 			}
 			evs := transitions(eventsOf(c, "k"))
 			if len(evs) != 2 || evs[1] != "up>down check: 2 consecutive failures: connection refused" {
@@ -66,8 +68,9 @@ func TestStopDetectedFast(t *testing.T) {
 	}
 }
 
-// TestWatchDetectsClose: with a 5s interval, closing the server (which
-// closes its idle connections) takes an Up target down within 1s.
+// TestWatchDetectsClose: closing the server (which closes its idle
+// connections) takes an Up target down at once: the scheduling clock
+// never moves.
 func TestWatchDetectsClose(t *testing.T) {
 	for _, typ := range []string{model.CheckHTTP, model.CheckHTTPS, model.CheckTCP} {
 		t.Run(typ, func(t *testing.T) {
@@ -85,19 +88,18 @@ func TestWatchDetectsClose(t *testing.T) {
 				addr, stop = ts.addr(), ts.close
 			}
 			no := false
-			c := newChecker(t, Options{})
+			c, clock := newSteppedChecker(t, Options{})
+			start := clock.Now()
 			c.SetTargets([]Target{targetAt(t, "k", addr, spec(typ, func(s *model.CheckSpec) {
-				s.Interval = model.Duration(5 * time.Second)
+				s.Interval = model.Duration(time.Hour)
 				s.TLSVerify = &no
 			}))})
-			waitState(t, c, "k", Up, time.Second)
-			time.Sleep(50 * time.Millisecond) // the connection is idle and watched
-			stopped := time.Now()
-			stop()
-			waitState(t, c, "k", Down, 2*time.Second)
-			if d := time.Since(stopped); d > time.Second {
-				t.Errorf("down %v after the server closed, want < 1s", d)
+			clock.waitArmed(t, start.Add(time.Hour)) // up, and the connection idle and watched
+			if st, _ := c.Status("k"); st.State != Up {
+				t.Fatalf("after the first probe: %v, want up", st.State)
 			}
+			stop()
+			waitState(t, c, "k", Down)
 		})
 	}
 }
@@ -105,33 +107,52 @@ func TestWatchDetectsClose(t *testing.T) {
 // TestWatchNoStorm: a server that closes idle connections at once costs
 // at most one extra probe per interval, and changes nothing.
 func TestWatchNoStorm(t *testing.T) {
-	var requests atomic.Int64
+	var requests, open atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { requests.Add(1) }))
 	srv.Config.IdleTimeout = 5 * time.Millisecond
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
 	srv.Start()
 	defer srv.Close()
 
 	const interval = 200 * time.Millisecond
-	c := newChecker(t, Options{})
+	c, clock := newSteppedChecker(t, Options{})
+	start := clock.Now()
 	c.SetTargets([]Target{targetAt(t, "k", srv.Listener.Addr().String(), spec(model.CheckHTTP, func(s *model.CheckSpec) {
 		s.Interval = model.Duration(interval)
 	}))})
-	const run = 2 * time.Second
-	time.Sleep(run)
+	// Each interval, the server closes the connection of the regular probe
+	// (and of any probe the watch triggers). Whenever the checker sees a
+	// close, the limit on probes is on the scheduling clock.
+	const steps = 10
+	idle := func() bool { return open.Load() == 0 }
+	for i := 1; i <= steps; i++ {
+		clock.waitArmed(t, start.Add(time.Duration(i)*interval)) // the regular probe is done
+		waitFor(t, "the server to close its idle connections", idle)
+		clock.Step(interval)
+	}
+	clock.waitArmed(t, start.Add((steps+1)*interval))
+	waitFor(t, "the server to close its idle connections", idle)
 	c.SetTargets(nil)
 	n := requests.Load()
-	// 10 regular probes, and extra ones at backed-off gaps of 1, 2, 4, 8 intervals.
-	limit := int64(run/interval) + 6
-	if n > limit {
-		t.Errorf("%d probes in %v at interval %v, want at most %d", n, run, interval, limit)
+	// 11 regular probes (at 0 and after each step), and extra ones at
+	// backed-off gaps of 1, 2, 4, 8 intervals.
+	if limit := int64(steps + 1 + 6); n > limit {
+		t.Errorf("%d probes in %d intervals, want at most %d", n, steps, limit)
 	}
-	if n < int64(run/interval)-1 {
-		t.Errorf("only %d probes in %v at interval %v", n, run, interval)
+	if n < steps+1 {
+		t.Errorf("only %d probes in %d intervals, want at least %d", n, steps, steps+1)
 	}
 	if evs := eventsOf(c, "k"); len(evs) != 1 {
 		t.Errorf("events %q, want only the first up", transitions(evs))
 	}
-	t.Logf("%d probes in %v at interval %v with a server closing idle connections", n, run, interval)
+	t.Logf("%d probes in %d intervals with a server closing idle connections", n, steps)
 }
 
 // TestLostRequest: a server that fails exactly one request (a reset, or an
@@ -154,20 +175,23 @@ func TestLostRequest(t *testing.T) {
 					conn.(*net.TCPConn).SetLinger(0)
 					conn.Close()
 				case "timeout":
-					select {
-					case <-r.Context().Done():
-					case <-time.After(time.Second):
-					}
+					<-r.Context().Done() // the probe gives up
 				}
 			}))
 			defer srv.Close()
-			c := newChecker(t, Options{})
+			c, clock := newSteppedChecker(t, Options{})
+			start := clock.Now()
 			c.SetTargets([]Target{targetAt(t, "k", srv.Listener.Addr().String(), spec(model.CheckHTTP, func(s *model.CheckSpec) {
 				s.Interval = model.Duration(100 * time.Millisecond)
-				s.Timeout = model.Duration(200 * time.Millisecond)
+				// Long enough for every other request on a loaded
+				// machine; the lost one waits it out.
+				s.Timeout = model.Duration(5 * time.Second)
 				s.Fall = 2
 			}))})
-			waitFor(t, 3*time.Second, "6 requests", func() bool { return n.Load() >= 6 })
+			for i := 1; n.Load() < 6; i++ {
+				clock.waitArmed(t, start.Add(time.Duration(i)*100*time.Millisecond))
+				clock.Step(100 * time.Millisecond)
+			}
 			if evs := eventsOf(c, "k"); len(evs) != 1 || evs[0].New != Up {
 				t.Errorf("events %q, want only the first up", transitions(evs))
 			}

@@ -52,8 +52,9 @@ type Controller struct {
 	flat      map[model.Name]flatAddrs
 	lapsed    map[string]bool // lease lapses already reported
 	timer     *time.Timer
-	kick      chan struct{} // wakes the flattening loop
-	changed   chan struct{} // closed and replaced at each new snapshot
+	afterFunc func(time.Duration, func()) *time.Timer // time.AfterFunc; tests replace it
+	kick      chan struct{}                           // wakes the flattening loop
+	changed   chan struct{}                           // closed and replaced at each new snapshot
 }
 
 var _ control.ServiceSink = (*Controller)(nil)
@@ -83,6 +84,7 @@ func New(checker *health.Checker, opts Options) *Controller {
 		parsed:    map[string]steer.Target{},
 		flat:      map[model.Name]flatAddrs{},
 		lapsed:    map[string]bool{},
+		afterFunc: time.AfterFunc,
 		kick:      make(chan struct{}, 1),
 		changed:   make(chan struct{}),
 	}
@@ -348,7 +350,7 @@ func (c *Controller) arm(now time.Time, in steer.Inputs, prev map[model.Name]*st
 		c.timer = nil
 	}
 	if !next.IsZero() {
-		c.timer = time.AfterFunc(next.Sub(now)+time.Millisecond, c.HealthChanged)
+		c.timer = c.afterFunc(next.Sub(now)+time.Millisecond, c.HealthChanged)
 	}
 }
 

@@ -60,7 +60,7 @@ func (p *persisting) record(n int, what string) {
 
 func waitStored(t *testing.T, p *persisting, seq uint64) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for p.evl.Last() < seq {
 		if time.Now().After(deadline) {
 			t.Fatalf("events up to %d not stored: last stored %d", seq, p.evl.Last())

@@ -66,13 +66,15 @@ func TestNotifyRetriesUntilAcknowledged(t *testing.T) {
 	e := newEnv(t, 1)
 	sec, addr := startSecondary(t, 2, e.key)
 	targets := []model.NotifyTarget{{Address: addr, Key: e.key.Name}}
-	startNotifier(t, e, targets, NotifierOptions{Delay: 10 * time.Millisecond, Timeout: 100 * time.Millisecond})
+	// An attempt the secondary ignores ends after Timeout; one it answers
+	// must not, even on a loaded machine.
+	startNotifier(t, e, targets, NotifierOptions{Delay: 10 * time.Millisecond, Timeout: 2 * time.Second})
 
 	// At start: serial 1, acknowledged on the third attempt (after 1s and
-	// 2s of backoff).
-	waitFor(t, 6*time.Second, func() bool { got, _ := sec.seen(); return len(got) >= 3 })
+	// 2s of backoff, and 2s each of waiting for an answer).
+	waitFor(t, time.Minute, func() bool { got, _ := sec.seen(); return len(got) >= 3 })
 	e.change(t, "h0.x.test.", "198.51.100.1") // serial 2
-	waitFor(t, 3*time.Second, func() bool { got, _ := sec.seen(); return len(got) >= 4 && got[len(got)-1] == 2 })
+	waitFor(t, time.Minute, func() bool { got, _ := sec.seen(); return len(got) >= 4 && got[len(got)-1] == 2 })
 	time.Sleep(200 * time.Millisecond) // no more retries once acknowledged
 	got, signed := sec.seen()
 	if len(got) != 4 || got[0] != 1 || got[2] != 1 || got[3] != 2 {
@@ -118,13 +120,14 @@ func TestNotifyCoalesces(t *testing.T) {
 	e := newEnv(t, 1)
 	sec, addr := startSecondary(t, 0, e.key)
 	targets := []model.NotifyTarget{{Address: addr}}
-	startNotifier(t, e, targets, NotifierOptions{Delay: 500 * time.Millisecond})
-	waitFor(t, 3*time.Second, func() bool { got, _ := sec.seen(); return len(got) == 1 })
+	const delay = 2 * time.Second // long enough for five changes on a loaded machine
+	startNotifier(t, e, targets, NotifierOptions{Delay: delay})
+	waitFor(t, time.Minute, func() bool { got, _ := sec.seen(); return len(got) == 1 })
 	for i := range 5 {
 		e.change(t, "h0.x.test.", netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}).String()) // serials 2..6
 	}
-	waitFor(t, 3*time.Second, func() bool { got, _ := sec.seen(); return got[len(got)-1] == 6 })
-	time.Sleep(700 * time.Millisecond)
+	waitFor(t, time.Minute, func() bool { got, _ := sec.seen(); return got[len(got)-1] == 6 })
+	time.Sleep(delay + 200*time.Millisecond) // a further round would have come
 	if got, signed := sec.seen(); len(got) > 3 || signed[0] {
 		t.Errorf("notified serials %v for five changes made together (want them gathered), signed %v", got, signed)
 	}
@@ -160,13 +163,13 @@ func TestNotifyNewTarget(t *testing.T) {
 	second, addr2 := startSecondary(t, 0, e.key)
 	targets := []model.NotifyTarget{{Address: addr1}}
 	ctx := startNotifier(t, e, targets, NotifierOptions{Delay: 10 * time.Millisecond})
-	waitFor(t, 3*time.Second, func() bool { got, _ := first.seen(); return len(got) == 1 })
+	waitFor(t, time.Minute, func() bool { got, _ := first.seen(); return len(got) == 1 })
 
 	targets = append(targets, model.NotifyTarget{Address: addr2})
 	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 3*time.Second, func() bool { got, _ := second.seen(); return len(got) == 1 && got[0] == 1 })
+	waitFor(t, time.Minute, func() bool { got, _ := second.seen(); return len(got) == 1 && got[0] == 1 })
 
 	ttl := uint32(600)
 	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{DefaultTTL: &ttl}, "test"); err != nil {

@@ -94,7 +94,6 @@ func TestOpenErrors(t *testing.T) {
 func TestOpenLockedInProcess(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "stratus.db")
 	openClosed(t, path, Options{})
-	start := time.Now()
 	s2, err := Open(path, Options{Timeout: 100 * time.Millisecond})
 	if err == nil {
 		_ = s2.Close()
@@ -105,9 +104,6 @@ func TestOpenLockedInProcess(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "another process holds") {
 		t.Errorf("error %q does not name the path and the lock", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("second Open took %v with a 100ms timeout", d)
 	}
 }
 

@@ -12,8 +12,10 @@ import (
 )
 
 const (
-	// timeout bounds every wait for something that must happen.
-	timeout = 10 * time.Second
+	// timeout bounds every wait for something that must happen: long
+	// enough that only a thing that never happens, not a loaded machine,
+	// ends the wait.
+	timeout = time.Minute
 	// quiet is how long the suite waits to see that something does not
 	// happen.
 	quiet = 100 * time.Millisecond
