@@ -67,12 +67,7 @@ func (c *Client) Journal(ctx context.Context, zone string, from uint64, limit in
 	if from > 0 {
 		q.Set("from", formatUint(from))
 	}
-	if limit > 0 {
-		q.Set("limit", formatUint(uint64(limit)))
-	}
-	var out apiv1.Journal
-	_, err := c.do(ctx, request{method: http.MethodGet, path: zonePath(zone) + "/journal", query: q}, &out)
-	return out, err
+	return c.journal(ctx, zone, q, limit)
 }
 
 // RecentJournal reads a zone's journal newest first, from the entry
@@ -83,6 +78,12 @@ func (c *Client) RecentJournal(ctx context.Context, zone string, before uint64, 
 	if before > 0 {
 		q.Set("before", formatUint(before))
 	}
+	return c.journal(ctx, zone, q, limit)
+}
+
+// journal reads one page of a zone's journal: q names where it starts and
+// its order, limit bounds it (0: the server's default).
+func (c *Client) journal(ctx context.Context, zone string, q url.Values, limit int) (apiv1.Journal, error) {
 	if limit > 0 {
 		q.Set("limit", formatUint(uint64(limit)))
 	}
