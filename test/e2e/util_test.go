@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -139,5 +140,36 @@ func checkIncremental(t *testing.T, addr, zone string, from, want uint32, key ts
 	second, ok2 := rrs[1].(*dns.SOA)
 	if !ok1 || !ok2 || first.Serial != want || second.Serial != from {
 		t.Errorf("IXFR of %s from %d: starts %v, %v; want the SOA at %d, then the one at %d", zone, from, rrs[0], rrs[1], want, from)
+	}
+}
+
+// soaSerial returns the serial of zone's SOA as the server at addr
+// answers it, failing the test when it answers no SOA.
+func soaSerial(t *testing.T, addr, zone string) uint32 {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(zone, dns.TypeSOA)
+	r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(m, addr)
+	if err != nil {
+		t.Fatalf("SOA %s at %s: %v", zone, addr, err)
+	}
+	for _, rr := range r.Answer {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return soa.Serial
+		}
+	}
+	t.Fatalf("SOA %s at %s: no SOA in the answer:\n%v", zone, addr, r)
+	return 0
+}
+
+// checkRefused asks addr for a transfer of zone signed with key (a wrong
+// secret) and fails the test unless it is refused with NOTAUTH, nothing
+// transferred.
+func checkRefused(t *testing.T, addr, zone string, key tsigKeyConf) {
+	t.Helper()
+	rrs, err := transfer(zone, 0, addr, key)
+	// dns.ErrAuth is the client's error for a NOTAUTH answer.
+	if !errors.Is(err, dns.ErrAuth) || len(rrs) > 0 {
+		t.Errorf("a transfer of %s with a wrong secret: %d records, err %v; want NOTAUTH and nothing", zone, len(rrs), err)
 	}
 }
