@@ -50,7 +50,7 @@ zone:
 		t.Fatal(err)
 	}
 	n := &namedSecondary{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port)}
-	n.logs, n.stop = startDaemon(t, "nsd", "", nsd, "-d", "-c", path)
+	n.logs, n.stop = startDaemon(t, "nsd", n.addr, nsd, "-d", "-c", path)
 	return n
 }
 
