@@ -79,6 +79,7 @@ controls { };
 // waitAnswer polls the secondary until name's type t answer satisfies ok.
 func (n *namedSecondary) waitAnswer(name string, qtype uint16, within time.Duration, ok func(*dns.Msg) bool) *dns.Msg {
 	n.t.Helper()
+	within = max(within, waitFloor)
 	deadline := time.Now().Add(within)
 	var last *dns.Msg
 	for time.Now().Before(deadline) {

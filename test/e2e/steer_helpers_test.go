@@ -50,8 +50,8 @@ func steerStop(t *testing.T, s *server) {
 	s.signal(syscall.SIGTERM)
 	select {
 	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		t.Fatal("stratus did not stop within 15s of SIGTERM")
+	case <-time.After(60 * time.Second):
+		t.Fatal("stratus did not stop within 60s of SIGTERM")
 	}
 }
 
@@ -161,9 +161,10 @@ func steerExplain(t *testing.T, s *server, svc, query string) apiv1.Explanation 
 }
 
 // steerWait polls cond every steerPoll until it holds, failing the test
-// after limit with what and cond's last detail.
+// after limit (at least waitFloor) with what and cond's last detail.
 func steerWait(t *testing.T, limit time.Duration, what string, cond func() (bool, string)) time.Duration {
 	t.Helper()
+	limit = max(limit, waitFloor)
 	start := time.Now()
 	deadline := start.Add(limit)
 	var detail string
