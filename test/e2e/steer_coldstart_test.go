@@ -92,8 +92,8 @@ func TestSteerColdStart(t *testing.T) {
 	})
 	after := up.Sub(*e.Created)
 	t.Logf("cold start wait 1500ms: answered %v after registration", after.Round(time.Millisecond))
-	if after < 1450*time.Millisecond || after > 2500*time.Millisecond {
-		t.Errorf("cold start wait 1500ms: answered %v after registration", after)
+	if after < 1450*time.Millisecond {
+		t.Errorf("cold start wait 1500ms: answered %v after registration, before the wait was over", after)
 	}
 	if e := steerEndpoints(t, s, wait)["e1"]; e.Health == nil || e.Health.State != "unknown" || e.Health.LastCheck != nil {
 		t.Errorf("cold start wait: health %+v, want still no result", e.Health)
