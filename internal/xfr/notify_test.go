@@ -66,13 +66,15 @@ func TestNotifyRetriesUntilAcknowledged(t *testing.T) {
 	e := newEnv(t, 1)
 	sec, addr := startSecondary(t, 2, e.key)
 	targets := []model.NotifyTarget{{Address: addr, Key: e.key.Name}}
-	startNotifier(t, e, targets, NotifierOptions{Delay: 10 * time.Millisecond, Timeout: 100 * time.Millisecond})
+	// The timeout is what the ignored attempts wait; it must also be
+	// long enough for an answer on a loaded machine.
+	startNotifier(t, e, targets, NotifierOptions{Delay: 10 * time.Millisecond, Timeout: time.Second})
 
 	// At start: serial 1, acknowledged on the third attempt (after 1s and
 	// 2s of backoff).
-	waitFor(t, 6*time.Second, func() bool { got, _ := sec.seen(); return len(got) >= 3 })
+	waitFor(t, 30*time.Second, func() bool { got, _ := sec.seen(); return len(got) >= 3 })
 	e.change(t, "h0.x.test.", "198.51.100.1") // serial 2
-	waitFor(t, 3*time.Second, func() bool { got, _ := sec.seen(); return len(got) >= 4 && got[len(got)-1] == 2 })
+	waitFor(t, 30*time.Second, func() bool { got, _ := sec.seen(); return len(got) >= 4 && got[len(got)-1] == 2 })
 	time.Sleep(200 * time.Millisecond) // no more retries once acknowledged
 	got, signed := sec.seen()
 	if len(got) != 4 || got[0] != 1 || got[2] != 1 || got[3] != 2 {
@@ -113,17 +115,18 @@ func waitFor(t *testing.T, within time.Duration, cond func() bool) {
 }
 
 // TestNotifyCoalesces: changes within the delay make one NOTIFY, of the
-// latest serial.
+// latest serial. The delay leaves a loaded machine time to commit (and
+// sync) the five changes within it.
 func TestNotifyCoalesces(t *testing.T) {
 	e := newEnv(t, 1)
 	sec, addr := startSecondary(t, 0, e.key)
 	targets := []model.NotifyTarget{{Address: addr}}
-	startNotifier(t, e, targets, NotifierOptions{Delay: 500 * time.Millisecond})
-	waitFor(t, 3*time.Second, func() bool { got, _ := sec.seen(); return len(got) == 1 })
+	startNotifier(t, e, targets, NotifierOptions{Delay: 2 * time.Second})
+	waitFor(t, 30*time.Second, func() bool { got, _ := sec.seen(); return len(got) == 1 })
 	for i := range 5 {
 		e.change(t, "h0.x.test.", netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}).String()) // serials 2..6
 	}
-	waitFor(t, 3*time.Second, func() bool { got, _ := sec.seen(); return got[len(got)-1] == 6 })
+	waitFor(t, 30*time.Second, func() bool { got, _ := sec.seen(); return got[len(got)-1] == 6 })
 	time.Sleep(700 * time.Millisecond)
 	if got, signed := sec.seen(); len(got) > 3 || signed[0] {
 		t.Errorf("notified serials %v for five changes made together (want them gathered), signed %v", got, signed)
@@ -160,23 +163,32 @@ func TestNotifyNewTarget(t *testing.T) {
 	second, addr2 := startSecondary(t, 0, e.key)
 	targets := []model.NotifyTarget{{Address: addr1}}
 	ctx := startNotifier(t, e, targets, NotifierOptions{Delay: 10 * time.Millisecond})
-	waitFor(t, 3*time.Second, func() bool { got, _ := first.seen(); return len(got) == 1 })
+	waitFor(t, 30*time.Second, func() bool { got, _ := first.seen(); return len(got) == 1 })
 
 	targets = append(targets, model.NotifyTarget{Address: addr2})
 	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 3*time.Second, func() bool { got, _ := second.seen(); return len(got) == 1 && got[0] == 1 })
+	// The new target's round notifies both secondaries.
+	waitFor(t, 30*time.Second, func() bool { got, _ := second.seen(); return len(got) == 1 && got[0] == 1 })
+	waitFor(t, 30*time.Second, func() bool { got, _ := first.seen(); return len(got) == 2 })
 
 	ttl := uint32(600)
 	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{DefaultTTL: &ttl}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
-	if got, _ := second.seen(); len(got) != 1 {
-		t.Errorf("the new secondary was notified %d times (serials %v), want once", len(got), got)
+	// A change after it (serial 2) marks where its round would have gone:
+	// once both have serial 2, nothing more came in between.
+	e.change(t, "h0.x.test.", "198.51.100.1")
+	waitFor(t, 30*time.Second, func() bool {
+		a, _ := first.seen()
+		b, _ := second.seen()
+		return a[len(a)-1] == 2 && b[len(b)-1] == 2
+	})
+	if got, _ := second.seen(); len(got) != 2 {
+		t.Errorf("the new secondary was notified of serials %v, want [1 2]: the settings change notified it again", got)
 	}
-	if got, _ := first.seen(); len(got) != 2 {
-		t.Errorf("the first secondary was notified %d times (serials %v), want twice (at start, and with the new target's round)", len(got), got)
+	if got, _ := first.seen(); len(got) != 3 {
+		t.Errorf("the first secondary was notified of serials %v, want [1 1 2] (at start, with the new target's round, the change)", got)
 	}
 }
