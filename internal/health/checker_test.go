@@ -66,7 +66,14 @@ func TestMaxInFlight(t *testing.T) {
 		ts = append(ts, srv.target(t, fmt.Sprint("t", i), fmt.Sprint("/", i), 100*time.Millisecond))
 	}
 	c.SetTargets(ts)
-	time.Sleep(time.Second)
+	waitFor(t, 30*time.Second, "every target probed", func() bool {
+		for i := range 10 {
+			if srv.count(fmt.Sprint("/", i)) == 0 {
+				return false
+			}
+		}
+		return true
+	})
 	// Read before stopping: stopping aborts the probes in flight, whose
 	// handlers run on while their slots go to other probes.
 	m := srv.maxRun.Load()
@@ -97,7 +104,9 @@ func TestSetTargetsRemovesAndAdds(t *testing.T) {
 	stopped := srv.count("/b")
 	waitState(t, c, "x", Up, time.Second)
 	beforeA := srv.count("/a")
-	time.Sleep(300 * time.Millisecond)
+	// Three more probes of the kept target: time enough for the removed
+	// one to have been probed again if it still were.
+	waitFor(t, 30*time.Second, "the kept target probed again", func() bool { return srv.count("/a") >= beforeA+3 })
 	if n := srv.count("/b"); n != stopped {
 		t.Errorf("removed target probed %d more times", n-stopped)
 	}

@@ -87,8 +87,14 @@ func probeOnce(t testing.TB, e *probeEnv) result {
 }
 
 // waitFor polls cond until it holds or the timeout passes.
+//
+// It waits at least 30s whatever timeout says: a loaded machine (two
+// cores, the race detector) can take far longer than an idle one, and a
+// wait that succeeds ends at once. How fast checks react is for the
+// benchmarks and the tests on a stepped clock.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
+	timeout = max(timeout, 30*time.Second)
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
