@@ -53,15 +53,17 @@ func TestPush(t *testing.T) {
 	}
 }
 
-// TestPushRenewal: pushes within the TTL keep the state.
+// TestPushRenewal: pushes within the TTL keep the state. They come every
+// 100ms for 1.5s against a TTL of 1s, which leaves a loaded machine 900ms
+// of slack between two pushes.
 func TestPushRenewal(t *testing.T) {
 	c := newChecker(t, Options{})
-	c.SetTargets([]Target{pushTarget("p", 200*time.Millisecond)})
-	for range 6 {
+	c.SetTargets([]Target{pushTarget("p", time.Second)})
+	for range 15 {
 		if err := c.Push("p", true, "alive"); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(80 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 	if st, _ := c.Status("p"); st.State != Up {
 		t.Fatalf("state %v with pushes inside the TTL, want up", st.State)
