@@ -18,7 +18,7 @@ func queryTXT(t *testing.T, addr, name string) string {
 	t.Helper()
 	m := new(dns.Msg)
 	m.SetQuestion(name, dns.TypeTXT)
-	r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(m, addr)
+	r, err := exchange(m, addr)
 	if err != nil {
 		t.Fatalf("query %s: %v", name, err)
 	}
@@ -45,7 +45,7 @@ func queryA(t *testing.T, addr, name string) string {
 	t.Helper()
 	m := new(dns.Msg)
 	m.SetQuestion(name, dns.TypeA)
-	r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(m, addr)
+	r, err := exchange(m, addr)
 	if err != nil {
 		t.Fatalf("query %s: %v", name, err)
 	}
@@ -157,7 +157,7 @@ func soaSerial(t *testing.T, addr, zone string) uint32 {
 	t.Helper()
 	m := new(dns.Msg)
 	m.SetQuestion(zone, dns.TypeSOA)
-	r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(m, addr)
+	r, err := exchange(m, addr)
 	if err != nil {
 		t.Fatalf("SOA %s at %s: %v", zone, addr, err)
 	}
@@ -180,4 +180,19 @@ func checkRefused(t *testing.T, addr, zone string, key tsigKeyConf) {
 	if !errors.Is(err, dns.ErrAuth) || len(rrs) > 0 {
 		t.Errorf("a transfer of %s with a wrong secret: %d records, err %v; want NOTAUTH and nothing", zone, len(rrs), err)
 	}
+}
+
+// exchange sends m to addr over UDP and returns the answer, trying three
+// times, five seconds each: a loaded machine can be slow to answer, and a
+// datagram can be lost.
+func exchange(m *dns.Msg, addr string) (*dns.Msg, error) {
+	c := &dns.Client{Timeout: 5 * time.Second}
+	var r *dns.Msg
+	var err error
+	for range 3 {
+		if r, _, err = c.Exchange(m, addr); err == nil {
+			return r, nil
+		}
+	}
+	return nil, err
 }
