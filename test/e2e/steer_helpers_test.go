@@ -328,8 +328,11 @@ type steerHTTP struct {
 	IP     string
 	Port   int
 	status atomic.Int32
-	hits   atomic.Int64
-	hosts  sync.Map // Host headers seen
+	// failNext makes the next so many requests fail with 503, whatever
+	// status says.
+	failNext atomic.Int32
+	hits     atomic.Int64
+	hosts    sync.Map // Host headers seen
 
 	mu  sync.Mutex
 	srv *http.Server
@@ -371,7 +374,14 @@ func (h *steerHTTP) listen(addr string) error {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.hits.Add(1)
 		h.hosts.Store(r.Host, true)
-		w.WriteHeader(int(h.status.Load()))
+		code := int(h.status.Load())
+		for n := h.failNext.Load(); n > 0; n = h.failNext.Load() {
+			if h.failNext.CompareAndSwap(n, n-1) {
+				code = http.StatusServiceUnavailable
+				break
+			}
+		}
+		w.WriteHeader(code)
 		w.Write([]byte("ok"))
 	})}
 	h.mu.Lock()
