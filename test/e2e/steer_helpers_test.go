@@ -419,13 +419,16 @@ func steerHTTPGroup(t *testing.T, ips ...string) (map[string]*steerHTTP, int) {
 		out := map[string]*steerHTTP{ips[0]: first}
 		ok := true
 		for _, ip := range ips[1:] {
-			l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(first.Port)))
-			if err != nil {
+			// Bound here and kept: a port found free and bound later
+			// could be taken in between.
+			h := &steerHTTP{t: t, IP: ip}
+			h.status.Store(200)
+			if err := h.listen(net.JoinHostPort(ip, strconv.Itoa(first.Port))); err != nil {
 				ok = false
 				break
 			}
-			l.Close()
-			out[ip] = steerHTTPOn(t, ip, first.Port)
+			t.Cleanup(h.Stop)
+			out[ip] = h
 		}
 		if ok {
 			return out, first.Port
