@@ -213,7 +213,7 @@ slo: {failover: 5s, recovery: 5s, no_servfail: true, no_timeouts: true}
 		t.Errorf("starting an unknown drill: exit %d %s", code, errOut)
 	}
 	var list apiv1.DrillRunList
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(2 * waitFloor) // the drill runs its steps first
 	for len(list.Runs) == 0 && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
 		json.Unmarshal([]byte(s.mustCLI("drill", "list", "--drill", "on-server", "-o", "json")), &list)
