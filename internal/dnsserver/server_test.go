@@ -142,7 +142,7 @@ func TestGarbageGetsNoReply(t *testing.T) {
 	q.SetQuestion("www.example.com.", dns.TypeA)
 	qb, _ := q.Pack()
 	c.Write(qb)
-	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	buf := make([]byte, 2048)
 	n, err := c.Read(buf)
 	if err != nil {
@@ -178,7 +178,7 @@ func TestTCPPipelining(t *testing.T) {
 	if _, err := c.Write(batch); err != nil { // all three in one segment
 		t.Fatal(err)
 	}
-	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for i := range names {
 		var l [2]byte
 		if _, err := io.ReadFull(c, l[:]); err != nil {
@@ -243,7 +243,7 @@ func TestTCPConnectionCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("third connection: read returned %v, want EOF", err)
 	}
