@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // binary is the stratus binary built for this test run.
@@ -154,22 +156,60 @@ func launch(t *testing.T, bin, dataDir string, extra ...string) *server {
 	return s
 }
 
-// waitReady waits until the server logs that it is ready, and says why
-// not when it exits first or takes longer than 30 s.
+// waitReady waits until the server answers: the API with its admin token
+// (the API listens last, after the DNS listeners) and DNS over UDP and
+// TCP. It says why not when the process exits first or takes longer than
+// 60 s.
 func (s *server) waitReady() error {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
 		select {
 		case <-s.exited:
 			return fmt.Errorf("stratus exited during start:\n%s", s.logs.String())
 		default:
 		}
-		if strings.Contains(s.logs.String(), "stratus ready") {
+		if s.apiAnswers() && dnsAnswers(s.dnsAddr) {
 			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("stratus did not become ready within 60s:\n%s", s.logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return fmt.Errorf("stratus did not become ready:\n%s", s.logs.String())
+}
+
+// apiAnswers reports whether the API answers an authenticated request
+// with 200, which only this server does: the token is its own.
+func (s *server) apiAnswers() bool {
+	b, err := os.ReadFile(filepath.Join(s.dataDir, "admin.token"))
+	if err != nil {
+		return false
+	}
+	req, err := http.NewRequest(http.MethodGet, "http://"+s.apiAddr+"/v1/zones", nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(b)))
+	res, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
+}
+
+// dnsAnswers reports whether a DNS server at addr answers a query over
+// UDP and over TCP, whatever the answer.
+func dnsAnswers(addr string) bool {
+	for _, netw := range []string{"udp", "tcp"} {
+		m := new(dns.Msg)
+		m.SetQuestion(".", dns.TypeSOA)
+		if _, _, err := (&dns.Client{Net: netw, Timeout: time.Second}).Exchange(m, addr); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *server) signal(sig os.Signal) {

@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,23 +18,10 @@ import (
 // exits 0 with the import on disk.
 func TestGracefulShutdown(t *testing.T) {
 	s := startServer(t, "", "--demo")
-	pr, pw := io.Pipe()
-	req, _ := http.NewRequest("PUT", "http://"+s.apiAddr+"/v1/zones/late.test/zonefile", pr)
-	req.Header.Set("Authorization", "Bearer "+s.token())
-	status := make(chan int, 1)
-	go func() {
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			status <- 0
-			return
-		}
-		res.Body.Close()
-		status <- res.StatusCode
-	}()
+	pw, status := s.openUpload("late.test")
 	pw.Write([]byte("$ORIGIN late.test.\n@ 300 SOA ns1 h 1 2 3 4 5\n"))
-	time.Sleep(200 * time.Millisecond)
 	s.signal(syscall.SIGTERM)
-	time.Sleep(300 * time.Millisecond)
+	s.waitAPIClosed()
 	pw.Write([]byte("@ 300 NS ns1\nns1 300 A 192.0.2.1\n"))
 	pw.Close()
 	if got := <-status; got != http.StatusCreated {
@@ -38,8 +29,8 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	select {
 	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		t.Fatal("no exit within 15s of SIGTERM")
+	case <-time.After(60 * time.Second):
+		t.Fatal("no exit within 60s of SIGTERM")
 	}
 	if code := s.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0", code)
@@ -59,30 +50,25 @@ func TestGracefulShutdown(t *testing.T) {
 // the process at once.
 func TestSecondSignalForces(t *testing.T) {
 	s := startServer(t, "")
-	pr, pw := io.Pipe()
+	pw, _ := s.openUpload("slow.test")
 	defer pw.Close()
-	req, _ := http.NewRequest("PUT", "http://"+s.apiAddr+"/v1/zones/slow.test/zonefile", pr)
-	req.Header.Set("Authorization", "Bearer "+s.token())
-	go func() {
-		res, err := http.DefaultClient.Do(req)
-		if err == nil {
-			res.Body.Close()
-		}
-	}()
 	pw.Write([]byte("$ORIGIN slow.test.\n"))
-	time.Sleep(200 * time.Millisecond)
 
 	s.signal(syscall.SIGTERM)
+	s.waitAPIClosed() // the graceful shutdown is under way
+	if !dnsAnswers(s.dnsAddr) {
+		t.Error("DNS stopped while an API request was still open; the first signal must wait for it")
+	}
 	select {
 	case <-s.exited:
 		t.Fatal("exited while a request was still open; the first signal must wait")
-	case <-time.After(500 * time.Millisecond):
+	default:
 	}
 	s.signal(syscall.SIGTERM)
 	select {
 	case <-s.exited:
-	case <-time.After(5 * time.Second):
-		t.Fatal("still running 5s after the second signal")
+	case <-time.After(30 * time.Second):
+		t.Fatal("still running 30s after the second signal")
 	}
 	if code := s.cmd.ProcessState.ExitCode(); code != 1 {
 		t.Errorf("exit code %d after a forced stop, want 1", code)
@@ -121,4 +107,62 @@ func TestAdminTokenFile(t *testing.T) {
 		t.Errorf("old token after rotation: exit %d (%s), want 5", code, errOut)
 	}
 	s3.mustCLI("zone", "list")
+}
+
+// openUpload starts a zone file upload (PUT /v1/zones/{zone}/zonefile)
+// whose body the test writes through pw, and returns once the server's
+// handler is reading it: the request asks for 100-continue, which the
+// server sends when the handler first reads the body. status receives the
+// answer's status code (0 when the request failed).
+func (s *server) openUpload(zone string) (pw *io.PipeWriter, status <-chan int) {
+	s.t.Helper()
+	pr, pw := io.Pipe()
+	reading := make(chan struct{})
+	var once sync.Once
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		Got100Continue: func() { once.Do(func() { close(reading) }) },
+	})
+	req, err := http.NewRequestWithContext(ctx, "PUT", "http://"+s.apiAddr+"/v1/zones/"+zone+"/zonefile", pr)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token())
+	req.Header.Set("Expect", "100-continue")
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Hour}}
+	st := make(chan int, 1)
+	go func() {
+		res, err := client.Do(req)
+		if err != nil {
+			st <- 0
+			return
+		}
+		res.Body.Close()
+		st <- res.StatusCode
+	}()
+	select {
+	case <-reading:
+	case code := <-st:
+		s.t.Fatalf("the upload of %s ended before its body was read: status %d", zone, code)
+	case <-time.After(60 * time.Second):
+		s.t.Fatalf("the server did not start reading the upload of %s within 60s", zone)
+	}
+	return pw, st
+}
+
+// waitAPIClosed waits until the API no longer accepts connections: its
+// listener is closed, so a shutdown is under way.
+func (s *server) waitAPIClosed() {
+	s.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", s.apiAddr, time.Second)
+		if err != nil {
+			return
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			s.t.Fatal("the API still accepts connections 60s after SIGTERM")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

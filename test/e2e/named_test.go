@@ -72,13 +72,14 @@ controls { };
 		t.Fatal(err)
 	}
 	n := &namedSecondary{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port)}
-	n.logs, n.stop = startDaemon(t, "named", "running", named, "-g", "-n", "1", "-c", confPath)
+	n.logs, n.stop = startDaemon(t, "named", n.addr, named, "-g", "-n", "1", "-c", confPath)
 	return n
 }
 
 // waitAnswer polls the secondary until name's type t answer satisfies ok.
 func (n *namedSecondary) waitAnswer(name string, qtype uint16, within time.Duration, ok func(*dns.Msg) bool) *dns.Msg {
 	n.t.Helper()
+	within = max(within, waitFloor)
 	deadline := time.Now().Add(within)
 	var last *dns.Msg
 	for time.Now().Before(deadline) {
@@ -146,14 +147,15 @@ zone %q {
 		t.Fatal(err)
 	}
 	n := &namedPrimary{namedSecondary: &namedSecondary{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port)}}
-	n.logs, n.stop = startDaemon(t, "named (primary)", "running", named, "-g", "-n", "1", "-c", confPath)
+	n.logs, n.stop = startDaemon(t, "named (primary)", n.addr, named, "-g", "-n", "1", "-c", confPath)
 	return n
 }
 
-// startDaemon runs a server the test needs (named, nsd) in the foreground,
-// waits until its log shows ready (when not empty), and stops it when the
-// test ends, showing its log if the test failed. stop stops it earlier.
-func startDaemon(t *testing.T, what, ready, bin string, args ...string) (logs *syncBuffer, stop func()) {
+// startDaemon runs a DNS server the test needs (named, nsd) in the
+// foreground, waits until it answers DNS at addr over UDP and TCP, and
+// stops it when the test ends, showing its log if the test failed. stop
+// stops it earlier.
+func startDaemon(t *testing.T, what, addr, bin string, args ...string) (logs *syncBuffer, stop func()) {
 	t.Helper()
 	logs = &syncBuffer{}
 	cmd := exec.Command(bin, args...)
@@ -181,15 +183,15 @@ func startDaemon(t *testing.T, what, ready, bin string, args ...string) (logs *s
 			t.Logf("%s log:\n%s", what, logs.String())
 		}
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for ready != "" && !strings.Contains(logs.String(), ready) {
+	deadline := time.Now().Add(60 * time.Second)
+	for !dnsAnswers(addr) {
 		select {
 		case <-exited:
 			t.Fatalf("%s exited:\n%s", what, logs.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not start:\n%s", what, logs.String())
+			t.Fatalf("%s did not answer at %s within 60s:\n%s", what, addr, logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -11,7 +11,7 @@ import (
 
 // TestSteerDamping: an endpoint whose server is toggled up and down
 // quickly (interval 250ms, rise 1, fall 1; damping: more than 2 flaps in
-// 10s hold it down for 2s) is held down although its checks pass again:
+// 30s hold it down for 6s) is held down although its checks pass again:
 // the endpoint list shows held_until, an event with actor damping says
 // why, answers carry the degraded TTL, and the endpoint is answered again
 // once the hold is over.
@@ -22,7 +22,7 @@ func TestSteerDamping(t *testing.T) {
 	steerZone(t, s, "fn.example.com")
 	h := steerHTTPOn(t, "127.0.0.5", 0)
 	steerService(t, s, fmt.Sprintf(`{"name":"damp.fn.example.com","ttl":60,"degraded_ttl":5,
-		"damping":{"flaps":2,"window":"10s","hold_down":"2s"},"pools":[
+		"damping":{"flaps":2,"window":"30s","hold_down":"6s"},"pools":[
 		{"name":"main","priority":1,"check":{"type":"http","port":%d,"interval":"250ms","rise":1,"fall":1}},
 		{"name":"backup","priority":2}]}`, h.Port))
 	steerEndpoint(t, s, svc, "d1", `{"pool":"main","address":"127.0.0.5"}`)
@@ -38,7 +38,7 @@ func TestSteerDamping(t *testing.T) {
 	h.Stop()
 	steerWaitState(t, s, svc, "d1", "down", 3*time.Second)
 	ev := steerWaitEvent(t, s, svc, "d1", 2*time.Second, "hold-down event", func(e apiv1.Event) bool { return e.Actor == "damping" })
-	if !strings.Contains(ev.Reason, "flapping: 3 state changes within 10s (more than 2): held down for 2s") {
+	if !strings.Contains(ev.Reason, "flapping: 3 state changes within 30s (more than 2): held down for 6s") {
 		t.Errorf("hold-down event %+v", ev)
 	}
 

@@ -50,8 +50,8 @@ func steerStop(t *testing.T, s *server) {
 	s.signal(syscall.SIGTERM)
 	select {
 	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		t.Fatal("stratus did not stop within 15s of SIGTERM")
+	case <-time.After(60 * time.Second):
+		t.Fatal("stratus did not stop within 60s of SIGTERM")
 	}
 }
 
@@ -161,9 +161,10 @@ func steerExplain(t *testing.T, s *server, svc, query string) apiv1.Explanation 
 }
 
 // steerWait polls cond every steerPoll until it holds, failing the test
-// after limit with what and cond's last detail.
+// after limit (at least waitFloor) with what and cond's last detail.
 func steerWait(t *testing.T, limit time.Duration, what string, cond func() (bool, string)) time.Duration {
 	t.Helper()
+	limit = max(limit, waitFloor)
 	start := time.Now()
 	deadline := start.Add(limit)
 	var detail string
@@ -327,8 +328,11 @@ type steerHTTP struct {
 	IP     string
 	Port   int
 	status atomic.Int32
-	hits   atomic.Int64
-	hosts  sync.Map // Host headers seen
+	// failNext makes the next so many requests fail with 503, whatever
+	// status says.
+	failNext atomic.Int32
+	hits     atomic.Int64
+	hosts    sync.Map // Host headers seen
 
 	mu  sync.Mutex
 	srv *http.Server
@@ -370,7 +374,14 @@ func (h *steerHTTP) listen(addr string) error {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.hits.Add(1)
 		h.hosts.Store(r.Host, true)
-		w.WriteHeader(int(h.status.Load()))
+		code := int(h.status.Load())
+		for n := h.failNext.Load(); n > 0; n = h.failNext.Load() {
+			if h.failNext.CompareAndSwap(n, n-1) {
+				code = http.StatusServiceUnavailable
+				break
+			}
+		}
+		w.WriteHeader(code)
 		w.Write([]byte("ok"))
 	})}
 	h.mu.Lock()
@@ -408,13 +419,16 @@ func steerHTTPGroup(t *testing.T, ips ...string) (map[string]*steerHTTP, int) {
 		out := map[string]*steerHTTP{ips[0]: first}
 		ok := true
 		for _, ip := range ips[1:] {
-			l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(first.Port)))
-			if err != nil {
+			// Bound here and kept: a port found free and bound later
+			// could be taken in between.
+			h := &steerHTTP{t: t, IP: ip}
+			h.status.Store(200)
+			if err := h.listen(net.JoinHostPort(ip, strconv.Itoa(first.Port))); err != nil {
 				ok = false
 				break
 			}
-			l.Close()
-			out[ip] = steerHTTPOn(t, ip, first.Port)
+			t.Cleanup(h.Stop)
+			out[ip] = h
 		}
 		if ok {
 			return out, first.Port

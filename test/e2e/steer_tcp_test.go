@@ -57,12 +57,13 @@ func TestSteerTCPCheckTarget(t *testing.T) {
 	}
 
 	// Checks stop when their endpoint is deregistered. Proving that
-	// nothing happens takes waiting: two check intervals.
+	// nothing happens takes waiting: three check intervals, in which a
+	// check still running would connect three times. One connection may
+	// come from a probe in flight at the deregistration.
 	steerMustCLI(t, s, "endpoint", "deregister", svc, "t1")
-	time.Sleep(100 * time.Millisecond) // a probe in flight at the deregistration may still land
 	n := target.accepted.Load()
-	time.Sleep(2200 * time.Millisecond)
-	if got := target.accepted.Load(); got != n {
-		t.Errorf("the check target got %d connections in the 2.2s after t1 was deregistered", got-n)
+	time.Sleep(3 * time.Second)
+	if got := target.accepted.Load(); got-n > 1 {
+		t.Errorf("the check target got %d connections in the 3s after t1 was deregistered", got-n)
 	}
 }
