@@ -42,9 +42,9 @@ log:
 	if err := os.WriteFile(cpath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	startDaemon(t, "knotd", "", knotd, "-c", cpath)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	waitSOA(t, addr, zone, 15*time.Second)
+	startDaemon(t, "knotd", addr, knotd, "-c", cpath)
+	waitSOA(t, addr, zone, 60*time.Second)
 	return addr
 }
 

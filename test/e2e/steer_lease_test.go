@@ -90,7 +90,7 @@ func TestSteerLeases(t *testing.T) {
 	next := time.Now()
 	for time.Now().Before(end) {
 		if time.Now().After(next) {
-			if out := steerMustCLI(t, s, "endpoint", "renew", svc, "l2"); !strings.Contains(out, "endpoint l2 renewed; lease 2s, until") {
+			if out := steerMustCLI(t, s, "endpoint", "renew", svc, "l2"); !strings.Contains(out, "endpoint l2 renewed; lease 8s, until") {
 				t.Errorf("renew printed %q", out)
 			}
 			next = time.Now().Add(500 * time.Millisecond)

@@ -119,12 +119,12 @@ func TestSteerValidation(t *testing.T) {
 	// Updating away a pool that has endpoints is refused.
 	steerEndpoint(t, s, svc, "b1", `{"pool":"backup","address":"192.0.2.9"}`)
 	st, body = s.api("PUT", "/v1/services/"+svc, `{"pools":[{"name":"primary"}]}`)
-	if e := steerAPIError(t, body); st != http.StatusBadRequest || e.Field != "pools" || !strings.Contains(e.Message, "b1") {
+	if e := steerAPIError(t, body); st != http.StatusConflict || e.Field != "pools" || !strings.Contains(e.Message, "b1") {
 		t.Errorf("removing a pool with endpoints: %d %s", st, body)
 	}
 
-	// The zone cannot go while it holds a service.
-	if msg := steerCLIFail(t, s, 2, "zone", "delete", "fn.example.com"); !strings.Contains(msg, "api.fn.example.com") {
+	// The zone cannot go while it holds a service: a conflict.
+	if msg := steerCLIFail(t, s, 4, "zone", "delete", "fn.example.com"); !strings.Contains(msg, "api.fn.example.com") {
 		t.Errorf("zone delete with a service: %q", msg)
 	}
 	if r := steerA(t, s, svc); len(r.Answer) == 0 {
