@@ -12,8 +12,10 @@ TEST_PACKAGES := bind9-dnsutils knot-dnsutils bind9-utils bind9 nsd knot chromiu
 
 all: build
 
+# -buildvcs=auto: the commit is stamped into the binary (stratus version)
+# even where GOFLAGS turns stamping off.
 build:
-	$(GO) build -o $(BIN) ./cmd/stratus
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/stratus
 
 # Run a server with the demo zone on 127.0.0.1:1053 (DNS) and :8053 (API).
 run:
