@@ -36,12 +36,14 @@ func startTCP(t testing.TB) *tcpServer {
 			if err != nil {
 				return
 			}
-			s.accepts.Add(1)
 			s.mu.Lock()
 			s.conns = append(s.conns, c)
 			if len(s.conns) > 100 { // a benchmark: forget closed ones
 				s.conns = s.conns[len(s.conns)-10:]
 			}
+			// Counted once it is in conns: a test that sees the count
+			// and then drops the connections drops this one too.
+			s.accepts.Add(1)
 			s.mu.Unlock()
 			s.wg.Add(1)
 			go func() { // read until the client closes, then close
@@ -58,6 +60,18 @@ func startTCP(t testing.TB) *tcpServer {
 func (s *tcpServer) addr() string { return s.l.Addr().String() }
 
 // drop closes the accepted connections, keeping the listener.
+// waitAccepts waits until the server has taken n connections (a probe's
+// connect completes before the server's accept returns) and says how
+// many it has.
+func (s *tcpServer) waitAccepts(t *testing.T, n int64) int64 {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for s.accepts.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	return s.accepts.Load()
+}
+
 func (s *tcpServer) drop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -112,13 +126,13 @@ func TestTCPWatchReprobes(t *testing.T) {
 		s.Interval = model.Duration(5 * time.Second)
 	}))})
 	clock.waitArmed(t, clock.Now().Add(5*time.Second)) // the first probe is done, its connection watched
-	if n := srv.accepts.Load(); n != 1 {
+	if n := srv.waitAccepts(t, 1); n != 1 {
 		t.Fatalf("%d connections after the first probe, want 1", n)
 	}
 	armed := clock.arms()
 	srv.drop()
 	clock.waitArms(t, armed) // the drop was seen and answered
-	if n := srv.accepts.Load(); n != 2 {
+	if n := srv.waitAccepts(t, 2); n != 2 {
 		t.Fatalf("%d connections after the drop, want 2: the watch probes at once", n)
 	}
 	// A second drop within the interval is left to the regular probe.
