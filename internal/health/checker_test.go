@@ -105,10 +105,10 @@ func TestSetTargetsRemovesAndAdds(t *testing.T) {
 	waitState(t, c, "x", Up)
 	beforeA := srv.count("/a")
 	for i := 1; i <= 3; i++ {
-		clock.waitArmed(t, start.Add(time.Duration(i)*interval)) // a and x wait for their next probe
+		clock.waitArmedN(t, start.Add(time.Duration(i)*interval), 2) // a and x both wait for their next probe
 		clock.Step(interval)
 	}
-	clock.waitArmed(t, start.Add(4*interval))
+	clock.waitArmedN(t, start.Add(4*interval), 2)
 	if n := srv.count("/b"); n != stopped {
 		t.Errorf("removed target probed %d more times", n-stopped)
 	}

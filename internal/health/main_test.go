@@ -259,15 +259,19 @@ func (s *schedStepper) Step(d time.Duration) {
 }
 
 // armedAt reports whether a timer is armed to fire at when.
-func (s *schedStepper) armedAt(when time.Time) bool {
+func (s *schedStepper) armedAt(when time.Time) bool { return s.armedCount(when) > 0 }
+
+// armedCount says how many timers are armed to fire at when.
+func (s *schedStepper) armedCount(when time.Time) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	n := 0
 	for _, tm := range s.timers {
 		if tm.armed && tm.when.Equal(when) {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // arms returns how many times a timer was armed so far. Each time a
@@ -290,6 +294,13 @@ func (s *schedStepper) waitArms(t testing.TB, n int) {
 func (s *schedStepper) waitArmed(t testing.TB, when time.Time) {
 	t.Helper()
 	waitFor(t, "a timer armed for "+when.Format(time.StampMilli), func() bool { return s.armedAt(when) })
+}
+
+// waitArmedN waits until n target goroutines wait for their timers to
+// fire at when: each is done with everything before then.
+func (s *schedStepper) waitArmedN(t testing.TB, when time.Time, n int) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%d timers armed for %s", n, when.Format(time.StampMilli)), func() bool { return s.armedCount(when) >= n })
 }
 
 type stepTimer struct {
