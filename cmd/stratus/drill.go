@@ -25,8 +25,6 @@ func (a *app) drillCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "drill",
 		Short: "Run failover drills: inject outages, measure every nameserver, judge the SLOs",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  groupRun,
 	}
 	var (
 		lease  time.Duration

@@ -17,8 +17,6 @@ func (a *app) zoneCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "zone",
 		Short: "Create, list, inspect, import, export and delete zones",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  groupRun,
 	}
 	cmd.AddCommand(a.zoneListCommand(), a.zoneGetCommand(), a.zoneCreateCommand(), a.zoneUpdateCommand(), a.zoneDeleteCommand(),
 		a.zoneImportCommand(), a.zoneExportCommand(), a.zoneJournalCommand(), a.zoneCompactJournalCommand())
