@@ -25,8 +25,6 @@ func (a *app) drillCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "drill",
 		Short: "Run failover drills: inject outages, measure every nameserver, judge the SLOs",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  groupRun,
 	}
 	var (
 		lease  time.Duration
@@ -247,7 +245,7 @@ func drillSummary(w io.Writer, rep *drill.Report) {
 			if s.Instead != "" {
 				instead = rep.Endpoints.Name(s.Instead)
 			}
-			row(w, st.Step+1, s.Nameserver, s.Client, s.Service, tookText(s), duration(st.Within), yesNo(s.Met), instead)
+			row(w, st.Step+1, s.Nameserver, s.Client, s.Service, s.TookText(), duration(st.Within), yesNo(s.Met), instead)
 		}
 	}
 	fmt.Fprintln(w)
@@ -264,17 +262,6 @@ func drillSummary(w io.Writer, rep *drill.Report) {
 		}
 		row(w, v.SLO, held, v.Detail)
 	}
-}
-
-// tookText says how long a series took to meet a step's expectation.
-func tookText(s drill.SeriesResult) string {
-	switch {
-	case s.AtStart:
-		return "at start"
-	case s.Took < 0:
-		return "never"
-	}
-	return duration(s.Took)
 }
 
 func yesNo(b bool) string {

@@ -14,8 +14,6 @@ func (a *app) endpointCommand() *cobra.Command {
 		Use:     "endpoint",
 		Aliases: []string{"endpoints", "ep"},
 		Short:   "Register, renew, list and deregister a service's endpoints",
-		Args:    cobra.ArbitraryArgs,
-		RunE:    groupRun,
 	}
 	cmd.AddCommand(a.endpointListCommand(), a.endpointRegisterCommand(), a.endpointRenewCommand(),
 		a.endpointDeregisterCommand(), a.endpointOverrideCommand(), a.endpointReportCommand())

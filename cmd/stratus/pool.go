@@ -13,8 +13,6 @@ func (a *app) poolCommand() *cobra.Command {
 		Use:     "pool",
 		Aliases: []string{"pools"},
 		Short:   "Show pools and drain or force them",
-		Args:    cobra.ArbitraryArgs,
-		RunE:    groupRun,
 	}
 	var (
 		reason string

@@ -23,8 +23,6 @@ func (a *app) recordCommand() *cobra.Command {
 		Use:     "record",
 		Aliases: []string{"records", "rr"},
 		Short:   "List, add, replace and delete records",
-		Args:    cobra.ArbitraryArgs,
-		RunE:    groupRun,
 	}
 	cmd.AddCommand(a.recordListCommand(), a.recordChangeCommand("add"), a.recordChangeCommand("set"), a.recordDeleteCommand())
 	return cmd

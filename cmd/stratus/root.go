@@ -67,8 +67,6 @@ http://127.0.0.1:8053 and the admin token in ./stratus-data/admin.token.
 ` + exitCodeHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.ArbitraryArgs,
-		RunE:          groupRun,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usagef("%v (see '%s --help')", err, c.CommandPath())

@@ -21,8 +21,6 @@ func (a *app) serviceCommand() *cobra.Command {
 		Use:     "service",
 		Aliases: []string{"services", "svc"},
 		Short:   "Create, inspect, explain and delete steered services",
-		Args:    cobra.ArbitraryArgs,
-		RunE:    groupRun,
 	}
 	cmd.AddCommand(a.serviceListCommand(), a.serviceGetCommand(), a.serviceCreateCommand("create"), a.serviceCreateCommand("update"),
 		a.serviceCreateCommand("apply"), a.serviceDeleteCommand(), a.serviceExplainCommand())

@@ -36,8 +36,6 @@ func (a *app) tokenCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Manage API tokens",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  groupRun,
 	}
 	list := &cobra.Command{
 		Use:     "list",

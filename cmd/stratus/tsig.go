@@ -15,8 +15,6 @@ func (a *app) tsigCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tsig",
 		Short: "Manage TSIG keys, which sign zone transfers, NOTIFY and dynamic updates",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  groupRun,
 	}
 	list := &cobra.Command{
 		Use:     "list",

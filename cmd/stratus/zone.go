@@ -17,8 +17,6 @@ func (a *app) zoneCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "zone",
 		Short: "Create, list, inspect, import, export and delete zones",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  groupRun,
 	}
 	cmd.AddCommand(a.zoneListCommand(), a.zoneGetCommand(), a.zoneCreateCommand(), a.zoneUpdateCommand(), a.zoneDeleteCommand(),
 		a.zoneImportCommand(), a.zoneExportCommand(), a.zoneJournalCommand(), a.zoneCompactJournalCommand())
@@ -84,11 +82,11 @@ func zoneTable(w io.Writer, z apiv1.Zone) {
 	row(w, "notify", notifyString(z.Notify))
 	if len(z.Primaries) > 0 {
 		row(w, "primaries", notifyString(z.Primaries))
-		refreshed := "never"
-		if z.Secondary != nil && z.Secondary.Refreshed != nil {
-			refreshed = z.Secondary.Refreshed.Format(time.RFC3339)
+		var refreshed *time.Time
+		if z.Secondary != nil {
+			refreshed = z.Secondary.Refreshed
 		}
-		row(w, "refreshed", refreshed)
+		row(w, "refreshed", timeOrNever(refreshed))
 		if z.Secondary != nil && z.Secondary.Expired {
 			row(w, "expired", "yes: answering SERVFAIL until a primary answers")
 		}

@@ -118,7 +118,7 @@ it, this says so; "stratus zone update ZONE --ttl N" changes it.`,
 				row(w, "serial", fmt.Sprintf("%d -> %d", res.OldSerial, res.Serial))
 				row(w, "rrsets", res.RRsets)
 				row(w, "records", res.Records)
-				row(w, "took", time.Since(start).Round(time.Millisecond))
+				row(w, "took", duration(time.Since(start)))
 			})
 		},
 	}

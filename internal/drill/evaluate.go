@@ -66,6 +66,19 @@ type SeriesResult struct {
 	Instead string `json:"instead,omitempty"`
 }
 
+// TookText says how long the series took to meet the step's expectation,
+// as the report and the CLI show it: "at start", "never", or the time to
+// the millisecond ("350ms").
+func (s SeriesResult) TookText() string {
+	switch {
+	case s.AtStart:
+		return "at start"
+	case s.Took < 0:
+		return "never"
+	}
+	return s.Took.Round(time.Millisecond).String()
+}
+
 // StepResult is one step's outcome.
 type StepResult struct {
 	Step   int           `json:"step"`

@@ -173,19 +173,8 @@ func answerLabel(c Change) string {
 	return dns.RcodeToString[c.Rcode]
 }
 
-// tookLabel says how long a series took to meet a step's expectation.
-func tookLabel(s SeriesResult) string {
-	switch {
-	case s.AtStart:
-		return "at start"
-	case s.Took < 0:
-		return "never"
-	}
-	return s.Took.Round(time.Millisecond).String()
-}
-
 var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
-	"took":  tookLabel,
+	"took":  SeriesResult.TookText,
 	"plus1": func(i int) int { return i + 1 },
 	"ms":    func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 	"name":  func(eps Endpoints, a string) string { return eps.Name(a) },
