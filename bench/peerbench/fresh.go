@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -71,12 +70,8 @@ type freshTable struct {
 // and so on, each on a server started for it and stopped after it.
 func runFresh(ctx context.Context, env *environment, ps []*peer) (*freshTable, error) {
 	o := env.opts
-	zone := filepath.Join(env.work, "fresh.zone")
-	queries := filepath.Join(env.work, "fresh.queries")
-	if err := writeZone(zone, o.names, ""); err != nil {
-		return nil, err
-	}
-	if err := writeStaticQueries(queries, o.names); err != nil {
+	zone, queries, err := writeStatic(env.work, "fresh", o.names)
+	if err != nil {
 		return nil, err
 	}
 	t := &freshTable{Rate: o.p99Rate, Warmup: int(o.freshWarmup / time.Second), Full: int(o.freshFull / time.Second), Seconds: int(o.freshLength / time.Second),

@@ -37,12 +37,8 @@ func stopAllOf(insts []*instance) {
 // runStatic measures every server answering the static zone.
 func runStatic(ctx context.Context, env *environment, ps []*peer) (*table, error) {
 	o := env.opts
-	zone := filepath.Join(env.work, "static.zone")
-	queries := filepath.Join(env.work, "static.queries")
-	if err := writeZone(zone, o.names, ""); err != nil {
-		return nil, err
-	}
-	if err := writeStaticQueries(queries, o.names); err != nil {
+	zone, queries, err := writeStatic(env.work, "static", o.names)
+	if err != nil {
 		return nil, err
 	}
 	t := &table{Workload: "static", Queries: fmt.Sprintf("%s-name zone; 80%% A at existing names, 10%% NXDOMAIN, 10%% other types (AAAA/TXT/MX, half of them NODATA)", thousands(float64(o.names)))}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 )
 
 // The zone every workload uses: the apex (SOA, NS), ns1, and names h0 …
@@ -46,6 +47,16 @@ func writeZone(path string, n int, extra string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// writeStatic writes the zone of n hosts and the static query mix for it
+// into dir, as name.zone and name.queries, and returns their paths.
+func writeStatic(dir, name string, n int) (zone, queries string, err error) {
+	zone, queries = filepath.Join(dir, name+".zone"), filepath.Join(dir, name+".queries")
+	if err := writeZone(zone, n, ""); err != nil {
+		return "", "", err
+	}
+	return zone, queries, writeStaticQueries(queries, n)
 }
 
 // writeStaticQueries writes the static query mix for a zone of n hosts:

@@ -12,9 +12,11 @@ import (
 	"github.com/stratusdns/stratus/internal/testutil"
 )
 
-// startKnot runs Knot DNS on a loopback port serving zone (name.) from
-// the zone file at path, and returns its address.
-func startKnot(t *testing.T, zone, path string) string {
+// startKnot runs Knot DNS (one worker of each kind) on a loopback port
+// serving zone (name.) from the zone file at path, transfers allowed to
+// 127.0.0.1, and returns its address and process id once it answers the
+// zone's SOA.
+func startKnot(t *testing.T, zone, path string) (addr string, pid int) {
 	t.Helper()
 	knotd := testutil.Tool(t, "knotd")
 	dir := t.TempDir()
@@ -27,6 +29,10 @@ func startKnot(t *testing.T, zone, path string) string {
     background-workers: 1
 database:
     storage: %q
+acl:
+  - id: xfr
+    address: 127.0.0.1
+    action: transfer
 template:
   - id: default
     storage: %q
@@ -34,6 +40,7 @@ template:
 zone:
   - domain: %s
     file: %q
+    acl: xfr
 log:
   - target: stderr
     any: info
@@ -42,10 +49,10 @@ log:
 	if err := os.WriteFile(cpath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	startDaemon(t, "knotd", addr, knotd, "-c", cpath)
+	addr = fmt.Sprintf("127.0.0.1:%d", port)
+	_, _, pid = startDaemonPid(t, "knotd", addr, knotd, "-c", cpath)
 	waitSOA(t, addr, zone, 60*time.Second)
-	return addr
+	return addr, pid
 }
 
 // digAt returns dig set up as digTool, querying addr.
@@ -72,7 +79,7 @@ func TestAdditionalSectionMatchesKnot(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startDNSServer(t, "add.test.")
-	knot := startKnot(t, "add.test.", path)
+	knot, _ := startKnot(t, "add.test.", path)
 	ours, theirs := digTool(t, s), digAt(t, knot)
 	uniq := func(rrs []string) []string {
 		rrs = slices.Clone(rrs)

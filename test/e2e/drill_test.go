@@ -222,11 +222,12 @@ slo: {failover: 5s, recovery: 5s, no_servfail: true, no_timeouts: true}
 		t.Errorf("starting an unknown drill: exit %d %s", code, errOut)
 	}
 	var list apiv1.DrillRunList
-	deadline := time.Now().Add(2 * waitFloor) // the drill runs its steps first
-	for len(list.Runs) == 0 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-		json.Unmarshal([]byte(s.mustCLI("drill", "list", "--drill", "on-server", "-o", "json")), &list)
-	}
+	steerWait(t, 2*waitFloor, "a run of on-server kept", func() (bool, string) { // the drill runs its steps first
+		out := s.mustCLI("drill", "list", "--drill", "on-server", "-o", "json")
+		list = apiv1.DrillRunList{}
+		json.Unmarshal([]byte(out), &list)
+		return len(list.Runs) > 0, out
+	})
 	if len(list.Runs) != 1 || !list.Runs[0].Passed || list.Runs[0].Actor != "admin" {
 		t.Fatalf("runs kept: %+v", list.Runs)
 	}

@@ -151,11 +151,18 @@ zone %q {
 	return n
 }
 
-// startDaemon runs a DNS server the test needs (named, nsd) in the
-// foreground, waits until it answers DNS at addr over UDP and TCP, and
-// stops it when the test ends, showing its log if the test failed. stop
-// stops it earlier.
+// startDaemon runs a DNS server the test needs (named, nsd, knotd) in
+// the foreground, waits until it answers DNS at addr over UDP and TCP,
+// and stops it when the test ends, showing its log if the test failed.
+// stop stops it earlier.
 func startDaemon(t *testing.T, what, addr, bin string, args ...string) (logs *syncBuffer, stop func()) {
+	t.Helper()
+	logs, stop, _ = startDaemonPid(t, what, addr, bin, args...)
+	return logs, stop
+}
+
+// startDaemonPid is startDaemon, also giving the daemon's process id.
+func startDaemonPid(t *testing.T, what, addr, bin string, args ...string) (logs *syncBuffer, stop func(), pid int) {
 	t.Helper()
 	logs = &syncBuffer{}
 	cmd := exec.Command(bin, args...)
@@ -195,5 +202,5 @@ func startDaemon(t *testing.T, what, addr, bin string, args ...string) (logs *sy
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return logs, stop
+	return logs, stop, cmd.Process.Pid
 }

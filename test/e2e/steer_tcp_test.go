@@ -57,13 +57,19 @@ func TestSteerTCPCheckTarget(t *testing.T) {
 	}
 
 	// Checks stop when their endpoint is deregistered. Proving that
-	// nothing happens takes waiting: three check intervals, in which a
-	// check still running would connect three times. One connection may
-	// come from a probe in flight at the deregistration.
+	// nothing happens takes waiting, timed by the checks of t2 (same pool,
+	// same interval, its own address listening again): four of them span
+	// three check intervals, in which a check of t1 still running would
+	// connect three times. One connection may come from a probe in flight
+	// at the deregistration.
+	own.Start()
 	steerMustCLI(t, s, "endpoint", "deregister", svc, "t1")
-	n := target.accepted.Load()
-	time.Sleep(3 * time.Second)
+	n, m := target.accepted.Load(), own.accepted.Load()
+	steerWait(t, waitFloor, "four checks of t2 after t1 was deregistered", func() (bool, string) {
+		checks := own.accepted.Load() - m
+		return checks >= 4, fmt.Sprintf("%d checks", checks)
+	})
 	if got := target.accepted.Load(); got-n > 1 {
-		t.Errorf("the check target got %d connections in the 3s after t1 was deregistered", got-n)
+		t.Errorf("the check target got %d connections in the four checks of t2 after t1 was deregistered", got-n)
 	}
 }

@@ -70,6 +70,20 @@ func compare(docName string, doc []string, codeName string, code []string) []str
 	return errs
 }
 
+// wantErrors fails the test unless errs (a check's result on a document
+// made stale as what says) are one error per name, in order, each holding
+// its name.
+func wantErrors(t *testing.T, what string, errs []string, names ...string) {
+	t.Helper()
+	ok := len(errs) == len(names)
+	for i := 0; ok && i < len(names); i++ {
+		ok = strings.Contains(errs[i], names[i])
+	}
+	if !ok {
+		t.Errorf("%s: errors %q, want one naming each of %q", what, errs, names)
+	}
+}
+
 func listCmd(t *testing.T, args ...string) *exec.Cmd {
 	cmd := exec.Command("go", append([]string{"list"}, args...)...)
 	cmd.Dir = root(t)
@@ -124,9 +138,7 @@ func TestArchitecturePackages(t *testing.T) {
 	}
 	// Without the row of internal/zone, the check fails naming it.
 	stale := strings.Replace(doc, "| `internal/zone` |", "| |", 1)
-	if errs := checkArchitecturePackages(stale, pkgs); len(errs) != 1 || !strings.Contains(errs[0], "internal/zone,") {
-		t.Errorf("a missing row: errors %q, want one naming internal/zone", errs)
-	}
+	wantErrors(t, "a missing row", checkArchitecturePackages(stale, pkgs), "internal/zone,")
 }
 
 // --- ARCHITECTURE.md: the store's key layout ---
@@ -218,9 +230,7 @@ func TestArchitectureKeyLayout(t *testing.T) {
 		t.Error(e)
 	}
 	stale := regexp.MustCompile(`(?m)^tsig/.*\n`).ReplaceAllString(doc, "")
-	if errs := checkKeyPrefixes(stale, code); len(errs) != 1 || !strings.Contains(errs[0], "tsig/") {
-		t.Errorf("a missing key line: errors %q, want one naming tsig/", errs)
-	}
+	wantErrors(t, "a missing key line", checkKeyPrefixes(stale, code), "tsig/")
 }
 
 // --- README.md and the Makefile: fuzz targets ---
@@ -290,13 +300,9 @@ func TestFuzzTargets(t *testing.T) {
 		t.Error(e)
 	}
 	stale := regexp.MustCompile("(?m)^  - `FuzzServe` .*\n").ReplaceAllString(readme, "")
-	if errs := checkFuzzTargets(stale, makefile, code); len(errs) != 1 || !strings.Contains(errs[0], "internal/xfr.FuzzServe") {
-		t.Errorf("a target missing from README.md: errors %q, want one naming internal/xfr.FuzzServe", errs)
-	}
+	wantErrors(t, "a target missing from README.md", checkFuzzTargets(stale, makefile, code), "internal/xfr.FuzzServe")
 	stale = regexp.MustCompile(`(?m)^\t.*FuzzServe.*\n`).ReplaceAllString(makefile, "")
-	if errs := checkFuzzTargets(readme, stale, code); len(errs) != 1 || !strings.Contains(errs[0], "internal/xfr.FuzzServe") {
-		t.Errorf("a target missing from the Makefile: errors %q, want one naming internal/xfr.FuzzServe", errs)
-	}
+	wantErrors(t, "a target missing from the Makefile", checkFuzzTargets(readme, stale, code), "internal/xfr.FuzzServe")
 }
 
 // --- README.md: the packages that only hold tests ---
@@ -352,9 +358,7 @@ func TestTestPackages(t *testing.T) {
 		t.Error(e)
 	}
 	stale := strings.Replace(doc, "  - `test/policy` —", "  - test/policy —", 1)
-	if errs := checkTestPackages(stale, code); len(errs) != 1 || !strings.Contains(errs[0], "test/policy") {
-		t.Errorf("a package missing from the list: errors %q, want one naming test/policy", errs)
-	}
+	wantErrors(t, "a package missing from the list", checkTestPackages(stale, code), "test/policy")
 }
 
 // --- README.md and the Makefile: the tools the tests drive ---
@@ -444,11 +448,7 @@ func TestTestTools(t *testing.T) {
 		t.Error(e)
 	}
 	stale := strings.Replace(readme, "| `knotd` | `knot` |", "", 1)
-	if errs := checkTestTools(stale, makefile, code); len(errs) != 2 || !strings.Contains(errs[0], "knotd") || !strings.Contains(errs[1], "knot,") {
-		t.Errorf("a tool missing from README.md: errors %q, want ones naming knotd and knot", errs)
-	}
+	wantErrors(t, "a tool missing from README.md", checkTestTools(stale, makefile, code), "knotd", "knot,")
 	stale = strings.Replace(makefile, " knotd ", " ", 1)
-	if errs := checkTestTools(readme, stale, code); len(errs) != 1 || !strings.Contains(errs[0], "knotd") {
-		t.Errorf("a tool missing from the Makefile: errors %q, want one naming knotd", errs)
-	}
+	wantErrors(t, "a tool missing from the Makefile", checkTestTools(readme, stale, code), "knotd")
 }

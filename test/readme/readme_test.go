@@ -439,8 +439,9 @@ func waitReady(t *testing.T, dir string, exited chan error) {
 	}
 }
 
-// runBlock runs one sh block and reports whether it passed.
-func runBlock(t *testing.T, b *block, dir string, env []string) bool {
+// runBlock runs one sh block, failing the test if it fails or its output
+// differs from the README's.
+func runBlock(t *testing.T, b *block, dir string, env []string) {
 	t.Helper()
 	// The ERR trap names the README line of a failing command: the body
 	// starts on the line after the fence, and on the script's third line.
@@ -459,15 +460,11 @@ func runBlock(t *testing.T, b *block, dir string, env []string) bool {
 	if cmd.Process != nil {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
-	ok := true
 	if err != nil {
 		t.Errorf("README.md:%d: the block failed (%v)\nstderr:\n%s\nstdout:\n%s", b.line, err, stderr.String(), stdout.String())
-		ok = false
 	} else if b.output != nil && !matchOutput(b.output.body, stdout.String()) {
 		t.Errorf("README.md:%d: the output differs from README.md:%d\nwant:\n%s\ngot:\n%s", b.line, b.output.line, b.output.body, stdout.String())
-		ok = false
 	} else {
 		t.Logf("README.md:%d: ok", b.line)
 	}
-	return ok
 }
