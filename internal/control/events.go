@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,13 +15,12 @@ import (
 // Health events, kept so that what happened before a restart (or a crash)
 // can still be shown, and so that their sequence numbers go on:
 //
-//	events/<seq:016x>   one health event (JSON)
+//	events/<seq:016x>   one health event (JSON; keys.go)
 //
 // They are not zone data: writing them moves no serial and adds no
 // journal entry. The health checker logs events in memory; an EventLog
 // writes them in batches (see steerctl.PersistEvents), keeping the newest
 // up to a count and a size in bytes.
-const prefixEvents = "events/"
 
 // Defaults of EventLimits.
 const (
@@ -60,8 +57,6 @@ type StoredEvent struct {
 	Actor  string    `json:"actor"`
 }
 
-func eventKey(seq uint64) string { return fmt.Sprintf("%s%016x", prefixEvents, seq) }
-
 // EventLog keeps health events in the store, bounded. One EventLog
 // writes a store's events: it knows what it has written and never scans
 // them again.
@@ -93,9 +88,8 @@ func OpenEventLog(ctx context.Context, st store.Store, lim EventLimits, log *slo
 	err := st.View(ctx, func(tx store.ReadTx) error {
 		evs, l.kept, l.bytes = nil, nil, 0
 		return tx.Scan(prefixEvents, "", func(key string, value []byte) error {
-			rest := strings.TrimPrefix(key, prefixEvents)
-			seq, err := strconv.ParseUint(rest, 16, 64)
-			if err != nil || len(rest) != 16 {
+			seq, ok := parseSeqKey(prefixEvents, key)
+			if !ok {
 				log.Error("skipping a stored health event with a bad key", "key", key)
 				return nil
 			}

@@ -30,6 +30,7 @@ const (
 	prefixServices  = "services/"
 	prefixEndpoints = "endpoints/"
 	prefixTSIG      = "tsig/"
+	prefixEvents    = "events/"
 )
 
 func keyName(n model.Name) string {
@@ -50,18 +51,33 @@ func rrsetKey(z model.Name, k model.Key) string {
 
 func journalPrefix(z model.Name) string { return prefixJournal + keyName(z) + "/" }
 
+// seqKey returns the key of sequence number seq under prefix: 16 hex
+// digits, so that keys sort as their numbers do.
+func seqKey(prefix string, seq uint64) string { return fmt.Sprintf("%s%016x", prefix, seq) }
+
+// parseSeqKey returns the sequence number of a key seqKey made under
+// prefix, and false for any other key.
+func parseSeqKey(prefix, key string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(key, prefix)
+	if !ok || len(rest) != 16 {
+		return 0, false
+	}
+	seq, err := strconv.ParseUint(rest, 16, 64)
+	return seq, err == nil
+}
+
 // journalSeq returns the sequence number of a key of zone z's journal.
 func journalSeq(z model.Name, key string) (uint64, error) {
-	seq, err := strconv.ParseUint(strings.TrimPrefix(key, journalPrefix(z)), 16, 64)
-	if err != nil {
+	seq, ok := parseSeqKey(journalPrefix(z), key)
+	if !ok {
 		return 0, fmt.Errorf("control: bad journal key %s", key)
 	}
 	return seq, nil
 }
 
-func journalKey(z model.Name, seq uint64) string {
-	return fmt.Sprintf("%s%016x", journalPrefix(z), seq)
-}
+func journalKey(z model.Name, seq uint64) string { return seqKey(journalPrefix(z), seq) }
+
+func eventKey(seq uint64) string { return seqKey(prefixEvents, seq) }
 
 func tokenKey(id string) string { return prefixTokens + id }
 

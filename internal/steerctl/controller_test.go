@@ -53,9 +53,11 @@ func newController(t *testing.T) (*Controller, *health.Checker) {
 	return newControllerWith(t, Options{})
 }
 
+// newControllerWith returns a controller with opts and its checker, on
+// the same clock (opts.Now), stopped when the test ends.
 func newControllerWith(t *testing.T, opts Options) (*Controller, *health.Checker) {
 	var c *Controller
-	checker := health.New(health.Options{OnChange: func() { c.HealthChanged() }})
+	checker := health.New(health.Options{Now: opts.Now, OnChange: func() { c.HealthChanged() }})
 	c = New(checker, opts)
 	t.Cleanup(func() {
 		checker.Close()
@@ -66,6 +68,38 @@ func newControllerWith(t *testing.T, opts Options) (*Controller, *health.Checker
 		c.mu.Unlock()
 	})
 	return c, checker
+}
+
+// testClock is a clock that moves only when the test sets it.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock() *testClock { return &testClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// waitFor polls cond until it holds, for at most a minute.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 func TestRenewalsDoNotRecompile(t *testing.T) {
@@ -91,20 +125,19 @@ func TestRenewalsDoNotRecompile(t *testing.T) {
 // timer itself.
 func TestLeaseLapseLeavesAnswersOnTime(t *testing.T) {
 	var (
-		mu    sync.Mutex
-		now   = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+		mu    sync.Mutex // guards delay and fire
 		delay time.Duration
 		fire  func()
 	)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	c, checker := newControllerWith(t, Options{Now: clock})
+	clock := newTestClock()
+	c, checker := newControllerWith(t, Options{Now: clock.Now})
 	c.afterFunc = func(d time.Duration, f func()) *time.Timer {
 		mu.Lock()
 		delay, fire = d, f
 		mu.Unlock()
 		return time.AfterFunc(time.Hour, func() {}) // stopped by the controller or the test
 	}
-	start := clock()
+	start := clock.Now()
 	c.ResetServices([]*model.Service{service()}, []*model.Endpoint{
 		endpoint("short", "192.0.2.1", 300*time.Millisecond, start),
 		endpoint("long", "192.0.2.2", time.Hour, start),
@@ -114,8 +147,8 @@ func TestLeaseLapseLeavesAnswersOnTime(t *testing.T) {
 	}
 	mu.Lock()
 	d, f := delay, fire
-	now = start.Add(d - 2*time.Millisecond) // woken a little early: nothing lapsed
 	mu.Unlock()
+	clock.Set(start.Add(d - 2*time.Millisecond)) // woken a little early: nothing lapsed
 	if d != 301*time.Millisecond || f == nil {
 		t.Fatalf("timer set for %v, want the lapse 300ms away (and a millisecond)", d)
 	}
@@ -123,8 +156,8 @@ func TestLeaseLapseLeavesAnswersOnTime(t *testing.T) {
 	if got := answer(t, c); len(got) != 2 {
 		t.Fatalf("just before the lapse: %v", got)
 	}
+	clock.Set(start.Add(d))
 	mu.Lock()
-	now = start.Add(d)
 	f = fire
 	mu.Unlock()
 	f()
@@ -144,14 +177,10 @@ func TestPushHealthSteers(t *testing.T) {
 	if err := checker.Push("api.example.com.|a", false, "maintenance"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		if got := answer(t, c); len(got) == 1 && got[0] == "192.0.2.2" {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("pushed-down endpoint still answered: %v", answer(t, c))
+	waitFor(t, "the pushed-down endpoint to leave the answers", func() bool {
+		got := answer(t, c)
+		return len(got) == 1 && got[0] == "192.0.2.2"
+	})
 }
 
 func TestTargets(t *testing.T) {

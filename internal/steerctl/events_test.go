@@ -3,7 +3,6 @@ package steerctl
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -128,21 +127,10 @@ func TestOverrideEventsStateWhatHappened(t *testing.T) {
 // TestLeaseLapseEventStatesTheStateBefore: a lapse takes an endpoint the
 // answers had as up out of them: up -> down.
 func TestLeaseLapseEventStatesTheStateBefore(t *testing.T) {
-	var mu sync.Mutex
-	clock := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
-	var c *Controller
-	checker := health.New(health.Options{Now: now})
-	c = New(checker, Options{Now: now})
-	t.Cleanup(func() {
-		checker.Close()
-		c.mu.Lock()
-		if c.timer != nil {
-			c.timer.Stop()
-		}
-		c.mu.Unlock()
-	})
-	c.ResetServices([]*model.Service{service()}, []*model.Endpoint{endpoint("a", "192.0.2.1", time.Minute, clock), endpoint("b", "192.0.2.2", 0, clock)})
+	clock := newTestClock()
+	start := clock.Now()
+	c, checker := newControllerWith(t, Options{Now: clock.Now})
+	c.ResetServices([]*model.Service{service()}, []*model.Endpoint{endpoint("a", "192.0.2.1", time.Minute, start), endpoint("b", "192.0.2.2", 0, start)})
 	if err := checker.Push("api.example.com.|a", true, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -150,9 +138,7 @@ func TestLeaseLapseEventStatesTheStateBefore(t *testing.T) {
 	if got := answer(t, c); len(got) != 2 {
 		t.Fatalf("before the lapse: %v", got)
 	}
-	mu.Lock()
-	clock = clock.Add(2 * time.Minute)
-	mu.Unlock()
+	clock.Set(start.Add(2 * time.Minute))
 	c.Refresh()
 	var got []string
 	for _, ev := range checker.Events(0, 0) {

@@ -60,13 +60,7 @@ func (p *persisting) record(n int, what string) {
 
 func waitStored(t *testing.T, p *persisting, seq uint64) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for p.evl.Last() < seq {
-		if time.Now().After(deadline) {
-			t.Fatalf("events up to %d not stored: last stored %d", seq, p.evl.Last())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	waitFor(t, fmt.Sprintf("events up to %d to be stored", seq), func() bool { return p.evl.Last() >= seq })
 }
 
 // TestEventsSurviveRestart: events logged are in the store within a batch
