@@ -74,31 +74,11 @@ func (a *Answer) Reset() {
 // under the name owner (a wildcard's set stands in for several names).
 func (a *Answer) hasAdditional(s *RRset, owner []byte) bool {
 	for _, r := range a.Additional {
-		if r.Set == s && equalFold(r.Owner, owner) {
+		if r.Set == s && EqualNames(r.Owner, owner) {
 			return true
 		}
 	}
 	return false
-}
-
-// equalFold reports whether two wire names are equal, ignoring ASCII case.
-func equalFold(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if lowerByte(a[i]) != lowerByte(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func lowerByte(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }
 
 func (a *Answer) hasSet(s *RRset) bool {
