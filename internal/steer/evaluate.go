@@ -140,7 +140,7 @@ func (s *Service) answer(o *outcome, qtype uint16, set *zone.RRset) *zone.RRset 
 	}
 	set.TTL = s.ttlFor(o)
 	first := &o.eps[o.sel[0]]
-	if first.IsHost() && !s.Spec.Flatten {
+	if s.answersCNAME(first) {
 		set.Type = typeCNAME
 		set.Rdata = append(set.Rdata, first.Host)
 		return set
@@ -176,6 +176,10 @@ func (s *Service) answer(o *outcome, qtype uint16, set *zone.RRset) *zone.RRset 
 	}
 	return set
 }
+
+// answersCNAME reports whether an answer whose first endpoint is e is a
+// CNAME to e's hostname (one record: the other endpoints are left out).
+func (s *Service) answersCNAME(e *Endpoint) bool { return e.IsHost() && !s.Spec.Flatten }
 
 func appendUnique(list [][]byte, rd []byte) [][]byte {
 	for _, x := range list {
