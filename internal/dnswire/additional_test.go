@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,5 +89,31 @@ func TestAdditionalGolden(t *testing.T) {
 	}
 	if !bytes.Equal(out.Bytes(), want) {
 		t.Errorf("responses differ from %s (run go test -update to accept):\n--- got\n%s\n--- want\n%s", golden, out.Bytes(), want)
+	}
+}
+
+// TestOptLen: the room the writer keeps for the OPT record is the length
+// of the record it writes, with and without the client subnet option.
+func TestOptLen(t *testing.T) {
+	tests := []struct {
+		name  string
+		q     Query
+		rcode int
+	}{
+		{"no ECS", Query{EDNS: true}, RcodeSuccess},
+		{"ECS IPv4 /24", Query{EDNS: true, ECS: true, ECSSource: 24, ECSAddr: netip.MustParseAddr("198.51.100.0")}, RcodeSuccess},
+		{"ECS IPv4 /22, NXDOMAIN", Query{EDNS: true, ECS: true, ECSSource: 22, ECSScope: 24, ECSAddr: netip.MustParseAddr("198.51.100.0")}, RcodeNXDomain},
+		{"ECS IPv6 /56", Query{EDNS: true, ECS: true, ECSSource: 56, ECSAddr: netip.MustParseAddr("2001:db8::")}, RcodeSuccess},
+		{"ECS source 0", Query{EDNS: true, ECS: true, ECSAddr: netip.MustParseAddr("0.0.0.0")}, RcodeSuccess},
+		{"ECS, SERVFAIL", Query{EDNS: true, ECS: true, ECSSource: 24, ECSAddr: netip.MustParseAddr("198.51.100.0")}, RcodeServFail},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var w Writer
+			w.opt(&tc.q, tc.rcode)
+			if got := optLen(&tc.q, tc.rcode); got != len(w.buf) {
+				t.Errorf("optLen %d, opt wrote %d octets", got, len(w.buf))
+			}
+		})
 	}
 }

@@ -1,5 +1,7 @@
 package dnswire
 
+import "github.com/stratusdns/stratus/internal/zone"
+
 // compressor remembers where names were written in the message being built
 // so later names can point at them (RFC 1035 section 4.1.4). Each entry is
 // a label start: its offset in the message and the uncompressed name from
@@ -44,30 +46,9 @@ func (c *compressor) add(off int, name []byte) {
 // find returns the offset of a name equal to name (ignoring ASCII case).
 func (c *compressor) find(name []byte) (int, bool) {
 	for i := range c.n {
-		if equalFold(c.entries[i].name, name) {
+		if zone.EqualNames(c.entries[i].name, name) {
 			return int(c.entries[i].off), true
 		}
 	}
 	return 0, false
-}
-
-func equalFold(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := a[i], b[i]
-		if x != y {
-			if 'A' <= x && x <= 'Z' {
-				x += 'a' - 'A'
-			}
-			if 'A' <= y && y <= 'Z' {
-				y += 'a' - 'A'
-			}
-			if x != y {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -66,57 +66,43 @@ func TestParseECS(t *testing.T) {
 	}
 }
 
+// TestECSEcho: the option is echoed with the source, address and family
+// the client sent and the scope of the answer, written as it is also when
+// it is longer than the source (the subnet was not specific enough for one
+// answer, RFC 7871 section 7.2.1), not cut to the source.
 func TestECSEcho(t *testing.T) {
 	snap := zonetest.Build(t, map[string]string{"example.com.": zonetest.ExampleCom})
-	var q Query
-	if err := ParseQuery(ecsQuery(t, 1, 24, "198.51.100.0", nil), &q); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name          string
+		source, scope uint8
+	}{
+		{"scope shorter than the source", 24, 16},
+		{"scope longer than the source", 22, 24},
 	}
-	var a zone.Answer
-	snap.Lookup(&a, q.Qname, q.Qtype)
-	q.ECSScope = 16
-	var w Writer
-	out, _ := w.Answer(&q, &a, 1232)
-	m := new(dns.Msg)
-	if err := m.Unpack(out); err != nil {
-		t.Fatal(err)
-	}
-	var ecs *dns.EDNS0_SUBNET
-	for _, o := range m.IsEdns0().Option {
-		if s, ok := o.(*dns.EDNS0_SUBNET); ok {
-			ecs = s
-		}
-	}
-	if ecs == nil || ecs.SourceNetmask != 24 || ecs.SourceScope != 16 || !ecs.Address.Equal(net.ParseIP("198.51.100.0")) || ecs.Family != 1 {
-		t.Errorf("echoed option: %+v", ecs)
-	}
-}
-
-// TestECSScopeLongerThanSource: a scope longer than the subnet sent (the
-// subnet was not specific enough for one answer, RFC 7871 section 7.2.1)
-// is written as it is, not cut to the source.
-func TestECSScopeLongerThanSource(t *testing.T) {
-	snap := zonetest.Build(t, map[string]string{"example.com.": zonetest.ExampleCom})
-	var q Query
-	if err := ParseQuery(ecsQuery(t, 1, 22, "198.51.100.0", nil), &q); err != nil {
-		t.Fatal(err)
-	}
-	var a zone.Answer
-	snap.Lookup(&a, q.Qname, q.Qtype)
-	q.ECSScope = 24
-	var w Writer
-	out, _ := w.Answer(&q, &a, 1232)
-	m := new(dns.Msg)
-	if err := m.Unpack(out); err != nil {
-		t.Fatal(err)
-	}
-	var ecs *dns.EDNS0_SUBNET
-	for _, o := range m.IsEdns0().Option {
-		if s, ok := o.(*dns.EDNS0_SUBNET); ok {
-			ecs = s
-		}
-	}
-	if ecs == nil || ecs.SourceNetmask != 22 || ecs.SourceScope != 24 {
-		t.Errorf("echoed option: %+v, want source 22 scope 24", ecs)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var q Query
+			if err := ParseQuery(ecsQuery(t, 1, tc.source, "198.51.100.0", nil), &q); err != nil {
+				t.Fatal(err)
+			}
+			var a zone.Answer
+			snap.Lookup(&a, q.Qname, q.Qtype)
+			q.ECSScope = tc.scope
+			var w Writer
+			out, _ := w.Answer(&q, &a, 1232)
+			m := new(dns.Msg)
+			if err := m.Unpack(out); err != nil {
+				t.Fatal(err)
+			}
+			var ecs *dns.EDNS0_SUBNET
+			for _, o := range m.IsEdns0().Option {
+				if s, ok := o.(*dns.EDNS0_SUBNET); ok {
+					ecs = s
+				}
+			}
+			if ecs == nil || ecs.SourceNetmask != tc.source || ecs.SourceScope != tc.scope || !ecs.Address.Equal(net.ParseIP("198.51.100.0")) || ecs.Family != 1 {
+				t.Errorf("echoed option: %+v, want source %d scope %d", ecs, tc.source, tc.scope)
+			}
+		})
 	}
 }

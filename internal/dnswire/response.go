@@ -150,11 +150,11 @@ func (w *Writer) opt(q *Query, rcode int) {
 	w.buf = binary.BigEndian.AppendUint16(w.buf, typeOPT)
 	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(w.udpSize()))
 	w.buf = binary.BigEndian.AppendUint32(w.buf, ttl)
-	if !q.ECS || rcode != RcodeSuccess && rcode != RcodeNXDomain {
+	if !echoesECS(q, rcode) {
 		w.buf = append(w.buf, 0, 0)
 		return
 	}
-	alen := (int(q.ECSSource) + 7) / 8
+	alen := ecsAddrLen(q)
 	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(4+4+alen))
 	w.buf = binary.BigEndian.AppendUint16(w.buf, optionECS)
 	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(4+alen))
@@ -178,11 +178,21 @@ func (w *Writer) opt(q *Query, rcode int) {
 // optLen returns the length of the OPT record opt writes.
 func optLen(q *Query, rcode int) int {
 	n := 11
-	if q.ECS && (rcode == RcodeSuccess || rcode == RcodeNXDomain) {
-		n += 8 + (int(q.ECSSource)+7)/8
+	if echoesECS(q, rcode) {
+		n += 8 + ecsAddrLen(q)
 	}
 	return n
 }
+
+// echoesECS reports whether the OPT record carries the client subnet
+// option: to a query that sent one, in a NOERROR or NXDOMAIN answer.
+func echoesECS(q *Query, rcode int) bool {
+	return q.ECS && (rcode == RcodeSuccess || rcode == RcodeNXDomain)
+}
+
+// ecsAddrLen is the length of the option's address: the source prefix in
+// whole octets.
+func ecsAddrLen(q *Query) int { return (int(q.ECSSource) + 7) / 8 }
 
 // section appends every record of refs (but the optional ones when lean)
 // and returns how many it wrote. A set marked Extra is written only if the

@@ -31,7 +31,6 @@ type Answered struct {
 // geo and latency steps; Explain shows one client's answer.
 func (s *Service) AnsweredNow() map[string]Answered {
 	m := *s
-	m.fixed = nil
 	cut := len(s.Chain)
 	for i, f := range s.Chain {
 		if f.kind == fWeight || f.kind == fShuffle {
@@ -42,7 +41,7 @@ func (s *Service) AnsweredNow() map[string]Answered {
 	m.Chain = s.Chain[:cut:cut]
 	x := &Explanation{}
 	ctx := &Context{Client: &zone.Client{}, Explain: x}
-	o, _ := m.evaluate(ctx, make([]int32, 0, len(s.Endpoints)))
+	o, _ := m.evaluate(ctx, nil)
 
 	// Why each endpoint was left out, as the explanation recorded it.
 	removed := map[string]string{}
@@ -74,7 +73,7 @@ func (s *Service) AnsweredNow() map[string]Answered {
 	// A hostname answers as a CNAME, and a CNAME is one record: only the
 	// first endpoint chosen is answered.
 	n := len(sel)
-	if first := &s.Endpoints[sel[0]]; first.IsHost() && !s.Spec.Flatten {
+	if s.answersCNAME(&s.Endpoints[sel[0]]) {
 		n = 1
 	}
 	// The steps left choose by chance among sel (and a fail-open answer

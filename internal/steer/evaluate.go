@@ -20,7 +20,8 @@ type outcome struct {
 	rcode  int
 	reason string // how the all-down case was handled, for explanations
 	// failover: the chain would have chosen an endpoint that is down, had
-	// health not counted.
+	// health not counted. Only worked out when no endpoint chosen is in a
+	// degraded pool: the answer has the degraded TTL then either way.
 	failover bool
 }
 
@@ -47,7 +48,9 @@ func (s *Service) evaluate(ctx *Context, buf []int32) (outcome, []int32) {
 	// up, and its when_all_down choice applies.
 	if len(c) > 0 || n == 0 {
 		o := outcome{sel: c, eps: s.Endpoints}
-		if ctx.healthDropped {
+		// Whether the answer is a failover matters to its TTL alone,
+		// which an answer from a degraded pool has degraded already.
+		if ctx.healthDropped && !s.fromDegradedPool(&o) {
 			o.failover = s.failoverFrom(ctx, buf[n:n:2*n])
 		}
 		return o, buf
@@ -57,13 +60,7 @@ func (s *Service) evaluate(ctx *Context, buf []int32) (outcome, []int32) {
 		// Every endpoint the chain would answer if health did not count.
 		// The explanation already shows why each endpoint was dropped;
 		// the re-run is summed up by the reason.
-		ex := ctx.Explain
-		ctx.health, ctx.Explain = healthIgnored, nil
-		c = candidates(s, c)
-		for _, f := range s.Chain {
-			c = f.apply(ctx, s, c)
-		}
-		ctx.health, ctx.Explain = healthCounts, ex
+		c = s.rerun(ctx, healthIgnored, true, c)
 		return outcome{sel: c, eps: s.Endpoints, reason: "every endpoint is down: failing open (answering them regardless of health)"}, buf
 	case model.AllDownFallback:
 		c = c[:0]
@@ -96,23 +93,33 @@ func (s *Service) evaluate(ctx *Context, buf []int32) (outcome, []int32) {
 // first_n) are left out, so a down endpoint that chance might have picked
 // counts too. c is scratch space with room for every endpoint.
 func (s *Service) failoverFrom(ctx *Context, c []int32) bool {
-	ex := ctx.Explain
-	ctx.health, ctx.Explain = healthAbsent, nil
-	c = candidates(s, c)
-	for _, f := range s.Chain {
-		switch f.kind {
-		case fWeight, fShuffle, fFirstN:
-			continue
-		}
-		c = f.apply(ctx, s, c)
-	}
-	ctx.health, ctx.Explain = healthCounts, ex
-	for _, i := range c {
+	for _, i := range s.rerun(ctx, healthAbsent, false, c) {
 		if e := &s.Endpoints[i]; !e.Up || !s.Pools[e.Pool].Up {
 			return true
 		}
 	}
 	return false
+}
+
+// rerun runs the chain again from every endpoint, unexplained, with the
+// health filter counting health as mode, and the steps that only choose
+// among equals (weight, shuffle, first_n) left out unless equals is set.
+// c is scratch space with room for every endpoint.
+func (s *Service) rerun(ctx *Context, mode healthMode, equals bool, c []int32) []int32 {
+	ex := ctx.Explain
+	ctx.health, ctx.Explain = mode, nil
+	c = candidates(s, c)
+	for _, f := range s.Chain {
+		switch f.kind {
+		case fWeight, fShuffle, fFirstN:
+			if !equals {
+				continue
+			}
+		}
+		c = f.apply(ctx, s, c)
+	}
+	ctx.health, ctx.Explain = healthCounts, ex
+	return c
 }
 
 // candidates fills buf with every endpoint index.
@@ -133,7 +140,7 @@ func (s *Service) answer(o *outcome, qtype uint16, set *zone.RRset) *zone.RRset 
 	}
 	set.TTL = s.ttlFor(o)
 	first := &o.eps[o.sel[0]]
-	if first.IsHost() && !s.Spec.Flatten {
+	if s.answersCNAME(first) {
 		set.Type = typeCNAME
 		set.Rdata = append(set.Rdata, first.Host)
 		return set
@@ -170,6 +177,10 @@ func (s *Service) answer(o *outcome, qtype uint16, set *zone.RRset) *zone.RRset 
 	return set
 }
 
+// answersCNAME reports whether an answer whose first endpoint is e is a
+// CNAME to e's hostname (one record: the other endpoints are left out).
+func (s *Service) answersCNAME(e *Endpoint) bool { return e.IsHost() && !s.Spec.Flatten }
+
 func appendUnique(list [][]byte, rd []byte) [][]byte {
 	for _, x := range list {
 		if string(x) == string(rd) {
@@ -185,14 +196,19 @@ func appendUnique(list [][]byte, rd []byte) [][]byte {
 // clients come back soon after a recovery. A pool that is the client's
 // choice by location or latency is not a failover, whatever its priority.
 func (s *Service) ttlFor(o *outcome) uint32 {
-	if o.reason != "" || o.failover {
+	if o.reason != "" || o.failover || s.fromDegradedPool(o) {
 		return s.Spec.DegradedTTL
 	}
+	return s.Spec.TTL
+}
+
+// fromDegradedPool reports whether an endpoint chosen is in a degraded
+// pool or in none (the static answer).
+func (s *Service) fromDegradedPool(o *outcome) bool {
 	for _, i := range o.sel {
-		p := o.eps[i].Pool
-		if p < 0 || s.Pools[p].Degraded {
-			return s.Spec.DegradedTTL
+		if p := o.eps[i].Pool; p < 0 || s.Pools[p].Degraded {
+			return true
 		}
 	}
-	return s.Spec.TTL
+	return false
 }

@@ -553,13 +553,19 @@ func TestProperties(t *testing.T) {
 	}
 }
 
+// BenchmarkSteer answers from six endpoints in three pools, all up, and
+// with one down ("degraded"): its pool, the client's, is then degraded.
 func BenchmarkSteer(b *testing.B) {
-	var eps []string
-	for i := range 6 {
-		eps = append(eps, fmt.Sprintf("e%d p%d 192.0.2.%d", i, i%3, i+1))
-	}
-	for _, policy := range model.Policies {
-		b.Run(policy, func(b *testing.B) {
+	for _, label := range append(slices.Clone(model.Policies), "weighted, degraded", "geo, degraded", "latency, degraded") {
+		policy, degraded := strings.CutSuffix(label, ", degraded")
+		var eps []string
+		for i := range 6 {
+			eps = append(eps, fmt.Sprintf("e%d p%d 192.0.2.%d", i, i%3, i+1))
+		}
+		if degraded {
+			eps[0] += " down"
+		}
+		b.Run(label, func(b *testing.B) {
 			f := newFixture(b, model.Service{Policy: policy, Pools: pools(
 				model.Pool{Name: "p0", Region: "eu-west", Priority: 1}, model.Pool{Name: "p1", Region: "us-east", Priority: 1}, model.Pool{Name: "p2", Priority: 2},
 			)}, eps...)

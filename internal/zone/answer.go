@@ -70,35 +70,29 @@ func (a *Answer) Reset() {
 	a.nvisited = 0
 }
 
+// addAddresses puts the A and AAAA sets of g in the additional section
+// under the name owner: glue (optional for a name server outside the
+// delegated zone) or additional data (extra), which goes in once per set
+// and name.
+func (a *Answer) addAddresses(g *Node, owner []byte, optional, extra bool) {
+	for _, t := range [...]uint16{typeA, typeAAAA} {
+		s := g.Get(t)
+		if s == nil || extra && a.hasAdditional(s, owner) {
+			continue
+		}
+		a.Additional = append(a.Additional, RRRef{Owner: owner, Set: s, TTL: s.TTL, Optional: optional, Extra: extra})
+	}
+}
+
 // hasAdditional reports whether s is in the additional section already
 // under the name owner (a wildcard's set stands in for several names).
 func (a *Answer) hasAdditional(s *RRset, owner []byte) bool {
 	for _, r := range a.Additional {
-		if r.Set == s && equalFold(r.Owner, owner) {
+		if r.Set == s && EqualNames(r.Owner, owner) {
 			return true
 		}
 	}
 	return false
-}
-
-// equalFold reports whether two wire names are equal, ignoring ASCII case.
-func equalFold(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if lowerByte(a[i]) != lowerByte(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func lowerByte(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }
 
 func (a *Answer) hasSet(s *RRset) bool {

@@ -161,11 +161,7 @@ func (z *Zone) addTargets(a *Answer, set *RRset) {
 		if g == nil || g.steered {
 			continue
 		}
-		for _, t := range [...]uint16{typeA, typeAAAA} {
-			if s := g.Get(t); s != nil && !a.hasAdditional(s, target) {
-				a.Additional = append(a.Additional, RRRef{Owner: target, Set: s, TTL: s.TTL, Extra: true})
-			}
-		}
+		a.addAddresses(g, target, false, true)
 	}
 }
 
@@ -268,16 +264,8 @@ func (z *Zone) referral(a *Answer, cut *Node, owner []byte, depth int) {
 		if !below(lt, z.origin) {
 			continue
 		}
-		optional := !below(lt, cut.name)
-		g := z.nodes.get(lt)
-		if g == nil {
-			continue
-		}
-		if set := g.Get(typeA); set != nil {
-			a.Additional = append(a.Additional, RRRef{Owner: target, Set: set, TTL: set.TTL, Optional: optional})
-		}
-		if set := g.Get(typeAAAA); set != nil {
-			a.Additional = append(a.Additional, RRRef{Owner: target, Set: set, TTL: set.TTL, Optional: optional})
+		if g := z.nodes.get(lt); g != nil {
+			a.addAddresses(g, target, !below(lt, cut.name), false)
 		}
 	}
 }

@@ -46,6 +46,29 @@ func LowerName(dst *[256]byte, src []byte) []byte {
 	return b
 }
 
+// EqualNames reports whether two uncompressed wire names are equal,
+// ignoring ASCII case.
+func EqualNames(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x != y {
+			if 'A' <= x && x <= 'Z' {
+				x += 'a' - 'A'
+			}
+			if 'A' <= y && y <= 'Z' {
+				y += 'a' - 'A'
+			}
+			if x != y {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // isLowerWire reports whether name holds no ASCII upper case.
 func isLowerWire(name []byte) bool {
 	for _, c := range name {
