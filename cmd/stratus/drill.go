@@ -12,9 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/drill"
-	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
@@ -87,11 +85,11 @@ SLO not measured does not fail the drill).`,
 				return err
 			}
 			if dry {
-				return dryRun(cmd.Context(), apiDrillControl{c}, s, p)
+				return dryRun(cmd.Context(), apiDrillPlane{c}, s, p)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
-			rep, err := drill.Run(ctx, apiDrillControl{c}, s, drill.RunOptions{Lease: lease, Force: force, Progress: func(m string) {
+			rep, err := drill.Run(ctx, apiDrillPlane{c}, s, drill.RunOptions{Lease: lease, Force: force, Progress: func(m string) {
 				fmt.Fprintf(a.stderr, "%s  %s\n", time.Now().Format("15:04:05.000"), m)
 			}})
 			if rep == nil {
@@ -271,71 +269,6 @@ func yesNo(b bool) string {
 	return "NO"
 }
 
-// apiDrillControl lets a drill read services and set overrides through
-// the API.
-type apiDrillControl struct{ c *apiClient }
-
-func (a apiDrillControl) GetService(ctx context.Context, name model.Name) (*model.Service, error) {
-	s, err := a.c.Service(ctx, string(name))
-	if err != nil {
-		return nil, err
-	}
-	out := &model.Service{Name: name, Policy: s.Policy}
-	for _, p := range s.Pools {
-		out.Pools = append(out.Pools, model.Pool{Name: p.Name, Region: p.Region, Provider: p.Provider, Jurisdiction: p.Jurisdiction,
-			Priority: p.Priority, Override: overrideModel(p.Override)})
-	}
-	return out, nil
-}
-
-func (a apiDrillControl) Endpoints(ctx context.Context, svc model.Name) ([]*model.Endpoint, error) {
-	eps, err := a.c.Endpoints(ctx, string(svc))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.Endpoint, 0, len(eps))
-	for _, e := range eps {
-		out = append(out, &model.Endpoint{Service: svc, ID: e.ID, Pool: e.Pool, Address: e.Address, Override: overrideModel(e.Override)})
-	}
-	return out, nil
-}
-
-func (a apiDrillControl) SetEndpointOverride(ctx context.Context, svc model.Name, id, state, reason, actor string, ttl time.Duration) (*model.Endpoint, error) {
-	_, err := a.c.SetEndpointOverrideFor(ctx, string(svc), id, state, reason, ttl, actor)
-	return nil, err
-}
-
-func (a apiDrillControl) SetPoolOverride(ctx context.Context, svc model.Name, pool, state, reason string, ttl time.Duration, wo control.ServiceWriteOptions) (*model.Service, error) {
-	_, err := a.c.SetPoolOverrideFor(ctx, string(svc), pool, state, reason, ttl, wo.Actor)
-	return nil, err
-}
-
-// Unanswerable lists the endpoints steering leaves out of the answers.
-func (a apiDrillControl) Unanswerable(ctx context.Context, svc model.Name) ([]string, error) {
-	eps, err := a.c.Endpoints(ctx, string(svc))
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range eps {
-		if e.Steering != nil && !e.Steering.Answerable {
-			out = append(out, e.ID+" ("+e.Steering.Why+")")
-		}
-	}
-	return out, nil
-}
-
-func overrideModel(o *apiv1.Override) *model.Override {
-	if o == nil {
-		return nil
-	}
-	out := &model.Override{State: o.State, Actor: o.Actor, Reason: o.Reason, Time: o.Time}
-	if o.Expires != nil {
-		out.Expires = *o.Expires
-	}
-	return out
-}
-
 // writeHTMLReport writes the report's HTML page to path.
 func writeHTMLReport(path string, rep *drill.Report) error {
 	f, err := os.Create(path)
@@ -350,8 +283,8 @@ func writeHTMLReport(path string, rep *drill.Report) error {
 }
 
 // dryRun prints what the drill's faults would lead to, changing nothing.
-func dryRun(ctx context.Context, ctl apiDrillControl, s *drill.Scenario, p *printer) error {
-	preds, err := drill.DryRun(ctx, ctl, ctl, s)
+func dryRun(ctx context.Context, pl apiDrillPlane, s *drill.Scenario, p *printer) error {
+	preds, err := drill.DryRun(ctx, pl, pl, s)
 	if err != nil {
 		return err
 	}
@@ -373,20 +306,4 @@ func dryRun(ctx context.Context, ctl apiDrillControl, s *drill.Scenario, p *prin
 		err = errDrillFailed
 	}
 	return err
-}
-
-// AnswerIf asks the server what a service would answer were some pools
-// and endpoints down.
-func (a apiDrillControl) AnswerIf(ctx context.Context, svc model.Name, subnet string, downPools, downEndpoints []string) ([]string, error) {
-	x, err := a.c.ExplainIf(ctx, string(svc), "", subnet, "A", downPools, downEndpoints)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, rr := range x.Answer {
-		if f := strings.Fields(rr); len(f) == 2 {
-			out = append(out, strings.ToLower(f[1]))
-		}
-	}
-	return out, nil
 }

@@ -29,13 +29,13 @@ type Prediction struct {
 // repair it asks what each service would answer each client with the
 // faults so far in place, and whether the step's expectation would hold.
 // Nameservers are not asked (they would show today's answers).
-func DryRun(ctx context.Context, ctl Control, ev Evaluator, s *Scenario) ([]Prediction, error) {
-	w, err := loadWorld(ctx, ctl, s)
+func DryRun(ctx context.Context, pl Plane, ev Evaluator, s *Scenario) ([]Prediction, error) {
+	w, err := loadWorld(ctx, pl, s)
 	if err != nil {
 		return nil, err
 	}
 	eps := w.endpointInfo()
-	down := map[fault]bool{}
+	down := map[Fault]bool{}
 	clients := s.clients()
 	stepFaults, err := w.stepFaults(s)
 	if err != nil {
@@ -53,11 +53,11 @@ func DryRun(ctx context.Context, ctl Control, ev Evaluator, s *Scenario) ([]Pred
 		for n := range w.services {
 			var pools, ids []string
 			for f, isDown := range down {
-				if isDown && f.service == n {
-					if f.id != "" {
-						ids = append(ids, f.id)
+				if isDown && f.Service == n {
+					if f.Endpoint != "" {
+						ids = append(ids, f.Endpoint)
 					} else {
-						pools = append(pools, f.pool)
+						pools = append(pools, f.Pool)
 					}
 				}
 			}

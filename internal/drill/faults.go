@@ -8,53 +8,23 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
 )
 
-// Control is what a drill reads and changes: the services under test and
-// time-limited overrides. *control.Service is one.
-type Control interface {
-	GetService(ctx context.Context, name model.Name) (*model.Service, error)
-	Endpoints(ctx context.Context, svc model.Name) ([]*model.Endpoint, error)
-	SetEndpointOverride(ctx context.Context, svc model.Name, id, state, reason, actor string, ttl time.Duration) (*model.Endpoint, error)
-	SetPoolOverride(ctx context.Context, svc model.Name, pool, state, reason string, ttl time.Duration, wo control.ServiceWriteOptions) (*model.Service, error)
-}
-
-// fault is one override a drill holds: a pool, or one endpoint when id is
-// set.
-type fault struct {
-	service model.Name
-	pool    string
-	id      string
-}
-
-func (f fault) String() string {
-	if f.id != "" {
-		return fmt.Sprintf("endpoint %s of %s", f.id, f.service)
-	}
-	return fmt.Sprintf("pool %s of %s", f.pool, f.service)
-}
-
 // world is what the drill knows of the services under test.
 type world struct {
-	services  map[model.Name]*model.Service
-	endpoints map[model.Name][]*model.Endpoint
+	services map[model.Name]*Service
 }
 
-func loadWorld(ctx context.Context, ctl Control, s *Scenario) (*world, error) {
-	w := &world{services: map[model.Name]*model.Service{}, endpoints: map[model.Name][]*model.Endpoint{}}
+func loadWorld(ctx context.Context, pl Plane, s *Scenario) (*world, error) {
+	w := &world{services: map[model.Name]*Service{}}
 	for _, name := range s.Services {
 		n, _ := model.ParseName(name) // checked by ParseScenario
-		svc, err := ctl.GetService(ctx, n)
+		svc, err := pl.Service(ctx, n)
 		if err != nil {
 			return nil, fmt.Errorf("service %s: %w", n, err)
 		}
-		eps, err := ctl.Endpoints(ctx, n)
-		if err != nil {
-			return nil, fmt.Errorf("service %s: %w", n, err)
-		}
-		w.services[n], w.endpoints[n] = svc, eps
+		w.services[n] = svc
 	}
 	return w, nil
 }
@@ -63,9 +33,8 @@ func loadWorld(ctx context.Context, ctl Control, s *Scenario) (*world, error) {
 // belongs, for the evaluation.
 func (w *world) endpointInfo() Endpoints {
 	out := Endpoints{}
-	for n, eps := range w.endpoints {
-		svc := w.services[n]
-		for _, e := range eps {
+	for n, svc := range w.services {
+		for _, e := range svc.Endpoints {
 			info := EndpointInfo{Answer: e.Address, Service: string(n), Pool: e.Pool}
 			if p := svc.Pool(e.Pool); p != nil {
 				info.Jurisdiction = p.Jurisdiction
@@ -80,8 +49,8 @@ func (w *world) endpointInfo() Endpoints {
 }
 
 // faults resolves a target into the overrides that take it down.
-func (w *world) faults(t *Target) ([]fault, error) {
-	var out []fault
+func (w *world) faults(t *Target) ([]Fault, error) {
+	var out []Fault
 	for n, svc := range w.services {
 		if t.Service != "" {
 			if sn, _ := model.ParseName(t.Service); sn != n {
@@ -90,16 +59,16 @@ func (w *world) faults(t *Target) ([]fault, error) {
 		}
 		switch {
 		case t.Endpoint != "":
-			for _, e := range w.endpoints[n] {
+			for _, e := range svc.Endpoints {
 				if e.ID == t.Endpoint {
-					out = append(out, fault{service: n, id: e.ID})
+					out = append(out, Fault{Service: n, Endpoint: e.ID})
 				}
 			}
 		default:
 			for _, p := range svc.Pools {
 				if (t.Pool != "" && p.Name == t.Pool) || (t.Region != "" && p.Region == t.Region) ||
 					(t.Provider != "" && p.Provider == t.Provider) || (t.Jurisdiction != "" && p.Jurisdiction == t.Jurisdiction) {
-					out = append(out, fault{service: n, pool: p.Name})
+					out = append(out, Fault{Service: n, Pool: p.Name})
 				}
 			}
 		}
@@ -112,8 +81,8 @@ func (w *world) faults(t *Target) ([]fault, error) {
 
 // stepFaults resolves every fail and restore step's target, so that a
 // target matching nothing fails the drill before anything changes.
-func (w *world) stepFaults(s *Scenario) ([][]fault, error) {
-	out := make([][]fault, len(s.Steps))
+func (w *world) stepFaults(s *Scenario) ([][]Fault, error) {
+	out := make([][]Fault, len(s.Steps))
 	for i := range s.Steps {
 		t := s.Steps[i].Fail
 		if t == nil {
@@ -135,25 +104,19 @@ func (w *world) stepFaults(s *Scenario) ([][]fault, error) {
 // the drill runs, cleared at its end (or when it is aborted); a drill that
 // dies leaves overrides that end by themselves within the lease.
 type faultSet struct {
-	ctl    Control
+	pl     Plane
 	actor  string
 	lease  time.Duration
 	mu     sync.Mutex
-	active map[fault]string // the reason each was set with
+	active map[Fault]string // the reason each was set with
 }
 
-func newFaultSet(ctl Control, drill string, lease time.Duration) *faultSet {
-	return &faultSet{ctl: ctl, actor: "drill:" + drill, lease: lease, active: map[fault]string{}}
+func newFaultSet(pl Plane, drill string, lease time.Duration) *faultSet {
+	return &faultSet{pl: pl, actor: "drill:" + drill, lease: lease, active: map[Fault]string{}}
 }
 
-func (fs *faultSet) set(ctx context.Context, f fault, reason string) error {
-	var err error
-	if f.id != "" {
-		_, err = fs.ctl.SetEndpointOverride(ctx, f.service, f.id, "down", reason, fs.actor, fs.lease)
-	} else {
-		_, err = fs.ctl.SetPoolOverride(ctx, f.service, f.pool, "down", reason, fs.lease, control.ServiceWriteOptions{Actor: fs.actor})
-	}
-	if err != nil {
+func (fs *faultSet) set(ctx context.Context, f Fault, reason string) error {
+	if err := fs.pl.SetFault(ctx, f, reason, fs.actor, fs.lease); err != nil {
 		return fmt.Errorf("take down %s: %w", f, err)
 	}
 	fs.mu.Lock()
@@ -162,7 +125,7 @@ func (fs *faultSet) set(ctx context.Context, f fault, reason string) error {
 	return nil
 }
 
-func (fs *faultSet) clear(ctx context.Context, f fault) error {
+func (fs *faultSet) clear(ctx context.Context, f Fault) error {
 	mine, err := fs.holds(ctx, f)
 	if err != nil {
 		return fmt.Errorf("restore %s: %w", f, err)
@@ -174,12 +137,7 @@ func (fs *faultSet) clear(ctx context.Context, f fault) error {
 		fs.mu.Unlock()
 		return nil
 	}
-	if f.id != "" {
-		_, err = fs.ctl.SetEndpointOverride(ctx, f.service, f.id, "", "", fs.actor, 0)
-	} else {
-		_, err = fs.ctl.SetPoolOverride(ctx, f.service, f.pool, "", "", 0, control.ServiceWriteOptions{Actor: fs.actor})
-	}
-	if err != nil {
+	if err := fs.pl.ClearFault(ctx, f, fs.actor); err != nil {
 		return fmt.Errorf("restore %s: %w", f, err)
 	}
 	fs.mu.Lock()
@@ -189,37 +147,31 @@ func (fs *faultSet) clear(ctx context.Context, f fault) error {
 }
 
 // holds reports whether the override on f is still the drill's.
-func (fs *faultSet) holds(ctx context.Context, f fault) (bool, error) {
-	var o *model.Override
-	if f.id != "" {
-		eps, err := fs.ctl.Endpoints(ctx, f.service)
-		if err != nil {
-			return false, err
-		}
-		for _, e := range eps {
-			if e.ID == f.id {
+func (fs *faultSet) holds(ctx context.Context, f Fault) (bool, error) {
+	svc, err := fs.pl.Service(ctx, f.Service)
+	if err != nil {
+		return false, err
+	}
+	var o Override
+	if f.Endpoint != "" {
+		for _, e := range svc.Endpoints {
+			if e.ID == f.Endpoint {
 				o = e.Override
 			}
 		}
-	} else {
-		svc, err := fs.ctl.GetService(ctx, f.service)
-		if err != nil {
-			return false, err
-		}
-		if p := svc.Pool(f.pool); p != nil {
-			o = p.Override
-		}
+	} else if p := svc.Pool(f.Pool); p != nil {
+		o = p.Override
 	}
 	// Through the API the actor is the token's name with what for:
 	// "alice (drill:NAME)".
-	mine := o != nil && (o.Actor == fs.actor || strings.HasSuffix(o.Actor, "("+fs.actor+")"))
+	mine := o.Actor == fs.actor || strings.HasSuffix(o.Actor, "("+fs.actor+")")
 	return mine && o.State != "", nil
 }
 
 // renew sets every active override again, with a fresh lease.
 func (fs *faultSet) renew(ctx context.Context) error {
 	fs.mu.Lock()
-	active := make(map[fault]string, len(fs.active))
+	active := make(map[Fault]string, len(fs.active))
 	for f, r := range fs.active {
 		active[f] = r
 	}
@@ -236,7 +188,7 @@ func (fs *faultSet) renew(ctx context.Context) error {
 // returns the first.
 func (fs *faultSet) clearAll(ctx context.Context) error {
 	fs.mu.Lock()
-	var all []fault
+	var all []Fault
 	for f := range fs.active {
 		all = append(all, f)
 	}

@@ -7,8 +7,6 @@ import (
 	"os/exec"
 	"strings"
 	"time"
-
-	"github.com/stratusdns/stratus/internal/model"
 )
 
 // RunOptions tune a drill run; zero fields take the defaults.
@@ -24,13 +22,6 @@ type RunOptions struct {
 	// Force runs the drill even when a service under test is already
 	// degraded.
 	Force bool
-}
-
-// Health tells a drill which endpoints are out of the answers before it
-// starts. A Control that also implements it makes Run refuse to start on
-// a degraded service unless forced.
-type Health interface {
-	Unanswerable(ctx context.Context, svc model.Name) ([]string, error)
 }
 
 // ErrDegraded means a service under test is already degraded.
@@ -56,8 +47,9 @@ type Report struct {
 // drill runs), waits for each expectation, and judges the SLOs. Whatever
 // happens — an error, ctx cancelled — every fault it set is cleared before
 // it returns. A target that matches nothing fails the drill before
-// anything is changed.
-func Run(ctx context.Context, ctl Control, s *Scenario, opts RunOptions) (*Report, error) {
+// anything is changed, and so does a service under test already degraded
+// (an endpoint out of the answers), unless forced.
+func Run(ctx context.Context, pl Plane, s *Scenario, opts RunOptions) (*Report, error) {
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
 	}
@@ -68,13 +60,13 @@ func Run(ctx context.Context, ctl Control, s *Scenario, opts RunOptions) (*Repor
 	if progress == nil {
 		progress = func(string) {}
 	}
-	w, err := loadWorld(ctx, ctl, s)
+	w, err := loadWorld(ctx, pl, s)
 	if err != nil {
 		return nil, err
 	}
-	if h, ok := ctl.(Health); ok && !opts.Force {
+	if !opts.Force {
 		for n := range w.services {
-			down, err := h.Unanswerable(ctx, n)
+			down, err := pl.Unanswerable(ctx, n)
 			if err != nil {
 				return nil, err
 			}
@@ -89,7 +81,7 @@ func Run(ctx context.Context, ctl Control, s *Scenario, opts RunOptions) (*Repor
 	}
 	eps := w.endpointInfo()
 
-	fs := newFaultSet(ctl, s.Name, opts.Lease)
+	fs := newFaultSet(pl, s.Name, opts.Lease)
 	rep := &Report{Scenario: s.Name, Started: time.Now(), Endpoints: eps}
 	prober := NewProber(s)
 	pctx, stopProbing := context.WithCancel(context.Background())

@@ -10,15 +10,13 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"github.com/stratusdns/stratus/internal/control"
-	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/testutil"
 )
 
 // failoverNameserver answers api.example.com. A from the control plane as
 // a failover service would: the endpoints of the best pool not forced
 // down. It stands in for the DNS server, which the end-to-end tests use.
-func failoverNameserver(t *testing.T, svc *control.Service) string {
+func failoverNameserver(t *testing.T, svc *fakePlane) string {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -28,26 +26,9 @@ func failoverNameserver(t *testing.T, svc *control.Service) string {
 		m := new(dns.Msg)
 		m.SetReply(r)
 		m.Authoritative = true
-		ctx := context.Background()
-		spec, err1 := svc.GetService(ctx, "api.example.com.")
-		eps, err2 := svc.Endpoints(ctx, "api.example.com.")
-		if err1 != nil || err2 != nil {
-			m.Rcode = dns.RcodeServerFailure
-			w.WriteMsg(m)
-			return
-		}
-		now := time.Now()
-		best := -1
-		for _, p := range spec.Pools {
-			if p.Override.Forced(now) != "down" && (best < 0 || p.Priority < best) {
-				best = p.Priority
-			}
-		}
 		if r.Question[0].Qtype == dns.TypeA {
-			for _, e := range eps {
-				if p := spec.Pool(e.Pool); p != nil && p.Priority == best && e.Override.Forced(now) != "down" {
-					m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: r.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 5}, A: net.ParseIP(e.Address)})
-				}
+			for _, a := range svc.answer(time.Now()) {
+				m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: r.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 5}, A: net.ParseIP(a)})
 			}
 		}
 		w.WriteMsg(m)
@@ -74,18 +55,25 @@ func drillScenario(addr string, slo SLO) *Scenario {
 	}
 }
 
-func noDrillOverrides(t *testing.T, svc *control.Service) {
+func noDrillOverrides(t *testing.T, svc *fakePlane) {
 	t.Helper()
-	spec, _ := svc.GetService(context.Background(), "api.example.com.")
-	for _, p := range spec.Pools {
-		if p.Override.Forced(time.Now()) != "" {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	now := time.Now()
+	for _, p := range svc.pools {
+		if forced(p.Override, p.fakeLease, now) != "" {
 			t.Errorf("pool %s left with %+v", p.Name, p.Override)
+		}
+	}
+	for _, e := range svc.endpoints {
+		if forced(e.Override, e.fakeLease, now) != "" {
+			t.Errorf("endpoint %s left with %+v", e.ID, e.Override)
 		}
 	}
 }
 
 func TestRun(t *testing.T) {
-	svc, _ := newWorld(t)
+	svc, _ := newWorld()
 	addr := failoverNameserver(t, svc)
 	var steps []string
 	s := drillScenario(addr, SLO{Failover: time.Minute, Recovery: time.Minute, NoServFail: true, NoTimeouts: true, Jurisdiction: "eu"})
@@ -120,7 +108,7 @@ func TestRun(t *testing.T) {
 
 // TestRunAborted: a drill stopped midway leaves no override behind.
 func TestRunAborted(t *testing.T) {
-	svc, _ := newWorld(t)
+	svc, _ := newWorld()
 	addr := failoverNameserver(t, svc)
 	s := drillScenario(addr, SLO{})
 	s.Steps = []Step{{Fail: &Target{Jurisdiction: "eu"}}, {Wait: time.Hour}}
@@ -142,30 +130,21 @@ func TestRunAborted(t *testing.T) {
 	if _, err := Run(context.Background(), svc, s, RunOptions{}); err == nil {
 		t.Error("a drill with a target matching nothing ran")
 	}
-	spec, _ := svc.GetService(context.Background(), "api.example.com.")
-	for _, p := range spec.Pools {
-		if p.Name != "dub" && p.Name != "fra" && p.Override != nil {
-			t.Errorf("pool %s touched: %+v", p.Name, p.Override)
-		}
+	if p := svc.pool("iad"); p.sets != 0 {
+		t.Errorf("pool iad touched: %+v", p.Override)
 	}
-}
-
-// degraded is a control plane that reports an endpoint out of the answers.
-type degraded struct{ *control.Service }
-
-func (degraded) Unanswerable(context.Context, model.Name) ([]string, error) {
-	return []string{"dub-1 (check: down)"}, nil
 }
 
 func TestRunRefusesDegraded(t *testing.T) {
-	svc, _ := newWorld(t)
+	svc, _ := newWorld()
+	svc.down = []string{"dub-1 (check: down)"} // out of the answers
 	addr := failoverNameserver(t, svc)
 	s := drillScenario(addr, SLO{})
-	if _, err := Run(context.Background(), degraded{svc}, s, RunOptions{}); !errors.Is(err, ErrDegraded) || !strings.Contains(err.Error(), "dub-1") {
+	if _, err := Run(context.Background(), svc, s, RunOptions{}); !errors.Is(err, ErrDegraded) || !strings.Contains(err.Error(), "dub-1") {
 		t.Fatalf("a drill on a degraded service: %v", err)
 	}
 	noDrillOverrides(t, svc)
-	if rep, err := Run(context.Background(), degraded{svc}, s, RunOptions{Force: true}); err != nil || len(rep.Steps) != 3 {
+	if rep, err := Run(context.Background(), svc, s, RunOptions{Force: true}); err != nil || len(rep.Steps) != 3 {
 		t.Errorf("forced: %v %+v", err, rep)
 	}
 }
@@ -173,7 +152,7 @@ func TestRunRefusesDegraded(t *testing.T) {
 // TestRunHooks: hook steps run their commands in order; a failing hook
 // stops the drill, which still clears its faults.
 func TestRunHooks(t *testing.T) {
-	svc, _ := newWorld(t)
+	svc, _ := newWorld()
 	addr := failoverNameserver(t, svc)
 	dir := t.TempDir()
 	s := drillScenario(addr, SLO{})

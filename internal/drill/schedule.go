@@ -2,7 +2,6 @@ package drill
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,13 +10,7 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/config"
-	"github.com/stratusdns/stratus/internal/control"
 )
-
-// Keeper keeps drill runs: *control.Service.
-type Keeper interface {
-	SaveDrillRun(ctx context.Context, run control.DrillRun, actor string) (string, error)
-}
 
 // Scheduled is a drill the server runs: its scenario, read from its file
 // at start, and how often (0: only when started through the API).
@@ -53,7 +46,7 @@ func LoadScheduled(drills []config.Drill) ([]Scheduled, error) {
 // Scheduler runs the server's drills on their schedules and on demand,
 // one run of a drill at a time, and keeps every report.
 type Scheduler struct {
-	ctl    Control
+	pl     Plane
 	keep   Keeper
 	drills map[string]Scheduled
 	log    *slog.Logger
@@ -71,7 +64,7 @@ var (
 )
 
 // NewScheduler returns a scheduler; Run starts it.
-func NewScheduler(ctl Control, keep Keeper, drills []Scheduled, log *slog.Logger) *Scheduler {
+func NewScheduler(pl Plane, keep Keeper, drills []Scheduled, log *slog.Logger) *Scheduler {
 	m := map[string]Scheduled{}
 	for _, d := range drills {
 		m[d.Scenario.Name] = d
@@ -79,7 +72,7 @@ func NewScheduler(ctl Control, keep Keeper, drills []Scheduled, log *slog.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Scheduler{ctl: ctl, keep: keep, drills: m, log: log, running: map[string]bool{}, ctx: context.Background()}
+	return &Scheduler{pl: pl, keep: keep, drills: m, log: log, running: map[string]bool{}, ctx: context.Background()}
 }
 
 // Run runs each scheduled drill every interval until ctx is done, then
@@ -136,13 +129,16 @@ func (s *Scheduler) Start(name, actor string) error {
 			s.mu.Unlock()
 		}()
 		s.log.Info("drill started", "drill", name, "by", actor)
-		rep, err := Run(ctx, s.ctl, d.Scenario, RunOptions{})
+		rep, err := Run(ctx, s.pl, d.Scenario, RunOptions{})
 		if rep == nil {
 			s.log.Warn("drill did not run", "drill", name, "err", err)
 			return
 		}
-		body, _ := json.Marshal(rep)
-		id, kerr := s.keep.SaveDrillRun(context.WithoutCancel(ctx), control.DrillRun{Drill: name, Started: rep.Started, Ended: rep.Ended, Passed: rep.Passed, Aborted: rep.Aborted, Report: body}, actor)
+		rec, kerr := rep.Record()
+		var id string
+		if kerr == nil {
+			id, kerr = s.keep.KeepRun(context.WithoutCancel(ctx), rec, actor)
+		}
 		if kerr != nil {
 			s.log.Warn("drill run not kept", "drill", name, "err", kerr)
 		}

@@ -20,7 +20,6 @@ import (
 	"github.com/stratusdns/stratus/internal/dnsserver"
 	"github.com/stratusdns/stratus/internal/drill"
 	"github.com/stratusdns/stratus/internal/health"
-	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/secondary"
 	"github.com/stratusdns/stratus/internal/steer"
 	"github.com/stratusdns/stratus/internal/steerctl"
@@ -144,7 +143,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	secondaries := secondary.New(s.svc, secondary.Options{}, s.log.With("component", "secondary"))
 	s.secondaries = secondaries
 	notifier := xfr.NewNotifier(s.pub, s.svc, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay}, s.log.With("component", "notify"))
-	s.drills = drill.NewScheduler(drillControl{s.svc, ctrl}, s.svc, drills, s.log.With("component", "drill"))
+	s.drills = drill.NewScheduler(drillPlane{services: s.svc, endpoints: s.svc, steering: ctrl}, drillKeeper{s.svc}, drills, s.log.With("component", "drill"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
 	s.bgDone.Add(8)
 	go func() { defer s.bgDone.Done(); s.drills.Run(bg) }()
@@ -279,24 +278,6 @@ func (s *Server) reapLeases(ctx context.Context, ctrl *steerctl.Controller) {
 			}
 		}
 	}
-}
-
-// drillControl is what the server's own drills change and read: the
-// control plane, and steering's view of which endpoints are answered.
-type drillControl struct {
-	*control.Service
-	ctrl *steerctl.Controller
-}
-
-// Unanswerable lists the endpoints steering leaves out of the answers.
-func (d drillControl) Unanswerable(_ context.Context, svc model.Name) ([]string, error) {
-	var out []string
-	for id, v := range d.ctrl.EndpointStates(svc) {
-		if !v.Answerable {
-			out = append(out, id+" ("+v.Why+")")
-		}
-	}
-	return out, nil
 }
 
 // healthView is the checker as the API sees it, with how far its events

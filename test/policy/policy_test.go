@@ -1,9 +1,10 @@
 // Package policy enforces the project's conventions as tests: every
 // package has a doc comment, the DNS query path imports nothing from the
-// control plane, the store or the API, and the lists that README.md,
-// ARCHITECTURE.md and the Makefile keep of things in the code (packages,
-// store key prefixes, fuzz targets, test packages, the tools tests drive)
-// match the code.
+// control plane, the store or the API, the drill package and the CLI
+// reach the control plane only through a port or the API, and the lists
+// that README.md, ARCHITECTURE.md and the Makefile keep of things in the
+// code (packages, store key prefixes, fuzz targets, test packages, the
+// tools tests drive) match the code.
 package policy
 
 import (
@@ -30,15 +31,16 @@ func root(t *testing.T) string {
 }
 
 type pkg struct {
-	ImportPath string
-	Dir        string
-	Deps       []string
-	GoFiles    []string
+	ImportPath  string
+	Dir         string
+	Deps        []string
+	GoFiles     []string
+	TestGoFiles []string
 }
 
 func listPackages(t *testing.T, patterns ...string) []pkg {
 	t.Helper()
-	cmd := exec.Command("go", append([]string{"list", "-json=ImportPath,Dir,Deps,GoFiles"}, patterns...)...)
+	cmd := exec.Command("go", append([]string{"list", "-json=ImportPath,Dir,Deps,GoFiles,TestGoFiles"}, patterns...)...)
 	cmd.Dir = root(t)
 	out, err := cmd.Output()
 	if err != nil {
