@@ -9,6 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/publish"
 	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/zone"
 )
@@ -23,11 +24,11 @@ func newService(name string) model.Service {
 // recordingSink is a ServiceSink that keeps what it was given.
 type recordingSink struct {
 	resets  int
-	updates []ServiceUpdate
+	updates []publish.ServiceUpdate
 }
 
 func (r *recordingSink) ResetServices([]*model.Service, []*model.Endpoint) { r.resets++ }
-func (r *recordingSink) UpdateServices(u ServiceUpdate)                    { r.updates = append(r.updates, u) }
+func (r *recordingSink) UpdateServices(u publish.ServiceUpdate)            { r.updates = append(r.updates, u) }
 
 func TestServiceLifecycle(t *testing.T) {
 	e := newEnv(t, Options{})
