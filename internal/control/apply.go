@@ -2,9 +2,11 @@ package control
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 )
 
 // WriteOptions apply to every write.
@@ -84,6 +86,9 @@ func (s *Service) apply(ctx context.Context, z model.Name, changes []model.Chang
 		}
 		for i := range changes {
 			if err := e.change(changes[i]); err != nil {
+				if errors.Is(err, schema.ErrCorrupt) {
+					return err // the store's fault, not the change's
+				}
 				return model.WithField(fmt.Sprintf("changes[%d]", i), err)
 			}
 		}

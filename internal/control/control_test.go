@@ -14,6 +14,8 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/publish"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/store/bolt"
 	"github.com/stratusdns/stratus/internal/zone"
@@ -22,7 +24,7 @@ import (
 // env is a control plane on a fresh bolt store with a running publisher.
 type env struct {
 	st  store.Store
-	pub *Publisher
+	pub *publish.Publisher
 	svc *Service
 	now time.Time
 }
@@ -34,7 +36,7 @@ func newEnv(t *testing.T, opts Options) *env {
 		t.Fatal(err)
 	}
 	e := &env{st: st, now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
-	e.pub = NewPublisher(st, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	e.pub = publish.New(st, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -417,7 +419,7 @@ func TestDeleteZone(t *testing.T) {
 	var n int
 	e.st.View(ctx, func(tx store.ReadTx) error {
 		return tx.Scan("", "", func(key string, _ []byte) error {
-			if !strings.HasPrefix(key, prefixTokens) {
+			if !strings.HasPrefix(key, schema.PrefixTokens) {
 				n++
 			}
 			return nil
@@ -460,38 +462,6 @@ func TestConcurrentWrites(t *testing.T) {
 		if j[i].OldSerial != j[i-1].NewSerial || j[i].Seq != j[i-1].Seq+1 {
 			t.Fatalf("journal chain broken at %d: %+v after %+v", i, j[i], j[i-1])
 		}
-	}
-}
-
-func TestPublisherLoadsExistingStore(t *testing.T) {
-	dir := t.TempDir()
-	st, err := bolt.Open(filepath.Join(dir, "s.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := New(st, nil, Options{})
-	z := model.MustName("example.com.")
-	if _, err := svc.CreateZone(ctx, NewZone{Settings: model.ZoneSettings{Name: z}, Nameservers: []model.Name{"ns.example.net."}},
-		[]*model.RRset{set(t, "www.example.com.", "A", 60, "192.0.2.1")}, "t"); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-
-	st, err = bolt.Open(filepath.Join(dir, "s.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	pub := NewPublisher(st, nil)
-	c, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); pub.Run(c) }()
-	defer func() { cancel(); <-done }()
-	<-pub.Ready()
-	var a zone.Answer
-	pub.Snapshots().Load().Lookup(&a, model.MustName("www.example.com.").Wire(), dns.TypeA)
-	if len(a.Answer) != 1 {
-		t.Errorf("reloaded snapshot misses www: %+v", a)
 	}
 }
 
@@ -547,32 +517,6 @@ func TestOversizedRRsetIsRefused(t *testing.T) {
 	}
 }
 
-func TestPublisherSkipsUnreadableRRsets(t *testing.T) {
-	e := newEnv(t, Options{})
-	z := mustCreate(t, e, "example.com.", "")
-	if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "www.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	// A value no decoder accepts, written behind the control plane's back.
-	rev, err := e.st.Update(ctx, func(tx store.Tx) error {
-		return tx.Put(rrsetKey(z, model.Key{Name: "bad.example.com.", Type: dns.TypeA}), []byte{99})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.pub.WaitFor(ctx, rev); err != nil {
-		t.Fatalf("the publisher stopped at the unreadable value: %v", err)
-	}
-	if _, err := e.pub.load(ctx); err != nil {
-		t.Fatalf("a full load fails on one unreadable value: %v", err)
-	}
-	if a := served(t, e, "www.example.com.", dns.TypeA); len(a.Answer) != 1 {
-		t.Errorf("the rest of the zone is not served: %+v", a)
-	}
-}
-
-// TestJournalPage: the newest entries first, paged back with Before, and
-// oldest first from From; each page says whether more follow it.
 func TestJournalPage(t *testing.T) {
 	e := newEnv(t, Options{JournalMaxEntries: 100})
 	z := mustCreate(t, e, "example.com.", "") // entry 1

@@ -1,18 +1,18 @@
 // Package control is Stratus's control plane: the one write path every
-// change takes, the reads the API serves, and the publisher that turns
-// committed changes into the zone snapshots the DNS query path answers from.
+// change takes and the reads the API serves.
 //
 // A change (from the API, the CLI, a zone import) is one store transaction
 // that validates the result against the zone as it is, writes the RRsets,
 // advances the SOA serial under the zone's serial policy and appends a
 // journal entry (old serial, new serial, records removed and added). The
 // transaction is synced to disk before the caller hears of success, and the
-// caller waits until the publisher has built and published the snapshot
-// containing the change, so the next DNS query sees it (read-your-writes).
+// caller waits until the publisher (internal/publish, through the
+// Publisher interface) has built and published the snapshot containing
+// the change, so the next DNS query sees it (read-your-writes).
 //
-// The publisher follows the store with Watch from the revision it loaded,
-// so it applies changes made by this node and, with a clustered store
-// engine, by any other node the same way.
-//
-// The layout of keys in the store is private to this package (keys.go).
+// The layout of keys in the store and the encoding of every stored value
+// belong to internal/schema; this package reads and writes them only
+// through its key builders and codecs, and follows its policy for records
+// that cannot be read: inside a write transaction, the error is returned
+// and nothing is written.
 package control

@@ -8,29 +8,19 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
 // Drill runs: the reports of past drills, kept so that what was proven
-// and when can be shown later.
-//
-//	drillruns/<drill>/<started:020d>   one run's summary and report (JSON)
-const prefixDrillRuns = "drillruns/"
+// and when can be shown later, under "drillruns/<drill>/<started:020d>"
+// (schema.DrillRunKey).
 
-// DrillRun is one drill's run as kept: a summary and the whole report.
-type DrillRun struct {
-	ID      string          `json:"id"` // <drill>/<started unix nanoseconds>
-	Drill   string          `json:"drill"`
-	Started time.Time       `json:"started"`
-	Ended   time.Time       `json:"ended"`
-	Passed  bool            `json:"passed"`
-	Aborted string          `json:"aborted,omitempty"`
-	Actor   string          `json:"actor"`
-	Report  json.RawMessage `json:"report,omitempty"`
-}
+// DrillRun is one drill's run as kept: a summary and the whole report
+// (schema.DrillRun).
+type DrillRun = schema.DrillRun
 
 // ErrDrillRunNotFound means no drill run has that id.
 var ErrDrillRunNotFound = errors.New("drill run not found")
@@ -39,10 +29,6 @@ var ErrDrillRunNotFound = errors.New("drill run not found")
 const MaxDrillRuns = 100
 
 var drillNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
-
-func drillRunKey(drill string, started time.Time) string {
-	return fmt.Sprintf("%s%s/%020d", prefixDrillRuns, drill, started.UnixNano())
-}
 
 // SaveDrillRun keeps a run's report, dropping the drill's oldest runs
 // beyond MaxDrillRuns, and returns its id.
@@ -58,16 +44,16 @@ func (s *Service) SaveDrillRun(ctx context.Context, run DrillRun, actor string) 
 	}
 	run.Actor = actor
 	run.ID = fmt.Sprintf("%s/%d", run.Drill, run.Started.UnixNano())
-	b, err := json.Marshal(run)
+	b, err := schema.EncodeDrillRun(&run)
 	if err != nil {
 		return "", err
 	}
 	_, err = s.st.Update(ctx, func(tx store.Tx) error {
-		if err := tx.Put(drillRunKey(run.Drill, run.Started), b); err != nil {
+		if err := tx.Put(schema.DrillRunKey(run.Drill, run.Started.UnixNano()), b); err != nil {
 			return err
 		}
 		var keys []string
-		err := tx.Scan(prefixDrillRuns+run.Drill+"/", "", func(key string, _ []byte) error {
+		err := tx.Scan(schema.DrillRunPrefix(run.Drill), "", func(key string, _ []byte) error {
 			keys = append(keys, key)
 			return nil
 		})
@@ -92,20 +78,20 @@ func (s *Service) SaveDrillRun(ctx context.Context, run DrillRun, actor string) 
 // DrillRuns lists the runs kept, newest first, of one drill or (drill "")
 // of all; without their reports.
 func (s *Service) DrillRuns(ctx context.Context, drill string, limit int) ([]DrillRun, error) {
-	prefix := prefixDrillRuns
+	prefix := schema.PrefixDrillRuns
 	if drill != "" {
-		prefix += drill + "/"
+		prefix = schema.DrillRunPrefix(drill)
 	}
 	var out []DrillRun
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		out = nil
 		return tx.Scan(prefix, "", func(key string, value []byte) error {
-			var r DrillRun
-			if err := json.Unmarshal(value, &r); err != nil {
-				return fmt.Errorf("control: corrupt drill run %s: %w", key, err)
+			r, err := schema.DecodeDrillRun(key, value)
+			if err != nil {
+				return err
 			}
 			r.Report = nil
-			out = append(out, r)
+			out = append(out, *r)
 			return nil
 		})
 	})
@@ -126,19 +112,21 @@ func (s *Service) DrillRun(ctx context.Context, id string) (*DrillRun, error) {
 	if err != nil || !drillNameRE.MatchString(drill) {
 		return nil, fmt.Errorf("%w: %s", ErrDrillRunNotFound, id)
 	}
-	var r DrillRun
+	var r *DrillRun
 	err = s.st.View(ctx, func(tx store.ReadTx) error {
-		b, ok, err := tx.Get(fmt.Sprintf("%s%s/%020d", prefixDrillRuns, drill, nanos))
+		key := schema.DrillRunKey(drill, nanos)
+		b, ok, err := tx.Get(key)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return fmt.Errorf("%w: %s", ErrDrillRunNotFound, id)
 		}
-		return json.Unmarshal(b, &r)
+		r, err = schema.DecodeDrillRun(key, b)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &r, nil
+	return r, nil
 }

@@ -1,10 +1,12 @@
 package control
 
 import (
+	"errors"
 	"sort"
 	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
@@ -219,7 +221,7 @@ func (e *edit) commit(o commitOptions) (oldSerial, newSerial uint32, err error) 
 			e.zr.Records += len(nx.Rdata)
 		}
 		if !entry.Reset {
-			if err := entry.addDiff(old, nx); err != nil {
+			if err := addDiff(entry, old, nx); err != nil {
 				return 0, 0, err
 			}
 		}
@@ -266,7 +268,7 @@ func (e *edit) sortedTouched() []model.Key {
 			return aSOA
 		}
 		if a.Name != b.Name {
-			return keyName(a.Name) < keyName(b.Name)
+			return schema.KeyName(a.Name) < schema.KeyName(b.Name)
 		}
 		return model.TypeString(a.Type) < model.TypeString(b.Type)
 	})
@@ -375,8 +377,13 @@ func (e *edit) servicesAt(names []model.Name) (map[model.Name]*model.Service, er
 	}
 	for _, n := range names {
 		s, err := loadService(e.tx, n)
-		if err == nil {
+		switch {
+		case err == nil:
 			out[n] = s
+		case !errors.Is(err, ErrServiceNotFound):
+			// A read error, or a record that cannot be read: writing
+			// beside a name that may be steered is refused.
+			return nil, err
 		}
 	}
 	return out, nil
@@ -428,9 +435,10 @@ func checkBesideService(svc *model.Service, sets []*model.RRset) error {
 	return nil
 }
 
-// addDiff adds the records removed and added between two states of a set.
-// A TTL change replaces every record (IXFR has no other way to say it).
-func (j *JournalEntry) addDiff(old, nx *model.RRset) error {
+// addDiff adds to j the records removed and added between two states of a
+// set. A TTL change replaces every record (IXFR has no other way to say
+// it).
+func addDiff(j *JournalEntry, old, nx *model.RRset) error {
 	var removed, added [][]byte
 	switch {
 	case old == nil:

@@ -2,47 +2,44 @@ package control
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
 func loadEndpoint(tx store.ReadTx, svc model.Name, id string) (*model.Endpoint, error) {
-	b, ok, err := tx.Get(endpointKey(svc, id))
+	key := schema.EndpointKey(svc, id)
+	b, ok, err := tx.Get(key)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: %s in service %s", ErrEndpointNotFound, id, svc)
 	}
-	var e model.Endpoint
-	if err := json.Unmarshal(b, &e); err != nil {
-		return nil, fmt.Errorf("control: corrupt endpoint %s/%s: %w", svc, id, err)
-	}
-	return &e, nil
+	return schema.DecodeEndpoint(key, b)
 }
 
 func saveEndpoint(tx store.Tx, e *model.Endpoint) error {
-	b, err := json.Marshal(e)
+	b, err := schema.EncodeEndpoint(e)
 	if err != nil {
 		return err
 	}
-	return tx.Put(endpointKey(e.Service, e.ID), b)
+	return tx.Put(schema.EndpointKey(e.Service, e.ID), b)
 }
 
 func loadEndpoints(tx store.ReadTx, svc model.Name) ([]*model.Endpoint, error) {
 	var out []*model.Endpoint
-	err := tx.Scan(endpointPrefix(svc), "", func(key string, value []byte) error {
-		var e model.Endpoint
-		if err := json.Unmarshal(value, &e); err != nil {
-			return fmt.Errorf("control: corrupt endpoint %s: %w", key, err)
+	err := tx.Scan(schema.EndpointPrefix(svc), "", func(key string, value []byte) error {
+		e, err := schema.DecodeEndpoint(key, value)
+		if err != nil {
+			return err
 		}
-		out = append(out, &e)
+		out = append(out, e)
 		return nil
 	})
 	return out, err
@@ -85,7 +82,7 @@ func (s *Service) RegisterEndpoint(ctx context.Context, svcName model.Name, ep m
 				e.LeaseTTL = cur.LeaseTTL
 			}
 		case errors.Is(err, ErrEndpointNotFound):
-			n, err := tx.Count(endpointPrefix(svcName))
+			n, err := tx.Count(schema.EndpointPrefix(svcName))
 			if err != nil {
 				return err
 			}
@@ -145,7 +142,7 @@ func (s *Service) DeregisterEndpoint(ctx context.Context, svcName model.Name, id
 		if _, err := loadEndpoint(tx, svcName, id); err != nil {
 			return err
 		}
-		return tx.Delete(endpointKey(svcName, id))
+		return tx.Delete(schema.EndpointKey(svcName, id))
 	})
 	if err != nil {
 		return err
@@ -243,19 +240,19 @@ func (s *Service) Endpoints(ctx context.Context, svcName model.Name) ([]*model.E
 // cleans up the store.
 func (s *Service) ReapLapsed(ctx context.Context, now time.Time) ([]*model.Endpoint, error) {
 	// Find them in a read transaction, so that writers do not wait on a
-	// scan of every endpoint; then delete those still lapsed.
+	// scan of every endpoint; then delete those still lapsed. The scan is
+	// a listing for steering's upkeep: an endpoint that cannot be read is
+	// logged and not reaped.
 	var keys []string
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		keys = keys[:0]
-		return tx.Scan(prefixEndpoints, "", func(key string, value []byte) error {
-			var lease struct { // only what Lapsed reads
-				LeaseTTL model.Duration `json:"lease_ttl"`
-				Expires  time.Time      `json:"expires"`
+		return tx.Scan(schema.PrefixEndpoints, "", func(key string, value []byte) error {
+			e, err := schema.DecodeEndpoint(key, value)
+			if err != nil {
+				schema.Skip(s.log, key, err)
+				return nil
 			}
-			if err := json.Unmarshal(value, &lease); err != nil {
-				return nil // reported by the readers; not reaped
-			}
-			if e := (model.Endpoint{LeaseTTL: lease.LeaseTTL, Expires: lease.Expires}); e.Lapsed(now) {
+			if e.Lapsed(now) {
 				keys = append(keys, key)
 			}
 			return nil
@@ -272,14 +269,20 @@ func (s *Service) ReapLapsed(ctx context.Context, now time.Time) ([]*model.Endpo
 			if err != nil {
 				return err
 			}
-			var e model.Endpoint
-			if !ok || json.Unmarshal(b, &e) != nil || !e.Lapsed(now) {
-				continue // renewed or removed meanwhile
+			if !ok {
+				continue // removed meanwhile
+			}
+			e, err := schema.DecodeEndpoint(k, b)
+			if err != nil {
+				return err
+			}
+			if !e.Lapsed(now) {
+				continue // renewed meanwhile
 			}
 			if err := tx.Delete(k); err != nil {
 				return err
 			}
-			gone = append(gone, &e)
+			gone = append(gone, e)
 		}
 		return nil
 	})

@@ -2,20 +2,19 @@ package control
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
 // Health events, kept so that what happened before a restart (or a crash)
 // can still be shown, and so that their sequence numbers go on:
 //
-//	events/<seq:016x>   one health event (JSON; keys.go)
+//	events/<seq:016x>   one health event (schema.StoredEvent)
 //
 // They are not zone data: writing them moves no serial and adds no
 // journal entry. The health checker logs events in memory; an EventLog
@@ -44,18 +43,10 @@ func (l EventLimits) withDefaults() EventLimits {
 	return l
 }
 
-// StoredEvent is a health event as kept in the store: a change of an
-// endpoint's or pool's state ("up", "down", "unknown"; equal Old and New
-// when it changed none), with its reason and actor.
-type StoredEvent struct {
-	Seq    uint64    `json:"seq"`
-	Time   time.Time `json:"time"`
-	Key    string    `json:"key"` // "<service>|<endpoint id>" or "<service>|pool:<name>"
-	Old    string    `json:"old"`
-	New    string    `json:"new"`
-	Reason string    `json:"reason"`
-	Actor  string    `json:"actor"`
-}
+// StoredEvent is a health event as kept in the store
+// (schema.StoredEvent): a change of an endpoint's or pool's state, with
+// its reason and actor.
+type StoredEvent = schema.StoredEvent
 
 // EventLog keeps health events in the store, bounded. One EventLog
 // writes a store's events: it knows what it has written and never scans
@@ -87,21 +78,21 @@ func OpenEventLog(ctx context.Context, st store.Store, lim EventLimits, log *slo
 	var evs []StoredEvent
 	err := st.View(ctx, func(tx store.ReadTx) error {
 		evs, l.kept, l.bytes = nil, nil, 0
-		return tx.Scan(prefixEvents, "", func(key string, value []byte) error {
-			seq, ok := parseSeqKey(prefixEvents, key)
+		return tx.Scan(schema.PrefixEvents, "", func(key string, value []byte) error {
+			seq, ok := schema.ParseSeqKey(schema.PrefixEvents, key)
 			if !ok {
-				log.Error("skipping a stored health event with a bad key", "key", key)
+				schema.Skip(log, key, schema.BadKey(key))
 				return nil
 			}
 			l.kept = append(l.kept, keptEvent{seq, len(value)})
 			l.bytes += len(value)
-			var ev StoredEvent
-			if err := json.Unmarshal(value, &ev); err != nil {
-				log.Error("skipping a stored health event that cannot be read", "key", key, "err", err)
+			ev, err := schema.DecodeEvent(key, value)
+			if err != nil {
+				schema.Skip(log, key, err)
 				return nil
 			}
 			ev.Seq = seq
-			evs = append(evs, ev)
+			evs = append(evs, *ev)
 			return nil
 		})
 	})
@@ -147,7 +138,7 @@ func (l *EventLog) Append(ctx context.Context, evs []StoredEvent) error {
 		case ev.Key == "":
 			return model.Errorf(field+".key", "missing")
 		}
-		b, err := json.Marshal(ev)
+		b, err := schema.EncodeEvent(&ev)
 		if err != nil {
 			return err
 		}
@@ -173,12 +164,12 @@ func (l *EventLog) Append(ctx context.Context, evs []StoredEvent) error {
 	}
 	_, err := l.st.Update(ctx, func(tx store.Tx) error {
 		for i, ev := range evs {
-			if err := tx.Put(eventKey(ev.Seq), values[i]); err != nil {
+			if err := tx.Put(schema.EventKey(ev.Seq), values[i]); err != nil {
 				return err
 			}
 		}
 		for _, k := range kept[:drop] {
-			if err := tx.Delete(eventKey(k.seq)); err != nil {
+			if err := tx.Delete(schema.EventKey(k.seq)); err != nil {
 				return err
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/store/bolt"
 )
@@ -117,7 +118,7 @@ func TestEventLogBounds(t *testing.T) {
 			}
 			var n int
 			st.View(ctx, func(tx store.ReadTx) error {
-				n, _ = tx.Count(prefixEvents)
+				n, _ = tx.Count(schema.PrefixEvents)
 				return nil
 			})
 			st.Close()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
@@ -140,13 +141,13 @@ func (s *Service) Import(ctx context.Context, z model.Name, sets []*model.RRset,
 
 // loadAll reads every stored set of the zone into e.old.
 func (e *edit) loadAll() error {
-	prefix := zoneRRsetPrefix(e.zone)
+	prefix := schema.ZoneRRsetPrefix(e.zone)
 	return e.tx.Scan(prefix, "", func(key string, value []byte) error {
-		_, k, ok := parseRRsetKey(key)
+		_, k, ok := schema.ParseRRsetKey(key)
 		if !ok {
-			return fmt.Errorf("control: bad key %q", key)
+			return schema.BadKey(key)
 		}
-		s, err := decodeRRset(k, value)
+		s, err := schema.DecodeRRset(key, k, value)
 		if err != nil {
 			return err
 		}

@@ -2,34 +2,15 @@ package control
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"time"
-
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
-// JournalEntry records one committed change of a zone: the serial before
-// and after and every record removed and added, as zone-file lines. It is
-// what IXFR (RFC 1995) and change watchers replay. An entry marked Reset
-// (a zone's creation, or a change too large to record record by record)
-// cannot be replayed: a reader that needs it must take the whole zone. An
-// entry marked Steered changed only the steered answers kept for
-// secondaries (actor "steering"); those have their own bound, so that
-// health changes never push people's changes out of the journal.
-type JournalEntry struct {
-	Seq       uint64     `json:"seq"`
-	Zone      model.Name `json:"zone"`
-	OldSerial uint32     `json:"old_serial"`
-	NewSerial uint32     `json:"new_serial"`
-	Time      time.Time  `json:"time"`
-	Actor     string     `json:"actor"`
-	Reset     bool       `json:"reset,omitempty"`
-	Steered   bool       `json:"steered,omitempty"`
-	Removed   []string   `json:"removed,omitempty"`
-	Added     []string   `json:"added,omitempty"`
-}
+// JournalEntry records one committed change of a zone
+// (schema.JournalEntry): the serial before and after, and every record
+// removed and added, as zone-file lines.
+type JournalEntry = schema.JournalEntry
 
 // journalBounds are the bounds of a zone's journal: changes (max) and,
 // apart from them, changes of the steered answers alone (maxSteered).
@@ -48,13 +29,13 @@ type journalBounds struct {
 // appendJournal writes e as the zone's next entry and drops the oldest
 // entries of its kind beyond its bound, all inside tx.
 func appendJournal(tx store.Tx, zr *zoneRecord, e *JournalEntry, b journalBounds) error {
-	zr.upgradeJournal()
+	zr.UpgradeJournal()
 	e.Seq = zr.JournalNext
-	data, err := json.Marshal(e)
+	data, err := schema.EncodeJournal(e)
 	if err != nil {
 		return err
 	}
-	if err := tx.Put(journalKey(zr.Name, e.Seq), data); err != nil {
+	if err := tx.Put(schema.JournalKey(zr.Name, e.Seq), data); err != nil {
 		return err
 	}
 	if zr.JournalFirst == 0 {
@@ -68,26 +49,18 @@ func appendJournal(tx store.Tx, zr *zoneRecord, e *JournalEntry, b journalBounds
 			return nil
 		}
 		for _, seq := range zr.JournalSteered[:n] {
-			if err := tx.Delete(journalKey(zr.Name, seq)); err != nil {
+			if err := tx.Delete(schema.JournalKey(zr.Name, seq)); err != nil {
 				return err
 			}
 		}
 		zr.JournalSteered = append([]uint64(nil), zr.JournalSteered[n:]...)
-		return zr.findFirst(tx)
+		return findJournalFirst(tx, zr)
 	}
 	zr.JournalChanges++
 	if n := zr.JournalChanges - max(b.max, 1); n > 0 {
 		return dropJournal(tx, zr, n, false)
 	}
 	return nil
-}
-
-// upgradeJournal fills the counts of a zone record written before entries
-// were counted by kind: every entry it kept counts as a change.
-func (zr *zoneRecord) upgradeJournal() {
-	if zr.JournalFirst != 0 && zr.JournalChanges == 0 && len(zr.JournalSteered) == 0 {
-		zr.JournalChanges = int(zr.JournalNext - zr.JournalFirst)
-	}
 }
 
 // dropJournal deletes the oldest n entries: of changes alone, or of
@@ -98,8 +71,8 @@ func dropJournal(tx store.Tx, zr *zoneRecord, n int, all bool) error {
 		steered[seq] = true
 	}
 	var drop []string
-	err := tx.Scan(journalPrefix(zr.Name), "", func(key string, _ []byte) error {
-		seq, err := journalSeq(zr.Name, key)
+	err := tx.Scan(schema.JournalPrefix(zr.Name), "", func(key string, _ []byte) error {
+		seq, err := schema.JournalSeq(zr.Name, key)
 		if err != nil {
 			return err
 		}
@@ -133,26 +106,21 @@ func dropJournal(tx store.Tx, zr *zoneRecord, n int, all bool) error {
 	}
 	zr.JournalSteered = kept
 	zr.JournalChanges = max(zr.JournalChanges, 0)
-	return zr.findFirst(tx)
+	return findJournalFirst(tx, zr)
 }
 
-// findFirst sets JournalFirst to the oldest entry kept, 0 when none is.
-func (zr *zoneRecord) findFirst(tx store.ReadTx) error {
+// findJournalFirst sets zr.JournalFirst to the oldest entry kept, 0 when
+// none is.
+func findJournalFirst(tx store.ReadTx, zr *zoneRecord) error {
 	zr.JournalFirst = 0
-	return tx.Scan(journalPrefix(zr.Name), "", func(key string, _ []byte) error {
-		seq, err := journalSeq(zr.Name, key)
+	return tx.Scan(schema.JournalPrefix(zr.Name), "", func(key string, _ []byte) error {
+		seq, err := schema.JournalSeq(zr.Name, key)
 		if err != nil {
 			return err
 		}
 		zr.JournalFirst = seq
 		return store.ErrStopScan
 	})
-}
-
-// journalLen returns how many entries the journal keeps.
-func (zr *zoneRecord) journalLen() int {
-	zr.upgradeJournal()
-	return zr.JournalChanges + len(zr.JournalSteered)
 }
 
 // Journal returns the zone's journal entries with sequence numbers of at
@@ -165,14 +133,14 @@ func (s *Service) Journal(ctx context.Context, z model.Name, fromSeq uint64, lim
 		}
 		start := ""
 		if fromSeq > 0 {
-			start = journalKey(z, fromSeq-1)
+			start = schema.JournalKey(z, fromSeq-1)
 		}
-		return tx.Scan(journalPrefix(z), start, func(key string, value []byte) error {
-			var e JournalEntry
-			if err := json.Unmarshal(value, &e); err != nil {
-				return fmt.Errorf("control: corrupt journal entry %s: %w", key, err)
+		return tx.Scan(schema.JournalPrefix(z), start, func(key string, value []byte) error {
+			e, err := schema.DecodeJournal(key, value)
+			if err != nil {
+				return err
 			}
-			out = append(out, e)
+			out = append(out, *e)
 			if limit > 0 && len(out) >= limit {
 				return store.ErrStopScan
 			}
@@ -227,7 +195,7 @@ func (s *Service) JournalPage(ctx context.Context, z model.Name, q JournalQuery)
 				more = true
 				return nil
 			}
-			key := journalKey(z, seq-1)
+			key := schema.JournalKey(z, seq-1)
 			v, ok, err := tx.Get(key)
 			if err != nil {
 				return err
@@ -235,11 +203,11 @@ func (s *Service) JournalPage(ctx context.Context, z model.Name, q JournalQuery)
 			if !ok {
 				continue
 			}
-			var e JournalEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("control: corrupt journal entry %s: %w", key, err)
+			e, err := schema.DecodeJournal(key, v)
+			if err != nil {
+				return err
 			}
-			out = append(out, e)
+			out = append(out, *e)
 		}
 		return nil
 	})
@@ -259,15 +227,15 @@ func (s *Service) CompactJournal(ctx context.Context, z model.Name, keep int) (i
 		if err != nil {
 			return err
 		}
-		n := zr.journalLen() - keep
+		n := zr.JournalLen() - keep
 		if n <= 0 {
-			remaining = zr.journalLen()
+			remaining = zr.JournalLen()
 			return nil
 		}
 		if err := dropJournal(tx, zr, n, true); err != nil {
 			return err
 		}
-		remaining = zr.journalLen()
+		remaining = zr.JournalLen()
 		return saveZone(tx, zr)
 	})
 	return remaining, err

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
@@ -34,16 +35,19 @@ func (s *Service) RRsets(ctx context.Context, z model.Name, f RRsetFilter) ([]*m
 			}
 			return err
 		}
-		prefix := zoneRRsetPrefix(z)
+		prefix := schema.ZoneRRsetPrefix(z)
 		if f.Name != "" {
-			prefix = nameRRsetPrefix(z, f.Name)
+			prefix = schema.NameRRsetPrefix(z, f.Name)
 		}
 		return tx.Scan(prefix, "", func(key string, value []byte) error {
-			_, k, ok := parseRRsetKey(key)
-			if !ok || (f.Type != 0 && k.Type != f.Type) {
+			_, k, ok := schema.ParseRRsetKey(key)
+			if !ok {
+				return schema.BadKey(key)
+			}
+			if f.Type != 0 && k.Type != f.Type {
 				return nil
 			}
-			set, err := decodeRRset(k, value)
+			set, err := schema.DecodeRRset(key, k, value)
 			if err != nil {
 				return err
 			}

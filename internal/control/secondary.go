@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
@@ -40,7 +41,7 @@ func (s *Service) CreateSecondaryZone(ctx context.Context, zs model.ZoneSettings
 	}
 	zr := &zoneRecord{ZoneSettings: zs, JournalNext: 1}
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
-		_, ok, err := tx.Get(zoneKey(zs.Name))
+		_, ok, err := tx.Get(schema.ZoneKey(zs.Name))
 		if err != nil {
 			return err
 		}
@@ -56,7 +57,7 @@ func (s *Service) CreateSecondaryZone(ctx context.Context, zs model.ZoneSettings
 		return model.ZoneInfo{}, err
 	}
 	s.log.Info("secondary zone created", "zone", zs.Name, "primaries", len(zs.Primaries), "by", actor)
-	return zr.info(0), s.published(ctx, rev)
+	return zr.Info(0), s.published(ctx, rev)
 }
 
 // SecondaryZone is what the transfer engine needs of a secondary zone.
@@ -209,7 +210,7 @@ func (s *Service) ExpireSecondary(ctx context.Context, z model.Name) error {
 		if !zr.IsSecondary() {
 			return fmt.Errorf("%w: %s", ErrNotSecondary, z)
 		}
-		for _, prefix := range []string{zoneRRsetPrefix(z), journalPrefix(z)} {
+		for _, prefix := range []string{schema.ZoneRRsetPrefix(z), schema.JournalPrefix(z)} {
 			if err := deletePrefix(tx, prefix); err != nil {
 				return err
 			}

@@ -43,14 +43,14 @@ const (
 // Service is the control plane. It is safe for concurrent use.
 type Service struct {
 	st   store.Store
-	pub  *Publisher
+	pub  Publisher
 	opts Options
 	log  *slog.Logger
 }
 
 // New returns a Service writing to st. When pub is not nil, every write
 // waits until pub serves it before returning (read-your-writes).
-func New(st store.Store, pub *Publisher, opts Options) *Service {
+func New(st store.Store, pub Publisher, opts Options) *Service {
 	if opts.JournalMaxEntries <= 0 {
 		opts.JournalMaxEntries = DefaultJournalMaxEntries
 	}

@@ -2,13 +2,13 @@ package control
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
 	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
@@ -27,32 +27,29 @@ func (o *ServiceWriteOptions) check(s *model.Service) error {
 }
 
 func loadService(tx store.ReadTx, n model.Name) (*model.Service, error) {
-	b, ok, err := tx.Get(serviceKey(n))
+	key := schema.ServiceKey(n)
+	b, ok, err := tx.Get(key)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrServiceNotFound, n)
 	}
-	var s model.Service
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("control: corrupt service %s: %w", n, err)
-	}
-	return &s, nil
+	return schema.DecodeService(key, b)
 }
 
 func saveService(tx store.Tx, s *model.Service) error {
-	b, err := json.Marshal(s)
+	b, err := schema.EncodeService(s)
 	if err != nil {
 		return err
 	}
-	return tx.Put(serviceKey(s.Name), b)
+	return tx.Put(schema.ServiceKey(s.Name), b)
 }
 
 // zoneOf returns the deepest zone that holds name.
 func zoneOf(tx store.ReadTx, name model.Name) (model.Name, error) {
 	for n := name; ; n = n.Parent() {
-		_, ok, err := tx.Get(zoneKey(n))
+		_, ok, err := tx.Get(schema.ZoneKey(n))
 		if err != nil {
 			return "", err
 		}
@@ -118,7 +115,7 @@ func (s *Service) CreateService(ctx context.Context, svc model.Service, wo Servi
 	var out *model.Service
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
 		c := svc
-		_, exists, err := tx.Get(serviceKey(c.Name))
+		_, exists, err := tx.Get(schema.ServiceKey(c.Name))
 		if err != nil {
 			return err
 		}
@@ -228,10 +225,10 @@ func (s *Service) DeleteService(ctx context.Context, name model.Name, wo Service
 		if err := wo.check(cur); err != nil {
 			return err
 		}
-		if err := deletePrefix(tx, endpointPrefix(name)); err != nil {
+		if err := deletePrefix(tx, schema.EndpointPrefix(name)); err != nil {
 			return err
 		}
-		return tx.Delete(serviceKey(name))
+		return tx.Delete(schema.ServiceKey(name))
 	})
 	if err != nil {
 		return err
@@ -264,12 +261,12 @@ func (s *Service) ListServices(ctx context.Context) ([]*model.Service, error) {
 
 func scanServices(tx store.ReadTx) ([]*model.Service, error) {
 	var out []*model.Service
-	err := tx.Scan(prefixServices, "", func(key string, value []byte) error {
-		var svc model.Service
-		if err := json.Unmarshal(value, &svc); err != nil {
-			return fmt.Errorf("control: corrupt service %s: %w", key, err)
+	err := tx.Scan(schema.PrefixServices, "", func(key string, value []byte) error {
+		svc, err := schema.DecodeService(key, value)
+		if err != nil {
+			return err
 		}
-		out = append(out, &svc)
+		out = append(out, svc)
 		return nil
 	})
 	sort.Slice(out, func(i, j int) bool { return model.CompareCanonical(out[i].Name, out[j].Name) < 0 })

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/publish"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/zone"
 )
@@ -23,11 +26,11 @@ func newService(name string) model.Service {
 // recordingSink is a ServiceSink that keeps what it was given.
 type recordingSink struct {
 	resets  int
-	updates []ServiceUpdate
+	updates []publish.ServiceUpdate
 }
 
 func (r *recordingSink) ResetServices([]*model.Service, []*model.Endpoint) { r.resets++ }
-func (r *recordingSink) UpdateServices(u ServiceUpdate)                    { r.updates = append(r.updates, u) }
+func (r *recordingSink) UpdateServices(u publish.ServiceUpdate)            { r.updates = append(r.updates, u) }
 
 func TestServiceLifecycle(t *testing.T) {
 	e := newEnv(t, Options{})
@@ -298,4 +301,70 @@ func TestEndpointLimit(t *testing.T) {
 func isInUse(err error) bool {
 	var ue *InUseError
 	return errors.As(err, &ue)
+}
+
+// failingStore fails every read of one key inside write transactions.
+type failingStore struct {
+	store.Store
+	key string
+}
+
+var errRead = errors.New("injected read error")
+
+func (f failingStore) Update(ctx context.Context, fn func(tx store.Tx) error) (store.Revision, error) {
+	return f.Store.Update(ctx, func(tx store.Tx) error { return fn(failingTx{tx, f.key}) })
+}
+
+type failingTx struct {
+	store.Tx
+	key string
+}
+
+func (f failingTx) Get(key string) ([]byte, bool, error) {
+	if key == f.key {
+		return nil, false, fmt.Errorf("%w: %s", errRead, key)
+	}
+	return f.Tx.Get(key)
+}
+
+// TestRecordsBesideAServiceThatCannotBeRead: a zone write that cannot
+// read whether a name is steered — a store read error, or a service
+// record that cannot be decoded — fails, naming the key, and writes
+// nothing: it must not put records beside a steered name.
+func TestRecordsBesideAServiceThatCannotBeRead(t *testing.T) {
+	api := model.MustName("api.example.com.")
+	key := schema.ServiceKey(api)
+	tests := []struct {
+		name  string
+		setup func(e *env) *Service // returns the service to write with
+		want  error
+	}{
+		{"read error", func(e *env) *Service {
+			return New(failingStore{e.st, key}, e.pub, Options{})
+		}, errRead},
+		{"corrupt record", func(e *env) *Service {
+			if _, err := e.st.Update(ctx, func(tx store.Tx) error { return tx.Put(key, []byte("{")) }); err != nil {
+				t.Fatal(err)
+			}
+			return e.svc
+		}, schema.ErrCorrupt},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, Options{})
+			z := mustCreate(t, e, "example.com.", "")
+			if _, err := e.svc.CreateService(ctx, newService(string(api)), ServiceWriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			svc := tc.setup(e)
+			before := revisionOf(t, e.st)
+			_, err := svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, string(api), "A", 0, "192.0.2.7")}, WriteOptions{})
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), key) {
+				t.Errorf("writing an A record at the service's name: %v, want %v naming %s", err, tc.want, key)
+			}
+			if after := revisionOf(t, e.st); after != before {
+				t.Errorf("the store moved from revision %d to %d", before, after)
+			}
+		})
+	}
 }

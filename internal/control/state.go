@@ -1,96 +1,79 @@
 package control
 
 import (
-	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
-// zoneRecord is what "zones/<zone>" holds: the zone's settings and the
-// bookkeeping the write path keeps current in the same transaction.
-type zoneRecord struct {
-	model.ZoneSettings
-	Secondary    model.SecondaryState `json:"secondary,omitzero"`
-	Updated      time.Time            `json:"updated"`
-	RRsets       int                  `json:"rrsets"`
-	Records      int                  `json:"records"`
-	JournalFirst uint64               `json:"journal_first"` // oldest entry kept; 0 when none
-	JournalNext  uint64               `json:"journal_next"`  // sequence of the next entry
-	// JournalChanges counts the entries kept of changes other than the
-	// steered answers alone; JournalSteered lists the sequence numbers of
-	// the steered-answer entries kept, oldest first (journal.go).
-	JournalChanges int      `json:"journal_changes,omitempty"`
-	JournalSteered []uint64 `json:"journal_steered,omitempty"`
-}
+// zoneRecord is what "zones/<zone>" holds (schema.ZoneRecord).
+type zoneRecord = schema.ZoneRecord
 
 func loadZone(tx store.ReadTx, z model.Name) (*zoneRecord, error) {
-	b, ok, err := tx.Get(zoneKey(z))
+	key := schema.ZoneKey(z)
+	b, ok, err := tx.Get(key)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrZoneNotFound, z)
 	}
-	var zr zoneRecord
-	if err := json.Unmarshal(b, &zr); err != nil {
-		return nil, fmt.Errorf("control: corrupt zone record %s: %w", z, err)
-	}
-	return &zr, nil
+	return schema.DecodeZone(key, b)
 }
 
 // scanZones reads every zone record, in key order.
 func scanZones(tx store.ReadTx, fn func(zr *zoneRecord) error) error {
-	return tx.Scan(prefixZones, "", func(key string, value []byte) error {
-		var zr zoneRecord
-		if err := json.Unmarshal(value, &zr); err != nil {
-			return fmt.Errorf("control: corrupt zone record %s: %w", key, err)
+	return tx.Scan(schema.PrefixZones, "", func(key string, value []byte) error {
+		zr, err := schema.DecodeZone(key, value)
+		if err != nil {
+			return err
 		}
-		return fn(&zr)
+		return fn(zr)
 	})
 }
 
 func saveZone(tx store.Tx, zr *zoneRecord) error {
-	b, err := json.Marshal(zr)
+	b, err := schema.EncodeZone(zr)
 	if err != nil {
 		return err
 	}
-	return tx.Put(zoneKey(zr.Name), b)
+	return tx.Put(schema.ZoneKey(zr.Name), b)
 }
 
 // getRRset reads one RRset, or nil when it does not exist.
 func getRRset(tx store.ReadTx, z model.Name, k model.Key) (*model.RRset, error) {
-	b, ok, err := tx.Get(rrsetKey(z, k))
+	key := schema.RRsetKey(z, k)
+	b, ok, err := tx.Get(key)
 	if err != nil || !ok {
 		return nil, err
 	}
-	return decodeRRset(k, b)
+	return schema.DecodeRRset(key, k, b)
 }
 
 // putRRset writes or (for a nil or empty set) deletes one RRset.
 func putRRset(tx store.Tx, z model.Name, k model.Key, s *model.RRset) error {
 	if s == nil || len(s.Rdata) == 0 {
-		return tx.Delete(rrsetKey(z, k))
+		return tx.Delete(schema.RRsetKey(z, k))
 	}
-	b, err := encodeRRset(s)
+	b, err := schema.EncodeRRset(s)
 	if err != nil {
 		return err
 	}
-	return tx.Put(rrsetKey(z, k), b)
+	return tx.Put(schema.RRsetKey(z, k), b)
 }
 
 // setsAt reads every RRset at one owner name.
 func setsAt(tx store.ReadTx, z, owner model.Name) ([]*model.RRset, error) {
 	var out []*model.RRset
-	prefix := nameRRsetPrefix(z, owner)
+	prefix := schema.NameRRsetPrefix(z, owner)
 	err := tx.Scan(prefix, "", func(key string, value []byte) error {
 		t, err := model.ParseType(key[len(prefix):])
 		if err != nil {
-			return fmt.Errorf("control: bad key %q", key)
+			return schema.BadKey(key)
 		}
-		s, err := decodeRRset(model.Key{Name: owner, Type: t}, value)
+		s, err := schema.DecodeRRset(key, model.Key{Name: owner, Type: t}, value)
 		if err != nil {
 			return err
 		}
@@ -134,8 +117,4 @@ func soaSerial(z model.Name, soa *model.RRset) (uint32, error) {
 		return 0, err
 	}
 	return f.Serial, nil
-}
-
-func (zr *zoneRecord) info(serial uint32) model.ZoneInfo {
-	return model.ZoneInfo{ZoneSettings: zr.ZoneSettings, Secondary: zr.Secondary, Serial: serial, RRsets: zr.RRsets, Records: zr.Records, Updated: zr.Updated}
 }

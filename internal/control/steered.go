@@ -2,63 +2,49 @@ package control
 
 import (
 	"context"
-	"strings"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
 // Steered answers: what a secondary that cannot steer serves at a steered
 // name (the answer for a client with no location). They live apart from
-// the zone's records, under
-//
-//	steered/<zone>/<owner>/<TYPE>
-//
-// so the API never lists, exports or lets anyone edit them and the DNS
-// server never answers from them (steering does); but each change bumps
-// the serial and is journaled, so secondaries get it by IXFR, and a full
-// transfer carries them.
-const prefixSteered = "steered/"
-
-func steeredPrefix(z model.Name) string { return prefixSteered + keyName(z) + "/" }
-
-func steeredKey(z model.Name, k model.Key) string {
-	return steeredPrefix(z) + keyName(k.Name) + "/" + model.TypeString(k.Type)
-}
+// the zone's records, under "steered/<zone>/<owner>/<TYPE>"
+// (schema.SteeredKey), so the API never lists, exports or lets anyone
+// edit them and the DNS server never answers from them (steering does);
+// but each change bumps the serial and is journaled, so secondaries get
+// it by IXFR, and a full transfer carries them.
 
 func getSteeredRRset(tx store.ReadTx, z model.Name, k model.Key) (*model.RRset, error) {
-	b, ok, err := tx.Get(steeredKey(z, k))
+	key := schema.SteeredKey(z, k)
+	b, ok, err := tx.Get(key)
 	if err != nil || !ok {
 		return nil, err
 	}
-	return decodeRRset(k, b)
+	return schema.DecodeSteered(key, k, b)
 }
 
 func putSteeredRRset(tx store.Tx, z model.Name, k model.Key, s *model.RRset) error {
 	if s == nil || len(s.Rdata) == 0 {
-		return tx.Delete(steeredKey(z, k))
+		return tx.Delete(schema.SteeredKey(z, k))
 	}
-	b, err := encodeRRset(s)
+	b, err := schema.EncodeSteered(s)
 	if err != nil {
 		return err
 	}
-	return tx.Put(steeredKey(z, k), b)
+	return tx.Put(schema.SteeredKey(z, k), b)
 }
 
-// scanSteered reads every steered answer of zone z.
+// scanSteered reads every steered answer of zone z. A key that does not
+// fit the layout is an error, as a value that cannot be decoded is.
 func scanSteered(tx store.ReadTx, z model.Name, fn func(*model.RRset) error) error {
-	prefix := steeredPrefix(z)
-	return tx.Scan(prefix, "", func(key string, value []byte) error {
-		parts := strings.Split(strings.TrimPrefix(key, prefix), "/")
-		if len(parts) != 2 {
-			return nil
+	return tx.Scan(schema.SteeredPrefix(z), "", func(key string, value []byte) error {
+		_, k, ok := schema.ParseSteeredKey(key)
+		if !ok {
+			return schema.BadKey(key)
 		}
-		o, err1 := model.ParseName(parts[0])
-		t, err2 := model.ParseType(parts[1])
-		if err1 != nil || err2 != nil {
-			return nil
-		}
-		set, err := decodeRRset(model.Key{Name: o, Type: t}, value)
+		set, err := schema.DecodeSteered(key, k, value)
 		if err != nil {
 			return err
 		}
@@ -66,17 +52,17 @@ func scanSteered(tx store.ReadTx, z model.Name, fn func(*model.RRset) error) err
 	})
 }
 
-// SteeredZones returns the zones that have steered answers stored.
+// SteeredZones returns the zones that have steered answers stored. It is
+// a listing for steering: a key that does not fit the layout is logged
+// and left out.
 func (s *Service) SteeredZones(ctx context.Context) ([]model.Name, error) {
 	var out []model.Name
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
-		return tx.Scan(prefixSteered, "", func(key string, _ []byte) error {
-			zone, _, ok := strings.Cut(strings.TrimPrefix(key, prefixSteered), "/")
+		out = nil
+		return tx.Scan(schema.PrefixSteered, "", func(key string, _ []byte) error {
+			z, _, ok := schema.ParseSteeredKey(key)
 			if !ok {
-				return nil
-			}
-			z, err := model.ParseName(zone)
-			if err != nil {
+				schema.Skip(s.log, key, schema.BadKey(key))
 				return nil
 			}
 			if len(out) == 0 || out[len(out)-1] != z {

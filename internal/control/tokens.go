@@ -2,13 +2,13 @@ package control
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
@@ -31,7 +31,7 @@ func (s *Service) CreateToken(ctx context.Context, name string, scopes []string,
 	if err != nil {
 		return "", auth.Token{}, err
 	}
-	_, err = s.st.Update(ctx, func(tx store.Tx) error { return tx.Put(tokenKey(rec.ID), b) })
+	_, err = s.st.Update(ctx, func(tx store.Tx) error { return tx.Put(schema.TokenKey(rec.ID), b) })
 	if err != nil {
 		return "", auth.Token{}, err
 	}
@@ -53,12 +53,12 @@ func (s *Service) ReplaceToken(ctx context.Context, name string, scopes []string
 		}
 		for _, t := range old {
 			if t.Name == name {
-				if err := tx.Delete(tokenKey(t.ID)); err != nil {
+				if err := tx.Delete(schema.TokenKey(t.ID)); err != nil {
 					return err
 				}
 			}
 		}
-		return tx.Put(tokenKey(rec.ID), b)
+		return tx.Put(schema.TokenKey(rec.ID), b)
 	})
 	if err != nil {
 		return "", auth.Token{}, err
@@ -74,7 +74,7 @@ func (s *Service) newToken(name string, scopes []string) (string, auth.Token, []
 		return "", auth.Token{}, nil, err
 	}
 	rec.Name, rec.Scopes, rec.Created = name, scopes, s.opts.Clock().UTC()
-	b, err := json.Marshal(rec)
+	b, err := schema.EncodeToken(&rec)
 	return tok, rec, b, err
 }
 
@@ -82,14 +82,20 @@ func (s *Service) newToken(name string, scopes []string) (string, auth.Token, []
 func (s *Service) Token(ctx context.Context, id string) (auth.Token, error) {
 	var t auth.Token
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
-		b, ok, err := tx.Get(tokenKey(id))
+		key := schema.TokenKey(id)
+		b, ok, err := tx.Get(key)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return ErrTokenNotFound
 		}
-		return json.Unmarshal(b, &t)
+		d, err := schema.DecodeToken(key, b)
+		if err != nil {
+			return err
+		}
+		t = *d
+		return nil
 	})
 	return t, err
 }
@@ -108,12 +114,12 @@ func (s *Service) Tokens(ctx context.Context) ([]auth.Token, error) {
 
 func scanTokens(tx store.ReadTx) ([]auth.Token, error) {
 	var out []auth.Token
-	err := tx.Scan(prefixTokens, "", func(key string, value []byte) error {
-		var t auth.Token
-		if err := json.Unmarshal(value, &t); err != nil {
-			return fmt.Errorf("control: corrupt token %s: %w", key, err)
+	err := tx.Scan(schema.PrefixTokens, "", func(key string, value []byte) error {
+		t, err := schema.DecodeToken(key, value)
+		if err != nil {
+			return err
 		}
-		out = append(out, t)
+		out = append(out, *t)
 		return nil
 	})
 	return out, err
@@ -122,14 +128,14 @@ func scanTokens(tx store.ReadTx) ([]auth.Token, error) {
 // DeleteToken deletes a token.
 func (s *Service) DeleteToken(ctx context.Context, id string) error {
 	_, err := s.st.Update(ctx, func(tx store.Tx) error {
-		_, ok, err := tx.Get(tokenKey(id))
+		_, ok, err := tx.Get(schema.TokenKey(id))
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return ErrTokenNotFound
 		}
-		return tx.Delete(tokenKey(id))
+		return tx.Delete(schema.TokenKey(id))
 	})
 	return err
 }

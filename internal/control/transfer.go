@@ -3,10 +3,10 @@ package control
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
@@ -114,19 +114,19 @@ func (s *Service) ReadTransfer(ctx context.Context, z model.Name, since *uint32,
 				return nil
 			}
 		}
-		var keys rrsetKeyReader
+		var keys schema.RRsetKeyReader
 		apex := z.Wire()
-		err = tx.Scan(zoneRRsetPrefix(z), "", func(key string, value []byte) error {
-			_, _, owner, t, ok := keys.read(key)
+		err = tx.Scan(schema.ZoneRRsetPrefix(z), "", func(key string, value []byte) error {
+			_, _, owner, t, ok := keys.Read(key)
 			if !ok {
-				return fmt.Errorf("control: bad key %q", key)
+				return schema.BadKey(key)
 			}
 			if t == model.TypeSOA && string(owner) == string(apex) {
 				return nil
 			}
-			ttl, count, records, err := rrsetRecords(value)
+			ttl, count, records, err := schema.RRsetRecords(key, value)
 			if err != nil {
-				return fmt.Errorf("%w: %s", err, key)
+				return err
 			}
 			out.Records.add(owner, t, ttl, count, records)
 			return nil
@@ -166,10 +166,10 @@ const bigTransfer = 100000
 func journalChain(tx store.ReadTx, z model.Name, from, to uint32) ([]JournalEntry, bool, error) {
 	var chain []JournalEntry
 	started := false
-	err := tx.Scan(journalPrefix(z), "", func(key string, value []byte) error {
-		var e JournalEntry
-		if err := json.Unmarshal(value, &e); err != nil {
-			return fmt.Errorf("control: corrupt journal entry %s: %w", key, err)
+	err := tx.Scan(schema.JournalPrefix(z), "", func(key string, value []byte) error {
+		e, err := schema.DecodeJournal(key, value)
+		if err != nil {
+			return err
 		}
 		if !started {
 			if e.OldSerial != from || e.Reset {
@@ -181,7 +181,7 @@ func journalChain(tx store.ReadTx, z model.Name, from, to uint32) ([]JournalEntr
 			chain = nil
 			return store.ErrStopScan
 		}
-		chain = append(chain, e)
+		chain = append(chain, *e)
 		return nil
 	})
 	if err != nil || len(chain) == 0 || chain[len(chain)-1].NewSerial != to {

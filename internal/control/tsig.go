@@ -2,11 +2,10 @@ package control
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"slices"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
@@ -19,19 +18,19 @@ func (s *Service) CreateTSIGKey(ctx context.Context, name, algorithm, secret, ac
 		return nil, err
 	}
 	k.Created = s.opts.Clock().UTC()
-	b, err := json.Marshal(k)
+	b, err := schema.EncodeTSIGKey(k)
 	if err != nil {
 		return nil, err
 	}
 	_, err = s.st.Update(ctx, func(tx store.Tx) error {
-		_, ok, err := tx.Get(tsigKey(k.Name))
+		_, ok, err := tx.Get(schema.TSIGKey(k.Name))
 		if err != nil {
 			return err
 		}
 		if ok {
 			return ErrTSIGKeyExists
 		}
-		return tx.Put(tsigKey(k.Name), b)
+		return tx.Put(schema.TSIGKey(k.Name), b)
 	})
 	if err != nil {
 		return nil, err
@@ -46,33 +45,36 @@ func (s *Service) TSIGKey(ctx context.Context, name string) (*model.TSIGKey, err
 	if err != nil {
 		return nil, model.Errorf("name", "%v", err)
 	}
-	var k model.TSIGKey
+	var k *model.TSIGKey
 	err = s.st.View(ctx, func(tx store.ReadTx) error {
-		b, ok, err := tx.Get(tsigKey(n))
+		key := schema.TSIGKey(n)
+		b, ok, err := tx.Get(key)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return ErrTSIGKeyNotFound
 		}
-		return json.Unmarshal(b, &k)
+		k, err = schema.DecodeTSIGKey(key, b)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &k, nil
+	return k, nil
 }
 
 // TSIGKeys returns every key in canonical name order, secrets included.
 func (s *Service) TSIGKeys(ctx context.Context) ([]model.TSIGKey, error) {
 	var out []model.TSIGKey
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
-		return tx.Scan(prefixTSIG, "", func(key string, value []byte) error {
-			var k model.TSIGKey
-			if err := json.Unmarshal(value, &k); err != nil {
-				return fmt.Errorf("control: corrupt tsig key %s: %w", key, err)
+		out = nil
+		return tx.Scan(schema.PrefixTSIG, "", func(key string, value []byte) error {
+			k, err := schema.DecodeTSIGKey(key, value)
+			if err != nil {
+				return err
 			}
-			out = append(out, k)
+			out = append(out, *k)
 			return nil
 		})
 	})
@@ -88,7 +90,7 @@ func (s *Service) DeleteTSIGKey(ctx context.Context, name, actor string) error {
 		return model.Errorf("name", "%v", err)
 	}
 	_, err = s.st.Update(ctx, func(tx store.Tx) error {
-		_, ok, err := tx.Get(tsigKey(n))
+		_, ok, err := tx.Get(schema.TSIGKey(n))
 		if err != nil {
 			return err
 		}
@@ -102,7 +104,7 @@ func (s *Service) DeleteTSIGKey(ctx context.Context, name, actor string) error {
 		if len(users) > 0 {
 			return inUse("name", "zone %s still uses the key %s; change its ACLs and notify targets first", users[0], n)
 		}
-		return tx.Delete(tsigKey(n))
+		return tx.Delete(schema.TSIGKey(n))
 	})
 	if err != nil {
 		return err

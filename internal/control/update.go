@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 )
 
 // PrereqKind is one of the prerequisites of RFC 2136 section 2.4.
@@ -117,10 +118,12 @@ type updater struct {
 // types returns the types of the RRsets at name as the edit has them.
 func (u *updater) types(name model.Name) ([]model.Type, error) {
 	seen := map[model.Type]bool{}
-	err := u.tx.Scan(nameRRsetPrefix(u.zone, name), "", func(key string, _ []byte) error {
-		if _, k, ok := parseRRsetKey(key); ok && k.Name == name {
-			seen[k.Type] = true
+	err := u.tx.Scan(schema.NameRRsetPrefix(u.zone, name), "", func(key string, _ []byte) error {
+		_, k, ok := schema.ParseRRsetKey(key)
+		if !ok || k.Name != name {
+			return schema.BadKey(key)
 		}
+		seen[k.Type] = true
 		return nil
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
@@ -110,12 +111,12 @@ func (s *Service) DeleteZone(ctx context.Context, z model.Name, wo WriteOptions)
 				return inUse("zone", "zone %s still has the service %s; delete its services first", z, svc.Name)
 			}
 		}
-		for _, prefix := range []string{zoneRRsetPrefix(z), steeredPrefix(z), journalPrefix(z)} {
+		for _, prefix := range []string{schema.ZoneRRsetPrefix(z), schema.SteeredPrefix(z), schema.JournalPrefix(z)} {
 			if err := deletePrefix(tx, prefix); err != nil {
 				return err
 			}
 		}
-		return tx.Delete(zoneKey(z))
+		return tx.Delete(schema.ZoneKey(z))
 	})
 	if err != nil {
 		return err
@@ -167,7 +168,7 @@ func (s *Service) ListZones(ctx context.Context) ([]model.ZoneInfo, error) {
 			if err != nil {
 				return err
 			}
-			out = append(out, records[i].info(serial))
+			out = append(out, records[i].Info(serial))
 		}
 		return nil
 	})
@@ -187,7 +188,7 @@ func (s *Service) GetZone(ctx context.Context, z model.Name) (model.ZoneInfo, er
 		if err != nil {
 			return err
 		}
-		info = zr.info(serial)
+		info = zr.Info(serial)
 		return nil
 	})
 	return info, err

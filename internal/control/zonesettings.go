@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
 
@@ -58,7 +59,7 @@ func (s *Service) UpdateZone(ctx context.Context, z model.Name, u ZoneUpdate, ac
 			return err
 		}
 		serial, err := storedSerial(tx, zr)
-		info = zr.info(serial)
+		info = zr.Info(serial)
 		return err
 	})
 	if err != nil {
@@ -76,7 +77,7 @@ func checkTransferSettings(tx store.ReadTx, zs *model.ZoneSettings) error {
 		return err
 	}
 	for _, r := range refs {
-		_, ok, err := tx.Get(tsigKey(r.Key))
+		_, ok, err := tx.Get(schema.TSIGKey(r.Key))
 		if err != nil {
 			return err
 		}

@@ -89,7 +89,7 @@ func (zl *zoneLoop) set(z control.SecondaryZone) {
 	zl.mu.Unlock()
 }
 
-// Zones tells the manager when the set of zones changes: *control.Publisher
+// Zones tells the manager when the set of zones changes: *publish.Publisher
 // with its snapshots, as the notifier sees them.
 type Zones interface {
 	Revision() store.Revision

@@ -20,6 +20,7 @@ import (
 	"github.com/stratusdns/stratus/internal/dnsserver"
 	"github.com/stratusdns/stratus/internal/drill"
 	"github.com/stratusdns/stratus/internal/health"
+	"github.com/stratusdns/stratus/internal/publish"
 	"github.com/stratusdns/stratus/internal/secondary"
 	"github.com/stratusdns/stratus/internal/steer"
 	"github.com/stratusdns/stratus/internal/steerctl"
@@ -45,7 +46,7 @@ type Server struct {
 	log  *slog.Logger
 
 	st       store.Store
-	pub      *control.Publisher
+	pub      *publish.Publisher
 	svc      *control.Service
 	checker  *health.Checker
 	steering *steerctl.Controller
@@ -115,7 +116,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Logger:         s.log.With("component", "steering"),
 	})
 	s.steering = ctrl
-	s.pub = control.NewPublisher(st, s.log.With("component", "publisher"))
+	s.pub = publish.New(st, s.log.With("component", "publisher"))
 	s.pub.SetServiceSink(ctrl)
 	pubCtx, cancel := context.WithCancel(context.Background())
 	s.pubCancel, s.pubDone = cancel, make(chan struct{})

@@ -12,10 +12,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/geo"
 	"github.com/stratusdns/stratus/internal/health"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/publish"
 	"github.com/stratusdns/stratus/internal/steer"
 )
 
@@ -36,7 +36,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Controller owns the steering state. It implements control.ServiceSink.
+// Controller owns the steering state. It implements publish.ServiceSink.
 type Controller struct {
 	opts    Options
 	log     *slog.Logger
@@ -57,7 +57,7 @@ type Controller struct {
 	changed   chan struct{}                           // closed and replaced at each new snapshot
 }
 
-var _ control.ServiceSink = (*Controller)(nil)
+var _ publish.ServiceSink = (*Controller)(nil)
 
 // New returns a controller that feeds checker. Wire checker's OnChange to
 // HealthChanged.
@@ -95,7 +95,7 @@ func New(checker *health.Checker, opts Options) *Controller {
 // Snapshots returns the pointer the DNS server loads steering from.
 func (c *Controller) Snapshots() *atomic.Pointer[steer.Snapshot] { return &c.cur }
 
-// ResetServices replaces every service and endpoint (control.ServiceSink).
+// ResetServices replaces every service and endpoint (publish.ServiceSink).
 func (c *Controller) ResetServices(svcs []*model.Service, eps []*model.Endpoint) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -113,11 +113,11 @@ func (c *Controller) ResetServices(svcs []*model.Service, eps []*model.Endpoint)
 	c.reconcile(nil)
 }
 
-// UpdateServices applies one revision's changes (control.ServiceSink).
+// UpdateServices applies one revision's changes (publish.ServiceSink).
 // Lease renewals change nothing an answer depends on, so they only update
 // the endpoint's record: thousands of renewals a second cost no
 // recompilation.
-func (c *Controller) UpdateServices(u control.ServiceUpdate) {
+func (c *Controller) UpdateServices(u publish.ServiceUpdate) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	dirty := map[model.Name]bool{}

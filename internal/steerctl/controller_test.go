@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/health"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/publish"
 	"github.com/stratusdns/stratus/internal/steer"
 	"github.com/stratusdns/stratus/internal/zone"
 	"go.uber.org/goleak"
@@ -108,12 +108,12 @@ func TestRenewalsDoNotRecompile(t *testing.T) {
 	c.ResetServices([]*model.Service{service()}, []*model.Endpoint{endpoint("a", "192.0.2.1", time.Minute, now)})
 	before := c.Snapshots().Load()
 	renewed := endpoint("a", "192.0.2.1", time.Minute, now.Add(time.Second))
-	c.UpdateServices(control.ServiceUpdate{Endpoints: []*model.Endpoint{renewed}})
+	c.UpdateServices(publish.ServiceUpdate{Endpoints: []*model.Endpoint{renewed}})
 	if c.Snapshots().Load() != before {
 		t.Error("a lease renewal recompiled the steering snapshot")
 	}
 	moved := endpoint("a", "192.0.2.9", time.Minute, now.Add(time.Second))
-	c.UpdateServices(control.ServiceUpdate{Endpoints: []*model.Endpoint{moved}})
+	c.UpdateServices(publish.ServiceUpdate{Endpoints: []*model.Endpoint{moved}})
 	if got := answer(t, c); len(got) != 1 || got[0] != "192.0.2.9" {
 		t.Errorf("after an address change: %v", got)
 	}

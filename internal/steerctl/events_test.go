@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/health"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/publish"
 )
 
 // eventLines renders events as "key old>new actor: reason".
@@ -93,7 +93,7 @@ func TestOverrideEventsStateWhatHappened(t *testing.T) {
 				if st.push != nil {
 					c.Refresh()
 				}
-				var u control.ServiceUpdate
+				var u publish.ServiceUpdate
 				for id, state := range st.endpoint {
 					e := *eps[id]
 					e.Override = &model.Override{State: state, Actor: "alice", Reason: st.reason, Time: at}

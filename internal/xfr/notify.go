@@ -15,7 +15,7 @@ import (
 )
 
 // Published is what the notifier follows: the zone snapshots the DNS
-// server answers from. *control.Publisher is one.
+// server answers from. *publish.Publisher is one.
 type Published interface {
 	Revision() store.Revision
 	WaitFor(ctx context.Context, rev store.Revision) error

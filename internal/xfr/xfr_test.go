@@ -11,11 +11,12 @@ import (
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/control/controltest"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/publish"
 )
 
 type env struct {
 	svc *control.Service
-	pub *control.Publisher
+	pub *publish.Publisher
 	srv *Server
 	key *model.TSIGKey
 }

@@ -150,7 +150,7 @@ func architectureKeyPrefixes(doc string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, after, ok := strings.Cut(sec, "The control plane owns the key layout")
+	_, after, ok := strings.Cut(sec, "`internal/schema` owns the key layout")
 	if !ok {
 		return nil, fmt.Errorf("the store section no longer introduces the key layout")
 	}
@@ -171,10 +171,10 @@ func architectureKeyPrefixes(doc string) ([]string, error) {
 }
 
 // codeKeyPrefixes returns the values of the string constants named
-// prefix... in internal/control: every key the store holds starts with
+// Prefix... in internal/schema: every key the store holds starts with
 // one of them.
 func codeKeyPrefixes(t *testing.T) []string {
-	dir := filepath.Join(root(t), "internal", "control")
+	dir := filepath.Join(root(t), "internal", "schema")
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +196,7 @@ func codeKeyPrefixes(t *testing.T) []string {
 			for _, spec := range gd.Specs {
 				vs := spec.(*ast.ValueSpec)
 				for i, n := range vs.Names {
-					if !strings.HasPrefix(n.Name, "prefix") || i >= len(vs.Values) {
+					if !strings.HasPrefix(n.Name, "Prefix") || i >= len(vs.Values) {
 						continue
 					}
 					lit, ok := vs.Values[i].(*ast.BasicLit)
@@ -211,7 +211,7 @@ func codeKeyPrefixes(t *testing.T) []string {
 		}
 	}
 	if len(prefixes) == 0 {
-		t.Fatal("no prefix... constants in internal/control")
+		t.Fatal("no Prefix... constants in internal/schema")
 	}
 	return prefixes
 }
@@ -221,7 +221,7 @@ func checkKeyPrefixes(doc string, code []string) []string {
 	if err != nil {
 		return []string{"ARCHITECTURE.md: " + err.Error()}
 	}
-	return compare("ARCHITECTURE.md's key layout", listed, "internal/control's prefix constants", code)
+	return compare("ARCHITECTURE.md's key layout", listed, "internal/schema's Prefix constants", code)
 }
 
 func TestArchitectureKeyLayout(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 // serverInternals are the packages behind the API: the control plane and
 // the store. Only the server wires them up; the rest reach them through
 // the API or a port of their own.
-var serverInternals = []string{module + "/internal/control", module + "/internal/store"}
+var serverInternals = []string{module + "/internal/control", module + "/internal/publish", module + "/internal/schema", module + "/internal/store"}
 
 // TestDrillImports: the drill package reaches the control plane through
 // its own port (drill.Plane, drill.Keeper), which the API client and the

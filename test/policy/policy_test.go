@@ -93,6 +93,8 @@ var queryPath = []string{"./internal/dnsserver", "./internal/dnswire", "./intern
 var forbidden = []string{
 	module + "/internal/store",
 	module + "/internal/control",
+	module + "/internal/publish",
+	module + "/internal/schema",
 	module + "/internal/api",
 	module + "/internal/auth",
 	module + "/internal/server",

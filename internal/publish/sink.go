@@ -1,9 +1,11 @@
-package control
+package publish
 
 import (
-	"encoding/json"
+	"sort"
+	"strings"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/zone"
 )
@@ -43,20 +45,31 @@ func (u *ServiceUpdate) Empty() bool {
 func (p *Publisher) SetServiceSink(s ServiceSink) { p.sink = s }
 
 // loadServices reads every service and endpoint into the sink and marks
-// the services' names as steered in b.
+// the services' names as steered in b. One that cannot be read is logged
+// and left out.
 func (p *Publisher) loadServices(tx store.ReadTx, b *zone.Builder) error {
-	svcs, err := scanServices(tx)
+	var svcs []*model.Service
+	err := tx.Scan(schema.PrefixServices, "", func(key string, value []byte) error {
+		s, err := schema.DecodeService(key, value)
+		if err != nil {
+			schema.Skip(p.log, key, err)
+			return nil
+		}
+		svcs = append(svcs, s)
+		return nil
+	})
 	if err != nil {
 		return err
 	}
+	sort.Slice(svcs, func(i, j int) bool { return model.CompareCanonical(svcs[i].Name, svcs[j].Name) < 0 })
 	var eps []*model.Endpoint
-	err = tx.Scan(prefixEndpoints, "", func(key string, value []byte) error {
-		var e model.Endpoint
-		if err := json.Unmarshal(value, &e); err != nil {
-			p.log.Error("skipping an endpoint that cannot be read", "key", key, "err", err)
+	err = tx.Scan(schema.PrefixEndpoints, "", func(key string, value []byte) error {
+		e, err := schema.DecodeEndpoint(key, value)
+		if err != nil {
+			schema.Skip(p.log, key, err)
 			return nil
 		}
-		eps = append(eps, &e)
+		eps = append(eps, e)
 		return nil
 	})
 	if err != nil {
@@ -105,37 +118,48 @@ func (c *serviceChanges) update() ServiceUpdate {
 }
 
 // serviceEvent applies one store event about a service or endpoint to c
-// and b; it reports whether the key was one.
+// and b; it reports whether the key was one. A value (or key) that cannot
+// be read is logged and left out.
 func (p *Publisher) serviceEvent(ev store.Event, c *serviceChanges, b *zone.Builder) bool {
-	if n, ok := parseServiceKey(ev.Key); ok {
+	switch {
+	case strings.HasPrefix(ev.Key, schema.PrefixServices):
+		n, ok := schema.ParseServiceKey(ev.Key)
+		if !ok {
+			schema.Skip(p.log, ev.Key, schema.BadKey(ev.Key))
+			return true
+		}
 		if ev.Deleted {
 			c.services[n] = nil
 			delete(p.serviceNames, n)
 			p.markSteered(b, n, false)
 			return true
 		}
-		var s model.Service
-		if err := json.Unmarshal(ev.Value, &s); err != nil {
-			p.log.Error("skipping a service that cannot be read", "key", ev.Key, "err", err)
+		s, err := schema.DecodeService(ev.Key, ev.Value)
+		if err != nil {
+			schema.Skip(p.log, ev.Key, err)
 			return true
 		}
-		c.services[n] = &s
+		c.services[n] = s
 		p.serviceNames[n] = true
 		p.markSteered(b, n, true)
 		return true
-	}
-	if svc, id, ok := parseEndpointKey(ev.Key); ok {
+	case strings.HasPrefix(ev.Key, schema.PrefixEndpoints):
+		svc, id, ok := schema.ParseEndpointKey(ev.Key)
+		if !ok {
+			schema.Skip(p.log, ev.Key, schema.BadKey(ev.Key))
+			return true
+		}
 		ref := EndpointRef{Service: svc, ID: id}
 		if ev.Deleted {
 			c.endpoints[ref] = nil
 			return true
 		}
-		var e model.Endpoint
-		if err := json.Unmarshal(ev.Value, &e); err != nil {
-			p.log.Error("skipping an endpoint that cannot be read", "key", ev.Key, "err", err)
+		e, err := schema.DecodeEndpoint(ev.Key, ev.Value)
+		if err != nil {
+			schema.Skip(p.log, ev.Key, err)
 			return true
 		}
-		c.endpoints[ref] = &e
+		c.endpoints[ref] = e
 		return true
 	}
 	return false

@@ -1,18 +1,18 @@
-package control
+package publish
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/zone"
 )
@@ -61,9 +61,9 @@ func releaseMemory() {
 	debug.FreeOSMemory()
 }
 
-// NewPublisher returns a publisher for st; it serves an empty snapshot
-// until Run has loaded the store.
-func NewPublisher(st store.Store, log *slog.Logger) *Publisher {
+// New returns a publisher for st; it serves an empty snapshot until Run
+// has loaded the store.
+func New(st store.Store, log *slog.Logger) *Publisher {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -160,20 +160,21 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 	var zones, sets int
 	err := p.st.View(ctx, func(tx store.ReadTx) error {
 		rev = tx.Revision()
-		err := tx.Scan(prefixZones, "", func(key string, value []byte) error {
-			z, ok := parseZoneKey(key)
+		err := tx.Scan(schema.PrefixZones, "", func(key string, value []byte) error {
+			z, ok := schema.ParseZoneKey(key)
 			if !ok {
-				return fmt.Errorf("control: bad key %q", key)
+				schema.Skip(p.log, key, schema.BadKey(key))
+				return nil
 			}
 			zones++
 			p.setZoneRecord(z, rev, false)
-			return b.CreateZone(z.Wire(), string(z), zoneSize(value))
+			return b.CreateZone(z.Wire(), string(z), p.zoneSize(key, value))
 		})
 		if err != nil {
 			return err
 		}
 		l := newRRsetLoader(p, b)
-		err = tx.Scan(prefixRRsets, "", func(key string, value []byte) error {
+		err = tx.Scan(schema.PrefixRRsets, "", func(key string, value []byte) error {
 			sets++
 			l.add(key, value)
 			return nil
@@ -213,28 +214,38 @@ func (p *Publisher) apply(batch store.Batch) error {
 	p.changes += len(batch.Events)
 	deleted := map[model.Name]bool{}
 	for _, ev := range batch.Events {
-		if z, ok := parseZoneKey(ev.Key); ok {
-			p.setZoneRecord(z, rev, ev.Deleted)
-			switch {
-			case ev.Deleted:
-				b.DeleteZone(z.Wire())
-				deleted[z] = true
-			case !b.HasZone(z.Wire()):
-				if err := b.CreateZone(z.Wire(), string(z), zoneSize(ev.Value)); err != nil {
-					p.b = nil
-					return err
-				}
-				p.markZoneServices(b, z)
-			}
-		}
-	}
-	var keys rrsetKeyReader
-	for _, ev := range batch.Events {
-		if p.serviceEvent(ev, p.svcs, b) {
+		if !strings.HasPrefix(ev.Key, schema.PrefixZones) {
 			continue
 		}
-		z, zw, owner, t, ok := keys.read(ev.Key)
-		if !ok || deleted[z] {
+		z, ok := schema.ParseZoneKey(ev.Key)
+		if !ok {
+			schema.Skip(p.log, ev.Key, schema.BadKey(ev.Key))
+			continue
+		}
+		p.setZoneRecord(z, rev, ev.Deleted)
+		switch {
+		case ev.Deleted:
+			b.DeleteZone(z.Wire())
+			deleted[z] = true
+		case !b.HasZone(z.Wire()):
+			if err := b.CreateZone(z.Wire(), string(z), p.zoneSize(ev.Key, ev.Value)); err != nil {
+				p.b = nil
+				return err
+			}
+			p.markZoneServices(b, z)
+		}
+	}
+	var keys schema.RRsetKeyReader
+	for _, ev := range batch.Events {
+		if p.serviceEvent(ev, p.svcs, b) || !strings.HasPrefix(ev.Key, schema.PrefixRRsets) {
+			continue
+		}
+		z, zw, owner, t, ok := keys.Read(ev.Key)
+		if !ok {
+			schema.Skip(p.log, ev.Key, schema.BadKey(ev.Key))
+			continue
+		}
+		if deleted[z] {
 			continue
 		}
 		if ev.Deleted {
@@ -285,27 +296,29 @@ func (p *Publisher) ZoneRecordsChanged(since store.Revision) ([]model.Name, stor
 	return out, top
 }
 
-// zoneSize returns the number of RRsets a stored zone record counts, an
-// estimate of the names the zone holds, or 0 if the record cannot be read.
-func zoneSize(value []byte) int {
-	var zr struct {
-		RRsets int `json:"rrsets"`
-	}
-	if json.Unmarshal(value, &zr) != nil {
+// zoneSize returns the number of RRsets the zone record stored under key
+// counts, an estimate of the names the zone holds. A record that cannot
+// be read is logged and gives no estimate (0): the zone, which its key
+// names, is served all the same.
+func (p *Publisher) zoneSize(key string, value []byte) int {
+	zr, err := schema.DecodeZone(key, value)
+	if err != nil {
+		schema.Skip(p.log, key, err)
 		return 0
 	}
 	return max(zr.RRsets, 0)
 }
 
 // applyRRset puts one stored RRset into the builder. A set that cannot be
-// read is left out and logged: one bad value must not stop the server from
-// serving everything else.
+// read, or served, is left out and logged: one bad value must not stop the
+// server from serving everything else.
 func (p *Publisher) applyRRset(b *zone.Builder, z, owner []byte, t model.Type, key string, value []byte) {
-	ttl, _, records, err := rrsetRecords(value)
-	if err == nil {
-		err = b.SetRRsetWire(z, owner, t, ttl, records)
-	}
+	ttl, _, records, err := schema.RRsetRecords(key, value)
 	if err != nil {
+		schema.Skip(p.log, key, err)
+		return
+	}
+	if err := b.SetRRsetWire(z, owner, t, ttl, records); err != nil {
 		p.log.Error("skipping an RRset that cannot be served", "key", key, "err", err)
 	}
 }

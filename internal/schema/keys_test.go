@@ -1,4 +1,4 @@
-package control
+package schema
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 )
 
 func TestRRsetKeyReaderAgreesWithParseRRsetKey(t *testing.T) {
-	var r rrsetKeyReader
+	var r RRsetKeyReader
 	for _, key := range []string{
 		"rrsets/example.com./www.example.com./A",
 		"rrsets/example.com./example.com./SOA",
@@ -28,8 +28,8 @@ func TestRRsetKeyReaderAgreesWithParseRRsetKey(t *testing.T) {
 		"rrsets/example.com./www example.com./A",
 		"zones/example.com.",
 	} {
-		z, k, ok := parseRRsetKey(key)
-		gz, gzw, gowner, gt, gok := r.read(key)
+		z, k, ok := ParseRRsetKey(key)
+		gz, gzw, gowner, gt, gok := r.Read(key)
 		if gok != ok {
 			t.Errorf("%q: ok %v, parseRRsetKey %v", key, gok, ok)
 			continue

@@ -1,6 +1,9 @@
-package control
+package publish
 
-import "github.com/stratusdns/stratus/internal/zone"
+import (
+	"github.com/stratusdns/stratus/internal/schema"
+	"github.com/stratusdns/stratus/internal/zone"
+)
 
 // rrsetLoader applies the RRsets a scan of the store reads to a builder
 // on another goroutine, so that reading the store and building the
@@ -10,7 +13,7 @@ import "github.com/stratusdns/stratus/internal/zone"
 type rrsetLoader struct {
 	p    *Publisher
 	b    *zone.Builder
-	keys rrsetKeyReader
+	keys schema.RRsetKeyReader
 	cur  *loadBatch
 	work chan *loadBatch // to the builder
 	free chan *loadBatch // back from it
@@ -62,9 +65,9 @@ func (l *rrsetLoader) run() {
 
 // add queues the stored RRset of key for the builder.
 func (l *rrsetLoader) add(key string, value []byte) {
-	_, z, owner, t, ok := l.keys.read(key)
+	_, z, owner, t, ok := l.keys.Read(key)
 	if !ok {
-		l.p.log.Error("skipping a store key that is not an RRset", "key", key)
+		schema.Skip(l.p.log, key, schema.BadKey(key))
 		return
 	}
 	c := l.cur

@@ -1,4 +1,4 @@
-package control
+package schema
 
 import (
 	"encoding/binary"
@@ -12,16 +12,16 @@ import (
 // record's wire RDATA with a 16-bit length. Owner and type are in the key.
 const rrsetCodecV1 = 1
 
-// encodeRRset encodes a set that passed model.CheckNode (whose size bound
+// EncodeRRset encodes a set that passed model.CheckNode (whose size bound
 // keeps every count within 16 bits).
-func encodeRRset(s *model.RRset) ([]byte, error) {
+func EncodeRRset(s *model.RRset) ([]byte, error) {
 	if len(s.Rdata) > 0xFFFF {
-		return nil, fmt.Errorf("control: %s %s has %d records, more than can be stored", s.Name, model.TypeString(s.Type), len(s.Rdata))
+		return nil, fmt.Errorf("schema: %s %s has %d records, more than can be stored", s.Name, model.TypeString(s.Type), len(s.Rdata))
 	}
 	n := 1 + 4 + 2
 	for _, r := range s.Rdata {
 		if len(r) > 0xFFFF {
-			return nil, fmt.Errorf("control: a %s %s record has %d octets of data, more than can be stored", s.Name, model.TypeString(s.Type), len(r))
+			return nil, fmt.Errorf("schema: a %s %s record has %d octets of data, more than can be stored", s.Name, model.TypeString(s.Type), len(r))
 		}
 		n += 2 + len(r)
 	}
@@ -36,11 +36,12 @@ func encodeRRset(s *model.RRset) ([]byte, error) {
 	return b, nil
 }
 
-var errCorruptRRset = errors.New("control: corrupt RRset value")
+var errCorruptRRset = errors.New("not an RRset value")
 
-// decodeRRset decodes a stored value, copying the record data.
-func decodeRRset(k model.Key, b []byte) (*model.RRset, error) {
-	ttl, count, records, err := rrsetRecords(b)
+// DecodeRRset decodes the value stored under key, the RRset k, copying
+// the record data.
+func DecodeRRset(key string, k model.Key, b []byte) (*model.RRset, error) {
+	ttl, count, records, err := RRsetRecords(key, b)
 	if err != nil {
 		return nil, err
 	}
@@ -56,12 +57,12 @@ func decodeRRset(k model.Key, b []byte) (*model.RRset, error) {
 	return s, nil
 }
 
-// rrsetRecords checks a stored value and returns its TTL, its record
-// count and its records, each a 16-bit length and RDATA (the form
+// RRsetRecords checks the value stored under key and returns its TTL, its
+// record count and its records, each a 16-bit length and RDATA (the form
 // zone.Builder.SetRRsetWire takes), without copying them.
-func rrsetRecords(b []byte) (ttl uint32, count int, records []byte, err error) {
+func RRsetRecords(key string, b []byte) (ttl uint32, count int, records []byte, err error) {
 	if len(b) < 7 || b[0] != rrsetCodecV1 {
-		return 0, 0, nil, errCorruptRRset
+		return 0, 0, nil, Corrupt(key, errCorruptRRset)
 	}
 	ttl = binary.BigEndian.Uint32(b[1:])
 	count = int(binary.BigEndian.Uint16(b[5:]))
@@ -69,16 +70,24 @@ func rrsetRecords(b []byte) (ttl uint32, count int, records []byte, err error) {
 	rest := records
 	for range count {
 		if len(rest) < 2 {
-			return 0, 0, nil, errCorruptRRset
+			return 0, 0, nil, Corrupt(key, errCorruptRRset)
 		}
 		l := int(binary.BigEndian.Uint16(rest))
 		if len(rest) < 2+l {
-			return 0, 0, nil, errCorruptRRset
+			return 0, 0, nil, Corrupt(key, errCorruptRRset)
 		}
 		rest = rest[2+l:]
 	}
 	if len(rest) != 0 {
-		return 0, 0, nil, errCorruptRRset
+		return 0, 0, nil, Corrupt(key, errCorruptRRset)
 	}
 	return ttl, count, records, nil
+}
+
+// EncodeSteered encodes a steered answer ("steered/..."): as an RRset.
+func EncodeSteered(s *model.RRset) ([]byte, error) { return EncodeRRset(s) }
+
+// DecodeSteered decodes the steered answer stored under key, the RRset k.
+func DecodeSteered(key string, k model.Key, b []byte) (*model.RRset, error) {
+	return DecodeRRset(key, k, b)
 }
