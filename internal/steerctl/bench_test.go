@@ -10,9 +10,8 @@ import (
 )
 
 // benchServices returns n services of two pools with two push-checked
-// endpoints each.
-func benchServices(n int) ([]*model.Service, []*model.Endpoint) {
-	now := time.Now()
+// endpoints each, created at now.
+func benchServices(n int, now time.Time) ([]*model.Service, []*model.Endpoint) {
 	var svcs []*model.Service
 	var eps []*model.Endpoint
 	for i := range n {
@@ -45,7 +44,7 @@ func BenchmarkHealthChangeToSnapshot(b *testing.B) {
 			defer checker.Close()
 			c = New(checker, Options{})
 			defer benchClose(c)
-			c.ResetServices(benchServices(n))
+			c.ResetServices(benchServices(n, time.Now()))
 			key := "s0.example.com.|e0"
 			b.ResetTimer()
 			for i := range b.N {
@@ -64,7 +63,9 @@ func BenchmarkHealthChangeToSnapshot(b *testing.B) {
 }
 
 // benchOnChange wires a checker's notification to the controller *c.
-func benchOnChange(c **Controller) func() { return func() { (*c).HealthChanged() } }
+func benchOnChange(c **Controller) func([]string) {
+	return func(keys []string) { (*c).HealthChanged(keys) }
+}
 
 // benchClose stops what the controller started.
-func benchClose(*Controller) {}
+func benchClose(c *Controller) { c.Close() }
