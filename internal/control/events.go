@@ -18,7 +18,7 @@ import (
 //
 // They are not zone data: writing them moves no serial and adds no
 // journal entry. The health checker logs events in memory; an EventLog
-// writes them in batches (see steerctl.PersistEvents), keeping the newest
+// writes them in batches (see steerctl.Options.Events), keeping the newest
 // up to a count and a size in bytes.
 
 // Defaults of EventLimits.

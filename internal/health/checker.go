@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,11 +31,12 @@ type Options struct {
 	// are dropped first.
 	EventLimit int
 	// OnChange is called when a target's effective state or hold-down
-	// changes, after the status is updated. Calls are coalesced and made
-	// from one goroutine of the checker, never with a lock held, so it may
-	// read Statuses; it must not call Close. It never blocks the checker:
-	// changes made while it runs lead to one more call.
-	OnChange func()
+	// changes, after the status is updated, with the keys of the targets
+	// that changed (sorted, each once). Calls are coalesced and made from
+	// one goroutine of the checker, never with a lock held, so it may read
+	// Statuses; it must not call Close. It never blocks the checker:
+	// changes made while it runs lead to one more call, with their keys.
+	OnChange func(keys []string)
 	// Logger receives state changes (Info) and probe failures (Debug).
 	// Default: discard.
 	Logger *slog.Logger
@@ -54,7 +56,9 @@ type Checker struct {
 	events *eventLog
 
 	notify       chan struct{} // capacity 1: a change to report to OnChange
-	stop         chan struct{} // closed by Close
+	pendingMu    sync.Mutex
+	pending      map[string]struct{} // keys changed since OnChange was last called
+	stop         chan struct{}       // closed by Close
 	notifierDone chan struct{}
 
 	setMu   sync.Mutex // serializes SetTargets and Close
@@ -315,18 +319,37 @@ func (c *Checker) Close() {
 	<-c.notifierDone
 }
 
-// changed asks for an OnChange call, without blocking.
-func (c *Checker) changed() {
+// changed asks for an OnChange call naming key, without blocking.
+func (c *Checker) changed(key string) {
 	if c.opts.OnChange == nil {
 		return
 	}
+	c.pendingMu.Lock()
+	if c.pending == nil {
+		c.pending = map[string]struct{}{}
+	}
+	c.pending[key] = struct{}{}
+	c.pendingMu.Unlock()
 	select {
 	case c.notify <- struct{}{}:
-	default: // a call is pending already and will see this change
+	default: // a call is pending already and will take this key
 	}
 }
 
-// notifier calls OnChange once per batch of changes.
+// takePending returns the keys changed since it last did, sorted.
+func (c *Checker) takePending() []string {
+	c.pendingMu.Lock()
+	keys := make([]string, 0, len(c.pending))
+	for k := range c.pending {
+		keys = append(keys, k)
+	}
+	c.pending = nil
+	c.pendingMu.Unlock()
+	slices.Sort(keys)
+	return keys
+}
+
+// notifier calls OnChange once per batch of changes, with their keys.
 func (c *Checker) notifier() {
 	defer close(c.notifierDone)
 	for {
@@ -334,7 +357,9 @@ func (c *Checker) notifier() {
 		case <-c.stop:
 			return
 		case <-c.notify:
-			c.opts.OnChange()
+			if keys := c.takePending(); len(keys) > 0 {
+				c.opts.OnChange(keys)
+			}
 		}
 	}
 }

@@ -206,14 +206,19 @@ func TestBrokenCheck(t *testing.T) {
 
 // TestOnChange: OnChange runs after the status is updated, without locks
 // held (it reads the statuses), and is coalesced: changes made while a call
-// runs lead to one more call, and a push that changes nothing asks for
-// none. The test holds each call until it has looked at the checker.
+// runs lead to one more call, which names every target they changed, each
+// once; a push that changes nothing asks for none. The test holds each
+// call until it has looked at the checker.
 func TestOnChange(t *testing.T) {
-	calls, resume, done := make(chan State), make(chan struct{}), make(chan struct{})
+	type call struct {
+		state State // of target p
+		keys  string
+	}
+	calls, resume, done := make(chan call), make(chan struct{}), make(chan struct{})
 	var c *Checker
-	c = newChecker(t, Options{OnChange: func() {
+	c = newChecker(t, Options{OnChange: func(keys []string) {
 		select {
-		case calls <- c.Statuses()["p"].State:
+		case calls <- call{c.Statuses()["p"].State, strings.Join(keys, ",")}:
 		case <-done:
 			return
 		}
@@ -223,21 +228,20 @@ func TestOnChange(t *testing.T) {
 		}
 	}})
 	t.Cleanup(func() { close(done) })
-	next := func() State {
+	next := func(want call) {
 		t.Helper()
 		select {
-		case st := <-calls:
-			return st
+		case got := <-calls:
+			if got != want {
+				t.Fatalf("OnChange saw %v for %q, want %v for %q", got.state, got.keys, want.state, want.keys)
+			}
 		case <-time.After(patience):
 			t.Fatalf("no OnChange call within %v", patience)
-			return Unknown
 		}
 	}
-	c.SetTargets([]Target{pushTarget("p", time.Minute)})
+	c.SetTargets([]Target{pushTarget("p", time.Minute), pushTarget("q", time.Minute), pushTarget("r", time.Minute)})
 	c.Push("p", true, "")
-	if st := next(); st != Up {
-		t.Fatalf("OnChange saw %v, want up", st)
-	}
+	next(call{Up, "p"})
 	// The call is held: the notifier took the request for it, and no other
 	// is pending.
 	if n := len(c.notify); n != 0 {
@@ -247,13 +251,12 @@ func TestOnChange(t *testing.T) {
 		c.Push("p", i%2 == 0, "")
 	}
 	c.Push("p", false, "")
+	c.Push("r", true, "")
 	if n := len(c.notify); n != 1 {
-		t.Fatalf("%d calls pending after 101 pushes during a call, want 1", n)
+		t.Fatalf("%d calls pending after 102 pushes during a call, want 1", n)
 	}
 	resume <- struct{}{}
-	if st := next(); st != Down {
-		t.Fatalf("OnChange saw %v, want down", st)
-	}
+	next(call{Down, "p,r"})
 	if n := len(c.notify); n != 0 {
 		t.Fatalf("%d calls pending after the coalesced call, want 0", n)
 	}
@@ -261,19 +264,18 @@ func TestOnChange(t *testing.T) {
 	if n := len(c.notify); n != 0 {
 		t.Errorf("OnChange asked for without a change")
 	}
-	c.Push("p", true, "")
+	c.Push("q", true, "")
 	if n := len(c.notify); n != 1 {
 		t.Errorf("%d calls pending after a change, want 1", n)
 	}
 	resume <- struct{}{}
-	if st := next(); st != Up {
-		t.Fatalf("OnChange saw %v, want up", st)
-	}
+	next(call{Down, "q"})
+	resume <- struct{}{}
 }
 
 func TestCloseIdempotent(t *testing.T) {
 	srv := startCounting(t, 0)
-	c := New(Options{OnChange: func() {}})
+	c := New(Options{OnChange: func([]string) {}})
 	c.jitter = func(time.Duration) time.Duration { return 0 }
 	c.SetTargets([]Target{srv.target(t, "k", "/", 50*time.Millisecond), pushTarget("p", time.Minute)})
 	waitState(t, c, "k", Up)

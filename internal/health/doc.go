@@ -14,7 +14,7 @@
 //
 // The checker never touches the store or the query path: the control
 // plane hands it targets (SetTargets) and reads statuses back when it is
-// told something changed (Options.OnChange).
+// told which targets changed (Options.OnChange).
 //
 // # States
 //
@@ -101,7 +101,8 @@
 // happened. EventsAdded signals new events to the one that keeps them
 // (the control plane writes them to the store in batches); adding an
 // event never waits for it. OnChange is called, coalesced and from one
-// goroutine, after each such change is visible in Statuses.
+// goroutine, after each such change is visible in Statuses, with the keys
+// of the targets the changes it reports were made to.
 //
 // # Clocks
 //

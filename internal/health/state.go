@@ -72,7 +72,7 @@ func (t *target) finish(ch *changes) {
 			"reason", ev.Reason, "actor", ev.Actor, "seq", ev.Seq)
 	}
 	if ch.notify {
-		t.c.changed()
+		t.c.changed(t.key)
 	}
 }
 

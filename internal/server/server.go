@@ -101,7 +101,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		MaxInFlight: s.cfg.Steering.MaxChecksInFlight,
 		EventLimit:  s.cfg.Steering.Events,
 		Logger:      s.log.With("component", "health"),
-		OnChange:    func() { ctrl.HealthChanged() },
+		OnChange:    func(keys []string) { ctrl.HealthChanged(keys) },
 	})
 	events, kept, err := control.OpenEventLog(ctx, st, control.EventLimits{Count: s.cfg.Steering.Events}, s.log.With("component", "health"))
 	if err != nil {
@@ -113,6 +113,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		Latency:        steer.LatencyTable(s.cfg.Steering.Latency),
 		Resolver:       resolver(s.cfg.Steering.FlattenResolver),
 		FlattenRefresh: s.cfg.Steering.FlattenRefresh,
+		Events:         events,
 		Logger:         s.log.With("component", "steering"),
 	})
 	s.steering = ctrl
@@ -146,18 +147,13 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	notifier := xfr.NewNotifier(s.pub, s.svc, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay}, s.log.With("component", "notify"))
 	s.drills = drill.NewScheduler(drillPlane{services: s.svc, endpoints: s.svc, steering: ctrl}, drillKeeper{s.svc}, drills, s.log.With("component", "drill"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
-	s.bgDone.Add(8)
+	s.bgDone.Add(6)
 	go func() { defer s.bgDone.Done(); s.drills.Run(bg) }()
 	go func() { defer s.bgDone.Done(); secondaries.Run(bg) }()
 	go func() { defer s.bgDone.Done(); secondaries.Follow(bg, s.pub) }()
-	go func() { defer s.bgDone.Done(); ctrl.Run(bg) }()
 	go func() { defer s.bgDone.Done(); s.reapLeases(bg, ctrl) }()
 	go func() { defer s.bgDone.Done(); notifier.Run(bg) }()
 	go func() { defer s.bgDone.Done(); ctrl.Materialize(bg, s.svc, delay) }()
-	go func() {
-		defer s.bgDone.Done()
-		steerctl.PersistEvents(bg, s.checker, events, 0, s.log.With("component", "health"))
-	}()
 	if err := s.ensureAdminToken(ctx, s.opts.RotateAdminToken); err != nil {
 		return err
 	}
@@ -222,7 +218,8 @@ func (s *Server) DNSAddrs() []netip.AddrPort { return s.dns.Addrs() }
 func (s *Server) APIAddr() net.Addr { return s.apiAddr }
 
 // Shutdown stops the API (letting requests in flight finish), then the DNS
-// listeners, the publisher and the store. It is safe to call more than
+// listeners, the background work, the publisher, steering, health checks
+// and the store: in the reverse order of Start. It is safe to call more than
 // once and after a partial Start.
 func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
@@ -243,6 +240,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.pubCancel()
 		<-s.pubDone
 		s.pubCancel = nil
+	}
+	if s.steering != nil {
+		s.steering.Close() // writes the health events not kept yet
+		s.steering = nil
 	}
 	if s.checker != nil {
 		s.checker.Close()

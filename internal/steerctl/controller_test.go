@@ -2,10 +2,10 @@ package steerctl
 
 import (
 	"net/netip"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/health"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/publish"
@@ -53,41 +53,25 @@ func newController(t *testing.T) (*Controller, *health.Checker) {
 	return newControllerWith(t, Options{})
 }
 
+// epoch is where the tests' fake clocks start.
+var epoch = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
 // newControllerWith returns a controller with opts and its checker, on
-// the same clock (opts.Now), stopped when the test ends.
+// the same clock (opts.Clock; its Now for the checker's statuses and
+// events), both stopped when the test ends.
 func newControllerWith(t *testing.T, opts Options) (*Controller, *health.Checker) {
 	var c *Controller
-	checker := health.New(health.Options{Now: opts.Now, OnChange: func() { c.HealthChanged() }})
+	hopts := health.Options{OnChange: func(keys []string) { c.HealthChanged(keys) }}
+	if opts.Clock != nil {
+		hopts.Now = opts.Clock.Now
+	}
+	checker := health.New(hopts)
 	c = New(checker, opts)
 	t.Cleanup(func() {
+		c.Close()
 		checker.Close()
-		c.mu.Lock()
-		if c.timer != nil {
-			c.timer.Stop()
-		}
-		c.mu.Unlock()
 	})
 	return c, checker
-}
-
-// testClock is a clock that moves only when the test sets it.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock { return &testClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
 }
 
 // waitFor polls cond until it holds, for at most a minute.
@@ -120,24 +104,13 @@ func TestRenewalsDoNotRecompile(t *testing.T) {
 }
 
 // TestLeaseLapseLeavesAnswersOnTime: the controller sets its timer for
-// the moment a lease lapses; when it fires then, the endpoint leaves the
-// answers, with a lease event. The test holds the clock and fires the
-// timer itself.
+// the moment a lease lapses (and a millisecond); when the clock gets
+// there, the endpoint leaves the answers, with a lease event, and not a
+// moment before.
 func TestLeaseLapseLeavesAnswersOnTime(t *testing.T) {
-	var (
-		mu    sync.Mutex // guards delay and fire
-		delay time.Duration
-		fire  func()
-	)
-	clock := newTestClock()
-	c, checker := newControllerWith(t, Options{Now: clock.Now})
-	c.afterFunc = func(d time.Duration, f func()) *time.Timer {
-		mu.Lock()
-		delay, fire = d, f
-		mu.Unlock()
-		return time.AfterFunc(time.Hour, func() {}) // stopped by the controller or the test
-	}
-	start := clock.Now()
+	clk := clock.NewFake(epoch)
+	c, checker := newControllerWith(t, Options{Clock: clk})
+	start := clk.Now()
 	c.ResetServices([]*model.Service{service()}, []*model.Endpoint{
 		endpoint("short", "192.0.2.1", 300*time.Millisecond, start),
 		endpoint("long", "192.0.2.2", time.Hour, start),
@@ -145,29 +118,25 @@ func TestLeaseLapseLeavesAnswersOnTime(t *testing.T) {
 	if got := answer(t, c); len(got) != 2 {
 		t.Fatalf("before the lapse: %v", got)
 	}
-	mu.Lock()
-	d, f := delay, fire
-	mu.Unlock()
-	clock.Set(start.Add(d - 2*time.Millisecond)) // woken a little early: nothing lapsed
-	if d != 301*time.Millisecond || f == nil {
-		t.Fatalf("timer set for %v, want the lapse 300ms away (and a millisecond)", d)
+	lapse := start.Add(301 * time.Millisecond)
+	if next, ok := clk.Next(); !ok || !next.Equal(lapse) {
+		t.Fatalf("next timer at %v (%v), want the lapse 300ms away (and a millisecond)", next, ok)
 	}
-	f()
-	if got := answer(t, c); len(got) != 2 {
-		t.Fatalf("just before the lapse: %v", got)
+	before := c.Snapshots().Load()
+	clk.Set(lapse.Add(-time.Millisecond)) // no timer is due: nothing runs
+	if c.Snapshots().Load() != before {
+		t.Fatal("recompiled before the lapse")
 	}
-	clock.Set(start.Add(d))
-	mu.Lock()
-	f = fire
-	mu.Unlock()
-	f()
-	if got := answer(t, c); len(got) != 1 || got[0] != "192.0.2.2" {
-		t.Fatalf("after the lapse: %v, want only the long lease", got)
-	}
+	clk.Set(lapse)
+	waitFor(t, "the lapsed endpoint to leave the answers", func() bool {
+		got := answer(t, c)
+		return len(got) == 1 && got[0] == "192.0.2.2"
+	})
 	evs := checker.Events(0, 0)
 	if len(evs) == 0 || evs[len(evs)-1].Actor != "lease" {
 		t.Errorf("no lease event: %+v", evs)
 	}
+	waitFor(t, "the timer for the long lease", func() bool { return clk.ArmedAt(start.Add(time.Hour+time.Millisecond)) == 1 })
 }
 
 func TestPushHealthSteers(t *testing.T) {

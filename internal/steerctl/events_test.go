@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/health"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/publish"
@@ -127,9 +128,9 @@ func TestOverrideEventsStateWhatHappened(t *testing.T) {
 // TestLeaseLapseEventStatesTheStateBefore: a lapse takes an endpoint the
 // answers had as up out of them: up -> down.
 func TestLeaseLapseEventStatesTheStateBefore(t *testing.T) {
-	clock := newTestClock()
-	start := clock.Now()
-	c, checker := newControllerWith(t, Options{Now: clock.Now})
+	clk := clock.NewFake(epoch)
+	start := clk.Now()
+	c, checker := newControllerWith(t, Options{Clock: clk})
 	c.ResetServices([]*model.Service{service()}, []*model.Endpoint{endpoint("a", "192.0.2.1", time.Minute, start), endpoint("b", "192.0.2.2", 0, start)})
 	if err := checker.Push("api.example.com.|a", true, ""); err != nil {
 		t.Fatal(err)
@@ -138,8 +139,8 @@ func TestLeaseLapseEventStatesTheStateBefore(t *testing.T) {
 	if got := answer(t, c); len(got) != 2 {
 		t.Fatalf("before the lapse: %v", got)
 	}
-	clock.Set(start.Add(2 * time.Minute))
-	c.Refresh()
+	clk.Set(start.Add(2 * time.Minute))
+	waitFor(t, "the lapsed endpoint to leave the answers", func() bool { return len(answer(t, c)) == 1 })
 	var got []string
 	for _, ev := range checker.Events(0, 0) {
 		if ev.Actor == "lease" {

@@ -17,7 +17,7 @@ func (c *Controller) ExplainIf(name model.Name, qtype uint16, client netip.Addr,
 		c.mu.Unlock()
 		return nil, false
 	}
-	now := c.opts.Now()
+	now := c.clk.Now()
 	down := &model.Override{State: "down", Actor: "dry run", Time: now}
 	cp := *spec
 	cp.Pools = slices.Clone(spec.Pools)

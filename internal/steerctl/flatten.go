@@ -37,9 +37,34 @@ func (c *Controller) flatLookup(host model.Name) ([]netip.Addr, []netip.Addr) {
 	return f.v4, f.v6
 }
 
+// flattenLoop resolves flattened hostnames as they fall due (checking
+// every second) and when the services change, until ctx is done.
+func (c *Controller) flattenLoop(ctx context.Context) {
+	tick := c.clk.NewTimer(time.Second)
+	defer tick.Stop()
+	for {
+		c.flatten(ctx)
+		tick.Reset(time.Second)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C():
+		case <-c.kick:
+		}
+	}
+}
+
+// kickFlattener wakes the flattening loop.
+func (c *Controller) kickFlattener() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
 // flatten resolves the hostnames of flattened services that are due,
-// outside the lock and a few at a time, and recompiles when an answer
-// changed.
+// outside the lock and a few at a time, and recompiles the services of
+// those whose addresses changed.
 func (c *Controller) flatten(ctx context.Context) {
 	due := c.flattenDue()
 	if len(due) == 0 {
@@ -48,7 +73,7 @@ func (c *Controller) flatten(ctx context.Context) {
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
-		changed bool
+		changed = map[model.Name]bool{}
 		sem     = make(chan struct{}, flattenWorkers)
 	)
 	for _, h := range due {
@@ -58,21 +83,46 @@ func (c *Controller) flatten(ctx context.Context) {
 			defer func() { <-sem; wg.Done() }()
 			if c.resolveFlat(ctx, h) {
 				mu.Lock()
-				changed = true
+				changed[h] = true
 				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	if changed {
-		c.HealthChanged()
+	if len(changed) > 0 {
+		c.flatChanged(changed)
+	}
+}
+
+// flatChanged recompiles the flattened services with an endpoint whose
+// hostname is in hosts.
+func (c *Controller) flatChanged(hosts map[model.Name]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	var names []model.Name
+	for name, spec := range c.services {
+		if !spec.Flatten {
+			continue
+		}
+		for _, e := range c.endpoints[name] {
+			if t, err := c.parse(e.Address); err == nil && hosts[t.Host] {
+				names = append(names, name)
+				break
+			}
+		}
+	}
+	if len(names) > 0 {
+		c.rebuild(names)
 	}
 }
 
 // flattenDue returns the hostnames due for resolving, and forgets those no
 // flattened service uses any more.
 func (c *Controller) flattenDue() []model.Name {
-	now := c.opts.Now()
+	now := c.clk.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var due []model.Name
@@ -107,7 +157,7 @@ func (c *Controller) resolveFlat(ctx context.Context, h model.Name) bool {
 	rctx, cancel := context.WithTimeout(ctx, flattenTimeout)
 	addrs, err := c.opts.Resolver.LookupNetIP(rctx, "ip", string(h))
 	cancel()
-	now := c.opts.Now()
+	now := c.clk.Now()
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
 		err, addrs = nil, nil

@@ -22,13 +22,6 @@ type SteeredWriter interface {
 // materializeActor is the journal's actor for steered answers.
 const materializeActor = "steering"
 
-// changes returns a channel closed at the next new steering snapshot.
-func (c *Controller) changes() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.changed
-}
-
 // Materialize keeps every zone's steered answers (steer.Service.Materialize:
 // the answer for a client with no location) stored through w, so that a
 // failover reaches secondaries as an IXFR. Changes within delay of one
@@ -45,7 +38,11 @@ func (c *Controller) Materialize(ctx context.Context, w SteeredWriter, delay tim
 	for _, z := range stored {
 		written[z] = nil // unknown: rewritten at the first pass
 	}
-	var retry <-chan time.Time
+	retry, gather := c.clk.NewTimer(time.Second), c.clk.NewTimer(delay)
+	retry.Stop()
+	gather.Stop()
+	defer retry.Stop()
+	defer gather.Stop()
 	for {
 		ch := c.changes()
 		want := materializedByZone(c.cur.Load())
@@ -73,19 +70,20 @@ func (c *Controller) Materialize(ctx context.Context, w SteeredWriter, delay tim
 				failed = true
 			}
 		}
-		retry = nil
+		retry.Stop()
 		if failed {
-			retry = time.After(time.Second)
+			retry.Reset(time.Second)
 		}
 		select {
 		case <-ch:
-		case <-retry:
+		case <-retry.C():
 		case <-ctx.Done():
 			return
 		}
 		// Let the changes that follow closely join this write.
+		gather.Reset(delay)
 		select {
-		case <-time.After(delay):
+		case <-gather.C():
 		case <-ctx.Done():
 			return
 		}

@@ -5,27 +5,25 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/health"
 )
 
-// DefaultEventBatch is how long PersistEvents gathers events before it
+// DefaultEventBatch is how long the controller gathers events before it
 // writes them: the events of at most this long (and of the commit under
 // way) before a crash are lost.
 const DefaultEventBatch = 50 * time.Millisecond
 
-// PersistEvents writes the checker's events to the store's event log as
+// persistEvents writes the checker's events to the store's event log as
 // they come, after those it holds already, until ctx is done; then it
 // writes what is left. The checker's health path only signals: writes
 // run here, at most one per batch interval (default DefaultEventBatch), so
 // a burst of events is one transaction. A failed write is tried again a
-// batch interval later.
-func PersistEvents(ctx context.Context, checker *health.Checker, evl *control.EventLog, batch time.Duration, log *slog.Logger) {
+// batch interval later. The controller runs it (Options.Events).
+func persistEvents(ctx context.Context, clk clock.Clock, checker *health.Checker, evl *control.EventLog, batch time.Duration, log *slog.Logger) {
 	if batch <= 0 {
 		batch = DefaultEventBatch
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
 	}
 	after := evl.Last()
 	write := func(ctx context.Context) bool {
@@ -41,7 +39,7 @@ func PersistEvents(ctx context.Context, checker *health.Checker, evl *control.Ev
 		return true
 	}
 	var last time.Time // of the latest write
-	timer := time.NewTimer(time.Hour)
+	timer := clk.NewTimer(time.Hour)
 	timer.Stop()
 	pending := true // events may have come before this started
 	for {
@@ -53,21 +51,21 @@ func PersistEvents(ctx context.Context, checker *health.Checker, evl *control.Ev
 			case <-checker.EventsAdded():
 			}
 		}
-		if wait := batch - time.Since(last); wait > 0 {
+		if wait := batch - clock.Since(clk, last); wait > 0 {
 			timer.Reset(wait)
 			select {
 			case <-ctx.Done():
 				timer.Stop()
 				write(context.WithoutCancel(ctx))
 				return
-			case <-timer.C:
+			case <-timer.C():
 			}
 		}
 		select { // the events this write takes need no other
 		case <-checker.EventsAdded():
 		default:
 		}
-		last = time.Now()
+		last = clk.Now()
 		pending = !write(ctx)
 	}
 }

@@ -7,21 +7,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/health"
 	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/store/bolt"
 )
 
-// persisting is a checker whose events PersistEvents keeps in a bolt
-// store, as the server runs them.
+// persisting is a checker whose events a controller keeps in a bolt
+// store, as the server runs them, on a fake clock.
 type persisting struct {
 	st      store.Store
 	evl     *control.EventLog
 	checker *health.Checker
-	cancel  context.CancelFunc
-	done    chan struct{}
+	ctrl    *Controller
+	clk     *clock.Fake
 }
+
+// eventBatch is the tests' batch interval.
+const eventBatch = 10 * time.Millisecond
 
 func startPersisting(t *testing.T, path string) *persisting {
 	t.Helper()
@@ -33,21 +37,19 @@ func startPersisting(t *testing.T, path string) *persisting {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &persisting{st: st, evl: evl, checker: health.New(health.Options{}), done: make(chan struct{})}
+	clk := clock.NewFake(epoch)
+	p := &persisting{st: st, evl: evl, checker: health.New(health.Options{Now: clk.Now}), clk: clk}
 	if !p.checker.RestoreEvents(HealthEvents(kept)) {
 		t.Fatal("a new checker refused the kept events")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	p.cancel = cancel
-	go func() { defer close(p.done); PersistEvents(ctx, p.checker, evl, 10*time.Millisecond, nil) }()
+	p.ctrl = New(p.checker, Options{Clock: clk, Events: evl, EventBatch: eventBatch})
 	return p
 }
 
-// stop ends PersistEvents (which writes what is left), the checker and
-// the store.
+// stop closes the controller (which writes what is left), the checker
+// and the store.
 func (p *persisting) stop() {
-	p.cancel()
-	<-p.done
+	p.ctrl.Close()
 	p.checker.Close()
 	p.st.Close()
 }
@@ -58,9 +60,17 @@ func (p *persisting) record(n int, what string) {
 	}
 }
 
+// waitStored steps the clock a batch interval at a time until the events
+// up to seq are stored.
 func waitStored(t *testing.T, p *persisting, seq uint64) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("events up to %d to be stored", seq), func() bool { return p.evl.Last() >= seq })
+	waitFor(t, fmt.Sprintf("events up to %d to be stored", seq), func() bool {
+		if p.evl.Last() >= seq {
+			return true
+		}
+		p.clk.Step(eventBatch)
+		return false
+	})
 }
 
 // TestEventsSurviveRestart: events logged are in the store within a batch
@@ -75,8 +85,7 @@ func TestEventsSurviveRestart(t *testing.T) {
 	waitStored(t, p, 5)
 	before := p.checker.Events(0, 0)
 	p.st.Close() // as a crash would: nothing more is written
-	p.cancel()
-	<-p.done
+	p.ctrl.Close()
 	p.checker.Close()
 
 	p = startPersisting(t, path)
