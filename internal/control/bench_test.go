@@ -38,7 +38,7 @@ func BenchmarkImportAndLoad(b *testing.B) {
 				b.Fatal(err)
 			}
 			svc := New(st, nil, Options{})
-			if _, err := svc.Import(context.Background(), z, sets, ImportOptions{Mode: ImportCreate}); err != nil {
+			if _, err := svc.Zones.Import(context.Background(), z, sets, ImportOptions{Mode: ImportCreate}); err != nil {
 				b.Fatal(err)
 			}
 			st.Close()
@@ -52,7 +52,7 @@ func BenchmarkImportAndLoad(b *testing.B) {
 		}
 		defer st.Close()
 		svc := New(st, nil, Options{})
-		if _, err := svc.Import(context.Background(), z, sets, ImportOptions{Mode: ImportCreate}); err != nil {
+		if _, err := svc.Zones.Import(context.Background(), z, sets, ImportOptions{Mode: ImportCreate}); err != nil {
 			b.Fatal(err)
 		}
 		pub := NewPublisher(st, nil)

@@ -46,7 +46,7 @@ func drillRunKey(drill string, started time.Time) string {
 
 // SaveDrillRun keeps a run's report, dropping the drill's oldest runs
 // beyond MaxDrillRuns, and returns its id.
-func (s *Service) SaveDrillRun(ctx context.Context, run DrillRun, actor string) (string, error) {
+func (s *DrillRuns) SaveDrillRun(ctx context.Context, run DrillRun, actor string) (string, error) {
 	if !drillNameRE.MatchString(run.Drill) {
 		return "", model.Errorf("drill", "%q is not a drill name (letters, digits, '.', '_', '-')", run.Drill)
 	}
@@ -91,7 +91,7 @@ func (s *Service) SaveDrillRun(ctx context.Context, run DrillRun, actor string) 
 
 // DrillRuns lists the runs kept, newest first, of one drill or (drill "")
 // of all; without their reports.
-func (s *Service) DrillRuns(ctx context.Context, drill string, limit int) ([]DrillRun, error) {
+func (s *DrillRuns) DrillRuns(ctx context.Context, drill string, limit int) ([]DrillRun, error) {
 	prefix := prefixDrillRuns
 	if drill != "" {
 		prefix += drill + "/"
@@ -120,7 +120,7 @@ func (s *Service) DrillRuns(ctx context.Context, drill string, limit int) ([]Dri
 }
 
 // DrillRun returns one run, report included.
-func (s *Service) DrillRun(ctx context.Context, id string) (*DrillRun, error) {
+func (s *DrillRuns) DrillRun(ctx context.Context, id string) (*DrillRun, error) {
 	drill, run, _ := strings.Cut(id, "/")
 	nanos, err := strconv.ParseInt(run, 10, 64)
 	if err != nil || !drillNameRE.MatchString(drill) {

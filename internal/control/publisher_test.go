@@ -23,7 +23,7 @@ func TestZoneRecordsChanged(t *testing.T) {
 	}
 	b := mustCreate(t, e, "b.test.", model.SerialIncrement)
 	ttl := uint32(600)
-	if _, err := e.svc.UpdateZone(ctx, a, ZoneUpdate{DefaultTTL: &ttl}, "test"); err != nil {
+	if _, err := e.svc.Zones.UpdateZone(ctx, a, ZoneUpdate{DefaultTTL: &ttl}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	var rev store.Revision
@@ -36,7 +36,7 @@ func TestZoneRecordsChanged(t *testing.T) {
 	if !slices.Equal(zs, []model.Name{a, b}) || next <= since {
 		t.Errorf("after creating %s and changing %s: %v at %d (since %d)", b, a, zs, next, since)
 	}
-	if err := e.svc.DeleteZone(ctx, b, WriteOptions{Actor: "test"}); err != nil {
+	if err := e.svc.Zones.DeleteZone(ctx, b, WriteOptions{Actor: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	if zs, _ := e.pub.ZoneRecordsChanged(0); !slices.Equal(zs, []model.Name{a}) {

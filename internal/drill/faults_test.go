@@ -10,13 +10,33 @@ import (
 	"github.com/stratusdns/stratus/internal/model"
 )
 
+// planeControl is a control plane's services and endpoints as a drill
+// changes and reads them.
+type planeControl struct{ p *control.Plane }
+
+func (c planeControl) GetService(ctx context.Context, name model.Name) (*model.Service, error) {
+	return c.p.Services.GetService(ctx, name)
+}
+
+func (c planeControl) Endpoints(ctx context.Context, svc model.Name) ([]*model.Endpoint, error) {
+	return c.p.Endpoints.Endpoints(ctx, svc)
+}
+
+func (c planeControl) SetEndpointOverride(ctx context.Context, svc model.Name, id, state, reason, actor string, ttl time.Duration) (*model.Endpoint, error) {
+	return c.p.Endpoints.SetEndpointOverride(ctx, svc, id, state, reason, actor, ttl)
+}
+
+func (c planeControl) SetPoolOverride(ctx context.Context, svc model.Name, pool, state, reason string, ttl time.Duration, wo control.ServiceWriteOptions) (*model.Service, error) {
+	return c.p.Services.SetPoolOverride(ctx, svc, pool, state, reason, ttl, wo)
+}
+
 // newWorld serves api.example.com. with pools in two regions of the EU
 // and one in the US, one endpoint each.
-func newWorld(t *testing.T) (*control.Service, *Scenario) {
+func newWorld(t *testing.T) (planeControl, *Scenario) {
 	t.Helper()
 	svc, _ := controltest.New(t, control.Options{})
 	ctx := context.Background()
-	_, err := svc.CreateZone(ctx, control.NewZone{Settings: model.ZoneSettings{Name: "example.com."}, Nameservers: []model.Name{"ns1.example.com."}}, nil, "test")
+	_, err := svc.Zones.CreateZone(ctx, control.NewZone{Settings: model.ZoneSettings{Name: "example.com."}, Nameservers: []model.Name{"ns1.example.com."}}, nil, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,16 +45,16 @@ func newWorld(t *testing.T) (*control.Service, *Scenario) {
 		{Name: "fra", Region: "eu-central", Provider: "gcp", Jurisdiction: "eu", Priority: 2, Check: model.CheckSpec{Type: model.CheckNone}},
 		{Name: "iad", Region: "us-east", Provider: "aws", Jurisdiction: "us", Priority: 3, Check: model.CheckSpec{Type: model.CheckNone}},
 	}}
-	if _, err := svc.CreateService(ctx, *spec, control.ServiceWriteOptions{Actor: "test"}); err != nil {
+	if _, err := svc.Services.CreateService(ctx, *spec, control.ServiceWriteOptions{Actor: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	for id, pool := range map[string]string{"dub-1": "dub", "fra-1": "fra", "iad-1": "iad"} {
 		addr := map[string]string{"dub": "192.0.2.1", "fra": "192.0.2.2", "iad": "198.51.100.1"}[pool]
-		if _, _, err := svc.RegisterEndpoint(ctx, spec.Name, model.Endpoint{Service: spec.Name, ID: id, Pool: pool, Address: addr}, "test"); err != nil {
+		if _, _, err := svc.Endpoints.RegisterEndpoint(ctx, spec.Name, model.Endpoint{Service: spec.Name, ID: id, Pool: pool, Address: addr}, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return svc, &Scenario{Name: "t", Services: []string{"api.example.com"}}
+	return planeControl{svc}, &Scenario{Name: "t", Services: []string{"api.example.com"}}
 }
 
 func TestFaultTargets(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/testutil"
 )
@@ -18,7 +17,7 @@ import (
 // failoverNameserver answers api.example.com. A from the control plane as
 // a failover service would: the endpoints of the best pool not forced
 // down. It stands in for the DNS server, which the end-to-end tests use.
-func failoverNameserver(t *testing.T, svc *control.Service) string {
+func failoverNameserver(t *testing.T, svc planeControl) string {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -74,7 +73,7 @@ func drillScenario(addr string, slo SLO) *Scenario {
 	}
 }
 
-func noDrillOverrides(t *testing.T, svc *control.Service) {
+func noDrillOverrides(t *testing.T, svc planeControl) {
 	t.Helper()
 	spec, _ := svc.GetService(context.Background(), "api.example.com.")
 	for _, p := range spec.Pools {
@@ -151,7 +150,7 @@ func TestRunAborted(t *testing.T) {
 }
 
 // degraded is a control plane that reports an endpoint out of the answers.
-type degraded struct{ *control.Service }
+type degraded struct{ planeControl }
 
 func (degraded) Unanswerable(context.Context, model.Name) ([]string, error) {
 	return []string{"dub-1 (check: down)"}, nil

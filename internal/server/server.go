@@ -47,7 +47,7 @@ type Server struct {
 
 	st       store.Store
 	pub      *control.Publisher
-	svc      *control.Service
+	plane    *control.Plane
 	checker  *health.Checker
 	steering *steerctl.Controller
 	dns      *dnsserver.Server
@@ -133,7 +133,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	s.svc = control.New(st, s.pub, control.Options{
+	s.plane = control.New(st, s.pub, control.Options{
 		JournalMaxEntries:        s.cfg.Journal.MaxEntries,
 		JournalMaxSteeredEntries: s.cfg.Journal.MaxSteeredEntries,
 		JournalMaxEntryRecords:   s.cfg.Journal.MaxEntryRecords,
@@ -141,10 +141,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	})
 	bg, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
-	secondaries := secondary.New(s.svc, secondary.Options{}, s.log.With("component", "secondary"))
+	secondaries := secondary.New(s.plane.Secondaries, s.plane.TSIGKeys, secondary.Options{}, s.log.With("component", "secondary"))
 	s.secondaries = secondaries
-	notifier := xfr.NewNotifier(s.pub, s.svc, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay}, s.log.With("component", "notify"))
-	s.drills = drill.NewScheduler(drillControl{s.svc, ctrl}, s.svc, drills, s.log.With("component", "drill"))
+	notifier := xfr.NewNotifier(s.pub, s.plane.Zones, s.plane.TSIGKeys, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay}, s.log.With("component", "notify"))
+	s.drills = drill.NewScheduler(drillControl{s.plane.Services, s.plane.Endpoints, ctrl}, s.plane.DrillRuns, drills, s.log.With("component", "drill"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
 	s.bgDone.Add(8)
 	go func() { defer s.bgDone.Done(); s.drills.Run(bg) }()
@@ -153,7 +153,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	go func() { defer s.bgDone.Done(); ctrl.Run(bg) }()
 	go func() { defer s.bgDone.Done(); s.reapLeases(bg, ctrl) }()
 	go func() { defer s.bgDone.Done(); notifier.Run(bg) }()
-	go func() { defer s.bgDone.Done(); ctrl.Materialize(bg, s.svc, delay) }()
+	go func() { defer s.bgDone.Done(); ctrl.Materialize(bg, s.plane.SteeredAnswers, delay) }()
 	go func() {
 		defer s.bgDone.Done()
 		steerctl.PersistEvents(bg, s.checker, events, 0, s.log.With("component", "health"))
@@ -177,7 +177,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	full := xfr.New(s.svc, s.log.With("component", "xfr"))
+	full := xfr.New(s.plane.Zones, s.plane.TSIGKeys, s.log.With("component", "xfr"))
 	full.SetNotified(s.secondaries)
 	dns.SetExtended(full)
 	if err := dns.Start(); err != nil {
@@ -190,7 +190,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("api: listen on %s: %w", s.cfg.API.Listen, err)
 	}
 	s.apiAddr = ln.Addr()
-	handler := api.New(s.svc, api.Options{
+	handler := api.New(api.PlaneControl(s.plane), api.Options{
 		Steering:           ctrl,
 		Health:             healthView{s.checker, events},
 		Drills:             s.drills,
@@ -274,7 +274,7 @@ func (s *Server) reapLeases(ctx context.Context, ctrl *steerctl.Controller) {
 			if !ctrl.LapsedPending() && tick%60 != 0 {
 				continue
 			}
-			if _, err := s.svc.ReapLapsed(ctx, now); err != nil && ctx.Err() == nil {
+			if _, err := s.plane.Endpoints.ReapLapsed(ctx, now); err != nil && ctx.Err() == nil {
 				s.log.Warn("reaping lapsed endpoints failed", "err", err)
 			}
 		}
@@ -282,10 +282,32 @@ func (s *Server) reapLeases(ctx context.Context, ctrl *steerctl.Controller) {
 }
 
 // drillControl is what the server's own drills change and read: the
-// control plane, and steering's view of which endpoints are answered.
+// services and endpoints of the control plane, and steering's view of
+// which endpoints are answered.
 type drillControl struct {
-	*control.Service
-	ctrl *steerctl.Controller
+	services  *control.Services
+	endpoints *control.Endpoints
+	ctrl      *steerctl.Controller
+}
+
+// GetService reads a service under test.
+func (d drillControl) GetService(ctx context.Context, name model.Name) (*model.Service, error) {
+	return d.services.GetService(ctx, name)
+}
+
+// SetPoolOverride sets or clears a pool's fault.
+func (d drillControl) SetPoolOverride(ctx context.Context, svc model.Name, pool, state, reason string, ttl time.Duration, wo control.ServiceWriteOptions) (*model.Service, error) {
+	return d.services.SetPoolOverride(ctx, svc, pool, state, reason, ttl, wo)
+}
+
+// Endpoints reads the endpoints of a service under test.
+func (d drillControl) Endpoints(ctx context.Context, svc model.Name) ([]*model.Endpoint, error) {
+	return d.endpoints.Endpoints(ctx, svc)
+}
+
+// SetEndpointOverride sets or clears an endpoint's fault.
+func (d drillControl) SetEndpointOverride(ctx context.Context, svc model.Name, id, state, reason, actor string, ttl time.Duration) (*model.Endpoint, error) {
+	return d.endpoints.SetEndpointOverride(ctx, svc, id, state, reason, actor, ttl)
 }
 
 // Unanswerable lists the endpoints steering leaves out of the answers.

@@ -1,5 +1,5 @@
 // Package controltest starts a control plane for tests: a bolt store in
-// the test's temporary directory, its publisher running, and the service.
+// the test's temporary directory, its publisher running, and the plane.
 package controltest
 
 import (
@@ -13,7 +13,7 @@ import (
 
 // New returns a control plane on a fresh store, stopped when the test
 // ends.
-func New(t testing.TB, opts control.Options) (*control.Service, *control.Publisher) {
+func New(t testing.TB, opts control.Options) (*control.Plane, *control.Publisher) {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "stratus.db"), bolt.Options{})
 	if err != nil {
