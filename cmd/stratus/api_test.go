@@ -21,11 +21,11 @@ type testAPI struct {
 func newTestAPI(t *testing.T) *testAPI {
 	t.Helper()
 	svc, _ := controltest.New(t, control.Options{})
-	tok, _, err := svc.CreateToken(context.Background(), "admin", []string{"*"}, "test")
+	tok, _, err := svc.Tokens.CreateToken(context.Background(), "admin", []string{"*"}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(svc, api.Options{}))
+	srv := httptest.NewServer(api.New(api.PlaneControl(svc), api.Options{}))
 	t.Cleanup(srv.Close)
 	return &testAPI{t: t, url: srv.URL, token: tok}
 }

@@ -34,24 +34,24 @@ func (v verdicts) Status(model.Name, string) (health.Status, bool)      { return
 func TestAPIDrillPlane(t *testing.T) {
 	svc, _ := controltest.New(t, control.Options{})
 	ctx := context.Background()
-	tok, _, err := svc.CreateToken(ctx, "alice", []string{"*"}, "test")
+	tok, _, err := svc.Tokens.CreateToken(ctx, "alice", []string{"*"}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.CreateZone(ctx, control.NewZone{Settings: model.ZoneSettings{Name: "example.com."}, Nameservers: []model.Name{"ns1.example.com."}}, nil, "test"); err != nil {
+	if _, err := svc.Zones.CreateZone(ctx, control.NewZone{Settings: model.ZoneSettings{Name: "example.com."}, Nameservers: []model.Name{"ns1.example.com."}}, nil, "test"); err != nil {
 		t.Fatal(err)
 	}
 	spec := model.Service{Name: "api.example.com.", Policy: model.PolicyFailover, Pools: []model.Pool{
 		{Name: "dub", Region: "eu-west", Provider: "aws", Jurisdiction: "eu", Priority: 1, Check: model.CheckSpec{Type: model.CheckNone}},
 	}}
-	if _, err := svc.CreateService(ctx, spec, control.ServiceWriteOptions{Actor: "test"}); err != nil {
+	if _, err := svc.Services.CreateService(ctx, spec, control.ServiceWriteOptions{Actor: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := svc.RegisterEndpoint(ctx, spec.Name, model.Endpoint{Service: spec.Name, ID: "dub-1", Pool: "dub", Address: "192.0.2.1"}, "test"); err != nil {
+	if _, _, err := svc.Endpoints.RegisterEndpoint(ctx, spec.Name, model.Endpoint{Service: spec.Name, ID: "dub-1", Pool: "dub", Address: "192.0.2.1"}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	steering := verdicts{of: map[string]steer.Verdict{"dub-1": {Why: "check: down"}}}
-	srv := httptest.NewServer(api.New(svc, api.Options{Steering: steering}))
+	srv := httptest.NewServer(api.New(api.PlaneControl(svc), api.Options{Steering: steering}))
 	t.Cleanup(srv.Close)
 	pl := apiDrillPlane{client.New(srv.URL, tok)}
 
@@ -74,7 +74,7 @@ func TestAPIDrillPlane(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s, _ := svc.GetService(ctx, "api.example.com.")
+	s, _ := svc.Services.GetService(ctx, "api.example.com.")
 	if o := s.Pool("dub").Override; o == nil || o.State != "down" || o.Reason != "drill eu, step 1" || o.Expires.Sub(o.Time) != 30*time.Second {
 		t.Errorf("pool override %+v", o)
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/auth"
-	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
@@ -42,18 +41,18 @@ const DefaultMaxZoneFileBytes = 128 << 20
 
 // Handler is the API's http.Handler.
 type Handler struct {
-	svc  *control.Service
+	ctl  Control
 	opts Options
 	log  *slog.Logger
 	mux  *http.ServeMux
 }
 
-// New returns the API handler over the control plane.
-func New(svc *control.Service, opts Options) *Handler {
+// New returns the API handler over the control plane ctl.
+func New(ctl Control, opts Options) *Handler {
 	if opts.MaxZoneFileBytes <= 0 {
 		opts.MaxZoneFileBytes = DefaultMaxZoneFileBytes
 	}
-	h := &Handler{svc: svc, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	h := &Handler{ctl: ctl, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -123,7 +122,7 @@ func (h *Handler) authenticate(r *http.Request) (*auth.Principal, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, errorf(http.StatusUnauthorized, apiv1.CodeUnauthenticated, "the Authorization header must use the Bearer scheme")
 	}
-	p, err := h.svc.Authenticate(r.Context(), strings.TrimSpace(tok))
+	p, err := h.ctl.Tokens.Authenticate(r.Context(), strings.TrimSpace(tok))
 	if err != nil {
 		if he := toHTTP(err); he.status == http.StatusNotFound {
 			return nil, errorf(http.StatusUnauthorized, apiv1.CodeUnauthenticated, "invalid bearer token")

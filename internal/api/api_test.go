@@ -17,18 +17,18 @@ import (
 
 type apiEnv struct {
 	srv   *httptest.Server
-	svc   *control.Service
+	svc   *control.Plane
 	admin string
 }
 
 func newAPI(t *testing.T) *apiEnv {
 	t.Helper()
 	svc, _ := controltest.New(t, control.Options{})
-	admin, _, err := svc.CreateToken(context.Background(), "admin", []string{"*"}, "test")
+	admin, _, err := svc.Tokens.CreateToken(context.Background(), "admin", []string{"*"}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(svc, Options{}))
+	srv := httptest.NewServer(New(PlaneControl(svc), Options{}))
 	t.Cleanup(srv.Close)
 	return &apiEnv{srv: srv, svc: svc, admin: admin}
 }

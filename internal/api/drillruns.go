@@ -22,7 +22,7 @@ func (h *Handler) saveDrillRun(w http.ResponseWriter, r *http.Request, p *auth.P
 	if req.Drill != "" && req.Drill != r.PathValue("drill") {
 		return invalid("drill", "the body names drill %q, the path %q", req.Drill, r.PathValue("drill"))
 	}
-	id, err := h.svc.SaveDrillRun(r.Context(), control.DrillRun{Drill: r.PathValue("drill"), Started: req.Started, Ended: req.Ended,
+	id, err := h.ctl.DrillRuns.SaveDrillRun(r.Context(), control.DrillRun{Drill: r.PathValue("drill"), Started: req.Started, Ended: req.Ended,
 		Passed: req.Passed, Aborted: req.Aborted, Report: req.Report}, p.Name)
 	if err != nil {
 		return err
@@ -40,7 +40,7 @@ func (h *Handler) listDrillRuns(w http.ResponseWriter, r *http.Request, _ *auth.
 		}
 		limit = n
 	}
-	runs, err := h.svc.DrillRuns(r.Context(), r.PathValue("drill"), limit)
+	runs, err := h.ctl.DrillRuns.DrillRuns(r.Context(), r.PathValue("drill"), limit)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (h *Handler) listDrillRuns(w http.ResponseWriter, r *http.Request, _ *auth.
 }
 
 func (h *Handler) getDrillRun(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
-	run, err := h.svc.DrillRun(r.Context(), r.PathValue("drill")+"/"+r.PathValue("run"))
+	run, err := h.ctl.DrillRuns.DrillRun(r.Context(), r.PathValue("drill")+"/"+r.PathValue("run"))
 	if err != nil {
 		return err
 	}

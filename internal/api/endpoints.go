@@ -56,7 +56,7 @@ func (h *Handler) listEndpoints(w http.ResponseWriter, r *http.Request, p *auth.
 	if err != nil {
 		return err
 	}
-	eps, err := h.svc.Endpoints(r.Context(), n)
+	eps, err := h.ctl.Endpoints.Endpoints(r.Context(), n)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (h *Handler) registerEndpoint(w http.ResponseWriter, r *http.Request, p *au
 	if err != nil {
 		return err
 	}
-	e, created, err := h.svc.RegisterEndpoint(r.Context(), n, m, p.Name)
+	e, created, err := h.ctl.Endpoints.RegisterEndpoint(r.Context(), n, m, p.Name)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (h *Handler) getEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	if err != nil {
 		return err
 	}
-	e, err := h.svc.Endpoint(r.Context(), n, r.PathValue("id"))
+	e, err := h.ctl.Endpoints.Endpoint(r.Context(), n, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (h *Handler) deleteEndpoint(w http.ResponseWriter, r *http.Request, p *auth
 	if err != nil {
 		return err
 	}
-	if err := h.svc.DeregisterEndpoint(r.Context(), n, r.PathValue("id"), p.Name); err != nil {
+	if err := h.ctl.Endpoints.DeregisterEndpoint(r.Context(), n, r.PathValue("id"), p.Name); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -129,7 +129,7 @@ func (h *Handler) renewEndpoint(w http.ResponseWriter, r *http.Request, p *auth.
 	if err != nil {
 		return err
 	}
-	e, err := h.svc.RenewEndpoint(r.Context(), n, r.PathValue("id"))
+	e, err := h.ctl.Endpoints.RenewEndpoint(r.Context(), n, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (h *Handler) pushHealth(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		return err
 	}
 	id := r.PathValue("id")
-	ep, err := h.svc.PushEndpoint(r.Context(), n, id)
+	ep, err := h.ctl.Endpoints.PushEndpoint(r.Context(), n, id)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func (h *Handler) endpointOverride(w http.ResponseWriter, r *http.Request, p *au
 	if err != nil {
 		return err
 	}
-	e, err := h.svc.SetEndpointOverride(r.Context(), n, r.PathValue("id"), req.State, req.Reason, overrideActor(p.Name, req.For), ttl)
+	e, err := h.ctl.Endpoints.SetEndpointOverride(r.Context(), n, r.PathValue("id"), req.State, req.Reason, overrideActor(p.Name, req.For), ttl)
 	if err != nil {
 		return err
 	}
@@ -207,7 +207,7 @@ func (h *Handler) poolOverride(w http.ResponseWriter, r *http.Request, p *auth.P
 		return err
 	}
 	wo.Actor = overrideActor(wo.Actor, req.For)
-	s, err := h.svc.SetPoolOverride(r.Context(), n, r.PathValue("pool"), req.State, req.Reason, ttl, wo)
+	s, err := h.ctl.Services.SetPoolOverride(r.Context(), n, r.PathValue("pool"), req.State, req.Reason, ttl, wo)
 	if err != nil {
 		return err
 	}

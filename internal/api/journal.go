@@ -50,7 +50,7 @@ func (h *Handler) getJournal(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 	case !jq.Newest && q.Has("before"):
 		return invalid("before", "before pages back newest first (order=newest); oldest first reads on with from")
 	}
-	entries, more, err := h.svc.JournalPage(r.Context(), z, jq)
+	entries, more, err := h.ctl.Zones.JournalPage(r.Context(), z, jq)
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (h *Handler) compactJournal(w http.ResponseWriter, r *http.Request, _ *auth
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	n, err := h.svc.CompactJournal(r.Context(), z, req.Keep)
+	n, err := h.ctl.Zones.CompactJournal(r.Context(), z, req.Keep)
 	if err != nil {
 		return err
 	}

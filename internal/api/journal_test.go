@@ -66,7 +66,7 @@ func TestJournalSteered(t *testing.T) {
 	e := newAPI(t)
 	e.do(t, "POST", "/v1/zones", e.admin, createExample)
 	www := &model.RRset{Name: model.MustName("www.example.com."), Type: model.TypeA, TTL: 30, Rdata: [][]byte{{192, 0, 2, 7}}}
-	if _, err := e.svc.SetSteeredAnswers(context.Background(), model.MustName("example.com."), []*model.RRset{www}, "steering"); err != nil {
+	if _, err := e.svc.SteeredAnswers.SetSteeredAnswers(context.Background(), model.MustName("example.com."), []*model.RRset{www}, "steering"); err != nil {
 		t.Fatal(err)
 	}
 	r := e.do(t, "GET", "/v1/zones/example.com/journal", e.admin, "")

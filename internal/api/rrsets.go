@@ -89,7 +89,7 @@ func (h *Handler) listRRsets(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 			return invalid("type", "%v", err)
 		}
 	}
-	sets, serial, err := h.svc.RRsets(r.Context(), z, f)
+	sets, serial, err := h.ctl.Zones.RRsets(r.Context(), z, f)
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (h *Handler) patchRRsets(w http.ResponseWriter, r *http.Request, p *auth.Pr
 
 // apply commits changes and answers with the result and the new ETag.
 func (h *Handler) apply(w http.ResponseWriter, r *http.Request, z model.Name, changes []model.Change, im *uint32, p *auth.Principal) error {
-	res, err := h.svc.Apply(r.Context(), z, changes, control.WriteOptions{IfMatch: im, Actor: p.Name})
+	res, err := h.ctl.Zones.Apply(r.Context(), z, changes, control.WriteOptions{IfMatch: im, Actor: p.Name})
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (h *Handler) getRRset(w http.ResponseWriter, r *http.Request, _ *auth.Princ
 	if err != nil {
 		return err
 	}
-	sets, serial, err := h.svc.RRsets(r.Context(), z, control.RRsetFilter{Name: k.Name, Type: k.Type})
+	sets, serial, err := h.ctl.Zones.RRsets(r.Context(), z, control.RRsetFilter{Name: k.Name, Type: k.Type})
 	if err != nil {
 		return err
 	}
@@ -225,7 +225,7 @@ func (h *Handler) deleteRRset(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	if err != nil {
 		return err
 	}
-	res, err := h.svc.DeleteRRset(r.Context(), z, k, control.WriteOptions{IfMatch: im, Actor: p.Name})
+	res, err := h.ctl.Zones.DeleteRRset(r.Context(), z, k, control.WriteOptions{IfMatch: im, Actor: p.Name})
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func versionMatch(r *http.Request) (*uint64, error) {
 func versionTag(v uint64) string { return `"` + strconv.FormatUint(v, 10) + `"` }
 
 func (h *Handler) listServices(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
-	svcs, err := h.svc.ListServices(r.Context())
+	svcs, err := h.ctl.Services.ListServices(r.Context())
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (h *Handler) getService(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 	if err != nil {
 		return err
 	}
-	s, err := h.svc.GetService(r.Context(), n)
+	s, err := h.ctl.Services.GetService(r.Context(), n)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (h *Handler) createService(w http.ResponseWriter, r *http.Request, p *auth.
 	if err != nil {
 		return err
 	}
-	s, err := h.svc.CreateService(r.Context(), m, control.ServiceWriteOptions{Actor: p.Name})
+	s, err := h.ctl.Services.CreateService(r.Context(), m, control.ServiceWriteOptions{Actor: p.Name})
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (h *Handler) putService(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	if m.Name != n {
 		return invalid("name", "%s does not match the service in the path, %s", m.Name, n)
 	}
-	s, err := h.svc.UpdateService(r.Context(), m, wo)
+	s, err := h.ctl.Services.UpdateService(r.Context(), m, wo)
 	if err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func (h *Handler) deleteService(w http.ResponseWriter, r *http.Request, p *auth.
 	if err != nil {
 		return err
 	}
-	if err := h.svc.DeleteService(r.Context(), n, wo); err != nil {
+	if err := h.ctl.Services.DeleteService(r.Context(), n, wo); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -200,7 +200,7 @@ func (h *Handler) evaluate(w http.ResponseWriter, r *http.Request, _ *auth.Princ
 			return invalid(key, "unknown query parameter %q (known: client, subnet, type, down_pool, down_endpoint)", key)
 		}
 	}
-	spec, err := h.svc.GetService(r.Context(), n)
+	spec, err := h.ctl.Services.GetService(r.Context(), n)
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func (h *Handler) evaluate(w http.ResponseWriter, r *http.Request, _ *auth.Princ
 		}
 	}
 	if len(hyp.DownEndpoints) > 0 {
-		eps, err := h.svc.Endpoints(r.Context(), n)
+		eps, err := h.ctl.Endpoints.Endpoints(r.Context(), n)
 		if err != nil {
 			return err
 		}

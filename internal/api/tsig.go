@@ -13,7 +13,7 @@ func tsigKeyJSON(k *model.TSIGKey) apiv1.TSIGKey {
 }
 
 func (h *Handler) listTSIGKeys(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
-	keys, err := h.svc.TSIGKeys(r.Context())
+	keys, err := h.ctl.TSIGKeys.TSIGKeys(r.Context())
 	if err != nil {
 		return err
 	}
@@ -26,7 +26,7 @@ func (h *Handler) listTSIGKeys(w http.ResponseWriter, r *http.Request, _ *auth.P
 }
 
 func (h *Handler) getTSIGKey(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
-	k, err := h.svc.TSIGKey(r.Context(), r.PathValue("name"))
+	k, err := h.ctl.TSIGKeys.TSIGKey(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (h *Handler) createTSIGKey(w http.ResponseWriter, r *http.Request, p *auth.
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	k, err := h.svc.CreateTSIGKey(r.Context(), req.Name, req.Algorithm, req.Secret, p.Name)
+	k, err := h.ctl.TSIGKeys.CreateTSIGKey(r.Context(), req.Name, req.Algorithm, req.Secret, p.Name)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (h *Handler) createTSIGKey(w http.ResponseWriter, r *http.Request, p *auth.
 }
 
 func (h *Handler) deleteTSIGKey(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
-	if err := h.svc.DeleteTSIGKey(r.Context(), r.PathValue("name"), p.Name); err != nil {
+	if err := h.ctl.TSIGKeys.DeleteTSIGKey(r.Context(), r.PathValue("name"), p.Name); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -21,7 +21,7 @@ func TestTSIGKeys(t *testing.T) {
 	if created.Name != "xfr.example." || created.Algorithm != "hmac-sha512" || err != nil || len(secret) != 64 {
 		t.Fatalf("created %+v (secret %d bytes, %v)", created, len(secret), err)
 	}
-	stored, err := e.svc.TSIGKey(context.Background(), "xfr.example")
+	stored, err := e.svc.TSIGKeys.TSIGKey(context.Background(), "xfr.example")
 	if err != nil || string(stored.Secret) != string(secret) {
 		t.Fatalf("stored %v, %v", stored, err)
 	}
@@ -58,7 +58,7 @@ func TestTSIGKeys(t *testing.T) {
 	}
 
 	// A token without tsig:admin sees nothing.
-	tok, _, err := e.svc.CreateToken(context.Background(), "zones", []string{"zones:write"}, "test")
+	tok, _, err := e.svc.Tokens.CreateToken(context.Background(), "zones", []string{"zones:write"}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func (h *Handler) exportZone(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 	if err != nil {
 		return err
 	}
-	sets, serial, err := h.svc.RRsets(r.Context(), z, control.RRsetFilter{})
+	sets, serial, err := h.ctl.Zones.RRsets(r.Context(), z, control.RRsetFilter{})
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (h *Handler) importZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		}
 		return err
 	}
-	res, err := h.svc.Import(r.Context(), z, sets, control.ImportOptions{
+	res, err := h.ctl.Zones.Import(r.Context(), z, sets, control.ImportOptions{
 		WriteOptions: control.WriteOptions{IfMatch: im, Actor: p.Name},
 		Mode:         mode,
 		Settings:     model.ZoneSettings{SerialPolicy: policy},

@@ -42,7 +42,7 @@ func secondaryJSON(zs *model.ZoneSettings, st model.SecondaryState) *apiv1.Secon
 }
 
 func (h *Handler) listZones(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
-	zones, err := h.svc.ListZones(r.Context())
+	zones, err := h.ctl.Zones.ListZones(r.Context())
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (h *Handler) getZone(w http.ResponseWriter, r *http.Request, _ *auth.Princi
 	if err != nil {
 		return err
 	}
-	info, err := h.svc.GetZone(r.Context(), z)
+	info, err := h.ctl.Zones.GetZone(r.Context(), z)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func (h *Handler) createZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		if err != nil {
 			return err
 		}
-		if info, err = h.svc.CreateSecondaryZone(r.Context(), zs, p.Name); err != nil {
+		if info, err = h.ctl.Secondaries.CreateSecondaryZone(r.Context(), zs, p.Name); err != nil {
 			return err
 		}
 	} else {
@@ -87,10 +87,10 @@ func (h *Handler) createZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		if err != nil {
 			return err
 		}
-		if _, err := h.svc.CreateZone(r.Context(), nz, nil, p.Name); err != nil {
+		if _, err := h.ctl.Zones.CreateZone(r.Context(), nz, nil, p.Name); err != nil {
 			return err
 		}
-		if info, err = h.svc.GetZone(r.Context(), nz.Settings.Name); err != nil {
+		if info, err = h.ctl.Zones.GetZone(r.Context(), nz.Settings.Name); err != nil {
 			return err
 		}
 	}
@@ -198,7 +198,7 @@ func (h *Handler) updateZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		}
 		u.Primaries = &ps
 	}
-	info, err := h.svc.UpdateZone(r.Context(), z, u, p.Name)
+	info, err := h.ctl.Zones.UpdateZone(r.Context(), z, u, p.Name)
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func (h *Handler) deleteZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	if err != nil {
 		return err
 	}
-	if err := h.svc.DeleteZone(r.Context(), z, control.WriteOptions{IfMatch: im, Actor: p.Name}); err != nil {
+	if err := h.ctl.Zones.DeleteZone(r.Context(), z, control.WriteOptions{IfMatch: im, Actor: p.Name}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

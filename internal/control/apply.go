@@ -38,19 +38,19 @@ type ChangeResult struct {
 // Apply applies changes to one zone atomically: all of them or none. A
 // change list that leaves the zone as it was succeeds without a new serial
 // (Changed is false).
-func (s *Service) Apply(ctx context.Context, z model.Name, changes []model.Change, wo WriteOptions) (ChangeResult, error) {
+func (s *Zones) Apply(ctx context.Context, z model.Name, changes []model.Change, wo WriteOptions) (ChangeResult, error) {
 	return s.apply(ctx, z, changes, wo, nil)
 }
 
 // DeleteRRset deletes one RRset, failing with ErrRRsetNotFound (before
 // If-Match is checked) when the zone has none such.
-func (s *Service) DeleteRRset(ctx context.Context, z model.Name, k model.Key, wo WriteOptions) (ChangeResult, error) {
+func (s *Zones) DeleteRRset(ctx context.Context, z model.Name, k model.Key, wo WriteOptions) (ChangeResult, error) {
 	return s.apply(ctx, z, []model.Change{{Op: model.OpDelete, Name: k.Name, Type: k.Type}}, wo, &k)
 }
 
 // apply is Apply; when mustExist is set, that RRset must exist when the
 // transaction starts.
-func (s *Service) apply(ctx context.Context, z model.Name, changes []model.Change, wo WriteOptions, mustExist *model.Key) (ChangeResult, error) {
+func (s *Zones) apply(ctx context.Context, z model.Name, changes []model.Change, wo WriteOptions, mustExist *model.Key) (ChangeResult, error) {
 	if len(changes) == 0 {
 		return ChangeResult{}, model.Errorf("changes", "no changes given")
 	}

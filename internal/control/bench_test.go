@@ -39,7 +39,7 @@ func BenchmarkImportAndLoad(b *testing.B) {
 				b.Fatal(err)
 			}
 			svc := New(st, nil, Options{})
-			if _, err := svc.Import(context.Background(), z, sets, ImportOptions{Mode: ImportCreate}); err != nil {
+			if _, err := svc.Zones.Import(context.Background(), z, sets, ImportOptions{Mode: ImportCreate}); err != nil {
 				b.Fatal(err)
 			}
 			st.Close()

@@ -25,7 +25,7 @@ import (
 type env struct {
 	st  store.Store
 	pub *publish.Publisher
-	svc *Service
+	svc *Plane
 	now time.Time
 }
 
@@ -61,7 +61,7 @@ var ctx = context.Background()
 func mustCreate(t *testing.T, e *env, name string, policy model.SerialPolicy) model.Name {
 	t.Helper()
 	z := model.MustName(name)
-	_, err := e.svc.CreateZone(ctx, NewZone{
+	_, err := e.svc.Zones.CreateZone(ctx, NewZone{
 		Settings:    model.ZoneSettings{Name: z, SerialPolicy: policy, DefaultTTL: 300},
 		Nameservers: []model.Name{model.MustName("ns1." + name), model.MustName("ns2.example.net.")},
 	}, []*model.RRset{set(t, "ns1."+name, "A", 300, "192.0.2.53")}, "test")
@@ -104,7 +104,7 @@ func served(t *testing.T, e *env, name string, qtype uint16) *zone.Answer {
 
 func serialOf(t *testing.T, e *env, z model.Name) uint32 {
 	t.Helper()
-	info, err := e.svc.GetZone(ctx, z)
+	info, err := e.svc.Zones.GetZone(ctx, z)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func serialOf(t *testing.T, e *env, z model.Name) uint32 {
 func TestCreateZone(t *testing.T) {
 	e := newEnv(t, Options{})
 	z := mustCreate(t, e, "example.com.", "")
-	info, err := e.svc.GetZone(ctx, z)
+	info, err := e.svc.Zones.GetZone(ctx, z)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,10 +125,10 @@ func TestCreateZone(t *testing.T) {
 	if a.Rcode != 0 || len(a.Answer) != 1 {
 		t.Fatalf("SOA not served after create: %+v", a)
 	}
-	if _, err := e.svc.CreateZone(ctx, NewZone{Settings: model.ZoneSettings{Name: z}, Nameservers: []model.Name{"ns.example.net."}}, nil, "test"); !errors.Is(err, ErrZoneExists) {
+	if _, err := e.svc.Zones.CreateZone(ctx, NewZone{Settings: model.ZoneSettings{Name: z}, Nameservers: []model.Name{"ns.example.net."}}, nil, "test"); !errors.Is(err, ErrZoneExists) {
 		t.Errorf("duplicate create: %v", err)
 	}
-	if _, err := e.svc.CreateZone(ctx, NewZone{Settings: model.ZoneSettings{Name: "x.test."}}, nil, "test"); !model.IsValidation(err) {
+	if _, err := e.svc.Zones.CreateZone(ctx, NewZone{Settings: model.ZoneSettings{Name: "x.test."}}, nil, "test"); !model.IsValidation(err) {
 		t.Errorf("create without name servers: %v", err)
 	}
 }
@@ -136,7 +136,7 @@ func TestCreateZone(t *testing.T) {
 func TestApplyReadYourWrites(t *testing.T) {
 	e := newEnv(t, Options{})
 	z := mustCreate(t, e, "example.com.", "")
-	res, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "www.example.com.", "A", 60, "192.0.2.1", "192.0.2.2")}, WriteOptions{Actor: "alice"})
+	res, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "www.example.com.", "A", 60, "192.0.2.1", "192.0.2.2")}, WriteOptions{Actor: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,10 +169,10 @@ func TestApplyOperations(t *testing.T) {
 		{change(t, model.OpDelete, "www.example.com.", "A", 0, "192.0.2.10"), ""},
 	}
 	for i, st := range steps {
-		if _, err := e.svc.Apply(ctx, z, []model.Change{st.change}, WriteOptions{}); err != nil {
+		if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{st.change}, WriteOptions{}); err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
-		sets, _, err := e.svc.RRsets(ctx, z, RRsetFilter{Name: "www.example.com.", Type: dns.TypeA})
+		sets, _, err := e.svc.Zones.RRsets(ctx, z, RRsetFilter{Name: "www.example.com.", Type: dns.TypeA})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,11 +199,11 @@ func TestApplyOperations(t *testing.T) {
 func TestApplyRejectsAndChangesNothing(t *testing.T) {
 	e := newEnv(t, Options{})
 	z := mustCreate(t, e, "example.com.", "")
-	if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "www.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
+	if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "www.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	before := serialOf(t, e, z)
-	journalBefore, _ := e.svc.Journal(ctx, z, 0, 0)
+	journalBefore, _ := e.svc.Zones.Journal(ctx, z, 0, 0)
 	one := uint32(1)
 	tests := []struct {
 		name    string
@@ -228,7 +228,7 @@ func TestApplyRejectsAndChangesNothing(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := e.svc.Apply(ctx, z, tc.changes, tc.wo)
+			_, err := e.svc.Zones.Apply(ctx, z, tc.changes, tc.wo)
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -242,7 +242,7 @@ func TestApplyRejectsAndChangesNothing(t *testing.T) {
 		})
 	}
 	var pe *PreconditionError
-	if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "n.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{IfMatch: &one}); !errors.As(err, &pe) || pe.Current != uint64(before) {
+	if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "n.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{IfMatch: &one}); !errors.As(err, &pe) || pe.Current != uint64(before) {
 		t.Errorf("If-Match error: %v", err)
 	}
 	if s := serialOf(t, e, z); s != before {
@@ -251,12 +251,12 @@ func TestApplyRejectsAndChangesNothing(t *testing.T) {
 	if a := served(t, e, "other.example.com.", dns.TypeTXT); a.Rcode != zone.RcodeNXDomain {
 		t.Error("the valid half of a rejected change list was applied")
 	}
-	journalAfter, _ := e.svc.Journal(ctx, z, 0, 0)
+	journalAfter, _ := e.svc.Zones.Journal(ctx, z, 0, 0)
 	if len(journalAfter) != len(journalBefore) {
 		t.Errorf("journal grew from %d to %d entries", len(journalBefore), len(journalAfter))
 	}
 	// A matching If-Match goes through.
-	if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "n.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{IfMatch: &before}); err != nil {
+	if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "n.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{IfMatch: &before}); err != nil {
 		t.Errorf("matching If-Match: %v", err)
 	}
 }
@@ -265,14 +265,14 @@ func TestApplyNoChange(t *testing.T) {
 	e := newEnv(t, Options{})
 	z := mustCreate(t, e, "example.com.", "")
 	c := change(t, model.OpAdd, "www.example.com.", "A", 0, "192.0.2.1")
-	if _, err := e.svc.Apply(ctx, z, []model.Change{c}, WriteOptions{}); err != nil {
+	if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{c}, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.svc.Apply(ctx, z, []model.Change{c}, WriteOptions{})
+	res, err := e.svc.Zones.Apply(ctx, z, []model.Change{c}, WriteOptions{})
 	if err != nil || res.Changed || res.Serial != 2 {
 		t.Errorf("repeated add: %+v, %v", res, err)
 	}
-	res, err = e.svc.Apply(ctx, z, []model.Change{{Op: model.OpDelete, Name: "absent.example.com.", Type: dns.TypeA}}, WriteOptions{})
+	res, err = e.svc.Zones.Apply(ctx, z, []model.Change{{Op: model.OpDelete, Name: "absent.example.com.", Type: dns.TypeA}}, WriteOptions{})
 	if err != nil || res.Changed {
 		t.Errorf("deleting an absent set: %+v, %v", res, err)
 	}
@@ -285,7 +285,7 @@ func TestSerialPolicies(t *testing.T) {
 		t.Errorf("new date zone serial %d", s)
 	}
 	for i, want := range []uint32{2026112601, 2026112602} {
-		if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, fmt.Sprintf("h%d.date.test.", i), "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
+		if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, fmt.Sprintf("h%d.date.test.", i), "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if s := serialOf(t, e, z); s != want {
@@ -293,7 +293,7 @@ func TestSerialPolicies(t *testing.T) {
 		}
 	}
 	e.now = e.now.Add(48 * time.Hour)
-	if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "later.date.test.", "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
+	if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "later.date.test.", "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if s := serialOf(t, e, z); s != 2026112800 {
@@ -305,7 +305,7 @@ func TestSerialPolicies(t *testing.T) {
 		want   uint32
 	}{{5000000000 % (1 << 32), 2026112801}, {2030010100, 2030010100}} {
 		c := change(t, model.OpSet, "date.test.", "SOA", 300, fmt.Sprintf("ns1.date.test. hostmaster.date.test. %d 3600 600 1209600 300", tc.serial))
-		if _, err := e.svc.Apply(ctx, z, []model.Change{c}, WriteOptions{}); err != nil {
+		if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{c}, WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if s := serialOf(t, e, z); s != tc.want {
@@ -317,13 +317,13 @@ func TestSerialPolicies(t *testing.T) {
 func TestJournal(t *testing.T) {
 	e := newEnv(t, Options{JournalMaxEntries: 3})
 	z := mustCreate(t, e, "example.com.", "")
-	if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "www.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{Actor: "alice"}); err != nil {
+	if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "www.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{Actor: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpSet, "www.example.com.", "A", 0, "192.0.2.2")}, WriteOptions{Actor: "bob"}); err != nil {
+	if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpSet, "www.example.com.", "A", 0, "192.0.2.2")}, WriteOptions{Actor: "bob"}); err != nil {
 		t.Fatal(err)
 	}
-	j, err := e.svc.Journal(ctx, z, 0, 0)
+	j, err := e.svc.Zones.Journal(ctx, z, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,24 +338,24 @@ func TestJournal(t *testing.T) {
 		t.Errorf("entry\n got %+v\nwant %+v", last, want)
 	}
 	for i := range 3 {
-		if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, fmt.Sprintf("h%d.example.com.", i), "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
+		if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, fmt.Sprintf("h%d.example.com.", i), "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	j, _ = e.svc.Journal(ctx, z, 0, 0)
+	j, _ = e.svc.Zones.Journal(ctx, z, 0, 0)
 	if len(j) != 3 || j[0].Seq != 4 || j[2].Seq != 6 || j[2].NewSerial != 6 {
 		t.Errorf("bounded journal: %d entries, first seq %d", len(j), j[0].Seq)
 	}
-	if j, _ := e.svc.Journal(ctx, z, 5, 1); len(j) != 1 || j[0].Seq != 5 {
+	if j, _ := e.svc.Zones.Journal(ctx, z, 5, 1); len(j) != 1 || j[0].Seq != 5 {
 		t.Errorf("Journal(from 5, limit 1) = %+v", j)
 	}
-	if n, err := e.svc.CompactJournal(ctx, z, 1); err != nil || n != 1 {
+	if n, err := e.svc.Zones.CompactJournal(ctx, z, 1); err != nil || n != 1 {
 		t.Fatalf("CompactJournal: %d, %v", n, err)
 	}
-	if _, err := e.svc.CompactJournal(ctx, z, 0); !model.IsValidation(err) {
+	if _, err := e.svc.Zones.CompactJournal(ctx, z, 0); !model.IsValidation(err) {
 		t.Errorf("keep 0: %v", err)
 	}
-	if j, _ := e.svc.Journal(ctx, z, 0, 0); len(j) != 1 || j[0].Seq != 6 {
+	if j, _ := e.svc.Zones.Journal(ctx, z, 0, 0); len(j) != 1 || j[0].Seq != 6 {
 		t.Errorf("after compaction: %+v", j)
 	}
 }
@@ -363,7 +363,7 @@ func TestJournal(t *testing.T) {
 func TestImportReplaces(t *testing.T) {
 	e := newEnv(t, Options{})
 	z := mustCreate(t, e, "example.com.", "")
-	if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "old.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
+	if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "old.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	sets := []*model.RRset{
@@ -372,7 +372,7 @@ func TestImportReplaces(t *testing.T) {
 		set(t, "ns1.example.com.", "A", 600, "192.0.2.53"),
 		set(t, "new.example.com.", "AAAA", 600, "2001:db8::1"),
 	}
-	res, err := e.svc.Import(ctx, z, sets, ImportOptions{Mode: ImportReplace})
+	res, err := e.svc.Zones.Import(ctx, z, sets, ImportOptions{Mode: ImportReplace})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,19 +387,19 @@ func TestImportReplaces(t *testing.T) {
 	}
 	// A zone file with a later serial moves the serial there.
 	sets[0] = set(t, "example.com.", "SOA", 600, "ns1.example.com. hostmaster.example.com. 900 3600 600 1209600 300")
-	if res, err = e.svc.Import(ctx, z, sets, ImportOptions{Mode: ImportReplace}); err != nil || res.Serial != 900 {
+	if res, err = e.svc.Zones.Import(ctx, z, sets, ImportOptions{Mode: ImportReplace}); err != nil || res.Serial != 900 {
 		t.Errorf("import with serial 900: %+v %v", res, err)
 	}
 	// Importing the same content again changes nothing.
-	if res, err = e.svc.Import(ctx, z, sets, ImportOptions{Mode: ImportUpsert}); err != nil || res.Changed {
+	if res, err = e.svc.Zones.Import(ctx, z, sets, ImportOptions{Mode: ImportUpsert}); err != nil || res.Changed {
 		t.Errorf("identical import: %+v %v", res, err)
 	}
 	// An invalid import is refused whole.
 	bad := append(sets[:len(sets):len(sets)], set(t, "new.example.com.", "CNAME", 600, "x.example.net."))
-	if _, err := e.svc.Import(ctx, z, bad, ImportOptions{Mode: ImportReplace}); !model.IsValidation(err) {
+	if _, err := e.svc.Zones.Import(ctx, z, bad, ImportOptions{Mode: ImportReplace}); !model.IsValidation(err) {
 		t.Errorf("invalid import: %v", err)
 	}
-	if _, err := e.svc.Import(ctx, "missing.test.", nil, ImportOptions{Mode: ImportReplace}); !errors.Is(err, ErrZoneNotFound) {
+	if _, err := e.svc.Zones.Import(ctx, "missing.test.", nil, ImportOptions{Mode: ImportReplace}); !errors.Is(err, ErrZoneNotFound) {
 		t.Errorf("replace of a missing zone: %v", err)
 	}
 }
@@ -407,13 +407,13 @@ func TestImportReplaces(t *testing.T) {
 func TestDeleteZone(t *testing.T) {
 	e := newEnv(t, Options{})
 	z := mustCreate(t, e, "example.com.", "")
-	if err := e.svc.DeleteZone(ctx, z, WriteOptions{}); err != nil {
+	if err := e.svc.Zones.DeleteZone(ctx, z, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if a := served(t, e, "example.com.", dns.TypeSOA); a.Rcode != zone.RcodeRefused {
 		t.Errorf("deleted zone still served: rcode %d", a.Rcode)
 	}
-	if _, err := e.svc.GetZone(ctx, z); !errors.Is(err, ErrZoneNotFound) {
+	if _, err := e.svc.Zones.GetZone(ctx, z); !errors.Is(err, ErrZoneNotFound) {
 		t.Errorf("GetZone after delete: %v", err)
 	}
 	var n int
@@ -428,7 +428,7 @@ func TestDeleteZone(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d keys left behind by the deleted zone", n)
 	}
-	if err := e.svc.DeleteZone(ctx, z, WriteOptions{}); !errors.Is(err, ErrZoneNotFound) {
+	if err := e.svc.Zones.DeleteZone(ctx, z, WriteOptions{}); !errors.Is(err, ErrZoneNotFound) {
 		t.Errorf("second delete: %v", err)
 	}
 }
@@ -443,7 +443,7 @@ func TestConcurrentWrites(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, fmt.Sprintf("h%d.example.com.", i), "A", 0, "192.0.2.1")}, WriteOptions{})
+			_, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, fmt.Sprintf("h%d.example.com.", i), "A", 0, "192.0.2.1")}, WriteOptions{})
 			errs <- err
 		}()
 	}
@@ -457,7 +457,7 @@ func TestConcurrentWrites(t *testing.T) {
 	if s := serialOf(t, e, z); s != 1+n {
 		t.Errorf("serial %d after %d concurrent changes", s, n)
 	}
-	j, _ := e.svc.Journal(ctx, z, 0, 0)
+	j, _ := e.svc.Zones.Journal(ctx, z, 0, 0)
 	for i := 1; i < len(j); i++ {
 		if j[i].OldSerial != j[i-1].NewSerial || j[i].Seq != j[i-1].Seq+1 {
 			t.Fatalf("journal chain broken at %d: %+v after %+v", i, j[i], j[i-1])
@@ -467,31 +467,31 @@ func TestConcurrentWrites(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	e := newEnv(t, Options{})
-	tok, rec, err := e.svc.CreateToken(ctx, "ci", []string{"zones:write"}, "test")
+	tok, rec, err := e.svc.Tokens.CreateToken(ctx, "ci", []string{"zones:write"}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.svc.Authenticate(ctx, tok)
+	p, err := e.svc.Tokens.Authenticate(ctx, tok)
 	if err != nil || p.Name != "ci" || !p.Allows("zones:read") || p.Allows("tokens:admin") {
 		t.Fatalf("Authenticate: %+v %v", p, err)
 	}
-	if _, err := e.svc.Authenticate(ctx, tok[:len(tok)-1]+"x"); !errors.Is(err, ErrTokenNotFound) {
+	if _, err := e.svc.Tokens.Authenticate(ctx, tok[:len(tok)-1]+"x"); !errors.Is(err, ErrTokenNotFound) {
 		t.Errorf("wrong secret: %v", err)
 	}
-	if _, _, err := e.svc.CreateToken(ctx, "x", []string{"zones:everything"}, "test"); err == nil {
+	if _, _, err := e.svc.Tokens.CreateToken(ctx, "x", []string{"zones:everything"}, "test"); err == nil {
 		t.Error("unknown scope accepted")
 	}
-	tok2, _, err := e.svc.ReplaceToken(ctx, "ci", []string{"*"})
+	tok2, _, err := e.svc.Tokens.ReplaceToken(ctx, "ci", []string{"*"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Authenticate(ctx, tok); err == nil {
+	if _, err := e.svc.Tokens.Authenticate(ctx, tok); err == nil {
 		t.Error("replaced token still works")
 	}
-	if _, err := e.svc.Authenticate(ctx, tok2); err != nil {
+	if _, err := e.svc.Tokens.Authenticate(ctx, tok2); err != nil {
 		t.Error(err)
 	}
-	if err := e.svc.DeleteToken(ctx, rec.ID); !errors.Is(err, ErrTokenNotFound) {
+	if err := e.svc.Tokens.DeleteToken(ctx, rec.ID); !errors.Is(err, ErrTokenNotFound) {
 		t.Errorf("deleting the replaced token: %v", err)
 	}
 }
@@ -503,7 +503,7 @@ func TestOversizedRRsetIsRefused(t *testing.T) {
 	for i := range 70000 {
 		c.Rdata = append(c.Rdata, []byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(i >> 16), byte(i >> 8), byte(i)})
 	}
-	_, err := e.svc.Apply(ctx, z, []model.Change{c}, WriteOptions{})
+	_, err := e.svc.Zones.Apply(ctx, z, []model.Change{c}, WriteOptions{})
 	if !model.IsValidation(err) || !strings.Contains(err.Error(), "at most 65000 fit") {
 		t.Fatalf("70,000-record set: %v", err)
 	}
@@ -512,20 +512,22 @@ func TestOversizedRRsetIsRefused(t *testing.T) {
 	}
 	// The largest set that fits is accepted and served in one TCP message.
 	c.Rdata = c.Rdata[:model.MaxRRsetWireSize/(12+16)]
-	if _, err := e.svc.Apply(ctx, z, []model.Change{c}, WriteOptions{}); err != nil {
+	if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{c}, WriteOptions{}); err != nil {
 		t.Fatalf("%d-record set: %v", len(c.Rdata), err)
 	}
 }
 
+// TestJournalPage: the newest entries first, paged back with Before, and
+// oldest first from From; each page says whether more follow it.
 func TestJournalPage(t *testing.T) {
 	e := newEnv(t, Options{JournalMaxEntries: 100})
 	z := mustCreate(t, e, "example.com.", "") // entry 1
 	for i := range 6 {                        // entries 2..7
-		if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, fmt.Sprintf("h%d.example.com.", i), "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
+		if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, fmt.Sprintf("h%d.example.com.", i), "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.svc.CompactJournal(ctx, z, 5); err != nil { // entries 3..7 left
+	if _, err := e.svc.Zones.CompactJournal(ctx, z, 5); err != nil { // entries 3..7 left
 		t.Fatal(err)
 	}
 	seqs := func(j []JournalEntry) []uint64 {
@@ -552,7 +554,7 @@ func TestJournalPage(t *testing.T) {
 		{JournalQuery{From: 5}, []uint64{5, 6, 7}, false},
 	}
 	for _, tc := range tests {
-		j, more, err := e.svc.JournalPage(ctx, z, tc.q)
+		j, more, err := e.svc.Zones.JournalPage(ctx, z, tc.q)
 		if err != nil {
 			t.Fatal(err)
 		}

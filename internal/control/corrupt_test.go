@@ -68,28 +68,31 @@ func TestCorruptRecords(t *testing.T) {
 	}{
 		{schema.PrefixZones, schema.ZoneKey(z), "publisher",
 			func(e *env) error {
-				_, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "new.example.com.", "A", 0, "192.0.2.7")}, WriteOptions{})
+				_, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "new.example.com.", "A", 0, "192.0.2.7")}, WriteOptions{})
 				return err
 			}, nil},
 		{schema.PrefixRRsets, schema.RRsetKey(z, model.Key{Name: "www.example.com.", Type: dns.TypeA}), "publisher",
 			func(e *env) error {
-				_, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "www.example.com.", "A", 0, "192.0.2.7")}, WriteOptions{})
+				_, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "www.example.com.", "A", 0, "192.0.2.7")}, WriteOptions{})
 				return err
 			}, nil},
 		{schema.PrefixJournal, schema.JournalKey(z, 1), "", nil,
-			func(e *env) error { _, err := e.svc.Journal(ctx, z, 0, 0); return err }},
+			func(e *env) error { _, err := e.svc.Zones.Journal(ctx, z, 0, 0); return err }},
 		{schema.PrefixSteered, schema.SteeredKey(z, model.Key{Name: api, Type: dns.TypeA}), "",
-			func(e *env) error { _, err := e.svc.SetSteeredAnswers(ctx, z, nil, "steering"); return err }, nil},
+			func(e *env) error {
+				_, err := e.svc.SteeredAnswers.SetSteeredAnswers(ctx, z, nil, "steering")
+				return err
+			}, nil},
 		{schema.PrefixTokens, schema.TokenKey("corrupt"), "",
-			func(e *env) error { _, _, err := e.svc.ReplaceToken(ctx, "ci", []string{"*"}); return err }, nil},
+			func(e *env) error { _, _, err := e.svc.Tokens.ReplaceToken(ctx, "ci", []string{"*"}); return err }, nil},
 		{schema.PrefixTSIG, schema.TSIGKey("xfr.example."), "", nil,
-			func(e *env) error { _, err := e.svc.TSIGKeys(ctx); return err }},
+			func(e *env) error { _, err := e.svc.TSIGKeys.TSIGKeys(ctx); return err }},
 		{schema.PrefixServices, schema.ServiceKey(api), "publisher",
-			func(e *env) error { _, _, err := e.svc.RegisterEndpoint(ctx, api, ep, "test"); return err }, nil},
+			func(e *env) error { _, _, err := e.svc.Endpoints.RegisterEndpoint(ctx, api, ep, "test"); return err }, nil},
 		{schema.PrefixEndpoints, schema.EndpointKey(api, ep.ID), "publisher",
-			func(e *env) error { _, _, err := e.svc.RegisterEndpoint(ctx, api, ep, "test"); return err }, nil},
+			func(e *env) error { _, _, err := e.svc.Endpoints.RegisterEndpoint(ctx, api, ep, "test"); return err }, nil},
 		{schema.PrefixDrillRuns, schema.DrillRunKey("dr", 1), "", nil,
-			func(e *env) error { _, err := e.svc.DrillRuns(ctx, "", 0); return err }},
+			func(e *env) error { _, err := e.svc.DrillRuns.DrillRuns(ctx, "", 0); return err }},
 		{schema.PrefixEvents, schema.EventKey(1), "events", nil, nil},
 	}
 	seen := map[string]bool{}
@@ -98,10 +101,10 @@ func TestCorruptRecords(t *testing.T) {
 		t.Run(strings.TrimSuffix(tc.prefix, "/"), func(t *testing.T) {
 			e := newEnv(t, Options{})
 			mustCreate(t, e, "example.com.", "")
-			if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "ok.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
+			if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "ok.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.svc.CreateService(ctx, newService(string(api)), ServiceWriteOptions{}); err != nil {
+			if _, err := e.svc.Services.CreateService(ctx, newService(string(api)), ServiceWriteOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			if !strings.HasPrefix(tc.key, tc.prefix) {

@@ -1,5 +1,8 @@
 // Package control is Stratus's control plane: the one write path every
-// change takes and the reads the API serves.
+// change takes and the reads the API serves. It is one type per resource
+// group (Zones, Secondaries, SteeredAnswers, Services, Endpoints, Tokens,
+// TSIGKeys, DrillRuns), all on one store and publisher; New wires them
+// together as a Plane.
 //
 // A change (from the API, the CLI, a zone import) is one store transaction
 // that validates the result against the zone as it is, writes the RRsets,

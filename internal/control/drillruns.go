@@ -32,7 +32,7 @@ var drillNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
 // SaveDrillRun keeps a run's report, dropping the drill's oldest runs
 // beyond MaxDrillRuns, and returns its id.
-func (s *Service) SaveDrillRun(ctx context.Context, run DrillRun, actor string) (string, error) {
+func (s *DrillRuns) SaveDrillRun(ctx context.Context, run DrillRun, actor string) (string, error) {
 	if !drillNameRE.MatchString(run.Drill) {
 		return "", model.Errorf("drill", "%q is not a drill name (letters, digits, '.', '_', '-')", run.Drill)
 	}
@@ -77,7 +77,7 @@ func (s *Service) SaveDrillRun(ctx context.Context, run DrillRun, actor string) 
 
 // DrillRuns lists the runs kept, newest first, of one drill or (drill "")
 // of all; without their reports.
-func (s *Service) DrillRuns(ctx context.Context, drill string, limit int) ([]DrillRun, error) {
+func (s *DrillRuns) DrillRuns(ctx context.Context, drill string, limit int) ([]DrillRun, error) {
 	prefix := schema.PrefixDrillRuns
 	if drill != "" {
 		prefix = schema.DrillRunPrefix(drill)
@@ -106,7 +106,7 @@ func (s *Service) DrillRuns(ctx context.Context, drill string, limit int) ([]Dri
 }
 
 // DrillRun returns one run, report included.
-func (s *Service) DrillRun(ctx context.Context, id string) (*DrillRun, error) {
+func (s *DrillRuns) DrillRun(ctx context.Context, id string) (*DrillRun, error) {
 	drill, run, _ := strings.Cut(id, "/")
 	nanos, err := strconv.ParseInt(run, 10, 64)
 	if err != nil || !drillNameRE.MatchString(drill) {

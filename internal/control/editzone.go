@@ -14,7 +14,7 @@ import (
 // change and records what changes (or refuses with an error); then the
 // edit commits. A change that changes nothing succeeds without a new
 // serial. Either way the result is served before editZone returns.
-func (s *Service) editZone(ctx context.Context, z model.Name, actor string, ownerField func(model.Name) string, fill func(e *edit, serial uint32) error) (ChangeResult, error) {
+func (s *core) editZone(ctx context.Context, z model.Name, actor string, ownerField func(model.Name) string, fill func(e *edit, serial uint32) error) (ChangeResult, error) {
 	return s.runEdit(ctx, z, actor, ownerField, false, fill)
 }
 
@@ -22,7 +22,7 @@ func (s *Service) editZone(ctx context.Context, z model.Name, actor string, owne
 // a secondary zone (its serial is 0 while it has no data), the edit may
 // change what only a primary may, and the refresh is recorded with the
 // change.
-func (s *Service) runEdit(ctx context.Context, z model.Name, actor string, ownerField func(model.Name) string, fromPrimary bool, fill func(e *edit, serial uint32) error) (ChangeResult, error) {
+func (s *core) runEdit(ctx context.Context, z model.Name, actor string, ownerField func(model.Name) string, fromPrimary bool, fill func(e *edit, serial uint32) error) (ChangeResult, error) {
 	res := ChangeResult{Zone: z}
 	var readRev store.Revision
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {

@@ -50,7 +50,7 @@ func loadEndpoints(tx store.ReadTx, svc model.Name) ([]*model.Endpoint, error) {
 // lease (a registration without a ttl keeps the lease it had) and keeps its
 // override unless the address or pool changed. It reports whether the
 // endpoint is new.
-func (s *Service) RegisterEndpoint(ctx context.Context, svcName model.Name, ep model.Endpoint, actor string) (*model.Endpoint, bool, error) {
+func (s *Endpoints) RegisterEndpoint(ctx context.Context, svcName model.Name, ep model.Endpoint, actor string) (*model.Endpoint, bool, error) {
 	ep.Service = svcName
 	ep.Normalize()
 	var out *model.Endpoint
@@ -112,7 +112,7 @@ func (s *Service) RegisterEndpoint(ctx context.Context, svcName model.Name, ep m
 }
 
 // RenewEndpoint extends an endpoint's lease by its TTL from now.
-func (s *Service) RenewEndpoint(ctx context.Context, svcName model.Name, id string) (*model.Endpoint, error) {
+func (s *Endpoints) RenewEndpoint(ctx context.Context, svcName model.Name, id string) (*model.Endpoint, error) {
 	var out *model.Endpoint
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
 		e, err := loadEndpoint(tx, svcName, id)
@@ -137,7 +137,7 @@ func (s *Service) RenewEndpoint(ctx context.Context, svcName model.Name, id stri
 }
 
 // DeregisterEndpoint deletes an endpoint.
-func (s *Service) DeregisterEndpoint(ctx context.Context, svcName model.Name, id, actor string) error {
+func (s *Endpoints) DeregisterEndpoint(ctx context.Context, svcName model.Name, id, actor string) error {
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
 		if _, err := loadEndpoint(tx, svcName, id); err != nil {
 			return err
@@ -153,7 +153,7 @@ func (s *Service) DeregisterEndpoint(ctx context.Context, svcName model.Name, id
 
 // SetEndpointOverride forces an endpoint up or down, or clears the
 // override ("").
-func (s *Service) SetEndpointOverride(ctx context.Context, svcName model.Name, id, state, reason, actor string, ttl time.Duration) (*model.Endpoint, error) {
+func (s *Endpoints) SetEndpointOverride(ctx context.Context, svcName model.Name, id, state, reason, actor string, ttl time.Duration) (*model.Endpoint, error) {
 	ov, err := s.override(state, reason, actor, ttl)
 	if err != nil {
 		return nil, err
@@ -176,7 +176,7 @@ func (s *Service) SetEndpointOverride(ctx context.Context, svcName model.Name, i
 }
 
 // Endpoint returns one endpoint of a service.
-func (s *Service) Endpoint(ctx context.Context, svcName model.Name, id string) (*model.Endpoint, error) {
+func (s *Endpoints) Endpoint(ctx context.Context, svcName model.Name, id string) (*model.Endpoint, error) {
 	var out *model.Endpoint
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		if _, err := loadService(tx, svcName); err != nil {
@@ -191,7 +191,7 @@ func (s *Service) Endpoint(ctx context.Context, svcName model.Name, id string) (
 
 // PushEndpoint returns an endpoint that may report its own health: one in
 // a pool whose check type is push.
-func (s *Service) PushEndpoint(ctx context.Context, svcName model.Name, id string) (*model.Endpoint, error) {
+func (s *Endpoints) PushEndpoint(ctx context.Context, svcName model.Name, id string) (*model.Endpoint, error) {
 	var out *model.Endpoint
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		svc, err := loadService(tx, svcName)
@@ -216,7 +216,7 @@ func (s *Service) PushEndpoint(ctx context.Context, svcName model.Name, id strin
 }
 
 // Endpoints returns a service's endpoints, sorted by pool and id.
-func (s *Service) Endpoints(ctx context.Context, svcName model.Name) ([]*model.Endpoint, error) {
+func (s *Endpoints) Endpoints(ctx context.Context, svcName model.Name) ([]*model.Endpoint, error) {
 	var out []*model.Endpoint
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		if _, err := loadService(tx, svcName); err != nil {
@@ -238,7 +238,7 @@ func (s *Service) Endpoints(ctx context.Context, svcName model.Name) ([]*model.E
 // ReapLapsed deletes the endpoints whose leases lapsed before now and
 // returns them. They left the answers when their leases lapsed; this only
 // cleans up the store.
-func (s *Service) ReapLapsed(ctx context.Context, now time.Time) ([]*model.Endpoint, error) {
+func (s *Endpoints) ReapLapsed(ctx context.Context, now time.Time) ([]*model.Endpoint, error) {
 	// Find them in a read transaction, so that writers do not wait on a
 	// scan of every endpoint; then delete those still lapsed. The scan is
 	// a listing for steering's upkeep: an endpoint that cannot be read is

@@ -43,7 +43,7 @@ type ImportResult struct {
 // (or, for a new zone, taken from the SOA in sets). sets must hold the
 // apex SOA and NS records and be valid as a whole (zonefile.Parse checks
 // that); Import checks it again.
-func (s *Service) Import(ctx context.Context, z model.Name, sets []*model.RRset, o ImportOptions) (ImportResult, error) {
+func (s *Zones) Import(ctx context.Context, z model.Name, sets []*model.RRset, o ImportOptions) (ImportResult, error) {
 	policy, err := model.ParseSerialPolicy(string(o.Settings.SerialPolicy))
 	if err != nil {
 		return ImportResult{}, model.Errorf("serial_policy", "%v", err)

@@ -125,7 +125,7 @@ func findJournalFirst(tx store.ReadTx, zr *zoneRecord) error {
 
 // Journal returns the zone's journal entries with sequence numbers of at
 // least fromSeq, oldest first, at most limit of them (0 means all).
-func (s *Service) Journal(ctx context.Context, z model.Name, fromSeq uint64, limit int) ([]JournalEntry, error) {
+func (s *Zones) Journal(ctx context.Context, z model.Name, fromSeq uint64, limit int) ([]JournalEntry, error) {
 	var out []JournalEntry
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		if _, err := loadZone(tx, z); err != nil {
@@ -163,7 +163,7 @@ type JournalQuery struct {
 
 // JournalPage returns the zone's journal entries q selects, and whether
 // more entries follow them in the same order (older ones for Newest).
-func (s *Service) JournalPage(ctx context.Context, z model.Name, q JournalQuery) ([]JournalEntry, bool, error) {
+func (s *Zones) JournalPage(ctx context.Context, z model.Name, q JournalQuery) ([]JournalEntry, bool, error) {
 	if !q.Newest {
 		limit := q.Limit
 		if limit > 0 {
@@ -217,7 +217,7 @@ func (s *Service) JournalPage(ctx context.Context, z model.Name, q JournalQuery)
 // CompactJournal keeps only the newest keep (at least one) entries of a
 // zone's journal, of either kind, and returns how many remain. Readers that
 // need older changes (IXFR) fall back to the whole zone.
-func (s *Service) CompactJournal(ctx context.Context, z model.Name, keep int) (int, error) {
+func (s *Zones) CompactJournal(ctx context.Context, z model.Name, keep int) (int, error) {
 	if keep < 1 {
 		return 0, model.Errorf("keep", "keep at least 1 entry, not %d", keep)
 	}

@@ -16,7 +16,7 @@ type RRsetFilter struct {
 
 // RRsets returns the zone's sets that match f, in output order (SOA, apex
 // NS, then canonical), and the zone's serial at the time of reading.
-func (s *Service) RRsets(ctx context.Context, z model.Name, f RRsetFilter) ([]*model.RRset, uint32, error) {
+func (s *Zones) RRsets(ctx context.Context, z model.Name, f RRsetFilter) ([]*model.RRset, uint32, error) {
 	var out []*model.RRset
 	var serial uint32
 	err := s.st.View(ctx, func(tx store.ReadTx) error {

@@ -31,7 +31,7 @@ func refuseIfSecondary(zr *zoneRecord) error {
 // CreateSecondaryZone creates a zone that takes its content from its
 // primaries. It has no records (and answers SERVFAIL) until the first
 // transfer.
-func (s *Service) CreateSecondaryZone(ctx context.Context, zs model.ZoneSettings, actor string) (model.ZoneInfo, error) {
+func (s *Secondaries) CreateSecondaryZone(ctx context.Context, zs model.ZoneSettings, actor string) (model.ZoneInfo, error) {
 	if !zs.IsSecondary() {
 		return model.ZoneInfo{}, model.Errorf("primaries", "a secondary zone needs at least one primary")
 	}
@@ -71,7 +71,7 @@ type SecondaryZone struct {
 }
 
 // SecondaryZones returns every secondary zone.
-func (s *Service) SecondaryZones(ctx context.Context) ([]SecondaryZone, error) {
+func (s *Secondaries) SecondaryZones(ctx context.Context) ([]SecondaryZone, error) {
 	var out []SecondaryZone
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		out = nil
@@ -98,7 +98,7 @@ func (s *Service) SecondaryZones(ctx context.Context) ([]SecondaryZone, error) {
 
 // LoadFromPrimary makes sets (a full transfer, SOA included) the content of
 // secondary zone z, at the primary's serial, and records the refresh.
-func (s *Service) LoadFromPrimary(ctx context.Context, z model.Name, sets []*model.RRset, primary string) (ChangeResult, error) {
+func (s *Secondaries) LoadFromPrimary(ctx context.Context, z model.Name, sets []*model.RRset, primary string) (ChangeResult, error) {
 	return s.fromPrimary(ctx, z, primary, func(e *edit) error {
 		e.replace = true
 		if err := e.loadAll(); err != nil {
@@ -134,7 +134,7 @@ type IXFRDelta struct {
 // ApplyFromPrimary applies an incremental transfer to secondary zone z,
 // which must be at the serial the first delta starts from (else
 // ErrSerialMismatch: take a full transfer).
-func (s *Service) ApplyFromPrimary(ctx context.Context, z model.Name, deltas []IXFRDelta, primary string) (ChangeResult, error) {
+func (s *Secondaries) ApplyFromPrimary(ctx context.Context, z model.Name, deltas []IXFRDelta, primary string) (ChangeResult, error) {
 	return s.fromPrimary(ctx, z, primary, func(e *edit) error {
 		cur, _, err := zoneSerial(e.tx, z)
 		if err != nil || len(deltas) == 0 || cur != deltas[0].From {
@@ -164,7 +164,7 @@ var ErrSerialMismatch = errors.New("the incremental transfer does not start at t
 // fromPrimary runs one change of a secondary zone coming from its primary,
 // and records the successful refresh (with the change, or alone when
 // nothing changed).
-func (s *Service) fromPrimary(ctx context.Context, z model.Name, primary string, fill func(*edit) error) (ChangeResult, error) {
+func (s *Secondaries) fromPrimary(ctx context.Context, z model.Name, primary string, fill func(*edit) error) (ChangeResult, error) {
 	res, err := s.runEdit(ctx, z, "primary "+primary, func(model.Name) string { return "records" }, true,
 		func(e *edit, _ uint32) error { return fill(e) })
 	if err == nil && !res.Changed {
@@ -175,7 +175,7 @@ func (s *Service) fromPrimary(ctx context.Context, z model.Name, primary string,
 
 // MarkRefreshed records a refresh attempt of secondary zone z: a success
 // (failure "") or the failure's message. It returns the zone's state.
-func (s *Service) MarkRefreshed(ctx context.Context, z model.Name, failure string) (model.SecondaryState, error) {
+func (s *Secondaries) MarkRefreshed(ctx context.Context, z model.Name, failure string) (model.SecondaryState, error) {
 	var st model.SecondaryState
 	_, err := s.st.Update(ctx, func(tx store.Tx) error {
 		zr, err := loadZone(tx, z)
@@ -201,7 +201,7 @@ func (s *Service) MarkRefreshed(ctx context.Context, z model.Name, failure strin
 // ExpireSecondary takes secondary zone z out of service: no primary has
 // answered for the SOA's expire time (RFC 1035 section 4.3.5). Its records
 // are removed, so it answers SERVFAIL until the next transfer.
-func (s *Service) ExpireSecondary(ctx context.Context, z model.Name) error {
+func (s *Secondaries) ExpireSecondary(ctx context.Context, z model.Name) error {
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
 		zr, err := loadZone(tx, z)
 		if err != nil {

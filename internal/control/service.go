@@ -11,7 +11,7 @@ import (
 	"github.com/stratusdns/stratus/internal/store"
 )
 
-// Options configure a Service. Zero values mean the defaults.
+// Options configure the control plane. Zero values mean the defaults.
 type Options struct {
 	// JournalMaxEntries bounds each zone's journal (default 1000 entries);
 	// older entries are compacted away as new ones arrive.
@@ -40,17 +40,71 @@ const (
 	DefaultPublishTimeout         = 30 * time.Second
 )
 
-// Service is the control plane. It is safe for concurrent use.
-type Service struct {
+// core is what every part of the control plane shares: the store it
+// writes, the publisher whose snapshots a write waits for, the options and
+// the logger. Each part embeds it, so a method reads them as s.st, s.pub,
+// s.opts and s.log.
+type core struct {
 	st   store.Store
 	pub  Publisher
 	opts Options
 	log  *slog.Logger
 }
 
-// New returns a Service writing to st. When pub is not nil, every write
-// waits until pub serves it before returning (read-your-writes).
-func New(st store.Store, pub Publisher, opts Options) *Service {
+// Plane is the control plane: one part per resource group, all writing to
+// one store and waiting for one publisher. It only wires them: a caller
+// takes the part it needs. Every part is safe for concurrent use.
+type Plane struct {
+	Zones          *Zones
+	Secondaries    *Secondaries
+	SteeredAnswers *SteeredAnswers
+	Services       *Services
+	Endpoints      *Endpoints
+	Tokens         *Tokens
+	TSIGKeys       *TSIGKeys
+	DrillRuns      *DrillRuns
+}
+
+// Zones owns the zones of this server and their records: creating,
+// changing and deleting zones and RRsets, zone-file imports, the journal,
+// RFC 2136 dynamic updates and the reads of zone transfers (zones.go,
+// zonesettings.go, apply.go, read.go, importzone.go, journal.go,
+// update.go, transfer.go).
+type Zones struct{ *core }
+
+// Secondaries owns secondary zones: their creation, and what the refresh
+// loop of internal/secondary reads and writes — the zones' primaries and
+// state, the content transferred from a primary, refresh and expiry
+// (secondary.go).
+type Secondaries struct{ *core }
+
+// SteeredAnswers owns the steered answers kept for secondaries, written
+// apart from the zones' records but journaled with them (steered.go).
+type SteeredAnswers struct{ *core }
+
+// Services owns steered services: their definitions and the overrides of
+// their pools (services.go).
+type Services struct{ *core }
+
+// Endpoints owns the endpoints of services: registration, leases,
+// overrides, pushed health and the reaping of lapsed leases
+// (endpoints.go).
+type Endpoints struct{ *core }
+
+// Tokens owns the API's tokens and authenticates bearer tokens
+// (tokens.go).
+type Tokens struct{ *core }
+
+// TSIGKeys owns the TSIG keys that sign transfers, NOTIFY and updates
+// (tsig.go).
+type TSIGKeys struct{ *core }
+
+// DrillRuns owns the kept reports of failover drills (drillruns.go).
+type DrillRuns struct{ *core }
+
+// New returns the control plane writing to st. When pub is not nil, every
+// write waits until pub serves it before returning (read-your-writes).
+func New(st store.Store, pub Publisher, opts Options) *Plane {
 	if opts.JournalMaxEntries <= 0 {
 		opts.JournalMaxEntries = DefaultJournalMaxEntries
 	}
@@ -70,7 +124,17 @@ func New(st store.Store, pub Publisher, opts Options) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: st, pub: pub, opts: opts, log: log}
+	c := &core{st: st, pub: pub, opts: opts, log: log}
+	return &Plane{
+		Zones:          &Zones{c},
+		Secondaries:    &Secondaries{c},
+		SteeredAnswers: &SteeredAnswers{c},
+		Services:       &Services{c},
+		Endpoints:      &Endpoints{c},
+		Tokens:         &Tokens{c},
+		TSIGKeys:       &TSIGKeys{c},
+		DrillRuns:      &DrillRuns{c},
+	}
 }
 
 // ErrNotServed means a change was committed durably but the DNS server did
@@ -78,7 +142,7 @@ func New(st store.Store, pub Publisher, opts Options) *Service {
 var ErrNotServed = errors.New("change committed but not yet served")
 
 // published waits until the snapshot with revision rev is served.
-func (s *Service) published(ctx context.Context, rev store.Revision) error {
+func (s *core) published(ctx context.Context, rev store.Revision) error {
 	if s.pub == nil || rev == 0 {
 		return nil
 	}
@@ -90,7 +154,7 @@ func (s *Service) published(ctx context.Context, rev store.Revision) error {
 	return nil
 }
 
-func (s *Service) commitOptions(actor string, ownerField func(model.Name) string) commitOptions {
+func (s *core) commitOptions(actor string, ownerField func(model.Name) string) commitOptions {
 	return commitOptions{
 		now:               s.opts.Clock().UTC(),
 		actor:             actor,

@@ -106,7 +106,7 @@ func checkServiceName(tx store.ReadTx, s *model.Service) error {
 }
 
 // CreateService creates a steered service.
-func (s *Service) CreateService(ctx context.Context, svc model.Service, wo ServiceWriteOptions) (*model.Service, error) {
+func (s *Services) CreateService(ctx context.Context, svc model.Service, wo ServiceWriteOptions) (*model.Service, error) {
 	svc.Normalize()
 	if err := svc.Validate(); err != nil {
 		return nil, err
@@ -157,7 +157,7 @@ func keepOverrides(pools []model.Pool, cur *model.Service) []model.Pool {
 }
 
 // UpdateService replaces a service's definition (its endpoints stay).
-func (s *Service) UpdateService(ctx context.Context, svc model.Service, wo ServiceWriteOptions) (*model.Service, error) {
+func (s *Services) UpdateService(ctx context.Context, svc model.Service, wo ServiceWriteOptions) (*model.Service, error) {
 	svc.Normalize()
 	if err := svc.Validate(); err != nil {
 		return nil, err
@@ -190,7 +190,7 @@ func (s *Service) UpdateService(ctx context.Context, svc model.Service, wo Servi
 // stamp its version and time, save it and wait for it to be published.
 // It returns the saved service whenever the change committed, with the
 // error of waiting for the publication if that failed.
-func (s *Service) changeService(ctx context.Context, name model.Name, wo ServiceWriteOptions, change func(tx store.Tx, cur *model.Service) (*model.Service, error)) (*model.Service, error) {
+func (s *Services) changeService(ctx context.Context, name model.Name, wo ServiceWriteOptions, change func(tx store.Tx, cur *model.Service) (*model.Service, error)) (*model.Service, error) {
 	now := s.opts.Clock().UTC()
 	var out *model.Service
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
@@ -216,7 +216,7 @@ func (s *Service) changeService(ctx context.Context, name model.Name, wo Service
 }
 
 // DeleteService deletes a service and its endpoints.
-func (s *Service) DeleteService(ctx context.Context, name model.Name, wo ServiceWriteOptions) error {
+func (s *Services) DeleteService(ctx context.Context, name model.Name, wo ServiceWriteOptions) error {
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
 		cur, err := loadService(tx, name)
 		if err != nil {
@@ -238,7 +238,7 @@ func (s *Service) DeleteService(ctx context.Context, name model.Name, wo Service
 }
 
 // GetService returns one service.
-func (s *Service) GetService(ctx context.Context, name model.Name) (*model.Service, error) {
+func (s *Services) GetService(ctx context.Context, name model.Name) (*model.Service, error) {
 	var out *model.Service
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		var err error
@@ -249,7 +249,7 @@ func (s *Service) GetService(ctx context.Context, name model.Name) (*model.Servi
 }
 
 // ListServices returns every service, sorted by name.
-func (s *Service) ListServices(ctx context.Context) ([]*model.Service, error) {
+func (s *Services) ListServices(ctx context.Context) ([]*model.Service, error) {
 	var out []*model.Service
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		var err error
@@ -275,7 +275,7 @@ func scanServices(tx store.ReadTx) ([]*model.Service, error) {
 
 // SetPoolOverride forces a pool up or down ("up", "down"), or clears the
 // override (""), recording the actor.
-func (s *Service) SetPoolOverride(ctx context.Context, name model.Name, pool, state, reason string, ttl time.Duration, wo ServiceWriteOptions) (*model.Service, error) {
+func (s *Services) SetPoolOverride(ctx context.Context, name model.Name, pool, state, reason string, ttl time.Duration, wo ServiceWriteOptions) (*model.Service, error) {
 	ov, err := s.override(state, reason, wo.Actor, ttl)
 	if err != nil {
 		return nil, err
@@ -294,7 +294,7 @@ func (s *Service) SetPoolOverride(ctx context.Context, name model.Name, pool, st
 	return out, err
 }
 
-func (s *Service) override(state, reason, actor string, ttl time.Duration) (*model.Override, error) {
+func (s *core) override(state, reason, actor string, ttl time.Duration) (*model.Override, error) {
 	switch state {
 	case "", "up", "down":
 	default:

@@ -37,7 +37,7 @@ func TestServiceLifecycle(t *testing.T) {
 	sink := &recordingSink{}
 	e.pub.SetServiceSink(sink)
 	z := mustCreate(t, e, "example.com.", "")
-	s, err := e.svc.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{Actor: "alice"})
+	s, err := e.svc.Services.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{Actor: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,23 +53,23 @@ func TestServiceLifecycle(t *testing.T) {
 	if len(sink.updates) == 0 || len(sink.updates[len(sink.updates)-1].Services) != 1 {
 		t.Errorf("sink updates %+v", sink.updates)
 	}
-	if _, err := e.svc.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{}); !errors.Is(err, ErrServiceExists) {
+	if _, err := e.svc.Services.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{}); !errors.Is(err, ErrServiceExists) {
 		t.Errorf("duplicate: %v", err)
 	}
 	stale := uint64(7)
 	upd := newService("api.example.com.")
 	upd.TTL = 5
-	if _, err := e.svc.UpdateService(ctx, upd, ServiceWriteOptions{IfMatch: &stale}); err == nil || !strings.Contains(err.Error(), "version 1, not 7") {
+	if _, err := e.svc.Services.UpdateService(ctx, upd, ServiceWriteOptions{IfMatch: &stale}); err == nil || !strings.Contains(err.Error(), "version 1, not 7") {
 		t.Errorf("stale update: %v", err)
 	}
-	s, err = e.svc.UpdateService(ctx, upd, ServiceWriteOptions{})
+	s, err = e.svc.Services.UpdateService(ctx, upd, ServiceWriteOptions{})
 	if err != nil || s.Version != 2 || s.TTL != 5 || s.DegradedTTL != 5 {
 		t.Errorf("update: %+v %v", s, err)
 	}
-	if err := e.svc.DeleteZone(ctx, z, WriteOptions{}); !isInUse(err) || !strings.Contains(err.Error(), "service") {
+	if err := e.svc.Zones.DeleteZone(ctx, z, WriteOptions{}); !isInUse(err) || !strings.Contains(err.Error(), "service") {
 		t.Errorf("deleting a zone holding a service: %v", err)
 	}
-	if err := e.svc.DeleteService(ctx, "api.example.com.", ServiceWriteOptions{}); err != nil {
+	if err := e.svc.Services.DeleteService(ctx, "api.example.com.", ServiceWriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	e.pub.Snapshots().Load().Lookup(&a, model.MustName("api.example.com.").Wire(), dns.TypeA)
@@ -81,7 +81,7 @@ func TestServiceLifecycle(t *testing.T) {
 func TestServiceNameRules(t *testing.T) {
 	e := newEnv(t, Options{})
 	mustCreate(t, e, "example.com.", "")
-	if _, err := e.svc.Apply(ctx, "example.com.", []model.Change{
+	if _, err := e.svc.Zones.Apply(ctx, "example.com.", []model.Change{
 		change(t, model.OpAdd, "www.example.com.", "A", 0, "192.0.2.1"),
 		change(t, model.OpAdd, "txt.example.com.", "TXT", 0, `"x"`),
 		change(t, model.OpAdd, "sub.example.com.", "NS", 0, "ns.example.net."),
@@ -121,7 +121,7 @@ func TestServiceNameRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := e.svc.CreateService(ctx, tc.svc, ServiceWriteOptions{})
+			_, err := e.svc.Services.CreateService(ctx, tc.svc, ServiceWriteOptions{})
 			var ve *model.Error
 			if !errors.As(err, &ve) || ve.Field != tc.field || !strings.Contains(ve.Message, tc.msg) {
 				t.Errorf("err = %v, want field %s mentioning %q", err, tc.field, tc.msg)
@@ -129,11 +129,11 @@ func TestServiceNameRules(t *testing.T) {
 		})
 	}
 	// A flattened service may share the apex with SOA and NS.
-	if _, err := e.svc.CreateService(ctx, apexFlat, ServiceWriteOptions{}); err != nil {
+	if _, err := e.svc.Services.CreateService(ctx, apexFlat, ServiceWriteOptions{}); err != nil {
 		t.Errorf("flattened apex service: %v", err)
 	}
 	// Records a service would contradict are refused afterwards.
-	if _, err := e.svc.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{}); err != nil {
+	if _, err := e.svc.Services.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []model.Change{
@@ -141,24 +141,24 @@ func TestServiceNameRules(t *testing.T) {
 		change(t, model.OpAdd, "api.example.com.", "TXT", 0, `"x"`),
 		change(t, model.OpAdd, "example.com.", "AAAA", 0, "2001:db8::1"),
 	} {
-		if _, err := e.svc.Apply(ctx, "example.com.", []model.Change{c}, WriteOptions{}); !model.IsValidation(err) || !strings.Contains(err.Error(), "steered service") {
+		if _, err := e.svc.Zones.Apply(ctx, "example.com.", []model.Change{c}, WriteOptions{}); !model.IsValidation(err) || !strings.Contains(err.Error(), "steered service") {
 			t.Errorf("%s %s beside a service: %v", c.Name, model.TypeString(c.Type), err)
 		}
 	}
 	// A delegation at or above a service would hide it.
-	if _, err := e.svc.CreateService(ctx, newService("a.b.example.com."), ServiceWriteOptions{}); err != nil {
+	if _, err := e.svc.Services.CreateService(ctx, newService("a.b.example.com."), ServiceWriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, owner := range []string{"b.example.com.", "a.b.example.com."} {
-		_, err := e.svc.Apply(ctx, "example.com.", []model.Change{change(t, model.OpAdd, owner, "NS", 0, "ns.example.net.")}, WriteOptions{})
+		_, err := e.svc.Zones.Apply(ctx, "example.com.", []model.Change{change(t, model.OpAdd, owner, "NS", 0, "ns.example.net.")}, WriteOptions{})
 		if !model.IsValidation(err) || !strings.Contains(err.Error(), "steered service a.b.example.com.") {
 			t.Errorf("NS at %s above a service: %v", owner, err)
 		}
 	}
-	if _, err := e.svc.Apply(ctx, "example.com.", []model.Change{change(t, model.OpAdd, "c.b.example.com.", "NS", 0, "ns.example.net.")}, WriteOptions{}); err != nil {
+	if _, err := e.svc.Zones.Apply(ctx, "example.com.", []model.Change{change(t, model.OpAdd, "c.b.example.com.", "NS", 0, "ns.example.net.")}, WriteOptions{}); err != nil {
 		t.Errorf("NS beside a service's parent: %v", err)
 	}
-	if _, err := e.svc.Apply(ctx, "example.com.", []model.Change{change(t, model.OpAdd, "example.com.", "TXT", 0, `"apex txt is fine"`)}, WriteOptions{}); err != nil {
+	if _, err := e.svc.Zones.Apply(ctx, "example.com.", []model.Change{change(t, model.OpAdd, "example.com.", "TXT", 0, `"apex txt is fine"`)}, WriteOptions{}); err != nil {
 		t.Errorf("TXT beside a flattened apex service: %v", err)
 	}
 }
@@ -166,28 +166,28 @@ func TestServiceNameRules(t *testing.T) {
 func TestEndpoints(t *testing.T) {
 	e := newEnv(t, Options{})
 	mustCreate(t, e, "example.com.", "")
-	if _, err := e.svc.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{}); err != nil {
+	if _, err := e.svc.Services.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	reg := model.Endpoint{ID: "fn-1", Pool: "primary", Address: "fn-1.example.net", LeaseTTL: model.Duration(30 * time.Second)}
-	got, created, err := e.svc.RegisterEndpoint(ctx, "api.example.com.", reg, "fn")
+	got, created, err := e.svc.Endpoints.RegisterEndpoint(ctx, "api.example.com.", reg, "fn")
 	if err != nil || !created || !got.Expires.Equal(e.now.Add(30*time.Second)) {
 		t.Fatalf("register: %+v %v %v", got, created, err)
 	}
 	// Registering again is safe: it renews and keeps the creation time.
 	e.now = e.now.Add(10 * time.Second)
-	got, created, err = e.svc.RegisterEndpoint(ctx, "api.example.com.", reg, "fn")
+	got, created, err = e.svc.Endpoints.RegisterEndpoint(ctx, "api.example.com.", reg, "fn")
 	if err != nil || created || !got.Expires.Equal(e.now.Add(30*time.Second)) || !got.Created.Equal(e.now.Add(-10*time.Second)) {
 		t.Errorf("register again: %+v %v %v", got, created, err)
 	}
 	e.now = e.now.Add(20 * time.Second)
-	if got, err = e.svc.RenewEndpoint(ctx, "api.example.com.", "fn-1"); err != nil || !got.Expires.Equal(e.now.Add(30*time.Second)) {
+	if got, err = e.svc.Endpoints.RenewEndpoint(ctx, "api.example.com.", "fn-1"); err != nil || !got.Expires.Equal(e.now.Add(30*time.Second)) {
 		t.Errorf("renew: %+v %v", got, err)
 	}
-	if _, err := e.svc.SetEndpointOverride(ctx, "api.example.com.", "fn-1", "down", "deploy", "bob", 0); err != nil {
+	if _, err := e.svc.Endpoints.SetEndpointOverride(ctx, "api.example.com.", "fn-1", "down", "deploy", "bob", 0); err != nil {
 		t.Fatal(err)
 	}
-	eps, _ := e.svc.Endpoints(ctx, "api.example.com.")
+	eps, _ := e.svc.Endpoints.Endpoints(ctx, "api.example.com.")
 	if len(eps) != 1 || eps[0].Override == nil || eps[0].Override.Actor != "bob" {
 		t.Errorf("override: %+v", eps)
 	}
@@ -195,12 +195,12 @@ func TestEndpoints(t *testing.T) {
 	// moving to another address clears the override.
 	noTTL := reg
 	noTTL.LeaseTTL = 0
-	if got, _, err = e.svc.RegisterEndpoint(ctx, "api.example.com.", noTTL, "fn"); err != nil || got.Override == nil || got.LeaseTTL != reg.LeaseTTL {
+	if got, _, err = e.svc.Endpoints.RegisterEndpoint(ctx, "api.example.com.", noTTL, "fn"); err != nil || got.Override == nil || got.LeaseTTL != reg.LeaseTTL {
 		t.Errorf("register again without ttl: %+v %v", got, err)
 	}
 	moved := reg
 	moved.Address = "fn-1b.example.net"
-	if got, _, err = e.svc.RegisterEndpoint(ctx, "api.example.com.", moved, "fn"); err != nil || got.Override != nil {
+	if got, _, err = e.svc.Endpoints.RegisterEndpoint(ctx, "api.example.com.", moved, "fn"); err != nil || got.Override != nil {
 		t.Errorf("register at a new address: %+v %v", got, err)
 	}
 	for _, bad := range []struct {
@@ -213,7 +213,7 @@ func TestEndpoints(t *testing.T) {
 		{model.Endpoint{ID: "x", Pool: "primary", Address: "192.0.2.1", LeaseTTL: model.Duration(time.Millisecond)}, "ttl"},
 		{model.Endpoint{ID: "x", Pool: "primary", Address: "192.0.2.1", CheckTarget: "192.0.2.1:99999"}, "check_target"},
 	} {
-		_, _, err := e.svc.RegisterEndpoint(ctx, "api.example.com.", bad.ep, "fn")
+		_, _, err := e.svc.Endpoints.RegisterEndpoint(ctx, "api.example.com.", bad.ep, "fn")
 		var ve *model.Error
 		if !errors.As(err, &ve) || ve.Field != bad.field {
 			t.Errorf("%+v: %v, want an error on %s", bad.ep, err, bad.field)
@@ -221,23 +221,23 @@ func TestEndpoints(t *testing.T) {
 	}
 	// Lapsed leases cannot be renewed, and the reaper removes them.
 	e.now = e.now.Add(time.Minute)
-	if _, err := e.svc.RenewEndpoint(ctx, "api.example.com.", "fn-1"); !errors.Is(err, ErrEndpointNotFound) {
+	if _, err := e.svc.Endpoints.RenewEndpoint(ctx, "api.example.com.", "fn-1"); !errors.Is(err, ErrEndpointNotFound) {
 		t.Errorf("renewing a lapsed lease: %v", err)
 	}
-	gone, err := e.svc.ReapLapsed(ctx, e.now)
+	gone, err := e.svc.Endpoints.ReapLapsed(ctx, e.now)
 	if err != nil || len(gone) != 1 {
 		t.Errorf("reap: %v %v", gone, err)
 	}
-	if err := e.svc.DeregisterEndpoint(ctx, "api.example.com.", "fn-1", "fn"); !errors.Is(err, ErrEndpointNotFound) {
+	if err := e.svc.Endpoints.DeregisterEndpoint(ctx, "api.example.com.", "fn-1", "fn"); !errors.Is(err, ErrEndpointNotFound) {
 		t.Errorf("deregistering a reaped endpoint: %v", err)
 	}
 	// A pool with endpoints cannot be removed from the service.
-	if _, _, err := e.svc.RegisterEndpoint(ctx, "api.example.com.", model.Endpoint{ID: "b", Pool: "backup", Address: "192.0.2.9"}, "fn"); err != nil {
+	if _, _, err := e.svc.Endpoints.RegisterEndpoint(ctx, "api.example.com.", model.Endpoint{ID: "b", Pool: "backup", Address: "192.0.2.9"}, "fn"); err != nil {
 		t.Fatal(err)
 	}
 	upd := newService("api.example.com.")
 	upd.Pools = upd.Pools[:1]
-	if _, err := e.svc.UpdateService(ctx, upd, ServiceWriteOptions{}); !isInUse(err) || !strings.Contains(err.Error(), `"backup" still has endpoint`) {
+	if _, err := e.svc.Services.UpdateService(ctx, upd, ServiceWriteOptions{}); !isInUse(err) || !strings.Contains(err.Error(), `"backup" still has endpoint`) {
 		t.Errorf("dropping a pool with endpoints: %v", err)
 	}
 }
@@ -247,19 +247,19 @@ func TestPoolOverridesAreNotPartOfTheDefinition(t *testing.T) {
 	mustCreate(t, e, "example.com.", "")
 	svc := newService("api.example.com.")
 	svc.Pools[1].Override = &model.Override{State: "down"}
-	s, err := e.svc.CreateService(ctx, svc, ServiceWriteOptions{})
+	s, err := e.svc.Services.CreateService(ctx, svc, ServiceWriteOptions{})
 	if err != nil || s.Pools[1].Override != nil {
 		t.Fatalf("an override in a new definition: %+v %v", s.Pools[1], err)
 	}
-	if _, err := e.svc.SetPoolOverride(ctx, "api.example.com.", "primary", "down", "maintenance", 0, ServiceWriteOptions{Actor: "bob"}); err != nil {
+	if _, err := e.svc.Services.SetPoolOverride(ctx, "api.example.com.", "primary", "down", "maintenance", 0, ServiceWriteOptions{Actor: "bob"}); err != nil {
 		t.Fatal(err)
 	}
 	// Applying a definition read before the override keeps it.
-	s, err = e.svc.UpdateService(ctx, newService("api.example.com."), ServiceWriteOptions{})
+	s, err = e.svc.Services.UpdateService(ctx, newService("api.example.com."), ServiceWriteOptions{})
 	if err != nil || s.Pools[0].Override == nil || s.Pools[0].Override.Actor != "bob" {
 		t.Errorf("update after an override: %+v %v", s.Pools[0], err)
 	}
-	got, _ := e.svc.GetService(ctx, "api.example.com.")
+	got, _ := e.svc.Services.GetService(ctx, "api.example.com.")
 	if got.Pools[0].Override == nil {
 		t.Errorf("stored pool lost its override: %+v", got.Pools[0])
 	}
@@ -271,7 +271,7 @@ func TestEndpointLimit(t *testing.T) {
 	}
 	e := newEnv(t, Options{})
 	mustCreate(t, e, "example.com.", "")
-	if _, err := e.svc.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{}); err != nil {
+	if _, err := e.svc.Services.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := e.st.Update(ctx, func(tx store.Tx) error {
@@ -287,12 +287,12 @@ func TestEndpointLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	one := model.Endpoint{ID: "one-more", Pool: "primary", Address: "192.0.2.2"}
-	if _, _, err := e.svc.RegisterEndpoint(ctx, "api.example.com.", one, "fn"); !model.IsValidation(err) || !strings.Contains(err.Error(), "the most a service may have") {
+	if _, _, err := e.svc.Endpoints.RegisterEndpoint(ctx, "api.example.com.", one, "fn"); !model.IsValidation(err) || !strings.Contains(err.Error(), "the most a service may have") {
 		t.Errorf("endpoint beyond the limit: %v", err)
 	}
 	// Re-registering an existing endpoint is still allowed.
 	again := model.Endpoint{ID: "fn-7", Pool: "primary", Address: "192.0.2.1"}
-	if _, _, err := e.svc.RegisterEndpoint(ctx, "api.example.com.", again, "fn"); err != nil {
+	if _, _, err := e.svc.Endpoints.RegisterEndpoint(ctx, "api.example.com.", again, "fn"); err != nil {
 		t.Errorf("re-registering at the limit: %v", err)
 	}
 }
@@ -336,24 +336,24 @@ func TestRecordsBesideAServiceThatCannotBeRead(t *testing.T) {
 	key := schema.ServiceKey(api)
 	tests := []struct {
 		name  string
-		setup func(e *env) *Service // returns the service to write with
+		setup func(e *env) *Zones // returns the zones to write with
 		want  error
 	}{
-		{"read error", func(e *env) *Service {
-			return New(failingStore{e.st, key}, e.pub, Options{})
+		{"read error", func(e *env) *Zones {
+			return New(failingStore{e.st, key}, e.pub, Options{}).Zones
 		}, errRead},
-		{"corrupt record", func(e *env) *Service {
+		{"corrupt record", func(e *env) *Zones {
 			if _, err := e.st.Update(ctx, func(tx store.Tx) error { return tx.Put(key, []byte("{")) }); err != nil {
 				t.Fatal(err)
 			}
-			return e.svc
+			return e.svc.Zones
 		}, schema.ErrCorrupt},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, Options{})
 			z := mustCreate(t, e, "example.com.", "")
-			if _, err := e.svc.CreateService(ctx, newService(string(api)), ServiceWriteOptions{}); err != nil {
+			if _, err := e.svc.Services.CreateService(ctx, newService(string(api)), ServiceWriteOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			svc := tc.setup(e)

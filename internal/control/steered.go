@@ -55,7 +55,7 @@ func scanSteered(tx store.ReadTx, z model.Name, fn func(*model.RRset) error) err
 // SteeredZones returns the zones that have steered answers stored. It is
 // a listing for steering: a key that does not fit the layout is logged
 // and left out.
-func (s *Service) SteeredZones(ctx context.Context) ([]model.Name, error) {
+func (s *SteeredAnswers) SteeredZones(ctx context.Context) ([]model.Name, error) {
 	var out []model.Name
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		out = nil
@@ -77,7 +77,7 @@ func (s *Service) SteeredZones(ctx context.Context) ([]model.Name, error) {
 // SetSteeredAnswers sets the steered answers of zone z, all of them
 // (those not in sets are removed), as one change: a new serial and a
 // journal entry when anything differs, nothing at all otherwise.
-func (s *Service) SetSteeredAnswers(ctx context.Context, z model.Name, sets []*model.RRset, actor string) (ChangeResult, error) {
+func (s *SteeredAnswers) SetSteeredAnswers(ctx context.Context, z model.Name, sets []*model.RRset, actor string) (ChangeResult, error) {
 	want := map[model.Key]*model.RRset{}
 	for _, set := range sets {
 		if !set.Name.IsSubdomainOf(z) {

@@ -20,7 +20,7 @@ func TestSteeredAnswers(t *testing.T) {
 	b := mustCreate(t, e, "b.test.", model.SerialIncrement)
 	zones := func() []model.Name {
 		t.Helper()
-		zs, err := e.svc.SteeredZones(ctx)
+		zs, err := e.svc.SteeredAnswers.SteeredZones(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -28,7 +28,7 @@ func TestSteeredAnswers(t *testing.T) {
 	}
 	serial := func(z model.Name) uint32 {
 		t.Helper()
-		info, err := e.svc.GetZone(ctx, z)
+		info, err := e.svc.Zones.GetZone(ctx, z)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,31 +39,31 @@ func TestSteeredAnswers(t *testing.T) {
 	}
 	s0 := serial(a)
 	www := set(t, "www.a.test.", "A", 30, "192.0.2.1", "192.0.2.2")
-	if _, err := e.svc.SetSteeredAnswers(ctx, a, []*model.RRset{www}, "steering"); err != nil {
+	if _, err := e.svc.SteeredAnswers.SetSteeredAnswers(ctx, a, []*model.RRset{www}, "steering"); err != nil {
 		t.Fatal(err)
 	}
 	if serial(a) != s0+1 {
 		t.Errorf("serial %d after the first answers, want %d", serial(a), s0+1)
 	}
-	if res, err := e.svc.SetSteeredAnswers(ctx, a, []*model.RRset{www}, "steering"); err != nil || res.Changed {
+	if res, err := e.svc.SteeredAnswers.SetSteeredAnswers(ctx, a, []*model.RRset{www}, "steering"); err != nil || res.Changed {
 		t.Fatalf("the same answers again: changed %v, %v", res.Changed, err)
 	}
 	if serial(a) != s0+1 {
 		t.Errorf("an unchanged set bumped the serial to %d", serial(a))
 	}
-	if _, err := e.svc.SetSteeredAnswers(ctx, b, []*model.RRset{set(t, "api.b.test.", "AAAA", 30, "2001:db8::1")}, "steering"); err != nil {
+	if _, err := e.svc.SteeredAnswers.SetSteeredAnswers(ctx, b, []*model.RRset{set(t, "api.b.test.", "AAAA", 30, "2001:db8::1")}, "steering"); err != nil {
 		t.Fatal(err)
 	}
 	if zs := zones(); !slices.Equal(zs, []model.Name{a, b}) {
 		t.Errorf("steered zones %v, want [%s %s]", zs, a, b)
 	}
-	if _, err := e.svc.SetSteeredAnswers(ctx, a, nil, "steering"); err != nil {
+	if _, err := e.svc.SteeredAnswers.SetSteeredAnswers(ctx, a, nil, "steering"); err != nil {
 		t.Fatal(err)
 	}
 	if zs := zones(); !slices.Equal(zs, []model.Name{b}) {
 		t.Errorf("steered zones after clearing %s: %v", a, zs)
 	}
-	if _, err := e.svc.SetSteeredAnswers(ctx, a, []*model.RRset{set(t, "www.b.test.", "A", 30, "192.0.2.1")}, "steering"); !model.IsValidation(err) {
+	if _, err := e.svc.SteeredAnswers.SetSteeredAnswers(ctx, a, []*model.RRset{set(t, "www.b.test.", "A", 30, "192.0.2.1")}, "steering"); !model.IsValidation(err) {
 		t.Errorf("an answer outside the zone: %v", err)
 	}
 }
@@ -78,7 +78,7 @@ func TestSteeredJournalRetention(t *testing.T) {
 	z := mustCreate(t, e, "example.com.", model.SerialIncrement)
 	human := func(actor, name string) {
 		t.Helper()
-		if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, name, "A", 0, "192.0.2.10")}, WriteOptions{Actor: actor}); err != nil {
+		if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, name, "A", 0, "192.0.2.10")}, WriteOptions{Actor: actor}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -89,7 +89,7 @@ func TestSteeredJournalRetention(t *testing.T) {
 		for range n {
 			flips++
 			api := set(t, "api.example.com.", "A", 30, answers[flips%2])
-			if _, err := e.svc.SetSteeredAnswers(ctx, z, []*model.RRset{api}, "steering"); err != nil {
+			if _, err := e.svc.SteeredAnswers.SetSteeredAnswers(ctx, z, []*model.RRset{api}, "steering"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -102,7 +102,7 @@ func TestSteeredJournalRetention(t *testing.T) {
 	human("dave", "h4.example.com.")
 	flip(2)
 
-	j, err := e.svc.Journal(ctx, z, 0, 0)
+	j, err := e.svc.Zones.Journal(ctx, z, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestSteeredJournalRetention(t *testing.T) {
 		}
 	}
 	cur := serialOf(t, e, z)
-	tr, err := e.svc.ReadTransfer(ctx, z, &first.OldSerial, func(*model.ZoneSettings) error { return nil })
+	tr, err := e.svc.Zones.ReadTransfer(ctx, z, &first.OldSerial, func(*model.ZoneSettings) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestSteeredJournalRetention(t *testing.T) {
 	// From before a dropped steering entry, or from a change whose next
 	// entry was dropped: the whole zone.
 	for _, from := range []uint32{first.OldSerial - 1, j[2].NewSerial, j[1].OldSerial} {
-		tr, err := e.svc.ReadTransfer(ctx, z, &from, func(*model.ZoneSettings) error { return nil })
+		tr, err := e.svc.Zones.ReadTransfer(ctx, z, &from, func(*model.ZoneSettings) error { return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,16 +184,16 @@ func TestSteeredJournalRetention(t *testing.T) {
 	}
 
 	// Compaction keeps the newest entries of either kind.
-	if n, err := e.svc.CompactJournal(ctx, z, 3); err != nil || n != 3 {
+	if n, err := e.svc.Zones.CompactJournal(ctx, z, 3); err != nil || n != 3 {
 		t.Fatalf("CompactJournal(3): %d, %v", n, err)
 	}
-	if j, _ := e.svc.Journal(ctx, z, 0, 0); len(j) != 3 || j[0].Actor != "dave" || j[2].NewSerial != cur {
+	if j, _ := e.svc.Zones.Journal(ctx, z, 0, 0); len(j) != 3 || j[0].Actor != "dave" || j[2].NewSerial != cur {
 		t.Errorf("after compaction to 3: %+v", j)
 	}
 	// And the bounds hold on from there.
 	human("erin", "h5.example.com.")
 	flip(1)
-	if j, _ := e.svc.Journal(ctx, z, 0, 0); len(j) != 5 || j[0].Actor != "dave" {
+	if j, _ := e.svc.Zones.Journal(ctx, z, 0, 0); len(j) != 5 || j[0].Actor != "dave" {
 		t.Errorf("after compaction and two changes: %d entries from %q", len(j), j[0].Actor)
 	}
 }
@@ -205,7 +205,7 @@ func TestJournalCountsFromAnOlderZoneRecord(t *testing.T) {
 	e := newEnv(t, Options{JournalMaxEntries: 3})
 	z := mustCreate(t, e, "example.com.", model.SerialIncrement)
 	for i := range 2 {
-		if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, fmt.Sprintf("h%d.example.com.", i), "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
+		if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, fmt.Sprintf("h%d.example.com.", i), "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -219,10 +219,10 @@ func TestJournalCountsFromAnOlderZoneRecord(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "h9.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
+	if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{change(t, model.OpAdd, "h9.example.com.", "A", 0, "192.0.2.1")}, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if j, _ := e.svc.Journal(ctx, z, 0, 0); len(j) != 3 || j[0].Seq != 2 {
+	if j, _ := e.svc.Zones.Journal(ctx, z, 0, 0); len(j) != 3 || j[0].Seq != 2 {
 		t.Errorf("journal: %d entries from seq %d, want 3 from 2", len(j), j[0].Seq)
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 // CreateToken creates an API token and returns the token string, which is
 // shown only now: the store keeps a hash of its secret.
-func (s *Service) CreateToken(ctx context.Context, name string, scopes []string, actor string) (string, auth.Token, error) {
+func (s *Tokens) CreateToken(ctx context.Context, name string, scopes []string, actor string) (string, auth.Token, error) {
 	known := strings.Join(auth.KnownScopes, ", ")
 	if strings.TrimSpace(name) == "" {
 		return "", auth.Token{}, model.Errorf("name", "the token name is required")
@@ -41,7 +41,7 @@ func (s *Service) CreateToken(ctx context.Context, name string, scopes []string,
 
 // ReplaceToken deletes every token named name and creates a new one with
 // the same name and scopes in the same transaction.
-func (s *Service) ReplaceToken(ctx context.Context, name string, scopes []string) (string, auth.Token, error) {
+func (s *Tokens) ReplaceToken(ctx context.Context, name string, scopes []string) (string, auth.Token, error) {
 	tok, rec, b, err := s.newToken(name, scopes)
 	if err != nil {
 		return "", auth.Token{}, err
@@ -68,7 +68,7 @@ func (s *Service) ReplaceToken(ctx context.Context, name string, scopes []string
 }
 
 // newToken generates a token and its stored record.
-func (s *Service) newToken(name string, scopes []string) (string, auth.Token, []byte, error) {
+func (s *Tokens) newToken(name string, scopes []string) (string, auth.Token, []byte, error) {
 	tok, rec, err := auth.Generate()
 	if err != nil {
 		return "", auth.Token{}, nil, err
@@ -79,7 +79,7 @@ func (s *Service) newToken(name string, scopes []string) (string, auth.Token, []
 }
 
 // Token returns one token's record.
-func (s *Service) Token(ctx context.Context, id string) (auth.Token, error) {
+func (s *Tokens) Token(ctx context.Context, id string) (auth.Token, error) {
 	var t auth.Token
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		key := schema.TokenKey(id)
@@ -101,7 +101,7 @@ func (s *Service) Token(ctx context.Context, id string) (auth.Token, error) {
 }
 
 // Tokens returns every token's record, sorted by name.
-func (s *Service) Tokens(ctx context.Context) ([]auth.Token, error) {
+func (s *Tokens) Tokens(ctx context.Context) ([]auth.Token, error) {
 	var out []auth.Token
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		var err error
@@ -126,7 +126,7 @@ func scanTokens(tx store.ReadTx) ([]auth.Token, error) {
 }
 
 // DeleteToken deletes a token.
-func (s *Service) DeleteToken(ctx context.Context, id string) error {
+func (s *Tokens) DeleteToken(ctx context.Context, id string) error {
 	_, err := s.st.Update(ctx, func(tx store.Tx) error {
 		_, ok, err := tx.Get(schema.TokenKey(id))
 		if err != nil {
@@ -142,7 +142,7 @@ func (s *Service) DeleteToken(ctx context.Context, id string) error {
 
 // Authenticate resolves a bearer token to a principal, or returns
 // ErrTokenNotFound when it is unknown or its secret does not match.
-func (s *Service) Authenticate(ctx context.Context, token string) (*auth.Principal, error) {
+func (s *Tokens) Authenticate(ctx context.Context, token string) (*auth.Principal, error) {
 	id, secret, ok := auth.Parse(token)
 	if !ok {
 		return nil, ErrTokenNotFound

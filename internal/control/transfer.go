@@ -82,7 +82,7 @@ func (w *WireSets) Range(fn func(owner []byte, t model.Type, ttl uint32, count i
 // settings before anything else is read and may refuse with an error,
 // which ReadTransfer returns. Nothing stays locked once it returns: the
 // records are copied out, so a slow secondary holds up no writer.
-func (s *Service) ReadTransfer(ctx context.Context, z model.Name, since *uint32, allow func(*model.ZoneSettings) error) (*ZoneTransfer, error) {
+func (s *Zones) ReadTransfer(ctx context.Context, z model.Name, since *uint32, allow func(*model.ZoneSettings) error) (*ZoneTransfer, error) {
 	var out *ZoneTransfer
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		zr, err := loadZone(tx, z)

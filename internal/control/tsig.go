@@ -12,7 +12,7 @@ import (
 // CreateTSIGKey stores a new TSIG key. algorithm "" is hmac-sha256; secret
 // "" generates one (base64 otherwise, as BIND's tsig-keygen prints it). The
 // secret is returned now and never listed again.
-func (s *Service) CreateTSIGKey(ctx context.Context, name, algorithm, secret, actor string) (*model.TSIGKey, error) {
+func (s *TSIGKeys) CreateTSIGKey(ctx context.Context, name, algorithm, secret, actor string) (*model.TSIGKey, error) {
 	k, err := model.NewTSIGKey(name, algorithm, secret)
 	if err != nil {
 		return nil, err
@@ -40,7 +40,7 @@ func (s *Service) CreateTSIGKey(ctx context.Context, name, algorithm, secret, ac
 }
 
 // TSIGKey returns one key, secret included (the API never shows it).
-func (s *Service) TSIGKey(ctx context.Context, name string) (*model.TSIGKey, error) {
+func (s *TSIGKeys) TSIGKey(ctx context.Context, name string) (*model.TSIGKey, error) {
 	n, err := model.ParseName(name)
 	if err != nil {
 		return nil, model.Errorf("name", "%v", err)
@@ -65,7 +65,7 @@ func (s *Service) TSIGKey(ctx context.Context, name string) (*model.TSIGKey, err
 }
 
 // TSIGKeys returns every key in canonical name order, secrets included.
-func (s *Service) TSIGKeys(ctx context.Context) ([]model.TSIGKey, error) {
+func (s *TSIGKeys) TSIGKeys(ctx context.Context) ([]model.TSIGKey, error) {
 	var out []model.TSIGKey
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		out = nil
@@ -84,7 +84,7 @@ func (s *Service) TSIGKeys(ctx context.Context) ([]model.TSIGKey, error) {
 
 // DeleteTSIGKey deletes a key; peers signing with it are refused from then
 // on.
-func (s *Service) DeleteTSIGKey(ctx context.Context, name, actor string) error {
+func (s *TSIGKeys) DeleteTSIGKey(ctx context.Context, name, actor string) error {
 	n, err := model.ParseName(name)
 	if err != nil {
 		return model.Errorf("name", "%v", err)

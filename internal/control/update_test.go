@@ -19,7 +19,7 @@ func TestDynamicUpdateProtections(t *testing.T) {
 	z := mustCreate(t, e, "example.com.", model.SerialIncrement)
 	up := func(ops ...UpdateOp) ChangeResult {
 		t.Helper()
-		res, err := e.svc.DynamicUpdate(ctx, z, nil, ops, "key.", allowAll)
+		res, err := e.svc.Zones.DynamicUpdate(ctx, z, nil, ops, "key.", allowAll)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,13 +37,13 @@ func TestDynamicUpdateProtections(t *testing.T) {
 	// The apex SOA and NS survive every delete; the last NS stays.
 	before := serialOf(t, e, z)
 	up(UpdateOp{Kind: DeleteName, Name: z}, UpdateOp{Kind: DeleteRRset, Name: z, Type: model.TypeSOA}, UpdateOp{Kind: DeleteRRset, Name: z, Type: model.TypeNS})
-	if sets, _, _ := e.svc.RRsets(ctx, z, RRsetFilter{Name: z}); len(sets) != 2 {
+	if sets, _, _ := e.svc.Zones.RRsets(ctx, z, RRsetFilter{Name: z}); len(sets) != 2 {
 		t.Errorf("apex after deletes: %v", sets)
 	}
 	ns1, ns2 := set(t, "example.com.", "NS", 0, "ns1.example.com."), set(t, "example.com.", "NS", 0, "ns2.example.net.")
 	up(UpdateOp{Kind: DeleteRR, Name: z, Type: model.TypeNS, Rdata: ns1.Rdata[0]})
 	up(UpdateOp{Kind: DeleteRR, Name: z, Type: model.TypeNS, Rdata: ns2.Rdata[0]})
-	if sets, _, _ := e.svc.RRsets(ctx, z, RRsetFilter{Name: z, Type: model.TypeNS}); len(sets) != 1 || len(sets[0].Rdata) != 1 {
+	if sets, _, _ := e.svc.Zones.RRsets(ctx, z, RRsetFilter{Name: z, Type: model.TypeNS}); len(sets) != 1 || len(sets[0].Rdata) != 1 {
 		t.Errorf("apex NS after deleting both: %v", sets)
 	}
 	// A SOA with a lower serial is ignored; a higher one is taken.
@@ -64,7 +64,7 @@ func TestDynamicUpdatePrerequisites(t *testing.T) {
 	e := newEnv(t, Options{})
 	z := mustCreate(t, e, "example.com.", model.SerialIncrement)
 	www := set(t, "www.example.com.", "A", 60, "192.0.2.1", "192.0.2.2")
-	if _, err := e.svc.DynamicUpdate(ctx, z, nil, []UpdateOp{addOp(t, "www.example.com.", "A", 60, "192.0.2.1"), addOp(t, "www.example.com.", "A", 60, "192.0.2.2")}, "k.", allowAll); err != nil {
+	if _, err := e.svc.Zones.DynamicUpdate(ctx, z, nil, []UpdateOp{addOp(t, "www.example.com.", "A", 60, "192.0.2.1"), addOp(t, "www.example.com.", "A", 60, "192.0.2.2")}, "k.", allowAll); err != nil {
 		t.Fatal(err)
 	}
 	serial := serialOf(t, e, z)
@@ -84,18 +84,18 @@ func TestDynamicUpdatePrerequisites(t *testing.T) {
 		{Prereq{Kind: RRsetEquals, Name: www.Name, Type: model.TypeA, Set: www}, true},
 		{Prereq{Kind: RRsetEquals, Name: www.Name, Type: model.TypeA, Set: other}, false},
 	} {
-		_, err := e.svc.DynamicUpdate(ctx, z, []Prereq{tc.p}, []UpdateOp{{Kind: DeleteName, Name: "nothing.example.com."}}, "k.", allowAll)
+		_, err := e.svc.Zones.DynamicUpdate(ctx, z, []Prereq{tc.p}, []UpdateOp{{Kind: DeleteName, Name: "nothing.example.com."}}, "k.", allowAll)
 		var pe *PrereqError
 		if held := !errors.As(err, &pe); held != tc.hold || (held && err != nil) {
 			t.Errorf("%v on %s: %v, want holds=%v", tc.p.Kind, tc.p.Name, err, tc.hold)
 		}
 	}
 	// A failed prerequisite or a refusal changes nothing.
-	_, err := e.svc.DynamicUpdate(ctx, z, []Prereq{{Kind: NameInUse, Name: "nope.example.com."}}, []UpdateOp{addOp(t, "new.example.com.", "A", 60, "192.0.2.9")}, "k.", allowAll)
+	_, err := e.svc.Zones.DynamicUpdate(ctx, z, []Prereq{{Kind: NameInUse, Name: "nope.example.com."}}, []UpdateOp{addOp(t, "new.example.com.", "A", 60, "192.0.2.9")}, "k.", allowAll)
 	if err == nil {
 		t.Fatal("a failed prerequisite applied")
 	}
-	_, err = e.svc.DynamicUpdate(ctx, z, nil, []UpdateOp{addOp(t, "new.example.com.", "A", 60, "192.0.2.9")}, "k.", func(*model.ZoneSettings) error { return ErrUpdateRefused })
+	_, err = e.svc.Zones.DynamicUpdate(ctx, z, nil, []UpdateOp{addOp(t, "new.example.com.", "A", 60, "192.0.2.9")}, "k.", func(*model.ZoneSettings) error { return ErrUpdateRefused })
 	if !errors.Is(err, ErrUpdateRefused) {
 		t.Fatalf("refusal: %v", err)
 	}

@@ -75,7 +75,7 @@ func (nz *NewZone) ZoneSets(now time.Time) ([]*model.RRset, error) {
 }
 
 // CreateZone creates a zone with an SOA and NS records, plus extra sets.
-func (s *Service) CreateZone(ctx context.Context, nz NewZone, extra []*model.RRset, actor string) (ImportResult, error) {
+func (s *Zones) CreateZone(ctx context.Context, nz NewZone, extra []*model.RRset, actor string) (ImportResult, error) {
 	sets, err := nz.ZoneSets(s.opts.Clock())
 	if err != nil {
 		return ImportResult{}, err
@@ -89,7 +89,7 @@ func (s *Service) CreateZone(ctx context.Context, nz NewZone, extra []*model.RRs
 }
 
 // DeleteZone removes a zone, its records and its journal.
-func (s *Service) DeleteZone(ctx context.Context, z model.Name, wo WriteOptions) error {
+func (s *Zones) DeleteZone(ctx context.Context, z model.Name, wo WriteOptions) error {
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
 		zr, err := loadZone(tx, z)
 		if err != nil {
@@ -152,7 +152,7 @@ func deletePrefix(tx store.Tx, prefix string) error {
 }
 
 // ListZones returns every zone, sorted by name.
-func (s *Service) ListZones(ctx context.Context) ([]model.ZoneInfo, error) {
+func (s *Zones) ListZones(ctx context.Context) ([]model.ZoneInfo, error) {
 	var out []model.ZoneInfo
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		var records []zoneRecord
@@ -177,7 +177,7 @@ func (s *Service) ListZones(ctx context.Context) ([]model.ZoneInfo, error) {
 }
 
 // GetZone returns one zone's settings and state.
-func (s *Service) GetZone(ctx context.Context, z model.Name) (model.ZoneInfo, error) {
+func (s *Zones) GetZone(ctx context.Context, z model.Name) (model.ZoneInfo, error) {
 	var info model.ZoneInfo
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		zr, err := loadZone(tx, z)

@@ -20,7 +20,7 @@ type ZoneUpdate struct {
 }
 
 // UpdateZone applies u to zone z's settings and returns them.
-func (s *Service) UpdateZone(ctx context.Context, z model.Name, u ZoneUpdate, actor string) (model.ZoneInfo, error) {
+func (s *Zones) UpdateZone(ctx context.Context, z model.Name, u ZoneUpdate, actor string) (model.ZoneInfo, error) {
 	if u.DefaultTTL != nil && (*u.DefaultTTL == 0 || *u.DefaultTTL > model.MaxTTL) {
 		return model.ZoneInfo{}, model.Errorf("default_ttl", "%d is outside 1..%d", *u.DefaultTTL, model.MaxTTL)
 	}

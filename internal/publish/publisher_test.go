@@ -24,7 +24,7 @@ var ctx = context.Background()
 type env struct {
 	st  store.Store
 	pub *Publisher
-	svc *control.Service
+	svc *control.Plane
 }
 
 func newEnv(t *testing.T) *env {
@@ -50,7 +50,7 @@ func newEnv(t *testing.T) *env {
 func mustCreate(t *testing.T, e *env, name string) model.Name {
 	t.Helper()
 	z := model.MustName(name)
-	_, err := e.svc.CreateZone(ctx, control.NewZone{
+	_, err := e.svc.Zones.CreateZone(ctx, control.NewZone{
 		Settings:    model.ZoneSettings{Name: z, DefaultTTL: 300},
 		Nameservers: []model.Name{model.MustName("ns1." + name), model.MustName("ns2.example.net.")},
 	}, []*model.RRset{set(t, "ns1."+name, "A", 300, "192.0.2.53")}, "test")
@@ -99,7 +99,7 @@ func TestZoneRecordsChanged(t *testing.T) {
 	}
 	b := mustCreate(t, e, "b.test.")
 	ttl := uint32(600)
-	if _, err := e.svc.UpdateZone(ctx, a, control.ZoneUpdate{DefaultTTL: &ttl}, "test"); err != nil {
+	if _, err := e.svc.Zones.UpdateZone(ctx, a, control.ZoneUpdate{DefaultTTL: &ttl}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	var rev store.Revision
@@ -112,7 +112,7 @@ func TestZoneRecordsChanged(t *testing.T) {
 	if !slices.Equal(zs, []model.Name{a, b}) || next <= since {
 		t.Errorf("after creating %s and changing %s: %v at %d (since %d)", b, a, zs, next, since)
 	}
-	if err := e.svc.DeleteZone(ctx, b, control.WriteOptions{Actor: "test"}); err != nil {
+	if err := e.svc.Zones.DeleteZone(ctx, b, control.WriteOptions{Actor: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	if zs, _ := e.pub.ZoneRecordsChanged(0); !slices.Equal(zs, []model.Name{a}) {
@@ -128,7 +128,7 @@ func TestPublisherLoadsExistingStore(t *testing.T) {
 	}
 	svc := control.New(st, nil, control.Options{})
 	z := model.MustName("example.com.")
-	if _, err := svc.CreateZone(ctx, control.NewZone{Settings: model.ZoneSettings{Name: z}, Nameservers: []model.Name{"ns.example.net."}},
+	if _, err := svc.Zones.CreateZone(ctx, control.NewZone{Settings: model.ZoneSettings{Name: z}, Nameservers: []model.Name{"ns.example.net."}},
 		[]*model.RRset{set(t, "www.example.com.", "A", 60, "192.0.2.1")}, "t"); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestPublisherSkipsUnreadableRRsets(t *testing.T) {
 	e := newEnv(t)
 	z := mustCreate(t, e, "example.com.")
 	add := model.Change{Op: model.OpAdd, Name: "www.example.com.", Type: dns.TypeA, Rdata: set(t, "www.example.com.", "A", 0, "192.0.2.1").Rdata}
-	if _, err := e.svc.Apply(ctx, z, []model.Change{add}, control.WriteOptions{}); err != nil {
+	if _, err := e.svc.Zones.Apply(ctx, z, []model.Change{add}, control.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// A value no decoder accepts, written behind the control plane's back.
@@ -198,7 +198,7 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	defer st.Close()
 	svc := control.New(st, nil, control.Options{})
-	if _, err := svc.Import(ctx, z, sets, control.ImportOptions{Mode: control.ImportCreate}); err != nil {
+	if _, err := svc.Zones.Import(ctx, z, sets, control.ImportOptions{Mode: control.ImportCreate}); err != nil {
 		b.Fatal(err)
 	}
 	pub := New(st, nil)

@@ -14,14 +14,20 @@ import (
 	"github.com/stratusdns/stratus/internal/zone"
 )
 
-// Store is what the manager reads and writes. *control.Service is one.
+// Store is what the manager reads and writes of secondary zones.
+// *control.Secondaries is one.
 type Store interface {
 	SecondaryZones(ctx context.Context) ([]control.SecondaryZone, error)
-	TSIGKey(ctx context.Context, name string) (*model.TSIGKey, error)
 	LoadFromPrimary(ctx context.Context, z model.Name, sets []*model.RRset, primary string) (control.ChangeResult, error)
 	ApplyFromPrimary(ctx context.Context, z model.Name, deltas []control.IXFRDelta, primary string) (control.ChangeResult, error)
 	MarkRefreshed(ctx context.Context, z model.Name, failure string) (model.SecondaryState, error)
 	ExpireSecondary(ctx context.Context, z model.Name) error
+}
+
+// Keys finds the TSIG keys that sign the requests to primaries.
+// *control.TSIGKeys is one.
+type Keys interface {
+	TSIGKey(ctx context.Context, name string) (*model.TSIGKey, error)
 }
 
 // Options tune the manager; zero fields take the defaults.
@@ -40,6 +46,7 @@ type Options struct {
 // Manager runs one refresh loop per secondary zone.
 type Manager struct {
 	st   Store
+	keys Keys
 	opts Options
 	log  *slog.Logger
 
@@ -48,8 +55,9 @@ type Manager struct {
 	resync chan struct{}
 }
 
-// New returns a manager; Run starts it.
-func New(st Store, opts Options, log *slog.Logger) *Manager {
+// New returns a manager writing to st and signing with the keys of keys;
+// Run starts it.
+func New(st Store, keys Keys, opts Options, log *slog.Logger) *Manager {
 	if opts.Resync <= 0 {
 		opts.Resync = 5 * time.Second
 	}
@@ -65,7 +73,7 @@ func New(st Store, opts Options, log *slog.Logger) *Manager {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{st: st, opts: opts, log: log, zones: map[model.Name]*zoneLoop{}, resync: make(chan struct{}, 1)}
+	return &Manager{st: st, keys: keys, opts: opts, log: log, zones: map[model.Name]*zoneLoop{}, resync: make(chan struct{}, 1)}
 }
 
 // zoneLoop is one zone's refresh loop.

@@ -110,7 +110,7 @@ func (m *Manager) key(ctx context.Context, k model.Name) (*model.TSIGKey, error)
 	if k == "" {
 		return nil, nil
 	}
-	return m.st.TSIGKey(ctx, string(k))
+	return m.keys.TSIGKey(ctx, string(k))
 }
 
 // sign signs m with key, and returns the secrets a client verifies the

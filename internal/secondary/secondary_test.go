@@ -76,16 +76,16 @@ func startPrimary(t *testing.T) *primary {
 	return p
 }
 
-func newService(t *testing.T) *control.Service {
+func newService(t *testing.T) *control.Plane {
 	svc, _ := controltest.New(t, control.Options{})
 	return svc
 }
 
-func waitZone(t *testing.T, svc *control.Service, what string, cond func(model.ZoneInfo) bool) model.ZoneInfo {
+func waitZone(t *testing.T, svc *control.Plane, what string, cond func(model.ZoneInfo) bool) model.ZoneInfo {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		z, err := svc.GetZone(context.Background(), "sec.test.")
+		z, err := svc.Zones.GetZone(context.Background(), "sec.test.")
 		if err == nil && cond(z) {
 			return z
 		}
@@ -103,10 +103,10 @@ func TestPartialTransferKeepsData(t *testing.T) {
 	svc := newService(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if _, err := svc.CreateSecondaryZone(ctx, model.ZoneSettings{Name: "sec.test.", Primaries: []model.NotifyTarget{{Address: p.addr}}}, "test"); err != nil {
+	if _, err := svc.Secondaries.CreateSecondaryZone(ctx, model.ZoneSettings{Name: "sec.test.", Primaries: []model.NotifyTarget{{Address: p.addr}}}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	m := New(svc, Options{Resync: 50 * time.Millisecond, FirstRetry: 100 * time.Millisecond}, nil)
+	m := New(svc.Secondaries, svc.TSIGKeys, Options{Resync: 50 * time.Millisecond, FirstRetry: 100 * time.Millisecond}, nil)
 	done := make(chan struct{})
 	go func() { defer close(done); m.Run(ctx) }()
 	defer func() { cancel(); <-done }()
@@ -126,7 +126,7 @@ func TestPartialTransferKeepsData(t *testing.T) {
 	if z.Serial != 1 || z.Records != 52 {
 		t.Errorf("a partial transfer changed the zone: %+v", z)
 	}
-	sets, _, err := svc.RRsets(ctx, "sec.test.", control.RRsetFilter{Name: "h0.sec.test.", Type: model.TypeA})
+	sets, _, err := svc.Zones.RRsets(ctx, "sec.test.", control.RRsetFilter{Name: "h0.sec.test.", Type: model.TypeA})
 	if err != nil || len(sets) != 1 || sets[0].Rdata[0][3] != 1 {
 		t.Errorf("h0 after the partial transfer: %v %v", sets, err)
 	}

@@ -19,7 +19,7 @@ const DemoZone model.Name = "demo.stratus.test."
 
 // ensureDemoZone creates the demo zone unless it exists.
 func (s *Server) ensureDemoZone(ctx context.Context) error {
-	if _, err := s.svc.GetZone(ctx, DemoZone); err == nil {
+	if _, err := s.plane.Zones.GetZone(ctx, DemoZone); err == nil {
 		return nil
 	} else if !errors.Is(err, control.ErrZoneNotFound) {
 		return err
@@ -28,7 +28,7 @@ func (s *Server) ensureDemoZone(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.svc.Import(ctx, DemoZone, sets, control.ImportOptions{WriteOptions: control.WriteOptions{Actor: "demo"}, Mode: control.ImportCreate})
+	_, err = s.plane.Zones.Import(ctx, DemoZone, sets, control.ImportOptions{WriteOptions: control.WriteOptions{Actor: "demo"}, Mode: control.ImportCreate})
 	if err != nil {
 		return err
 	}

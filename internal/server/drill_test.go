@@ -22,28 +22,28 @@ func (f fixedSteering) EndpointStates(model.Name) map[string]steer.Verdict { ret
 
 // drillWorld is the control plane with api.example.com., pools in two
 // regions, one endpoint each, as the server's drills see it.
-func drillWorld(t *testing.T) (*control.Service, drillPlane) {
+func drillWorld(t *testing.T) (*control.Plane, drillPlane) {
 	t.Helper()
 	svc, _ := controltest.New(t, control.Options{})
 	ctx := context.Background()
-	if _, err := svc.CreateZone(ctx, control.NewZone{Settings: model.ZoneSettings{Name: "example.com."}, Nameservers: []model.Name{"ns1.example.com."}}, nil, "test"); err != nil {
+	if _, err := svc.Zones.CreateZone(ctx, control.NewZone{Settings: model.ZoneSettings{Name: "example.com."}, Nameservers: []model.Name{"ns1.example.com."}}, nil, "test"); err != nil {
 		t.Fatal(err)
 	}
 	spec := model.Service{Name: "api.example.com.", Policy: model.PolicyFailover, Pools: []model.Pool{
 		{Name: "dub", Region: "eu-west", Provider: "aws", Jurisdiction: "eu", Priority: 1, Check: model.CheckSpec{Type: model.CheckNone}},
 		{Name: "iad", Region: "us-east", Provider: "aws", Jurisdiction: "us", Priority: 2, Check: model.CheckSpec{Type: model.CheckNone}},
 	}}
-	if _, err := svc.CreateService(ctx, spec, control.ServiceWriteOptions{Actor: "test"}); err != nil {
+	if _, err := svc.Services.CreateService(ctx, spec, control.ServiceWriteOptions{Actor: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range []model.Endpoint{{ID: "dub-1", Pool: "dub", Address: "192.0.2.1"}, {ID: "iad-1", Pool: "iad", Address: "www.example.net"}} {
 		e.Service = spec.Name
-		if _, _, err := svc.RegisterEndpoint(ctx, spec.Name, e, "test"); err != nil {
+		if _, _, err := svc.Endpoints.RegisterEndpoint(ctx, spec.Name, e, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	steering := fixedSteering{"dub-1": {Answerable: true}, "iad-1": {Why: "check: down"}, "iad-2": {Why: "drained"}}
-	return svc, drillPlane{services: svc, endpoints: svc, steering: steering}
+	return svc, drillPlane{services: svc.Services, endpoints: svc.Endpoints, steering: steering}
 }
 
 // TestDrillPlane: the server's drills read the services under test from
@@ -78,7 +78,7 @@ func TestDrillPlane(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	spec, _ := svc.GetService(ctx, "api.example.com.")
+	spec, _ := svc.Services.GetService(ctx, "api.example.com.")
 	if o := spec.Pool("dub").Override; o == nil || o.State != "down" || o.Actor != "drill:eu" || o.Reason != "drill eu, step 1" || o.Expires.Sub(o.Time) != 30*time.Second {
 		t.Errorf("pool override %+v", o)
 	}
@@ -94,7 +94,7 @@ func TestDrillPlane(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	spec, _ = svc.GetService(ctx, "api.example.com.")
+	spec, _ = svc.Services.GetService(ctx, "api.example.com.")
 	if o := spec.Pool("dub").Override; o == nil || o.State != "" || o.Actor != "drill:eu" {
 		t.Errorf("pool override cleared: %+v", o)
 	}
@@ -118,25 +118,25 @@ func TestDrillKeeper(t *testing.T) {
 	ctx := context.Background()
 	start := time.Unix(1700000000, 0).UTC()
 	rec := drill.Record{Drill: "eu", Started: start, Ended: start.Add(time.Minute), Aborted: "aborted", Report: json.RawMessage(`{"scenario":"eu"}`)}
-	id, err := drillKeeper{svc}.KeepRun(ctx, rec, "schedule")
+	id, err := drillKeeper{svc.DrillRuns}.KeepRun(ctx, rec, "schedule")
 	if err != nil {
 		t.Fatal(err)
 	}
-	kept, err := svc.DrillRun(ctx, id)
+	kept, err := svc.DrillRuns.DrillRun(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if kept.Drill != "eu" || !kept.Started.Equal(start) || !kept.Ended.Equal(rec.Ended) || kept.Passed || kept.Aborted != "aborted" || kept.Actor != "schedule" || string(kept.Report) != `{"scenario":"eu"}` {
 		t.Errorf("kept %+v", kept)
 	}
-	if _, err := (drillKeeper{svc}).KeepRun(ctx, drill.Record{Drill: "no such name!", Started: start, Ended: start}, "schedule"); err == nil {
+	if _, err := (drillKeeper{svc.DrillRuns}).KeepRun(ctx, drill.Record{Drill: "no such name!", Started: start, Ended: start}, "schedule"); err == nil {
 		t.Error("a run with a bad drill name was kept")
 	}
 }
 
-func endpointOverride(t *testing.T, svc *control.Service, id string) *model.Override {
+func endpointOverride(t *testing.T, svc *control.Plane, id string) *model.Override {
 	t.Helper()
-	eps, err := svc.Endpoints(context.Background(), "api.example.com.")
+	eps, err := svc.Endpoints.Endpoints(context.Background(), "api.example.com.")
 	if err != nil {
 		t.Fatal(err)
 	}

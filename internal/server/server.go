@@ -47,7 +47,7 @@ type Server struct {
 
 	st       store.Store
 	pub      *publish.Publisher
-	svc      *control.Service
+	plane    *control.Plane
 	checker  *health.Checker
 	steering *steerctl.Controller
 	dns      *dnsserver.Server
@@ -134,7 +134,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	s.svc = control.New(st, s.pub, control.Options{
+	s.plane = control.New(st, s.pub, control.Options{
 		JournalMaxEntries:        s.cfg.Journal.MaxEntries,
 		JournalMaxSteeredEntries: s.cfg.Journal.MaxSteeredEntries,
 		JournalMaxEntryRecords:   s.cfg.Journal.MaxEntryRecords,
@@ -142,10 +142,10 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	})
 	bg, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
-	secondaries := secondary.New(s.svc, secondary.Options{}, s.log.With("component", "secondary"))
+	secondaries := secondary.New(s.plane.Secondaries, s.plane.TSIGKeys, secondary.Options{}, s.log.With("component", "secondary"))
 	s.secondaries = secondaries
-	notifier := xfr.NewNotifier(s.pub, s.svc, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay}, s.log.With("component", "notify"))
-	s.drills = drill.NewScheduler(drillPlane{services: s.svc, endpoints: s.svc, steering: ctrl}, drillKeeper{s.svc}, drills, s.log.With("component", "drill"))
+	notifier := xfr.NewNotifier(s.pub, s.plane.Zones, s.plane.TSIGKeys, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay}, s.log.With("component", "notify"))
+	s.drills = drill.NewScheduler(drillPlane{services: s.plane.Services, endpoints: s.plane.Endpoints, steering: ctrl}, drillKeeper{s.plane.DrillRuns}, drills, s.log.With("component", "drill"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
 	s.bgDone.Add(6)
 	go func() { defer s.bgDone.Done(); s.drills.Run(bg) }()
@@ -153,7 +153,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	go func() { defer s.bgDone.Done(); secondaries.Follow(bg, s.pub) }()
 	go func() { defer s.bgDone.Done(); s.reapLeases(bg, ctrl) }()
 	go func() { defer s.bgDone.Done(); notifier.Run(bg) }()
-	go func() { defer s.bgDone.Done(); ctrl.Materialize(bg, s.svc, delay) }()
+	go func() { defer s.bgDone.Done(); ctrl.Materialize(bg, s.plane.SteeredAnswers, delay) }()
 	if err := s.ensureAdminToken(ctx, s.opts.RotateAdminToken); err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	full := xfr.New(s.svc, s.log.With("component", "xfr"))
+	full := xfr.New(s.plane.Zones, s.plane.TSIGKeys, s.log.With("component", "xfr"))
 	full.SetNotified(s.secondaries)
 	dns.SetExtended(full)
 	if err := dns.Start(); err != nil {
@@ -186,7 +186,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("api: listen on %s: %w", s.cfg.API.Listen, err)
 	}
 	s.apiAddr = ln.Addr()
-	handler := api.New(s.svc, api.Options{
+	handler := api.New(api.PlaneControl(s.plane), api.Options{
 		Steering:           ctrl,
 		Health:             healthView{s.checker, events},
 		Drills:             s.drills,
@@ -275,7 +275,7 @@ func (s *Server) reapLeases(ctx context.Context, ctrl *steerctl.Controller) {
 			if !ctrl.LapsedPending() && tick%60 != 0 {
 				continue
 			}
-			if _, err := s.svc.ReapLapsed(ctx, now); err != nil && ctx.Err() == nil {
+			if _, err := s.plane.Endpoints.ReapLapsed(ctx, now); err != nil && ctx.Err() == nil {
 				s.log.Warn("reaping lapsed endpoints failed", "err", err)
 			}
 		}

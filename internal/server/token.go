@@ -24,16 +24,16 @@ const adminTokenName = "admin"
 // never logged.
 func (s *Server) ensureAdminToken(ctx context.Context, rotate bool) error {
 	path := filepath.Join(s.cfg.DataDir, AdminTokenFile)
-	toks, err := s.svc.Tokens(ctx)
+	toks, err := s.plane.Tokens.Tokens(ctx)
 	if err != nil {
 		return err
 	}
 	var tok string
 	switch {
 	case rotate:
-		tok, _, err = s.svc.ReplaceToken(ctx, adminTokenName, []string{auth.ScopeAll})
+		tok, _, err = s.plane.Tokens.ReplaceToken(ctx, adminTokenName, []string{auth.ScopeAll})
 	case len(toks) == 0:
-		tok, _, err = s.svc.CreateToken(ctx, adminTokenName, []string{auth.ScopeAll}, "stratus serve")
+		tok, _, err = s.plane.Tokens.CreateToken(ctx, adminTokenName, []string{auth.ScopeAll}, "stratus serve")
 	default:
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			s.log.Warn("the admin token file is missing; restart with --rotate-admin-token to issue a new one", "path", path)

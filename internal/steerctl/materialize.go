@@ -12,7 +12,7 @@ import (
 )
 
 // SteeredWriter stores the steered answers of a zone, as secondaries get
-// them. *control.Service is one.
+// them. *control.SteeredAnswers is one.
 type SteeredWriter interface {
 	SetSteeredAnswers(ctx context.Context, z model.Name, sets []*model.RRset, actor string) (control.ChangeResult, error)
 	// SteeredZones lists the zones that have steered answers stored.

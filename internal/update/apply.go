@@ -11,7 +11,7 @@ import (
 	"github.com/stratusdns/stratus/internal/model"
 )
 
-// Applier is the write path an update goes through. *control.Service is
+// Applier is the write path an update goes through. *control.Zones is
 // one.
 type Applier interface {
 	DynamicUpdate(ctx context.Context, z model.Name, prereqs []control.Prereq, ops []control.UpdateOp, actor string, allow func(*model.ZoneSettings) error) (control.ChangeResult, error)

@@ -25,12 +25,11 @@ type Published interface {
 	ZoneRecordsChanged(since store.Revision) ([]model.Name, store.Revision)
 }
 
-// NotifySource gives the notifier each zone's NOTIFY targets, SOA and
-// keys. *control.Service is one.
+// NotifySource gives the notifier each zone's NOTIFY targets and SOA.
+// *control.Zones is one.
 type NotifySource interface {
 	GetZone(ctx context.Context, z model.Name) (model.ZoneInfo, error)
 	RRsets(ctx context.Context, z model.Name, f control.RRsetFilter) ([]*model.RRset, uint32, error)
-	TSIGKey(ctx context.Context, name string) (*model.TSIGKey, error)
 }
 
 // NotifierOptions tune the notifier; zero fields take the defaults.
@@ -50,12 +49,14 @@ type NotifierOptions struct {
 type Notifier struct {
 	pub  Published
 	src  NotifySource
+	keys Keys
 	opts NotifierOptions
 	log  *slog.Logger
 }
 
-// NewNotifier returns a notifier; Run starts it.
-func NewNotifier(pub Published, src NotifySource, opts NotifierOptions, log *slog.Logger) *Notifier {
+// NewNotifier returns a notifier that signs with the keys of keys; Run
+// starts it.
+func NewNotifier(pub Published, src NotifySource, keys Keys, opts NotifierOptions, log *slog.Logger) *Notifier {
 	if opts.Delay <= 0 {
 		opts.Delay = 100 * time.Millisecond
 	}
@@ -68,7 +69,7 @@ func NewNotifier(pub Published, src NotifySource, opts NotifierOptions, log *slo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Notifier{pub: pub, src: src, opts: opts, log: log}
+	return &Notifier{pub: pub, src: src, keys: keys, opts: opts, log: log}
 }
 
 // Run follows the published snapshots until ctx is done. A zone whose
@@ -228,7 +229,7 @@ func (n *Notifier) send(ctx context.Context, soa *dns.SOA, t model.NotifyTarget)
 	m.Answer = []dns.RR{soa}
 	c := &dns.Client{Net: "udp", Timeout: n.opts.Timeout}
 	if t.Key != "" {
-		k, err := n.src.TSIGKey(ctx, string(t.Key))
+		k, err := n.keys.TSIGKey(ctx, string(t.Key))
 		if err != nil {
 			return err
 		}

@@ -92,11 +92,11 @@ func TestNotifyRetriesUntilAcknowledged(t *testing.T) {
 func startNotifier(t *testing.T, e *env, targets []model.NotifyTarget, opts NotifierOptions) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
+	if _, err := e.svc.Zones.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
 		cancel()
 		t.Fatal(err)
 	}
-	n := NewNotifier(e.pub, e.svc, opts, nil)
+	n := NewNotifier(e.pub, e.svc.Zones, e.svc.TSIGKeys, opts, nil)
 	done := make(chan struct{})
 	go func() { defer close(done); n.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
@@ -166,13 +166,13 @@ func TestNotifyNewTarget(t *testing.T) {
 	waitFor(t, time.Minute, func() bool { got, _ := first.seen(); return len(got) == 1 })
 
 	targets = append(targets, model.NotifyTarget{Address: addr2})
-	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
+	if _, err := e.svc.Zones.UpdateZone(ctx, "x.test.", control.ZoneUpdate{Notify: &targets}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, time.Minute, func() bool { got, _ := second.seen(); return len(got) == 1 && got[0] == 1 })
 
 	ttl := uint32(600)
-	if _, err := e.svc.UpdateZone(ctx, "x.test.", control.ZoneUpdate{DefaultTTL: &ttl}, "test"); err != nil {
+	if _, err := e.svc.Zones.UpdateZone(ctx, "x.test.", control.ZoneUpdate{DefaultTTL: &ttl}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)

@@ -15,17 +15,24 @@ import (
 	"github.com/stratusdns/stratus/internal/update"
 )
 
-// Source is what the transfer server reads: TSIG keys and zones. The
-// control plane's *control.Service is one.
+// Source is what the transfer server reads and writes of zones: their
+// transfers and dynamic updates. The control plane's *control.Zones is
+// one.
 type Source interface {
-	TSIGKey(ctx context.Context, name string) (*model.TSIGKey, error)
 	ReadTransfer(ctx context.Context, z model.Name, since *uint32, allow func(*model.ZoneSettings) error) (*control.ZoneTransfer, error)
 	update.Applier
+}
+
+// Keys finds the TSIG keys requests are signed with. The control plane's
+// *control.TSIGKeys is one.
+type Keys interface {
+	TSIGKey(ctx context.Context, name string) (*model.TSIGKey, error)
 }
 
 // Server answers the requests the query path hands over.
 type Server struct {
 	src      Source
+	keys     Keys
 	log      *slog.Logger
 	notified Notified
 	now      func() time.Time // the clock that stamps TSIG records
@@ -41,12 +48,12 @@ type Notified interface {
 // SetNotified hands incoming NOTIFY messages to n.
 func (s *Server) SetNotified(n Notified) { s.notified = n }
 
-// New returns a server reading from src.
-func New(src Source, log *slog.Logger) *Server {
+// New returns a server reading zones from src and TSIG keys from keys.
+func New(src Source, keys Keys, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{src: src, log: log, now: time.Now}
+	return &Server{src: src, keys: keys, log: log, now: time.Now}
 }
 
 // bigTransfer is the number of records of a transfer after which its
@@ -68,7 +75,7 @@ func (s *Server) Serve(ctx context.Context, req, answer []byte, from netip.Addr,
 		s.reply(m, nil, dns.RcodeFormatError, write)
 		return
 	}
-	sg, err := verify(ctx, s.src, req, m, s.now)
+	sg, err := verify(ctx, s.keys, req, m, s.now)
 	if err != nil {
 		s.log.Warn("tsig key lookup failed", "err", err)
 		s.reply(m, nil, dns.RcodeServerFailure, write)

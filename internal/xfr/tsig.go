@@ -35,14 +35,14 @@ type signer struct {
 // verify checks the request's TSIG. It returns a nil signer for an
 // unsigned request; otherwise a signer for the response, and a TSIG error
 // (BADKEY, BADSIG, BADTIME) when the request must be refused with NOTAUTH.
-func verify(ctx context.Context, src Source, req []byte, m *dns.Msg, now func() time.Time) (*signer, error) {
+func verify(ctx context.Context, keys Keys, req []byte, m *dns.Msg, now func() time.Time) (*signer, error) {
 	t := m.IsTsig()
 	if t == nil {
 		return nil, nil
 	}
 	sg := &signer{origID: m.Id, now: now}
 	name := dns.CanonicalName(t.Hdr.Name)
-	k, err := src.TSIGKey(ctx, name)
+	k, err := keys.TSIGKey(ctx, name)
 	if err != nil && !errors.Is(err, control.ErrTSIGKeyNotFound) {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 type env struct {
-	svc *control.Service
+	svc *control.Plane
 	pub *publish.Publisher
 	srv *Server
 	key *model.TSIGKey
@@ -27,7 +27,7 @@ func newEnv(t testing.TB, n int) *env {
 	t.Helper()
 	svc, pub := controltest.New(t, control.Options{JournalMaxEntries: 3})
 	ctx := context.Background()
-	key, err := svc.CreateTSIGKey(ctx, "xfr", "hmac-sha512", "", "test")
+	key, err := svc.TSIGKeys.CreateTSIGKey(ctx, "xfr", "hmac-sha512", "", "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,16 +42,16 @@ func newEnv(t testing.TB, n int) *env {
 		rd, _ := model.ParseRdata(model.TypeA, fmt.Sprintf("192.0.2.%d", i%250))
 		extra = append(extra, &model.RRset{Name: model.Name(fmt.Sprintf("h%d.x.test.", i)), Type: model.TypeA, TTL: 60, Rdata: [][]byte{rd}})
 	}
-	if _, err := svc.CreateZone(ctx, nz, extra, "test"); err != nil {
+	if _, err := svc.Zones.CreateZone(ctx, nz, extra, "test"); err != nil {
 		t.Fatal(err)
 	}
-	return &env{svc: svc, pub: pub, srv: New(svc, nil), key: key}
+	return &env{svc: svc, pub: pub, srv: New(svc.Zones, svc.TSIGKeys, nil), key: key}
 }
 
 func (e *env) change(t *testing.T, name, addr string) {
 	t.Helper()
 	rd, _ := model.ParseRdata(model.TypeA, addr)
-	_, err := e.svc.Apply(context.Background(), "x.test.", []model.Change{{Op: model.OpSet, Name: model.Name(name), Type: model.TypeA, Rdata: [][]byte{rd}}}, control.WriteOptions{Actor: "test"})
+	_, err := e.svc.Zones.Apply(context.Background(), "x.test.", []model.Change{{Op: model.OpSet, Name: model.Name(name), Type: model.TypeA, Rdata: [][]byte{rd}}}, control.WriteOptions{Actor: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 // Package controltest starts a control plane for tests: a bolt store in
 // the test's temporary directory, its publisher (publish.Publisher)
-// running, and the service.
+// running, and the plane.
 package controltest
 
 import (
@@ -15,7 +15,7 @@ import (
 
 // New returns a control plane on a fresh store, stopped when the test
 // ends.
-func New(t testing.TB, opts control.Options) (*control.Service, *publish.Publisher) {
+func New(t testing.TB, opts control.Options) (*control.Plane, *publish.Publisher) {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "stratus.db"), bolt.Options{})
 	if err != nil {
