@@ -155,11 +155,13 @@ func (h *Handler) pushHealth(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	if h.opts.Health == nil || h.opts.Steering == nil {
 		return errorf(http.StatusServiceUnavailable, apiv1.CodeUnavailable, "health checking is not running")
 	}
-	if err := h.opts.Health.Push(steer.Key(n, id), req.Up, req.Reason); err != nil {
+	key := steer.Key(n, id)
+	if err := h.opts.Health.Push(key, req.Up, req.Reason); err != nil {
 		return errorf(http.StatusServiceUnavailable, apiv1.CodeUnavailable, "the report was not taken: %v; retry", err)
 	}
-	// Served before the answer: the next query sees the report.
-	h.opts.Steering.Refresh()
+	// Served before the answer: the next query sees the report. Only the
+	// service of this endpoint is compiled again.
+	h.opts.Steering.HealthChanged([]string{key})
 	writeJSON(w, http.StatusOK, h.endpointOut(ep, p))
 	return nil
 }

@@ -1,10 +1,19 @@
 package api
 
 import (
+	"context"
+	"net/http/httptest"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/control/controltest"
+	"github.com/stratusdns/stratus/internal/health"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/steer"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
@@ -141,5 +150,62 @@ func TestEvaluateIfBadInput(t *testing.T) {
 		if ae := r.apiError(t); r.status != 400 || ae.Field != tc.field || !strings.Contains(ae.Message, tc.msg) {
 			t.Errorf("%s: %d %s", tc.query, r.status, r.body)
 		}
+	}
+}
+
+// pushSteering records what a push asks steering to compile again.
+type pushSteering struct {
+	SteeringView // the methods a push does not use
+	mu           sync.Mutex
+	changed      [][]string
+}
+
+func (s *pushSteering) HealthChanged(keys []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changed = append(s.changed, keys)
+}
+
+func (s *pushSteering) EndpointStates(model.Name) map[string]steer.Verdict   { return nil }
+func (s *pushSteering) EndpointAnswers(model.Name) map[string]steer.Answered { return nil }
+func (s *pushSteering) Status(model.Name, string) (health.Status, bool) {
+	return health.Status{}, false
+}
+
+type acceptPush struct{ HealthView }
+
+func (acceptPush) Push(string, bool, string) error { return nil }
+
+// TestPushRecompilesItsServiceOnly: a health report is served before it
+// is answered, by compiling again the service of the endpoint that
+// reported, not every service.
+func TestPushRecompilesItsServiceOnly(t *testing.T) {
+	svc, _ := controltest.New(t, control.Options{})
+	admin, _, err := svc.Tokens.CreateToken(context.Background(), "admin", []string{"*"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steering := &pushSteering{}
+	srv := httptest.NewServer(New(PlaneControl(svc), Options{Steering: steering, Health: acceptPush{}}))
+	t.Cleanup(srv.Close)
+	e := &apiEnv{srv: srv, svc: svc, admin: admin}
+	if r := e.do(t, "POST", "/v1/zones", e.admin, createExample); r.status != 201 {
+		t.Fatalf("create zone: %d %s", r.status, r.body)
+	}
+	if r := e.do(t, "POST", "/v1/services", e.admin, `{"name":"api.example.com","pools":[{"name":"p","check":{"type":"push"}}]}`); r.status != 201 {
+		t.Fatalf("create service: %d %s", r.status, r.body)
+	}
+	const ep = "/v1/services/api.example.com/endpoints/fn-1"
+	if r := e.do(t, "PUT", ep, e.admin, `{"pool":"p","address":"192.0.2.1","ttl":"30s"}`); r.status != 201 {
+		t.Fatalf("register: %d %s", r.status, r.body)
+	}
+	if r := e.do(t, "POST", ep+"/health", e.admin, `{"up":false,"reason":"db down"}`); r.status != 200 {
+		t.Fatalf("push: %d %s", r.status, r.body)
+	}
+	steering.mu.Lock()
+	defer steering.mu.Unlock()
+	want := [][]string{{steer.Key("api.example.com.", "fn-1")}}
+	if !reflect.DeepEqual(steering.changed, want) {
+		t.Errorf("a push asked steering to compile %q again, want %q", steering.changed, want)
 	}
 }

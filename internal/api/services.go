@@ -27,8 +27,9 @@ type SteeringView interface {
 	// EndpointAnswers returns, by endpoint id, whether the answers to a
 	// client with no location include each endpoint of a service.
 	EndpointAnswers(svc model.Name) map[string]steer.Answered
-	// Refresh recompiles from the current health at once.
-	Refresh()
+	// HealthChanged recompiles, from the current health, the services
+	// that check the targets with these keys.
+	HealthChanged(keys []string)
 }
 
 // HealthView is what the API uses of the health checker.
