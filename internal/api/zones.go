@@ -149,9 +149,14 @@ func (h *Handler) newZone(req *apiv1.CreateZoneRequest) (control.NewZone, error)
 	}
 	if req.SOA != nil {
 		nz.Refresh, nz.Retry, nz.Expire, nz.Minimum = req.SOA.Refresh, req.SOA.Retry, req.SOA.Expire, req.SOA.Minimum
-		for f, v := range map[string]uint32{"soa.refresh": nz.Refresh, "soa.retry": nz.Retry, "soa.expire": nz.Expire, "soa.minimum": nz.Minimum} {
-			if v > model.MaxTTL {
-				return nz, invalid(f, "%d is larger than %d", v, model.MaxTTL)
+		// In the SOA record's order, so that the field named is always
+		// the first invalid one.
+		for _, f := range []struct {
+			name  string
+			value uint32
+		}{{"soa.refresh", nz.Refresh}, {"soa.retry", nz.Retry}, {"soa.expire", nz.Expire}, {"soa.minimum", nz.Minimum}} {
+			if f.value > model.MaxTTL {
+				return nz, invalid(f.name, "%d is larger than %d", f.value, model.MaxTTL)
 			}
 		}
 	}
@@ -226,9 +231,14 @@ func secondarySettings(req *apiv1.CreateZoneRequest) (model.ZoneSettings, error)
 	if err != nil {
 		return zs, invalid("name", "%v", err)
 	}
-	for field, given := range map[string]bool{"nameservers": len(req.Nameservers) > 0, "hostmaster": req.Hostmaster != "", "soa": req.SOA != nil, "serial_policy": req.SerialPolicy != ""} {
-		if given {
-			return zs, invalid(field, "a secondary zone takes its SOA and NS records from its primaries: leave %s out", field)
+	// In the request's order, so that the field named is always the first
+	// one given.
+	for _, f := range []struct {
+		name  string
+		given bool
+	}{{"nameservers", len(req.Nameservers) > 0}, {"hostmaster", req.Hostmaster != ""}, {"serial_policy", req.SerialPolicy != ""}, {"soa", req.SOA != nil}} {
+		if f.given {
+			return zs, invalid(f.name, "a secondary zone takes its SOA and NS records from its primaries: leave %s out", f.name)
 		}
 	}
 	zs = model.ZoneSettings{Name: z, SerialPolicy: model.SerialIncrement}

@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/geo"
 	"github.com/stratusdns/stratus/internal/model"
 )
@@ -210,8 +211,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("dns.listen[%d]: %q is not ip:port (%v)", i, a, err)
 		}
 	}
-	if p := c.DNS.UDPPayloadSize; p != 0 && (p < 512 || p > 4096) {
-		return fmt.Errorf("dns.udp_payload_size: %d is outside 512..4096", p)
+	if p := c.DNS.UDPPayloadSize; p != 0 && (p < dnsconst.MinUDPSize || p > dnsconst.MaxUDPSize) {
+		return fmt.Errorf("dns.udp_payload_size: %d is outside %d..%d", p, dnsconst.MinUDPSize, dnsconst.MaxUDPSize)
 	}
 	if c.DNS.UDPReaders < 0 || c.DNS.TCPMaxConnections < 0 || c.DNS.TCPIdleTimeout < 0 {
 		return fmt.Errorf("dns: udp_readers, tcp_max_connections and tcp_idle_timeout must not be negative")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/publish"
 	"github.com/stratusdns/stratus/internal/schema"
@@ -191,7 +192,7 @@ func TestApplyOperations(t *testing.T) {
 	if s := serialOf(t, e, z); s != 1+uint32(len(steps)) {
 		t.Errorf("serial %d after %d changes", s, len(steps))
 	}
-	if a := served(t, e, "www.example.com.", dns.TypeA); a.Rcode != zone.RcodeNXDomain {
+	if a := served(t, e, "www.example.com.", dns.TypeA); a.Rcode != dnsconst.RcodeNXDomain {
 		t.Errorf("deleted name still served: rcode %d", a.Rcode)
 	}
 }
@@ -248,7 +249,7 @@ func TestApplyRejectsAndChangesNothing(t *testing.T) {
 	if s := serialOf(t, e, z); s != before {
 		t.Errorf("serial moved from %d to %d on rejected changes", before, s)
 	}
-	if a := served(t, e, "other.example.com.", dns.TypeTXT); a.Rcode != zone.RcodeNXDomain {
+	if a := served(t, e, "other.example.com.", dns.TypeTXT); a.Rcode != dnsconst.RcodeNXDomain {
 		t.Error("the valid half of a rejected change list was applied")
 	}
 	journalAfter, _ := e.svc.Zones.Journal(ctx, z, 0, 0)
@@ -379,7 +380,7 @@ func TestImportReplaces(t *testing.T) {
 	if res.Created || res.Serial != 3 || res.RRsets != 4 || res.Records != 4 {
 		t.Errorf("result %+v", res)
 	}
-	if a := served(t, e, "old.example.com.", dns.TypeA); a.Rcode != zone.RcodeNXDomain {
+	if a := served(t, e, "old.example.com.", dns.TypeA); a.Rcode != dnsconst.RcodeNXDomain {
 		t.Error("record not in the import is still served")
 	}
 	if a := served(t, e, "new.example.com.", dns.TypeAAAA); len(a.Answer) != 1 {
@@ -410,7 +411,7 @@ func TestDeleteZone(t *testing.T) {
 	if err := e.svc.Zones.DeleteZone(ctx, z, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if a := served(t, e, "example.com.", dns.TypeSOA); a.Rcode != zone.RcodeRefused {
+	if a := served(t, e, "example.com.", dns.TypeSOA); a.Rcode != dnsconst.RcodeRefused {
 		t.Errorf("deleted zone still served: rcode %d", a.Rcode)
 	}
 	if _, err := e.svc.Zones.GetZone(ctx, z); !errors.Is(err, ErrZoneNotFound) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/publish"
 	"github.com/stratusdns/stratus/internal/schema"
@@ -47,7 +48,7 @@ func TestServiceLifecycle(t *testing.T) {
 	// The name is steered in the snapshot as soon as the write returns.
 	var a zone.Answer
 	e.pub.Snapshots().Load().Lookup(&a, model.MustName("api.example.com.").Wire(), dns.TypeA)
-	if a.Rcode != zone.RcodeServFail {
+	if a.Rcode != dnsconst.RcodeServFail {
 		t.Errorf("steered name without a steering state: rcode %d, want SERVFAIL", a.Rcode)
 	}
 	if len(sink.updates) == 0 || len(sink.updates[len(sink.updates)-1].Services) != 1 {
@@ -73,7 +74,7 @@ func TestServiceLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.pub.Snapshots().Load().Lookup(&a, model.MustName("api.example.com.").Wire(), dns.TypeA)
-	if a.Rcode != zone.RcodeNXDomain {
+	if a.Rcode != dnsconst.RcodeNXDomain {
 		t.Errorf("deleted service's name: rcode %d, want NXDOMAIN", a.Rcode)
 	}
 }

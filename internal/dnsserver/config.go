@@ -6,7 +6,7 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/stratusdns/stratus/internal/dnswire"
+	"github.com/stratusdns/stratus/internal/dnsconst"
 )
 
 // Config says where and how to listen. The zero value of a field means its
@@ -46,10 +46,10 @@ func (c *Config) withDefaults() (Config, error) {
 		}
 	}
 	if out.UDPSize == 0 {
-		out.UDPSize = dnswire.DefaultUDPSize
+		out.UDPSize = dnsconst.DefaultUDPSize
 	}
-	if out.UDPSize < dnswire.MinUDPSize || out.UDPSize > 4096 {
-		return out, fmt.Errorf("dns: udp payload size %d is outside 512..4096", out.UDPSize)
+	if out.UDPSize < dnsconst.MinUDPSize || out.UDPSize > dnsconst.MaxUDPSize {
+		return out, fmt.Errorf("dns: udp payload size %d is outside %d..%d", out.UDPSize, dnsconst.MinUDPSize, dnsconst.MaxUDPSize)
 	}
 	if out.UDPReaders <= 0 {
 		out.UDPReaders = runtime.GOMAXPROCS(0)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/dnswire"
 	"github.com/stratusdns/stratus/internal/zone"
 )
@@ -39,13 +40,6 @@ type Extended interface {
 // name and a SHA-512 MAC. An answer that does not fit is truncated and
 // asked again over TCP.
 const tsigReserve = 200
-
-// Query types answered specially.
-const (
-	qtypeOPT  = 41
-	qtypeIXFR = 251
-	qtypeAXFR = 252
-)
 
 // handler turns one request into one response. Each UDP reader and each
 // TCP connection has its own; it is not safe for concurrent use.
@@ -84,9 +78,9 @@ func (h *handler) serve(req []byte, from netip.Addr, tcp bool) []byte {
 		return nil
 	}
 	q := &h.q
-	if h.ext && (q.TSIG || q.Qtype == qtypeAXFR || q.Qtype == qtypeIXFR || q.Opcode == dnswire.OpcodeUpdate || q.Opcode == dnswire.OpcodeNotify) {
+	if h.ext && (q.TSIG || q.Qtype == dnsconst.TypeAXFR || q.Qtype == dnsconst.TypeIXFR || q.Opcode == dnsconst.OpcodeUpdate || q.Opcode == dnsconst.OpcodeNotify) {
 		h.handOver = true
-		if q.Opcode == dnswire.OpcodeQuery && q.Qtype != qtypeAXFR && q.Qtype != qtypeIXFR {
+		if q.Opcode == dnsconst.OpcodeQuery && q.Qtype != dnsconst.TypeAXFR && q.Qtype != dnsconst.TypeIXFR {
 			h.answer = h.respond(from, tcp)
 		}
 		return nil
@@ -98,16 +92,16 @@ func (h *handler) serve(req []byte, from netip.Addr, tcp bool) []byte {
 func (h *handler) respond(from netip.Addr, tcp bool) []byte {
 	q := &h.q
 	switch {
-	case q.Opcode != dnswire.OpcodeQuery:
-		return h.w.Error(q, dnswire.RcodeNotImp)
-	case q.Qtype == qtypeOPT:
-		return h.w.Error(q, dnswire.RcodeFormErr)
-	case q.Qclass != dnswire.ClassINET:
-		return h.w.Error(q, dnswire.RcodeRefused)
-	case q.Qtype == qtypeAXFR || q.Qtype == qtypeIXFR:
+	case q.Opcode != dnsconst.OpcodeQuery:
+		return h.w.Error(q, dnsconst.RcodeNotImp)
+	case q.Qtype == dnsconst.TypeOPT:
+		return h.w.Error(q, dnsconst.RcodeFormErr)
+	case q.Qclass != dnsconst.ClassINET:
+		return h.w.Error(q, dnsconst.RcodeRefused)
+	case q.Qtype == dnsconst.TypeAXFR || q.Qtype == dnsconst.TypeIXFR:
 		// Only a server without an Extended handler gets here: serve
 		// hands transfers over to one, which checks the zone's ACL.
-		return h.w.Error(q, dnswire.RcodeRefused)
+		return h.w.Error(q, dnsconst.RcodeRefused)
 	}
 	c := &h.req.Client
 	c.Addr = from
@@ -122,7 +116,7 @@ func (h *handler) respond(from netip.Addr, tcp bool) []byte {
 	}
 	zones.LookupFor(&h.a, q.Qname, q.Qtype, &h.req)
 	q.ECSScope = c.Scope
-	limit := dnswire.MaxMessageSize
+	limit := dnsconst.MaxMessageSize
 	if !tcp {
 		limit = h.w.UDPLimit(q)
 	}

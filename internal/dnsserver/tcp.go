@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/stratusdns/stratus/internal/dnsconst"
 )
 
 var aLongTimeAgo = time.Unix(1, 0)
@@ -97,7 +99,7 @@ func (s *Server) serveTCP(c net.Conn) {
 // writeTCP writes one length-prefixed message in one write, so prefix and
 // message leave in one segment. out is the buffer it reuses.
 func writeTCP(c net.Conn, out *[]byte, m []byte, timeout time.Duration) error {
-	if len(m) > 65535 {
+	if len(m) > dnsconst.MaxMessageSize {
 		return fmt.Errorf("message of %d octets is too long for TCP", len(m))
 	}
 	*out = binary.BigEndian.AppendUint16((*out)[:0], uint16(len(m)))

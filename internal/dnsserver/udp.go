@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/stratusdns/stratus/internal/dnsconst"
 )
 
 // udpBatchSize is the most datagrams read (recvmmsg) or written
@@ -13,11 +15,11 @@ const udpBatchSize = 32
 
 // maxQuerySize bounds the datagram a reader accepts: the largest UDP
 // payload, so that no query is ever cut short.
-const maxQuerySize = 65535
+const maxQuerySize = dnsconst.MaxMessageSize
 
 // maxUDPReply is the largest reply sent over UDP (the most a Config's
 // UDPSize allows).
-const maxUDPReply = 4096
+const maxUDPReply = dnsconst.MaxUDPSize
 
 // udpSocket is one UDP socket. A listen address has one per reader, all
 // bound to the same address and port with SO_REUSEPORT so the kernel

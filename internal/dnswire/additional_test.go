@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/zone/zonetest"
 )
 
@@ -54,10 +55,10 @@ func TestAdditionalGolden(t *testing.T) {
 		query := new(dns.Msg)
 		query.SetQuestion(c.qname, c.qtype)
 		query.Id = 1
-		limit := MinUDPSize
+		limit := dnsconst.MinUDPSize
 		if c.edns {
-			query.SetEdns0(DefaultUDPSize, false)
-			limit = DefaultUDPSize
+			query.SetEdns0(dnsconst.DefaultUDPSize, false)
+			limit = dnsconst.DefaultUDPSize
 		}
 		m, wire := respond(t, snap, query, limit)
 		if len(wire) > limit {
@@ -100,12 +101,12 @@ func TestOptLen(t *testing.T) {
 		q     Query
 		rcode int
 	}{
-		{"no ECS", Query{EDNS: true}, RcodeSuccess},
-		{"ECS IPv4 /24", Query{EDNS: true, ECS: true, ECSSource: 24, ECSAddr: netip.MustParseAddr("198.51.100.0")}, RcodeSuccess},
-		{"ECS IPv4 /22, NXDOMAIN", Query{EDNS: true, ECS: true, ECSSource: 22, ECSScope: 24, ECSAddr: netip.MustParseAddr("198.51.100.0")}, RcodeNXDomain},
-		{"ECS IPv6 /56", Query{EDNS: true, ECS: true, ECSSource: 56, ECSAddr: netip.MustParseAddr("2001:db8::")}, RcodeSuccess},
-		{"ECS source 0", Query{EDNS: true, ECS: true, ECSAddr: netip.MustParseAddr("0.0.0.0")}, RcodeSuccess},
-		{"ECS, SERVFAIL", Query{EDNS: true, ECS: true, ECSSource: 24, ECSAddr: netip.MustParseAddr("198.51.100.0")}, RcodeServFail},
+		{"no ECS", Query{EDNS: true}, dnsconst.RcodeSuccess},
+		{"ECS IPv4 /24", Query{EDNS: true, ECS: true, ECSSource: 24, ECSAddr: netip.MustParseAddr("198.51.100.0")}, dnsconst.RcodeSuccess},
+		{"ECS IPv4 /22, NXDOMAIN", Query{EDNS: true, ECS: true, ECSSource: 22, ECSScope: 24, ECSAddr: netip.MustParseAddr("198.51.100.0")}, dnsconst.RcodeNXDomain},
+		{"ECS IPv6 /56", Query{EDNS: true, ECS: true, ECSSource: 56, ECSAddr: netip.MustParseAddr("2001:db8::")}, dnsconst.RcodeSuccess},
+		{"ECS source 0", Query{EDNS: true, ECS: true, ECSAddr: netip.MustParseAddr("0.0.0.0")}, dnsconst.RcodeSuccess},
+		{"ECS, SERVFAIL", Query{EDNS: true, ECS: true, ECSSource: 24, ECSAddr: netip.MustParseAddr("198.51.100.0")}, dnsconst.RcodeServFail},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/zone"
 	"github.com/stratusdns/stratus/internal/zone/zonetest"
 )
@@ -54,7 +55,7 @@ func TestParseECS(t *testing.T) {
 			err := ParseQuery(tc.msg, &q)
 			if tc.err {
 				var fe *FormatError
-				if !errors.As(err, &fe) || fe.Rcode != RcodeFormErr {
+				if !errors.As(err, &fe) || fe.Rcode != dnsconst.RcodeFormErr {
 					t.Fatalf("err = %v, want FORMERR", err)
 				}
 				return

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/zone"
 )
 
@@ -41,8 +42,8 @@ func FuzzQuery(f *testing.F) {
 			out = w.Error(&q, fe.Rcode)
 		case err != nil:
 			t.Fatalf("unexpected error type %T: %v", err, err)
-		case q.Opcode != OpcodeQuery:
-			out = w.Error(&q, RcodeNotImp)
+		case q.Opcode != dnsconst.OpcodeQuery:
+			out = w.Error(&q, dnsconst.RcodeNotImp)
 		default:
 			snap.Lookup(&a, q.Qname, q.Qtype)
 			out, _ = w.Answer(&q, &a, w.UDPLimit(&q))

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+
+	"github.com/stratusdns/stratus/internal/dnsconst"
 )
 
 // ErrDrop means the packet is not a query and must get no reply at all.
@@ -32,7 +34,7 @@ type Query struct {
 	// EDNS(0), RFC 6891.
 	EDNS        bool
 	EDNSVersion uint8
-	UDPSize     uint16 // the requester's size, at least MinUDPSize
+	UDPSize     uint16 // the requester's size, at least dnsconst.MinUDPSize
 	DO          bool
 
 	// TSIG says the request carries a TSIG record (RFC 8945), which the
@@ -57,7 +59,7 @@ type FormatError struct {
 
 func (e *FormatError) Error() string { return "dnswire: " + e.Reason }
 
-func formErr(reason string) error { return &FormatError{Rcode: RcodeFormErr, Reason: reason} }
+func formErr(reason string) error { return &FormatError{Rcode: dnsconst.RcodeFormErr, Reason: reason} }
 
 // ParseQuery parses a request into q. It returns ErrDrop for packets that
 // deserve no reply: shorter than a header, responses, and junk — packets
@@ -80,17 +82,17 @@ func ParseQuery(msg []byte, q *Query) error {
 
 func parseQuery(msg []byte, q *Query) error {
 	*q = Query{}
-	if len(msg) < headerLen {
+	if len(msg) < dnsconst.HeaderLen {
 		return ErrDrop
 	}
 	q.ID = binary.BigEndian.Uint16(msg[0:])
 	flags := binary.BigEndian.Uint16(msg[2:])
-	if flags&flagQR != 0 {
+	if flags&dnsconst.FlagQR != 0 {
 		return ErrDrop
 	}
-	q.Opcode = uint8(flags>>11) & 0xF
-	q.RD = flags&flagRD != 0
-	q.CD = flags&flagCD != 0
+	q.Opcode = uint8(flags>>dnsconst.OpcodeShift) & dnsconst.OpcodeMask
+	q.RD = flags&dnsconst.FlagRD != 0
+	q.CD = flags&dnsconst.FlagCD != 0
 	qd := binary.BigEndian.Uint16(msg[4:])
 	an := binary.BigEndian.Uint16(msg[6:])
 	ns := binary.BigEndian.Uint16(msg[8:])
@@ -99,7 +101,7 @@ func parseQuery(msg []byte, q *Query) error {
 	// the packet allows, so that even a FORMERR carries EDNS when the
 	// query did (RFC 6891 section 7).
 	var qerr error
-	off := headerLen
+	off := dnsconst.HeaderLen
 	switch {
 	case !Implemented(q.Opcode):
 		// NOTIMP whatever the question section holds: the caller answers
@@ -132,7 +134,7 @@ func parseQuery(msg []byte, q *Query) error {
 		}
 		off = end + 4
 	}
-	if qerr == nil && q.Opcode == OpcodeQuery && an != 0 {
+	if qerr == nil && q.Opcode == dnsconst.OpcodeQuery && an != 0 {
 		qerr = formErr("query with answer records")
 	}
 	// Skip the answer and authority sections (IXFR queries carry an SOA
@@ -160,10 +162,10 @@ func parseQuery(msg []byte, q *Query) error {
 			return formErr("additional record data truncated")
 		}
 		off = rdStart + rdlen
-		if typ == typeTSIG {
+		if typ == dnsconst.TypeTSIG {
 			q.TSIG = true
 		}
-		if typ != typeOPT {
+		if typ != dnsconst.TypeOPT {
 			continue
 		}
 		if q.EDNS {
@@ -173,10 +175,10 @@ func parseQuery(msg []byte, q *Query) error {
 			return formErr("OPT record owner is not the root")
 		}
 		q.EDNS = true
-		q.UDPSize = max(binary.BigEndian.Uint16(msg[nend+2:]), MinUDPSize)
+		q.UDPSize = max(binary.BigEndian.Uint16(msg[nend+2:]), dnsconst.MinUDPSize)
 		ttl := binary.BigEndian.Uint32(msg[nend+4:])
 		q.EDNSVersion = uint8(ttl >> 16)
-		q.DO = ttl&(1<<15) != 0
+		q.DO = ttl&dnsconst.EDNSFlagDO != 0
 		if err := q.readOptions(msg[rdStart:off]); err != nil {
 			return err
 		}
@@ -186,7 +188,7 @@ func parseQuery(msg []byte, q *Query) error {
 		return qerr
 	}
 	if q.EDNS && q.EDNSVersion > 0 {
-		return &FormatError{Rcode: RcodeBadVers, Reason: "unsupported EDNS version"}
+		return &FormatError{Rcode: dnsconst.RcodeBadVers, Reason: "unsupported EDNS version"}
 	}
 	return nil
 }
@@ -203,7 +205,7 @@ func nameEnd(msg []byte, off int) (int, error) {
 		l := int(msg[off])
 		switch {
 		case l == 0:
-			if off+1-start > 255 {
+			if off+1-start > dnsconst.MaxNameLen {
 				return 0, formErr("name longer than 255 octets")
 			}
 			return off + 1, nil
@@ -253,9 +255,6 @@ func skipRR(msg []byte, off int) (int, error) {
 	return end, nil
 }
 
-// optionECS is the EDNS Client Subnet option code (RFC 7871).
-const optionECS = 8
-
 // readOptions validates the option list of an OPT record (RFC 6891
 // section 6.1.2) and reads the options the server uses.
 func (q *Query) readOptions(b []byte) error {
@@ -268,7 +267,7 @@ func (q *Query) readOptions(b []byte) error {
 		if 4+l > len(b) {
 			return formErr("EDNS option data truncated")
 		}
-		if code == optionECS {
+		if code == dnsconst.OptionECS {
 			if q.ECS {
 				return formErr("more than one client subnet option")
 			}
@@ -292,9 +291,9 @@ func (q *Query) readECS(b []byte) error {
 	var full [16]byte
 	var bits int
 	switch family {
-	case 1:
+	case dnsconst.ECSFamilyIPv4:
 		bits = 32
-	case 2:
+	case dnsconst.ECSFamilyIPv6:
 		bits = 128
 	default:
 		return formErr("client subnet family is not IPv4 or IPv6")
@@ -309,11 +308,17 @@ func (q *Query) readECS(b []byte) error {
 	if source%8 != 0 && len(addr) > 0 && addr[len(addr)-1]&(0xFF>>(source%8)) != 0 {
 		return formErr("client subnet address has bits set beyond its source prefix")
 	}
-	if family == 1 {
+	if family == dnsconst.ECSFamilyIPv4 {
 		q.ECSAddr = netip.AddrFrom4([4]byte(full[:4]))
 	} else {
 		q.ECSAddr = netip.AddrFrom16(full)
 	}
 	q.ECS, q.ECSSource = true, source
 	return nil
+}
+
+// Implemented reports whether the server implements opcode: QUERY, NOTIFY
+// (RFC 1996) and UPDATE (RFC 2136). Every other opcode is answered NOTIMP.
+func Implemented(opcode uint8) bool {
+	return opcode == dnsconst.OpcodeQuery || opcode == dnsconst.OpcodeNotify || opcode == dnsconst.OpcodeUpdate
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/stratusdns/stratus/internal/dnsconst"
 )
 
 func packQuery(t testing.TB, edit func(m *dns.Msg)) []byte {
@@ -53,23 +55,23 @@ func TestParseQuery(t *testing.T) {
 			m.SetEdns0(1232, false)
 			m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"})
 		}), hasQues: true},
-		{name: "EDNS version 1 is BADVERS", msg: packQuery(t, func(m *dns.Msg) { m.SetEdns0(1232, false); m.IsEdns0().SetVersion(1) }), rcode: RcodeBadVers, hasQues: true},
+		{name: "EDNS version 1 is BADVERS", msg: packQuery(t, func(m *dns.Msg) { m.SetEdns0(1232, false); m.IsEdns0().SetVersion(1) }), rcode: dnsconst.RcodeBadVers, hasQues: true},
 		{name: "two OPT records", msg: packQuery(t, func(m *dns.Msg) {
 			m.SetEdns0(1232, false)
 			m.Extra = append(m.Extra, m.Extra[0])
-		}), rcode: RcodeFormErr, hasQues: true},
+		}), rcode: dnsconst.RcodeFormErr, hasQues: true},
 		{name: "OPT owner not root", msg: packQuery(t, func(m *dns.Msg) {
 			m.SetEdns0(1232, false)
 			m.Extra[0].Header().Name = "example.com."
-		}), rcode: RcodeFormErr, hasQues: true},
-		{name: "header-only query is FORMERR", msg: packQuery(t, func(m *dns.Msg) { m.Question = nil }), rcode: RcodeFormErr},
+		}), rcode: dnsconst.RcodeFormErr, hasQues: true},
+		{name: "header-only query is FORMERR", msg: packQuery(t, func(m *dns.Msg) { m.Question = nil }), rcode: dnsconst.RcodeFormErr},
 		{name: "junk announcing a question that is not there is dropped", msg: []byte{0xBE, 0xEF, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0}, drop: true},
 		{name: "random bytes are dropped", msg: []byte("\xBE\xEF\x13\x37 this is not a DNS message at all"), drop: true},
-		{name: "two questions", msg: packQuery(t, func(m *dns.Msg) { m.Question = append(m.Question, m.Question[0]) }), rcode: RcodeFormErr},
+		{name: "two questions", msg: packQuery(t, func(m *dns.Msg) { m.Question = append(m.Question, m.Question[0]) }), rcode: dnsconst.RcodeFormErr},
 		{name: "query with an answer", msg: packQuery(t, func(m *dns.Msg) {
 			rr, _ := dns.NewRR("www.example.com. 1 IN A 192.0.2.1")
 			m.Answer = append(m.Answer, rr)
-		}), rcode: RcodeFormErr, hasQues: true},
+		}), rcode: dnsconst.RcodeFormErr, hasQues: true},
 		{name: "response is dropped", msg: packQuery(t, func(m *dns.Msg) { m.Response = true }), drop: true},
 		{name: "short packet is dropped", msg: []byte{1, 2, 3}, drop: true},
 		{name: "empty packet is dropped", msg: nil, drop: true},
@@ -82,8 +84,8 @@ func TestParseQuery(t *testing.T) {
 			b[len(b)-2] = 0
 			b[len(b)-1] = 4
 			return append(b, 0, 10, 0, 9)
-		}(), rcode: RcodeFormErr, hasQues: true},
-		{name: "additional record truncated", msg: packQuery(t, func(m *dns.Msg) { m.SetEdns0(1232, false) })[:40], rcode: RcodeFormErr, hasQues: true},
+		}(), rcode: dnsconst.RcodeFormErr, hasQues: true},
+		{name: "additional record truncated", msg: packQuery(t, func(m *dns.Msg) { m.SetEdns0(1232, false) })[:40], rcode: dnsconst.RcodeFormErr, hasQues: true},
 		{name: "IXFR with an SOA in authority is a query", msg: packQuery(t, func(m *dns.Msg) {
 			m.SetIxfr("example.com.", 7, "ns.example.com.", "h.example.com.")
 			m.SetEdns0(1232, false)
@@ -92,12 +94,12 @@ func TestParseQuery(t *testing.T) {
 				t.Errorf("got %+v", q)
 			}
 		}},
-		{name: "no question but EDNS keeps the EDNS", msg: packQuery(t, func(m *dns.Msg) { m.Question = nil; m.SetEdns0(1232, true) }), rcode: RcodeFormErr, check: func(t *testing.T, q *Query) {
+		{name: "no question but EDNS keeps the EDNS", msg: packQuery(t, func(m *dns.Msg) { m.Question = nil; m.SetEdns0(1232, true) }), rcode: dnsconst.RcodeFormErr, check: func(t *testing.T, q *Query) {
 			if !q.EDNS || !q.DO {
 				t.Errorf("EDNS lost on FORMERR: %+v", q)
 			}
 		}},
-		{name: "two questions but EDNS keeps the EDNS", msg: packQuery(t, func(m *dns.Msg) { m.Question = append(m.Question, m.Question[0]); m.SetEdns0(1232, false) }), rcode: RcodeFormErr, check: func(t *testing.T, q *Query) {
+		{name: "two questions but EDNS keeps the EDNS", msg: packQuery(t, func(m *dns.Msg) { m.Question = append(m.Question, m.Question[0]); m.SetEdns0(1232, false) }), rcode: dnsconst.RcodeFormErr, check: func(t *testing.T, q *Query) {
 			if !q.EDNS {
 				t.Errorf("EDNS lost on FORMERR: %+v", q)
 			}
@@ -108,10 +110,10 @@ func TestParseQuery(t *testing.T) {
 			}
 		}},
 		{name: "an opcode not implemented with two questions echoes none", msg: packQuery(t, func(m *dns.Msg) { m.Question, m.Opcode = append(m.Question, m.Question[0]), 3 })},
-		{name: "NOTIFY without a question is FORMERR", msg: packQuery(t, func(m *dns.Msg) { m.Question, m.Opcode = nil, dns.OpcodeNotify }), rcode: RcodeFormErr},
-		{name: "UPDATE without a zone is FORMERR", msg: packQuery(t, func(m *dns.Msg) { m.Question, m.Opcode = nil, dns.OpcodeUpdate }), rcode: RcodeFormErr},
+		{name: "NOTIFY without a question is FORMERR", msg: packQuery(t, func(m *dns.Msg) { m.Question, m.Opcode = nil, dns.OpcodeNotify }), rcode: dnsconst.RcodeFormErr},
+		{name: "UPDATE without a zone is FORMERR", msg: packQuery(t, func(m *dns.Msg) { m.Question, m.Opcode = nil, dns.OpcodeUpdate }), rcode: dnsconst.RcodeFormErr},
 		{name: "NOTIFY is parsed", msg: packQuery(t, func(m *dns.Msg) { m.Opcode = dns.OpcodeNotify }), hasQues: true, check: func(t *testing.T, q *Query) {
-			if q.Opcode != OpcodeNotify {
+			if q.Opcode != dnsconst.OpcodeNotify {
 				t.Errorf("opcode %d", q.Opcode)
 			}
 		}},

@@ -3,6 +3,7 @@ package dnswire
 import (
 	"encoding/binary"
 
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/zone"
 )
 
@@ -10,7 +11,8 @@ import (
 // goroutine; the slice a method returns is valid until the next call.
 type Writer struct {
 	// UDPSize is the payload size this server advertises in its OPT
-	// record and the most it sends over UDP (DefaultUDPSize when zero).
+	// record and the most it sends over UDP (dnsconst.DefaultUDPSize when
+	// zero).
 	UDPSize int
 
 	buf  []byte
@@ -19,7 +21,7 @@ type Writer struct {
 
 func (w *Writer) udpSize() int {
 	if w.UDPSize <= 0 {
-		return DefaultUDPSize
+		return dnsconst.DefaultUDPSize
 	}
 	return w.UDPSize
 }
@@ -28,15 +30,15 @@ func (w *Writer) udpSize() int {
 // requester's EDNS payload size (512 without EDNS) and ours.
 func (w *Writer) UDPLimit(q *Query) int {
 	if !q.EDNS {
-		return MinUDPSize
+		return dnsconst.MinUDPSize
 	}
 	return min(int(q.UDPSize), w.udpSize())
 }
 
 // Answer writes the response to q from a. limit is the largest message
-// allowed (UDPLimit for UDP, MaxMessageSize for TCP); a response that does
-// not fit is replaced by a truncated one (TC set, no records but OPT) and
-// truncated is true.
+// allowed (UDPLimit for UDP, dnsconst.MaxMessageSize for TCP); a response
+// that does not fit is replaced by a truncated one (TC set, no records but
+// OPT) and truncated is true.
 func (w *Writer) Answer(q *Query, a *zone.Answer, limit int) (msg []byte, truncated bool) {
 	if w.write(q, a, limit, false) {
 		return w.buf, false
@@ -98,7 +100,7 @@ func (w *Writer) Error(q *Query, rcode int) []byte {
 
 func (w *Writer) truncated(q *Query, rcode int, aa bool) []byte {
 	w.start(q, rcode, aa)
-	w.buf[2] |= flagTC >> 8
+	w.buf[2] |= dnsconst.FlagTC >> 8
 	if q.EDNS {
 		w.opt(q, rcode)
 		binary.BigEndian.PutUint16(w.buf[10:], 1)
@@ -108,19 +110,19 @@ func (w *Writer) truncated(q *Query, rcode int, aa bool) []byte {
 
 // start writes the header and the question, and resets compression.
 func (w *Writer) start(q *Query, rcode int, aa bool) {
-	if cap(w.buf) < MaxMessageSize {
-		w.buf = make([]byte, 0, MaxMessageSize+512)
+	if cap(w.buf) < dnsconst.MaxMessageSize {
+		w.buf = make([]byte, 0, dnsconst.MaxMessageSize+512)
 	}
 	w.comp.reset()
-	flags := uint16(flagQR) | uint16(q.Opcode&0xF)<<11 | uint16(rcode&0xF)
+	flags := uint16(dnsconst.FlagQR) | uint16(q.Opcode&dnsconst.OpcodeMask)<<dnsconst.OpcodeShift | uint16(rcode&dnsconst.RcodeMask)
 	if aa {
-		flags |= flagAA
+		flags |= dnsconst.FlagAA
 	}
 	if q.RD {
-		flags |= flagRD
+		flags |= dnsconst.FlagRD
 	}
 	if q.CD {
-		flags |= flagCD
+		flags |= dnsconst.FlagCD
 	}
 	var qd uint16
 	if q.HasQuestion {
@@ -144,10 +146,10 @@ func (w *Writer) start(q *Query, rcode int, aa bool) {
 func (w *Writer) opt(q *Query, rcode int) {
 	ttl := uint32(rcode>>4) << 24
 	if q.DO {
-		ttl |= 1 << 15
+		ttl |= dnsconst.EDNSFlagDO
 	}
 	w.buf = append(w.buf, 0)
-	w.buf = binary.BigEndian.AppendUint16(w.buf, typeOPT)
+	w.buf = binary.BigEndian.AppendUint16(w.buf, dnsconst.TypeOPT)
 	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(w.udpSize()))
 	w.buf = binary.BigEndian.AppendUint32(w.buf, ttl)
 	if !echoesECS(q, rcode) {
@@ -156,18 +158,18 @@ func (w *Writer) opt(q *Query, rcode int) {
 	}
 	alen := ecsAddrLen(q)
 	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(4+4+alen))
-	w.buf = binary.BigEndian.AppendUint16(w.buf, optionECS)
+	w.buf = binary.BigEndian.AppendUint16(w.buf, dnsconst.OptionECS)
 	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(4+alen))
-	family := uint16(2)
+	family := uint16(dnsconst.ECSFamilyIPv6)
 	if q.ECSAddr.Is4() {
-		family = 1
+		family = dnsconst.ECSFamilyIPv4
 	}
 	w.buf = binary.BigEndian.AppendUint16(w.buf, family)
 	// The scope may be longer than the source (RFC 7871 section 7.2.1):
 	// the subnet sent was not specific enough for one answer.
 	w.buf = append(w.buf, q.ECSSource, q.ECSScope)
 	a := q.ECSAddr.As16()
-	if family == 1 {
+	if family == dnsconst.ECSFamilyIPv4 {
 		a4 := q.ECSAddr.As4()
 		w.buf = append(w.buf, a4[:alen]...)
 	} else {
@@ -187,7 +189,7 @@ func optLen(q *Query, rcode int) int {
 // echoesECS reports whether the OPT record carries the client subnet
 // option: to a query that sent one, in a NOERROR or NXDOMAIN answer.
 func echoesECS(q *Query, rcode int) bool {
-	return q.ECS && (rcode == RcodeSuccess || rcode == RcodeNXDomain)
+	return q.ECS && (rcode == dnsconst.RcodeSuccess || rcode == dnsconst.RcodeNXDomain)
 }
 
 // ecsAddrLen is the length of the option's address: the source prefix in
@@ -207,12 +209,12 @@ func (w *Writer) section(refs []zone.RRRef, lean bool, room int) int {
 		mark, marked, wrote := len(w.buf), w.comp.n, 0
 		for _, rd := range r.Set.Rdata {
 			if r.Owner == nil {
-				w.buf = append(w.buf, 0xC0, headerLen) // the question name
+				w.buf = append(w.buf, 0xC0, dnsconst.HeaderLen) // the question name
 			} else {
 				w.name(r.Owner)
 			}
 			w.buf = binary.BigEndian.AppendUint16(w.buf, r.Set.Type)
-			w.buf = binary.BigEndian.AppendUint16(w.buf, ClassINET)
+			w.buf = binary.BigEndian.AppendUint16(w.buf, dnsconst.ClassINET)
 			w.buf = binary.BigEndian.AppendUint32(w.buf, r.TTL)
 			lenAt := len(w.buf)
 			w.buf = append(w.buf, 0, 0)
@@ -234,18 +236,18 @@ func (w *Writer) section(refs []zone.RRRef, lean bool, room int) int {
 // RFC 3597 section 4 allows (those of RFC 1035 that this server serves).
 func (w *Writer) rdata(t uint16, rd []byte) {
 	switch t {
-	case typeNS, typeCNAME, typePTR:
+	case dnsconst.TypeNS, dnsconst.TypeCNAME, dnsconst.TypePTR:
 		if zone.WireNameLen(rd) == len(rd) {
 			w.name(rd)
 			return
 		}
-	case typeMX:
+	case dnsconst.TypeMX:
 		if len(rd) > 2 && zone.WireNameLen(rd[2:]) == len(rd)-2 {
 			w.buf = append(w.buf, rd[:2]...)
 			w.name(rd[2:])
 			return
 		}
-	case typeSOA:
+	case dnsconst.TypeSOA:
 		n1 := zone.WireNameLen(rd)
 		if n1 > 0 {
 			n2 := zone.WireNameLen(rd[n1:])

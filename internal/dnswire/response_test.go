@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/zone"
 	"github.com/stratusdns/stratus/internal/zone/zonetest"
 )
@@ -90,7 +91,7 @@ func TestAnswerMatchesLookup(t *testing.T) {
 		t.Run(tq.name+"/"+dns.TypeToString[tq.qtype], func(t *testing.T) {
 			query := new(dns.Msg)
 			query.SetQuestion(tq.name, tq.qtype)
-			m, _ := respond(t, snap, query, MaxMessageSize)
+			m, _ := respond(t, snap, query, dnsconst.MaxMessageSize)
 			var a zone.Answer
 			snap.Lookup(&a, zonetest.WireName(t, tq.name), tq.qtype)
 			want := zonetest.Render(t, &a, tq.name)
@@ -114,7 +115,7 @@ func TestAnswerCompressesNames(t *testing.T) {
 	snap := testSnapshot(t)
 	query := new(dns.Msg)
 	query.SetQuestion("sub.example.com.", dns.TypeA)
-	m, raw := respond(t, snap, query, MaxMessageSize)
+	m, raw := respond(t, snap, query, dnsconst.MaxMessageSize)
 	m.Compress = false
 	uncompressed, err := m.Pack()
 	if err != nil {
@@ -139,10 +140,10 @@ func TestAnswerTruncatesOverUDP(t *testing.T) {
 		t.Run(fmt.Sprint("edns=", edns), func(t *testing.T) {
 			query := new(dns.Msg)
 			query.SetQuestion("txt.big.test.", dns.TypeTXT)
-			limit := MinUDPSize
+			limit := dnsconst.MinUDPSize
 			if edns {
 				query.SetEdns0(4096, true)
-				limit = DefaultUDPSize
+				limit = dnsconst.DefaultUDPSize
 			}
 			var w Writer
 			b, _ := query.Pack()
@@ -167,7 +168,7 @@ func TestAnswerTruncatesOverUDP(t *testing.T) {
 				t.Errorf("truncated EDNS response lost its OPT record or DO bit")
 			}
 			// Over TCP the whole answer fits.
-			out, truncated = w.Answer(&q, &a, MaxMessageSize)
+			out, truncated = w.Answer(&q, &a, dnsconst.MaxMessageSize)
 			if err := m.Unpack(out); err != nil {
 				t.Fatal(err)
 			}
@@ -188,7 +189,7 @@ func TestErrorResponses(t *testing.T) {
 	var q Query
 	err := ParseQuery(b, &q)
 	fe, ok := err.(*FormatError)
-	if !ok || fe.Rcode != RcodeBadVers {
+	if !ok || fe.Rcode != dnsconst.RcodeBadVers {
 		t.Fatalf("err = %v", err)
 	}
 	m := new(dns.Msg)
@@ -206,7 +207,7 @@ func TestErrorResponses(t *testing.T) {
 	if err := ParseQuery(b, &q); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Unpack(w.Error(&q, RcodeNotImp)); err != nil {
+	if err := m.Unpack(w.Error(&q, dnsconst.RcodeNotImp)); err != nil {
 		t.Fatal(err)
 	}
 	if m.Rcode != dns.RcodeNotImplemented || m.Opcode != 9 || m.IsEdns0() != nil {

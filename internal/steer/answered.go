@@ -3,6 +3,7 @@ package steer
 import (
 	"strconv"
 
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/zone"
 )
@@ -59,7 +60,7 @@ func (s *Service) AnsweredNow() map[string]Answered {
 		}
 		out[e.Spec.ID] = Answered{State: AnsweredNo, Why: why}
 	}
-	if o.rcode != zone.RcodeSuccess || len(o.sel) == 0 || len(s.Endpoints) == 0 || &o.eps[0] != &s.Endpoints[0] {
+	if o.rcode != dnsconst.RcodeSuccess || len(o.sel) == 0 || len(s.Endpoints) == 0 || &o.eps[0] != &s.Endpoints[0] {
 		// SERVFAIL, no records, or the static answer: no endpoint.
 		for id, a := range out {
 			if o.reason != "" {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/zone"
 )
@@ -368,11 +369,11 @@ func (s *Service) precompute() {
 	ctx := Context{Client: &c}
 	o, _ := s.evaluate(&ctx, nil)
 	fa := &fixedAnswers{rcode: o.rcode}
-	if o.rcode == zone.RcodeSuccess {
-		fa.a = s.answer(&o, typeA, &zone.RRset{})
-		fa.aaaa = s.answer(&o, typeAAAA, &zone.RRset{})
-		fa.cname = s.answer(&o, typeCNAME, &zone.RRset{})
-		fa.any = s.answer(&o, typeANY, &zone.RRset{})
+	if o.rcode == dnsconst.RcodeSuccess {
+		fa.a = s.answer(&o, dnsconst.TypeA, &zone.RRset{})
+		fa.aaaa = s.answer(&o, dnsconst.TypeAAAA, &zone.RRset{})
+		fa.cname = s.answer(&o, dnsconst.TypeCNAME, &zone.RRset{})
+		fa.any = s.answer(&o, dnsconst.TypeANY, &zone.RRset{})
 	}
 	s.fixed = fa
 }

@@ -1,16 +1,9 @@
 package steer
 
 import (
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/zone"
-)
-
-// Record types steered answers use.
-const (
-	typeA     = 1
-	typeCNAME = 5
-	typeAAAA  = 28
-	typeANY   = 255
 )
 
 // outcome is what a chain evaluation chose.
@@ -81,7 +74,7 @@ func (s *Service) evaluate(ctx *Context, buf []int32) (outcome, []int32) {
 		}
 		return outcome{sel: c, eps: s.static, reason: "every endpoint is down: answering the static fallback"}, buf
 	case model.AllDownServFail:
-		return outcome{rcode: zone.RcodeServFail, reason: "every endpoint is down: answering SERVFAIL"}, buf
+		return outcome{rcode: dnsconst.RcodeServFail, reason: "every endpoint is down: answering SERVFAIL"}, buf
 	}
 	return outcome{reason: "every endpoint is down: answering no records"}, buf
 }
@@ -141,25 +134,25 @@ func (s *Service) answer(o *outcome, qtype uint16, set *zone.RRset) *zone.RRset 
 	set.TTL = s.ttlFor(o)
 	first := &o.eps[o.sel[0]]
 	if s.answersCNAME(first) {
-		set.Type = typeCNAME
+		set.Type = dnsconst.TypeCNAME
 		set.Rdata = append(set.Rdata, first.Host)
 		return set
 	}
-	if qtype == typeCNAME {
+	if qtype == dnsconst.TypeCNAME {
 		return nil
 	}
-	if qtype == typeANY {
+	if qtype == dnsconst.TypeANY {
 		// RFC 8482: one RRset will do, A if there is one, else AAAA.
-		if a := s.answer(o, typeA, set); a != nil {
+		if a := s.answer(o, dnsconst.TypeA, set); a != nil {
 			return a
 		}
-		return s.answer(o, typeAAAA, set)
+		return s.answer(o, dnsconst.TypeAAAA, set)
 	}
 	set.Type = qtype
 	for _, i := range o.sel {
 		e := &o.eps[i]
 		switch {
-		case e.IsHost() && qtype == typeA:
+		case e.IsHost() && qtype == dnsconst.TypeA:
 			for _, rd := range e.Flat4 {
 				set.Rdata = appendUnique(set.Rdata, rd)
 			}
@@ -167,7 +160,7 @@ func (s *Service) answer(o *outcome, qtype uint16, set *zone.RRset) *zone.RRset 
 			for _, rd := range e.Flat6 {
 				set.Rdata = appendUnique(set.Rdata, rd)
 			}
-		case qtype == typeA && e.Addr.Is4(), qtype == typeAAAA && e.Addr.Is6():
+		case qtype == dnsconst.TypeA && e.Addr.Is4(), qtype == dnsconst.TypeAAAA && e.Addr.Is6():
 			set.Rdata = appendUnique(set.Rdata, e.rdata)
 		}
 	}

@@ -3,6 +3,7 @@ package steer
 import (
 	"net/netip"
 
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/geo"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/zone"
@@ -103,7 +104,7 @@ func (s *Snapshot) Explain(owner string, qtype uint16, client netip.Addr, subnet
 	ctx.location()
 	x.AllDown = o.reason
 	x.Rcode = "NOERROR"
-	if o.rcode != zone.RcodeSuccess {
+	if o.rcode != dnsconst.RcodeSuccess {
 		x.Rcode = "SERVFAIL"
 	}
 	if set := svc.answer(&o, qtype, &zone.RRset{}); set != nil {

@@ -1,6 +1,7 @@
 package steer
 
 import (
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/zone"
 )
 
@@ -38,16 +39,16 @@ func (s *Service) Materialize() Materialized {
 		return out
 	}
 	var set zone.RRset
-	if a := m.answer(&o, typeA, &set); a != nil {
+	if a := m.answer(&o, dnsconst.TypeA, &set); a != nil {
 		out.TTL = a.TTL
-		if a.Type == typeCNAME {
+		if a.Type == dnsconst.TypeCNAME {
 			out.CNAME = a.Rdata[0]
 			return out
 		}
 		out.A = a.Rdata
 	}
 	set = zone.RRset{}
-	if aaaa := m.answer(&o, typeAAAA, &set); aaaa != nil && aaaa.Type == typeAAAA {
+	if aaaa := m.answer(&o, dnsconst.TypeAAAA, &set); aaaa != nil && aaaa.Type == dnsconst.TypeAAAA {
 		out.TTL = aaaa.TTL
 		out.AAAA = aaaa.Rdata
 	}

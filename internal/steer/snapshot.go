@@ -1,6 +1,7 @@
 package steer
 
 import (
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/geo"
 	"github.com/stratusdns/stratus/internal/zone"
 )
@@ -39,11 +40,11 @@ func (s *Snapshot) Steer(owner string, qtype uint16, c *zone.Client) (*zone.RRse
 	}
 	if f := svc.fixed; f != nil {
 		switch qtype {
-		case typeA:
+		case dnsconst.TypeA:
 			return f.a, f.rcode
-		case typeAAAA:
+		case dnsconst.TypeAAAA:
 			return f.aaaa, f.rcode
-		case typeANY:
+		case dnsconst.TypeANY:
 			return f.any, f.rcode
 		}
 		return f.cname, f.rcode
@@ -51,12 +52,12 @@ func (s *Snapshot) Steer(owner string, qtype uint16, c *zone.Client) (*zone.RRse
 	ctx := Context{Client: c, locator: s.locator, latency: s.latency}
 	o, buf := svc.evaluate(&ctx, c.Indexes)
 	c.Indexes = buf[:0]
-	if o.rcode != zone.RcodeSuccess {
+	if o.rcode != dnsconst.RcodeSuccess {
 		return nil, o.rcode
 	}
 	set := c.Scratch()
 	if set == nil {
-		return nil, zone.RcodeServFail
+		return nil, dnsconst.RcodeServFail
 	}
-	return svc.answer(&o, qtype, set), zone.RcodeSuccess
+	return svc.answer(&o, qtype, set), dnsconst.RcodeSuccess
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/geo"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/zone"
@@ -81,7 +82,7 @@ func ask(t testing.TB, s *Snapshot, qtype uint16, c *zone.Client) string {
 	t.Helper()
 	c.Begin()
 	set, rcode := s.Steer(string(model.MustName("api.example.com.").Wire()), qtype, c)
-	if rcode != zone.RcodeSuccess {
+	if rcode != dnsconst.RcodeSuccess {
 		return "SERVFAIL"
 	}
 	if set == nil {
@@ -530,7 +531,7 @@ func TestProperties(t *testing.T) {
 		c := client(fmt.Sprintf("10.%d.0.1", 1+r.IntN(3)))
 		c.Begin()
 		set, rcode := s.Steer(cs.Owner, 1, c)
-		if healthyAllowed && (set == nil || rcode != zone.RcodeSuccess) {
+		if healthyAllowed && (set == nil || rcode != dnsconst.RcodeSuccess) {
 			t.Fatalf("iteration %d: rcode %d, no answer although a healthy endpoint exists", iter, rcode)
 		}
 		if set == nil {
@@ -699,7 +700,7 @@ func TestDegradedTTLMeansFailover(t *testing.T) {
 				c.HasECS, c.ECSAddr, c.ECSSource = true, p.Addr(), uint8(p.Bits())
 				c.Begin()
 				set, rcode := s.Steer(string(f.svc.Name.Wire()), qtype, c)
-				if rcode != zone.RcodeSuccess || set == nil {
+				if rcode != dnsconst.RcodeSuccess || set == nil {
 					t.Fatalf("qtype %d: rcode %d, set %v", qtype, rcode, set)
 				}
 				ttl := set.TTL

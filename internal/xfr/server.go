@@ -10,6 +10,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/dnswire"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/update"
@@ -143,7 +144,7 @@ func (s *Server) reply(req *dns.Msg, sg *signer, rcode int, write func([]byte) e
 // (RFC 6891 section 6.1.1), advertising the query path's default size.
 func addOPT(req, resp *dns.Msg) {
 	if req.IsEdns0() != nil {
-		resp.SetEdns0(dnswire.DefaultUDPSize, false)
+		resp.SetEdns0(dnsconst.DefaultUDPSize, false)
 	}
 }
 

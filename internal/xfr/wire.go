@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/model"
 )
 
@@ -31,13 +32,6 @@ type wireStream struct {
 // wireMessage is the size a transfer message is filled to.
 const wireMessage = 16 * 1024
 
-// Header flags of a transfer answer.
-const (
-	flagQR = 1 << 15
-	flagAA = 1 << 10
-	flagRD = 1 << 8
-)
-
 func newWireStream(req *dns.Msg, zone model.Name, sg *signer, write func([]byte) error) *wireStream {
 	q := req.Question[0]
 	question := append(zone.Wire(), 0, 0, 0, 0)
@@ -50,11 +44,11 @@ func newWireStream(req *dns.Msg, zone model.Name, sg *signer, write func([]byte)
 
 // begin starts the next message.
 func (w *wireStream) begin() {
-	w.buf = append(w.buf[:0], make([]byte, 12)...)
+	w.buf = append(w.buf[:0], make([]byte, dnsconst.HeaderLen)...)
 	binary.BigEndian.PutUint16(w.buf[0:], w.id)
-	flags := uint16(flagQR | flagAA)
+	flags := uint16(dnsconst.FlagQR | dnsconst.FlagAA)
 	if w.rd {
-		flags |= flagRD
+		flags |= dnsconst.FlagRD
 	}
 	binary.BigEndian.PutUint16(w.buf[2:], flags)
 	clear(w.names)
@@ -126,8 +120,9 @@ func (w *wireStream) flush() error {
 	binary.BigEndian.PutUint16(w.buf[6:], uint16(w.ancount))
 	if w.edns {
 		// OPT: root owner, our payload size, no options (RFC 6891).
-		w.buf = append(w.buf, 0, 0, 41, 0, 0, 0, 0, 0, 0, 0, 0)
-		binary.BigEndian.PutUint16(w.buf[len(w.buf)-8:], 1232)
+		w.buf = append(w.buf, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+		binary.BigEndian.PutUint16(w.buf[len(w.buf)-10:], dnsconst.TypeOPT)
+		binary.BigEndian.PutUint16(w.buf[len(w.buf)-8:], dnsconst.DefaultUDPSize)
 		binary.BigEndian.PutUint16(w.buf[10:], 1)
 	}
 	out, err := w.sg.signWire(w.buf)

@@ -1,12 +1,6 @@
 package zone
 
-// Response codes a lookup produces (RFC 1035 section 4.1.1).
-const (
-	RcodeSuccess  = 0
-	RcodeServFail = 2
-	RcodeNXDomain = 3
-	RcodeRefused  = 5
-)
+import "github.com/stratusdns/stratus/internal/dnsconst"
 
 // RRRef is one RRset to write into a response section, by reference into
 // the snapshot.
@@ -61,7 +55,7 @@ func (a *Answer) visit(n *Node) bool {
 
 // Reset empties a for reuse.
 func (a *Answer) Reset() {
-	a.Rcode = RcodeSuccess
+	a.Rcode = dnsconst.RcodeSuccess
 	a.Authoritative = false
 	a.Answer = a.Answer[:0]
 	a.Authority = a.Authority[:0]
@@ -75,7 +69,7 @@ func (a *Answer) Reset() {
 // delegated zone) or additional data (extra), which goes in once per set
 // and name.
 func (a *Answer) addAddresses(g *Node, owner []byte, optional, extra bool) {
-	for _, t := range [...]uint16{typeA, typeAAAA} {
+	for _, t := range [...]uint16{dnsconst.TypeA, dnsconst.TypeAAAA} {
 		s := g.Get(t)
 		if s == nil || extra && a.hasAdditional(s, owner) {
 			continue

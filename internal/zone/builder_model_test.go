@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/zone"
 )
@@ -113,7 +114,7 @@ func (m *zoneModel) check(t *testing.T, s *zone.Snapshot, what string) {
 		if m.steered[name] {
 			continue
 		}
-		if a.Rcode != zone.RcodeSuccess {
+		if a.Rcode != dnsconst.RcodeSuccess {
 			t.Fatalf("%s: %s A: rcode %d", what, name, a.Rcode)
 		}
 		if set, ok := m.sets[name][dns.TypeA]; ok && (len(a.Answer) != 1 || !slices.EqualFunc(a.Answer[0].Set.Rdata, set.rdata, bytes.Equal)) {
@@ -121,7 +122,7 @@ func (m *zoneModel) check(t *testing.T, s *zone.Snapshot, what string) {
 		}
 	}
 	s.Lookup(&a, model.MustName("nowhere."+string(m.origin)).Wire(), dns.TypeA)
-	if a.Rcode != zone.RcodeNXDomain {
+	if a.Rcode != dnsconst.RcodeNXDomain {
 		t.Fatalf("%s: nowhere: rcode %d", what, a.Rcode)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/zone"
 	"github.com/stratusdns/stratus/internal/zone/zonetest"
@@ -48,7 +49,7 @@ func TestBuilderEmptyNonTerminals(t *testing.T) {
 	s := b.Build(2)
 	var a zone.Answer
 	s.Lookup(&a, c, dns.TypeA)
-	if a.Rcode != zone.RcodeNXDomain {
+	if a.Rcode != dnsconst.RcodeNXDomain {
 		t.Errorf("after deleting the only name below it, c.example.com. should be NXDOMAIN, got rcode %d", a.Rcode)
 	}
 	z := s.Zone(origin)
@@ -68,7 +69,7 @@ func TestBuilderEmptyNonTerminals(t *testing.T) {
 	}
 	s = b.Build(3)
 	s.Lookup(&a, c, dns.TypeA)
-	if a.Rcode != zone.RcodeSuccess || len(a.Answer) != 0 {
+	if a.Rcode != dnsconst.RcodeSuccess || len(a.Answer) != 0 {
 		t.Errorf("c.example.com. should be an empty non-terminal again: rcode %d, %d answers", a.Rcode, len(a.Answer))
 	}
 }

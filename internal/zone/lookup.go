@@ -1,5 +1,7 @@
 package zone
 
+import "github.com/stratusdns/stratus/internal/dnsconst"
+
 // maxChain bounds the CNAME records one answer follows.
 const maxChain = 8
 
@@ -24,7 +26,7 @@ func (s *Snapshot) LookupFor(a *Answer, qname []byte, qtype uint16, r *Request) 
 	lname := LowerName(&lbuf, qname)
 	z := s.findZone(lname, qtype)
 	if z == nil {
-		a.Rcode = RcodeRefused
+		a.Rcode = dnsconst.RcodeRefused
 		return
 	}
 	a.Authoritative = true
@@ -38,13 +40,13 @@ func (s *Snapshot) LookupFor(a *Answer, qname []byte, qtype uint16, r *Request) 
 // CNAME records followed so far.
 func (z *Zone) resolve(s *Snapshot, a *Answer, name, lname []byte, qtype uint16, owner []byte, depth int) {
 	if z.soa == nil {
-		a.Rcode = RcodeServFail
+		a.Rcode = dnsconst.RcodeServFail
 		return
 	}
 	var offs [maxLabels]uint8
 	nl := labelOffsets(lname, &offs)
 	if nl < z.labels {
-		a.Rcode = RcodeServFail
+		a.Rcode = dnsconst.RcodeServFail
 		return
 	}
 	// Walk down from the apex, one label at a time, to the deepest existing
@@ -58,7 +60,7 @@ func (z *Zone) resolve(s *Snapshot, a *Answer, name, lname []byte, qtype uint16,
 			break
 		}
 		encloser = n
-		if n.cut && !(i == 0 && qtype == typeDS) {
+		if n.cut && !(i == 0 && qtype == dnsconst.TypeDS) {
 			z.referral(a, n, name[offs[i]:], depth)
 			return
 		}
@@ -71,14 +73,14 @@ func (z *Zone) resolve(s *Snapshot, a *Answer, name, lname []byte, qtype uint16,
 		z.answerNode(s, a, wc, owner, qtype, depth)
 		return
 	}
-	a.Rcode = RcodeNXDomain
+	a.Rcode = dnsconst.RcodeNXDomain
 	z.addSOA(a)
 }
 
 // wildcardOf returns the node "*.<encloser>" (RFC 4592 source of
 // synthesis), or nil.
 func (z *Zone) wildcardOf(encloser *Node) *Node {
-	if len(encloser.name)+2 > 255 {
+	if len(encloser.name)+2 > dnsconst.MaxNameLen {
 		return nil
 	}
 	var buf [256]byte
@@ -92,19 +94,19 @@ func (z *Zone) wildcardOf(encloser *Node) *Node {
 func (z *Zone) answerNode(s *Snapshot, a *Answer, n *Node, owner []byte, qtype uint16, depth int) {
 	if n.steered {
 		switch qtype {
-		case typeA, typeAAAA, typeCNAME, typeANY:
+		case dnsconst.TypeA, dnsconst.TypeAAAA, dnsconst.TypeCNAME, dnsconst.TypeANY:
 			if z.steer(s, a, n, owner, qtype, depth) {
 				return
 			}
 		}
 	}
-	if qtype == typeANY {
+	if qtype == dnsconst.TypeANY {
 		// RFC 8482 section 4.2: answer ANY with one RRset of the node.
 		if len(n.sets) == 0 {
 			z.addSOA(a)
 			return
 		}
-		set := n.Get(typeCNAME)
+		set := n.Get(dnsconst.TypeCNAME)
 		if set == nil {
 			set = &n.sets[0]
 		}
@@ -112,8 +114,8 @@ func (z *Zone) answerNode(s *Snapshot, a *Answer, n *Node, owner []byte, qtype u
 		z.addTargets(a, set)
 		return
 	}
-	if qtype != typeCNAME {
-		if cname := n.Get(typeCNAME); cname != nil {
+	if qtype != dnsconst.TypeCNAME {
+		if cname := n.Get(dnsconst.TypeCNAME); cname != nil {
 			if a.hasSet(cname) {
 				return // a CNAME loop: stop where it repeats
 			}
@@ -140,7 +142,7 @@ func (z *Zone) answerNode(s *Snapshot, a *Answer, n *Node, owner []byte, qtype u
 // what does not fit.
 func (z *Zone) addTargets(a *Answer, set *RRset) {
 	switch set.Type {
-	case typeNS, typeMX, typeSRV:
+	case dnsconst.TypeNS, dnsconst.TypeMX, dnsconst.TypeSRV:
 	default:
 		return
 	}
@@ -192,9 +194,9 @@ func (z *Zone) wildcardFor(lname []byte) *Node {
 // points at, or nil when the data does not end in exactly one name.
 func rdataTarget(t uint16, rd []byte) []byte {
 	switch t {
-	case typeMX:
+	case dnsconst.TypeMX:
 		rd = rd[min(2, len(rd)):]
-	case typeSRV:
+	case dnsconst.TypeSRV:
 		rd = rd[min(6, len(rd)):] // priority, weight, port
 	}
 	if len(rd) == 0 || WireNameLen(rd) != len(rd) {
@@ -210,7 +212,7 @@ func rdataTarget(t uint16, rd []byte) []byte {
 // node is then answered from its static data.
 func (z *Zone) steer(s *Snapshot, a *Answer, n *Node, owner []byte, qtype uint16, depth int) bool {
 	if a.req == nil || a.req.Steering == nil {
-		a.Rcode = RcodeServFail
+		a.Rcode = dnsconst.RcodeServFail
 		return true
 	}
 	if a.visit(n) {
@@ -220,11 +222,11 @@ func (z *Zone) steer(s *Snapshot, a *Answer, n *Node, owner []byte, qtype uint16
 	switch {
 	case rcode == NotSteered:
 		return false
-	case rcode != RcodeSuccess:
+	case rcode != dnsconst.RcodeSuccess:
 		a.Rcode = rcode
 	case set == nil || len(set.Rdata) == 0:
 		z.addSOA(a)
-	case set.Type == typeCNAME && qtype != typeCNAME && qtype != typeANY:
+	case set.Type == dnsconst.TypeCNAME && qtype != dnsconst.TypeCNAME && qtype != dnsconst.TypeANY:
 		a.Answer = append(a.Answer, RRRef{Owner: owner, Set: set, TTL: set.TTL})
 		z.chase(s, a, set.Rdata[0], qtype, depth)
 	default:
@@ -256,7 +258,7 @@ func (z *Zone) referral(a *Answer, cut *Node, owner []byte, depth int) {
 	if depth == 0 {
 		a.Authoritative = false
 	}
-	ns := cut.Get(typeNS)
+	ns := cut.Get(dnsconst.TypeNS)
 	a.Authority = append(a.Authority, RRRef{Owner: owner, Set: ns, TTL: ns.TTL})
 	for _, target := range ns.Rdata {
 		var lbuf [256]byte

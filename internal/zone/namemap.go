@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/stratusdns/stratus/internal/dnsconst"
 )
 
 // nameMap maps lowercase wire names to nodes. It is split into shards so
@@ -455,7 +457,7 @@ func (b *shardBuf) compose(idx []int32, origin string) *shard {
 			}
 			sets[si] = RRset{Type: set.typ, TTL: set.ttl, Rdata: rdata[r0:ri:ri]}
 			si++
-			if set.typ == typeNS && n.name != origin {
+			if set.typ == dnsconst.TypeNS && n.name != origin {
 				n.cut = true
 			}
 		}

@@ -1,18 +1,5 @@
 package zone
 
-// Record types the lookup treats specially.
-const (
-	typeA     uint16 = 1
-	typeNS    uint16 = 2
-	typeCNAME uint16 = 5
-	typeSOA   uint16 = 6
-	typeMX    uint16 = 15
-	typeAAAA  uint16 = 28
-	typeSRV   uint16 = 33
-	typeDS    uint16 = 43
-	typeANY   uint16 = 255
-)
-
 // RRset is every record of one type at one node: a TTL and the records'
 // wire-format RDATA. It is immutable once in a snapshot.
 type RRset struct {

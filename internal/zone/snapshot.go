@@ -3,6 +3,8 @@ package zone
 import (
 	"hash/maphash"
 	"sort"
+
+	"github.com/stratusdns/stratus/internal/dnsconst"
 )
 
 // Snapshot is every zone the server answers for, at one store revision.
@@ -47,7 +49,7 @@ func (s *Snapshot) findZone(lname []byte, qtype uint16) *Zone {
 	for i := 0; i < len(lname); i += int(lname[i]) + 1 {
 		if z := s.zones[string(lname[i:])]; z != nil {
 			switch {
-			case i == 0 && qtype == typeDS && lname[0] != 0:
+			case i == 0 && qtype == dnsconst.TypeDS && lname[0] != 0:
 				self = z // a DS query at this zone's apex: look for the parent
 			case self == nil:
 				return z

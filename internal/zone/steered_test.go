@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/zone"
 	"github.com/stratusdns/stratus/internal/zone/zonetest"
@@ -19,19 +20,17 @@ func (t tableSteering) Steer(owner string, qtype uint16, c *zone.Client) (*zone.
 	if !ok {
 		return nil, zone.NotSteered
 	}
-	if set := sets[typeCNAME]; set != nil {
-		return set, zone.RcodeSuccess
+	if set := sets[dns.TypeCNAME]; set != nil {
+		return set, dnsconst.RcodeSuccess
 	}
 	if qtype == dns.TypeANY {
 		if set := sets[dns.TypeA]; set != nil {
-			return set, zone.RcodeSuccess
+			return set, dnsconst.RcodeSuccess
 		}
-		return sets[dns.TypeAAAA], zone.RcodeSuccess
+		return sets[dns.TypeAAAA], dnsconst.RcodeSuccess
 	}
-	return sets[qtype], zone.RcodeSuccess
+	return sets[qtype], dnsconst.RcodeSuccess
 }
-
-const typeCNAME = dns.TypeCNAME
 
 func rdata(t *testing.T, typ uint16, text string) []byte {
 	t.Helper()
@@ -67,8 +66,8 @@ func TestSteeredLookup(t *testing.T) {
 	key := func(n string) string { return string(model.MustName(n).Wire()) }
 	st := tableSteering{
 		key("v6only.example.com."): {dns.TypeAAAA: {Type: dns.TypeAAAA, TTL: 30, Rdata: [][]byte{rdata(t, dns.TypeAAAA, "2001:db8::7")}}},
-		key("loop-a.example.com."): {typeCNAME: {Type: typeCNAME, TTL: 30, Rdata: [][]byte{model.MustName("loop-b.example.com.").Wire()}}},
-		key("loop-b.example.com."): {typeCNAME: {Type: typeCNAME, TTL: 30, Rdata: [][]byte{model.MustName("loop-a.example.com.").Wire()}}},
+		key("loop-a.example.com."): {dns.TypeCNAME: {Type: dns.TypeCNAME, TTL: 30, Rdata: [][]byte{model.MustName("loop-b.example.com.").Wire()}}},
+		key("loop-b.example.com."): {dns.TypeCNAME: {Type: dns.TypeCNAME, TTL: 30, Rdata: [][]byte{model.MustName("loop-a.example.com.").Wire()}}},
 	}
 	soa := "NS example.com. 300 IN SOA ns1.example.com. hostmaster.example.com. 1 7200 3600 1209600 300"
 	tests := []struct {

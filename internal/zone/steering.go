@@ -9,7 +9,7 @@ type Steering interface {
 	// Steer returns the answer for the steered name owner (lowercase
 	// wire format) and qtype (A, AAAA, CNAME, or ANY: one RRset, as RFC
 	// 8482 allows) for client c: an RRset of A, AAAA or CNAME records (nil
-	// for NODATA), RcodeServFail, or NotSteered when it knows no service
+	// for NODATA), SERVFAIL, or NotSteered when it knows no service
 	// at owner. The RRset may be one of c's scratch sets.
 	Steer(owner string, qtype uint16, c *Client) (set *RRset, rcode int)
 }

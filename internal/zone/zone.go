@@ -1,5 +1,7 @@
 package zone
 
+import "github.com/stratusdns/stratus/internal/dnsconst"
+
 // Zone is one zone of a snapshot: its nodes and the values every negative
 // answer needs, computed once when the zone is built.
 type Zone struct {
@@ -40,7 +42,7 @@ func (z *Zone) finish() {
 	if z.apex == nil {
 		return
 	}
-	if soa := z.apex.Get(typeSOA); soa != nil && len(soa.Rdata) == 1 && len(soa.Rdata[0]) >= 22 {
+	if soa := z.apex.Get(dnsconst.TypeSOA); soa != nil && len(soa.Rdata) == 1 && len(soa.Rdata[0]) >= 22 {
 		rd := soa.Rdata[0]
 		f := rd[len(rd)-20:]
 		z.soa = soa

@@ -114,13 +114,8 @@ func checkConsistent(t *testing.T, s *server, acked map[string]bool) {
 	if err := json.Unmarshal([]byte(body), &j); err != nil {
 		t.Fatal(err)
 	}
-	for i := 1; i < len(j.Entries); i++ {
-		if j.Entries[i].OldSerial != j.Entries[i-1].NewSerial || j.Entries[i].Seq != j.Entries[i-1].Seq+1 {
-			t.Fatalf("journal broken at entry %d: %+v after %+v", i, j.Entries[i], j.Entries[i-1])
-		}
-	}
-	if n := len(j.Entries); n == 0 || j.Entries[n-1].NewSerial != list.Serial {
-		t.Errorf("journal ends at serial %d, zone is at %d", j.Entries[len(j.Entries)-1].NewSerial, list.Serial)
+	if err := checkJournal(j.Entries, list.Serial); err != nil {
+		t.Error(err)
 	}
 	// The DNS server serves every acknowledged name.
 	for name := range acked {
@@ -130,5 +125,52 @@ func checkConsistent(t *testing.T, s *server, acked map[string]bool) {
 	}
 	if _, err := os.Stat(filepath.Join(s.dataDir, "stratus.db")); err != nil {
 		t.Error(err)
+	}
+}
+
+// checkJournal reports the first way entries fail to be an unbroken
+// sequence ending at the zone's serial, or nil.
+func checkJournal(entries []apiv1.JournalEntry, serial uint32) error {
+	for i := 1; i < len(entries); i++ {
+		if entries[i].OldSerial != entries[i-1].NewSerial || entries[i].Seq != entries[i-1].Seq+1 {
+			return fmt.Errorf("journal broken at entry %d: %+v after %+v", i, entries[i], entries[i-1])
+		}
+	}
+	if len(entries) == 0 {
+		return fmt.Errorf("journal is empty, zone is at serial %d", serial)
+	}
+	if last := entries[len(entries)-1]; last.NewSerial != serial {
+		return fmt.Errorf("journal ends at serial %d, zone is at %d", last.NewSerial, serial)
+	}
+	return nil
+}
+
+// TestCrashJournalCheck checks the journal check TestCrashDurability
+// relies on, without a server.
+func TestCrashJournalCheck(t *testing.T) {
+	e := func(seq uint64, from, to uint32) apiv1.JournalEntry {
+		return apiv1.JournalEntry{Seq: seq, OldSerial: from, NewSerial: to}
+	}
+	for _, tc := range []struct {
+		name    string
+		entries []apiv1.JournalEntry
+		serial  uint32
+		want    string // "" for no error
+	}{
+		{"unbroken", []apiv1.JournalEntry{e(1, 0, 1), e(2, 1, 2), e(3, 2, 3)}, 3, ""},
+		{"empty", nil, 3, "journal is empty, zone is at serial 3"},
+		{"behind the zone", []apiv1.JournalEntry{e(1, 0, 1), e(2, 1, 2)}, 3, "journal ends at serial 2, zone is at 3"},
+		{"serial gap", []apiv1.JournalEntry{e(1, 0, 1), e(2, 2, 3)}, 3, "journal broken at entry 1"},
+		{"sequence gap", []apiv1.JournalEntry{e(1, 0, 1), e(3, 1, 2)}, 2, "journal broken at entry 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := checkJournal(tc.entries, tc.serial)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("error %v, want none", err)
+			case tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)):
+				t.Errorf("error %v, want one starting %q", err, tc.want)
+			}
+		})
 	}
 }

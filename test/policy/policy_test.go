@@ -9,11 +9,13 @@ package policy
 
 import (
 	"encoding/json"
+	"fmt"
 	"go/parser"
 	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -85,7 +87,10 @@ func TestPackageDocs(t *testing.T) {
 	}
 }
 
-// queryPath lists the packages that answer DNS queries.
+// queryPath lists the packages that answer DNS queries. They take the
+// protocol's numbers from internal/dnsconst, a leaf of the standard library
+// alone (TestConstantsLeaf), and from nowhere else in the module but each
+// other, the model and steering.
 var queryPath = []string{"./internal/dnsserver", "./internal/dnswire", "./internal/zone"}
 
 // forbidden are packages the query path must never depend on: it reads
@@ -132,4 +137,43 @@ func checkDeps(t *testing.T, p pkg, forbidden []string) {
 			}
 		}
 	}
+}
+
+// constants is the leaf package of DNS protocol numbers the query path
+// shares with the rest.
+const constants = module + "/internal/dnsconst"
+
+// TestConstantsLeaf fails if internal/dnsconst depends on anything beyond
+// the standard library, or if a query-path package keeps numbers of its own
+// instead of depending on it.
+func TestConstantsLeaf(t *testing.T) {
+	out, err := listCmd(t, "-deps", "-f", "{{.ImportPath}} {{.Standard}}", "./internal/dnsconst").Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", constants, err)
+	}
+	for _, e := range checkLeaf(constants, string(out)) {
+		t.Error(e)
+	}
+	// A dependency outside the standard library is named.
+	bad := string(out) + module + "/internal/model false\ngithub.com/miekg/dns false\n"
+	wantErrors(t, "a leaf with module imports", checkLeaf(constants, bad), "internal/model", "miekg/dns")
+
+	for _, p := range listPackages(t, append(queryPath, "./internal/steer")...) {
+		if !slices.Contains(p.Deps, constants) {
+			t.Errorf("query-path package %s does not take its DNS numbers from %s", p.ImportPath, constants)
+		}
+	}
+}
+
+// checkLeaf reads `go list -deps -f '{{.ImportPath}} {{.Standard}}'` output
+// for leaf and names every dependency outside the standard library.
+func checkLeaf(leaf, deps string) []string {
+	var errs []string
+	for _, l := range strings.Split(strings.TrimSpace(deps), "\n") {
+		path, std, _ := strings.Cut(l, " ")
+		if path != leaf && std != "true" {
+			errs = append(errs, fmt.Sprintf("%s must import only the standard library, but depends on %s", leaf, path))
+		}
+	}
+	return errs
 }

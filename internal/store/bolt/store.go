@@ -222,7 +222,7 @@ func (s *Store) commitOnce(batch []*pendingUpdate) (again []*pendingUpdate) {
 		}
 		// Each update reads what the ones before it in the batch wrote.
 		wt := &writeTx{readTx: readTx{data: start.data, rev: rev}}
-		err, panicked, panicVal := runUpdate(p.fn, wt)
+		panicked, panicVal, err := runUpdate(p.fn, wt)
 		if err != nil && !panicked && wt.mutations == 0 {
 			// It failed before writing anything (a validation error,
 			// usually): the others need not run again.
@@ -280,14 +280,14 @@ func unfinished(batch []*pendingUpdate) []*pendingUpdate {
 }
 
 // runUpdate runs fn on wt, turning a panic into a result.
-func runUpdate(fn func(store.Tx) error, wt *writeTx) (err error, panicked bool, panicVal any) {
+func runUpdate(fn func(store.Tx) error, wt *writeTx) (panicked bool, panicVal any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err, panicked, panicVal = fmt.Errorf("store/bolt: update panicked: %v", r), true, r
+			panicked, panicVal, err = true, r, fmt.Errorf("store/bolt: update panicked: %v", r)
 		}
 		wt.end()
 	}()
-	return fn(wt), false, nil
+	return false, nil, fn(wt)
 }
 
 // Close closes the file and makes watchers return store.ErrClosed. It waits

@@ -33,7 +33,7 @@ func testWatchConcurrentWriters(t *testing.T, f Factory) {
 					return tx.Put(key, []byte(key))
 				})
 				if err != nil {
-					updErrs <- fmt.Errorf("Update %s: %w", key, err)
+					updErrs <- fmt.Errorf("update %s: %w", key, err)
 					return
 				}
 				mu.Lock()
