@@ -41,7 +41,7 @@ func steeredHandler(tb testing.TB, policy string) *handler {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return newHandler(&src, fixedSteering{steer.NewSnapshot([]*steer.Service{c}, nil, steer.LatencyTable{"": {"eu-west": 5}})}, 1232, false)
+	return newHandler(&src, fixedSteering{steer.NewSnapshot([]*steer.CompiledService{c}, nil, steer.LatencyTable{"": {"eu-west": 5}})}, 1232, false)
 }
 
 // BenchmarkServeSteered compares a steered answer with a static one (run

@@ -18,7 +18,7 @@ var demoZone []byte
 const DemoZone model.Name = "demo.stratus.test."
 
 // ensureDemoZone creates the demo zone unless it exists.
-func (s *Server) ensureDemoZone(ctx context.Context) error {
+func (s *Node) ensureDemoZone(ctx context.Context) error {
 	if _, err := s.plane.Zones.GetZone(ctx, DemoZone); err == nil {
 		return nil
 	} else if !errors.Is(err, control.ErrZoneNotFound) {

@@ -39,8 +39,9 @@ type Options struct {
 	RotateAdminToken bool
 }
 
-// Server is a running Stratus.
-type Server struct {
+// Node is a running Stratus node: its store, control plane, steering,
+// health checks and listeners.
+type Node struct {
 	cfg  config.Config
 	opts Options
 	log  *slog.Logger
@@ -65,14 +66,14 @@ type Server struct {
 	pubDone   chan struct{}
 }
 
-// New returns a server for cfg (validated). It starts nothing.
-func New(cfg config.Config, opts Options, log *slog.Logger) *Server {
-	return &Server{cfg: cfg, opts: opts, log: log}
+// New returns a node for cfg (validated). It starts nothing.
+func New(cfg config.Config, opts Options, log *slog.Logger) *Node {
+	return &Node{cfg: cfg, opts: opts, log: log}
 }
 
 // Start opens the store, publishes the zones and starts the DNS and API
 // listeners. On error, whatever was started is stopped again.
-func (s *Server) Start(ctx context.Context) (err error) {
+func (s *Node) Start(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
 			s.Shutdown(context.Background())
@@ -212,16 +213,16 @@ func (s *Server) Start(ctx context.Context) (err error) {
 }
 
 // DNSAddrs returns the bound DNS addresses.
-func (s *Server) DNSAddrs() []netip.AddrPort { return s.dns.Addrs() }
+func (s *Node) DNSAddrs() []netip.AddrPort { return s.dns.Addrs() }
 
 // APIAddr returns the bound API address.
-func (s *Server) APIAddr() net.Addr { return s.apiAddr }
+func (s *Node) APIAddr() net.Addr { return s.apiAddr }
 
 // Shutdown stops the API (letting requests in flight finish), then the DNS
 // listeners, the background work, the publisher, steering, health checks
 // and the store: in the reverse order of Start. It is safe to call more than
 // once and after a partial Start.
-func (s *Server) Shutdown(ctx context.Context) error {
+func (s *Node) Shutdown(ctx context.Context) error {
 	var errs []error
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))
@@ -264,7 +265,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // answers at the moment their leases lapse (the steering controller times
 // that); this only cleans up: within a second when the controller has seen
 // a lapse, and once a minute regardless.
-func (s *Server) reapLeases(ctx context.Context, ctrl *steerctl.Controller) {
+func (s *Node) reapLeases(ctx context.Context, ctrl *steerctl.Controller) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for tick := 1; ; tick++ {

@@ -22,7 +22,7 @@ const adminTokenName = "admin"
 // store yet) and writes it to <dataDir>/admin.token with mode 0600. With
 // rotate, it replaces the admin token and rewrites the file. The token is
 // never logged.
-func (s *Server) ensureAdminToken(ctx context.Context, rotate bool) error {
+func (s *Node) ensureAdminToken(ctx context.Context, rotate bool) error {
 	path := filepath.Join(s.cfg.DataDir, AdminTokenFile)
 	toks, err := s.plane.Tokens.Tokens(ctx)
 	if err != nil {

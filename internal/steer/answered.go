@@ -30,7 +30,7 @@ type Answered struct {
 // endpoints left then are the ones that choice picks from, "some" when it
 // can leave one out. Clients with a location can be answered otherwise by
 // geo and latency steps; Explain shows one client's answer.
-func (s *Service) AnsweredNow() map[string]Answered {
+func (s *CompiledService) AnsweredNow() map[string]Answered {
 	m := *s
 	cut := len(s.Chain)
 	for i, f := range s.Chain {

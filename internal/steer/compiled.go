@@ -11,8 +11,8 @@ import (
 	"github.com/stratusdns/stratus/internal/zone"
 )
 
-// Service is a compiled service: everything the chain needs, immutable.
-type Service struct {
+// CompiledService is a compiled service: everything the chain needs, immutable.
+type CompiledService struct {
 	Spec      *model.Service
 	Owner     string // lowercase wire format
 	Pools     []Pool
@@ -79,7 +79,7 @@ type Verdict struct {
 }
 
 // Verdicts returns the verdict on each endpoint of the service, by id.
-func (s *Service) Verdicts() map[string]Verdict {
+func (s *CompiledService) Verdicts() map[string]Verdict {
 	out := make(map[string]Verdict, len(s.Endpoints))
 	for i := range s.Endpoints {
 		e := &s.Endpoints[i]
@@ -158,13 +158,13 @@ func ColdUntil(s *model.Service, added time.Time) time.Time {
 
 // Compile builds the compiled form of a service from its spec, its
 // endpoints and their health at in.Now.
-func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*Service, error) {
+func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*CompiledService, error) {
 	chain, err := ChainFor(spec)
 	if err != nil {
 		return nil, err
 	}
 	owner := string(spec.Name.Wire())
-	s := &Service{Spec: spec, Owner: owner, Chain: chain, fallback: -1}
+	s := &CompiledService{Spec: spec, Owner: owner, Chain: chain, fallback: -1}
 	s.Pools = make([]Pool, len(spec.Pools))
 	s.allowed = make([]bool, len(spec.Pools))
 	poolIndex := map[string]int{}
@@ -358,7 +358,7 @@ func who(o *model.Override) string {
 }
 
 // precompute stores the answers of a deterministic chain.
-func (s *Service) precompute() {
+func (s *CompiledService) precompute() {
 	for _, f := range s.Chain {
 		switch f.kind {
 		case fGeo, fLatency, fWeight, fShuffle:

@@ -111,7 +111,7 @@ func fnv64[T string | []byte](s T) uint64 {
 }
 
 // drop records, when explaining, that a filter removed an endpoint.
-func (c *Context) drop(s *Service, i int32, reason string) {
+func (c *Context) drop(s *CompiledService, i int32, reason string) {
 	if c.Explain != nil {
 		c.Explain.removed(s, i, reason)
 	}

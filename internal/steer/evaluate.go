@@ -22,7 +22,7 @@ type outcome struct {
 // is down, the service's when_all_down choice. buf is scratch space, grown
 // to twice the endpoints (the second half for failoverFrom) and returned
 // for the next evaluation.
-func (s *Service) evaluate(ctx *Context, buf []int32) (outcome, []int32) {
+func (s *CompiledService) evaluate(ctx *Context, buf []int32) (outcome, []int32) {
 	n := len(s.Endpoints)
 	if cap(buf) < 2*n {
 		buf = make([]int32, 0, 2*n)
@@ -85,7 +85,7 @@ func (s *Service) evaluate(ctx *Context, buf []int32) (outcome, []int32) {
 // choice. The steps that only choose among equals (weight, shuffle,
 // first_n) are left out, so a down endpoint that chance might have picked
 // counts too. c is scratch space with room for every endpoint.
-func (s *Service) failoverFrom(ctx *Context, c []int32) bool {
+func (s *CompiledService) failoverFrom(ctx *Context, c []int32) bool {
 	for _, i := range s.rerun(ctx, healthAbsent, false, c) {
 		if e := &s.Endpoints[i]; !e.Up || !s.Pools[e.Pool].Up {
 			return true
@@ -98,7 +98,7 @@ func (s *Service) failoverFrom(ctx *Context, c []int32) bool {
 // health filter counting health as mode, and the steps that only choose
 // among equals (weight, shuffle, first_n) left out unless equals is set.
 // c is scratch space with room for every endpoint.
-func (s *Service) rerun(ctx *Context, mode healthMode, equals bool, c []int32) []int32 {
+func (s *CompiledService) rerun(ctx *Context, mode healthMode, equals bool, c []int32) []int32 {
 	ex := ctx.Explain
 	ctx.health, ctx.Explain = mode, nil
 	c = candidates(s, c)
@@ -116,7 +116,7 @@ func (s *Service) rerun(ctx *Context, mode healthMode, equals bool, c []int32) [
 }
 
 // candidates fills buf with every endpoint index.
-func candidates(s *Service, buf []int32) []int32 {
+func candidates(s *CompiledService, buf []int32) []int32 {
 	c := buf[:0]
 	for i := range s.Endpoints {
 		c = append(c, int32(i))
@@ -127,7 +127,7 @@ func candidates(s *Service, buf []int32) []int32 {
 // answer builds the RRset of qtype from an outcome into set: the CNAME of
 // the first chosen endpoint when it is a hostname (and the service does not
 // flatten), else the chosen addresses of the family asked for.
-func (s *Service) answer(o *outcome, qtype uint16, set *zone.RRset) *zone.RRset {
+func (s *CompiledService) answer(o *outcome, qtype uint16, set *zone.RRset) *zone.RRset {
 	if len(o.sel) == 0 {
 		return nil
 	}
@@ -172,7 +172,7 @@ func (s *Service) answer(o *outcome, qtype uint16, set *zone.RRset) *zone.RRset 
 
 // answersCNAME reports whether an answer whose first endpoint is e is a
 // CNAME to e's hostname (one record: the other endpoints are left out).
-func (s *Service) answersCNAME(e *Endpoint) bool { return e.IsHost() && !s.Spec.Flatten }
+func (s *CompiledService) answersCNAME(e *Endpoint) bool { return e.IsHost() && !s.Spec.Flatten }
 
 func appendUnique(list [][]byte, rd []byte) [][]byte {
 	for _, x := range list {
@@ -188,7 +188,7 @@ func appendUnique(list [][]byte, rd []byte) [][]byte {
 // for this client is down), or from the when_all_down choice, so that
 // clients come back soon after a recovery. A pool that is the client's
 // choice by location or latency is not a failover, whatever its priority.
-func (s *Service) ttlFor(o *outcome) uint32 {
+func (s *CompiledService) ttlFor(o *outcome) uint32 {
 	if o.reason != "" || o.failover || s.fromDegradedPool(o) {
 		return s.Spec.DegradedTTL
 	}
@@ -197,7 +197,7 @@ func (s *Service) ttlFor(o *outcome) uint32 {
 
 // fromDegradedPool reports whether an endpoint chosen is in a degraded
 // pool or in none (the static answer).
-func (s *Service) fromDegradedPool(o *outcome) bool {
+func (s *CompiledService) fromDegradedPool(o *outcome) bool {
 	for _, i := range o.sel {
 		if p := o.eps[i].Pool; p < 0 || s.Pools[p].Degraded {
 			return true

@@ -52,16 +52,16 @@ type PoolState struct {
 	Why     string
 }
 
-func (x *Explanation) begin(filter string, s *Service, c []int32) {
+func (x *Explanation) begin(filter string, s *CompiledService, c []int32) {
 	x.Steps = append(x.Steps, Step{Filter: filter, In: ids(s, c)})
 }
 
-func (x *Explanation) end(s *Service, c []int32) {
+func (x *Explanation) end(s *CompiledService, c []int32) {
 	st := &x.Steps[len(x.Steps)-1]
 	st.Out = ids(s, c)
 }
 
-func (x *Explanation) removed(s *Service, i int32, reason string) {
+func (x *Explanation) removed(s *CompiledService, i int32, reason string) {
 	if len(x.Steps) == 0 {
 		return
 	}
@@ -72,7 +72,7 @@ func (x *Explanation) removed(s *Service, i int32, reason string) {
 
 func (x *Explanation) note(s string) { x.Notes = append(x.Notes, s) }
 
-func ids(s *Service, c []int32) []string {
+func ids(s *CompiledService, c []int32) []string {
 	out := make([]string, 0, len(c))
 	for _, i := range c {
 		out = append(out, s.Endpoints[i].Spec.ID)

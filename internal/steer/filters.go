@@ -25,7 +25,7 @@ const (
 )
 
 // Filter is one step of a chain: a pure function from candidate endpoints
-// (indexes into Service.Endpoints) to the ones it keeps. It is a value with
+// (indexes into CompiledService.Endpoints) to the ones it keeps. It is a value with
 // a switch rather than an interface so that a chain runs on the query path
 // without anything escaping to the heap.
 type Filter struct {
@@ -85,7 +85,7 @@ func ChainFor(s *model.Service) ([]Filter, error) {
 }
 
 // apply runs the filter over cands, filtering in place.
-func (f Filter) apply(ctx *Context, s *Service, c []int32) []int32 {
+func (f Filter) apply(ctx *Context, s *CompiledService, c []int32) []int32 {
 	switch f.kind {
 	case fHealth:
 		return filterHealth(ctx, s, c)
@@ -121,7 +121,7 @@ func (f Filter) apply(ctx *Context, s *Service, c []int32) []int32 {
 
 // filterHealth keeps endpoints that are up in pools that are up. When it
 // keeps none, the service's when_all_down choice applies.
-func filterHealth(ctx *Context, s *Service, c []int32) []int32 {
+func filterHealth(ctx *Context, s *CompiledService, c []int32) []int32 {
 	out := c[:0]
 	switch ctx.health {
 	case healthIgnored:
@@ -159,7 +159,7 @@ func filterHealth(ctx *Context, s *Service, c []int32) []int32 {
 
 // filterJurisdiction keeps endpoints in pools whose jurisdiction the
 // service allows: no fallback ever crosses it.
-func filterJurisdiction(ctx *Context, s *Service, c []int32) []int32 {
+func filterJurisdiction(ctx *Context, s *CompiledService, c []int32) []int32 {
 	out := c[:0]
 	for _, i := range c {
 		p := s.Endpoints[i].Pool
@@ -175,7 +175,7 @@ func filterJurisdiction(ctx *Context, s *Service, c []int32) []int32 {
 }
 
 // filterPriority keeps the endpoints of the best (lowest) priority tier.
-func filterPriority(ctx *Context, s *Service, c []int32) []int32 {
+func filterPriority(ctx *Context, s *CompiledService, c []int32) []int32 {
 	best := math.MaxInt
 	for _, i := range c {
 		best = min(best, s.Pools[s.Endpoints[i].Pool].Spec.Priority)
@@ -213,7 +213,7 @@ func geoRank(p *model.Pool, loc *geo.Location) float64 {
 }
 
 // filterGeo keeps the endpoints of the pool(s) nearest the client.
-func filterGeo(ctx *Context, s *Service, c []int32) []int32 {
+func filterGeo(ctx *Context, s *CompiledService, c []int32) []int32 {
 	loc := ctx.location()
 	// The answer depends on the client's network even when it is unknown
 	// (a known network would be answered otherwise): scope it.
@@ -252,7 +252,7 @@ type LatencyTable map[string]map[string]uint32
 // filterLatency keeps the endpoints of the pool with the lowest latency
 // for the client: from the latency table for the client's region, else
 // from the pools' measured check RTTs.
-func filterLatency(ctx *Context, s *Service, c []int32) []int32 {
+func filterLatency(ctx *Context, s *CompiledService, c []int32) []int32 {
 	if len(c) == 0 {
 		return c
 	}
@@ -297,7 +297,7 @@ func filterLatency(ctx *Context, s *Service, c []int32) []int32 {
 // filterWeight keeps one endpoint chosen with probability proportional to
 // its weight (endpoint weight × pool weight). With sticky, the choice is a
 // function of the client's subnet, so a resolver keeps its endpoint.
-func filterWeight(ctx *Context, s *Service, c []int32) []int32 {
+func filterWeight(ctx *Context, s *CompiledService, c []int32) []int32 {
 	if len(c) <= 1 {
 		return c
 	}
@@ -340,7 +340,7 @@ func filterWeight(ctx *Context, s *Service, c []int32) []int32 {
 // endpoint. Each endpoint wins a share of subnets proportional to its
 // weight, and when the candidates change only the subnets of an endpoint
 // that left (or the share a new one takes) move: the others keep theirs.
-func rendezvous(s *Service, c []int32, h uint64) int32 {
+func rendezvous(s *CompiledService, c []int32, h uint64) int32 {
 	best, bestScore := c[0], -1.0
 	for _, i := range c {
 		e := &s.Endpoints[i]

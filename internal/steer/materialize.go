@@ -24,7 +24,7 @@ var materialChain = map[filterKind]bool{fJurisdiction: true, fHealth: true, fPri
 // healthy endpoints of the winning tier), or the when_all_down answer when
 // none is; geo, latency, weights, shuffling and first_n need the client,
 // so they do not apply.
-func (s *Service) Materialize() Materialized {
+func (s *CompiledService) Materialize() Materialized {
 	m := *s
 	m.Chain = nil
 	for _, f := range s.Chain {
@@ -56,8 +56,8 @@ func (s *Service) Materialize() Materialized {
 }
 
 // Services returns every compiled service.
-func (s *Snapshot) Services() []*Service {
-	out := make([]*Service, 0, len(s.services))
+func (s *Snapshot) Services() []*CompiledService {
+	out := make([]*CompiledService, 0, len(s.services))
 	for _, svc := range s.services {
 		out = append(out, svc)
 	}

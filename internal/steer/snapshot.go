@@ -9,14 +9,14 @@ import (
 // Snapshot is every compiled service at one moment, with the tables that
 // locate clients. It is immutable and implements zone.Steering.
 type Snapshot struct {
-	services map[string]*Service // by lowercase wire owner
+	services map[string]*CompiledService // by lowercase wire owner
 	locator  geo.Locator
 	latency  LatencyTable
 }
 
 // NewSnapshot returns a snapshot of services.
-func NewSnapshot(services []*Service, locator geo.Locator, latency LatencyTable) *Snapshot {
-	m := make(map[string]*Service, len(services))
+func NewSnapshot(services []*CompiledService, locator geo.Locator, latency LatencyTable) *Snapshot {
+	m := make(map[string]*CompiledService, len(services))
 	for _, s := range services {
 		m[s.Owner] = s
 	}
@@ -24,7 +24,7 @@ func NewSnapshot(services []*Service, locator geo.Locator, latency LatencyTable)
 }
 
 // Service returns the compiled service with the lowercase wire owner.
-func (s *Snapshot) Service(owner string) *Service { return s.services[owner] }
+func (s *Snapshot) Service(owner string) *CompiledService { return s.services[owner] }
 
 // Len returns the number of services.
 func (s *Snapshot) Len() int { return len(s.services) }

@@ -74,7 +74,7 @@ func (f *fixture) snapshot(t testing.TB, loc geo.Locator, lat LatencyTable) *Sna
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewSnapshot([]*Service{s}, loc, lat)
+	return NewSnapshot([]*CompiledService{s}, loc, lat)
 }
 
 // ask returns the answer as "TYPE data, data" (or "NODATA"/"SERVFAIL").
@@ -603,7 +603,7 @@ func TestFlattenedHostnames(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return NewSnapshot([]*Service{s}, nil, nil)
+		return NewSnapshot([]*CompiledService{s}, nil, nil)
 	}
 	// Not resolved yet: the endpoint cannot be answered, so the next pool is.
 	if got := ask(t, compile(nil), 1, client("192.0.2.200")); got != "A 198.51.100.1" {

@@ -25,7 +25,7 @@ func (c *Controller) rebuildAll() {
 func (c *Controller) rebuild(names []model.Name) {
 	now := c.clk.Now()
 	in := c.inputs(now)
-	prev := make(map[model.Name]*steer.Service, len(names))
+	prev := make(map[model.Name]*steer.CompiledService, len(names))
 	for _, name := range names {
 		prev[name] = c.compiled[name]
 		spec := c.services[name]
@@ -51,7 +51,7 @@ func (c *Controller) rebuild(names []model.Name) {
 // publish swaps in a snapshot of the services as compiled, and wakes
 // those waiting for it (changes). Call with c.mu held.
 func (c *Controller) publish() {
-	all := make([]*steer.Service, 0, len(c.compiled))
+	all := make([]*steer.CompiledService, 0, len(c.compiled))
 	for _, s := range c.compiled {
 		all = append(all, s)
 	}

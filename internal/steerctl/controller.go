@@ -61,7 +61,7 @@ type Controller struct {
 	closed    bool
 	services  map[model.Name]*model.Service
 	endpoints map[model.Name]map[string]*model.Endpoint
-	compiled  map[model.Name]*steer.Service
+	compiled  map[model.Name]*steer.CompiledService
 	targets   healthTargets
 	timers    timers
 	parsed    map[string]steer.Target // endpoint addresses, parsed
@@ -97,7 +97,7 @@ func New(checker *health.Checker, opts Options) *Controller {
 		opts: opts, log: log, clk: opts.Clock, checker: checker,
 		services:  map[model.Name]*model.Service{},
 		endpoints: map[model.Name]map[string]*model.Endpoint{},
-		compiled:  map[model.Name]*steer.Service{},
+		compiled:  map[model.Name]*steer.CompiledService{},
 		targets:   newHealthTargets(checker),
 		parsed:    map[string]steer.Target{},
 		flat:      map[model.Name]flatAddrs{},
@@ -148,7 +148,7 @@ func (c *Controller) ResetServices(svcs []*model.Service, eps []*model.Endpoint)
 	for _, e := range eps {
 		c.putEndpoint(e)
 	}
-	c.compiled = map[model.Name]*steer.Service{}
+	c.compiled = map[model.Name]*steer.CompiledService{}
 	c.parsed = map[string]steer.Target{}
 	c.timers.reset()
 	c.reconcileAll()
@@ -253,7 +253,7 @@ func (c *Controller) EndpointStates(svc model.Name) map[string]steer.Verdict {
 
 // EndpointAnswers returns, by endpoint id, whether the answers to a client
 // with no location include each endpoint of a service now (nil for a
-// service steering does not know): steer.Service.AnsweredNow.
+// service steering does not know): steer.CompiledService.AnsweredNow.
 func (c *Controller) EndpointAnswers(svc model.Name) map[string]steer.Answered {
 	s := c.cur.Load().Service(string(svc.Wire()))
 	if s == nil {

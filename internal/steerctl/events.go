@@ -11,7 +11,7 @@ import (
 // verdict returns what a compiled service makes of an endpoint
 // ("<service>|<id>") or pool ("<service>|pool:<name>"), and why: Up or
 // Down, or Unknown when s is nil or does not have it.
-func verdict(s *steer.Service, svc model.Name, key string) (health.State, string) {
+func verdict(s *steer.CompiledService, svc model.Name, key string) (health.State, string) {
 	if s == nil {
 		return health.Unknown, ""
 	}

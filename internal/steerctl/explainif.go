@@ -39,5 +39,5 @@ func (c *Controller) ExplainIf(name model.Name, qtype uint16, client netip.Addr,
 	if err != nil {
 		return nil, false
 	}
-	return steer.NewSnapshot([]*steer.Service{s}, c.opts.Locator, c.opts.Latency).Explain(string(name.Wire()), qtype, client, subnet)
+	return steer.NewSnapshot([]*steer.CompiledService{s}, c.opts.Locator, c.opts.Latency).Explain(string(name.Wire()), qtype, client, subnet)
 }

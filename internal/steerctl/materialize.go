@@ -22,7 +22,7 @@ type SteeredWriter interface {
 // materializeActor is the journal's actor for steered answers.
 const materializeActor = "steering"
 
-// Materialize keeps every zone's steered answers (steer.Service.Materialize:
+// Materialize keeps every zone's steered answers (steer.CompiledService.Materialize:
 // the answer for a client with no location) stored through w, so that a
 // failover reaches secondaries as an IXFR. Changes within delay of one
 // another are written together, one serial per zone. Zones that have

@@ -14,9 +14,9 @@ import (
 
 // compiledNow returns each service's compiled value in the current
 // snapshot, by name.
-func compiledNow(c *Controller, names []model.Name) map[model.Name]*steer.Service {
+func compiledNow(c *Controller, names []model.Name) map[model.Name]*steer.CompiledService {
 	snap := c.Snapshots().Load()
-	out := map[model.Name]*steer.Service{}
+	out := map[model.Name]*steer.CompiledService{}
 	for _, n := range names {
 		out[n] = snap.Service(string(n.Wire()))
 	}
@@ -112,7 +112,7 @@ func cutKey(key string) (model.Name, string, bool) {
 
 // pushedUp reports whether a compiled service has endpoint id up by its
 // check.
-func pushedUp(s *steer.Service, id string) bool {
+func pushedUp(s *steer.CompiledService, id string) bool {
 	for i := range s.Endpoints {
 		if s.Endpoints[i].Spec.ID == id {
 			return s.Endpoints[i].Health.State == steer.Up

@@ -134,7 +134,7 @@ func (c *Controller) timerFired(gen uint64) {
 // lapse, the end of an override or of a cold-start wait. before is the
 // service as compiled until now, for the state a lapse ended. Call with
 // c.mu held.
-func (c *Controller) schedule(name model.Name, now time.Time, in steer.Inputs, before *steer.Service) {
+func (c *Controller) schedule(name model.Name, now time.Time, in steer.Inputs, before *steer.CompiledService) {
 	spec := c.services[name]
 	if spec == nil {
 		c.timers.set(name, time.Time{})

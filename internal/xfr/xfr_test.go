@@ -17,7 +17,7 @@ import (
 type env struct {
 	svc *control.Plane
 	pub *publish.Publisher
-	srv *Server
+	srv *Handler
 	key *model.TSIGKey
 }
 

@@ -30,8 +30,8 @@ type Keys interface {
 	TSIGKey(ctx context.Context, name string) (*model.TSIGKey, error)
 }
 
-// Server answers the requests the query path hands over.
-type Server struct {
+// Handler answers the requests the query path hands over.
+type Handler struct {
 	src      Source
 	keys     Keys
 	log      *slog.Logger
@@ -47,14 +47,14 @@ type Notified interface {
 }
 
 // SetNotified hands incoming NOTIFY messages to n.
-func (s *Server) SetNotified(n Notified) { s.notified = n }
+func (s *Handler) SetNotified(n Notified) { s.notified = n }
 
-// New returns a server reading zones from src and TSIG keys from keys.
-func New(src Source, keys Keys, log *slog.Logger) *Server {
+// New returns a handler reading zones from src and TSIG keys from keys.
+func New(src Source, keys Keys, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{src: src, keys: keys, log: log, now: time.Now}
+	return &Handler{src: src, keys: keys, log: log, now: time.Now}
 }
 
 // bigTransfer is the number of records of a transfer after which its
@@ -68,7 +68,7 @@ var errRefused = errors.New("refused by the zone's transfer ACL")
 // query path's own response to a signed ordinary query, which Serve signs.
 // write sends one message; Serve stops at its first error. Serve may take
 // its time: it reads the store.
-func (s *Server) Serve(ctx context.Context, req, answer []byte, from netip.Addr, tcp bool, write func([]byte) error) {
+func (s *Handler) Serve(ctx context.Context, req, answer []byte, from netip.Addr, tcp bool, write func([]byte) error) {
 	m := new(dns.Msg)
 	// An opcode not implemented is NOTIMP whatever the question section
 	// holds; the others must have exactly one question (or zone).
@@ -108,7 +108,7 @@ func (s *Server) Serve(ctx context.Context, req, answer []byte, from netip.Addr,
 }
 
 // signAnswer signs the query path's answer to a signed query.
-func (s *Server) signAnswer(req *dns.Msg, sg *signer, resp []byte, write func([]byte) error) {
+func (s *Handler) signAnswer(req *dns.Msg, sg *signer, resp []byte, write func([]byte) error) {
 	r := new(dns.Msg)
 	if resp == nil || r.Unpack(resp) != nil {
 		s.reply(req, sg, dns.RcodeServerFailure, write)
@@ -123,7 +123,7 @@ func (s *Server) signAnswer(req *dns.Msg, sg *signer, resp []byte, write func([]
 }
 
 // reply sends an answer with rcode and no records.
-func (s *Server) reply(req *dns.Msg, sg *signer, rcode int, write func([]byte) error) {
+func (s *Handler) reply(req *dns.Msg, sg *signer, rcode int, write func([]byte) error) {
 	r := new(dns.Msg)
 	r.SetRcode(req, rcode)
 	r.Authoritative = rcode == dns.RcodeSuccess || rcode == dns.RcodeNameError
@@ -149,7 +149,7 @@ func addOPT(req, resp *dns.Msg) {
 }
 
 // transfer answers an AXFR or IXFR.
-func (s *Server) transfer(ctx context.Context, req *dns.Msg, sg *signer, from netip.Addr, tcp bool, write func([]byte) error) {
+func (s *Handler) transfer(ctx context.Context, req *dns.Msg, sg *signer, from netip.Addr, tcp bool, write func([]byte) error) {
 	q := req.Question[0]
 	kind := dns.TypeToString[q.Qtype]
 	if q.Qtype == dns.TypeAXFR && !tcp {
@@ -234,7 +234,7 @@ func (s *Server) transfer(ctx context.Context, req *dns.Msg, sg *signer, from ne
 // here and the sender is one of its primaries (or its notify ACL allows
 // it), which starts a refresh; NOTAUTH for a zone that is not a secondary
 // here; REFUSED for anyone else.
-func (s *Server) notify(req *dns.Msg, sg *signer, from netip.Addr, write func([]byte) error) {
+func (s *Handler) notify(req *dns.Msg, sg *signer, from netip.Addr, write func([]byte) error) {
 	q := req.Question[0]
 	z, err := model.ParseName(q.Name)
 	if err != nil || q.Qtype != dns.TypeSOA {
