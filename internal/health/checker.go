@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/stratusdns/stratus/internal/clock"
 )
 
 // Defaults of Options.
@@ -20,10 +22,10 @@ const (
 
 // Options configure a Checker. The zero value is usable.
 type Options struct {
-	// Now stamps statuses and events and measures how far apart
-	// successes come for Rise (default time.Now). Scheduling, hold-down
-	// and push expiry run on real timers whatever it says.
-	Now func() time.Time
+	// Clock stamps statuses and events, measures how far apart successes
+	// come for Rise, and schedules probes, hold-down ends and push expiry
+	// (default clock.Real()).
+	Clock clock.Clock
 	// MaxInFlight bounds the probes running at once, over all targets
 	// (default 512).
 	MaxInFlight int
@@ -68,9 +70,7 @@ type Checker struct {
 
 	probes atomic.Uint64 // probes completed, for measurements
 
-	sched schedClock // scheduling, push expiry, hold-down release
-
-	// Test hooks, set before the first SetTargets (and sched replaced).
+	// Test hooks, set before the first SetTargets.
 	jitter    func(time.Duration) time.Duration // the first probe's delay
 	onProbe   func(key string, r result)        // after each probe
 	roots     *x509.CertPool                    // trusted TLS roots
@@ -79,8 +79,8 @@ type Checker struct {
 
 // New returns a checker with no targets.
 func New(opts Options) *Checker {
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = clock.Real()
 	}
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = DefaultMaxInFlight
@@ -106,7 +106,6 @@ func New(opts Options) *Checker {
 		stop:         make(chan struct{}),
 		notifierDone: make(chan struct{}),
 		targets:      map[string]*target{},
-		sched:        realClock{},
 	}
 	if opts.OnChange != nil {
 		go c.notifier()

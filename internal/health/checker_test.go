@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/model"
 )
 
@@ -185,10 +186,9 @@ func TestNoneTarget(t *testing.T) {
 
 func TestUnknownBeforeFirstProbe(t *testing.T) {
 	srv := startCounting(t, 0)
-	c := New(Options{})
+	c := New(Options{Clock: clock.NewFake(epoch)}) // never stepped: no probe comes
 	defer c.Close()
-	c.sched = &schedStepper{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} // never stepped: no probe comes
-	c.SetTargets([]Target{srv.target(t, "k", "/", time.Hour)})              // the first probe is jittered within the hour
+	c.SetTargets([]Target{srv.target(t, "k", "/", time.Hour)}) // the first probe is jittered within the hour
 	st, ok := c.Status("k")
 	if !ok || st.State != Unknown || st.Added.IsZero() || !st.Since.Equal(st.Added) {
 		t.Fatalf("status %+v, want unknown since added", st)

@@ -15,8 +15,8 @@ import (
 // of that moment. Flaps stay counted for their Window after a hold, so a
 // target that keeps flapping is held again at its next flap.
 //
-// Times are real (monotonic) times; Status.HeldUntil, in Options.Now
-// time, is what callers see.
+// Times are on Options.Clock; Status.HeldUntil, stamped by Options.Now
+// (the clock's own time unless Now is set), is what callers see.
 type damping struct {
 	cfg     model.Damping
 	flaps   []time.Time // recent flaps, oldest first, at most cfg.Flaps+1
@@ -34,19 +34,19 @@ const (
 
 func (d *damping) held() bool { return !d.holdEnd.IsZero() }
 
-// flap counts a flap at real time real and starts or extends the hold.
-func (d *damping) flap(real time.Time) holdChange {
+// flap counts a flap at time at and starts or extends the hold.
+func (d *damping) flap(at time.Time) holdChange {
 	if d.cfg.Flaps <= 0 {
 		d.flaps = d.flaps[:0]
 		return holdNone
 	}
-	cutoff := real.Add(-d.cfg.Window.D())
+	cutoff := at.Add(-d.cfg.Window.D())
 	i := 0
 	for i < len(d.flaps) && !d.flaps[i].After(cutoff) {
 		i++
 	}
 	d.flaps = append(d.flaps[:0], d.flaps[i:]...)
-	d.flaps = append(d.flaps, real)
+	d.flaps = append(d.flaps, at)
 	if extra := len(d.flaps) - (d.cfg.Flaps + 1); extra > 0 {
 		d.flaps = append(d.flaps[:0], d.flaps[extra:]...)
 	}
@@ -57,7 +57,7 @@ func (d *damping) flap(real time.Time) holdChange {
 	if !d.held() {
 		change = holdStarted
 	}
-	d.holdEnd = real.Add(d.cfg.HoldDown.D())
+	d.holdEnd = at.Add(d.cfg.HoldDown.D())
 	return change
 }
 
@@ -77,7 +77,7 @@ func (t *target) setDamping(cfg model.Damping) {
 	t.tgt.Damping = cfg
 	t.damping.cfg = cfg
 	if cfg.Flaps <= 0 && t.held() {
-		t.holdEnd = t.c.realNow() // released by the goroutine now
+		t.holdEnd = t.c.schedNow() // released by the goroutine now
 	}
 	t.mu.Unlock()
 	t.poke()

@@ -12,8 +12,7 @@ import (
 // the window (flaps 2) holds the target down; flaps during the hold extend
 // it; the end of the hold restores the checked state.
 func TestDampingHold(t *testing.T) {
-	clock := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	c := newChecker(t, Options{Now: func() time.Time { return clock }})
+	c, clock := newSteppedChecker(t, Options{})
 	tg := newTarget(c, Target{Key: "k", Host: "127.0.0.1", Port: 1,
 		Check:   spec(model.CheckHTTP, func(s *model.CheckSpec) { s.Rise, s.Fall = 1, 1 }),
 		Damping: model.Damping{Flaps: 2, Window: model.Duration(time.Minute), HoldDown: model.Duration(time.Minute)},
@@ -22,18 +21,18 @@ func TestDampingHold(t *testing.T) {
 		tg.apply(r)
 	}
 	st := tg.status()
-	if st.State != Down || !st.HeldUntil.Equal(clock.Add(time.Minute)) {
-		t.Fatalf("after 3 flaps: %+v, want held down until %v", st, clock.Add(time.Minute))
+	if st.State != Down || !st.HeldUntil.Equal(epoch.Add(time.Minute)) {
+		t.Fatalf("after 3 flaps: %+v, want held down until %v", st, epoch.Add(time.Minute))
 	}
 	tg.apply(okResult) // a flap during the hold: still down
 	if st := tg.status(); st.State != Down || st.HeldUntil.IsZero() {
 		t.Fatalf("a success during the hold: %+v, want still held down", st)
 	}
-	tg.expire(time.Now()) // too early
+	tg.expire(clock.Now()) // too early
 	if st := tg.status(); st.State != Down {
 		t.Fatalf("released early: %+v", st)
 	}
-	tg.expire(time.Now().Add(2 * time.Minute))
+	tg.expire(clock.Now().Add(2 * time.Minute))
 	st = tg.status()
 	if st.State != Up || !st.HeldUntil.IsZero() {
 		t.Fatalf("after the hold: %+v, want up and not held", st)

@@ -22,7 +22,7 @@
 // after that Rise consecutive successes take it from Down to Up and Fall
 // consecutive failures from Up to Down. Successes count toward Rise only
 // when they come at least three quarters of the interval apart (on
-// Options.Now), so coming back up takes checks spread over the interval:
+// Options.Clock), so coming back up takes checks spread over the interval:
 // a probe that hung while the endpoint was frozen and the scheduled one
 // just after it, or a probe a watched connection triggered, count once.
 // Failures count as they come. A target of type none is Up at
@@ -106,6 +106,7 @@
 //
 // # Clocks
 //
-// Options.Now stamps statuses and events; scheduling, push expiry and
-// hold-down release run on real timers.
+// One clock, Options.Clock, stamps statuses and events and drives
+// scheduling, push expiry and hold-down release; tests step a clock.Fake.
+// Probes measure their round-trip time on the system's clock.
 package health

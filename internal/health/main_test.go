@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/model"
 )
 
@@ -185,166 +186,41 @@ var (
 	softResult = result{err: "status 503, want 2xx or 3xx"}
 )
 
-// stepClock is an Options.Now that moves only when the test moves it.
-type stepClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// epoch is where the tests' fake clocks start.
+var epoch = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
+// fakeClock is the Options.Clock of a stepped checker: a clock.Fake that
+// moves only when the test steps it (the target goroutines' timers fire
+// then, and only then), with waits on its timers.
+type fakeClock struct{ *clock.Fake }
 
-// Step moves the clock forward by d.
-func (c *stepClock) Step(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// Set puts the clock at t.
-func (c *stepClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-// schedStepper is a scheduling clock (Checker.sched) that moves only when
-// the test steps it: the target goroutines' timers fire then, and only
-// then.
-type schedStepper struct {
-	mu     sync.Mutex
-	t      time.Time
-	timers []*stepTimer
-	armed  int // timers armed so far: a target goroutine about to wait
-}
-
-// newSteppedChecker returns a checker like newChecker whose scheduling
-// runs on a clock the test steps.
-func newSteppedChecker(t testing.TB, opts Options) (*Checker, *schedStepper) {
+// newSteppedChecker returns a checker like newChecker that runs on a
+// clock the test steps.
+func newSteppedChecker(t testing.TB, opts Options) (*Checker, fakeClock) {
 	t.Helper()
-	c := newChecker(t, opts)
-	s := &schedStepper{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-	c.sched = s
-	return c, s
-}
-
-func (s *schedStepper) Now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.t
-}
-
-func (s *schedStepper) NewTimer(d time.Duration) schedTimer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tm := &stepTimer{s: s, c: make(chan time.Time, 1)}
-	s.timers = append(s.timers, tm)
-	tm.resetLocked(d)
-	return tm
-}
-
-// Step moves the clock forward by d and fires the timers due by then.
-func (s *schedStepper) Step(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.t = s.t.Add(d)
-	for _, tm := range s.timers {
-		if tm.armed && !tm.when.After(s.t) {
-			tm.fireLocked()
-		}
-	}
-}
-
-// armedAt reports whether a timer is armed to fire at when.
-func (s *schedStepper) armedAt(when time.Time) bool { return s.armedCount(when) > 0 }
-
-// armedCount says how many timers are armed to fire at when.
-func (s *schedStepper) armedCount(when time.Time) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, tm := range s.timers {
-		if tm.armed && tm.when.Equal(when) {
-			n++
-		}
-	}
-	return n
-}
-
-// arms returns how many times a timer was armed so far. Each time a
-// target goroutine is done with what woke it, it arms its timer again.
-func (s *schedStepper) arms() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.armed
+	f := fakeClock{clock.NewFake(epoch)}
+	opts.Clock = f
+	return newChecker(t, opts), f
 }
 
 // waitArms waits until a timer is armed for the time more than n times
-// in all: the goroutine that armed it is done with what woke it.
-func (s *schedStepper) waitArms(t testing.TB, n int) {
+// in all (clock.Fake.Arms): the goroutine that armed it is done with
+// what woke it.
+func (f fakeClock) waitArms(t testing.TB, n int) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("a timer armed more than %d times", n), func() bool { return s.arms() > n })
+	waitFor(t, fmt.Sprintf("a timer armed more than %d times", n), func() bool { return f.Arms() > n })
 }
 
 // waitArmed waits until a target goroutine waits for its timer to fire
 // at when: everything it had to do before then is done.
-func (s *schedStepper) waitArmed(t testing.TB, when time.Time) {
+func (f fakeClock) waitArmed(t testing.TB, when time.Time) {
 	t.Helper()
-	waitFor(t, "a timer armed for "+when.Format(time.StampMilli), func() bool { return s.armedAt(when) })
+	f.waitArmedN(t, when, 1)
 }
 
 // waitArmedN waits until n target goroutines wait for their timers to
 // fire at when: each is done with everything before then.
-func (s *schedStepper) waitArmedN(t testing.TB, when time.Time, n int) {
+func (f fakeClock) waitArmedN(t testing.TB, when time.Time, n int) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d timers armed for %s", n, when.Format(time.StampMilli)), func() bool { return s.armedCount(when) >= n })
-}
-
-type stepTimer struct {
-	s     *schedStepper
-	c     chan time.Time
-	when  time.Time
-	armed bool
-}
-
-func (tm *stepTimer) C() <-chan time.Time { return tm.c }
-
-func (tm *stepTimer) Reset(d time.Duration) {
-	tm.s.mu.Lock()
-	defer tm.s.mu.Unlock()
-	tm.resetLocked(d)
-}
-
-func (tm *stepTimer) Stop() {
-	tm.s.mu.Lock()
-	defer tm.s.mu.Unlock()
-	tm.armed = false
-	tm.drainLocked()
-}
-
-func (tm *stepTimer) resetLocked(d time.Duration) {
-	tm.drainLocked()
-	tm.when, tm.armed = tm.s.t.Add(d), true
-	tm.s.armed++
-	if d <= 0 {
-		tm.fireLocked()
-	}
-}
-
-func (tm *stepTimer) fireLocked() {
-	tm.armed = false
-	select {
-	case tm.c <- tm.s.t:
-	default:
-	}
-}
-
-func (tm *stepTimer) drainLocked() {
-	select {
-	case <-tm.c:
-	default:
-	}
+	waitFor(t, fmt.Sprintf("%d timers armed for %s", n, when.Format(time.StampMilli)), func() bool { return f.ArmedAt(when) >= n })
 }

@@ -46,7 +46,7 @@ func (p *dnsProber) probe(ctx context.Context) result {
 	spec := &p.env.spec
 	ctx, cancel := context.WithTimeout(ctx, spec.Timeout.D())
 	defer cancel()
-	start := time.Now()
+	start := time.Now() // the RTT is network time: on the system clock, never Options.Clock
 	addr, err := p.env.addr(ctx)
 	if err != nil {
 		return p.env.failure(err)

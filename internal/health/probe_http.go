@@ -156,7 +156,7 @@ func (p *httpProber) probe(run context.Context) result {
 	spec := &p.env.spec
 	ctx, cancel := context.WithTimeout(run, spec.Timeout.D())
 	defer cancel()
-	start := time.Now()
+	start := time.Now() // the RTT is network time: on the system clock, never Options.Clock
 	req, err := http.NewRequestWithContext(ctx, p.method, p.url, nil)
 	if err != nil {
 		return softFailure("bad request %s %s: %v", p.method, p.url, err)

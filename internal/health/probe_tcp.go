@@ -24,7 +24,7 @@ func (p *tcpProber) probe(ctx context.Context) result {
 	p.drop()
 	ctx, cancel := context.WithTimeout(ctx, p.env.spec.Timeout.D())
 	defer cancel()
-	start := time.Now()
+	start := time.Now() // the RTT is network time: on the system clock, never Options.Clock
 	c, err := p.env.dial(ctx)
 	if err != nil {
 		return p.env.failure(err)

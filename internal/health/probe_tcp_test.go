@@ -129,14 +129,14 @@ func TestTCPWatchReprobes(t *testing.T) {
 	if n := srv.waitAccepts(t, 1); n != 1 {
 		t.Fatalf("%d connections after the first probe, want 1", n)
 	}
-	armed := clock.arms()
+	armed := clock.Arms()
 	srv.drop()
 	clock.waitArms(t, armed) // the drop was seen and answered
 	if n := srv.waitAccepts(t, 2); n != 2 {
 		t.Fatalf("%d connections after the drop, want 2: the watch probes at once", n)
 	}
 	// A second drop within the interval is left to the regular probe.
-	armed = clock.arms()
+	armed = clock.Arms()
 	srv.drop()
 	clock.waitArms(t, armed)
 	if n := srv.accepts.Load(); n != 2 {

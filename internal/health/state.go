@@ -79,7 +79,7 @@ func (t *target) finish(ch *changes) {
 // setMachine moves the checked state to s, counts a flap for damping, and
 // updates the effective state with an event when it changes. Called with
 // mu held.
-func (t *target) setMachine(ch *changes, now, real time.Time, s State, reason, actor string) {
+func (t *target) setMachine(ch *changes, now, at time.Time, s State, reason, actor string) {
 	old := t.machine
 	if old == s {
 		return
@@ -88,7 +88,7 @@ func (t *target) setMachine(ch *changes, now, real time.Time, s State, reason, a
 	t.machine = s
 	var hold holdChange
 	if old != Unknown && s != Unknown {
-		hold = t.flap(real)
+		hold = t.flap(at)
 	}
 	if hold != holdNone {
 		t.st.HeldUntil = now.Add(t.damping.cfg.HoldDown.D())
@@ -108,7 +108,7 @@ func (t *target) setMachine(ch *changes, now, real time.Time, s State, reason, a
 // a hard failure of an Up target short of the fall threshold.
 func (t *target) apply(r result) (again bool) {
 	var ch changes
-	now, real := t.c.now(), t.c.realNow()
+	now, at := t.c.now(), t.c.schedNow()
 	t.mu.Lock()
 	t.st.LastCheck, t.st.LastOK, t.st.LastError = now, r.ok, r.err
 	if r.ok {
@@ -127,14 +127,14 @@ func (t *target) apply(r result) (again bool) {
 	case t.machine == Unknown, t.fresh && !(t.machine == Up && r.hard):
 		t.fresh = false
 		if r.ok {
-			t.setMachine(&ch, now, real, Up, "first check succeeded", ActorCheck)
+			t.setMachine(&ch, now, at, Up, "first check succeeded", ActorCheck)
 		} else {
-			t.setMachine(&ch, now, real, Down, "first check failed: "+r.err, ActorCheck)
+			t.setMachine(&ch, now, at, Down, "first check failed: "+r.err, ActorCheck)
 		}
 	case t.machine == Down && r.ok && t.succ >= rise:
-		t.setMachine(&ch, now, real, Up, fmt.Sprintf("%d consecutive %s", t.succ, plural(t.succ, "success", "successes")), ActorCheck)
+		t.setMachine(&ch, now, at, Up, fmt.Sprintf("%d consecutive %s", t.succ, plural(t.succ, "success", "successes")), ActorCheck)
 	case t.machine == Up && !r.ok && t.fail >= fall:
-		t.setMachine(&ch, now, real, Down, fmt.Sprintf("%d consecutive %s: %s", t.fail, plural(t.fail, "failure", "failures"), r.err), ActorCheck)
+		t.setMachine(&ch, now, at, Down, fmt.Sprintf("%d consecutive %s: %s", t.fail, plural(t.fail, "failure", "failures"), r.err), ActorCheck)
 	}
 	again = !r.ok && r.hard && t.machine == Up && t.fail < fall
 	t.mu.Unlock()
@@ -153,7 +153,7 @@ func plural(n int, one, many string) string {
 // arms the expiry.
 func (t *target) push(up bool, reason string) error {
 	var ch changes
-	now, real := t.c.now(), t.c.realNow()
+	now, at := t.c.now(), t.c.schedNow()
 	t.mu.Lock()
 	if t.spec.Type != model.CheckPush {
 		typ := t.spec.Type
@@ -171,26 +171,26 @@ func (t *target) push(up bool, reason string) error {
 	if !up {
 		t.st.LastError = reason
 	}
-	t.pushDeadline = real.Add(t.spec.PushTTL.D())
-	t.setMachine(&ch, now, real, s, "push: "+reason, ActorPush)
+	t.pushDeadline = at.Add(t.spec.PushTTL.D())
+	t.setMachine(&ch, now, at, s, "push: "+reason, ActorPush)
 	t.mu.Unlock()
 	t.poke()
 	t.finish(&ch)
 	return nil
 }
 
-// expire ends what has run out by the real time real: a pushed state
-// (the target goes Down) and a hold-down.
-func (t *target) expire(real time.Time) {
+// expire ends what has run out by time at (Options.Clock): a pushed
+// state (the target goes Down) and a hold-down.
+func (t *target) expire(at time.Time) {
 	var ch changes
 	now := t.c.now()
 	t.mu.Lock()
-	if !t.pushDeadline.IsZero() && !real.Before(t.pushDeadline) {
+	if !t.pushDeadline.IsZero() && !at.Before(t.pushDeadline) {
 		t.pushDeadline = time.Time{}
 		t.st.LastOK, t.st.LastError = false, "push report expired"
-		t.setMachine(&ch, now, real, Down, "push report expired", ActorPush)
+		t.setMachine(&ch, now, at, Down, "push report expired", ActorPush)
 	}
-	if t.held() && !real.Before(t.holdEnd) {
+	if t.held() && !at.Before(t.holdEnd) {
 		t.release()
 		t.st.HeldUntil = time.Time{}
 		eff := t.effective()
@@ -208,7 +208,7 @@ func (t *target) setNone() {
 	var ch changes
 	now := t.c.now()
 	t.mu.Lock()
-	t.setMachine(&ch, now, t.c.realNow(), Up, "not checked (type none)", ActorCheck)
+	t.setMachine(&ch, now, t.c.schedNow(), Up, "not checked (type none)", ActorCheck)
 	t.mu.Unlock()
 	t.finish(&ch)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/model"
 )
 
@@ -48,12 +49,12 @@ func TestThresholds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := &stepClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-			c := newChecker(t, Options{Now: clock.Now})
+			clk := clock.NewFake(epoch)
+			c := newChecker(t, Options{Clock: clk})
 			s := spec(model.CheckHTTP, func(s *model.CheckSpec) { s.Rise, s.Fall = tt.rise, tt.fall })
 			tg := newTarget(c, Target{Key: "k", Host: "127.0.0.1", Port: 1, Check: s})
 			for _, r := range tt.results {
-				clock.Step(s.Interval.D()) // one result per interval, as scheduled
+				clk.Step(s.Interval.D()) // one result per interval, as scheduled
 				tg.apply(r)
 			}
 			got := transitions(c.Events(0, 0))
@@ -109,14 +110,14 @@ func TestRiseCountsChecksAtTheInterval(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			start := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-			clock := &stepClock{t: start}
-			c := newChecker(t, Options{Now: clock.Now})
+			start := epoch
+			clk := clock.NewFake(start)
+			c := newChecker(t, Options{Clock: clk})
 			tg := newTarget(c, Target{Key: "k", Host: "127.0.0.1", Port: 1, Check: spec(model.CheckHTTP, func(s *model.CheckSpec) {
 				s.Interval, s.Rise, s.Fall = model.Duration(time.Second), tt.rise, 1
 			})})
 			for _, st := range tt.steps {
-				clock.Set(start.Add(st.at))
+				clk.Set(start.Add(st.at))
 				tg.apply(st.r)
 			}
 			got := transitions(c.Events(0, 0))
@@ -169,26 +170,26 @@ func TestApplyAsksForConfirmation(t *testing.T) {
 }
 
 func TestStatusFields(t *testing.T) {
-	clock := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	c := newChecker(t, Options{Now: func() time.Time { return clock }})
+	clk := clock.NewFake(epoch)
+	c := newChecker(t, Options{Clock: clk})
 	tg := newTarget(c, Target{Key: "k", Host: "127.0.0.1", Port: 1, Check: spec(model.CheckHTTP, nil)})
 	st := tg.status()
-	if st.State != Unknown || !st.Added.Equal(clock) || !st.Since.Equal(clock) {
+	if st.State != Unknown || !st.Added.Equal(epoch) || !st.Since.Equal(epoch) {
 		t.Fatalf("initial status %+v", st)
 	}
-	clock = clock.Add(time.Second)
+	clk.Step(time.Second)
 	tg.apply(result{ok: true, rtt: 7 * time.Millisecond})
 	st = tg.status()
-	if st.State != Up || !st.Since.Equal(clock) || !st.LastCheck.Equal(clock) || !st.LastOK || st.RTT != 7*time.Millisecond || st.LastError != "" {
+	if st.State != Up || !st.Since.Equal(clk.Now()) || !st.LastCheck.Equal(clk.Now()) || !st.LastOK || st.RTT != 7*time.Millisecond || st.LastError != "" {
 		t.Fatalf("after a success: %+v", st)
 	}
-	clock = clock.Add(time.Second)
+	clk.Step(time.Second)
 	tg.apply(hardResult)
 	st = tg.status()
-	if st.State != Up || st.LastOK || st.LastError != "connection refused" || st.RTT != 7*time.Millisecond || !st.Since.Equal(clock.Add(-time.Second)) {
+	if st.State != Up || st.LastOK || st.LastError != "connection refused" || st.RTT != 7*time.Millisecond || !st.Since.Equal(clk.Now().Add(-time.Second)) {
 		t.Fatalf("after one failure: %+v", st)
 	}
-	if evs := c.Events(0, 0); len(evs) != 1 || !evs[0].Time.Equal(clock.Add(-time.Second)) {
+	if evs := c.Events(0, 0); len(evs) != 1 || !evs[0].Time.Equal(clk.Now().Add(-time.Second)) {
 		t.Fatalf("events %+v", evs)
 	}
 }

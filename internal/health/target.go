@@ -45,7 +45,7 @@ type target struct {
 	st Status
 	machineState
 	damping
-	pushDeadline time.Time // real time a pushed state expires; zero: none
+	pushDeadline time.Time // when a pushed state expires (Options.Clock); zero: none
 }
 
 func newTarget(c *Checker, tg Target) *target {
@@ -193,11 +193,11 @@ func (t *target) run(ctx context.Context) {
 	interval := t.spec.Interval.D()
 	baseGap := max(interval, minWatchGap)
 	watchGap := baseGap
-	var next, lastWatch time.Time // real times
+	var next, lastWatch time.Time // on Options.Clock
 	if t.prober != nil {
-		next = t.c.realNow().Add(t.c.firstDelay(interval))
+		next = t.c.schedNow().Add(t.c.firstDelay(interval))
 	}
-	timer := t.c.sched.NewTimer(time.Hour)
+	timer := t.c.opts.Clock.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		wake := next
@@ -210,7 +210,7 @@ func (t *target) run(ctx context.Context) {
 		t.mu.Unlock()
 		var fire <-chan time.Time
 		if !wake.IsZero() {
-			timer.Reset(t.c.untilReal(wake))
+			timer.Reset(t.c.until(wake))
 			fire = timer.C()
 		}
 		watched := false
@@ -222,7 +222,7 @@ func (t *target) run(ctx context.Context) {
 		case <-t.watchKick:
 			watched = true
 		}
-		now := t.c.realNow()
+		now := t.c.schedNow()
 		t.expire(now)
 		if t.prober == nil {
 			continue

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/store"
@@ -41,6 +42,10 @@ type Options struct {
 	// FirstRetry is the retry interval before the first transfer, when
 	// there is no SOA to take it from (default 10s).
 	FirstRetry time.Duration
+	// Clock times the resync, and each zone's refresh, retry and expiry
+	// (default clock.Real()). Timeout and TransferTimeout are network
+	// time, on the system clock.
+	Clock clock.Clock
 }
 
 // Manager runs one refresh loop per secondary zone.
@@ -69,6 +74,9 @@ func New(st Store, keys Keys, opts Options, log *slog.Logger) *Manager {
 	}
 	if opts.FirstRetry <= 0 {
 		opts.FirstRetry = 10 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real()
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -144,12 +152,15 @@ func (m *Manager) Run(ctx context.Context) {
 			<-zl.done
 		}
 	}()
+	timer := m.opts.Clock.NewTimer(m.opts.Resync)
+	defer timer.Stop()
 	for {
 		if err := m.sync(ctx); err != nil && ctx.Err() == nil {
 			m.log.Warn("cannot read the secondary zones", "err", err)
 		}
+		timer.Reset(m.opts.Resync)
 		select {
-		case <-time.After(m.opts.Resync):
+		case <-timer.C():
 		case <-m.resync:
 		case <-ctx.Done():
 			return

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
 )
@@ -14,6 +15,12 @@ import (
 // loop refreshes one zone until ctx is done.
 func (m *Manager) loop(ctx context.Context, zl *zoneLoop) {
 	lastOK := zl.get().State.Refreshed
+	var timer clock.Timer // armed after the first refresh
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
 		sz := zl.get()
 		soa, err := m.refresh(ctx, sz)
@@ -23,13 +30,13 @@ func (m *Manager) loop(ctx context.Context, zl *zoneLoop) {
 		var wait time.Duration
 		switch {
 		case err == nil:
-			lastOK = time.Now()
+			lastOK = m.opts.Clock.Now()
 			zl.setSOA(soa)
 			wait = time.Duration(soa.Refresh) * time.Second
 		case sz.SOA != nil:
 			m.log.Warn("secondary zone refresh failed", "zone", sz.Name, "err", err, "retry", time.Duration(sz.SOA.Retry)*time.Second)
 			wait = time.Duration(sz.SOA.Retry) * time.Second
-			if !sz.State.Expired && !lastOK.IsZero() && time.Since(lastOK) > time.Duration(sz.SOA.Expire)*time.Second {
+			if !sz.State.Expired && !lastOK.IsZero() && clock.Since(m.opts.Clock, lastOK) > time.Duration(sz.SOA.Expire)*time.Second {
 				if err := m.st.ExpireSecondary(ctx, sz.Name); err == nil {
 					zl.setSOA(nil)
 				}
@@ -39,8 +46,13 @@ func (m *Manager) loop(ctx context.Context, zl *zoneLoop) {
 			wait = m.opts.FirstRetry
 		}
 		wait = max(wait, time.Second)
+		if timer == nil {
+			timer = m.opts.Clock.NewTimer(wait)
+		} else {
+			timer.Reset(wait)
+		}
 		select {
-		case <-time.After(wait):
+		case <-timer.C():
 		case <-zl.wake:
 		case <-ctx.Done():
 			return
@@ -176,7 +188,7 @@ func (m *Manager) transfer(ctx context.Context, q *dns.Msg, p model.NotifyTarget
 func (m *Manager) full(ctx context.Context, sz control.SecondaryZone, p model.NotifyTarget, key *model.TSIGKey) (*model.SOAFields, error) {
 	q := new(dns.Msg)
 	q.SetAxfr(string(sz.Name))
-	start := time.Now()
+	start := time.Now() // network time, for the log: on the system clock
 	rrs, err := m.transfer(ctx, q, p, key)
 	if err != nil {
 		return nil, fmt.Errorf("AXFR: %w", err)
@@ -198,7 +210,7 @@ func (m *Manager) full(ctx context.Context, sz control.SecondaryZone, p model.No
 func (m *Manager) incremental(ctx context.Context, sz control.SecondaryZone, p model.NotifyTarget, key *model.TSIGKey) (*model.SOAFields, error) {
 	q := new(dns.Msg)
 	q.SetIxfr(string(sz.Name), sz.SOA.Serial, ".", ".")
-	start := time.Now()
+	start := time.Now() // network time, for the log: on the system clock
 	rrs, err := m.transfer(ctx, q, p, key)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/control/controltest"
 	"github.com/stratusdns/stratus/internal/model"
@@ -17,17 +18,27 @@ import (
 )
 
 // primary is a primary on loopback whose answers the test controls: the
-// SOA serial it announces, and whether its transfers break off midway.
+// SOA serial it announces, whether its transfers break off midway, and
+// whether it answers at all (SERVFAIL when failing).
 type primary struct {
 	mu      sync.Mutex
 	serial  uint32
 	partial bool
+	failing bool
 	addr    netip.AddrPort
 }
 
+// The SOA timers the primary announces.
+const (
+	refresh = 3600 * time.Second
+	retry   = 600 * time.Second
+	expire  = 7200 * time.Second
+)
+
 func (p *primary) soa() *dns.SOA {
 	return &dns.SOA{Hdr: dns.RR_Header{Name: "sec.test.", Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: 60},
-		Ns: "ns1.sec.test.", Mbox: "h.sec.test.", Serial: p.serial, Refresh: 3600, Retry: 1, Expire: 3600, Minttl: 60}
+		Ns: "ns1.sec.test.", Mbox: "h.sec.test.", Serial: p.serial,
+		Refresh: uint32(refresh / time.Second), Retry: uint32(retry / time.Second), Expire: uint32(expire / time.Second), Minttl: 60}
 }
 
 func (p *primary) serve(w dns.ResponseWriter, r *dns.Msg) {
@@ -36,6 +47,11 @@ func (p *primary) serve(w dns.ResponseWriter, r *dns.Msg) {
 	m := new(dns.Msg)
 	m.SetReply(r)
 	m.Authoritative = true
+	if p.failing {
+		m.Rcode = dns.RcodeServerFailure
+		w.WriteMsg(m)
+		return
+	}
 	soa := p.soa()
 	switch r.Question[0].Qtype {
 	case dns.TypeSOA:
@@ -106,7 +122,7 @@ func TestPartialTransferKeepsData(t *testing.T) {
 	if _, err := svc.Secondaries.CreateSecondaryZone(ctx, model.ZoneSettings{Name: "sec.test.", Primaries: []model.NotifyTarget{{Address: p.addr}}}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	m := New(svc.Secondaries, svc.TSIGKeys, Options{Resync: 50 * time.Millisecond, FirstRetry: 100 * time.Millisecond}, nil)
+	m := New(svc.Secondaries, svc.TSIGKeys, Options{Clock: clock.NewFake(time.Now())}, nil) // never stepped: only NOTIFY refreshes
 	done := make(chan struct{})
 	go func() { defer close(done); m.Run(ctx) }()
 	defer func() { cancel(); <-done }()
@@ -142,6 +158,76 @@ func TestPartialTransferKeepsData(t *testing.T) {
 	z = waitZone(t, svc, "the complete transfer", func(z model.ZoneInfo) bool { return z.Serial == 2 && z.Secondary.LastError == "" })
 	if z.Records != 52 {
 		t.Errorf("after the complete transfer: %+v", z)
+	}
+}
+
+// TestRefreshRetryExpire: on the clock, a zone is refreshed every SOA
+// refresh interval, retried every retry interval while its primary
+// fails, and expired once no primary answered for the expire interval,
+// not before.
+func TestRefreshRetryExpire(t *testing.T) {
+	p := startPrimary(t)
+	svc := newService(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := svc.Secondaries.CreateSecondaryZone(ctx, model.ZoneSettings{Name: "sec.test.", Primaries: []model.NotifyTarget{{Address: p.addr}}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	fake := clock.NewFake(time.Now())
+	m := New(svc.Secondaries, svc.TSIGKeys, Options{Clock: fake}, nil)
+	done := make(chan struct{})
+	go func() { defer close(done); m.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	// step waits until the zone's loop waits d from now (it is done
+	// with its refresh), then moves the clock by d.
+	step := func(d time.Duration) {
+		t.Helper()
+		when := fake.Now().Add(d)
+		waitFor(t, "the refresh loop to wait "+d.String(), func() bool { return fake.ArmedAt(when) > 0 })
+		fake.Step(d)
+	}
+
+	waitZone(t, svc, "the first transfer", func(z model.ZoneInfo) bool { return z.Serial == 1 })
+	p.mu.Lock()
+	p.serial = 2
+	p.mu.Unlock()
+	step(refresh)
+	waitZone(t, svc, "the refresh", func(z model.ZoneInfo) bool { return z.Serial == 2 })
+	lastOK := fake.Now()
+
+	p.mu.Lock()
+	p.failing = true
+	p.mu.Unlock()
+	step(refresh)
+	waitZone(t, svc, "the failure recorded", func(z model.ZoneInfo) bool { return z.Secondary.LastError != "" })
+	for fake.Now().Sub(lastOK) < expire {
+		step(retry)
+	}
+	// The retry at the expire time has failed too: the loop waits for the
+	// next one, and the zone is still served.
+	waitFor(t, "the retry at the expire time", func() bool { return fake.ArmedAt(fake.Now().Add(retry)) > 0 })
+	if z, err := svc.Zones.GetZone(ctx, "sec.test."); err != nil || z.Secondary.Expired || z.Serial != 2 {
+		t.Fatalf("at the expire time: %+v %v, want serial 2, not expired", z, err)
+	}
+	step(retry)
+	waitZone(t, svc, "the expiry", func(z model.ZoneInfo) bool { return z.Secondary.Expired })
+
+	p.mu.Lock()
+	p.failing = false
+	p.mu.Unlock()
+	step(retry) // the expiring attempt set the next retry
+	waitZone(t, svc, "the transfer after expiry", func(z model.ZoneInfo) bool { return !z.Secondary.Expired && z.Serial == 2 })
+}
+
+// waitFor polls cond until it holds, for at most a minute.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/api"
+	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/config"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/dnsserver"
@@ -99,6 +100,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	s.closeGeo = closeGeo
 	var ctrl *steerctl.Controller
 	s.checker = health.New(health.Options{
+		Clock:       clock.Real(),
 		MaxInFlight: s.cfg.Steering.MaxChecksInFlight,
 		EventLimit:  s.cfg.Steering.Events,
 		Logger:      s.log.With("component", "health"),
@@ -143,9 +145,9 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	})
 	bg, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
-	secondaries := secondary.New(s.plane.Secondaries, s.plane.TSIGKeys, secondary.Options{}, s.log.With("component", "secondary"))
+	secondaries := secondary.New(s.plane.Secondaries, s.plane.TSIGKeys, secondary.Options{Clock: clock.Real()}, s.log.With("component", "secondary"))
 	s.secondaries = secondaries
-	notifier := xfr.NewNotifier(s.pub, s.plane.Zones, s.plane.TSIGKeys, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay}, s.log.With("component", "notify"))
+	notifier := xfr.NewNotifier(s.pub, s.plane.Zones, s.plane.TSIGKeys, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay, Clock: clock.Real()}, s.log.With("component", "notify"))
 	s.drills = drill.NewScheduler(drillPlane{services: s.plane.Services, endpoints: s.plane.Endpoints, steering: ctrl}, drillKeeper{s.plane.DrillRuns}, drills, s.log.With("component", "drill"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
 	s.bgDone.Add(6)

@@ -63,7 +63,7 @@ func newControllerWith(t *testing.T, opts Options) (*Controller, *health.Checker
 	var c *Controller
 	hopts := health.Options{OnChange: func(keys []string) { c.HealthChanged(keys) }}
 	if opts.Clock != nil {
-		hopts.Now = opts.Clock.Now
+		hopts.Clock = opts.Clock
 	}
 	checker := health.New(hopts)
 	c = New(checker, opts)

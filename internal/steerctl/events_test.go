@@ -131,7 +131,9 @@ func TestLeaseLapseEventStatesTheStateBefore(t *testing.T) {
 	clk := clock.NewFake(epoch)
 	start := clk.Now()
 	c, checker := newControllerWith(t, Options{Clock: clk})
-	c.ResetServices([]*model.Service{service()}, []*model.Endpoint{endpoint("a", "192.0.2.1", time.Minute, start), endpoint("b", "192.0.2.2", 0, start)})
+	svc := service()
+	svc.Pools[0].Check.PushTTL = model.Duration(time.Hour) // the push outlives the lease
+	c.ResetServices([]*model.Service{svc}, []*model.Endpoint{endpoint("a", "192.0.2.1", time.Minute, start), endpoint("b", "192.0.2.2", 0, start)})
 	if err := checker.Push("api.example.com.|a", true, ""); err != nil {
 		t.Fatal(err)
 	}

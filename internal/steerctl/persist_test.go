@@ -38,7 +38,7 @@ func startPersisting(t *testing.T, path string) *persisting {
 		t.Fatal(err)
 	}
 	clk := clock.NewFake(epoch)
-	p := &persisting{st: st, evl: evl, checker: health.New(health.Options{Now: clk.Now}), clk: clk}
+	p := &persisting{st: st, evl: evl, checker: health.New(health.Options{Clock: clk}), clk: clk}
 	if !p.checker.RestoreEvents(HealthEvents(kept)) {
 		t.Fatal("a new checker refused the kept events")
 	}

@@ -179,15 +179,15 @@ func TestCloseStopsEverything(t *testing.T) {
 	leased := *eps[0]
 	leased.LeaseTTL, leased.Expires = model.Duration(time.Minute), epoch.Add(time.Minute)
 	eps[0] = &leased
+	defer p.ctrl.Close() // also when the test stops early
 	p.ctrl.ResetServices(svcs, eps)
-	if p.clk.Armed() < 2 {
-		t.Fatalf("%d timers armed, want the lease's and the flattening loop's", p.clk.Armed())
-	}
+	waitFor(t, "the lease's timer and the flattening loop's", func() bool { return p.clk.Armed() >= 2 })
 	p.record(3, "before the close")
 	p.ctrl.Close()
 	if p.evl.Last() != 3 {
 		t.Errorf("last stored event %d after Close, want 3", p.evl.Last())
 	}
+	p.checker.Close() // the checker's timers run on the same clock
 	if n := p.clk.Armed(); n != 0 {
 		t.Errorf("%d timers armed after Close", n)
 	}

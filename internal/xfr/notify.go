@@ -5,9 +5,12 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/store"
@@ -41,6 +44,9 @@ type NotifierOptions struct {
 	// (default 2s); RetryMax caps the backoff between attempts (default
 	// 1m; it starts at 1s).
 	Timeout, RetryMax time.Duration
+	// Clock times the delay and the backoff (default clock.Real()). The
+	// wait for an answer, Timeout, is network time, on the system clock.
+	Clock clock.Clock
 }
 
 // Notifier sends NOTIFY (RFC 1996) to each zone's secondaries whenever its
@@ -52,6 +58,8 @@ type Notifier struct {
 	keys Keys
 	opts NotifierOptions
 	log  *slog.Logger
+
+	busy atomic.Int64 // rounds and NOTIFYs under way, started by Run
 }
 
 // NewNotifier returns a notifier that signs with the keys of keys; Run
@@ -66,6 +74,9 @@ func NewNotifier(pub Published, src NotifySource, keys Keys, opts NotifierOption
 	if opts.RetryMax <= 0 {
 		opts.RetryMax = time.Minute
 	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real()
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -75,16 +86,19 @@ func NewNotifier(pub Published, src NotifySource, keys Keys, opts NotifierOption
 // Run follows the published snapshots until ctx is done. A zone whose
 // serial changed gets a round; so does a zone that gained a NOTIFY
 // target, so that a secondary added to it hears of the current serial
-// without waiting for the next change.
+// without waiting for the next change. Run returns once the rounds and
+// NOTIFYs it started have ended.
 func (n *Notifier) Run(ctx context.Context) {
 	seen := map[string]uint32{}
 	targets := map[model.Name][]model.NotifyTarget{} // as last read
 	var settingsSeen store.Revision
 	rounds := map[string]context.CancelFunc{}
+	var wg sync.WaitGroup
 	defer func() {
 		for _, cancel := range rounds {
 			cancel()
 		}
+		wg.Wait()
 	}()
 	for {
 		rev := n.pub.Revision()
@@ -92,9 +106,7 @@ func (n *Notifier) Run(ctx context.Context) {
 		settings, _ := n.pub.ZoneRecordsChanged(settingsSeen)
 		if len(changed) > 0 || len(settings) > 0 {
 			// Let the changes that follow closely join this round.
-			select {
-			case <-time.After(n.opts.Delay):
-			case <-ctx.Done():
+			if !n.sleep(ctx, n.opts.Delay) {
 				return
 			}
 			rev = n.pub.Revision()
@@ -130,12 +142,35 @@ func (n *Notifier) Run(ctx context.Context) {
 				}
 				rctx, cancel := context.WithCancel(ctx)
 				rounds[name] = cancel
-				go n.round(rctx, model.Name(name))
+				n.start(&wg, func() { n.round(rctx, model.Name(name), &wg) })
 			}
 		}
 		if err := n.pub.WaitFor(ctx, rev+1); err != nil {
 			return
 		}
+	}
+}
+
+// start runs f in a goroutine counted in wg and in busy.
+func (n *Notifier) start(wg *sync.WaitGroup, f func()) {
+	wg.Add(1)
+	n.busy.Add(1)
+	go func() {
+		defer wg.Done()
+		defer n.busy.Add(-1)
+		f()
+	}()
+}
+
+// sleep waits d on the clock. It reports false when ctx ends first.
+func (n *Notifier) sleep(ctx context.Context, d time.Duration) bool {
+	t := n.opts.Clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C():
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -171,8 +206,9 @@ func changedZones(snap *zone.Snapshot, seen map[string]uint32) map[string]*zone.
 	return out
 }
 
-// round notifies every secondary of zone z of its current SOA.
-func (n *Notifier) round(ctx context.Context, z model.Name) {
+// round notifies every secondary of zone z of its current SOA, each in a
+// goroutine counted in wg.
+func (n *Notifier) round(ctx context.Context, z model.Name, wg *sync.WaitGroup) {
 	info, err := n.src.GetZone(ctx, z)
 	if err == nil && len(info.Notify) == 0 {
 		return
@@ -192,7 +228,7 @@ func (n *Notifier) round(ctx context.Context, z model.Name) {
 		return
 	}
 	for _, t := range info.Notify {
-		go n.notify(ctx, soa.(*dns.SOA), t)
+		n.start(wg, func() { n.notify(ctx, soa.(*dns.SOA), t) })
 	}
 }
 
@@ -212,9 +248,7 @@ func (n *Notifier) notify(ctx context.Context, soa *dns.SOA, t model.NotifyTarge
 		if attempt == 1 || attempt%10 == 0 {
 			n.log.Warn("notify not acknowledged; retrying", "zone", z, "serial", serial, "secondary", t.Address, "attempt", attempt, "err", err, "next", backoff)
 		}
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
+		if !n.sleep(ctx, backoff) {
 			return
 		}
 		backoff = min(2*backoff, n.opts.RetryMax)
