@@ -168,13 +168,22 @@ func (m *Manager) Run(ctx context.Context) {
 	}
 }
 
-// sync starts loops for new secondary zones, stops those of zones gone,
-// and hands each loop the zone's latest settings.
+// sync starts loops for new secondary zones, stops those of zones gone
+// and waits for them, and hands each loop the zone's latest settings.
 func (m *Manager) sync(ctx context.Context) error {
 	zones, err := m.st.SecondaryZones(ctx)
 	if err != nil {
 		return err
 	}
+	for _, zl := range m.update(ctx, zones) {
+		<-zl.done
+	}
+	return nil
+}
+
+// update starts and stops loops to match zones, and returns the loops it
+// stopped; the caller waits for them without holding m.mu.
+func (m *Manager) update(ctx context.Context, zones []control.SecondaryZone) (stopped []*zoneLoop) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	seen := map[model.Name]bool{}
@@ -196,9 +205,10 @@ func (m *Manager) sync(ctx context.Context) error {
 		if !seen[name] {
 			zl.cancel()
 			delete(m.zones, name)
+			stopped = append(stopped, zl)
 		}
 	}
-	return nil
+	return stopped
 }
 
 // Notify handles a NOTIFY for zone z from from, signed with the verified

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -258,4 +259,58 @@ func TestParseIncremental(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// slowLoad is a Store whose first transfer in is slow to finish and does
+// not heed its context, as a store write under a stalled disk.
+type slowLoad struct {
+	Store
+	entered, release chan struct{}
+	loopCtx          context.Context // the context of the transfer's loop
+	finished         atomic.Bool
+}
+
+func (s *slowLoad) LoadFromPrimary(ctx context.Context, z model.Name, sets []*model.RRset, primary string) (control.ChangeResult, error) {
+	s.loopCtx = ctx
+	close(s.entered)
+	<-s.release
+	s.finished.Store(true)
+	return s.Store.LoadFromPrimary(ctx, z, sets, primary)
+}
+
+// TestRunWaitsForTheLoopOfADeletedZone: the refresh loop of a zone
+// deleted while it works is waited for, so it never outlives Run (and
+// never writes to a store being closed).
+func TestRunWaitsForTheLoopOfADeletedZone(t *testing.T) {
+	p := startPrimary(t)
+	svc := newService(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := svc.Secondaries.CreateSecondaryZone(ctx, model.ZoneSettings{Name: "sec.test.", Primaries: []model.NotifyTarget{{Address: p.addr}}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	st := &slowLoad{Store: svc.Secondaries, entered: make(chan struct{}), release: make(chan struct{})}
+	fake := clock.NewFake(time.Now())
+	m := New(st, svc.TSIGKeys, Options{Clock: fake}, nil)
+	done := make(chan struct{})
+	go func() { defer close(done); m.Run(ctx) }()
+	<-st.entered // the loop is in its first transfer
+	if err := svc.Zones.DeleteZone(ctx, "sec.test.", control.WriteOptions{Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	resync := fake.Now().Add(m.opts.Resync)
+	waitFor(t, "the manager to wait for its next resync", func() bool { return fake.ArmedAt(resync) > 0 })
+	fake.Step(m.opts.Resync) // the manager reads the zones again: sec.test. is gone
+	<-st.loopCtx.Done()      // and stops the zone's loop
+	cancel()
+	select {
+	case <-done:
+		if !st.finished.Load() {
+			t.Fatal("Run returned while the loop of the deleted zone was still in its transfer")
+		}
+	case <-time.After(500 * time.Millisecond):
+		// Run is waiting for the loop, as it must; let the loop finish.
+	}
+	close(st.release)
+	<-done
 }
