@@ -19,8 +19,9 @@
 //
 // # Records that cannot be read
 //
-// A value no codec accepts, or a key under one of the prefixes that does
-// not fit the layout, is corrupt. Every codec's Decode returns an error
+// A value no codec accepts — not JSON, null, or a record that is not the
+// one its key names (another zone's, another service's, {}) — or a key
+// under one of the prefixes that does not fit the layout, is corrupt. Every codec's Decode returns an error
 // naming the key (a CorruptError, matching ErrCorrupt); what happens next
 // depends on who reads:
 //
