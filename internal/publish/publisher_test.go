@@ -186,10 +186,10 @@ func TestServiceThatCannotBeRead(t *testing.T) {
 				t.Helper()
 				// Looked up without steering, a steered name answers
 				// SERVFAIL; any other name of the zone does not.
-				if a := served(e.Pub, string(api), dns.TypeA); a.Rcode != zone.RcodeServFail {
+				if a := served(e.Pub, string(api), dns.TypeA); a.Rcode != dns.RcodeServerFailure {
 					t.Errorf("%s: %s is not steered (rcode %d)", when, api, a.Rcode)
 				}
-				if a := served(e.Pub, "www.example.com.", dns.TypeA); a.Rcode == zone.RcodeServFail {
+				if a := served(e.Pub, "www.example.com.", dns.TypeA); a.Rcode == dns.RcodeServerFailure {
 					t.Errorf("%s: www.example.com. is steered", when)
 				}
 			}
