@@ -2,11 +2,9 @@ package control
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/stratusdns/stratus/internal/model"
-	"github.com/stratusdns/stratus/internal/schema"
 )
 
 // WriteOptions apply to every write.
@@ -86,8 +84,8 @@ func (s *Zones) apply(ctx context.Context, z model.Name, changes []model.Change,
 		}
 		for i := range changes {
 			if err := e.change(changes[i]); err != nil {
-				if errors.Is(err, schema.ErrCorrupt) {
-					return err // the store's fault, not the change's
+				if !model.IsValidation(err) {
+					return err // the store's fault (a read that failed, a corrupt record), not the change's
 				}
 				return model.WithField(fmt.Sprintf("changes[%d]", i), err)
 			}

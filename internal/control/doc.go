@@ -17,5 +17,9 @@
 // belong to internal/schema; this package reads and writes them only
 // through its key builders and codecs, and follows its policy for records
 // that cannot be read: inside a write transaction, the error is returned
-// and nothing is written.
+// and nothing is written. The listings it owns that keep things served —
+// the lease reaper's (Endpoints.ReapLapsed), the zones with steered
+// answers (SteeredAnswers.SteeredZones), the secondary zones the refresh
+// loops follow (Secondaries.SecondaryZones) and the health events kept at
+// start (OpenEventLog) — leave such a record out and log it instead.
 package control

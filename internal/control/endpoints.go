@@ -32,17 +32,10 @@ func saveEndpoint(tx store.Tx, e *model.Endpoint) error {
 	return tx.Put(schema.EndpointKey(e.Service, e.ID), b)
 }
 
+// loadEndpoints reads the endpoints of service svc; one that cannot be
+// read is an error.
 func loadEndpoints(tx store.ReadTx, svc model.Name) ([]*model.Endpoint, error) {
-	var out []*model.Endpoint
-	err := tx.Scan(schema.EndpointPrefix(svc), "", func(key string, value []byte) error {
-		e, err := schema.DecodeEndpoint(key, value)
-		if err != nil {
-			return err
-		}
-		out = append(out, e)
-		return nil
-	})
-	return out, err
+	return schema.ScanEndpoints(tx, svc, schema.Fail)
 }
 
 // RegisterEndpoint creates or replaces an endpoint of a service. It is
@@ -240,19 +233,17 @@ func (s *Endpoints) Endpoints(ctx context.Context, svcName model.Name) ([]*model
 // cleans up the store.
 func (s *Endpoints) ReapLapsed(ctx context.Context, now time.Time) ([]*model.Endpoint, error) {
 	// Find them in a read transaction, so that writers do not wait on a
-	// scan of every endpoint; then delete those still lapsed. The scan is
-	// a listing for steering's upkeep: an endpoint that cannot be read is
-	// logged and not reaped.
+	// scan of every endpoint, reading only their leases; then delete
+	// those still lapsed. The scan is a listing for steering's upkeep:
+	// an endpoint that cannot be read is logged (skipLog) and not
+	// reaped.
 	var keys []string
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		keys = keys[:0]
-		return tx.Scan(schema.PrefixEndpoints, "", func(key string, value []byte) error {
-			e, err := schema.DecodeEndpoint(key, value)
-			if err != nil {
-				schema.Skip(s.log, key, err)
-				return nil
-			}
-			if e.Lapsed(now) {
+		pass := s.skips.pass(s.log, now)
+		defer pass.done()
+		return schema.ScanLeases(tx, pass.skip, func(key string, l *schema.Lease) error {
+			if l.Lapsed(now) {
 				keys = append(keys, key)
 			}
 			return nil

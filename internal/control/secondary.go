@@ -70,18 +70,28 @@ type SecondaryZone struct {
 	SOA *model.SOAFields
 }
 
-// SecondaryZones returns every secondary zone.
+// SecondaryZones returns every secondary zone. It is the listing the
+// refresh loops of internal/secondary follow, which keeps the secondary
+// zones served: a zone record that cannot be read is logged and left out
+// (skipLog), and a zone whose SOA cannot be read is logged and listed
+// without one, as before its first transfer, so that its refresh loop
+// goes on and records in the zone's state why its transfers fail.
 func (s *Secondaries) SecondaryZones(ctx context.Context) ([]SecondaryZone, error) {
 	var out []SecondaryZone
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		out = nil
-		return scanZones(tx, func(zr *zoneRecord) error {
+		pass := s.skips.pass(s.log, s.opts.Clock())
+		defer pass.done()
+		return scanZones(tx, pass.skip, func(zr *zoneRecord) error {
 			if !zr.IsSecondary() {
 				return nil
 			}
 			sz := SecondaryZone{Name: zr.Name, Primaries: zr.Primaries, ACL: zr.ACL, State: zr.Secondary}
 			soa, err := getRRset(tx, zr.Name, model.Key{Name: zr.Name, Type: model.TypeSOA})
-			if err != nil {
+			switch {
+			case errors.Is(err, schema.ErrCorrupt):
+				pass.skip(schema.RRsetKey(zr.Name, model.Key{Name: zr.Name, Type: model.TypeSOA}), err)
+			case err != nil:
 				return err
 			}
 			if soa != nil && len(soa.Rdata) == 1 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
@@ -76,7 +77,10 @@ type Zones struct{ *core }
 // loop of internal/secondary reads and writes — the zones' primaries and
 // state, the content transferred from a primary, refresh and expiry
 // (secondary.go).
-type Secondaries struct{ *core }
+type Secondaries struct {
+	*core
+	skips skipLog // of SecondaryZones
+}
 
 // SteeredAnswers owns the steered answers kept for secondaries, written
 // apart from the zones' records but journaled with them (steered.go).
@@ -89,7 +93,10 @@ type Services struct{ *core }
 // Endpoints owns the endpoints of services: registration, leases,
 // overrides, pushed health and the reaping of lapsed leases
 // (endpoints.go).
-type Endpoints struct{ *core }
+type Endpoints struct {
+	*core
+	skips skipLog // of the lease reaper's listing
+}
 
 // Tokens owns the API's tokens and authenticates bearer tokens
 // (tokens.go).
@@ -104,7 +111,13 @@ type DrillRuns struct{ *core }
 
 // New returns the control plane writing to st. When pub is not nil, every
 // write waits until pub serves it before returning (read-your-writes).
+// pub may be nil — untyped, or a nil pointer such as a nil
+// *publish.Publisher — for a plane whose writes wait for no publisher
+// (tools, tests of the store alone).
 func New(st store.Store, pub Publisher, opts Options) *Plane {
+	if v := reflect.ValueOf(pub); pub != nil && v.Kind() == reflect.Pointer && v.IsNil() {
+		pub = nil
+	}
 	if opts.JournalMaxEntries <= 0 {
 		opts.JournalMaxEntries = DefaultJournalMaxEntries
 	}
@@ -127,10 +140,10 @@ func New(st store.Store, pub Publisher, opts Options) *Plane {
 	c := &core{st: st, pub: pub, opts: opts, log: log}
 	return &Plane{
 		Zones:          &Zones{c},
-		Secondaries:    &Secondaries{c},
+		Secondaries:    &Secondaries{core: c},
 		SteeredAnswers: &SteeredAnswers{c},
 		Services:       &Services{c},
-		Endpoints:      &Endpoints{c},
+		Endpoints:      &Endpoints{core: c},
 		Tokens:         &Tokens{c},
 		TSIGKeys:       &TSIGKeys{c},
 		DrillRuns:      &DrillRuns{c},

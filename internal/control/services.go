@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
@@ -259,18 +258,10 @@ func (s *Services) ListServices(ctx context.Context) ([]*model.Service, error) {
 	return out, err
 }
 
+// scanServices reads every service, sorted by name; a record that cannot
+// be read is an error.
 func scanServices(tx store.ReadTx) ([]*model.Service, error) {
-	var out []*model.Service
-	err := tx.Scan(schema.PrefixServices, "", func(key string, value []byte) error {
-		svc, err := schema.DecodeService(key, value)
-		if err != nil {
-			return err
-		}
-		out = append(out, svc)
-		return nil
-	})
-	sort.Slice(out, func(i, j int) bool { return model.CompareCanonical(out[i].Name, out[j].Name) < 0 })
-	return out, err
+	return schema.ScanServices(tx, schema.Fail)
 }
 
 // SetPoolOverride forces a pool up or down ("up", "down"), or clears the

@@ -23,12 +23,13 @@ func loadZone(tx store.ReadTx, z model.Name) (*zoneRecord, error) {
 	return schema.DecodeZone(key, b)
 }
 
-// scanZones reads every zone record, in key order.
-func scanZones(tx store.ReadTx, fn func(zr *zoneRecord) error) error {
+// scanZones reads every zone record, in key order; one that cannot be
+// read goes to onCorrupt.
+func scanZones(tx store.ReadTx, onCorrupt schema.OnCorrupt, fn func(zr *zoneRecord) error) error {
 	return tx.Scan(schema.PrefixZones, "", func(key string, value []byte) error {
 		zr, err := schema.DecodeZone(key, value)
 		if err != nil {
-			return err
+			return onCorrupt(key, err)
 		}
 		return fn(zr)
 	})
@@ -64,16 +65,17 @@ func putRRset(tx store.Tx, z model.Name, k model.Key, s *model.RRset) error {
 	return tx.Put(schema.RRsetKey(z, k), b)
 }
 
-// setsAt reads every RRset at one owner name.
+// setsAt reads every RRset at one owner name. A key under the owner's
+// prefix that is not the key of an RRset of zone z at owner, as RRsetKey
+// writes it (another spelling of a type, "TYPE1" for "A"), is corrupt.
 func setsAt(tx store.ReadTx, z, owner model.Name) ([]*model.RRset, error) {
 	var out []*model.RRset
-	prefix := schema.NameRRsetPrefix(z, owner)
-	err := tx.Scan(prefix, "", func(key string, value []byte) error {
-		t, err := model.ParseType(key[len(prefix):])
-		if err != nil {
+	err := tx.Scan(schema.NameRRsetPrefix(z, owner), "", func(key string, value []byte) error {
+		kz, k, ok := schema.ParseRRsetKey(key)
+		if !ok || kz != z || k.Name != owner || schema.RRsetKey(z, k) != key {
 			return schema.BadKey(key)
 		}
-		s, err := schema.DecodeRRset(key, model.Key{Name: owner, Type: t}, value)
+		s, err := schema.DecodeRRset(key, k, value)
 		if err != nil {
 			return err
 		}

@@ -156,7 +156,7 @@ func (s *Zones) ListZones(ctx context.Context) ([]model.ZoneInfo, error) {
 	var out []model.ZoneInfo
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		var records []zoneRecord
-		err := scanZones(tx, func(zr *zoneRecord) error {
+		err := scanZones(tx, schema.Fail, func(zr *zoneRecord) error {
 			records = append(records, *zr)
 			return nil
 		})

@@ -91,7 +91,7 @@ func checkTransferSettings(tx store.ReadTx, zs *model.ZoneSettings) error {
 // zonesUsingKey returns the zones whose settings name the TSIG key k.
 func zonesUsingKey(tx store.ReadTx, k model.Name) ([]model.Name, error) {
 	var out []model.Name
-	err := scanZones(tx, func(zr *zoneRecord) error {
+	err := scanZones(tx, schema.Fail, func(zr *zoneRecord) error {
 		refs, _ := zr.ValidateTransfer()
 		for _, r := range refs {
 			if r.Key == k {

@@ -1,7 +1,6 @@
 package publish
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/stratusdns/stratus/internal/model"
@@ -45,40 +44,31 @@ func (u *ServiceUpdate) Empty() bool {
 func (p *Publisher) SetServiceSink(s ServiceSink) { p.sink = s }
 
 // loadServices reads every service and endpoint into the sink and marks
-// the services' names as steered in b. One that cannot be read is logged
-// and left out.
+// the services' names as steered in b. A record that cannot be read is
+// logged and left out of what the sink gets; a service's name is taken
+// from its key, so a service whose record cannot be read stays steered,
+// as apply leaves it.
 func (p *Publisher) loadServices(tx store.ReadTx, b *zone.Builder) error {
-	var svcs []*model.Service
-	err := tx.Scan(schema.PrefixServices, "", func(key string, value []byte) error {
-		s, err := schema.DecodeService(key, value)
-		if err != nil {
-			schema.Skip(p.log, key, err)
-			return nil
-		}
-		svcs = append(svcs, s)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	sort.Slice(svcs, func(i, j int) bool { return model.CompareCanonical(svcs[i].Name, svcs[j].Name) < 0 })
-	var eps []*model.Endpoint
-	err = tx.Scan(schema.PrefixEndpoints, "", func(key string, value []byte) error {
-		e, err := schema.DecodeEndpoint(key, value)
-		if err != nil {
-			schema.Skip(p.log, key, err)
-			return nil
-		}
-		eps = append(eps, e)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
 	p.serviceNames = map[model.Name]bool{}
+	svcs, err := schema.ScanServices(tx, func(key string, err error) error {
+		schema.Skip(p.log, key, err)
+		if n, ok := schema.ParseServiceKey(key); ok {
+			p.serviceNames[n] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	eps, err := schema.ScanEndpoints(tx, "", schema.SkipTo(p.log))
+	if err != nil {
+		return err
+	}
 	for _, s := range svcs {
-		p.serviceNames[s.Name] = true
-		p.markSteered(b, s.Name, true)
+		p.serviceNames[s.Name] = true // DecodeService checked it is its key's
+	}
+	for n := range p.serviceNames {
+		p.markSteered(b, n, true)
 	}
 	if p.sink != nil {
 		p.sink.ResetServices(svcs, eps)
@@ -118,8 +108,10 @@ func (c *serviceChanges) update() ServiceUpdate {
 }
 
 // serviceEvent applies one store event about a service or endpoint to c
-// and b; it reports whether the key was one. A value (or key) that cannot
-// be read is logged and left out.
+// and b; it reports whether the key was one. A key or value that cannot
+// be read is logged and left out of what the sink gets; a service's name
+// is taken from its key, so that it is steered whether or not its value
+// can be read, as in a full load.
 func (p *Publisher) serviceEvent(ev store.Event, c *serviceChanges, b *zone.Builder) bool {
 	switch {
 	case strings.HasPrefix(ev.Key, schema.PrefixServices):
@@ -134,14 +126,14 @@ func (p *Publisher) serviceEvent(ev store.Event, c *serviceChanges, b *zone.Buil
 			p.markSteered(b, n, false)
 			return true
 		}
+		p.serviceNames[n] = true
+		p.markSteered(b, n, true)
 		s, err := schema.DecodeService(ev.Key, ev.Value)
 		if err != nil {
 			schema.Skip(p.log, ev.Key, err)
 			return true
 		}
-		c.services[n] = s
-		p.serviceNames[n] = true
-		p.markSteered(b, n, true)
+		c.services[n] = s // DecodeService checked that s.Name is n
 		return true
 	case strings.HasPrefix(ev.Key, schema.PrefixEndpoints):
 		svc, id, ok := schema.ParseEndpointKey(ev.Key)

@@ -19,8 +19,9 @@
 //
 // # Records that cannot be read
 //
-// A value no codec accepts, or a key under one of the prefixes that does
-// not fit the layout, is corrupt. Every codec's Decode returns an error
+// A value no codec accepts — not JSON, null, or a record that is not the
+// one its key names (another zone's, another service's, {}) — or a key
+// under one of the prefixes that does not fit the layout, is corrupt. Every codec's Decode returns an error
 // naming the key (a CorruptError, matching ErrCorrupt); what happens next
 // depends on who reads:
 //
@@ -28,8 +29,11 @@
 //     steering — the publisher's load and its apply of each revision, the
 //     services and endpoints it hands steering (a reset), the health
 //     events kept for the checker at start, the lease reaper's and the
-//     materialiser's listings — leaves the record out and logs it with
-//     Skip: one bad value must not stop everything else from being served.
+//     materialiser's listings, the secondary zones the refresh loops
+//     follow — leaves the record out and logs it with Skip: one bad value
+//     must not stop everything else from being served. A listing read
+//     again and again every few seconds logs a record when it first finds
+//     it and then at most hourly.
 //   - Code inside a write transaction returns the error, so the write
 //     fails, names the key, and nothing is written on top of a record that
 //     cannot be read.

@@ -63,13 +63,29 @@ func ParseSeqKey(prefix, key string) (uint64, bool) {
 	return seq, err == nil
 }
 
-// JournalSeq returns the sequence number of a key of zone z's journal.
+// JournalSeq returns the sequence number of a key of zone z's journal; a
+// key that is not one is corrupt (BadKey).
 func JournalSeq(z model.Name, key string) (uint64, error) {
 	seq, ok := ParseSeqKey(JournalPrefix(z), key)
 	if !ok {
-		return 0, fmt.Errorf("schema: bad journal key %s", key)
+		return 0, BadKey(key)
 	}
 	return seq, nil
+}
+
+// parseJournalKey splits a "journal/<zone>/<seq:016x>" key.
+func parseJournalKey(key string) (model.Name, uint64, bool) {
+	rest, ok := strings.CutPrefix(key, PrefixJournal)
+	i := strings.LastIndexByte(rest, '/')
+	if !ok || i < 0 {
+		return "", 0, false
+	}
+	z, err := model.ParseName(rest[:i])
+	if err != nil {
+		return "", 0, false
+	}
+	seq, ok := ParseSeqKey(JournalPrefix(z), key)
+	return z, seq, ok
 }
 
 // JournalKey is the key of entry seq of zone z's journal.
@@ -120,9 +136,23 @@ func DrillRunKey(drill string, started int64) string {
 	return fmt.Sprintf("%s%020d", DrillRunPrefix(drill), started)
 }
 
+// parseDrillRunKey splits a "drillruns/<drill>/<started:020d>" key.
+func parseDrillRunKey(key string) (drill string, started int64, ok bool) {
+	rest, ok := strings.CutPrefix(key, PrefixDrillRuns)
+	i := strings.LastIndexByte(rest, '/')
+	if !ok || i <= 0 || len(rest)-i-1 != 20 {
+		return "", 0, false
+	}
+	started, err := strconv.ParseInt(rest[i+1:], 10, 64)
+	return rest[:i], started, err == nil
+}
+
 // ParseServiceKey returns the name of a "services/<name>" key.
-func ParseServiceKey(key string) (model.Name, bool) {
-	rest, ok := strings.CutPrefix(key, PrefixServices)
+func ParseServiceKey(key string) (model.Name, bool) { return parseNameKey(PrefixServices, key) }
+
+// parseNameKey returns the name of a "<prefix><name>" key.
+func parseNameKey(prefix, key string) (model.Name, bool) {
+	rest, ok := strings.CutPrefix(key, prefix)
 	if !ok {
 		return "", false
 	}
@@ -137,7 +167,7 @@ func ParseEndpointKey(key string) (model.Name, string, bool) {
 		return "", "", false
 	}
 	svc, id, ok := strings.Cut(rest, "/")
-	if !ok {
+	if !ok || id == "" || strings.Contains(id, "/") {
 		return "", "", false
 	}
 	n, err := model.ParseName(svc)
@@ -145,14 +175,7 @@ func ParseEndpointKey(key string) (model.Name, string, bool) {
 }
 
 // ParseZoneKey returns the zone of a "zones/<zone>" key.
-func ParseZoneKey(key string) (model.Name, bool) {
-	rest, ok := strings.CutPrefix(key, PrefixZones)
-	if !ok {
-		return "", false
-	}
-	n, err := model.ParseName(rest)
-	return n, err == nil
-}
+func ParseZoneKey(key string) (model.Name, bool) { return parseNameKey(PrefixZones, key) }
 
 // ParseRRsetKey splits an "rrsets/<zone>/<owner>/<TYPE>" key.
 func ParseRRsetKey(key string) (zone model.Name, k model.Key, ok bool) {

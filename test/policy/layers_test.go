@@ -18,7 +18,8 @@ var serverInternals = []string{module + "/internal/control", module + "/internal
 // TestDrillImports: the drill package reaches the control plane through
 // its own port (drill.Plane, drill.Keeper), which the API client and the
 // server each implement, so it depends on neither the control plane nor
-// the store, the API or its client. Its tests use fakes of that port.
+// the store, the API or its client. Its tests, in package drill and in
+// drill_test, use fakes of that port.
 func TestDrillImports(t *testing.T) {
 	forbid := append(slices.Clone(serverInternals), module+"/internal/api", module+"/internal/server", module+"/pkg/client")
 	for _, p := range listPackages(t, "./internal/drill") {
@@ -27,7 +28,7 @@ func TestDrillImports(t *testing.T) {
 				t.Errorf("%s depends on %s", p.ImportPath, dep)
 			}
 		}
-		for _, f := range p.TestGoFiles {
+		for _, f := range slices.Concat(p.TestGoFiles, p.XTestGoFiles) {
 			for _, imp := range fileImports(t, filepath.Join(p.Dir, f)) {
 				if imports(imp, forbid) {
 					t.Errorf("%s imports %s: drill's tests use fakes of its port", filepath.Join(p.ImportPath, f), imp)

@@ -33,16 +33,17 @@ func root(t *testing.T) string {
 }
 
 type pkg struct {
-	ImportPath  string
-	Dir         string
-	Deps        []string
-	GoFiles     []string
-	TestGoFiles []string
+	ImportPath   string
+	Dir          string
+	Deps         []string
+	GoFiles      []string
+	TestGoFiles  []string
+	XTestGoFiles []string
 }
 
 func listPackages(t *testing.T, patterns ...string) []pkg {
 	t.Helper()
-	cmd := exec.Command("go", append([]string{"list", "-json=ImportPath,Dir,Deps,GoFiles,TestGoFiles"}, patterns...)...)
+	cmd := exec.Command("go", append([]string{"list", "-json=ImportPath,Dir,Deps,GoFiles,TestGoFiles,XTestGoFiles"}, patterns...)...)
 	cmd.Dir = root(t)
 	out, err := cmd.Output()
 	if err != nil {
