@@ -237,11 +237,11 @@ func (s *Endpoints) ReapLapsed(ctx context.Context, now time.Time) ([]*model.End
 	// those still lapsed. The scan is a listing for steering's upkeep:
 	// an endpoint that cannot be read is logged (skipLog) and not
 	// reaped.
+	pass := s.skips.pass(s.log, now)
+	defer pass.done()
 	var keys []string
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		keys = keys[:0]
-		pass := s.skips.pass(s.log, now)
-		defer pass.done()
 		return schema.ScanLeases(tx, pass.skip, func(key string, l *schema.Lease) error {
 			if l.Lapsed(now) {
 				keys = append(keys, key)
@@ -263,9 +263,12 @@ func (s *Endpoints) ReapLapsed(ctx context.Context, now time.Time) ([]*model.End
 			if !ok {
 				continue // removed meanwhile
 			}
+			// Read as the scan did: a record it cannot read is left
+			// out, and never stops the reaping of the others.
 			e, err := schema.DecodeEndpoint(k, b)
 			if err != nil {
-				return err
+				pass.skip(k, err)
+				continue
 			}
 			if !e.Lapsed(now) {
 				continue // renewed meanwhile

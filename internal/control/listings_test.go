@@ -129,6 +129,49 @@ func TestReaperReadsLeases(t *testing.T) {
 	pass("broken again", 3)
 }
 
+// TestReaperSkipsWhatItCannotRead: a lapsed endpoint whose lease reads
+// but whose record does not is left out, logged once, and never stops
+// the reaping of the others.
+func TestReaperSkipsWhatItCannotRead(t *testing.T) {
+	var logs logBuffer
+	e := newEnv(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	mustCreate(t, e, "example.com.", "")
+	api := model.MustName("api.example.com.")
+	if _, err := e.svc.Services.CreateService(ctx, newService(string(api)), ServiceWriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"ok", "bad"} {
+		ep := model.Endpoint{ID: id, Pool: "backup", Address: "192.0.2.10", LeaseTTL: model.Duration(time.Minute)}
+		if _, _, err := e.svc.Endpoints.RegisterEndpoint(ctx, api, ep, "fn"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := schema.EndpointKey(api, "bad")
+	var stored []byte
+	if err := e.st.View(ctx, func(tx store.ReadTx) error {
+		b, _, err := tx.Get(bad)
+		stored = b
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The lease reads; the weight does not.
+	put(t, e, bad, []byte(strings.Replace(string(stored), `{`, `{"weight":"heavy",`, 1)))
+	e.now = e.now.Add(2 * time.Minute)
+	for pass := range 2 {
+		gone, err := e.svc.Endpoints.ReapLapsed(ctx, e.now)
+		if err != nil {
+			t.Fatalf("pass %d: %v", pass, err)
+		}
+		if want := 1 - pass; len(gone) != want || (want == 1 && gone[0].ID != "ok") {
+			t.Errorf("pass %d: reaped %+v, want ok on the first pass only", pass, gone)
+		}
+	}
+	if got := strings.Count(logs.String(), "key="+bad+" "); got != 1 {
+		t.Errorf("%s logged %d times in two passes, want 1", bad, got)
+	}
+}
+
 // TestSetsAtKeys: the RRsets at an owner are read from keys as RRsetKey
 // writes them; another spelling of a key under the owner's prefix is
 // corrupt.
