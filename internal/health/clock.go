@@ -11,14 +11,9 @@ import (
 // expiry with its timers. Tests give it a clock.Fake and step it. Only
 // the probes' round-trip times are measured on the system's clock, since
 // they measure the network.
-//
-// Options.Now, when set, stamps instead of the clock (see its comment).
 
-// now returns the time callers see.
+// now returns the time on the checker's clock.
 func (c *Checker) now() time.Time { return c.opts.Clock.Now() }
-
-// schedNow returns the time of the clock that schedules.
-func (c *Checker) schedNow() time.Time { return c.opts.Clock.Now() }
 
 // until returns how long until deadline on the clock, at least 0.
 func (c *Checker) until(deadline time.Time) time.Duration {

@@ -15,8 +15,7 @@ import (
 // of that moment. Flaps stay counted for their Window after a hold, so a
 // target that keeps flapping is held again at its next flap.
 //
-// Times are on Options.Clock; Status.HeldUntil, stamped by Options.Now
-// (the clock's own time unless Now is set), is what callers see.
+// Times are on Options.Clock, as is Status.HeldUntil, what callers see.
 type damping struct {
 	cfg     model.Damping
 	flaps   []time.Time // recent flaps, oldest first, at most cfg.Flaps+1
@@ -77,7 +76,7 @@ func (t *target) setDamping(cfg model.Damping) {
 	t.tgt.Damping = cfg
 	t.damping.cfg = cfg
 	if cfg.Flaps <= 0 && t.held() {
-		t.holdEnd = t.c.schedNow() // released by the goroutine now
+		t.holdEnd = t.c.now() // released by the goroutine now
 	}
 	t.mu.Unlock()
 	t.poke()

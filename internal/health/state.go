@@ -24,7 +24,7 @@ type machineState struct {
 	machine State     // the checked state, before damping
 	fresh   bool      // the next result decides at once (after a check change)
 	succ    int       // consecutive successes, counted at the interval
-	succAt  time.Time // when the latest counted success came (Options.Now)
+	succAt  time.Time // when the latest counted success came
 	fail    int       // consecutive failures
 }
 
@@ -79,7 +79,7 @@ func (t *target) finish(ch *changes) {
 // setMachine moves the checked state to s, counts a flap for damping, and
 // updates the effective state with an event when it changes. Called with
 // mu held.
-func (t *target) setMachine(ch *changes, now, at time.Time, s State, reason, actor string) {
+func (t *target) setMachine(ch *changes, now time.Time, s State, reason, actor string) {
 	old := t.machine
 	if old == s {
 		return
@@ -88,7 +88,7 @@ func (t *target) setMachine(ch *changes, now, at time.Time, s State, reason, act
 	t.machine = s
 	var hold holdChange
 	if old != Unknown && s != Unknown {
-		hold = t.flap(at)
+		hold = t.flap(now)
 	}
 	if hold != holdNone {
 		t.st.HeldUntil = now.Add(t.damping.cfg.HoldDown.D())
@@ -108,7 +108,7 @@ func (t *target) setMachine(ch *changes, now, at time.Time, s State, reason, act
 // a hard failure of an Up target short of the fall threshold.
 func (t *target) apply(r result) (again bool) {
 	var ch changes
-	now, at := t.c.now(), t.c.schedNow()
+	now := t.c.now()
 	t.mu.Lock()
 	t.st.LastCheck, t.st.LastOK, t.st.LastError = now, r.ok, r.err
 	if r.ok {
@@ -127,14 +127,14 @@ func (t *target) apply(r result) (again bool) {
 	case t.machine == Unknown, t.fresh && !(t.machine == Up && r.hard):
 		t.fresh = false
 		if r.ok {
-			t.setMachine(&ch, now, at, Up, "first check succeeded", ActorCheck)
+			t.setMachine(&ch, now, Up, "first check succeeded", ActorCheck)
 		} else {
-			t.setMachine(&ch, now, at, Down, "first check failed: "+r.err, ActorCheck)
+			t.setMachine(&ch, now, Down, "first check failed: "+r.err, ActorCheck)
 		}
 	case t.machine == Down && r.ok && t.succ >= rise:
-		t.setMachine(&ch, now, at, Up, fmt.Sprintf("%d consecutive %s", t.succ, plural(t.succ, "success", "successes")), ActorCheck)
+		t.setMachine(&ch, now, Up, fmt.Sprintf("%d consecutive %s", t.succ, plural(t.succ, "success", "successes")), ActorCheck)
 	case t.machine == Up && !r.ok && t.fail >= fall:
-		t.setMachine(&ch, now, at, Down, fmt.Sprintf("%d consecutive %s: %s", t.fail, plural(t.fail, "failure", "failures"), r.err), ActorCheck)
+		t.setMachine(&ch, now, Down, fmt.Sprintf("%d consecutive %s: %s", t.fail, plural(t.fail, "failure", "failures"), r.err), ActorCheck)
 	}
 	again = !r.ok && r.hard && t.machine == Up && t.fail < fall
 	t.mu.Unlock()
@@ -153,7 +153,7 @@ func plural(n int, one, many string) string {
 // arms the expiry.
 func (t *target) push(up bool, reason string) error {
 	var ch changes
-	now, at := t.c.now(), t.c.schedNow()
+	now := t.c.now()
 	t.mu.Lock()
 	if t.spec.Type != model.CheckPush {
 		typ := t.spec.Type
@@ -171,8 +171,8 @@ func (t *target) push(up bool, reason string) error {
 	if !up {
 		t.st.LastError = reason
 	}
-	t.pushDeadline = at.Add(t.spec.PushTTL.D())
-	t.setMachine(&ch, now, at, s, "push: "+reason, ActorPush)
+	t.pushDeadline = now.Add(t.spec.PushTTL.D())
+	t.setMachine(&ch, now, s, "push: "+reason, ActorPush)
 	t.mu.Unlock()
 	t.poke()
 	t.finish(&ch)
@@ -188,7 +188,7 @@ func (t *target) expire(at time.Time) {
 	if !t.pushDeadline.IsZero() && !at.Before(t.pushDeadline) {
 		t.pushDeadline = time.Time{}
 		t.st.LastOK, t.st.LastError = false, "push report expired"
-		t.setMachine(&ch, now, at, Down, "push report expired", ActorPush)
+		t.setMachine(&ch, now, Down, "push report expired", ActorPush)
 	}
 	if t.held() && !at.Before(t.holdEnd) {
 		t.release()
@@ -208,7 +208,7 @@ func (t *target) setNone() {
 	var ch changes
 	now := t.c.now()
 	t.mu.Lock()
-	t.setMachine(&ch, now, t.c.schedNow(), Up, "not checked (type none)", ActorCheck)
+	t.setMachine(&ch, now, Up, "not checked (type none)", ActorCheck)
 	t.mu.Unlock()
 	t.finish(&ch)
 }

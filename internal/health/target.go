@@ -195,7 +195,7 @@ func (t *target) run(ctx context.Context) {
 	watchGap := baseGap
 	var next, lastWatch time.Time // on Options.Clock
 	if t.prober != nil {
-		next = t.c.schedNow().Add(t.c.firstDelay(interval))
+		next = t.c.now().Add(t.c.firstDelay(interval))
 	}
 	timer := t.c.opts.Clock.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -222,7 +222,7 @@ func (t *target) run(ctx context.Context) {
 		case <-t.watchKick:
 			watched = true
 		}
-		now := t.c.schedNow()
+		now := t.c.now()
 		t.expire(now)
 		if t.prober == nil {
 			continue
