@@ -310,6 +310,9 @@ func TestRunWaitsForTheLoopOfADeletedZone(t *testing.T) {
 		}
 	case <-time.After(500 * time.Millisecond):
 		// Run is waiting for the loop, as it must; let the loop finish.
+		// (Nothing shows that Run waits but that it has not returned: a
+		// Run that returned later than this would go unseen here, never
+		// the other way round.)
 	}
 	close(st.release)
 	<-done

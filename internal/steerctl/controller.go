@@ -230,8 +230,9 @@ func sameOverride(a, b *model.Override) bool {
 }
 
 // Refresh recompiles every service from the checker's current statuses at
-// once, without waiting for its change notification: a push report calls
-// it so that the next query sees the report.
+// once, without waiting for its change notification. What changes an
+// answer calls HealthChanged with the keys it changed instead; Refresh is
+// for a caller that cannot say (tests that set health directly).
 func (c *Controller) Refresh() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
