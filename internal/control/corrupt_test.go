@@ -1,12 +1,10 @@
 package control
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -14,27 +12,9 @@ import (
 	"github.com/stratusdns/stratus/internal/publish"
 	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/testutil"
 	"github.com/stratusdns/stratus/internal/zone"
 )
-
-// logBuffer collects a logger's output; the publisher logs from more
-// than one goroutine.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 func revisionOf(t *testing.T, st store.Store) store.Revision {
 	t.Helper()
@@ -131,7 +111,7 @@ func TestCorruptRecords(t *testing.T) {
 					t.Fatal(err)
 				}
 
-				var logs logBuffer
+				var logs testutil.LogBuffer
 				log := slog.New(slog.NewTextHandler(&logs, nil))
 				switch tc.skipped {
 				case "publisher":

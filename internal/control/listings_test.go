@@ -13,6 +13,7 @@ import (
 	"github.com/stratusdns/stratus/internal/publish"
 	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/testutil"
 )
 
 // put writes value under key behind the control plane's back.
@@ -33,7 +34,7 @@ func put(t *testing.T, e *env, key string, value []byte) {
 // when first found and then at most hourly, so that every other secondary
 // zone goes on being refreshed.
 func TestSecondaryZonesSkipsWhatCannotBeRead(t *testing.T) {
-	var logs logBuffer
+	var logs testutil.LogBuffer
 	e := newEnv(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	primaries := []model.NotifyTarget{{Address: netip.MustParseAddrPort("192.0.2.1:53")}}
 	for _, z := range []model.Name{"good.test.", "nosoa.test."} {
@@ -84,7 +85,7 @@ func TestSecondaryZonesSkipsWhatCannotBeRead(t *testing.T) {
 // beside one it cannot read, and logs that one when it first finds it,
 // then at most hourly, and at once when it breaks again after a repair.
 func TestReaperReadsLeases(t *testing.T) {
-	var logs logBuffer
+	var logs testutil.LogBuffer
 	e := newEnv(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	mustCreate(t, e, "example.com.", "")
 	api := model.MustName("api.example.com.")
@@ -133,7 +134,7 @@ func TestReaperReadsLeases(t *testing.T) {
 // but whose record does not is left out, logged once, and never stops
 // the reaping of the others.
 func TestReaperSkipsWhatItCannotRead(t *testing.T) {
-	var logs logBuffer
+	var logs testutil.LogBuffer
 	e := newEnv(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	mustCreate(t, e, "example.com.", "")
 	api := model.MustName("api.example.com.")

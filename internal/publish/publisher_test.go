@@ -1,7 +1,6 @@
 package publish_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/store/bolt"
+	"github.com/stratusdns/stratus/internal/testutil"
 	"github.com/stratusdns/stratus/internal/zone"
 )
 
@@ -125,25 +125,6 @@ func TestPublisherSkipsUnreadableRRsets(t *testing.T) {
 	}
 }
 
-// logBuffer collects a logger's output; the publisher logs from more
-// than one goroutine.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // resetSink keeps the services of the last full load.
 type resetSink struct {
 	mu   sync.Mutex
@@ -175,7 +156,7 @@ func TestServiceThatCannotBeRead(t *testing.T) {
 	}{{"null", []byte("null")}, {"empty", []byte("{}")}, {"another service", other}} {
 		value := tc.value
 		t.Run(tc.name, func(t *testing.T) {
-			var logs logBuffer
+			var logs testutil.LogBuffer
 			e := controltest.Start(t, control.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			z := controltest.CreateZone(t, e.Plane, "example.com.")
 			svc := model.Service{Name: api, Pools: []model.Pool{{Name: "primary", Priority: 1}}}
