@@ -54,6 +54,7 @@ type Node struct {
 	steering *steerctl.Controller
 	dns      *dnsserver.Server
 	http     *http.Server
+	httpDone chan struct{} // closed when the API's Serve has returned
 	apiAddr  net.Addr
 	closeGeo func()
 
@@ -197,15 +198,17 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		DefaultNameservers: s.cfg.NameServers(),
 		Logger:             s.log.With("component", "api"),
 	})
-	s.http = &http.Server{
+	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	s.http, s.httpDone = srv, make(chan struct{})
 	go func() {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		defer close(s.httpDone)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("api server stopped", "err", err)
 		}
 	}()
@@ -228,6 +231,7 @@ func (s *Node) Shutdown(ctx context.Context) error {
 	var errs []error
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))
+		<-s.httpDone // Serve returns at once, also one that had not begun
 		s.http = nil
 	}
 	if s.dns != nil {
