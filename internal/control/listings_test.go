@@ -81,24 +81,33 @@ func TestSecondaryZonesSkipsWhatCannotBeRead(t *testing.T) {
 	logged("an hour later", 2)
 }
 
-// TestReaperReadsLeases: the lease reaper reaps the lapsed endpoints
-// beside one it cannot read, and logs that one when it first finds it,
-// then at most hourly, and at once when it breaks again after a repair.
-func TestReaperReadsLeases(t *testing.T) {
-	var logs testutil.LogBuffer
-	e := newEnv(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+// reaperEnv returns a control plane logging to logs, with the service
+// api.example.com. in example.com., and a function registering an
+// endpoint of it with a one-minute lease.
+func reaperEnv(t *testing.T, logs *testutil.LogBuffer) (e *env, api model.Name, register func(id string)) {
+	t.Helper()
+	e = newEnv(t, Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	mustCreate(t, e, "example.com.", "")
-	api := model.MustName("api.example.com.")
+	api = model.MustName("api.example.com.")
 	if _, err := e.svc.Services.CreateService(ctx, newService(string(api)), ServiceWriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	register := func(id string) {
+	register = func(id string) {
 		t.Helper()
 		ep := model.Endpoint{ID: id, Pool: "backup", Address: "192.0.2.10", LeaseTTL: model.Duration(time.Minute)}
 		if _, _, err := e.svc.Endpoints.RegisterEndpoint(ctx, api, ep, "fn"); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return e, api, register
+}
+
+// TestReaperReadsLeases: the lease reaper reaps the lapsed endpoints
+// beside one it cannot read, and logs that one when it first finds it,
+// then at most hourly, and at once when it breaks again after a repair.
+func TestReaperReadsLeases(t *testing.T) {
+	var logs testutil.LogBuffer
+	e, api, register := reaperEnv(t, &logs)
 	bad := schema.EndpointKey(api, "bad")
 	count := func() int { return strings.Count(logs.String(), "key="+bad+" ") }
 	pass := func(when string, logged int) {
@@ -135,18 +144,9 @@ func TestReaperReadsLeases(t *testing.T) {
 // the reaping of the others.
 func TestReaperSkipsWhatItCannotRead(t *testing.T) {
 	var logs testutil.LogBuffer
-	e := newEnv(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	mustCreate(t, e, "example.com.", "")
-	api := model.MustName("api.example.com.")
-	if _, err := e.svc.Services.CreateService(ctx, newService(string(api)), ServiceWriteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"ok", "bad"} {
-		ep := model.Endpoint{ID: id, Pool: "backup", Address: "192.0.2.10", LeaseTTL: model.Duration(time.Minute)}
-		if _, _, err := e.svc.Endpoints.RegisterEndpoint(ctx, api, ep, "fn"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e, api, register := reaperEnv(t, &logs)
+	register("ok")
+	register("bad")
 	bad := schema.EndpointKey(api, "bad")
 	var stored []byte
 	if err := e.st.View(ctx, func(tx store.ReadTx) error {
