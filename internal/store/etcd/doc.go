@@ -1,0 +1,56 @@
+// Package etcd is the clustered store.Store engine: the store lives under a
+// key prefix of an etcd v3 cluster, so several Stratus servers share one
+// state, and several Stratus clusters can share one etcd (each under its own
+// prefix; no prefix may be a prefix of another).
+//
+// # Layout
+//
+// Under the prefix P, the store key k is kept at P+"d/"+k and one meta key,
+// P+"m/rev", is written by every committed Update.
+//
+// # Revisions: a mapping, not etcd's revision
+//
+// store.Store wants revisions that count the store's own commits: 0 for the
+// empty store, then 1, 2, 3... with no gaps. etcd's revision is global to the
+// cluster: it starts at 1, and it moves on with every write to any key, also
+// those of other Stratus clusters under other prefixes. So the Stratus
+// revision is the etcd version of the meta key: every committed Update puts
+// P+"m/rev" in the same etcd transaction as its data, and etcd increments a
+// key's version by exactly one per put, atomically with the commit. The
+// transaction reads the meta key back (a Get after the Put in its Then
+// branch) to learn its revision. The meta key is never deleted (a delete
+// would reset its version).
+//
+// The reverse mapping, from a Stratus revision R to the etcd revision to
+// watch from, is a binary search over etcd revisions: the meta key's version
+// read at etcd revision E is the Stratus revision at E, non-decreasing in E.
+// Watch(R) finds an etcd revision E whose meta version is R and watches the
+// prefix from E+1.
+//
+// # Transactions
+//
+// View reads the meta key (a linearizable read), then reads everything at
+// the etcd revision of that read, so fn sees one committed state.
+//
+// Update is optimistic, like etcd's STM: fn runs against a snapshot at etcd
+// revision B, its writes are buffered, and the commit is one etcd Txn whose
+// If compares the mod revision of every key fn read (0 for a key that was
+// missing) with the one it saw. A Scan or Count in fn compares the meta key
+// instead, so any commit in between conflicts (a range compare would miss
+// keys deleted from the range). When the If fails, fn runs again on a new
+// snapshot. Unrelated concurrent Updates therefore commit without retrying,
+// and each still gets its own Stratus revision.
+//
+// A Txn may carry at most etcd's --max-txn-ops operations (128 by default):
+// an Update writing more keys needs the etcd server started with a larger
+// limit.
+//
+// # History
+//
+// Watch replays history with an etcd watch from an etcd revision. When etcd
+// has compacted past it, Watch returns store.ErrCompacted. Compaction of etcd
+// is the etcd operator's (--auto-compaction-*), since it is shared by every
+// prefix; Options.HistoryRevisions additionally bounds the history this
+// store serves, counted in Stratus revisions, so the engine behaves like
+// store/bolt for watchers that fall behind.
+package etcd

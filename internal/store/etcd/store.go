@@ -1,0 +1,180 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+// Store is a store.Store kept under a prefix of an etcd cluster.
+type Store struct {
+	cli     *clientv3.Client
+	prefix  string // Options.Prefix
+	data    string // prefix of data keys
+	meta    string // the meta key
+	history int
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	// head is the latest Stratus revision this store has seen committed
+	// (by its own Updates or in a watch); watchers compare with it to
+	// fall out of the retained history.
+	head atomic.Int64
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to etcd and returns the store under opts.Prefix. It does
+// not write anything: an empty prefix is an empty store at revision 0.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if err := opts.check(); err != nil {
+		return nil, fmt.Errorf("store/etcd: %w", err)
+	}
+	dial := opts.DialTimeout
+	if dial == 0 {
+		dial = 5 * time.Second
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:   opts.Endpoints,
+		TLS:         opts.TLS,
+		Username:    opts.Username,
+		Password:    opts.Password,
+		DialTimeout: dial,
+		Logger:      zap.NewNop(),
+		Context:     context.WithoutCancel(ctx),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store/etcd: connect to %v: %w", opts.Endpoints, err)
+	}
+	s := &Store{
+		cli:     cli,
+		prefix:  opts.Prefix,
+		data:    opts.Prefix + "d/",
+		meta:    opts.Prefix + "m/rev",
+		history: opts.HistoryRevisions,
+		closed:  make(chan struct{}),
+	}
+	cctx, cancel := context.WithTimeout(ctx, dial)
+	defer cancel()
+	if _, _, err := s.readHead(cctx); err != nil {
+		_ = cli.Close()
+		return nil, fmt.Errorf("store/etcd: read %q at %v: %w", s.meta, opts.Endpoints, err)
+	}
+	return s, nil
+}
+
+func (s *Store) isClosed() bool {
+	select {
+	case <-s.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// readHead reads the meta key linearizably: the Stratus revision and the
+// etcd revision the read saw.
+func (s *Store) readHead(ctx context.Context) (rev store.Revision, etcdRev int64, err error) {
+	resp, err := s.cli.Get(ctx, s.meta)
+	if err != nil {
+		return 0, 0, s.mapErr(err)
+	}
+	if len(resp.Kvs) > 0 {
+		rev = resp.Kvs[0].Version
+	}
+	s.seen(rev)
+	return rev, resp.Header.Revision, nil
+}
+
+// seen raises head to rev.
+func (s *Store) seen(rev store.Revision) {
+	for {
+		h := s.head.Load()
+		if rev <= h || s.head.CompareAndSwap(h, rev) {
+			return
+		}
+	}
+}
+
+// mapErr turns errors after Close into store.ErrClosed.
+func (s *Store) mapErr(err error) error {
+	if err != nil && s.isClosed() {
+		return store.ErrClosed
+	}
+	return err
+}
+
+// View runs fn on the state at one committed revision.
+func (s *Store) View(ctx context.Context, fn func(tx store.ReadTx) error) error {
+	if s.isClosed() {
+		return store.ErrClosed
+	}
+	rev, etcdRev, err := s.readHead(ctx)
+	if err != nil {
+		return err
+	}
+	tx := &readTx{s: s, ctx: ctx, rev: rev, etcdRev: etcdRev}
+	defer func() { tx.done = true }()
+	return fn(tx)
+}
+
+// Update runs fn optimistically and commits its writes in one etcd Txn,
+// running fn again when a key it read changed in between.
+func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.Revision, error) {
+	for {
+		if s.isClosed() {
+			return 0, store.ErrClosed
+		}
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		rev, etcdRev, err := s.readHead(ctx)
+		if err != nil {
+			return 0, err
+		}
+		tx := &writeTx{readTx: readTx{s: s, ctx: ctx, rev: rev, etcdRev: etcdRev}, writes: map[string]*write{}, reads: map[string]int64{}}
+		err = fn(tx)
+		tx.done = true
+		if err != nil {
+			return 0, err
+		}
+		newRev, ok, err := tx.commit()
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			s.seen(newRev)
+			return newRev, nil
+		}
+	}
+}
+
+// Revision returns the latest committed revision.
+func (s *Store) Revision(ctx context.Context) (store.Revision, error) {
+	if s.isClosed() {
+		return 0, store.ErrClosed
+	}
+	rev, _, err := s.readHead(ctx)
+	return rev, err
+}
+
+// Close ends every Watch and closes the etcd client. The data stays in etcd.
+func (s *Store) Close() error {
+	err := store.ErrClosed
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		err = s.cli.Close()
+		if errors.Is(err, context.Canceled) {
+			err = nil
+		}
+	})
+	return err
+}
