@@ -2,6 +2,8 @@ package etcd
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stratusdns/stratus/internal/store"
@@ -80,4 +82,104 @@ func TestUpdateConflictReruns(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// watchChan runs Watch(from) until the test ends and sends its batches and
+// then its error.
+func watchChan(t *testing.T, s *Store, from store.Revision) (<-chan store.Batch, <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	bc, ec := make(chan store.Batch, 100), make(chan error, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ec <- s.Watch(ctx, from, func(b store.Batch) error { bc <- b; return nil })
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return bc, ec
+}
+
+func put(t *testing.T, s *Store, kv ...string) store.Revision {
+	t.Helper()
+	rev, err := s.Update(context.Background(), func(tx store.Tx) error {
+		for i := 0; i < len(kv); i += 2 {
+			if err := tx.Put(kv[i], []byte(kv[i+1])); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rev
+}
+
+// TestWatchPrefixesIsolated checks that a watcher of one prefix sees none
+// of the commits under another prefix of the same etcd.
+func TestWatchPrefixesIsolated(t *testing.T) {
+	base := t.TempDir()
+	a, b := openPrefix(t, base+"/a/"), openPrefix(t, base+"/b/")
+	bc, ec := watchChan(t, a, 0)
+	put(t, b, "k", "b1")
+	put(t, b, "k", "b2")
+	put(t, a, "k", "a1")
+	select {
+	case got := <-bc:
+		if got.Revision != 1 || len(got.Events) != 1 || got.Events[0].Key != "k" || string(got.Events[0].Value) != "a1" {
+			t.Errorf("first batch of a = %+v, want revision 1 with k=a1 only", got)
+		}
+	case err := <-ec:
+		t.Fatalf("Watch: %v", err)
+	}
+}
+
+// TestUpdateDisjointNoRerun checks that a commit to keys fn did not read,
+// between fn's reads and its commit, does not make Update run fn again.
+func TestUpdateDisjointNoRerun(t *testing.T) {
+	dir := t.TempDir()
+	s, other := openPrefix(t, dir+"/"), openPrefix(t, dir+"/")
+	ctx := context.Background()
+	put(t, s, "mine", "1", "theirs", "1")
+	runs := 0
+	rev, err := s.Update(ctx, func(tx store.Tx) error {
+		runs++
+		v, _, err := tx.Get("mine")
+		if err != nil {
+			return err
+		}
+		if runs == 1 {
+			put(t, other, "theirs", "2")
+		}
+		return tx.Put("mine", append(v, '+'))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs != 1 || rev != 3 {
+		t.Errorf("runs = %d, revision = %d; want 1 run at revision 3", runs, rev)
+	}
+}
+
+// TestWatchEtcdCompacted checks that Watch from a revision etcd compacted
+// away (the client's Compact) fails with store.ErrCompacted.
+func TestWatchEtcdCompacted(t *testing.T) {
+	s := openPrefix(t, t.TempDir()+"/")
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		put(t, s, "k", fmt.Sprint(i))
+	}
+	resp, err := s.cli.Get(ctx, s.meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.cli.Compact(ctx, resp.Kvs[0].ModRevision); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "k", "5")
+	fresh := openPrefix(t, s.prefix) // nothing cached from the commits
+	_, ec := watchChan(t, fresh, 1)
+	if err := <-ec; !errors.Is(err, store.ErrCompacted) {
+		t.Errorf("Watch(1) after etcd compaction = %v, want ErrCompacted", err)
+	}
 }
