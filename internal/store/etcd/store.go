@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,7 +50,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		Password:    opts.Password,
 		DialTimeout: dial,
 		Logger:      zap.NewNop(),
-		Context:     context.WithoutCancel(ctx),
+		// The etcd servers' --max-request-bytes bounds a commit, not
+		// the client: commitError names that limit when it is hit.
+		MaxCallSendMsgSize: math.MaxInt32,
+		Context:            context.WithoutCancel(ctx),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store/etcd: connect to %v: %w", opts.Endpoints, err)
@@ -64,7 +68,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, dial)
 	defer cancel()
-	if _, _, err := s.readHead(cctx); err != nil {
+	if _, err := s.readHead(cctx); err != nil {
 		_ = cli.Close()
 		return nil, fmt.Errorf("store/etcd: read %q at %v: %w", s.meta, opts.Endpoints, err)
 	}
@@ -80,18 +84,25 @@ func (s *Store) isClosed() bool {
 	}
 }
 
-// readHead reads the meta key linearizably: the Stratus revision and the
-// etcd revision the read saw.
-func (s *Store) readHead(ctx context.Context) (rev store.Revision, etcdRev int64, err error) {
+// head is the store's state as one read of the meta key saw it.
+type head struct {
+	rev     store.Revision // the Stratus revision
+	etcdRev int64          // the etcd revision of the read
+	metaMod int64          // the meta key's mod revision (0: empty store)
+}
+
+// readHead reads the meta key linearizably.
+func (s *Store) readHead(ctx context.Context) (head, error) {
 	resp, err := s.cli.Get(ctx, s.meta)
 	if err != nil {
-		return 0, 0, s.mapErr(err)
+		return head{}, s.mapErr(err)
 	}
+	h := head{etcdRev: resp.Header.Revision}
 	if len(resp.Kvs) > 0 {
-		rev = resp.Kvs[0].Version
+		h.rev, h.metaMod = resp.Kvs[0].Version, resp.Kvs[0].ModRevision
 	}
-	s.seen(rev)
-	return rev, resp.Header.Revision, nil
+	s.seen(h.rev)
+	return h, nil
 }
 
 // seen raises head to rev.
@@ -117,11 +128,11 @@ func (s *Store) View(ctx context.Context, fn func(tx store.ReadTx) error) error 
 	if s.isClosed() {
 		return store.ErrClosed
 	}
-	rev, etcdRev, err := s.readHead(ctx)
+	h, err := s.readHead(ctx)
 	if err != nil {
 		return err
 	}
-	tx := &readTx{s: s, ctx: ctx, rev: rev, etcdRev: etcdRev}
+	tx := &readTx{s: s, ctx: ctx, rev: h.rev, etcdRev: h.etcdRev}
 	defer func() { tx.done = true }()
 	return fn(tx)
 }
@@ -136,11 +147,11 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.R
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		rev, etcdRev, err := s.readHead(ctx)
+		h, err := s.readHead(ctx)
 		if err != nil {
 			return 0, err
 		}
-		tx := &writeTx{readTx: readTx{s: s, ctx: ctx, rev: rev, etcdRev: etcdRev}, writes: map[string]*write{}, reads: map[string]int64{}}
+		tx := &writeTx{readTx: readTx{s: s, ctx: ctx, rev: h.rev, etcdRev: h.etcdRev}, metaMod: h.metaMod, writes: map[string]*write{}, reads: map[string]int64{}}
 		err = fn(tx)
 		tx.done = true
 		if err != nil {
@@ -162,8 +173,8 @@ func (s *Store) Revision(ctx context.Context) (store.Revision, error) {
 	if s.isClosed() {
 		return 0, store.ErrClosed
 	}
-	rev, _, err := s.readHead(ctx)
-	return rev, err
+	h, err := s.readHead(ctx)
+	return h.rev, err
 }
 
 // Close ends every Watch and closes the etcd client. The data stays in etcd.

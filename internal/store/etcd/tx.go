@@ -7,7 +7,10 @@ import (
 	"slices"
 	"strings"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/stratusdns/stratus/internal/store"
 )
@@ -141,7 +144,13 @@ type writeTx struct {
 	order   []string         // keys in first-change order
 	reads   map[string]int64 // key -> mod revision seen (0: missing)
 	scanned bool             // a Scan or Count read a range
+	metaMod int64            // the meta key's mod revision at the snapshot
 }
+
+// maxKeyCompares is the most per-key compares a commit spends; an Update
+// that read more keys (or scanned) compares the meta key alone, so its
+// compares never count against etcd's --max-txn-ops.
+const maxKeyCompares = 64
 
 func (w *writeTx) Get(key string) ([]byte, bool, error) {
 	if w.done {
@@ -281,39 +290,42 @@ func (w *writeTx) Count(prefix string) (int, error) {
 // commit sends the buffered writes as one Txn. ok is false when a read
 // changed since the snapshot (the caller runs fn again). A transaction
 // without changes commits nothing and returns the snapshot's revision.
+//
+// The Txn's If holds one compare per key read (its mod revision, 0 when it
+// was missing), or, when fn scanned or read more than maxKeyCompares keys,
+// the meta key's mod revision alone: every commit changes it, so it covers
+// every read at the price of conflicting with any concurrent commit.
 func (w *writeTx) commit() (rev store.Revision, ok bool, err error) {
 	var ops []clientv3.Op
+	size := 0
 	for _, k := range w.order {
 		wr := w.writes[k]
 		switch {
 		case !wr.deleted:
 			ops = append(ops, clientv3.OpPut(w.s.data+k, string(wr.value)))
+			size += len(w.s.data) + len(k) + len(wr.value)
 		case wr.existed:
 			ops = append(ops, clientv3.OpDelete(w.s.data+k))
+			size += len(w.s.data) + len(k)
 		}
 	}
 	if len(ops) == 0 {
 		return w.rev, true, nil
 	}
+	keys := len(ops)
 	ops = append(ops, clientv3.OpPut(w.s.meta, ""), clientv3.OpGet(w.s.meta))
 	var cmps []clientv3.Cmp
-	if w.scanned {
-		metaMod := int64(0)
-		resp, err := w.s.cli.Get(w.ctx, w.s.meta, clientv3.WithRev(w.etcdRev))
-		if err != nil {
-			return 0, false, w.s.mapErr(err)
+	if w.scanned || len(w.reads) > maxKeyCompares {
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.s.meta), "=", w.metaMod))
+	} else {
+		for k, mod := range w.reads {
+			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.s.data+k), "=", mod))
+			size += len(w.s.data) + len(k)
 		}
-		if len(resp.Kvs) > 0 {
-			metaMod = resp.Kvs[0].ModRevision
-		}
-		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.s.meta), "=", metaMod))
-	}
-	for k, mod := range w.reads {
-		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.s.data+k), "=", mod))
 	}
 	resp, err := w.s.cli.Txn(w.ctx).If(cmps...).Then(ops...).Commit()
 	if err != nil {
-		return 0, false, fmt.Errorf("store/etcd: commit %d keys: %w", len(ops)-2, w.s.mapErr(err))
+		return 0, false, commitError(keys, len(ops), len(cmps), size, w.s.mapErr(err))
 	}
 	if !resp.Succeeded {
 		return 0, false, nil
@@ -323,4 +335,20 @@ func (w *writeTx) commit() (rev store.Revision, ok bool, err error) {
 		return 0, false, errors.New("store/etcd: commit: no revision read back")
 	}
 	return get.Kvs[0].Version, true, nil
+}
+
+// commitError explains a failed commit of keys changed keys (ops
+// operations, cmps compares, about size bytes of keys and values); when an
+// etcd limit refused it, the error names the limit and the etcd flag that
+// raises it.
+func commitError(keys, ops, cmps, size int, err error) error {
+	switch {
+	case errors.Is(err, rpctypes.ErrTooManyOps):
+		return fmt.Errorf("store/etcd: commit of %d keys: %d operations and %d compares in one etcd transaction exceed the etcd servers' --max-txn-ops (default 128); raise it on every etcd member: %w",
+			keys, ops, cmps, err)
+	case errors.Is(err, rpctypes.ErrRequestTooLarge) || status.Code(err) == codes.ResourceExhausted:
+		return fmt.Errorf("store/etcd: commit of %d keys: a request of about %d bytes exceeds the etcd servers' --max-request-bytes (default 1.5 MiB); raise it on every etcd member: %w",
+			keys, size, err)
+	}
+	return fmt.Errorf("store/etcd: commit of %d keys: %w", keys, err)
 }

@@ -20,16 +20,17 @@ func (s *Store) Watch(ctx context.Context, from store.Revision, fn func(store.Ba
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	cur, head, err := s.readHead(ctx)
+	h, err := s.readHead(ctx)
 	if err != nil {
 		return err
 	}
+	cur := h.rev
 	if s.compacted(from, cur) {
 		return fmt.Errorf("store/etcd: watch from %d at %d with history %d: %w", from, cur, s.history, store.ErrCompacted)
 	}
-	start := head // an etcd revision at which the store is at from
+	start := h.etcdRev // an etcd revision at which the store is at from
 	if from < cur {
-		start, err = s.etcdRevisionOf(ctx, from, head)
+		start, err = s.etcdRevisionOf(ctx, from, h.etcdRev)
 		if err != nil {
 			return err
 		}
