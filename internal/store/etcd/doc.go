@@ -25,7 +25,13 @@
 // watch from, is a binary search over etcd revisions: the meta key's version
 // read at etcd revision E is the Stratus revision at E, non-decreasing in E.
 // Watch(R) finds an etcd revision E whose meta version is R and watches the
-// prefix from E+1.
+// prefix from E+1. The store remembers the etcd revisions of the last 64
+// Stratus revisions it saw (head reads, its commits, watch batches), so the
+// usual Watch(R) right after a View at R needs no search. A search that
+// meets a compacted etcd revision goes on with later ones, and a watch
+// etcd refuses as compacted starts again at etcd's compaction revision
+// when the store was still at R there: Watch fails with
+// store.ErrCompacted only when no retained etcd revision has the store at R.
 //
 // # Transactions
 //
@@ -63,7 +69,8 @@
 // # History
 //
 // Watch replays history with an etcd watch from an etcd revision. When etcd
-// has compacted past it, Watch returns store.ErrCompacted. Compaction of etcd
+// has compacted past every etcd revision at which the store was at the
+// watch's revision, Watch returns store.ErrCompacted. Compaction of etcd
 // is the etcd operator's (--auto-compaction-*), since it is shared by every
 // prefix; Options.HistoryRevisions additionally bounds the history this
 // store serves, counted in Stratus revisions, so the engine behaves like

@@ -183,3 +183,112 @@ func TestWatchEtcdCompacted(t *testing.T) {
 		t.Errorf("Watch(1) after etcd compaction = %v, want ErrCompacted", err)
 	}
 }
+
+// TestWatchRecentNoSearch checks that Watch from a revision a View just
+// read (the usual reload-then-follow) needs no search over etcd revisions,
+// and still delivers every later batch.
+func TestWatchRecentNoSearch(t *testing.T) {
+	dir := t.TempDir()
+	s, other := openPrefix(t, dir+"/"), openPrefix(t, dir+"/")
+	put(t, s, "k", "1")
+	var read store.Revision
+	_ = s.View(context.Background(), func(tx store.ReadTx) error { read = tx.Revision(); return nil })
+	put(t, other, "k", "2")
+	put(t, other, "k", "3")
+	before := s.searchGets.Load()
+	bc, ec := watchChan(t, s, read)
+	for want := read + 1; want <= 3; want++ {
+		select {
+		case b := <-bc:
+			if b.Revision != want {
+				t.Fatalf("batch %d, want %d", b.Revision, want)
+			}
+		case err := <-ec:
+			t.Fatal(err)
+		}
+	}
+	if n := s.searchGets.Load() - before; n != 0 {
+		t.Errorf("Watch(%d) read etcd %d times to find its start, want 0", read, n)
+	}
+	// A store that never saw revision 1 searches, and finds it.
+	fresh := openPrefix(t, dir+"/")
+	bc, ec = watchChan(t, fresh, 1)
+	select {
+	case b := <-bc:
+		if b.Revision != 2 || fresh.searchGets.Load() == 0 {
+			t.Errorf("fresh Watch(1): batch %d after %d searches, want 2 after some", b.Revision, fresh.searchGets.Load())
+		}
+	case err := <-ec:
+		t.Fatal(err)
+	}
+}
+
+// TestWatchCompactedMidpoint checks that Watch from a revision etcd still
+// serves works when the search for its etcd revision meets compacted
+// revisions on the way.
+func TestWatchCompactedMidpoint(t *testing.T) {
+	s := openPrefix(t, t.TempDir()+"/")
+	ctx := context.Background()
+	for i := 1; i <= 20; i++ {
+		put(t, s, "k", fmt.Sprint(i))
+		if i == 15 {
+			resp, err := s.cli.Get(ctx, s.meta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.cli.Compact(ctx, resp.Kvs[0].ModRevision); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		from store.Revision
+		want string // first batch's value, or "" for ErrCompacted
+	}{{15, "16"}, {17, "18"}, {14, ""}, {1, ""}} {
+		fresh := openPrefix(t, s.prefix) // nothing cached
+		bc, ec := watchChan(t, fresh, tc.from)
+		select {
+		case b := <-bc:
+			if tc.want == "" || string(b.Events[0].Value) != tc.want {
+				t.Errorf("Watch(%d): first batch k=%s, want %q", tc.from, b.Events[0].Value, tc.want)
+			}
+		case err := <-ec:
+			if tc.want != "" || !errors.Is(err, store.ErrCompacted) {
+				t.Errorf("Watch(%d) = %v, want first batch k=%q", tc.from, err, tc.want)
+			}
+		}
+	}
+}
+
+// TestWatchRecentCompacted checks that a remembered etcd revision that etcd
+// compacted since does not fail a Watch the store can still serve: the
+// store was at the same revision at etcd's compaction revision.
+func TestWatchRecentCompacted(t *testing.T) {
+	dir := t.TempDir()
+	s, other, elsewhere := openPrefix(t, dir+"/s/"), openPrefix(t, dir+"/s/"), openPrefix(t, dir+"/e/")
+	ctx := context.Background()
+	put(t, s, "k", "1")
+	read, err := s.Revision(ctx) // remembers the etcd revision of 1
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, elsewhere, "k", "x") // etcd moves on, the store does not
+	put(t, elsewhere, "k", "y")
+	resp, err := elsewhere.cli.Get(ctx, elsewhere.meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.cli.Compact(ctx, resp.Header.Revision); err != nil {
+		t.Fatal(err)
+	}
+	put(t, other, "k", "2")
+	bc, ec := watchChan(t, s, read)
+	select {
+	case b := <-bc:
+		if b.Revision != 2 {
+			t.Errorf("Watch(1): batch %d, want 2", b.Revision)
+		}
+	case err := <-ec:
+		t.Errorf("Watch(1) = %v, want batch 2", err)
+	}
+}

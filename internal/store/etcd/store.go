@@ -29,7 +29,18 @@ type Store struct {
 	// (by its own Updates or in a watch); watchers compare with it to
 	// fall out of the retained history.
 	head atomic.Int64
+
+	// recent maps Stratus revisions seen lately (by reads of the head,
+	// commits and watches) to an etcd revision at which the store was at
+	// them, so Watch from a revision just read needs no search.
+	recentMu sync.Mutex
+	recent   map[store.Revision]int64
+	// searchGets counts the reads etcdRevisionOf made (tests).
+	searchGets atomic.Int64
 }
+
+// recentRevisions bounds Store.recent.
+const recentRevisions = 64
 
 var _ store.Store = (*Store)(nil)
 
@@ -65,6 +76,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		meta:    opts.Prefix + "m/rev",
 		history: opts.HistoryRevisions,
 		closed:  make(chan struct{}),
+		recent:  make(map[store.Revision]int64, recentRevisions),
 	}
 	cctx, cancel := context.WithTimeout(ctx, dial)
 	defer cancel()
@@ -102,7 +114,38 @@ func (s *Store) readHead(ctx context.Context) (head, error) {
 		h.rev, h.metaMod = resp.Kvs[0].Version, resp.Kvs[0].ModRevision
 	}
 	s.seen(h.rev)
+	s.remember(h.rev, h.etcdRev)
 	return h, nil
+}
+
+// remember notes that the store was at rev at etcd revision etcdRev. When
+// the map is full the oldest revision makes room.
+func (s *Store) remember(rev store.Revision, etcdRev int64) {
+	s.recentMu.Lock()
+	defer s.recentMu.Unlock()
+	if _, ok := s.recent[rev]; ok {
+		s.recent[rev] = max(s.recent[rev], etcdRev)
+		return
+	}
+	if len(s.recent) >= recentRevisions {
+		oldest := rev
+		for r := range s.recent {
+			oldest = min(oldest, r)
+		}
+		if oldest == rev {
+			return
+		}
+		delete(s.recent, oldest)
+	}
+	s.recent[rev] = etcdRev
+}
+
+// recentEtcdRevision returns the remembered etcd revision of rev.
+func (s *Store) recentEtcdRevision(rev store.Revision) (int64, bool) {
+	s.recentMu.Lock()
+	defer s.recentMu.Unlock()
+	e, ok := s.recent[rev]
+	return e, ok
 }
 
 // seen raises head to rev.

@@ -334,6 +334,7 @@ func (w *writeTx) commit() (rev store.Revision, ok bool, err error) {
 	if get == nil || len(get.Kvs) != 1 {
 		return 0, false, errors.New("store/etcd: commit: no revision read back")
 	}
+	w.s.remember(get.Kvs[0].Version, resp.Header.Revision)
 	return get.Kvs[0].Version, true, nil
 }
 

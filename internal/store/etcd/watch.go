@@ -30,9 +30,12 @@ func (s *Store) Watch(ctx context.Context, from store.Revision, fn func(store.Ba
 	}
 	start := h.etcdRev // an etcd revision at which the store is at from
 	if from < cur {
-		start, err = s.etcdRevisionOf(ctx, from, h.etcdRev)
-		if err != nil {
-			return err
+		var ok bool
+		if start, ok = s.recentEtcdRevision(from); !ok {
+			start, err = s.etcdRevisionOf(ctx, from, h.etcdRev)
+			if err != nil {
+				return err
+			}
 		}
 	}
 
@@ -45,44 +48,71 @@ func (s *Store) Watch(ctx context.Context, from store.Revision, fn func(store.Ba
 		case <-wctx.Done():
 		}
 	}()
+	last := from // the last revision delivered
+	for {
+		compactRev, err := s.watchFrom(wctx, ctx, start, &last, fn)
+		if err != nil || compactRev == 0 {
+			return err
+		}
+		// etcd compacted past start: if the store was still at last at
+		// the compaction revision, watch from there instead.
+		r, err := s.cli.Get(ctx, s.meta, clientv3.WithRev(compactRev))
+		if err != nil && !errors.Is(err, rpctypes.ErrCompacted) {
+			return s.mapErr(err)
+		}
+		if err != nil || metaVersion(r) != last {
+			return fmt.Errorf("store/etcd: watch from %d: etcd compacted to %d: %w", last, compactRev, store.ErrCompacted)
+		}
+		start = compactRev
+	}
+}
+
+// watchFrom runs one etcd watch of the prefix after etcd revision start,
+// delivering the batches after *last to fn and advancing *last. It returns
+// etcd's compact revision when etcd compacted past start.
+func (s *Store) watchFrom(wctx, ctx context.Context, start int64, last *store.Revision, fn func(store.Batch) error) (int64, error) {
 	wch := s.cli.Watch(clientv3.WithRequireLeader(wctx), s.prefix, clientv3.WithPrefix(), clientv3.WithRev(start+1))
 	for resp := range wch {
-		if resp.CompactRevision != 0 || errors.Is(resp.Err(), rpctypes.ErrCompacted) {
-			return fmt.Errorf("store/etcd: watch from %d: etcd compacted to %d: %w", from, resp.CompactRevision, store.ErrCompacted)
+		if resp.CompactRevision != 0 {
+			return resp.CompactRevision, nil
+		}
+		if errors.Is(resp.Err(), rpctypes.ErrCompacted) {
+			return 0, fmt.Errorf("store/etcd: watch from %d: %w", *last, store.ErrCompacted)
 		}
 		if err := resp.Err(); err != nil {
 			if s.isClosed() {
-				return store.ErrClosed
+				return 0, store.ErrClosed
 			}
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return 0, ctx.Err()
 			}
-			return fmt.Errorf("store/etcd: watch: %w", err)
+			return 0, fmt.Errorf("store/etcd: watch: %w", err)
 		}
 		batches := s.batches(resp.Events)
 		for i, b := range batches {
-			if b.Revision <= from {
+			if b.Revision <= *last {
 				continue
 			}
 			if s.compacted(b.Revision-1, s.head.Load()) {
-				return fmt.Errorf("store/etcd: watcher at %d fell behind the history of %d revisions: %w", b.Revision-1, s.history, store.ErrCompacted)
+				return 0, fmt.Errorf("store/etcd: watcher at %d fell behind the history of %d revisions: %w", b.Revision-1, s.history, store.ErrCompacted)
 			}
 			b.More = i < len(batches)-1
 			if err := fn(b); err != nil {
-				return err
+				return 0, err
 			}
+			*last = b.Revision
 			if err := ctx.Err(); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
 	if s.isClosed() {
-		return store.ErrClosed
+		return 0, store.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, err
 	}
-	return errors.New("store/etcd: watch ended")
+	return 0, errors.New("store/etcd: watch ended")
 }
 
 // compacted reports whether the changes after from are outside the history
@@ -106,6 +136,7 @@ func (s *Store) batches(evs []*clientv3.Event) []store.Batch {
 		if key == s.meta {
 			b.Revision = ev.Kv.Version
 			s.seen(b.Revision)
+			s.remember(b.Revision, ev.Kv.ModRevision)
 			continue
 		}
 		k, ok := strings.CutPrefix(key, s.data)
@@ -140,13 +171,18 @@ func (s *Store) etcdRevisionOf(ctx context.Context, rev store.Revision, head int
 		return kv.CreateRevision - 1, nil
 	}
 	// Largest etcd revision in [lo, hi] whose meta version is <= rev: the
-	// version there is rev, as versions grow by one per commit.
+	// version there is rev, as versions grow by one per commit. A
+	// compacted midpoint moves lo past it: a later revision may still
+	// serve, which the read at lo checks at the end.
 	lo, hi := kv.CreateRevision, kv.ModRevision
+	check := false
 	for lo < hi {
 		mid := lo + (hi-lo+1)/2
+		s.searchGets.Add(1)
 		r, err := s.cli.Get(ctx, s.meta, clientv3.WithRev(mid))
 		if errors.Is(err, rpctypes.ErrCompacted) {
-			return 0, fmt.Errorf("store/etcd: watch from %d: %w", rev, store.ErrCompacted)
+			lo, check = min(mid+1, hi), true
+			continue
 		}
 		if err != nil {
 			return 0, s.mapErr(err)
@@ -157,5 +193,23 @@ func (s *Store) etcdRevisionOf(ctx context.Context, rev store.Revision, head int
 			hi = mid - 1
 		}
 	}
+	if check {
+		s.searchGets.Add(1)
+		r, err := s.cli.Get(ctx, s.meta, clientv3.WithRev(lo))
+		if errors.Is(err, rpctypes.ErrCompacted) || err == nil && metaVersion(r) != rev {
+			return 0, fmt.Errorf("store/etcd: watch from %d: etcd compacted past it: %w", rev, store.ErrCompacted)
+		}
+		if err != nil {
+			return 0, s.mapErr(err)
+		}
+	}
 	return lo, nil
+}
+
+// metaVersion is the Stratus revision a read of the meta key saw.
+func metaVersion(r *clientv3.GetResponse) store.Revision {
+	if len(r.Kvs) == 0 {
+		return 0
+	}
+	return r.Kvs[0].Version
 }
