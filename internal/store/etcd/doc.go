@@ -75,4 +75,16 @@
 // prefix; Options.HistoryRevisions additionally bounds the history this
 // store serves, counted in Stratus revisions, so the engine behaves like
 // store/bolt for watchers that fall behind.
+//
+// # Security
+//
+// Options.TLS reaches etcd over TLS (with client certificates when the
+// servers run --client-cert-auth), Options.Username and Password log in
+// when etcd has authentication enabled. The user needs readwrite
+// permission on the prefix range only (etcdctl role grant-permission
+// ROLE --prefix=true readwrite PREFIX). Open fails with an error naming
+// what was wrong: an unknown server CA or a refused client certificate
+// (found by dialing the endpoint itself, as the client only reports a
+// timeout), an https endpoint without TLS configuration, a wrong username
+// or password, a missing username, or a role without access to the prefix.
 package etcd

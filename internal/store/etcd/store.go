@@ -67,7 +67,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		Context:            context.WithoutCancel(ctx),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store/etcd: connect to %v: %w", opts.Endpoints, err)
+		return nil, fmt.Errorf("store/etcd: connect to %v: %w", opts.Endpoints, explain(ctx, &opts, dial, err))
 	}
 	s := &Store{
 		cli:     cli,
@@ -82,7 +82,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	defer cancel()
 	if _, err := s.readHead(cctx); err != nil {
 		_ = cli.Close()
-		return nil, fmt.Errorf("store/etcd: read %q at %v: %w", s.meta, opts.Endpoints, err)
+		return nil, fmt.Errorf("store/etcd: read %q at %v: %w", s.meta, opts.Endpoints, explain(ctx, &opts, dial, err))
 	}
 	return s, nil
 }
