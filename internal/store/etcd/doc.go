@@ -86,5 +86,7 @@
 // what was wrong: an unknown server CA or a refused client certificate
 // (found by dialing the endpoint itself, as the client only reports a
 // timeout), an https endpoint without TLS configuration, a wrong username
-// or password, a missing username, or a role without access to the prefix.
+// or password, a missing username, or a role without access to the prefix;
+// an Update by a user with read-only access fails naming the user and the
+// prefix.
 package etcd

@@ -183,6 +183,13 @@ func TestAuth(t *testing.T) {
 		},
 		func() error { _, err := root.UserAdd(ctx, "stratus", "s3cret"); return err },
 		func() error { _, err := root.UserGrantRole(ctx, "stratus", "stratus-tenant"); return err },
+		func() error { _, err := root.RoleAdd(ctx, "stratus-reader"); return err },
+		func() error {
+			_, err := root.RoleGrantPermission(ctx, "stratus-reader", "tenant/", clientv3.GetPrefixRangeEnd("tenant/"), clientv3.PermissionType(clientv3.PermRead))
+			return err
+		},
+		func() error { _, err := root.UserAdd(ctx, "reader", "r"); return err },
+		func() error { _, err := root.UserGrantRole(ctx, "reader", "stratus-reader"); return err },
 		func() error { _, err := root.AuthEnable(ctx); return err },
 	} {
 		if err := step(); err != nil {
@@ -198,6 +205,17 @@ func TestAuth(t *testing.T) {
 	}
 	defer s.Close()
 	useStore(t, s)
+
+	// A read-only role opens the store, and its Update names the user
+	// and the prefix.
+	ro, err := Open(ctx, Options{Endpoints: []string{ep}, Prefix: "tenant/", Username: "reader", Password: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := ro.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("w")) }); err == nil || !strings.Contains(err.Error(), `user "reader" may not write under the prefix "tenant/"`) {
+		t.Errorf("read-only Update = %v, want an error naming the user and the prefix", err)
+	}
 
 	for _, tc := range []struct {
 		name           string

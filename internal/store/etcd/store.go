@@ -19,6 +19,7 @@ import (
 type Store struct {
 	cli     *clientv3.Client
 	prefix  string // Options.Prefix
+	user    string // Options.Username
 	data    string // prefix of data keys
 	meta    string // the meta key
 	history int
@@ -72,6 +73,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s := &Store{
 		cli:     cli,
 		prefix:  opts.Prefix,
+		user:    opts.Username,
 		data:    opts.Prefix + "d/",
 		meta:    opts.Prefix + "m/rev",
 		history: opts.HistoryRevisions,

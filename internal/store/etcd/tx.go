@@ -325,7 +325,7 @@ func (w *writeTx) commit() (rev store.Revision, ok bool, err error) {
 	}
 	resp, err := w.s.cli.Txn(w.ctx).If(cmps...).Then(ops...).Commit()
 	if err != nil {
-		return 0, false, commitError(keys, len(ops), len(cmps), size, w.s.mapErr(err))
+		return 0, false, w.s.commitError(keys, len(ops), len(cmps), size, w.s.mapErr(err))
 	}
 	if !resp.Succeeded {
 		return 0, false, nil
@@ -342,8 +342,11 @@ func (w *writeTx) commit() (rev store.Revision, ok bool, err error) {
 // operations, cmps compares, about size bytes of keys and values); when an
 // etcd limit refused it, the error names the limit and the etcd flag that
 // raises it.
-func commitError(keys, ops, cmps, size int, err error) error {
+func (s *Store) commitError(keys, ops, cmps, size int, err error) error {
 	switch {
+	case errors.Is(err, rpctypes.ErrPermissionDenied):
+		return fmt.Errorf("store/etcd: commit of %d keys: etcd user %q may not write under the prefix %q: grant it a role with readwrite permission on the prefix: %w",
+			keys, s.user, s.prefix, err)
 	case errors.Is(err, rpctypes.ErrTooManyOps):
 		return fmt.Errorf("store/etcd: commit of %d keys: %d operations and %d compares in one etcd transaction exceed the etcd servers' --max-txn-ops (default 128); raise it on every etcd member: %w",
 			keys, ops, cmps, err)
