@@ -303,3 +303,39 @@ func TestStoreCopyErrors(t *testing.T) {
 	}
 	sameDump(t, "forced bolt destination", dumpBolt(t, other), map[string]string{"k": "v"})
 }
+
+// TestStoreCopyLargerThanOneEtcdTxn copies more keys and bytes than one
+// etcd transaction takes by default (128 ops, 1.5 MiB) and back.
+func TestStoreCopyLargerThanOneEtcdTxn(t *testing.T) {
+	ep := startEtcd(t)
+	host := strings.TrimPrefix(ep, "http://")
+	src := filepath.Join(t.TempDir(), "src.db")
+	st, err := bolt.Open(src, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	if _, err := st.Update(context.Background(), func(tx store.Tx) error {
+		for i := range 1000 {
+			k, v := fmt.Sprintf("k/%04d", i), strings.Repeat(string(rune('a'+i%26)), 3000)
+			want[k] = v
+			if err := tx.Put(k, []byte(v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	out, errOut, code := runCLI(t, []string{"store", "copy", "--from", "bolt:" + src, "--to", "etcd://" + host + "/big/"}, nil)
+	if code != 0 || !strings.Contains(out, "copied 1000 keys") {
+		t.Fatalf("copy: exit %d\n%s%s", code, out, errOut)
+	}
+	sameDump(t, "etcd copy", dumpEtcd(t, ep, "big/"), want)
+	back := filepath.Join(t.TempDir(), "back.db")
+	if out, errOut, code := runCLI(t, []string{"store", "copy", "--from", "etcd://" + host + "/big/", "--to", "bolt:" + back}, nil); code != 0 {
+		t.Fatalf("copy back: exit %d\n%s%s", code, out, errOut)
+	}
+	sameDump(t, "bolt copy", dumpBolt(t, back), want)
+}
