@@ -78,7 +78,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 			s.Shutdown(context.Background())
 		}
 	}()
-	s.log.Info("starting stratus", "version", version.Get().Version, "data_dir", s.cfg.DataDir)
+	s.log.Info("starting stratus", "version", version.Get().Version, "data_dir", s.cfg.DataDir, "store", storeName(s.cfg))
 	drills, err := drill.LoadScheduled(s.cfg.Drills)
 	if err != nil {
 		return err

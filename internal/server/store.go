@@ -22,6 +22,14 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	return OpenEtcd(ctx, cfg.Store.Etcd, func(key string) string { return "store.etcd." + key })
 }
 
+// storeName says where the store is, for the log.
+func storeName(cfg config.Config) string {
+	if e := cfg.Store.Etcd; e != nil {
+		return "etcd " + strings.Join(e.Endpoints, ",") + " prefix " + e.Prefix
+	}
+	return "bbolt " + filepath.Join(cfg.DataDir, StoreFile)
+}
+
 // EtcdOptions turns a store.etcd section into the engine's options,
 // reading the TLS and password files; name names a key in errors.
 func EtcdOptions(e *config.Etcd, name func(key string) string) (etcd.Options, error) {
