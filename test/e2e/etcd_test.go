@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,14 +23,25 @@ import (
 // ends. It returns the client URL.
 func startEtcd(t *testing.T) string {
 	t.Helper()
+	return startEtcdWith(t, nil, nil)
+}
+
+// startEtcdWith is startEtcd with clients served over TLS when tc is set
+// (tlsArgs then names etcd's certificate files).
+func startEtcdWith(t *testing.T, tc *tls.Config, tlsArgs []string) string {
+	t.Helper()
 	bin := testutil.Tool(t, "etcd")
 	dir := t.TempDir()
-	client := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	scheme := "http"
+	if tc != nil {
+		scheme = "https"
+	}
+	client := fmt.Sprintf("%s://127.0.0.1:%d", scheme, freePort(t))
 	peer := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
-	cmd := exec.Command(bin, "--name", "e2e", "--data-dir", filepath.Join(dir, "data"),
+	cmd := exec.Command(bin, append([]string{"--name", "e2e", "--data-dir", filepath.Join(dir, "data"),
 		"--listen-client-urls", client, "--advertise-client-urls", client,
 		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-		"--initial-cluster", "e2e="+peer, "--logger", "zap", "--log-outputs", filepath.Join(dir, "etcd.log"))
+		"--initial-cluster", "e2e=" + peer, "--logger", "zap", "--log-outputs", filepath.Join(dir, "etcd.log")}, tlsArgs...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +64,7 @@ func startEtcd(t *testing.T) string {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		s, err := etcd.Open(ctx, etcd.Options{Endpoints: []string{client}, Prefix: "probe/", DialTimeout: 2 * time.Second})
+		s, err := etcd.Open(ctx, etcd.Options{Endpoints: []string{client}, Prefix: "probe/", DialTimeout: 2 * time.Second, TLS: tc})
 		cancel()
 		if err == nil {
 			s.Close()
