@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -26,7 +24,6 @@ import (
 	"github.com/stratusdns/stratus/internal/steer"
 	"github.com/stratusdns/stratus/internal/steerctl"
 	"github.com/stratusdns/stratus/internal/store"
-	"github.com/stratusdns/stratus/internal/store/bolt"
 	"github.com/stratusdns/stratus/internal/version"
 	"github.com/stratusdns/stratus/internal/xfr"
 )
@@ -81,15 +78,15 @@ func (s *Node) Start(ctx context.Context) (err error) {
 			s.Shutdown(context.Background())
 		}
 	}()
-	s.log.Info("starting stratus", "version", version.Get().Version, "data_dir", s.cfg.DataDir)
+	s.log.Info("starting stratus", "version", version.Get().Version, "data_dir", s.cfg.DataDir, "store", storeName(s.cfg))
 	drills, err := drill.LoadScheduled(s.cfg.Drills)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
+	if err := mkdirData(s.cfg.DataDir); err != nil {
+		return err
 	}
-	st, err := bolt.Open(filepath.Join(s.cfg.DataDir, StoreFile), bolt.Options{})
+	st, err := openStore(ctx, s.cfg)
 	if err != nil {
 		return err
 	}
