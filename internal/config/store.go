@@ -32,6 +32,10 @@ type Etcd struct {
 	PasswordFile string `yaml:"password_file"`
 	// DialTimeout bounds reaching etcd at start (default 5s).
 	DialTimeout time.Duration `yaml:"dial_timeout"`
+	// RequestTimeout bounds each request to etcd once running (default
+	// 5s): past it an API call answers 503 and the node reports the
+	// store unreachable, while DNS answers from the last snapshot.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
 }
 
 // EtcdTLS names the files of a TLS connection to etcd.
@@ -48,8 +52,9 @@ type EtcdTLS struct {
 
 // Defaults of store.etcd.
 const (
-	DefaultEtcdPrefix      = "stratus/"
-	DefaultEtcdDialTimeout = 5 * time.Second
+	DefaultEtcdPrefix         = "stratus/"
+	DefaultEtcdDialTimeout    = 5 * time.Second
+	DefaultEtcdRequestTimeout = 5 * time.Second
 )
 
 // withDefaults fills the unset fields of e.
@@ -59,6 +64,9 @@ func (e *Etcd) withDefaults() {
 	}
 	if e.DialTimeout == 0 {
 		e.DialTimeout = DefaultEtcdDialTimeout
+	}
+	if e.RequestTimeout == 0 {
+		e.RequestTimeout = DefaultEtcdRequestTimeout
 	}
 }
 
@@ -79,6 +87,9 @@ func (e *Etcd) Check(name func(key string) string) error {
 	}
 	if e.DialTimeout < 0 {
 		return fmt.Errorf("%s: must not be negative", name("dial_timeout"))
+	}
+	if e.RequestTimeout < 0 {
+		return fmt.Errorf("%s: must not be negative", name("request_timeout"))
 	}
 	if e.PasswordFile != "" && e.Username == "" {
 		return fmt.Errorf("%s: set only with %s", name("password_file"), name("username"))

@@ -33,7 +33,7 @@ func storeName(cfg config.Config) string {
 // EtcdOptions turns a store.etcd section into the engine's options,
 // reading the TLS and password files; name names a key in errors.
 func EtcdOptions(e *config.Etcd, name func(key string) string) (etcd.Options, error) {
-	opts := etcd.Options{Endpoints: e.Endpoints, Prefix: e.Prefix, Username: e.Username, DialTimeout: e.DialTimeout}
+	opts := etcd.Options{Endpoints: e.Endpoints, Prefix: e.Prefix, Username: e.Username, DialTimeout: e.DialTimeout, RequestTimeout: e.RequestTimeout}
 	tc, err := e.TLSConfig(name)
 	if err != nil {
 		return etcd.Options{}, err

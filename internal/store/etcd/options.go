@@ -22,6 +22,10 @@ type Options struct {
 	Username, Password string
 	// DialTimeout bounds the first connection; 0 means 5s.
 	DialTimeout time.Duration
+	// RequestTimeout bounds each request to etcd once open (a read, a
+	// commit, a watch's start); 0 means 5s. A request that etcd does not
+	// answer within it fails with store.ErrUnavailable.
+	RequestTimeout time.Duration
 	// HistoryRevisions, when > 0, limits the watch history this store
 	// serves to the last HistoryRevisions revisions (older ones fail with
 	// store.ErrCompacted), as store/bolt does. 0 serves whatever etcd
@@ -44,6 +48,9 @@ func (o *Options) check() error {
 	}
 	if o.HistoryRevisions < 0 {
 		errs = append(errs, fmt.Errorf("history revisions %d is negative", o.HistoryRevisions))
+	}
+	if o.RequestTimeout < 0 {
+		errs = append(errs, fmt.Errorf("request timeout %v is negative", o.RequestTimeout))
 	}
 	if o.Password != "" && o.Username == "" {
 		errs = append(errs, errors.New("password without username"))

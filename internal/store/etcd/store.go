@@ -1,28 +1,35 @@
 package etcd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/stratusdns/stratus/internal/store"
 )
 
 // Store is a store.Store kept under a prefix of an etcd cluster.
 type Store struct {
-	cli     *clientv3.Client
-	prefix  string // Options.Prefix
-	user    string // Options.Username
-	data    string // prefix of data keys
-	meta    string // the meta key
-	history int
+	cli       *clientv3.Client
+	prefix    string // Options.Prefix
+	user      string // Options.Username
+	data      string // prefix of data keys
+	meta      string // the meta key
+	history   int
+	timeout   time.Duration // Options.RequestTimeout
+	endpoints string        // for errors
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -71,14 +78,16 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store/etcd: connect to %v: %w", opts.Endpoints, explain(ctx, &opts, dial, err))
 	}
 	s := &Store{
-		cli:     cli,
-		prefix:  opts.Prefix,
-		user:    opts.Username,
-		data:    opts.Prefix + "d/",
-		meta:    opts.Prefix + "m/rev",
-		history: opts.HistoryRevisions,
-		closed:  make(chan struct{}),
-		recent:  make(map[store.Revision]int64, recentRevisions),
+		cli:       cli,
+		prefix:    opts.Prefix,
+		user:      opts.Username,
+		data:      opts.Prefix + "d/",
+		meta:      opts.Prefix + "m/rev",
+		history:   opts.HistoryRevisions,
+		timeout:   cmp.Or(opts.RequestTimeout, 5*time.Second),
+		endpoints: strings.Join(opts.Endpoints, ","),
+		closed:    make(chan struct{}),
+		recent:    make(map[store.Revision]int64, recentRevisions),
 	}
 	cctx, cancel := context.WithTimeout(ctx, dial)
 	defer cancel()
@@ -107,9 +116,9 @@ type head struct {
 
 // readHead reads the meta key linearizably.
 func (s *Store) readHead(ctx context.Context) (head, error) {
-	resp, err := s.cli.Get(ctx, s.meta)
+	resp, err := s.get(ctx, s.meta)
 	if err != nil {
-		return head{}, s.mapErr(err)
+		return head{}, err
 	}
 	h := head{etcdRev: resp.Header.Revision}
 	if len(resp.Kvs) > 0 {
@@ -160,12 +169,43 @@ func (s *Store) seen(rev store.Revision) {
 	}
 }
 
-// mapErr turns errors after Close into store.ErrClosed.
-func (s *Store) mapErr(err error) error {
-	if err != nil && s.isClosed() {
+// get is one etcd read, bounded by the request timeout.
+func (s *Store) get(ctx context.Context, key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
+	rctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	resp, err := s.cli.Get(rctx, key, opts...)
+	return resp, s.callErr(ctx, err, "read")
+}
+
+// callErr maps the error of one etcd request made under ctx: after Close
+// it is store.ErrClosed; the caller's own cancellation stays as it is;
+// a request timeout or an unreachable etcd wraps store.ErrUnavailable.
+func (s *Store) callErr(ctx context.Context, err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case s.isClosed():
 		return store.ErrClosed
+	case ctx.Err() != nil:
+		return err
+	case unreachable(err):
+		return fmt.Errorf("store/etcd: %s: etcd at %s did not answer within %v (%v): %w", what, s.endpoints, s.timeout, err, store.ErrUnavailable)
 	}
 	return err
+}
+
+// unreachable reports whether err says etcd did not answer, rather than
+// refused the request.
+func unreachable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, rpctypes.ErrNoLeader) || errors.Is(err, rpctypes.ErrTimeout) ||
+		errors.Is(err, rpctypes.ErrTimeoutDueToLeaderFail) || errors.Is(err, rpctypes.ErrTimeoutDueToConnectionLost) {
+		return true
+	}
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return true
+	}
+	return false
 }
 
 // View runs fn on the state at one committed revision.

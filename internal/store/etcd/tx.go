@@ -34,9 +34,9 @@ func (r *readTx) Revision() store.Revision { return r.rev }
 // getBase reads key at the snapshot: value (non-nil when found), found,
 // and its mod revision (0 when missing).
 func (r *readTx) getBase(key string) ([]byte, bool, int64, error) {
-	resp, err := r.s.cli.Get(r.ctx, r.s.data+key, clientv3.WithRev(r.etcdRev))
+	resp, err := r.s.get(r.ctx, r.s.data+key, clientv3.WithRev(r.etcdRev))
 	if err != nil {
-		return nil, false, 0, r.s.mapErr(err)
+		return nil, false, 0, err
 	}
 	if len(resp.Kvs) == 0 {
 		return nil, false, 0, nil
@@ -69,9 +69,9 @@ func (r *readTx) basePage(prefix, after string, keysOnly bool) (keys []string, v
 	if keysOnly {
 		opts = append(opts, clientv3.WithKeysOnly())
 	}
-	resp, err := r.s.cli.Get(r.ctx, from, opts...)
+	resp, err := r.s.get(r.ctx, from, opts...)
 	if err != nil {
-		return nil, nil, false, r.s.mapErr(err)
+		return nil, nil, false, err
 	}
 	for _, kv := range resp.Kvs {
 		keys = append(keys, strings.TrimPrefix(string(kv.Key), r.s.data))
@@ -121,9 +121,9 @@ func (r *readTx) Count(prefix string) (int, error) {
 	if r.done {
 		return 0, errTxDone
 	}
-	resp, err := r.s.cli.Get(r.ctx, r.s.data+prefix, clientv3.WithPrefix(), clientv3.WithRev(r.etcdRev), clientv3.WithCountOnly())
+	resp, err := r.s.get(r.ctx, r.s.data+prefix, clientv3.WithPrefix(), clientv3.WithRev(r.etcdRev), clientv3.WithCountOnly())
 	if err != nil {
-		return 0, r.s.mapErr(err)
+		return 0, err
 	}
 	return int(resp.Count), nil
 }
@@ -323,9 +323,11 @@ func (w *writeTx) commit() (rev store.Revision, ok bool, err error) {
 			size += len(w.s.data) + len(k)
 		}
 	}
-	resp, err := w.s.cli.Txn(w.ctx).If(cmps...).Then(ops...).Commit()
+	tctx, cancel := context.WithTimeout(w.ctx, w.s.timeout)
+	resp, err := w.s.cli.Txn(tctx).If(cmps...).Then(ops...).Commit()
+	cancel()
 	if err != nil {
-		return 0, false, w.s.commitError(keys, len(ops), len(cmps), size, w.s.mapErr(err))
+		return 0, false, w.s.commitError(keys, len(ops), len(cmps), size, w.s.callErr(w.ctx, err, "commit"))
 	}
 	if !resp.Succeeded {
 		return 0, false, nil
@@ -353,6 +355,11 @@ func (s *Store) commitError(keys, ops, cmps, size int, err error) error {
 	case errors.Is(err, rpctypes.ErrRequestTooLarge) || status.Code(err) == codes.ResourceExhausted:
 		return fmt.Errorf("store/etcd: commit of %d keys: a request of about %d bytes exceeds the etcd servers' --max-request-bytes (default 1.5 MiB); raise it on every etcd member: %w",
 			keys, size, err)
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		// One etcd transaction: all of it or none of it, but which one
+		// is not known when etcd did not answer.
+		return fmt.Errorf("store/etcd: commit of %d keys (applied whole or not at all; read before retrying): %w", keys, err)
 	}
 	return fmt.Errorf("store/etcd: commit of %d keys: %w", keys, err)
 }

@@ -56,9 +56,9 @@ func (s *Store) Watch(ctx context.Context, from store.Revision, fn func(store.Ba
 		}
 		// etcd compacted past start: if the store was still at last at
 		// the compaction revision, watch from there instead.
-		r, err := s.cli.Get(ctx, s.meta, clientv3.WithRev(compactRev))
+		r, err := s.get(ctx, s.meta, clientv3.WithRev(compactRev))
 		if err != nil && !errors.Is(err, rpctypes.ErrCompacted) {
-			return s.mapErr(err)
+			return err
 		}
 		if err != nil || metaVersion(r) != last {
 			return fmt.Errorf("store/etcd: watch from %d: etcd compacted to %d: %w", last, compactRev, store.ErrCompacted)
@@ -159,9 +159,9 @@ func (s *Store) batches(evs []*clientv3.Event) []store.Batch {
 // version over etcd revisions. It fails with store.ErrCompacted when etcd
 // no longer keeps such a revision.
 func (s *Store) etcdRevisionOf(ctx context.Context, rev store.Revision, head int64) (int64, error) {
-	resp, err := s.cli.Get(ctx, s.meta, clientv3.WithRev(head))
+	resp, err := s.get(ctx, s.meta, clientv3.WithRev(head))
 	if err != nil {
-		return 0, s.mapErr(err)
+		return 0, err
 	}
 	if len(resp.Kvs) == 0 {
 		return head, nil
@@ -179,13 +179,13 @@ func (s *Store) etcdRevisionOf(ctx context.Context, rev store.Revision, head int
 	for lo < hi {
 		mid := lo + (hi-lo+1)/2
 		s.searchGets.Add(1)
-		r, err := s.cli.Get(ctx, s.meta, clientv3.WithRev(mid))
+		r, err := s.get(ctx, s.meta, clientv3.WithRev(mid))
 		if errors.Is(err, rpctypes.ErrCompacted) {
 			lo, check = min(mid+1, hi), true
 			continue
 		}
 		if err != nil {
-			return 0, s.mapErr(err)
+			return 0, err
 		}
 		if len(r.Kvs) > 0 && r.Kvs[0].Version <= rev {
 			lo = mid
@@ -195,12 +195,12 @@ func (s *Store) etcdRevisionOf(ctx context.Context, rev store.Revision, head int
 	}
 	if check {
 		s.searchGets.Add(1)
-		r, err := s.cli.Get(ctx, s.meta, clientv3.WithRev(lo))
+		r, err := s.get(ctx, s.meta, clientv3.WithRev(lo))
 		if errors.Is(err, rpctypes.ErrCompacted) || err == nil && metaVersion(r) != rev {
 			return 0, fmt.Errorf("store/etcd: watch from %d: etcd compacted past it: %w", rev, store.ErrCompacted)
 		}
 		if err != nil {
-			return 0, s.mapErr(err)
+			return 0, err
 		}
 	}
 	return lo, nil
