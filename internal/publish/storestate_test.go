@@ -1,9 +1,13 @@
 package publish_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -38,8 +42,27 @@ func (s *awayStore) Watch(ctx context.Context, from store.Revision, fn func(stor
 	return s.Store.Watch(ctx, from, fn)
 }
 
+// syncBuf is a log buffer safe for concurrent writes.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
 // TestProbeDegradedAndConverges: a probe that fails marks the store
-// unreachable and keeps the served snapshot; the next answer clears it;
+// unreachable, logs it once and keeps the served snapshot; the next
+// answer clears it and logs the recovery;
 // a watch that stays behind the store is restarted, so the publisher
 // catches up with no operator.
 func TestProbeDegradedAndConverges(t *testing.T) {
@@ -49,7 +72,8 @@ func TestProbeDegradedAndConverges(t *testing.T) {
 	}
 	defer bst.Close()
 	st := &awayStore{Store: bst}
-	p := publish.New(st, nil)
+	var logs syncBuf
+	p := publish.New(st, slog.New(slog.NewTextHandler(&logs, nil)))
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); p.Run(rctx) }()
@@ -62,10 +86,17 @@ func TestProbeDegradedAndConverges(t *testing.T) {
 	if s := p.State(); !s.Unreachable || s.Err == nil || p.Current() != served {
 		t.Fatalf("after a failed probe: %+v, snapshot kept %v", s, p.Current() == served)
 	}
+	p.Probe(ctx)
+	if n := strings.Count(logs.String(), "store unreachable"); n != 1 {
+		t.Errorf("logged the outage %d times, want once:\n%s", n, logs.String())
+	}
 	st.down.Store(false)
 	p.Probe(ctx)
 	if s := p.State(); s.Unreachable || s.Err != nil {
 		t.Fatalf("after the store answered: %+v", s)
+	}
+	if n := strings.Count(logs.String(), "store reachable again"); n != 1 {
+		t.Errorf("logged the recovery %d times, want once:\n%s", n, logs.String())
 	}
 
 	rev, err := bst.Update(ctx, func(tx store.Tx) error { return tx.Put("x", []byte("1")) })

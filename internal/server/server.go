@@ -26,6 +26,7 @@ import (
 	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/version"
 	"github.com/stratusdns/stratus/internal/xfr"
+	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
 // StoreFile is the name of the bbolt database in the data directory.
@@ -192,6 +193,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		Steering:           ctrl,
 		Health:             healthView{s.checker, events},
 		Drills:             s.drills,
+		Status:             s.status,
 		MaxZoneFileBytes:   s.cfg.API.MaxZoneFileBytes,
 		DefaultNameservers: s.cfg.NameServers(),
 		Logger:             s.log.With("component", "api"),
@@ -213,6 +215,19 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	s.log.Info("api listening", "addr", s.apiAddr.String())
 	s.log.Info("stratus ready", "revision", s.pub.Revision())
 	return nil
+}
+
+// status is the node's state for GET /v1/status.
+func (s *Node) status() apiv1.Status {
+	st := s.pub.State()
+	out := apiv1.Status{Degraded: st.Unreachable, Store: apiv1.StoreStatus{Reachable: !st.Unreachable, Revision: st.Revision}}
+	if !st.Since.IsZero() {
+		out.Store.Since = &st.Since
+	}
+	if st.Err != nil {
+		out.Store.Error = st.Err.Error()
+	}
+	return out
 }
 
 // DNSAddrs returns the bound DNS addresses.
