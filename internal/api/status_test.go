@@ -65,7 +65,9 @@ func TestStoreAwayStatusAnd503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status := func() apiv1.Status { return apiv1.Status{Degraded: st.down.Load(), Store: apiv1.StoreStatus{Reachable: !st.down.Load()}} }
+	status := func() apiv1.Status {
+		return apiv1.Status{Degraded: st.down.Load(), Store: apiv1.StoreStatus{Reachable: !st.down.Load()}}
+	}
 	srv := httptest.NewServer(New(PlaneControl(plane), Options{Status: status}))
 	t.Cleanup(srv.Close)
 	e := &apiEnv{srv: srv, svc: plane, admin: admin}
