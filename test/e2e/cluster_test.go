@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
+	"net/url"
 	"fmt"
 	"sort"
 	"strings"
@@ -112,7 +114,7 @@ func TestClusterWriterKilledLosesNoAckedWrite(t *testing.T) {
 		mu      sync.Mutex
 		acked   = map[string]string{} // name -> address
 		nAcked  atomic.Int64
-		refused atomic.Int64
+		refused = map[string]int{} // why a write was not acknowledged -> count
 		killed  = make(chan struct{})
 		once    sync.Once
 		wg      sync.WaitGroup
@@ -125,9 +127,21 @@ func TestClusterWriterKilledLosesNoAckedWrite(t *testing.T) {
 			for i := range perWriter {
 				name := fmt.Sprintf("w%d-%d.%s", w, i, zone)
 				addr := fmt.Sprintf("10.%d.%d.1", w, i)
-				st, _, err := putA(c.token, s.apiAddr, zone, name, addr)
+				st, b, err := putA(c.token, s.apiAddr, zone, name, addr)
 				if err != nil || st != 200 {
-					refused.Add(1)
+					why := fmt.Sprintf("%d %.80s", st, b)
+					if err != nil {
+						why = "error: " + err.Error()
+						if ue := (*url.Error)(nil); errors.As(err, &ue) {
+							why = "error: " + ue.Err.Error()
+						}
+					}
+					if s == a {
+						why = "node A: " + why
+					}
+					mu.Lock()
+					refused[why]++
+					mu.Unlock()
 					if s == a {
 						select {
 						case <-killed:
@@ -152,7 +166,7 @@ func TestClusterWriterKilledLosesNoAckedWrite(t *testing.T) {
 	default:
 		t.Fatalf("only %d writes acknowledged, node A never killed", nAcked.Load())
 	}
-	t.Logf("%d writes acknowledged, %d not", len(acked), refused.Load())
+	t.Logf("%d writes acknowledged; not acknowledged: %v", len(acked), refused)
 	names := make([]string, 0, len(acked))
 	for n := range acked {
 		names = append(names, n)
