@@ -3,8 +3,8 @@ package e2e
 import (
 	"encoding/json"
 	"errors"
-	"net/url"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
