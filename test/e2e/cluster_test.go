@@ -65,37 +65,44 @@ func (c *stratusCluster) waitSameSerial(zone string, want uint32, nodes []*serve
 	})
 }
 
-// TestClusterEtcdMemberKilled: with one etcd member killed (SIGKILL),
-// writes through every Stratus node keep succeeding and every node
-// converges to the same SOA serial, the one of the last write.
+// TestClusterEtcdMemberKilled: with one etcd member killed (SIGKILL), a
+// follower or the leader, writes through every Stratus node keep
+// succeeding and every node converges to the same SOA serial, the one of
+// the last write.
 func TestClusterEtcdMemberKilled(t *testing.T) {
-	ec := startEtcdCluster(t)
-	c := startStratusCluster(t, ec, 3, "stratus/cluster/")
-	zone := "quorum.test."
-	c.createZone(c.nodes[0], zone)
-	leader, err := ec.leader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A follower: the leader stays, so no write waits on an election.
-	victim := ec.members[0]
-	if victim == leader {
-		victim = ec.members[1]
-	}
-	victim.kill9()
-	t.Logf("killed etcd %s (leader is %s)", victim.name, leader.name)
-	for i := range 30 {
-		s := c.nodes[i%len(c.nodes)]
-		name := fmt.Sprintf("w%d.%s", i, zone)
-		if st, b, err := putA(c.token, s.apiAddr, zone, name, fmt.Sprintf("192.0.2.%d", i+1)); err != nil || st != 200 {
-			t.Fatalf("write %d through %s after the kill: %d %v %s", i, s.apiAddr, st, err, b)
-		}
-	}
-	c.waitSameSerial(zone, c.zoneSerial(c.nodes[0], zone), c.nodes)
-	for _, s := range c.nodes {
-		if got, err := answerA(s.dnsAddr, "w29."+zone); err != nil || len(got) != 1 || got[0] != "192.0.2.30" {
-			t.Errorf("w29.%s A at %s = %v %v, want 192.0.2.30", zone, s.dnsAddr, got, err)
-		}
+	for _, killLeader := range []bool{false, true} {
+		t.Run(map[bool]string{false: "follower", true: "leader"}[killLeader], func(t *testing.T) {
+			ec := startEtcdCluster(t)
+			c := startStratusCluster(t, ec, 3, "stratus/cluster/")
+			zone := "quorum.test."
+			c.createZone(c.nodes[0], zone)
+			leader, err := ec.leader()
+			if err != nil {
+				t.Fatal(err)
+			}
+			victim := leader
+			if !killLeader {
+				victim = ec.members[0]
+				if victim == leader {
+					victim = ec.members[1]
+				}
+			}
+			victim.kill9()
+			t.Logf("killed etcd %s (leader was %s)", victim.name, leader.name)
+			for i := range 30 {
+				s := c.nodes[i%len(c.nodes)]
+				name := fmt.Sprintf("w%d.%s", i, zone)
+				if st, b, err := putA(c.token, s.apiAddr, zone, name, fmt.Sprintf("192.0.2.%d", i+1)); err != nil || st != 200 {
+					t.Fatalf("write %d through %s after the kill: %d %v %s", i, s.apiAddr, st, err, b)
+				}
+			}
+			c.waitSameSerial(zone, c.zoneSerial(c.nodes[0], zone), c.nodes)
+			for _, s := range c.nodes {
+				if got, err := answerA(s.dnsAddr, "w29."+zone); err != nil || len(got) != 1 || got[0] != "192.0.2.30" {
+					t.Errorf("w29.%s A at %s = %v %v, want 192.0.2.30", zone, s.dnsAddr, got, err)
+				}
+			}
+		})
 	}
 }
 
