@@ -204,6 +204,10 @@ func unreachable(err error) bool {
 	switch status.Code(err) {
 	case codes.Unavailable, codes.DeadlineExceeded:
 		return true
+	case codes.Unknown:
+		// A member without quorum gives up on a read when the deadline
+		// the request carried passes, and says so with code Unknown.
+		return status.Convert(err).Message() == context.DeadlineExceeded.Error()
 	}
 	return false
 }

@@ -27,6 +27,8 @@ func TestUnreachableClassified(t *testing.T) {
 		{fmt.Errorf("get: %w", context.DeadlineExceeded), true},
 		{status.Error(codes.Unavailable, "connection refused"), true},
 		{status.Error(codes.DeadlineExceeded, "deadline"), true},
+		{status.Error(codes.Unknown, "context deadline exceeded"), true}, // a member without quorum
+		{status.Error(codes.Unknown, "other"), false},
 		{rpctypes.ErrNoLeader, true},
 		{rpctypes.ErrTimeout, true},
 		{context.Canceled, false},
