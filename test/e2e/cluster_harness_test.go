@@ -25,8 +25,33 @@ type etcdMember struct {
 	name   string
 	client string // http://127.0.0.1:port
 	dir    string
+	args   []string // etcd's command line, the same at a restart
 	cmd    *exec.Cmd
 	exited chan struct{}
+}
+
+// start starts the member with its arguments; fatal when it cannot.
+func (m *etcdMember) start(t *testing.T) {
+	t.Helper()
+	cmd := exec.Command(m.args[0], m.args[1:]...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	m.cmd, m.exited = cmd, exited
+}
+
+// restart starts a member killed before on its data directory and
+// ports; etcd ignores the initial-cluster flags once its data exists.
+func (m *etcdMember) restart(t *testing.T) {
+	t.Helper()
+	select {
+	case <-m.exited:
+	default:
+		t.Fatalf("etcd %s restarted while running", m.name)
+	}
+	m.start(t)
 }
 
 // kill9 kills the member with SIGKILL and waits until it has exited.
@@ -65,23 +90,19 @@ func startEtcdCluster(t *testing.T) *etcdCluster {
 			name:   fmt.Sprintf("m%d", i),
 			client: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
 			dir:    t.TempDir(),
-			exited: make(chan struct{}),
 		}
 		peers[m.name] = fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 		initial = append(initial, m.name+"="+peers[m.name])
 		c.members = append(c.members, m)
 	}
 	for _, m := range c.members {
-		m.cmd = exec.Command(bin, "--name", m.name, "--data-dir", filepath.Join(m.dir, "data"),
+		m.args = []string{bin, "--name", m.name, "--data-dir", filepath.Join(m.dir, "data"),
 			"--listen-client-urls", m.client, "--advertise-client-urls", m.client,
 			"--listen-peer-urls", peers[m.name], "--initial-advertise-peer-urls", peers[m.name],
 			"--initial-cluster", strings.Join(initial, ","), "--initial-cluster-state", "new",
 			"--initial-cluster-token", "stratus-e2e",
-			"--logger", "zap", "--log-outputs", filepath.Join(m.dir, "etcd.log"))
-		if err := m.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { m.cmd.Wait(); close(m.exited) }()
+			"--logger", "zap", "--log-outputs", filepath.Join(m.dir, "etcd.log")}
+		m.start(t)
 		t.Cleanup(func() {
 			m.cmd.Process.Signal(syscall.SIGTERM)
 			select {
