@@ -51,6 +51,7 @@ func exitCode(err error) int {
 	var ae *authError
 	var ce *client.ConnectionError
 	var ve *model.Error
+	var cfe *conflictError
 	switch {
 	case err == nil:
 		return exitOK
@@ -58,6 +59,8 @@ func exitCode(err error) int {
 		return exitInvalid
 	case errors.As(err, &ae):
 		return exitAuth
+	case errors.As(err, &cfe):
+		return exitConflict
 	case errors.As(err, &ce):
 		return exitUnreachable
 	case errors.Is(err, context.Canceled):

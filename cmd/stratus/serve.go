@@ -30,7 +30,10 @@ func (a *app) serveCommand() *cobra.Command {
 
 State lives in the data directory (--data-dir, default ./stratus-data): the
 store and, after the first start, the admin token (admin.token, mode 0600)
-that the client commands use by default.
+that the client commands use by default. With store.etcd in the config
+file, the store is kept in etcd instead and the admin token stays in the
+data directory; when etcd cannot be reached within store.etcd.dial_timeout,
+serve exits with an error naming the endpoints.
 
 Flags override the config file (--config), which overrides the defaults:
 DNS on 127.0.0.1:1053 (UDP and TCP), API on 127.0.0.1:8053.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
@@ -28,6 +30,9 @@ type Options struct {
 	// Drills starts the server's configured drills; without it starting
 	// one answers 503.
 	Drills DrillStarter
+	// Status reports the node's state (GET /v1/status); without it that
+	// answers 503.
+	Status func() apiv1.Status
 }
 
 // DrillStarter starts a configured drill in the background
@@ -43,8 +48,12 @@ const DefaultMaxZoneFileBytes = 128 << 20
 type Handler struct {
 	ctl  Control
 	opts Options
-	log  *slog.Logger
-	mux  *http.ServeMux
+	// known are the tokens verified lately: while the store is
+	// unreachable they still authenticate (a call that needs the store
+	// then fails with 503, but the status answers).
+	known knownTokens
+	log   *slog.Logger
+	mux   *http.ServeMux
 }
 
 // New returns the API handler over the control plane ctl.
@@ -122,13 +131,21 @@ func (h *Handler) authenticate(r *http.Request) (*auth.Principal, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, errorf(http.StatusUnauthorized, apiv1.CodeUnauthenticated, "the Authorization header must use the Bearer scheme")
 	}
-	p, err := h.ctl.Tokens.Authenticate(r.Context(), strings.TrimSpace(tok))
+	tok = strings.TrimSpace(tok)
+	p, err := h.ctl.Tokens.Authenticate(r.Context(), tok)
 	if err != nil {
+		if errors.Is(err, store.ErrUnavailable) {
+			if p, ok := h.known.get(tok); ok {
+				return p, nil
+			}
+		}
 		if he := toHTTP(err); he.status == http.StatusNotFound {
+			h.known.forget(tok)
 			return nil, errorf(http.StatusUnauthorized, apiv1.CodeUnauthenticated, "invalid bearer token")
 		}
 		return nil, err
 	}
+	h.known.put(tok, p)
 	return p, nil
 }
 

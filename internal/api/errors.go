@@ -11,6 +11,7 @@ import (
 
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
@@ -55,6 +56,8 @@ func toHTTP(err error) *httpError {
 		return &httpError{status: http.StatusConflict, code: apiv1.CodeAlreadyExists, message: err.Error()}
 	case errors.Is(err, control.ErrNotServed):
 		return &httpError{status: http.StatusServiceUnavailable, code: apiv1.CodeUnavailable, message: err.Error()}
+	case errors.Is(err, store.ErrUnavailable):
+		return &httpError{status: http.StatusServiceUnavailable, code: apiv1.CodeUnavailable, message: "the store is unreachable: " + err.Error() + "; retry"}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &httpError{status: http.StatusServiceUnavailable, code: apiv1.CodeUnavailable, message: "request cancelled or timed out"}
 	}

@@ -11,6 +11,7 @@ import (
 func (h *Handler) routes() []route {
 	return []route{
 		{http.MethodGet, "/v1/openapi.json", auth.ScopeZonesRead, h.openAPI},
+		{http.MethodGet, "/v1/status", auth.ScopeZonesRead, h.status},
 
 		{http.MethodGet, "/v1/zones", auth.ScopeZonesRead, h.listZones},
 		{http.MethodPost, "/v1/zones", auth.ScopeZonesWrite, h.createZone},

@@ -22,7 +22,9 @@ import (
 // Config is the whole configuration file.
 type Config struct {
 	// DataDir holds the store and the admin token (default ./stratus-data).
-	DataDir  string   `yaml:"data_dir"`
+	DataDir string `yaml:"data_dir"`
+	// Store chooses the store engine (default: bbolt in DataDir).
+	Store    Store    `yaml:"store"`
 	DNS      DNS      `yaml:"dns"`
 	API      API      `yaml:"api"`
 	Zones    Zones    `yaml:"zones"`
@@ -202,6 +204,12 @@ func Default() Config {
 func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		return fmt.Errorf("data_dir: must not be empty")
+	}
+	if e := c.Store.Etcd; e != nil {
+		e.withDefaults()
+		if err := e.Check(configKey); err != nil {
+			return err
+		}
 	}
 	if len(c.DNS.Listen) == 0 {
 		return fmt.Errorf("dns.listen: give at least one ip:port")

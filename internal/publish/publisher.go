@@ -32,6 +32,11 @@ type Publisher struct {
 	failed  chan error    // receives the error of a first load that fails
 	sink    ServiceSink
 
+	state       StoreState         // the store's reach (Probe)
+	lagAt       store.Revision     // applied when the store was first seen ahead
+	lagCount    int                // probes in a row that saw the store ahead of lagAt
+	watchCancel context.CancelFunc // ends the current watch (Probe restarts it)
+
 	serviceNames map[model.Name]bool // the names of all services, for new zones
 
 	// The revision that last wrote each zone's record (its settings and
@@ -131,7 +136,19 @@ func (p *Publisher) Run(ctx context.Context) error {
 		if err == nil {
 			backoff = 100 * time.Millisecond
 			p.b, p.svcs, p.changes = nil, nil, 0
-			err = p.st.Watch(ctx, rev, p.apply)
+			wctx, cancel := context.WithCancel(ctx)
+			p.mu.Lock()
+			p.watchCancel = cancel
+			p.mu.Unlock()
+			err = p.st.Watch(wctx, rev, p.apply)
+			p.mu.Lock()
+			p.watchCancel = nil
+			p.mu.Unlock()
+			restarted := wctx.Err() != nil && ctx.Err() == nil
+			cancel()
+			if restarted {
+				continue
+			}
 		}
 		switch {
 		case ctx.Err() != nil:

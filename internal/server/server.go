@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -26,9 +24,9 @@ import (
 	"github.com/stratusdns/stratus/internal/steer"
 	"github.com/stratusdns/stratus/internal/steerctl"
 	"github.com/stratusdns/stratus/internal/store"
-	"github.com/stratusdns/stratus/internal/store/bolt"
 	"github.com/stratusdns/stratus/internal/version"
 	"github.com/stratusdns/stratus/internal/xfr"
+	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
 // StoreFile is the name of the bbolt database in the data directory.
@@ -81,15 +79,15 @@ func (s *Node) Start(ctx context.Context) (err error) {
 			s.Shutdown(context.Background())
 		}
 	}()
-	s.log.Info("starting stratus", "version", version.Get().Version, "data_dir", s.cfg.DataDir)
+	s.log.Info("starting stratus", "version", version.Get().Version, "data_dir", s.cfg.DataDir, "store", storeName(s.cfg))
 	drills, err := drill.LoadScheduled(s.cfg.Drills)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
+	if err := mkdirData(s.cfg.DataDir); err != nil {
+		return err
 	}
-	st, err := bolt.Open(filepath.Join(s.cfg.DataDir, StoreFile), bolt.Options{})
+	st, err := openStore(ctx, s.cfg)
 	if err != nil {
 		return err
 	}
@@ -151,7 +149,8 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	notifier := xfr.NewNotifier(s.pub, s.plane.Zones, s.plane.TSIGKeys, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay, Clock: clock.Real()}, s.log.With("component", "notify"))
 	s.drills = drill.NewScheduler(drillPlane{services: s.plane.Services, endpoints: s.plane.Endpoints, steering: ctrl}, drillKeeper{s.plane.DrillRuns}, drills, s.log.With("component", "drill"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
-	s.bgDone.Add(6)
+	s.bgDone.Add(7)
+	go func() { defer s.bgDone.Done(); s.pub.Monitor(bg, time.Second) }()
 	go func() { defer s.bgDone.Done(); s.drills.Run(bg) }()
 	go func() { defer s.bgDone.Done(); secondaries.Run(bg) }()
 	go func() { defer s.bgDone.Done(); secondaries.Follow(bg, s.pub) }()
@@ -194,6 +193,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		Steering:           ctrl,
 		Health:             healthView{s.checker, events},
 		Drills:             s.drills,
+		Status:             s.status,
 		MaxZoneFileBytes:   s.cfg.API.MaxZoneFileBytes,
 		DefaultNameservers: s.cfg.NameServers(),
 		Logger:             s.log.With("component", "api"),
@@ -215,6 +215,19 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	s.log.Info("api listening", "addr", s.apiAddr.String())
 	s.log.Info("stratus ready", "revision", s.pub.Revision())
 	return nil
+}
+
+// status is the node's state for GET /v1/status.
+func (s *Node) status() apiv1.Status {
+	st := s.pub.State()
+	out := apiv1.Status{Degraded: st.Unreachable, Store: apiv1.StoreStatus{Reachable: !st.Unreachable, Revision: st.Revision}}
+	if !st.Since.IsZero() {
+		out.Store.Since = &st.Since
+	}
+	if st.Err != nil {
+		out.Store.Error = st.Err.Error()
+	}
+	return out
 }
 
 // DNSAddrs returns the bound DNS addresses.

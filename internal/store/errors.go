@@ -14,6 +14,11 @@ var (
 	// without error.
 	ErrStopScan = errors.New("store: stop scan")
 
+	// ErrUnavailable means the store did not answer in time (a networked
+	// engine whose servers are down, frozen or out of reach). Nothing was
+	// changed by a read; a write may be retried once the store answers.
+	ErrUnavailable = errors.New("store: unavailable")
+
 	// ErrEmptyKey means a Put or Delete was given an empty key.
 	ErrEmptyKey = errors.New("store: empty key")
 )

@@ -219,6 +219,7 @@ func TestHelpEverywhere(t *testing.T) {
 		{"endpoint"}, {"endpoint", "list"}, {"endpoint", "register"}, {"endpoint", "renew"}, {"endpoint", "deregister"},
 		{"endpoint", "override"}, {"endpoint", "report"}, {"events"},
 		{"zone", "update"}, {"drill"}, {"drill", "run"}, {"drill", "list"}, {"drill", "show"}, {"drill", "start"}, {"tsig"}, {"tsig", "list"}, {"tsig", "get"}, {"tsig", "create"}, {"tsig", "delete"},
+		{"store"}, {"store", "copy"},
 	}
 	for _, c := range cmds {
 		out, errOut, code := runCLI(t, append(c, "--help"), nil)

@@ -1,0 +1,92 @@
+// Package etcd is the clustered store.Store engine: the store lives under a
+// key prefix of an etcd v3 cluster, so several Stratus servers share one
+// state, and several Stratus clusters can share one etcd (each under its own
+// prefix; no prefix may be a prefix of another).
+//
+// # Layout
+//
+// Under the prefix P, the store key k is kept at P+"d/"+k and one meta key,
+// P+"m/rev", is written by every committed Update.
+//
+// # Revisions: a mapping, not etcd's revision
+//
+// store.Store wants revisions that count the store's own commits: 0 for the
+// empty store, then 1, 2, 3... with no gaps. etcd's revision is global to the
+// cluster: it starts at 1, and it moves on with every write to any key, also
+// those of other Stratus clusters under other prefixes. So the Stratus
+// revision is the etcd version of the meta key: every committed Update puts
+// P+"m/rev" in the same etcd transaction as its data, and etcd increments a
+// key's version by exactly one per put, atomically with the commit. The
+// transaction reads the meta key back (a Get after the Put in its Then
+// branch) to learn its revision. The meta key is never deleted (a delete
+// would reset its version).
+//
+// The reverse mapping, from a Stratus revision R to the etcd revision to
+// watch from, is a binary search over etcd revisions: the meta key's version
+// read at etcd revision E is the Stratus revision at E, non-decreasing in E.
+// Watch(R) finds an etcd revision E whose meta version is R and watches the
+// prefix from E+1. The store remembers the etcd revisions of the last 64
+// Stratus revisions it saw (head reads, its commits, watch batches), so the
+// usual Watch(R) right after a View at R needs no search. A search that
+// meets a compacted etcd revision goes on with later ones, and a watch
+// etcd refuses as compacted starts again at etcd's compaction revision
+// when the store was still at R there: Watch fails with
+// store.ErrCompacted only when no retained etcd revision has the store at R.
+//
+// # Transactions
+//
+// View reads the meta key (a linearizable read), then reads everything at
+// the etcd revision of that read, so fn sees one committed state.
+//
+// Update is optimistic, like etcd's STM: fn runs against a snapshot at etcd
+// revision B, its writes are buffered, and the commit is one etcd Txn whose
+// If compares the mod revision of every key fn read (0 for a key that was
+// missing) with the one it saw. A Scan or Count in fn, or more than 64 keys
+// read, compares the meta key's mod revision instead: every commit changes
+// it, so it covers every read (a range compare would miss keys deleted from
+// the range) at the price of conflicting with any concurrent commit. When
+// the If fails, fn runs again on a new snapshot. Unrelated concurrent
+// Updates that read few keys therefore commit without retrying, and each
+// still gets its own Stratus revision.
+//
+// # How big one Update can be
+//
+// One Update is one etcd Txn, bounded by two settings of the etcd servers:
+//
+//   - --max-txn-ops (default 128) bounds the Txn's writes and, separately,
+//     its compares. The commit adds two operations on the meta key, and
+//     spends at most 64 compares, so an Update may change at most
+//     max-txn-ops - 2 keys: 126 by default.
+//   - --max-request-bytes (default 1.5 MiB) bounds the request: the keys
+//     (with the prefix) and values written, and the keys compared.
+//
+// An Update over either limit fails, writing nothing, with an error naming
+// the limit and the flag. Measured against etcd 3.4 started with
+// --max-txn-ops 10000 --max-request-bytes 64MiB: 9998 keys commit, 9999 do
+// not; 9998 values of 6600 bytes commit, of 6700 bytes do not. A zone
+// import of 1,000,000 records does not fit in one Update on etcd.
+//
+// # History
+//
+// Watch replays history with an etcd watch from an etcd revision. When etcd
+// has compacted past every etcd revision at which the store was at the
+// watch's revision, Watch returns store.ErrCompacted. Compaction of etcd
+// is the etcd operator's (--auto-compaction-*), since it is shared by every
+// prefix; Options.HistoryRevisions additionally bounds the history this
+// store serves, counted in Stratus revisions, so the engine behaves like
+// store/bolt for watchers that fall behind.
+//
+// # Security
+//
+// Options.TLS reaches etcd over TLS (with client certificates when the
+// servers run --client-cert-auth), Options.Username and Password log in
+// when etcd has authentication enabled. The user needs readwrite
+// permission on the prefix range only (etcdctl role grant-permission
+// ROLE --prefix=true readwrite PREFIX). Open fails with an error naming
+// what was wrong: an unknown server CA or a refused client certificate
+// (found by dialing the endpoint itself, as the client only reports a
+// timeout), an https endpoint without TLS configuration, a wrong username
+// or password, a missing username, or a role without access to the prefix;
+// an Update by a user with read-only access fails naming the user and the
+// prefix.
+package etcd

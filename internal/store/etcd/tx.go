@@ -1,0 +1,365 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+var errTxDone = errors.New("store/etcd: transaction used after it ended")
+
+// scanPage is how many keys one Range of a Scan reads.
+const scanPage = 512
+
+// readTx reads the store at one etcd revision.
+type readTx struct {
+	s       *Store
+	ctx     context.Context
+	rev     store.Revision
+	etcdRev int64
+	done    bool
+}
+
+func (r *readTx) Revision() store.Revision { return r.rev }
+
+// getBase reads key at the snapshot: value (non-nil when found), found,
+// and its mod revision (0 when missing).
+func (r *readTx) getBase(key string) ([]byte, bool, int64, error) {
+	resp, err := r.s.get(r.ctx, r.s.data+key, clientv3.WithRev(r.etcdRev))
+	if err != nil {
+		return nil, false, 0, err
+	}
+	if len(resp.Kvs) == 0 {
+		return nil, false, 0, nil
+	}
+	kv := resp.Kvs[0]
+	v := kv.Value
+	if v == nil {
+		v = []byte{}
+	}
+	return v, true, kv.ModRevision, nil
+}
+
+func (r *readTx) Get(key string) ([]byte, bool, error) {
+	if r.done {
+		return nil, false, errTxDone
+	}
+	v, ok, _, err := r.getBase(key)
+	return v, ok, err
+}
+
+// basePage reads up to scanPage keys with prefix that sort after after, at
+// the snapshot. more reports that keys may remain.
+func (r *readTx) basePage(prefix, after string, keysOnly bool) (keys []string, vals [][]byte, more bool, err error) {
+	from := r.s.data + prefix
+	if after != "" {
+		from = r.s.data + after + "\x00"
+	}
+	end := clientv3.GetPrefixRangeEnd(r.s.data + prefix)
+	opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithRev(r.etcdRev), clientv3.WithLimit(scanPage), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend)}
+	if keysOnly {
+		opts = append(opts, clientv3.WithKeysOnly())
+	}
+	resp, err := r.s.get(r.ctx, from, opts...)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	for _, kv := range resp.Kvs {
+		keys = append(keys, strings.TrimPrefix(string(kv.Key), r.s.data))
+		v := kv.Value
+		if v == nil {
+			v = []byte{}
+		}
+		vals = append(vals, v)
+	}
+	return keys, vals, resp.More, nil
+}
+
+// startAfter is where a Scan(prefix, start) begins: keys after the result.
+func startAfter(prefix, start string) string {
+	if start > prefix || (start != "" && start == prefix) {
+		return start
+	}
+	return ""
+}
+
+func (r *readTx) Scan(prefix, start string, fn func(key string, value []byte) error) error {
+	if r.done {
+		return errTxDone
+	}
+	after := startAfter(prefix, start)
+	for {
+		keys, vals, more, err := r.basePage(prefix, after, false)
+		if err != nil {
+			return err
+		}
+		for i, k := range keys {
+			if err := fn(k, vals[i]); err != nil {
+				if errors.Is(err, store.ErrStopScan) {
+					return nil
+				}
+				return err
+			}
+		}
+		if !more || len(keys) == 0 {
+			return nil
+		}
+		after = keys[len(keys)-1]
+	}
+}
+
+func (r *readTx) Count(prefix string) (int, error) {
+	if r.done {
+		return 0, errTxDone
+	}
+	resp, err := r.s.get(r.ctx, r.s.data+prefix, clientv3.WithPrefix(), clientv3.WithRev(r.etcdRev), clientv3.WithCountOnly())
+	if err != nil {
+		return 0, err
+	}
+	return int(resp.Count), nil
+}
+
+// write is the buffered final state of a key written in a writeTx.
+type write struct {
+	value   []byte
+	deleted bool
+	// existed reports that the key exists at the snapshot; known only
+	// for deleted keys (a delete of a key that never existed is no change).
+	existed bool
+}
+
+// writeTx buffers writes over a readTx and records what it read.
+type writeTx struct {
+	readTx
+	writes  map[string]*write
+	order   []string         // keys in first-change order
+	reads   map[string]int64 // key -> mod revision seen (0: missing)
+	scanned bool             // a Scan or Count read a range
+	metaMod int64            // the meta key's mod revision at the snapshot
+}
+
+// maxKeyCompares is the most per-key compares a commit spends; an Update
+// that read more keys (or scanned) compares the meta key alone, so its
+// compares never count against etcd's --max-txn-ops.
+const maxKeyCompares = 64
+
+func (w *writeTx) Get(key string) ([]byte, bool, error) {
+	if w.done {
+		return nil, false, errTxDone
+	}
+	if wr, ok := w.writes[key]; ok {
+		if wr.deleted {
+			return nil, false, nil
+		}
+		return wr.value, true, nil
+	}
+	v, ok, mod, err := w.getBase(key)
+	if err != nil {
+		return nil, false, err
+	}
+	w.reads[key] = mod
+	return v, ok, nil
+}
+
+func (w *writeTx) Put(key string, value []byte) error {
+	if w.done {
+		return errTxDone
+	}
+	if key == "" {
+		return store.ErrEmptyKey
+	}
+	wr, ok := w.writes[key]
+	if !ok {
+		wr = &write{}
+		w.writes[key] = wr
+		w.order = append(w.order, key)
+	}
+	wr.value = append(make([]byte, 0, len(value)), value...)
+	wr.deleted = false
+	return nil
+}
+
+func (w *writeTx) Delete(key string) error {
+	if w.done {
+		return errTxDone
+	}
+	if key == "" {
+		return store.ErrEmptyKey
+	}
+	wr, ok := w.writes[key]
+	if !ok {
+		_, existed, mod, err := w.getBase(key)
+		if err != nil {
+			return err
+		}
+		w.reads[key] = mod
+		wr = &write{existed: existed}
+		w.writes[key] = wr
+		w.order = append(w.order, key)
+	} else if !wr.deleted && !wr.existed {
+		// Put earlier in this transaction: whether the delete is a
+		// change depends on the snapshot.
+		_, existed, mod, err := w.getBase(key)
+		if err != nil {
+			return err
+		}
+		w.reads[key] = mod
+		wr.existed = existed
+	}
+	wr.value, wr.deleted = nil, true
+	return nil
+}
+
+// overlay returns the buffered keys with prefix that sort after after and
+// not after upto ("" means no upper bound), sorted.
+func (w *writeTx) overlay(prefix, after, upto string) []string {
+	var ks []string
+	for k := range w.writes {
+		if strings.HasPrefix(k, prefix) && k > after && (upto == "" || k <= upto) {
+			ks = append(ks, k)
+		}
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// Scan merges the snapshot with the buffered writes. The callback may write
+// to the key it was given.
+func (w *writeTx) Scan(prefix, start string, fn func(key string, value []byte) error) error {
+	if w.done {
+		return errTxDone
+	}
+	w.scanned = true
+	after := startAfter(prefix, start)
+	for {
+		keys, vals, more, err := w.basePage(prefix, after, false)
+		if err != nil {
+			return err
+		}
+		upto := ""
+		if more && len(keys) > 0 {
+			upto = keys[len(keys)-1]
+		}
+		base := make(map[string][]byte, len(keys))
+		for i, k := range keys {
+			base[k] = vals[i]
+		}
+		merged := append(slices.Clone(keys), w.overlay(prefix, after, upto)...)
+		slices.Sort(merged)
+		merged = slices.Compact(merged)
+		for _, k := range merged {
+			v, ok := base[k]
+			if wr, buffered := w.writes[k]; buffered {
+				v, ok = wr.value, !wr.deleted
+			}
+			if !ok {
+				continue
+			}
+			if err := fn(k, v); err != nil {
+				if errors.Is(err, store.ErrStopScan) {
+					return nil
+				}
+				return err
+			}
+		}
+		if upto == "" {
+			return nil
+		}
+		after = upto
+	}
+}
+
+func (w *writeTx) Count(prefix string) (int, error) {
+	if w.done {
+		return 0, errTxDone
+	}
+	n := 0
+	err := w.Scan(prefix, "", func(string, []byte) error { n++; return nil })
+	return n, err
+}
+
+// commit sends the buffered writes as one Txn. ok is false when a read
+// changed since the snapshot (the caller runs fn again). A transaction
+// without changes commits nothing and returns the snapshot's revision.
+//
+// The Txn's If holds one compare per key read (its mod revision, 0 when it
+// was missing), or, when fn scanned or read more than maxKeyCompares keys,
+// the meta key's mod revision alone: every commit changes it, so it covers
+// every read at the price of conflicting with any concurrent commit.
+func (w *writeTx) commit() (rev store.Revision, ok bool, err error) {
+	var ops []clientv3.Op
+	size := 0
+	for _, k := range w.order {
+		wr := w.writes[k]
+		switch {
+		case !wr.deleted:
+			ops = append(ops, clientv3.OpPut(w.s.data+k, string(wr.value)))
+			size += len(w.s.data) + len(k) + len(wr.value)
+		case wr.existed:
+			ops = append(ops, clientv3.OpDelete(w.s.data+k))
+			size += len(w.s.data) + len(k)
+		}
+	}
+	if len(ops) == 0 {
+		return w.rev, true, nil
+	}
+	keys := len(ops)
+	ops = append(ops, clientv3.OpPut(w.s.meta, ""), clientv3.OpGet(w.s.meta))
+	var cmps []clientv3.Cmp
+	if w.scanned || len(w.reads) > maxKeyCompares {
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.s.meta), "=", w.metaMod))
+	} else {
+		for k, mod := range w.reads {
+			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.s.data+k), "=", mod))
+			size += len(w.s.data) + len(k)
+		}
+	}
+	tctx, cancel := context.WithTimeout(w.ctx, w.s.timeout)
+	resp, err := w.s.cli.Txn(tctx).If(cmps...).Then(ops...).Commit()
+	cancel()
+	if err != nil {
+		return 0, false, w.s.commitError(keys, len(ops), len(cmps), size, w.s.callErr(w.ctx, err, "commit"))
+	}
+	if !resp.Succeeded {
+		return 0, false, nil
+	}
+	get := resp.Responses[len(resp.Responses)-1].GetResponseRange()
+	if get == nil || len(get.Kvs) != 1 {
+		return 0, false, errors.New("store/etcd: commit: no revision read back")
+	}
+	w.s.remember(get.Kvs[0].Version, resp.Header.Revision)
+	return get.Kvs[0].Version, true, nil
+}
+
+// commitError explains a failed commit of keys changed keys (ops
+// operations, cmps compares, about size bytes of keys and values); when an
+// etcd limit refused it, the error names the limit and the etcd flag that
+// raises it.
+func (s *Store) commitError(keys, ops, cmps, size int, err error) error {
+	switch {
+	case errors.Is(err, rpctypes.ErrPermissionDenied):
+		return fmt.Errorf("store/etcd: commit of %d keys: etcd user %q may not write under the prefix %q: grant it a role with readwrite permission on the prefix: %w",
+			keys, s.user, s.prefix, err)
+	case errors.Is(err, rpctypes.ErrTooManyOps):
+		return fmt.Errorf("store/etcd: commit of %d keys: %d operations and %d compares in one etcd transaction exceed the etcd servers' --max-txn-ops (default 128); raise it on every etcd member: %w",
+			keys, ops, cmps, err)
+	case errors.Is(err, rpctypes.ErrRequestTooLarge) || status.Code(err) == codes.ResourceExhausted:
+		return fmt.Errorf("store/etcd: commit of %d keys: a request of about %d bytes exceeds the etcd servers' --max-request-bytes (default 1.5 MiB); raise it on every etcd member: %w",
+			keys, size, err)
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		// One etcd transaction: all of it or none of it, but which one
+		// is not known when etcd did not answer.
+		return fmt.Errorf("store/etcd: commit of %d keys (applied whole or not at all; read before retrying): %w", keys, err)
+	}
+	return fmt.Errorf("store/etcd: commit of %d keys: %w", keys, err)
+}
