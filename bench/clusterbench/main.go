@@ -39,6 +39,8 @@ type options struct {
 	renewFor   time.Duration
 	workers    int
 	regWorkers int
+	perf       string
+	adminRenew bool
 	dnsRate    int
 	rate       int
 }
@@ -64,6 +66,8 @@ func main() {
 	fs.DurationVar(&o.renewFor, "renew-l", 30*time.Second, "renew: how long renewals are offered")
 	fs.IntVar(&o.workers, "workers", 256, "renew: renewals in flight at most (spread over the nodes)")
 	fs.IntVar(&o.regWorkers, "register-workers", 4, "renew: registrations in flight at once (a new endpoint counts its service's endpoints: on etcd, concurrent registrations retry)")
+	fs.StringVar(&o.perf, "perf", "", "renew: record the nodes and etcd members with perf into this directory during the renewals")
+	fs.BoolVar(&o.adminRenew, "admin-renew", false, "renew: renew with the admin token (its answers carry the steering state) instead of an endpoints:write token")
 	fs.IntVar(&o.dnsRate, "dns-rate", 10000, "renew: queries per second dnsperf offers node 1 meanwhile (0: as fast as it can)")
 	fs.Parse(os.Args[1:])
 	o.modes = strings.Split(modes, ",")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -28,14 +29,28 @@ func benchRenew(ctx context.Context, o *options, dir string) error {
 	}
 	fmt.Printf("%d endpoints, %d renewals/s offered for %s, at most %d in flight; dnsperf -Q %d against node 1\n\n",
 		o.endpoints, rate, o.renewFor, o.workers, o.dnsRate)
-	fmt.Println("| setup | registrations/s | renewals/s offered | achieved | p50 ms | p99 ms | max ms | failed | shed | DNS q/s | node CPU | etcd CPU | bench CPU | dnsperf CPU | load avg |")
+	fmt.Println("| setup | registrations/s (bbolt) | renewals/s offered | achieved | p50 ms | p99 ms | max ms | failed | shed | DNS q/s | node CPU | etcd CPU | bench CPU | dnsperf CPU | load avg |")
 	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 	for _, s := range o.setups {
-		c, err := startSetup(ctx, o, filepath.Join(dir, s), s, nodeOpts{})
+		// The endpoints are registered on a node on bbolt, which is
+		// then stopped and its store copied to the setup's: on etcd,
+		// registering 10,000 endpoints through the API takes many
+		// minutes (each new endpoint counts its service's endpoints,
+		// and such a transaction retries on every concurrent commit).
+		seed, err := startNode(ctx, o.bin, filepath.Join(dir, s, "seed"), nodeOpts{})
 		if err != nil {
 			return err
 		}
-		err = renewOn(ctx, o, c, filepath.Join(dir, s), rate)
+		regRate, qf, secret, err := populate(ctx, o, seed, filepath.Join(dir, s))
+		seed.stop()
+		if err != nil {
+			return err
+		}
+		c, err := startSetupFrom(ctx, o, filepath.Join(dir, s), s, nodeOpts{}, seed)
+		if err != nil {
+			return err
+		}
+		err = renewOn(ctx, o, c, filepath.Join(dir, s), rate, regRate, qf, secret)
 		c.stop()
 		if err != nil {
 			return err
@@ -46,36 +61,58 @@ func benchRenew(ctx context.Context, o *options, dir string) error {
 
 func serviceName(i int) string { return fmt.Sprintf("s%d.r.test", i/perService) }
 
-func renewOn(ctx context.Context, o *options, c *cluster, dir string, rate int) error {
-	n0 := c.nodes[0]
+// populate creates the zone, the services and the leased endpoints
+// through n0, and writes the query file of the services' names.
+// The renewals use a token of scope endpoints:write only, as functions
+// do (o.adminRenew: the admin token); its secret is returned.
+func populate(ctx context.Context, o *options, n0 *node, dir string) (regRate float64, qf, secret string, err error) {
 	if err := createZone(ctx, n0, "r.test."); err != nil {
-		return err
+		return 0, "", "", err
 	}
 	services := (o.endpoints + perService - 1) / perService
 	var qs strings.Builder
 	for s := 0; s < services; s++ {
 		name := fmt.Sprintf("s%d.r.test", s)
 		if _, err := n0.cl.CreateService(ctx, apiv1.Service{Name: name, Policy: "multivalue", Pools: []apiv1.Pool{{Name: "main"}}}); err != nil {
-			return fmt.Errorf("create service %s: %v", name, err)
+			return 0, "", "", fmt.Errorf("create service %s: %v", name, err)
 		}
 		fmt.Fprintf(&qs, "%s. A\n", name)
 	}
-	qf := filepath.Join(dir, "renew-queries.txt")
+	qf = filepath.Join(dir, "renew-queries.txt")
 	if err := os.WriteFile(qf, []byte(qs.String()), 0o644); err != nil {
-		return err
+		return 0, "", "", err
 	}
 	// Leases long enough to outlast the registration of all of them.
 	ttl := max(time.Hour, 6*o.period)
 	t0 := time.Now()
-	err := fanOut(ctx, o.endpoints, o.regWorkers, func(i int) error {
-		_, err := c.nodes[i%len(c.nodes)].cl.RegisterEndpoint(ctx, serviceName(i), apiv1.Endpoint{
+	err = fanOut(ctx, o.endpoints, o.regWorkers, func(i int) error {
+		_, err := n0.cl.RegisterEndpoint(ctx, serviceName(i), apiv1.Endpoint{
 			ID: fmt.Sprintf("e%d", i), Pool: "main", Address: hostAddr(i), TTL: ttl.String()})
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("register: %v", err)
+		return 0, "", "", fmt.Errorf("register: %v", err)
 	}
-	regRate := float64(o.endpoints) / time.Since(t0).Seconds()
+	regRate = float64(o.endpoints) / time.Since(t0).Seconds()
+	if !o.adminRenew {
+		tok, err := n0.cl.CreateToken(ctx, "renewals", []string{"endpoints:write"})
+		if err != nil {
+			return 0, "", "", err
+		}
+		secret = tok.Secret
+	}
+	return regRate, qf, secret, nil
+}
+
+func renewOn(ctx context.Context, o *options, c *cluster, dir string, rate int, regRate float64, qf, secret string) error {
+	n0 := c.nodes[0]
+	renewers := make([]*client.Client, len(c.nodes))
+	for i, n := range c.nodes {
+		renewers[i] = n.cl
+		if secret != "" {
+			renewers[i] = client.New(n.apiURL, secret)
+		}
+	}
 
 	// dnsperf meanwhile, unpinned.
 	dnsDone := make(chan struct{})
@@ -103,7 +140,7 @@ func renewOn(ctx context.Context, o *options, c *cluster, dir string, rate int) 
 			var mine []time.Duration
 			for i := range jobs {
 				s := time.Now()
-				_, err := c.nodes[i%len(c.nodes)].cl.RenewEndpoint(ctx, serviceName(i), fmt.Sprintf("e%d", i))
+				_, err := renewers[i%len(c.nodes)].RenewEndpoint(ctx, serviceName(i), fmt.Sprintf("e%d", i))
 				d := time.Since(s)
 				if err != nil {
 					failed.Add(1)
@@ -121,6 +158,7 @@ func renewOn(ctx context.Context, o *options, c *cluster, dir string, rate int) 
 			mu.Unlock()
 		}()
 	}
+	perfDone := profile(ctx, o, c, dir)
 	nc0, ec0, bc0 := c.nodeCPU(), c.etcdCPU(), pidCPU(os.Getpid())
 	start := time.Now()
 	sent := 0
@@ -145,6 +183,7 @@ func renewOn(ctx context.Context, o *options, c *cluster, dir string, rate int) 
 	wall := time.Since(start).Seconds()
 	nc, ec, bc := c.nodeCPU()-nc0, c.etcdCPU()-ec0, pidCPU(os.Getpid())-bc0
 	<-dnsDone
+	<-perfDone
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -195,4 +234,34 @@ func fanOut(ctx context.Context, n, w int, fn func(int) error) error {
 		first = ctx.Err()
 	}
 	return first
+}
+
+// profile records the nodes' and etcd members' stacks with perf during
+// the renewals when -perf is set (perf.data in -perf's directory, one
+// file per setup; read with perf report -i FILE --no-children).
+func profile(ctx context.Context, o *options, c *cluster, dir string) <-chan struct{} {
+	done := make(chan struct{})
+	if o.perf == "" {
+		close(done)
+		return done
+	}
+	var pids []string
+	for _, n := range c.nodes {
+		pids = append(pids, fmt.Sprint(n.pid()))
+	}
+	if c.etcd != nil {
+		for _, m := range c.etcd.members {
+			pids = append(pids, fmt.Sprint(m.pid()))
+		}
+	}
+	out := filepath.Join(o.perf, c.name+".perf.data")
+	go func() {
+		defer close(done)
+		cmd := exec.CommandContext(ctx, "perf", "record", "-F", "499", "-g", "-o", out, "-p", strings.Join(pids, ","),
+			"--", "sleep", fmt.Sprint(int(o.renewFor/time.Second)))
+		if b, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "perf record: %v\n%s", err, b)
+		}
+	}()
+	return done
 }

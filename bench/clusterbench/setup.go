@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -49,6 +50,13 @@ func (c *cluster) etcdCPU() float64 {
 // a one-member etcd) or etcd3 (three nodes on a three-member etcd, one
 // prefix).
 func startSetup(ctx context.Context, o *options, dir, kind string, no nodeOpts) (*cluster, error) {
+	return startSetupFrom(ctx, o, dir, kind, no, nil)
+}
+
+// startSetupFrom starts a setup whose store begins as a copy of the
+// stopped node seed's (stratus store copy for etcd, a file copy for
+// bbolt), with seed's admin token; nil starts empty.
+func startSetupFrom(ctx context.Context, o *options, dir, kind string, no nodeOpts, seed *node) (*cluster, error) {
 	c := &cluster{name: kind}
 	nodes, members := 1, 0
 	switch kind {
@@ -65,10 +73,30 @@ func startSetup(ctx context.Context, o *options, dir, kind string, no nodeOpts) 
 		c.etcd = ec
 		no.etcd, no.prefix = ec.clients, "stratus/bench/"
 	}
+	if seed != nil {
+		no.tokenFrom = seed.tokenFile()
+		db := filepath.Join(seed.dir, "data", "stratus.db")
+		var err error
+		if c.etcd != nil {
+			to := "etcd://" + strings.Join(trimScheme(c.etcd.clients), ",") + "/" + no.prefix
+			_, err = runCmd(o.bin, "store", "copy", "--from", "bolt:"+db, "--to", to)
+		} else {
+			err = os.MkdirAll(filepath.Join(dir, kind, "node0", "data"), 0o700)
+			if err == nil {
+				_, err = runCmd("cp", db, filepath.Join(dir, kind, "node0", "data", "stratus.db"))
+			}
+		}
+		if err != nil {
+			c.stop()
+			return nil, err
+		}
+	}
 	for i := 0; i < nodes; i++ {
 		nd := no
-		if i > 0 {
+		if i > 0 && seed == nil {
 			nd.tokenFrom = c.nodes[0].tokenFile()
+		}
+		if i > 0 {
 			// Each node talks to its own member first, as in a
 			// deployment of one member and one node per machine.
 			nd.etcd = append([]string{no.etcd[i]}, no.etcd[:i]...)
@@ -151,3 +179,20 @@ func median(v []float64) float64 {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
+
+func trimScheme(urls []string) []string {
+	var out []string
+	for _, u := range urls {
+		out = append(out, strings.TrimPrefix(u, "http://"))
+	}
+	return out
+}
+
+// runCmd runs a command and returns its output, or an error with it.
+func runCmd(args ...string) (string, error) {
+	b, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	return string(b), nil
+}
