@@ -95,8 +95,7 @@ type Services struct{ *core }
 // (endpoints.go).
 type Endpoints struct {
 	*core
-	skips    skipLog // of the lease reaper's listing
-	renewals renewGroup
+	skips skipLog // of the lease reaper's listing
 }
 
 // Tokens owns the API's tokens and authenticates bearer tokens
