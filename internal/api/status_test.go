@@ -20,11 +20,13 @@ import (
 // awayStore fails every call with store.ErrUnavailable while down.
 type awayStore struct {
 	store.Store
-	down atomic.Bool
+	down   atomic.Bool
+	failed atomic.Int64 // calls failed while down
 }
 
 func (s *awayStore) err() error {
 	if s.down.Load() {
+		s.failed.Add(1)
 		return fmt.Errorf("store/etcd: read: etcd at http://127.0.0.1:1 did not answer within 5s: %w", store.ErrUnavailable)
 	}
 	return nil
@@ -85,13 +87,22 @@ func TestStoreAwayStatusAnd503(t *testing.T) {
 	if r.decode(t, &got); !got.Degraded || got.Store.Reachable {
 		t.Errorf("status with the store away: %+v", got)
 	}
+	if n := st.failed.Load(); n != 0 {
+		t.Errorf("GET /v1/status with the store away asked the store %d times; the token verified before needs no store read", n)
+	}
 	for _, c := range []struct{ method, path, body string }{
 		{"GET", "/v1/zones", ""},
 		{"POST", "/v1/zones", createExample},
 	} {
+		before := st.failed.Load()
 		r = e.do(t, c.method, c.path, admin, c.body)
 		if ae := r.apiError(t); r.status != http.StatusServiceUnavailable || !strings.Contains(ae.Message, "the store is unreachable: ") || !strings.HasSuffix(ae.Message, "; retry") {
 			t.Errorf("%s %s with the store away: %d %s", c.method, c.path, r.status, r.body)
+		}
+		// Each store call waits out the request timeout: the call's own,
+		// not one for the token first.
+		if n := st.failed.Load() - before; n != 1 {
+			t.Errorf("%s %s with the store away: %d store calls failed, want 1", c.method, c.path, n)
 		}
 	}
 	st.down.Store(false)
