@@ -92,7 +92,9 @@ func TestClusterWriteContentionBench(t *testing.T) {
 			rr += r
 		}
 		slices.Sort(lat)
-		pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(float64(len(lat))*p))].Round(100 * time.Microsecond) }
+		pct := func(p float64) time.Duration {
+			return lat[min(len(lat)-1, int(float64(len(lat))*p))].Round(100 * time.Microsecond)
+		}
 		t.Logf("%d writers over 3 nodes, %d writes to one zone in %v (%.0f/s): acknowledged p50 %v p99 %v max %v; %d Updates committed, re-runs per Update %.2f",
 			writers, len(lat), total.Round(time.Millisecond), float64(len(lat))/total.Seconds(), pct(0.50), pct(0.99), lat[len(lat)-1].Round(100*time.Microsecond),
 			updates, float64(rr)/float64(max(updates, 1)))
