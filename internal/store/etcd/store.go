@@ -51,6 +51,8 @@ type Store struct {
 	// updates and reruns count the Updates committed (or found to change
 	// nothing) and the times their fn ran again after a conflict.
 	updates, reruns atomic.Int64
+	// queues runs the Updates of one conflict key one at a time.
+	queues queues
 }
 
 // recentRevisions bounds Store.recent.
@@ -234,10 +236,33 @@ func (s *Store) View(ctx context.Context, fn func(tx store.ReadTx) error) error 
 }
 
 // Update runs fn optimistically and commits its writes in one etcd Txn,
-// running fn again when a key it read changed in between.
+// running fn again when a key it read changed in between, after a random
+// wait that grows with each conflict. Updates under one conflict key
+// (store.WithConflictKey) take turns in this process, in the order they
+// came, so they conflict only with other processes' commits.
 func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.Revision, error) {
 	start := time.Now()
+	if key := store.ConflictKey(ctx); key != "" {
+		release, err := s.queues.acquire(ctx, s.closed, key)
+		if err != nil {
+			return 0, err
+		}
+		defer release()
+	}
+	waited := time.Since(start)
 	for run := 0; ; run++ {
+		if run > 0 {
+			t := time.NewTimer(backoff(run))
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return 0, ctx.Err()
+			case <-s.closed:
+				t.Stop()
+				return 0, store.ErrClosed
+			}
+		}
 		if s.isClosed() {
 			return 0, store.ErrClosed
 		}
@@ -262,7 +287,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.R
 			s.seen(newRev)
 			s.updates.Add(1)
 			s.reruns.Add(int64(run))
-			s.log.Debug("store/etcd: update committed", "revision", newRev, "reruns", run, "took", time.Since(start))
+			s.log.Debug("store/etcd: update committed", "revision", newRev, "reruns", run, "waited", waited, "took", time.Since(start))
 			return newRev, nil
 		}
 	}
