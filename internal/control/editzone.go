@@ -6,8 +6,17 @@ import (
 	"fmt"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 )
+
+// zoneWrite marks ctx for an Update that writes zone z: every such Update
+// rewrites the zone's SOA and its zone record, so an optimistic store
+// runs a process's writes to one zone one at a time
+// (store.WithConflictKey).
+func zoneWrite(ctx context.Context, z model.Name) context.Context {
+	return store.WithConflictKey(ctx, schema.ZoneKey(z))
+}
 
 // editZone runs one change of zone z, a zone of this server's own, as one
 // store transaction: fill gets the edit and the zone's serial before the
@@ -25,7 +34,7 @@ func (s *core) editZone(ctx context.Context, z model.Name, actor string, ownerFi
 func (s *core) runEdit(ctx context.Context, z model.Name, actor string, ownerField func(model.Name) string, fromPrimary bool, fill func(e *edit, serial uint32) error) (ChangeResult, error) {
 	res := ChangeResult{Zone: z}
 	var readRev store.Revision
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(zoneWrite(ctx, z), func(tx store.Tx) error {
 		readRev = tx.Revision()
 		zr, err := loadZone(tx, z)
 		if err != nil {

@@ -64,7 +64,7 @@ func (s *Zones) Import(ctx context.Context, z model.Name, sets []*model.RRset, o
 	res := ImportResult{ChangeResult: ChangeResult{Zone: z}}
 	now := s.opts.Clock().UTC()
 	var readRev store.Revision
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(zoneWrite(ctx, z), func(tx store.Tx) error {
 		readRev = tx.Revision()
 		res = ImportResult{ChangeResult: ChangeResult{Zone: z}}
 		zr, err := loadZone(tx, z)

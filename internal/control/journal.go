@@ -222,7 +222,7 @@ func (s *Zones) CompactJournal(ctx context.Context, z model.Name, keep int) (int
 		return 0, model.Errorf("keep", "keep at least 1 entry, not %d", keep)
 	}
 	var remaining int
-	_, err := s.st.Update(ctx, func(tx store.Tx) error {
+	_, err := s.st.Update(zoneWrite(ctx, z), func(tx store.Tx) error {
 		zr, err := loadZone(tx, z)
 		if err != nil {
 			return err

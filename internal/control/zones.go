@@ -90,7 +90,7 @@ func (s *Zones) CreateZone(ctx context.Context, nz NewZone, extra []*model.RRset
 
 // DeleteZone removes a zone, its records and its journal.
 func (s *Zones) DeleteZone(ctx context.Context, z model.Name, wo WriteOptions) error {
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(zoneWrite(ctx, z), func(tx store.Tx) error {
 		zr, err := loadZone(tx, z)
 		if err != nil {
 			return err

@@ -25,7 +25,7 @@ func (s *Zones) UpdateZone(ctx context.Context, z model.Name, u ZoneUpdate, acto
 		return model.ZoneInfo{}, model.Errorf("default_ttl", "%d is outside 1..%d", *u.DefaultTTL, model.MaxTTL)
 	}
 	var info model.ZoneInfo
-	_, err := s.st.Update(ctx, func(tx store.Tx) error {
+	_, err := s.st.Update(zoneWrite(ctx, z), func(tx store.Tx) error {
 		zr, err := loadZone(tx, z)
 		if err != nil {
 			return err

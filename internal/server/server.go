@@ -87,7 +87,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	if err := mkdirData(s.cfg.DataDir); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, s.cfg)
+	st, err := openStore(ctx, s.cfg, s.log)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,11 +16,11 @@ import (
 
 // openStore opens the configured store: the etcd engine with store.etcd,
 // else the bbolt file in the data directory.
-func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.Store, error) {
 	if cfg.Store.Etcd == nil {
 		return bolt.Open(filepath.Join(cfg.DataDir, StoreFile), bolt.Options{})
 	}
-	return OpenEtcd(ctx, cfg.Store.Etcd, func(key string) string { return "store.etcd." + key })
+	return OpenEtcd(ctx, cfg.Store.Etcd, func(key string) string { return "store.etcd." + key }, log)
 }
 
 // storeName says where the store is, for the log.
@@ -47,13 +48,15 @@ func EtcdOptions(e *config.Etcd, name func(key string) string) (etcd.Options, er
 	return opts, nil
 }
 
-// OpenEtcd opens the etcd engine for e. When etcd cannot be reached
-// within the dial timeout, the error names the endpoints.
-func OpenEtcd(ctx context.Context, e *config.Etcd, name func(key string) string) (*etcd.Store, error) {
+// OpenEtcd opens the etcd engine for e, logging to log (nil: nowhere).
+// When etcd cannot be reached within the dial timeout, the error names
+// the endpoints.
+func OpenEtcd(ctx context.Context, e *config.Etcd, name func(key string) string, log *slog.Logger) (*etcd.Store, error) {
 	opts, err := EtcdOptions(e, name)
 	if err != nil {
 		return nil, err
 	}
+	opts.Logger = log
 	st, err := etcd.Open(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach etcd at %s: %w", strings.Join(e.Endpoints, ", "), err)

@@ -51,7 +51,7 @@ func (s StoreSpec) String() string {
 // open opens the store; a source bbolt file must exist and be free.
 func (s StoreSpec) open(ctx context.Context, source bool) (store.Store, error) {
 	if s.Etcd != nil {
-		return OpenEtcd(ctx, s.Etcd, s.Name)
+		return OpenEtcd(ctx, s.Etcd, s.Name, nil)
 	}
 	if source {
 		if _, err := os.Stat(s.Bolt); err != nil {

@@ -252,12 +252,17 @@ var clusterHTTP = &http.Client{Timeout: 30 * time.Second}
 // returns the status and body, or the error of the exchange; safe from
 // any goroutine.
 func apiDo(token, apiAddr, method, path, body string) (int, string, error) {
+	return apiDoWith(clusterHTTP, token, apiAddr, method, path, body)
+}
+
+// apiDoWith is apiDo with the HTTP client hc.
+func apiDoWith(hc *http.Client, token, apiAddr, method, path, body string) (int, string, error) {
 	req, err := http.NewRequest(method, "http://"+apiAddr+path, strings.NewReader(body))
 	if err != nil {
 		return 0, "", err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := clusterHTTP.Do(req)
+	res, err := hc.Do(req)
 	if err != nil {
 		return 0, "", err
 	}

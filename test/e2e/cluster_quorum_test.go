@@ -115,3 +115,87 @@ func waitStatusDegraded(t *testing.T, c *stratusCluster, s *server, want bool) {
 		return status.Degraded == want && status.Store.Reachable == !want, fmt.Sprintf("%.200s", b)
 	})
 }
+
+// TestClusterEtcdStopped: with every etcd member killed (SIGKILL), each
+// of three Stratus nodes keeps answering DNS from its snapshot, a write
+// through any node answers 503 naming the unreachable store, and every
+// node's status says degraded. Once the members are started again on
+// their data directories, with nothing done to the Stratus nodes, a
+// write through each node succeeds and is answered by every node, all
+// at the same SOA serial, and no node is degraded.
+func TestClusterEtcdStopped(t *testing.T) {
+	ec := startEtcdCluster(t)
+	c := startStratusCluster(t, ec, 3, "stratus/stopped/")
+	const zone = "stopped.test."
+	c.createZone(c.nodes[0], zone)
+	if st, b, err := putA(c.token, c.nodes[0].apiAddr, zone, "www."+zone, "192.0.2.1"); err != nil || st != 200 {
+		t.Fatalf("PUT www.%s A: %d %v %s", zone, st, err, b)
+	}
+	c.waitSameSerial(zone, c.zoneSerial(c.nodes[0], zone), c.nodes)
+
+	for _, m := range ec.members {
+		m.kill9()
+	}
+	t.Log("killed every etcd member")
+
+	// DNS keeps answering from each node's snapshot.
+	for i := range 5 {
+		for _, s := range c.nodes {
+			if got := digA(t, s, "www."+zone); got != "192.0.2.1" {
+				t.Fatalf("query %d: www.%s A at %s = %q with etcd stopped, want 192.0.2.1", i, zone, s.dnsAddr, got)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// Writes answer 503 (through the nodes at once: each waits out the
+	// request timeout).
+	hc := &http.Client{Timeout: 2*config.DefaultEtcdRequestTimeout + 20*time.Second}
+	errs := make(chan string, len(c.nodes))
+	for _, s := range c.nodes {
+		go func() {
+			st, b, err := apiDoWith(hc, c.token, s.apiAddr, "PUT", "/v1/zones/"+zone+"/rrsets/www."+zone+"/A", `{"ttl":60,"records":["192.0.2.2"]}`)
+			if err != nil || st != 503 || !strings.Contains(b, "the store is unreachable") {
+				errs <- fmt.Sprintf("write through %s with etcd stopped: %d %v %s, want 503 naming the unreachable store", s.apiAddr, st, err, b)
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for range c.nodes {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+	for _, s := range c.nodes {
+		waitStatusDegraded(t, c, s, true)
+		if got := digA(t, s, "www."+zone); got != "192.0.2.1" {
+			t.Errorf("www.%s A at %s = %q after the refused writes, want 192.0.2.1", zone, s.dnsAddr, got)
+		}
+	}
+
+	// The members come back on their data: every node converges by itself.
+	for _, m := range ec.members {
+		m.restart(t)
+	}
+	for i, s := range c.nodes {
+		name := fmt.Sprintf("n%d.%s", i, zone)
+		waitUntil(t, "a write through "+s.apiAddr+" after etcd restarted", time.Minute, func() (bool, string) {
+			st, b, err := putA(c.token, s.apiAddr, zone, name, fmt.Sprintf("192.0.2.%d", 10+i))
+			if err == nil && st != 200 && st != 503 {
+				t.Fatalf("write through %s after etcd restarted: %d %s", s.apiAddr, st, b)
+			}
+			return err == nil && st == 200, fmt.Sprintf("%d %v %.120s", st, err, b)
+		})
+	}
+	for _, s := range c.nodes {
+		for i := range c.nodes {
+			name, want := fmt.Sprintf("n%d.%s", i, zone), fmt.Sprintf("192.0.2.%d", 10+i)
+			waitUntil(t, name+" A at "+s.dnsAddr, time.Minute, func() (bool, string) {
+				got := digA(t, s, name)
+				return got == want, fmt.Sprintf("%q", got)
+			})
+		}
+		waitStatusDegraded(t, c, s, false)
+	}
+	c.waitSameSerial(zone, c.zoneSerial(c.nodes[0], zone), c.nodes)
+}

@@ -106,25 +106,34 @@ func TestClusterEtcdMemberKilled(t *testing.T) {
 	}
 }
 
-// TestClusterWriterKilledLosesNoAckedWrite: 50 writers write through the
-// three nodes; node A, which takes a third of them, is killed (SIGKILL)
-// in the middle. Every write a node acknowledged (200) is answered
-// afterwards by both surviving nodes.
+// TestClusterWriterKilledLosesNoAckedWrite: 200 writers write to one
+// zone through the three nodes; in the middle, the etcd leader is killed
+// (SIGKILL), then node A, which takes a third of the writers. Every write
+// a node acknowledged (200) is answered afterwards by both surviving
+// nodes, both come to the same SOA serial, and that serial counts every
+// acknowledged write.
 func TestClusterWriterKilledLosesNoAckedWrite(t *testing.T) {
-	c := startStratusCluster(t, startEtcdCluster(t), 3, "stratus/cluster/")
+	ec := startEtcdCluster(t)
+	c := startStratusCluster(t, ec, 3, "stratus/cluster/")
 	a := c.nodes[0]
 	const zone = "acked.test."
 	c.createZone(a, zone)
+	first := c.zoneSerial(a, zone)
+	leader, err := ec.leader()
+	if err != nil {
+		t.Fatal(err)
+	}
 
-	const writers, perWriter, killAfter = 50, 12, 150
+	const writers, perWriter, killEtcdAfter, killAfter = 200, 3, 100, 250
 	var (
-		mu      sync.Mutex
-		acked   = map[string]string{} // name -> address
-		nAcked  atomic.Int64
-		refused = map[string]int{} // why a write was not acknowledged -> count
-		killed  = make(chan struct{})
-		once    sync.Once
-		wg      sync.WaitGroup
+		mu       sync.Mutex
+		acked    = map[string]string{} // name -> address
+		nAcked   atomic.Int64
+		refused  = map[string]int{} // why a write was not acknowledged -> count
+		killed   = make(chan struct{})
+		once     sync.Once
+		etcdOnce sync.Once
+		wg       sync.WaitGroup
 	)
 	for w := range writers {
 		wg.Add(1)
@@ -161,8 +170,11 @@ func TestClusterWriterKilledLosesNoAckedWrite(t *testing.T) {
 				mu.Lock()
 				acked[name] = addr
 				mu.Unlock()
-				if nAcked.Add(1) >= killAfter {
+				switch n := nAcked.Add(1); {
+				case n >= killAfter:
 					once.Do(func() { kill9(a); close(killed) })
+				case n >= killEtcdAfter:
+					etcdOnce.Do(func() { leader.kill9(); t.Logf("killed etcd leader %s after %d acknowledged writes", leader.name, n) })
 				}
 			}
 		}()
@@ -193,5 +205,10 @@ func TestClusterWriterKilledLosesNoAckedWrite(t *testing.T) {
 			}
 			return len(missing) == 0, strings.Join(missing, " ")
 		})
+	}
+	last := c.zoneSerial(c.nodes[1], zone)
+	c.waitSameSerial(zone, last, c.nodes[1:])
+	if int(last-first) < len(acked) {
+		t.Errorf("serial went from %d to %d, fewer steps than the %d acknowledged writes", first, last, len(acked))
 	}
 }

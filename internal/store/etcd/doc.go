@@ -49,6 +49,17 @@
 // Updates that read few keys therefore commit without retrying, and each
 // still gets its own Stratus revision.
 //
+// Updates that are known to conflict carry one conflict key
+// (store.WithConflictKey: every write of a zone rewrites its SOA and zone
+// record, so the control plane marks them with the zone's key). This
+// process runs the Updates of one key one at a time, first come first
+// served, so its own writes to a zone never make each other run again;
+// only other processes' commits can. Before each re-run the Update waits
+// a random time below a bound that doubles with each conflict, from 2 ms
+// up to 100 ms, so that processes that conflicted do not meet again in
+// step. With 200 writers on one zone through three processes this took
+// the re-runs from about 100 per commit to under 1 (NOTES-etcd.md).
+//
 // # How big one Update can be
 //
 // One Update is one etcd Txn, bounded by two settings of the etcd servers:

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -31,6 +32,9 @@ type Options struct {
 	// store.ErrCompacted), as store/bolt does. 0 serves whatever etcd
 	// retains.
 	HistoryRevisions int
+	// Logger, when set, gets the engine's debug log: one line per
+	// committed Update with the times it ran again after a conflict.
+	Logger *slog.Logger
 }
 
 func (o *Options) check() error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"strings"
 	"sync"
@@ -45,6 +46,13 @@ type Store struct {
 	recent   map[store.Revision]int64
 	// searchGets counts the reads etcdRevisionOf made (tests).
 	searchGets atomic.Int64
+
+	log *slog.Logger // Options.Logger, or a logger that drops everything
+	// updates and reruns count the Updates committed (or found to change
+	// nothing) and the times their fn ran again after a conflict.
+	updates, reruns atomic.Int64
+	// queues runs the Updates of one conflict key one at a time.
+	queues queues
 }
 
 // recentRevisions bounds Store.recent.
@@ -88,6 +96,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		endpoints: strings.Join(opts.Endpoints, ","),
 		closed:    make(chan struct{}),
 		recent:    make(map[store.Revision]int64, recentRevisions),
+		log:       cmp.Or(opts.Logger, slog.New(slog.DiscardHandler)),
 	}
 	cctx, cancel := context.WithTimeout(ctx, dial)
 	defer cancel()
@@ -227,9 +236,33 @@ func (s *Store) View(ctx context.Context, fn func(tx store.ReadTx) error) error 
 }
 
 // Update runs fn optimistically and commits its writes in one etcd Txn,
-// running fn again when a key it read changed in between.
+// running fn again when a key it read changed in between, after a random
+// wait that grows with each conflict. Updates under one conflict key
+// (store.WithConflictKey) take turns in this process, in the order they
+// came, so they conflict only with other processes' commits.
 func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.Revision, error) {
-	for {
+	start := time.Now()
+	if key := store.ConflictKey(ctx); key != "" {
+		release, err := s.queues.acquire(ctx, s.closed, key)
+		if err != nil {
+			return 0, err
+		}
+		defer release()
+	}
+	waited := time.Since(start)
+	for run := 0; ; run++ {
+		if run > 0 {
+			t := time.NewTimer(backoff(run))
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return 0, ctx.Err()
+			case <-s.closed:
+				t.Stop()
+				return 0, store.ErrClosed
+			}
+		}
 		if s.isClosed() {
 			return 0, store.ErrClosed
 		}
@@ -252,6 +285,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.R
 		}
 		if ok {
 			s.seen(newRev)
+			s.updates.Add(1)
+			s.reruns.Add(int64(run))
+			s.log.Debug("store/etcd: update committed", "revision", newRev, "reruns", run, "waited", waited, "took", time.Since(start))
 			return newRev, nil
 		}
 	}
