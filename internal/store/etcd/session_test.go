@@ -160,3 +160,35 @@ func TestWatchEphemeralCompacted(t *testing.T) {
 		t.Fatalf("batches %+v, want a Reset with k1, then a Reset with k1 and k2", got)
 	}
 }
+
+// TestWatchIgnoresSessionKeys: the store's Watch does not follow the
+// sessions' keys, so an ephemeral write right after a commit neither
+// shows in the watch nor marks the commit's batch with More (a watcher
+// would wait for a next revision that is not coming).
+func TestWatchIgnoresSessionKeys(t *testing.T) {
+	ctx := context.Background()
+	s := openPrefix(t, t.TempDir()+"/")
+	a, err := s.Session(ctx, "a", sessionTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Put(ctx, "k", []byte("ephemeral")); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var got store.Batch
+	err = s.Watch(wctx, 0, func(b store.Batch) error { got = b; return errStop })
+	if !errors.Is(err, errStop) {
+		t.Fatalf("Watch: %v", err)
+	}
+	if got.Revision != 1 || got.More || len(got.Events) != 1 || string(got.Events[0].Value) != "1" {
+		t.Fatalf("first batch %+v, want revision 1 alone, More unset", got)
+	}
+}
+
+var errStop = errors.New("stop")
