@@ -128,6 +128,11 @@ func (s *Store) View(ctx context.Context, fn func(tx store.ReadTx) error) error 
 // transaction is rolled back, the failure is returned to its caller alone,
 // and the others run again in a new transaction — which is why store.Tx
 // functions may run more than once.
+//
+// A context fenced by a local term (store.LocalFence, from store/local)
+// is checked inside the write transaction, before fn runs: an ended term
+// fails the Update with store.ErrFenced, writing nothing, and a live one
+// is held until the commit is durable, so it cannot end in between.
 func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.Revision, error) {
 	if s.closed.Load() {
 		return 0, store.ErrClosed
