@@ -69,7 +69,8 @@ type Session interface {
 	// shows of it. A session campaigns for one term of an election at a
 	// time: a second Campaign for the same election waits until the
 	// first term has ended. Candidates lead in the order they began to
-	// campaign.
+	// campaign. While the store does not answer, Campaign waits; it
+	// returns ErrSessionEnded when the session ends first.
 	Campaign(ctx context.Context, election string, value []byte) (Term, error)
 	// Leader returns the value the current leader of election campaigned
 	// with, and ErrNoLeader when there is none.
@@ -102,7 +103,10 @@ type Term interface {
 	// Done is closed when the term has ended: resigned, the session ended,
 	// or another session leads.
 	Done() <-chan struct{}
-	// Resign gives up leadership.
+	// Resign gives up leadership: the term ends (Done closes) at once.
+	// An error means the store may show this session as the leader
+	// until it hears of the resignation or the session ends; fences of
+	// the term are refused all the same.
 	Resign(ctx context.Context) error
 }
 

@@ -59,15 +59,32 @@ func (se *session) campaign(ctx context.Context, election string, value []byte, 
 	s := se.s
 	key := s.electionArea(election) + fmt.Sprintf("%016x", int64(se.lease))
 	var created int64
+	wait := time.Duration(0)
 	for created == 0 {
+		// While etcd does not answer, try again (a Txn that timed out
+		// may have applied: its key is then deleted below) until ctx
+		// is done or the session ends.
+		select {
+		case <-ctx.Done():
+			<-slot
+			return nil, ctx.Err()
+		case <-se.done:
+			<-slot
+			return nil, store.ErrSessionEnded
+		case <-time.After(wait):
+		}
+		wait = min(max(2*wait, 100*time.Millisecond), s.timeout)
 		rctx, cancel := context.WithTimeout(ctx, s.timeout)
 		resp, err := s.cli.Txn(rctx).
 			If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
 			Then(clientv3.OpPut(key, string(value), clientv3.WithLease(se.lease))).Commit()
 		cancel()
 		if err != nil {
-			<-slot
-			return nil, se.callErr(ctx, err, "campaign in "+election)
+			if err := se.callErr(ctx, err, "campaign in "+election); !errors.Is(err, store.ErrUnavailable) {
+				<-slot
+				return nil, err
+			}
+			continue
 		}
 		if resp.Succeeded {
 			created = resp.Header.Revision
@@ -80,8 +97,10 @@ func (se *session) campaign(ctx context.Context, election string, value []byte, 
 		_, err = s.cli.Delete(rctx, key)
 		cancel()
 		if err != nil {
-			<-slot
-			return nil, se.callErr(ctx, err, "campaign in "+election)
+			if err := se.callErr(ctx, err, "campaign in "+election); !errors.Is(err, store.ErrUnavailable) {
+				<-slot
+				return nil, err
+			}
 		}
 	}
 	t := &term{se: se, election: election, key: key, created: created, slot: slot, done: make(chan struct{})}

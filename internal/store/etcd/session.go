@@ -115,10 +115,6 @@ const (
 	retryEvery = 10
 )
 
-// afterRenew, when set by a test, is called after each renewal attempt
-// with its error.
-var afterRenew func(node string, err error)
-
 // keepAlive renews the lease until the session is closed, the lease is
 // gone on the servers, or no renewal was acknowledged before the deadline.
 // A renewal acknowledged by etcd moves the deadline to the time it was
@@ -156,9 +152,6 @@ func (se *session) keepAlive() {
 		ctx, cancel := context.WithDeadline(context.Background(), until)
 		resp, err := s.cli.KeepAliveOnce(ctx, se.lease)
 		cancel()
-		if afterRenew != nil {
-			afterRenew(se.node, err)
-		}
 		switch {
 		case err == nil:
 			se.deadline = sent.Add(time.Duration(resp.TTL) * time.Second)
