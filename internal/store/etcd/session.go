@@ -19,7 +19,8 @@ var _ store.Shared = (*Store)(nil)
 // Session opens node's session: a lease of ttl (rounded up to whole
 // seconds; etcd may raise it to its minimum, about 2 s) that the session
 // renews every third of it, and the key P+"s/n/<node>" on that lease,
-// which makes a second live session of node fail.
+// which makes a second live session of node fail. Closing the Store ends
+// its sessions.
 func (s *Store) Session(ctx context.Context, node string, ttl time.Duration) (store.Session, error) {
 	if node == "" {
 		return nil, errors.New("store/etcd: session: empty node name")
@@ -126,8 +127,8 @@ func (se *session) keepAlive() {
 	s := se.s
 	timer := time.NewTimer(se.ttl / renewEvery)
 	defer timer.Stop()
-	var ended string
-	for ended == "" {
+	ended := false
+	for !ended {
 		select {
 		case <-se.stop:
 			se.end()
@@ -136,13 +137,13 @@ func (se *session) keepAlive() {
 			cancel()
 			return
 		case <-s.closed:
-			ended = "store closed"
+			ended = true
 			continue
 		case <-timer.C:
 		}
 		sent := time.Now()
 		if !sent.Before(se.deadline) {
-			ended = "not renewed within the ttl"
+			ended = true // not renewed within the ttl
 			break
 		}
 		until := sent.Add(s.timeout)
@@ -157,7 +158,7 @@ func (se *session) keepAlive() {
 			se.deadline = sent.Add(time.Duration(resp.TTL) * time.Second)
 			timer.Reset(se.ttl / renewEvery)
 		case errors.Is(err, rpctypes.ErrLeaseNotFound):
-			ended = "expired on the servers"
+			ended = true // expired on the servers
 		default:
 			wait := se.ttl / retryEvery
 			if left := time.Until(se.deadline); left < wait {
@@ -166,7 +167,6 @@ func (se *session) keepAlive() {
 			timer.Reset(wait)
 		}
 	}
-	_ = ended // what ended it, for a debugger
 	se.end()
 	// The servers may still hold the lease (renewals lost on the way):
 	// give it up so that its keys and terms pass on now. Best effort.
