@@ -6,7 +6,17 @@
 // # Layout
 //
 // Under the prefix P, the store key k is kept at P+"d/"+k and one meta key,
-// P+"m/rev", is written by every committed Update.
+// P+"m/rev", is written by every committed Update. The sessions' keys
+// (below) sort after both, under P+"s/":
+//
+//	P+"d/<key>"                  the store's data
+//	P+"m/rev"                    the meta key: its version is the revision
+//	P+"s/n/<node>"               a node's live session, on its lease
+//	P+"s/e/<key>"                an ephemeral key, on its session's lease
+//	P+"s/l/<election>/<lease>"   a candidate of an election, on its lease
+//
+// Watch follows the range from P+"d/" to the meta key only, so the
+// sessions' keys make no Stratus revision and no watcher sees them.
 //
 // # Revisions: a mapping, not etcd's revision
 //
@@ -86,6 +96,53 @@
 // prefix; Options.HistoryRevisions additionally bounds the history this
 // store serves, counted in Stratus revisions, so the engine behaves like
 // store/bolt for watchers that fall behind.
+//
+// # Sessions, elections and fences
+//
+// Store implements store.Shared. A session is an etcd lease of the ttl
+// (whole seconds; etcd raises a ttl under its minimum, about 2 s with the
+// default election timeout) and the key P+"s/n/<node>" on it, created only
+// when missing, so a second live session of a node fails naming it.
+// The session renews its lease every third of the ttl with one
+// keep-alive request of its own, bounded like every request. The lease
+// cannot expire on the servers before the send of the last acknowledged
+// renewal plus the ttl (the servers renewed it after that send), and that
+// is the session's deadline: Done closes at it when no renewal was
+// acknowledged since — a node cut off or etcd frozen — at once when etcd
+// says the lease is gone, and on Close (which revokes the lease, so its
+// keys vanish at once). The session then revokes its lease if it still
+// can, so its keys and its leadership pass on without waiting for the
+// servers' expiry.
+//
+// That order holds by this node's clock; the servers measure the ttl by
+// theirs, and this node's goroutines may run late (scheduling, GC, a
+// paused process). So Done may close after another node's term began, by
+// however late this node ran, and the work of a term writes with a fenced
+// context: the store itself refuses a deposed leader's write.
+//
+// Ephemeral keys are put on the session's lease; a Delete removes only a
+// key on this session's lease (a Txn comparing the key's lease).
+// WatchEphemeral reads the keys under its prefix (a Reset batch), then
+// watches from the revision of that read; a watch etcd compacts or
+// cancels (no leader) starts over with a Reset batch, and while etcd does
+// not answer it retries until the session ends.
+//
+// Campaign creates the candidate key P+"s/l/<election>/<lease>" on the
+// lease (a key left by an earlier term of the session is deleted first,
+// so no two terms share a create revision), then waits until no
+// candidate key created before it remains, watching the one just before
+// it: candidates lead in the order they began, as with etcd's
+// concurrency.Election. Leader is the value of the oldest candidate.
+// A term watches its own key and ends when it is deleted (Resign, the
+// lease revoked or expired) or its session ends.
+//
+// A fenced Update (store.WithFence with a term of a session on the same
+// prefix) adds one compare to its commit: the term's candidate key still
+// has the create revision it had when the term began. The Txn's Else
+// branch reads that key, so a failed commit tells a deposed term
+// (store.ErrFenced: nothing written, fn not run again) from a read set
+// that changed (fn runs again). A term already ended fails with
+// store.ErrFenced before fn runs.
 //
 // # Security
 //

@@ -22,4 +22,10 @@
 // behaviour after Close. Callers above the store rely on exactly these
 // properties, so an engine that fails any subtest is not a drop-in
 // replacement.
+//
+// RunSessions is the suite for store.Shared and its sessions (store/etcd,
+// store/local): ephemeral keys seen by every session and gone with
+// their own, WatchEphemeral, the order of Campaigns, Leader, fenced
+// Updates refused once the term ended (nothing written, fn not looped),
+// duplicate node names and ended sessions.
 package storetest
