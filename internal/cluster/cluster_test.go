@@ -195,7 +195,7 @@ func TestAnnounceWritesChangesAtMostOnceASecond(t *testing.T) {
 	f := newFakeShared()
 	clk := clock.NewFake(t0)
 	n := newNode(f, clk, "a")
-	var rev atomic.Uint64
+	var rev atomic.Int64
 	rev.Store(7)
 	n.OnSession("member", n.Announce(func() Member {
 		return Member{API: "127.0.0.1:8053", Revision: rev.Load(), Health: HealthCounts{Up: 2}}

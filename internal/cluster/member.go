@@ -27,7 +27,7 @@ type Member struct {
 	// Leader reports whether the node held a term when it wrote this.
 	Leader bool `json:"leader"`
 	// Revision is the store revision the node's DNS answers from.
-	Revision uint64 `json:"revision"`
+	Revision int64 `json:"revision"`
 	// Health counts the endpoints by the node's own checks.
 	Health HealthCounts `json:"health"`
 	// Seen is when the node last wrote the record.
