@@ -33,7 +33,7 @@ func TestLeaderWritesCarryTheFence(t *testing.T) {
 	if _, _, err := p.Endpoints.RegisterEndpoint(ctx, "api.example.com.", model.Endpoint{ID: "fn-1", Pool: "primary", Address: "192.0.2.1", LeaseTTL: model.Duration(30 * time.Second)}, "fn"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Zones.CreateZone(ctx, control.NewZone{Settings: model.ZoneSettings{Name: "sec.example.", Primaries: []model.NotifyTarget{{Address: netip.MustParseAddrPort("127.0.0.1:53")}}}}, nil, "test"); err != nil {
+	if _, err := p.Zones.CreateZone(ctx, control.NewZone{Settings: model.ZoneSettings{Name: "sec.example.", DefaultTTL: 300, Primaries: []model.NotifyTarget{{Address: netip.MustParseAddrPort("127.0.0.1:53")}}}, Nameservers: []model.Name{"ns1.example.net."}}, nil, "test"); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(time.Minute) // fn-1's lease has lapsed
@@ -63,7 +63,7 @@ func TestLeaderWritesCarryTheFence(t *testing.T) {
 			return dp.SetFault(ctx, drill.Fault{Service: "api.example.com.", Pool: "primary"}, "drill", "drill", time.Minute)
 		}},
 		{"drill report", func(ctx context.Context) error {
-			_, err := keep.KeepRun(ctx, drill.Record{Drill: "d", Started: now, Report: []byte(`{}`)}, "schedule")
+			_, err := keep.KeepRun(ctx, drill.Record{Drill: "d", Started: now, Ended: now, Report: []byte(`{}`)}, "schedule")
 			return err
 		}},
 	}
