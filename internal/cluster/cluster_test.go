@@ -263,4 +263,3 @@ func TestMembersRefusesBadRecords(t *testing.T) {
 		t.Fatalf("Members %+v %v", ms, err)
 	}
 }
-
