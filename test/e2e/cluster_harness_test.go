@@ -213,13 +213,14 @@ func startStratusClusterPrefixes(t *testing.T, ec *etcdCluster, prefixes []strin
 // binary at bin.
 func startStratusClusterWith(t *testing.T, bin string, ec *etcdCluster, prefixes []string, extra ...string) *stratusCluster {
 	t.Helper()
-	return startStratusClusterTTL(t, bin, ec, prefixes, 0, extra...)
+	return startStratusClusterTTL(t, bin, ec, prefixes, 0, "", extra...)
 }
 
 // startStratusClusterTTL is startStratusClusterWith with the nodes'
-// cluster.session_ttl (0: the default). The nodes are named node1,
-// node2, ... (cluster.node), in the order of prefixes.
-func startStratusClusterTTL(t *testing.T, bin string, ec *etcdCluster, prefixes []string, ttl time.Duration, extra ...string) *stratusCluster {
+// cluster.session_ttl (0: the default) and more of the config file
+// (yaml). The nodes are named node1, node2, ... (cluster.node), in the
+// order of prefixes.
+func startStratusClusterTTL(t *testing.T, bin string, ec *etcdCluster, prefixes []string, ttl time.Duration, yaml string, extra ...string) *stratusCluster {
 	t.Helper()
 	c := &stratusCluster{t: t, etcd: ec}
 	eps := strings.Join(ec.endpoints(), ", ")
@@ -235,7 +236,7 @@ func startStratusClusterTTL(t *testing.T, bin string, ec *etcdCluster, prefixes 
 		if ttl > 0 {
 			section += fmt.Sprintf("  session_ttl: %v\n", ttl)
 		}
-		appendFile(t, cfg, section)
+		appendFile(t, cfg, section+yaml)
 		s := startServerWith(t, bin, dataDir, append([]string{"--config", cfg}, extra...)...)
 		if i == 0 {
 			c.token = s.token()

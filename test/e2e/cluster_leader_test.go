@@ -69,7 +69,7 @@ func (c *stratusCluster) node(name string) *server {
 // of three nodes lists the three, exactly one of them leading.
 func TestClusterStatusCLI(t *testing.T) {
 	ec := startEtcdCluster(t)
-	c := startStratusClusterTTL(t, binary, ec, repeat("stratus/", 3), 3*time.Second)
+	c := startStratusClusterTTL(t, binary, ec, repeat("stratus/", 3), 3*time.Second, "")
 	leader := c.waitLeader(c.nodes[1], 3, "")
 	out := c.nodes[1].mustCLI("cluster", "status")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -118,10 +118,10 @@ const (
 	leaseSvc   = "reg.fn.example.com"
 )
 
-func startLeaderEnv(t *testing.T, ttl time.Duration) *leaderEnv {
+func startLeaderEnv(t *testing.T, ttl time.Duration, yaml string) *leaderEnv {
 	t.Helper()
 	ec := startEtcdCluster(t)
-	c := startStratusClusterTTL(t, binary, ec, repeat("stratus/", 3), ttl)
+	c := startStratusClusterTTL(t, binary, ec, repeat("stratus/", 3), ttl, yaml)
 	e := &leaderEnv{c: c}
 	e.leader = c.waitLeader(c.nodes[0], 3, "")
 	s := e.follower()
@@ -180,7 +180,7 @@ func TestClusterLeaderKilled(t *testing.T) {
 	const ttl = 3 * time.Second
 	for run := 1; run <= runs; run++ {
 		t.Run(fmt.Sprintf("run%d", run), func(t *testing.T) {
-			e := startLeaderEnv(t, ttl)
+			e := startLeaderEnv(t, ttl, "")
 			s := e.follower()
 			steerRegister(t, s, leaseSvc, "r1", "127.0.0.21", "5s")
 			before := newestJournal(t, e.c, s)
@@ -224,19 +224,41 @@ func answerIs(want ...string) func(*dns.Msg) bool {
 	}
 }
 
-// TestClusterFrozenLeaderFenced: the leader is frozen (SIGSTOP) for longer
-// than its session ttl; another node leads and carries the steered
-// answers through a drain and an undrain while it is frozen. Thawed
-// (SIGCONT), the old leader follows: the cluster has one leader, the new
-// one, the old node's record says it does not lead, and the store keeps
-// what the new leader wrote: the journal's newest steered entry and the
-// secondary's answer are the undrained ones, and stay so once the old
-// node has caught up with the store.
+// TestClusterFrozenLeaderFenced: the leader runs a drill (started through
+// its API, so with its term's fence) that holds a fault, and is frozen
+// (SIGSTOP) for longer than its session ttl; another node leads. Thawed
+// (SIGCONT), the old node's term has ended: the drill stops and its late
+// writes (renewing the fault, clearing it, keeping its report) are
+// refused by etcd, and the node follows. Shown by the state: one leader,
+// the new one, the old node's record not leading and caught up; the
+// service's version unchanged since the fault was set (no renewal, no
+// clearing written), no run of the drill kept; the fault ends with its
+// lease and the new leader materialises the primary's answer again, which
+// reaches the BIND secondary.
 func TestClusterFrozenLeaderFenced(t *testing.T) {
 	const ttl = 3 * time.Second
-	e := startLeaderEnv(t, ttl)
+	scenario := steerWrite(t, "hold.yaml", fmt.Sprintf(`name: hold
+services: [%s]
+nameservers: [{name: none, address: "127.0.0.1:%d"}]
+interval: 1s
+steps:
+  - fail: {service: %s, pool: primary}
+  - wait: 5m
+`, leaderSvc, freePort(t), leaderSvc))
+	e := startLeaderEnv(t, ttl, "drills:\n  - scenario: "+scenario+"\n")
 	old := e.c.node(e.leader)
 	s := e.follower()
+	var svc apiv1.Service
+	old.mustCLI("drill", "start", "hold")
+	e.sec.waitAnswer(leaderSvc+".", dns.TypeA, 60*time.Second, answerIs("127.0.0.4"))
+	waitUntil(t, "the drill's fault", 60*time.Second, func() (bool, string) {
+		svc = apiv1.Service{}
+		steerGetJSON(t, s, "/v1/services/"+leaderSvc, &svc)
+		o := svc.Pools[0].Override
+		return o != nil && o.State == "down" && o.Expires != nil, fmt.Sprintf("%+v", svc.Pools[0])
+	})
+	faulted := svc.Version
+
 	old.signal(syscall.SIGSTOP)
 	thawed := false
 	t.Cleanup(func() {
@@ -245,18 +267,8 @@ func TestClusterFrozenLeaderFenced(t *testing.T) {
 		}
 	})
 	next := e.c.waitLeader(s, 2, e.leader)
-	steerMustCLI(t, s, "pool", "drain", leaderSvc, "primary")
-	e.sec.waitAnswer(leaderSvc+".", dns.TypeA, 60*time.Second, answerIs("127.0.0.4"))
-	steerMustCLI(t, s, "pool", "undrain", leaderSvc, "primary")
-	e.sec.waitAnswer(leaderSvc+".", dns.TypeA, 60*time.Second, answerIs("127.0.0.2"))
-	last := newestJournal(t, e.c, s)
-	if last.Actor != "steering" {
-		t.Fatalf("newest entry %+v, want the steered answer", last)
-	}
-
 	old.signal(syscall.SIGCONT)
 	thawed = true
-	// The old node rejoins as a follower, caught up with the store.
 	waitUntil(t, "the thawed node to follow "+next, 60*time.Second, func() (bool, string) {
 		cl, err := e.c.clusterOf(old)
 		if err != nil {
@@ -272,16 +284,20 @@ func TestClusterFrozenLeaderFenced(t *testing.T) {
 		}
 		return false, fmt.Sprintf("%+v", cl)
 	})
-	// Every node has the undrained answer, and the journal's newest entry
-	// is still the new leader's: nothing the old leader computed before it
-	// caught up reached the store.
-	for _, n := range e.c.nodes {
-		if got := newestJournal(t, e.c, n); got.Seq != last.Seq {
-			t.Errorf("newest journal entry at %s: %+v, want %+v", n.apiAddr, got, last)
-		}
+	// The fault ends with its lease, not by the old node's clearing: the
+	// new leader materialises the primary again.
+	e.sec.waitAnswer(leaderSvc+".", dns.TypeA, 60*time.Second, answerIs("127.0.0.2"))
+	svc = apiv1.Service{}
+	steerGetJSON(t, s, "/v1/services/"+leaderSvc, &svc)
+	if svc.Version != faulted {
+		t.Errorf("service version %d after the thaw, want %d: a write of the deposed leader's drill went through", svc.Version, faulted)
 	}
-	if r := e.sec.waitAnswer(leaderSvc+".", dns.TypeA, 60*time.Second, answerIs("127.0.0.2")); r == nil {
-		t.Error("no answer at the secondary")
+	var runs apiv1.DrillRunList
+	if err := json.Unmarshal([]byte(s.mustCLI("drill", "list", "--drill", "hold", "-o", "json")), &runs); err != nil {
+		t.Fatal(err)
+	}
+	if len(runs.Runs) != 0 {
+		t.Errorf("the deposed leader's drill report was kept: %+v", runs.Runs)
 	}
 	out := s.mustCLI("cluster", "status")
 	t.Logf("after the thaw:\n%s", out)
