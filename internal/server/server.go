@@ -179,9 +179,8 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		both(ctx, func(ctx context.Context) { secondaries.Follow(ctx, s.pub) }, secondaries.Run)
 	})
 	s.cluster.WhileLeading("scheduled drills", s.drills.Run)
-	s.bgDone.Add(2)
+	s.bgDone.Add(1)
 	go func() { defer s.bgDone.Done(); s.pub.Monitor(bg, time.Second) }()
-	go func() { defer s.bgDone.Done(); s.cluster.Run(bg) }()
 	if err := s.ensureAdminToken(ctx, s.opts.RotateAdminToken); err != nil {
 		return err
 	}
@@ -240,6 +239,10 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		}
 	}()
 	s.log.Info("api listening", "addr", s.apiAddr.String())
+	// The node joins its cluster once it answers: its member record says
+	// where from its first write. Alone (bbolt), it leads at once.
+	s.bgDone.Add(1)
+	go func() { defer s.bgDone.Done(); s.cluster.Run(bg) }()
 	s.log.Info("stratus ready", "revision", s.pub.Revision())
 	return nil
 }
