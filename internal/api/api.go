@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -33,6 +34,9 @@ type Options struct {
 	// Status reports the node's state (GET /v1/status); without it that
 	// answers 503.
 	Status func() apiv1.Status
+	// Cluster reports the nodes sharing the store (GET /v1/cluster);
+	// without it that answers 503.
+	Cluster func(ctx context.Context) (apiv1.Cluster, error)
 }
 
 // DrillStarter starts a configured drill in the background

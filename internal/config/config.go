@@ -24,7 +24,9 @@ type Config struct {
 	// DataDir holds the store and the admin token (default ./stratus-data).
 	DataDir string `yaml:"data_dir"`
 	// Store chooses the store engine (default: bbolt in DataDir).
-	Store    Store    `yaml:"store"`
+	Store Store `yaml:"store"`
+	// Cluster names the node among the nodes sharing the store.
+	Cluster  Cluster  `yaml:"cluster"`
 	DNS      DNS      `yaml:"dns"`
 	API      API      `yaml:"api"`
 	Zones    Zones    `yaml:"zones"`
@@ -210,6 +212,9 @@ func (c *Config) Validate() error {
 		if err := e.Check(configKey); err != nil {
 			return err
 		}
+	}
+	if err := c.Cluster.check(); err != nil {
+		return err
 	}
 	if len(c.DNS.Listen) == 0 {
 		return fmt.Errorf("dns.listen: give at least one ip:port")

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,13 @@ func TestParseErrors(t *testing.T) {
 		{"drill unknown key", "drills: [{scenario: x.yaml, cron: daily}]\n", `unknown key "drills[].cron"`},
 		{"duplicate location", "steering:\n  locations:\n    - {cidr: 10.0.0.0/8, region: x}\n    - {cidr: 10.0.0.0/8, region: y}\n", `steering.locations[1]: `},
 		{"syntax error", "dns: [\n", "t.yaml"},
+		{"bad node name", "cluster:\n  node: a/b\n", `cluster.node: "a/b" may hold only letters, digits`},
+		{"node name starts with a dash", "cluster:\n  node: -a\n", `cluster.node: "-a" may hold only`},
+		{"node name too long", "cluster:\n  node: " + strings.Repeat("a", 64) + "\n", `cluster.node: "aaaa`},
+		{"session ttl too short", "cluster:\n  session_ttl: 1s\n", "cluster.session_ttl: 1s is outside 2s..10m0s"},
+		{"session ttl too long", "cluster:\n  session_ttl: 1h\n", "cluster.session_ttl: 1h0m0s is outside 2s..10m0s"},
+		{"session ttl fraction", "cluster:\n  session_ttl: 2500ms\n", "cluster.session_ttl: 2.5s is not a whole number of seconds"},
+		{"cluster unknown key", "cluster:\n  name: a\n", `unknown key "cluster.name"`},
 		{"two documents", "data_dir: a\n---\ndata_dir: b\n", "only one YAML document"},
 	}
 	for _, tc := range tests {
@@ -72,5 +80,23 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("err = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestCluster(t *testing.T) {
+	c, err := Parse("t.yaml", []byte("cluster:\n  node: ns1.a-b_c\n  session_ttl: 4s\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Cluster.NodeName(); err != nil || n != "ns1.a-b_c" || c.Cluster.TTL() != 4*time.Second {
+		t.Fatalf("node %q %v, ttl %v", n, err, c.Cluster.TTL())
+	}
+	c, err = Parse("t.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	if n, err := c.Cluster.NodeName(); err != nil || n != host || c.Cluster.TTL() != DefaultSessionTTL {
+		t.Fatalf("default node %q %v (host %q), ttl %v", n, err, host, c.Cluster.TTL())
 	}
 }

@@ -105,8 +105,10 @@ func Run(ctx context.Context, pl Plane, s *Scenario, opts RunOptions) (*Report, 
 	finish := func() {
 		stopRenewing()
 		<-renewed
-		// The faults are cleared even when ctx is done.
-		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		// The faults are cleared even when ctx is done, with its values:
+		// a leader's fence refuses the clearing once its term has ended
+		// (the faults then end with their leases).
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		if err := fs.clearAll(cctx); err != nil && rep.Aborted == "" {
 			rep.Aborted = "restoring the faults: " + err.Error()

@@ -76,11 +76,19 @@ func NewScheduler(pl Plane, keep Keeper, drills []Scheduled, log *slog.Logger) *
 }
 
 // Run runs each scheduled drill every interval until ctx is done, then
-// waits for the runs in progress (which clear their faults).
+// waits for the runs in progress (which clear their faults). Drills
+// started while it runs run with ctx (the leader's term); the others,
+// and those started after it returns, with a context of their own. It
+// may be called again after it returns.
 func (s *Scheduler) Run(ctx context.Context) {
 	s.mu.Lock()
 	s.ctx = ctx
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.ctx = context.Background()
+		s.mu.Unlock()
+	}()
 	for name, d := range s.drills {
 		if d.Every <= 0 {
 			continue

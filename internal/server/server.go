@@ -14,6 +14,7 @@ import (
 
 	"github.com/stratusdns/stratus/internal/api"
 	"github.com/stratusdns/stratus/internal/clock"
+	"github.com/stratusdns/stratus/internal/cluster"
 	"github.com/stratusdns/stratus/internal/config"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/dnsserver"
@@ -61,6 +62,9 @@ type Node struct {
 
 	secondaries *secondary.Manager
 	drills      *drill.Scheduler
+	cluster     *cluster.Node
+	addrs       addrs
+	started     time.Time
 
 	pubCancel context.CancelFunc
 	pubDone   chan struct{}
@@ -146,17 +150,37 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	s.bgCancel = bgCancel
 	secondaries := secondary.New(s.plane.Secondaries, s.plane.TSIGKeys, secondary.Options{Clock: clock.Real()}, s.log.With("component", "secondary"))
 	s.secondaries = secondaries
-	notifier := xfr.NewNotifier(s.pub, s.plane.Zones, s.plane.TSIGKeys, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay, Clock: clock.Real()}, s.log.With("component", "notify"))
 	s.drills = drill.NewScheduler(drillPlane{services: s.plane.Services, endpoints: s.plane.Endpoints, steering: ctrl}, drillKeeper{s.plane.DrillRuns}, drills, s.log.With("component", "drill"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
-	s.bgDone.Add(7)
+	node, err := s.cfg.Cluster.NodeName()
+	if err != nil {
+		return err
+	}
+	s.started = time.Now().UTC()
+	s.cluster = cluster.New(cluster.Options{
+		Name:       node,
+		SessionTTL: s.cfg.Cluster.TTL(),
+		Open:       sessionOpener(st),
+		Clock:      clock.Real(),
+		Logger:     s.log.With("component", "cluster"),
+	})
+	s.cluster.OnSession("member record", s.cluster.Announce(s.member))
+	// The work that must run once in the cluster runs on the leader, with
+	// the term's fenced context: a deposed leader's writes are refused by
+	// the store. Each task is safe to start again in a later term.
+	s.cluster.WhileLeading("lease reaping", func(ctx context.Context) { s.reapLeases(ctx, ctrl) })
+	s.cluster.WhileLeading("notify", func(ctx context.Context) {
+		// A fresh notifier per term: it sends every zone's serial at its
+		// start, so secondaries hear of what changed between terms.
+		xfr.NewNotifier(s.pub, s.plane.Zones, s.plane.TSIGKeys, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay, Clock: clock.Real()}, s.log.With("component", "notify")).Run(ctx)
+	})
+	s.cluster.WhileLeading("materialize", func(ctx context.Context) { ctrl.Materialize(ctx, s.plane.SteeredAnswers, delay) })
+	s.cluster.WhileLeading("secondary zones", func(ctx context.Context) {
+		both(ctx, func(ctx context.Context) { secondaries.Follow(ctx, s.pub) }, secondaries.Run)
+	})
+	s.cluster.WhileLeading("scheduled drills", s.drills.Run)
+	s.bgDone.Add(1)
 	go func() { defer s.bgDone.Done(); s.pub.Monitor(bg, time.Second) }()
-	go func() { defer s.bgDone.Done(); s.drills.Run(bg) }()
-	go func() { defer s.bgDone.Done(); secondaries.Run(bg) }()
-	go func() { defer s.bgDone.Done(); secondaries.Follow(bg, s.pub) }()
-	go func() { defer s.bgDone.Done(); s.reapLeases(bg, ctrl) }()
-	go func() { defer s.bgDone.Done(); notifier.Run(bg) }()
-	go func() { defer s.bgDone.Done(); ctrl.Materialize(bg, s.plane.SteeredAnswers, delay) }()
 	if err := s.ensureAdminToken(ctx, s.opts.RotateAdminToken); err != nil {
 		return err
 	}
@@ -189,11 +213,13 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("api: listen on %s: %w", s.cfg.API.Listen, err)
 	}
 	s.apiAddr = ln.Addr()
+	s.addrs.set(s.apiAddr.String(), s.dns.Addrs())
 	handler := api.New(api.PlaneControl(s.plane), api.Options{
 		Steering:           ctrl,
 		Health:             healthView{s.checker, events},
 		Drills:             s.drills,
 		Status:             s.status,
+		Cluster:            s.clusterStatus,
 		MaxZoneFileBytes:   s.cfg.API.MaxZoneFileBytes,
 		DefaultNameservers: s.cfg.NameServers(),
 		Logger:             s.log.With("component", "api"),
@@ -213,6 +239,10 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		}
 	}()
 	s.log.Info("api listening", "addr", s.apiAddr.String())
+	// The node joins its cluster once it answers: its member record says
+	// where from its first write. Alone (bbolt), it leads at once.
+	s.bgDone.Add(1)
+	go func() { defer s.bgDone.Done(); s.cluster.Run(bg) }()
 	s.log.Info("stratus ready", "revision", s.pub.Revision())
 	return nil
 }

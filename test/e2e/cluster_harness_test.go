@@ -213,6 +213,15 @@ func startStratusClusterPrefixes(t *testing.T, ec *etcdCluster, prefixes []strin
 // binary at bin.
 func startStratusClusterWith(t *testing.T, bin string, ec *etcdCluster, prefixes []string, extra ...string) *stratusCluster {
 	t.Helper()
+	return startStratusClusterTTL(t, bin, ec, prefixes, 0, "", extra...)
+}
+
+// startStratusClusterTTL is startStratusClusterWith with the nodes'
+// cluster.session_ttl (0: the default) and more of the config file
+// (yaml). The nodes are named node1, node2, ... (cluster.node), in the
+// order of prefixes.
+func startStratusClusterTTL(t *testing.T, bin string, ec *etcdCluster, prefixes []string, ttl time.Duration, yaml string, extra ...string) *stratusCluster {
+	t.Helper()
 	c := &stratusCluster{t: t, etcd: ec}
 	eps := strings.Join(ec.endpoints(), ", ")
 	for i, prefix := range prefixes {
@@ -222,7 +231,13 @@ func startStratusClusterWith(t *testing.T, bin string, ec *etcdCluster, prefixes
 				t.Fatal(err)
 			}
 		}
-		s := startServerWith(t, bin, dataDir, append([]string{"--config", etcdConfig(t, eps, prefix)}, extra...)...)
+		cfg := etcdConfig(t, eps, prefix)
+		section := fmt.Sprintf("cluster:\n  node: node%d\n", i+1)
+		if ttl > 0 {
+			section += fmt.Sprintf("  session_ttl: %v\n", ttl)
+		}
+		appendFile(t, cfg, section+yaml)
+		s := startServerWith(t, bin, dataDir, append([]string{"--config", cfg}, extra...)...)
 		if i == 0 {
 			c.token = s.token()
 		}
@@ -354,4 +369,17 @@ func exchangeSOA(addr, zone string) (uint32, error) {
 		}
 	}
 	return 0, fmt.Errorf("no SOA for %s at %s (rcode %s)", zone, addr, dns.RcodeToString[r.Rcode])
+}
+
+// appendFile appends text to the file at path.
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
 }
