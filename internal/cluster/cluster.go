@@ -18,7 +18,7 @@ const Election = "leader"
 
 // Defaults of Options.
 const (
-	DefaultSessionTTL = 10 * time.Second
+	DefaultSessionTTL = 5 * time.Second
 	DefaultMinBackoff = 100 * time.Millisecond
 	DefaultMaxBackoff = 10 * time.Second
 )

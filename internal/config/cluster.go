@@ -18,7 +18,7 @@ type Cluster struct {
 
 // Bounds and default of cluster.session_ttl.
 const (
-	DefaultSessionTTL = 10 * time.Second
+	DefaultSessionTTL = 5 * time.Second
 	MinSessionTTL     = 2 * time.Second
 	MaxSessionTTL     = 10 * time.Minute
 	maxNodeName       = 63
