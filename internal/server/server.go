@@ -19,6 +19,7 @@ import (
 	"github.com/stratusdns/stratus/internal/dnsserver"
 	"github.com/stratusdns/stratus/internal/drill"
 	"github.com/stratusdns/stratus/internal/health"
+	"github.com/stratusdns/stratus/internal/healthview"
 	"github.com/stratusdns/stratus/internal/publish"
 	"github.com/stratusdns/stratus/internal/secondary"
 	"github.com/stratusdns/stratus/internal/steer"
@@ -98,14 +99,17 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	}
 	s.closeGeo = closeGeo
 	var ctrl *steerctl.Controller
+	var view *healthview.View
 	s.checker = health.New(health.Options{
 		Clock:       clock.Real(),
 		MaxInFlight: s.cfg.Steering.MaxChecksInFlight,
 		EventLimit:  s.cfg.Steering.Events,
 		Logger:      s.log.With("component", "health"),
-		OnChange:    func(keys []string) { ctrl.HealthChanged(keys) },
+		OnChange:    func(keys []string) { view.LocalChanged(keys) },
 	})
-	events, kept, err := control.OpenEventLog(ctx, st, control.EventLimits{Count: s.cfg.Steering.Events}, s.log.With("component", "health"))
+	view = healthview.New(s.checker, healthview.Options{Node: nodeName(s.cfg), Clock: clock.Real(),
+		OnChange: func(keys []string) { ctrl.HealthChanged(keys) }, Logger: s.log.With("component", "health")})
+	events, kept, err := control.OpenNodeEventLog(ctx, st, eventsNode(s.cfg), control.EventLimits{Count: s.cfg.Steering.Events}, s.log.With("component", "health"))
 	if err != nil {
 		return fmt.Errorf("health events: %w", err)
 	}
@@ -116,6 +120,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		Resolver:       resolver(s.cfg.Steering.FlattenResolver),
 		FlattenRefresh: s.cfg.Steering.FlattenRefresh,
 		Events:         events,
+		Health:         view,
 		Logger:         s.log.With("component", "steering"),
 	})
 	s.steering = ctrl
@@ -149,7 +154,8 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	notifier := xfr.NewNotifier(s.pub, s.plane.Zones, s.plane.TSIGKeys, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay, Clock: clock.Real()}, s.log.With("component", "notify"))
 	s.drills = drill.NewScheduler(drillPlane{services: s.plane.Services, endpoints: s.plane.Endpoints, steering: ctrl}, drillKeeper{s.plane.DrillRuns}, drills, s.log.With("component", "drill"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
-	s.bgDone.Add(7)
+	s.bgDone.Add(8)
+	go func() { defer s.bgDone.Done(); followVotes(bg, st, view, s.log.With("component", "health")) }()
 	go func() { defer s.bgDone.Done(); s.pub.Monitor(bg, time.Second) }()
 	go func() { defer s.bgDone.Done(); s.drills.Run(bg) }()
 	go func() { defer s.bgDone.Done(); secondaries.Run(bg) }()
@@ -191,7 +197,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	s.apiAddr = ln.Addr()
 	handler := api.New(api.PlaneControl(s.plane), api.Options{
 		Steering:           ctrl,
-		Health:             healthView{s.checker, events},
+		Health:             healthView{s.checker, view, events},
 		Drills:             s.drills,
 		Status:             s.status,
 		MaxZoneFileBytes:   s.cfg.API.MaxZoneFileBytes,
@@ -306,7 +312,14 @@ func (s *Node) reapLeases(ctx context.Context, ctrl *steerctl.Controller) {
 // are kept in the store.
 type healthView struct {
 	*health.Checker
+	view   *healthview.View
 	events *control.EventLog
+}
+
+// Push takes a report through the merged view, which shares it with the
+// other nodes.
+func (h healthView) Push(key string, up bool, reason string) error {
+	return h.view.Push(key, up, reason)
 }
 
 func (h healthView) EventsStored() uint64 { return h.events.Last() }
