@@ -14,8 +14,20 @@ import (
 // secondary refreshes, scheduled drills).
 //
 // An engine used by one node only (store/bolt) does not implement Shared;
-// that node uses a local Session (see NewLocalSession in store/local),
-// which is alone in its cluster and leads it at once.
+// that node uses a local Session (local.NewSession in store/local), which
+// is alone in its cluster and leads it at once.
+//
+// # What Done promises, and what it cannot
+//
+// Session.Done and Term.Done close when this node's lease is lost:
+// closed, resigned, expired on the servers, or not renewed for the ttl
+// because the node could not reach them. They cannot close at the very
+// instant the servers let the lease go: the two are told apart by the
+// network and by two clocks, and the node's own goroutines may be paused
+// (scheduling, GC, a frozen process) at that instant. So another node's
+// term may begin before this node's Done is closed. Work that must run
+// once therefore writes with a fenced context (Term.Fence): the store
+// itself refuses the write of a term that has ended.
 type Shared interface {
 	// Session starts node's session: a lease the engine keeps alive while
 	// it can reach its servers. When the node stops, is frozen or is cut
@@ -35,9 +47,11 @@ type Session interface {
 	// Node is the node name the session was opened with.
 	Node() string
 
-	// Put stores value at the ephemeral key, owned by this session.
+	// Put stores value at the ephemeral key, owned by this session (a key
+	// another session put becomes this session's).
 	Put(ctx context.Context, key string, value []byte) error
-	// Delete removes an ephemeral key this session put.
+	// Delete removes an ephemeral key this session put. A missing key is
+	// not an error; a key another session owns is, and stays.
 	Delete(ctx context.Context, key string) error
 	// List returns the ephemeral keys under prefix of every live session.
 	List(ctx context.Context, prefix string) ([]Event, error)
@@ -45,18 +59,25 @@ type Session interface {
 	// (and again after any gap it could not replay) a batch with Reset set
 	// holding every live key, then each change as it happens, a key whose
 	// session ended arriving as Deleted. It returns when ctx is done
-	// (ctx.Err()) or fn fails (that error).
+	// (ctx.Err()), fn fails (that error) or this session ends
+	// (ErrSessionEnded). While the store cannot be reached it waits and
+	// resumes with a Reset batch.
 	WatchEphemeral(ctx context.Context, prefix string, fn func(EphemeralBatch) error) error
 
-	// Campaign blocks until this session leads election (or ctx is done),
-	// then returns the term. value is what Leader shows of it.
+	// Campaign blocks until this session leads election (or ctx is done,
+	// or the session ends), then returns the term. value is what Leader
+	// shows of it. A session campaigns for one term of an election at a
+	// time: a second Campaign for the same election waits until the
+	// first term has ended. Candidates lead in the order they began to
+	// campaign.
 	Campaign(ctx context.Context, election string, value []byte) (Term, error)
 	// Leader returns the value the current leader of election campaigned
 	// with, and ErrNoLeader when there is none.
 	Leader(ctx context.Context, election string) ([]byte, error)
 
-	// Done is closed when the session has ended: closed, or expired on the
-	// servers.
+	// Done is closed when the session has ended: closed, expired on the
+	// servers, or not renewed for its ttl (see Shared). After that every
+	// method but Node, List, Leader and Done returns ErrSessionEnded.
 	Done() <-chan struct{}
 	// Close ends the session at once: its keys vanish and its terms end.
 	Close() error
@@ -83,6 +104,43 @@ type Term interface {
 	Done() <-chan struct{}
 	// Resign gives up leadership.
 	Resign(ctx context.Context) error
+}
+
+// Fence is the term a context carries from Term.Fence to an engine's
+// Update. Each engine knows the fences of its own sessions (store/etcd:
+// the term's election key and its create revision, compared in the
+// commit; store/bolt: a LocalFence) and fails an Update whose context
+// carries any other with an error naming the mismatch. View, and the reads
+// inside an Update, ignore the fence.
+type Fence interface {
+	// Done is closed when the term has ended (Term.Done).
+	Done() <-chan struct{}
+}
+
+// LocalFence is the Fence of a term decided inside this process
+// (store/local), which an engine checks inside its write transaction.
+type LocalFence interface {
+	Fence
+	// Hold reports whether the term still lasts and, when it does, keeps
+	// it from ending until release is called: the engine holds the
+	// fence from its check until its commit is durable, so a term that
+	// has ended (its Resign or Close returned) never sees a write of its
+	// own commit after. Hold never blocks.
+	Hold() (release func(), ok bool)
+}
+
+type fenceKey struct{}
+
+// WithFence returns ctx carrying f; Term implementations return it from
+// Fence.
+func WithFence(ctx context.Context, f Fence) context.Context {
+	return context.WithValue(ctx, fenceKey{}, f)
+}
+
+// FenceFrom returns the fence ctx carries, or nil.
+func FenceFrom(ctx context.Context) Fence {
+	f, _ := ctx.Value(fenceKey{}).(Fence)
+	return f
 }
 
 var (

@@ -215,10 +215,27 @@ func (s *Store) commitOnce(batch []*pendingUpdate) (again []*pendingUpdate) {
 	rev := base
 	var ran []*pendingUpdate
 	var batches []store.Batch
+	var holds []func()
+	defer func() {
+		for _, release := range holds {
+			release()
+		}
+	}()
 	for i, p := range batch {
 		if err := p.ctx.Err(); err != nil {
 			p.finish(0, err)
 			continue
+		}
+		if f := store.FenceFrom(p.ctx); f != nil {
+			// A fenced Update commits only while its term lasts: the
+			// term is held from here until the commit is durable (the
+			// deferred releases), so it cannot end in between.
+			release, err := holdFence(f)
+			if err != nil {
+				p.finish(0, err)
+				continue
+			}
+			holds = append(holds, release)
 		}
 		// Each update reads what the ones before it in the batch wrote.
 		wt := &writeTx{readTx: readTx{data: start.data, rev: rev}}
@@ -264,6 +281,21 @@ func (s *Store) commitOnce(batch []*pendingUpdate) (again []*pendingUpdate) {
 		p.finish(p.rev, nil)
 	}
 	return nil
+}
+
+// holdFence holds the term f, failing with store.ErrFenced when it has
+// ended, and with an error naming the mismatch when f is not a term of a
+// local session.
+func holdFence(f store.Fence) (release func(), err error) {
+	lf, ok := f.(store.LocalFence)
+	if !ok {
+		return nil, fmt.Errorf("store/bolt: update: the context is fenced by a term of another store (%T), not of a local session", f)
+	}
+	release, ok = lf.Hold()
+	if !ok {
+		return nil, store.ErrFenced
+	}
+	return release, nil
 }
 
 // unfinished returns the updates of batch that have not been finished.

@@ -228,7 +228,16 @@ func (s *Store) View(ctx context.Context, fn func(tx store.ReadTx) error) error 
 
 // Update runs fn optimistically and commits its writes in one etcd Txn,
 // running fn again when a key it read changed in between.
+//
+// A context fenced by a term of this store's sessions (Term.Fence) adds
+// the compare "the term's candidate key still has the create revision it
+// had when the term began" to the commit: when that fails, Update returns
+// store.ErrFenced, having written nothing, and does not run fn again.
 func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.Revision, error) {
+	f, err := s.fenceOf(ctx)
+	if err != nil {
+		return 0, err
+	}
 	for {
 		if s.isClosed() {
 			return 0, store.ErrClosed
@@ -236,11 +245,14 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.R
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
+		if f != nil && ended(f.done) {
+			return 0, store.ErrFenced
+		}
 		h, err := s.readHead(ctx)
 		if err != nil {
 			return 0, err
 		}
-		tx := &writeTx{readTx: readTx{s: s, ctx: ctx, rev: h.rev, etcdRev: h.etcdRev}, metaMod: h.metaMod, writes: map[string]*write{}, reads: map[string]int64{}}
+		tx := &writeTx{readTx: readTx{s: s, ctx: ctx, rev: h.rev, etcdRev: h.etcdRev}, metaMod: h.metaMod, writes: map[string]*write{}, reads: map[string]int64{}, fence: f}
 		err = fn(tx)
 		tx.done = true
 		if err != nil {
@@ -254,6 +266,32 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.R
 			s.seen(newRev)
 			return newRev, nil
 		}
+	}
+}
+
+// fenceOf returns the fence ctx carries, failing when it is a term of
+// another store.
+func (s *Store) fenceOf(ctx context.Context) (*fence, error) {
+	f := store.FenceFrom(ctx)
+	if f == nil {
+		return nil, nil
+	}
+	ef, ok := f.(*fence)
+	if !ok {
+		return nil, fmt.Errorf("store/etcd: update: the context is fenced by a term of another store (%T), not of an etcd session", f)
+	}
+	if ef.prefix != s.prefix {
+		return nil, fmt.Errorf("store/etcd: update under prefix %q: the context is fenced by a term of the store under prefix %q", s.prefix, ef.prefix)
+	}
+	return ef, nil
+}
+
+func ended(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -145,6 +145,7 @@ type writeTx struct {
 	reads   map[string]int64 // key -> mod revision seen (0: missing)
 	scanned bool             // a Scan or Count read a range
 	metaMod int64            // the meta key's mod revision at the snapshot
+	fence   *fence           // the term the commit must still be in, or nil
 }
 
 // maxKeyCompares is the most per-key compares a commit spends; an Update
@@ -323,13 +324,27 @@ func (w *writeTx) commit() (rev store.Revision, ok bool, err error) {
 			size += len(w.s.data) + len(k)
 		}
 	}
+	var orElse []clientv3.Op
+	if f := w.fence; f != nil {
+		// The Else branch reads the fence key at the same revision, so
+		// a failed If tells a deposed term from a changed read set.
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(f.key), "=", f.created))
+		orElse = append(orElse, clientv3.OpGet(f.key, clientv3.WithKeysOnly()))
+		size += len(f.key)
+	}
 	tctx, cancel := context.WithTimeout(w.ctx, w.s.timeout)
-	resp, err := w.s.cli.Txn(tctx).If(cmps...).Then(ops...).Commit()
+	resp, err := w.s.cli.Txn(tctx).If(cmps...).Then(ops...).Else(orElse...).Commit()
 	cancel()
 	if err != nil {
 		return 0, false, w.s.commitError(keys, len(ops), len(cmps), size, w.s.callErr(w.ctx, err, "commit"))
 	}
 	if !resp.Succeeded {
+		if f := w.fence; f != nil {
+			r := resp.Responses[0].GetResponseRange()
+			if r == nil || len(r.Kvs) == 0 || r.Kvs[0].CreateRevision != f.created {
+				return 0, false, store.ErrFenced
+			}
+		}
 		return 0, false, nil
 	}
 	get := resp.Responses[len(resp.Responses)-1].GetResponseRange()

@@ -71,7 +71,9 @@ func (s *Store) Watch(ctx context.Context, from store.Revision, fn func(store.Ba
 // delivering the batches after *last to fn and advancing *last. It returns
 // etcd's compact revision when etcd compacted past start.
 func (s *Store) watchFrom(wctx, ctx context.Context, start int64, last *store.Revision, fn func(store.Batch) error) (int64, error) {
-	wch := s.cli.Watch(clientv3.WithRequireLeader(wctx), s.prefix, clientv3.WithPrefix(), clientv3.WithRev(start+1))
+	// The data keys and the meta key, which sort together: the
+	// sessions' keys (P+"s/...") sort after them and are not watched.
+	wch := s.cli.Watch(clientv3.WithRequireLeader(wctx), s.data, clientv3.WithRange(s.meta+"\x00"), clientv3.WithRev(start+1))
 	for resp := range wch {
 		if resp.CompactRevision != 0 {
 			return resp.CompactRevision, nil
@@ -151,7 +153,16 @@ func (s *Store) batches(evs []*clientv3.Event) []store.Batch {
 		}
 		b.Events = append(b.Events, e)
 	}
-	return out
+	// An etcd revision that did not write the meta key is no commit of
+	// this store (nothing else is watched; kept for safety): drop it, so
+	// it neither shows nor sets More on the batch before it.
+	kept := out[:0]
+	for _, b := range out {
+		if b.Revision != 0 {
+			kept = append(kept, b)
+		}
+	}
+	return kept
 }
 
 // etcdRevisionOf returns an etcd revision at which the store was at rev

@@ -1,0 +1,393 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/stratusdns/stratus/internal/store"
+)
+
+var _ store.Shared = (*Store)(nil)
+
+// Session opens node's session: a lease of ttl (rounded up to whole
+// seconds; etcd may raise it to its minimum, about 2 s) that the session
+// renews every third of it, and the key P+"s/n/<node>" on that lease,
+// which makes a second live session of node fail.
+func (s *Store) Session(ctx context.Context, node string, ttl time.Duration) (store.Session, error) {
+	if node == "" {
+		return nil, errors.New("store/etcd: session: empty node name")
+	}
+	if ttl <= 0 {
+		return nil, fmt.Errorf("store/etcd: session of node %q: ttl %v is not positive", node, ttl)
+	}
+	if s.isClosed() {
+		return nil, store.ErrClosed
+	}
+	secs := int64((ttl + time.Second - 1) / time.Second)
+	sent := time.Now()
+	gctx, cancel := context.WithTimeout(ctx, s.timeout)
+	g, err := s.cli.Grant(gctx, secs)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("store/etcd: session of node %q: grant a lease: %w", node, s.callErr(ctx, err, "grant a lease"))
+	}
+	se := &session{
+		s:         s,
+		node:      node,
+		lease:     g.ID,
+		ttl:       time.Duration(g.TTL) * time.Second,
+		nodeKey:   s.prefix + "s/n/" + node,
+		done:      make(chan struct{}),
+		stop:      make(chan struct{}),
+		elections: map[string]chan struct{}{},
+		terms:     map[*term]struct{}{},
+	}
+	se.deadline = sent.Add(se.ttl)
+	tctx, cancel := context.WithTimeout(ctx, s.timeout)
+	resp, err := s.cli.Txn(tctx).
+		If(clientv3.Compare(clientv3.CreateRevision(se.nodeKey), "=", 0)).
+		Then(clientv3.OpPut(se.nodeKey, fmt.Sprintf("%016x", int64(g.ID)), clientv3.WithLease(g.ID))).
+		Else(clientv3.OpGet(se.nodeKey)).Commit()
+	cancel()
+	if err == nil && !resp.Succeeded {
+		err = fmt.Errorf("store/etcd: node %q has a live session already (lease %s); a session of a stopped node ends within its ttl", node, leaseOf(resp))
+	} else if err != nil {
+		err = fmt.Errorf("store/etcd: session of node %q: %w", node, s.callErr(ctx, err, "register the node"))
+	}
+	if err != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
+		_, _ = s.cli.Revoke(rctx, g.ID)
+		cancel()
+		return nil, err
+	}
+	se.wg.Add(1)
+	go se.keepAlive()
+	return se, nil
+}
+
+// leaseOf is the lease of the node key an Else branch read.
+func leaseOf(resp *clientv3.TxnResponse) string {
+	if len(resp.Responses) == 1 {
+		if r := resp.Responses[0].GetResponseRange(); r != nil && len(r.Kvs) == 1 {
+			return string(r.Kvs[0].Value)
+		}
+	}
+	return "unknown"
+}
+
+// session is a store.Session on a Store.
+type session struct {
+	s       *Store
+	node    string
+	lease   clientv3.LeaseID
+	ttl     time.Duration // as granted
+	nodeKey string
+
+	// deadline is when the lease may expire on the servers at the
+	// earliest: the send of the last acknowledged renewal plus the ttl.
+	// Only keepAlive uses it.
+	deadline time.Time
+
+	endOnce sync.Once
+	done    chan struct{} // closed when the session has ended
+	stop    chan struct{} // closed by Close: keepAlive revokes and returns
+	stopped sync.Once
+	wg      sync.WaitGroup
+
+	mu sync.Mutex
+	// elections holds a 1-buffered channel per election this session
+	// campaigns in: a Campaign takes it and its term gives it back.
+	elections map[string]chan struct{}
+	terms     map[*term]struct{}
+}
+
+// renewEvery is how often a session renews its lease, as a part of the
+// ttl; retryEvery is how soon it tries again after a failed renewal.
+const (
+	renewEvery = 3
+	retryEvery = 10
+)
+
+// afterRenew, when set by a test, is called after each renewal attempt
+// with its error.
+var afterRenew func(node string, err error)
+
+// keepAlive renews the lease until the session is closed, the lease is
+// gone on the servers, or no renewal was acknowledged before the deadline.
+// A renewal acknowledged by etcd moves the deadline to the time it was
+// sent plus the ttl: the servers renewed after that send, so by this
+// node's clock the lease cannot expire before the deadline, and the
+// session ends at it at the latest.
+func (se *session) keepAlive() {
+	defer se.wg.Done()
+	s := se.s
+	timer := time.NewTimer(se.ttl / renewEvery)
+	defer timer.Stop()
+	var ended string
+	for ended == "" {
+		select {
+		case <-se.stop:
+			se.end()
+			rctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+			_, _ = s.cli.Revoke(rctx, se.lease)
+			cancel()
+			return
+		case <-s.closed:
+			ended = "store closed"
+			continue
+		case <-timer.C:
+		}
+		sent := time.Now()
+		if !sent.Before(se.deadline) {
+			ended = "not renewed within the ttl"
+			break
+		}
+		until := sent.Add(s.timeout)
+		if se.deadline.Before(until) {
+			until = se.deadline
+		}
+		ctx, cancel := context.WithDeadline(context.Background(), until)
+		resp, err := s.cli.KeepAliveOnce(ctx, se.lease)
+		cancel()
+		if afterRenew != nil {
+			afterRenew(se.node, err)
+		}
+		switch {
+		case err == nil:
+			se.deadline = sent.Add(time.Duration(resp.TTL) * time.Second)
+			timer.Reset(se.ttl / renewEvery)
+		case errors.Is(err, rpctypes.ErrLeaseNotFound):
+			ended = "expired on the servers"
+		default:
+			wait := se.ttl / retryEvery
+			if left := time.Until(se.deadline); left < wait {
+				wait = max(left, 0)
+			}
+			timer.Reset(wait)
+		}
+	}
+	_ = ended // what ended it, for a debugger
+	se.end()
+	// The servers may still hold the lease (renewals lost on the way):
+	// give it up so that its keys and terms pass on now. Best effort.
+	rctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	_, _ = s.cli.Revoke(rctx, se.lease)
+	cancel()
+}
+
+// end marks the session ended: Done closes and every term ends.
+func (se *session) end() {
+	se.endOnce.Do(func() {
+		se.mu.Lock()
+		close(se.done)
+		terms := make([]*term, 0, len(se.terms))
+		for t := range se.terms {
+			terms = append(terms, t)
+		}
+		se.mu.Unlock()
+		for _, t := range terms {
+			t.end()
+		}
+	})
+}
+
+func (se *session) ended() bool {
+	select {
+	case <-se.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (se *session) Node() string          { return se.node }
+func (se *session) Done() <-chan struct{} { return se.done }
+
+// Close ends the session and revokes its lease: its keys and its terms'
+// election keys vanish from etcd. It returns once the revocation was
+// answered or the request timeout passed (the lease then expires within
+// its ttl).
+func (se *session) Close() error {
+	se.stopped.Do(func() { close(se.stop) })
+	se.wg.Wait()
+	return nil
+}
+
+// call bounds one request on behalf of the session by the request timeout
+// and maps its error; a lease etcd no longer knows ends the session.
+func (se *session) callErr(ctx context.Context, err error, what string) error {
+	if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		se.end()
+		return fmt.Errorf("store/etcd: %s: lease of node %q expired: %w", what, se.node, store.ErrSessionEnded)
+	}
+	return se.s.callErr(ctx, err, what)
+}
+
+// ephemeral is the etcd key of the ephemeral key k.
+func (se *session) ephemeral(k string) string { return se.s.prefix + "s/e/" + k }
+
+// Put stores an ephemeral key on the session's lease.
+func (se *session) Put(ctx context.Context, key string, value []byte) error {
+	if key == "" {
+		return store.ErrEmptyKey
+	}
+	if se.ended() {
+		return store.ErrSessionEnded
+	}
+	rctx, cancel := context.WithTimeout(ctx, se.s.timeout)
+	defer cancel()
+	_, err := se.s.cli.Put(rctx, se.ephemeral(key), string(value), clientv3.WithLease(se.lease))
+	return se.callErr(ctx, err, "put ephemeral key "+key)
+}
+
+// Delete removes an ephemeral key of this session.
+func (se *session) Delete(ctx context.Context, key string) error {
+	if key == "" {
+		return store.ErrEmptyKey
+	}
+	if se.ended() {
+		return store.ErrSessionEnded
+	}
+	k := se.ephemeral(key)
+	rctx, cancel := context.WithTimeout(ctx, se.s.timeout)
+	defer cancel()
+	resp, err := se.s.cli.Txn(rctx).
+		If(clientv3.Compare(clientv3.LeaseValue(k), "=", se.lease)).
+		Then(clientv3.OpDelete(k)).
+		Else(clientv3.OpGet(k)).Commit()
+	if err != nil {
+		return se.callErr(ctx, err, "delete ephemeral key "+key)
+	}
+	if !resp.Succeeded {
+		if r := resp.Responses[0].GetResponseRange(); r != nil && len(r.Kvs) == 1 {
+			return fmt.Errorf("store/etcd: delete ephemeral key %q: it belongs to another session (lease %016x), not node %q's", key, r.Kvs[0].Lease, se.node)
+		}
+	}
+	return nil
+}
+
+// List returns the live ephemeral keys under prefix, in key order.
+func (se *session) List(ctx context.Context, prefix string) ([]store.Event, error) {
+	evs, _, err := se.list(ctx, prefix)
+	return evs, err
+}
+
+// list reads the ephemeral keys under prefix and the etcd revision read.
+func (se *session) list(ctx context.Context, prefix string) ([]store.Event, int64, error) {
+	area := se.ephemeral("")
+	rctx, cancel := context.WithTimeout(ctx, se.s.timeout)
+	defer cancel()
+	resp, err := se.s.cli.Get(rctx, area+prefix, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
+	if err != nil {
+		return nil, 0, se.s.callErr(ctx, err, "list ephemeral keys")
+	}
+	evs := make([]store.Event, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		evs = append(evs, store.Event{Key: strings.TrimPrefix(string(kv.Key), area), Value: append([]byte{}, kv.Value...)})
+	}
+	return evs, resp.Header.Revision, nil
+}
+
+// afterEphemeralLoad, when set by a test, runs after WatchEphemeral read
+// the keys and before it starts the etcd watch.
+var afterEphemeralLoad func()
+
+// WatchEphemeral calls fn with the ephemeral keys under prefix: a Reset
+// batch, then each etcd watch response's changes. A compacted or
+// cancelled watch, or one that ends, starts over with a Reset batch.
+func (se *session) WatchEphemeral(ctx context.Context, prefix string, fn func(store.EphemeralBatch) error) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-se.done:
+		case <-se.s.closed:
+		case <-wctx.Done():
+		}
+		cancel()
+	}()
+	area := se.ephemeral("")
+	backoff := time.Duration(0)
+	for {
+		if se.s.isClosed() {
+			return store.ErrClosed
+		}
+		if se.ended() {
+			return store.ErrSessionEnded
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if backoff > 0 {
+			select {
+			case <-time.After(backoff):
+			case <-wctx.Done():
+				continue
+			}
+		}
+		evs, rev, err := se.list(wctx, prefix)
+		if err != nil {
+			// Unreachable: wait and load again; the session ends
+			// within its ttl if that lasts.
+			backoff = min(max(2*backoff, 100*time.Millisecond), se.s.timeout)
+			continue
+		}
+		backoff = 0
+		if afterEphemeralLoad != nil {
+			afterEphemeralLoad()
+		}
+		if err := fn(store.EphemeralBatch{Reset: true, Events: evs}); err != nil {
+			return err
+		}
+		err = se.follow(wctx, area, prefix, rev, fn)
+		if err != nil {
+			return err
+		}
+		if wctx.Err() == nil {
+			backoff = min(max(2*backoff, 100*time.Millisecond), se.s.timeout)
+		}
+	}
+}
+
+// follow runs one etcd watch of the ephemeral keys under prefix after etcd
+// revision rev, handing fn each response's changes. It returns nil when
+// the watch ended (compacted, cancelled, wctx done) and fn's error.
+func (se *session) follow(wctx context.Context, area, prefix string, rev int64, fn func(store.EphemeralBatch) error) error {
+	ctx, cancel := context.WithCancel(wctx)
+	defer cancel()
+	wch := se.s.cli.Watch(clientv3.WithRequireLeader(ctx), area+prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
+	defer func() {
+		cancel()
+		for range wch {
+		}
+	}()
+	for resp := range wch {
+		if resp.CompactRevision != 0 || resp.Err() != nil || resp.Canceled {
+			return nil
+		}
+		b := store.EphemeralBatch{Events: make([]store.Event, 0, len(resp.Events))}
+		for _, ev := range resp.Events {
+			e := store.Event{Key: strings.TrimPrefix(string(ev.Kv.Key), area)}
+			if ev.Type == clientv3.EventTypeDelete {
+				e.Deleted = true
+			} else {
+				e.Value = append([]byte{}, ev.Kv.Value...)
+			}
+			b.Events = append(b.Events, e)
+		}
+		if len(b.Events) == 0 {
+			continue
+		}
+		if err := fn(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
