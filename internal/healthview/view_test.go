@@ -11,6 +11,8 @@ import (
 
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/health"
+	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/store/local"
 )
 
 func up() health.Status {
@@ -53,7 +55,7 @@ type node struct {
 	name string
 	chk  *checker
 	v    *View
-	sess *session
+	sess store.Session
 
 	mu      sync.Mutex
 	changed map[string]int // OnChange calls by key
@@ -64,11 +66,12 @@ func (n *node) state(key string) (health.State, string) {
 	return st.State, st.View
 }
 
-// cluster is nodes sharing a hub, their views running on sessions.
+// cluster is nodes sharing one in-process store.Shared (store/local),
+// their views running on its sessions.
 type cluster struct {
 	t      *testing.T
 	clk    *clock.Fake
-	hub    *hub
+	hub    *local.Cluster
 	nodes  map[string]*node
 	cancel context.CancelFunc
 	ctx    context.Context
@@ -77,7 +80,7 @@ type cluster struct {
 
 func newCluster(t *testing.T, names ...string) *cluster {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &cluster{t: t, clk: clock.NewFake(t0), hub: newHub(), nodes: map[string]*node{}, ctx: ctx, cancel: cancel}
+	c := &cluster{t: t, clk: clock.NewFake(t0), hub: local.New(), nodes: map[string]*node{}, ctx: ctx, cancel: cancel}
 	t.Cleanup(func() {
 		c.cancel()
 		c.wg.Wait()
@@ -99,7 +102,11 @@ func newCluster(t *testing.T, names ...string) *cluster {
 
 // start runs n's view on a new session.
 func (c *cluster) start(n *node) {
-	n.sess = c.hub.session(n.name)
+	sess, err := c.hub.Session(c.ctx, n.name, time.Minute)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	n.sess = sess
 	c.wg.Add(1)
 	go func() { defer c.wg.Done(); n.v.Run(c.ctx, n.sess) }()
 }

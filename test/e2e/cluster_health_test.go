@@ -20,7 +20,7 @@ func (c *stratusCluster) clusterService(a *server, pools string, endpoints ...st
 	c.mustAPI(a, 201, "POST", "/v1/services", `{"name":"api.fn.cluster.test","ttl":1,"pools":[`+pools+`]}`)
 	for _, e := range endpoints {
 		f := strings.Fields(e)
-		c.mustAPI(a, 200, "PUT", "/v1/services/api.fn.cluster.test/endpoints/"+f[0], fmt.Sprintf(`{"pool":%q,"address":%q}`, f[1], f[2]))
+		c.mustAPI(a, 201, "PUT", "/v1/services/api.fn.cluster.test/endpoints/"+f[0], fmt.Sprintf(`{"pool":%q,"address":%q}`, f[1], f[2]))
 	}
 }
 
