@@ -175,12 +175,17 @@ func (v *View) LocalChanged(keys []string) {
 }
 
 // Push takes a pushed report at this node (Checker.Push) and publishes it
-// to the others. The merged view shows it before Push returns.
+// to the others, also when it changes no state (a later report is news
+// to them). Status shows it before Push returns; OnChange hears of it as
+// of any change, from the checker.
 func (v *View) Push(key string, up bool, reason string) error {
 	if err := v.chk.Push(key, up, reason); err != nil {
 		return err
 	}
-	v.LocalChanged([]string{key})
+	v.mu.Lock()
+	v.dirty[key] = true
+	v.mu.Unlock()
+	v.signal()
 	return nil
 }
 
