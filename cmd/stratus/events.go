@@ -47,6 +47,9 @@ crash (less at most the last 50 ms before it); their numbers go on.`,
 						if e.Pool != "" {
 							who = "pool " + e.Pool
 						}
+						if e.Node != "" {
+							who = "node " + e.Node
+						}
 						change := "(no change)"
 						if e.New != "" {
 							change = e.Old + " -> " + e.New

@@ -169,7 +169,7 @@ func endpointJSON(e *model.Endpoint, st *health.Status) apiv1.Endpoint {
 		out.Expires = &e.Expires
 	}
 	if st != nil {
-		h := &apiv1.EndpointHealth{State: st.State.String(), Since: st.Since, LastError: st.LastError}
+		h := &apiv1.EndpointHealth{State: st.State.String(), Since: st.Since, LastError: st.LastError, View: st.View}
 		if !st.LastCheck.IsZero() {
 			h.LastCheck = &st.LastCheck
 		}

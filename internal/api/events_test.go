@@ -24,6 +24,8 @@ func TestEventJSON(t *testing.T) {
 			apiv1.Event{Seq: 3, Time: at, Service: "a.example.", Endpoint: "e1", Reason: "flapping", Actor: "damping"}},
 		{health.Event{Seq: 4, Time: at, Key: "a.example.|e1", Old: health.Unknown, New: health.Up, Reason: "first check succeeded", Actor: "check"},
 			apiv1.Event{Seq: 4, Time: at, Service: "a.example.", Endpoint: "e1", Old: "unknown", New: "up", Reason: "first check succeeded", Actor: "check"}},
+		{health.Event{Seq: 5, Time: at, Key: "node:b", Reason: "this node sees every endpoint down (3 of 3) while the other nodes see them up; its votes are ignored", Actor: "quorum"},
+			apiv1.Event{Seq: 5, Time: at, Node: "b", Reason: "this node sees every endpoint down (3 of 3) while the other nodes see them up; its votes are ignored", Actor: "quorum"}},
 	}
 	for _, tt := range tests {
 		if got := eventJSON(tt.ev); got != tt.want {

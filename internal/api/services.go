@@ -291,10 +291,14 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, _ *auth.Princip
 	return nil
 }
 
-// eventJSON renders an event; its key is "<service>|<endpoint id>" or
-// "<service>|pool:<name>".
+// eventJSON renders an event; its key is "<service>|<endpoint id>",
+// "<service>|pool:<name>" or "node:<node>".
 func eventJSON(ev health.Event) apiv1.Event {
 	out := apiv1.Event{Seq: ev.Seq, Time: ev.Time, Reason: ev.Reason, Actor: ev.Actor, Old: ev.Old.String(), New: ev.New.String()}
+	if node, ok := strings.CutPrefix(ev.Key, "node:"); ok { // a node of a cluster: healthview
+		out.Node, out.Old, out.New = node, "", ""
+		return out
+	}
 	svc, rest, _ := strings.Cut(ev.Key, "|")
 	out.Service = svc
 	if pool, ok := strings.CutPrefix(rest, "pool:"); ok {

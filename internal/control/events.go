@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/stratusdns/stratus/internal/model"
@@ -14,7 +15,12 @@ import (
 // Health events, kept so that what happened before a restart (or a crash)
 // can still be shown, and so that their sequence numbers go on:
 //
-//	events/<seq:016x>   one health event (schema.StoredEvent)
+//	events/<seq:016x>          one health event (schema.StoredEvent)
+//	events/<node>/<seq:016x>   one health event of a node of a cluster
+//
+// A node alone on its store (bbolt) uses the first form. The nodes of a
+// cluster (on etcd) each number their own events, so each keeps them under
+// its own name: two writers never contend for one sequence.
 //
 // They are not zone data: writing them moves no serial and adds no
 // journal entry. The health checker logs events in memory; an EventLog
@@ -49,11 +55,12 @@ func (l EventLimits) withDefaults() EventLimits {
 type StoredEvent = schema.StoredEvent
 
 // EventLog keeps health events in the store, bounded. One EventLog
-// writes a store's events: it knows what it has written and never scans
-// them again.
+// writes a store's events (or one node's): it knows what it has written
+// and never scans them again.
 type EventLog struct {
-	st  store.Store
-	lim EventLimits
+	st     store.Store
+	lim    EventLimits
+	prefix string // schema.EventPrefix of the node
 
 	mu    sync.Mutex
 	kept  []keptEvent // oldest first
@@ -71,15 +78,28 @@ type keptEvent struct {
 // is logged and left out (and goes in its turn): it must not keep the
 // server from starting.
 func OpenEventLog(ctx context.Context, st store.Store, lim EventLimits, log *slog.Logger) (*EventLog, []StoredEvent, error) {
+	return OpenNodeEventLog(ctx, st, "", lim, log)
+}
+
+// OpenNodeEventLog is OpenEventLog for one node of several sharing st:
+// the node's events are kept apart from the others' (node "" is the
+// layout of a node alone). The limits bound each node's events.
+func OpenNodeEventLog(ctx context.Context, st store.Store, node string, lim EventLimits, log *slog.Logger) (*EventLog, []StoredEvent, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	l := &EventLog{st: st, lim: lim.withDefaults()}
+	if strings.Contains(node, "/") {
+		return nil, nil, model.Errorf("node", "%q contains a /", node)
+	}
+	l := &EventLog{st: st, lim: lim.withDefaults(), prefix: schema.EventPrefix(node)}
 	var evs []StoredEvent
 	err := st.View(ctx, func(tx store.ReadTx) error {
 		evs, l.kept, l.bytes = nil, nil, 0
-		return tx.Scan(schema.PrefixEvents, "", func(key string, value []byte) error {
-			seq, ok := schema.ParseSeqKey(schema.PrefixEvents, key)
+		return tx.Scan(l.prefix, "", func(key string, value []byte) error {
+			seq, ok := schema.ParseSeqKey(l.prefix, key)
+			if node == "" && !ok && strings.Contains(key[len(l.prefix):], "/") {
+				return nil // a node's of a cluster
+			}
 			if !ok {
 				schema.Skip(log, key, schema.BadKey(key))
 				return nil
@@ -164,12 +184,12 @@ func (l *EventLog) Append(ctx context.Context, evs []StoredEvent) error {
 	}
 	_, err := l.st.Update(ctx, func(tx store.Tx) error {
 		for i, ev := range evs {
-			if err := tx.Put(schema.EventKey(ev.Seq), values[i]); err != nil {
+			if err := tx.Put(schema.SeqKey(l.prefix, ev.Seq), values[i]); err != nil {
 				return err
 			}
 		}
 		for _, k := range kept[:drop] {
-			if err := tx.Delete(schema.EventKey(k.seq)); err != nil {
+			if err := tx.Delete(schema.SeqKey(l.prefix, k.seq)); err != nil {
 				return err
 			}
 		}

@@ -169,3 +169,48 @@ func TestEventLogRefusesBadEvents(t *testing.T) {
 		t.Errorf("after refused batches: %s, last %d", eventSeqs(kept), l.Last())
 	}
 }
+
+// TestEventLogNodesShareStore: two nodes of a cluster keep their events
+// in one store; each numbers its own from 1, and neither loses an event
+// to the other nor finds the other's among its own. A node's log in the
+// layout of one node sees none of them.
+func TestEventLogNodesShareStore(t *testing.T) {
+	ctx := context.Background()
+	st := openBolt(t, filepath.Join(t.TempDir(), "stratus.db"))
+	defer st.Close()
+	a, _, err := OpenNodeEventLog(ctx, st, "a", EventLimits{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := OpenNodeEventLog(ctx, st, "b", EventLimits{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, step := range []struct {
+		l        *EventLog
+		from, to uint64
+		reason   string
+	}{{a, 1, 2, "a"}, {b, 1, 3, "b"}, {a, 3, 4, "a"}, {b, 4, 4, "b"}} {
+		if err := step.l.Append(ctx, storedEvents(step.from, step.to, step.reason)); err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+	}
+	for _, node := range []string{"a", "b"} {
+		_, kept, err := OpenNodeEventLog(ctx, st, node, EventLimits{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := eventSeqs(kept); got != "1 2 3 4" {
+			t.Errorf("node %s after reopening: events %s, want 1 2 3 4", node, got)
+		}
+		for _, ev := range kept {
+			if ev.Reason != node {
+				t.Errorf("node %s keeps event %d of %q", node, ev.Seq, ev.Reason)
+			}
+		}
+	}
+	_, kept, err := OpenEventLog(ctx, st, EventLimits{}, nil)
+	if err != nil || len(kept) != 0 {
+		t.Errorf("the one-node log sees %d events (%v), want none", len(kept), err)
+	}
+}

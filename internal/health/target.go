@@ -91,6 +91,7 @@ func (t *target) configure(tg Target) error {
 		p = nil
 	}
 	t.prober = p
+	t.st.Push = t.spec.Type == model.CheckPush
 	return err
 }
 
@@ -125,7 +126,7 @@ func (t *target) reconfigure(tg Target) {
 		t.machineState = machineState{}
 		t.damping = damping{cfg: tg.Damping}
 		t.pushDeadline = time.Time{}
-		t.st = Status{State: Unknown, Since: now, Added: t.st.Added}
+		t.st = Status{State: Unknown, Since: now, Added: t.st.Added, Push: t.spec.Type == model.CheckPush}
 		if err != nil {
 			t.st.LastError = err.Error()
 		}

@@ -80,6 +80,13 @@ type Status struct {
 	RTT time.Duration
 	// HeldUntil is set while damping holds the target down.
 	HeldUntil time.Time
+	// Push is set for a push target: its state is the latest report,
+	// not what probes found.
+	Push bool
+	// View says whose view State is, when other nodes' verdicts went
+	// into it ("2 of 3 nodes see it down (b, c)"); empty when it is this
+	// node's own (see internal/healthview). The checker leaves it empty.
+	View string
 }
 
 // Event is one change of a target's effective state, or another

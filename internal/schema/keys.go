@@ -94,6 +94,16 @@ func JournalKey(z model.Name, seq uint64) string { return SeqKey(JournalPrefix(z
 // EventKey is the key of health event seq.
 func EventKey(seq uint64) string { return SeqKey(PrefixEvents, seq) }
 
+// EventPrefix is the prefix of a node's health events: "events/" for a
+// node alone on its store (node ""), "events/<node>/" for a node of a
+// cluster.
+func EventPrefix(node string) string {
+	if node == "" {
+		return PrefixEvents
+	}
+	return PrefixEvents + node + "/"
+}
+
 // TokenKey is the key of the API token with id id.
 func TokenKey(id string) string { return PrefixTokens + id }
 

@@ -227,6 +227,11 @@ func EncodeEvent(ev *StoredEvent) ([]byte, error) { return json.Marshal(ev) }
 // DecodeEvent decodes the health event stored under key.
 func DecodeEvent(key string, b []byte) (*StoredEvent, error) {
 	seq, ok := ParseSeqKey(PrefixEvents, key)
+	if rest, cut := strings.CutPrefix(key, PrefixEvents); !ok && cut {
+		if node, _, found := strings.Cut(rest, "/"); found && node != "" {
+			seq, ok = ParseSeqKey(EventPrefix(node), key)
+		}
+	}
 	if !ok {
 		return nil, BadKey(key)
 	}

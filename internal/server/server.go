@@ -20,6 +20,7 @@ import (
 	"github.com/stratusdns/stratus/internal/dnsserver"
 	"github.com/stratusdns/stratus/internal/drill"
 	"github.com/stratusdns/stratus/internal/health"
+	"github.com/stratusdns/stratus/internal/healthview"
 	"github.com/stratusdns/stratus/internal/publish"
 	"github.com/stratusdns/stratus/internal/secondary"
 	"github.com/stratusdns/stratus/internal/steer"
@@ -101,15 +102,22 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	s.closeGeo = closeGeo
+	node, err := s.cfg.Cluster.NodeName()
+	if err != nil {
+		return err
+	}
 	var ctrl *steerctl.Controller
+	var view *healthview.View
 	s.checker = health.New(health.Options{
 		Clock:       clock.Real(),
 		MaxInFlight: s.cfg.Steering.MaxChecksInFlight,
 		EventLimit:  s.cfg.Steering.Events,
 		Logger:      s.log.With("component", "health"),
-		OnChange:    func(keys []string) { ctrl.HealthChanged(keys) },
+		OnChange:    func(keys []string) { view.LocalChanged(keys) },
 	})
-	events, kept, err := control.OpenEventLog(ctx, st, control.EventLimits{Count: s.cfg.Steering.Events}, s.log.With("component", "health"))
+	view = healthview.New(s.checker, healthview.Options{Node: node, Clock: clock.Real(),
+		OnChange: func(keys []string) { ctrl.HealthChanged(keys) }, Logger: s.log.With("component", "health")})
+	events, kept, err := control.OpenNodeEventLog(ctx, st, eventsNode(s.cfg, node), control.EventLimits{Count: s.cfg.Steering.Events}, s.log.With("component", "health"))
 	if err != nil {
 		return fmt.Errorf("health events: %w", err)
 	}
@@ -120,6 +128,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		Resolver:       resolver(s.cfg.Steering.FlattenResolver),
 		FlattenRefresh: s.cfg.Steering.FlattenRefresh,
 		Events:         events,
+		Health:         view,
 		Logger:         s.log.With("component", "steering"),
 	})
 	s.steering = ctrl
@@ -152,10 +161,6 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	s.secondaries = secondaries
 	s.drills = drill.NewScheduler(drillPlane{services: s.plane.Services, endpoints: s.plane.Endpoints, steering: ctrl}, drillKeeper{s.plane.DrillRuns}, drills, s.log.With("component", "drill"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
-	node, err := s.cfg.Cluster.NodeName()
-	if err != nil {
-		return err
-	}
 	s.started = time.Now().UTC()
 	s.cluster = cluster.New(cluster.Options{
 		Name:       node,
@@ -165,6 +170,10 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		Logger:     s.log.With("component", "cluster"),
 	})
 	s.cluster.OnSession("member record", s.cluster.Announce(s.member))
+	if _, shared := st.(store.Shared); shared {
+		// Alone on bbolt the view is the node's own checks: no votes.
+		s.cluster.OnSession("health votes", view.Run)
+	}
 	// The work that must run once in the cluster runs on the leader, with
 	// the term's fenced context: a deposed leader's writes are refused by
 	// the store. Each task is safe to start again in a later term.
@@ -216,7 +225,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	s.addrs.set(s.apiAddr.String(), s.dns.Addrs())
 	handler := api.New(api.PlaneControl(s.plane), api.Options{
 		Steering:           ctrl,
-		Health:             healthView{s.checker, events},
+		Health:             healthView{s.checker, view, events},
 		Drills:             s.drills,
 		Status:             s.status,
 		Cluster:            s.clusterStatus,
@@ -336,7 +345,24 @@ func (s *Node) reapLeases(ctx context.Context, ctrl *steerctl.Controller) {
 // are kept in the store.
 type healthView struct {
 	*health.Checker
+	view   *healthview.View
 	events *control.EventLog
 }
 
+// Push takes a report through the merged view, which shares it with the
+// other nodes.
+func (h healthView) Push(key string, up bool, reason string) error {
+	return h.view.Push(key, up, reason)
+}
+
 func (h healthView) EventsStored() uint64 { return h.events.Last() }
+
+// eventsNode is the node whose events this node keeps in the store: its
+// name on etcd, where several nodes share the store, and none (the layout
+// of a node alone) on bbolt.
+func eventsNode(cfg config.Config, node string) string {
+	if cfg.Store.Etcd == nil {
+		return ""
+	}
+	return node
+}

@@ -71,8 +71,8 @@ func (c *Controller) changes() <-chan struct{} {
 // endpoints. Call with c.mu held.
 func (c *Controller) inputs(now time.Time) steer.Inputs {
 	in := steer.Inputs{Now: now, Flat: c.flatLookup, Parse: c.parse}
-	if c.checker != nil {
-		in.Health = c.health
+	if c.health != nil {
+		in.Health = c.healthOf
 	}
 	return in
 }

@@ -40,7 +40,16 @@ type Options struct {
 	// EventBatch is how long events are gathered before they are written
 	// (default DefaultEventBatch).
 	EventBatch time.Duration
-	Logger     *slog.Logger
+	// Health is where the endpoints' health is read from (default: the
+	// checker): a node of a cluster gives its merged view
+	// (healthview.View), whose OnChange then calls HealthChanged.
+	Health HealthSource
+	Logger *slog.Logger
+}
+
+// HealthSource gives a checked target's status by key.
+type HealthSource interface {
+	Status(key string) (health.Status, bool)
 }
 
 // Controller owns the steering state. It implements publish.ServiceSink.
@@ -55,6 +64,7 @@ type Controller struct {
 	log     *slog.Logger
 	clk     clock.Clock
 	checker *health.Checker
+	health  HealthSource // Options.Health, or checker
 	cur     atomic.Pointer[steer.Snapshot]
 
 	mu        sync.Mutex
@@ -103,6 +113,10 @@ func New(checker *health.Checker, opts Options) *Controller {
 		flat:      map[model.Name]flatAddrs{},
 		kick:      make(chan struct{}, 1),
 		changed:   make(chan struct{}),
+	}
+	c.health = opts.Health
+	if c.health == nil && checker != nil {
+		c.health = checker
 	}
 	c.timers = newTimers(opts.Clock, c.timerFired)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -268,10 +282,11 @@ func (c *Controller) Explain(name model.Name, qtype uint16, client netip.Addr, s
 	return c.cur.Load().Explain(string(name.Wire()), qtype, client, subnet)
 }
 
-// Status returns the checker's view of an endpoint.
+// Status returns the health steering answers from for an endpoint (the
+// checker's, or Options.Health's).
 func (c *Controller) Status(svc model.Name, id string) (health.Status, bool) {
-	if c.checker == nil {
+	if c.health == nil {
 		return health.Status{}, false
 	}
-	return c.checker.Status(steer.Key(svc, id))
+	return c.health.Status(steer.Key(svc, id))
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/clock"
+	"github.com/stratusdns/stratus/internal/health"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/steer"
 	"go.uber.org/goleak"
@@ -198,4 +199,30 @@ func TestCloseStopsEverything(t *testing.T) {
 		t.Error("recompiled after Close")
 	}
 	p.ctrl.Close() // again: nothing to do
+}
+
+// source is a HealthSource that says what the test sets, whatever the
+// checker found.
+type source map[string]health.Status
+
+func (s source) Status(key string) (health.Status, bool) { st, ok := s[key]; return st, ok }
+
+// TestHealthFromOptionsHealth: with Options.Health (a cluster's merged
+// view), steering compiles and shows the health it gives, not the
+// checker's own.
+func TestHealthFromOptionsHealth(t *testing.T) {
+	merged := source{"s0.example.com.|e0": {State: health.Down, View: "2 of 3 nodes see it down (b, c)"}}
+	c, checker := newControllerWith(t, Options{Health: merged})
+	svcs, eps := benchServices(1, time.Now())
+	c.ResetServices(svcs, eps)
+	if err := checker.Push("s0.example.com.|e0", true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	c.HealthChanged([]string{"s0.example.com.|e0"})
+	if s := compiledNow(c, []model.Name{"s0.example.com."})["s0.example.com."]; pushedUp(s, "e0") {
+		t.Error("e0 compiled up from the checker; want down from Options.Health")
+	}
+	if st, ok := c.Status("s0.example.com.", "e0"); !ok || st.View != "2 of 3 nodes see it down (b, c)" {
+		t.Errorf("Status = %+v, %v; want Options.Health's", st, ok)
+	}
 }

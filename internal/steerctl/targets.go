@@ -195,9 +195,9 @@ func (c *Controller) target(s *model.Service, p *model.Pool, e *model.Endpoint) 
 	return t
 }
 
-// health translates the checker's status for steering.
-func (c *Controller) health(key string) (steer.Health, bool) {
-	st, ok := c.checker.Status(key)
+// healthOf translates a target's status (Options.Health) for steering.
+func (c *Controller) healthOf(key string) (steer.Health, bool) {
+	st, ok := c.health.Status(key)
 	if !ok {
 		return steer.Health{}, false
 	}

@@ -166,6 +166,10 @@ type EndpointHealth struct {
 	LastError string     `json:"last_error,omitempty"`
 	RTT       string     `json:"rtt,omitempty"`
 	HeldUntil *time.Time `json:"held_until,omitempty"`
+	// View says whose view State is when other nodes of a cluster voted
+	// on it ("2 of 3 nodes see it down (b, c)"); absent when it is this
+	// node's own. LastCheck, LastError and RTT are this node's probes.
+	View string `json:"view,omitempty"`
 }
 
 // EndpointList answers GET /v1/services/{service}/endpoints.
@@ -187,10 +191,13 @@ type Event struct {
 	Service  string    `json:"service"`
 	Endpoint string    `json:"endpoint,omitempty"`
 	Pool     string    `json:"pool,omitempty"`
-	Old      string    `json:"old,omitempty"`
-	New      string    `json:"new,omitempty"`
-	Reason   string    `json:"reason"`
-	Actor    string    `json:"actor"`
+	// Node names the cluster node an event is about (one isolated, or no
+	// longer); Service is empty then.
+	Node   string `json:"node,omitempty"`
+	Old    string `json:"old,omitempty"`
+	New    string `json:"new,omitempty"`
+	Reason string `json:"reason"`
+	Actor  string `json:"actor"`
 }
 
 // EventList answers GET /v1/events.

@@ -81,6 +81,13 @@ func (c *etcdCluster) endpoints() []string {
 // ends.
 func startEtcdCluster(t *testing.T) *etcdCluster {
 	t.Helper()
+	return startEtcdClusterAt(t, "127.0.0.1")
+}
+
+// startEtcdClusterAt is startEtcdCluster with the members' client URLs on
+// host (their peers stay on loopback).
+func startEtcdClusterAt(t *testing.T, host string) *etcdCluster {
+	t.Helper()
 	bin := testutil.Tool(t, "etcd")
 	c := &etcdCluster{t: t}
 	var initial []string
@@ -88,7 +95,7 @@ func startEtcdCluster(t *testing.T) *etcdCluster {
 	for i := range 3 {
 		m := &etcdMember{
 			name:   fmt.Sprintf("m%d", i),
-			client: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+			client: fmt.Sprintf("http://%s:%d", host, freePort(t)),
 			dir:    t.TempDir(),
 		}
 		peers[m.name] = fmt.Sprintf("http://127.0.0.1:%d", freePort(t))

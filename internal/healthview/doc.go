@@ -1,0 +1,57 @@
+// Package healthview merges the health verdicts of every node of a
+// cluster into the one view steering answers from.
+//
+// Each node probes every endpoint itself (health.Checker). With one node
+// that is the whole story, and a View on one node passes its checker's
+// statuses through unchanged: same states, same times, same events. With
+// several nodes on one etcd store, each node publishes its verdicts as
+// ephemeral keys of its session (VotesPrefix + node + "/" + target key),
+// gathered for Debounce (5 ms) and written together, and follows every
+// other node's with WatchEphemeral. A node whose session ends (it died, or
+// was cut off from etcd for longer than the session's TTL) has its votes
+// removed by the store, and they stop counting everywhere.
+//
+// # The rule
+//
+// For a probed target, the voters are the nodes whose session is live,
+// that have a verdict (up or down; a node that has not checked yet
+// abstains), and that are not isolated (below). The target is down when a
+// strict majority of the voters see it down, and up otherwise: 2 of 3, 3
+// of 5, both of 2. A tie is up: a false "down" takes a working endpoint
+// out of every node's answers, while a false "up" keeps at most what one
+// node alone would have kept. With one voter, its verdict stands (so a
+// single node decides alone, as it always has). With no voter the target
+// is unknown, and the service's cold-start choice applies.
+//
+// A push target is not a vantage point: its state is what the endpoint
+// reported last. A report is taken by the node the function sent it to
+// and published as that node's vote; every node takes the vote with the
+// latest report time (ties broken by node name). When the node that took
+// it dies, its vote goes with its session: the others fall back to the
+// latest report they hold, or to unknown, until the function's next push
+// (which it sends within its push TTL) reaches any node.
+//
+// # Isolation
+//
+// A node whose own network fails sees every endpoint fail. It is isolated
+// when it has verdicts on at least MinIsolationTargets probed targets, sees
+// at least 90% of them down, and on more than half of those the other
+// voting nodes see the target up (a strict majority of them). Then its
+// votes are ignored by every node, itself included (each node applies the
+// same rule to the same votes), and the node logs an event (key
+// "node:<name>", actor "quorum"): "this node sees every endpoint down ...;
+// its votes are ignored". It is no longer isolated when it sees fewer than
+// half of its targets down, or when the others no longer contradict it
+// (the endpoints really are down), and logs that too. Two nodes out of
+// three that see everything down are a majority: they are believed.
+//
+// # Cut off from the store
+//
+// While a node has no session (etcd unreachable), it keeps the other
+// nodes' last votes: its view stays as it was (static stability). Its own
+// new verdicts still go into the merge as one vote among those, as before,
+// so they change an answer only where they would have with the cluster
+// present; the isolation rule still applies to them. When a new session
+// starts, the node publishes all its verdicts again and takes the others'
+// afresh.
+package healthview
