@@ -33,6 +33,7 @@ type Publisher struct {
 	sink    ServiceSink
 
 	state       StoreState         // the store's reach (Probe)
+	onReach     func(StoreState)   // told when the reach changes (OnReach)
 	lagAt       store.Revision     // applied when the store was first seen ahead
 	lagCount    int                // probes in a row that saw the store ahead of lagAt
 	watchCancel context.CancelFunc // ends the current watch (Probe restarts it)

@@ -29,6 +29,15 @@ func (p *Publisher) State() StoreState {
 	return s
 }
 
+// OnReach sets fn to be called, from the probing goroutine, each time
+// Probe finds the store's reach changed: with the state entered (Since,
+// and Err when unreachable). Set it before Monitor starts.
+func (p *Publisher) OnReach(fn func(StoreState)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.onReach = fn
+}
+
 // Monitor probes the store every interval until ctx is done (see Probe).
 func (p *Publisher) Monitor(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
@@ -63,14 +72,20 @@ func (p *Publisher) Probe(ctx context.Context) {
 	p.mu.Lock()
 	was := p.state.Unreachable
 	applied := p.applied
+	onReach := p.onReach
 	if err != nil {
 		p.state.Err = err
 		if !was {
 			p.state.Unreachable, p.state.Since = true, now
 		}
+		entered := p.state
 		p.mu.Unlock()
 		if !was {
 			p.log.Warn("store unreachable; DNS answers from the last snapshot, API writes fail with 503", "revision", applied, "err", err)
+			if onReach != nil {
+				entered.Revision = applied
+				onReach(entered)
+			}
 		}
 		return
 	}
@@ -95,6 +110,9 @@ func (p *Publisher) Probe(ctx context.Context) {
 	p.mu.Unlock()
 	if was {
 		p.log.Info("store reachable again", "revision", rev, "served", applied, "unreachable_for", now.Sub(down).Round(time.Millisecond))
+		if onReach != nil {
+			onReach(StoreState{Since: now, Revision: applied})
+		}
 	}
 	if restart && cancel != nil {
 		p.log.Warn("snapshot publisher behind the store; restarting its watch", "served", applied, "store", rev)

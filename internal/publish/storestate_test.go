@@ -80,6 +80,8 @@ func TestProbeDegradedAndConverges(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	<-p.Ready()
 	served := p.Current()
+	var reach []publish.StoreState
+	p.OnReach(func(s publish.StoreState) { reach = append(reach, s) }) // Probe runs here, not in Monitor
 
 	st.down.Store(true)
 	p.Probe(ctx)
@@ -97,6 +99,9 @@ func TestProbeDegradedAndConverges(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "store reachable again"); n != 1 {
 		t.Errorf("logged the recovery %d times, want once:\n%s", n, logs.String())
+	}
+	if len(reach) != 2 || !reach[0].Unreachable || !errors.Is(reach[0].Err, errAway) || reach[0].Since.IsZero() || reach[1].Unreachable || reach[1].Err != nil {
+		t.Errorf("OnReach told %+v, want the outage once (with its error), then the return once", reach)
 	}
 
 	rev, err := bst.Update(ctx, func(tx store.Tx) error { return tx.Put("x", []byte("1")) })

@@ -134,6 +134,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	s.steering = ctrl
 	s.pub = publish.New(st, s.log.With("component", "publisher"))
 	s.pub.SetServiceSink(ctrl)
+	s.pub.OnReach(storeEvents(node, s.checker))
 	pubCtx, cancel := context.WithCancel(context.Background())
 	s.pubCancel, s.pubDone = cancel, make(chan struct{})
 	go func() {

@@ -100,8 +100,9 @@ func waitDegraded(t *testing.T, s *server, want bool) {
 // TestEtcdUnreachableStaticStability: with etcd frozen, then killed and
 // started again, DNS keeps answering from the last snapshot, API writes
 // fail with 503 naming the unreachable store (within the request timeout),
-// GET /v1/status and stratus status say the node is degraded, and once etcd is back writes work and are served
-// without an operator.
+// GET /v1/status and stratus status say the node is degraded, stratus
+// events shows the outage and the return as events of the node, and once
+// etcd is back writes work and are served without an operator.
 func TestEtcdUnreachableStaticStability(t *testing.T) {
 	e := newEtcdProc(t)
 	s := startServer(t, t.TempDir(), "--config", staticConfig(t, e), "--demo")
@@ -142,4 +143,21 @@ func TestEtcdUnreachableStaticStability(t *testing.T) {
 	}
 	outage("frozen", "192.0.2.11", func() { e.signal(syscall.SIGSTOP) }, func() { e.signal(syscall.SIGCONT) })
 	outage("killed", "192.0.2.12", e.kill, e.start)
+
+	// Both outages are in the event history, as events about the node.
+	var out string
+	for deadline := time.Now().Add(waitFloor); ; time.Sleep(100 * time.Millisecond) {
+		out = s.mustCLI("events")
+		if strings.Count(out, "store unreachable (") == 2 && strings.Count(out, "store reachable again after ") == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stratus events does not show two outages and two returns of the store:\n%s", out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "store ") && (!strings.Contains(line, "node ") || !strings.Contains(line, " store ")) {
+			t.Errorf("a store event not shown as the node's, by actor store: %q", line)
+		}
+	}
 }
