@@ -71,7 +71,8 @@ func (s *Store) Watch(ctx context.Context, from store.Revision, fn func(store.Ba
 // delivering the batches after *last to fn and advancing *last. It returns
 // etcd's compact revision when etcd compacted past start.
 func (s *Store) watchFrom(wctx, ctx context.Context, start int64, last *store.Revision, fn func(store.Batch) error) (int64, error) {
-	wch := s.cli.Watch(clientv3.WithRequireLeader(wctx), s.prefix, clientv3.WithPrefix(), clientv3.WithRev(start+1))
+	// The data keys and the meta key, not the deletion markers.
+	wch := s.cli.Watch(clientv3.WithRequireLeader(wctx), s.data, clientv3.WithRange(clientv3.GetPrefixRangeEnd(s.meta)), clientv3.WithRev(start+1))
 	for resp := range wch {
 		if resp.CompactRevision != 0 {
 			return resp.CompactRevision, nil
