@@ -39,6 +39,7 @@ type options struct {
 	renewFor   time.Duration
 	workers    int
 	regWorkers int
+	reg        int
 	perf       string
 	adminRenew bool
 	dnsRate    int
@@ -50,15 +51,16 @@ func main() {
 	var modes, setups, conc, pattern string
 	fs := flag.NewFlagSet("clusterbench", flag.ExitOnError)
 	fs.StringVar(&o.bin, "stratus", "bench/.cache/bin/stratus", "the stratus binary")
-	fs.StringVar(&modes, "only", "qps,writes,renew", "what to measure: qps, writes, renew (comma-separated)")
+	fs.StringVar(&modes, "only", "qps,writes,renew", "what to measure: qps, writes, renew, register (comma-separated)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (logs, data)")
 	fs.IntVar(&o.runs, "runs", 6, "qps: dnsperf runs per node, interleaved (etcd, bolt, etcd, ...)")
 	fs.DurationVar(&o.length, "l", 10*time.Second, "qps: length of one dnsperf run")
 	fs.StringVar(&o.dnsperf, "dnsperf", "-c 4 -q 100", "qps: dnsperf flags of a run")
 	fs.IntVar(&o.names, "names", 10000, "qps: names in the zone")
-	fs.StringVar(&setups, "setups", "bolt,etcd1,etcd3", "writes, renew: bolt (one node on bbolt), etcd1 (one node, one etcd member), etcd3 (three nodes, three members)")
+	fs.StringVar(&setups, "setups", "bolt,etcd1,etcd3", "writes, renew, register: bolt (one node on bbolt), etcd1 (one node, one etcd member), etcd3 (three nodes, three members)")
+	fs.IntVar(&o.reg, "registrations", 200, "register: new endpoints per setup and concurrency (over 8 services of one zone)")
 	fs.IntVar(&o.writes, "writes", 400, "writes: writes per setup, pattern and concurrency")
-	fs.StringVar(&conc, "c", "1,4,16", "writes: concurrency levels")
+	fs.StringVar(&conc, "c", "1,4,16", "writes, register: concurrency levels")
 	fs.StringVar(&pattern, "pattern", "names,zones", "writes: names (distinct names of one zone), zones (distinct zones)")
 	fs.IntVar(&o.endpoints, "endpoints", 10000, "renew: leased endpoints (in services of 1,000)")
 	fs.DurationVar(&o.period, "period", 5*time.Second, "renew: each endpoint renews once per period")
@@ -122,8 +124,10 @@ func runModes(ctx context.Context, o *options, dir string) error {
 			err = benchWrites(ctx, o, sub)
 		case "renew":
 			err = benchRenew(ctx, o, sub)
+		case "register":
+			err = benchRegister(ctx, o, sub)
 		default:
-			err = fmt.Errorf("-only: unknown %q (qps, writes, renew)", m)
+			err = fmt.Errorf("-only: unknown %q (qps, writes, renew, register)", m)
 		}
 		if err != nil {
 			return err

@@ -24,6 +24,10 @@ import (
 const (
 	copyMaxKeys  = 100
 	copyMaxBytes = 1 << 20
+	// On etcd a delete also puts up to three deletion markers (the
+	// root and the key's first two directories; see store/etcd), so
+	// 40 deletes take at most 40 + 1 + 80 + 2 operations.
+	copyMaxDeletes = 40
 )
 
 // ErrNotEmpty means the destination of CopyStore holds keys.
@@ -189,14 +193,14 @@ func CopyStore(ctx context.Context, from, to StoreSpec, force bool, w io.Writer)
 	return nil
 }
 
-// clearStore deletes every key of st, in transactions of copyMaxKeys.
+// clearStore deletes every key of st, in transactions of copyMaxDeletes.
 func clearStore(ctx context.Context, st store.Store) error {
 	for {
 		var keys []string
 		err := st.View(ctx, func(tx store.ReadTx) error {
 			return tx.Scan("", "", func(k string, _ []byte) error {
 				keys = append(keys, k)
-				if len(keys) == copyMaxKeys {
+				if len(keys) == copyMaxDeletes {
 					return store.ErrStopScan
 				}
 				return nil

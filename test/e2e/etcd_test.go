@@ -350,4 +350,32 @@ func TestStoreCopyLargerThanOneEtcdTxn(t *testing.T) {
 		t.Fatalf("copy back: exit %d\n%s%s", code, out, errOut)
 	}
 	sameDump(t, "bolt copy", dumpBolt(t, back), want)
+
+	// --force empties an etcd destination whose keys are each in a
+	// directory of their own: every delete there also moves its
+	// directory's deletion marker, within the same transaction limits.
+	many := filepath.Join(t.TempDir(), "many.db")
+	st, err = bolt.Open(many, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Update(context.Background(), func(tx store.Tx) error {
+		for i := range 300 {
+			if err := tx.Put(fmt.Sprintf("z/%03d/k", i), []byte("v")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if out, errOut, code := runCLI(t, []string{"store", "copy", "--from", "bolt:" + many, "--to", "etcd://" + host + "/many/"}, nil); code != 0 {
+		t.Fatalf("copy of 300 directories: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = runCLI(t, []string{"store", "copy", "--from", "bolt:" + src, "--to", "etcd://" + host + "/many/", "--force"}, nil)
+	if code != 0 || !strings.Contains(out, "deleted 300 keys") {
+		t.Fatalf("--force over 300 directories: exit %d\n%s%s", code, out, errOut)
+	}
+	sameDump(t, "forced etcd destination", dumpEtcd(t, ep, "many/"), want)
 }

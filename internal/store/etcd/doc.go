@@ -7,16 +7,18 @@
 //
 // Under the prefix P, the store key k is kept at P+"d/"+k and one meta key,
 // P+"m/rev", is written by every committed Update. The sessions' keys
-// (below) sort after both, under P+"s/":
+// (below) and the deletion markers (see Transactions) sort after both:
 //
 //	P+"d/<key>"                  the store's data
 //	P+"m/rev"                    the meta key: its version is the revision
 //	P+"s/n/<node>"               a node's live session, on its lease
 //	P+"s/e/<key>"                an ephemeral key, on its session's lease
 //	P+"s/l/<election>/<lease>"   a candidate of an election, on its lease
+//	P+"x/<dir>"                  a deletion marker of a directory
 //
-// Watch follows the range from P+"d/" to the meta key only, so the
-// sessions' keys make no Stratus revision and no watcher sees them.
+// Watch follows the range from P+"d/" to the meta key only, so neither the
+// sessions' keys nor the markers make a Stratus revision, and no watcher,
+// Scan or Count sees them.
 //
 // # Revisions: a mapping, not etcd's revision
 //
@@ -50,14 +52,34 @@
 //
 // Update is optimistic, like etcd's STM: fn runs against a snapshot at etcd
 // revision B, its writes are buffered, and the commit is one etcd Txn whose
-// If compares the mod revision of every key fn read (0 for a key that was
-// missing) with the one it saw. A Scan or Count in fn, or more than 64 keys
-// read, compares the meta key's mod revision instead: every commit changes
-// it, so it covers every read (a range compare would miss keys deleted from
-// the range) at the price of conflicting with any concurrent commit. When
-// the If fails, fn runs again on a new snapshot. Unrelated concurrent
-// Updates that read few keys therefore commit without retrying, and each
-// still gets its own Stratus revision.
+// If checks that nothing fn read changed since B:
+//
+//   - a key fn read (Get): its mod revision is the one it saw (0 for a
+//     key that was missing);
+//   - a range fn read (Scan, Count): every key in it has a mod revision of
+//     at most B, a compare with a range end, which etcd applies to every
+//     key of the range (an empty range compares as one key of mod
+//     revision 0): a key changed or added since fails it. A Scan that fn
+//     stopped covers the keys up to the last one it was given;
+//   - a key deleted from that range leaves nothing to compare, so every
+//     commit that deletes also puts a deletion marker, P+"x/"+D, for the
+//     root and for each of the deleted key's first two directories (the
+//     parts of the key ending in "/"), and a range read compares the
+//     marker of the directory covering its prefix (the prefix up to its
+//     last "/", at most two levels deep): its mod revision is at most B.
+//     Deletes in other directories move other markers. A marker is
+//     written only with data, in the same Txn, and never deleted (its mod
+//     revision is what counts).
+//
+// So writes to different zones, or registrations in different services,
+// commit without running again, while an Update whose reads another
+// commit changed - a key, a Scan's result, a count - runs fn again on a
+// new snapshot. When that would take more than 64 compares, or a range
+// held more than 1,000 keys (etcd reads the whole range, values included,
+// in its one apply loop to check it), the Txn compares the meta key's mod
+// revision instead: every commit changes it, so it covers every read at
+// the price of conflicting with any concurrent commit. Each Update still
+// gets its own Stratus revision.
 //
 // Updates that are known to conflict carry one conflict key
 // (store.WithConflictKey: every write of a zone rewrites its SOA and zone
@@ -77,7 +99,10 @@
 //   - --max-txn-ops (default 128) bounds the Txn's writes and, separately,
 //     its compares. The commit adds two operations on the meta key, and
 //     spends at most 64 compares, so an Update may change at most
-//     max-txn-ops - 2 keys: 126 by default.
+//     max-txn-ops - 2 keys: 126 by default; one that deletes, fewer by
+//     the deletion markers it puts (one per distinct directory of the
+//     deleted keys, two levels deep, and the root: a zone's deletion puts
+//     up to 8).
 //   - --max-request-bytes (default 1.5 MiB) bounds the request: the keys
 //     (with the prefix) and values written, and the keys compared.
 //

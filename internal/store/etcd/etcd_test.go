@@ -148,6 +148,7 @@ func TestConformance(t *testing.T) {
 			}
 			return s
 		},
+		Concurrent: true,
 	})
 }
 

@@ -28,6 +28,7 @@ type Store struct {
 	user      string // Options.Username
 	data      string // prefix of data keys
 	meta      string // the meta key
+	marks     string // prefix of deletion markers
 	history   int
 	timeout   time.Duration // Options.RequestTimeout
 	endpoints string        // for errors
@@ -91,6 +92,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		user:      opts.Username,
 		data:      opts.Prefix + "d/",
 		meta:      opts.Prefix + "m/rev",
+		marks:     opts.Prefix + "x/",
 		history:   opts.HistoryRevisions,
 		timeout:   cmp.Or(opts.RequestTimeout, 5*time.Second),
 		endpoints: strings.Join(opts.Endpoints, ","),
@@ -285,7 +287,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.R
 		if err != nil {
 			return 0, err
 		}
-		tx := &writeTx{readTx: readTx{s: s, ctx: ctx, rev: h.rev, etcdRev: h.etcdRev}, metaMod: h.metaMod, writes: map[string]*write{}, reads: map[string]int64{}, fence: f}
+		tx := &writeTx{readTx: readTx{s: s, ctx: ctx, rev: h.rev, etcdRev: h.etcdRev}, metaMod: h.metaMod, writes: map[string]*write{}, reads: map[string]int64{}, dirs: map[string]bool{}, fence: f}
 		err = fn(tx)
 		tx.done = true
 		if err != nil {

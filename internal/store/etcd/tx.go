@@ -140,18 +140,70 @@ type write struct {
 // writeTx buffers writes over a readTx and records what it read.
 type writeTx struct {
 	readTx
-	writes  map[string]*write
-	order   []string         // keys in first-change order
-	reads   map[string]int64 // key -> mod revision seen (0: missing)
-	scanned bool             // a Scan or Count read a range
-	metaMod int64            // the meta key's mod revision at the snapshot
-	fence   *fence           // the term the commit must still be in, or nil
+	writes map[string]*write
+	order  []string         // keys in first-change order
+	reads  map[string]int64 // key -> mod revision seen (0: missing)
+	// ranges are the key ranges Scan and Count read, dirs the marker
+	// directories that cover them (see markerDir).
+	ranges []keyRange
+	dirs   map[string]bool
+	// wide is set when a range held more than maxRangeKeys keys: the
+	// commit then compares the meta key instead.
+	wide    bool
+	metaMod int64  // the meta key's mod revision at the snapshot
+	fence   *fence // the term the commit must still be in, or nil
 }
 
-// maxKeyCompares is the most per-key compares a commit spends; an Update
-// that read more keys (or scanned) compares the meta key alone, so its
-// compares never count against etcd's --max-txn-ops.
+// keyRange is a range [from, end) of etcd keys a Scan or Count read, and
+// how many keys it held.
+type keyRange struct {
+	from, end string
+	keys      int
+}
+
+// maxKeyCompares is the most compares a commit spends (one per key read,
+// per range read and per marker directory); an Update that needs more
+// compares the meta key alone, so its compares never count against
+// etcd's --max-txn-ops.
 const maxKeyCompares = 64
+
+// maxRangeKeys is the most keys a range compare may cover: etcd reads
+// every key of the range, values included, to apply it, in its one apply
+// loop. An Update that read a larger range compares the meta key.
+const maxRangeKeys = 1000
+
+// markerDepth is how many levels of directories have deletion markers.
+const markerDepth = 2
+
+// markerDir is the directory whose deletion marker covers the keys with
+// prefix: the longest part of prefix ending in "/" with at most
+// markerDepth slashes ("" for the root).
+func markerDir(prefix string) string {
+	end := 0
+	for i := 0; i < len(prefix); i++ {
+		if prefix[i] == '/' {
+			end = i + 1
+			if strings.Count(prefix[:end], "/") == markerDepth {
+				break
+			}
+		}
+	}
+	return prefix[:end]
+}
+
+// markerDirs returns the directories whose markers a delete of key
+// moves: the root and every directory of key down to markerDepth,
+// key itself when it ends in "/". Every markerDir(P) of a prefix P of
+// key is among them.
+func markerDirs(key string) []string {
+	dirs := []string{""}
+	for i := 0; i < len(key) && len(dirs) <= markerDepth; i++ {
+		if key[i] == '/' {
+			dirs = append(dirs, key[:i+1])
+		}
+	}
+	return dirs
+}
 
 func (w *writeTx) Get(key string) ([]byte, bool, error) {
 	if w.done {
@@ -239,10 +291,21 @@ func (w *writeTx) Scan(prefix, start string, fn func(key string, value []byte) e
 	if w.done {
 		return errTxDone
 	}
-	w.scanned = true
+	return w.scan(prefix, start, false, fn)
+}
+
+// scan is Scan, reading keys only when keysOnly is set, and records the
+// range it read: up to the last key fn was given when fn stopped it.
+func (w *writeTx) scan(prefix, start string, keysOnly bool, fn func(key string, value []byte) error) error {
 	after := startAfter(prefix, start)
+	r := keyRange{from: w.s.data + prefix, end: clientv3.GetPrefixRangeEnd(w.s.data + prefix)}
+	if after != "" {
+		r.from = w.s.data + after + "\x00"
+	}
+	w.dirs[markerDir(prefix)] = true
+	defer func() { w.readRange(r) }()
 	for {
-		keys, vals, more, err := w.basePage(prefix, after, false)
+		keys, vals, more, err := w.basePage(prefix, after, keysOnly)
 		if err != nil {
 			return err
 		}
@@ -259,6 +322,9 @@ func (w *writeTx) Scan(prefix, start string, fn func(key string, value []byte) e
 		merged = slices.Compact(merged)
 		for _, k := range merged {
 			v, ok := base[k]
+			if ok {
+				r.keys++
+			}
 			if wr, buffered := w.writes[k]; buffered {
 				v, ok = wr.value, !wr.deleted
 			}
@@ -267,6 +333,7 @@ func (w *writeTx) Scan(prefix, start string, fn func(key string, value []byte) e
 			}
 			if err := fn(k, v); err != nil {
 				if errors.Is(err, store.ErrStopScan) {
+					r.end = w.s.data + k + "\x00"
 					return nil
 				}
 				return err
@@ -279,26 +346,43 @@ func (w *writeTx) Scan(prefix, start string, fn func(key string, value []byte) e
 	}
 }
 
+// readRange records that the transaction read r.
+func (w *writeTx) readRange(r keyRange) {
+	if r.keys > maxRangeKeys {
+		w.wide = true
+	}
+	w.ranges = append(w.ranges, r)
+}
+
 func (w *writeTx) Count(prefix string) (int, error) {
 	if w.done {
 		return 0, errTxDone
 	}
-	n := 0
-	err := w.Scan(prefix, "", func(string, []byte) error { n++; return nil })
-	return n, err
+	if len(w.overlay(prefix, "", "")) > 0 {
+		n := 0
+		err := w.scan(prefix, "", true, func(string, []byte) error { n++; return nil })
+		return n, err
+	}
+	n, err := w.readTx.Count(prefix)
+	if err != nil {
+		return 0, err
+	}
+	w.dirs[markerDir(prefix)] = true
+	w.readRange(keyRange{from: w.s.data + prefix, end: clientv3.GetPrefixRangeEnd(w.s.data + prefix), keys: n})
+	return n, nil
 }
 
 // commit sends the buffered writes as one Txn. ok is false when a read
 // changed since the snapshot (the caller runs fn again). A transaction
 // without changes commits nothing and returns the snapshot's revision.
 //
-// The Txn's If holds one compare per key read (its mod revision, 0 when it
-// was missing), or, when fn scanned or read more than maxKeyCompares keys,
-// the meta key's mod revision alone: every commit changes it, so it covers
-// every read at the price of conflicting with any concurrent commit.
+// A delete also puts the deletion markers of the key's directories
+// (markerDirs), so that a range read finds the deletion (compares).
 func (w *writeTx) commit() (rev store.Revision, ok bool, err error) {
 	var ops []clientv3.Op
 	size := 0
+	marked := map[string]bool{}
+	var marks []string
 	for _, k := range w.order {
 		wr := w.writes[k]
 		switch {
@@ -308,22 +392,25 @@ func (w *writeTx) commit() (rev store.Revision, ok bool, err error) {
 		case wr.existed:
 			ops = append(ops, clientv3.OpDelete(w.s.data+k))
 			size += len(w.s.data) + len(k)
+			for _, d := range markerDirs(k) {
+				if !marked[d] {
+					marked[d] = true
+					marks = append(marks, d)
+				}
+			}
 		}
 	}
 	if len(ops) == 0 {
 		return w.rev, true, nil
 	}
 	keys := len(ops)
-	ops = append(ops, clientv3.OpPut(w.s.meta, ""), clientv3.OpGet(w.s.meta))
-	var cmps []clientv3.Cmp
-	if w.scanned || len(w.reads) > maxKeyCompares {
-		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.s.meta), "=", w.metaMod))
-	} else {
-		for k, mod := range w.reads {
-			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.s.data+k), "=", mod))
-			size += len(w.s.data) + len(k)
-		}
+	for _, d := range marks {
+		ops = append(ops, clientv3.OpPut(w.s.marks+d, ""))
+		size += len(w.s.marks) + len(d)
 	}
+	ops = append(ops, clientv3.OpPut(w.s.meta, ""), clientv3.OpGet(w.s.meta))
+	cmps, csize := w.compares()
+	size += csize
 	var orElse []clientv3.Op
 	if f := w.fence; f != nil {
 		// The Else branch reads the fence key at the same revision, so
@@ -353,6 +440,66 @@ func (w *writeTx) commit() (rev store.Revision, ok bool, err error) {
 	}
 	w.s.remember(get.Kvs[0].Version, resp.Header.Revision)
 	return get.Kvs[0].Version, true, nil
+}
+
+// compares returns the Txn's If, and the bytes of keys it names: that
+// nothing fn read changed since the snapshot (etcd revision B).
+//
+//   - A key read: its mod revision is the one read (0: still missing).
+//   - A range read (Scan, Count): every key in it has a mod revision of
+//     at most B, which catches keys changed and keys added (an empty
+//     range compares as one key of mod revision 0); and the deletion
+//     marker of the directory covering it (markerDir) too, as a key
+//     deleted from the range leaves nothing in it to compare.
+//
+// When that takes more than maxKeyCompares compares, or a range held
+// more than maxRangeKeys keys, the meta key's mod revision alone is
+// compared: every commit changes it, so it covers every read at the
+// price of conflicting with any concurrent commit.
+func (w *writeTx) compares() (cmps []clientv3.Cmp, size int) {
+	ranges := mergeRanges(w.ranges)
+	wide := w.wide
+	for _, r := range ranges {
+		wide = wide || r.keys > maxRangeKeys
+	}
+	if wide || len(w.reads)+len(ranges)+len(w.dirs) > maxKeyCompares {
+		return []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(w.s.meta), "=", w.metaMod)}, len(w.s.meta)
+	}
+	for k, mod := range w.reads {
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.s.data+k), "=", mod))
+		size += len(w.s.data) + len(k)
+	}
+	below := w.etcdRev + 1
+	for _, r := range ranges {
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(r.from), "<", below).WithRange(r.end))
+		size += len(r.from) + len(r.end)
+	}
+	for d := range w.dirs {
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.s.marks+d), "<", below))
+		size += len(w.s.marks) + len(d)
+	}
+	return cmps, size
+}
+
+// mergeRanges returns the union of rs as disjoint ranges in key order; a
+// merged range's keys is the sum of its parts' (at least the keys in it).
+func mergeRanges(rs []keyRange) []keyRange {
+	if len(rs) == 0 {
+		return nil
+	}
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b keyRange) int { return strings.Compare(a.from, b.from) })
+	out := rs[:1]
+	for _, r := range rs[1:] {
+		last := &out[len(out)-1]
+		if r.from <= last.end {
+			last.end = max(last.end, r.end)
+			last.keys += r.keys
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // commitError explains a failed commit of keys changed keys (ops

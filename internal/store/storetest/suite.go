@@ -20,6 +20,13 @@ type Factory struct {
 	// Open fails t when the store cannot be opened. The suite closes every
 	// store it opens.
 	Open func(t *testing.T, dir string, history int) store.Store
+
+	// Concurrent is set for engines whose Updates run at once, each fn
+	// on its own snapshot, and commit only if what fn read is unchanged
+	// (optimistic engines, such as store/etcd). The suite then also
+	// checks that fn runs again exactly when another Update changed what
+	// it read. Engines that run one Update at a time leave it false.
+	Concurrent bool
 }
 
 // Run runs the conformance suite against the engine opened by f, one
@@ -40,6 +47,7 @@ func Run(t *testing.T, f Factory) {
 		{"Scan", testScan},
 		{"ScanStopAndError", testScanStopAndError},
 		{"ScanWhileWriting", testScanWhileWriting},
+		{"UpdateReadsSerializable", testUpdateReadsSerializable},
 		{"ViewSnapshot", testViewSnapshot},
 		{"ViewConsistentUnderWrites", testViewConsistentUnderWrites},
 		{"WatchOrder", testWatchOrder},
