@@ -257,6 +257,10 @@ func profile(ctx context.Context, o *options, c *cluster, dir string) <-chan str
 	out := filepath.Join(o.perf, c.name+".perf.data")
 	go func() {
 		defer close(done)
+		if err := os.MkdirAll(o.perf, 0o755); err != nil {
+			fmt.Fprintf(os.Stderr, "perf record: %v\n", err)
+			return
+		}
 		cmd := exec.CommandContext(ctx, "perf", "record", "-F", "499", "-g", "-o", out, "-p", strings.Join(pids, ","),
 			"--", "sleep", fmt.Sprint(int(o.renewFor/time.Second)))
 		if b, err := cmd.CombinedOutput(); err != nil {

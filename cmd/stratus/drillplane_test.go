@@ -24,9 +24,11 @@ type verdicts struct {
 	of map[string]steer.Verdict
 }
 
-func (v verdicts) EndpointStates(model.Name) map[string]steer.Verdict   { return v.of }
-func (v verdicts) EndpointAnswers(model.Name) map[string]steer.Answered { return nil }
-func (v verdicts) Status(model.Name, string) (health.Status, bool)      { return health.Status{}, false }
+func (v verdicts) EndpointState(_ model.Name, id string) (steer.Verdict, steer.Answered, bool) {
+	vd, ok := v.of[id]
+	return vd, steer.Answered{}, ok
+}
+func (v verdicts) Status(model.Name, string) (health.Status, bool) { return health.Status{}, false }
 
 // TestAPIDrillPlane: a drill run from the CLI reads the services under
 // test and sets and clears its faults through the API, which records

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/model"
-	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
@@ -52,12 +50,8 @@ const DefaultMaxZoneFileBytes = 128 << 20
 type Handler struct {
 	ctl  Control
 	opts Options
-	// known are the tokens verified lately: while the store is
-	// unreachable they still authenticate (a call that needs the store
-	// then fails with 503, but the status answers).
-	known knownTokens
-	log   *slog.Logger
-	mux   *http.ServeMux
+	log  *slog.Logger
+	mux  *http.ServeMux
 }
 
 // New returns the API handler over the control plane ctl.
@@ -135,34 +129,16 @@ func (h *Handler) authenticate(r *http.Request) (*auth.Principal, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, errorf(http.StatusUnauthorized, apiv1.CodeUnauthenticated, "the Authorization header must use the Bearer scheme")
 	}
-	tok = strings.TrimSpace(tok)
-	if h.storeAway() {
-		// Asking the store would wait out its request timeout before the
-		// call itself waits out another.
-		if p, ok := h.known.get(tok); ok {
-			return p, nil
-		}
-	}
-	p, err := h.ctl.Tokens.Authenticate(r.Context(), tok)
+	// The stored tokens this node has seen authenticate without a store
+	// read, also while the store is unreachable (control.TokenFollower).
+	p, err := h.ctl.Tokens.Authenticate(r.Context(), strings.TrimSpace(tok))
 	if err != nil {
-		if errors.Is(err, store.ErrUnavailable) {
-			if p, ok := h.known.get(tok); ok {
-				return p, nil
-			}
-		}
 		if he := toHTTP(err); he.status == http.StatusNotFound {
-			h.known.forget(tok)
 			return nil, errorf(http.StatusUnauthorized, apiv1.CodeUnauthenticated, "invalid bearer token")
 		}
 		return nil, err
 	}
-	h.known.put(tok, p)
 	return p, nil
-}
-
-// storeAway reports whether the node knows its store to be unreachable.
-func (h *Handler) storeAway() bool {
-	return h.opts.Status != nil && !h.opts.Status().Store.Reachable
 }
 
 type statusWriter struct {

@@ -39,7 +39,7 @@ type resp struct {
 	body   []byte
 }
 
-func (r *resp) decode(t *testing.T, v any) {
+func (r *resp) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decoding %s: %v", r.body, err)
@@ -56,7 +56,7 @@ func (r *resp) apiError(t *testing.T) apiv1.Error {
 	return e.Error
 }
 
-func (e *apiEnv) do(t *testing.T, method, path, token, body string, hdr ...string) *resp {
+func (e *apiEnv) do(t testing.TB, method, path, token, body string, hdr ...string) *resp {
 	t.Helper()
 	req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
 	if err != nil {

@@ -31,8 +31,6 @@ func (h *Handler) endpointsOut(svc model.Name, eps []*model.Endpoint, p *auth.Pr
 		}
 		return out
 	}
-	verdicts := h.opts.Steering.EndpointStates(svc)
-	answers := h.opts.Steering.EndpointAnswers(svc)
 	for _, e := range eps {
 		var je apiv1.Endpoint
 		if st, ok := h.opts.Steering.Status(e.Service, e.ID); ok {
@@ -40,11 +38,8 @@ func (h *Handler) endpointsOut(svc model.Name, eps []*model.Endpoint, p *auth.Pr
 		} else {
 			je = endpointJSON(e, nil)
 		}
-		if v, ok := verdicts[e.ID]; ok {
-			je.Steering = &apiv1.EndpointSteering{Answerable: v.Answerable, Why: v.Why}
-			if a, ok := answers[e.ID]; ok {
-				je.Steering.Answered, je.Steering.AnsweredWhy = a.State, a.Why
-			}
+		if v, a, ok := h.opts.Steering.EndpointState(svc, e.ID); ok {
+			je.Steering = &apiv1.EndpointSteering{Answerable: v.Answerable, Why: v.Why, Answered: a.State, AnsweredWhy: a.Why}
 		}
 		out = append(out, je)
 	}

@@ -166,8 +166,9 @@ func (s *pushSteering) HealthChanged(keys []string) {
 	s.changed = append(s.changed, keys)
 }
 
-func (s *pushSteering) EndpointStates(model.Name) map[string]steer.Verdict   { return nil }
-func (s *pushSteering) EndpointAnswers(model.Name) map[string]steer.Answered { return nil }
+func (s *pushSteering) EndpointState(model.Name, string) (steer.Verdict, steer.Answered, bool) {
+	return steer.Verdict{}, steer.Answered{}, false
+}
 func (s *pushSteering) Status(model.Name, string) (health.Status, bool) {
 	return health.Status{}, false
 }

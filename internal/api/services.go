@@ -21,12 +21,11 @@ type SteeringView interface {
 	// ExplainIf explains the answer were some pools and endpoints down.
 	ExplainIf(name model.Name, qtype uint16, client netip.Addr, subnet netip.Prefix, h steer.Hypothesis) (*steer.Explanation, bool)
 	Status(svc model.Name, id string) (health.Status, bool)
-	// EndpointStates returns what answers make of each endpoint of a
-	// service, by endpoint id.
-	EndpointStates(svc model.Name) map[string]steer.Verdict
-	// EndpointAnswers returns, by endpoint id, whether the answers to a
-	// client with no location include each endpoint of a service.
-	EndpointAnswers(svc model.Name) map[string]steer.Answered
+	// EndpointState returns what answers make of one endpoint of a
+	// service and whether the answers to a client with no location
+	// include it; false when steering does not know the endpoint. It
+	// evaluates the service once per compilation, not per call.
+	EndpointState(svc model.Name, id string) (steer.Verdict, steer.Answered, bool)
 	// HealthChanged recompiles, from the current health, the services
 	// that check the targets with these keys.
 	HealthChanged(keys []string)

@@ -47,3 +47,46 @@ func TestAllows(t *testing.T) {
 		}
 	}
 }
+
+// TestTable: the table authenticates the tokens it holds, refuses a wrong
+// secret for one of them, and does not know the others (nor, once
+// deleted or reset away, a token it held).
+func TestTable(t *testing.T) {
+	tokA, a, _ := Generate()
+	tokB, b, _ := Generate()
+	a.Name, a.Scopes = "a", []string{ScopeAll}
+	b.Name, b.Scopes = "b", []string{ScopeEndpointsWrite}
+	var tab Table
+	if _, known := tab.Authenticate(tokA); known {
+		t.Fatal("the empty table knows a token")
+	}
+	tab.Reset([]Token{a})
+	tab.Apply([]Token{b}, nil)
+	for _, tc := range []struct {
+		tok   string
+		known bool
+		name  string
+	}{
+		{tokA, true, "a"},
+		{tokB, true, "b"},
+		{tokA + "x", true, ""},
+		{"stratus_0123456789ab_secret", false, ""},
+		{"not a token", false, ""},
+	} {
+		p, known := tab.Authenticate(tc.tok)
+		if known != tc.known || (p == nil) != (tc.name == "") || (p != nil && p.Name != tc.name) {
+			t.Errorf("Authenticate(%q) = %+v, %v; want %q, %v", tc.tok, p, known, tc.name, tc.known)
+		}
+	}
+	if p, _ := tab.Authenticate(tokB); p.TokenID != b.ID || !p.Allows(ScopeEndpointsWrite) || p.Allows(ScopeZonesRead) {
+		t.Errorf("b's principal: %+v", p)
+	}
+	tab.Apply(nil, []string{a.ID})
+	if _, known := tab.Authenticate(tokA); known {
+		t.Error("a deleted token is still known")
+	}
+	tab.Reset(nil)
+	if _, known := tab.Authenticate(tokB); known || tab.Len() != 0 {
+		t.Error("a reset left a token behind")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/store"
 )
@@ -100,7 +101,12 @@ type Endpoints struct {
 
 // Tokens owns the API's tokens and authenticates bearer tokens
 // (tokens.go).
-type Tokens struct{ *core }
+type Tokens struct {
+	*core
+	// table holds the stored tokens as the publisher has seen them (nil
+	// without a TokenFollower): Authenticate reads it before the store.
+	table *auth.Table
+}
 
 // TSIGKeys owns the TSIG keys that sign transfers, NOTIFY and updates
 // (tsig.go).
@@ -138,13 +144,17 @@ func New(st store.Store, pub Publisher, opts Options) *Plane {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &core{st: st, pub: pub, opts: opts, log: log}
+	tokens := &Tokens{core: c}
+	if tf, ok := pub.(TokenFollower); ok {
+		tokens.table = tf.Tokens()
+	}
 	return &Plane{
 		Zones:          &Zones{c},
 		Secondaries:    &Secondaries{core: c},
 		SteeredAnswers: &SteeredAnswers{c},
 		Services:       &Services{c},
 		Endpoints:      &Endpoints{core: c},
-		Tokens:         &Tokens{c},
+		Tokens:         tokens,
 		TSIGKeys:       &TSIGKeys{c},
 		DrillRuns:      &DrillRuns{c},
 	}

@@ -31,8 +31,11 @@ func (s *Tokens) CreateToken(ctx context.Context, name string, scopes []string, 
 	if err != nil {
 		return "", auth.Token{}, err
 	}
-	_, err = s.st.Update(ctx, func(tx store.Tx) error { return tx.Put(schema.TokenKey(rec.ID), b) })
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error { return tx.Put(schema.TokenKey(rec.ID), b) })
 	if err != nil {
+		return "", auth.Token{}, err
+	}
+	if err := s.published(ctx, rev); err != nil {
 		return "", auth.Token{}, err
 	}
 	s.log.Info("token created", "id", rec.ID, "name", name, "scopes", scopes, "by", actor)
@@ -46,7 +49,7 @@ func (s *Tokens) ReplaceToken(ctx context.Context, name string, scopes []string)
 	if err != nil {
 		return "", auth.Token{}, err
 	}
-	_, err = s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
 		old, err := scanTokens(tx)
 		if err != nil {
 			return err
@@ -61,6 +64,9 @@ func (s *Tokens) ReplaceToken(ctx context.Context, name string, scopes []string)
 		return tx.Put(schema.TokenKey(rec.ID), b)
 	})
 	if err != nil {
+		return "", auth.Token{}, err
+	}
+	if err := s.published(ctx, rev); err != nil {
 		return "", auth.Token{}, err
 	}
 	s.log.Info("token replaced", "id", rec.ID, "name", name)
@@ -125,9 +131,10 @@ func scanTokens(tx store.ReadTx) ([]auth.Token, error) {
 	return out, err
 }
 
-// DeleteToken deletes a token.
+// DeleteToken deletes a token. Like every write it returns once this
+// node serves the change: the token no longer authenticates here.
 func (s *Tokens) DeleteToken(ctx context.Context, id string) error {
-	_, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
 		_, ok, err := tx.Get(schema.TokenKey(id))
 		if err != nil {
 			return err
@@ -137,15 +144,28 @@ func (s *Tokens) DeleteToken(ctx context.Context, id string) error {
 		}
 		return tx.Delete(schema.TokenKey(id))
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return s.published(ctx, rev)
 }
 
 // Authenticate resolves a bearer token to a principal, or returns
-// ErrTokenNotFound when it is unknown or its secret does not match.
+// ErrTokenNotFound when it is unknown or its secret does not match. A
+// token the publisher's table holds is resolved from it, without a store
+// read (TokenFollower); any other is read from the store.
 func (s *Tokens) Authenticate(ctx context.Context, token string) (*auth.Principal, error) {
 	id, secret, ok := auth.Parse(token)
 	if !ok {
 		return nil, ErrTokenNotFound
+	}
+	if s.table != nil {
+		if p, known := s.table.Authenticate(token); known {
+			if p == nil {
+				return nil, ErrTokenNotFound
+			}
+			return p, nil
+		}
 	}
 	t, err := s.Token(ctx, id)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
@@ -39,6 +40,7 @@ type Publisher struct {
 	watchCancel context.CancelFunc // ends the current watch (Probe restarts it)
 
 	serviceNames map[model.Name]bool // the names of all services, for new zones
+	tokens       auth.Table          // the API's tokens, as of the revision served
 
 	// The revision that last wrote each zone's record (its settings and
 	// counts), set before the revision is published.
@@ -48,7 +50,8 @@ type Publisher struct {
 	// The changes gathered from a run of revisions not yet published.
 	b       *zone.Builder
 	svcs    *serviceChanges
-	changes int // keys changed in the run
+	toks    map[string]*auth.Token // by id; nil: deleted
+	changes int                    // keys changed in the run
 }
 
 // releaseAfter is how many changed keys a publish takes before the
@@ -136,7 +139,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 		}
 		if err == nil {
 			backoff = 100 * time.Millisecond
-			p.b, p.svcs, p.changes = nil, nil, 0
+			p.b, p.svcs, p.toks, p.changes = nil, nil, nil, 0
 			wctx, cancel := context.WithCancel(ctx)
 			p.mu.Lock()
 			p.watchCancel = cancel
@@ -201,7 +204,10 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 		if err != nil {
 			return err
 		}
-		return p.loadServices(tx, b)
+		if err := p.loadServices(tx, b); err != nil {
+			return err
+		}
+		return p.loadTokens(tx)
 	})
 	if err != nil {
 		return 0, err
@@ -224,6 +230,7 @@ func (p *Publisher) apply(batch store.Batch) error {
 	if p.b == nil {
 		p.b = zone.NewBuilder(p.cur.Load())
 		p.svcs = newServiceChanges()
+		p.toks = map[string]*auth.Token{}
 	}
 	b := p.b
 	// Nothing below uses batch after its events: a large batch can be
@@ -255,7 +262,7 @@ func (p *Publisher) apply(batch store.Batch) error {
 	}
 	var keys schema.RRsetKeyReader
 	for _, ev := range batch.Events {
-		if p.serviceEvent(ev, p.svcs, b) || !strings.HasPrefix(ev.Key, schema.PrefixRRsets) {
+		if p.serviceEvent(ev, p.svcs, b) || p.tokenEvent(ev, p.toks) || !strings.HasPrefix(ev.Key, schema.PrefixRRsets) {
 			continue
 		}
 		z, zw, owner, t, ok := keys.Read(ev.Key)
@@ -280,7 +287,8 @@ func (p *Publisher) apply(batch store.Batch) error {
 	if u := p.svcs.update(); p.sink != nil && !u.Empty() {
 		p.sink.UpdateServices(u)
 	}
-	p.b, p.svcs = nil, nil
+	p.applyTokens(p.toks)
+	p.b, p.svcs, p.toks = nil, nil, nil
 	p.publish(b.Build(rev), p.changes >= releaseAfter)
 	p.changes = 0
 	return nil

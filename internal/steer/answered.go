@@ -2,6 +2,7 @@ package steer
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/model"
@@ -116,4 +117,41 @@ func (s *CompiledService) AnsweredNow() map[string]Answered {
 		out[e.Spec.ID] = Answered{State: state, Why: why}
 	}
 	return out
+}
+
+// endpointStates holds, for one compiled service, each endpoint's index
+// and AnsweredNow's result, worked out once.
+type endpointStates struct {
+	once     sync.Once
+	index    map[string]int
+	answered map[string]Answered
+}
+
+// EndpointState returns the verdict on the endpoint with id and whether
+// the answers to a client with no location include it
+// (CompiledService.AnsweredNow), and false when the service has no such
+// endpoint. Whether one endpoint is answered depends on the others (a
+// better tier, a failover, the answer bound), so the first call evaluates
+// the whole service, as AnsweredNow does; a compiled service never
+// changes, so every later call looks its endpoint up. A renewal compiles
+// nothing (the lease alone changed), so the replies to a service's
+// renewals share one evaluation.
+func (s *CompiledService) EndpointState(id string) (Verdict, Answered, bool) {
+	st := s.states
+	if st == nil { // not made by Compile
+		st = &endpointStates{}
+	}
+	st.once.Do(func() {
+		st.index = make(map[string]int, len(s.Endpoints))
+		for i := range s.Endpoints {
+			st.index[s.Endpoints[i].Spec.ID] = i
+		}
+		st.answered = s.AnsweredNow()
+	})
+	i, ok := st.index[id]
+	if !ok {
+		return Verdict{}, Answered{}, false
+	}
+	e := &s.Endpoints[i]
+	return Verdict{Answerable: e.Up, Why: e.Why}, st.answered[id], true
 }

@@ -63,6 +63,20 @@ func TestAnsweredNow(t *testing.T) {
 			snap := f.snapshot(t, nil, nil)
 			svc := snap.Service(string(model.MustName("api.example.com.").Wire()))
 			got := svc.AnsweredNow()
+			verdicts := svc.Verdicts()
+			for id := range tc.want {
+				v, a, ok := svc.EndpointState(id)
+				if !ok || v != verdicts[id] || a != got[id] {
+					t.Errorf("EndpointState(%s) = %+v, %+v, %v; want %+v, %+v", id, v, a, ok, verdicts[id], got[id])
+				}
+			}
+			if _, _, ok := svc.EndpointState("nope"); ok {
+				t.Error("EndpointState of an endpoint the service does not have says it has it")
+			}
+			// Once worked out, an endpoint's state is looked up.
+			if n := testing.AllocsPerRun(10, func() { svc.EndpointState(tc.eps[0][:1]) }); n != 0 {
+				t.Errorf("EndpointState allocates %v times a call after the first", n)
+			}
 			for id, want := range tc.want {
 				if got[id].State != want {
 					t.Errorf("%s: %q (%s), want %q", id, got[id].State, got[id].Why, want)

@@ -30,6 +30,9 @@ type CompiledService struct {
 	// compiled state (no location, weight or shuffle): computed once
 	// here, by the same chain, and returned to every query.
 	fixed *fixedAnswers
+
+	// states is what EndpointState returns, worked out at its first call.
+	states *endpointStates
 }
 
 // fixedAnswers are a deterministic chain's answers per query type.
@@ -164,7 +167,7 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*CompiledSe
 		return nil, err
 	}
 	owner := string(spec.Name.Wire())
-	s := &CompiledService{Spec: spec, Owner: owner, Chain: chain, fallback: -1}
+	s := &CompiledService{Spec: spec, Owner: owner, Chain: chain, fallback: -1, states: &endpointStates{}}
 	s.Pools = make([]Pool, len(spec.Pools))
 	s.allowed = make([]bool, len(spec.Pools))
 	poolIndex := map[string]int{}

@@ -277,6 +277,18 @@ func (c *Controller) EndpointAnswers(svc model.Name) map[string]steer.Answered {
 	return s.AnsweredNow()
 }
 
+// EndpointState returns what answers make of one endpoint of a service
+// now and whether the answers to a client with no location include it,
+// or false when steering does not know it:
+// steer.CompiledService.EndpointState.
+func (c *Controller) EndpointState(svc model.Name, id string) (steer.Verdict, steer.Answered, bool) {
+	s := c.cur.Load().Service(string(svc.Wire()))
+	if s == nil {
+		return steer.Verdict{}, steer.Answered{}, false
+	}
+	return s.EndpointState(id)
+}
+
 // Explain evaluates a service for a client as a query would and says why.
 func (c *Controller) Explain(name model.Name, qtype uint16, client netip.Addr, subnet netip.Prefix) (*steer.Explanation, bool) {
 	return c.cur.Load().Explain(string(name.Wire()), qtype, client, subnet)
