@@ -247,3 +247,32 @@ func TestNilPublisher(t *testing.T) {
 		})
 	}
 }
+
+// TestSecondaryZoneOne: the one-zone read a NOTIFY is checked against
+// gives a secondary zone's primaries and ACL, says "no" for a primary
+// zone and a zone that does not exist, and fails on a record that cannot
+// be read.
+func TestSecondaryZoneOne(t *testing.T) {
+	e := newEnv(t, Options{})
+	primaries := []model.NotifyTarget{{Address: netip.MustParseAddrPort("192.0.2.1:53")}}
+	acl := model.ZoneACL{Notify: []model.ACLRule{{Network: netip.MustParsePrefix("192.0.2.9/32")}}}
+	if _, err := e.svc.Secondaries.CreateSecondaryZone(ctx, model.ZoneSettings{Name: "sec.test.", Primaries: primaries, ACL: acl}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Zones.CreateZone(ctx, NewZone{Settings: model.ZoneSettings{Name: "prim.test."}, Nameservers: []model.Name{"ns.example.net."}}, nil, "test"); err != nil {
+		t.Fatal(err)
+	}
+	sz, ok, err := e.svc.Secondaries.SecondaryZone(ctx, "sec.test.")
+	if err != nil || !ok || sz.Name != "sec.test." || len(sz.Primaries) != 1 || sz.Primaries[0] != primaries[0] || len(sz.ACL.Notify) != 1 {
+		t.Fatalf("sec.test.: %+v %v %v", sz, ok, err)
+	}
+	for _, z := range []model.Name{"prim.test.", "none.test."} {
+		if _, ok, err := e.svc.Secondaries.SecondaryZone(ctx, z); ok || err != nil {
+			t.Errorf("%s: ok %v err %v, want not a secondary zone", z, ok, err)
+		}
+	}
+	put(t, e, schema.ZoneKey("bad.test."), []byte("null"))
+	if _, ok, err := e.svc.Secondaries.SecondaryZone(ctx, "bad.test."); ok || err == nil {
+		t.Errorf("bad.test.: ok %v err %v, want an error", ok, err)
+	}
+}

@@ -106,6 +106,27 @@ func (s *Secondaries) SecondaryZones(ctx context.Context) ([]SecondaryZone, erro
 	return out, err
 }
 
+// SecondaryZone returns the settings of secondary zone z (its SOA left
+// out), as a NOTIFY for it is checked against them: ok is false when z
+// is no zone here or not a secondary one. One read, whatever the number
+// of zones.
+func (s *Secondaries) SecondaryZone(ctx context.Context, z model.Name) (sz SecondaryZone, ok bool, err error) {
+	err = s.st.View(ctx, func(tx store.ReadTx) error {
+		zr, err := loadZone(tx, z)
+		switch {
+		case errors.Is(err, ErrZoneNotFound):
+			sz, ok = SecondaryZone{}, false
+			return nil
+		case err != nil:
+			return err
+		}
+		sz = SecondaryZone{Name: zr.Name, Primaries: zr.Primaries, ACL: zr.ACL, State: zr.Secondary}
+		ok = zr.IsSecondary()
+		return nil
+	})
+	return sz, ok, err
+}
+
 // LoadFromPrimary makes sets (a full transfer, SOA included) the content of
 // secondary zone z, at the primary's serial, and records the refresh.
 func (s *Secondaries) LoadFromPrimary(ctx context.Context, z model.Name, sets []*model.RRset, primary string) (ChangeResult, error) {

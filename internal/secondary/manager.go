@@ -19,6 +19,7 @@ import (
 // *control.Secondaries is one.
 type Store interface {
 	SecondaryZones(ctx context.Context) ([]control.SecondaryZone, error)
+	SecondaryZone(ctx context.Context, z model.Name) (sz control.SecondaryZone, ok bool, err error)
 	LoadFromPrimary(ctx context.Context, z model.Name, sets []*model.RRset, primary string) (control.ChangeResult, error)
 	ApplyFromPrimary(ctx context.Context, z model.Name, deltas []control.IXFRDelta, primary string) (control.ChangeResult, error)
 	MarkRefreshed(ctx context.Context, z model.Name, failure string) (model.SecondaryState, error)
@@ -55,9 +56,11 @@ type Manager struct {
 	opts Options
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	zones  map[model.Name]*zoneLoop
-	resync chan struct{}
+	mu      sync.Mutex
+	zones   map[model.Name]*zoneLoop
+	running bool     // Run is under way: this node refreshes the zones
+	hand    *handoff // set while Handoff runs
+	resync  chan struct{}
 }
 
 // New returns a manager writing to st and signing with the keys of keys;
@@ -142,10 +145,14 @@ func (m *Manager) Follow(ctx context.Context, zs Zones) {
 // Run keeps the refresh loops in step with the secondary zones until ctx
 // is done.
 func (m *Manager) Run(ctx context.Context) {
+	m.mu.Lock()
+	m.running = true
+	m.mu.Unlock()
 	defer func() {
 		m.mu.Lock()
 		loops := m.zones
 		m.zones = map[model.Name]*zoneLoop{}
+		m.running = false
 		m.mu.Unlock()
 		for _, zl := range loops {
 			zl.cancel()
@@ -212,13 +219,33 @@ func (m *Manager) update(ctx context.Context, zones []control.SecondaryZone) (st
 }
 
 // Notify handles a NOTIFY for zone z from from, signed with the verified
-// key ("" when unsigned). It reports whether z is a secondary zone here
-// and whether the sender may notify it: a primary's address, or the
-// zone's notify ACL. An accepted NOTIFY starts a refresh at once.
-func (m *Manager) Notify(z model.Name, key model.Name, from netip.Addr) (known, allowed bool) {
+// key ("" when unsigned), which announced serial (nil when it named
+// none). It reports whether z is a secondary zone here and whether the
+// sender may notify it: a primary's address, or the zone's notify ACL.
+// An accepted NOTIFY starts a refresh at once: on this node when it runs
+// the refresh loops (Run), and otherwise, while Handoff runs, on the node
+// that does, through an ephemeral key; err means that hand-over failed.
+func (m *Manager) Notify(ctx context.Context, z, key model.Name, from netip.Addr, serial *uint32) (known, allowed bool, err error) {
 	m.mu.Lock()
-	zl := m.zones[z]
+	zl, running, h := m.zones[z], m.running, m.hand
 	m.mu.Unlock()
+	if running || h == nil {
+		known, allowed = m.notifyLoop(z, zl, key, from)
+		return known, allowed, nil
+	}
+	sz, ok, err := m.st.SecondaryZone(ctx, z)
+	if err != nil || !ok {
+		return false, false, err
+	}
+	if !allows(sz, key, from) {
+		return true, false, nil
+	}
+	return true, true, h.forward(ctx, z, serial)
+}
+
+// notifyLoop wakes zone z's refresh loop zl (nil when there is none) for
+// a NOTIFY.
+func (m *Manager) notifyLoop(z model.Name, zl *zoneLoop, key model.Name, from netip.Addr) (known, allowed bool) {
 	if zl == nil {
 		select { // a zone created since the last read
 		case m.resync <- struct{}{}:
@@ -226,18 +253,33 @@ func (m *Manager) Notify(z model.Name, key model.Name, from netip.Addr) (known, 
 		}
 		return false, false
 	}
-	sz := zl.get()
-	allowed = model.ACLAllows(sz.ACL.Notify, key, from)
-	for _, p := range sz.Primaries {
-		if p.Address.Addr() == from.Unmap() && (p.Key == "" || p.Key == key) {
-			allowed = true
-		}
-	}
+	allowed = allows(zl.get(), key, from)
 	if allowed {
-		select {
-		case zl.wake <- struct{}{}:
-		default:
-		}
+		zl.kick()
 	}
 	return true, allowed
+}
+
+// allows reports whether a NOTIFY for sz signed with key (or "") from
+// from is to be heeded: from a primary (with its key, when it has one),
+// or allowed by the zone's notify ACL.
+func allows(sz control.SecondaryZone, key model.Name, from netip.Addr) bool {
+	if model.ACLAllows(sz.ACL.Notify, key, from) {
+		return true
+	}
+	for _, p := range sz.Primaries {
+		if p.Address.Addr() == from.Unmap() && (p.Key == "" || p.Key == key) {
+			return true
+		}
+	}
+	return false
+}
+
+// kick starts a refresh of the loop's zone at once, or right after the
+// one under way.
+func (zl *zoneLoop) kick() {
+	select {
+	case zl.wake <- struct{}{}:
+	default:
+	}
 }

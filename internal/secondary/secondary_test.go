@@ -136,8 +136,8 @@ func TestPartialTransferKeepsData(t *testing.T) {
 	p.mu.Lock()
 	p.serial, p.partial = 2, true
 	p.mu.Unlock()
-	if known, allowed := m.Notify("sec.test.", "", netip.MustParseAddr("127.0.0.1")); !known || !allowed {
-		t.Fatalf("notify from the primary: known %v allowed %v", known, allowed)
+	if known, allowed, err := m.Notify(ctx, "sec.test.", "", netip.MustParseAddr("127.0.0.1"), nil); !known || !allowed || err != nil {
+		t.Fatalf("notify from the primary: known %v allowed %v err %v", known, allowed, err)
 	}
 	z = waitZone(t, svc, "the failure recorded", func(z model.ZoneInfo) bool { return z.Secondary.LastError != "" })
 	if z.Serial != 1 || z.Records != 52 {
@@ -148,14 +148,14 @@ func TestPartialTransferKeepsData(t *testing.T) {
 		t.Errorf("h0 after the partial transfer: %v %v", sets, err)
 	}
 	// Someone else may not notify.
-	if _, allowed := m.Notify("sec.test.", "", netip.MustParseAddr("127.0.0.9")); allowed {
+	if _, allowed, _ := m.Notify(ctx, "sec.test.", "", netip.MustParseAddr("127.0.0.9"), nil); allowed {
 		t.Error("a NOTIFY from another address is allowed")
 	}
 
 	p.mu.Lock()
 	p.partial = false
 	p.mu.Unlock()
-	m.Notify("sec.test.", "", netip.MustParseAddr("127.0.0.1"))
+	m.Notify(ctx, "sec.test.", "", netip.MustParseAddr("127.0.0.1"), nil)
 	z = waitZone(t, svc, "the complete transfer", func(z model.ZoneInfo) bool { return z.Serial == 2 && z.Secondary.LastError == "" })
 	if z.Records != 52 {
 		t.Errorf("after the complete transfer: %+v", z)

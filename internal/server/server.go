@@ -189,6 +189,22 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		both(ctx, func(ctx context.Context) { secondaries.Follow(ctx, s.pub) }, secondaries.Run)
 	})
 	s.cluster.WhileLeading("scheduled drills", s.drills.Run)
+	if _, shared := st.(store.Shared); shared {
+		// A NOTIFY for a secondary zone may reach any node; one that does
+		// not lead hands it to the leader through an ephemeral key, which
+		// the leader follows (its first batch holds the keys put before
+		// its term).
+		s.cluster.OnSession("notify hand-over", func(ctx context.Context, sess store.Session) error {
+			return secondaries.Handoff(ctx, sess, s.pub)
+		})
+		s.cluster.WhileLeading("notify hand-overs", func(ctx context.Context) {
+			if sess := s.cluster.Session(); sess != nil {
+				if err := secondaries.FollowHandoffs(ctx, sess); err != nil {
+					s.log.Warn("following the NOTIFY hand-overs", "err", err)
+				}
+			}
+		})
+	}
 	s.bgDone.Add(1)
 	go func() { defer s.bgDone.Done(); s.pub.Monitor(bg, time.Second) }()
 	if err := s.ensureAdminToken(ctx, s.opts.RotateAdminToken); err != nil {

@@ -41,9 +41,11 @@ type Handler struct {
 
 // Notified takes the NOTIFY messages for secondary zones
 // (*secondary.Manager): it reports whether the zone is a secondary here
-// and whether the sender may notify it, and starts a refresh if so.
+// and whether the sender may notify it, and starts a refresh if so;
+// serial is the one the NOTIFY announced (nil when it named none). An
+// error means the refresh could not be started.
 type Notified interface {
-	Notify(z model.Name, key model.Name, from netip.Addr) (known, allowed bool)
+	Notify(ctx context.Context, z, key model.Name, from netip.Addr, serial *uint32) (known, allowed bool, err error)
 }
 
 // SetNotified hands incoming NOTIFY messages to n.
@@ -89,7 +91,7 @@ func (s *Handler) Serve(ctx context.Context, req, answer []byte, from netip.Addr
 	}
 	switch m.Opcode {
 	case dns.OpcodeNotify:
-		s.notify(m, sg, from, write)
+		s.notify(ctx, m, sg, from, write)
 		return
 	case dns.OpcodeUpdate:
 		s.reply(m, sg, update.Apply(ctx, s.src, m, sg.keyName(), from, s.log), write)
@@ -233,20 +235,30 @@ func (s *Handler) transfer(ctx context.Context, req *dns.Msg, sg *signer, from n
 // notify answers a NOTIFY (RFC 1996): NOERROR when the zone is a secondary
 // here and the sender is one of its primaries (or its notify ACL allows
 // it), which starts a refresh; NOTAUTH for a zone that is not a secondary
-// here; REFUSED for anyone else.
-func (s *Handler) notify(req *dns.Msg, sg *signer, from netip.Addr, write func([]byte) error) {
+// here; REFUSED for anyone else; SERVFAIL when the refresh could not be
+// started (the store is away).
+func (s *Handler) notify(ctx context.Context, req *dns.Msg, sg *signer, from netip.Addr, write func([]byte) error) {
 	q := req.Question[0]
 	z, err := model.ParseName(q.Name)
 	if err != nil || q.Qtype != dns.TypeSOA {
 		s.reply(req, sg, dns.RcodeFormatError, write)
 		return
 	}
+	var serial *uint32
+	for _, rr := range req.Answer { // the hint of RFC 1996 section 3.7
+		if soa, ok := rr.(*dns.SOA); ok && dns.CanonicalName(soa.Hdr.Name) == string(z) {
+			serial = &soa.Serial
+		}
+	}
 	known, allowed := false, false
 	if s.notified != nil {
-		known, allowed = s.notified.Notify(z, sg.keyName(), from)
+		known, allowed, err = s.notified.Notify(ctx, z, sg.keyName(), from, serial)
 	}
 	rcode := dns.RcodeSuccess
 	switch {
+	case err != nil:
+		s.log.Warn("notify: cannot start the refresh", "zone", z, "from", from, "err", err)
+		rcode = dns.RcodeServerFailure
 	case !known:
 		rcode = dns.RcodeNotAuth
 	case !allowed:

@@ -2,6 +2,7 @@ package xfr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -441,5 +442,70 @@ func TestTSIGErrorReplies(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// notified is a Notified that answers as told and keeps what it was
+// handed.
+type notified struct {
+	known, allowed bool
+	err            error
+	zone, key      model.Name
+	from           netip.Addr
+	serial         *uint32
+}
+
+func (n *notified) Notify(_ context.Context, z, key model.Name, from netip.Addr, serial *uint32) (bool, bool, error) {
+	n.zone, n.key, n.from, n.serial = z, key, from, serial
+	return n.known, n.allowed, n.err
+}
+
+// TestNotifyAnswers: a NOTIFY is handed over with the serial its answer
+// section announces (none when it holds no SOA of the zone), and answered
+// by what the secondary zones say: NOERROR, NOTAUTH, REFUSED, or SERVFAIL
+// when the refresh could not be started.
+func TestNotifyAnswers(t *testing.T) {
+	e := newEnv(t, 1)
+	soa := func(name string, serial uint32) dns.RR {
+		return &dns.SOA{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: 60}, Ns: "ns1.x.test.", Mbox: "h.x.test.", Serial: serial}
+	}
+	for _, tc := range []struct {
+		name   string
+		n      notified
+		answer []dns.RR
+		rcode  int
+		serial int64 // -1: none
+	}{
+		{"accepted", notified{known: true, allowed: true}, []dns.RR{soa("X.test.", 7)}, dns.RcodeSuccess, 7},
+		{"no hint", notified{known: true, allowed: true}, nil, dns.RcodeSuccess, -1},
+		{"hint of another zone", notified{known: true, allowed: true}, []dns.RR{soa("y.test.", 7)}, dns.RcodeSuccess, -1},
+		{"not a secondary here", notified{}, nil, dns.RcodeNotAuth, -1},
+		{"not a primary", notified{known: true}, nil, dns.RcodeRefused, -1},
+		{"hand-over failed", notified{known: true, allowed: true, err: errors.New("store away")}, []dns.RR{soa("x.test.", 8)}, dns.RcodeServerFailure, 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := tc.n
+			e.srv.SetNotified(&n)
+			m := new(dns.Msg)
+			m.SetNotify("x.test.")
+			m.Answer = tc.answer
+			req, err := m.Pack()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, r := unpack(t, e.serve(t, req, "192.0.2.7", false))
+			if r == nil || r.Rcode != tc.rcode || r.Opcode != dns.OpcodeNotify {
+				t.Fatalf("answer %v, want rcode %s", r, dns.RcodeToString[tc.rcode])
+			}
+			if n.zone != "x.test." || n.from != netip.MustParseAddr("192.0.2.7") {
+				t.Errorf("handed zone %q from %v", n.zone, n.from)
+			}
+			switch {
+			case tc.serial < 0 && n.serial != nil:
+				t.Errorf("handed serial %d, want none", *n.serial)
+			case tc.serial >= 0 && (n.serial == nil || int64(*n.serial) != tc.serial):
+				t.Errorf("handed serial %v, want %d", n.serial, tc.serial)
+			}
+		})
 	}
 }
