@@ -129,16 +129,25 @@ func startServerWith(t *testing.T, bin, dataDir string, extra ...string) *server
 // it to be stopped when the test ends.
 func launch(t *testing.T, bin, dataDir string, extra ...string) *server {
 	t.Helper()
+	return launchVia(t, nil, "127.0.0.1", bin, dataDir, extra...)
+}
+
+// launchVia starts bin serve through the command prefix via (none: bin
+// itself; e.g. ip netns exec NS, which execs bin, so the process is
+// stratus's), listening on fresh ports of host, and arranges for it to be
+// stopped when the test ends.
+func launchVia(t *testing.T, via []string, host, bin, dataDir string, extra ...string) *server {
+	t.Helper()
 	s := &server{
 		t:       t,
 		dataDir: dataDir,
-		dnsAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		apiAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		dnsAddr: fmt.Sprintf("%s:%d", host, freePort(t)),
+		apiAddr: fmt.Sprintf("%s:%d", host, freePort(t)),
 		logs:    &syncBuffer{},
 		exited:  make(chan struct{}),
 	}
-	args := append([]string{"serve", "--data-dir", dataDir, "--dns-listen", s.dnsAddr, "--api-listen", s.apiAddr}, extra...)
-	s.cmd = exec.Command(bin, args...)
+	args := append(append(append([]string{}, via...), bin, "serve", "--data-dir", dataDir, "--dns-listen", s.dnsAddr, "--api-listen", s.apiAddr), extra...)
+	s.cmd = exec.Command(args[0], args[1:]...)
 	s.cmd.Env = raceEnv()
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
@@ -154,7 +163,7 @@ func launch(t *testing.T, bin, dataDir string, extra ...string) *server {
 			<-s.exited
 		}
 		if t.Failed() {
-			t.Logf("server log:\n%s", s.logs.String())
+			t.Logf("server log (%v):\n%s", append(via, bin), s.logs.String())
 		}
 	})
 	return s

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -109,34 +108,7 @@ func launchIn(t *testing.T, ns, host, token string, extra ...string) *server {
 	if err := os.WriteFile(filepath.Join(dataDir, "admin.token"), []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{
-		t:       t,
-		dataDir: dataDir,
-		dnsAddr: fmt.Sprintf("%s:%d", host, freePort(t)),
-		apiAddr: fmt.Sprintf("%s:%d", host, freePort(t)),
-		logs:    &syncBuffer{},
-		exited:  make(chan struct{}),
-	}
-	args := append([]string{"netns", "exec", ns, binary, "serve", "--data-dir", dataDir, "--dns-listen", s.dnsAddr, "--api-listen", s.apiAddr}, extra...)
-	s.cmd = exec.Command("ip", args...) // ip execs stratus: the process is stratus's
-	s.cmd.Env = raceEnv()
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.cmd.Wait(); close(s.exited) }()
-	t.Cleanup(func() {
-		s.signal(syscall.SIGTERM)
-		select {
-		case <-s.exited:
-		case <-time.After(15 * time.Second):
-			s.cmd.Process.Kill()
-			<-s.exited
-		}
-		if t.Failed() {
-			t.Logf("server log (in %s):\n%s", ns, s.logs.String())
-		}
-	})
+	s := launchVia(t, []string{"ip", "netns", "exec", ns}, host, binary, dataDir, extra...)
 	if err := s.waitReady(); err != nil {
 		t.Fatal(err)
 	}
