@@ -1,6 +1,7 @@
 // Package testutil holds helpers shared by tests: finding the external
-// tools some tests drive (dig, kdig, named-checkzone, ...), and starting a
-// small DNS server for a test.
+// tools some tests drive (dig, kdig, named-checkzone, ...), starting a
+// small DNS server for a test, and a certificate authority for tests of
+// TLS.
 //
 // A test that needs a tool calls Tool. When the tool is missing the test is
 // skipped with a message naming it, unless STRATUS_REQUIRE_TOOLS=1 is set

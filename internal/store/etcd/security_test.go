@@ -2,17 +2,7 @@ package etcd
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,77 +11,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/testutil"
 )
-
-// testCA is a certificate authority made for one test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-	pem  []byte
-}
-
-func newCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue returns a certificate for 127.0.0.1 signed by ca, usable by
-// servers and clients, as a tls.Certificate and as PEM cert and key.
-func (ca *testCA) issue(t *testing.T, name string) (tls.Certificate, []byte, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pair, certPEM, keyPEM
-}
-
-func writeFile(t *testing.T, dir, name string, b []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // useStore checks that s commits, reads and watches.
 func useStore(t *testing.T, s *Store) {
@@ -121,15 +42,15 @@ func useStore(t *testing.T, s *Store) {
 // and checks that a wrong server CA or a missing client certificate fails
 // with an error naming the certificate problem.
 func TestTLS(t *testing.T) {
-	ca, other := newCA(t, "stratus test CA"), newCA(t, "other CA")
+	ca, other := testutil.NewCA(t, "stratus test CA"), testutil.NewCA(t, "other CA")
 	dir := t.TempDir()
-	_, srvCert, srvKey := ca.issue(t, "etcd")
-	client, _, _ := ca.issue(t, "stratus")
-	good := &tls.Config{RootCAs: ca.pool, Certificates: []tls.Certificate{client}}
+	_, srvCert, srvKey := ca.Issue(t, "etcd")
+	client, _, _ := ca.Issue(t, "stratus")
+	good := &tls.Config{RootCAs: ca.Pool, Certificates: []tls.Certificate{client}}
 	ep := ownEtcd(t, "https", readyWith(Options{TLS: good}),
-		"--cert-file", writeFile(t, dir, "server.pem", srvCert),
-		"--key-file", writeFile(t, dir, "server-key.pem", srvKey),
-		"--trusted-ca-file", writeFile(t, dir, "ca.pem", ca.pem),
+		"--cert-file", testutil.WriteFile(t, dir, "server.pem", srvCert),
+		"--key-file", testutil.WriteFile(t, dir, "server-key.pem", srvKey),
+		"--trusted-ca-file", testutil.WriteFile(t, dir, "ca.pem", ca.PEM),
 		"--client-cert-auth")
 
 	s, err := Open(context.Background(), Options{Endpoints: []string{ep}, Prefix: "tls/", TLS: good})
@@ -139,15 +60,15 @@ func TestTLS(t *testing.T) {
 	defer s.Close()
 	useStore(t, s)
 
-	strangerCert, _, _ := other.issue(t, "stranger")
+	strangerCert, _, _ := other.Issue(t, "stranger")
 	for _, tc := range []struct {
 		name string
 		tls  *tls.Config
 		want string
 	}{
-		{"server CA unknown", &tls.Config{RootCAs: other.pool, Certificates: []tls.Certificate{client}}, "certificate signed by unknown authority"},
-		{"no client certificate", &tls.Config{RootCAs: ca.pool}, "refused the client certificate"},
-		{"client certificate of another CA", &tls.Config{RootCAs: ca.pool, Certificates: []tls.Certificate{strangerCert}}, "refused the client certificate"},
+		{"server CA unknown", &tls.Config{RootCAs: other.Pool, Certificates: []tls.Certificate{client}}, "certificate signed by unknown authority"},
+		{"no client certificate", &tls.Config{RootCAs: ca.Pool}, "refused the client certificate"},
+		{"client certificate of another CA", &tls.Config{RootCAs: ca.Pool, Certificates: []tls.Certificate{strangerCert}}, "refused the client certificate"},
 		{"no TLS", nil, "no TLS configuration"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
