@@ -564,3 +564,40 @@ func TestJournalPage(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateFirstTokenOnce: nodes starting together on one empty store
+// make one first token between them; a store holding a token gets none,
+// and bad input is refused before any write.
+func TestCreateFirstTokenOnce(t *testing.T) {
+	e := newEnv(t, Options{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var created []string
+	for range 8 {
+		wg.Go(func() {
+			tok, _, ok, err := e.svc.Tokens.CreateFirstToken(ctx, "admin", []string{"*"}, "test")
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				created = append(created, tok)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	toks, err := e.svc.Tokens.Tokens(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(created) != 1 || len(toks) != 1 {
+		t.Fatalf("8 at once made %d tokens (%d reported created), want 1", len(toks), len(created))
+	}
+	if _, err := e.svc.Tokens.Authenticate(ctx, created[0]); err != nil {
+		t.Errorf("the first token does not authenticate: %v", err)
+	}
+	if _, _, _, err := e.svc.Tokens.CreateFirstToken(ctx, "", []string{"*"}, "test"); err == nil || !strings.Contains(err.Error(), "name") {
+		t.Errorf("no name: %v", err)
+	}
+}

@@ -15,17 +15,8 @@ import (
 // CreateToken creates an API token and returns the token string, which is
 // shown only now: the store keeps a hash of its secret.
 func (s *Tokens) CreateToken(ctx context.Context, name string, scopes []string, actor string) (string, auth.Token, error) {
-	known := strings.Join(auth.KnownScopes, ", ")
-	if strings.TrimSpace(name) == "" {
-		return "", auth.Token{}, model.Errorf("name", "the token name is required")
-	}
-	if len(scopes) == 0 {
-		return "", auth.Token{}, model.Errorf("scopes", "give at least one scope (known: %s)", known)
-	}
-	for i, sc := range scopes {
-		if !auth.ValidScope(sc) {
-			return "", auth.Token{}, model.Errorf(fmt.Sprintf("scopes[%d]", i), "unknown scope %q (known: %s)", sc, known)
-		}
+	if err := checkTokenSpec(name, scopes); err != nil {
+		return "", auth.Token{}, err
 	}
 	tok, rec, b, err := s.newToken(name, scopes)
 	if err != nil {
@@ -40,6 +31,53 @@ func (s *Tokens) CreateToken(ctx context.Context, name string, scopes []string, 
 	}
 	s.log.Info("token created", "id", rec.ID, "name", name, "scopes", scopes, "by", actor)
 	return tok, rec, nil
+}
+
+// CreateFirstToken creates a token as CreateToken does, in the same
+// transaction that finds the store holding no token at all; when the
+// store holds one it creates nothing and reports false. Nodes that start
+// together on one empty store thus make one admin token between them.
+func (s *Tokens) CreateFirstToken(ctx context.Context, name string, scopes []string, actor string) (string, auth.Token, bool, error) {
+	if err := checkTokenSpec(name, scopes); err != nil {
+		return "", auth.Token{}, false, err
+	}
+	tok, rec, b, err := s.newToken(name, scopes)
+	if err != nil {
+		return "", auth.Token{}, false, err
+	}
+	var created bool
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		n, err := tx.Count(schema.PrefixTokens)
+		if created = err == nil && n == 0; !created {
+			return err
+		}
+		return tx.Put(schema.TokenKey(rec.ID), b)
+	})
+	if err != nil || !created {
+		return "", auth.Token{}, false, err
+	}
+	if err := s.published(ctx, rev); err != nil {
+		return "", auth.Token{}, false, err
+	}
+	s.log.Info("token created", "id", rec.ID, "name", name, "scopes", scopes, "by", actor)
+	return tok, rec, true, nil
+}
+
+// checkTokenSpec checks a new token's name and scopes.
+func checkTokenSpec(name string, scopes []string) error {
+	known := strings.Join(auth.KnownScopes, ", ")
+	if strings.TrimSpace(name) == "" {
+		return model.Errorf("name", "the token name is required")
+	}
+	if len(scopes) == 0 {
+		return model.Errorf("scopes", "give at least one scope (known: %s)", known)
+	}
+	for i, sc := range scopes {
+		if !auth.ValidScope(sc) {
+			return model.Errorf(fmt.Sprintf("scopes[%d]", i), "unknown scope %q (known: %s)", sc, known)
+		}
+	}
+	return nil
 }
 
 // ReplaceToken deletes every token named name and creates a new one with

@@ -19,26 +19,24 @@ const AdminTokenFile = "admin.token"
 const adminTokenName = "admin"
 
 // ensureAdminToken creates the admin token at first start (no token in the
-// store yet) and writes it to <dataDir>/admin.token with mode 0600. With
+// store yet, checked in the transaction that creates it) and writes it to <dataDir>/admin.token with mode 0600. With
 // rotate, it replaces the admin token and rewrites the file. The token is
 // never logged.
 func (s *Node) ensureAdminToken(ctx context.Context, rotate bool) error {
 	path := filepath.Join(s.cfg.DataDir, AdminTokenFile)
-	toks, err := s.plane.Tokens.Tokens(ctx)
-	if err != nil {
-		return err
-	}
 	var tok string
-	switch {
-	case rotate:
+	var err error
+	if rotate {
 		tok, _, err = s.plane.Tokens.ReplaceToken(ctx, adminTokenName, []string{auth.ScopeAll})
-	case len(toks) == 0:
-		tok, _, err = s.plane.Tokens.CreateToken(ctx, adminTokenName, []string{auth.ScopeAll}, "stratus serve")
-	default:
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			s.log.Warn("the admin token file is missing; restart with --rotate-admin-token to issue a new one", "path", path)
+	} else {
+		var created bool
+		tok, _, created, err = s.plane.Tokens.CreateFirstToken(ctx, adminTokenName, []string{auth.ScopeAll}, "stratus serve")
+		if err == nil && !created {
+			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+				s.log.Warn("the admin token file is missing; restart with --rotate-admin-token to issue a new one", "path", path)
+			}
+			return nil
 		}
-		return nil
 	}
 	if err != nil {
 		return err
