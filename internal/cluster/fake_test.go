@@ -144,6 +144,21 @@ func (s *fakeSession) Delete(_ context.Context, key string) error {
 	return nil
 }
 
+func (s *fakeSession) Apply(ctx context.Context, events []store.Event) error {
+	for _, e := range events {
+		var err error
+		if e.Deleted {
+			err = s.Delete(ctx, e.Key)
+		} else {
+			err = s.Put(ctx, e.Key, e.Value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *fakeSession) List(_ context.Context, prefix string) ([]store.Event, error) {
 	s.f.mu.Lock()
 	defer s.f.mu.Unlock()

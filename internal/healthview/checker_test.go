@@ -75,3 +75,10 @@ func (c *checker) reasons() []string {
 	}
 	return out
 }
+
+// remove drops key's status: the node no longer checks it.
+func (c *checker) remove(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.statuses, key)
+}

@@ -6,7 +6,8 @@
 // statuses through unchanged: same states, same times, same events. With
 // several nodes on one etcd store, each node publishes its verdicts as
 // ephemeral keys of its session (VotesPrefix + node + "/" + target key),
-// gathered for Debounce (5 ms) and written together, and follows every
+// gathered for Debounce (5 ms) and written together in one Session.Apply
+// (a failed batch is written again whole), and follows every
 // other node's with WatchEphemeral. A node whose session ends (it died, or
 // was cut off from etcd for longer than the session's TTL) has its votes
 // removed by the store, and they stop counting everywhere.

@@ -439,34 +439,48 @@ func (v *View) publish(ctx context.Context, sess store.Session) {
 		clear(v.dirty)
 		v.mu.Unlock()
 		slices.Sort(keys)
-		var failed []string
+		// One batch of every changed vote: the store writes it in as
+		// few requests as its limits allow, not one round trip a key.
+		var evs []store.Event
+		var batch []string // the target of each event
+		var votes []Vote   // the vote of each put
 		for _, k := range keys {
 			st, ok := v.chk.Status(k)
 			vt, has := voteOf(st)
 			path := VotesPrefix + v.opts.Node + "/" + k
-			var err error
-			switch {
-			case ok && has:
+			if ok && has {
 				if old, was := published[k]; was && old == vt {
 					continue
 				}
-				if err = sess.Put(ctx, path, encodeVote(vt)); err == nil {
-					published[k] = vt
-				}
-			default:
+				evs = append(evs, store.Event{Key: path, Value: encodeVote(vt)})
+				votes = append(votes, vt)
+			} else {
 				if _, was := published[k]; !was {
 					continue
 				}
-				if err = sess.Delete(ctx, path); err == nil {
-					delete(published, k)
-				}
+				evs = append(evs, store.Event{Key: path, Deleted: true})
+				votes = append(votes, Vote{})
 			}
-			if err != nil {
+			batch = append(batch, k)
+		}
+		var failed []string
+		if len(evs) > 0 {
+			if err := sess.Apply(ctx, evs); err != nil {
 				if ctx.Err() != nil {
 					return
 				}
-				failed = append(failed, k)
-				v.log.Warn("publishing a health vote failed; retrying", "key", k, "err", err)
+				// Some of the batch may be written: publish it all
+				// again (writing a vote twice is harmless).
+				failed = batch
+				v.log.Warn("publishing health votes failed; retrying", "votes", len(batch), "err", err)
+			} else {
+				for i, k := range batch {
+					if evs[i].Deleted {
+						delete(published, k)
+					} else {
+						published[k] = votes[i]
+					}
+				}
 			}
 		}
 		if len(failed) > 0 {

@@ -2,6 +2,8 @@ package healthview
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -76,11 +78,18 @@ type cluster struct {
 	cancel context.CancelFunc
 	ctx    context.Context
 	wg     sync.WaitGroup
+	wrap   func(string, store.Session) store.Session
 }
 
 func newCluster(t *testing.T, names ...string) *cluster {
+	return newClusterWith(t, nil, names...)
+}
+
+// newClusterWith is newCluster whose nodes' sessions are wrap(session)
+// when wrap is set.
+func newClusterWith(t *testing.T, wrap func(string, store.Session) store.Session, names ...string) *cluster {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &cluster{t: t, clk: clock.NewFake(t0), hub: local.New(), nodes: map[string]*node{}, ctx: ctx, cancel: cancel}
+	c := &cluster{t: t, clk: clock.NewFake(t0), hub: local.New(), nodes: map[string]*node{}, ctx: ctx, cancel: cancel, wrap: wrap}
 	t.Cleanup(func() {
 		c.cancel()
 		c.wg.Wait()
@@ -105,6 +114,9 @@ func (c *cluster) start(n *node) {
 	sess, err := c.hub.Session(c.ctx, n.name, time.Minute)
 	if err != nil {
 		c.t.Fatal(err)
+	}
+	if c.wrap != nil {
+		sess = c.wrap(n.name, sess)
 	}
 	n.sess = sess
 	c.wg.Add(1)
@@ -319,4 +331,103 @@ func TestViewCutOffKeepsView(t *testing.T) {
 		_, view := a.state("s.|e2")
 		return view == "1 of 2 nodes see it up (b)", view
 	})
+}
+
+// countingSession counts a session's writes of ephemeral keys (requests
+// to the store) and fails the first fail of its Applies.
+type countingSession struct {
+	store.Session
+	mu     sync.Mutex
+	writes int
+	events int
+	fail   int
+}
+
+func (s *countingSession) Put(ctx context.Context, key string, value []byte) error {
+	s.count(1)
+	return s.Session.Put(ctx, key, value)
+}
+
+func (s *countingSession) Delete(ctx context.Context, key string) error {
+	s.count(1)
+	return s.Session.Delete(ctx, key)
+}
+
+func (s *countingSession) Apply(ctx context.Context, evs []store.Event) error {
+	s.mu.Lock()
+	s.writes++
+	s.events += len(evs)
+	fail := s.fail > 0
+	if fail {
+		s.fail--
+		s.mu.Unlock()
+		// Write half and fail, as a batch cut short by the store.
+		_ = s.Session.Apply(ctx, evs[:len(evs)/2])
+		return errors.New("store unavailable")
+	}
+	s.mu.Unlock()
+	return s.Session.Apply(ctx, evs)
+}
+
+func (s *countingSession) count(events int) {
+	s.mu.Lock()
+	s.writes++
+	s.events += events
+	s.mu.Unlock()
+}
+
+func (s *countingSession) counts() (writes, events int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes, s.events
+}
+
+// TestViewPublishesInBatches: votes that change together are published
+// in one write of the store, not one write a vote; a write that fails
+// is retried whole, and votes taken back are deleted in one write too.
+func TestViewPublishesInBatches(t *testing.T) {
+	const n = 1000
+	var a *countingSession
+	c := newClusterWith(t, func(name string, s store.Session) store.Session {
+		if name != "a" {
+			return s
+		}
+		a = &countingSession{Session: s, fail: 1}
+		return a
+	}, "a", "b")
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("s.|e%04d", i)
+		c.nodes["a"].chk.set(keys[i], down())
+	}
+	c.nodes["a"].v.LocalChanged(keys)
+	// b sees a's n votes: the failed first write was retried.
+	votes := func() (bool, string) {
+		evs, err := c.nodes["b"].sess.List(context.Background(), VotesPrefix+"a/")
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(evs) == n, fmt.Sprintf("%d votes of a", len(evs))
+	}
+	c.wait("b lists a's votes", votes)
+	if w, e := a.counts(); w != 2 || e != 2*n {
+		t.Fatalf("a published %d votes (a failed write retried) in %d writes of %d events; want 2 writes of %d", n, w, e, 2*n)
+	}
+
+	// a stops checking half the targets: the sweep takes their votes
+	// back in one write.
+	for _, k := range keys[:n/2] {
+		c.nodes["a"].chk.remove(k)
+	}
+	c.clk.Step(sweepEvery)
+	c.wait("b lists half of a's votes", func() (bool, string) {
+		evs, err := c.nodes["b"].sess.List(context.Background(), VotesPrefix+"a/")
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(evs) == n/2, fmt.Sprintf("%d votes of a", len(evs))
+	})
+	if w, e := a.counts(); w != 3 || e != 2*n+n/2 {
+		t.Fatalf("after taking back %d votes: %d writes of %d events; want 3 writes of %d", n/2, w, e, 2*n+n/2)
+	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -53,6 +54,17 @@ type Session interface {
 	// Delete removes an ephemeral key this session put. A missing key is
 	// not an error; a key another session owns is, and stays.
 	Delete(ctx context.Context, key string) error
+	// Apply writes a batch of ephemeral keys, all owned by this session:
+	// an event puts its key (as Put) or, when Deleted, removes it (as
+	// Delete). A key given twice takes its last event. The engine writes
+	// the batch in as few requests as its limits allow (store/etcd: etcd
+	// transactions within --max-txn-ops and --max-request-bytes), so
+	// watchers may see it in several parts. An empty key fails the batch
+	// before anything is written. A delete of a key another session owns
+	// is refused and named in the error, and the rest of the batch is
+	// written; any other error may leave a part of the batch written:
+	// apply it again.
+	Apply(ctx context.Context, events []Event) error
 	// List returns the ephemeral keys under prefix of every live session.
 	List(ctx context.Context, prefix string) ([]Event, error)
 	// WatchEphemeral calls fn with the ephemeral keys under prefix: first
@@ -155,3 +167,26 @@ var (
 	// ErrSessionEnded means the session has expired or was closed.
 	ErrSessionEnded = errors.New("store: session ended")
 )
+
+// LastEvents returns events with each key once, holding its last event,
+// in the order of those last events; it fails with ErrEmptyKey (naming
+// the event) when a key is empty. Session.Apply implementations use it.
+func LastEvents(events []Event) ([]Event, error) {
+	last := make(map[string]int, len(events))
+	for i, e := range events {
+		if e.Key == "" {
+			return nil, fmt.Errorf("event %d of %d: %w", i, len(events), ErrEmptyKey)
+		}
+		last[e.Key] = i
+	}
+	if len(last) == len(events) {
+		return events, nil
+	}
+	out := make([]Event, 0, len(last))
+	for i, e := range events {
+		if last[e.Key] == i {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}

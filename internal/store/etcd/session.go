@@ -10,6 +10,8 @@ import (
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/stratusdns/stratus/internal/store"
 )
@@ -264,6 +266,118 @@ func (se *session) Delete(ctx context.Context, key string) error {
 		}
 	}
 	return nil
+}
+
+// maxApplyOps is the most events one Apply transaction carries. etcd's
+// --max-txn-ops (default 128) bounds the operations of a transaction and
+// counts a delete's nested transaction (its ownership compare) against
+// what the outer one leaves: 127 events and their nested operations fit.
+const maxApplyOps = 127
+
+// maxApplyBytes bounds the keys and values one Apply transaction carries,
+// below etcd's default --max-request-bytes (1.5 MiB) with room for the
+// framing of its operations (applyOpBytes each, an estimate on the high
+// side).
+const (
+	maxApplyBytes = 1 << 20
+	applyOpBytes  = 64
+)
+
+// applyChunks splits evs into the events of successive Apply
+// transactions, each within maxApplyOps and (unless one event alone
+// exceeds it) maxApplyBytes.
+func applyChunks(evs []store.Event) [][]store.Event {
+	var chunks [][]store.Event
+	start, size := 0, 0
+	for i, e := range evs {
+		n := applySize(e)
+		if i > start && (i-start == maxApplyOps || size+n > maxApplyBytes) {
+			chunks = append(chunks, evs[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(evs) {
+		chunks = append(chunks, evs[start:])
+	}
+	return chunks
+}
+
+// applySize estimates the bytes e takes in an Apply transaction: a put
+// its key and value, a delete its key thrice (compare, delete, get).
+func applySize(e store.Event) int {
+	if e.Deleted {
+		return 3*len(e.Key) + applyOpBytes
+	}
+	return len(e.Key) + len(e.Value) + applyOpBytes
+}
+
+// Apply writes the events in etcd transactions of up to maxApplyOps
+// events, one after another: a put on the session's lease, a delete in a
+// nested transaction that deletes the key only while it is on the
+// session's lease and otherwise reads it (to name its owner).
+func (se *session) Apply(ctx context.Context, events []store.Event) error {
+	evs, err := store.LastEvents(events)
+	if err != nil {
+		return fmt.Errorf("store/etcd: apply of %d ephemeral keys: %w", len(events), err)
+	}
+	if se.ended() {
+		return store.ErrSessionEnded
+	}
+	var refused []string
+	done := 0
+	for _, chunk := range applyChunks(evs) {
+		ops := make([]clientv3.Op, len(chunk))
+		size := 0
+		for i, e := range chunk {
+			k := se.ephemeral(e.Key)
+			size += applySize(e)
+			if e.Deleted {
+				ops[i] = clientv3.OpTxn(
+					[]clientv3.Cmp{clientv3.Compare(clientv3.LeaseValue(k), "=", se.lease)},
+					[]clientv3.Op{clientv3.OpDelete(k)},
+					[]clientv3.Op{clientv3.OpGet(k, clientv3.WithKeysOnly())})
+			} else {
+				ops[i] = clientv3.OpPut(k, string(e.Value), clientv3.WithLease(se.lease))
+			}
+		}
+		rctx, cancel := context.WithTimeout(ctx, se.s.timeout)
+		resp, err := se.s.cli.Txn(rctx).Then(ops...).Commit()
+		cancel()
+		if err != nil {
+			return se.applyError(ctx, len(evs), done, len(chunk), size, err)
+		}
+		for i, e := range chunk {
+			r := resp.Responses[i].GetResponseTxn()
+			if !e.Deleted || r == nil || r.Succeeded || len(r.Responses) != 1 {
+				continue
+			}
+			if rr := r.Responses[0].GetResponseRange(); rr != nil && len(rr.Kvs) == 1 {
+				refused = append(refused, fmt.Sprintf("%q (lease %016x)", e.Key, rr.Kvs[0].Lease))
+			}
+		}
+		done += len(chunk)
+	}
+	if len(refused) > 0 {
+		return fmt.Errorf("store/etcd: apply of %d ephemeral keys: delete of %s refused: the keys belong to other sessions, not node %q's", len(evs), strings.Join(refused, ", "), se.node)
+	}
+	return nil
+}
+
+// applyError explains a failed Apply transaction of n events (about size
+// bytes) after done of keys events were written; when an etcd limit
+// refused it, the error names the limit and the etcd flag that raises it.
+func (se *session) applyError(ctx context.Context, keys, done, n, size int, err error) error {
+	what := fmt.Sprintf("apply of %d ephemeral keys (%d written before)", keys, done)
+	switch {
+	case errors.Is(err, rpctypes.ErrTooManyOps):
+		return fmt.Errorf("store/etcd: %s: %d operations in one etcd transaction exceed the etcd servers' --max-txn-ops (default 128, and at least %d is needed); raise it on every etcd member: %w",
+			what, n, maxApplyOps+1, err)
+	case errors.Is(err, rpctypes.ErrRequestTooLarge) || status.Code(err) == codes.ResourceExhausted:
+		return fmt.Errorf("store/etcd: %s: a request of about %d bytes exceeds the etcd servers' --max-request-bytes (default 1.5 MiB); raise it on every etcd member: %w",
+			what, size, err)
+	}
+	return se.callErr(ctx, err, what)
 }
 
 // List returns the live ephemeral keys under prefix, in key order.

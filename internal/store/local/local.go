@@ -159,6 +159,48 @@ func (s *Session) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// Apply writes a batch of ephemeral keys at once: watchers see it as one
+// batch.
+func (s *Session) Apply(ctx context.Context, events []store.Event) error {
+	evs, err := store.LastEvents(events)
+	if err != nil {
+		return fmt.Errorf("store/local: apply of %d ephemeral keys: %w", len(events), err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s.ended() {
+		return store.ErrSessionEnded
+	}
+	out := make([]store.Event, 0, len(evs))
+	var refused []string
+	for _, e := range evs {
+		if !e.Deleted {
+			v := append([]byte{}, e.Value...)
+			c.keys[e.Key] = entry{value: v, owner: s}
+			out = append(out, store.Event{Key: e.Key, Value: v})
+			continue
+		}
+		old, ok := c.keys[e.Key]
+		switch {
+		case !ok:
+		case old.owner != s:
+			refused = append(refused, fmt.Sprintf("%q (node %q)", e.Key, old.owner.node))
+		default:
+			delete(c.keys, e.Key)
+			out = append(out, store.Event{Key: e.Key, Deleted: true})
+		}
+	}
+	c.notify(out...)
+	if len(refused) > 0 {
+		return fmt.Errorf("store/local: apply of %d ephemeral keys: delete of %s refused: the keys belong to other nodes, not %q", len(evs), strings.Join(refused, ", "), s.node)
+	}
+	return nil
+}
+
 // List returns the live ephemeral keys under prefix, in key order.
 func (s *Session) List(ctx context.Context, prefix string) ([]store.Event, error) {
 	if err := ctx.Err(); err != nil {

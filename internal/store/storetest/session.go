@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -38,6 +40,9 @@ func RunSessions(t *testing.T, f SessionFactory) {
 		{"EphemeralVisibleAndGoneAfterClose", testEphemeralVisible},
 		{"EphemeralNotRevisioned", testEphemeralNotRevisioned},
 		{"EphemeralDeleteOwnOnly", testEphemeralDeleteOwnOnly},
+		{"EphemeralApply", testEphemeralApply},
+		{"EphemeralApplyLargeValues", testEphemeralApplyLarge},
+		{"EphemeralApplyRefusesOthersKeys", testEphemeralApplyOthers},
 		{"WatchEphemeral", testWatchEphemeral},
 		{"WatchEphemeralReturns", testWatchEphemeralReturns},
 		{"CampaignWaitsForLeader", testCampaignWaits},
@@ -610,5 +615,207 @@ func testSessionEnded(t *testing.T, open func(*testing.T) *node) {
 	}
 	if err := a.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// applyBatch is the number of keys the Apply tests write at once: more than
+// one etcd transaction holds at etcd's default --max-txn-ops (128).
+const applyBatch = 300
+
+// follower keeps the state of the ephemeral keys under a prefix that a
+// WatchEphemeral reports.
+type follower struct {
+	ch    <-chan store.EphemeralBatch
+	state map[string]string
+}
+
+func follow(t *testing.T, s store.Session, prefix string) *follower {
+	ch, _, _ := watchRecorder(t, s, prefix)
+	f := &follower{ch: ch, state: map[string]string{}}
+	b := nextBatch(t, ch)
+	if !b.Reset {
+		t.Fatalf("first batch is not a Reset: %q", eventsString(b.Events))
+	}
+	f.add(b)
+	return f
+}
+
+func (f *follower) add(b store.EphemeralBatch) {
+	if b.Reset {
+		clear(f.state)
+	}
+	for _, e := range b.Events {
+		if e.Deleted {
+			delete(f.state, e.Key)
+		} else {
+			f.state[e.Key] = string(e.Value)
+		}
+	}
+}
+
+// until waits for batches until the state the watcher saw is want.
+func (f *follower) until(t *testing.T, want map[string]string) {
+	t.Helper()
+	for !maps.Equal(f.state, want) {
+		select {
+		case b := <-f.ch:
+			f.add(b)
+		case <-time.After(timeout):
+			t.Fatalf("the watcher sees %d keys, want %d (%s)", len(f.state), len(want), stateDiff(f.state, want))
+		}
+	}
+}
+
+// listed returns the ephemeral keys under prefix as a map.
+func listed(t *testing.T, s store.Session, prefix string) map[string]string {
+	t.Helper()
+	evs, err := s.List(ctxT(), prefix)
+	if err != nil {
+		t.Fatalf("List(%q): %v", prefix, err)
+	}
+	m := make(map[string]string, len(evs))
+	for _, e := range evs {
+		m[e.Key] = string(e.Value)
+	}
+	return m
+}
+
+// stateDiff names the first few keys where got and want differ.
+func stateDiff(got, want map[string]string) string {
+	var d []string
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			d = append(d, fmt.Sprintf("%s: got %q want %q", k, g, v))
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			d = append(d, fmt.Sprintf("%s: got %q, want none", k, v))
+		}
+	}
+	slices.Sort(d)
+	if len(d) > 5 {
+		d = append(d[:5], "...")
+	}
+	return strings.Join(d, "; ")
+}
+
+// testEphemeralApply: a batch larger than one etcd transaction, puts and
+// deletes mixed, a key given twice and a missing key deleted, is seen
+// whole by List and by another node's watcher; its keys vanish with the
+// session.
+func testEphemeralApply(t *testing.T, open func(*testing.T) *node) {
+	a, b := open(t).session(t, "a"), open(t).session(t, "b")
+	mustPut(t, b, "v/b", "b")
+	w := follow(t, b, "v/")
+	want := map[string]string{"v/b": "b"}
+	var evs []store.Event
+	for i := range applyBatch {
+		k := fmt.Sprintf("v/a/%04d", i)
+		evs = append(evs, store.Event{Key: k, Value: []byte("1")})
+		want[k] = "1"
+	}
+	if err := a.Apply(ctxT(), evs); err != nil {
+		t.Fatalf("Apply of %d puts: %v", len(evs), err)
+	}
+	if got := listed(t, b, "v/"); !maps.Equal(got, want) {
+		t.Fatalf("after Apply of %d puts: %s", len(evs), stateDiff(got, want))
+	}
+	w.until(t, want)
+
+	// Delete the even keys, change the odd ones, add as many new ones.
+	evs = evs[:0]
+	for i := range applyBatch {
+		k := fmt.Sprintf("v/a/%04d", i)
+		if i%2 == 0 {
+			evs = append(evs, store.Event{Key: k, Deleted: true})
+			delete(want, k)
+		} else {
+			evs = append(evs, store.Event{Key: k, Value: []byte("2")})
+			want[k] = "2"
+		}
+		k = fmt.Sprintf("v/a/%04d", applyBatch+i)
+		evs = append(evs, store.Event{Key: k, Value: []byte("3")})
+		want[k] = "3"
+	}
+	// A key given twice takes its last event; a missing key deleted is
+	// not an error.
+	evs = append(evs,
+		store.Event{Key: "v/a/twice", Value: []byte("first")},
+		store.Event{Key: "v/a/missing", Deleted: true},
+		store.Event{Key: "v/a/twice", Value: []byte("last")},
+		store.Event{Key: "v/a/0001", Deleted: true},
+		store.Event{Key: "v/a/0001", Value: []byte("again")})
+	want["v/a/twice"], want["v/a/0001"] = "last", "again"
+	if err := a.Apply(ctxT(), evs); err != nil {
+		t.Fatalf("Apply of %d mixed events: %v", len(evs), err)
+	}
+	if got := listed(t, b, "v/"); !maps.Equal(got, want) {
+		t.Fatalf("after Apply of mixed events: %s", stateDiff(got, want))
+	}
+	w.until(t, want)
+
+	// An empty key fails the batch before anything is written.
+	err := a.Apply(ctxT(), []store.Event{{Key: "v/a/new", Value: []byte("x")}, {Key: ""}})
+	if !errors.Is(err, store.ErrEmptyKey) {
+		t.Fatalf("Apply with an empty key: %v, want ErrEmptyKey", err)
+	}
+	if got := listed(t, b, "v/"); !maps.Equal(got, want) {
+		t.Fatalf("a refused Apply wrote: %s", stateDiff(got, want))
+	}
+	if err := a.Apply(ctxT(), nil); err != nil {
+		t.Fatalf("Apply of nothing: %v", err)
+	}
+
+	// The keys vanish with the session.
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]string{"v/b": "b"}
+	if got := listed(t, b, "v/"); !maps.Equal(got, want) {
+		t.Fatalf("after a closed: %s", stateDiff(got, want))
+	}
+	w.until(t, want)
+	if err := a.Apply(ctxT(), []store.Event{{Key: "v/a/late", Value: []byte("x")}}); !errors.Is(err, store.ErrSessionEnded) {
+		t.Fatalf("Apply after Close: %v, want ErrSessionEnded", err)
+	}
+}
+
+// testEphemeralApplyLarge: a batch of values larger, together, than one
+// etcd request may be (--max-request-bytes, default 1.5 MiB) is written.
+func testEphemeralApplyLarge(t *testing.T, open func(*testing.T) *node) {
+	a := open(t).session(t, "a")
+	value := strings.Repeat("v", 64<<10)
+	want := map[string]string{}
+	var evs []store.Event
+	for i := range 48 { // 3 MiB
+		k := fmt.Sprintf("big/%02d", i)
+		evs = append(evs, store.Event{Key: k, Value: []byte(value)})
+		want[k] = value
+	}
+	if err := a.Apply(ctxT(), evs); err != nil {
+		t.Fatalf("Apply of %d values of %d bytes: %v", len(evs), len(value), err)
+	}
+	if got := listed(t, a, "big/"); !maps.Equal(got, want) {
+		t.Fatalf("after Apply: %d keys, want %d", len(got), len(want))
+	}
+}
+
+// testEphemeralApplyOthers: a batch that deletes another session's key
+// names the key in its error, leaves the key, and writes the rest.
+func testEphemeralApplyOthers(t *testing.T, open func(*testing.T) *node) {
+	a, b := open(t).session(t, "a"), open(t).session(t, "b")
+	mustPut(t, b, "k/b", "b")
+	mustPut(t, a, "k/a", "a")
+	err := a.Apply(ctxT(), []store.Event{
+		{Key: "k/new", Value: []byte("n")},
+		{Key: "k/b", Deleted: true},
+		{Key: "k/a", Deleted: true},
+	})
+	if err == nil || !strings.Contains(err.Error(), `"k/b"`) {
+		t.Fatalf("a deleting b's key in a batch: %v, want an error naming the key", err)
+	}
+	if got, want := list(t, b, "k/"), "k/b=b k/new=n"; got != want {
+		t.Fatalf("after the batch: %q, want %q", got, want)
 	}
 }
