@@ -13,15 +13,18 @@
 //
 // # The rule
 //
-// For a probed target, the voters are the nodes whose session is live,
-// that have a verdict (up or down; a node that has not checked yet
-// abstains), and that are not isolated (below). The target is down when a
-// strict majority of the voters see it down, and up otherwise: 2 of 3, 3
-// of 5, both of 2. A tie is up: a false "down" takes a working endpoint
-// out of every node's answers, while a false "up" keeps at most what one
-// node alone would have kept. With one voter, its verdict stands (so a
-// single node decides alone, as it always has). With no voter the target
-// is unknown, and the service's cold-start choice applies.
+// For a probed target, the live nodes are this node and every node whose
+// session is live and that has published a vote on any target, less the
+// isolated ones (below). The target is down when a strict majority of the
+// live nodes see it down, and up otherwise: 2 of 3, 3 of 5, both of 2. A
+// live node without a verdict on the target (a new endpoint, checks in
+// another phase) holds back: it counts as not down until it votes, so one
+// node alone never takes an endpoint out ("only 1 of 3 nodes see it down
+// (c)"). A tie is up: a false "down" takes a working endpoint out of every
+// node's answers, while a false "up" keeps at most what one node alone
+// would have kept. A node alone decides by its own verdict, as it always
+// has. With no verdict from any live node the target is unknown, and the
+// service's cold-start choice applies.
 //
 // A push target is not a vantage point: its state is what the endpoint
 // reported last. A report is taken by the node the function sent it to

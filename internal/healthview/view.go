@@ -121,10 +121,21 @@ func (v *View) votesOn(key string, st health.Status, have bool) map[string]Vote 
 	return votes
 }
 
+// live returns the nodes taking part in the vote: this node and every
+// node whose votes it holds. Call with mu held.
+func (v *View) live() map[string]bool {
+	out := make(map[string]bool, len(v.peers)+1)
+	out[v.opts.Node] = true
+	for n := range v.peers {
+		out[n] = true
+	}
+	return out
+}
+
 // merged returns the merged status of key from this node's status st.
 // Call with mu held.
 func (v *View) merged(key string, st health.Status) health.Status {
-	d := decide(v.opts.Node, v.votesOn(key, st, true), v.isolated)
+	d := decide(v.opts.Node, v.votesOn(key, st, true), v.live(), v.isolated)
 	if d.Own {
 		return st
 	}

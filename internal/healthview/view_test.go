@@ -215,6 +215,29 @@ func TestViewMajority(t *testing.T) {
 	}
 }
 
+// TestViewOneNodeAloneNeverTakesItOut: on a target the other live nodes
+// have no verdict on yet (a new endpoint), one node seeing it down takes
+// it out nowhere; once a second node agrees, it is down everywhere.
+func TestViewOneNodeAloneNeverTakesItOut(t *testing.T) {
+	c := newCluster(t, "a", "b", "c")
+	c.set("s.|e0", up(), "a", "b", "c")
+	c.waitAll([]string{"s.|e0"}, "3 of 3 nodes see it up (a, b, c)")
+	for _, name := range []string{"a", "b", "c"} {
+		c.nodes[name].chk.set("s.|e1", health.Status{State: health.Unknown, Since: t0, Added: t0})
+		c.nodes[name].v.LocalChanged([]string{"s.|e1"})
+	}
+	c.set("s.|e1", down(), "c")
+	c.waitAll([]string{"s.|e1"}, "only 1 of 3 nodes see it down (c)")
+	for _, name := range []string{"a", "b", "c"} {
+		if s, _ := c.nodes[name].state("s.|e1"); s != health.Up {
+			t.Errorf("%s sees e1 %v; one node alone took it out", name, s)
+		}
+	}
+	c.set("s.|e1", down(), "b")
+	c.waitState("s.|e1", health.Down, "a", "b", "c")
+	c.waitAll([]string{"s.|e1"}, "2 of 3 nodes see it down (b, c)")
+}
+
 // TestViewIsolatedNode: a node that sees every target down while the
 // others see them up is ignored by every node, itself included, and says
 // so; and again when it sees what the others see.
