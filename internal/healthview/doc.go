@@ -51,10 +51,16 @@
 // # Cut off from the store
 //
 // While a node has no session (etcd unreachable), it keeps the other
-// nodes' last votes: its view stays as it was (static stability). Its own
-// new verdicts still go into the merge as one vote among those, as before,
-// so they change an answer only where they would have with the cluster
-// present; the isolation rule still applies to them. When a new session
+// nodes' last votes for the session ttl (Options.SessionTTL): its view
+// stays as it was (static stability), and its own new verdicts go into
+// the merge as one vote among those, so they change an answer only where
+// they would have with the cluster present; the isolation rule still
+// applies to them. It cannot tell whether the others still live, and
+// after the ttl their keys would have vanished had they died: then it
+// drops their votes and decides by its own verdicts alone, as a node
+// alone does, and logs an event (key "node:<name>", actor "quorum") saying
+// so. So a node cut off fails over from an endpoint it sees dead within
+// the ttl, also when etcd is down for every node. When a new session
 // starts, the node publishes all its verdicts again and takes the others'
-// afresh.
+// from its first batch (logging that it counts them again).
 package healthview

@@ -87,7 +87,7 @@ func newCluster(t *testing.T, names ...string) *cluster {
 	})
 	for _, name := range names {
 		n := &node{name: name, chk: newChecker(c.clk), changed: map[string]int{}}
-		n.v = New(n.chk, Options{Node: name, Clock: c.clk, OnChange: func(keys []string) {
+		n.v = New(n.chk, Options{Node: name, Clock: c.clk, SessionTTL: time.Minute, OnChange: func(keys []string) {
 			n.mu.Lock()
 			for _, k := range keys {
 				n.changed[k]++
@@ -341,5 +341,41 @@ func TestViewCutOffKeepsView(t *testing.T) {
 	c.wait("a sees c gone", func() (bool, string) {
 		_, view := a.state("s.|e2")
 		return view == "1 of 2 nodes see it up (b)", view
+	})
+}
+
+// TestViewCutOffVotesAgeOut: cut off from the store, a node keeps the
+// others' votes for the session ttl only; then it decides by its own
+// verdicts, as a node alone, and says so; a new session brings the
+// others' votes back, and it says so too.
+func TestViewCutOffVotesAgeOut(t *testing.T) {
+	c := newCluster(t, "a", "b", "c")
+	c.set("s.|e1", up(), "a", "b", "c")
+	c.waitAll([]string{"s.|e1"}, "3 of 3 nodes see it up (a, b, c)")
+	a := c.nodes["a"]
+
+	a.sess.Close()
+	c.wait("a's view notices its session ended", func() (bool, string) {
+		a.v.mu.Lock()
+		defer a.v.mu.Unlock()
+		return a.v.ageOut != nil, ""
+	})
+	c.set("s.|e1", down(), "a") // the endpoint dies while a is cut off
+	c.clk.Step(time.Minute - time.Second)
+	if s, view := a.state("s.|e1"); s != health.Up || view != "2 of 3 nodes see it up (b, c)" {
+		t.Errorf("cut off for less than the ttl, a sees e1 %v (%s); want the others' votes still counting", s, view)
+	}
+	c.clk.Step(time.Second)
+	c.waitState("s.|e1", health.Down, "a")
+	if st, _ := a.v.Status("s.|e1"); st.View != "" || st.LastError != "connection refused" {
+		t.Errorf("after the ttl a's status is %+v; want its own verdict alone", st)
+	}
+	c.waitEvent("a", "node:a: this node has been cut off from the store for the session ttl (1m0s)")
+
+	c.start(a)
+	c.waitEvent("a", "node:a: this node is in contact with the store again")
+	c.wait("a counts the others again", func() (bool, string) {
+		s, view := a.state("s.|e1")
+		return s == health.Up && view == "2 of 3 nodes see it up (b, c)", s.String() + " " + view
 	})
 }
