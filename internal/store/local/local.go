@@ -129,7 +129,7 @@ func (s *Session) Put(ctx context.Context, key string, value []byte) error {
 	}
 	v := append([]byte{}, value...)
 	c.keys[key] = entry{value: v, owner: s}
-	c.notify(store.Event{Key: key, Value: v})
+	c.notify(store.Event{Key: key, Value: v, Owner: s.node})
 	return nil
 }
 
@@ -174,7 +174,7 @@ func (c *Cluster) list(prefix string) []store.Event {
 	var out []store.Event
 	for k, e := range c.keys {
 		if strings.HasPrefix(k, prefix) {
-			out = append(out, store.Event{Key: k, Value: append([]byte{}, e.value...)})
+			out = append(out, store.Event{Key: k, Value: append([]byte{}, e.value...), Owner: e.owner.node})
 		}
 	}
 	slices.SortFunc(out, func(a, b store.Event) int { return strings.Compare(a.Key, b.Key) })
