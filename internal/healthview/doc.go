@@ -9,7 +9,11 @@
 // gathered for Debounce (5 ms) and written together, and follows every
 // other node's with WatchEphemeral. A node whose session ends (it died, or
 // was cut off from etcd for longer than the session's TTL) has its votes
-// removed by the store, and they stop counting everywhere.
+// removed by the store, and they stop counting everywhere. A vote counts
+// only when the live session of the node its key names holds it
+// (store.Event.Owner): a key written without a session (a plain etcd put,
+// which never expires) or by one node's session under another's name is
+// left out, and logged.
 //
 // # The rule
 //

@@ -452,6 +452,13 @@ func (v *View) apply(b store.EphemeralBatch) error {
 			continue // this node's own: its checker has them
 		}
 		keys = append(keys, key)
+		if !ev.Deleted && ev.Owner != node {
+			// Not held by the live session of the node it names (put
+			// without a lease, or by another node): not that node's vote,
+			// and whatever vote of it was held is gone.
+			v.log.Warn("health vote not held by the session of the node it names left out", "key", ev.Key, "owner", ev.Owner)
+			ev.Deleted = true
+		}
 		if ev.Deleted {
 			if m := v.peers[node]; m != nil {
 				delete(m, key)

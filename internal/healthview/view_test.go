@@ -379,3 +379,33 @@ func TestViewCutOffVotesAgeOut(t *testing.T) {
 		return s == health.Up && view == "2 of 3 nodes see it up (b, c)", s.String() + " " + view
 	})
 }
+
+// TestViewVotesFromOwnSessionsOnly: a vote counts only when the live
+// session of the node it names holds it: one node's session putting
+// votes under other nodes' names (alive or not) changes nothing.
+func TestViewVotesFromOwnSessionsOnly(t *testing.T) {
+	c := newCluster(t, "a", "b", "c")
+	c.set("s.|e1", up(), "a", "c")
+	c.set("s.|e1", down(), "b")
+	c.set("s.|e2", up(), "a")
+	c.waitAll([]string{"s.|e1"}, "2 of 3 nodes see it up (a, c)")
+
+	b := c.nodes["b"]
+	vote := encodeVote(Vote{State: health.Down, Since: t0})
+	for _, name := range []string{"d", "e"} {
+		if err := b.sess.Put(c.ctx, VotesPrefix+name+"/s.|e1", vote); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A marker after the forged votes: once a sees it, it has seen them.
+	c.set("s.|e2", up(), "b")
+	c.wait("a sees b's vote on e2", func() (bool, string) {
+		_, view := c.nodes["a"].state("s.|e2")
+		return view == "2 of 3 nodes see it up (a, b)", view
+	})
+	for _, name := range []string{"a", "b", "c"} {
+		if s, view := c.nodes[name].state("s.|e1"); s != health.Up || view != "2 of 3 nodes see it up (a, c)" {
+			t.Errorf("%s sees e1 %v (%s); votes put by b under d's and e's names counted", name, s, view)
+		}
+	}
+}
