@@ -129,7 +129,7 @@ func (s *Session) Put(ctx context.Context, key string, value []byte) error {
 	}
 	v := append([]byte{}, value...)
 	c.keys[key] = entry{value: v, owner: s}
-	c.notify(store.Event{Key: key, Value: v, Owner: s.node})
+	c.notify(store.Event{Key: key, Value: v})
 	return nil
 }
 
@@ -188,8 +188,14 @@ type watcher struct {
 	wake   chan struct{} // 1-buffered
 }
 
-// notify hands ev to every watcher of its key; call with c.mu held.
+// notify hands ev to every watcher of its key, each key put with its
+// owner; call with c.mu held, the keys written.
 func (c *Cluster) notify(evs ...store.Event) {
+	for i, ev := range evs {
+		if e, ok := c.keys[ev.Key]; ok && !ev.Deleted {
+			evs[i].Owner = e.owner.node
+		}
+	}
 	for w := range c.watchers {
 		var b store.EphemeralBatch
 		for _, ev := range evs {
