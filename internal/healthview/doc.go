@@ -10,19 +10,26 @@
 // (a failed batch is written again whole), and follows every
 // other node's with WatchEphemeral. A node whose session ends (it died, or
 // was cut off from etcd for longer than the session's TTL) has its votes
-// removed by the store, and they stop counting everywhere.
+// removed by the store, and they stop counting everywhere. A vote counts
+// only when the live session of the node its key names holds it
+// (store.Event.Owner): a key written without a session (a plain etcd put,
+// which never expires) or by one node's session under another's name is
+// left out, and logged.
 //
 // # The rule
 //
-// For a probed target, the voters are the nodes whose session is live,
-// that have a verdict (up or down; a node that has not checked yet
-// abstains), and that are not isolated (below). The target is down when a
-// strict majority of the voters see it down, and up otherwise: 2 of 3, 3
-// of 5, both of 2. A tie is up: a false "down" takes a working endpoint
-// out of every node's answers, while a false "up" keeps at most what one
-// node alone would have kept. With one voter, its verdict stands (so a
-// single node decides alone, as it always has). With no voter the target
-// is unknown, and the service's cold-start choice applies.
+// For a probed target, the live nodes are this node and every node whose
+// session is live and that has published a vote on any target, less the
+// isolated ones (below). The target is down when a strict majority of the
+// live nodes see it down, and up otherwise: 2 of 3, 3 of 5, both of 2. A
+// live node without a verdict on the target (a new endpoint, checks in
+// another phase) holds back: it counts as not down until it votes, so one
+// node alone never takes an endpoint out ("only 1 of 3 nodes see it down
+// (c)"). A tie is up: a false "down" takes a working endpoint out of every
+// node's answers, while a false "up" keeps at most what one node alone
+// would have kept. A node alone decides by its own verdict, as it always
+// has. With no verdict from any live node the target is unknown, and the
+// service's cold-start choice applies.
 //
 // A push target is not a vantage point: its state is what the endpoint
 // reported last. A report is taken by the node the function sent it to
@@ -49,10 +56,16 @@
 // # Cut off from the store
 //
 // While a node has no session (etcd unreachable), it keeps the other
-// nodes' last votes: its view stays as it was (static stability). Its own
-// new verdicts still go into the merge as one vote among those, as before,
-// so they change an answer only where they would have with the cluster
-// present; the isolation rule still applies to them. When a new session
+// nodes' last votes for the session ttl (Options.SessionTTL): its view
+// stays as it was (static stability), and its own new verdicts go into
+// the merge as one vote among those, so they change an answer only where
+// they would have with the cluster present; the isolation rule still
+// applies to them. It cannot tell whether the others still live, and
+// after the ttl their keys would have vanished had they died: then it
+// drops their votes and decides by its own verdicts alone, as a node
+// alone does, and logs an event (key "node:<name>", actor "quorum") saying
+// so. So a node cut off fails over from an endpoint it sees dead within
+// the ttl, also when etcd is down for every node. When a new session
 // starts, the node publishes all its verdicts again and takes the others'
-// afresh.
+// from its first batch (logging that it counts them again).
 package healthview

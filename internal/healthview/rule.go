@@ -77,9 +77,12 @@ type Decision struct {
 }
 
 // decide merges the votes on one target, by node, into its state. self
-// names this node (its vote is in votes when it has one); ignored are the
-// isolated nodes.
-func decide(self string, votes map[string]Vote, ignored map[string]bool) Decision {
+// names this node (its vote is in votes when it has one); live are the
+// nodes taking part (self, and every other node with a live session that
+// has published a vote on any target; a node in votes is live too);
+// ignored are the isolated nodes. A live node without a vote on the
+// target holds back: it counts as not seeing it down.
+func decide(self string, votes map[string]Vote, live, ignored map[string]bool) Decision {
 	if len(votes) == 0 {
 		return Decision{State: health.Unknown}
 	}
@@ -102,8 +105,13 @@ func decide(self string, votes map[string]Vote, ignored map[string]bool) Decisio
 		}
 		return Decision{State: votes[best].State, View: fmt.Sprintf("latest push report taken by %s", nodeWord(self, best))}
 	}
+	counted := map[string]bool{self: !ignored[self]}
+	for n := range live {
+		counted[n] = !ignored[n]
+	}
 	var up, down []string
 	for _, n := range nodes {
+		counted[n] = !ignored[n]
 		if ignored[n] {
 			continue
 		}
@@ -113,17 +121,25 @@ func decide(self string, votes map[string]Vote, ignored map[string]bool) Decisio
 			up = append(up, n)
 		}
 	}
-	voters := len(up) + len(down)
-	if voters == 0 {
+	total := 0
+	for _, c := range counted {
+		if c {
+			total++
+		}
+	}
+	if len(up)+len(down) == 0 {
 		return Decision{State: health.Unknown, View: fmt.Sprintf("no verdict counts: %s ignored as isolated", strings.Join(nodes, ", "))}
 	}
-	if len(votes) == 1 && voters == 1 && nodes[0] == self {
+	if total == 1 && len(votes) == 1 && nodes[0] == self {
 		return Decision{State: votes[self].State, Own: true}
 	}
-	if len(down)*2 > voters {
-		return Decision{State: health.Down, View: fmt.Sprintf("%d of %d nodes see it down (%s)", len(down), voters, strings.Join(down, ", "))}
+	if len(down)*2 > total {
+		return Decision{State: health.Down, View: fmt.Sprintf("%d of %d nodes see it down (%s)", len(down), total, strings.Join(down, ", "))}
 	}
-	return Decision{State: health.Up, View: fmt.Sprintf("%d of %d nodes see it up (%s)", len(up), voters, strings.Join(up, ", "))}
+	if len(up) == 0 {
+		return Decision{State: health.Up, View: fmt.Sprintf("only %d of %d nodes see it down (%s)", len(down), total, strings.Join(down, ", "))}
+	}
+	return Decision{State: health.Up, View: fmt.Sprintf("%d of %d nodes see it up (%s)", len(up), total, strings.Join(up, ", "))}
 }
 
 func nodeWord(self, n string) string {

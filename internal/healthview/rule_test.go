@@ -35,37 +35,47 @@ func set(nodes ...string) map[string]bool {
 }
 
 // TestDecide: a probed target is down when a strict majority of the
-// live, non-isolated nodes that have a verdict see it down.
+// live, non-isolated nodes see it down; a live node without a verdict on
+// it holds back (counts as not down).
 func TestDecide(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		votes   map[string]Vote
+		live    map[string]bool // besides self and the voters
 		ignored map[string]bool
 		want    health.State
 		own     bool
 		view    string
 	}{
-		{"1 node up", votes("a=up"), nil, health.Up, true, ""},
-		{"1 node down", votes("a=down"), nil, health.Down, true, ""},
-		{"no vote", votes(), nil, health.Unknown, false, ""},
-		{"self unknown, a peer decides", votes("b=down"), nil, health.Down, false, "1 of 1 nodes see it down (b)"},
-		{"2 nodes both up", votes("a=up", "b=up"), nil, health.Up, false, "2 of 2 nodes see it up (a, b)"},
-		{"2 nodes both down", votes("a=down", "b=down"), nil, health.Down, false, "2 of 2 nodes see it down (a, b)"},
-		{"2 nodes split: up", votes("a=down", "b=up"), nil, health.Up, false, "1 of 2 nodes see it up (b)"},
-		{"3 nodes, 2 down", votes("a=up", "b=down", "c=down"), nil, health.Down, false, "2 of 3 nodes see it down (b, c)"},
-		{"3 nodes, 1 down", votes("a=up", "b=up", "c=down"), nil, health.Up, false, "2 of 3 nodes see it up (a, b)"},
-		{"3 nodes, one gone, the rest split", votes("a=up", "c=down"), nil, health.Up, false, "1 of 2 nodes see it up (a)"},
-		{"3 nodes, one without a verdict, 2 down", votes("b=down", "c=down"), nil, health.Down, false, "2 of 2 nodes see it down (b, c)"},
-		{"5 nodes, 3 down", votes("a=up", "b=down", "c=down", "d=down", "e=up"), nil, health.Down, false, "3 of 5 nodes see it down (b, c, d)"},
-		{"5 nodes, 2 down", votes("a=up", "b=down", "c=down", "d=up", "e=up"), nil, health.Up, false, "3 of 5 nodes see it up (a, d, e)"},
-		{"5 nodes, 2 missing, 2 of 3 down", votes("a=up", "b=down", "c=down"), nil, health.Down, false, "2 of 3 nodes see it down (b, c)"},
-		{"isolated node ignored", votes("a=up", "b=up", "c=down"), set("c"), health.Up, false, "2 of 2 nodes see it up (a, b)"},
-		{"isolated node's down tips nothing", votes("a=up", "b=down", "c=down"), set("c"), health.Up, false, "1 of 2 nodes see it up (a)"},
-		{"self isolated: the others decide", votes("a=down", "b=up", "c=up"), set("a"), health.Up, false, "2 of 2 nodes see it up (b, c)"},
-		{"only isolated votes", votes("a=down"), set("a"), health.Unknown, false, "no verdict counts: a ignored as isolated"},
+		{"1 node up", votes("a=up"), nil, nil, health.Up, true, ""},
+		{"1 node down", votes("a=down"), nil, nil, health.Down, true, ""},
+		{"no vote", votes(), nil, nil, health.Unknown, false, ""},
+		{"no vote, others live", votes(), set("b", "c"), nil, health.Unknown, false, ""},
+		{"self unknown, a peer alone does not take it out", votes("b=down"), nil, nil, health.Up, false, "only 1 of 2 nodes see it down (b)"},
+		{"self unknown, a peer up", votes("b=up"), nil, nil, health.Up, false, "1 of 2 nodes see it up (b)"},
+		{"2 nodes both up", votes("a=up", "b=up"), nil, nil, health.Up, false, "2 of 2 nodes see it up (a, b)"},
+		{"2 nodes both down", votes("a=down", "b=down"), nil, nil, health.Down, false, "2 of 2 nodes see it down (a, b)"},
+		{"2 nodes split: up", votes("a=down", "b=up"), nil, nil, health.Up, false, "1 of 2 nodes see it up (b)"},
+		{"3 nodes, 2 down", votes("a=up", "b=down", "c=down"), nil, nil, health.Down, false, "2 of 3 nodes see it down (b, c)"},
+		{"3 nodes, 1 down", votes("a=up", "b=up", "c=down"), nil, nil, health.Up, false, "2 of 3 nodes see it up (a, b)"},
+		{"3 nodes, one gone, the rest split", votes("a=up", "c=down"), nil, nil, health.Up, false, "1 of 2 nodes see it up (a)"},
+		{"3 nodes, self without a verdict, 2 down", votes("b=down", "c=down"), nil, nil, health.Down, false, "2 of 3 nodes see it down (b, c)"},
+		{"3 live, 2 without a verdict, 1 down", votes("a=down"), set("b", "c"), nil, health.Up, false, "only 1 of 3 nodes see it down (a)"},
+		{"3 live, self without a verdict, 1 down", votes("c=down"), set("b"), nil, health.Up, false, "only 1 of 3 nodes see it down (c)"},
+		{"3 live, 1 without a verdict, 1 up 1 down", votes("a=up", "c=down"), set("b"), nil, health.Up, false, "1 of 3 nodes see it up (a)"},
+		{"5 nodes, 3 down", votes("a=up", "b=down", "c=down", "d=down", "e=up"), nil, nil, health.Down, false, "3 of 5 nodes see it down (b, c, d)"},
+		{"5 nodes, 2 down", votes("a=up", "b=down", "c=down", "d=up", "e=up"), nil, nil, health.Up, false, "3 of 5 nodes see it up (a, d, e)"},
+		{"5 nodes, 2 gone, 2 of 3 down", votes("a=up", "b=down", "c=down"), nil, nil, health.Down, false, "2 of 3 nodes see it down (b, c)"},
+		{"5 live, 2 without a verdict, 2 of 3 down", votes("a=up", "b=down", "c=down"), set("d", "e"), nil, health.Up, false, "1 of 5 nodes see it up (a)"},
+		{"5 live, 2 without a verdict, 3 down", votes("b=down", "c=down", "d=down"), set("e"), nil, health.Down, false, "3 of 5 nodes see it down (b, c, d)"},
+		{"isolated node ignored", votes("a=up", "b=up", "c=down"), nil, set("c"), health.Up, false, "2 of 2 nodes see it up (a, b)"},
+		{"isolated node's down tips nothing", votes("a=up", "b=down", "c=down"), nil, set("c"), health.Up, false, "1 of 2 nodes see it up (a)"},
+		{"isolated live node without a verdict not counted", votes("a=down", "b=down"), set("c"), set("c"), health.Down, false, "2 of 2 nodes see it down (a, b)"},
+		{"self isolated: the others decide", votes("a=down", "b=up", "c=up"), nil, set("a"), health.Up, false, "2 of 2 nodes see it up (b, c)"},
+		{"only isolated votes", votes("a=down"), nil, set("a"), health.Unknown, false, "no verdict counts: a ignored as isolated"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := decide("a", tc.votes, tc.ignored)
+			d := decide("a", tc.votes, tc.live, tc.ignored)
 			if d.State != tc.want || d.Own != tc.own || d.View != tc.view {
 				t.Errorf("decide = %v own=%v %q; want %v own=%v %q", d.State, d.Own, d.View, tc.want, tc.own, tc.view)
 			}
@@ -91,7 +101,7 @@ func TestDecidePush(t *testing.T) {
 		{"only a peer's report", map[string]Vote{"c": rep(health.Down, 0)}, health.Down, "latest push report taken by node c"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := decide("a", tc.votes, set("b", "c"))
+			d := decide("a", tc.votes, nil, set("b", "c"))
 			if d.State != tc.want || d.View != tc.view {
 				t.Errorf("decide = %v %q; want %v %q", d.State, d.View, tc.want, tc.view)
 			}

@@ -53,7 +53,11 @@ type Options struct {
 	// before they are published (default 5 ms). The node's own view does
 	// not wait for it.
 	Debounce time.Duration
-	Logger   *slog.Logger
+	// SessionTTL is the ttl of the node's sessions: once a session has
+	// ended, the other nodes' votes are kept for it, then dropped until
+	// the next session's first batch (zero keeps them until then).
+	SessionTTL time.Duration
+	Logger     *slog.Logger
 }
 
 // told is what the view last reported of a target.
@@ -78,6 +82,13 @@ type View struct {
 	told     map[string]told
 	dirty    map[string]bool // own targets whose vote is to be published
 	kick     chan struct{}   // capacity 1: dirty has keys
+	// runs counts the Runs begun; ageOut drops the others' votes after
+	// a session ended only if no Run began since.
+	runs   int
+	ageOut clock.Timer // armed while cut off, with the others' votes held
+	// aged is set when the others' votes were dropped after a cut-off,
+	// until a session's first batch brings them back.
+	aged bool
 }
 
 // New returns the view of node opts.Node over its checker chk.
@@ -121,10 +132,21 @@ func (v *View) votesOn(key string, st health.Status, have bool) map[string]Vote 
 	return votes
 }
 
+// live returns the nodes taking part in the vote: this node and every
+// node whose votes it holds. Call with mu held.
+func (v *View) live() map[string]bool {
+	out := make(map[string]bool, len(v.peers)+1)
+	out[v.opts.Node] = true
+	for n := range v.peers {
+		out[n] = true
+	}
+	return out
+}
+
 // merged returns the merged status of key from this node's status st.
 // Call with mu held.
 func (v *View) merged(key string, st health.Status) health.Status {
-	d := decide(v.opts.Node, v.votesOn(key, st, true), v.isolated)
+	d := decide(v.opts.Node, v.votesOn(key, st, true), v.live(), v.isolated)
 	if d.Own {
 		return st
 	}
@@ -325,6 +347,12 @@ func (v *View) Run(ctx context.Context, sess store.Session) error {
 		}
 	}()
 	v.mu.Lock()
+	v.runs++
+	run := v.runs
+	if v.ageOut != nil {
+		v.ageOut.Stop()
+		v.ageOut = nil
+	}
 	for k := range v.chk.Statuses() {
 		v.dirty[k] = true
 	}
@@ -347,7 +375,52 @@ func (v *View) Run(ctx context.Context, sess store.Session) error {
 		t.Stop()
 	}
 	wg.Wait()
+	select {
+	case <-sess.Done():
+		v.cutOff(run)
+	default:
+	}
 	return nil
+}
+
+// cutOff starts the age of the other nodes' votes after the session of
+// run ended: this node cannot tell whether the others still live, so it
+// keeps their votes for the session ttl (after which their keys would
+// have vanished had they died), then decides alone.
+func (v *View) cutOff(run int) {
+	if v.opts.SessionTTL <= 0 {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.runs != run || v.ageOut != nil {
+		return
+	}
+	v.ageOut = v.clk.AfterFunc(v.opts.SessionTTL, func() { v.dropPeers(run) })
+}
+
+// dropPeers forgets the other nodes' votes, if no Run began since run.
+func (v *View) dropPeers(run int) {
+	v.mu.Lock()
+	if v.runs != run {
+		v.mu.Unlock()
+		return
+	}
+	v.ageOut = nil
+	var keys []string
+	for _, m := range v.peers {
+		for k := range m {
+			keys = append(keys, k)
+		}
+	}
+	v.peers = map[string]map[string]Vote{}
+	v.aged = true
+	reason := fmt.Sprintf("this node has been cut off from the store for the session ttl (%v): the other nodes' votes are too old to count; it decides by its own verdicts alone", v.opts.SessionTTL)
+	v.log.Warn("health view: "+reason, "node", v.opts.Node)
+	v.chk.Record(health.Event{Time: v.clk.Now(), Key: "node:" + v.opts.Node, Reason: reason, Actor: ActorQuorum})
+	changed := v.refresh(keys)
+	v.mu.Unlock()
+	v.report(changed)
 }
 
 // apply takes a batch of the nodes' votes.
@@ -355,6 +428,12 @@ func (v *View) apply(b store.EphemeralBatch) error {
 	v.mu.Lock()
 	var keys []string
 	if b.Reset {
+		if v.aged {
+			v.aged = false
+			reason := "this node is in contact with the store again: it counts the other nodes' votes again"
+			v.log.Info("health view: "+reason, "node", v.opts.Node)
+			v.chk.Record(health.Event{Time: v.clk.Now(), Key: "node:" + v.opts.Node, Reason: reason, Actor: ActorQuorum})
+		}
 		for _, m := range v.peers {
 			for k := range m {
 				keys = append(keys, k)
@@ -373,6 +452,13 @@ func (v *View) apply(b store.EphemeralBatch) error {
 			continue // this node's own: its checker has them
 		}
 		keys = append(keys, key)
+		if !ev.Deleted && ev.Owner != node {
+			// Not held by the live session of the node it names (put
+			// without a lease, or by another node): not that node's vote,
+			// and whatever vote of it was held is gone.
+			v.log.Warn("health vote not held by the session of the node it names left out", "key", ev.Key, "owner", ev.Owner)
+			ev.Deleted = true
+		}
 		if ev.Deleted {
 			if m := v.peers[node]; m != nil {
 				delete(m, key)

@@ -96,7 +96,7 @@ func newClusterWith(t *testing.T, wrap func(string, store.Session) store.Session
 	})
 	for _, name := range names {
 		n := &node{name: name, chk: newChecker(c.clk), changed: map[string]int{}}
-		n.v = New(n.chk, Options{Node: name, Clock: c.clk, OnChange: func(keys []string) {
+		n.v = New(n.chk, Options{Node: name, Clock: c.clk, SessionTTL: time.Minute, OnChange: func(keys []string) {
 			n.mu.Lock()
 			for _, k := range keys {
 				n.changed[k]++
@@ -225,6 +225,29 @@ func TestViewMajority(t *testing.T) {
 	if _, view := a.state("s.|e1"); view != "1 of 2 nodes see it up (a)" {
 		t.Errorf("after c died: %q", view)
 	}
+}
+
+// TestViewOneNodeAloneNeverTakesItOut: on a target the other live nodes
+// have no verdict on yet (a new endpoint), one node seeing it down takes
+// it out nowhere; once a second node agrees, it is down everywhere.
+func TestViewOneNodeAloneNeverTakesItOut(t *testing.T) {
+	c := newCluster(t, "a", "b", "c")
+	c.set("s.|e0", up(), "a", "b", "c")
+	c.waitAll([]string{"s.|e0"}, "3 of 3 nodes see it up (a, b, c)")
+	for _, name := range []string{"a", "b", "c"} {
+		c.nodes[name].chk.set("s.|e1", health.Status{State: health.Unknown, Since: t0, Added: t0})
+		c.nodes[name].v.LocalChanged([]string{"s.|e1"})
+	}
+	c.set("s.|e1", down(), "c")
+	c.waitAll([]string{"s.|e1"}, "only 1 of 3 nodes see it down (c)")
+	for _, name := range []string{"a", "b", "c"} {
+		if s, _ := c.nodes[name].state("s.|e1"); s != health.Up {
+			t.Errorf("%s sees e1 %v; one node alone took it out", name, s)
+		}
+	}
+	c.set("s.|e1", down(), "b")
+	c.waitState("s.|e1", health.Down, "a", "b", "c")
+	c.waitAll([]string{"s.|e1"}, "2 of 3 nodes see it down (b, c)")
 }
 
 // TestViewIsolatedNode: a node that sees every target down while the
@@ -429,5 +452,71 @@ func TestViewPublishesInBatches(t *testing.T) {
 	})
 	if w, e := a.counts(); w != 3 || e != 2*n+n/2 {
 		t.Fatalf("after taking back %d votes: %d writes of %d events; want 3 writes of %d", n/2, w, e, 2*n+n/2)
+	}
+}
+
+// TestViewCutOffVotesAgeOut: cut off from the store, a node keeps the
+// others' votes for the session ttl only; then it decides by its own
+// verdicts, as a node alone, and says so; a new session brings the
+// others' votes back, and it says so too.
+func TestViewCutOffVotesAgeOut(t *testing.T) {
+	c := newCluster(t, "a", "b", "c")
+	c.set("s.|e1", up(), "a", "b", "c")
+	c.waitAll([]string{"s.|e1"}, "3 of 3 nodes see it up (a, b, c)")
+	a := c.nodes["a"]
+
+	a.sess.Close()
+	c.wait("a's view notices its session ended", func() (bool, string) {
+		a.v.mu.Lock()
+		defer a.v.mu.Unlock()
+		return a.v.ageOut != nil, ""
+	})
+	c.set("s.|e1", down(), "a") // the endpoint dies while a is cut off
+	c.clk.Step(time.Minute - time.Second)
+	if s, view := a.state("s.|e1"); s != health.Up || view != "2 of 3 nodes see it up (b, c)" {
+		t.Errorf("cut off for less than the ttl, a sees e1 %v (%s); want the others' votes still counting", s, view)
+	}
+	c.clk.Step(time.Second)
+	c.waitState("s.|e1", health.Down, "a")
+	if st, _ := a.v.Status("s.|e1"); st.View != "" || st.LastError != "connection refused" {
+		t.Errorf("after the ttl a's status is %+v; want its own verdict alone", st)
+	}
+	c.waitEvent("a", "node:a: this node has been cut off from the store for the session ttl (1m0s)")
+
+	c.start(a)
+	c.waitEvent("a", "node:a: this node is in contact with the store again")
+	c.wait("a counts the others again", func() (bool, string) {
+		s, view := a.state("s.|e1")
+		return s == health.Up && view == "2 of 3 nodes see it up (b, c)", s.String() + " " + view
+	})
+}
+
+// TestViewVotesFromOwnSessionsOnly: a vote counts only when the live
+// session of the node it names holds it: one node's session putting
+// votes under other nodes' names (alive or not) changes nothing.
+func TestViewVotesFromOwnSessionsOnly(t *testing.T) {
+	c := newCluster(t, "a", "b", "c")
+	c.set("s.|e1", up(), "a", "c")
+	c.set("s.|e1", down(), "b")
+	c.set("s.|e2", up(), "a")
+	c.waitAll([]string{"s.|e1"}, "2 of 3 nodes see it up (a, c)")
+
+	b := c.nodes["b"]
+	vote := encodeVote(Vote{State: health.Down, Since: t0})
+	for _, name := range []string{"d", "e"} {
+		if err := b.sess.Put(c.ctx, VotesPrefix+name+"/s.|e1", vote); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A marker after the forged votes: once a sees it, it has seen them.
+	c.set("s.|e2", up(), "b")
+	c.wait("a sees b's vote on e2", func() (bool, string) {
+		_, view := c.nodes["a"].state("s.|e2")
+		return view == "2 of 3 nodes see it up (a, b)", view
+	})
+	for _, name := range []string{"a", "b", "c"} {
+		if s, view := c.nodes[name].state("s.|e1"); s != health.Up || view != "2 of 3 nodes see it up (a, c)" {
+			t.Errorf("%s sees e1 %v (%s); votes put by b under d's and e's names counted", name, s, view)
+		}
 	}
 }

@@ -115,7 +115,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		Logger:      s.log.With("component", "health"),
 		OnChange:    func(keys []string) { view.LocalChanged(keys) },
 	})
-	view = healthview.New(s.checker, healthview.Options{Node: node, Clock: clock.Real(),
+	view = healthview.New(s.checker, healthview.Options{Node: node, Clock: clock.Real(), SessionTTL: s.cfg.Cluster.TTL(),
 		OnChange: func(keys []string) { ctrl.HealthChanged(keys) }, Logger: s.log.With("component", "health")})
 	events, kept, err := control.OpenNodeEventLog(ctx, st, eventsNode(s.cfg, node), control.EventLimits{Count: s.cfg.Steering.Events}, s.log.With("component", "health"))
 	if err != nil {

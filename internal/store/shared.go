@@ -43,7 +43,10 @@ type Shared interface {
 //
 // Ephemeral keys live outside the revisioned data: putting one creates no
 // Revision and Store.Watch never reports it. Every node sees every live
-// session's ephemeral keys (List, WatchEphemeral).
+// session's ephemeral keys (List, WatchEphemeral), each with the name of
+// the node whose session holds it (Event.Owner): a consumer that trusts a
+// key for a node (a vote under the node's name) checks that the node's
+// own live session holds it.
 type Session interface {
 	// Node is the node name the session was opened with.
 	Node() string

@@ -109,6 +109,11 @@ type Event struct {
 	Key     string
 	Value   []byte // nil when Deleted
 	Deleted bool
+	// Owner, on an ephemeral key that List or WatchEphemeral delivers (not
+	// Deleted), is the node whose live session holds the key; empty when
+	// no live session does (a key written outside any session). Empty on
+	// Store.Watch events.
+	Owner string
 }
 
 // Batch is every change committed in one revision, in the order the

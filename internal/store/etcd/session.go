@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
@@ -380,26 +381,65 @@ func (se *session) applyError(ctx context.Context, keys, done, n, size int, err 
 	return se.callErr(ctx, err, what)
 }
 
-// List returns the live ephemeral keys under prefix, in key order.
+// List returns the live ephemeral keys under prefix, in key order, each
+// with its owner: the node whose session key (s/n/<node>) is on the
+// key's lease.
 func (se *session) List(ctx context.Context, prefix string) ([]store.Event, error) {
-	evs, _, err := se.list(ctx, prefix)
+	evs, _, _, err := se.list(ctx, prefix)
 	return evs, err
 }
 
-// list reads the ephemeral keys under prefix and the etcd revision read.
-func (se *session) list(ctx context.Context, prefix string) ([]store.Event, int64, error) {
-	area := se.ephemeral("")
+// owners maps the lease of each live session to its node.
+type owners map[clientv3.LeaseID]string
+
+// add takes the session keys kvs (under P+"s/n/").
+func (o owners) add(nodes string, kvs []*mvccpb.KeyValue) {
+	for _, kv := range kvs {
+		if kv.Lease != 0 {
+			o[clientv3.LeaseID(kv.Lease)] = strings.TrimPrefix(string(kv.Key), nodes)
+		}
+	}
+}
+
+// list reads the ephemeral keys under prefix, the live sessions' leases
+// and the etcd revision read, all at one revision.
+func (se *session) list(ctx context.Context, prefix string) ([]store.Event, owners, int64, error) {
+	area, nodes := se.ephemeral(""), se.s.prefix+"s/n/"
 	rctx, cancel := context.WithTimeout(ctx, se.s.timeout)
 	defer cancel()
-	resp, err := se.s.cli.Get(rctx, area+prefix, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
+	resp, err := se.s.cli.Txn(rctx).Then(
+		clientv3.OpGet(area+prefix, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend)),
+		clientv3.OpGet(nodes, clientv3.WithPrefix()),
+	).Commit()
 	if err != nil {
-		return nil, 0, se.s.callErr(ctx, err, "list ephemeral keys")
+		return nil, nil, 0, se.s.callErr(ctx, err, "list ephemeral keys")
 	}
-	evs := make([]store.Event, 0, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
-		evs = append(evs, store.Event{Key: strings.TrimPrefix(string(kv.Key), area), Value: append([]byte{}, kv.Value...)})
+	own := owners{}
+	own.add(nodes, resp.Responses[1].GetResponseRange().Kvs)
+	kvs := resp.Responses[0].GetResponseRange().Kvs
+	evs := make([]store.Event, 0, len(kvs))
+	for _, kv := range kvs {
+		evs = append(evs, store.Event{Key: strings.TrimPrefix(string(kv.Key), area), Value: append([]byte{}, kv.Value...), Owner: own[clientv3.LeaseID(kv.Lease)]})
 	}
-	return evs, resp.Header.Revision, nil
+	return evs, own, resp.Header.Revision, nil
+}
+
+// ownerOf returns the node whose session holds lease, reading the live
+// sessions again when lease is not one of own (a session begun since).
+func (se *session) ownerOf(ctx context.Context, own owners, lease int64) string {
+	if lease == 0 {
+		return ""
+	}
+	if n, ok := own[clientv3.LeaseID(lease)]; ok {
+		return n
+	}
+	nodes := se.s.prefix + "s/n/"
+	rctx, cancel := context.WithTimeout(ctx, se.s.timeout)
+	defer cancel()
+	if resp, err := se.s.cli.Get(rctx, nodes, clientv3.WithPrefix()); err == nil {
+		own.add(nodes, resp.Kvs)
+	}
+	return own[clientv3.LeaseID(lease)]
 }
 
 // afterEphemeralLoad, when set by a test, runs after WatchEphemeral read
@@ -439,7 +479,7 @@ func (se *session) WatchEphemeral(ctx context.Context, prefix string, fn func(st
 				continue
 			}
 		}
-		evs, rev, err := se.list(wctx, prefix)
+		evs, own, rev, err := se.list(wctx, prefix)
 		if err != nil {
 			// Unreachable: wait and load again; the session ends
 			// within its ttl if that lasts.
@@ -453,7 +493,7 @@ func (se *session) WatchEphemeral(ctx context.Context, prefix string, fn func(st
 		if err := fn(store.EphemeralBatch{Reset: true, Events: evs}); err != nil {
 			return err
 		}
-		err = se.follow(wctx, area, prefix, rev, fn)
+		err = se.follow(wctx, area, prefix, rev, own, fn)
 		if err != nil {
 			return err
 		}
@@ -464,9 +504,10 @@ func (se *session) WatchEphemeral(ctx context.Context, prefix string, fn func(st
 }
 
 // follow runs one etcd watch of the ephemeral keys under prefix after etcd
-// revision rev, handing fn each response's changes. It returns nil when
+// revision rev, handing fn each response's changes, with the owners of
+// the keys put (own: the live sessions' leases as list read them). It returns nil when
 // the watch ended (compacted, cancelled, wctx done) and fn's error.
-func (se *session) follow(wctx context.Context, area, prefix string, rev int64, fn func(store.EphemeralBatch) error) error {
+func (se *session) follow(wctx context.Context, area, prefix string, rev int64, own owners, fn func(store.EphemeralBatch) error) error {
 	ctx, cancel := context.WithCancel(wctx)
 	defer cancel()
 	wch := se.s.cli.Watch(clientv3.WithRequireLeader(ctx), area+prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
@@ -486,6 +527,7 @@ func (se *session) follow(wctx context.Context, area, prefix string, rev int64, 
 				e.Deleted = true
 			} else {
 				e.Value = append([]byte{}, ev.Kv.Value...)
+				e.Owner = se.ownerOf(ctx, own, ev.Kv.Lease)
 			}
 			b.Events = append(b.Events, e)
 		}

@@ -216,7 +216,7 @@ func (c *Cluster) list(prefix string) []store.Event {
 	var out []store.Event
 	for k, e := range c.keys {
 		if strings.HasPrefix(k, prefix) {
-			out = append(out, store.Event{Key: k, Value: append([]byte{}, e.value...)})
+			out = append(out, store.Event{Key: k, Value: append([]byte{}, e.value...), Owner: e.owner.node})
 		}
 	}
 	slices.SortFunc(out, func(a, b store.Event) int { return strings.Compare(a.Key, b.Key) })
@@ -230,8 +230,14 @@ type watcher struct {
 	wake   chan struct{} // 1-buffered
 }
 
-// notify hands ev to every watcher of its key; call with c.mu held.
+// notify hands ev to every watcher of its key, each key put with its
+// owner; call with c.mu held, the keys written.
 func (c *Cluster) notify(evs ...store.Event) {
+	for i, ev := range evs {
+		if e, ok := c.keys[ev.Key]; ok && !ev.Deleted {
+			evs[i].Owner = e.owner.node
+		}
+	}
 	for w := range c.watchers {
 		var b store.EphemeralBatch
 		for _, ev := range evs {

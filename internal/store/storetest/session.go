@@ -44,6 +44,7 @@ func RunSessions(t *testing.T, f SessionFactory) {
 		{"EphemeralApplyLargeValues", testEphemeralApplyLarge},
 		{"EphemeralApplyRefusesOthersKeys", testEphemeralApplyOthers},
 		{"WatchEphemeral", testWatchEphemeral},
+		{"EphemeralOwner", testEphemeralOwner},
 		{"WatchEphemeralReturns", testWatchEphemeralReturns},
 		{"CampaignWaitsForLeader", testCampaignWaits},
 		{"LeaderValues", testLeaderValues},
@@ -317,6 +318,63 @@ func testWatchEphemeral(t *testing.T, open func(*testing.T) *node) {
 		t.Fatal(err)
 	}
 	collect(t, ch, "-v/y")
+}
+
+// owned returns the ephemeral keys of evs as "k@owner" strings.
+func owned(evs []store.Event) string {
+	var b strings.Builder
+	for i, e := range evs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if e.Deleted {
+			fmt.Fprintf(&b, "-%s", e.Key)
+		} else {
+			fmt.Fprintf(&b, "%s@%s", e.Key, e.Owner)
+		}
+	}
+	return b.String()
+}
+
+// testEphemeralOwner: List and WatchEphemeral name the node whose live
+// session holds each key, also after another session took the key, and
+// for a session opened after the watch began.
+func testEphemeralOwner(t *testing.T, open func(*testing.T) *node) {
+	a, b := open(t).session(t, "a"), open(t).session(t, "b")
+	mustPut(t, a, "v/x", "1")
+	mustPut(t, b, "v/y", "2")
+	evs, err := a.List(ctxT(), "v/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := owned(evs); got != "v/x@a v/y@b" {
+		t.Fatalf("List owners %q, want v/x@a v/y@b", got)
+	}
+	ch, _, _ := watchRecorder(t, a, "v/")
+	if first := nextBatch(t, ch); !first.Reset || owned(first.Events) != "v/x@a v/y@b" {
+		t.Fatalf("first batch: reset %v %q, want a Reset with v/x@a v/y@b", first.Reset, owned(first.Events))
+	}
+	next := func(want string) {
+		t.Helper()
+		var got []store.Event
+		for owned(got) != want && len(owned(got)) <= len(want) {
+			got = append(got, nextBatch(t, ch).Events...)
+		}
+		if owned(got) != want {
+			t.Fatalf("events %q, want %q", owned(got), want)
+		}
+	}
+	mustPut(t, b, "v/x", "3") // b takes a's key
+	next("v/x@b")
+	c := open(t).session(t, "c")
+	mustPut(t, c, "v/z", "4")
+	next("v/z@c")
+	if evs, err = b.List(ctxT(), "v/"); err != nil {
+		t.Fatal(err)
+	}
+	if got := owned(evs); got != "v/x@b v/y@b v/z@c" {
+		t.Fatalf("List owners %q, want v/x@b v/y@b v/z@c", got)
+	}
 }
 
 func testWatchEphemeralReturns(t *testing.T, open func(*testing.T) *node) {
