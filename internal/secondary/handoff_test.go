@@ -386,3 +386,33 @@ func TestNotifyHandOverPutOutsideTheLock(t *testing.T) {
 	}
 	<-free
 }
+
+// TestNotifyFollowerNewZone: a secondary zone created while the node
+// hands its NOTIFY messages over is known to it before its first
+// transfer, and its settings are read again when they change.
+func TestNotifyFollowerNewZone(t *testing.T) {
+	p := startPrimary(t)
+	c := newCluster(t, p)
+	other := netip.MustParseAddrPort("127.0.0.1:9")
+	if _, err := c.svc.Secondaries.CreateSecondaryZone(c.ctx, model.ZoneSettings{Name: "new.test.", Primaries: []model.NotifyTarget{{Address: other}}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new zone to be known", func() bool {
+		sz, ok, _ := c.hand.zone("new.test.")
+		return ok && len(sz.Primaries) == 1
+	})
+	if known, allowed, _ := c.follower.Notify(c.ctx, "new.test.", "", other.Addr(), ptr(1)); !known || !allowed {
+		t.Errorf("NOTIFY for the new zone from its primary: known %v allowed %v", known, allowed)
+	}
+	acl := []model.ACLRule{{Network: netip.MustParsePrefix("192.0.2.0/24")}}
+	if _, err := c.svc.Zones.UpdateZone(c.ctx, "new.test.", control.ZoneUpdate{NotifyACL: &acl}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new notify ACL", func() bool {
+		sz, _, _ := c.hand.zone("new.test.")
+		return len(sz.ACL.Notify) == 1
+	})
+	if known, allowed, _ := c.follower.Notify(c.ctx, "new.test.", "", netip.MustParseAddr("192.0.2.7"), ptr(1)); !known || !allowed {
+		t.Errorf("NOTIFY the new ACL allows: known %v allowed %v", known, allowed)
+	}
+}
