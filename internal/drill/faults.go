@@ -116,12 +116,15 @@ func newFaultSet(pl Plane, drill string, lease time.Duration) *faultSet {
 }
 
 func (fs *faultSet) set(ctx context.Context, f Fault, reason string) error {
-	if err := fs.pl.SetFault(ctx, f, reason, fs.actor, fs.lease); err != nil {
-		return fmt.Errorf("take down %s: %w", f, err)
-	}
+	// Counted before it is written: a write that reports an error (ctx
+	// done while it waited) may have landed, and clear restores only an
+	// override that is the drill's.
 	fs.mu.Lock()
 	fs.active[f] = reason
 	fs.mu.Unlock()
+	if err := fs.pl.SetFault(ctx, f, reason, fs.actor, fs.lease); err != nil {
+		return fmt.Errorf("take down %s: %w", f, err)
+	}
 	return nil
 }
 

@@ -45,22 +45,31 @@ func LoadScheduled(drills []config.Drill) ([]Scheduled, error) {
 
 // Scheduler runs the server's drills on their schedules and on demand,
 // one run of a drill at a time, and keeps every report.
+//
+// A scheduled drill runs with the context Run was given (the leader's
+// fenced term) and Run waits for it. A drill started through Start runs
+// for the node's lifetime, on any node, leading or not: Close stops it
+// and waits for it to clear its faults.
 type Scheduler struct {
 	pl     Plane
 	keep   Keeper
 	drills map[string]Scheduled
 	log    *slog.Logger
 
+	base   context.Context // the node's lifetime: drills started by hand
+	cancel context.CancelFunc
+	manual sync.WaitGroup // drills started by hand
+
 	mu      sync.Mutex
 	running map[string]bool
-	wg      sync.WaitGroup
-	ctx     context.Context
+	closed  bool
 }
 
-// ErrUnknownDrill and ErrDrillRunning are Start's refusals.
+// ErrUnknownDrill, ErrDrillRunning and ErrClosed are Start's refusals.
 var (
 	ErrUnknownDrill = errors.New("no such drill is configured")
 	ErrDrillRunning = errors.New("the drill is running")
+	ErrClosed       = errors.New("the node is shutting down")
 )
 
 // NewScheduler returns a scheduler; Run starts it.
@@ -72,36 +81,29 @@ func NewScheduler(pl Plane, keep Keeper, drills []Scheduled, log *slog.Logger) *
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Scheduler{pl: pl, keep: keep, drills: m, log: log, running: map[string]bool{}, ctx: context.Background()}
+	base, cancel := context.WithCancel(context.Background())
+	return &Scheduler{pl: pl, keep: keep, drills: m, log: log, running: map[string]bool{}, base: base, cancel: cancel}
 }
 
 // Run runs each scheduled drill every interval until ctx is done, then
-// waits for the runs in progress (which clear their faults). Drills
-// started while it runs run with ctx (the leader's term); the others,
-// and those started after it returns, with a context of their own. It
-// may be called again after it returns.
+// waits for the scheduled runs in progress (which clear their faults).
+// Scheduled runs run with ctx (the leader's term). It may be called
+// again after it returns.
 func (s *Scheduler) Run(ctx context.Context) {
-	s.mu.Lock()
-	s.ctx = ctx
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.ctx = context.Background()
-		s.mu.Unlock()
-	}()
+	var wg sync.WaitGroup
 	for name, d := range s.drills {
 		if d.Every <= 0 {
 			continue
 		}
-		s.wg.Add(1)
+		wg.Add(1)
 		go func() {
-			defer s.wg.Done()
+			defer wg.Done()
 			t := time.NewTicker(d.Every)
 			defer t.Stop()
 			for {
 				select {
 				case <-t.C:
-					if err := s.Start(name, "schedule"); err != nil && !errors.Is(err, ErrDrillRunning) {
+					if err := s.start(ctx, &wg, name, "schedule"); err != nil && !errors.Is(err, ErrDrillRunning) {
 						s.log.Warn("scheduled drill did not start", "drill", name, "err", err)
 					}
 				case <-ctx.Done():
@@ -111,26 +113,46 @@ func (s *Scheduler) Run(ctx context.Context) {
 		}()
 	}
 	<-ctx.Done()
-	s.wg.Wait()
+	wg.Wait()
 }
 
-// Start runs a configured drill now, in the background, as actor.
+// Start runs a configured drill now, in the background, as actor. The
+// run lasts at most as long as the node: Close stops it.
 func (s *Scheduler) Start(name, actor string) error {
+	return s.start(s.base, &s.manual, name, actor)
+}
+
+// Close stops the drills started through Start and waits for them to
+// clear their faults and keep their reports; Start refuses afterwards.
+// The store must stay open until it returns.
+func (s *Scheduler) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.manual.Wait()
+}
+
+// start runs drill name with ctx, counted in wg.
+func (s *Scheduler) start(ctx context.Context, wg *sync.WaitGroup, name, actor string) error {
 	d, ok := s.drills[name]
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrUnknownDrill, name)
 	}
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
 	if s.running[name] {
 		s.mu.Unlock()
 		return fmt.Errorf("%w: %q", ErrDrillRunning, name)
 	}
 	s.running[name] = true
-	ctx := s.ctx
-	s.wg.Add(1)
+	wg.Add(1)
 	s.mu.Unlock()
 	go func() {
-		defer s.wg.Done()
+		defer wg.Done()
 		defer func() {
 			s.mu.Lock()
 			delete(s.running, name)

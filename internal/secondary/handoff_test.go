@@ -44,11 +44,12 @@ func newCluster(t *testing.T, p *primary) *cluster {
 		t.Fatal(err)
 	}
 	c.leader = New(c.svc.Secondaries, c.svc.TSIGKeys, Options{Clock: clock.NewFake(time.Now())}, nil)
-	c.follower = New(c.svc.Secondaries, c.svc.TSIGKeys, Options{Clock: clock.NewFake(time.Now())}, nil)
-	var err error
-	if c.fsess, err = c.shared.Session(ctx, "b", time.Second); err != nil {
+	c.follower = New(&countingStore{Store: c.svc.Secondaries}, c.svc.TSIGKeys, Options{Clock: clock.NewFake(time.Now())}, nil)
+	sess, err := c.shared.Session(ctx, "b", time.Second)
+	if err != nil {
 		t.Fatal(err)
 	}
+	c.fsess = &countingSession{Session: sess}
 	c.go_(func() { c.leader.Run(ctx) })
 	c.go_(func() { c.follower.Handoff(ctx, c.fsess, c.pub) })
 	waitFor(t, "the follower's hand-over", func() bool {
@@ -199,40 +200,130 @@ func TestNotifyHandOversInARow(t *testing.T) {
 		t.Fatalf("serial 2 settled the NOTIFY for serial 3: keys %v", c.keys(t))
 	}
 
-	// The same serial announced twice is two changes the leader sees.
-	var mu sync.Mutex
-	puts := 0
-	watcher, err := c.shared.Session(c.ctx, "c", time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reset := make(chan struct{})
-	c.go_(func() {
-		watcher.WatchEphemeral(c.ctx, NotifyPrefix, func(b store.EphemeralBatch) error {
-			if b.Reset {
-				close(reset)
-				return nil
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, ev := range b.Events {
-				if ev.Key == key && !ev.Deleted {
-					puts++
-				}
-			}
-			return nil
-		})
-	})
-	<-reset
-	p.setSerial(3)
-	for range 2 {
-		if _, allowed, err := c.follower.Notify(c.ctx, "sec.test.", "", primaryAddr, ptr(3)); !allowed || err != nil {
-			t.Fatalf("NOTIFY for serial 3: allowed %v err %v", allowed, err)
+	// The serial the key announces, announced again, writes nothing; so
+	// does an older one, or one without a serial while the zone serves 2.
+	puts := c.countPuts()
+	for _, s := range []*uint32{ptr(3), ptr(2), nil} {
+		if _, allowed, err := c.follower.Notify(c.ctx, "sec.test.", "", primaryAddr, s); !allowed || err != nil {
+			t.Fatalf("NOTIFY again: allowed %v err %v", allowed, err)
 		}
 	}
-	waitFor(t, "two changes of the key", func() bool { mu.Lock(); defer mu.Unlock(); return puts == 2 })
+	if n := puts(); n != 0 {
+		t.Errorf("%d writes for NOTIFY messages the key announces already, want 0", n)
+	}
+	if n := c.keys(t)[key]; n.Serial == nil || *n.Serial != 3 || n.Seq != 2 {
+		t.Fatalf("key after the repeated NOTIFY messages: %+v, want serial 3, sequence 2", n)
+	}
+
+	// The zone reaches serial 3: the key goes.
+	p.setSerial(3)
+	if _, allowed, _ := c.leader.Notify(c.ctx, "sec.test.", "", primaryAddr, ptr(3)); !allowed {
+		t.Fatal("the leader refused the NOTIFY")
+	}
 	waitZone(t, c.svc, "serial 3", func(z model.ZoneInfo) bool { return z.Serial == 3 })
 	waitFor(t, "the hand-over key to go", func() bool { return len(c.keys(t)) == 0 })
+}
+
+// countingSession counts the keys it puts.
+// While hold is set, Put tells entered and waits for hold to close.
+type countingSession struct {
+	store.Session
+	mu      sync.Mutex
+	puts    int
+	hold    chan struct{}
+	entered chan struct{}
+}
+
+func (s *countingSession) Put(ctx context.Context, key string, value []byte) error {
+	s.mu.Lock()
+	s.puts++
+	hold, entered := s.hold, s.entered
+	s.mu.Unlock()
+	if hold != nil {
+		close(entered)
+		<-hold
+	}
+	return s.Session.Put(ctx, key, value)
+}
+
+// countPuts returns the number of keys the follower has put since.
+func (c *cluster) countPuts() func() int {
+	cs := c.hand.sess.(*countingSession)
+	cs.mu.Lock()
+	base := cs.puts
+	cs.mu.Unlock()
+	return func() int { cs.mu.Lock(); defer cs.mu.Unlock(); return cs.puts - base }
+}
+
+// countingStore counts the reads of a Store.
+type countingStore struct {
+	Store
+	mu    sync.Mutex
+	reads int
+}
+
+func (s *countingStore) read() {
+	s.mu.Lock()
+	s.reads++
+	s.mu.Unlock()
+}
+
+func (s *countingStore) count() int { s.mu.Lock(); defer s.mu.Unlock(); return s.reads }
+
+func (s *countingStore) SecondaryZones(ctx context.Context) ([]control.SecondaryZone, error) {
+	s.read()
+	return s.Store.SecondaryZones(ctx)
+}
+
+func (s *countingStore) SecondaryZone(ctx context.Context, z model.Name) (control.SecondaryZone, bool, error) {
+	s.read()
+	return s.Store.SecondaryZone(ctx, z)
+}
+
+// TestNotifyFollowerReadsNothing: on a node that hands its NOTIFY
+// messages over, one for a zone that is no secondary zone here, or for a
+// secondary zone from a sender it does not allow, reads nothing from the
+// store (spoofed datagrams cost no store reads), and NOTIFY messages for
+// one serial, repeated, put one key.
+func TestNotifyFollowerReadsNothing(t *testing.T) {
+	p := startPrimary(t)
+	c := newCluster(t, p)
+	st := c.follower.st.(*countingStore)
+	waitFor(t, "the follower to read the secondary zones", func() bool {
+		_, _, read := c.hand.zone("sec.test.")
+		return read
+	})
+	reads := st.count()
+	for _, tc := range []struct {
+		zone                  model.Name
+		from                  string
+		wantKnown, wantAllows bool
+	}{
+		{"nope.test.", "127.0.0.1", false, false},
+		{"other.nope.", "192.0.2.9", false, false},
+		{"sec.test.", "192.0.2.9", true, false},
+		{"sec.test.", "127.0.0.2", true, false},
+	} {
+		known, allowed, err := c.follower.Notify(c.ctx, tc.zone, "", netip.MustParseAddr(tc.from), ptr(7))
+		if known != tc.wantKnown || allowed != tc.wantAllows || err != nil {
+			t.Errorf("NOTIFY for %s from %s: known %v allowed %v err %v", tc.zone, tc.from, known, allowed, err)
+		}
+	}
+	if n := st.count() - reads; n != 0 {
+		t.Errorf("%d store reads for NOTIFY messages not heeded, want 0", n)
+	}
+	puts := c.countPuts()
+	for range 3 {
+		if _, allowed, err := c.follower.Notify(c.ctx, "sec.test.", "", primaryAddr, ptr(5)); !allowed || err != nil {
+			t.Fatalf("NOTIFY from the primary: allowed %v err %v", allowed, err)
+		}
+	}
+	if n := puts(); n != 1 {
+		t.Errorf("%d keys put for three NOTIFY messages of serial 5, want 1", n)
+	}
+	if n := st.count() - reads; n != 0 {
+		t.Errorf("%d store reads for NOTIFY messages, want 0", n)
+	}
 }
 
 // TestNotifyAloneUnchanged: without Handoff a node answers NOTIFY only for
@@ -247,5 +338,81 @@ func TestNotifyAloneUnchanged(t *testing.T) {
 	m := New(svc.Secondaries, svc.TSIGKeys, Options{Clock: clock.NewFake(time.Now())}, nil)
 	if known, allowed, err := m.Notify(context.Background(), "sec.test.", "", primaryAddr, ptr(2)); known || allowed || err != nil {
 		t.Errorf("NOTIFY without Run or Handoff: known %v allowed %v err %v, want not known", known, allowed, err)
+	}
+}
+
+// TestNotifyHandOverPutOutsideTheLock: while the store takes its time
+// over a hand-over key, the hand-over's other work (settling, answering
+// NOTIFY messages it does not heed) does not wait for it.
+func TestNotifyHandOverPutOutsideTheLock(t *testing.T) {
+	p := startPrimary(t)
+	c := newCluster(t, p)
+	cs := c.hand.sess.(*countingSession)
+	hold, entered := make(chan struct{}), make(chan struct{})
+	cs.mu.Lock()
+	cs.hold, cs.entered = hold, entered
+	cs.mu.Unlock()
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(hold)
+		}
+	}
+	defer release()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := c.follower.Notify(c.ctx, "sec.test.", "", primaryAddr, ptr(9))
+		done <- err
+	}()
+	<-entered
+	free := make(chan struct{})
+	go func() {
+		defer close(free)
+		c.hand.settledAt()
+		c.follower.Notify(c.ctx, "nope.test.", "", primaryAddr, ptr(1))
+	}()
+	waitFor(t, "the hand-over's lock while a key is being put", func() bool {
+		select {
+		case <-free:
+			return true
+		default:
+			return false
+		}
+	})
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	<-free
+}
+
+// TestNotifyFollowerNewZone: a secondary zone created while the node
+// hands its NOTIFY messages over is known to it before its first
+// transfer, and its settings are read again when they change.
+func TestNotifyFollowerNewZone(t *testing.T) {
+	p := startPrimary(t)
+	c := newCluster(t, p)
+	other := netip.MustParseAddrPort("127.0.0.1:9")
+	if _, err := c.svc.Secondaries.CreateSecondaryZone(c.ctx, model.ZoneSettings{Name: "new.test.", Primaries: []model.NotifyTarget{{Address: other}}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new zone to be known", func() bool {
+		sz, ok, _ := c.hand.zone("new.test.")
+		return ok && len(sz.Primaries) == 1
+	})
+	if known, allowed, _ := c.follower.Notify(c.ctx, "new.test.", "", other.Addr(), ptr(1)); !known || !allowed {
+		t.Errorf("NOTIFY for the new zone from its primary: known %v allowed %v", known, allowed)
+	}
+	acl := []model.ACLRule{{Network: netip.MustParsePrefix("192.0.2.0/24")}}
+	if _, err := c.svc.Zones.UpdateZone(c.ctx, "new.test.", control.ZoneUpdate{NotifyACL: &acl}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new notify ACL", func() bool {
+		sz, _, _ := c.hand.zone("new.test.")
+		return len(sz.ACL.Notify) == 1
+	})
+	if known, allowed, _ := c.follower.Notify(c.ctx, "new.test.", "", netip.MustParseAddr("192.0.2.7"), ptr(1)); !known || !allowed {
+		t.Errorf("NOTIFY the new ACL allows: known %v allowed %v", known, allowed)
 	}
 }

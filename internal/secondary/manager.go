@@ -225,6 +225,8 @@ func (m *Manager) update(ctx context.Context, zones []control.SecondaryZone) (st
 // An accepted NOTIFY starts a refresh at once: on this node when it runs
 // the refresh loops (Run), and otherwise, while Handoff runs, on the node
 // that does, through an ephemeral key; err means that hand-over failed.
+// Neither reads the store (but a hand-over before the settings of the
+// secondary zones were first read).
 func (m *Manager) Notify(ctx context.Context, z, key model.Name, from netip.Addr, serial *uint32) (known, allowed bool, err error) {
 	m.mu.Lock()
 	zl, running, h := m.zones[z], m.running, m.hand
@@ -233,9 +235,15 @@ func (m *Manager) Notify(ctx context.Context, z, key model.Name, from netip.Addr
 		known, allowed = m.notifyLoop(z, zl, key, from)
 		return known, allowed, nil
 	}
-	sz, ok, err := m.st.SecondaryZone(ctx, z)
-	if err != nil || !ok {
-		return false, false, err
+	sz, ok, read := h.zone(z)
+	if !read { // the settings are not in memory yet
+		var err error
+		if sz, ok, err = m.st.SecondaryZone(ctx, z); err != nil {
+			return false, false, err
+		}
+	}
+	if !ok {
+		return false, false, nil
 	}
 	if !allows(sz, key, from) {
 		return true, false, nil

@@ -293,7 +293,7 @@ func (s *Node) DNSAddrs() []netip.AddrPort { return s.dns.Addrs() }
 func (s *Node) APIAddr() net.Addr { return s.apiAddr }
 
 // Shutdown stops the API (letting requests in flight finish), then the DNS
-// listeners, the background work, the publisher, steering, health checks
+// listeners, the background work, the drills, the publisher, steering, health checks
 // and the store: in the reverse order of Start. It is safe to call more than
 // once and after a partial Start.
 func (s *Node) Shutdown(ctx context.Context) error {
@@ -311,6 +311,13 @@ func (s *Node) Shutdown(ctx context.Context) error {
 		s.bgCancel()
 		s.bgDone.Wait()
 		s.bgCancel = nil
+	}
+	if s.drills != nil {
+		// Drills started through the API run for the node's lifetime, on
+		// any node: they stop and clear their faults while the store is
+		// still open.
+		s.drills.Close()
+		s.drills = nil
 	}
 	if s.pubCancel != nil {
 		s.pubCancel()

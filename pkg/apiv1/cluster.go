@@ -24,7 +24,9 @@ type ClusterMember struct {
 	DNS     []string  `json:"dns"`
 	Version string    `json:"version"`
 	Started time.Time `json:"started"`
-	// Leader is set on the node that leads.
+	// Leader is the node's own claim to lead, from its record, which is
+	// rewritten at most once a second: two records may briefly both say
+	// true. Cluster.Leader is the authority.
 	Leader bool `json:"leader"`
 	// Revision is the store revision of the snapshot the node's DNS
 	// answers from; Lag is how far it is behind the head revision.
@@ -33,7 +35,8 @@ type ClusterMember struct {
 	// Health counts the endpoints by the node's own checks.
 	Health HealthCounts `json:"health"`
 	// Seen is when the node last wrote its record (it writes it when
-	// what it says changes, at most once a second).
+	// what it says changes, at most once a second): it does not move
+	// while nothing changes.
 	Seen time.Time `json:"seen"`
 }
 
