@@ -45,7 +45,7 @@ when what it says changes, at most once a second). On a store of one node
 				row(w, "NODE", "LEADER", "API", "REVISION", "LAG", "HEALTH", "SEEN")
 				for _, m := range cl.Members {
 					lead := ""
-					if m.Leader {
+					if m.Node == cl.Leader { // the election's word, not the record's claim
 						lead = "*"
 					}
 					seen := now.Sub(m.Seen).Round(time.Second)

@@ -47,7 +47,9 @@ func TestClusterStatus(t *testing.T) {
 			Revision: 120, Health: apiv1.HealthCounts{Up: 5, Down: 1}, Seen: now.Add(-2 * time.Second)},
 		{Node: "ns2", API: "10.0.0.2:8053", DNS: []string{"10.0.0.2:53"}, Version: "v1.4.0", Started: now.Add(-time.Hour),
 			Revision: 118, Lag: 2, Health: apiv1.HealthCounts{Up: 4, Down: 1, Unknown: 1}, Seen: now.Add(-90 * time.Second)},
-		{Node: "ns3-long-name.example", API: "10.0.0.3:8053", DNS: []string{"10.0.0.3:53"}, Version: "v1.4.0", Started: now.Add(-time.Minute),
+		// ns3 led a moment ago: its record still claims it, the election
+		// does not; LEADER follows the election.
+		{Node: "ns3-long-name.example", API: "10.0.0.3:8053", DNS: []string{"10.0.0.3:53"}, Version: "v1.4.0", Started: now.Add(-time.Minute), Leader: true,
 			Revision: 120, Health: apiv1.HealthCounts{Unknown: 6}, Seen: now},
 	}}
 	svc, _ := controltest.New(t, control.Options{})
