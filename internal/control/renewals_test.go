@@ -34,8 +34,8 @@ func (c countingTx) GetMany(keys []string) ([][]byte, []bool, error) {
 	return store.GetMany(c.Tx, keys)
 }
 
-// gatedStore holds the first Update until the test opens the gate, so
-// that renewals arriving meanwhile wait together; fail, when set, is the
+// gatedStore holds every Update until the test opens the gate, so that
+// renewals arriving meanwhile wait together; fail, when set, is the
 // error Update n returns without running its function.
 type gatedStore struct {
 	store.Store
@@ -43,7 +43,6 @@ type gatedStore struct {
 	updates int
 	// gets and getManys count the reads of the Updates' transactions.
 	gets, getManys int
-	entered        chan struct{}
 	gate           chan struct{}
 	fail           map[int]error
 }
@@ -51,12 +50,9 @@ type gatedStore struct {
 func (g *gatedStore) Update(ctx context.Context, fn func(store.Tx) error) (store.Revision, error) {
 	g.mu.Lock()
 	g.updates++
-	n, err := g.updates, g.fail[g.updates]
+	err := g.fail[g.updates]
 	g.mu.Unlock()
-	if n == 1 {
-		close(g.entered)
-		<-g.gate
-	}
+	<-g.gate
 	if err != nil {
 		return 0, err
 	}
@@ -77,19 +73,43 @@ type renewResult struct {
 	err error
 }
 
-// renewTogether renews first alone, holds its transaction until every
-// one of the others has been asked for, then lets them all go and returns
-// the results of the others, in order.
-func renewTogether(t *testing.T, e *env, g *gatedStore, first renewResult, others []renewResult) []renewResult {
+// renewTogether renews each of firsts alone, in a transaction of its
+// own (maxRenewalGroups of them), holds those transactions until every
+// one of the others is queued behind them, then lets them all go and
+// returns the results of the others, in order.
+func renewTogether(t *testing.T, e *env, g *gatedStore, firsts, others []renewResult) []renewResult {
 	t.Helper()
+	if len(firsts) != maxRenewalGroups {
+		t.Fatalf("%d first renewals, want %d (one per group in flight)", len(firsts), maxRenewalGroups)
+	}
 	plane := New(g, e.pub, Options{Clock: func() time.Time { return e.now }})
+	q := &plane.Endpoints.renewals
+	// waitFor waits (on state) until cond holds.
+	waitFor := func(what string, cond func(queued, updates int) bool) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			q.mu.Lock()
+			queued := len(q.queue)
+			q.mu.Unlock()
+			if cond(queued, g.count()) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after 60s, %d renewals queued and %d transactions: want %s", queued, g.count(), what)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		plane.Endpoints.RenewEndpoint(ctx, first.svc, first.id)
-	}()
-	<-g.entered
+	for i, r := range firsts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			plane.Endpoints.RenewEndpoint(ctx, r.svc, r.id)
+		}()
+		waitFor(fmt.Sprintf("%d transactions held", i+1), func(queued, updates int) bool { return queued == 0 && updates == i+1 })
+	}
 	out := make([]renewResult, len(others))
 	for i, r := range others {
 		wg.Add(1)
@@ -99,30 +119,17 @@ func renewTogether(t *testing.T, e *env, g *gatedStore, first renewResult, other
 			out[i] = r
 		}()
 	}
-	// Wait (on state) until every renewal is either queued behind the
-	// held transaction or in a transaction of its own.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		q := &plane.Endpoints.renewals
-		q.mu.Lock()
-		waiting := len(q.queue)
-		q.mu.Unlock()
-		if waiting+g.count()-1 >= len(others) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 60s, %d renewals queued and %d transactions of %d renewals", waiting, g.count()-1, len(others))
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(fmt.Sprintf("%d renewals queued", len(others)), func(queued, updates int) bool {
+		return queued == len(others) && updates == maxRenewalGroups
+	})
 	close(g.gate)
 	wg.Wait()
 	return out
 }
 
 // TestRenewalsGrouped renews 70 leases and a few that cannot be renewed
-// while one renewal's transaction is held: they commit in two
-// transactions (64, then the rest), each renewal gets its own endpoint's
+// while maxRenewalGroups renewals' transactions are held: they commit in
+// two transactions (64, then the rest), each renewal gets its own endpoint's
 // new lease (their TTLs differ), and those that cannot be renewed fail
 // alone, with their own errors.
 func TestRenewalsGrouped(t *testing.T) {
@@ -152,7 +159,12 @@ func TestRenewalsGrouped(t *testing.T) {
 		register(svc, id, ttl(i))
 		others = append(others, renewResult{svc: svc, id: id})
 	}
-	register(svcs[1], "first", time.Hour)
+	var firsts []renewResult
+	for i := 0; i < maxRenewalGroups; i++ {
+		id := fmt.Sprintf("first-%d", i)
+		register(svcs[1], id, time.Hour)
+		firsts = append(firsts, renewResult{svc: svcs[1], id: id})
+	}
 	// The same endpoint twice, and three that cannot be renewed, among
 	// the others.
 	bad := []renewResult{{svc: svcs[1], id: "fn-3"}, {svc: svcs[0], id: "unknown"}, {svc: svcs[0], id: "static"}, {svc: svcs[0], id: "lapsed"}}
@@ -160,16 +172,17 @@ func TestRenewalsGrouped(t *testing.T) {
 	e.now = e.now.Add(5 * time.Second)
 	renewedAt := e.now
 
-	g := &gatedStore{Store: e.st, entered: make(chan struct{}), gate: make(chan struct{})}
-	results := renewTogether(t, e, g, renewResult{svc: svcs[1], id: "first"}, others)
+	g := &gatedStore{Store: e.st, gate: make(chan struct{})}
+	results := renewTogether(t, e, g, firsts, others)
 
-	if n := g.count(); n != 3 {
-		t.Errorf("%d transactions for 1 + %d renewals, want 3 (1, then %d and %d)", n, len(others), maxRenewalsPerTxn, len(others)-maxRenewalsPerTxn)
+	want := maxRenewalGroups + 2
+	if n := g.count(); n != want {
+		t.Errorf("%d transactions for %d + %d renewals, want %d (%d of one, then %d and %d)", n, maxRenewalGroups, len(others), want, maxRenewalGroups, maxRenewalsPerTxn, len(others)-maxRenewalsPerTxn)
 	}
 	// Each transaction reads its renewals' endpoints at once (on etcd
 	// one round trip), not one by one.
-	if g.gets != 0 || g.getManys != 3 {
-		t.Errorf("the 3 transactions read with %d Gets and %d GetManys, want 0 and 3", g.gets, g.getManys)
+	if g.gets != 0 || g.getManys != want {
+		t.Errorf("the %d transactions read with %d Gets and %d GetManys, want 0 and %d", want, g.gets, g.getManys, want)
 	}
 	for _, r := range results {
 		switch r.id {
@@ -217,31 +230,41 @@ func TestRenewalsGroupFailsTogether(t *testing.T) {
 	if _, err := e.svc.Services.CreateService(ctx, newService(string(svc)), ServiceWriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	var others []renewResult
-	for i := 0; i < 5; i++ {
-		id := fmt.Sprintf("fn-%d", i)
+	register := func(id string) renewResult {
+		t.Helper()
 		ep := model.Endpoint{ID: id, Pool: "primary", Address: id + ".example.net", LeaseTTL: model.Duration(time.Minute)}
 		if _, _, err := e.svc.Endpoints.RegisterEndpoint(ctx, svc, ep, "test"); err != nil {
 			t.Fatal(err)
 		}
-		others = append(others, renewResult{svc: svc, id: id})
+		return renewResult{svc: svc, id: id}
+	}
+	var firsts, others []renewResult
+	for i := 0; i < maxRenewalGroups; i++ {
+		firsts = append(firsts, register(fmt.Sprintf("held-%d", i)))
+	}
+	for i := 0; i < 5; i++ {
+		others = append(others, register(fmt.Sprintf("fn-%d", i)))
 	}
 	before := e.now
 	e.now = e.now.Add(10 * time.Second)
 	boom := errors.New("the store is unreachable")
-	g := &gatedStore{Store: e.st, entered: make(chan struct{}), gate: make(chan struct{}), fail: map[int]error{2: boom}}
-	for _, r := range renewTogether(t, e, g, renewResult{svc: svc, id: "fn-0"}, others) {
+	// The transaction after the held ones, which holds the others,
+	// fails.
+	g := &gatedStore{Store: e.st, gate: make(chan struct{}), fail: map[int]error{maxRenewalGroups + 1: boom}}
+	for _, r := range renewTogether(t, e, g, firsts, others) {
 		if !errors.Is(r.err, boom) || r.got != nil {
 			t.Errorf("%s: %+v %v, want the transaction's error", r.id, r.got, r.err)
 		}
 		got, err := e.svc.Endpoints.Endpoint(ctx, svc, r.id)
-		if r.id != "fn-0" && (err != nil || !got.Expires.Equal(before.Add(time.Minute))) {
+		if err != nil || !got.Expires.Equal(before.Add(time.Minute)) {
 			t.Errorf("%s written by a failed transaction: %+v %v", r.id, got, err)
 		}
 	}
-	// The held renewal, alone in the first transaction, was written.
-	if got, _ := e.svc.Endpoints.Endpoint(ctx, svc, "fn-0"); !got.Expires.Equal(e.now.Add(time.Minute)) {
-		t.Errorf("fn-0: %+v, want renewed by the first transaction", got)
+	// The held renewals, each alone in its transaction, were written.
+	for _, r := range firsts {
+		if got, _ := e.svc.Endpoints.Endpoint(ctx, svc, r.id); !got.Expires.Equal(e.now.Add(time.Minute)) {
+			t.Errorf("%s: %+v, want renewed by its own transaction", r.id, got)
+		}
 	}
 	// And the group is not stuck.
 	e.now = e.now.Add(time.Second)
