@@ -104,31 +104,6 @@ func (s *Endpoints) RegisterEndpoint(ctx context.Context, svcName model.Name, ep
 	return out, created, s.published(ctx, rev)
 }
 
-// RenewEndpoint extends an endpoint's lease by its TTL from now.
-func (s *Endpoints) RenewEndpoint(ctx context.Context, svcName model.Name, id string) (*model.Endpoint, error) {
-	var out *model.Endpoint
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
-		e, err := loadEndpoint(tx, svcName, id)
-		if err != nil {
-			return err
-		}
-		if !e.Leased() {
-			return model.Errorf("id", "endpoint %s has no lease to renew", id)
-		}
-		now := s.opts.Clock().UTC()
-		if e.Lapsed(now) {
-			return fmt.Errorf("%w: %s in service %s (its lease lapsed at %s; register it again)", ErrEndpointNotFound, id, svcName, e.Expires.Format(time.RFC3339Nano))
-		}
-		e.Renewed, e.Expires = now, now.Add(e.LeaseTTL.D())
-		out = e
-		return saveEndpoint(tx, e)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, s.published(ctx, rev)
-}
-
 // DeregisterEndpoint deletes an endpoint.
 func (s *Endpoints) DeregisterEndpoint(ctx context.Context, svcName model.Name, id, actor string) error {
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {

@@ -96,7 +96,8 @@ type Services struct{ *core }
 // (endpoints.go).
 type Endpoints struct {
 	*core
-	skips skipLog // of the lease reaper's listing
+	skips    skipLog // of the lease reaper's listing
+	renewals renewGroup
 }
 
 // Tokens owns the API's tokens and authenticates bearer tokens

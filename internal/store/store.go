@@ -135,3 +135,31 @@ type Batch struct {
 type MemoryReleaser interface {
 	ReleaseMemory() error
 }
+
+// GetManyTx is implemented by transactions that read several keys at
+// once for little more than the price of one Get (store/etcd: one round
+// trip for all of them, where a Get each is a round trip each). Use
+// GetMany, which falls back to a Get per key.
+type GetManyTx interface {
+	// GetMany reads keys as Get reads each of them (inside Update: the
+	// transaction's own writes first, and each key read counts as a Get
+	// for conflicts), at the transaction's revision. values[i] and
+	// found[i] are Get(keys[i])'s; values are valid only until the
+	// transaction ends.
+	GetMany(keys []string) (values [][]byte, found []bool, err error)
+}
+
+// GetMany reads keys in tx: in one request where tx implements
+// GetManyTx, with a Get per key otherwise.
+func GetMany(tx ReadTx, keys []string) (values [][]byte, found []bool, err error) {
+	if m, ok := tx.(GetManyTx); ok {
+		return m.GetMany(keys)
+	}
+	values, found = make([][]byte, len(keys)), make([]bool, len(keys))
+	for i, k := range keys {
+		if values[i], found[i], err = tx.Get(k); err != nil {
+			return nil, nil, err
+		}
+	}
+	return values, found, nil
+}

@@ -48,13 +48,17 @@
 // # Transactions
 //
 // View reads the meta key (a linearizable read), then reads everything at
-// the etcd revision of that read, so fn sees one committed state.
+// the etcd revision of that read, so fn sees one committed state. Every
+// Get, Scan page and Count is a round trip to etcd; store.GetMany reads
+// up to 128 keys in one (a read-only Txn of Gets at that revision, no
+// raft proposal), and inside Update records each key it read as a Get
+// does.
 //
 // Update is optimistic, like etcd's STM: fn runs against a snapshot at etcd
 // revision B, its writes are buffered, and the commit is one etcd Txn whose
 // If checks that nothing fn read changed since B:
 //
-//   - a key fn read (Get): its mod revision is the one it saw (0 for a
+//   - a key fn read (Get, GetMany): its mod revision is the one it saw (0 for a
 //     key that was missing);
 //   - a range fn read (Scan, Count): every key in it has a mod revision of
 //     at most B, a compare with a range end, which etcd applies to every

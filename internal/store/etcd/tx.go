@@ -57,6 +57,58 @@ func (r *readTx) Get(key string) ([]byte, bool, error) {
 	return v, ok, err
 }
 
+// getManyPage is how many keys one Txn of a GetMany reads: etcd's
+// default --max-txn-ops (128) bounds a Txn's operations.
+const getManyPage = 128
+
+// getManyBase reads keys at the snapshot in one read-only Txn (one
+// round trip) per getManyPage keys: values (non-nil when found), found,
+// and mod revisions (0 when missing).
+func (r *readTx) getManyBase(keys []string) ([][]byte, []bool, []int64, error) {
+	values, found, mods := make([][]byte, len(keys)), make([]bool, len(keys)), make([]int64, len(keys))
+	for lo := 0; lo < len(keys); lo += getManyPage {
+		hi := min(lo+getManyPage, len(keys))
+		ops := make([]clientv3.Op, 0, hi-lo)
+		for _, k := range keys[lo:hi] {
+			ops = append(ops, clientv3.OpGet(r.s.data+k, clientv3.WithRev(r.etcdRev)))
+		}
+		tctx, cancel := context.WithTimeout(r.ctx, r.s.timeout)
+		resp, err := r.s.cli.Txn(tctx).Then(ops...).Commit()
+		cancel()
+		if err != nil {
+			return nil, nil, nil, r.s.callErr(r.ctx, err, "read")
+		}
+		if len(resp.Responses) != hi-lo {
+			return nil, nil, nil, fmt.Errorf("store/etcd: read of %d keys: %d answers", hi-lo, len(resp.Responses))
+		}
+		for i, op := range resp.Responses {
+			rng := op.GetResponseRange()
+			if rng == nil {
+				return nil, nil, nil, fmt.Errorf("store/etcd: read of %d keys: answer %d is not a read", hi-lo, i)
+			}
+			if len(rng.Kvs) == 0 {
+				continue
+			}
+			kv := rng.Kvs[0]
+			v := kv.Value
+			if v == nil {
+				v = []byte{}
+			}
+			values[lo+i], found[lo+i], mods[lo+i] = v, true, kv.ModRevision
+		}
+	}
+	return values, found, mods, nil
+}
+
+// GetMany reads keys in one round trip (store.GetManyTx).
+func (r *readTx) GetMany(keys []string) ([][]byte, []bool, error) {
+	if r.done {
+		return nil, nil, errTxDone
+	}
+	values, found, _, err := r.getManyBase(keys)
+	return values, found, err
+}
+
 // basePage reads up to scanPage keys with prefix that sort after after, at
 // the snapshot. more reports that keys may remain.
 func (r *readTx) basePage(prefix, after string, keysOnly bool) (keys []string, vals [][]byte, more bool, err error) {
@@ -221,6 +273,39 @@ func (w *writeTx) Get(key string) ([]byte, bool, error) {
 	}
 	w.reads[key] = mod
 	return v, ok, nil
+}
+
+// GetMany reads the keys the transaction has not written in one round
+// trip and records each of them in the read set, as Get does.
+func (w *writeTx) GetMany(keys []string) ([][]byte, []bool, error) {
+	if w.done {
+		return nil, nil, errTxDone
+	}
+	values, found := make([][]byte, len(keys)), make([]bool, len(keys))
+	var base []string
+	var at []int
+	for i, k := range keys {
+		if wr, ok := w.writes[k]; ok {
+			if !wr.deleted {
+				values[i], found[i] = wr.value, true
+			}
+			continue
+		}
+		base = append(base, k)
+		at = append(at, i)
+	}
+	if len(base) == 0 {
+		return values, found, nil
+	}
+	bv, bf, mods, err := w.getManyBase(base)
+	if err != nil {
+		return nil, nil, err
+	}
+	for j, k := range base {
+		values[at[j]], found[at[j]] = bv[j], bf[j]
+		w.reads[k] = mods[j]
+	}
+	return values, found, nil
 }
 
 func (w *writeTx) Put(key string, value []byte) error {

@@ -29,6 +29,25 @@ func scanRead(prefix, start string, stop int) rangeRead {
 	}
 }
 
+// getManyRead reads keys with store.GetMany.
+func getManyRead(keys ...string) rangeRead {
+	return func(tx store.ReadTx) (string, error) {
+		values, found, err := store.GetMany(tx, keys)
+		if err != nil {
+			return "", err
+		}
+		var b strings.Builder
+		for i, k := range keys {
+			if !found[i] {
+				fmt.Fprintf(&b, "%s missing ", k)
+				continue
+			}
+			fmt.Fprintf(&b, "%s=%s ", k, values[i])
+		}
+		return b.String(), nil
+	}
+}
+
 func countRead(prefix string) rangeRead {
 	return func(tx store.ReadTx) (string, error) {
 		n, err := tx.Count(prefix)
@@ -75,6 +94,10 @@ func testUpdateReadsSerializable(t *testing.T, f Factory) {
 		{"scan of a prefix that is no directory", scanRead("s/a", "", 0), putKV("s/a0", "x"), true},
 		{"insert into a counted range", countRead("s/a/"), putKV("s/a/3", "x"), true},
 		{"delete from a counted range", countRead("s/a/"), delKey("s/a/2"), true},
+		{"change of a key read by GetMany", getManyRead("s/a/1", "s/b/1", "s/z"), putKV("s/b/1", "y"), true},
+		{"insert of a missing key read by GetMany", getManyRead("s/a/1", "s/b/1", "s/z"), putKV("s/z", "x"), true},
+		{"delete of a key read by GetMany", getManyRead("s/a/1", "s/b/1", "s/z"), delKey("s/a/1"), true},
+		{"change next to keys read by GetMany", getManyRead("s/a/1", "s/b/1", "s/z"), putKV("s/a/2", "y", "s/b/3", "x"), false},
 		{"insert into a sibling range", scanRead("s/a/", "", 0), putKV("s/b/3", "x"), false},
 		{"delete from a sibling range", scanRead("s/a/", "", 0), delKey("s/b/1"), false},
 		{"delete of a key sorting after the range", scanRead("s/a/", "", 0), delKey("s/a0"), false},

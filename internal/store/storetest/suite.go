@@ -44,6 +44,7 @@ func Run(t *testing.T, f Factory) {
 		{"FailedUpdateWritesNothing", testFailedUpdateWritesNothing},
 		{"ReadYourWrites", testReadYourWrites},
 		{"ValuesCopied", testValuesCopied},
+		{"GetMany", testGetMany},
 		{"Scan", testScan},
 		{"ScanStopAndError", testScanStopAndError},
 		{"ScanWhileWriting", testScanWhileWriting},
