@@ -229,6 +229,14 @@ func startStratusClusterWith(t *testing.T, bin string, ec *etcdCluster, prefixes
 // order of prefixes.
 func startStratusClusterTTL(t *testing.T, bin string, ec *etcdCluster, prefixes []string, ttl time.Duration, yaml string, extra ...string) *stratusCluster {
 	t.Helper()
+	return startStratusClusterEach(t, bin, ec, prefixes, ttl, func(int) string { return yaml }, extra...)
+}
+
+// startStratusClusterEach is startStratusClusterTTL with more of the
+// config file for each node: yamlOf(i) for node i+1. The first node leads:
+// the others start once it does.
+func startStratusClusterEach(t *testing.T, bin string, ec *etcdCluster, prefixes []string, ttl time.Duration, yamlOf func(i int) string, extra ...string) *stratusCluster {
+	t.Helper()
 	c := &stratusCluster{t: t, etcd: ec}
 	eps := strings.Join(ec.endpoints(), ", ")
 	for i, prefix := range prefixes {
@@ -243,10 +251,11 @@ func startStratusClusterTTL(t *testing.T, bin string, ec *etcdCluster, prefixes 
 		if ttl > 0 {
 			section += fmt.Sprintf("  session_ttl: %v\n", ttl)
 		}
-		appendFile(t, cfg, section+yaml)
+		appendFile(t, cfg, section+yamlOf(i))
 		s := startServerWith(t, bin, dataDir, append([]string{"--config", cfg}, extra...)...)
 		if i == 0 {
 			c.token = s.token()
+			c.waitLeader(s, 1, "")
 		}
 		c.nodes = append(c.nodes, s)
 	}
