@@ -15,6 +15,9 @@ func duration(field, s string) (model.Duration, error) {
 	if s == "" {
 		return 0, nil
 	}
+	if len(s) > maxDurationLen {
+		return 0, invalid(field, "is %d bytes long; a duration such as 10s or 250ms is at most %d", len(s), maxDurationLen)
+	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
 		return 0, invalid(field, "%q is not a duration such as 10s or 250ms", s)

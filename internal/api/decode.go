@@ -17,6 +17,9 @@ import (
 // maxJSONBody bounds JSON request bodies.
 const maxJSONBody = 4 << 20
 
+// maxDurationLen bounds a duration given as text ("30s").
+const maxDurationLen = 32
+
 // decodeJSON strictly decodes the request body into v: the body is JSON
 // (Content-Type application/json, or none: many clients send none), unknown
 // fields and trailing data are errors, and every error names where the body

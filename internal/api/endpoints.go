@@ -142,6 +142,9 @@ func (h *Handler) pushHealth(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
+	if req.Reason, err = model.CleanText("reason", req.Reason, model.MaxReasonLen); err != nil {
+		return err
+	}
 	id := r.PathValue("id")
 	ep, err := h.ctl.Endpoints.PushEndpoint(r.Context(), n, id)
 	if err != nil {
@@ -226,19 +229,28 @@ func overrideActor(token, what string) string {
 // when clearing one, what for) and its time limit.
 func overrideRequest(w http.ResponseWriter, r *http.Request, set bool) (apiv1.OverrideRequest, time.Duration, error) {
 	var req apiv1.OverrideRequest
+	var err error
 	if !set {
-		req.For = r.URL.Query().Get("for")
-		return req, 0, nil
+		req.For, err = model.CleanText("for", r.URL.Query().Get("for"), model.MaxActorLen)
+		return req, 0, err
 	}
 	if err := decodeJSON(w, r, &req); err != nil {
+		return req, 0, err
+	}
+	if req.Reason, err = model.CleanText("reason", req.Reason, model.MaxReasonLen); err != nil {
+		return req, 0, err
+	}
+	if req.For, err = model.CleanText("for", req.For, model.MaxActorLen); err != nil {
 		return req, 0, err
 	}
 	if req.State != "up" && req.State != "down" {
 		return req, 0, invalid("state", "%q is not up or down", req.State)
 	}
 	var ttl time.Duration
+	if len(req.TTL) > maxDurationLen {
+		return req, 0, invalid("ttl", "is %d bytes long; a duration such as 30s or 1h is at most %d", len(req.TTL), maxDurationLen)
+	}
 	if req.TTL != "" {
-		var err error
 		if ttl, err = time.ParseDuration(req.TTL); err != nil || ttl <= 0 {
 			return req, 0, invalid("ttl", "%q is not a duration such as 30s or 1h", req.TTL)
 		}

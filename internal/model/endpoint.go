@@ -46,16 +46,28 @@ func (e *Endpoint) Normalize() {
 
 // Validate checks an endpoint against its service.
 func (e *Endpoint) Validate(s *Service) error {
+	if err := checkWord("id", e.ID, MaxEndpointIDLen); err != nil {
+		return err
+	}
 	if !endpointIDRE.MatchString(e.ID) {
 		return Errorf("id", "%q is not an endpoint id (1-128 letters, digits, . _ : -)", e.ID)
 	}
+	if err := checkWord("pool", e.Pool, MaxPoolNameLen); err != nil {
+		return err
+	}
 	if s.Pool(e.Pool) == nil {
 		return Errorf("pool", "service %s has no pool %q", s.Name, e.Pool)
+	}
+	if err := checkWord("address", e.Address, MaxAddressLen); err != nil {
+		return err
 	}
 	if _, err := ParseTarget(e.Address); err != nil {
 		return Errorf("address", "%v", err)
 	}
 	if e.CheckTarget != "" {
+		if err := checkWord("check_target", e.CheckTarget, MaxAddressLen); err != nil {
+			return err
+		}
 		if err := checkTarget(e.CheckTarget); err != nil {
 			return Errorf("check_target", "%v", err)
 		}
