@@ -214,3 +214,48 @@ func TestEventLogNodesShareStore(t *testing.T) {
 		t.Errorf("the one-node log sees %d events (%v), want none", len(kept), err)
 	}
 }
+
+// TestEventLogMaximalEventsWithinBytes: 10,000 events as large as the
+// health checker makes them (its MaxEventText reason and actor, the
+// longest key) keep within the default byte budget in the store, the
+// newest kept.
+func TestEventLogMaximalEventsWithinBytes(t *testing.T) {
+	st := openBolt(t, filepath.Join(t.TempDir(), "s.db"))
+	l, _, err := OpenEventLog(context.Background(), st, EventLimits{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.Repeat("s", 253) + "|" + strings.Repeat("e", model.MaxEndpointIDLen)
+	reason := strings.Repeat("\x01", 1024) // escaped as \u0001 in JSON: six times as long
+	actor := strings.Repeat("a", 1024)
+	const batch = 500
+	for from := uint64(1); from <= DefaultEventCount; from += batch {
+		evs := storedEvents(from, from+batch-1, reason)
+		for i := range evs {
+			evs[i].Key, evs[i].Actor = key, actor
+		}
+		if err := l.Append(context.Background(), evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l.bytes > DefaultEventBytes {
+		t.Errorf("kept %d bytes, over the budget of %d", l.bytes, DefaultEventBytes)
+	}
+	_, kept, err := OpenEventLog(context.Background(), st, EventLimits{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) == 0 || kept[len(kept)-1].Seq != DefaultEventCount {
+		t.Fatalf("kept %d events, the newest not among them", len(kept))
+	}
+	total := 0
+	if err := st.View(context.Background(), func(tx store.ReadTx) error {
+		return tx.Scan(schema.EventPrefix(""), "", func(_ string, v []byte) error { total += len(v); return nil })
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if total > DefaultEventBytes {
+		t.Errorf("the store holds %d bytes of events, over the budget of %d", total, DefaultEventBytes)
+	}
+	t.Logf("%d maximal events kept in %d bytes", len(kept), total)
+}

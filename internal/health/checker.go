@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/clock"
+	"github.com/stratusdns/stratus/internal/model"
 )
 
 // Defaults of Options.
 const (
 	DefaultMaxInFlight = 512
 	DefaultEventLimit  = 10000
+	DefaultEventBytes  = 4 << 20
 	DefaultUserAgent   = "stratus-health/1"
 )
 
@@ -32,6 +34,10 @@ type Options struct {
 	// EventLimit is how many events are kept (default 10000); the oldest
 	// are dropped first.
 	EventLimit int
+	// EventBytes bounds the bytes the kept events take, as eventSize
+	// counts them (default 4 MiB): the oldest are dropped first, the
+	// newest is always kept.
+	EventBytes int
 	// OnChange is called when a target's effective state or hold-down
 	// changes, after the status is updated, with the keys of the targets
 	// that changed (sorted, each once). Calls are coalesced and made from
@@ -88,6 +94,9 @@ func New(opts Options) *Checker {
 	if opts.EventLimit <= 0 {
 		opts.EventLimit = DefaultEventLimit
 	}
+	if opts.EventBytes <= 0 {
+		opts.EventBytes = DefaultEventBytes
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -101,7 +110,7 @@ func New(opts Options) *Checker {
 		opts:         opts,
 		log:          opts.Logger,
 		sem:          make(chan struct{}, opts.MaxInFlight),
-		events:       newEventLog(opts.EventLimit),
+		events:       newEventLog(opts.EventLimit, opts.EventBytes),
 		notify:       make(chan struct{}, 1),
 		stop:         make(chan struct{}),
 		notifierDone: make(chan struct{}),
@@ -261,7 +270,7 @@ func (c *Checker) Push(key string, up bool, reason string) error {
 	case t == nil:
 		return fmt.Errorf("push for %q: no such health check target", key)
 	}
-	return t.push(up, reason)
+	return t.push(up, model.StripControl(clipText(reason, model.MaxReasonLen)))
 }
 
 // Record appends an event from elsewhere (a lease lapse, an override) to

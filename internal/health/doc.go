@@ -94,8 +94,10 @@
 //
 // Every change of a target's effective state, and every start and end of
 // a hold-down, appends an Event (actor "check", "push" or "damping") to a
-// log bounded by Options.EventLimit, with sequence numbers increasing by
-// one from 1, or from the last of the events an earlier run kept
+// log bounded by Options.EventLimit and Options.EventBytes (a reason and
+// an actor are cut to MaxEventText, a pushed reason to
+// model.MaxReasonLen without control characters), with sequence numbers
+// increasing by one from 1, or from the last of the events an earlier run kept
 // (RestoreEvents). An event whose Old and New are equal changed no state
 // (a hold-down starting on a target already down); its reason says what
 // happened. EventsAdded signals new events to the one that keeps them
