@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stratusdns/stratus/internal/api"
+	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/control/controltest"
 )
@@ -21,7 +22,7 @@ type testAPI struct {
 func newTestAPI(t *testing.T) *testAPI {
 	t.Helper()
 	svc, _ := controltest.New(t, control.Options{})
-	tok, _, err := svc.Tokens.CreateToken(context.Background(), "admin", []string{"*"}, "test")
+	tok, _, err := svc.Tokens.CreateToken(context.Background(), "admin", []string{"*"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}

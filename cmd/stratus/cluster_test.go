@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/api"
+	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/control/controltest"
 	"github.com/stratusdns/stratus/pkg/apiv1"
@@ -53,7 +54,7 @@ func TestClusterStatus(t *testing.T) {
 			Revision: 120, Health: apiv1.HealthCounts{Unknown: 6}, Seen: now},
 	}}
 	svc, _ := controltest.New(t, control.Options{})
-	tok, _, err := svc.Tokens.CreateToken(context.Background(), "reader", []string{"zones:read"}, "test")
+	tok, _, err := svc.Tokens.CreateToken(context.Background(), "reader", []string{"zones:read"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}

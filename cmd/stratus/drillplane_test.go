@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/api"
+	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/control/controltest"
 	"github.com/stratusdns/stratus/internal/drill"
@@ -36,7 +37,7 @@ func (v verdicts) Status(model.Name, string) (health.Status, bool) { return heal
 func TestAPIDrillPlane(t *testing.T) {
 	svc, _ := controltest.New(t, control.Options{})
 	ctx := context.Background()
-	tok, _, err := svc.Tokens.CreateToken(ctx, "alice", []string{"*"}, "test")
+	tok, _, err := svc.Tokens.CreateToken(ctx, "alice", []string{"*"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}

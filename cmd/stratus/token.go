@@ -64,7 +64,8 @@ func (a *app) tokenCommand() *cobra.Command {
 		Use:   "create NAME --scope SCOPE [--scope ...]",
 		Short: "Create an API token and print it (shown only once)",
 		Long: `Create an API token and print it. The token is shown only now; the server
-keeps a hash of it.
+keeps a hash of it. A token gives only scopes it holds itself ("*" holds
+them all); asking for others fails with exit status 5.
 
 Scopes:
 ` + scopeList(),
@@ -90,7 +91,10 @@ Scopes:
 	del := &cobra.Command{
 		Use:   "delete ID",
 		Short: "Delete an API token",
-		Args:  cobra.ExactArgs(1),
+		Long: `Delete an API token. The token that asks must hold every scope of the
+one it deletes (exit status 5 otherwise), and the last token that can
+administer tokens ("*" or tokens:admin) is not deleted (exit status 4).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, p, err := a.clientAndPrinter()
 			if err != nil {

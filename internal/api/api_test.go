@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/control/controltest"
 	"github.com/stratusdns/stratus/pkg/apiv1"
@@ -24,7 +25,7 @@ type apiEnv struct {
 func newAPI(t *testing.T) *apiEnv {
 	t.Helper()
 	svc, _ := controltest.New(t, control.Options{})
-	admin, _, err := svc.Tokens.CreateToken(context.Background(), "admin", []string{"*"}, "test")
+	admin, _, err := svc.Tokens.CreateToken(context.Background(), "admin", []string{"*"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/control/controltest"
 	"github.com/stratusdns/stratus/internal/store"
@@ -20,15 +21,15 @@ import (
 func TestCluster(t *testing.T) {
 	svc, _ := controltest.New(t, control.Options{})
 	ctx := context.Background()
-	admin, _, err := svc.Tokens.CreateToken(ctx, "admin", []string{"*"}, "test")
+	admin, _, err := svc.Tokens.CreateToken(ctx, "admin", []string{"*"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	reader, _, err := svc.Tokens.CreateToken(ctx, "reader", []string{"zones:read"}, "test")
+	reader, _, err := svc.Tokens.CreateToken(ctx, "reader", []string{"zones:read"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _, err := svc.Tokens.CreateToken(ctx, "other", []string{"tokens:admin"}, "test")
+	other, _, err := svc.Tokens.CreateToken(ctx, "other", []string{"tokens:admin"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,9 +68,9 @@ type Endpoints interface {
 // (*control.Tokens).
 type Tokens interface {
 	Authenticate(ctx context.Context, token string) (*auth.Principal, error)
-	CreateToken(ctx context.Context, name string, scopes []string, actor string) (string, auth.Token, error)
+	CreateToken(ctx context.Context, name string, scopes []string, by *auth.Principal) (string, auth.Token, error)
 	Tokens(ctx context.Context) ([]auth.Token, error)
-	DeleteToken(ctx context.Context, id string) error
+	DeleteToken(ctx context.Context, id string, by *auth.Principal) error
 }
 
 // TSIGKeys serves TSIG keys (*control.TSIGKeys).

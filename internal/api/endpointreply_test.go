@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/health"
@@ -67,7 +68,7 @@ func newSteeredAPI(t testing.TB) *steeredEnv {
 		t.Fatal(err)
 	}
 	plane := control.New(st, pub, control.Options{Clock: clk.Now})
-	admin, _, err := plane.Tokens.CreateToken(ctx, "admin", []string{"*"}, "test")
+	admin, _, err := plane.Tokens.CreateToken(ctx, "admin", []string{"*"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}

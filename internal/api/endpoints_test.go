@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/control/controltest"
 	"github.com/stratusdns/stratus/internal/health"
@@ -182,7 +183,7 @@ func (acceptPush) Push(string, bool, string) error { return nil }
 // reported, not every service.
 func TestPushRecompilesItsServiceOnly(t *testing.T) {
 	svc, _ := controltest.New(t, control.Options{})
-	admin, _, err := svc.Tokens.CreateToken(context.Background(), "admin", []string{"*"}, "test")
+	admin, _, err := svc.Tokens.CreateToken(context.Background(), "admin", []string{"*"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,11 +39,14 @@ func toHTTP(err error) *httpError {
 	var ve *model.Error
 	var pe *control.PreconditionError
 	var ue *control.InUseError
+	var se *control.ScopeError
 	switch {
 	case errors.As(err, &he):
 		return he
 	case errors.As(err, &ve):
 		return &httpError{status: http.StatusBadRequest, code: apiv1.CodeInvalid, message: ve.Message, field: ve.Field}
+	case errors.As(err, &se):
+		return &httpError{status: http.StatusForbidden, code: apiv1.CodePermissionDenied, message: se.Error()}
 	case errors.As(err, &ue):
 		return &httpError{status: http.StatusConflict, code: apiv1.CodeConflict, message: ue.Message, field: ue.Field}
 	case errors.As(err, &pe):

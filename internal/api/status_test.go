@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/publish"
 	"github.com/stratusdns/stratus/internal/store"
@@ -63,7 +64,7 @@ func TestStoreAwayStatusAnd503(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 	<-pub.Ready()
 	plane := control.New(st, pub, control.Options{})
-	admin, _, err := plane.Tokens.CreateToken(ctx, "admin", []string{"*"}, "test")
+	admin, _, err := plane.Tokens.CreateToken(ctx, "admin", []string{"*"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}

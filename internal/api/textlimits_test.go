@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/control/controltest"
 	"github.com/stratusdns/stratus/internal/model"
@@ -40,11 +41,11 @@ func (p *recordPush) taken() []string {
 func textEnv(t *testing.T) (*apiEnv, *recordPush, string) {
 	t.Helper()
 	svc, _ := controltest.New(t, control.Options{})
-	admin, _, err := svc.Tokens.CreateToken(context.Background(), "admin", []string{"*"}, "test")
+	admin, _, err := svc.Tokens.CreateToken(context.Background(), "admin", []string{"*"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fn, _, err := svc.Tokens.CreateToken(context.Background(), "fn", []string{"endpoints:write"}, "test")
+	fn, _, err := svc.Tokens.CreateToken(context.Background(), "fn", []string{"endpoints:write"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}

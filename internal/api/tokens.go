@@ -29,7 +29,7 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	secret, rec, err := h.ctl.Tokens.CreateToken(r.Context(), req.Name, req.Scopes, p.Name)
+	secret, rec, err := h.ctl.Tokens.CreateToken(r.Context(), req.Name, req.Scopes, p)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (h *Handler) deleteToken(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	if id == p.TokenID {
 		return invalid("id", "a token cannot delete itself")
 	}
-	if err := h.ctl.Tokens.DeleteToken(r.Context(), id); err != nil {
+	if err := h.ctl.Tokens.DeleteToken(r.Context(), id, p); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -59,7 +59,7 @@ func newTokenAPI(t *testing.T) *tokenEnv {
 	t.Cleanup(func() { cancel(); <-done; bst.Close() })
 	<-pub.Ready()
 	plane := control.New(st, pub, control.Options{})
-	admin, _, err := plane.Tokens.CreateToken(ctx, "admin", []string{"*"}, "test")
+	admin, _, err := plane.Tokens.CreateToken(ctx, "admin", []string{"*"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
@@ -58,7 +59,7 @@ func TestTSIGKeys(t *testing.T) {
 	}
 
 	// A token without tsig:admin sees nothing.
-	tok, _, err := e.svc.Tokens.CreateToken(context.Background(), "zones", []string{"zones:write"}, "test")
+	tok, _, err := e.svc.Tokens.CreateToken(context.Background(), "zones", []string{"zones:write"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,6 +68,33 @@ func (p *Principal) Allows(scope string) bool {
 	return false
 }
 
+// Missing returns the scopes in scopes that the principal does not hold
+// (as Allows decides), each once, in their order: what a token it
+// creates or replaces would hold beyond its own. A token may only grant
+// what it holds; "*" holds everything.
+func (p *Principal) Missing(scopes []string) []string {
+	var out []string
+	for _, sc := range scopes {
+		if !p.Allows(sc) && !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// AdministersTokens reports whether a token with these scopes can
+// create and delete tokens: it holds "*" or "tokens:admin".
+func AdministersTokens(scopes []string) bool {
+	return slices.Contains(scopes, ScopeAll) || slices.Contains(scopes, ScopeTokens)
+}
+
+// Local is the principal of the node's own operator (the one with the
+// node's data directory and store, such as "stratus serve" issuing the
+// admin token): it holds every scope.
+func Local(name string) *Principal {
+	return &Principal{Name: name, Scopes: []string{ScopeAll}}
+}
+
 const tokenPrefix = "stratus_"
 
 // Generate returns a new token string and its record (without Name,

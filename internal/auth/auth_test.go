@@ -1,6 +1,9 @@
 package auth
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestGenerateParseVerify(t *testing.T) {
 	tok, rec, err := Generate()
@@ -88,5 +91,37 @@ func TestTable(t *testing.T) {
 	tab.Reset(nil)
 	if _, known := tab.Authenticate(tokB); known || tab.Len() != 0 {
 		t.Error("a reset left a token behind")
+	}
+}
+
+func TestMissing(t *testing.T) {
+	tests := []struct {
+		holds, grants, missing []string
+	}{
+		{[]string{ScopeAll}, []string{ScopeAll, ScopeTokens, ScopeTSIG}, nil},
+		{[]string{ScopeTokens}, []string{ScopeAll}, []string{ScopeAll}},
+		{[]string{ScopeTokens}, []string{ScopeTokens, ScopeZonesRead, ScopeZonesRead}, []string{ScopeZonesRead}},
+		{[]string{ScopeZonesWrite}, []string{ScopeZonesRead, ScopeZonesWrite}, nil},
+		{[]string{ScopeZonesRead}, []string{ScopeZonesWrite}, []string{ScopeZonesWrite}},
+		{[]string{ScopeServicesWrite}, []string{ScopeEndpointsWrite, ScopeServicesRead}, nil},
+		{[]string{ScopeEndpointsWrite}, []string{ScopeServicesRead}, []string{ScopeServicesRead}},
+		{nil, []string{ScopeZonesRead}, []string{ScopeZonesRead}},
+	}
+	for _, tc := range tests {
+		p := &Principal{Scopes: tc.holds}
+		if got := p.Missing(tc.grants); !slices.Equal(got, tc.missing) {
+			t.Errorf("%v granting %v: missing %v, want %v", tc.holds, tc.grants, got, tc.missing)
+		}
+	}
+	for _, tc := range []struct {
+		scopes []string
+		want   bool
+	}{
+		{[]string{ScopeAll}, true}, {[]string{ScopeZonesRead, ScopeTokens}, true},
+		{[]string{ScopeZonesWrite, ScopeTSIG}, false}, {nil, false},
+	} {
+		if got := AdministersTokens(tc.scopes); got != tc.want {
+			t.Errorf("AdministersTokens(%v) = %v", tc.scopes, got)
+		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/auth"
+
 	"github.com/miekg/dns"
 	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/model"
@@ -468,7 +470,7 @@ func TestConcurrentWrites(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	e := newEnv(t, Options{})
-	tok, rec, err := e.svc.Tokens.CreateToken(ctx, "ci", []string{"zones:write"}, "test")
+	tok, rec, err := e.svc.Tokens.CreateToken(ctx, "ci", []string{"zones:write"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -479,10 +481,10 @@ func TestTokens(t *testing.T) {
 	if _, err := e.svc.Tokens.Authenticate(ctx, tok[:len(tok)-1]+"x"); !errors.Is(err, ErrTokenNotFound) {
 		t.Errorf("wrong secret: %v", err)
 	}
-	if _, _, err := e.svc.Tokens.CreateToken(ctx, "x", []string{"zones:everything"}, "test"); err == nil {
+	if _, _, err := e.svc.Tokens.CreateToken(ctx, "x", []string{"zones:everything"}, auth.Local("test")); err == nil {
 		t.Error("unknown scope accepted")
 	}
-	tok2, _, err := e.svc.Tokens.ReplaceToken(ctx, "ci", []string{"*"})
+	tok2, _, err := e.svc.Tokens.ReplaceToken(ctx, "ci", []string{"*"}, auth.Local("test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +494,7 @@ func TestTokens(t *testing.T) {
 	if _, err := e.svc.Tokens.Authenticate(ctx, tok2); err != nil {
 		t.Error(err)
 	}
-	if err := e.svc.Tokens.DeleteToken(ctx, rec.ID); !errors.Is(err, ErrTokenNotFound) {
+	if err := e.svc.Tokens.DeleteToken(ctx, rec.ID, auth.Local("test")); !errors.Is(err, ErrTokenNotFound) {
 		t.Errorf("deleting the replaced token: %v", err)
 	}
 }

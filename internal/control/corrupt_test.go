@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/publish"
 	"github.com/stratusdns/stratus/internal/schema"
@@ -70,7 +71,10 @@ func TestCorruptRecords(t *testing.T) {
 				return err
 			}, nil},
 		{schema.PrefixTokens, schema.TokenKey("corrupt"), "",
-			func(e *env) error { _, _, err := e.svc.Tokens.ReplaceToken(ctx, "ci", []string{"*"}); return err }, nil},
+			func(e *env) error {
+				_, _, err := e.svc.Tokens.ReplaceToken(ctx, "ci", []string{"*"}, auth.Local("test"))
+				return err
+			}, nil},
 		{schema.PrefixTSIG, schema.TSIGKey("xfr.example."), "", nil,
 			func(e *env) error { _, err := e.svc.TSIGKeys.TSIGKeys(ctx); return err }},
 		{schema.PrefixServices, schema.ServiceKey(api), "publisher",

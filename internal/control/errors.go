@@ -3,6 +3,7 @@ package control
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 var (
@@ -30,6 +31,19 @@ var (
 	// errNoChange aborts a transaction that would change nothing.
 	errNoChange = errors.New("control: no change")
 )
+
+// ScopeError means a token was refused a write on tokens because it would
+// grant, or remove, scopes it does not hold itself. The API answers 403
+// Forbidden.
+type ScopeError struct {
+	Token   string   // the acting token's name
+	Missing []string // the scopes it does not hold
+	Action  string   // what it tried, such as "create a token with"
+}
+
+func (e *ScopeError) Error() string {
+	return fmt.Sprintf("token %q cannot %s scopes it does not hold: %s", e.Token, e.Action, strings.Join(e.Missing, ", "))
+}
 
 // InUseError means a write was refused because something else still uses
 // what it would remove (a zone's ACL names the key, a service lives in the

@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -13,9 +14,14 @@ import (
 )
 
 // CreateToken creates an API token and returns the token string, which is
-// shown only now: the store keeps a hash of its secret.
-func (s *Tokens) CreateToken(ctx context.Context, name string, scopes []string, actor string) (string, auth.Token, error) {
+// shown only now: the store keeps a hash of its secret. by, the token
+// that asks, must hold every scope the new token gets (a *ScopeError
+// otherwise).
+func (s *Tokens) CreateToken(ctx context.Context, name string, scopes []string, by *auth.Principal) (string, auth.Token, error) {
 	if err := checkTokenSpec(name, scopes); err != nil {
+		return "", auth.Token{}, err
+	}
+	if err := checkGrant(by, scopes, "create a token with"); err != nil {
 		return "", auth.Token{}, err
 	}
 	tok, rec, b, err := s.newToken(name, scopes)
@@ -29,8 +35,47 @@ func (s *Tokens) CreateToken(ctx context.Context, name string, scopes []string, 
 	if err := s.published(ctx, rev); err != nil {
 		return "", auth.Token{}, err
 	}
-	s.log.Info("token created", "id", rec.ID, "name", name, "scopes", scopes, "by", actor)
+	s.log.Info("token created", "id", rec.ID, "name", name, "scopes", scopes, "by", by.Name)
 	return tok, rec, nil
+}
+
+// checkGrant refuses a write on tokens that would give, or take away,
+// scopes by does not hold.
+func checkGrant(by *auth.Principal, scopes []string, action string) error {
+	if by == nil {
+		return &ScopeError{Token: "(none)", Missing: scopes, Action: action}
+	}
+	if missing := by.Missing(scopes); len(missing) > 0 {
+		return &ScopeError{Token: by.Name, Missing: missing, Action: action}
+	}
+	return nil
+}
+
+// lastAdmin refuses a write that would leave the store without a token
+// that can administer tokens ("*" or "tokens:admin") when it has one:
+// removed are the ids the write deletes, added the scopes of the token it
+// puts (nil for none). It reads every token in tx, so two writes that
+// each remove one of the last two such tokens conflict in the store and
+// the second one sees the first.
+func lastAdmin(tx store.ReadTx, removed []string, added []string) error {
+	toks, err := scanTokens(tx)
+	if err != nil {
+		return err
+	}
+	var had, kept bool
+	for _, t := range toks {
+		if !auth.AdministersTokens(t.Scopes) {
+			continue
+		}
+		had = true
+		if !slices.Contains(removed, t.ID) {
+			kept = true
+		}
+	}
+	if had && !kept && !auth.AdministersTokens(added) {
+		return inUse("id", "this is the last token that can administer tokens (scope %q or %q): create another one with it first", auth.ScopeAll, auth.ScopeTokens)
+	}
+	return nil
 }
 
 // CreateFirstToken creates a token as CreateToken does, in the same
@@ -81,8 +126,17 @@ func checkTokenSpec(name string, scopes []string) error {
 }
 
 // ReplaceToken deletes every token named name and creates a new one with
-// the same name and scopes in the same transaction.
-func (s *Tokens) ReplaceToken(ctx context.Context, name string, scopes []string) (string, auth.Token, error) {
+// the same name and the given scopes in the same transaction. by must hold
+// every scope of the new token and of the tokens it replaces (a
+// *ScopeError otherwise), and the store keeps a token that can administer
+// tokens if it had one (an *InUseError otherwise).
+func (s *Tokens) ReplaceToken(ctx context.Context, name string, scopes []string, by *auth.Principal) (string, auth.Token, error) {
+	if err := checkTokenSpec(name, scopes); err != nil {
+		return "", auth.Token{}, err
+	}
+	if err := checkGrant(by, scopes, "create a token with"); err != nil {
+		return "", auth.Token{}, err
+	}
 	tok, rec, b, err := s.newToken(name, scopes)
 	if err != nil {
 		return "", auth.Token{}, err
@@ -92,11 +146,22 @@ func (s *Tokens) ReplaceToken(ctx context.Context, name string, scopes []string)
 		if err != nil {
 			return err
 		}
+		var removed []string
 		for _, t := range old {
-			if t.Name == name {
-				if err := tx.Delete(schema.TokenKey(t.ID)); err != nil {
-					return err
-				}
+			if t.Name != name {
+				continue
+			}
+			if err := checkGrant(by, t.Scopes, "replace a token with"); err != nil {
+				return err
+			}
+			removed = append(removed, t.ID)
+		}
+		if err := lastAdmin(tx, removed, scopes); err != nil {
+			return err
+		}
+		for _, id := range removed {
+			if err := tx.Delete(schema.TokenKey(id)); err != nil {
+				return err
 			}
 		}
 		return tx.Put(schema.TokenKey(rec.ID), b)
@@ -107,7 +172,7 @@ func (s *Tokens) ReplaceToken(ctx context.Context, name string, scopes []string)
 	if err := s.published(ctx, rev); err != nil {
 		return "", auth.Token{}, err
 	}
-	s.log.Info("token replaced", "id", rec.ID, "name", name)
+	s.log.Info("token replaced", "id", rec.ID, "name", name, "scopes", scopes, "by", by.Name)
 	return tok, rec, nil
 }
 
@@ -169,22 +234,37 @@ func scanTokens(tx store.ReadTx) ([]auth.Token, error) {
 	return out, err
 }
 
-// DeleteToken deletes a token. Like every write it returns once this
+// DeleteToken deletes a token. by must hold every scope of the token it
+// deletes (a *ScopeError otherwise), and the last token that can
+// administer tokens is not deleted (an *InUseError): both are checked in
+// the transaction that deletes. Like every write it returns once this
 // node serves the change: the token no longer authenticates here.
-func (s *Tokens) DeleteToken(ctx context.Context, id string) error {
+func (s *Tokens) DeleteToken(ctx context.Context, id string, by *auth.Principal) error {
 	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
-		_, ok, err := tx.Get(schema.TokenKey(id))
+		key := schema.TokenKey(id)
+		b, ok, err := tx.Get(key)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return ErrTokenNotFound
 		}
-		return tx.Delete(schema.TokenKey(id))
+		t, err := schema.DecodeToken(key, b)
+		if err != nil {
+			return err
+		}
+		if err := checkGrant(by, t.Scopes, "delete a token with"); err != nil {
+			return err
+		}
+		if err := lastAdmin(tx, []string{id}, nil); err != nil {
+			return err
+		}
+		return tx.Delete(key)
 	})
 	if err != nil {
 		return err
 	}
+	s.log.Info("token deleted", "id", id, "by", by.Name)
 	return s.published(ctx, rev)
 }
 

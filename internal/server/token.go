@@ -27,7 +27,7 @@ func (s *Node) ensureAdminToken(ctx context.Context, rotate bool) error {
 	var tok string
 	var err error
 	if rotate {
-		tok, _, err = s.plane.Tokens.ReplaceToken(ctx, adminTokenName, []string{auth.ScopeAll})
+		tok, _, err = s.plane.Tokens.ReplaceToken(ctx, adminTokenName, []string{auth.ScopeAll}, auth.Local("stratus serve"))
 	} else {
 		var created bool
 		tok, _, created, err = s.plane.Tokens.CreateFirstToken(ctx, adminTokenName, []string{auth.ScopeAll}, "stratus serve")
