@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -118,19 +119,7 @@ func (s *Session) Put(ctx context.Context, key string, value []byte) error {
 	if key == "" {
 		return store.ErrEmptyKey
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c := s.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s.ended() {
-		return store.ErrSessionEnded
-	}
-	v := append([]byte{}, value...)
-	c.keys[key] = entry{value: v, owner: s}
-	c.notify(store.Event{Key: key, Value: v})
-	return nil
+	return s.apply(ctx, []store.Event{{Key: key, Value: value}}, "put of ephemeral key "+strconv.Quote(key))
 }
 
 // Delete removes an ephemeral key s put.
@@ -138,25 +127,7 @@ func (s *Session) Delete(ctx context.Context, key string) error {
 	if key == "" {
 		return store.ErrEmptyKey
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c := s.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s.ended() {
-		return store.ErrSessionEnded
-	}
-	e, ok := c.keys[key]
-	if !ok {
-		return nil
-	}
-	if e.owner != s {
-		return fmt.Errorf("store/local: delete ephemeral key %q: it belongs to node %q, not %q", key, e.owner.node, s.node)
-	}
-	delete(c.keys, key)
-	c.notify(store.Event{Key: key, Deleted: true})
-	return nil
+	return s.apply(ctx, []store.Event{{Key: key, Deleted: true}}, "delete of ephemeral key "+strconv.Quote(key))
 }
 
 // Apply writes a batch of ephemeral keys at once: watchers see it as one
@@ -166,6 +137,12 @@ func (s *Session) Apply(ctx context.Context, events []store.Event) error {
 	if err != nil {
 		return fmt.Errorf("store/local: apply of %d ephemeral keys: %w", len(events), err)
 	}
+	return s.apply(ctx, evs, fmt.Sprintf("apply of %d ephemeral keys", len(evs)))
+}
+
+// apply writes evs (one event a key) under the cluster's lock; what names
+// the call in errors.
+func (s *Session) apply(ctx context.Context, evs []store.Event, what string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -196,7 +173,7 @@ func (s *Session) Apply(ctx context.Context, events []store.Event) error {
 	}
 	c.notify(out...)
 	if len(refused) > 0 {
-		return fmt.Errorf("store/local: apply of %d ephemeral keys: delete of %s refused: the keys belong to other nodes, not %q", len(evs), strings.Join(refused, ", "), s.node)
+		return fmt.Errorf("store/local: %s: delete of %s refused: the keys belong to other nodes, not %q", what, strings.Join(refused, ", "), s.node)
 	}
 	return nil
 }
