@@ -41,7 +41,7 @@ func loadEndpoints(tx store.ReadTx, svc model.Name) ([]*model.Endpoint, error) {
 // RegisterEndpoint creates or replaces an endpoint of a service. It is
 // idempotent by endpoint id: registering the same endpoint again renews its
 // lease (a registration without a ttl keeps the lease it had) and keeps its
-// override unless the address or pool changed. It reports whether the
+// override, also when the address or pool changed. It reports whether the
 // endpoint is new.
 func (s *Endpoints) RegisterEndpoint(ctx context.Context, svcName model.Name, ep model.Endpoint, actor string) (*model.Endpoint, bool, error) {
 	ep.Service = svcName
@@ -63,11 +63,12 @@ func (s *Endpoints) RegisterEndpoint(ctx context.Context, svcName model.Name, ep
 		switch {
 		case err == nil:
 			e.Created = cur.Created
-			if e.Address == cur.Address && e.Pool == cur.Pool {
-				// An override is about one address in one pool: the
-				// id coming back elsewhere starts clean.
-				e.Override = cur.Override
-			}
+			// An override is the operator's (services:write), and only
+			// the override API clears it: a registration, even at
+			// another address or in another pool, keeps it, so that
+			// an endpoints:write token cannot undo a drain by
+			// registering the id again elsewhere.
+			e.Override = cur.Override
 			if !e.Leased() && cur.Leased() {
 				// A lease is only ever given up by deregistering: a
 				// registration that forgets its ttl must not turn a

@@ -193,7 +193,9 @@ func TestEndpoints(t *testing.T) {
 		t.Errorf("override: %+v", eps)
 	}
 	// Registering again keeps the override and, without a ttl, the lease;
-	// moving to another address clears the override.
+	// moving to another address or pool keeps the override too: only
+	// services:write clears it (a function's token must not undo an
+	// operator's drain by registering elsewhere).
 	noTTL := reg
 	noTTL.LeaseTTL = 0
 	if got, _, err = e.svc.Endpoints.RegisterEndpoint(ctx, "api.example.com.", noTTL, "fn"); err != nil || got.Override == nil || got.LeaseTTL != reg.LeaseTTL {
@@ -201,8 +203,16 @@ func TestEndpoints(t *testing.T) {
 	}
 	moved := reg
 	moved.Address = "fn-1b.example.net"
-	if got, _, err = e.svc.Endpoints.RegisterEndpoint(ctx, "api.example.com.", moved, "fn"); err != nil || got.Override != nil {
+	if got, _, err = e.svc.Endpoints.RegisterEndpoint(ctx, "api.example.com.", moved, "fn"); err != nil || got.Override == nil || got.Override.Actor != "bob" {
 		t.Errorf("register at a new address: %+v %v", got, err)
+	}
+	if eps, _ := e.svc.Endpoints.Endpoints(ctx, "api.example.com."); len(eps) != 1 || eps[0].Override == nil || eps[0].Address != moved.Address {
+		t.Errorf("stored after registering at a new address: %+v", eps)
+	}
+	otherPool := moved
+	otherPool.Pool = "backup"
+	if got, _, err = e.svc.Endpoints.RegisterEndpoint(ctx, "api.example.com.", otherPool, "fn"); err != nil || got.Override == nil || got.Override.Actor != "bob" {
+		t.Errorf("register in another pool: %+v %v", got, err)
 	}
 	for _, bad := range []struct {
 		ep    model.Endpoint
