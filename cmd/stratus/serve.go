@@ -108,7 +108,7 @@ SIGTERM or SIGINT stops gracefully; a second signal stops at once.`,
 	f.BoolVar(&demo, "demo", false, "create the demo zone demo.stratus.test. if it is missing")
 	f.StringVar(&logLevel, "log-level", "", "debug, info, warn or error (default info)")
 	f.StringVar(&logFormat, "log-format", "", "text or json (default text)")
-	f.BoolVar(&rotate, "rotate-admin-token", false, "replace the admin token and rewrite <data-dir>/admin.token")
+	f.BoolVar(&rotate, "rotate-admin-token", false, "replace the admin token and rewrite <data-dir>/admin.token (the old token is revoked once the file is written)")
 	f.DurationVar(&grace, "shutdown-grace", 10*time.Second, "how long a graceful shutdown waits for requests in flight")
 	return cmd
 }

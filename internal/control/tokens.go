@@ -176,6 +176,56 @@ func (s *Tokens) ReplaceToken(ctx context.Context, name string, scopes []string,
 	return tok, rec, nil
 }
 
+// RetireTokens deletes every token named name but the one with id keep,
+// in one transaction that finds keep stored: the second half of a
+// rotation that created keep first (CreateToken) and handed it out. by
+// must hold every scope of the tokens it deletes (a *ScopeError
+// otherwise), and the store keeps a token that can administer tokens if
+// it had one (an *InUseError otherwise). It returns the ids deleted.
+func (s *Tokens) RetireTokens(ctx context.Context, name, keep string, by *auth.Principal) ([]string, error) {
+	var removed []string
+	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+		removed = removed[:0]
+		if _, ok, err := tx.Get(schema.TokenKey(keep)); err != nil {
+			return err
+		} else if !ok {
+			return fmt.Errorf("%w: %s, the token that replaces those named %q", ErrTokenNotFound, keep, name)
+		}
+		old, err := scanTokens(tx)
+		if err != nil {
+			return err
+		}
+		for _, t := range old {
+			if t.Name != name || t.ID == keep {
+				continue
+			}
+			if err := checkGrant(by, t.Scopes, "delete a token with"); err != nil {
+				return err
+			}
+			removed = append(removed, t.ID)
+		}
+		if len(removed) == 0 {
+			return nil
+		}
+		if err := lastAdmin(tx, removed, nil); err != nil {
+			return err
+		}
+		for _, id := range removed {
+			if err := tx.Delete(schema.TokenKey(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(removed) > 0 {
+		s.log.Info("tokens retired", "ids", removed, "name", name, "kept", keep, "by", by.Name)
+	}
+	return removed, s.published(ctx, rev)
+}
+
 // newToken generates a token and its stored record.
 func (s *Tokens) newToken(name string, scopes []string) (string, auth.Token, []byte, error) {
 	tok, rec, err := auth.Generate()
