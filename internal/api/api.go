@@ -106,6 +106,9 @@ func (h *Handler) wrap(rt route) http.Handler {
 			if !p.Allows(rt.scope) {
 				return errorf(http.StatusForbidden, apiv1.CodePermissionDenied, "token %q lacks the scope %q needed for %s %s", p.Name, rt.scope, r.Method, rt.pattern)
 			}
+			if err := h.bound(rt, r, p); err != nil {
+				return err
+			}
 			return rt.handle(sw, r, p)
 		}()
 		if err != nil {

@@ -1,10 +1,13 @@
 package api
 
 import (
+	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/stratusdns/stratus/internal/auth"
+	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/steer"
 	"github.com/stratusdns/stratus/pkg/apiv1"
@@ -55,6 +58,10 @@ func (h *Handler) listEndpoints(w http.ResponseWriter, r *http.Request, p *auth.
 	if err != nil {
 		return err
 	}
+	if len(p.Bindings.Pools) > 0 {
+		// A token bound to pools lists their endpoints only.
+		eps = slices.DeleteFunc(eps, func(e *model.Endpoint) bool { return p.Pool(e.Pool) != nil })
+	}
 	writeJSON(w, http.StatusOK, apiv1.EndpointList{Service: string(n), Endpoints: h.endpointsOut(n, eps, p)})
 	return nil
 }
@@ -80,6 +87,13 @@ func (h *Handler) registerEndpoint(w http.ResponseWriter, r *http.Request, p *au
 	if err != nil {
 		return err
 	}
+	if err := p.Pool(m.Pool); err != nil {
+		return err
+	}
+	// Nor may it take an endpoint out of another pool.
+	if err := h.inBoundPools(r, p, n, m.ID, true); err != nil {
+		return err
+	}
 	e, created, err := h.ctl.Endpoints.RegisterEndpoint(r.Context(), n, m, p.Name)
 	if err != nil {
 		return err
@@ -102,6 +116,9 @@ func (h *Handler) getEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	if err != nil {
 		return err
 	}
+	if err := endpointPool(p, e); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, h.endpointOut(e, p))
 	return nil
 }
@@ -109,6 +126,9 @@ func (h *Handler) getEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Pr
 func (h *Handler) deleteEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	n, err := serviceParam(r)
 	if err != nil {
+		return err
+	}
+	if err := h.inBoundPools(r, p, n, r.PathValue("id"), false); err != nil {
 		return err
 	}
 	if err := h.ctl.Endpoints.DeregisterEndpoint(r.Context(), n, r.PathValue("id"), p.Name); err != nil {
@@ -122,6 +142,9 @@ func (h *Handler) deleteEndpoint(w http.ResponseWriter, r *http.Request, p *auth
 func (h *Handler) renewEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	n, err := serviceParam(r)
 	if err != nil {
+		return err
+	}
+	if err := h.inBoundPools(r, p, n, r.PathValue("id"), false); err != nil {
 		return err
 	}
 	e, err := h.ctl.Endpoints.RenewEndpoint(r.Context(), n, r.PathValue("id"))
@@ -148,6 +171,9 @@ func (h *Handler) pushHealth(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	id := r.PathValue("id")
 	ep, err := h.ctl.Endpoints.PushEndpoint(r.Context(), n, id)
 	if err != nil {
+		return err
+	}
+	if err := endpointPool(p, ep); err != nil {
 		return err
 	}
 	if h.opts.Health == nil || h.opts.Steering == nil {
@@ -179,6 +205,9 @@ func (h *Handler) endpointOverride(w http.ResponseWriter, r *http.Request, p *au
 	}
 	req, ttl, err := overrideRequest(w, r, set)
 	if err != nil {
+		return err
+	}
+	if err := h.inBoundPools(r, p, n, r.PathValue("id"), false); err != nil {
 		return err
 	}
 	e, err := h.ctl.Endpoints.SetEndpointOverride(r.Context(), n, r.PathValue("id"), req.State, req.Reason, overrideActor(p.Name, req.For), ttl)
@@ -256,4 +285,31 @@ func overrideRequest(w http.ResponseWriter, r *http.Request, set bool) (apiv1.Ov
 		}
 	}
 	return req, ttl, nil
+}
+
+// inBoundPools refuses a token bound to pools (auth.Bindings) a request on
+// endpoint id of service svc when the endpoint is stored in a pool
+// outside them. A missing endpoint is the handler's to report, or, with
+// mayBeNew (a registration), no refusal.
+func (h *Handler) inBoundPools(r *http.Request, p *auth.Principal, svc model.Name, id string, mayBeNew bool) error {
+	if len(p.Bindings.Pools) == 0 {
+		return nil
+	}
+	e, err := h.ctl.Endpoints.Endpoint(r.Context(), svc, id)
+	if mayBeNew && errors.Is(err, control.ErrEndpointNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return endpointPool(p, e)
+}
+
+// endpointPool refuses endpoint e to a token bound to other pools.
+func endpointPool(p *auth.Principal, e *model.Endpoint) error {
+	err := p.Pool(e.Pool)
+	if be, ok := err.(*auth.BindingError); ok {
+		be.Object += " (endpoint " + e.ID + ")"
+	}
+	return err
 }

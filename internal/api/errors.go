@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/store"
@@ -40,6 +41,8 @@ func toHTTP(err error) *httpError {
 	var pe *control.PreconditionError
 	var ue *control.InUseError
 	var se *control.ScopeError
+	var be *auth.BindingError
+	var xe *auth.ExpiredError
 	switch {
 	case errors.As(err, &he):
 		return he
@@ -47,6 +50,10 @@ func toHTTP(err error) *httpError {
 		return &httpError{status: http.StatusBadRequest, code: apiv1.CodeInvalid, message: ve.Message, field: ve.Field}
 	case errors.As(err, &se):
 		return &httpError{status: http.StatusForbidden, code: apiv1.CodePermissionDenied, message: se.Error()}
+	case errors.As(err, &be):
+		return &httpError{status: http.StatusForbidden, code: apiv1.CodePermissionDenied, message: be.Error()}
+	case errors.As(err, &xe):
+		return &httpError{status: http.StatusUnauthorized, code: apiv1.CodeUnauthenticated, message: xe.Error()}
 	case errors.As(err, &ue):
 		return &httpError{status: http.StatusConflict, code: apiv1.CodeConflict, message: ue.Message, field: ue.Field}
 	case errors.As(err, &pe):

@@ -76,13 +76,16 @@ func versionMatch(r *http.Request) (*uint64, error) {
 
 func versionTag(v uint64) string { return `"` + strconv.FormatUint(v, 10) + `"` }
 
-func (h *Handler) listServices(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+func (h *Handler) listServices(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	svcs, err := h.ctl.Services.ListServices(r.Context())
 	if err != nil {
 		return err
 	}
 	out := apiv1.ServiceList{Services: []apiv1.Service{}}
 	for _, s := range svcs {
+		if p.Service(string(s.Name)) != nil {
+			continue // a bound token lists its services only
+		}
 		out.Services = append(out.Services, serviceJSON(s))
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -106,6 +109,9 @@ func (h *Handler) getService(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 func (h *Handler) createService(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	var req apiv1.Service
 	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := boundName(req.Name, p.WholeService); err != nil {
 		return err
 	}
 	m, err := serviceModel(&req)
@@ -237,7 +243,7 @@ func (h *Handler) evaluate(w http.ResponseWriter, r *http.Request, _ *auth.Princ
 	return nil
 }
 
-func (h *Handler) events(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+func (h *Handler) events(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	q := r.URL.Query()
 	var after uint64
 	limit := 1000
@@ -273,13 +279,16 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, _ *auth.Princip
 		out.Stored = s.EventsStored()
 	}
 	take := 0 // all kept events: the filter below decides
-	if service == "" {
+	if service == "" && len(p.Bindings.Services) == 0 {
 		take = limit
 	}
 	for _, ev := range h.opts.Health.Events(after, take) {
 		je := eventJSON(ev)
 		if service != "" && je.Service != string(service) {
 			continue
+		}
+		if len(p.Bindings.Services) > 0 && p.Service(je.Service) != nil {
+			continue // a token bound to services sees their events only
 		}
 		out.Events = append(out.Events, je)
 		if len(out.Events) == limit {

@@ -4,20 +4,28 @@ import (
 	"net/http"
 
 	"github.com/stratusdns/stratus/internal/auth"
+	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
 func tokenJSON(t auth.Token) apiv1.Token {
-	return apiv1.Token{ID: t.ID, Name: t.Name, Scopes: t.Scopes, Created: t.Created}
+	return apiv1.Token{ID: t.ID, Name: t.Name, Scopes: t.Scopes,
+		Zones: t.Zones, Services: t.Services, Pools: t.Pools,
+		Created: t.Created, Expires: t.Expires, LastUsed: t.LastUsed}
 }
 
-func (h *Handler) listTokens(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+// listTokens lists the tokens; a bound token sees only those whose
+// bindings are within its own (those it may delete).
+func (h *Handler) listTokens(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	toks, err := h.ctl.Tokens.Tokens(r.Context())
 	if err != nil {
 		return err
 	}
 	out := apiv1.TokenList{Tokens: make([]apiv1.Token, 0, len(toks))}
 	for _, t := range toks {
+		if p.Exceeds(t.Bindings) != nil {
+			continue
+		}
 		out.Tokens = append(out.Tokens, tokenJSON(t))
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -29,7 +37,13 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	secret, rec, err := h.ctl.Tokens.CreateToken(r.Context(), req.Name, req.Scopes, p)
+	spec := control.TokenSpec{
+		Name:     req.Name,
+		Scopes:   req.Scopes,
+		Bindings: auth.Bindings{Zones: req.Zones, Services: req.Services, Pools: req.Pools},
+		Expires:  req.Expires,
+	}
+	secret, rec, err := h.ctl.Tokens.IssueToken(r.Context(), spec, p)
 	if err != nil {
 		return err
 	}

@@ -41,13 +41,16 @@ func secondaryJSON(zs *model.ZoneSettings, st model.SecondaryState) *apiv1.Secon
 	return out
 }
 
-func (h *Handler) listZones(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+func (h *Handler) listZones(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	zones, err := h.ctl.Zones.ListZones(r.Context())
 	if err != nil {
 		return err
 	}
 	out := apiv1.ZoneList{Zones: []apiv1.Zone{}}
 	for _, z := range zones {
+		if p.Zone(string(z.Name)) != nil {
+			continue // a bound token lists its zones only
+		}
 		out.Zones = append(out.Zones, zoneJSON(z))
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -71,6 +74,9 @@ func (h *Handler) getZone(w http.ResponseWriter, r *http.Request, _ *auth.Princi
 func (h *Handler) createZone(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	var req apiv1.CreateZoneRequest
 	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := boundName(req.Name, p.Zone); err != nil {
 		return err
 	}
 	var info model.ZoneInfo

@@ -39,11 +39,24 @@ var KnownScopes = []string{ScopeAll, ScopeZonesRead, ScopeZonesWrite, ScopeServi
 
 // Token is a token's stored record. The secret itself is never stored.
 type Token struct {
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
-	Hash    string    `json:"hash"` // hex SHA-256 of the secret
-	Scopes  []string  `json:"scopes"`
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Hash   string   `json:"hash"` // hex SHA-256 of the secret
+	Scopes []string `json:"scopes"`
+	// Bindings limit the token to named zones, services and pools.
+	Bindings
 	Created time.Time `json:"created"`
+	// Expires, when set, is when the token stops authenticating.
+	Expires time.Time `json:"expires,omitzero"`
+	// LastUsed is when the token last authenticated, as of the last
+	// flush of the nodes' in-memory record of it (Tokens.FlushLastUse in
+	// internal/control): up to a minute behind.
+	LastUsed time.Time `json:"last_used,omitzero"`
+}
+
+// Principal returns the principal the token stands for.
+func (t *Token) Principal() *Principal {
+	return &Principal{TokenID: t.ID, Name: t.Name, Scopes: t.Scopes, Bindings: t.Bindings, Expires: t.Expires}
 }
 
 // Principal is who an authenticated request acts as.
@@ -51,6 +64,10 @@ type Principal struct {
 	TokenID string
 	Name    string
 	Scopes  []string
+	// Bindings limit the objects it acts on (Zone, Service, Pool).
+	Bindings Bindings
+	// Expires, when set, is when its token stops authenticating.
+	Expires time.Time
 }
 
 // Allows reports whether the principal holds scope. "<x>:write" implies

@@ -1,6 +1,9 @@
 package auth
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // Table holds the stored tokens as a node has last seen them: by token
 // id, the hash of each secret and the principal it stands for, never a
@@ -21,7 +24,7 @@ type tableEntry struct {
 }
 
 func entryOf(t *Token) tableEntry {
-	return tableEntry{hash: t.Hash, p: &Principal{TokenID: t.ID, Name: t.Name, Scopes: t.Scopes}}
+	return tableEntry{hash: t.Hash, p: t.Principal()}
 }
 
 // Reset replaces every token in the table with toks.
@@ -77,4 +80,16 @@ func (t *Table) Authenticate(token string) (p *Principal, known bool) {
 		return nil, true
 	}
 	return e.p, true
+}
+
+// Check resolves a bearer token from the table as Authenticate does, and
+// refuses one whose expiry has passed at now with an *ExpiredError: the
+// table holds each token's expiry, so an expired token is refused
+// without a store read.
+func (t *Table) Check(token string, now time.Time) (p *Principal, known bool, err error) {
+	p, known = t.Authenticate(token)
+	if p != nil {
+		err = p.Expired(now)
+	}
+	return p, known, err
 }

@@ -101,12 +101,14 @@ type Endpoints struct {
 }
 
 // Tokens owns the API's tokens and authenticates bearer tokens
-// (tokens.go).
+// (tokens.go), and keeps their last use (lastuse.go).
 type Tokens struct {
 	*core
 	// table holds the stored tokens as the publisher has seen them (nil
 	// without a TokenFollower): Authenticate reads it before the store.
 	table *auth.Table
+	// used holds the tokens' last uses not yet written (lastuse.go).
+	used lastUse
 }
 
 // TSIGKeys owns the TSIG keys that sign transfers, NOTIFY and updates

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/model"
@@ -13,18 +14,39 @@ import (
 	"github.com/stratusdns/stratus/internal/store"
 )
 
-// CreateToken creates an API token and returns the token string, which is
+// TokenSpec is what a new token is given: its name and scopes, the
+// objects it is bound to (none: every object its scopes reach) and when
+// it expires (zero: never).
+type TokenSpec struct {
+	Name     string
+	Scopes   []string
+	Bindings auth.Bindings
+	Expires  time.Time
+}
+
+// MaxTokenBindings bounds the names of each binding kind a token holds.
+const MaxTokenBindings = 64
+
+// CreateToken creates an unbound API token that does not expire
+// (IssueToken).
+func (s *Tokens) CreateToken(ctx context.Context, name string, scopes []string, by *auth.Principal) (string, auth.Token, error) {
+	return s.IssueToken(ctx, TokenSpec{Name: name, Scopes: scopes}, by)
+}
+
+// IssueToken creates an API token and returns the token string, which is
 // shown only now: the store keeps a hash of its secret. by, the token
 // that asks, must hold every scope the new token gets (a *ScopeError
-// otherwise).
-func (s *Tokens) CreateToken(ctx context.Context, name string, scopes []string, by *auth.Principal) (string, auth.Token, error) {
-	if err := checkTokenSpec(name, scopes); err != nil {
+// otherwise), and its bindings must be within by's (an
+// *auth.BindingError otherwise).
+func (s *Tokens) IssueToken(ctx context.Context, spec TokenSpec, by *auth.Principal) (string, auth.Token, error) {
+	spec, err := s.checkTokenSpec(spec)
+	if err != nil {
 		return "", auth.Token{}, err
 	}
-	if err := checkGrant(by, scopes, "create a token with"); err != nil {
+	if err := checkGrant(by, spec.Scopes, spec.Bindings, "create a token with"); err != nil {
 		return "", auth.Token{}, err
 	}
-	tok, rec, b, err := s.newToken(name, scopes)
+	tok, rec, b, err := s.newToken(spec)
 	if err != nil {
 		return "", auth.Token{}, err
 	}
@@ -35,36 +57,38 @@ func (s *Tokens) CreateToken(ctx context.Context, name string, scopes []string, 
 	if err := s.published(ctx, rev); err != nil {
 		return "", auth.Token{}, err
 	}
-	s.log.Info("token created", "id", rec.ID, "name", name, "scopes", scopes, "by", by.Name)
+	s.log.Info("token created", "id", rec.ID, "name", spec.Name, "scopes", spec.Scopes, "bindings", spec.Bindings.String(), "expires", spec.Expires, "by", by.Name)
 	return tok, rec, nil
 }
 
 // checkGrant refuses a write on tokens that would give, or take away,
-// scopes by does not hold.
-func checkGrant(by *auth.Principal, scopes []string, action string) error {
+// scopes by does not hold, or a token bound beyond by's bindings.
+func checkGrant(by *auth.Principal, scopes []string, b auth.Bindings, action string) error {
 	if by == nil {
 		return &ScopeError{Token: "(none)", Missing: scopes, Action: action}
 	}
 	if missing := by.Missing(scopes); len(missing) > 0 {
 		return &ScopeError{Token: by.Name, Missing: missing, Action: action}
 	}
-	return nil
+	return by.Exceeds(b)
 }
 
 // lastAdmin refuses a write that would leave the store without a token
-// that can administer tokens ("*" or "tokens:admin") when it has one:
-// removed are the ids the write deletes, added the scopes of the token it
-// puts (nil for none). It reads every token in tx, so two writes that
-// each remove one of the last two such tokens conflict in the store and
-// the second one sees the first.
-func lastAdmin(tx store.ReadTx, removed []string, added []string) error {
+// that can administer every token when it has one: an unbound token with
+// "*" or "tokens:admin" that has not expired at now (a bound one can
+// neither create nor delete an unbound one). removed are the ids the
+// write deletes, added the scopes of the unbound token it puts (nil for
+// none). It reads every token in tx, so two writes that each remove one
+// of the last two such tokens conflict in the store and the second one
+// sees the first.
+func lastAdmin(tx store.ReadTx, now time.Time, removed []string, added []string) error {
 	toks, err := scanTokens(tx)
 	if err != nil {
 		return err
 	}
 	var had, kept bool
 	for _, t := range toks {
-		if !auth.AdministersTokens(t.Scopes) {
+		if !auth.AdministersTokens(t.Scopes) || !t.Bindings.Empty() || (!t.Expires.IsZero() && !now.Before(t.Expires)) {
 			continue
 		}
 		had = true
@@ -73,7 +97,7 @@ func lastAdmin(tx store.ReadTx, removed []string, added []string) error {
 		}
 	}
 	if had && !kept && !auth.AdministersTokens(added) {
-		return inUse("id", "this is the last token that can administer tokens (scope %q or %q): create another one with it first", auth.ScopeAll, auth.ScopeTokens)
+		return inUse("id", "this is the last token that can administer tokens (scope %q or %q, unbound, not expired): create another one with it first", auth.ScopeAll, auth.ScopeTokens)
 	}
 	return nil
 }
@@ -83,10 +107,11 @@ func lastAdmin(tx store.ReadTx, removed []string, added []string) error {
 // store holds one it creates nothing and reports false. Nodes that start
 // together on one empty store thus make one admin token between them.
 func (s *Tokens) CreateFirstToken(ctx context.Context, name string, scopes []string, actor string) (string, auth.Token, bool, error) {
-	if err := checkTokenSpec(name, scopes); err != nil {
+	spec, err := s.checkTokenSpec(TokenSpec{Name: name, Scopes: scopes})
+	if err != nil {
 		return "", auth.Token{}, false, err
 	}
-	tok, rec, b, err := s.newToken(name, scopes)
+	tok, rec, b, err := s.newToken(spec)
 	if err != nil {
 		return "", auth.Token{}, false, err
 	}
@@ -108,21 +133,67 @@ func (s *Tokens) CreateFirstToken(ctx context.Context, name string, scopes []str
 	return tok, rec, true, nil
 }
 
-// checkTokenSpec checks a new token's name and scopes.
-func checkTokenSpec(name string, scopes []string) error {
+// checkTokenSpec checks a new token's name, scopes, bindings and expiry,
+// and returns it with its bindings canonical (names parsed, each once).
+func (s *Tokens) checkTokenSpec(spec TokenSpec) (TokenSpec, error) {
 	known := strings.Join(auth.KnownScopes, ", ")
-	if strings.TrimSpace(name) == "" {
-		return model.Errorf("name", "the token name is required")
+	if strings.TrimSpace(spec.Name) == "" {
+		return spec, model.Errorf("name", "the token name is required")
 	}
-	if len(scopes) == 0 {
-		return model.Errorf("scopes", "give at least one scope (known: %s)", known)
+	if len(spec.Scopes) == 0 {
+		return spec, model.Errorf("scopes", "give at least one scope (known: %s)", known)
 	}
-	for i, sc := range scopes {
+	for i, sc := range spec.Scopes {
 		if !auth.ValidScope(sc) {
-			return model.Errorf(fmt.Sprintf("scopes[%d]", i), "unknown scope %q (known: %s)", sc, known)
+			return spec, model.Errorf(fmt.Sprintf("scopes[%d]", i), "unknown scope %q (known: %s)", sc, known)
 		}
 	}
-	return nil
+	var err error
+	b := spec.Bindings
+	if b.Zones, err = bindingNames("zones", b.Zones, true); err != nil {
+		return spec, err
+	}
+	if b.Services, err = bindingNames("services", b.Services, true); err != nil {
+		return spec, err
+	}
+	if b.Pools, err = bindingNames("pools", b.Pools, false); err != nil {
+		return spec, err
+	}
+	spec.Bindings = b
+	if !spec.Expires.IsZero() {
+		now := s.opts.Clock().UTC()
+		if !spec.Expires.After(now) {
+			return spec, model.Errorf("expires", "%s is not in the future (now %s)", spec.Expires.UTC().Format(time.RFC3339), now.Format(time.RFC3339))
+		}
+		spec.Expires = spec.Expires.UTC()
+	}
+	return spec, nil
+}
+
+// bindingNames checks one kind of binding: domain names (zones,
+// services), made canonical, or pool names; each once, at most
+// MaxTokenBindings.
+func bindingNames(field string, names []string, domain bool) ([]string, error) {
+	if len(names) > MaxTokenBindings {
+		return nil, model.Errorf(field, "%d names; a token is bound to at most %d of each kind", len(names), MaxTokenBindings)
+	}
+	var out []string
+	for i, n := range names {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if domain {
+			nm, err := model.ParseName(n)
+			if err != nil {
+				return nil, model.Errorf(f, "%v", err)
+			}
+			n = string(nm)
+		} else if !model.ValidPoolName(n) {
+			return nil, model.Errorf(f, "%q is not a pool name (1-63 letters, digits, . _ -)", n)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 // ReplaceToken deletes every token named name and creates a new one with
@@ -131,13 +202,14 @@ func checkTokenSpec(name string, scopes []string) error {
 // *ScopeError otherwise), and the store keeps a token that can administer
 // tokens if it had one (an *InUseError otherwise).
 func (s *Tokens) ReplaceToken(ctx context.Context, name string, scopes []string, by *auth.Principal) (string, auth.Token, error) {
-	if err := checkTokenSpec(name, scopes); err != nil {
+	spec, err := s.checkTokenSpec(TokenSpec{Name: name, Scopes: scopes})
+	if err != nil {
 		return "", auth.Token{}, err
 	}
-	if err := checkGrant(by, scopes, "create a token with"); err != nil {
+	if err := checkGrant(by, scopes, spec.Bindings, "create a token with"); err != nil {
 		return "", auth.Token{}, err
 	}
-	tok, rec, b, err := s.newToken(name, scopes)
+	tok, rec, b, err := s.newToken(spec)
 	if err != nil {
 		return "", auth.Token{}, err
 	}
@@ -151,12 +223,12 @@ func (s *Tokens) ReplaceToken(ctx context.Context, name string, scopes []string,
 			if t.Name != name {
 				continue
 			}
-			if err := checkGrant(by, t.Scopes, "replace a token with"); err != nil {
+			if err := checkGrant(by, t.Scopes, t.Bindings, "replace a token with"); err != nil {
 				return err
 			}
 			removed = append(removed, t.ID)
 		}
-		if err := lastAdmin(tx, removed, scopes); err != nil {
+		if err := lastAdmin(tx, s.opts.Clock(), removed, scopes); err != nil {
 			return err
 		}
 		for _, id := range removed {
@@ -199,7 +271,7 @@ func (s *Tokens) RetireTokens(ctx context.Context, name, keep string, by *auth.P
 			if t.Name != name || t.ID == keep {
 				continue
 			}
-			if err := checkGrant(by, t.Scopes, "delete a token with"); err != nil {
+			if err := checkGrant(by, t.Scopes, t.Bindings, "delete a token with"); err != nil {
 				return err
 			}
 			removed = append(removed, t.ID)
@@ -207,7 +279,7 @@ func (s *Tokens) RetireTokens(ctx context.Context, name, keep string, by *auth.P
 		if len(removed) == 0 {
 			return nil
 		}
-		if err := lastAdmin(tx, removed, nil); err != nil {
+		if err := lastAdmin(tx, s.opts.Clock(), removed, nil); err != nil {
 			return err
 		}
 		for _, id := range removed {
@@ -227,12 +299,12 @@ func (s *Tokens) RetireTokens(ctx context.Context, name, keep string, by *auth.P
 }
 
 // newToken generates a token and its stored record.
-func (s *Tokens) newToken(name string, scopes []string) (string, auth.Token, []byte, error) {
+func (s *Tokens) newToken(spec TokenSpec) (string, auth.Token, []byte, error) {
 	tok, rec, err := auth.Generate()
 	if err != nil {
 		return "", auth.Token{}, nil, err
 	}
-	rec.Name, rec.Scopes, rec.Created = name, scopes, s.opts.Clock().UTC()
+	rec.Name, rec.Scopes, rec.Bindings, rec.Expires, rec.Created = spec.Name, spec.Scopes, spec.Bindings, spec.Expires, s.opts.Clock().UTC()
 	b, err := schema.EncodeToken(&rec)
 	return tok, rec, b, err
 }
@@ -303,10 +375,10 @@ func (s *Tokens) DeleteToken(ctx context.Context, id string, by *auth.Principal)
 		if err != nil {
 			return err
 		}
-		if err := checkGrant(by, t.Scopes, "delete a token with"); err != nil {
+		if err := checkGrant(by, t.Scopes, t.Bindings, "delete a token with"); err != nil {
 			return err
 		}
-		if err := lastAdmin(tx, []string{id}, nil); err != nil {
+		if err := lastAdmin(tx, s.opts.Clock(), []string{id}, nil); err != nil {
 			return err
 		}
 		return tx.Delete(key)
@@ -319,19 +391,27 @@ func (s *Tokens) DeleteToken(ctx context.Context, id string, by *auth.Principal)
 }
 
 // Authenticate resolves a bearer token to a principal, or returns
-// ErrTokenNotFound when it is unknown or its secret does not match. A
-// token the publisher's table holds is resolved from it, without a store
-// read (TokenFollower); any other is read from the store.
+// ErrTokenNotFound when it is unknown or its secret does not match, and
+// an *auth.ExpiredError when its expiry has passed. A token the
+// publisher's table holds is resolved from it, without a store read
+// (TokenFollower), its expiry included; any other is read from the
+// store. Each success is noted in memory as the token's last use
+// (FlushLastUse writes it).
 func (s *Tokens) Authenticate(ctx context.Context, token string) (*auth.Principal, error) {
 	id, secret, ok := auth.Parse(token)
 	if !ok {
 		return nil, ErrTokenNotFound
 	}
+	now := s.opts.Clock()
 	if s.table != nil {
-		if p, known := s.table.Authenticate(token); known {
+		if p, known, err := s.table.Check(token, now); known {
 			if p == nil {
 				return nil, ErrTokenNotFound
 			}
+			if err != nil {
+				return nil, err
+			}
+			s.used.touch(p.TokenID, now)
 			return p, nil
 		}
 	}
@@ -342,5 +422,10 @@ func (s *Tokens) Authenticate(ctx context.Context, token string) (*auth.Principa
 	if !t.Verify(secret) {
 		return nil, ErrTokenNotFound
 	}
-	return &auth.Principal{TokenID: t.ID, Name: t.Name, Scopes: t.Scopes}, nil
+	p := t.Principal()
+	if err := p.Expired(now); err != nil {
+		return nil, err
+	}
+	s.used.touch(p.TokenID, now)
+	return p, nil
 }

@@ -333,6 +333,9 @@ func (s *Service) Validate() error {
 	return nil
 }
 
+// ValidPoolName reports whether s is a pool name a service may define.
+func ValidPoolName(s string) bool { return poolNameRE.MatchString(s) }
+
 func (p *Pool) validate() error {
 	if !poolNameRE.MatchString(p.Name) {
 		return Errorf("name", "%q is not a pool name (1-63 letters, digits, . _ -)", p.Name)

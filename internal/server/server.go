@@ -207,6 +207,11 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	}
 	s.bgDone.Add(1)
 	go func() { defer s.bgDone.Done(); s.pub.Monitor(bg, time.Second) }()
+	s.bgDone.Add(1) // the tokens' last use, written once a minute and at shutdown
+	go func() {
+		defer s.bgDone.Done()
+		s.plane.Tokens.RunLastUse(bg, clock.Real(), control.DefaultLastUseFlush)
+	}()
 	if err := s.ensureAdminToken(ctx, s.opts.RotateAdminToken); err != nil {
 		return err
 	}

@@ -222,12 +222,20 @@ type JournalCompacted struct {
 }
 
 // Token describes an API token; the secret is never returned after
-// creation.
+// creation. Zones, Services and Pools, when set, bind it: it acts only
+// on those objects (README.md, "API tokens"). Expires, when set, is when
+// it stops authenticating; LastUsed is when it last authenticated, up to
+// a minute behind.
 type Token struct {
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
-	Scopes  []string  `json:"scopes"`
-	Created time.Time `json:"created"`
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Scopes   []string  `json:"scopes"`
+	Zones    []string  `json:"zones,omitempty"`
+	Services []string  `json:"services,omitempty"`
+	Pools    []string  `json:"pools,omitempty"`
+	Created  time.Time `json:"created"`
+	Expires  time.Time `json:"expires,omitzero"`
+	LastUsed time.Time `json:"last_used,omitzero"`
 }
 
 // TokenList is the answer to GET /v1/tokens.
@@ -235,10 +243,16 @@ type TokenList struct {
 	Tokens []Token `json:"tokens"`
 }
 
-// CreateTokenRequest is the body of POST /v1/tokens.
+// CreateTokenRequest is the body of POST /v1/tokens. Zones, Services and
+// Pools bind the token to those objects; Expires (RFC 3339), when set,
+// must be in the future.
 type CreateTokenRequest struct {
-	Name   string   `json:"name"`
-	Scopes []string `json:"scopes"`
+	Name     string    `json:"name"`
+	Scopes   []string  `json:"scopes"`
+	Zones    []string  `json:"zones,omitempty"`
+	Services []string  `json:"services,omitempty"`
+	Pools    []string  `json:"pools,omitempty"`
+	Expires  time.Time `json:"expires,omitzero"`
 }
 
 // CreatedToken answers POST /v1/tokens. Secret is the bearer token; it is

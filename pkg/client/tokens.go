@@ -22,6 +22,14 @@ func (c *Client) CreateToken(ctx context.Context, name string, scopes []string) 
 	return out, err
 }
 
+// IssueToken creates a token as req says (bindings, expiry); the secret
+// is in the result only.
+func (c *Client) IssueToken(ctx context.Context, req apiv1.CreateTokenRequest) (apiv1.CreatedToken, error) {
+	var out apiv1.CreatedToken
+	_, err := c.do(ctx, request{method: http.MethodPost, path: "/v1/tokens", json: req}, &out)
+	return out, err
+}
+
 // DeleteToken deletes a token by id.
 func (c *Client) DeleteToken(ctx context.Context, id string) error {
 	_, err := c.do(ctx, request{method: http.MethodDelete, path: "/v1/tokens/" + url.PathEscape(id)}, nil)
