@@ -1,8 +1,10 @@
 package auth
 
 import (
+	"errors"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestGenerateParseVerify(t *testing.T) {
@@ -123,5 +125,47 @@ func TestMissing(t *testing.T) {
 		if got := AdministersTokens(tc.scopes); got != tc.want {
 			t.Errorf("AdministersTokens(%v) = %v", tc.scopes, got)
 		}
+	}
+}
+
+// TestTableCheckExpiry: the table refuses a token whose expiry has
+// passed, from the expiry it holds, with an *ExpiredError saying when.
+func TestTableCheckExpiry(t *testing.T) {
+	tok, rec, _ := Generate()
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	rec.Name, rec.Scopes, rec.Expires = "ci", []string{ScopeZonesRead}, at
+	var tab Table
+	tab.Reset([]Token{rec})
+	for _, tc := range []struct {
+		now     time.Time
+		expired bool
+	}{
+		{at.Add(-time.Nanosecond), false},
+		{at, true},
+		{at.Add(time.Hour), true},
+	} {
+		p, known, err := tab.Check(tok, tc.now)
+		var xe *ExpiredError
+		if !known || p == nil || (err != nil) != tc.expired || (tc.expired && (!errors.As(err, &xe) || !xe.Expires.Equal(at))) {
+			t.Errorf("at %s: %+v %v %v", tc.now, p, known, err)
+		}
+	}
+}
+
+// TestPrincipalBindings: each kind limits its own objects; an unbound
+// kind allows every object; a pool binding refuses whole services.
+func TestPrincipalBindings(t *testing.T) {
+	p := &Principal{Name: "fn", Bindings: Bindings{Services: []string{"a.test."}, Pools: []string{"p"}}}
+	if p.Service("a.test.") != nil || p.Pool("p") != nil || p.Zone("any.test.") != nil {
+		t.Error("refused a bound object or an unbound kind")
+	}
+	for _, err := range []error{p.Service("b.test."), p.Pool("q"), p.WholeService("a.test.")} {
+		var be *BindingError
+		if !errors.As(err, &be) || be.Token != "fn" {
+			t.Errorf("%v, want a BindingError", err)
+		}
+	}
+	if got := p.Service("b.test.").Error(); got != `token "fn" is bound to service a.test.: it cannot act on service b.test.` {
+		t.Errorf("message %q", got)
 	}
 }
