@@ -13,6 +13,7 @@ import (
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/control/controltest"
+	"github.com/stratusdns/stratus/internal/health"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
@@ -89,6 +90,8 @@ func TestBoundTokens(t *testing.T) {
 		{ops, "ops", "GET", web, "", 403, "service web.example.com."},
 		{ops, "ops", "GET", web + "/endpoints", "", 403, "service web.example.com."},
 		{ops, "ops", "GET", web + "/evaluate", "", 403, "service web.example.com."},
+		{ops, "ops", "GET", "/v1/events?service=web.example.com", "", 403, "service web.example.com."},
+		{ops, "ops", "GET", "/v1/events?service=api.example.com", "", 200, ""},
 		{ops, "ops", "GET", "/v1/drill-runs", "", 403, "cannot run or read drills"},
 		{ops, "ops", "POST", "/v1/drills/x/start", "", 403, "cannot run or read drills"},
 		{ops, "ops", "PUT", api + "/endpoints/a/override", `{"state":"down","reason":"ops"}`, 200, ""},
@@ -287,6 +290,61 @@ func TestTokenExpiryAndLastUse(t *testing.T) {
 			if !tk.Expires.IsZero() {
 				t.Errorf("admin listed as %+v", tk)
 			}
+		}
+	}
+}
+
+// fakeEvents is a HealthView holding events.
+type fakeEvents []health.Event
+
+func (f fakeEvents) Events(after uint64, limit int) []health.Event {
+	var out []health.Event
+	for _, ev := range f {
+		if ev.Seq > after && (limit == 0 || len(out) < limit) {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+func (fakeEvents) Push(string, bool, string) error { return nil }
+
+// TestBoundTokenEvents: a token bound to services sees their events only,
+// however few it asks for.
+func TestBoundTokenEvents(t *testing.T) {
+	svc, _ := controltest.New(t, control.Options{})
+	admin, _, err := svc.Tokens.CreateToken(context.Background(), "admin", []string{"*"}, auth.Local("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := fakeEvents{
+		{Seq: 1, Key: "web.example.com.|w", Old: health.Up, New: health.Down, Actor: "check"},
+		{Seq: 2, Key: "api.example.com.|a", Old: health.Up, New: health.Down, Actor: "check"},
+		{Seq: 3, Key: "node:b", Actor: "quorum"},
+		{Seq: 4, Key: "api.example.com.|pool:p", Actor: "alice"},
+	}
+	srv := httptest.NewServer(New(PlaneControl(svc), Options{Health: evs}))
+	t.Cleanup(srv.Close)
+	e := &apiEnv{srv: srv, svc: svc, admin: admin}
+	ops := e.issue(t, admin, apiv1.CreateTokenRequest{Name: "ops", Scopes: []string{"services:read"}, Services: []string{"api.example.com"}})
+	for _, tc := range []struct {
+		token, query string
+		want         []uint64
+	}{
+		{admin, "", []uint64{1, 2, 3, 4}},
+		{ops, "", []uint64{2, 4}},
+		{ops, "?limit=1", []uint64{2}},
+		{ops, "?service=api.example.com", []uint64{2, 4}},
+	} {
+		var list apiv1.EventList
+		r := e.do(t, "GET", "/v1/events"+tc.query, tc.token, "")
+		r.decode(t, &list)
+		var got []uint64
+		for _, ev := range list.Events {
+			got = append(got, ev.Seq)
+		}
+		if r.status != 200 || !slices.Equal(got, tc.want) {
+			t.Errorf("events%s: %d %v, want %v", tc.query, r.status, got, tc.want)
 		}
 	}
 }

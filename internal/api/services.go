@@ -270,6 +270,11 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, p *auth.Princip
 			return invalid(key, "unknown query parameter %q (known: after, limit, service)", key)
 		}
 	}
+	if service != "" {
+		if err := p.Service(string(service)); err != nil {
+			return err
+		}
+	}
 	out := apiv1.EventList{Events: []apiv1.Event{}}
 	if h.opts.Health == nil {
 		writeJSON(w, http.StatusOK, out)
