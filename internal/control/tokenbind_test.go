@@ -341,3 +341,30 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestLastAdminIsUnboundAndUnexpired: a bound or expired token that can
+// administer tokens does not stand in for the last unbound one: a bound
+// one can never create an unbound token, an expired one nothing.
+func TestLastAdminIsUnboundAndUnexpired(t *testing.T) {
+	e := newEnv(t, Options{})
+	_, admin, err := e.svc.Tokens.CreateToken(ctx, "admin", []string{"*"}, auth.Local("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []TokenSpec{
+		{Name: "team", Scopes: []string{"*"}, Bindings: auth.Bindings{Services: []string{"api.example.com."}}},
+		{Name: "temp", Scopes: []string{"tokens:admin"}, Expires: e.now.Add(time.Hour)},
+	} {
+		if _, _, err := e.svc.Tokens.IssueToken(ctx, spec, auth.Local("test")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.now = e.now.Add(2 * time.Hour) // temp has expired
+	var ue *InUseError
+	if err := e.svc.Tokens.DeleteToken(ctx, admin.ID, auth.Local("test")); !errors.As(err, &ue) || !strings.Contains(err.Error(), "unbound, not expired") {
+		t.Errorf("deleting the last unbound, unexpired admin: %v", err)
+	}
+	if names := tokenNames(t, e); len(names) != 3 {
+		t.Errorf("tokens after the refusal: %v", names)
+	}
+}
