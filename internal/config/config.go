@@ -30,6 +30,7 @@ type Config struct {
 	DNS      DNS      `yaml:"dns"`
 	API      API      `yaml:"api"`
 	Zones    Zones    `yaml:"zones"`
+	TSIG     TSIG     `yaml:"tsig"`
 	Journal  Journal  `yaml:"journal"`
 	Log      Log      `yaml:"log"`
 	Client   Client   `yaml:"client"`
@@ -243,6 +244,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Zones.NotifyDelay < 0 || c.Zones.NotifyDelay > time.Minute {
 		return fmt.Errorf("zones.notify_delay: %v is outside 0..1m", c.Zones.NotifyDelay)
+	}
+	if err := c.checkLimits(); err != nil {
+		return err
 	}
 	if c.Journal.MaxEntries < 0 || c.Journal.MaxEntryRecords < 0 || c.Journal.MaxSteeredEntries < 0 {
 		return fmt.Errorf("journal: limits must not be negative")

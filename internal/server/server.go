@@ -228,6 +228,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	}
 	full := xfr.New(s.plane.Zones, s.plane.TSIGKeys, s.log.With("component", "xfr"))
 	full.SetNotified(s.secondaries)
+	full.SetTSIGLimits(xfr.TSIGLimits{MaxFudge: uint16(s.cfg.TSIG.MaxFudge / time.Second), ReplayEntries: s.cfg.TSIG.ReplayCache})
 	dns.SetExtended(full)
 	if err := dns.Start(); err != nil {
 		return err
