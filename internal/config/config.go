@@ -155,6 +155,12 @@ type Zones struct {
 	// NotifyDelay gathers the serial changes of this long into one NOTIFY
 	// to each secondary (default 100ms).
 	NotifyDelay time.Duration `yaml:"notify_delay"`
+	// MaxRecords bounds the records of one zone file import or incoming
+	// zone transfer, counted as they are read (default 5,000,000).
+	MaxRecords int `yaml:"max_records"`
+	// MaxGeneratedRecords bounds the records the $GENERATE directives of
+	// one zone file make together (default 262,144).
+	MaxGeneratedRecords int `yaml:"max_generated_records"`
 }
 
 // Journal bounds the per-zone change journals.

@@ -29,5 +29,8 @@ func (c *Config) checkLimits() error {
 	if c.TSIG.ReplayCache < 0 {
 		return fmt.Errorf("tsig.replay_cache: must not be negative")
 	}
+	if c.Zones.MaxRecords < 0 || c.Zones.MaxGeneratedRecords < 0 {
+		return fmt.Errorf("zones: max_records and max_generated_records must not be negative")
+	}
 	return nil
 }

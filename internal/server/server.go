@@ -248,6 +248,8 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		Status:             s.status,
 		Cluster:            s.clusterStatus,
 		MaxZoneFileBytes:   s.cfg.API.MaxZoneFileBytes,
+		MaxZoneRecords:     s.cfg.Zones.MaxRecords,
+		MaxZoneGenerated:   s.cfg.Zones.MaxGeneratedRecords,
 		DefaultNameservers: s.cfg.NameServers(),
 		Logger:             s.log.With("component", "api"),
 	})
