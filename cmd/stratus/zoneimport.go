@@ -31,7 +31,10 @@ does not exist. FILE "-" reads standard input.
 
 The file is checked here first, so errors name FILE:LINE before anything is
 sent. $INCLUDE is refused unless --allow-include is given; included files are
-read here, relative to FILE's directory.
+read here, relative to FILE's directory. The records the file makes, after
+$GENERATE is expanded, are bounded by zones.max_records and
+zones.max_generated_records of the config file (5,000,000 and 262,144 by
+default); reading stops at the first record beyond them.
 
 The zone's serial advances as usual, or jumps to the file's SOA serial when
 that is later.
@@ -53,6 +56,10 @@ it, this says so; "stratus zone update ZONE --ttl N" changes it.`,
 			if err != nil {
 				return err
 			}
+			cfg, err := a.loadConfig(true)
+			if err != nil {
+				return err
+			}
 			var in io.Reader = a.stdin
 			name, dir := "stdin", "."
 			if args[1] != "-" {
@@ -70,6 +77,7 @@ it, this says so; "stratus zone update ZONE --ttl N" changes it.`,
 			start := time.Now()
 			sets, err := zonefile.Parse(bufio.NewReaderSize(in, 1<<20), zonefile.ParseOptions{
 				Origin: origin, File: name, AllowInclude: allowInclude, IncludeDir: dir,
+				MaxRecords: cfg.Zones.MaxRecords, MaxGeneratedRecords: cfg.Zones.MaxGeneratedRecords,
 				Progress: func(n int) { prog.set(false, "reading %s: %d records", name, n) },
 			})
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stratusdns/stratus/pkg/apiv1"
@@ -88,5 +89,37 @@ func TestParseZoneTTL(t *testing.T) {
 	}
 	if !w.found || w.ttl != 60 {
 		t.Errorf("first $TTL: %v %d, want 60", w.found, w.ttl)
+	}
+}
+
+// TestZoneImportRecordLimits: the CLI reads the file with the record
+// limits of its config file and stops, before sending anything, at the
+// first record beyond them, naming FILE:LINE and the limit.
+func TestZoneImportRecordLimits(t *testing.T) {
+	s := newTestAPI(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "stratus.yaml")
+	if err := os.WriteFile(cfg, []byte("zones:\n  max_records: 8\n  max_generated_records: 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	apex := "$ORIGIN example.com.\n@ 300 SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ 300 NS ns1\nns1 300 A 192.0.2.53\n"
+	for _, tc := range []struct{ name, body, want string }{
+		{"generated", "$GENERATE 1-5 h$ 300 A 192.0.2.1\n", ":5: the $GENERATE lines make more than 3 records in all, the limit of one zone file (zones.max_generated_records)"},
+		{"records", "a 300 A 192.0.2.1\nb 300 A 192.0.2.1\nc 300 A 192.0.2.1\nd 300 A 192.0.2.1\ne 300 A 192.0.2.1\nf 300 A 192.0.2.1\n",
+			":10: the zone file holds more than 8 records, the limit of one import (zones.max_records)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(dir, tc.name+".zone")
+			if err := os.WriteFile(file, []byte(apex+tc.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, errOut, code := s.cli("--config", cfg, "zone", "import", "example.com", file)
+			if code != 2 || !strings.Contains(errOut, file+tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit 2 and %q", code, errOut, file+tc.want)
+			}
+			if _, _, code := s.cli("zone", "get", "example.com"); code == 0 {
+				t.Fatal("the zone was created")
+			}
+		})
 	}
 }

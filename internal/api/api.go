@@ -18,6 +18,10 @@ type Options struct {
 	// MaxZoneFileBytes bounds an uploaded zone file (default 128 MiB, about
 	// five million records).
 	MaxZoneFileBytes int64
+	// MaxZoneRecords and MaxZoneGenerated bound the records of an
+	// uploaded zone file after $GENERATE is expanded, and the records its
+	// $GENERATE lines make (0: the zonefile package's defaults).
+	MaxZoneRecords, MaxZoneGenerated int
 	// DefaultNameservers are used for new zones created without any.
 	DefaultNameservers []model.Name
 	// Logger receives one line per request (never the token).

@@ -67,7 +67,8 @@ func (h *Handler) importZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		}
 	}
 	body := http.MaxBytesReader(w, r.Body, h.opts.MaxZoneFileBytes)
-	sets, err := zonefile.Parse(body, zonefile.ParseOptions{Origin: z, File: "zonefile"})
+	sets, err := zonefile.Parse(body, zonefile.ParseOptions{Origin: z, File: "zonefile",
+		MaxRecords: h.opts.MaxZoneRecords, MaxGeneratedRecords: h.opts.MaxZoneGenerated})
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -30,6 +30,7 @@ type Config struct {
 	DNS      DNS      `yaml:"dns"`
 	API      API      `yaml:"api"`
 	Zones    Zones    `yaml:"zones"`
+	TSIG     TSIG     `yaml:"tsig"`
 	Journal  Journal  `yaml:"journal"`
 	Log      Log      `yaml:"log"`
 	Client   Client   `yaml:"client"`
@@ -154,6 +155,12 @@ type Zones struct {
 	// NotifyDelay gathers the serial changes of this long into one NOTIFY
 	// to each secondary (default 100ms).
 	NotifyDelay time.Duration `yaml:"notify_delay"`
+	// MaxRecords bounds the records of one zone file import or incoming
+	// zone transfer, counted as they are read (default 5,000,000).
+	MaxRecords int `yaml:"max_records"`
+	// MaxGeneratedRecords bounds the records the $GENERATE directives of
+	// one zone file make together (default 262,144).
+	MaxGeneratedRecords int `yaml:"max_generated_records"`
 }
 
 // Journal bounds the per-zone change journals.
@@ -243,6 +250,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Zones.NotifyDelay < 0 || c.Zones.NotifyDelay > time.Minute {
 		return fmt.Errorf("zones.notify_delay: %v is outside 0..1m", c.Zones.NotifyDelay)
+	}
+	if err := c.checkLimits(); err != nil {
+		return err
 	}
 	if c.Journal.MaxEntries < 0 || c.Journal.MaxEntryRecords < 0 || c.Journal.MaxSteeredEntries < 0 {
 		return fmt.Errorf("journal: limits must not be negative")

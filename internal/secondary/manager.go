@@ -40,6 +40,10 @@ type Options struct {
 	// Timeout bounds a SOA query (default 2s); TransferTimeout bounds the
 	// wait for each message of a transfer (default 30s).
 	Timeout, TransferTimeout time.Duration
+	// MaxRecords bounds the records of one transfer, counted as they
+	// arrive: a primary sending more is cut off and the transfer fails
+	// (default DefaultMaxRecords; zones.max_records).
+	MaxRecords int
 	// FirstRetry is the retry interval before the first transfer, when
 	// there is no SOA to take it from (default 10s).
 	FirstRetry time.Duration
@@ -48,6 +52,10 @@ type Options struct {
 	// time, on the system clock.
 	Clock clock.Clock
 }
+
+// DefaultMaxRecords is Options.MaxRecords when not set, the default of
+// zones.max_records.
+const DefaultMaxRecords = 5_000_000
 
 // Manager runs one refresh loop per secondary zone.
 type Manager struct {
@@ -74,6 +82,9 @@ func New(st Store, keys Keys, opts Options, log *slog.Logger) *Manager {
 	}
 	if opts.TransferTimeout <= 0 {
 		opts.TransferTimeout = 30 * time.Second
+	}
+	if opts.MaxRecords <= 0 {
+		opts.MaxRecords = DefaultMaxRecords
 	}
 	if opts.FirstRetry <= 0 {
 		opts.FirstRetry = 10 * time.Second

@@ -180,6 +180,12 @@ func (m *Manager) transfer(ctx context.Context, q *dns.Msg, p model.NotifyTarget
 			return nil, env.Error
 		}
 		rrs = append(rrs, env.RR...)
+		if len(rrs) > m.opts.MaxRecords {
+			t.Close()
+			for range ch {
+			}
+			return nil, fmt.Errorf("the primary sent more than %d records, the limit of one transfer (zones.max_records)", m.opts.MaxRecords)
+		}
 	}
 	return rrs, ctx.Err()
 }

@@ -25,6 +25,7 @@ type primary struct {
 	mu      sync.Mutex
 	serial  uint32
 	partial bool
+	endless bool // transfers never end: messages of records until the secondary hangs up
 	failing bool
 	addr    netip.AddrPort
 }
@@ -64,6 +65,17 @@ func (p *primary) serve(w dns.ResponseWriter, r *dns.Msg) {
 		for i := range 50 {
 			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: fmt.Sprintf("h%d.sec.test.", i), Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
 				A: net.IPv4(192, 0, 2, byte(p.serial))})
+		}
+		if p.endless {
+			for i := 0; i < 10000 && w.WriteMsg(m) == nil; i++ {
+				m.Answer = m.Answer[:0]
+				for j := range 100 {
+					m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: fmt.Sprintf("e%d-%d.sec.test.", i, j), Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
+						A: net.IPv4(192, 0, 2, 1)})
+				}
+			}
+			w.Close()
+			return
 		}
 		if p.partial {
 			w.WriteMsg(m) // no closing SOA: the connection just ends

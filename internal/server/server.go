@@ -158,7 +158,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	})
 	bg, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
-	secondaries := secondary.New(s.plane.Secondaries, s.plane.TSIGKeys, secondary.Options{Clock: clock.Real()}, s.log.With("component", "secondary"))
+	secondaries := secondary.New(s.plane.Secondaries, s.plane.TSIGKeys, secondary.Options{Clock: clock.Real(), MaxRecords: s.cfg.Zones.MaxRecords}, s.log.With("component", "secondary"))
 	s.secondaries = secondaries
 	s.drills = drill.NewScheduler(drillPlane{services: s.plane.Services, endpoints: s.plane.Endpoints, steering: ctrl}, drillKeeper{s.plane.DrillRuns}, drills, s.log.With("component", "drill"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
@@ -233,6 +233,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	}
 	full := xfr.New(s.plane.Zones, s.plane.TSIGKeys, s.log.With("component", "xfr"))
 	full.SetNotified(s.secondaries)
+	full.SetTSIGLimits(xfr.TSIGLimits{MaxFudge: uint16(s.cfg.TSIG.MaxFudge / time.Second), ReplayEntries: s.cfg.TSIG.ReplayCache})
 	dns.SetExtended(full)
 	if err := dns.Start(); err != nil {
 		return err
@@ -252,6 +253,8 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		Status:             s.status,
 		Cluster:            s.clusterStatus,
 		MaxZoneFileBytes:   s.cfg.API.MaxZoneFileBytes,
+		MaxZoneRecords:     s.cfg.Zones.MaxRecords,
+		MaxZoneGenerated:   s.cfg.Zones.MaxGeneratedRecords,
 		DefaultNameservers: s.cfg.NameServers(),
 		Logger:             s.log.With("component", "api"),
 	})

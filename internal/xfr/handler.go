@@ -37,6 +37,8 @@ type Handler struct {
 	log      *slog.Logger
 	notified Notified
 	now      func() time.Time // the clock that stamps TSIG records
+	tsig     TSIGLimits
+	replays  *replayCache
 }
 
 // Notified takes the NOTIFY messages for secondary zones
@@ -56,7 +58,7 @@ func New(src Source, keys Keys, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{src: src, keys: keys, log: log, now: time.Now}
+	return &Handler{src: src, keys: keys, log: log, now: time.Now, replays: newReplayCache(0, log)}
 }
 
 // bigTransfer is the number of records of a transfer after which its
@@ -74,11 +76,11 @@ func (s *Handler) Serve(ctx context.Context, req, answer []byte, from netip.Addr
 	m := new(dns.Msg)
 	// An opcode not implemented is NOTIMP whatever the question section
 	// holds; the others must have exactly one question (or zone).
-	if err := m.Unpack(req); err != nil || len(m.Question) != 1 && dnswire.Implemented(uint8(m.Opcode)) {
+	if err := m.Unpack(req); err != nil || len(m.Question) != 1 && dnswire.Implemented(uint8(m.Opcode)) || misplacedTSIG(m) {
 		s.reply(m, nil, dns.RcodeFormatError, write)
 		return
 	}
-	sg, err := verify(ctx, s.keys, req, m, s.now)
+	sg, err := verify(ctx, s.keys, req, m, s.now, s.tsig, s.replays)
 	if err != nil {
 		s.log.Warn("tsig key lookup failed", "err", err)
 		s.reply(m, nil, dns.RcodeServerFailure, write)

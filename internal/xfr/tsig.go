@@ -35,7 +35,13 @@ type signer struct {
 // verify checks the request's TSIG. It returns a nil signer for an
 // unsigned request; otherwise a signer for the response, and a TSIG error
 // (BADKEY, BADSIG, BADTIME) when the request must be refused with NOTAUTH.
-func verify(ctx context.Context, keys Keys, req []byte, m *dns.Msg, now func() time.Time) (*signer, error) {
+//
+// The MAC is checked first, then the time against the server's clock
+// (RFC 8945 section 5.2.3): BADTIME when the request was signed more than
+// its Fudge away from now, when its Fudge is larger than lim.MaxFudge
+// (a longer window would outlast the replay cache), and when it is an
+// UPDATE or NOTIFY whose MAC replays has already seen inside its window.
+func verify(ctx context.Context, keys Keys, req []byte, m *dns.Msg, now func() time.Time, lim TSIGLimits, replays *replayCache) (*signer, error) {
 	t := m.IsTsig()
 	if t == nil {
 		return nil, nil
@@ -52,17 +58,49 @@ func verify(ctx context.Context, keys Keys, req []byte, m *dns.Msg, now func() t
 		return sg, nil
 	}
 	sg.key, sg.secret = k, k.SecretBase64()
-	// TsigVerify rewrites the buffer it checks: give it a copy.
-	switch err := dns.TsigVerify(append([]byte(nil), req...), sg.secret, "", false); {
-	case err == nil:
-		sg.mac = t.MAC
-	case errors.Is(err, dns.ErrTime):
-		// BADTIME answers are signed, and carry our time (RFC 8945 5.2.3).
-		sg.mac, sg.tsigErr = t.MAC, dns.RcodeBadTime
-	default:
+	// TsigVerify rewrites the buffer it checks: give it a copy. It checks
+	// the time against the system clock after the MAC; the time is checked
+	// here again against the server's clock.
+	if err := dns.TsigVerify(append([]byte(nil), req...), sg.secret, "", false); err != nil && !errors.Is(err, dns.ErrTime) {
 		sg.tsigErr = dns.RcodeBadSig
+		return sg, nil
+	}
+	sg.mac = t.MAC
+	at := now()
+	signed, sec := int64(t.TimeSigned), at.Unix()
+	maxFudge := lim.MaxFudge
+	if maxFudge == 0 {
+		maxFudge = DefaultMaxFudge
+	}
+	switch {
+	case t.Fudge > maxFudge, sec > signed+int64(t.Fudge), sec < signed-int64(t.Fudge):
+		// BADTIME answers are signed, and carry our time (RFC 8945 5.2.3).
+		sg.tsigErr = dns.RcodeBadTime
+	case m.Opcode == dns.OpcodeUpdate || m.Opcode == dns.OpcodeNotify:
+		if replays != nil && replays.seen(name, strings.ToLower(t.MAC), signed+int64(t.Fudge), at) {
+			sg.tsigErr = dns.RcodeBadTime
+		}
 	}
 	return sg, nil
+}
+
+// misplacedTSIG reports whether m holds a TSIG record anywhere but last
+// in its additional section, or more than one (RFC 8945 section 5.1:
+// FORMERR).
+func misplacedTSIG(m *dns.Msg) bool {
+	for _, sec := range [][]dns.RR{m.Answer, m.Ns} {
+		for _, rr := range sec {
+			if rr.Header().Rrtype == dns.TypeTSIG {
+				return true
+			}
+		}
+	}
+	for i, rr := range m.Extra {
+		if rr.Header().Rrtype == dns.TypeTSIG && i != len(m.Extra)-1 {
+			return true
+		}
+	}
+	return false
 }
 
 // keyName is the verified key's name, or "" for an unsigned request.

@@ -157,6 +157,8 @@ func directiveError(directive, what, tok string) string {
 		case "$INCLUDE":
 			return "$INCLUDE needs a file name"
 		}
+	case what == "bad range in $GENERATE range" && tok != "":
+		return fmt.Sprintf("$GENERATE range %q: the stop must not be below the start, and one range makes at most %d records", tok, MaxGenerateRange)
 	case what == "bad origin name" && tok != "":
 		if _, err := model.ParseName(tok); err != nil {
 			return fmt.Sprintf("invalid origin in %s: %v", dir, err)

@@ -21,6 +21,19 @@ func FuzzParse(f *testing.F) {
 	f.Add(minimal)
 	f.Add(minimal + "www CNAME ns1\nwww A 192.0.2.1\n")
 	f.Add(minimal + "$GENERATE 1-3 h$ A 192.0.2.$\n")
+	// $GENERATE edge cases: ranges too large or backwards, a step, a
+	// single value, modifiers, negative offsets, a generated owner outside
+	// the zone, and $GENERATE inside parentheses.
+	f.Add(minimal + "$GENERATE 0-65536 g$ A 192.0.2.1\n")
+	f.Add(minimal + "$GENERATE 9-1 g$ A 192.0.2.1\n")
+	f.Add(minimal + "$GENERATE 0-99999999999999999999 g$ A 192.0.2.1\n")
+	f.Add(minimal + "$GENERATE 0-10/0 g$ A 192.0.2.1\n")
+	f.Add(minimal + "$GENERATE 0-20/7 g$ A 192.0.2.${0,3,d}\n")
+	f.Add(minimal + "$GENERATE 7-7 ${-7,4,x}.g TXT \"${100,0,X}\"\n")
+	f.Add(minimal + "$GENERATE 1-2 g$.other.test. A 192.0.2.$\n")
+	f.Add(minimal + "$GENERATE 1-2 g$ ( A\n 192.0.2.$ )\n")
+	f.Add(minimal + "$GENERATE 1-3 g$ CNAME h$\n$GENERATE 1-3 g$ A 192.0.2.$\n")
+	f.Add(minimal + "$GENERATE 1-2 \\$g$ TXT \"$$\"\n")
 	f.Add(minimal + "$ORIGIN sub.example.com.\n@ NS ns\n  DS 1 2 3 abcd\nns A 192.0.2.9\n")
 	f.Add(minimal + "t TXT \"a\\\"b\" ( \"c;d\"\n e ) ; f\n")
 	f.Add(minimal + "u TYPE65280 \\# 2 abcd\nv A \\# 4 c0000201\n")

@@ -20,7 +20,11 @@ import (
 // record with that name. The zone must have exactly one SOA record, at its
 // apex, and NS records there.
 //
-// Memory and time grow linearly with the number of records.
+// It stops with an error as soon as the file holds more than
+// opts.MaxRecords records, or its $GENERATE directives make more than
+// opts.MaxGeneratedRecords between them; one directive makes at most
+// MaxGenerateRange. Memory and time grow linearly with the number of
+// records.
 func Parse(r io.Reader, opts ParseOptions) ([]*model.RRset, error) {
 	origin, err := model.ParseName(string(opts.Origin))
 	if err != nil {
@@ -49,11 +53,23 @@ func (p *parser) parse(r io.Reader, opts ParseOptions, ttl uint32) ([]*model.RRs
 	zp.SetIncludeAllowed(true)
 	zp.SetIncludeFS(fsys)
 
-	n := 0
+	n, generated := 0, 0
+	maxRecords, maxGenerated := opts.maxRecords(), opts.maxGenerated()
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		pos, text := p.t.take()
+		pos, text, gen := p.t.take()
 		if p.trace != nil {
 			p.trace(rr, pos)
+		}
+		// The limits are checked as records are read, so that what a few
+		// lines of $GENERATE would expand to is never built.
+		if n == maxRecords {
+			return nil, p.errorAt(pos, "the zone file holds more than %d records, the limit of one import (zones.max_records)", maxRecords)
+		}
+		if gen {
+			if generated == maxGenerated {
+				return nil, p.errorAt(pos, "the $GENERATE lines make more than %d records in all, the limit of one zone file (zones.max_generated_records)", maxGenerated)
+			}
+			generated++
 		}
 		if err := p.add(rr, pos, text); err != nil {
 			return nil, err

@@ -53,16 +53,17 @@ func (t *tracker) field(p position) string {
 
 // take returns the position and text of the record the parser has just
 // returned and starts looking for the next one. A record that consumed no
-// text of its own comes from $GENERATE: the first one of a directive is
-// placed at the directive's line, later ones at the same line as their
-// predecessor.
-func (t *tracker) take() (position, []byte) {
+// text of its own comes from $GENERATE (generated is true): the first one
+// of a directive is placed at the directive's line, later ones at the same
+// line as their predecessor.
+func (t *tracker) take() (p position, text []byte, generated bool) {
 	r := t.cur
 	if r == nil {
-		return t.last, t.text
+		return t.last, t.text, false
 	}
-	p := position{file: r.file, line: r.start}
+	p = position{file: r.file, line: r.start}
 	if p.line == 0 {
+		generated = true
 		p.line = r.directive
 	}
 	if p.line == 0 {
@@ -73,7 +74,7 @@ func (t *tracker) take() (position, []byte) {
 	}
 	r.start, r.directive = 0, 0
 	t.last = p
-	return p, t.text
+	return p, t.text, generated
 }
 
 // errorPos is where the lexer is now: the line of the latest byte read.
