@@ -222,10 +222,12 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		UDPReaders:     s.cfg.DNS.UDPReaders,
 		TCPIdleTimeout: s.cfg.DNS.TCPIdleTimeout,
 		TCPMaxConns:    s.cfg.DNS.TCPMaxConnections,
+		Anomalies:      anomalyConfig(s.cfg.DNS.Anomalies),
 	}, s.pub.Snapshots(), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
 	if err != nil {
 		return err
 	}
+	dns.SetAnomalyLog(anomalyEvents(s.checker))
 	full := xfr.New(s.plane.Zones, s.plane.TSIGKeys, s.log.With("component", "xfr"))
 	full.SetNotified(s.secondaries)
 	dns.SetExtended(full)
