@@ -90,7 +90,7 @@ SLO not measured does not fail the drill).`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
 			rep, err := drill.Run(ctx, apiDrillPlane{c}, s, drill.RunOptions{Lease: lease, Force: force, Progress: func(m string) {
-				fmt.Fprintf(a.stderr, "%s  %s\n", time.Now().Format("15:04:05.000"), m)
+				fmt.Fprintf(a.stderr, "%s  %s\n", time.Now().Format("15:04:05.000"), termSafe(m))
 			}})
 			if rep == nil {
 				return err

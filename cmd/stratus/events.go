@@ -50,6 +50,12 @@ crash (less at most the last 50 ms before it); their numbers go on.`,
 						if e.Node != "" {
 							who = "node " + e.Node
 						}
+						if e.Zone != "" {
+							who = "zone " + e.Zone
+						}
+						if e.Name != "" {
+							who = "name " + e.Name
+						}
 						change := "(no change)"
 						if e.New != "" {
 							change = e.Old + " -> " + e.New

@@ -83,7 +83,7 @@ func exitCode(err error) int {
 
 // printError writes err for a human: one line, naming the field at fault.
 func printError(w io.Writer, err error) {
-	fmt.Fprintf(w, "error: %v\n", err)
+	fmt.Fprintf(w, "error: %s\n", termEscape(err.Error(), true))
 	var ae *client.APIError
 	if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 		fmt.Fprintln(w, "hint: pass --token, set STRATUS_TOKEN, or point --data-dir at the server's data directory (it holds admin.token)")

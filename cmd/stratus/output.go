@@ -25,7 +25,8 @@ func (a *app) printer() (*printer, error) {
 	return nil, usagef("unknown output format %q (want table or json)", a.output)
 }
 
-// print writes v as JSON, or calls table with a tab-separated writer.
+// print writes v as JSON (exact), or calls table with a tab-separated
+// writer that escapes what could act on a terminal (termWriter).
 func (p *printer) print(v any, table func(tw io.Writer)) error {
 	if p.json {
 		enc := json.NewEncoder(p.w)
@@ -33,15 +34,17 @@ func (p *printer) print(v any, table func(tw io.Writer)) error {
 		return enc.Encode(v)
 	}
 	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
-	table(tw)
+	table(termWriter{tw})
 	return tw.Flush()
 }
 
-// row writes one tab-separated table row.
+// row writes one tab-separated table row, each value escaped (termSafe):
+// a tab or newline in a value shows as \x09 or \x0a, not as a column or a
+// row of its own.
 func row(w io.Writer, cols ...any) {
 	s := make([]string, len(cols))
 	for i, c := range cols {
-		s[i] = fmt.Sprint(c)
+		s[i] = termSafe(fmt.Sprint(c))
 	}
 	fmt.Fprintln(w, strings.Join(s, "\t"))
 }

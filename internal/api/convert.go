@@ -103,7 +103,9 @@ func poolModel(in *apiv1.Pool, field string) (model.Pool, error) {
 	return p, nil
 }
 
-// serviceJSON renders a service for responses.
+// serviceJSON renders a service for responses. Check header values are
+// secrets: they are shown as model.Redacted (see model.RestoreRedacted for
+// what a write that sends the placeholder back does).
 func serviceJSON(s *model.Service) apiv1.Service {
 	out := apiv1.Service{
 		Name: string(s.Name), Zone: string(s.Zone), TTL: s.TTL, DegradedTTL: s.DegradedTTL, Policy: s.Policy,
@@ -126,7 +128,7 @@ func serviceJSON(s *model.Service) apiv1.Service {
 			Check: &apiv1.Check{
 				Type: c.Type, Interval: durationString(c.Interval), Timeout: durationString(c.Timeout), Rise: c.Rise, Fall: c.Fall,
 				Port: c.Port, Method: c.Method, Path: c.Path, ExpectStatus: c.ExpectStatus, BodyContains: c.BodyContains,
-				Headers: c.Headers, UserAgent: c.UserAgent, Host: c.Host, TLSVerify: c.TLSVerify, QName: c.QName,
+				Headers: model.RedactHeaders(c.Headers), UserAgent: c.UserAgent, Host: c.Host, TLSVerify: c.TLSVerify, QName: c.QName,
 				QType: c.QType, ExpectRcode: c.ExpectRcode, ExpectAnswer: c.ExpectAnswer, PushTTL: durationString(c.PushTTL),
 			},
 		}

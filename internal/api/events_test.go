@@ -26,6 +26,10 @@ func TestEventJSON(t *testing.T) {
 			apiv1.Event{Seq: 4, Time: at, Service: "a.example.", Endpoint: "e1", Old: "unknown", New: "up", Reason: "first check succeeded", Actor: "check"}},
 		{health.Event{Seq: 5, Time: at, Key: "node:b", Reason: "this node sees every endpoint down (3 of 3) while the other nodes see them up; its votes are ignored", Actor: "quorum"},
 			apiv1.Event{Seq: 5, Time: at, Node: "b", Reason: "this node sees every endpoint down (3 of 3) while the other nodes see them up; its votes are ignored", Actor: "quorum"}},
+		{health.Event{Seq: 6, Time: at, Key: "zone:example.com.", Reason: "random-subdomain flood: 5000 NXDOMAIN answers a second", Actor: "anomaly"},
+			apiv1.Event{Seq: 6, Time: at, Zone: "example.com.", Reason: "random-subdomain flood: 5000 NXDOMAIN answers a second", Actor: "anomaly"}},
+		{health.Event{Seq: 7, Time: at, Key: "name:www.example.com.", Reason: "query spike ended", Actor: "anomaly"},
+			apiv1.Event{Seq: 7, Time: at, Name: "www.example.com.", Reason: "query spike ended", Actor: "anomaly"}},
 	}
 	for _, tt := range tests {
 		if got := eventJSON(tt.ev); got != tt.want {

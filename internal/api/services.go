@@ -305,11 +305,20 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, p *auth.Princip
 }
 
 // eventJSON renders an event; its key is "<service>|<endpoint id>",
-// "<service>|pool:<name>" or "node:<node>".
+// "<service>|pool:<name>", "node:<node>", or for an anomaly on the DNS
+// listeners "zone:<zone>" or "name:<name>".
 func eventJSON(ev health.Event) apiv1.Event {
 	out := apiv1.Event{Seq: ev.Seq, Time: ev.Time, Reason: ev.Reason, Actor: ev.Actor, Old: ev.Old.String(), New: ev.New.String()}
 	if node, ok := strings.CutPrefix(ev.Key, "node:"); ok { // a node of a cluster: healthview
 		out.Node, out.Old, out.New = node, "", ""
+		return out
+	}
+	if zone, ok := strings.CutPrefix(ev.Key, "zone:"); ok { // dnsserver anomalies
+		out.Zone, out.Old, out.New = zone, "", ""
+		return out
+	}
+	if name, ok := strings.CutPrefix(ev.Key, "name:"); ok {
+		out.Name, out.Old, out.New = name, "", ""
 		return out
 	}
 	svc, rest, _ := strings.Cut(ev.Key, "|")

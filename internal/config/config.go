@@ -136,6 +136,8 @@ type DNS struct {
 	TCPIdleTimeout time.Duration `yaml:"tcp_idle_timeout"`
 	// TCPMaxConnections caps concurrent TCP connections (default 1000).
 	TCPMaxConnections int `yaml:"tcp_max_connections"`
+	// Anomalies says when to report floods and query spikes.
+	Anomalies Anomalies `yaml:"anomalies"`
 }
 
 // API configures the HTTP API.
@@ -236,6 +238,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DNS.UDPReaders < 0 || c.DNS.TCPMaxConnections < 0 || c.DNS.TCPIdleTimeout < 0 {
 		return fmt.Errorf("dns: udp_readers, tcp_max_connections and tcp_idle_timeout must not be negative")
+	}
+	if err := c.DNS.Anomalies.check(); err != nil {
+		return err
 	}
 	if _, err := netip.ParseAddrPort(c.API.Listen); err != nil {
 		return fmt.Errorf("api.listen: %q is not ip:port (%v)", c.API.Listen, err)

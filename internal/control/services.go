@@ -125,6 +125,9 @@ func (s *Services) CreateService(ctx context.Context, svc model.Service, wo Serv
 			return err
 		}
 		c.Pools = keepOverrides(svc.Pools, nil)
+		if err := model.RestoreRedacted(&c, nil); err != nil {
+			return err
+		}
 		c.Created, c.Updated, c.Version = now, now, 1
 		out = &c
 		return saveService(tx, &c)
@@ -176,6 +179,9 @@ func (s *Services) UpdateService(ctx context.Context, svc model.Service, wo Serv
 			}
 		}
 		c.Pools = keepOverrides(svc.Pools, cur)
+		if err := model.RestoreRedacted(&c, cur); err != nil {
+			return nil, err
+		}
 		return &c, nil
 	})
 	if out != nil {

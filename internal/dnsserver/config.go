@@ -27,6 +27,8 @@ type Config struct {
 	// TCPMaxConns caps concurrent TCP connections; more are closed at once
 	// (default 1000).
 	TCPMaxConns int
+	// Anomalies says when to report floods and spikes (on by default).
+	Anomalies AnomalyConfig
 }
 
 // Defaults.
@@ -60,5 +62,7 @@ func (c *Config) withDefaults() (Config, error) {
 	if out.TCPMaxConns <= 0 {
 		out.TCPMaxConns = DefaultTCPMaxConns
 	}
-	return out, nil
+	var err error
+	out.Anomalies, err = out.Anomalies.withDefaults()
+	return out, err
 }

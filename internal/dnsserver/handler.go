@@ -56,6 +56,7 @@ type handler struct {
 	a        zone.Answer
 	w        dnswire.Writer
 	req      zone.Request
+	an       *anomalyCounter // nil: anomaly detection is off
 }
 
 func newHandler(src SnapshotSource, steer SteeringSource, udpSize int, ext bool) *handler {
@@ -115,6 +116,9 @@ func (h *handler) respond(from netip.Addr, tcp bool) []byte {
 		h.req.Steering = h.steer.Steering()
 	}
 	zones.LookupFor(&h.a, q.Qname, q.Qtype, &h.req)
+	if h.an != nil {
+		h.an.count(q.Qname, h.a.Rcode, h.a.Zone)
+	}
 	q.ECSScope = c.Scope
 	limit := dnsconst.MaxMessageSize
 	if !tcp {

@@ -35,6 +35,8 @@ type Server struct {
 	tcpCount atomic.Int64
 	connsMu  sync.Mutex
 	conns    map[net.Conn]struct{}
+
+	anomalies *detector // nil when detection is off
 }
 
 // New returns a server that answers from src, and steered names from steer
@@ -50,7 +52,8 @@ func New(cfg Config, src SnapshotSource, steer SteeringSource, log *slog.Logger)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{cfg: c, src: src, steer: steer, log: log, conns: map[net.Conn]struct{}{},
-		extSlots: make(chan struct{}, maxExtendedUDP), ctx: ctx, cancel: cancel}, nil
+		extSlots: make(chan struct{}, maxExtendedUDP), ctx: ctx, cancel: cancel,
+		anomalies: newDetector(c.Anomalies, c.UDPReaders*len(c.Listen), log)}, nil
 }
 
 // maxExtendedUDP bounds the signed UDP requests served at once; more are
@@ -75,6 +78,7 @@ func (s *Server) Start() error {
 		s.tcp = append(s.tcp, tl)
 		s.udp = append(s.udp, ul...)
 	}
+	s.startAnomalies()
 	for _, u := range s.udp {
 		s.wg.Add(1)
 		go func() {

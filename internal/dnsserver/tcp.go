@@ -54,6 +54,7 @@ func (s *Server) acceptTCP(l *net.TCPListener) {
 // or at shutdown.
 func (s *Server) serveTCP(c net.Conn) {
 	h := newHandler(s.src, s.steer, s.cfg.UDPSize, s.ext != nil)
+	h.an = s.anomalies.tcpCounter()
 	var from netip.Addr
 	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		from = a.AddrPort().Addr().Unmap()

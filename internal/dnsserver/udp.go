@@ -105,6 +105,7 @@ func closeUDP(us []*udpSocket) {
 // a batch of queries read with one system call is answered with one.
 func (s *Server) serveUDP(u *udpSocket) {
 	h := newHandler(s.src, s.steer, s.cfg.UDPSize, s.ext != nil)
+	h.an = s.anomalies.reader()
 	b := newUDPBatch(u)
 	for {
 		n, err := b.read()

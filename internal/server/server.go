@@ -227,10 +227,12 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		UDPReaders:     s.cfg.DNS.UDPReaders,
 		TCPIdleTimeout: s.cfg.DNS.TCPIdleTimeout,
 		TCPMaxConns:    s.cfg.DNS.TCPMaxConnections,
+		Anomalies:      anomalyConfig(s.cfg.DNS.Anomalies),
 	}, s.pub.Snapshots(), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
 	if err != nil {
 		return err
 	}
+	dns.SetAnomalyLog(anomalyEvents(s.checker))
 	full := xfr.New(s.plane.Zones, s.plane.TSIGKeys, s.log.With("component", "xfr"))
 	full.SetNotified(s.secondaries)
 	full.SetTSIGLimits(xfr.TSIGLimits{MaxFudge: uint16(s.cfg.TSIG.MaxFudge / time.Second), ReplayEntries: s.cfg.TSIG.ReplayCache})

@@ -193,7 +193,12 @@ type Event struct {
 	Pool     string    `json:"pool,omitempty"`
 	// Node names the cluster node an event is about (one isolated, or no
 	// longer); Service is empty then.
-	Node   string `json:"node,omitempty"`
+	Node string `json:"node,omitempty"`
+	// Zone and Name say what an anomaly the DNS listeners saw is about
+	// (actor "anomaly"): a random-subdomain flood against Zone, a spike of
+	// queries for Name. Service is empty then.
+	Zone   string `json:"zone,omitempty"`
+	Name   string `json:"name,omitempty"`
 	Old    string `json:"old,omitempty"`
 	New    string `json:"new,omitempty"`
 	Reason string `json:"reason"`
