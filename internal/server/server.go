@@ -222,6 +222,11 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		UDPReaders:     s.cfg.DNS.UDPReaders,
 		TCPIdleTimeout: s.cfg.DNS.TCPIdleTimeout,
 		TCPMaxConns:    s.cfg.DNS.TCPMaxConnections,
+
+		TCPMaxConnsPerClient: s.cfg.DNS.TCPMaxConnectionsPerClient,
+		TCPMessageTimeout:    s.cfg.DNS.TCPMessageTimeout,
+		TCPBusyIdleTimeout:   s.cfg.DNS.TCPBusyIdleTimeout,
+		TCPLimitExempt:       s.cfg.DNS.TCPLimitExemptPrefixes(),
 	}, s.pub.Snapshots(), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
 	if err != nil {
 		return err
