@@ -75,35 +75,80 @@ func (l *Limiter) Log(level slog.Level, msg string, args ...any) {
 	if !l.log.Enabled(context.Background(), level) {
 		return
 	}
+	report, ok := l.allow(level, msg)
+	if report > 0 {
+		l.suppressedLine(level, msg, report)
+	}
+	if ok {
+		l.log.Log(context.Background(), level, msg, args...)
+	}
+}
+
+// allow counts a line of kind msg and reports whether it is to be
+// written, and how many lines of the kind were suppressed before it
+// that are to be reported first (zero: none).
+func (l *Limiter) allow(level slog.Level, msg string) (report int, ok bool) {
 	now := l.clock.Now()
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	w := l.kinds[msg]
 	if w == nil {
 		if len(l.kinds) >= maxKinds {
-			l.mu.Unlock()
-			l.log.Log(context.Background(), level, msg, args...)
-			return
+			return 0, true
 		}
 		w = &window{start: now}
 		l.kinds[msg] = w
 	}
 	w.level = level
-	var report int
 	if now.Sub(w.start) >= l.interval {
 		report, w.suppressed = w.suppressed, 0
 		w.start, w.lines = now, 0
 	}
 	if w.lines >= l.burst {
 		w.suppressed++
-		l.mu.Unlock()
-		return
+		return report, false
 	}
 	w.lines++
-	l.mu.Unlock()
+	return report, true
+}
+
+// Logger returns a logger whose lines go through l, the message of each
+// being its kind: for code that takes a *slog.Logger.
+func (l *Limiter) Logger() *slog.Logger {
+	return slog.New(&handler{l: l, h: l.log.Handler()})
+}
+
+// handler is the slog.Handler of Logger.
+type handler struct {
+	l *Limiter
+	h slog.Handler
+}
+
+func (h *handler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.h.Enabled(ctx, level)
+}
+
+func (h *handler) Handle(ctx context.Context, r slog.Record) error {
+	report, ok := h.l.allow(r.Level, r.Message)
 	if report > 0 {
-		l.suppressedLine(level, msg, report)
+		c := slog.NewRecord(r.Time, r.Level, "log lines suppressed", r.PC)
+		c.AddAttrs(slog.String("kind", r.Message), slog.Int("suppressed", report), slog.Duration("interval", h.l.interval))
+		if err := h.h.Handle(ctx, c); err != nil {
+			return err
+		}
 	}
-	l.log.Log(context.Background(), level, msg, args...)
+	if !ok {
+		return nil
+	}
+	return h.h.Handle(ctx, r)
+}
+
+func (h *handler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &handler{l: h.l, h: h.h.WithAttrs(as)}
+}
+
+func (h *handler) WithGroup(name string) slog.Handler {
+	return &handler{l: h.l, h: h.h.WithGroup(name)}
 }
 
 // Flush writes the suppressed-count line of every kind whose interval has

@@ -157,3 +157,22 @@ func TestConcurrent(t *testing.T) {
 		t.Fatalf("suppressed %d, want 795", w.suppressed)
 	}
 }
+
+func TestLogger(t *testing.T) {
+	l, c, buf := newTest(2, 10*time.Second)
+	log := l.Logger().With("component", "x")
+	for range 5 {
+		log.Info("refused", "from", "192.0.2.1")
+	}
+	c.Step(10 * time.Second)
+	log.Info("refused", "from", "192.0.2.2")
+	want := []string{
+		`level=INFO msg=refused component=x from=192.0.2.1`,
+		`level=INFO msg=refused component=x from=192.0.2.1`,
+		`level=INFO msg="log lines suppressed" component=x kind=refused suppressed=3 interval=10s`,
+		`level=INFO msg=refused component=x from=192.0.2.2`,
+	}
+	if got := buf.lines(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

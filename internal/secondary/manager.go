@@ -273,6 +273,28 @@ func (m *Manager) Notify(ctx context.Context, z, key model.Name, from netip.Addr
 	return true, true, h.forward(ctx, z, serial)
 }
 
+// CheckNotify tells, from memory and without starting anything, whether
+// an unsigned NOTIFY for z from from would be heeded (xfr.NotifyChecker):
+// the query path refuses the ones it need not parse. sure is false when
+// only Notify can tell: the settings are not read yet, or z may be a zone
+// created since they were.
+func (m *Manager) CheckNotify(z model.Name, from netip.Addr) (known, allowed, sure bool) {
+	m.mu.Lock()
+	zl, running, h := m.zones[z], m.running, m.hand
+	m.mu.Unlock()
+	if running || h == nil {
+		if zl == nil {
+			return false, false, !m.created(z)
+		}
+		return true, allows(zl.get(), "", from), true
+	}
+	sz, ok, read := h.zone(z)
+	if !read {
+		return false, false, false
+	}
+	return ok, ok && allows(sz, "", from), true
+}
+
 // notifyLoop wakes zone z's refresh loop zl (nil when there is none) for
 // a NOTIFY.
 func (m *Manager) notifyLoop(z model.Name, zl *zoneLoop, key model.Name, from netip.Addr) (known, allowed bool) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/clock"
+	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/zone"
@@ -66,5 +67,38 @@ func TestNotifyUnknownNameReadsNothingAgain(t *testing.T) {
 				t.Errorf("the zone list is to be read again: %v, want %v", kicked, tc.wantKick)
 			}
 		})
+	}
+}
+
+// TestCheckNotify: what the query path is told of an unsigned NOTIFY,
+// from memory, agrees with what Notify would answer, and says when only
+// Notify can tell.
+func TestCheckNotify(t *testing.T) {
+	snap := zonetest.Build(t, map[string]string{
+		"sec.test.": "@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n",
+		"new.test.": "@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n",
+	})
+	m := New(nil, nil, Options{Clock: clock.NewFake(time.Now())}, nil)
+	m.running = true
+	m.zones["sec.test."] = &zoneLoop{zone: control.SecondaryZone{Name: "sec.test.",
+		Primaries: []model.NotifyTarget{{Address: netip.MustParseAddrPort("192.0.2.1:53")}}}}
+	m.published = fixedZones{snap}
+	m.synced = map[string]bool{"sec.test.": true}
+	for _, tc := range []struct {
+		zone, from           string
+		known, allowed, sure bool
+	}{
+		{"sec.test.", "192.0.2.1", true, true, true},
+		{"sec.test.", "192.0.2.9", true, false, true},
+		{"nope.test.", "192.0.2.1", false, false, true},
+		{"new.test.", "192.0.2.1", false, false, false}, // created since the last read
+	} {
+		known, allowed, sure := m.CheckNotify(model.Name(tc.zone), netip.MustParseAddr(tc.from))
+		if known != tc.known || allowed != tc.allowed || sure != tc.sure {
+			t.Errorf("CheckNotify(%s from %s) = %v %v %v, want %v %v %v", tc.zone, tc.from, known, allowed, sure, tc.known, tc.allowed, tc.sure)
+		}
+	}
+	if len(m.resync) != 0 {
+		t.Error("CheckNotify asked for the zone list to be read again")
 	}
 }

@@ -233,6 +233,8 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	}
 	full := xfr.New(s.plane.Zones, s.plane.TSIGKeys, s.log.With("component", "xfr"))
 	full.SetNotified(s.secondaries)
+	full.SetServed(s.pub.Snapshots())
+	var _ xfr.NotifyChecker = s.secondaries // unsigned NOTIFY refused before parsing
 	dns.SetExtended(full)
 	if err := dns.Start(); err != nil {
 		return err
