@@ -1,12 +1,16 @@
 package dnsserver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -250,5 +254,69 @@ func TestTCPTransferSurvivesPressure(t *testing.T) {
 		if _, err := co.ReadMsg(); err != nil {
 			t.Fatalf("transfer message %d: %v", i, err)
 		}
+	}
+}
+
+// syncBuffer is a log destination safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// A UDP request handed over while maxExtendedUDP are in flight is dropped,
+// and the drop is logged (rate-limited).
+func TestHandOverDropLogged(t *testing.T) {
+	var src atomic.Pointer[zone.Snapshot]
+	src.Store(zonetest.Build(t, map[string]string{"example.com.": zonetest.ExampleCom}))
+	var logs syncBuffer
+	s, err := New(Config{Listen: []string{"127.0.0.1:0"}}, &src, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext := &blockingExtended{started: make(chan struct{}, 2*maxExtendedUDP), release: make(chan struct{}), count: 1}
+	s.SetExtended(ext)
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	defer close(ext.release)
+	c, err := net.Dial("udp", s.Addrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	m := new(dns.Msg)
+	m.SetNotify("example.com.")
+	b, _ := m.Pack()
+	deadline := time.Now().Add(time.Minute)
+	for started := 0; started < maxExtendedUDP; {
+		c.Write(b)
+		select {
+		case <-ext.started:
+			started++
+		case <-time.After(10 * time.Millisecond): // a datagram lost: send another
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d requests handed over", started)
+		}
+	}
+	for !strings.Contains(logs.String(), "handed-over request dropped: too many in flight") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line for the dropped requests:\n%s", logs.String())
+		}
+		c.Write(b)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
