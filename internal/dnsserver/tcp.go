@@ -19,7 +19,7 @@ import (
 var aLongTimeAgo = time.Unix(1, 0)
 
 // TCP under abuse. Three limits keep one client, or many, from taking the
-// listener from everyone else (RFC 7766 section 6.2.2 asks for each):
+// listener from everyone else (RFC 7766 sections 6.2.2, 6.2.3 and 10):
 //
 //   - A client (one IPv4 address, one IPv6 /64: what one host can take
 //     without asking anyone) holds at most TCPMaxConnsPerClient
@@ -35,7 +35,8 @@ var aLongTimeAgo = time.Unix(1, 0)
 //     connections within TCPBusyIdleTimeout, and connections busy with
 //     a query or a zone transfer are never touched.
 //
-// Every refusal and cut is logged through the server's rate-limited log.
+// Refused connections and cut messages are logged through the server's
+// rate-limited log; idle connections closing is not news.
 
 // tcpConn is one accepted connection.
 type tcpConn struct {
