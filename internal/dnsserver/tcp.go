@@ -35,8 +35,8 @@ var aLongTimeAgo = time.Unix(1, 0)
 //     connections within TCPBusyIdleTimeout, and connections busy with
 //     a query or a zone transfer are never touched.
 //
-// Refused connections and cut messages are logged through the server's
-// rate-limited log; idle connections closing is not news.
+// Refused connections, cut messages and the start of pressure are logged
+// through the server's rate-limited log.
 
 // tcpConn is one accepted connection.
 type tcpConn struct {
@@ -101,6 +101,8 @@ func (s *Server) admit(c net.Conn) (*tcpConn, string) {
 	if 2*len(t.conns) > s.cfg.TCPMaxConns && !t.busy.Swap(true) {
 		// Pressure starts: cut the connections idle now down to the
 		// busy timeout. Those that start waiting later see the flag.
+		s.limited.Warn("tcp connections over half the limit: idle timeout shortened",
+			"open", len(t.conns), "limit", s.cfg.TCPMaxConns, "idle_timeout", s.busyIdle())
 		for o := range t.conns {
 			o.mu.Lock()
 			if o.idle {
