@@ -31,9 +31,9 @@ var aLongTimeAgo = time.Unix(1, 0)
 //   - While more than half of TCPMaxConns are open, a connection waiting
 //     for its next query is closed after TCPBusyIdleTimeout instead of
 //     TCPIdleTimeout, and the idle connections open when that starts are
-//     cut down to it at once. A full table thus empties of idle
-//     connections within TCPBusyIdleTimeout, and connections busy with
-//     a query or a zone transfer are never touched.
+//     cut down to it at once. A full table thus sheds idle connections
+//     within TCPBusyIdleTimeout until no more than half of it is open;
+//     connections busy with a query or a zone transfer are never touched.
 //
 // Refused connections, cut messages and the start of pressure are logged
 // through the server's rate-limited log.
