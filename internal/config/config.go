@@ -138,6 +138,30 @@ type DNS struct {
 	TCPMaxConnections int `yaml:"tcp_max_connections"`
 	// Anomalies says when to report floods and query spikes.
 	Anomalies Anomalies `yaml:"anomalies"`
+	// TCPMaxConnectionsPerClient caps the TCP connections of one IPv4
+	// address or IPv6 /64 (default 10).
+	TCPMaxConnectionsPerClient int `yaml:"tcp_max_connections_per_client"`
+	// TCPMessageTimeout bounds a TCP message from its first octet to its
+	// last (default 2s).
+	TCPMessageTimeout time.Duration `yaml:"tcp_message_timeout"`
+	// TCPBusyIdleTimeout is the idle timeout while more than half of
+	// tcp_max_connections are open (default 1s).
+	TCPBusyIdleTimeout time.Duration `yaml:"tcp_busy_idle_timeout"`
+	// TCPLimitExempt lists networks (CIDR) whose clients the per-client
+	// connection cap does not count.
+	TCPLimitExempt []string `yaml:"tcp_limit_exempt"`
+}
+
+// TCPLimitExemptPrefixes returns TCPLimitExempt parsed; Validate has
+// checked it.
+func (d *DNS) TCPLimitExemptPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range d.TCPLimitExempt {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+		}
+	}
+	return out
 }
 
 // API configures the HTTP API.
@@ -241,6 +265,17 @@ func (c *Config) Validate() error {
 	}
 	if err := c.DNS.Anomalies.check(); err != nil {
 		return err
+	}
+	if c.DNS.TCPMaxConnectionsPerClient < 0 || c.DNS.TCPMessageTimeout < 0 || c.DNS.TCPBusyIdleTimeout < 0 {
+		return fmt.Errorf("dns: tcp_max_connections_per_client, tcp_message_timeout and tcp_busy_idle_timeout must not be negative")
+	}
+	if per, all := c.DNS.TCPMaxConnectionsPerClient, c.DNS.TCPMaxConnections; per > 0 && all > 0 && per > all {
+		return fmt.Errorf("dns.tcp_max_connections_per_client: %d is more than tcp_max_connections (%d)", per, all)
+	}
+	for i, e := range c.DNS.TCPLimitExempt {
+		if _, err := netip.ParsePrefix(e); err != nil {
+			return fmt.Errorf("dns.tcp_limit_exempt[%d]: %q is not a network (CIDR, e.g. 192.0.2.0/24)", i, e)
+		}
 	}
 	if _, err := netip.ParseAddrPort(c.API.Listen); err != nil {
 		return fmt.Errorf("api.listen: %q is not ip:port (%v)", c.API.Listen, err)

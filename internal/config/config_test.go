@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -54,6 +55,10 @@ func TestParseErrors(t *testing.T) {
 		{"bad number", "journal:\n  max_entries: many\n", `line 2: "many" is not a whole number`},
 		{"bad listen address", "dns:\n  listen: [localhost:53]\n", `dns.listen[0]: "localhost:53" is not ip:port`},
 		{"bad api address", "api:\n  listen: ':8053'\n", `api.listen`},
+		{"negative per-client tcp cap", "dns:\n  tcp_max_connections_per_client: -1\n", `tcp_max_connections_per_client, tcp_message_timeout and tcp_busy_idle_timeout must not be negative`},
+		{"negative tcp message timeout", "dns:\n  tcp_message_timeout: -1s\n", `must not be negative`},
+		{"per-client tcp cap over the total", "dns:\n  tcp_max_connections: 10\n  tcp_max_connections_per_client: 11\n", `dns.tcp_max_connections_per_client: 11 is more than tcp_max_connections (10)`},
+		{"bad tcp exemption", "dns:\n  tcp_limit_exempt: [10.0.0.0/8, 10.1.2.3]\n", `dns.tcp_limit_exempt[1]: "10.1.2.3" is not a network`},
 		{"bad payload size", "dns:\n  udp_payload_size: 100\n", `dns.udp_payload_size: 100 is outside 512..4096`},
 		{"bad log level", "log:\n  level: loud\n", `log.level: "loud"`},
 		{"bad name server", "zones:\n  default_nameservers: [\"a..b\"]\n", `zones.default_nameservers[0]`},
@@ -98,5 +103,23 @@ func TestCluster(t *testing.T) {
 	host, _ := os.Hostname()
 	if n, err := c.Cluster.NodeName(); err != nil || n != host || c.Cluster.TTL() != DefaultSessionTTL {
 		t.Fatalf("default node %q %v (host %q), ttl %v", n, err, host, c.Cluster.TTL())
+	}
+}
+
+func TestParseTCPLimits(t *testing.T) {
+	c, err := Parse("t.yaml", []byte(`
+dns:
+  tcp_max_connections_per_client: 20
+  tcp_message_timeout: 3s
+  tcp_busy_idle_timeout: 500ms
+  tcp_limit_exempt: [192.0.2.7/24, "2001:db8::/48"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.DNS
+	got := fmt.Sprint(d.TCPMaxConnectionsPerClient, d.TCPMessageTimeout, d.TCPBusyIdleTimeout, d.TCPLimitExemptPrefixes())
+	if want := "20 3s 500ms [192.0.2.0/24 2001:db8::/48]"; got != want {
+		t.Errorf("parsed %s, want %s", got, want)
 	}
 }

@@ -29,12 +29,30 @@ type Config struct {
 	TCPMaxConns int
 	// Anomalies says when to report floods and spikes (on by default).
 	Anomalies AnomalyConfig
+	// TCPMaxConnsPerClient caps the TCP connections of one client, an IPv4
+	// address or an IPv6 /64; more are closed at once (default 10: a
+	// resolver pipelines its queries over one or two connections, and a
+	// secondary transfers a few zones at once).
+	TCPMaxConnsPerClient int
+	// TCPMessageTimeout bounds the time from the first octet of a message
+	// (its length prefix) to its last (default 2s).
+	TCPMessageTimeout time.Duration
+	// TCPBusyIdleTimeout replaces TCPIdleTimeout while more than half of
+	// TCPMaxConns are open (default 1s; never more than TCPIdleTimeout).
+	TCPBusyIdleTimeout time.Duration
+	// TCPLimitExempt lists networks whose clients TCPMaxConnsPerClient does
+	// not limit (a resolver farm behind one address, say).
+	TCPLimitExempt []netip.Prefix
 }
 
 // Defaults.
 const (
 	DefaultTCPIdleTimeout = 10 * time.Second
 	DefaultTCPMaxConns    = 1000
+
+	DefaultTCPMaxConnsPerClient = 10
+	DefaultTCPMessageTimeout    = 2 * time.Second
+	DefaultTCPBusyIdleTimeout   = time.Second
 )
 
 func (c *Config) withDefaults() (Config, error) {
@@ -61,6 +79,20 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if out.TCPMaxConns <= 0 {
 		out.TCPMaxConns = DefaultTCPMaxConns
+	}
+	if out.TCPMaxConnsPerClient <= 0 {
+		out.TCPMaxConnsPerClient = DefaultTCPMaxConnsPerClient
+	}
+	if out.TCPMessageTimeout <= 0 {
+		out.TCPMessageTimeout = DefaultTCPMessageTimeout
+	}
+	if out.TCPBusyIdleTimeout <= 0 {
+		out.TCPBusyIdleTimeout = DefaultTCPBusyIdleTimeout
+	}
+	for _, p := range out.TCPLimitExempt {
+		if !p.IsValid() {
+			return out, fmt.Errorf("dns: tcp limit exemption %v is not a network", p)
+		}
 	}
 	var err error
 	out.Anomalies, err = out.Anomalies.withDefaults()

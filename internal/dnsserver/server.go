@@ -9,6 +9,9 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/lograte"
 )
 
 // Server is the set of DNS listeners. Create it with New, bind with Start,
@@ -30,13 +33,13 @@ type Server struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 
-	wg       sync.WaitGroup
-	closing  atomic.Bool
-	tcpCount atomic.Int64
-	connsMu  sync.Mutex
-	conns    map[net.Conn]struct{}
-
 	anomalies *detector // nil when detection is off
+	wg        sync.WaitGroup
+	closing   atomic.Bool
+	tcpc      tcpConns
+	now       func() time.Time // the clock TCP deadlines are set by
+	// limited logs what clients cause (refusals, cuts), rate-limited.
+	limited *lograte.Limiter
 }
 
 // New returns a server that answers from src, and steered names from steer
@@ -51,7 +54,10 @@ func New(cfg Config, src SnapshotSource, steer SteeringSource, log *slog.Logger)
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: c, src: src, steer: steer, log: log, conns: map[net.Conn]struct{}{},
+	return &Server{cfg: c, src: src, steer: steer, log: log,
+		tcpc:     tcpConns{conns: map[*tcpConn]struct{}{}, per: map[netip.Prefix]int{}},
+		now:      time.Now,
+		limited:  lograte.New(log, 0, 0, nil),
 		extSlots: make(chan struct{}, maxExtendedUDP), ctx: ctx, cancel: cancel,
 		anomalies: newDetector(c.Anomalies, c.UDPReaders*len(c.Listen), log)}, nil
 }
@@ -93,6 +99,11 @@ func (s *Server) Start() error {
 			s.acceptTCP(tl)
 		}()
 	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.limited.Run(s.ctx)
+	}()
 	for _, tl := range s.tcp {
 		s.log.Info("dns listening", "addr", tl.Addr().String(), "transports", "udp+tcp")
 	}
@@ -148,11 +159,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.cancel()
 	s.closeListeners()
-	s.connsMu.Lock()
-	for c := range s.conns {
-		c.SetReadDeadline(aLongTimeAgo) // wake idle reads
-	}
-	s.connsMu.Unlock()
+	s.wakeTCP() // wake idle reads
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
@@ -162,11 +169,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		s.connsMu.Lock()
-		for c := range s.conns {
-			c.Close()
-		}
-		s.connsMu.Unlock()
+		s.closeTCP()
 		<-done
 		return ctx.Err()
 	}

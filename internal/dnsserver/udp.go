@@ -139,6 +139,7 @@ func (s *Server) handOverUDP(u *udpSocket, req []byte, from netip.Addr, to netip
 	select {
 	case s.extSlots <- struct{}{}:
 	default:
+		s.limited.Warn("handed-over request dropped: too many in flight", "from", from, "limit", maxExtendedUDP)
 		return
 	}
 	req = append([]byte(nil), req...)

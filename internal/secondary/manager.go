@@ -69,6 +69,12 @@ type Manager struct {
 	running bool     // Run is under way: this node refreshes the zones
 	hand    *handoff // set while Handoff runs
 	resync  chan struct{}
+	// published is the snapshot source Follow watches (nil before), and
+	// synced the zones it held when the last read of the secondary zones
+	// began: a NOTIFY for a name that is no zone there, or for a zone
+	// that read already saw, reads nothing again.
+	published Zones
+	synced    map[string]bool
 }
 
 // New returns a manager writing to st and signing with the keys of keys;
@@ -130,6 +136,9 @@ type Zones interface {
 // Follow wakes the manager whenever a zone is created or deleted, so that
 // a new secondary zone is transferred at once. It runs until ctx is done.
 func (m *Manager) Follow(ctx context.Context, zs Zones) {
+	m.mu.Lock()
+	m.published = zs
+	m.mu.Unlock()
 	names := func() string {
 		var b strings.Builder
 		for _, z := range zs.Current().Zones() {
@@ -189,10 +198,23 @@ func (m *Manager) Run(ctx context.Context) {
 // sync starts loops for new secondary zones, stops those of zones gone
 // and waits for them, and hands each loop the zone's latest settings.
 func (m *Manager) sync(ctx context.Context) error {
+	m.mu.Lock()
+	zs := m.published
+	m.mu.Unlock()
+	var synced map[string]bool
+	if zs != nil {
+		synced = map[string]bool{}
+		for _, z := range zs.Current().Zones() {
+			synced[z.Name()] = true
+		}
+	}
 	zones, err := m.st.SecondaryZones(ctx)
 	if err != nil {
 		return err
 	}
+	m.mu.Lock()
+	m.synced = synced
+	m.mu.Unlock()
 	for _, zl := range m.update(ctx, zones) {
 		<-zl.done
 	}
@@ -262,13 +284,37 @@ func (m *Manager) Notify(ctx context.Context, z, key model.Name, from netip.Addr
 	return true, true, h.forward(ctx, z, serial)
 }
 
+// CheckNotify tells, from memory and without starting anything, whether
+// an unsigned NOTIFY for z from from would be heeded (xfr.NotifyChecker):
+// the query path refuses the ones it need not parse. sure is false when
+// only Notify can tell: the settings are not read yet, or z may be a zone
+// created since they were.
+func (m *Manager) CheckNotify(z model.Name, from netip.Addr) (known, allowed, sure bool) {
+	m.mu.Lock()
+	zl, running, h := m.zones[z], m.running, m.hand
+	m.mu.Unlock()
+	if running || h == nil {
+		if zl == nil {
+			return false, false, !m.created(z)
+		}
+		return true, allows(zl.get(), "", from), true
+	}
+	sz, ok, read := h.zone(z)
+	if !read {
+		return false, false, false
+	}
+	return ok, ok && allows(sz, "", from), true
+}
+
 // notifyLoop wakes zone z's refresh loop zl (nil when there is none) for
 // a NOTIFY.
 func (m *Manager) notifyLoop(z model.Name, zl *zoneLoop, key model.Name, from netip.Addr) (known, allowed bool) {
 	if zl == nil {
-		select { // a zone created since the last read
-		case m.resync <- struct{}{}:
-		default:
+		if m.created(z) {
+			select { // a zone created since the last read
+			case m.resync <- struct{}{}:
+			default:
+			}
 		}
 		return false, false
 	}
@@ -277,6 +323,22 @@ func (m *Manager) notifyLoop(z model.Name, zl *zoneLoop, key model.Name, from ne
 		zl.kick()
 	}
 	return true, allowed
+}
+
+// created reports whether z, which has no refresh loop, may be a zone
+// created since the secondary zones were last read: a zone of the
+// published snapshot that the last read did not see (or, before Follow
+// and a read, any name). A NOTIFY for any other name (spoofed, or for a
+// primary zone) reads the zone list again only at the next resync; a zone
+// that became a secondary one without being created again is found there.
+func (m *Manager) created(z model.Name) bool {
+	m.mu.Lock()
+	zs, synced := m.published, m.synced
+	m.mu.Unlock()
+	if zs == nil || synced == nil {
+		return true
+	}
+	return zs.Current().Zone(z.Wire()) != nil && !synced[string(z)]
 }
 
 // allows reports whether a NOTIFY for sz signed with key (or "") from

@@ -228,6 +228,11 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		TCPIdleTimeout: s.cfg.DNS.TCPIdleTimeout,
 		TCPMaxConns:    s.cfg.DNS.TCPMaxConnections,
 		Anomalies:      anomalyConfig(s.cfg.DNS.Anomalies),
+
+		TCPMaxConnsPerClient: s.cfg.DNS.TCPMaxConnectionsPerClient,
+		TCPMessageTimeout:    s.cfg.DNS.TCPMessageTimeout,
+		TCPBusyIdleTimeout:   s.cfg.DNS.TCPBusyIdleTimeout,
+		TCPLimitExempt:       s.cfg.DNS.TCPLimitExemptPrefixes(),
 	}, s.pub.Snapshots(), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
 	if err != nil {
 		return err
@@ -236,6 +241,8 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	full := xfr.New(s.plane.Zones, s.plane.TSIGKeys, s.log.With("component", "xfr"))
 	full.SetNotified(s.secondaries)
 	full.SetTSIGLimits(xfr.TSIGLimits{MaxFudge: uint16(s.cfg.TSIG.MaxFudge / time.Second), ReplayEntries: s.cfg.TSIG.ReplayCache})
+	full.SetServed(s.pub.Snapshots())
+	var _ xfr.NotifyChecker = s.secondaries // unsigned NOTIFY refused before parsing
 	dns.SetExtended(full)
 	if err := dns.Start(); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/dnswire"
+	"github.com/stratusdns/stratus/internal/lograte"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/update"
 )
@@ -39,6 +40,11 @@ type Handler struct {
 	now      func() time.Time // the clock that stamps TSIG records
 	tsig     TSIGLimits
 	replays  *replayCache
+	// limited logs what unauthenticated requests cause (refusals,
+	// failed signatures), rate-limited by kind; served, when set, lets
+	// updates to zones not served here be refused before parsing.
+	limited *slog.Logger
+	served  Served
 }
 
 // Notified takes the NOTIFY messages for secondary zones
@@ -58,7 +64,8 @@ func New(src Source, keys Keys, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{src: src, keys: keys, log: log, now: time.Now, replays: newReplayCache(0, log)}
+	return &Handler{src: src, keys: keys, log: log, now: time.Now, replays: newReplayCache(0, log),
+		limited: lograte.New(log, 0, 0, nil).Logger()}
 }
 
 // bigTransfer is the number of records of a transfer after which its
@@ -73,6 +80,9 @@ var errRefused = errors.New("refused by the zone's transfer ACL")
 // write sends one message; Serve stops at its first error. Serve may take
 // its time: it reads the store.
 func (s *Handler) Serve(ctx context.Context, req, answer []byte, from netip.Addr, tcp bool, write func([]byte) error) {
+	if s.refuseEarly(req, from, write) {
+		return
+	}
 	m := new(dns.Msg)
 	// An opcode not implemented is NOTIMP whatever the question section
 	// holds; the others must have exactly one question (or zone).
@@ -87,7 +97,7 @@ func (s *Handler) Serve(ctx context.Context, req, answer []byte, from netip.Addr
 		return
 	}
 	if sg != nil && sg.tsigErr != 0 {
-		s.log.Info("tsig verification failed", "key", sg.key.Name, "error", dns.RcodeToString[int(sg.tsigErr)], "from", from)
+		s.limited.Info("tsig verification failed", "key", sg.key.Name, "error", dns.RcodeToString[int(sg.tsigErr)], "from", from)
 		s.reply(m, sg, dns.RcodeNotAuth, write)
 		return
 	}
@@ -96,7 +106,11 @@ func (s *Handler) Serve(ctx context.Context, req, answer []byte, from netip.Addr
 		s.notify(ctx, m, sg, from, write)
 		return
 	case dns.OpcodeUpdate:
-		s.reply(m, sg, update.Apply(ctx, s.src, m, sg.keyName(), from, s.log), write)
+		log := s.log
+		if sg == nil { // unsigned: anyone may send it, from any address
+			log = s.limited
+		}
+		s.reply(m, sg, update.Apply(ctx, s.src, m, sg.keyName(), from, log), write)
 		return
 	case dns.OpcodeQuery:
 	default:
@@ -190,7 +204,7 @@ func (s *Handler) transfer(ctx context.Context, req *dns.Msg, sg *signer, from n
 		s.reply(req, sg, dns.RcodeNotAuth, write)
 		return
 	case errors.Is(err, errRefused):
-		s.log.Info("zone transfer refused", "zone", z, "type", kind, "from", from, "key", key)
+		s.limited.Info("zone transfer refused", "zone", z, "type", kind, "from", from, "key", key)
 		s.reply(req, sg, dns.RcodeRefused, write)
 		return
 	case err != nil:
@@ -266,7 +280,11 @@ func (s *Handler) notify(ctx context.Context, req *dns.Msg, sg *signer, from net
 	case !allowed:
 		rcode = dns.RcodeRefused
 	}
-	s.log.Info("notify received", "zone", z, "from", from, "key", sg.keyName(), "rcode", dns.RcodeToString[rcode])
+	log := s.log
+	if rcode != dns.RcodeSuccess {
+		log = s.limited
+	}
+	log.Info("notify received", "zone", z, "from", from, "key", sg.keyName(), "rcode", dns.RcodeToString[rcode])
 	r := new(dns.Msg)
 	r.SetRcode(req, rcode)
 	r.Authoritative = rcode == dns.RcodeSuccess
