@@ -64,8 +64,8 @@ func New(src Source, keys Keys, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{src: src, keys: keys, log: log, now: time.Now, replays: newReplayCache(0, log),
-		limited: lograte.New(log, 0, 0, nil).Logger()}
+	limited := lograte.New(log, 0, 0, nil).Logger()
+	return &Handler{src: src, keys: keys, log: log, now: time.Now, replays: newReplayCache(0, limited), limited: limited}
 }
 
 // bigTransfer is the number of records of a transfer after which its

@@ -41,13 +41,11 @@ type TSIGLimits struct {
 // (and said so in the log), which reopens that one request to replay for
 // the rest of its window.
 type replayCache struct {
-	mu      sync.Mutex
-	max     int
-	byMAC   map[string]int64 // key name + MAC -> last second it verifies
-	expiry  expiryHeap
-	log     *slog.Logger
-	replays logLimiter
-	evicted logLimiter
+	mu     sync.Mutex
+	max    int
+	byMAC  map[string]int64 // key name + MAC -> last second it verifies
+	expiry expiryHeap
+	log    *slog.Logger
 }
 
 func newReplayCache(max int, log *slog.Logger) *replayCache {
@@ -71,14 +69,18 @@ func (c *replayCache) seen(key, mac string, until int64, now time.Time) bool {
 		}
 	}
 	if u, ok := c.byMAC[id]; ok && u >= sec {
-		c.replays.note(c.log, now, "tsig: replayed request refused (BADTIME)", "key", key)
+		if c.log != nil {
+			c.log.Warn("tsig: replayed request refused (BADTIME)", "key", key)
+		}
 		return true
 	}
 	for len(c.byMAC) >= c.max && len(c.expiry) > 0 {
 		e := heap.Pop(&c.expiry).(expiryEntry)
 		if c.byMAC[e.id] == e.until {
 			delete(c.byMAC, e.id)
-			c.evicted.note(c.log, now, "tsig: replay cache full; the MAC closest to its expiry was dropped, so a copy of that request would be accepted until it expires", "limit", c.max)
+			if c.log != nil {
+				c.log.Warn("tsig: replay cache full; the MAC closest to its expiry was dropped, so a copy of that request would be accepted until it expires", "limit", c.max)
+			}
 		}
 	}
 	c.byMAC[id] = until
@@ -112,30 +114,9 @@ func (h *expiryHeap) Pop() any {
 	return e
 }
 
-// logEvery is how often a logLimiter lets a line through.
-const logEvery = time.Minute
-
-// logLimiter lets one warning through per logEvery and counts the ones it
-// holds back, which the next line reports.
-type logLimiter struct {
-	last       time.Time
-	suppressed int
-}
-
-func (l *logLimiter) note(log *slog.Logger, now time.Time, msg string, args ...any) {
-	if d := now.Sub(l.last); !l.last.IsZero() && d >= 0 && d < logEvery {
-		l.suppressed++
-		return
-	}
-	if log != nil {
-		log.Warn(msg, append(args, "suppressed", l.suppressed)...)
-	}
-	l.last, l.suppressed = now, 0
-}
-
 // SetTSIGLimits sets the largest Fudge signed requests may give and the
 // size of the replay cache. Call it before serving.
 func (s *Handler) SetTSIGLimits(l TSIGLimits) {
 	s.tsig = l
-	s.replays = newReplayCache(l.ReplayEntries, s.log)
+	s.replays = newReplayCache(l.ReplayEntries, s.limited)
 }
