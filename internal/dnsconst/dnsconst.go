@@ -58,6 +58,7 @@ const (
 	TypeSOA   = 6
 	TypePTR   = 12
 	TypeMX    = 15
+	TypeTXT   = 16
 	TypeAAAA  = 28
 	TypeSRV   = 33
 	TypeOPT   = 41
@@ -70,8 +71,9 @@ const (
 
 // Classes.
 const (
-	ClassINET = 1
-	ClassANY  = 255
+	ClassINET  = 1
+	ClassCHAOS = 3
+	ClassANY   = 255
 )
 
 // EDNS(0) (RFC 6891): the DO flag in the OPT record's TTL (RFC 3225), the
@@ -80,7 +82,9 @@ const (
 const (
 	EDNSFlagDO = 1 << 15
 
-	OptionECS = 8
+	OptionNSID   = 3  // RFC 5001
+	OptionECS    = 8  // RFC 7871
+	OptionCookie = 10 // RFC 7873
 
 	ECSFamilyIPv4 = 1
 	ECSFamilyIPv6 = 2
