@@ -27,6 +27,15 @@ type Config struct {
 	// TCPMaxConns caps concurrent TCP connections; more are closed at once
 	// (default 1000).
 	TCPMaxConns int
+	// Cookies configures DNS Cookies (default: on, with a random secret).
+	Cookies Cookies
+	// Identity is sent to queries asking for NSID (RFC 5001) and answers
+	// CH TXT id.server and hostname.bind (at most 255 octets; empty:
+	// none, and REFUSED).
+	Identity string
+	// Version answers CH TXT version.bind and version.server (empty:
+	// REFUSED).
+	Version string
 }
 
 // Defaults.

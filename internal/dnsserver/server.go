@@ -18,6 +18,7 @@ type Server struct {
 	src   SnapshotSource
 	steer SteeringSource
 	log   *slog.Logger
+	edge  *edge
 
 	udp []*udpSocket
 	tcp []*net.TCPListener
@@ -48,8 +49,12 @@ func New(cfg Config, src SnapshotSource, steer SteeringSource, log *slog.Logger)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	e, err := newEdge(&c)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: c, src: src, steer: steer, log: log, conns: map[net.Conn]struct{}{},
+	return &Server{cfg: c, src: src, steer: steer, log: log, edge: e, conns: map[net.Conn]struct{}{},
 		extSlots: make(chan struct{}, maxExtendedUDP), ctx: ctx, cancel: cancel}, nil
 }
 

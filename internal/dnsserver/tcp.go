@@ -53,7 +53,7 @@ func (s *Server) acceptTCP(l *net.TCPListener) {
 // after TCPIdleTimeout without a query, on a request that is not a query,
 // or at shutdown.
 func (s *Server) serveTCP(c net.Conn) {
-	h := newHandler(s.src, s.steer, s.cfg.UDPSize, s.ext != nil)
+	h := s.handler()
 	var from netip.Addr
 	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		from = a.AddrPort().Addr().Unmap()
