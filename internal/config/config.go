@@ -135,6 +135,20 @@ type DNS struct {
 	TCPIdleTimeout time.Duration `yaml:"tcp_idle_timeout"`
 	// TCPMaxConnections caps concurrent TCP connections (default 1000).
 	TCPMaxConnections int `yaml:"tcp_max_connections"`
+	// Cookies answers DNS Cookies (RFC 7873; default true).
+	Cookies bool `yaml:"cookies"`
+	// CookieSecret keys the server cookies: 32 hex digits, the same on
+	// every node answering for one address (default: random at start).
+	CookieSecret string `yaml:"cookie_secret"`
+	// CookieSecretPrevious is the secret before a rollover: cookies it
+	// made are still valid.
+	CookieSecretPrevious string `yaml:"cookie_secret_previous"`
+	// Identity answers NSID and CH TXT id.server and hostname.bind
+	// (default: the host name; "none": none).
+	Identity string `yaml:"identity"`
+	// Version answers CH TXT version.bind and version.server (default
+	// none: REFUSED).
+	Version string `yaml:"version"`
 }
 
 // API configures the HTTP API.
@@ -196,7 +210,7 @@ const (
 func Default() Config {
 	return Config{
 		DataDir: DefaultDataDir,
-		DNS:     DNS{Listen: []string{DefaultDNSListen}},
+		DNS:     DNS{Listen: []string{DefaultDNSListen}, Cookies: true},
 		API:     API{Listen: DefaultAPIListen},
 		Log:     Log{Level: "info", Format: "text"},
 	}
@@ -229,6 +243,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DNS.UDPReaders < 0 || c.DNS.TCPMaxConnections < 0 || c.DNS.TCPIdleTimeout < 0 {
 		return fmt.Errorf("dns: udp_readers, tcp_max_connections and tcp_idle_timeout must not be negative")
+	}
+	if err := c.DNS.checkIdentity(); err != nil {
+		return err
 	}
 	if _, err := netip.ParseAddrPort(c.API.Listen); err != nil {
 		return fmt.Errorf("api.listen: %q is not ip:port (%v)", c.API.Listen, err)

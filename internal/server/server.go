@@ -222,6 +222,9 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		UDPReaders:     s.cfg.DNS.UDPReaders,
 		TCPIdleTimeout: s.cfg.DNS.TCPIdleTimeout,
 		TCPMaxConns:    s.cfg.DNS.TCPMaxConnections,
+		Cookies:        dnsCookies(&s.cfg.DNS, s.log),
+		Identity:       s.cfg.DNS.ServerIdentity(),
+		Version:        s.cfg.DNS.ServerVersion(),
 	}, s.pub.Snapshots(), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
 	if err != nil {
 		return err
