@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/dnswire"
 	"github.com/stratusdns/stratus/internal/zone"
 	"github.com/stratusdns/stratus/internal/zone/zonetest"
 )
@@ -282,6 +283,25 @@ func BenchmarkServeCookies(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				h.serve(pkt, from, false)
+			}
+		})
+	}
+}
+
+// BenchmarkCookieApply is the cookie step of a query alone: making a
+// server cookie for a client cookie, and checking a valid one.
+func BenchmarkCookieApply(b *testing.B) {
+	j, err := newCookieJar(Cookies{Secret: unhex(b, rfcSecret), Now: (&stepClock{t: time.Unix(1559731985, 0)}).Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	from := netip.MustParseAddr("198.51.100.100")
+	for _, bc := range []struct{ name, server string }{{"client", ""}, {"valid", "010000005cf79f111f8130c3eee29480"}} {
+		b.Run(bc.name, func(b *testing.B) {
+			q := dnswire.Query{Cookie: true, ServerCookie: unhex(b, bc.server)}
+			copy(q.ClientCookie[:], unhex(b, "2464c4abcf10c957"))
+			for b.Loop() {
+				j.apply(&q, from)
 			}
 		})
 	}
