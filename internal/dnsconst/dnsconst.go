@@ -48,6 +48,9 @@ const (
 	RcodeNotImp   = 4
 	RcodeRefused  = 5
 	RcodeBadVers  = 16
+	// RcodeBadCookie answers a request for a server cookie with an
+	// invalid one (RFC 7873 sections 5.4 and 8).
+	RcodeBadCookie = 23
 )
 
 // Record and query types.

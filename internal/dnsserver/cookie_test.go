@@ -306,3 +306,52 @@ func BenchmarkCookieApply(b *testing.B) {
 		})
 	}
 }
+
+// TestCookieQuery: a query without a question but with a cookie gets a
+// server cookie (RFC 7873 section 5.4): NOERROR for a client cookie alone
+// or with a valid server cookie, BADCOOKIE for an invalid one; FORMERR as
+// before without a cookie, or with cookies off.
+func TestCookieQuery(t *testing.T) {
+	clk := &stepClock{}
+	clk.set(1559731985)
+	from := netip.MustParseAddr("198.51.100.100")
+	on := edgeHandler(t, Config{Cookies: Cookies{Secret: unhex(t, rfcSecret), Now: clk.Now}})
+	off := edgeHandler(t, Config{Cookies: Cookies{Off: true}})
+	const valid = "2464c4abcf10c957010000005cf79f111f8130c3eee29480" // A.1
+	for _, tc := range []struct {
+		name   string
+		h      *handler
+		cookie string
+		rcode  int
+		reply  string // the cookie answered ("" none)
+	}{
+		{"client cookie", on, "2464c4abcf10c957", dns.RcodeSuccess, valid},
+		{"valid server cookie", on, valid, dns.RcodeSuccess, valid},
+		{"invalid server cookie", on, valid[:47] + "1", dns.RcodeBadCookie, valid},
+		{"no cookie", on, "", dns.RcodeFormatError, ""},
+		{"cookies off", off, "2464c4abcf10c957", dns.RcodeFormatError, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := new(dns.Msg)
+			m.Id = 7
+			m.SetEdns0(1232, false)
+			if tc.cookie != "" {
+				m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: tc.cookie})
+			}
+			pkt, _ := m.Pack()
+			r := new(dns.Msg)
+			if err := r.Unpack(tc.h.serve(pkt, from, false)); err != nil {
+				t.Fatal(err)
+			}
+			reply := ""
+			for _, o := range r.IsEdns0().Option {
+				if c, ok := o.(*dns.EDNS0_COOKIE); ok {
+					reply = c.Cookie
+				}
+			}
+			if r.Rcode != tc.rcode || reply != tc.reply || len(r.Question)+len(r.Answer)+len(r.Ns) != 0 {
+				t.Errorf("rcode %s cookie %q, want %s %q\n%v", dns.RcodeToString[r.Rcode], reply, dns.RcodeToString[tc.rcode], tc.reply, r)
+			}
+		})
+	}
+}

@@ -74,8 +74,7 @@ func (h *handler) serve(req []byte, from netip.Addr, tcp bool) []byte {
 	if err != nil {
 		var fe *dnswire.FormatError
 		if errors.As(err, &fe) {
-			h.checkCookie(from)
-			return h.w.Error(&h.q, fe.Rcode)
+			return h.w.Error(&h.q, h.checkCookieError(from, fe.Rcode))
 		}
 		return nil
 	}

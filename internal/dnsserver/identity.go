@@ -101,6 +101,22 @@ func (h *handler) checkCookie(from netip.Addr) {
 	}
 }
 
+// checkCookieError checks the cookie of a query that ParseQuery found
+// malformed, and returns the rcode to answer it with: rcode, but for a
+// query asking for a server cookie alone (RFC 7873 section 5.4), NOERROR,
+// or BADCOOKIE when the server cookie it sent is not valid.
+func (h *handler) checkCookieError(from netip.Addr, rcode int) int {
+	h.checkCookie(from)
+	q := &h.q
+	if !q.CookieQuery || !q.SendCookie {
+		return rcode
+	}
+	if len(q.ServerCookie) > 0 && !q.CookieValid {
+		return dnsconst.RcodeBadCookie
+	}
+	return dnsconst.RcodeSuccess
+}
+
 // handler returns a handler for one UDP reader or TCP connection.
 func (s *Server) handler() *handler {
 	h := newHandler(s.src, s.steer, s.cfg.UDPSize, s.ext != nil)

@@ -218,3 +218,41 @@ func TestOptionsGolden(t *testing.T) {
 		t.Errorf("responses differ from %s (run go test -update to accept):\n--- got\n%s\n--- want\n%s", golden, out.Bytes(), want)
 	}
 }
+
+// TestParseCookieQuery: a QUERY without a question but with a COOKIE
+// option asks for a server cookie (RFC 7873 section 5.4); ParseQuery says
+// FORMERR and marks it, so that a server doing cookies answers it instead.
+func TestParseCookieQuery(t *testing.T) {
+	cookie := func(m *dns.Msg) {
+		m.SetEdns0(1232, false)
+		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: testClientCookie})
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(m *dns.Msg)
+		want bool
+	}{
+		{"no question, a cookie", func(m *dns.Msg) { cookie(m); m.Question = nil }, true},
+		{"no question, no cookie", func(m *dns.Msg) { m.SetEdns0(1232, false); m.Question = nil }, false},
+		{"no question, a cookie, EDNS version 1", func(m *dns.Msg) { cookie(m); m.Question = nil; m.IsEdns0().SetVersion(1) }, false},
+		{"no question, a cookie, an answer record", func(m *dns.Msg) {
+			cookie(m)
+			m.Question = nil
+			rr, _ := dns.NewRR("www.example.com. 1 IN A 192.0.2.1")
+			m.Answer = append(m.Answer, rr)
+		}, false},
+		{"two questions, a cookie", func(m *dns.Msg) { cookie(m); m.Question = append(m.Question, m.Question[0]) }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var q Query
+			err := ParseQuery(packQuery(t, tc.edit), &q)
+			var fe *FormatError
+			if !errors.As(err, &fe) || fe.Rcode != dnsconst.RcodeFormErr {
+				t.Fatalf("err %v, want FORMERR", err)
+			}
+			if q.CookieQuery != tc.want {
+				t.Errorf("CookieQuery %v, want %v", q.CookieQuery, tc.want)
+			}
+		})
+	}
+}

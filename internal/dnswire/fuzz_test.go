@@ -34,6 +34,11 @@ func FuzzQuery(f *testing.F) {
 				&dns.EDNS0_NSID{Code: dns.EDNS0NSID})
 		},
 		func(m *dns.Msg) {
+			m.Question = nil
+			m.SetEdns0(1232, false)
+			m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "2464c4abcf10c957"})
+		},
+		func(m *dns.Msg) {
 			m.SetQuestion("id.server.", dns.TypeTXT)
 			m.Question[0].Qclass = dns.ClassCHAOS
 			m.SetEdns0(512, false)
@@ -59,6 +64,8 @@ func FuzzQuery(f *testing.F) {
 		switch {
 		case errors.Is(err, ErrDrop):
 			return
+		case errors.As(err, &fe) && q.CookieQuery:
+			out = w.Error(&q, dnsconst.RcodeBadCookie)
 		case errors.As(err, &fe):
 			out = w.Error(&q, fe.Rcode)
 		case err != nil:

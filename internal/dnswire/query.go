@@ -68,6 +68,13 @@ type Query struct {
 	SendCookie      bool
 	NewServerCookie [16]byte
 
+	// CookieQuery says the request is a QUERY without a question but
+	// with a COOKIE option, otherwise well-formed: a client asking for a
+	// server cookie (RFC 7873 section 5.4). ParseQuery returns FORMERR for
+	// it, which a server doing cookies answers with NOERROR, or BADCOOKIE
+	// for an invalid server cookie, instead.
+	CookieQuery bool
+
 	// NSID says the query asked for the server's identity (an NSID
 	// option, RFC 5001).
 	NSID bool
@@ -208,6 +215,7 @@ func parseQuery(msg []byte, q *Query) error {
 	}
 	q.wellFormed = true
 	if qerr != nil {
+		q.CookieQuery = qd == 0 && an == 0 && q.Opcode == dnsconst.OpcodeQuery && q.Cookie && q.EDNSVersion == 0
 		return qerr
 	}
 	if q.EDNS && q.EDNSVersion > 0 {

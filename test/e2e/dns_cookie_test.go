@@ -145,7 +145,8 @@ func must[T any](v T, err error) T {
 // back is valid at every server holding the secret it was made with
 // (another Stratus node, Knot DNS) and sent back unchanged, while a server
 // cookie made with another secret, or altered, is answered normally with
-// a new one; a malformed COOKIE option is FORMERR.
+// a new one; a query for a server cookie alone (no question) gets one; a
+// malformed COOKIE option is FORMERR.
 func TestDNSCookies(t *testing.T) {
 	a := startCookieServer(t, "  cookie_secret: "+cookieSecret+"\n")
 	b := startCookieServer(t, "  cookie_secret: "+strings.ToUpper(cookieSecret)+"\n")
@@ -202,6 +203,19 @@ func TestDNSCookies(t *testing.T) {
 	}
 	if r := digCookie(t, knot, "+cookie="+altered); r.status != "BADCOOKIE" {
 		t.Errorf("Knot DNS: status %s for an altered server cookie, want BADCOOKIE (Knot would not judge)\n%s", r.status, r.out)
+	}
+
+	// A query for a server cookie alone, without a question (RFC 7873
+	// section 5.4): NOERROR, or BADCOOKIE for an invalid server cookie.
+	for _, c := range []struct{ name, opt, status string }{
+		{"a client cookie", "+cookie", "NOERROR"},
+		{"a valid server cookie", "+cookie=" + first.cookie, "NOERROR"},
+		{"an altered server cookie", "+cookie=" + altered, "BADCOOKIE"},
+	} {
+		r := digCookie(t, a.dnsAddr, "+header-only", c.opt)
+		if r.status != c.status || !r.good || strings.Contains(r.out, "QUESTION SECTION") {
+			t.Errorf("no question, %s: status %s, cookie %q (good %v), want %s and a cookie\n%s", c.name, r.status, r.cookie, r.good, c.status, r.out)
+		}
 	}
 
 	// Malformed: a 2-octet COOKIE option.
