@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/dnswire"
 )
 
@@ -144,4 +145,28 @@ func cookieHash(k sipKey, cc *[8]byte, head []byte, ip netip.Addr) uint64 {
 		n += copy(buf[16:], a[:])
 	}
 	return siphash24(k, buf[:n])
+}
+
+// checkCookie checks the cookie of the parsed query h.q, from the address
+// from, and sets the cookie to answer with (see cookieJar.apply).
+func (h *handler) checkCookie(from netip.Addr) {
+	if h.edge != nil && h.edge.cookies != nil {
+		h.edge.cookies.apply(&h.q, from)
+	}
+}
+
+// checkCookieError checks the cookie of a query that ParseQuery found
+// malformed, and returns the rcode to answer it with: rcode, but for a
+// query asking for a server cookie alone (RFC 7873 section 5.4), NOERROR,
+// or BADCOOKIE when the server cookie it sent is not valid.
+func (h *handler) checkCookieError(from netip.Addr, rcode int) int {
+	h.checkCookie(from)
+	q := &h.q
+	if !q.CookieQuery || !q.SendCookie {
+		return rcode
+	}
+	if len(q.ServerCookie) > 0 && !q.CookieValid {
+		return dnsconst.RcodeBadCookie
+	}
+	return dnsconst.RcodeSuccess
 }

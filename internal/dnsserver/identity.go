@@ -2,7 +2,6 @@ package dnsserver
 
 import (
 	"fmt"
-	"net/netip"
 
 	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/dnswire"
@@ -91,30 +90,6 @@ func equalFoldWire(a, b []byte) bool {
 		}
 	}
 	return true
-}
-
-// checkCookie checks the cookie of the parsed query h.q, from the address
-// from, and sets the cookie to answer with (see cookieJar.apply).
-func (h *handler) checkCookie(from netip.Addr) {
-	if h.edge != nil && h.edge.cookies != nil {
-		h.edge.cookies.apply(&h.q, from)
-	}
-}
-
-// checkCookieError checks the cookie of a query that ParseQuery found
-// malformed, and returns the rcode to answer it with: rcode, but for a
-// query asking for a server cookie alone (RFC 7873 section 5.4), NOERROR,
-// or BADCOOKIE when the server cookie it sent is not valid.
-func (h *handler) checkCookieError(from netip.Addr, rcode int) int {
-	h.checkCookie(from)
-	q := &h.q
-	if !q.CookieQuery || !q.SendCookie {
-		return rcode
-	}
-	if len(q.ServerCookie) > 0 && !q.CookieValid {
-		return dnsconst.RcodeBadCookie
-	}
-	return dnsconst.RcodeSuccess
 }
 
 // handler returns a handler for one UDP reader or TCP connection.
