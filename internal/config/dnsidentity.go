@@ -9,9 +9,13 @@ import (
 // None is the value of dns.identity and dns.version that turns them off.
 const None = "none"
 
-// maxIdentity is the longest identity or version: one TXT
-// character-string.
-const maxIdentity = 255
+// The longest identity (dnsserver.MaxIdentity: sent as NSID, it must
+// leave every error response within 512 octets) and version (one TXT
+// character-string).
+const (
+	maxIdentity = 128
+	maxVersion  = 255
+)
 
 // checkIdentity checks the cookie secrets, the identity and the version.
 func (d *DNS) checkIdentity() error {
@@ -28,18 +32,21 @@ func (d *DNS) checkIdentity() error {
 	if d.CookieSecretPrevious != "" && d.CookieSecret == "" {
 		return fmt.Errorf("dns.cookie_secret_previous: set only beside dns.cookie_secret, during a rollover")
 	}
-	for _, s := range []struct{ key, val string }{{"dns.identity", d.Identity}, {"dns.version", d.Version}} {
-		if err := checkTXT(s.val); err != nil {
+	for _, s := range []struct {
+		key, val string
+		max      int
+	}{{"dns.identity", d.Identity, maxIdentity}, {"dns.version", d.Version, maxVersion}} {
+		if err := checkTXT(s.val, s.max); err != nil {
 			return fmt.Errorf("%s: %v", s.key, err)
 		}
 	}
 	return nil
 }
 
-// checkTXT accepts up to 255 printable ASCII characters.
-func checkTXT(s string) error {
-	if len(s) > maxIdentity {
-		return fmt.Errorf("%d characters, at most %d", len(s), maxIdentity)
+// checkTXT accepts up to max printable ASCII characters.
+func checkTXT(s string, max int) error {
+	if len(s) > max {
+		return fmt.Errorf("%d characters, at most %d", len(s), max)
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] > 0x7E {
@@ -71,7 +78,7 @@ func (d *DNS) ServerIdentity() string {
 		return ""
 	case "":
 		h, err := os.Hostname()
-		if err != nil || checkTXT(h) != nil {
+		if err != nil || checkTXT(h, maxIdentity) != nil {
 			return ""
 		}
 		return h

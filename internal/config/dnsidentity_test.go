@@ -45,7 +45,8 @@ func TestDNSIdentityErrors(t *testing.T) {
 		{"previous too long", "dns:\n  cookie_secret: e5e973e5a6b2a43f48e7dc849e37bfcf\n  cookie_secret_previous: " + strings.Repeat("a", 34) + "\n", "dns.cookie_secret_previous: want 32 hex digits"},
 		{"previous alone", "dns:\n  cookie_secret_previous: e5e973e5a6b2a43f48e7dc849e37bfcf\n", "dns.cookie_secret_previous: set only beside dns.cookie_secret"},
 		{"cookies not a bool", "dns:\n  cookies: maybe\n", `"maybe" is not true or false`},
-		{"identity too long", "dns:\n  identity: " + strings.Repeat("a", 256) + "\n", "dns.identity: 256 characters, at most 255"},
+		{"identity too long", "dns:\n  identity: " + strings.Repeat("a", 129) + "\n", "dns.identity: 129 characters, at most 128"},
+		{"version too long", "dns:\n  version: " + strings.Repeat("a", 256) + "\n", "dns.version: 256 characters, at most 255"},
 		{"identity not printable", "dns:\n  identity: \"a\\tb\"\n", "dns.identity: character 2 is not printable ASCII"},
 		{"version not ASCII", "dns:\n  version: \"stratus é\"\n", "dns.version: character 9 is not printable ASCII"},
 	} {

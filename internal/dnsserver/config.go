@@ -30,8 +30,8 @@ type Config struct {
 	// Cookies configures DNS Cookies (default: on, with a random secret).
 	Cookies Cookies
 	// Identity is sent to queries asking for NSID (RFC 5001) and answers
-	// CH TXT id.server and hostname.bind (at most 255 octets; empty:
-	// none, and REFUSED).
+	// CH TXT id.server and hostname.bind (at most MaxIdentity octets;
+	// empty: none, and REFUSED).
 	Identity string
 	// Version answers CH TXT version.bind and version.server (empty:
 	// REFUSED).

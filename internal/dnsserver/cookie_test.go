@@ -259,8 +259,11 @@ func TestCookieConfigErrors(t *testing.T) {
 			t.Errorf("secret of %d octets, previous of %d: accepted", len(c.Secret), len(c.Previous))
 		}
 	}
-	if _, err := New(Config{Listen: []string{"127.0.0.1:0"}, Identity: string(make([]byte, 256))}, nil, nil, nil); err == nil {
-		t.Error("identity of 256 octets accepted")
+	if _, err := New(Config{Listen: []string{"127.0.0.1:0"}, Identity: string(make([]byte, MaxIdentity+1))}, nil, nil, nil); err == nil {
+		t.Error("identity too long accepted")
+	}
+	if _, err := New(Config{Listen: []string{"127.0.0.1:0"}, Version: string(make([]byte, 256))}, nil, nil, nil); err == nil {
+		t.Error("version of 256 octets accepted")
 	}
 }
 

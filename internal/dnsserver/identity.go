@@ -16,6 +16,12 @@ type edge struct {
 	version  []byte     // nil: version.bind is REFUSED
 }
 
+// MaxIdentity is the longest identity. Sent as NSID, it must leave every
+// error response (a question of up to 255 octets, a cookie) within the 512
+// octets any requester accepts over UDP, and error responses are not
+// truncated.
+const MaxIdentity = 128
+
 func newEdge(c *Config) (*edge, error) {
 	j, err := newCookieJar(c.Cookies)
 	if err != nil {
@@ -25,10 +31,11 @@ func newEdge(c *Config) (*edge, error) {
 	for _, f := range []struct {
 		what string
 		in   string
+		max  int
 		out  *[]byte
-	}{{"identity", c.Identity, &e.identity}, {"version", c.Version, &e.version}} {
-		if len(f.in) > dnswire.MaxTXTString {
-			return nil, fmt.Errorf("dns: %s of %d octets, at most %d", f.what, len(f.in), dnswire.MaxTXTString)
+	}{{"identity", c.Identity, MaxIdentity, &e.identity}, {"version", c.Version, dnswire.MaxTXTString, &e.version}} {
+		if len(f.in) > f.max {
+			return nil, fmt.Errorf("dns: %s of %d octets, at most %d", f.what, len(f.in), f.max)
 		}
 		if f.in != "" {
 			*f.out = []byte(f.in)

@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -105,5 +106,30 @@ func TestNSID(t *testing.T) {
 				t.Errorf("NSID %q, want %q\n%v", got, tc.want, r)
 			}
 		})
+	}
+}
+
+// TestNSIDFitsErrors: the longest identity, sent as NSID with a cookie in
+// a REFUSED to the longest name, still fits the 512 octets of UDP that
+// every requester accepts (error responses are never truncated).
+func TestNSIDFitsErrors(t *testing.T) {
+	h := edgeHandler(t, Config{Identity: strings.Repeat("n", MaxIdentity)})
+	name := strings.Repeat(strings.Repeat("x", 62)+".", 4) // 4 labels of 62: 253 octets in wire format
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeA)
+	m.SetEdns0(512, false)
+	m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID},
+		&dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"})
+	pkt, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := h.serve(pkt, loopback, false)
+	r := new(dns.Msg)
+	if err := r.Unpack(out); err != nil {
+		t.Fatal(err)
+	}
+	if r.Rcode != dns.RcodeRefused || len(r.IsEdns0().Option) != 2 || len(out) > 512 {
+		t.Errorf("%d octets, want at most 512 with NSID and cookie:\n%v", len(out), r)
 	}
 }
