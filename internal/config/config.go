@@ -150,6 +150,20 @@ type DNS struct {
 	// TCPLimitExempt lists networks (CIDR) whose clients the per-client
 	// connection cap does not count.
 	TCPLimitExempt []string `yaml:"tcp_limit_exempt"`
+	// Cookies answers DNS Cookies (RFC 7873; default true).
+	Cookies bool `yaml:"cookies"`
+	// CookieSecret keys the server cookies: 32 hex digits, the same on
+	// every node answering for one address (default: random at start).
+	CookieSecret string `yaml:"cookie_secret"`
+	// CookieSecretPrevious is the secret before a rollover: cookies it
+	// made are still valid.
+	CookieSecretPrevious string `yaml:"cookie_secret_previous"`
+	// Identity answers NSID and CH TXT id.server and hostname.bind
+	// (default: the host name; "none": none).
+	Identity string `yaml:"identity"`
+	// Version answers CH TXT version.bind and version.server (default
+	// none: REFUSED).
+	Version string `yaml:"version"`
 }
 
 // TCPLimitExemptPrefixes returns TCPLimitExempt parsed; Validate has
@@ -229,7 +243,7 @@ const (
 func Default() Config {
 	return Config{
 		DataDir: DefaultDataDir,
-		DNS:     DNS{Listen: []string{DefaultDNSListen}},
+		DNS:     DNS{Listen: []string{DefaultDNSListen}, Cookies: true},
 		API:     API{Listen: DefaultAPIListen},
 		Log:     Log{Level: "info", Format: "text"},
 	}
@@ -276,6 +290,9 @@ func (c *Config) Validate() error {
 		if _, err := netip.ParsePrefix(e); err != nil {
 			return fmt.Errorf("dns.tcp_limit_exempt[%d]: %q is not a network (CIDR, e.g. 192.0.2.0/24)", i, e)
 		}
+	}
+	if err := c.DNS.checkIdentity(); err != nil {
+		return err
 	}
 	if _, err := netip.ParseAddrPort(c.API.Listen); err != nil {
 		return fmt.Errorf("api.listen: %q is not ip:port (%v)", c.API.Listen, err)

@@ -48,6 +48,9 @@ const (
 	RcodeNotImp   = 4
 	RcodeRefused  = 5
 	RcodeBadVers  = 16
+	// RcodeBadCookie answers a request for a server cookie with an
+	// invalid one (RFC 7873 sections 5.4 and 8).
+	RcodeBadCookie = 23
 )
 
 // Record and query types.
@@ -58,6 +61,7 @@ const (
 	TypeSOA   = 6
 	TypePTR   = 12
 	TypeMX    = 15
+	TypeTXT   = 16
 	TypeAAAA  = 28
 	TypeSRV   = 33
 	TypeOPT   = 41
@@ -70,8 +74,9 @@ const (
 
 // Classes.
 const (
-	ClassINET = 1
-	ClassANY  = 255
+	ClassINET  = 1
+	ClassCHAOS = 3
+	ClassANY   = 255
 )
 
 // EDNS(0) (RFC 6891): the DO flag in the OPT record's TTL (RFC 3225), the
@@ -80,7 +85,9 @@ const (
 const (
 	EDNSFlagDO = 1 << 15
 
-	OptionECS = 8
+	OptionNSID   = 3  // RFC 5001
+	OptionECS    = 8  // RFC 7871
+	OptionCookie = 10 // RFC 7873
 
 	ECSFamilyIPv4 = 1
 	ECSFamilyIPv6 = 2

@@ -43,6 +43,15 @@ type Config struct {
 	// TCPLimitExempt lists networks whose clients TCPMaxConnsPerClient does
 	// not limit (a resolver farm behind one address, say).
 	TCPLimitExempt []netip.Prefix
+	// Cookies configures DNS Cookies (default: on, with a random secret).
+	Cookies Cookies
+	// Identity is sent to queries asking for NSID (RFC 5001) and answers
+	// CH TXT id.server and hostname.bind (at most MaxIdentity octets;
+	// empty: none, and REFUSED).
+	Identity string
+	// Version answers CH TXT version.bind and version.server (empty:
+	// REFUSED).
+	Version string
 }
 
 // Defaults.

@@ -46,7 +46,8 @@ const tsigReserve = 200
 type handler struct {
 	src   SnapshotSource
 	steer SteeringSource
-	ext   bool // hand transfers, NOTIFY, updates and signed requests over
+	ext   bool  // hand transfers, NOTIFY, updates and signed requests over
+	edge  *edge // cookies and identity (nil: none)
 	// handOver is set when serve returned nil because the request goes to
 	// the Extended handler; answer then holds the query path's response
 	// to a signed ordinary query (nil for a transfer).
@@ -74,10 +75,11 @@ func (h *handler) serve(req []byte, from netip.Addr, tcp bool) []byte {
 	if err != nil {
 		var fe *dnswire.FormatError
 		if errors.As(err, &fe) {
-			return h.w.Error(&h.q, fe.Rcode)
+			return h.w.Error(&h.q, h.checkCookieError(from, fe.Rcode))
 		}
 		return nil
 	}
+	h.checkCookie(from)
 	q := &h.q
 	if h.ext && (q.TSIG || q.Qtype == dnsconst.TypeAXFR || q.Qtype == dnsconst.TypeIXFR || q.Opcode == dnsconst.OpcodeUpdate || q.Opcode == dnsconst.OpcodeNotify) {
 		h.handOver = true
@@ -98,7 +100,7 @@ func (h *handler) respond(from netip.Addr, tcp bool) []byte {
 	case q.Qtype == dnsconst.TypeOPT:
 		return h.w.Error(q, dnsconst.RcodeFormErr)
 	case q.Qclass != dnsconst.ClassINET:
-		return h.w.Error(q, dnsconst.RcodeRefused)
+		return h.chaos(tcp)
 	case q.Qtype == dnsconst.TypeAXFR || q.Qtype == dnsconst.TypeIXFR:
 		// Only a server without an Extended handler gets here: serve
 		// hands transfers over to one, which checks the zone's ACL.

@@ -21,6 +21,7 @@ type Server struct {
 	src   SnapshotSource
 	steer SteeringSource
 	log   *slog.Logger
+	edge  *edge
 
 	udp []*udpSocket
 	tcp []*net.TCPListener
@@ -53,8 +54,12 @@ func New(cfg Config, src SnapshotSource, steer SteeringSource, log *slog.Logger)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	e, err := newEdge(&c)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: c, src: src, steer: steer, log: log,
+	return &Server{cfg: c, src: src, steer: steer, log: log, edge: e,
 		tcpc:     tcpConns{conns: map[*tcpConn]struct{}{}, per: map[netip.Prefix]int{}},
 		now:      time.Now,
 		limited:  lograte.New(log, 0, 0, nil),

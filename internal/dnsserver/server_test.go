@@ -302,6 +302,32 @@ func TestServeAllocations(t *testing.T) {
 			t.Errorf("%s: %v allocations per query, budget 0", name, n)
 		}
 	}
+	// Cookies (a client cookie to answer, a server cookie to check) and
+	// the server's identity (NSID, CH TXT id.server) cost none either.
+	eh := edgeHandler(t, Config{Identity: "ns1.example.net"})
+	first := replyCookie(t, eh.serve(cookieQuery(t, "0102030405060708"), loopback, false))
+	nsid := new(dns.Msg)
+	nsid.SetQuestion("www.example.com.", dns.TypeA)
+	nsid.SetEdns0(1232, false)
+	nsid.IsEdns0().Option = append(nsid.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
+	ch := new(dns.Msg)
+	ch.SetQuestion("id.server.", dns.TypeTXT)
+	ch.Question[0].Qclass = dns.ClassCHAOS
+	for name, m := range map[string]*dns.Msg{"nsid": nsid, "id.server": ch} {
+		pkt, _ := m.Pack()
+		if n := testing.AllocsPerRun(200, func() { eh.serve(pkt, loopback, false) }); n > 0 {
+			t.Errorf("%s: %v allocations per query, budget 0", name, n)
+		}
+	}
+	for name, cookie := range map[string]string{"client cookie": "0102030405060708", "server cookie": first} {
+		pkt := cookieQuery(t, cookie)
+		if n := testing.AllocsPerRun(200, func() { eh.serve(pkt, loopback, false) }); n > 0 {
+			t.Errorf("%s: %v allocations per query, budget 0", name, n)
+		}
+		if name == "server cookie" && !eh.q.CookieValid {
+			t.Error("the server cookie is not valid")
+		}
+	}
 }
 
 func BenchmarkServe(b *testing.B) {

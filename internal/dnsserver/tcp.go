@@ -253,7 +253,7 @@ func remoteAddr(c net.Conn) netip.Addr {
 // query, or at shutdown.
 func (s *Server) serveTCP(tc *tcpConn) {
 	c := tc.c
-	h := newHandler(s.src, s.steer, s.cfg.UDPSize, s.ext != nil)
+	h := s.handler()
 	h.an = s.anomalies.tcpCounter()
 	from := tc.from
 	r := bufio.NewReaderSize(c, 4096)

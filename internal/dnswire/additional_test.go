@@ -94,7 +94,8 @@ func TestAdditionalGolden(t *testing.T) {
 }
 
 // TestOptLen: the room the writer keeps for the OPT record is the length
-// of the record it writes, with and without the client subnet option.
+// of the record it writes, with and without the client subnet, cookie
+// and NSID options.
 func TestOptLen(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -107,12 +108,17 @@ func TestOptLen(t *testing.T) {
 		{"ECS IPv6 /56", Query{EDNS: true, ECS: true, ECSSource: 56, ECSAddr: netip.MustParseAddr("2001:db8::")}, dnsconst.RcodeSuccess},
 		{"ECS source 0", Query{EDNS: true, ECS: true, ECSAddr: netip.MustParseAddr("0.0.0.0")}, dnsconst.RcodeSuccess},
 		{"ECS, SERVFAIL", Query{EDNS: true, ECS: true, ECSSource: 24, ECSAddr: netip.MustParseAddr("198.51.100.0")}, dnsconst.RcodeServFail},
+		{"cookie", Query{EDNS: true, Cookie: true, SendCookie: true}, dnsconst.RcodeSuccess},
+		{"cookie not made (cookies off)", Query{EDNS: true, Cookie: true}, dnsconst.RcodeSuccess},
+		{"NSID", Query{EDNS: true, NSID: true}, dnsconst.RcodeSuccess},
+		{"ECS, cookie and NSID, REFUSED", Query{EDNS: true, ECS: true, ECSSource: 24, ECSAddr: netip.MustParseAddr("198.51.100.0"), Cookie: true, SendCookie: true, NSID: true}, dnsconst.RcodeRefused},
+		{"ECS, cookie and NSID", Query{EDNS: true, ECS: true, ECSSource: 24, ECSAddr: netip.MustParseAddr("198.51.100.0"), Cookie: true, SendCookie: true, NSID: true}, dnsconst.RcodeSuccess},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var w Writer
+			w := Writer{NSID: []byte("ns1.example")}
 			w.opt(&tc.q, tc.rcode)
-			if got := optLen(&tc.q, tc.rcode); got != len(w.buf) {
+			if got := w.optLen(&tc.q, tc.rcode); got != len(w.buf) {
 				t.Errorf("optLen %d, opt wrote %d octets", got, len(w.buf))
 			}
 		})

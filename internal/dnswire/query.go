@@ -48,6 +48,36 @@ type Query struct {
 	// ECSScope is the scope prefix length to answer with; set by the
 	// caller before writing the response.
 	ECSScope uint8
+
+	// DNS Cookies (RFC 7873), when the query carried a COOKIE option.
+	Cookie       bool
+	ClientCookie [8]byte
+	// ServerCookie is the server cookie the client sent back: 8 to 32
+	// octets, or none when it sent its client cookie alone. It points into
+	// the packet.
+	ServerCookie []byte
+	// CookieValid says ServerCookie is one this server (or a node sharing
+	// its secret) made for this client cookie and this client address
+	// within the last hour (RFC 9018): the client has received an earlier
+	// response at the address the query comes from. Set by the caller;
+	// the query path leaves it false when cookies are off.
+	CookieValid bool
+	// SendCookie and NewServerCookie are set by the caller before writing
+	// the response: a response to a query with a cookie then carries the
+	// client cookie and NewServerCookie (RFC 7873 section 5.2).
+	SendCookie      bool
+	NewServerCookie [16]byte
+
+	// CookieQuery says the request is a QUERY without a question but
+	// with a COOKIE option, otherwise well-formed: a client asking for a
+	// server cookie (RFC 7873 section 5.4). ParseQuery returns FORMERR for
+	// it, which a server doing cookies answers with NOERROR, or BADCOOKIE
+	// for an invalid server cookie, instead.
+	CookieQuery bool
+
+	// NSID says the query asked for the server's identity (an NSID
+	// option, RFC 5001).
+	NSID bool
 }
 
 // FormatError is a malformed query: reply with Rcode (FORMERR, or BADVERS
@@ -185,6 +215,7 @@ func parseQuery(msg []byte, q *Query) error {
 	}
 	q.wellFormed = true
 	if qerr != nil {
+		q.CookieQuery = qd == 0 && an == 0 && q.Opcode == dnsconst.OpcodeQuery && q.Cookie && q.EDNSVersion == 0
 		return qerr
 	}
 	if q.EDNS && q.EDNSVersion > 0 {
@@ -267,16 +298,49 @@ func (q *Query) readOptions(b []byte) error {
 		if 4+l > len(b) {
 			return formErr("EDNS option data truncated")
 		}
-		if code == dnsconst.OptionECS {
+		switch code {
+		case dnsconst.OptionECS:
 			if q.ECS {
 				return formErr("more than one client subnet option")
 			}
 			if err := q.readECS(b[4 : 4+l]); err != nil {
 				return err
 			}
+		case dnsconst.OptionCookie:
+			if q.Cookie {
+				q.Cookie = false // which one would the response echo?
+				return formErr("more than one cookie option")
+			}
+			if err := q.readCookie(b[4 : 4+l]); err != nil {
+				return err
+			}
+		case dnsconst.OptionNSID:
+			// The requester sends it empty (RFC 5001 section 2.3); what
+			// it holds otherwise is of no use to the answer.
+			q.NSID = true
 		}
 		b = b[4+l:]
 	}
+	return nil
+}
+
+// Lengths of a COOKIE option (RFC 7873 section 4): a client cookie of 8
+// octets, alone or followed by a server cookie of 8 to 32.
+const (
+	clientCookieLen    = 8
+	minServerCookieLen = 8
+	maxServerCookieLen = 32
+)
+
+// readCookie reads a COOKIE option. Any other length than a client cookie
+// alone or with a server cookie is a FORMERR (RFC 7873 section 5.2.2).
+func (q *Query) readCookie(b []byte) error {
+	if n := len(b); n != clientCookieLen && (n < clientCookieLen+minServerCookieLen || n > clientCookieLen+maxServerCookieLen) {
+		return formErr("cookie option is not a client cookie of 8 octets, alone or with a server cookie of 8 to 32")
+	}
+	q.Cookie = true
+	copy(q.ClientCookie[:], b)
+	q.ServerCookie = b[clientCookieLen:]
 	return nil
 }
 

@@ -14,6 +14,10 @@ type Writer struct {
 	// record and the most it sends over UDP (dnsconst.DefaultUDPSize when
 	// zero).
 	UDPSize int
+	// NSID is the server's identity, sent in the OPT record to a query
+	// that asks for it (RFC 5001); nothing is sent when it is empty. At
+	// most 65,000 octets.
+	NSID []byte
 
 	buf  []byte
 	comp compressor
@@ -60,7 +64,7 @@ func (w *Writer) write(q *Query, a *zone.Answer, limit int, lean bool) bool {
 	ns := w.section(a.Authority, false, 0)
 	room := limit
 	if q.EDNS {
-		room -= optLen(q, a.Rcode)
+		room -= w.optLen(q, a.Rcode)
 	}
 	ar := w.section(a.Additional, lean, room)
 	if q.EDNS {
@@ -141,8 +145,10 @@ func (w *Writer) start(q *Query, rcode int, aa bool) {
 
 // opt appends our OPT record (RFC 6891 section 6.1.3): our payload size,
 // the upper bits of an extended rcode, version 0 and the DO bit echoed
-// (RFC 3225 section 3); and, to a query with a client subnet option, the
-// option with our scope (RFC 7871 section 7.2).
+// (RFC 3225 section 3); to a query with a client subnet option, the option
+// with our scope (RFC 7871 section 7.2); to a query with a cookie, the
+// client cookie and a server cookie (RFC 7873 section 5.2); and to a query
+// with an NSID option, our identity (RFC 5001).
 func (w *Writer) opt(q *Query, rcode int) {
 	ttl := uint32(rcode>>4) << 24
 	if q.DO {
@@ -152,12 +158,28 @@ func (w *Writer) opt(q *Query, rcode int) {
 	w.buf = binary.BigEndian.AppendUint16(w.buf, dnsconst.TypeOPT)
 	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(w.udpSize()))
 	w.buf = binary.BigEndian.AppendUint32(w.buf, ttl)
-	if !echoesECS(q, rcode) {
-		w.buf = append(w.buf, 0, 0)
-		return
+	lenAt := len(w.buf)
+	w.buf = append(w.buf, 0, 0)
+	if echoesECS(q, rcode) {
+		w.ecs(q)
 	}
+	if sendsCookie(q) {
+		w.buf = binary.BigEndian.AppendUint16(w.buf, dnsconst.OptionCookie)
+		w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(len(q.ClientCookie)+len(q.NewServerCookie)))
+		w.buf = append(w.buf, q.ClientCookie[:]...)
+		w.buf = append(w.buf, q.NewServerCookie[:]...)
+	}
+	if w.sendsNSID(q) {
+		w.buf = binary.BigEndian.AppendUint16(w.buf, dnsconst.OptionNSID)
+		w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(len(w.NSID)))
+		w.buf = append(w.buf, w.NSID...)
+	}
+	binary.BigEndian.PutUint16(w.buf[lenAt:], uint16(len(w.buf)-lenAt-2))
+}
+
+// ecs appends the client subnet option of the response.
+func (w *Writer) ecs(q *Query) {
 	alen := ecsAddrLen(q)
-	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(4+4+alen))
 	w.buf = binary.BigEndian.AppendUint16(w.buf, dnsconst.OptionECS)
 	w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(4+alen))
 	family := uint16(dnsconst.ECSFamilyIPv6)
@@ -178,10 +200,16 @@ func (w *Writer) opt(q *Query, rcode int) {
 }
 
 // optLen returns the length of the OPT record opt writes.
-func optLen(q *Query, rcode int) int {
+func (w *Writer) optLen(q *Query, rcode int) int {
 	n := 11
 	if echoesECS(q, rcode) {
 		n += 8 + ecsAddrLen(q)
+	}
+	if sendsCookie(q) {
+		n += 4 + len(q.ClientCookie) + len(q.NewServerCookie)
+	}
+	if w.sendsNSID(q) {
+		n += 4 + len(w.NSID)
 	}
 	return n
 }
@@ -191,6 +219,13 @@ func optLen(q *Query, rcode int) int {
 func echoesECS(q *Query, rcode int) bool {
 	return q.ECS && (rcode == dnsconst.RcodeSuccess || rcode == dnsconst.RcodeNXDomain)
 }
+
+// sendsCookie reports whether the OPT record carries a COOKIE option: to a
+// query that sent one, once the caller has made the server cookie.
+func sendsCookie(q *Query) bool { return q.Cookie && q.SendCookie }
+
+// sendsNSID reports whether the OPT record carries our identity.
+func (w *Writer) sendsNSID(q *Query) bool { return q.NSID && len(w.NSID) > 0 }
 
 // ecsAddrLen is the length of the option's address: the source prefix in
 // whole octets.

@@ -233,6 +233,9 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		TCPMessageTimeout:    s.cfg.DNS.TCPMessageTimeout,
 		TCPBusyIdleTimeout:   s.cfg.DNS.TCPBusyIdleTimeout,
 		TCPLimitExempt:       s.cfg.DNS.TCPLimitExemptPrefixes(),
+		Cookies:              dnsCookies(&s.cfg.DNS, s.log),
+		Identity:             s.cfg.DNS.ServerIdentity(),
+		Version:              s.cfg.DNS.ServerVersion(),
 	}, s.pub.Snapshots(), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
 	if err != nil {
 		return err
