@@ -71,6 +71,14 @@ func TestParseErrors(t *testing.T) {
 		{"session ttl too long", "cluster:\n  session_ttl: 1h\n", "cluster.session_ttl: 1h0m0s is outside 2s..10m0s"},
 		{"session ttl fraction", "cluster:\n  session_ttl: 2500ms\n", "cluster.session_ttl: 2.5s is not a whole number of seconds"},
 		{"cluster unknown key", "cluster:\n  name: a\n", `unknown key "cluster.name"`},
+		{"tls without key", "api:\n  tls: {cert_file: c.pem}\n", "api.tls: give both cert_file and key_file"},
+		{"tls unknown client auth", "api:\n  tls: {cert_file: c.pem, key_file: k.pem, client_ca_file: ca.pem, client_auth: optional}\n", `api.tls.client_auth: "optional" is not require or verify_if_given`},
+		{"client auth without ca", "api:\n  tls: {cert_file: c.pem, key_file: k.pem, client_auth: require}\n", "api.tls.client_auth: require needs api.tls.client_ca_file"},
+		{"tls unknown key", "api:\n  tls: {cert: c.pem}\n", `unknown key "api.tls.cert"`},
+		{"negative read timeout", "api:\n  read_timeout: -1s\n", "api.read_timeout: -1s must not be negative"},
+		{"negative rate", "api:\n  rate_limit: {per_token: -1}\n", "api.rate_limit: per_token, burst"},
+		{"rate limit unknown key", "api:\n  rate_limit: {per_second: 1}\n", `unknown key "api.rate_limit.per_second"`},
+		{"client cert without key", "client:\n  cert_file: c.pem\n", "client: give both cert_file and key_file"},
 		{"two documents", "data_dir: a\n---\ndata_dir: b\n", "only one YAML document"},
 	}
 	for _, tc := range tests {
@@ -98,5 +106,35 @@ func TestCluster(t *testing.T) {
 	host, _ := os.Hostname()
 	if n, err := c.Cluster.NodeName(); err != nil || n != host || c.Cluster.TTL() != DefaultSessionTTL {
 		t.Fatalf("default node %q %v (host %q), ttl %v", n, err, host, c.Cluster.TTL())
+	}
+}
+
+func TestParseAPI(t *testing.T) {
+	c, err := Parse("t.yaml", []byte(`
+api:
+  listen: 0.0.0.0:8443
+  tls: {cert_file: /etc/stratus/api.pem, key_file: /etc/stratus/api.key, client_ca_file: /etc/stratus/clients.pem, client_auth: verify_if_given}
+  read_timeout: 5s
+  zonefile_timeout: 1h
+  rate_limit: {per_token: 2.5, burst: 10, failures_per_address: 1, failures_burst: 3}
+client:
+  server: https://ns1.example.net:8443
+  ca_file: /etc/stratus/ca.pem
+  cert_file: /etc/stratus/me.pem
+  key_file: /etc/stratus/me.key
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := c.API
+	if a.TLS == nil || a.TLS.ClientAuth != ClientAuthVerifyIfGiven || a.TLS.KeyFile != "/etc/stratus/api.key" || a.ReadTimeout != 5*time.Second ||
+		a.ZoneFileTimeout != time.Hour || a.RateLimit != (RateLimit{PerToken: 2.5, Burst: 10, FailuresPerAddress: 1, FailuresBurst: 3}) ||
+		a.Scheme() != "https" || a.Loopback() || c.Client.CAFile != "/etc/stratus/ca.pem" || c.Client.KeyFile != "/etc/stratus/me.key" {
+		t.Errorf("parsed %+v %+v %+v", a, a.TLS, c.Client)
+	}
+	for listen, loop := range map[string]bool{"127.0.0.1:1": true, "127.8.0.1:1": true, "[::1]:1": true, "0.0.0.0:1": false, "[::]:1": false, "192.0.2.1:1": false} {
+		if got := (&API{Listen: listen}).Loopback(); got != loop {
+			t.Errorf("Loopback(%s) = %v", listen, got)
+		}
 	}
 }
