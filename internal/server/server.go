@@ -92,7 +92,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	if err := checkAPIListen(s.cfg.API); err != nil {
 		return err
 	}
-	if err := mkdirData(s.cfg.DataDir); err != nil {
+	if err := mkdirData(s.cfg.DataDir, s.log); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, s.cfg, s.log)
