@@ -30,12 +30,13 @@ type RateLimits struct {
 	FailuresBurst      int
 }
 
-// Defaults of RateLimits: far above what a function fleet's registrations
-// and renewals send with one token (one renewal a second for each of 500
-// instances), so that only a runaway or hostile client meets them.
+// Defaults of RateLimits: well above what a function fleet's renewals
+// send with one token (10,000 endpoints renewing every 5 s make 2,000 a
+// second), so that only a runaway or hostile client meets them, and a
+// token cannot take a node's whole capacity for itself.
 const (
-	DefaultPerToken           = 500
-	DefaultBurst              = 1000
+	DefaultPerToken           = 5000
+	DefaultBurst              = 10000
 	DefaultFailuresPerAddress = 5
 	DefaultFailuresBurst      = 50
 )

@@ -190,7 +190,7 @@ const (
 // defaults.
 type RateLimit struct {
 	// PerToken is the requests per second each token may make on average
-	// (default 500), Burst how many it may make at once (default 1000).
+	// (default 5000), Burst how many it may make at once (default 10000).
 	PerToken float64 `yaml:"per_token"`
 	Burst    int     `yaml:"burst"`
 	// FailuresPerAddress is the failed authentications per second each
