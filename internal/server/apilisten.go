@@ -4,9 +4,13 @@ import (
 	"cmp"
 	"crypto/tls"
 	"fmt"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/config"
@@ -50,8 +54,9 @@ func listenAPI(a config.API, c clock.Clock, log *slog.Logger) (net.Listener, err
 // apiServer is the API's HTTP server with the timeouts of the api
 // section. A request must arrive whole within api.read_timeout and be
 // answered within api.write_timeout; the API gives zone file uploads and
-// exports api.zonefile_timeout (api.Options.LongTimeout).
-func apiServer(a config.API, h http.Handler, log *slog.Logger) *http.Server {
+// exports api.zonefile_timeout (api.Options.LongTimeout). Its error log
+// (failed TLS handshakes, mostly) is rate limited.
+func apiServer(a config.API, h http.Handler, c clock.Clock, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: cmp.Or(a.ReadHeaderTimeout, config.DefaultAPIReadHeaderTimeout),
@@ -59,6 +64,57 @@ func apiServer(a config.API, h http.Handler, log *slog.Logger) *http.Server {
 		WriteTimeout:      cmp.Or(a.WriteTimeout, config.DefaultAPIWriteTimeout),
 		IdleTimeout:       cmp.Or(a.IdleTimeout, config.DefaultAPIIdleTimeout),
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          stdlog.New(&serverErrorLog{log: log, clock: c}, "", 0),
 	}
+}
+
+// The API server's error log writes at most serverErrorBurst lines every
+// serverErrorEvery; a line at the end of such a period counts the lines
+// it left out.
+const (
+	serverErrorBurst = 10
+	serverErrorEvery = 10 * time.Second
+)
+
+// serverErrorLog is the http.Server's error log: each message a warning,
+// rate limited so that a flood of failed handshakes does not flood the
+// log.
+type serverErrorLog struct {
+	log   *slog.Logger
+	clock clock.Clock
+
+	mu         sync.Mutex
+	start      time.Time // of the current period
+	written    int       // lines written in it
+	suppressed int       // lines left out in it
+}
+
+func (w *serverErrorLog) Write(p []byte) (int, error) {
+	msg := strings.TrimSuffix(string(p), "\n")
+	w.mu.Lock()
+	now := w.clock.Now()
+	if now.Sub(w.start) >= serverErrorEvery {
+		w.start, w.written = now, 0
+	}
+	if w.written >= serverErrorBurst {
+		if w.suppressed == 0 {
+			w.clock.AfterFunc(serverErrorEvery-now.Sub(w.start), w.flush)
+		}
+		w.suppressed++
+		w.mu.Unlock()
+		return len(p), nil
+	}
+	w.written++
+	w.mu.Unlock()
+	w.log.Warn(msg)
+	return len(p), nil
+}
+
+// flush logs how many lines the last period left out.
+func (w *serverErrorLog) flush() {
+	w.mu.Lock()
+	n := w.suppressed
+	w.suppressed = 0
+	w.mu.Unlock()
+	w.log.Warn("api server: error lines left out (at most 10 are logged every 10s)", "left_out", n)
 }

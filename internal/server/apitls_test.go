@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"os"
@@ -177,5 +178,32 @@ func TestCheckAPIListen(t *testing.T) {
 	}
 	if _, err := os.Stat(cfg.DataDir); !os.IsNotExist(err) {
 		t.Errorf("the data directory was made: %v", err)
+	}
+}
+
+// TestServerErrorLogLimited: the API server's error log (a failed
+// handshake is one line) writes at most serverErrorBurst lines a period
+// and then one line counting those it left out.
+func TestServerErrorLogLimited(t *testing.T) {
+	fake := clock.NewFake(time.Now())
+	logs := &testutil.LogBuffer{}
+	w := &serverErrorLog{log: slog.New(slog.NewTextHandler(logs, nil)), clock: fake}
+	for i := range serverErrorBurst + 5 {
+		fmt.Fprintf(w, "http: TLS handshake error from 192.0.2.1:%d: bad certificate\n", i)
+	}
+	if n := strings.Count(logs.String(), "TLS handshake error"); n != serverErrorBurst {
+		t.Fatalf("%d lines written, want %d:\n%s", n, serverErrorBurst, logs)
+	}
+	fake.Step(serverErrorEvery)
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(logs.String(), "left_out=5") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no line counting the lines left out:\n%s", logs)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Fprintf(w, "http: TLS handshake error from 192.0.2.1:99: bad certificate\n")
+	if !strings.Contains(logs.String(), "192.0.2.1:99") {
+		t.Errorf("a new period's line was left out:\n%s", logs)
 	}
 }

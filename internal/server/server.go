@@ -255,7 +255,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		RateLimits:         api.RateLimits(s.cfg.API.RateLimit),
 		LongTimeout:        cmp.Or(s.cfg.API.ZoneFileTimeout, config.DefaultAPIZoneFileTimeout),
 	})
-	srv := apiServer(s.cfg.API, handler, s.log)
+	srv := apiServer(s.cfg.API, handler, clock.Real(), s.log)
 	s.http, s.httpDone = srv, make(chan struct{})
 	go func() {
 		defer close(s.httpDone)
