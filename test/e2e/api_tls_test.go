@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"fmt"
 	"math/big"
@@ -115,10 +116,31 @@ func TestAPITLSClientCertificates(t *testing.T) {
 // listens anywhere.
 func TestAPIRefusesPlainHTTPBeyondLoopback(t *testing.T) {
 	addr := fmt.Sprintf("0.0.0.0:%d", freePort(t))
-	_, errOut, code := runCLI(t, []string{"serve", "--data-dir", t.TempDir(), "--dns-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--api-listen", addr}, nil)
-	if code == 0 || !strings.Contains(errOut, "api.listen: "+addr+" is not a loopback address") || !strings.Contains(errOut, "--api-insecure-http") {
-		t.Fatalf("exit %d\n%s", code, errOut)
+	// A serve that does start is stopped at once.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "serve", "--data-dir", t.TempDir(), "--dns-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--api-listen", addr)
+	cmd.Env = raceEnv()
+	var errOut syncBuffer
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for !strings.Contains(errOut.String(), "api listening") {
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(errOut.String(), "api.listen: "+addr+" is not a loopback address") || !strings.Contains(errOut.String(), "--api-insecure-http") {
+				t.Fatalf("%v\n%s", err, errOut.String())
+			}
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cmd.Process.Kill()
+	<-done
+	t.Fatalf("serve listened on %s over plain HTTP:\n%s", addr, errOut.String())
 }
 
 // runCLIEnv runs the client with env added to the environment.
