@@ -155,10 +155,11 @@ type limits struct {
 	tokens   *limiter
 	failures *limiter
 
-	mu       sync.Mutex
-	refused  map[string]int // kind -> requests refused since the last line
-	lastKey  map[string]string
-	lastLine time.Time
+	mu         sync.Mutex
+	refused    map[string]int // kind -> requests refused since the last line
+	lastKey    map[string]string
+	lastLine   time.Time
+	flushArmed bool // a line is due at lastLine+limitLogEvery
 }
 
 // limitLogEvery is how often, at most, the API logs that it refused
@@ -225,24 +226,60 @@ func (l *limits) takeToken(id, name string) error {
 	return nil
 }
 
-// refuse counts a refused request for the log line and returns its 429.
+// refuse counts a refused request for the log and returns its 429. The
+// first refusal is logged at once; the ones after it are counted in a
+// line limitLogEvery later.
 func (l *limits) refuse(kind, key string, wait time.Duration, format string, args ...any) error {
 	l.mu.Lock()
 	l.refused[kind]++
 	l.lastKey[kind] = key
 	now := l.clock.Now()
-	if now.Sub(l.lastLine) >= limitLogEvery {
-		l.lastLine = now
-		for k, n := range l.refused {
-			l.log.Warn("api rate limit refused requests with 429", "limit", k, "refused", n, "last", l.lastKey[k])
-		}
-		clear(l.refused)
-		clear(l.lastKey)
+	var lines []refusedLine
+	if since := now.Sub(l.lastLine); since >= limitLogEvery {
+		lines = l.takeLinesLocked(now)
+	} else if !l.flushArmed {
+		l.flushArmed = true
+		l.clock.AfterFunc(limitLogEvery-since, l.flush)
 	}
 	l.mu.Unlock()
+	l.write(lines)
 	secs := max(1, int64(math.Ceil(wait.Seconds())))
 	e := errorf(http.StatusTooManyRequests, apiv1.CodeRateLimited, format+"; retry in %ds", append(args, secs)...)
 	return &rateLimited{httpError: e, retryAfter: strconv.FormatInt(secs, 10)}
+}
+
+// refusedLine is one log line of refusals over a limit.
+type refusedLine struct {
+	kind, last string
+	refused    int
+}
+
+func (l *limits) takeLinesLocked(now time.Time) []refusedLine {
+	var lines []refusedLine
+	for k, n := range l.refused {
+		lines = append(lines, refusedLine{k, l.lastKey[k], n})
+	}
+	if len(lines) > 0 {
+		l.lastLine = now
+	}
+	clear(l.refused)
+	clear(l.lastKey)
+	return lines
+}
+
+// flush logs the refusals counted since the last line.
+func (l *limits) flush() {
+	l.mu.Lock()
+	l.flushArmed = false
+	lines := l.takeLinesLocked(l.clock.Now())
+	l.mu.Unlock()
+	l.write(lines)
+}
+
+func (l *limits) write(lines []refusedLine) {
+	for _, ln := range lines {
+		l.log.Warn("api rate limit refused requests with 429", "limit", ln.kind, "refused", ln.refused, "last", ln.last)
+	}
 }
 
 // rateLimited is a 429 with its Retry-After.
