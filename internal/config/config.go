@@ -224,14 +224,9 @@ func (a *API) Loopback() bool {
 	return err == nil && ap.Addr().Unmap().IsLoopback()
 }
 
-// check validates the api section.
+// check validates the api section's transport: TLS, timeouts and rate
+// limits.
 func (a *API) check() error {
-	if _, err := netip.ParseAddrPort(a.Listen); err != nil {
-		return fmt.Errorf("api.listen: %q is not ip:port (%v)", a.Listen, err)
-	}
-	if a.MaxZoneFileBytes < 0 {
-		return fmt.Errorf("api.max_zonefile_bytes: must not be negative")
-	}
 	for _, d := range []struct {
 		key string
 		v   time.Duration
@@ -352,6 +347,12 @@ func (c *Config) Validate() error {
 	}
 	if c.DNS.UDPReaders < 0 || c.DNS.TCPMaxConnections < 0 || c.DNS.TCPIdleTimeout < 0 {
 		return fmt.Errorf("dns: udp_readers, tcp_max_connections and tcp_idle_timeout must not be negative")
+	}
+	if _, err := netip.ParseAddrPort(c.API.Listen); err != nil {
+		return fmt.Errorf("api.listen: %q is not ip:port (%v)", c.API.Listen, err)
+	}
+	if c.API.MaxZoneFileBytes < 0 {
+		return fmt.Errorf("api.max_zonefile_bytes: must not be negative")
 	}
 	if err := c.API.check(); err != nil {
 		return err
