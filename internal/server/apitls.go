@@ -1,11 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,10 +21,11 @@ const tlsRecheck = 5 * time.Second
 
 // tlsFiles serves the API's TLS configuration from api.tls's files and
 // reads them again when they change: a handshake at most every
-// tlsRecheck compares their modification times and sizes with those of
-// the files in use, and loads them when one differs. A new set that does
-// not load (a key that does not match the certificate, a file half
-// written) is logged once and the set in use is kept.
+// tlsRecheck reads the certificate, key and client CA files and compares
+// them with those in use (contents, not modification times, which two
+// writes in one clock tick share), and loads them when one differs. A
+// new set that does not load (a key that does not match the certificate,
+// a file half written) is logged once and the set in use is kept.
 type tlsFiles struct {
 	files config.APITLS
 	clock clock.Clock
@@ -30,67 +33,52 @@ type tlsFiles struct {
 
 	mu      sync.Mutex
 	conf    *tls.Config
-	stamp   []fileStamp // of the files conf was read from
-	failed  []fileStamp // of the files that last failed to load
+	inUse   [][]byte // the files conf was made of
+	failed  [][]byte // the files that last failed to load
 	checked time.Time
-}
-
-// fileStamp tells whether a file changed.
-type fileStamp struct {
-	mod  time.Time
-	size int64
 }
 
 // newTLSFiles reads the files of t; an error names the key of the file at
 // fault.
 func newTLSFiles(t config.APITLS, c clock.Clock, log *slog.Logger) (*tlsFiles, error) {
 	f := &tlsFiles{files: t, clock: c, log: log}
-	stamp := f.stamps()
-	conf, err := f.load()
+	b, err := f.read()
 	if err != nil {
 		return nil, err
 	}
-	f.conf, f.stamp, f.checked = conf, stamp, c.Now()
+	conf, err := f.load(b)
+	if err != nil {
+		return nil, err
+	}
+	f.conf, f.inUse, f.checked = conf, b, c.Now()
 	return f, nil
 }
 
-// paths lists the files read, in a fixed order.
-func (f *tlsFiles) paths() []string {
-	p := []string{f.files.CertFile, f.files.KeyFile}
-	if f.files.ClientCAFile != "" {
-		p = append(p, f.files.ClientCAFile)
-	}
-	return p
-}
-
-func (f *tlsFiles) stamps() []fileStamp {
-	var out []fileStamp
-	for _, p := range f.paths() {
-		var s fileStamp
-		if fi, err := os.Stat(p); err == nil {
-			s = fileStamp{fi.ModTime(), fi.Size()}
+// read returns the contents of the certificate, key and client CA files.
+func (f *tlsFiles) read() ([][]byte, error) {
+	files := []struct{ key, path string }{{"cert_file", f.files.CertFile}, {"key_file", f.files.KeyFile}, {"client_ca_file", f.files.ClientCAFile}}
+	out := make([][]byte, len(files))
+	for i, file := range files {
+		if file.path == "" {
+			continue
 		}
-		out = append(out, s)
-	}
-	return out
-}
-
-func sameStamps(a, b []fileStamp) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !a[i].mod.Equal(b[i].mod) || a[i].size != b[i].size {
-			return false
+		b, err := os.ReadFile(file.path)
+		if err != nil {
+			return nil, fmt.Errorf("api.tls.%s: %v", file.key, err)
 		}
+		out[i] = b
 	}
-	return true
+	return out, nil
 }
 
-// load reads the files into a server configuration.
-func (f *tlsFiles) load() (*tls.Config, error) {
+func sameFiles(a, b [][]byte) bool {
+	return len(a) == len(b) && slices.EqualFunc(a, b, bytes.Equal)
+}
+
+// load makes a server configuration of the files' contents.
+func (f *tlsFiles) load(b [][]byte) (*tls.Config, error) {
 	t := f.files
-	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	cert, err := tls.X509KeyPair(b[0], b[1])
 	if err != nil {
 		return nil, fmt.Errorf("api.tls.cert_file %s, api.tls.key_file %s: %v", t.CertFile, t.KeyFile, err)
 	}
@@ -101,12 +89,8 @@ func (f *tlsFiles) load() (*tls.Config, error) {
 		NextProtos: []string{"http/1.1"},
 	}
 	if t.ClientCAFile != "" {
-		b, err := os.ReadFile(t.ClientCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("api.tls.client_ca_file: %v", err)
-		}
 		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(b) {
+		if !pool.AppendCertsFromPEM(b[2]) {
 			return nil, fmt.Errorf("api.tls.client_ca_file: %s holds no PEM certificate", t.ClientCAFile)
 		}
 		c.ClientCAs = pool
@@ -128,17 +112,22 @@ func (f *tlsFiles) current() *tls.Config {
 		return f.conf
 	}
 	f.checked = now
-	stamp := f.stamps()
-	if sameStamps(stamp, f.stamp) || sameStamps(stamp, f.failed) {
+	b, err := f.read()
+	if err == nil && (sameFiles(b, f.inUse) || sameFiles(b, f.failed)) {
 		return f.conf
 	}
-	conf, err := f.load()
+	var conf *tls.Config
+	if err == nil {
+		conf, err = f.load(b)
+	}
 	if err != nil {
-		f.failed = stamp
+		// A file that cannot be read (nil) is logged each time it is
+		// looked at: every tlsRecheck at most.
+		f.failed = b
 		f.log.Error("the API's new TLS files do not load; serving with the certificate loaded before", "err", err)
 		return f.conf
 	}
-	f.conf, f.stamp, f.failed = conf, stamp, nil
+	f.conf, f.inUse, f.failed = conf, b, nil
 	f.log.Info("API TLS files reloaded", "cert_file", f.files.CertFile, "serial", conf.Certificates[0].Leaf.SerialNumber.String())
 	return conf
 }

@@ -76,6 +76,11 @@ func TestTLSFilesReload(t *testing.T) {
 	ca := testutil.NewCA(t, "api ca")
 	dir := t.TempDir()
 	first := writePair(t, ca, dir, "first")
+	fi, err := os.Stat(filepath.Join(dir, "cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstMod := fi.ModTime()
 	fake := clock.NewFake(time.Now())
 	logs := &testutil.LogBuffer{}
 	files, err := newTLSFiles(config.APITLS{CertFile: filepath.Join(dir, "cert.pem"), KeyFile: filepath.Join(dir, "key.pem")}, fake, slog.New(slog.NewTextHandler(logs, nil)))
@@ -88,6 +93,13 @@ func TestTLSFilesReload(t *testing.T) {
 	}
 
 	second := writePair(t, ca, dir, "second")
+	// Written in the clock tick of the first: the same modification
+	// times.
+	for _, f := range []string{"cert.pem", "key.pem"} {
+		if err := os.Chtimes(filepath.Join(dir, f), time.Time{}, firstMod); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if got := serialSeen(t, addr, ca); got.Cmp(first) != 0 {
 		t.Fatalf("read again before the recheck interval: %v", got)
 	}
