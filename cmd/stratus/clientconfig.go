@@ -2,6 +2,8 @@ package main
 
 import (
 	"cmp"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -49,7 +51,7 @@ func (a *app) client() (*apiClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := cmp.Or(a.server, os.Getenv("STRATUS_SERVER"), c.Client.Server, "http://"+c.API.Listen)
+	srv := cmp.Or(a.server, os.Getenv("STRATUS_SERVER"), c.Client.Server, c.API.Scheme()+"://"+c.API.Listen)
 	if !strings.Contains(srv, "://") {
 		srv = "http://" + srv
 	}
@@ -57,7 +59,49 @@ func (a *app) client() (*apiClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	return client.New(srv, token), nil
+	tc, err := a.clientTLS(c)
+	if err != nil {
+		return nil, err
+	}
+	if tc == nil {
+		return client.New(srv, token), nil
+	}
+	return client.New(srv, token, client.WithTLS(tc)), nil
+}
+
+// clientTLS builds the TLS configuration for an https server from
+// --ca-file, --cert-file and --key-file, then STRATUS_CA_FILE,
+// STRATUS_CERT_FILE and STRATUS_KEY_FILE, then the client section; nil
+// when none is set (the system roots, no client certificate).
+func (a *app) clientTLS(c config.Config) (*tls.Config, error) {
+	ca := cmp.Or(a.caFile, os.Getenv("STRATUS_CA_FILE"), c.Client.CAFile)
+	cert := cmp.Or(a.certFile, os.Getenv("STRATUS_CERT_FILE"), c.Client.CertFile)
+	key := cmp.Or(a.keyFile, os.Getenv("STRATUS_KEY_FILE"), c.Client.KeyFile)
+	if ca == "" && cert == "" && key == "" {
+		return nil, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if ca != "" {
+		b, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, usagef("CA file (--ca-file, STRATUS_CA_FILE, client.ca_file): %v", err)
+		}
+		tc.RootCAs = x509.NewCertPool()
+		if !tc.RootCAs.AppendCertsFromPEM(b) {
+			return nil, usagef("CA file (--ca-file, STRATUS_CA_FILE, client.ca_file): %s holds no PEM certificate", ca)
+		}
+	}
+	switch {
+	case cert != "" && key != "":
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return nil, usagef("client certificate %s, key %s: %v", cert, key, err)
+		}
+		tc.Certificates = []tls.Certificate{pair}
+	case cert != "" || key != "":
+		return nil, usagef("a client certificate needs both a certificate and a key file (--cert-file and --key-file, STRATUS_CERT_FILE and STRATUS_KEY_FILE, or client.cert_file and client.key_file)")
+	}
+	return tc, nil
 }
 
 // resolveToken finds the API token. Each level (flags, environment, config file)

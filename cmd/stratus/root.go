@@ -24,6 +24,9 @@ type app struct {
 	server     string
 	token      string
 	tokenFile  string
+	caFile     string
+	certFile   string
+	keyFile    string
 	output     string
 
 	// helpErr is the error of a --help that named an unknown subcommand
@@ -63,6 +66,9 @@ The client commands find the API and its token from flags, then environment
 variables (STRATUS_SERVER, STRATUS_TOKEN, STRATUS_TOKEN_FILE, STRATUS_DATA_DIR,
 STRATUS_CONFIG), then the config file, then the defaults: the server at
 http://127.0.0.1:8053 and the admin token in ./stratus-data/admin.token.
+An https:// server is verified with --ca-file (STRATUS_CA_FILE,
+client.ca_file; default the system roots); --cert-file and --key-file
+(STRATUS_CERT_FILE, STRATUS_KEY_FILE) present a client certificate.
 
 ` + exitCodeHelp,
 		SilenceUsage:  true,
@@ -77,6 +83,9 @@ http://127.0.0.1:8053 and the admin token in ./stratus-data/admin.token.
 	pf.StringVar(&a.server, "server", "", "API base URL for client commands (env STRATUS_SERVER; default http://127.0.0.1:8053)")
 	pf.StringVar(&a.token, "token", "", "API bearer token (env STRATUS_TOKEN; prefer the env or --token-file, flags show in ps)")
 	pf.StringVar(&a.tokenFile, "token-file", "", "file holding the API token (env STRATUS_TOKEN_FILE; default <data-dir>/admin.token)")
+	pf.StringVar(&a.caFile, "ca-file", "", "CA certificates (PEM) that verify an https:// API server (env STRATUS_CA_FILE; default the system roots)")
+	pf.StringVar(&a.certFile, "cert-file", "", "client certificate (PEM) for an API that asks for one (env STRATUS_CERT_FILE; with --key-file)")
+	pf.StringVar(&a.keyFile, "key-file", "", "the client certificate's key (PEM) (env STRATUS_KEY_FILE)")
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 
 	root.AddCommand(a.serveCommand(), a.versionCommand(), a.zoneCommand(), a.recordCommand(), a.tokenCommand(),

@@ -17,6 +17,7 @@ func (a *app) serveCommand() *cobra.Command {
 	var (
 		dnsListen []string
 		apiListen string
+		insecure  bool
 		demo      bool
 		logLevel  string
 		logFormat string
@@ -38,6 +39,10 @@ serve exits with an error naming the endpoints.
 Flags override the config file (--config), which overrides the defaults:
 DNS on 127.0.0.1:1053 (UDP and TCP), API on 127.0.0.1:8053.
 
+The API speaks HTTPS with api.tls in the config file. Plain HTTP on an
+address other than loopback is refused (tokens would cross the network in
+clear) unless --api-insecure-http or api.allow_insecure_http says so.
+
 SIGTERM or SIGINT stops gracefully; a second signal stops at once.`,
 		Example: `  stratus serve --demo
   dig @127.0.0.1 -p 1053 www.demo.stratus.test`,
@@ -54,6 +59,9 @@ SIGTERM or SIGINT stops gracefully; a second signal stops at once.`,
 			}
 			if f.Changed("api-listen") {
 				cfg.API.Listen = apiListen
+			}
+			if insecure {
+				cfg.API.AllowInsecureHTTP = true
 			}
 			if demo {
 				cfg.Zones.Demo = true
@@ -105,6 +113,7 @@ SIGTERM or SIGINT stops gracefully; a second signal stops at once.`,
 	f := cmd.Flags()
 	f.StringSliceVar(&dnsListen, "dns-listen", nil, "DNS listen addresses ip:port, UDP and TCP (repeatable; default 127.0.0.1:1053)")
 	f.StringVar(&apiListen, "api-listen", "", "API listen address ip:port (default 127.0.0.1:8053)")
+	f.BoolVar(&insecure, "api-insecure-http", false, "serve the API over plain HTTP on an address that is not loopback (api.allow_insecure_http)")
 	f.BoolVar(&demo, "demo", false, "create the demo zone demo.stratus.test. if it is missing")
 	f.StringVar(&logLevel, "log-level", "", "debug, info, warn or error (default info)")
 	f.StringVar(&logFormat, "log-format", "", "text or json (default text)")

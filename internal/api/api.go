@@ -1,7 +1,9 @@
 package api
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/auth"
+	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
@@ -39,6 +42,14 @@ type Options struct {
 	// Cluster reports the nodes sharing the store (GET /v1/cluster);
 	// without it that answers 503.
 	Cluster func(ctx context.Context) (apiv1.Cluster, error)
+	// RateLimits bound each token's requests and each address's failed
+	// authentications (zero values: the defaults).
+	RateLimits RateLimits
+	// LongTimeout replaces the server's read and write timeouts for zone
+	// file uploads and exports (longRoutes); 0 leaves them.
+	LongTimeout time.Duration
+	// Clock times the rate limits (default: the system's).
+	Clock clock.Clock
 }
 
 // DrillStarter starts a configured drill in the background
@@ -52,10 +63,11 @@ const DefaultMaxZoneFileBytes = 128 << 20
 
 // Handler is the API's http.Handler.
 type Handler struct {
-	ctl  Control
-	opts Options
-	log  *slog.Logger
-	mux  *http.ServeMux
+	ctl    Control
+	opts   Options
+	log    *slog.Logger
+	mux    *http.ServeMux
+	limits *limits
 }
 
 // New returns the API handler over the control plane ctl.
@@ -67,6 +79,11 @@ func New(ctl Control, opts Options) *Handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.log = slog.New(ContextLogHandler(h.log.Handler()))
+	if opts.Clock == nil {
+		opts.Clock = clock.Real()
+	}
+	h.limits = newLimits(opts.RateLimits, opts.Clock, h.log)
 	allowed := map[string][]string{}
 	for _, rt := range h.routes() {
 		h.mux.Handle(rt.method+" "+rt.pattern, h.wrap(rt))
@@ -86,7 +103,9 @@ func New(ctl Control, opts Options) *Handler {
 }
 
 // ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mux.ServeHTTP(w, h.begin(w, r))
+}
 
 // route is one API endpoint: the scope it needs and its handler.
 type route struct {
@@ -94,19 +113,39 @@ type route struct {
 	handle                 func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error
 }
 
-// wrap authenticates, authorises, runs the handler, renders its error and
-// logs the request.
+// longRoutes may take longer than the server's read and write timeouts
+// allow: a zone file of a hundred megabytes on a slow link.
+var longRoutes = map[string]bool{
+	"GET /v1/zones/{zone}/zonefile": true,
+	"PUT /v1/zones/{zone}/zonefile": true,
+}
+
+// wrap applies the rate limits, authenticates,
+// authorises, runs the handler, renders its error and logs the request.
 func (h *Handler) wrap(rt route) http.Handler {
+	long := longRoutes[rt.method+" "+rt.pattern]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if long {
+			h.extendDeadlines(w)
+		}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		actor := ""
 		err := func() error {
+			if err := h.limits.checkAddress(r); err != nil {
+				return err
+			}
 			p, err := h.authenticate(r)
 			if err != nil {
+				if toHTTP(err).status == http.StatusUnauthorized {
+					h.limits.authFailed(r)
+				}
 				return err
 			}
 			actor = p.Name
+			if err := h.limits.takeToken(cmp.Or(p.TokenID, p.Name), p.Name); err != nil {
+				return err
+			}
 			if !p.Allows(rt.scope) {
 				return errorf(http.StatusForbidden, apiv1.CodePermissionDenied, "token %q lacks the scope %q needed for %s %s", p.Name, rt.scope, r.Method, rt.pattern)
 			}
@@ -116,15 +155,47 @@ func (h *Handler) wrap(rt route) http.Handler {
 			return rt.handle(sw, r, p)
 		}()
 		if err != nil {
+			var rl *rateLimited
+			if errors.As(err, &rl) {
+				sw.Header().Set("Retry-After", rl.retryAfter)
+			}
 			h.writeError(sw, r, err)
 		}
 		level := slog.LevelDebug
-		if r.Method != http.MethodGet || sw.status >= 400 {
+		if (r.Method != http.MethodGet || sw.status >= 400) && sw.status != http.StatusTooManyRequests {
+			// Refusals over a rate limit are counted in a line of their
+			// own (limits.refuse), not one line each.
 			level = slog.LevelInfo
 		}
 		h.log.Log(r.Context(), level, "api request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
 			"actor", actor, "took", time.Since(start).Round(time.Microsecond))
 	})
+}
+
+// begin gives the request its id (echoed in X-Request-Id) and the
+// attributes of every log line written with its context: remote address,
+// request id and, over TLS, the client certificate's subject.
+func (h *Handler) begin(w http.ResponseWriter, r *http.Request) *http.Request {
+	id := requestID(r)
+	w.Header().Set(RequestIDHeader, id)
+	attrs := []slog.Attr{slog.String("remote", r.RemoteAddr), slog.String("request_id", id)}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		attrs = append(attrs, slog.String("client_cert", r.TLS.PeerCertificates[0].Subject.String()))
+	}
+	return r.WithContext(withLogAttrs(r.Context(), attrs...))
+}
+
+// extendDeadlines gives a long route LongTimeout to read its body and
+// write its answer.
+func (h *Handler) extendDeadlines(w http.ResponseWriter) {
+	if h.opts.LongTimeout <= 0 {
+		return
+	}
+	rc := http.NewResponseController(w)
+	deadline := time.Now().Add(h.opts.LongTimeout)
+	// Not every ResponseWriter has deadlines (httptest's has none).
+	_ = rc.SetReadDeadline(deadline)
+	_ = rc.SetWriteDeadline(deadline)
 }
 
 func (h *Handler) authenticate(r *http.Request) (*auth.Principal, error) {

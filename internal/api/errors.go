@@ -79,7 +79,7 @@ func toHTTP(err error) *httpError {
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	he := toHTTP(err)
 	if he.status == http.StatusInternalServerError {
-		h.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		h.log.ErrorContext(r.Context(), "api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if he.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="stratus"`)

@@ -30,7 +30,7 @@ func (h *Handler) exportZone(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 	w.Header().Set("ETag", etag(serial))
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if err := zonefile.Write(bw, z, sets); err != nil {
-		h.log.Error("zone export failed mid-stream", "zone", z, "err", err)
+		h.log.ErrorContext(r.Context(), "zone export failed mid-stream", "zone", z, "err", err)
 		return nil // the status line is gone; the truncated body shows it
 	}
 	return bw.Flush()

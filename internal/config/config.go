@@ -184,6 +184,117 @@ type API struct {
 	Listen string `yaml:"listen"`
 	// MaxZoneFileBytes bounds uploaded zone files (default 128 MiB).
 	MaxZoneFileBytes int64 `yaml:"max_zonefile_bytes"`
+	// TLS serves the API over HTTPS.
+	TLS *APITLS `yaml:"tls"`
+	// AllowInsecureHTTP serves plain HTTP on a listen address that is not
+	// loopback; without it (or TLS) the server refuses to start there.
+	AllowInsecureHTTP bool `yaml:"allow_insecure_http"`
+	// ReadHeaderTimeout bounds reading a request's headers (default 10s).
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request, body included (default
+	// 30s); zone file uploads get ZoneFileTimeout.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds a request from the end of its headers to the
+	// end of its response (default 2m); zone file uploads and exports get
+	// ZoneFileTimeout.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout closes a kept-alive connection idle this long (default
+	// 2m).
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// ZoneFileTimeout bounds a zone file upload or export, reading and
+	// writing (default 30m).
+	ZoneFileTimeout time.Duration `yaml:"zonefile_timeout"`
+	// RateLimit bounds the requests of each token and the failed
+	// authentications of each client address.
+	RateLimit RateLimit `yaml:"rate_limit"`
+}
+
+// APITLS names the files of the API's certificate, read again when they
+// change, and how clients' certificates are checked.
+type APITLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// ClientCAFile verifies client certificates (PEM); with it, ClientAuth
+	// says whether one is required (require, the default) or checked only
+	// when a client sends one (verify_if_given).
+	ClientCAFile string `yaml:"client_ca_file"`
+	ClientAuth   string `yaml:"client_auth"`
+}
+
+// Values of api.tls.client_auth.
+const (
+	ClientAuthRequire       = "require"
+	ClientAuthVerifyIfGiven = "verify_if_given"
+)
+
+// RateLimit configures the API's token buckets. Zero values mean the
+// defaults.
+type RateLimit struct {
+	// PerToken is the requests per second each token may make on average
+	// (default 5000), Burst how many it may make at once (default 10000).
+	PerToken float64 `yaml:"per_token"`
+	Burst    int     `yaml:"burst"`
+	// FailuresPerAddress is the failed authentications per second each
+	// client address (IPv6: each /64) may make on average (default 5),
+	// FailuresBurst how many at once (default 50).
+	FailuresPerAddress float64 `yaml:"failures_per_address"`
+	FailuresBurst      int     `yaml:"failures_burst"`
+}
+
+// Defaults of the api section.
+const (
+	DefaultAPIReadHeaderTimeout = 10 * time.Second
+	DefaultAPIReadTimeout       = 30 * time.Second
+	DefaultAPIWriteTimeout      = 2 * time.Minute
+	DefaultAPIIdleTimeout       = 2 * time.Minute
+	DefaultAPIZoneFileTimeout   = 30 * time.Minute
+)
+
+// Scheme is the URL scheme the API is served with: https with api.tls.
+func (a *API) Scheme() string {
+	if a.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// Loopback reports whether the API listens on a loopback address only
+// (Validate first).
+func (a *API) Loopback() bool {
+	ap, err := netip.ParseAddrPort(a.Listen)
+	return err == nil && ap.Addr().Unmap().IsLoopback()
+}
+
+// check validates the api section's transport: TLS, timeouts and rate
+// limits.
+func (a *API) check() error {
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"read_header_timeout", a.ReadHeaderTimeout}, {"read_timeout", a.ReadTimeout}, {"write_timeout", a.WriteTimeout}, {"idle_timeout", a.IdleTimeout}, {"zonefile_timeout", a.ZoneFileTimeout}} {
+		if d.v < 0 {
+			return fmt.Errorf("api.%s: %v must not be negative (0: the default)", d.key, d.v)
+		}
+	}
+	rl := a.RateLimit
+	if rl.PerToken < 0 || rl.Burst < 0 || rl.FailuresPerAddress < 0 || rl.FailuresBurst < 0 {
+		return fmt.Errorf("api.rate_limit: per_token, burst, failures_per_address and failures_burst must not be negative (0: the default)")
+	}
+	if t := a.TLS; t != nil {
+		if t.CertFile == "" || t.KeyFile == "" {
+			return fmt.Errorf("api.tls: give both cert_file and key_file")
+		}
+		switch t.ClientAuth {
+		case "":
+		case ClientAuthRequire, ClientAuthVerifyIfGiven:
+			if t.ClientCAFile == "" {
+				return fmt.Errorf("api.tls.client_auth: %s needs api.tls.client_ca_file, the CA that signs client certificates", t.ClientAuth)
+			}
+		default:
+			return fmt.Errorf("api.tls.client_auth: %q is not %s or %s", t.ClientAuth, ClientAuthRequire, ClientAuthVerifyIfGiven)
+		}
+	}
+	return nil
 }
 
 // Zones configures zone defaults.
@@ -224,12 +335,19 @@ type Log struct {
 
 // Client tells the CLI how to reach the API.
 type Client struct {
-	// Server is the API's base URL (default http://<api.listen>).
+	// Server is the API's base URL (default http://<api.listen>, https
+	// with api.tls).
 	Server string `yaml:"server"`
 	// Token is a bearer token; TokenFile a file holding one (default
 	// <data_dir>/admin.token).
 	Token     string `yaml:"token"`
 	TokenFile string `yaml:"token_file"`
+	// CAFile verifies the server's certificate with an https server
+	// (default: the system roots); CertFile and KeyFile are a client
+	// certificate, both or neither.
+	CAFile   string `yaml:"ca_file"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
 }
 
 // Defaults.
@@ -300,6 +418,9 @@ func (c *Config) Validate() error {
 	if c.API.MaxZoneFileBytes < 0 {
 		return fmt.Errorf("api.max_zonefile_bytes: must not be negative")
 	}
+	if err := c.API.check(); err != nil {
+		return err
+	}
 	for i, ns := range c.Zones.DefaultNameservers {
 		if _, err := model.ParseName(ns); err != nil {
 			return fmt.Errorf("zones.default_nameservers[%d]: %v", i, err)
@@ -335,6 +456,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Steering.MaxChecksInFlight < 0 || c.Steering.Events < 0 {
 		return fmt.Errorf("steering: limits must not be negative")
+	}
+	if (c.Client.CertFile == "") != (c.Client.KeyFile == "") {
+		return fmt.Errorf("client: give both cert_file and key_file, or neither")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -76,6 +76,14 @@ func TestParseErrors(t *testing.T) {
 		{"session ttl too long", "cluster:\n  session_ttl: 1h\n", "cluster.session_ttl: 1h0m0s is outside 2s..10m0s"},
 		{"session ttl fraction", "cluster:\n  session_ttl: 2500ms\n", "cluster.session_ttl: 2.5s is not a whole number of seconds"},
 		{"cluster unknown key", "cluster:\n  name: a\n", `unknown key "cluster.name"`},
+		{"tls without key", "api:\n  tls: {cert_file: c.pem}\n", "api.tls: give both cert_file and key_file"},
+		{"tls unknown client auth", "api:\n  tls: {cert_file: c.pem, key_file: k.pem, client_ca_file: ca.pem, client_auth: optional}\n", `api.tls.client_auth: "optional" is not require or verify_if_given`},
+		{"client auth without ca", "api:\n  tls: {cert_file: c.pem, key_file: k.pem, client_auth: require}\n", "api.tls.client_auth: require needs api.tls.client_ca_file"},
+		{"tls unknown key", "api:\n  tls: {cert: c.pem}\n", `unknown key "api.tls.cert"`},
+		{"negative read timeout", "api:\n  read_timeout: -1s\n", "api.read_timeout: -1s must not be negative"},
+		{"negative rate", "api:\n  rate_limit: {per_token: -1}\n", "api.rate_limit: per_token, burst"},
+		{"rate limit unknown key", "api:\n  rate_limit: {per_second: 1}\n", `unknown key "api.rate_limit.per_second"`},
+		{"client cert without key", "client:\n  cert_file: c.pem\n", "client: give both cert_file and key_file"},
 		{"two documents", "data_dir: a\n---\ndata_dir: b\n", "only one YAML document"},
 	}
 	for _, tc := range tests {

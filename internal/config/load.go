@@ -35,4 +35,5 @@ var sections = map[string]string{
 	"Config": "", "DNS": "dns.", "API": "api.", "Zones": "zones.", "Journal": "journal.", "Log": "log.", "Client": "client.",
 	"Steering": "steering.", "Location": "steering.locations[].", "Drill": "drills[].",
 	"Store": "store.", "Etcd": "store.etcd.", "EtcdTLS": "store.etcd.tls.", "Cluster": "cluster.",
+	"APITLS": "api.tls.", "RateLimit": "api.rate_limit.",
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/stratusdns/stratus/internal/api"
 	"github.com/stratusdns/stratus/internal/config"
 )
 
@@ -19,8 +20,10 @@ func NewLogger(w io.Writer, c config.Log) *slog.Logger {
 		level = slog.LevelError
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	// Lines logged with an API request's context name the request.
+	return slog.New(api.ContextLogHandler(h))
 }

@@ -89,7 +89,10 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := mkdirData(s.cfg.DataDir); err != nil {
+	if err := checkAPIListen(s.cfg.API); err != nil {
+		return err
+	}
+	if err := mkdirData(s.cfg.DataDir, s.log); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, s.cfg, s.log)
@@ -252,9 +255,9 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	}
 	s.dns = dns
 
-	ln, err := net.Listen("tcp", s.cfg.API.Listen)
+	ln, err := listenAPI(s.cfg.API, clock.Real(), s.log.With("component", "api"))
 	if err != nil {
-		return fmt.Errorf("api: listen on %s: %w", s.cfg.API.Listen, err)
+		return err
 	}
 	s.apiAddr = ln.Addr()
 	s.addrs.set(s.apiAddr.String(), s.dns.Addrs())
@@ -269,14 +272,10 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		MaxZoneGenerated:   s.cfg.Zones.MaxGeneratedRecords,
 		DefaultNameservers: s.cfg.NameServers(),
 		Logger:             s.log.With("component", "api"),
+		RateLimits:         api.RateLimits(s.cfg.API.RateLimit),
+		LongTimeout:        cmp.Or(s.cfg.API.ZoneFileTimeout, config.DefaultAPIZoneFileTimeout),
 	})
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	srv := apiServer(s.cfg.API, handler, clock.Real(), s.log)
 	s.http, s.httpDone = srv, make(chan struct{})
 	go func() {
 		defer close(s.httpDone)
@@ -284,7 +283,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 			s.log.Error("api server stopped", "err", err)
 		}
 	}()
-	s.log.Info("api listening", "addr", s.apiAddr.String())
+	s.log.Info("api listening", "addr", s.apiAddr.String(), "scheme", s.cfg.API.Scheme())
 	// The node joins its cluster once it answers: its member record says
 	// where from its first write. Alone (bbolt), it leads at once.
 	s.bgDone.Add(1)

@@ -65,10 +65,10 @@ func OpenEtcd(ctx context.Context, e *config.Etcd, name func(key string) string,
 }
 
 // mkdirData creates the data directory (the admin token lives there with
-// either engine).
-func mkdirData(dir string) error {
+// either engine), or makes an existing one private (secureDataDir).
+func mkdirData(dir string, log *slog.Logger) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	return nil
+	return secureDataDir(dir, log)
 }

@@ -338,4 +338,5 @@ const (
 	CodeMethodNotAllowed   = "method_not_allowed"
 	CodeInternal           = "internal"
 	CodeUnavailable        = "unavailable"
+	CodeRateLimited        = "rate_limited" // 429, with Retry-After
 )

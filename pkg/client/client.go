@@ -13,6 +13,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,13 +36,30 @@ type Client struct {
 
 // New returns a client for the API at base (e.g. "http://127.0.0.1:8053")
 // authenticating with token.
-func New(base, token string) *Client {
-	return &Client{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{
+func New(base, token string, opts ...Option) *Client {
+	c := &Client{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{
 		Timeout: 10 * time.Minute,
 		// The API never redirects; following one would send the token
 		// elsewhere and decode an answer to another request.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithTLS sets the TLS configuration for an https:// server: the CAs
+// that verify it (RootCAs) and a client certificate (Certificates).
+func WithTLS(tc *tls.Config) Option {
+	return func(c *Client) {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = tc
+		c.http.Transport = t
+	}
 }
 
 // APIError is an error response from the server.

@@ -108,7 +108,9 @@ func launchIn(t *testing.T, ns, host, token string, extra ...string) *server {
 	if err := os.WriteFile(filepath.Join(dataDir, "admin.token"), []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := launchVia(t, []string{"ip", "netns", "exec", ns}, host, binary, dataDir, extra...)
+	// The namespace's address is not loopback: plain HTTP must be asked
+	// for.
+	s := launchVia(t, []string{"ip", "netns", "exec", ns}, host, binary, dataDir, append([]string{"--api-insecure-http"}, extra...)...)
 	if err := s.waitReady(); err != nil {
 		t.Fatal(err)
 	}

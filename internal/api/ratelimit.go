@@ -1,0 +1,291 @@
+package api
+
+import (
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/clock"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+// RateLimits bound the API's requests with token buckets: each token's
+// requests, and each client address's failed authentications (a guess at
+// a token costs a request and a hash). Zero values mean the defaults.
+type RateLimits struct {
+	// PerToken requests per second on average, Burst at once, for each
+	// token.
+	PerToken float64
+	Burst    int
+	// FailuresPerAddress failed authentications per second on average,
+	// FailuresBurst at once, for each client address (IPv6: each /64).
+	// Past them the address's requests get 429 without looking at their
+	// token until its bucket refills.
+	FailuresPerAddress float64
+	FailuresBurst      int
+}
+
+// Defaults of RateLimits: well above what a function fleet's renewals
+// send with one token (10,000 endpoints renewing every 5 s make 2,000 a
+// second), so that only a runaway or hostile client meets them, and a
+// token cannot take a node's whole capacity for itself.
+const (
+	DefaultPerToken           = 5000
+	DefaultBurst              = 10000
+	DefaultFailuresPerAddress = 5
+	DefaultFailuresBurst      = 50
+)
+
+// maxBuckets bounds each limiter's table. Buckets that have refilled are
+// dropped (a full bucket is the same as none); when the table is full of
+// buckets in use, new keys share one bucket.
+const maxBuckets = 100_000
+
+// sweepEvery is how often a limiter drops its refilled buckets.
+const sweepEvery = time.Minute
+
+// limiter is a table of token buckets, one per key.
+type limiter struct {
+	rate, burst float64
+	max         int
+
+	mu       sync.Mutex
+	buckets  map[string]*bucket
+	overflow bucket // shared by new keys while the table is full
+	swept    time.Time
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newLimiter(rate float64, burst int) *limiter {
+	return &limiter{rate: rate, burst: float64(burst), max: maxBuckets, buckets: map[string]*bucket{}}
+}
+
+// refill brings b's tokens to now.
+func (l *limiter) refill(b *bucket, now time.Time) {
+	if el := now.Sub(b.last).Seconds(); el > 0 {
+		b.tokens = math.Min(l.burst, b.tokens+el*l.rate)
+		b.last = now
+	}
+}
+
+// get returns key's bucket, refilled to now; nil when the table is full
+// and key has none (with create false, a key without a bucket has a full
+// one).
+func (l *limiter) get(key string, now time.Time, create bool) *bucket {
+	if now.Sub(l.swept) >= sweepEvery || len(l.buckets) >= l.max {
+		l.sweep(now)
+	}
+	b := l.buckets[key]
+	switch {
+	case b != nil:
+	case !create:
+		return nil
+	case len(l.buckets) >= l.max:
+		b = &l.overflow
+		if b.last.IsZero() {
+			b.tokens, b.last = l.burst, now
+		}
+	default:
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[key] = b
+	}
+	l.refill(b, now)
+	return b
+}
+
+// sweep drops the buckets that have refilled.
+func (l *limiter) sweep(now time.Time) {
+	l.swept = now
+	for k, b := range l.buckets {
+		if l.refill(b, now); b.tokens >= l.burst {
+			delete(l.buckets, k)
+		}
+	}
+}
+
+// wait returns how long until key's bucket holds a token: 0 when it holds
+// one now.
+func (l *limiter) waitLocked(b *bucket) time.Duration {
+	if b == nil || b.tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
+}
+
+// take takes a token from key's bucket. When there is none, it takes
+// nothing and returns how long until there is one.
+func (l *limiter) take(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.get(key, now, true)
+	if w := l.waitLocked(b); w > 0 {
+		return w
+	}
+	b.tokens--
+	return 0
+}
+
+// check returns how long until key's bucket holds a token, taking none.
+func (l *limiter) check(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.waitLocked(l.get(key, now, false))
+}
+
+// size returns the number of buckets kept.
+func (l *limiter) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.buckets)
+}
+
+// limits are the API's limiters, and the log line saying that they act.
+type limits struct {
+	clock    clock.Clock
+	log      *slog.Logger
+	tokens   *limiter
+	failures *limiter
+
+	mu         sync.Mutex
+	refused    map[string]int // kind -> requests refused since the last line
+	lastKey    map[string]string
+	lastLine   time.Time
+	flushArmed bool // a line is due at lastLine+limitLogEvery
+}
+
+// limitLogEvery is how often, at most, the API logs that it refused
+// requests over a limit; each line counts the ones since the last.
+const limitLogEvery = 10 * time.Second
+
+func newLimits(rl RateLimits, c clock.Clock, log *slog.Logger) *limits {
+	if rl.PerToken <= 0 {
+		rl.PerToken = DefaultPerToken
+	}
+	if rl.Burst <= 0 {
+		rl.Burst = DefaultBurst
+	}
+	if rl.FailuresPerAddress <= 0 {
+		rl.FailuresPerAddress = DefaultFailuresPerAddress
+	}
+	if rl.FailuresBurst <= 0 {
+		rl.FailuresBurst = DefaultFailuresBurst
+	}
+	return &limits{clock: c, log: log, tokens: newLimiter(rl.PerToken, rl.Burst), failures: newLimiter(rl.FailuresPerAddress, rl.FailuresBurst),
+		refused: map[string]int{}, lastKey: map[string]string{}}
+}
+
+// addressKey is the client address a request's failures count against:
+// its IP, or its /64 for IPv6, where one client holds a whole /64.
+func addressKey(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
+// checkAddress refuses a request from an address that has spent its
+// failed authentications.
+func (l *limits) checkAddress(r *http.Request) error {
+	key := addressKey(r)
+	if w := l.failures.check(key, l.clock.Now()); w > 0 {
+		return l.refuse("address", key, w, "too many failed authentications from %s", key)
+	}
+	return nil
+}
+
+// authFailed counts a failed authentication against the request's
+// address.
+func (l *limits) authFailed(r *http.Request) {
+	l.failures.take(addressKey(r), l.clock.Now())
+}
+
+// takeToken takes one request from a token's bucket.
+func (l *limits) takeToken(id, name string) error {
+	if w := l.tokens.take(id, l.clock.Now()); w > 0 {
+		return l.refuse("token", name, w, "token %q is over its rate limit of %g requests a second", name, l.tokens.rate)
+	}
+	return nil
+}
+
+// refuse counts a refused request for the log and returns its 429. The
+// first refusal is logged at once; the ones after it are counted in a
+// line limitLogEvery later.
+func (l *limits) refuse(kind, key string, wait time.Duration, format string, args ...any) error {
+	l.mu.Lock()
+	l.refused[kind]++
+	l.lastKey[kind] = key
+	now := l.clock.Now()
+	var lines []refusedLine
+	if since := now.Sub(l.lastLine); since >= limitLogEvery {
+		lines = l.takeLinesLocked(now)
+	} else if !l.flushArmed {
+		l.flushArmed = true
+		l.clock.AfterFunc(limitLogEvery-since, l.flush)
+	}
+	l.mu.Unlock()
+	l.write(lines)
+	secs := max(1, int64(math.Ceil(wait.Seconds())))
+	e := errorf(http.StatusTooManyRequests, apiv1.CodeRateLimited, format+"; retry in %ds", append(args, secs)...)
+	return &rateLimited{httpError: e, retryAfter: strconv.FormatInt(secs, 10)}
+}
+
+// refusedLine is one log line of refusals over a limit.
+type refusedLine struct {
+	kind, last string
+	refused    int
+}
+
+func (l *limits) takeLinesLocked(now time.Time) []refusedLine {
+	var lines []refusedLine
+	for k, n := range l.refused {
+		lines = append(lines, refusedLine{k, l.lastKey[k], n})
+	}
+	if len(lines) > 0 {
+		l.lastLine = now
+	}
+	clear(l.refused)
+	clear(l.lastKey)
+	return lines
+}
+
+// flush logs the refusals counted since the last line.
+func (l *limits) flush() {
+	l.mu.Lock()
+	l.flushArmed = false
+	lines := l.takeLinesLocked(l.clock.Now())
+	l.mu.Unlock()
+	l.write(lines)
+}
+
+func (l *limits) write(lines []refusedLine) {
+	for _, ln := range lines {
+		l.log.Warn("api rate limit refused requests with 429", "limit", ln.kind, "refused", ln.refused, "last", ln.last)
+	}
+}
+
+// rateLimited is a 429 with its Retry-After.
+type rateLimited struct {
+	*httpError
+	retryAfter string
+}
+
+func (e *rateLimited) Unwrap() error { return e.httpError }

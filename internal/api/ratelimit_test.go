@@ -1,0 +1,179 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/auth"
+	"github.com/stratusdns/stratus/internal/clock"
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/control/controltest"
+	"github.com/stratusdns/stratus/internal/testutil"
+	"github.com/stratusdns/stratus/pkg/apiv1"
+)
+
+// limitedAPI is an API with small rate limits on a fake clock, served
+// straight (no listener), so each request's remote address is chosen.
+type limitedAPI struct {
+	h     *Handler
+	clock *clock.Fake
+	logs  *testutil.LogBuffer
+	svc   *control.Plane
+}
+
+func newLimitedAPI(t *testing.T, rl RateLimits) *limitedAPI {
+	t.Helper()
+	svc, _ := controltest.New(t, control.Options{})
+	c := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	logs := &testutil.LogBuffer{}
+	h := New(PlaneControl(svc), Options{RateLimits: rl, Clock: c, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	return &limitedAPI{h: h, clock: c, logs: logs, svc: svc}
+}
+
+func (l *limitedAPI) token(t *testing.T, name string) string {
+	t.Helper()
+	tok, _, err := l.svc.Tokens.CreateToken(context.Background(), name, []string{"*"}, auth.Local("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func (l *limitedAPI) get(remote, token string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, "/v1/zones", nil)
+	r.RemoteAddr = remote
+	if token != "" {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
+	w := httptest.NewRecorder()
+	l.h.ServeHTTP(w, r)
+	return w
+}
+
+// TestRateLimitPerToken: a token past its burst gets 429 with
+// Retry-After, while another token goes on; after the wait it may go on
+// too; the refusals are counted in one log line, not one each.
+func TestRateLimitPerToken(t *testing.T) {
+	l := newLimitedAPI(t, RateLimits{PerToken: 2, Burst: 3})
+	busy, calm := l.token(t, "busy"), l.token(t, "calm")
+	for i := range 3 {
+		if w := l.get("192.0.2.1:1000", busy); w.Code != http.StatusOK {
+			t.Fatalf("request %d: %d %s", i, w.Code, w.Body)
+		}
+	}
+	for range 5 {
+		w := l.get("192.0.2.1:1000", busy)
+		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "1" || !strings.Contains(w.Body.String(), apiv1.CodeRateLimited) ||
+			!strings.Contains(w.Body.String(), `token \"busy\" is over its rate limit of 2 requests a second`) {
+			t.Fatalf("over the burst: %d Retry-After %q %s", w.Code, w.Header().Get("Retry-After"), w.Body)
+		}
+	}
+	if w := l.get("192.0.2.1:1000", calm); w.Code != http.StatusOK {
+		t.Fatalf("another token: %d %s", w.Code, w.Body)
+	}
+	l.clock.Step(500 * time.Millisecond) // one request's worth at 2/s
+	if w := l.get("192.0.2.1:1000", busy); w.Code != http.StatusOK {
+		t.Fatalf("after the wait: %d %s", w.Code, w.Body)
+	}
+	if w := l.get("192.0.2.1:1000", busy); w.Code != http.StatusTooManyRequests {
+		t.Fatalf("the refill was spent: %d", w.Code)
+	}
+	logs := l.logs.String()
+	if n := strings.Count(logs, "api rate limit refused requests"); n != 1 || !strings.Contains(logs, "limit=token refused=1 last=busy") {
+		t.Errorf("want one line for the first refusal, the others counted in the next; got %d:\n%s", n, logs)
+	}
+	if strings.Contains(logs, "status=429") {
+		t.Errorf("a refused request logged its own info line:\n%s", logs)
+	}
+	// The refusals after the first are counted in a line at the end of
+	// the period, also when no refusal follows.
+	l.clock.Step(limitLogEvery)
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(l.logs.String(), "limit=token refused=5 last=busy") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no line counting the later refusals:\n%s", l.logs)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestRateLimitFailedAuthentication: an address that keeps sending bad
+// tokens is refused with 429 without its token being looked at, even a
+// good one, until its bucket refills; other addresses are not touched.
+func TestRateLimitFailedAuthentication(t *testing.T) {
+	l := newLimitedAPI(t, RateLimits{FailuresPerAddress: 1, FailuresBurst: 4})
+	good := l.token(t, "good")
+	for i := range 4 {
+		if w := l.get("192.0.2.7:1", "stratus_bad"+strconv.Itoa(i)); w.Code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d %s", i, w.Code, w.Body)
+		}
+	}
+	for _, tok := range []string{"stratus_bad", good, ""} {
+		w := l.get("192.0.2.7:2", tok)
+		if w.Code != http.StatusTooManyRequests || !strings.Contains(w.Body.String(), "too many failed authentications from 192.0.2.7") || w.Header().Get("Retry-After") != "1" {
+			t.Fatalf("token %q after the failures: %d %s", tok, w.Code, w.Body)
+		}
+	}
+	if w := l.get("192.0.2.8:1", good); w.Code != http.StatusOK {
+		t.Fatalf("another address: %d", w.Code)
+	}
+	// IPv6 clients count by /64.
+	for i := range 4 {
+		l.get("[2001:db8::"+strconv.Itoa(i+1)+"]:1", "stratus_bad")
+	}
+	if w := l.get("[2001:db8::ffff]:1", good); w.Code != http.StatusTooManyRequests {
+		t.Fatalf("same /64: %d", w.Code)
+	}
+	if w := l.get("[2001:db8:0:1::1]:1", good); w.Code != http.StatusOK {
+		t.Fatalf("another /64: %d", w.Code)
+	}
+	l.clock.Step(time.Second)
+	if w := l.get("192.0.2.7:3", good); w.Code != http.StatusOK {
+		t.Fatalf("after the refill: %d %s", w.Code, w.Body)
+	}
+	// A good token does not count against the address.
+	for range 10 {
+		if w := l.get("192.0.2.7:3", good); w.Code != http.StatusOK {
+			t.Fatalf("good token: %d", w.Code)
+		}
+	}
+}
+
+// TestLimiterBounded: buckets that have refilled are dropped, and keys
+// beyond the table's bound share one bucket, so memory stays bounded
+// whatever the number of keys.
+func TestLimiterBounded(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newLimiter(10, 2)
+	l.max = 100
+	for i := range 1000 {
+		l.take("k"+strconv.Itoa(i), now)
+	}
+	if n := l.size(); n > l.max {
+		t.Fatalf("%d buckets, bound %d", n, l.max)
+	}
+	// The keys beyond the bound share a bucket: two takes empty it.
+	l.take("new-a", now)
+	l.take("new-b", now)
+	if w := l.take("new-c", now); w == 0 {
+		t.Errorf("a key beyond the bound was given a bucket of its own")
+	}
+	// A second later all have refilled, and the next take sweeps them.
+	now = now.Add(time.Second)
+	l.take("fresh", now)
+	if n := l.size(); n != 1 {
+		t.Errorf("%d buckets after the sweep, want 1", n)
+	}
+	// Idle buckets go at the minute's sweep.
+	now = now.Add(sweepEvery)
+	l.check("other", now)
+	if n := l.size(); n != 0 {
+		t.Errorf("%d buckets after a minute idle", n)
+	}
+}
