@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/audit"
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/pkg/apiv1"
@@ -103,6 +104,9 @@ func (h *Handler) wrap(rt route) http.Handler {
 				return err
 			}
 			actor = p.Name
+			// Every change the request makes is audited as this token's,
+			// from this address.
+			r = r.WithContext(audit.WithOrigin(r.Context(), audit.Token(p.TokenID, p.Name), r.RemoteAddr))
 			if !p.Allows(rt.scope) {
 				return errorf(http.StatusForbidden, apiv1.CodePermissionDenied, "token %q lacks the scope %q needed for %s %s", p.Name, rt.scope, r.Method, rt.pattern)
 			}

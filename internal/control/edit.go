@@ -121,6 +121,10 @@ type commitOptions struct {
 	journalMaxRecords int
 	// ownerField names the input responsible for an owner, for errors.
 	ownerField func(owner model.Name) string
+	// audit appends the change's audit entry (action: auditAction), unless
+	// it changed only the steered answers (derived data, not audited).
+	auditAction string
+	audit       func(auditChange) error
 }
 
 // commit validates and writes the edit. It returns errNoChange when the
@@ -252,6 +256,15 @@ func (e *edit) commit(o commitOptions) (oldSerial, newSerial uint32, err error) 
 	}
 	if err := appendJournal(e.tx, e.zr, entry, o.journal); err != nil {
 		return 0, 0, err
+	}
+	if !entry.Steered && o.audit != nil {
+		c, err := e.zoneAudit(o.auditAction, keys, oldSerial, newSerial)
+		if err == nil {
+			err = o.audit(c)
+		}
+		if err != nil {
+			return 0, 0, err
+		}
 	}
 	return oldSerial, newSerial, saveZone(e.tx, e.zr)
 }
