@@ -58,7 +58,8 @@ func (a *app) auditListCommand() *cobra.Command {
 (2026-01-02T15:04:05Z) or a duration before now (24h); --actor a token's
 name or id, a TSIG key's name, or kind:name (token:ops, tsig:key.example.,
 system:lease-reaper); --object a stream (zone:example.com.,
-service:www.example.com.) or text the object contains. With --output json
+service:www.example.com.), a kind of stream (token:, endpoint:) or text
+the object contains. With --output json
 each entry is one JSON line, for export; --limit 0 reads every entry
 selected, a page at a time.`,
 		Args: cobra.NoArgs,

@@ -21,8 +21,9 @@ type AuditQuery struct {
 	// Actor matches an entry whose actor's name or id is Actor, or
 	// whose actor renders as Actor ("token:ops", "system:lease-reaper").
 	Actor string
-	// Object matches an entry whose stream is Object ("zone:example.com.")
-	// or whose object contains it.
+	// Object matches an entry whose stream is Object ("zone:example.com."),
+	// whose stream is of the kind Object names ("token:", ending in a
+	// colon), or whose object contains it.
 	Object string
 	// Limit bounds the entries returned (the oldest first); 0 for all.
 	Limit int
@@ -35,7 +36,8 @@ func (q *AuditQuery) match(e *AuditEntry) bool {
 	if q.Actor != "" && q.Actor != e.Actor.Name && q.Actor != e.Actor.ID && q.Actor != e.Actor.Kind+":"+e.Actor.Name {
 		return false
 	}
-	return q.Object == "" || q.Object == e.Stream || strings.Contains(e.Object, q.Object)
+	return q.Object == "" || q.Object == e.Stream || strings.Contains(e.Object, q.Object) ||
+		strings.HasSuffix(q.Object, ":") && strings.HasPrefix(e.Stream, q.Object)
 }
 
 // List returns the entries q selects, oldest first (by time, then

@@ -296,6 +296,8 @@ func TestAuditList(t *testing.T) {
 		{AuditQuery{Actor: "system:test"}, []string{"zone.create"}},
 		{AuditQuery{Object: "zone:" + string(z)}, []string{"zone.create", "rrsets.change"}},
 		{AuditQuery{Object: "api.example"}, []string{"service.create"}},
+		{AuditQuery{Object: "service:"}, []string{"service.create"}},
+		{AuditQuery{Object: "zone:example.com"}, nil},
 		{AuditQuery{Limit: 1}, []string{"zone.create"}},
 	}
 	for _, tc := range tests {
