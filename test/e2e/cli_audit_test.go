@@ -5,26 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/store/bolt"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
-
-// stopServer stops s gracefully and waits for it to exit.
-func stopServer(t *testing.T, s *server) {
-	t.Helper()
-	s.signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(60 * time.Second):
-		t.Fatal("no exit within 60s of SIGTERM")
-	}
-}
 
 // TestCLIAudit: changes made through the CLI are listed by stratus audit
 // list (table, filters, JSON lines) and verify; after the store file is
@@ -73,7 +60,7 @@ func TestCLIAudit(t *testing.T) {
 	}
 
 	// Stop the server and edit its store file directly.
-	stopServer(t, s)
+	s.stop()
 	st, err := bolt.Open(filepath.Join(dataDir, "stratus.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
