@@ -6,7 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"sort"
+	"hash"
 	"strings"
 	"time"
 
@@ -189,32 +189,78 @@ func (t *auditTx) commit(ctx context.Context, fallback string) error {
 	return t.s.appendAudit(ctx, t.Tx, fallback, t.changes...)
 }
 
-// zoneAudit is the entry of a change of zone records that edit.commit
-// writes: the digests cover the RRsets the change changed, in key
-// order, as stored (setsDigest).
-func (e *edit) zoneAudit(action string, keys []model.Key, oldSerial, newSerial uint32) (auditChange, error) {
-	var before, after []keyValue
-	var names []string
-	for _, k := range keys {
-		if e.steered[k] {
-			continue
-		}
-		key := schema.RRsetKey(e.zone, k)
+// zoneDigests hashes the RRsets a change of zone records changes, as
+// stored before and as written, in the order edit.commit writes them
+// (the apex SOA first, then by owner name and type), each key and value
+// prefixed by its length: the digests of the change's audit entry. It
+// hashes the encoding it writes, so the sets are encoded once.
+type zoneDigests struct {
+	on            bool
+	before, after setsHash
+}
+
+// put writes the new state of set k (deleting it when there is none),
+// hashing it and its stored state.
+func (d *zoneDigests) put(e *edit, k model.Key) error {
+	key := schema.RRsetKey(e.zone, k)
+	if d.on {
 		if old, _ := e.stored(k); old != nil {
 			b, err := schema.EncodeRRset(old)
 			if err != nil {
-				return auditChange{}, err
+				return err
 			}
-			before = append(before, keyValue{key, b})
+			d.before.add(key, b)
 		}
-		if nx := e.next[k]; nx != nil {
-			b, err := schema.EncodeRRset(nx)
-			if err != nil {
-				return auditChange{}, err
-			}
-			after = append(after, keyValue{key, b})
+	}
+	s := e.next[k]
+	if s == nil || len(s.Rdata) == 0 {
+		return e.tx.Delete(key)
+	}
+	b, err := schema.EncodeRRset(s)
+	if err != nil {
+		return err
+	}
+	if d.on {
+		d.after.add(key, b)
+	}
+	return e.tx.Put(key, b)
+}
+
+// setsHash is a SHA-256 over key-value pairs, each key and value
+// prefixed by its length.
+type setsHash struct {
+	h hash.Hash
+}
+
+func (s *setsHash) add(key string, value []byte) {
+	if s.h == nil {
+		s.h = sha256.New()
+	}
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(key)))
+	s.h.Write(n[:])
+	s.h.Write([]byte(key))
+	binary.BigEndian.PutUint32(n[:], uint32(len(value)))
+	s.h.Write(n[:])
+	s.h.Write(value)
+}
+
+// sum is the hex digest, "" when nothing was added.
+func (s *setsHash) sum() string {
+	if s.h == nil {
+		return ""
+	}
+	return hex.EncodeToString(s.h.Sum(nil))
+}
+
+// zoneAudit is the entry of a change of zone records that edit.commit
+// writes, with the digests d took of the RRsets it changed.
+func (e *edit) zoneAudit(action string, keys []model.Key, d *zoneDigests, oldSerial, newSerial uint32) auditChange {
+	var names []string
+	for _, k := range keys {
+		if !e.steered[k] {
+			names = append(names, fmt.Sprintf("%s %s", k.Name, model.TypeString(k.Type)))
 		}
-		names = append(names, fmt.Sprintf("%s %s", k.Name, model.TypeString(k.Type)))
 	}
 	const shown = 8
 	detail := fmt.Sprintf("serial %d -> %d, %d RRsets", oldSerial, newSerial, len(names))
@@ -225,33 +271,8 @@ func (e *edit) zoneAudit(action string, keys []model.Key, oldSerial, newSerial u
 	}
 	return auditChange{
 		stream: schema.AuditZoneStream(e.zone), action: action, object: "zone " + string(e.zone), detail: detail,
-		before: setsDigest(before), after: setsDigest(after),
-	}, nil
-}
-
-type keyValue struct {
-	key   string
-	value []byte
-}
-
-// setsDigest is the SHA-256 of stored key-value pairs, in key order, each
-// key and value prefixed by its length; "" for none.
-func setsDigest(kvs []keyValue) string {
-	if len(kvs) == 0 {
-		return ""
+		before: d.before.sum(), after: d.after.sum(),
 	}
-	sort.Slice(kvs, func(i, j int) bool { return kvs[i].key < kvs[j].key })
-	h := sha256.New()
-	var n [4]byte
-	for _, kv := range kvs {
-		binary.BigEndian.PutUint32(n[:], uint32(len(kv.key)))
-		h.Write(n[:])
-		h.Write([]byte(kv.key))
-		binary.BigEndian.PutUint32(n[:], uint32(len(kv.value)))
-		h.Write(n[:])
-		h.Write(kv.value)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 type auditActionKey struct{}

@@ -55,11 +55,12 @@ func rawDigest(t *testing.T, st store.Store, key string) string {
 	return d
 }
 
-// rawSetsDigest is the digest of the RRsets of zone z stored under keys,
-// computed from the stored bytes as an outside auditor would.
+// rawSetsDigest is the digest of the RRsets stored under keys, in that
+// order (the order a change writes them: the apex SOA first), computed
+// from the stored bytes as an outside auditor would.
 func rawSetsDigest(t *testing.T, st store.Store, keys ...string) string {
 	t.Helper()
-	var kvs []keyValue
+	var h setsHash
 	if err := st.View(ctx, func(tx store.ReadTx) error {
 		for _, k := range keys {
 			v, ok, err := tx.Get(k)
@@ -67,14 +68,14 @@ func rawSetsDigest(t *testing.T, st store.Store, keys ...string) string {
 				return err
 			}
 			if ok {
-				kvs = append(kvs, keyValue{k, append([]byte(nil), v...)})
+				h.add(k, v)
 			}
 		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return setsDigest(kvs)
+	return h.sum()
 }
 
 var (

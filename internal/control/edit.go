@@ -238,12 +238,15 @@ func (e *edit) commit(o commitOptions) (oldSerial, newSerial uint32, err error) 
 			return 0, 0, err
 		}
 	}
+	digests := zoneDigests{on: o.audit != nil}
 	for _, k := range keys {
-		put := putRRset
+		var err error
 		if e.steered[k] {
-			put = putSteeredRRset
+			err = putSteeredRRset(e.tx, e.zone, k, e.next[k])
+		} else {
+			err = digests.put(e, k)
 		}
-		if err := put(e.tx, e.zone, k, e.next[k]); err != nil {
+		if err != nil {
 			return 0, 0, err
 		}
 	}
@@ -258,11 +261,7 @@ func (e *edit) commit(o commitOptions) (oldSerial, newSerial uint32, err error) 
 		return 0, 0, err
 	}
 	if !entry.Steered && o.audit != nil {
-		c, err := e.zoneAudit(o.auditAction, keys, oldSerial, newSerial)
-		if err == nil {
-			err = o.audit(c)
-		}
-		if err != nil {
+		if err := o.audit(e.zoneAudit(o.auditAction, keys, &digests, oldSerial, newSerial)); err != nil {
 			return 0, 0, err
 		}
 	}
