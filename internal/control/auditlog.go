@@ -41,12 +41,21 @@ func (q *AuditQuery) match(e *AuditEntry) bool {
 }
 
 // List returns the entries q selects, oldest first (by time, then
-// stream and sequence), and whether q.Limit left some out. An entry that
-// cannot be read is an error: verify finds what is wrong with it.
+// stream and sequence), and whether q.Limit left some out. The entries
+// are kept by stream, so it reads them all; it holds at most twice
+// q.Limit of them at once. An entry that cannot be read is an error:
+// verify finds what is wrong with it.
 func (s *Audit) List(ctx context.Context, q AuditQuery) ([]AuditEntry, bool, error) {
 	var out []AuditEntry
+	more := false
+	keep := func() {
+		sortEntries(out)
+		if q.Limit > 0 && len(out) > q.Limit {
+			out, more = out[:q.Limit], true
+		}
+	}
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
-		out = out[:0]
+		out, more = out[:0], false
 		return tx.Scan(schema.PrefixAudit, "", func(key string, value []byte) error {
 			e, err := schema.DecodeAuditEntry(key, value)
 			if err != nil {
@@ -54,6 +63,9 @@ func (s *Audit) List(ctx context.Context, q AuditQuery) ([]AuditEntry, bool, err
 			}
 			if q.match(e) {
 				out = append(out, *e)
+				if q.Limit > 0 && len(out) >= 2*q.Limit {
+					keep()
+				}
 			}
 			return nil
 		})
@@ -61,6 +73,12 @@ func (s *Audit) List(ctx context.Context, q AuditQuery) ([]AuditEntry, bool, err
 	if err != nil {
 		return nil, false, err
 	}
+	keep()
+	return out, more, nil
+}
+
+// sortEntries sorts entries by time, then stream and sequence.
+func sortEntries(out []AuditEntry) {
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := &out[i], &out[j]
 		if !a.Time.Equal(b.Time) {
@@ -71,10 +89,6 @@ func (s *Audit) List(ctx context.Context, q AuditQuery) ([]AuditEntry, bool, err
 		}
 		return a.Seq < b.Seq
 	})
-	if q.Limit > 0 && len(out) > q.Limit {
-		return out[:q.Limit], true, nil
-	}
-	return out, false, nil
 }
 
 // AuditProblem is one thing verification found wrong: in which stream,

@@ -314,3 +314,28 @@ func TestAuditList(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditListOldestFirst: the entries come oldest first whatever the
+// order the store keeps them in, and a limit keeps the oldest, also when
+// it drops entries while it reads.
+func TestAuditListOldestFirst(t *testing.T) {
+	e, z := auditedZone(t, Options{}, 0)
+	t0 := e.now
+	for i := range 10 { // entries 2..11, each older than the one before
+		e.now = t0.Add(time.Duration(10-i) * time.Minute)
+		if _, err := e.svc.Zones.Apply(asOps, z, []model.Change{change(t, model.OpAdd, fmt.Sprintf("h%d.example.com.", i), "A", 300, "192.0.2.1")}, WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, more, err := e.svc.Audit.List(ctx, AuditQuery{Since: t0.Add(time.Second), Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	for _, en := range got {
+		seqs = append(seqs, en.Seq)
+	}
+	if fmt.Sprint(seqs) != "[11 10 9]" || !more {
+		t.Errorf("the 3 oldest since %v: %v (more %t), want [11 10 9]", t0, seqs, more)
+	}
+}
