@@ -218,6 +218,14 @@ func startNode(ctx context.Context, bin, dir string, o nodeOpts) (*node, error) 
 		if err := os.WriteFile(tokenPath, b, 0o600); err != nil {
 			return nil, err
 		}
+		// Every node needs the first node's audit key, beside its token.
+		key, err := os.ReadFile(filepath.Join(filepath.Dir(o.tokenFrom), "audit.key"))
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "data", "audit.key"), key, 0o600); err != nil {
+			return nil, err
+		}
 	}
 	args := []string{bin, "serve", "--config", filepath.Join(dir, "stratus.yaml"), "--data-dir", filepath.Join(dir, "data")}
 	if o.pin != "" {

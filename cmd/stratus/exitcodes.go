@@ -21,6 +21,7 @@ const (
 	exitAuth        = 5 // missing, invalid or insufficient token (HTTP 401, 403)
 	exitUnreachable = 6 // the API server could not be reached
 	exitDrillFailed = 7 // a drill ran and an expectation or SLO did not hold
+	exitAuditBroken = 8 // audit verify found the audit log altered
 )
 
 const exitCodeHelp = `Exit codes:
@@ -31,7 +32,8 @@ const exitCodeHelp = `Exit codes:
   4  conflict: already exists, changed since read (If-Match), or still in use
   5  authentication or permission failure
   6  the API server could not be reached
-  7  a drill ran and an expectation or SLO did not hold`
+  7  a drill ran and an expectation or SLO did not hold
+  8  audit verify found the audit log altered (entries changed, removed or reordered)`
 
 // usageError marks errors in how the command was called.
 type usageError struct{ msg string }
@@ -67,6 +69,8 @@ func exitCode(err error) int {
 		return exitError
 	case errors.Is(err, errDrillFailed):
 		return exitDrillFailed
+	case errors.Is(err, errAuditBroken):
+		return exitAuditBroken
 	}
 	switch client.StatusOf(err) {
 	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:

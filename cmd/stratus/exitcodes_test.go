@@ -40,6 +40,7 @@ func TestExitCodes(t *testing.T) {
 		{"503", api(503, apiv1.CodeUnavailable), exitError},
 		{"cancelled", context.Canceled, exitError},
 		{"drill failed", errDrillFailed, exitDrillFailed},
+		{"audit broken", fmt.Errorf("verify: %w", errAuditBroken), exitAuditBroken},
 	}
 	for _, tc := range tests {
 		if got := exitCode(tc.err); got != tc.want {

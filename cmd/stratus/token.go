@@ -21,6 +21,7 @@ var scopeHelp = map[string]string{
 	auth.ScopeEndpointsWrite: "register, renew and deregister endpoints and report their health, and nothing else: for functions",
 	auth.ScopeTokens:         "create, list and delete API tokens",
 	auth.ScopeTSIG:           "create, list and delete TSIG keys (as powerful as zones:write)",
+	auth.ScopeAuditRead:      "list and verify the audit log (who changed what, from where)",
 }
 
 // scopeList is the help's list of every scope a token may be given.

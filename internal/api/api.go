@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/audit"
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/model"
@@ -146,6 +147,9 @@ func (h *Handler) wrap(rt route) http.Handler {
 			if err := h.limits.takeToken(cmp.Or(p.TokenID, p.Name), p.Name); err != nil {
 				return err
 			}
+			// Every change the request makes is audited as this token's,
+			// from this address.
+			r = r.WithContext(audit.WithOrigin(r.Context(), audit.Token(p.TokenID, p.Name), r.RemoteAddr))
 			if !p.Allows(rt.scope) {
 				return errorf(http.StatusForbidden, apiv1.CodePermissionDenied, "token %q lacks the scope %q needed for %s %s", p.Name, rt.scope, r.Method, rt.pattern)
 			}

@@ -20,6 +20,7 @@ type Control struct {
 	Tokens      Tokens
 	TSIGKeys    TSIGKeys
 	DrillRuns   DrillRuns
+	Audit       AuditLog
 }
 
 // Zones serves zones, their records and their journals (*control.Zones).
@@ -99,5 +100,6 @@ func PlaneControl(p *control.Plane) Control {
 		Tokens:      p.Tokens,
 		TSIGKeys:    p.TSIGKeys,
 		DrillRuns:   p.DrillRuns,
+		Audit:       p.Audit,
 	}
 }

@@ -63,6 +63,9 @@ func (h *Handler) routes() []route {
 		{http.MethodPost, "/v1/tokens", auth.ScopeTokens, h.createToken},
 		{http.MethodDelete, "/v1/tokens/{id}", auth.ScopeTokens, h.deleteToken},
 
+		{http.MethodGet, "/v1/audit", auth.ScopeAuditRead, h.listAudit},
+		{http.MethodGet, "/v1/audit/verify", auth.ScopeAuditRead, h.verifyAudit},
+
 		{http.MethodGet, "/v1/tsig-keys", auth.ScopeTSIG, h.listTSIGKeys},
 		{http.MethodPost, "/v1/tsig-keys", auth.ScopeTSIG, h.createTSIGKey},
 		{http.MethodGet, "/v1/tsig-keys/{name}", auth.ScopeTSIG, h.getTSIGKey},

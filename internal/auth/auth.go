@@ -32,10 +32,12 @@ const (
 	// ScopeTSIG manages TSIG keys, which sign zone transfers and dynamic
 	// updates: as powerful as zones:write.
 	ScopeTSIG = "tsig:admin"
+	// ScopeAuditRead lists and verifies the audit log.
+	ScopeAuditRead = "audit:read"
 )
 
 // KnownScopes lists every scope a token may be given.
-var KnownScopes = []string{ScopeAll, ScopeZonesRead, ScopeZonesWrite, ScopeServicesRead, ScopeServicesWrite, ScopeEndpointsWrite, ScopeTokens, ScopeTSIG}
+var KnownScopes = []string{ScopeAll, ScopeZonesRead, ScopeZonesWrite, ScopeServicesRead, ScopeServicesWrite, ScopeEndpointsWrite, ScopeTokens, ScopeTSIG, ScopeAuditRead}
 
 // Token is a token's stored record. The secret itself is never stored.
 type Token struct {

@@ -32,6 +32,7 @@ type Config struct {
 	Zones    Zones    `yaml:"zones"`
 	TSIG     TSIG     `yaml:"tsig"`
 	Journal  Journal  `yaml:"journal"`
+	Audit    Audit    `yaml:"audit"`
 	Log      Log      `yaml:"log"`
 	Client   Client   `yaml:"client"`
 	Steering Steering `yaml:"steering"`
@@ -327,6 +328,20 @@ type Journal struct {
 	MaxEntryRecords int `yaml:"max_entry_records"`
 }
 
+// Audit configures the audit log.
+type Audit struct {
+	// KeyFile holds the audit key, 32 random bytes that MAC the log's
+	// chains and that the store never holds (default
+	// <data_dir>/audit.key, made at first start; every node of a cluster
+	// needs the same file).
+	KeyFile string `yaml:"key_file"`
+	// Retention is how long entries are kept (default 2160h, 90 days).
+	Retention time.Duration `yaml:"retention"`
+}
+
+// MinAuditRetention is the shortest audit.retention.
+const MinAuditRetention = time.Hour
+
 // Log configures logging.
 type Log struct {
 	Level  string `yaml:"level"`  // debug, info (default), warn, error
@@ -434,6 +449,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Journal.MaxEntries < 0 || c.Journal.MaxEntryRecords < 0 || c.Journal.MaxSteeredEntries < 0 {
 		return fmt.Errorf("journal: limits must not be negative")
+	}
+	if r := c.Audit.Retention; r != 0 && r < MinAuditRetention {
+		return fmt.Errorf("audit.retention: %v is shorter than %v", r, MinAuditRetention)
 	}
 	for i, d := range c.Drills {
 		if d.Scenario == "" {

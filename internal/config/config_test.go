@@ -21,6 +21,9 @@ zones:
   default_nameservers: [ns1.example.net.]
 journal:
   max_entries: 50
+audit:
+  key_file: /etc/stratus/audit.key
+  retention: 720h
 log:
   level: debug
   format: json
@@ -32,6 +35,7 @@ client:
 	}
 	if c.DataDir != "/var/lib/stratus" || len(c.DNS.Listen) != 2 || c.DNS.UDPPayloadSize != 1400 || c.DNS.TCPIdleTimeout != 5*time.Second ||
 		c.API.Listen != "127.0.0.1:9000" || c.Journal.MaxEntries != 50 || c.Log.Format != "json" || c.Client.TokenFile != "/etc/stratus/token" ||
+		c.Audit.KeyFile != "/etc/stratus/audit.key" || c.Audit.Retention != 720*time.Hour ||
 		len(c.NameServers()) != 1 {
 		t.Errorf("parsed %+v", c)
 	}
@@ -84,6 +88,8 @@ func TestParseErrors(t *testing.T) {
 		{"negative rate", "api:\n  rate_limit: {per_token: -1}\n", "api.rate_limit: per_token, burst"},
 		{"rate limit unknown key", "api:\n  rate_limit: {per_second: 1}\n", `unknown key "api.rate_limit.per_second"`},
 		{"client cert without key", "client:\n  cert_file: c.pem\n", "client: give both cert_file and key_file"},
+		{"audit retention too short", "audit:\n  retention: 10m\n", "audit.retention: 10m0s is shorter than 1h0m0s"},
+		{"audit unknown key", "audit:\n  key: x\n", `unknown key "audit.key"`},
 		{"two documents", "data_dir: a\n---\ndata_dir: b\n", "only one YAML document"},
 	}
 	for _, tc := range tests {

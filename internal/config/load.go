@@ -34,6 +34,6 @@ func Parse(name string, data []byte) (Config, error) {
 var sections = map[string]string{
 	"Config": "", "DNS": "dns.", "API": "api.", "Zones": "zones.", "Journal": "journal.", "Log": "log.", "Client": "client.",
 	"Steering": "steering.", "Location": "steering.locations[].", "Drill": "drills[].",
-	"Store": "store.", "Etcd": "store.etcd.", "EtcdTLS": "store.etcd.tls.", "Cluster": "cluster.",
+	"Store": "store.", "Etcd": "store.etcd.", "EtcdTLS": "store.etcd.tls.", "Cluster": "cluster.", "Audit": "audit.",
 	"APITLS": "api.tls.", "RateLimit": "api.rate_limit.",
 }

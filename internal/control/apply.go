@@ -69,7 +69,7 @@ func (s *Zones) apply(ctx context.Context, z model.Name, changes []model.Change,
 		}
 		return "changes"
 	}
-	return s.editZone(ctx, z, wo.Actor, ownerField, func(e *edit, cur uint32) error {
+	return s.editZone(withAuditAction(ctx, "rrsets.change"), z, wo.Actor, ownerField, func(e *edit, cur uint32) error {
 		if mustExist != nil {
 			set, err := getRRset(e.tx, z, *mustExist)
 			if err != nil {

@@ -419,10 +419,13 @@ func TestDeleteZone(t *testing.T) {
 	if _, err := e.svc.Zones.GetZone(ctx, z); !errors.Is(err, ErrZoneNotFound) {
 		t.Errorf("GetZone after delete: %v", err)
 	}
-	var n int
+	var n, audited int
 	e.st.View(ctx, func(tx store.ReadTx) error {
 		return tx.Scan("", "", func(key string, _ []byte) error {
-			if !strings.HasPrefix(key, schema.PrefixTokens) {
+			switch {
+			case strings.HasPrefix(key, schema.PrefixAudit):
+				audited++ // the audit log outlives what it records
+			case !strings.HasPrefix(key, schema.PrefixTokens) && !strings.HasPrefix(key, schema.PrefixAuditHeads):
 				n++
 			}
 			return nil
@@ -430,6 +433,9 @@ func TestDeleteZone(t *testing.T) {
 	})
 	if n != 0 {
 		t.Errorf("%d keys left behind by the deleted zone", n)
+	}
+	if audited != 2 {
+		t.Errorf("%d audit entries kept, want 2 (the zone's creation and deletion)", audited)
 	}
 	if err := e.svc.Zones.DeleteZone(ctx, z, WriteOptions{}); !errors.Is(err, ErrZoneNotFound) {
 		t.Errorf("second delete: %v", err)

@@ -48,8 +48,10 @@ func (s *DrillRuns) SaveDrillRun(ctx context.Context, run DrillRun, actor string
 	if err != nil {
 		return "", err
 	}
-	_, err = s.st.Update(ctx, func(tx store.Tx) error {
-		if err := tx.Put(schema.DrillRunKey(run.Drill, run.Started.UnixNano()), b); err != nil {
+	_, err = s.st.Update(ctx, func(btx store.Tx) error {
+		tx := s.audited(btx)
+		key := schema.DrillRunKey(run.Drill, run.Started.UnixNano())
+		if err := tx.Put(key, b); err != nil {
 			return err
 		}
 		var keys []string
@@ -60,13 +62,24 @@ func (s *DrillRuns) SaveDrillRun(ctx context.Context, run DrillRun, actor string
 		if err != nil {
 			return err
 		}
+		dropped := 0
 		for len(keys) > MaxDrillRuns {
-			if err := tx.Delete(keys[0]); err != nil {
+			if err := btx.Delete(keys[0]); err != nil {
 				return err
 			}
-			keys = keys[1:]
+			keys, dropped = keys[1:], dropped+1
 		}
-		return nil
+		detail := fmt.Sprintf("passed %t", run.Passed)
+		if run.Aborted != "" {
+			detail += ", aborted: " + run.Aborted
+		}
+		if dropped > 0 {
+			detail += fmt.Sprintf("; %d older runs dropped", dropped)
+		}
+		if err := tx.change(schema.AuditDrillStream(run.Drill), "drill.run", "drill run "+run.ID, detail, key); err != nil {
+			return err
+		}
+		return tx.commit(ctx, actor)
 	})
 	if err != nil {
 		return "", err

@@ -121,6 +121,10 @@ type commitOptions struct {
 	journalMaxRecords int
 	// ownerField names the input responsible for an owner, for errors.
 	ownerField func(owner model.Name) string
+	// audit appends the change's audit entry (action: auditAction), unless
+	// it changed only the steered answers (derived data, not audited).
+	auditAction string
+	audit       func(auditChange) error
 }
 
 // commit validates and writes the edit. It returns errNoChange when the
@@ -234,12 +238,15 @@ func (e *edit) commit(o commitOptions) (oldSerial, newSerial uint32, err error) 
 			return 0, 0, err
 		}
 	}
+	digests := zoneDigests{on: o.audit != nil}
 	for _, k := range keys {
-		put := putRRset
+		var err error
 		if e.steered[k] {
-			put = putSteeredRRset
+			err = putSteeredRRset(e.tx, e.zone, k, e.next[k])
+		} else {
+			err = digests.put(e, k)
 		}
-		if err := put(e.tx, e.zone, k, e.next[k]); err != nil {
+		if err != nil {
 			return 0, 0, err
 		}
 	}
@@ -252,6 +259,11 @@ func (e *edit) commit(o commitOptions) (oldSerial, newSerial uint32, err error) 
 	}
 	if err := appendJournal(e.tx, e.zr, entry, o.journal); err != nil {
 		return 0, 0, err
+	}
+	if !entry.Steered && o.audit != nil {
+		if err := o.audit(e.zoneAudit(o.auditAction, keys, &digests, oldSerial, newSerial)); err != nil {
+			return 0, 0, err
+		}
 	}
 	return oldSerial, newSerial, saveZone(e.tx, e.zr)
 }

@@ -64,7 +64,7 @@ func (s *core) runEdit(ctx context.Context, z model.Name, actor string, ownerFie
 		if fromPrimary { // saved with the change by commit
 			zr.Secondary = model.SecondaryState{Refreshed: s.opts.Clock().UTC()}
 		}
-		old, serial, err := e.commit(s.commitOptions(actor, ownerField))
+		old, serial, err := e.commit(s.commitOptions(ctx, tx, actor, ownerField))
 		if err != nil {
 			return err
 		}

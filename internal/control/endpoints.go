@@ -48,7 +48,8 @@ func (s *Endpoints) RegisterEndpoint(ctx context.Context, svcName model.Name, ep
 	ep.Normalize()
 	var out *model.Endpoint
 	var created bool
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(ctx, func(btx store.Tx) error {
+		tx := s.audited(btx)
 		svc, err := loadService(tx, svcName)
 		if err != nil {
 			return err
@@ -94,7 +95,14 @@ func (s *Endpoints) RegisterEndpoint(ctx context.Context, svcName model.Name, ep
 			e.Expires = now.Add(e.LeaseTTL.D())
 		}
 		out = &e
-		return saveEndpoint(tx, &e)
+		if err := saveEndpoint(tx, &e); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("pool %s, address %s", e.Pool, e.Address)
+		if e.Leased() {
+			detail += fmt.Sprintf(", lease %s", e.LeaseTTL)
+		}
+		return tx.endpointChange(ctx, svcName, e.ID, "endpoint.register", detail, actor)
 	})
 	if err != nil {
 		return nil, false, err
@@ -107,11 +115,15 @@ func (s *Endpoints) RegisterEndpoint(ctx context.Context, svcName model.Name, ep
 
 // DeregisterEndpoint deletes an endpoint.
 func (s *Endpoints) DeregisterEndpoint(ctx context.Context, svcName model.Name, id, actor string) error {
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(ctx, func(btx store.Tx) error {
+		tx := s.audited(btx)
 		if _, err := loadEndpoint(tx, svcName, id); err != nil {
 			return err
 		}
-		return tx.Delete(schema.EndpointKey(svcName, id))
+		if err := tx.Delete(schema.EndpointKey(svcName, id)); err != nil {
+			return err
+		}
+		return tx.endpointChange(ctx, svcName, id, "endpoint.deregister", "", actor)
 	})
 	if err != nil {
 		return err
@@ -128,14 +140,18 @@ func (s *Endpoints) SetEndpointOverride(ctx context.Context, svcName model.Name,
 		return nil, err
 	}
 	var out *model.Endpoint
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(ctx, func(btx store.Tx) error {
+		tx := s.audited(btx)
 		e, err := loadEndpoint(tx, svcName, id)
 		if err != nil {
 			return err
 		}
 		e.Override = ov
 		out = e
-		return saveEndpoint(tx, e)
+		if err := saveEndpoint(tx, e); err != nil {
+			return err
+		}
+		return tx.endpointChange(ctx, svcName, id, "endpoint.override", overrideDetail(state, reason, ttl), actor)
 	})
 	if err != nil {
 		return nil, err
@@ -229,7 +245,31 @@ func (s *Endpoints) ReapLapsed(ctx context.Context, now time.Time) ([]*model.End
 		return nil, err
 	}
 	var gone []*model.Endpoint
-	_, err = s.st.Update(ctx, func(tx store.Tx) error {
+	for len(keys) > 0 {
+		n := min(len(keys), maxReapsPerTxn)
+		g, err := s.reap(ctx, keys[:n], now, pass.skip)
+		gone = append(gone, g...)
+		if err != nil {
+			return gone, err
+		}
+		keys = keys[n:]
+	}
+	return gone, nil
+}
+
+// maxReapsPerTxn bounds the endpoints one transaction of the reaper
+// deletes: each also writes its audit entry and head, and on etcd a
+// transaction writes at most 126 keys (deletion markers included) under
+// the default limits.
+const maxReapsPerTxn = 20
+
+// reap deletes, in one transaction, those of the endpoints stored under
+// keys whose leases lapsed before now, each with its audit entry (actor
+// system "lease-reaper"), and returns them.
+func (s *Endpoints) reap(ctx context.Context, keys []string, now time.Time, skip schema.OnCorrupt) ([]*model.Endpoint, error) {
+	var gone []*model.Endpoint
+	_, err := s.st.Update(ctx, func(btx store.Tx) error {
+		tx := s.audited(btx)
 		gone = gone[:0]
 		for _, k := range keys {
 			b, ok, err := tx.Get(k)
@@ -243,7 +283,7 @@ func (s *Endpoints) ReapLapsed(ctx context.Context, now time.Time) ([]*model.End
 			// out, and never stops the reaping of the others.
 			e, err := schema.DecodeEndpoint(k, b)
 			if err != nil {
-				pass.skip(k, err)
+				skip(k, err)
 				continue
 			}
 			if !e.Lapsed(now) {
@@ -252,9 +292,13 @@ func (s *Endpoints) ReapLapsed(ctx context.Context, now time.Time) ([]*model.End
 			if err := tx.Delete(k); err != nil {
 				return err
 			}
+			detail := "lease lapsed at " + e.Expires.Format(time.RFC3339Nano)
+			if err := tx.change(schema.AuditEndpointStream(e.Service, e.ID), "endpoint.lapse", "endpoint "+e.ID+" of service "+string(e.Service), detail, k); err != nil {
+				return err
+			}
 			gone = append(gone, e)
 		}
-		return nil
+		return tx.commit(ctx, "lease-reaper")
 	})
 	if err != nil {
 		return nil, err

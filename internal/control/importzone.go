@@ -121,7 +121,7 @@ func (s *Zones) Import(ctx context.Context, z model.Name, sets []*model.RRset, o
 		for _, set := range sets {
 			e.set(set.Key(), set)
 		}
-		old, serial, err := e.commit(s.commitOptions(o.Actor, func(owner model.Name) string { return string(owner) }))
+		old, serial, err := e.commit(s.commitOptions(withAuditAction(ctx, importAction(res.Created)), tx, o.Actor, func(owner model.Name) string { return string(owner) }))
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,8 @@ package control
 
 import (
 	"context"
+	"fmt"
+
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
@@ -222,7 +224,8 @@ func (s *Zones) CompactJournal(ctx context.Context, z model.Name, keep int) (int
 		return 0, model.Errorf("keep", "keep at least 1 entry, not %d", keep)
 	}
 	var remaining int
-	_, err := s.st.Update(zoneWrite(ctx, z), func(tx store.Tx) error {
+	_, err := s.st.Update(zoneWrite(ctx, z), func(btx store.Tx) error {
+		tx := s.audited(btx)
 		zr, err := loadZone(tx, z)
 		if err != nil {
 			return err
@@ -232,11 +235,18 @@ func (s *Zones) CompactJournal(ctx context.Context, z model.Name, keep int) (int
 			remaining = zr.JournalLen()
 			return nil
 		}
-		if err := dropJournal(tx, zr, n, true); err != nil {
+		if err := dropJournal(btx, zr, n, true); err != nil {
 			return err
 		}
 		remaining = zr.JournalLen()
-		return saveZone(tx, zr)
+		if err := saveZone(tx, zr); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("%d journal entries dropped, %d kept", n, remaining)
+		if err := tx.change(schema.AuditZoneStream(z), "zone.compact-journal", "zone "+string(z), detail, schema.ZoneKey(z)); err != nil {
+			return err
+		}
+		return tx.commit(ctx, "")
 	})
 	return remaining, err
 }

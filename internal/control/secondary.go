@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/stratusdns/stratus/internal/audit"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
@@ -40,7 +41,8 @@ func (s *Secondaries) CreateSecondaryZone(ctx context.Context, zs model.ZoneSett
 		zs.DefaultTTL = model.DefaultZoneTTL
 	}
 	zr := &zoneRecord{ZoneSettings: zs, JournalNext: 1}
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(zoneWrite(ctx, zs.Name), func(btx store.Tx) error {
+		tx := s.audited(btx)
 		_, ok, err := tx.Get(schema.ZoneKey(zs.Name))
 		if err != nil {
 			return err
@@ -51,7 +53,13 @@ func (s *Secondaries) CreateSecondaryZone(ctx context.Context, zs model.ZoneSett
 		if err := checkTransferSettings(tx, &zr.ZoneSettings); err != nil {
 			return err
 		}
-		return saveZone(tx, zr)
+		if err := saveZone(tx, zr); err != nil {
+			return err
+		}
+		if err := tx.change(schema.AuditZoneStream(zs.Name), "zone.create-secondary", "zone "+string(zs.Name), "", schema.ZoneKey(zs.Name)); err != nil {
+			return err
+		}
+		return tx.commit(ctx, actor)
 	})
 	if err != nil {
 		return model.ZoneInfo{}, err
@@ -196,6 +204,7 @@ var ErrSerialMismatch = errors.New("the incremental transfer does not start at t
 // and records the successful refresh (with the change, or alone when
 // nothing changed).
 func (s *Secondaries) fromPrimary(ctx context.Context, z model.Name, primary string, fill func(*edit) error) (ChangeResult, error) {
+	ctx = withAuditAction(audit.WithOrigin(ctx, audit.System("secondary"), primary), "zone.transfer")
 	res, err := s.runEdit(ctx, z, "primary "+primary, func(model.Name) string { return "records" }, true,
 		func(e *edit, _ uint32) error { return fill(e) })
 	if err == nil && !res.Changed {
@@ -233,7 +242,8 @@ func (s *Secondaries) MarkRefreshed(ctx context.Context, z model.Name, failure s
 // answered for the SOA's expire time (RFC 1035 section 4.3.5). Its records
 // are removed, so it answers SERVFAIL until the next transfer.
 func (s *Secondaries) ExpireSecondary(ctx context.Context, z model.Name) error {
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(zoneWrite(ctx, z), func(btx store.Tx) error {
+		tx := s.audited(btx)
 		zr, err := loadZone(tx, z)
 		if err != nil {
 			return err
@@ -241,14 +251,22 @@ func (s *Secondaries) ExpireSecondary(ctx context.Context, z model.Name) error {
 		if !zr.IsSecondary() {
 			return fmt.Errorf("%w: %s", ErrNotSecondary, z)
 		}
+		records := zr.Records
 		for _, prefix := range []string{schema.ZoneRRsetPrefix(z), schema.JournalPrefix(z)} {
-			if err := deletePrefix(tx, prefix); err != nil {
+			if err := deletePrefix(btx, prefix); err != nil {
 				return err
 			}
 		}
 		zr.RRsets, zr.Records, zr.JournalFirst, zr.JournalChanges, zr.JournalSteered = 0, 0, 0, 0, nil
 		zr.Secondary.Expired = true
-		return saveZone(tx, zr)
+		if err := saveZone(tx, zr); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("no primary answered for the SOA expire time; %d records removed", records)
+		if err := tx.change(schema.AuditZoneStream(z), "zone.expire", "zone "+string(z), detail, schema.ZoneKey(z)); err != nil {
+			return err
+		}
+		return tx.commit(ctx, "secondary")
 	})
 	if err != nil {
 		return err

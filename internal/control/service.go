@@ -2,12 +2,14 @@ package control
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/audit"
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/store"
@@ -32,6 +34,13 @@ type Options struct {
 	Clock func() time.Time
 	// Logger receives the control plane's logs.
 	Logger *slog.Logger
+	// AuditKey keys the MACs of the audit log (audit.KeySize bytes, kept
+	// out of the store); nil means a random key of this plane's own,
+	// which no other plane can verify (tests, tools).
+	AuditKey []byte
+	// AuditRetention is how long audit entries are kept
+	// (Audit.Prune; default 90 days).
+	AuditRetention time.Duration
 }
 
 // Defaults for Options.
@@ -40,6 +49,7 @@ const (
 	DefaultJournalMaxSteered      = 100
 	DefaultJournalMaxEntryRecords = 100000
 	DefaultPublishTimeout         = 30 * time.Second
+	DefaultAuditRetention         = 90 * 24 * time.Hour
 )
 
 // core is what every part of the control plane shares: the store it
@@ -47,10 +57,11 @@ const (
 // the logger. Each part embeds it, so a method reads them as s.st, s.pub,
 // s.opts and s.log.
 type core struct {
-	st   store.Store
-	pub  Publisher
-	opts Options
-	log  *slog.Logger
+	st       store.Store
+	pub      Publisher
+	opts     Options
+	log      *slog.Logger
+	auditKey []byte
 }
 
 // Plane is the control plane: one part per resource group, all writing to
@@ -65,6 +76,7 @@ type Plane struct {
 	Tokens         *Tokens
 	TSIGKeys       *TSIGKeys
 	DrillRuns      *DrillRuns
+	Audit          *Audit
 }
 
 // Zones owns the zones of this server and their records: creating,
@@ -118,6 +130,11 @@ type TSIGKeys struct{ *core }
 // DrillRuns owns the kept reports of failover drills (drillruns.go).
 type DrillRuns struct{ *core }
 
+// Audit owns the audit log's reads: listing, verification and pruning
+// (auditlog.go). Its entries are written by every other part, in the
+// transaction of the change (audit.go).
+type Audit struct{ *core }
+
 // New returns the control plane writing to st. When pub is not nil, every
 // write waits until pub serves it before returning (read-your-writes).
 // pub may be nil — untyped, or a nil pointer such as a nil
@@ -146,7 +163,17 @@ func New(st store.Store, pub Publisher, opts Options) *Plane {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &core{st: st, pub: pub, opts: opts, log: log}
+	if opts.AuditRetention <= 0 {
+		opts.AuditRetention = DefaultAuditRetention
+	}
+	key := opts.AuditKey
+	if len(key) == 0 {
+		key = make([]byte, audit.KeySize)
+		if _, err := rand.Read(key); err != nil {
+			panic(err) // crypto/rand does not fail (Go 1.24)
+		}
+	}
+	c := &core{st: st, pub: pub, opts: opts, log: log, auditKey: key}
 	tokens := &Tokens{core: c}
 	if tf, ok := pub.(TokenFollower); ok {
 		tokens.table = tf.Tokens()
@@ -160,6 +187,7 @@ func New(st store.Store, pub Publisher, opts Options) *Plane {
 		Tokens:         tokens,
 		TSIGKeys:       &TSIGKeys{c},
 		DrillRuns:      &DrillRuns{c},
+		Audit:          &Audit{c},
 	}
 }
 
@@ -180,8 +208,10 @@ func (s *core) published(ctx context.Context, rev store.Revision) error {
 	return nil
 }
 
-func (s *core) commitOptions(actor string, ownerField func(model.Name) string) commitOptions {
+func (s *core) commitOptions(ctx context.Context, tx store.Tx, actor string, ownerField func(model.Name) string) commitOptions {
 	return commitOptions{
+		auditAction:       auditAction(ctx, "zone.change"),
+		audit:             func(c auditChange) error { return s.appendAudit(ctx, tx, actor, c) },
 		now:               s.opts.Clock().UTC(),
 		actor:             actor,
 		journal:           journalBounds{max: s.opts.JournalMaxEntries, maxSteered: s.opts.JournalMaxSteeredEntries},

@@ -112,7 +112,8 @@ func (s *Services) CreateService(ctx context.Context, svc model.Service, wo Serv
 	}
 	now := s.opts.Clock().UTC()
 	var out *model.Service
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(ctx, func(btx store.Tx) error {
+		tx := s.audited(btx)
 		c := svc
 		_, exists, err := tx.Get(schema.ServiceKey(c.Name))
 		if err != nil {
@@ -130,7 +131,10 @@ func (s *Services) CreateService(ctx context.Context, svc model.Service, wo Serv
 		}
 		c.Created, c.Updated, c.Version = now, now, 1
 		out = &c
-		return saveService(tx, &c)
+		if err := saveService(tx, &c); err != nil {
+			return err
+		}
+		return tx.serviceChange(ctx, c.Name, "service.create", "", wo.Actor)
 	})
 	if err != nil {
 		return nil, err
@@ -164,7 +168,7 @@ func (s *Services) UpdateService(ctx context.Context, svc model.Service, wo Serv
 	if err := svc.Validate(); err != nil {
 		return nil, err
 	}
-	out, err := s.changeService(ctx, svc.Name, wo, func(tx store.Tx, cur *model.Service) (*model.Service, error) {
+	out, err := s.changeService(ctx, svc.Name, wo, "service.update", "", func(tx store.Tx, cur *model.Service) (*model.Service, error) {
 		c := svc
 		if err := checkServiceName(tx, &c); err != nil {
 			return nil, err
@@ -195,10 +199,11 @@ func (s *Services) UpdateService(ctx context.Context, svc model.Service, wo Serv
 // stamp its version and time, save it and wait for it to be published.
 // It returns the saved service whenever the change committed, with the
 // error of waiting for the publication if that failed.
-func (s *Services) changeService(ctx context.Context, name model.Name, wo ServiceWriteOptions, change func(tx store.Tx, cur *model.Service) (*model.Service, error)) (*model.Service, error) {
+func (s *Services) changeService(ctx context.Context, name model.Name, wo ServiceWriteOptions, action, detail string, change func(tx store.Tx, cur *model.Service) (*model.Service, error)) (*model.Service, error) {
 	now := s.opts.Clock().UTC()
 	var out *model.Service
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(ctx, func(btx store.Tx) error {
+		tx := s.audited(btx)
 		cur, err := loadService(tx, name)
 		if err != nil {
 			return err
@@ -212,7 +217,10 @@ func (s *Services) changeService(ctx context.Context, name model.Name, wo Servic
 		}
 		next.Created, next.Updated, next.Version = cur.Created, now, cur.Version+1
 		out = next
-		return saveService(tx, next)
+		if err := saveService(tx, next); err != nil {
+			return err
+		}
+		return tx.serviceChange(ctx, name, action, detail, wo.Actor)
 	})
 	if err != nil {
 		return nil, err
@@ -222,7 +230,8 @@ func (s *Services) changeService(ctx context.Context, name model.Name, wo Servic
 
 // DeleteService deletes a service and its endpoints.
 func (s *Services) DeleteService(ctx context.Context, name model.Name, wo ServiceWriteOptions) error {
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(ctx, func(btx store.Tx) error {
+		tx := s.audited(btx)
 		cur, err := loadService(tx, name)
 		if err != nil {
 			return err
@@ -230,10 +239,17 @@ func (s *Services) DeleteService(ctx context.Context, name model.Name, wo Servic
 		if err := wo.check(cur); err != nil {
 			return err
 		}
-		if err := deletePrefix(tx, schema.EndpointPrefix(name)); err != nil {
+		n, err := btx.Count(schema.EndpointPrefix(name))
+		if err != nil {
 			return err
 		}
-		return tx.Delete(schema.ServiceKey(name))
+		if err := deletePrefix(btx, schema.EndpointPrefix(name)); err != nil {
+			return err
+		}
+		if err := tx.Delete(schema.ServiceKey(name)); err != nil {
+			return err
+		}
+		return tx.serviceChange(ctx, name, "service.delete", fmt.Sprintf("with its %d endpoints", n), wo.Actor)
 	})
 	if err != nil {
 		return err
@@ -277,7 +293,8 @@ func (s *Services) SetPoolOverride(ctx context.Context, name model.Name, pool, s
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.changeService(ctx, name, wo, func(_ store.Tx, cur *model.Service) (*model.Service, error) {
+	detail := fmt.Sprintf("pool %s: %s", pool, overrideDetail(state, reason, ttl))
+	out, err := s.changeService(ctx, name, wo, "pool.override", detail, func(_ store.Tx, cur *model.Service) (*model.Service, error) {
 		p := cur.Pool(pool)
 		if p == nil {
 			return nil, fmt.Errorf("%w: %q in service %s", ErrPoolNotFound, pool, name)

@@ -53,18 +53,6 @@ func getRRset(tx store.ReadTx, z model.Name, k model.Key) (*model.RRset, error) 
 	return schema.DecodeRRset(key, k, b)
 }
 
-// putRRset writes or (for a nil or empty set) deletes one RRset.
-func putRRset(tx store.Tx, z model.Name, k model.Key, s *model.RRset) error {
-	if s == nil || len(s.Rdata) == 0 {
-		return tx.Delete(schema.RRsetKey(z, k))
-	}
-	b, err := schema.EncodeRRset(s)
-	if err != nil {
-		return err
-	}
-	return tx.Put(schema.RRsetKey(z, k), b)
-}
-
 // setsAt reads every RRset at one owner name. A key under the owner's
 // prefix that is not the key of an RRset of zone z at owner, as RRsetKey
 // writes it (another spelling of a type, "TYPE1" for "A"), is corrupt.

@@ -50,7 +50,13 @@ func (s *Tokens) IssueToken(ctx context.Context, spec TokenSpec, by *auth.Princi
 	if err != nil {
 		return "", auth.Token{}, err
 	}
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error { return tx.Put(schema.TokenKey(rec.ID), b) })
+	rev, err := s.st.Update(ctx, func(btx store.Tx) error {
+		tx := s.audited(btx)
+		if err := tx.Put(schema.TokenKey(rec.ID), b); err != nil {
+			return err
+		}
+		return tx.tokenChange(ctx, &rec, "token.create", principalName(by))
+	})
 	if err != nil {
 		return "", auth.Token{}, err
 	}
@@ -116,12 +122,16 @@ func (s *Tokens) CreateFirstToken(ctx context.Context, name string, scopes []str
 		return "", auth.Token{}, false, err
 	}
 	var created bool
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(ctx, func(btx store.Tx) error {
+		tx := s.audited(btx)
 		n, err := tx.Count(schema.PrefixTokens)
 		if created = err == nil && n == 0; !created {
 			return err
 		}
-		return tx.Put(schema.TokenKey(rec.ID), b)
+		if err := tx.Put(schema.TokenKey(rec.ID), b); err != nil {
+			return err
+		}
+		return tx.tokenChange(ctx, &rec, "token.create", actor)
 	})
 	if err != nil || !created {
 		return "", auth.Token{}, false, err
@@ -213,7 +223,8 @@ func (s *Tokens) ReplaceToken(ctx context.Context, name string, scopes []string,
 	if err != nil {
 		return "", auth.Token{}, err
 	}
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(ctx, func(btx store.Tx) error {
+		tx := s.audited(btx)
 		old, err := scanTokens(tx)
 		if err != nil {
 			return err
@@ -235,8 +246,14 @@ func (s *Tokens) ReplaceToken(ctx context.Context, name string, scopes []string,
 			if err := tx.Delete(schema.TokenKey(id)); err != nil {
 				return err
 			}
+			if err := tx.change(schema.AuditTokenStream(id), "token.delete", "token "+id, "replaced by "+rec.ID, schema.TokenKey(id)); err != nil {
+				return err
+			}
 		}
-		return tx.Put(schema.TokenKey(rec.ID), b)
+		if err := tx.Put(schema.TokenKey(rec.ID), b); err != nil {
+			return err
+		}
+		return tx.tokenChange(ctx, &rec, "token.replace", principalName(by))
 	})
 	if err != nil {
 		return "", auth.Token{}, err
@@ -362,7 +379,8 @@ func scanTokens(tx store.ReadTx) ([]auth.Token, error) {
 // the transaction that deletes. Like every write it returns once this
 // node serves the change: the token no longer authenticates here.
 func (s *Tokens) DeleteToken(ctx context.Context, id string, by *auth.Principal) error {
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(ctx, func(btx store.Tx) error {
+		tx := s.audited(btx)
 		key := schema.TokenKey(id)
 		b, ok, err := tx.Get(key)
 		if err != nil {
@@ -381,7 +399,13 @@ func (s *Tokens) DeleteToken(ctx context.Context, id string, by *auth.Principal)
 		if err := lastAdmin(tx, s.opts.Clock(), []string{id}, nil); err != nil {
 			return err
 		}
-		return tx.Delete(key)
+		if err := tx.Delete(key); err != nil {
+			return err
+		}
+		if err := tx.change(schema.AuditTokenStream(id), "token.delete", "token "+id, fmt.Sprintf("name %q", t.Name), key); err != nil {
+			return err
+		}
+		return tx.commit(ctx, principalName(by))
 	})
 	if err != nil {
 		return err

@@ -22,7 +22,8 @@ func (s *TSIGKeys) CreateTSIGKey(ctx context.Context, name, algorithm, secret, a
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.st.Update(ctx, func(tx store.Tx) error {
+	_, err = s.st.Update(ctx, func(btx store.Tx) error {
+		tx := s.audited(btx)
 		_, ok, err := tx.Get(schema.TSIGKey(k.Name))
 		if err != nil {
 			return err
@@ -30,7 +31,10 @@ func (s *TSIGKeys) CreateTSIGKey(ctx context.Context, name, algorithm, secret, a
 		if ok {
 			return ErrTSIGKeyExists
 		}
-		return tx.Put(schema.TSIGKey(k.Name), b)
+		if err := tx.Put(schema.TSIGKey(k.Name), b); err != nil {
+			return err
+		}
+		return tx.tsigChange(ctx, k.Name, "tsig.create", "algorithm "+k.Algorithm, actor)
 	})
 	if err != nil {
 		return nil, err
@@ -89,7 +93,8 @@ func (s *TSIGKeys) DeleteTSIGKey(ctx context.Context, name, actor string) error 
 	if err != nil {
 		return model.Errorf("name", "%v", err)
 	}
-	_, err = s.st.Update(ctx, func(tx store.Tx) error {
+	_, err = s.st.Update(ctx, func(btx store.Tx) error {
+		tx := s.audited(btx)
 		_, ok, err := tx.Get(schema.TSIGKey(n))
 		if err != nil {
 			return err
@@ -104,7 +109,10 @@ func (s *TSIGKeys) DeleteTSIGKey(ctx context.Context, name, actor string) error 
 		if len(users) > 0 {
 			return inUse("name", "zone %s still uses the key %s; change its ACLs and notify targets first", users[0], n)
 		}
-		return tx.Delete(schema.TSIGKey(n))
+		if err := tx.Delete(schema.TSIGKey(n)); err != nil {
+			return err
+		}
+		return tx.tsigChange(ctx, n, "tsig.delete", "", actor)
 	})
 	if err != nil {
 		return err

@@ -87,7 +87,7 @@ var ErrUpdateRefused = errors.New("refused by the zone's update ACL")
 // add that would put a CNAME beside other data (or the reverse) is
 // ignored. The serial advances under the zone's policy, as for any change.
 func (s *Zones) DynamicUpdate(ctx context.Context, z model.Name, prereqs []Prereq, ops []UpdateOp, actor string, allow func(*model.ZoneSettings) error) (ChangeResult, error) {
-	return s.editZone(ctx, z, actor, func(model.Name) string { return "update" }, func(e *edit, cur uint32) error {
+	return s.editZone(withAuditAction(ctx, "zone.update"), z, actor, func(model.Name) string { return "update" }, func(e *edit, cur uint32) error {
 		if err := allow(&e.zr.ZoneSettings); err != nil {
 			return err
 		}

@@ -90,7 +90,8 @@ func (s *Zones) CreateZone(ctx context.Context, nz NewZone, extra []*model.RRset
 
 // DeleteZone removes a zone, its records and its journal.
 func (s *Zones) DeleteZone(ctx context.Context, z model.Name, wo WriteOptions) error {
-	rev, err := s.st.Update(zoneWrite(ctx, z), func(tx store.Tx) error {
+	rev, err := s.st.Update(zoneWrite(ctx, z), func(btx store.Tx) error {
+		tx := s.audited(btx)
 		zr, err := loadZone(tx, z)
 		if err != nil {
 			return err
@@ -112,11 +113,18 @@ func (s *Zones) DeleteZone(ctx context.Context, z model.Name, wo WriteOptions) e
 			}
 		}
 		for _, prefix := range []string{schema.ZoneRRsetPrefix(z), schema.SteeredPrefix(z), schema.JournalPrefix(z)} {
-			if err := deletePrefix(tx, prefix); err != nil {
+			if err := deletePrefix(btx, prefix); err != nil {
 				return err
 			}
 		}
-		return tx.Delete(schema.ZoneKey(z))
+		if err := tx.Delete(schema.ZoneKey(z)); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("serial %d, %d RRsets, %d records", cur, zr.RRsets, zr.Records)
+		if err := tx.change(schema.AuditZoneStream(z), "zone.delete", "zone "+string(z), detail, schema.ZoneKey(z)); err != nil {
+			return err
+		}
+		return tx.commit(ctx, wo.Actor)
 	})
 	if err != nil {
 		return err

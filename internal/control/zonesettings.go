@@ -25,7 +25,8 @@ func (s *Zones) UpdateZone(ctx context.Context, z model.Name, u ZoneUpdate, acto
 		return model.ZoneInfo{}, model.Errorf("default_ttl", "%d is outside 1..%d", *u.DefaultTTL, model.MaxTTL)
 	}
 	var info model.ZoneInfo
-	_, err := s.st.Update(zoneWrite(ctx, z), func(tx store.Tx) error {
+	_, err := s.st.Update(zoneWrite(ctx, z), func(btx store.Tx) error {
+		tx := s.audited(btx)
 		zr, err := loadZone(tx, z)
 		if err != nil {
 			return err
@@ -59,8 +60,14 @@ func (s *Zones) UpdateZone(ctx context.Context, z model.Name, u ZoneUpdate, acto
 			return err
 		}
 		serial, err := storedSerial(tx, zr)
+		if err != nil {
+			return err
+		}
 		info = zr.Info(serial)
-		return err
+		if err := tx.change(schema.AuditZoneStream(z), "zone.settings", "zone "+string(z), "", schema.ZoneKey(z)); err != nil {
+			return err
+		}
+		return tx.commit(ctx, actor)
 	})
 	if err != nil {
 		return model.ZoneInfo{}, err

@@ -21,6 +21,10 @@ const (
 	PrefixEndpoints = "endpoints/"
 	PrefixDrillRuns = "drillruns/"
 	PrefixEvents    = "events/"
+
+	PrefixAudit            = "audit/"
+	PrefixAuditHeads       = "audit-heads/"
+	PrefixAuditCheckpoints = "audit-checkpoints/"
 )
 
 // KeyName is the form of name n in keys: presentation format with "/"

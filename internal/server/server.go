@@ -153,12 +153,21 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	auditKey, err := s.auditKey()
+	if err != nil {
+		return err
+	}
 	s.plane = control.New(st, s.pub, control.Options{
 		JournalMaxEntries:        s.cfg.Journal.MaxEntries,
 		JournalMaxSteeredEntries: s.cfg.Journal.MaxSteeredEntries,
 		JournalMaxEntryRecords:   s.cfg.Journal.MaxEntryRecords,
 		Logger:                   s.log.With("component", "control"),
+		AuditKey:                 auditKey,
+		AuditRetention:           s.cfg.Audit.Retention,
 	})
+	if err := s.plane.Audit.CheckKey(ctx); err != nil {
+		return err
+	}
 	bg, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
 	secondaries := secondary.New(s.plane.Secondaries, s.plane.TSIGKeys, secondary.Options{Clock: clock.Real(), MaxRecords: s.cfg.Zones.MaxRecords}, s.log.With("component", "secondary"))
@@ -192,6 +201,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		both(ctx, func(ctx context.Context) { secondaries.Follow(ctx, s.pub) }, secondaries.Run)
 	})
 	s.cluster.WhileLeading("scheduled drills", s.drills.Run)
+	s.cluster.WhileLeading("audit pruning", s.pruneAudit)
 	if _, shared := st.(store.Shared); shared {
 		// A NOTIFY for a secondary zone may reach any node; one that does
 		// not lead hands it to the leader through an ephemeral key, which

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/audit"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
 )
@@ -33,6 +34,7 @@ func Apply(ctx context.Context, w Applier, m *dns.Msg, key model.Name, from neti
 	if actor == "" {
 		actor = "update from " + from.String()
 	}
+	ctx = audit.WithOrigin(ctx, audit.TSIG(string(key)), from.String())
 	res, err := w.DynamicUpdate(ctx, r.Zone, r.Prereqs, r.Ops, actor, func(zs *model.ZoneSettings) error {
 		if !model.ACLAllows(zs.ACL.Update, key, from) {
 			return control.ErrUpdateRefused

@@ -340,3 +340,75 @@ const (
 	CodeUnavailable        = "unavailable"
 	CodeRateLimited        = "rate_limited" // 429, with Retry-After
 )
+
+// AuditActor is who made an audited change: a token (kind "token", with
+// its id and name), a DNS client (kind "tsig": the TSIG key it signed
+// with, or "unsigned") or the server itself (kind "system": name says
+// what, such as "lease-reaper" or "secondary").
+type AuditActor struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name"`
+}
+
+// AuditEntry is one entry of the audit log: one change of one object,
+// in the object's stream, chained to the entry before it.
+type AuditEntry struct {
+	Stream string     `json:"stream"`
+	Seq    uint64     `json:"seq"`
+	Time   time.Time  `json:"time"`
+	Actor  AuditActor `json:"actor"`
+	// Source is the remote address of the API request or DNS client;
+	// empty for the server's own work.
+	Source string `json:"source,omitempty"`
+	Action string `json:"action"`
+	Object string `json:"object"`
+	Detail string `json:"detail,omitempty"`
+	// Before and After are the hex SHA-256 of the object's stored
+	// encoding before and after the change; empty where it did not
+	// exist.
+	Before string `json:"before,omitempty"`
+	After  string `json:"after,omitempty"`
+	// Prev is the MAC of the stream's previous entry, MAC this entry's
+	// own (HMAC-SHA256 under the audit key).
+	Prev string `json:"prev,omitempty"`
+	MAC  string `json:"mac"`
+}
+
+// AuditLog is the answer to GET /v1/audit: entries oldest first. More
+// says that the limit left newer ones out (ask again with since set to
+// the last entry's time).
+type AuditLog struct {
+	Entries []AuditEntry `json:"entries"`
+	More    bool         `json:"more,omitempty"`
+}
+
+// AuditProblem is one thing GET /v1/audit/verify found wrong: in which
+// stream, at which entry (0 for the stream's head or checkpoint), under
+// which store key, and what.
+type AuditProblem struct {
+	Stream  string `json:"stream"`
+	Seq     uint64 `json:"seq,omitempty"`
+	Key     string `json:"key"`
+	Problem string `json:"problem"`
+}
+
+// AuditStream is one stream as verification found it: the sequence
+// numbers of its entries kept, the last one pruned, and its head (the
+// MAC of its newest entry).
+type AuditStream struct {
+	Stream string `json:"stream"`
+	First  uint64 `json:"first"`
+	Last   uint64 `json:"last"`
+	Pruned uint64 `json:"pruned,omitempty"`
+	Head   string `json:"head"`
+}
+
+// AuditVerification is the answer to GET /v1/audit/verify. OK is true
+// when no problem was found.
+type AuditVerification struct {
+	OK       bool           `json:"ok"`
+	Entries  int            `json:"entries"`
+	Streams  []AuditStream  `json:"streams"`
+	Problems []AuditProblem `json:"problems"`
+}

@@ -239,10 +239,14 @@ func startStratusClusterEach(t *testing.T, bin string, ec *etcdCluster, prefixes
 	t.Helper()
 	c := &stratusCluster{t: t, etcd: ec}
 	eps := strings.Join(ec.endpoints(), ", ")
+	var auditKey []byte
 	for i, prefix := range prefixes {
 		dataDir := t.TempDir()
 		if i > 0 {
 			if err := os.WriteFile(filepath.Join(dataDir, "admin.token"), []byte(c.token+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dataDir, "audit.key"), auditKey, 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -255,6 +259,10 @@ func startStratusClusterEach(t *testing.T, bin string, ec *etcdCluster, prefixes
 		s := startServerWith(t, bin, dataDir, append([]string{"--config", cfg}, extra...)...)
 		if i == 0 {
 			c.token = s.token()
+			var err error
+			if auditKey, err = os.ReadFile(filepath.Join(dataDir, "audit.key")); err != nil {
+				t.Fatal(err)
+			}
 			c.waitLeader(s, 1, "")
 		}
 		c.nodes = append(c.nodes, s)
