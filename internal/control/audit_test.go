@@ -427,3 +427,37 @@ func TestAuditNoChangeWithoutEntry(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditRetireTokens: the tokens a rotation retires are audited, each
+// in its own stream, as deleted by the token that rotates.
+func TestAuditRetireTokens(t *testing.T) {
+	e := newEnv(t, Options{})
+	admin := &auth.Principal{TokenID: "ops-id", Name: "ops", Scopes: []string{auth.ScopeAll}}
+	_, old, err := e.svc.Tokens.CreateToken(asOps, "rotated", []string{auth.ScopeZonesRead}, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, kept, err := e.svc.Tokens.CreateToken(asOps, "rotated", []string{auth.ScopeZonesRead}, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := auditLog(t, e)
+	removed, err := e.svc.Tokens.RetireTokens(asOps, "rotated", kept.ID, admin)
+	if err != nil || len(removed) != 1 || removed[0] != old.ID {
+		t.Fatalf("retire: %v %v, want [%s]", removed, err, old.ID)
+	}
+	got := newEntries(before, auditLog(t, e))
+	if len(got) != 1 {
+		t.Fatalf("%d new entries, want 1: %+v", len(got), got)
+	}
+	g := got[0]
+	if g.Stream != "token:"+old.ID || g.Action != "token.delete" || g.Actor.Kind+":"+g.Actor.Name != "token:ops" || g.Source != "192.0.2.7:40000" {
+		t.Errorf("entry %+v, want token.delete of %s by token:ops", g, old.ID)
+	}
+	if g.Before == "" || g.After != "" {
+		t.Errorf("digests %q -> %q, want the token's -> none", g.Before, g.After)
+	}
+	if rep, err := e.svc.Audit.Verify(ctx); err != nil || !rep.OK() {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}

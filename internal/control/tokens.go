@@ -273,7 +273,8 @@ func (s *Tokens) ReplaceToken(ctx context.Context, name string, scopes []string,
 // it had one (an *InUseError otherwise). It returns the ids deleted.
 func (s *Tokens) RetireTokens(ctx context.Context, name, keep string, by *auth.Principal) ([]string, error) {
 	var removed []string
-	rev, err := s.st.Update(ctx, func(tx store.Tx) error {
+	rev, err := s.st.Update(ctx, func(btx store.Tx) error {
+		tx := s.audited(btx)
 		removed = removed[:0]
 		if _, ok, err := tx.Get(schema.TokenKey(keep)); err != nil {
 			return err
@@ -303,8 +304,11 @@ func (s *Tokens) RetireTokens(ctx context.Context, name, keep string, by *auth.P
 			if err := tx.Delete(schema.TokenKey(id)); err != nil {
 				return err
 			}
+			if err := tx.change(schema.AuditTokenStream(id), "token.delete", "token "+id, "retired for "+keep, schema.TokenKey(id)); err != nil {
+				return err
+			}
 		}
-		return nil
+		return tx.commit(ctx, principalName(by))
 	})
 	if err != nil {
 		return nil, err
