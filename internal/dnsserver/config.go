@@ -27,6 +27,9 @@ type Config struct {
 	// TCPMaxConns caps concurrent TCP connections; more are closed at once
 	// (default 1000).
 	TCPMaxConns int
+	// RRL limits the rate of UDP answers per client network (on by
+	// default; see RRLConfig).
+	RRL RRLConfig
 }
 
 // Defaults.
@@ -60,5 +63,10 @@ func (c *Config) withDefaults() (Config, error) {
 	if out.TCPMaxConns <= 0 {
 		out.TCPMaxConns = DefaultTCPMaxConns
 	}
+	rrl, err := out.RRL.withDefaults()
+	if err != nil {
+		return out, err
+	}
+	out.RRL = rrl
 	return out, nil
 }

@@ -21,6 +21,7 @@ type Server struct {
 
 	udp []*udpSocket
 	tcp []*net.TCPListener
+	rrl *rateLimiter // nil: UDP answers are not rate limited
 
 	// ext answers what the query path hands over (nil: transfers are
 	// refused and signatures ignored). extSlots bounds the UDP requests
@@ -50,7 +51,8 @@ func New(cfg Config, src SnapshotSource, steer SteeringSource, log *slog.Logger)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{cfg: c, src: src, steer: steer, log: log, conns: map[net.Conn]struct{}{},
-		extSlots: make(chan struct{}, maxExtendedUDP), ctx: ctx, cancel: cancel}, nil
+		extSlots: make(chan struct{}, maxExtendedUDP), ctx: ctx, cancel: cancel,
+		rrl: newRateLimiter(c.RRL)}, nil
 }
 
 // maxExtendedUDP bounds the signed UDP requests served at once; more are
@@ -74,6 +76,13 @@ func (s *Server) Start() error {
 		}
 		s.tcp = append(s.tcp, tl)
 		s.udp = append(s.udp, ul...)
+	}
+	if s.rrl != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.logRRL(s.ctx)
+		}()
 	}
 	for _, u := range s.udp {
 		s.wg.Add(1)

@@ -1,0 +1,487 @@
+package dnsserver
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/clock"
+	"github.com/stratusdns/stratus/internal/dnsconst"
+	"github.com/stratusdns/stratus/internal/dnswire"
+	"github.com/stratusdns/stratus/internal/zone"
+)
+
+// Response rate limiting (RRL) keeps the server from being used to
+// reflect and amplify traffic toward a victim whose address is spoofed in
+// the queries. Every UDP answer is accounted in a token bucket keyed by the
+// client's network prefix, the kind of answer (its class) and the name
+// that makes answers alike: a client prefix asking the same question over
+// and over gets answers up to the class's rate, then every Slip-th one
+// truncated (TC set, no records: a real client asks again over TCP, which
+// a spoofer cannot) and the others not at all. TCP is never limited.
+//
+// The buckets live in one table of fixed size shared by every UDP reader
+// (SO_REUSEPORT spreads one client's source ports across readers, so
+// tables per reader would multiply the limit), striped under small locks;
+// accounting an answer allocates nothing and reads no store.
+
+// RRLConfig configures response rate limiting. The zero value means
+// enabled with the defaults below.
+type RRLConfig struct {
+	// Disabled turns rate limiting off.
+	Disabled bool
+	// ResponsesPerSecond is the rate of answers per bucket: positive
+	// answers per query name and type, NODATA per query name, referrals
+	// per delegation, answers synthesized from a wildcard per closest
+	// encloser (default 50).
+	ResponsesPerSecond int
+	// NXDomainsPerSecond is the rate of NXDOMAIN answers per zone
+	// (default: ResponsesPerSecond).
+	NXDomainsPerSecond int
+	// ErrorsPerSecond is the rate of error answers (REFUSED, FORMERR,
+	// SERVFAIL, NOTIMP...), all names together (default: ResponsesPerSecond).
+	ErrorsPerSecond int
+	// Slip: every Slip-th limited answer is sent truncated, the others
+	// are dropped (default 2; 1 truncates every limited answer; negative:
+	// none is sent).
+	Slip int
+	// Window bounds the debt a bucket keeps: a client that goes on asking
+	// while limited stays limited until its rate over the window falls
+	// under the limit (default 15s, at least 1s).
+	Window time.Duration
+	// IPv4Prefix and IPv6Prefix are the prefix lengths clients are
+	// grouped by (default 24 and 56).
+	IPv4Prefix, IPv6Prefix int
+	// TableSize is the number of buckets, rounded up to a power of two
+	// (default 65536; about 2 MiB).
+	TableSize int
+	// Exempt lists client networks that are never limited.
+	Exempt []netip.Prefix
+	// Clock is the time the buckets fill on (default the system's).
+	Clock clock.Clock
+}
+
+// RRL defaults. A bucket is one client network asking one question (or
+// getting one kind of error, or NXDOMAIN in one zone): resolvers cache
+// answers for their TTL, so even a large resolver farm behind one /24
+// asks a name a few times per second at most; 50 per second is far above
+// that and, against a flood, lets at most 50 full answers per second and
+// bucket through (BIND and Knot suggest 5 to 20).
+const (
+	DefaultRRLResponsesPerSecond = 50
+	DefaultRRLSlip               = 2
+	DefaultRRLWindow             = 15 * time.Second
+	DefaultRRLIPv4Prefix         = 24
+	DefaultRRLIPv6Prefix         = 56
+	DefaultRRLTableSize          = 65536
+	// MaxRRLTableSize bounds the table (64 MiB of buckets).
+	MaxRRLTableSize = 1 << 21
+)
+
+func (c *RRLConfig) withDefaults() (RRLConfig, error) {
+	out := *c
+	if out.Disabled {
+		return out, nil
+	}
+	if out.ResponsesPerSecond < 0 || out.NXDomainsPerSecond < 0 || out.ErrorsPerSecond < 0 {
+		return out, fmt.Errorf("dns: rrl: rates must not be negative")
+	}
+	if out.ResponsesPerSecond == 0 {
+		out.ResponsesPerSecond = DefaultRRLResponsesPerSecond
+	}
+	if out.NXDomainsPerSecond == 0 {
+		out.NXDomainsPerSecond = out.ResponsesPerSecond
+	}
+	if out.ErrorsPerSecond == 0 {
+		out.ErrorsPerSecond = out.ResponsesPerSecond
+	}
+	if out.Slip == 0 {
+		out.Slip = DefaultRRLSlip
+	}
+	if out.Window == 0 {
+		out.Window = DefaultRRLWindow
+	}
+	if out.Window < time.Second {
+		return out, fmt.Errorf("dns: rrl: window %v is shorter than 1s", out.Window)
+	}
+	if out.IPv4Prefix == 0 {
+		out.IPv4Prefix = DefaultRRLIPv4Prefix
+	}
+	if out.IPv6Prefix == 0 {
+		out.IPv6Prefix = DefaultRRLIPv6Prefix
+	}
+	if out.IPv4Prefix < 1 || out.IPv4Prefix > 32 {
+		return out, fmt.Errorf("dns: rrl: ipv4 prefix /%d is outside 1..32", out.IPv4Prefix)
+	}
+	if out.IPv6Prefix < 1 || out.IPv6Prefix > 128 {
+		return out, fmt.Errorf("dns: rrl: ipv6 prefix /%d is outside 1..128", out.IPv6Prefix)
+	}
+	if out.TableSize == 0 {
+		out.TableSize = DefaultRRLTableSize
+	}
+	if out.TableSize < rrlGroup || out.TableSize > MaxRRLTableSize {
+		return out, fmt.Errorf("dns: rrl: table size %d is outside %d..%d", out.TableSize, rrlGroup, MaxRRLTableSize)
+	}
+	for _, p := range out.Exempt {
+		if !p.IsValid() {
+			return out, fmt.Errorf("dns: rrl: exempt network %v is not valid", p)
+		}
+	}
+	if out.Clock == nil {
+		out.Clock = clock.Real()
+	}
+	return out, nil
+}
+
+// RRLStats counts what rate limiting did since the server started.
+type RRLStats struct {
+	// Limited answers were over their bucket's rate: Slipped were sent
+	// truncated, Dropped not at all.
+	Limited, Slipped, Dropped uint64
+	// Evicted counts buckets taken over by another key while still
+	// holding debt (the table was too small for the clients it saw).
+	Evicted uint64
+}
+
+// rrlClass is the kind of an answer; answers of one class, client
+// network and name share a bucket.
+type rrlClass uint8
+
+const (
+	rrlPositive rrlClass = iota + 1 // per query name and type
+	rrlNoData                       // per query name
+	rrlNXDomain                     // per zone
+	rrlReferral                     // per delegation
+	rrlWildcard                     // per closest encloser (and type)
+	rrlError                        // all names together
+)
+
+var rrlClassNames = [...]string{rrlPositive: "positive", rrlNoData: "nodata", rrlNXDomain: "nxdomain",
+	rrlReferral: "referral", rrlWildcard: "wildcard", rrlError: "error"}
+
+func (c rrlClass) String() string {
+	if int(c) < len(rrlClassNames) && rrlClassNames[c] != "" {
+		return rrlClassNames[c]
+	}
+	return "unknown"
+}
+
+// rrlKind is what a bucket is kept by: the class, and the name (wire
+// format, any case: name, or wild for a wildcard's closest encloser) and
+// type.
+type rrlKind struct {
+	class rrlClass
+	name  []byte
+	wild  string
+	qtype uint16
+}
+
+// rrlClassify returns the kind of resp, the response to q whose lookup
+// left a. a is read only for answers from a lookup (NOERROR, NXDOMAIN):
+// an error may come from a request that never reached one.
+func rrlClassify(resp []byte, q *dnswire.Query, a *zone.Answer) rrlKind {
+	if len(resp) < 12 {
+		return rrlKind{class: rrlError}
+	}
+	switch int(resp[3] & 0x0f) {
+	case dnsconst.RcodeSuccess:
+	case dnsconst.RcodeNXDomain:
+		if a.Zone != nil {
+			return rrlKind{class: rrlNXDomain, name: a.Zone.Origin()}
+		}
+		return rrlKind{class: rrlNXDomain}
+	default:
+		return rrlKind{class: rrlError}
+	}
+	switch {
+	case a.Wildcard != "":
+		// Names a wildcard stands in for are as many as a client wants:
+		// they share the bucket of the wildcard's closest encloser.
+		if len(a.Answer) == 0 {
+			return rrlKind{class: rrlNoData, wild: a.Wildcard}
+		}
+		return rrlKind{class: rrlWildcard, wild: a.Wildcard, qtype: q.Qtype}
+	case len(a.Answer) > 0:
+		return rrlKind{class: rrlPositive, name: q.Qname, qtype: q.Qtype}
+	case !a.Authoritative && len(a.Authority) > 0 && a.Authority[0].Owner != nil:
+		return rrlKind{class: rrlReferral, name: a.Authority[0].Owner}
+	default:
+		return rrlKind{class: rrlNoData, name: q.Qname}
+	}
+}
+
+// rrlGroup is the number of neighbouring buckets a key may take (open
+// addressing within an aligned group); rrlStripe the buckets under one
+// lock.
+const (
+	rrlGroup  = 4
+	rrlStripe = 16
+)
+
+// rrlBucket is one token bucket, kept as the time its debt runs out
+// (generic cell rate algorithm): an answer costs 1/rate seconds, and a
+// bucket may run up to one second ahead of the clock before it limits.
+type rrlBucket struct {
+	key  uint64 // 0: free
+	tat  int64  // theoretical arrival time, ns since the table's epoch
+	slip uint32 // limited answers so far, for the slip
+	note int32  // the second the last note for the log was sent
+}
+
+// rrlNote tells the log that a bucket of prefix limits.
+type rrlNote struct {
+	prefix netip.Prefix
+	class  rrlClass
+	at     int64
+}
+
+// rrlVerdict is what happens to an answer.
+type rrlVerdict uint8
+
+const (
+	rrlPass rrlVerdict = iota
+	rrlSlip
+	rrlDrop
+)
+
+// rateLimiter is the table of buckets shared by a server's UDP readers.
+type rateLimiter struct {
+	cfg      RRLConfig
+	epoch    time.Time
+	seed     maphash.Seed
+	mask     uint64
+	buckets  []rrlBucket
+	locks    []sync.Mutex
+	interval [rrlError + 1]int64 // ns per answer, by class
+	window   int64
+	notes    chan rrlNote
+
+	limited, slipped, dropped, evicted atomic.Uint64
+}
+
+// rrlNoteQueue is how many notes wait for the logger; more are dropped.
+const rrlNoteQueue = 1024
+
+// newRateLimiter returns the limiter for c (already with defaults), or
+// nil when rate limiting is disabled.
+func newRateLimiter(c RRLConfig) *rateLimiter {
+	if c.Disabled {
+		return nil
+	}
+	size := uint64(rrlStripe)
+	for size < uint64(c.TableSize) {
+		size <<= 1
+	}
+	r := &rateLimiter{
+		cfg: c, epoch: c.Clock.Now(), seed: maphash.MakeSeed(), mask: size - 1,
+		buckets: make([]rrlBucket, size), locks: make([]sync.Mutex, size/rrlStripe),
+		window: int64(c.Window), notes: make(chan rrlNote, rrlNoteQueue),
+	}
+	for cl := rrlPositive; cl <= rrlError; cl++ {
+		rate := c.ResponsesPerSecond
+		switch cl {
+		case rrlNXDomain:
+			rate = c.NXDomainsPerSecond
+		case rrlError:
+			rate = c.ErrorsPerSecond
+		}
+		r.interval[cl] = max(int64(time.Second)/int64(rate), 1)
+	}
+	return r
+}
+
+// now is the limiter's time, read once per batch of queries.
+func (r *rateLimiter) now() int64 { return int64(r.cfg.Clock.Now().Sub(r.epoch)) }
+
+// exempt reports whether a client is never limited.
+func (r *rateLimiter) exempt(from netip.Addr) bool {
+	for _, p := range r.cfg.Exempt {
+		if p.Contains(from) {
+			return true
+		}
+	}
+	return false
+}
+
+// prefix returns the network from is grouped in.
+func (r *rateLimiter) prefix(from netip.Addr) netip.Prefix {
+	bits := r.cfg.IPv6Prefix
+	if from.Is4() {
+		bits = r.cfg.IPv4Prefix
+	}
+	p, _ := from.Prefix(bits)
+	return p
+}
+
+// key hashes a bucket's identity: the client's network, the class and
+// the name (without regard to case) and type.
+func (r *rateLimiter) key(p netip.Prefix, k rrlKind) uint64 {
+	var buf [20 + 2*(dnsconst.MaxNameLen+1)]byte
+	a := p.Addr().As16()
+	copy(buf[:16], a[:])
+	buf[16] = byte(p.Bits())
+	buf[17] = byte(k.class)
+	binary.BigEndian.PutUint16(buf[18:20], k.qtype)
+	n := lowerInto(buf[:], 20, k.name)
+	n = lowerInto(buf[:], n, k.wild)
+	h := maphash.Bytes(r.seed, buf[:n])
+	if h == 0 {
+		h = 1
+	}
+	return h
+}
+
+// lowerInto copies name into buf at n in lower case, as far as it fits,
+// and returns where it ends.
+func lowerInto[T string | []byte](buf []byte, n int, name T) int {
+	for i := 0; i < len(name) && n < len(buf); i++ {
+		b := name[i]
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		buf[n] = b
+		n++
+	}
+	return n
+}
+
+// account charges one answer of class c to the bucket key at now and
+// says what to do with it.
+func (r *rateLimiter) account(now int64, key uint64, c rrlClass, p netip.Prefix) rrlVerdict {
+	base := key & r.mask &^ (rrlGroup - 1)
+	mu := &r.locks[base/rrlStripe]
+	mu.Lock()
+	g := r.buckets[base : base+rrlGroup : base+rrlGroup]
+	var b *rrlBucket
+	for i := range g {
+		if g[i].key == key {
+			b = &g[i]
+			break
+		}
+	}
+	if b == nil {
+		// Take a free bucket, or one whose debt has run out (it is as
+		// good as new), or else the one with the least debt.
+		b = &g[0]
+		for i := range g {
+			if g[i].key == 0 || g[i].tat <= now {
+				b = &g[i]
+				break
+			}
+			if g[i].tat < b.tat {
+				b = &g[i]
+			}
+		}
+		if b.key != 0 && b.tat > now {
+			r.evicted.Add(1)
+		}
+		*b = rrlBucket{key: key, tat: now, note: -1}
+	}
+	tat := max(b.tat, now)
+	ok := tat-now < int64(time.Second)
+	tat = min(tat+r.interval[c], now+r.window)
+	b.tat = tat
+	v := rrlPass
+	if !ok {
+		b.slip++
+		v = rrlDrop
+		if s := r.cfg.Slip; s > 0 && b.slip%uint32(s) == 0 {
+			v = rrlSlip
+		}
+		if sec := int32(now / int64(time.Second)); b.note != sec {
+			b.note = sec
+			select {
+			case r.notes <- rrlNote{prefix: p, class: c, at: now}:
+			default:
+			}
+		}
+	}
+	mu.Unlock()
+	switch v {
+	case rrlSlip:
+		r.limited.Add(1)
+		r.slipped.Add(1)
+	case rrlDrop:
+		r.limited.Add(1)
+		r.dropped.Add(1)
+	}
+	return v
+}
+
+// limit returns what to send for resp, the UDP response to h's last
+// request from from: resp itself, resp truncated to its header and
+// question with TC set (a slip), or nil. now is the limiter's time
+// (now()). cookie says the client showed a valid server cookie (RFC
+// 7873): it proved it receives our answers at its address, so it is not
+// limited.
+func (r *rateLimiter) limit(h *handler, resp []byte, from netip.Addr, now int64, cookie bool) []byte {
+	if cookie || r.exempt(from) {
+		return resp
+	}
+	k := rrlClassify(resp, &h.q, &h.a)
+	p := r.prefix(from)
+	switch r.account(now, r.key(p, k), k.class, p) {
+	case rrlSlip:
+		return truncateResponse(resp)
+	case rrlDrop:
+		return nil
+	}
+	return resp
+}
+
+// truncateResponse cuts resp in place to its header and question with
+// TC set and every other section empty.
+func truncateResponse(resp []byte) []byte {
+	if len(resp) < 12 {
+		return nil
+	}
+	n := 12
+	qd := binary.BigEndian.Uint16(resp[4:6])
+	if qd == 1 {
+		if end := questionEnd(resp, 12); end > 0 {
+			n = end
+		} else {
+			qd = 0
+		}
+	} else {
+		qd = 0
+	}
+	resp[2] |= 0x02 // TC
+	binary.BigEndian.PutUint16(resp[4:6], qd)
+	clear(resp[6:12])
+	return resp[:n]
+}
+
+// questionEnd returns where the question starting at off ends (its name
+// is uncompressed, as echoed), or 0 if it does not fit.
+func questionEnd(m []byte, off int) int {
+	for off < len(m) {
+		l := int(m[off])
+		if l == 0 {
+			off++
+			if off+4 > len(m) {
+				return 0
+			}
+			return off + 4
+		}
+		if l&0xc0 != 0 {
+			return 0
+		}
+		off += 1 + l
+	}
+	return 0
+}
+
+// stats returns the counters.
+func (r *rateLimiter) stats() RRLStats {
+	return RRLStats{Limited: r.limited.Load(), Slipped: r.slipped.Load(), Dropped: r.dropped.Load(), Evicted: r.evicted.Load()}
+}
+
+// serverCookieValid reports whether the request h parsed last carried a
+// valid server cookie (RFC 7873 section 5.2); such a client is not rate
+// limited. Stratus does not yet check cookies.
+func (h *handler) serverCookieValid() bool { return false }
