@@ -289,7 +289,7 @@ func newRateLimiter(c RRLConfig) *rateLimiter {
 		case rrlError:
 			rate = c.ErrorsPerSecond
 		}
-		r.interval[cl] = max(int64(time.Second)/int64(rate), 1)
+		r.interval[cl] = (int64(time.Second) + int64(rate) - 1) / int64(rate)
 	}
 	return r
 }
@@ -389,7 +389,7 @@ func (r *rateLimiter) account(now int64, key uint64, c rrlClass, p netip.Prefix)
 	if !ok {
 		b.slip++
 		v = rrlDrop
-		if s := r.cfg.Slip; s > 0 && b.slip%uint32(s) == 0 {
+		if s := r.cfg.Slip; s > 0 && (b.slip-1)%uint32(s) == 0 {
 			v = rrlSlip
 		}
 		if sec := int32(now / int64(time.Second)); b.note != sec {
