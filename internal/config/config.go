@@ -135,6 +135,9 @@ type DNS struct {
 	TCPIdleTimeout time.Duration `yaml:"tcp_idle_timeout"`
 	// TCPMaxConnections caps concurrent TCP connections (default 1000).
 	TCPMaxConnections int `yaml:"tcp_max_connections"`
+	// RRL limits the rate of UDP answers per client network (on by
+	// default).
+	RRL RRL `yaml:"rrl"`
 }
 
 // API configures the HTTP API.
@@ -229,6 +232,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DNS.UDPReaders < 0 || c.DNS.TCPMaxConnections < 0 || c.DNS.TCPIdleTimeout < 0 {
 		return fmt.Errorf("dns: udp_readers, tcp_max_connections and tcp_idle_timeout must not be negative")
+	}
+	if err := c.DNS.RRL.check(); err != nil {
+		return err
 	}
 	if _, err := netip.ParseAddrPort(c.API.Listen); err != nil {
 		return fmt.Errorf("api.listen: %q is not ip:port (%v)", c.API.Listen, err)

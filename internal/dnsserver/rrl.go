@@ -72,7 +72,7 @@ type RRLConfig struct {
 // that and, against a flood, lets at most 50 full answers per second and
 // bucket through (BIND and Knot suggest 5 to 20).
 const (
-	DefaultRRLResponsesPerSecond = 50
+	DefaultRRLResponsesPerSecond = 100
 	DefaultRRLSlip               = 2
 	DefaultRRLWindow             = 15 * time.Second
 	DefaultRRLIPv4Prefix         = 24

@@ -222,6 +222,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		UDPReaders:     s.cfg.DNS.UDPReaders,
 		TCPIdleTimeout: s.cfg.DNS.TCPIdleTimeout,
 		TCPMaxConns:    s.cfg.DNS.TCPMaxConnections,
+		RRL:            rrlConfig(&s.cfg.DNS.RRL),
 	}, s.pub.Snapshots(), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
 	if err != nil {
 		return err
