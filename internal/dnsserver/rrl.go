@@ -3,9 +3,9 @@ package dnsserver
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/maphash"
+	"math/bits"
+	"math/rand/v2"
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,7 +57,7 @@ type RRLConfig struct {
 	// grouped by (default 24 and 56).
 	IPv4Prefix, IPv6Prefix int
 	// TableSize is the number of buckets, rounded up to a power of two
-	// (default 65536; about 2 MiB).
+	// (default 65536: 512 KiB).
 	TableSize int
 	// Exempt lists client networks that are never limited.
 	Exempt []netip.Prefix
@@ -78,7 +78,9 @@ const (
 	DefaultRRLIPv4Prefix         = 24
 	DefaultRRLIPv6Prefix         = 56
 	DefaultRRLTableSize          = 65536
-	// MaxRRLTableSize bounds the table (64 MiB of buckets).
+	// MinRRLTableSize and MaxRRLTableSize bound the table (at most 16
+	// MiB of buckets).
+	MinRRLTableSize = 16
 	MaxRRLTableSize = 1 << 21
 )
 
@@ -123,8 +125,8 @@ func (c *RRLConfig) withDefaults() (RRLConfig, error) {
 	if out.TableSize == 0 {
 		out.TableSize = DefaultRRLTableSize
 	}
-	if out.TableSize < rrlGroup || out.TableSize > MaxRRLTableSize {
-		return out, fmt.Errorf("dns: rrl: table size %d is outside %d..%d", out.TableSize, rrlGroup, MaxRRLTableSize)
+	if out.TableSize < MinRRLTableSize || out.TableSize > MaxRRLTableSize {
+		return out, fmt.Errorf("dns: rrl: table size %d is outside %d..%d", out.TableSize, MinRRLTableSize, MaxRRLTableSize)
 	}
 	for _, p := range out.Exempt {
 		if !p.IsValid() {
@@ -214,23 +216,26 @@ func rrlClassify(resp []byte, q *dnswire.Query, a *zone.Answer) rrlKind {
 	}
 }
 
-// rrlGroup is the number of neighbouring buckets a key may take (open
-// addressing within an aligned group); rrlStripe the buckets under one
-// lock.
+// A bucket is one 64-bit word, updated with compare-and-swap (no lock):
+//
+//	bits 63..48  the key's fingerprint (never 0; 0: a free bucket)
+//	bits 47..8   the theoretical arrival time (generic cell rate
+//	             algorithm) in µs since the table's epoch, modulo 2^40
+//	             (12.7 days): an answer costs 1/rate seconds, and a
+//	             bucket may run up to one second ahead of the clock
+//	             before it limits, at most the window ahead
+//	bits 7..0    the limited answers so far modulo the slip
+//
+// Eight buckets fill a 64-octet cache line; a key may take any bucket of
+// the line its hash names, so an answer touches one line of the table.
 const (
-	rrlGroup  = 4
-	rrlStripe = 16
+	rrlLineSize = 8
+	rrlTATBits  = 40
+	rrlTATMask  = 1<<rrlTATBits - 1
+	rrlSecond   = int64(time.Second / time.Microsecond)
 )
 
-// rrlBucket is one token bucket, kept as the time its debt runs out
-// (generic cell rate algorithm): an answer costs 1/rate seconds, and a
-// bucket may run up to one second ahead of the clock before it limits.
-type rrlBucket struct {
-	key  uint64 // 0: free
-	tat  int64  // theoretical arrival time, ns since the table's epoch
-	slip uint32 // limited answers so far, for the slip
-	note int32  // the second the last note for the log was sent
-}
+type rrlLine [rrlLineSize]atomic.Uint64
 
 // rrlNote tells the log that a bucket of prefix limits.
 type rrlNote struct {
@@ -250,15 +255,17 @@ const (
 
 // rateLimiter is the table of buckets shared by a server's UDP readers.
 type rateLimiter struct {
-	cfg      RRLConfig
-	epoch    time.Time
-	seed     maphash.Seed
-	mask     uint64
-	buckets  []rrlBucket
-	locks    []sync.Mutex
-	interval [rrlError + 1]int64 // ns per answer, by class
-	window   int64
-	notes    chan rrlNote
+	cfg   RRLConfig
+	epoch time.Time
+	seed0 uint64
+	seed1 uint64
+	mask  uint64
+	lines []rrlLine
+	// mask4 and mask6 keep the network part of an address (As16).
+	mask4, mask6 [2]uint64
+	interval     [rrlError + 1]int64 // µs per answer, by class
+	window       int64               // µs
+	notes        chan rrlNote
 
 	limited, slipped, dropped, evicted atomic.Uint64
 }
@@ -272,14 +279,14 @@ func newRateLimiter(c RRLConfig) *rateLimiter {
 	if c.Disabled {
 		return nil
 	}
-	size := uint64(rrlStripe)
-	for size < uint64(c.TableSize) {
+	size := uint64(1)
+	for size*rrlLineSize < uint64(c.TableSize) {
 		size <<= 1
 	}
 	r := &rateLimiter{
-		cfg: c, epoch: c.Clock.Now(), seed: maphash.MakeSeed(), mask: size - 1,
-		buckets: make([]rrlBucket, size), locks: make([]sync.Mutex, size/rrlStripe),
-		window: int64(c.Window), notes: make(chan rrlNote, rrlNoteQueue),
+		cfg: c, epoch: c.Clock.Now(), seed0: rand.Uint64(), seed1: rand.Uint64() | 1, mask: size - 1,
+		lines: make([]rrlLine, size), mask4: prefixMask(96 + c.IPv4Prefix), mask6: prefixMask(c.IPv6Prefix),
+		window: int64(c.Window / time.Microsecond), notes: make(chan rrlNote, rrlNoteQueue),
 	}
 	for cl := rrlPositive; cl <= rrlError; cl++ {
 		rate := c.ResponsesPerSecond
@@ -289,7 +296,7 @@ func newRateLimiter(c RRLConfig) *rateLimiter {
 		case rrlError:
 			rate = c.ErrorsPerSecond
 		}
-		r.interval[cl] = (int64(time.Second) + int64(rate) - 1) / int64(rate)
+		r.interval[cl] = (rrlSecond + int64(rate) - 1) / int64(rate)
 	}
 	return r
 }
@@ -317,99 +324,148 @@ func (r *rateLimiter) prefix(from netip.Addr) netip.Prefix {
 	return p
 }
 
-// key hashes a bucket's identity: the client's network, the class and
-// the name (without regard to case) and type.
-func (r *rateLimiter) key(p netip.Prefix, k rrlKind) uint64 {
-	var buf [20 + 2*(dnsconst.MaxNameLen+1)]byte
-	a := p.Addr().As16()
-	copy(buf[:16], a[:])
-	buf[16] = byte(p.Bits())
-	buf[17] = byte(k.class)
-	binary.BigEndian.PutUint16(buf[18:20], k.qtype)
-	n := lowerInto(buf[:], 20, k.name)
-	n = lowerInto(buf[:], n, k.wild)
-	h := maphash.Bytes(r.seed, buf[:n])
-	if h == 0 {
-		h = 1
+// key hashes a bucket's identity: the client's network (from, masked to
+// its prefix), the class and the name (without regard to case) and type.
+// The hash is keyed with a secret seed, so that a client cannot choose
+// names that share a bucket with another's.
+func (r *rateLimiter) key(from netip.Addr, k rrlKind) uint64 {
+	a := from.As16()
+	hi, lo := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
+	m := &r.mask6
+	if from.Is4() {
+		m = &r.mask4
+	}
+	hi, lo = hi&m[0], lo&m[1]
+	h := rrlMix(r.seed0^hi, r.seed1^lo)
+	h = rrlMix(h^m[0]^m[1]<<7^uint64(k.class)<<16^uint64(k.qtype), r.seed1)
+	h = rrlHashName(h, r.seed1, k.name)
+	return rrlHashName(h, r.seed1, k.wild)
+}
+
+// prefixMask returns the mask of the first bits of a 128-bit address
+// (an IPv4 address as the last 32 bits, after 96 bits of the v4-mapped
+// form).
+func prefixMask(bits int) [2]uint64 {
+	var m [2]uint64
+	for i := range 2 {
+		n := min(max(bits-64*i, 0), 64)
+		if n > 0 {
+			m[i] = ^uint64(0) << (64 - n)
+		}
+	}
+	return m
+}
+
+// rrlMix is the 64x64->128 bit multiply folded to 64 bits (wyhash's mum).
+func rrlMix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// rrlFold sets bit 5 of every octet: upper and lower case letters hash
+// alike (so do a few other octets, which only makes rare names share a
+// bucket).
+const rrlFold = 0x2020202020202020
+
+// rrlHashName mixes name into h, eight octets at a time.
+func rrlHashName[T string | []byte](h, seed uint64, name T) uint64 {
+	for len(name) >= 8 {
+		w := uint64(name[0]) | uint64(name[1])<<8 | uint64(name[2])<<16 | uint64(name[3])<<24 |
+			uint64(name[4])<<32 | uint64(name[5])<<40 | uint64(name[6])<<48 | uint64(name[7])<<56
+		h = rrlMix(h^(w|rrlFold), seed^0xa0761d6478bd642f)
+		name = name[8:]
+	}
+	if len(name) > 0 {
+		var w uint64
+		for i := 0; i < len(name); i++ {
+			w |= uint64(name[i]) << (8 * i)
+		}
+		h = rrlMix(h^(w|rrlFold), seed^0xe7037ed1a0b428db^uint64(len(name)))
 	}
 	return h
 }
 
-// lowerInto copies name into buf at n in lower case, as far as it fits,
-// and returns where it ends.
-func lowerInto[T string | []byte](buf []byte, n int, name T) int {
-	for i := 0; i < len(name) && n < len(buf); i++ {
-		b := name[i]
-		if 'A' <= b && b <= 'Z' {
-			b += 'a' - 'A'
-		}
-		buf[n] = b
-		n++
-	}
-	return n
-}
-
-// account charges one answer of class c to the bucket key at now and
-// says what to do with it.
-func (r *rateLimiter) account(now int64, key uint64, c rrlClass, p netip.Prefix) rrlVerdict {
-	base := key & r.mask &^ (rrlGroup - 1)
-	mu := &r.locks[base/rrlStripe]
-	mu.Lock()
-	g := r.buckets[base : base+rrlGroup : base+rrlGroup]
-	var b *rrlBucket
-	for i := range g {
-		if g[i].key == key {
-			b = &g[i]
-			break
-		}
-	}
-	if b == nil {
-		// Take a free bucket, or one whose debt has run out (it is as
-		// good as new), or else the one with the least debt.
-		b = &g[0]
-		for i := range g {
-			if g[i].key == 0 || g[i].tat <= now {
-				b = &g[i]
+// account charges one answer of class c to the bucket key at now (ns
+// since the epoch) and says what to do with it.
+func (r *rateLimiter) account(now int64, key uint64, c rrlClass, from netip.Addr) rrlVerdict {
+	line := &r.lines[key&r.mask]
+	fp := key&^(1<<48-1) | 1<<48
+	us := now / int64(time.Microsecond)
+	for range 8 {
+		// The bucket of the key, or a free one, or one whose debt has
+		// run out (as good as new), or else the one with the least debt.
+		var b *atomic.Uint64
+		var old uint64
+		least := int64(-1)
+		for i := range line {
+			w := line[i].Load()
+			if w&^(1<<48-1) == fp {
+				b, old, least = &line[i], w, -1
 				break
 			}
-			if g[i].tat < b.tat {
-				b = &g[i]
+			if d := r.debt(w, us); least != 0 && (least < 0 || d < least) {
+				b, old, least = &line[i], w, d
 			}
 		}
-		if b.key != 0 && b.tat > now {
+		debt := r.debt(old, us)
+		var cnt uint64
+		if least < 0 {
+			cnt = old & 0xff
+		} else {
+			debt = 0
+		}
+		ok := debt < rrlSecond
+		debt = min(debt+r.interval[c], r.window)
+		v := rrlPass
+		if !ok {
+			v = rrlDrop
+			if s := uint64(r.cfg.Slip); r.cfg.Slip > 0 {
+				cnt = (cnt + 1) % s
+				if cnt == 1%s {
+					v = rrlSlip
+				}
+			}
+		}
+		w := fp | uint64(us+debt)&rrlTATMask<<8 | cnt
+		if !b.CompareAndSwap(old, w) {
+			continue
+		}
+		if least > 0 {
 			r.evicted.Add(1)
 		}
-		*b = rrlBucket{key: key, tat: now, note: -1}
-	}
-	tat := max(b.tat, now)
-	ok := tat-now < int64(time.Second)
-	tat = min(tat+r.interval[c], now+r.window)
-	b.tat = tat
-	v := rrlPass
-	if !ok {
-		b.slip++
-		v = rrlDrop
-		if s := r.cfg.Slip; s > 0 && (b.slip-1)%uint32(s) == 0 {
-			v = rrlSlip
-		}
-		if sec := int32(now / int64(time.Second)); b.note != sec {
-			b.note = sec
-			select {
-			case r.notes <- rrlNote{prefix: p, class: c, at: now}:
-			default:
+		if v != rrlPass {
+			r.limited.Add(1)
+			if v == rrlSlip {
+				r.slipped.Add(1)
+			} else {
+				r.dropped.Add(1)
+			}
+			// Tell the log about once a second (2^20 µs of the
+			// bucket's time) while the bucket limits.
+			if uint64(us+debt)&rrlTATMask>>20 != old>>8&rrlTATMask>>20 {
+				select {
+				case r.notes <- rrlNote{prefix: r.prefix(from), class: c, at: now}:
+				default:
+				}
 			}
 		}
+		return v
 	}
-	mu.Unlock()
-	switch v {
-	case rrlSlip:
-		r.limited.Add(1)
-		r.slipped.Add(1)
-	case rrlDrop:
-		r.limited.Add(1)
-		r.dropped.Add(1)
+	return rrlPass // the line is too busy to account: let it be
+}
+
+// debt returns how far ahead of us (µs) the bucket w runs, 0 for a free
+// bucket or one whose debt has run out. A debt beyond the window is a
+// bucket untouched since its clock wrapped around: none.
+func (r *rateLimiter) debt(w uint64, us int64) int64 {
+	if w == 0 {
+		return 0
 	}
-	return v
+	d := int64((w>>8-uint64(us))<<(64-rrlTATBits)) >> (64 - rrlTATBits)
+	if d <= 0 || d > r.window {
+		return 0
+	}
+	return d
 }
 
 // limit returns what to send for resp, the UDP response to h's last
@@ -423,8 +479,7 @@ func (r *rateLimiter) limit(h *handler, resp []byte, from netip.Addr, now int64,
 		return resp
 	}
 	k := rrlClassify(resp, &h.q, &h.a)
-	p := r.prefix(from)
-	switch r.account(now, r.key(p, k), k.class, p) {
+	switch r.account(now, r.key(from, k), k.class, from) {
 	case rrlSlip:
 		return truncateResponse(resp)
 	case rrlDrop:

@@ -311,8 +311,8 @@ func TestRRLExempt(t *testing.T) {
 // key evicts the bucket with the least debt.
 func TestRRLTableBound(t *testing.T) {
 	f := newRRLFixture(t, RRLConfig{ResponsesPerSecond: 5, Slip: -1, TableSize: 64})
-	if len(f.r.buckets) != 64 {
-		t.Fatalf("%d buckets, want 64", len(f.r.buckets))
+	if n := len(f.r.lines) * rrlLineSize; n != 64 {
+		t.Fatalf("%d buckets, want 64", n)
 	}
 	flooder := netip.MustParseAddr("198.51.100.1")
 	pkt := query(t, "www.example.com.", dns.TypeA)
@@ -335,8 +335,8 @@ func TestRRLTableBound(t *testing.T) {
 	if passed > 5*2 {
 		t.Fatalf("flooder got %d answers through", passed)
 	}
-	if len(f.r.buckets) != 64 {
-		t.Fatalf("%d buckets, want 64", len(f.r.buckets))
+	if n := len(f.r.lines) * rrlLineSize; n != 64 {
+		t.Fatalf("%d buckets, want 64", n)
 	}
 	if f.r.stats().Evicted == 0 {
 		t.Fatal("no eviction counted")
