@@ -74,6 +74,7 @@ type RRLConfig struct {
 const (
 	DefaultRRLResponsesPerSecond = 100
 	DefaultRRLSlip               = 2
+	MaxRRLSlip                   = 10
 	DefaultRRLWindow             = 15 * time.Second
 	DefaultRRLIPv4Prefix         = 24
 	DefaultRRLIPv6Prefix         = 56
@@ -103,6 +104,9 @@ func (c *RRLConfig) withDefaults() (RRLConfig, error) {
 	}
 	if out.Slip == 0 {
 		out.Slip = DefaultRRLSlip
+	}
+	if out.Slip > MaxRRLSlip {
+		return out, fmt.Errorf("dns: rrl: slip %d is over %d", out.Slip, MaxRRLSlip)
 	}
 	if out.Window == 0 {
 		out.Window = DefaultRRLWindow
@@ -224,7 +228,9 @@ func rrlClassify(resp []byte, q *dnswire.Query, a *zone.Answer) rrlKind {
 //	             (12.7 days): an answer costs 1/rate seconds, and a
 //	             bucket may run up to one second ahead of the clock
 //	             before it limits, at most the window ahead
-//	bits 7..0    the limited answers so far modulo the slip
+//	bits 7..4    the second (2^20 µs, modulo 16) the bucket last told
+//	             the log it limits
+//	bits 3..0    the limited answers so far modulo the slip
 //
 // Eight buckets fill a 64-octet cache line; a key may take any bucket of
 // the line its hash names, so an answer touches one line of the table.
@@ -408,12 +414,14 @@ func (r *rateLimiter) account(now int64, key uint64, c rrlClass, from netip.Addr
 			}
 		}
 		debt := r.debt(old, us)
-		var cnt uint64
+		sec := uint64(us>>20) & 0x0f
+		var cnt, noted uint64
 		if least < 0 {
-			cnt = old & 0xff
+			cnt, noted = old&0x0f, old>>4&0x0f
 		} else {
-			debt = 0
+			debt, noted = 0, sec^8 // a new bucket has told nothing
 		}
+		note := false
 		ok := debt < rrlSecond
 		debt = min(debt+r.interval[c], r.window)
 		v := rrlPass
@@ -425,8 +433,12 @@ func (r *rateLimiter) account(now int64, key uint64, c rrlClass, from netip.Addr
 					v = rrlSlip
 				}
 			}
+			// Tell the log about once a second while the bucket
+			// limits.
+			note = noted != sec
+			noted = sec
 		}
-		w := fp | uint64(us+debt)&rrlTATMask<<8 | cnt
+		w := fp | uint64(us+debt)&rrlTATMask<<8 | noted<<4 | cnt
 		if !b.CompareAndSwap(old, w) {
 			continue
 		}
@@ -440,9 +452,7 @@ func (r *rateLimiter) account(now int64, key uint64, c rrlClass, from netip.Addr
 			} else {
 				r.dropped.Add(1)
 			}
-			// Tell the log about once a second (2^20 µs of the
-			// bucket's time) while the bucket limits.
-			if uint64(us+debt)&rrlTATMask>>20 != old>>8&rrlTATMask>>20 {
+			if note {
 				select {
 				case r.notes <- rrlNote{prefix: r.prefix(from), class: c, at: now}:
 				default:

@@ -366,6 +366,7 @@ func TestRRLConfigErrors(t *testing.T) {
 	}{
 		{RRLConfig{ResponsesPerSecond: -1}, "rates must not be negative"},
 		{RRLConfig{Window: time.Millisecond}, "window 1ms is shorter than 1s"},
+		{RRLConfig{Slip: 11}, "slip 11 is over 10"},
 		{RRLConfig{IPv4Prefix: 33}, "ipv4 prefix /33 is outside 1..32"},
 		{RRLConfig{IPv6Prefix: -1}, "ipv6 prefix /-1 is outside 1..128"},
 		{RRLConfig{TableSize: 3}, "table size 3 is outside"},
@@ -389,4 +390,40 @@ func contains(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+// TestRRLNotes: a limiting bucket tells the log about once a second,
+// with its client's network and class, however many answers it limits.
+func TestRRLNotes(t *testing.T) {
+	f := newRRLFixture(t, RRLConfig{ResponsesPerSecond: 10})
+	drain := func() []rrlNote {
+		var out []rrlNote
+		for {
+			select {
+			case n := <-f.r.notes:
+				out = append(out, n)
+			default:
+				return out
+			}
+		}
+	}
+	for range 10 {
+		f.ask(t, "192.0.2.9", "nope.example.com.", dns.TypeA)
+	}
+	if n := drain(); len(n) != 0 {
+		t.Fatalf("notes before any limit: %v", n)
+	}
+	for step := range 5 {
+		for range 1000 {
+			f.ask(t, "192.0.2.9", "nope.example.com.", dns.TypeA)
+		}
+		n := drain()
+		if len(n) == 0 || len(n) > 2 {
+			t.Fatalf("step %d: %d notes for 1000 limited answers in a second, want 1 or 2", step, len(n))
+		}
+		if n[0].prefix != netip.MustParsePrefix("192.0.2.0/24") || n[0].class != rrlNXDomain {
+			t.Fatalf("note %+v", n[0])
+		}
+		f.clk.Step(1100 * time.Millisecond) // the bucket's seconds are 2^20 µs
+	}
 }
