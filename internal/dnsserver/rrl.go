@@ -465,18 +465,24 @@ func (r *rateLimiter) account(now int64, key uint64, c rrlClass, from netip.Addr
 }
 
 // debt returns how far ahead of us (µs) the bucket w runs, 0 for a free
-// bucket or one whose debt has run out. A debt beyond the window is a
-// bucket untouched since its clock wrapped around: none.
+// bucket or one whose debt has run out, at most the window. Readers read
+// the clock once per batch, so another may have written a time a little
+// ahead of us: up to rrlSkew beyond the window is such a bucket; further
+// is a bucket untouched since its clock wrapped around (12.7 days), which
+// owes nothing.
 func (r *rateLimiter) debt(w uint64, us int64) int64 {
 	if w == 0 {
 		return 0
 	}
 	d := int64((w>>8-uint64(us))<<(64-rrlTATBits)) >> (64 - rrlTATBits)
-	if d <= 0 || d > r.window {
+	if d <= 0 || d > r.window+rrlSkew {
 		return 0
 	}
-	return d
+	return min(d, r.window)
 }
+
+// rrlSkew is how far apart the clocks of two readers may be (µs).
+const rrlSkew = 60 * rrlSecond
 
 // limit returns what to send for resp, the UDP response to h's last
 // request from from: resp itself, resp truncated to its header and

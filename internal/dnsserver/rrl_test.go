@@ -427,3 +427,22 @@ func TestRRLNotes(t *testing.T) {
 		f.clk.Step(1100 * time.Millisecond) // the bucket's seconds are 2^20 µs
 	}
 }
+
+// TestRRLReadersClocks: readers read the clock once per batch, so one may
+// account with a time a little behind another's; a bucket another reader
+// pushed to the window must not look free to it.
+func TestRRLReadersClocks(t *testing.T) {
+	f := newRRLFixture(t, RRLConfig{ResponsesPerSecond: 10, Slip: -1, Window: 2 * time.Second})
+	from := netip.MustParseAddr("192.0.2.1")
+	pkt := query(t, "www.example.com.", dns.TypeA)
+	late := f.r.now() // a reader that read the clock before the others
+	f.clk.Step(500 * time.Millisecond)
+	for range 100 { // the other reader floods: the bucket reaches the window
+		f.r.limit(f.h, f.h.serve(pkt, from, false), from, f.r.now(), false)
+	}
+	for i := range 10 {
+		if f.r.limit(f.h, f.h.serve(pkt, from, false), from, late, false) != nil {
+			t.Fatalf("answer %d of the late reader passed", i)
+		}
+	}
+}
