@@ -446,3 +446,31 @@ func TestRRLReadersClocks(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTruncateResponse: a slip made of any message is its header and at
+// most its first question, TC set, and never reads past the message.
+func FuzzTruncateResponse(f *testing.F) {
+	fx := newRRLFixture(f, RRLConfig{})
+	for _, name := range []string{"www.example.com.", "nope.example.com.", "x.wild.example.com."} {
+		f.Add(append([]byte(nil), fx.h.serve(query(f, name, dns.TypeA), loopback, false)...))
+	}
+	f.Add([]byte{0, 1, 0x84, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0x0c})
+	f.Fuzz(func(t *testing.T, m []byte) {
+		in := append([]byte(nil), m...)
+		out := truncateResponse(in)
+		if len(m) < 12 {
+			if out != nil {
+				t.Fatalf("slip of a %d-octet message", len(m))
+			}
+			return
+		}
+		if len(out) < 12 || len(out) > len(m) || out[2]&0x02 == 0 {
+			t.Fatalf("slip %x of %x", out, m)
+		}
+		for i := 6; i < 12; i++ {
+			if out[i] != 0 {
+				t.Fatalf("slip %x has records", out)
+			}
+		}
+	})
+}

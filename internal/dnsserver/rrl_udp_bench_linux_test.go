@@ -15,74 +15,91 @@ import (
 	"github.com/stratusdns/stratus/internal/zone/zonetest"
 )
 
-// BenchmarkUDPRRL is the query rate through a real UDP socket with rate
-// limiting on (rrl=on, at a rate no client reaches, so every answer is
-// accounted and none limited) and off: one reader, 8 clients on
-// different loopback networks (127.0.<i>.1) with 8 queries in flight
-// each, all from this process. It reports queries per second (q/s) and
-// the process's CPU time per query (cpu-ns/q), which a busy machine
-// disturbs less than the rate.
+// BenchmarkUDPRRL compares the query rate through real UDP sockets with
+// rate limiting on (at a rate no client reaches, so every answer is
+// accounted and none limited) and off: two servers of one reader each,
+// asked in alternate rounds of 8 clients on different loopback networks
+// (127.0.<i>.1) with 8 queries in flight each, so that the load of a
+// busy machine falls on both alike. It reports each one's queries a
+// second (q/s-on, q/s-off), their ratio (on/off), and the process's CPU
+// time per query in each one's rounds (cpu-ns/q-on, cpu-ns/q-off).
 func BenchmarkUDPRRL(b *testing.B) {
-	for _, on := range []bool{false, true} {
-		name := "rrl=off"
-		if on {
-			name = "rrl=on"
-		}
-		b.Run(name, func(b *testing.B) {
-			cfg := Config{UDPReaders: 1, RRL: RRLConfig{Disabled: !on, ResponsesPerSecond: 1_000_000}}
-			addr := startBenchServer(b, cfg)
-			ap := netip.MustParseAddrPort(addr)
-			const clients, inFlight = 8, 8
-			conns := make([]*net.UDPConn, clients)
-			for i := range conns {
-				c, err := net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, byte(i), 1}), 0)),
-					net.UDPAddrFromAddrPort(ap))
-				if err != nil {
-					b.Fatal(err)
-				}
-				c.SetReadBuffer(1 << 20)
-				defer c.Close()
-				conns[i] = c
-			}
-			names := []string{"www.example.com.", "mx.example.com.", "nope.example.com.", "x.wild.example.com."}
-			pkts := make([][]byte, len(names))
-			for i, n := range names {
-				pkts[i] = query(b, n, dns.TypeA)
-			}
-			var done atomic.Int64
-			b.ReportAllocs()
-			cpu0 := cpuTime()
-			b.ResetTimer()
-			var wg sync.WaitGroup
-			per := b.N/clients + 1
-			for i, c := range conns {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					buf := make([]byte, 65535)
-					sent, got := 0, 0
-					for got < per {
-						for sent < per && sent-got < inFlight {
-							c.Write(pkts[(i+sent)%len(pkts)])
-							sent++
-						}
-						c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-						if _, err := c.Read(buf); err != nil {
-							sent = got // lost: send again
-							continue
-						}
-						got++
-					}
-					done.Add(int64(got))
-				}()
-			}
-			wg.Wait()
-			b.StopTimer()
-			n := float64(done.Load())
-			b.ReportMetric(n/b.Elapsed().Seconds(), "q/s")
-			b.ReportMetric(float64(cpuTime()-cpu0)/n, "cpu-ns/q")
-		})
+	type side struct {
+		conns     []*net.UDPConn
+		n, lost   int64
+		wall, cpu time.Duration
 	}
+	names := []string{"www.example.com.", "mx.example.com.", "nope.example.com.", "x.wild.example.com."}
+	pkts := make([][]byte, len(names))
+	for i, n := range names {
+		pkts[i] = query(b, n, dns.TypeA)
+	}
+	const clients, inFlight, round = 8, 8, 256 // queries per client and round
+	var sides [2]*side                         // off, on
+	for k, on := range []bool{false, true} {
+		addr := startBenchServer(b, Config{UDPReaders: 1, RRL: RRLConfig{Disabled: !on, ResponsesPerSecond: 1_000_000}})
+		ap := netip.MustParseAddrPort(addr)
+		sd := &side{}
+		for i := range clients {
+			c, err := net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, byte(i), 1}), 0)),
+				net.UDPAddrFromAddrPort(ap))
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.SetReadBuffer(1 << 20)
+			b.Cleanup(func() { c.Close() })
+			sd.conns = append(sd.conns, c)
+		}
+		sides[k] = sd
+	}
+	run := func(sd *side) {
+		cpu0, t0 := cpuTime(), time.Now()
+		var wg sync.WaitGroup
+		var got, lost atomic.Int64
+		for i, c := range sd.conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				buf := make([]byte, 65535)
+				sent, recv := 0, 0
+				for recv < round {
+					for sent < round && sent-recv < inFlight {
+						c.Write(pkts[(i+sent)%len(pkts)])
+						sent++
+					}
+					c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+					if _, err := c.Read(buf); err != nil {
+						lost.Add(int64(sent - recv))
+						sent = recv // lost: send again
+						continue
+					}
+					recv++
+				}
+				got.Add(int64(recv))
+			}()
+		}
+		wg.Wait()
+		sd.wall += time.Since(t0)
+		sd.cpu += time.Duration(cpuTime() - cpu0)
+		sd.n += got.Load()
+		sd.lost += lost.Load()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i*clients*round < b.N; i++ {
+		run(sides[i%2])
+		run(sides[(i+1)%2])
+	}
+	b.StopTimer()
+	off, on := sides[0], sides[1]
+	qps := func(sd *side) float64 { return float64(sd.n) / sd.wall.Seconds() }
+	b.ReportMetric(qps(off), "q/s-off")
+	b.ReportMetric(qps(on), "q/s-on")
+	b.ReportMetric(qps(on)/qps(off), "on/off")
+	b.ReportMetric(float64(off.cpu)/float64(off.n), "cpu-ns/q-off")
+	b.ReportMetric(float64(on.cpu)/float64(on.n), "cpu-ns/q-on")
+	b.ReportMetric(float64(off.lost), "lost-off")
+	b.ReportMetric(float64(on.lost), "lost-on")
 }
 
 // cpuTime returns the CPU time the process has used, in ns.
