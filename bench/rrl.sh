@@ -8,8 +8,9 @@
 # 1. The flood as fast as the machine allows, then at 20,000 queries a
 #    second (a rate the server keeps up with on a small machine), each
 #    against Stratus and Knot with rate limiting on and off.
-# 2. go test -bench BenchmarkUDPRRL and BenchmarkServeRRL: queries a
-#    second and CPU time per query with rate limiting on and off.
+# 2. go test -bench BenchmarkUDPRRL, BenchmarkServeRRL and
+#    BenchmarkRRLLimit: queries a second and CPU time per query with rate
+#    limiting on and off, and the limiter's own cost.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -29,4 +30,5 @@ echo "## Flood at 20,000 queries a second"
 "$BIN/rrlbench" -stratus "$BIN/stratus" -knotd "$KNOTD" -flood-rate 20000 "$@"
 echo
 echo "## Ordinary traffic, rate limiting on and off"
-go test -run '^$' -bench 'BenchmarkUDPRRL|BenchmarkServeRRL/positive' -count 6 ./internal/dnsserver
+go test -run '^$' -bench 'BenchmarkUDPRRL' -benchtime 200000x -count 3 ./internal/dnsserver
+go test -run '^$' -bench 'BenchmarkServeRRL/positive|BenchmarkRRLLimit' -count 6 ./internal/dnsserver
