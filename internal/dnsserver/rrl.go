@@ -26,8 +26,9 @@ import (
 //
 // The buckets live in one table of fixed size shared by every UDP reader
 // (SO_REUSEPORT spreads one client's source ports across readers, so
-// tables per reader would multiply the limit), striped under small locks;
-// accounting an answer allocates nothing and reads no store.
+// tables per reader would multiply the limit), a bucket a word updated
+// with compare-and-swap, without a lock; accounting an answer allocates
+// nothing and reads no store.
 
 // RRLConfig configures response rate limiting. The zero value means
 // enabled with the defaults below.
@@ -37,7 +38,7 @@ type RRLConfig struct {
 	// ResponsesPerSecond is the rate of answers per bucket: positive
 	// answers per query name and type, NODATA per query name, referrals
 	// per delegation, answers synthesized from a wildcard per closest
-	// encloser (default 50).
+	// encloser (default 100).
 	ResponsesPerSecond int
 	// NXDomainsPerSecond is the rate of NXDOMAIN answers per zone
 	// (default: ResponsesPerSecond).
@@ -68,9 +69,11 @@ type RRLConfig struct {
 // RRL defaults. A bucket is one client network asking one question (or
 // getting one kind of error, or NXDOMAIN in one zone): resolvers cache
 // answers for their TTL, so even a large resolver farm behind one /24
-// asks a name a few times per second at most; 50 per second is far above
-// that and, against a flood, lets at most 50 full answers per second and
-// bucket through (BIND and Knot suggest 5 to 20).
+// asks a name a few times per second at most; 100 per second is far
+// above that, and above Stratus's own pollers (tests poll every 20 ms, a
+// drill's client asks every 50 ms at most). Against a flood a bucket
+// lets one second's worth of full answers through, then only slips while
+// the flood goes on (BIND and Knot suggest 5 to 20 a second).
 const (
 	DefaultRRLResponsesPerSecond = 100
 	DefaultRRLSlip               = 2
