@@ -225,10 +225,10 @@ func rrlClassify(resp []byte, q *dnswire.Query, a *zone.Answer) rrlKind {
 
 // A bucket is one 64-bit word, updated with compare-and-swap (no lock):
 //
-//	bits 63..48  the key's fingerprint (never 0; 0: a free bucket)
-//	bits 47..8   the theoretical arrival time (generic cell rate
-//	             algorithm) in µs since the table's epoch, modulo 2^40
-//	             (12.7 days): an answer costs 1/rate seconds, and a
+//	bits 63..44  the key's fingerprint (never 0; 0: a free bucket)
+//	bits 43..8   the theoretical arrival time (generic cell rate
+//	             algorithm) in µs since the table's epoch, modulo 2^36
+//	             (19 hours): an answer costs 1/rate seconds, and a
 //	             bucket may run up to one second ahead of the clock
 //	             before it limits, at most the window ahead
 //	bits 7..4    the second (2^20 µs, modulo 16) the bucket last told
@@ -239,7 +239,8 @@ func rrlClassify(resp []byte, q *dnswire.Query, a *zone.Answer) rrlKind {
 // the line its hash names, so an answer touches one line of the table.
 const (
 	rrlLineSize = 8
-	rrlTATBits  = 40
+	rrlTATBits  = 36
+	rrlFPShift  = 8 + rrlTATBits
 	rrlTATMask  = 1<<rrlTATBits - 1
 	rrlSecond   = int64(time.Second / time.Microsecond)
 )
@@ -398,7 +399,7 @@ func rrlHashName[T string | []byte](h, seed uint64, name T) uint64 {
 // since the epoch) and says what to do with it.
 func (r *rateLimiter) account(now int64, key uint64, c rrlClass, from netip.Addr) rrlVerdict {
 	line := &r.lines[key&r.mask]
-	fp := key&^(1<<48-1) | 1<<48
+	fp := key&^(1<<rrlFPShift-1) | 1<<rrlFPShift
 	us := now / int64(time.Microsecond)
 	for range 8 {
 		// The bucket of the key, or a free one, or one whose debt has
@@ -408,7 +409,7 @@ func (r *rateLimiter) account(now int64, key uint64, c rrlClass, from netip.Addr
 		least := int64(-1)
 		for i := range line {
 			w := line[i].Load()
-			if w&^(1<<48-1) == fp {
+			if w&^(1<<rrlFPShift-1) == fp {
 				b, old, least = &line[i], w, -1
 				break
 			}
@@ -471,7 +472,7 @@ func (r *rateLimiter) account(now int64, key uint64, c rrlClass, from netip.Addr
 // bucket or one whose debt has run out, at most the window. Readers read
 // the clock once per batch, so another may have written a time a little
 // ahead of us: up to rrlSkew beyond the window is such a bucket; further
-// is a bucket untouched since its clock wrapped around (12.7 days), which
+// is a bucket untouched since its clock wrapped around (19 hours), which
 // owes nothing.
 func (r *rateLimiter) debt(w uint64, us int64) int64 {
 	if w == 0 {

@@ -308,7 +308,10 @@ func TestRRLExempt(t *testing.T) {
 
 // TestRRLTableBound: the table keeps its size whatever the number of
 // clients, and a flood amid a crowd of one-off clients stays limited: a
-// key evicts the bucket with the least debt.
+// key evicts the bucket with the least debt. A one-off client is limited
+// only if its key's 20-bit fingerprint is the flooder's in the same line
+// (one run in about 80 here, with 8 lines; 2 such clients in a run: one
+// in 14,000).
 func TestRRLTableBound(t *testing.T) {
 	f := newRRLFixture(t, RRLConfig{ResponsesPerSecond: 5, Slip: -1, TableSize: 64})
 	if n := len(f.r.lines) * rrlLineSize; n != 64 {
@@ -316,12 +319,14 @@ func TestRRLTableBound(t *testing.T) {
 	}
 	flooder := netip.MustParseAddr("198.51.100.1")
 	pkt := query(t, "www.example.com.", dns.TypeA)
-	passed := 0
+	passed, oneOffs := 0, 0
 	for i := range 100000 {
 		other := netip.AddrFrom4([4]byte{10 + byte(i>>16), byte(i >> 8), byte(i), 1})
 		resp := f.h.serve(pkt, other, false)
 		if out := f.r.limit(f.h, resp, other, f.r.now(), false); out == nil {
-			t.Fatalf("one-off client %v limited (%d), stats %+v", other, i, f.r.stats())
+			if oneOffs++; oneOffs > 1 {
+				t.Fatalf("one-off client %v limited (%d), stats %+v", other, i, f.r.stats())
+			}
 		}
 		resp = f.h.serve(pkt, flooder, false)
 		if f.r.limit(f.h, resp, flooder, f.r.now(), false) != nil {
@@ -331,8 +336,8 @@ func TestRRLTableBound(t *testing.T) {
 			f.clk.Step(time.Millisecond)
 		}
 	}
-	// 100s of flood at 5 a second, less what the window forgives.
-	if passed > 5*2 {
+	// 100 ms of flood at 5 a second: the first second's burst only.
+	if passed > 5 {
 		t.Fatalf("flooder got %d answers through", passed)
 	}
 	if n := len(f.r.lines) * rrlLineSize; n != 64 {
