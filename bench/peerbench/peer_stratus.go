@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -35,6 +36,12 @@ api:
 log:
   level: warn
 `, i.port, i.apiPort)
+			// dnsperf asks from loopback far faster than any client
+			// would: exempt it from response rate limiting, as the
+			// other servers run without it.
+			if hasRRL(binary) {
+				conf = strings.Replace(conf, "  udp_readers: 1\n", "  udp_readers: 1\n  rrl:\n    exempt: [127.0.0.0/8]\n", 1)
+			}
 			if err := os.WriteFile(i.path("stratus.yaml"), []byte(conf), 0o644); err != nil {
 				return nil, err
 			}
@@ -138,4 +145,11 @@ pools:
 		}
 	}
 	return nil
+}
+
+// hasRRL reports whether the stratus binary knows dns.rrl (a binary from
+// before response rate limiting refuses the key).
+func hasRRL(binary string) bool {
+	b, err := os.ReadFile(binary)
+	return err == nil && bytes.Contains(b, []byte("responses_per_second"))
 }

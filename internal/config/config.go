@@ -165,6 +165,9 @@ type DNS struct {
 	// Version answers CH TXT version.bind and version.server (default
 	// none: REFUSED).
 	Version string `yaml:"version"`
+	// RRL limits the rate of UDP answers per client network (on by
+	// default).
+	RRL RRL `yaml:"rrl"`
 }
 
 // TCPLimitExemptPrefixes returns TCPLimitExempt parsed; Validate has
@@ -425,6 +428,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.DNS.checkIdentity(); err != nil {
+		return err
+	}
+	if err := c.DNS.RRL.check(); err != nil {
 		return err
 	}
 	if _, err := netip.ParseAddrPort(c.API.Listen); err != nil {

@@ -32,7 +32,7 @@ func Parse(name string, data []byte) (Config, error) {
 
 // sections maps the struct types to their keys in the file.
 var sections = map[string]string{
-	"Config": "", "DNS": "dns.", "API": "api.", "Zones": "zones.", "Journal": "journal.", "Log": "log.", "Client": "client.",
+	"Config": "", "DNS": "dns.", "RRL": "dns.rrl.", "API": "api.", "Zones": "zones.", "Journal": "journal.", "Log": "log.", "Client": "client.",
 	"Steering": "steering.", "Location": "steering.locations[].", "Drill": "drills[].",
 	"Store": "store.", "Etcd": "store.etcd.", "EtcdTLS": "store.etcd.tls.", "Cluster": "cluster.", "Audit": "audit.",
 	"APITLS": "api.tls.", "RateLimit": "api.rate_limit.",

@@ -52,6 +52,9 @@ type Config struct {
 	// Version answers CH TXT version.bind and version.server (empty:
 	// REFUSED).
 	Version string
+	// RRL limits the rate of UDP answers per client network (on by
+	// default; see RRLConfig).
+	RRL RRLConfig
 }
 
 // Defaults.
@@ -104,6 +107,14 @@ func (c *Config) withDefaults() (Config, error) {
 		}
 	}
 	var err error
-	out.Anomalies, err = out.Anomalies.withDefaults()
-	return out, err
+	if out.Anomalies, err = out.Anomalies.withDefaults(); err != nil {
+		return out, err
+	}
+	var rrl RRLConfig
+	rrl, err = out.RRL.withDefaults()
+	if err != nil {
+		return out, err
+	}
+	out.RRL = rrl
+	return out, nil
 }

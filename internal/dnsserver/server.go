@@ -25,6 +25,7 @@ type Server struct {
 
 	udp []*udpSocket
 	tcp []*net.TCPListener
+	rrl *rateLimiter // nil: UDP answers are not rate limited
 
 	// ext answers what the query path hands over (nil: transfers are
 	// refused and signatures ignored). extSlots bounds the UDP requests
@@ -64,7 +65,8 @@ func New(cfg Config, src SnapshotSource, steer SteeringSource, log *slog.Logger)
 		now:      time.Now,
 		limited:  lograte.New(log, 0, 0, nil),
 		extSlots: make(chan struct{}, maxExtendedUDP), ctx: ctx, cancel: cancel,
-		anomalies: newDetector(c.Anomalies, c.UDPReaders*len(c.Listen), log)}, nil
+		anomalies: newDetector(c.Anomalies, c.UDPReaders*len(c.Listen), log),
+		rrl:       newRateLimiter(c.RRL)}, nil
 }
 
 // maxExtendedUDP bounds the signed UDP requests served at once; more are
@@ -90,6 +92,13 @@ func (s *Server) Start() error {
 		s.udp = append(s.udp, ul...)
 	}
 	s.startAnomalies()
+	if s.rrl != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.logRRL(s.ctx)
+		}()
+	}
 	for _, u := range s.udp {
 		s.wg.Add(1)
 		go func() {

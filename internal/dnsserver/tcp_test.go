@@ -34,7 +34,7 @@ func dialFrom(t *testing.T, src, addr string) net.Conn {
 }
 
 // query sends one query on c and reports whether it was answered.
-func query(c net.Conn) error {
+func tcpQuery(c net.Conn) error {
 	co := &dns.Conn{Conn: c}
 	m := new(dns.Msg)
 	m.SetQuestion("www.example.com.", dns.TypeA)
@@ -78,7 +78,7 @@ func TestTCPPerClientLimit(t *testing.T) {
 	var held []net.Conn
 	for range 3 {
 		c := dialFrom(t, "127.0.0.2", addr)
-		if err := query(c); err != nil {
+		if err := tcpQuery(c); err != nil {
 			t.Fatalf("connection within the limit: %v", err)
 		}
 		held = append(held, c)
@@ -87,7 +87,7 @@ func TestTCPPerClientLimit(t *testing.T) {
 	waitClosed(t, over, "a connection over the client's limit")
 
 	// Another client is not affected.
-	if err := query(dialFrom(t, "127.0.0.3", addr)); err != nil {
+	if err := tcpQuery(dialFrom(t, "127.0.0.3", addr)); err != nil {
 		t.Fatalf("another client: %v", err)
 	}
 	// A connection given back makes room for the client again.
@@ -95,7 +95,7 @@ func TestTCPPerClientLimit(t *testing.T) {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		c := dialFrom(t, "127.0.0.2", addr)
-		err := query(c)
+		err := tcpQuery(c)
 		if err == nil {
 			break
 		}
@@ -110,7 +110,7 @@ func TestTCPLimitExempt(t *testing.T) {
 	_, addr := startServer(t, Config{TCPMaxConnsPerClient: 1, TCPIdleTimeout: time.Hour,
 		TCPLimitExempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.4/32")}})
 	for i := range 3 {
-		if err := query(dialFrom(t, "127.0.0.4", addr)); err != nil {
+		if err := tcpQuery(dialFrom(t, "127.0.0.4", addr)); err != nil {
 			t.Fatalf("exempt connection %d: %v", i, err)
 		}
 	}
@@ -133,7 +133,7 @@ func TestTCPTrickleIsCut(t *testing.T) {
 	_, addr := startServer(t, Config{TCPMessageTimeout: 100 * time.Millisecond, TCPIdleTimeout: time.Hour})
 	t.Run("half a length prefix", func(t *testing.T) {
 		c := dialFrom(t, "127.0.0.5", addr)
-		if err := query(c); err != nil { // the connection is admitted and idle
+		if err := tcpQuery(c); err != nil { // the connection is admitted and idle
 			t.Fatal(err)
 		}
 		c.Write([]byte{0})
@@ -169,7 +169,7 @@ func TestTCPIdleShortensUnderPressure(t *testing.T) {
 		return len(s.tcpc.conns)
 	}
 	first := dialFrom(t, "127.0.0.7", addr)
-	if err := query(first); err != nil {
+	if err := tcpQuery(first); err != nil {
 		t.Fatal(err)
 	}
 	if s.tcpc.busy.Load() {
@@ -177,7 +177,7 @@ func TestTCPIdleShortensUnderPressure(t *testing.T) {
 	}
 	// Two more, each answered, then idle: three of four are open.
 	for _, src := range []string{"127.0.0.8", "127.0.0.9"} {
-		if err := query(dialFrom(t, src, addr)); err != nil {
+		if err := tcpQuery(dialFrom(t, src, addr)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -259,7 +259,7 @@ func TestTCPTransferSurvivesPressure(t *testing.T) {
 	}
 	<-ext.started
 	other := dialFrom(t, "127.0.0.11", addr) // two of two: pressure
-	if err := query(other); err != nil {
+	if err := tcpQuery(other); err != nil {
 		t.Fatal(err)
 	}
 	close(ext.release)

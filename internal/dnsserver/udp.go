@@ -116,6 +116,10 @@ func (s *Server) serveUDP(u *udpSocket) {
 			time.Sleep(time.Millisecond) // an error that persists must not spin the reader
 			continue
 		}
+		var now int64
+		if s.rrl != nil {
+			now = s.rrl.now()
+		}
 		for i := range n {
 			q := b.query(i)
 			from := b.peer(i).Addr()
@@ -125,6 +129,9 @@ func (s *Server) serveUDP(u *udpSocket) {
 					s.handOverUDP(u, q, from, b.replyTo(i), b.replyFrom(i), h.answer)
 				}
 				continue
+			}
+			if s.rrl != nil {
+				resp = s.rrl.limit(h, resp, from, now, h.serverCookieValid())
 			}
 			b.queue(i, resp)
 		}

@@ -75,6 +75,9 @@ func (b *udpBatch) replyFrom(int) []byte {
 }
 
 func (b *udpBatch) queue(_ int, resp []byte) {
+	if len(resp) == 0 {
+		return
+	}
 	b.reply = append(b.reply[:0], resp...)
 	b.pending = true
 }

@@ -249,6 +249,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		Cookies:              dnsCookies(&s.cfg.DNS, s.log),
 		Identity:             s.cfg.DNS.ServerIdentity(),
 		Version:              s.cfg.DNS.ServerVersion(),
+		RRL:                  rrlConfig(&s.cfg.DNS.RRL),
 	}, s.pub.Snapshots(), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
 	if err != nil {
 		return err

@@ -31,6 +31,9 @@ type Answer struct {
 	Additional    []RRRef
 	// Zone is the zone that answered, nil when none did.
 	Zone *Zone
+	// Wildcard is the closest encloser (lowercase wire format) when a
+	// wildcard stands in for the query name itself, else empty.
+	Wildcard string
 
 	req *Request
 	// visited holds the steered nodes answered so far, to stop a loop of
@@ -61,6 +64,7 @@ func (a *Answer) Reset() {
 	a.Authority = a.Authority[:0]
 	a.Additional = a.Additional[:0]
 	a.Zone = nil
+	a.Wildcard = ""
 	a.nvisited = 0
 }
 

@@ -70,6 +70,9 @@ func (z *Zone) resolve(s *Snapshot, a *Answer, name, lname []byte, qtype uint16,
 		return
 	}
 	if wc := z.wildcardOf(encloser); wc != nil {
+		if depth == 0 {
+			a.Wildcard = encloser.name
+		}
 		z.answerNode(s, a, wc, owner, qtype, depth)
 		return
 	}

@@ -19,7 +19,7 @@ import (
 func TestSteerPush(t *testing.T) {
 	t.Parallel()
 	const svc = "push.fn.example.com"
-	s := steerStart(t, "", "")
+	s := steerStart(t, "", rrlExemptLoopback) // 200 queries of one name in a few seconds
 	steerZone(t, s, "fn.example.com")
 	steerService(t, s, `{"name":"push.fn.example.com","pools":[
 		{"name":"pushed","priority":1,"check":{"type":"push","push_ttl":"2s"}},
@@ -97,7 +97,7 @@ func TestSteerPush(t *testing.T) {
 func TestSteerRegressionPushNotOnNextQuery(t *testing.T) {
 	t.Parallel()
 	const svc = "push.fn.example.com"
-	s := steerStart(t, "", "")
+	s := steerStart(t, "", rrlExemptLoopback) // 200 queries of one name in a few seconds
 	steerZone(t, s, "fn.example.com")
 	steerService(t, s, `{"name":"push.fn.example.com","pools":[
 		{"name":"pushed","priority":1,"check":{"type":"push","push_ttl":"1h"}},

@@ -14,7 +14,7 @@ import (
 // stickiness is keyed on (/24 for IPv4, /56 for IPv6).
 func TestSteerWeighted(t *testing.T) {
 	t.Parallel()
-	s := steerStart(t, "", "")
+	s := steerStart(t, "", rrlExemptLoopback) // hundreds of queries back to back
 	steerZone(t, s, "fn.example.com")
 	for _, name := range []string{"w", "sticky"} {
 		steerService(t, s, fmt.Sprintf(`{"name":"%s.fn.example.com","policy":"weighted","sticky":%v,"pools":[
@@ -88,7 +88,7 @@ func TestSteerWeighted(t *testing.T) {
 func TestSteerMultivalue(t *testing.T) {
 	t.Parallel()
 	const svc = "mv.fn.example.com"
-	s := steerStart(t, "", "")
+	s := steerStart(t, "", rrlExemptLoopback) // hundreds of queries back to back
 	steerZone(t, s, "fn.example.com")
 	steerService(t, s, `{"name":"mv.fn.example.com","policy":"multivalue","max_answers":2,"pools":[{"name":"all"}]}`)
 	healthy := map[string]bool{}
