@@ -1,7 +1,6 @@
 package dnsserver
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -10,13 +9,13 @@ import (
 	"net/netip"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/testutil"
 	"github.com/stratusdns/stratus/internal/zone"
 	"github.com/stratusdns/stratus/internal/zone/zonetest"
 )
@@ -271,30 +270,12 @@ func TestTCPTransferSurvivesPressure(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // A UDP request handed over while maxExtendedUDP are in flight is dropped,
 // and the drop is logged (rate-limited).
 func TestHandOverDropLogged(t *testing.T) {
 	var src atomic.Pointer[zone.Snapshot]
 	src.Store(zonetest.Build(t, map[string]string{"example.com.": zonetest.ExampleCom}))
-	var logs syncBuffer
+	var logs testutil.LogBuffer
 	s, err := New(Config{Listen: []string{"127.0.0.1:0"}}, &src, nil, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)

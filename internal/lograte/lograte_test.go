@@ -1,7 +1,6 @@
 package lograte
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
 	"sync"
@@ -9,32 +8,11 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/clock"
+	"github.com/stratusdns/stratus/internal/testutil"
 )
 
-// lockedBuffer collects log output from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) lines() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := strings.TrimSpace(b.b.String())
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
-}
-
-func newTest(burst int, interval time.Duration) (*Limiter, *clock.Fake, *lockedBuffer) {
-	var buf lockedBuffer
+func newTest(burst int, interval time.Duration) (*Limiter, *clock.Fake, *testutil.LogBuffer) {
+	var buf testutil.LogBuffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey {
@@ -93,7 +71,7 @@ func TestLimiter(t *testing.T) {
 				for range s.n {
 					l.Info(s.kind)
 				}
-				got := buf.lines()[seen:]
+				got := buf.Lines()[seen:]
 				seen += len(got)
 				if strings.Join(got, "\n") != strings.Join(s.want, "\n") {
 					t.Errorf("step %d: got\n%s\nwant\n%s", i, strings.Join(got, "\n"), strings.Join(s.want, "\n"))
@@ -109,31 +87,31 @@ func TestFlushReportsAStoppedFlood(t *testing.T) {
 		l.Warn("refused")
 	}
 	l.Flush() // the interval has not ended: nothing yet
-	if got := len(buf.lines()); got != 1 {
+	if got := len(buf.Lines()); got != 1 {
 		t.Fatalf("before the interval ended: %d lines, want 1", got)
 	}
 	c.Step(10 * time.Second)
 	l.Flush()
-	lines := buf.lines()
+	lines := buf.Lines()
 	want := `level=WARN msg="log lines suppressed" kind=refused suppressed=4 interval=10s`
 	if len(lines) != 2 || lines[1] != want {
 		t.Fatalf("after the interval: %q, want the count line %q", lines, want)
 	}
 	l.Flush()
-	if got := len(buf.lines()); got != 2 {
+	if got := len(buf.Lines()); got != 2 {
 		t.Fatalf("a second flush wrote again: %d lines", got)
 	}
 }
 
 func TestDisabledLevelCostsNothing(t *testing.T) {
-	var buf lockedBuffer
+	var buf testutil.LogBuffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	l := New(log, 1, time.Second, clock.NewFake(time.Unix(0, 0)))
 	for range 5 {
 		l.Info("quiet")
 	}
-	if len(l.kinds) != 0 || len(buf.lines()) != 0 {
-		t.Fatalf("a disabled level was counted: %d kinds, %q", len(l.kinds), buf.lines())
+	if len(l.kinds) != 0 || len(buf.Lines()) != 0 {
+		t.Fatalf("a disabled level was counted: %d kinds, %q", len(l.kinds), buf.Lines())
 	}
 }
 
@@ -150,7 +128,7 @@ func TestConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if got := len(buf.lines()); got != 5 {
+	if got := len(buf.Lines()); got != 5 {
 		t.Fatalf("%d lines, want 5", got)
 	}
 	if w := l.kinds["x"]; w.suppressed != 795 {
@@ -172,7 +150,7 @@ func TestLogger(t *testing.T) {
 		`level=INFO msg="log lines suppressed" component=x kind=refused suppressed=3 interval=10s`,
 		`level=INFO msg=refused component=x from=192.0.2.2`,
 	}
-	if got := buf.lines(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+	if got := buf.Lines(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"bytes"
+	"strings"
 	"sync"
 )
 
@@ -23,4 +24,13 @@ func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
+}
+
+// Lines returns the lines written so far, without the last newline.
+func (l *LogBuffer) Lines() []string {
+	s := strings.TrimSpace(l.String())
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
 }
