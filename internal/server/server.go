@@ -259,6 +259,8 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	full.SetNotified(s.secondaries)
 	full.SetTSIGLimits(xfr.TSIGLimits{MaxFudge: uint16(s.cfg.TSIG.MaxFudge / time.Second), ReplayEntries: s.cfg.TSIG.ReplayCache})
 	full.SetServed(s.pub.Snapshots())
+	s.bgDone.Add(1) // counts of the log lines the DNS side left out
+	go func() { defer s.bgDone.Done(); full.Run(bg) }()
 	var _ xfr.NotifyChecker = s.secondaries // unsigned NOTIFY refused before parsing
 	dns.SetExtended(full)
 	if err := dns.Start(); err != nil {

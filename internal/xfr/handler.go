@@ -44,6 +44,7 @@ type Handler struct {
 	// failed signatures), rate-limited by kind; served, when set, lets
 	// updates to zones not served here be refused before parsing.
 	limited *slog.Logger
+	rate    *lograte.Limiter // limited's limiter, whose counts Run writes
 	served  Served
 }
 
@@ -64,9 +65,15 @@ func New(src Source, keys Keys, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	limited := lograte.New(log, 0, 0, nil).Logger()
-	return &Handler{src: src, keys: keys, log: log, now: time.Now, replays: newReplayCache(0, limited), limited: limited}
+	rate := lograte.New(log, 0, 0, nil)
+	limited := rate.Logger()
+	return &Handler{src: src, keys: keys, log: log, now: time.Now, replays: newReplayCache(0, limited), rate: rate, limited: limited}
 }
+
+// Run writes, every interval of the rate-limited log until ctx ends, how
+// many lines of each kind it left out, so that a flood that stops is
+// still counted.
+func (s *Handler) Run(ctx context.Context) { s.rate.Run(ctx) }
 
 // bigTransfer is the number of records of a transfer after which its
 // memory is returned to the operating system at once.

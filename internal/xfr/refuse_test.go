@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/lograte"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/testutil"
 )
 
 // checkingNotified is a notified that also answers CheckNotify, and counts
@@ -145,5 +147,35 @@ func TestRefusalsLogLimited(t *testing.T) {
 		if want := `msg="log lines suppressed" kind="` + tc.kind + `" suppressed=95`; !strings.Contains(buf.String(), want) {
 			t.Errorf("no count of the suppressed lines (%s) in:\n%s", want, buf.String())
 		}
+	}
+}
+
+// TestRefusalsCountedAfterFlood: when a flood of refused requests stops,
+// Run still writes how many lines it left out, without another request.
+func TestRefusalsCountedAfterFlood(t *testing.T) {
+	e := newEnv(t, 1)
+	var buf testutil.LogBuffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	fake := clock.NewFake(time.Now())
+	e.srv = New(e.svc.Zones, e.svc.TSIGKeys, log)
+	e.srv.rate = lograte.New(log, 5, time.Minute, fake)
+	e.srv.limited = e.srv.rate.Logger()
+	for range 20 {
+		e.serve(t, updateRequest(t, "x.test."), "192.0.2.7", false)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go e.srv.Run(ctx)
+	for fake.Armed() == 0 {
+		runtime.Gosched()
+	}
+	fake.Step(time.Minute)
+	const want = `msg="log lines suppressed" kind="update refused" suppressed=15`
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(buf.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no count of the suppressed lines (%s) in:\n%s", want, buf.String())
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
