@@ -24,7 +24,7 @@ func (a *app) auditCommand() *cobra.Command {
 zone transfers in, endpoint registrations and lapsed leases, overrides,
 tokens, TSIG keys and drill runs. Each entry names the actor (token, TSIG
 key or the server itself), the source address, the action, the object and
-the SHA-256 of the object's stored encoding before and after. Entries are
+a keyed digest of the object's stored encoding before and after. Entries are
 chained per object with HMAC-SHA256 under the audit key (audit.key_file),
 which the store does not hold, so that editing the store cannot hide a
 change. Both commands need the scope audit:read.`,

@@ -147,11 +147,21 @@ func MAC(key, msg []byte) string {
 // Equal compares two MACs in constant time.
 func Equal(a, b string) bool { return hmac.Equal([]byte(a), []byte(b)) }
 
-// Digest returns the hex SHA-256 of a stored value; "" when absent.
-func Digest(value []byte, present bool) string {
+// DigestKey derives from the audit key the key of the digests of stored
+// values (Digest): stored values can hold secrets of little entropy (a
+// health check's header, a TSIG secret an operator chose), so a digest
+// anyone could compute would let a reader of the log test guesses of them.
+func DigestKey(key []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("stratus audit digest v1"))
+	return m.Sum(nil)
+}
+
+// Digest returns the hex HMAC-SHA256 of a stored value under the digest
+// key (DigestKey); "" when absent.
+func Digest(dkey, value []byte, present bool) string {
 	if !present {
 		return ""
 	}
-	sum := sha256.Sum256(value)
-	return hex.EncodeToString(sum[:])
+	return MAC(dkey, value)
 }

@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -124,7 +125,7 @@ func (t *auditTx) Get(key string) ([]byte, bool, error) {
 	v, ok, err := t.Tx.Get(key)
 	if err == nil && !t.written[key] {
 		if _, seen := t.before[key]; !seen {
-			t.before[key] = audit.Digest(v, ok)
+			t.before[key] = audit.Digest(t.s.digestKey, v, ok)
 		}
 	}
 	return v, ok, err
@@ -136,7 +137,7 @@ func (t *auditTx) GetMany(keys []string) ([][]byte, []bool, error) {
 	if err == nil {
 		for i, k := range keys {
 			if _, seen := t.before[k]; !seen && !t.written[k] {
-				t.before[k] = audit.Digest(values[i], found[i])
+				t.before[k] = audit.Digest(t.s.digestKey, values[i], found[i])
 			}
 		}
 	}
@@ -180,7 +181,7 @@ func (t *auditTx) change(stream, action, object, detail, key string) error {
 	if err != nil {
 		return err
 	}
-	t.changes = append(t.changes, auditChange{stream: stream, action: action, object: object, detail: detail, before: t.before[key], after: audit.Digest(v, ok)})
+	t.changes = append(t.changes, auditChange{stream: stream, action: action, object: object, detail: detail, before: t.before[key], after: audit.Digest(t.s.digestKey, v, ok)})
 	return nil
 }
 
@@ -226,15 +227,16 @@ func (d *zoneDigests) put(e *edit, k model.Key) error {
 	return e.tx.Put(key, b)
 }
 
-// setsHash is a SHA-256 over key-value pairs, each key and value
-// prefixed by its length.
+// setsHash is an HMAC-SHA256 under the digest key over key-value pairs,
+// each key and value prefixed by its length.
 type setsHash struct {
-	h hash.Hash
+	key []byte
+	h   hash.Hash
 }
 
 func (s *setsHash) add(key string, value []byte) {
 	if s.h == nil {
-		s.h = sha256.New()
+		s.h = hmac.New(sha256.New, s.key)
 	}
 	var n [4]byte
 	binary.BigEndian.PutUint32(n[:], uint32(len(key)))

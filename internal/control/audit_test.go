@@ -42,12 +42,12 @@ func newEntries(before, after map[string]AuditEntry) []AuditEntry {
 }
 
 // rawDigest is the digest of the value stored under key, "" if absent.
-func rawDigest(t *testing.T, st store.Store, key string) string {
+func rawDigest(t *testing.T, e *env, key string) string {
 	t.Helper()
 	var d string
-	if err := st.View(ctx, func(tx store.ReadTx) error {
+	if err := e.st.View(ctx, func(tx store.ReadTx) error {
 		v, ok, err := tx.Get(key)
-		d = audit.Digest(v, ok)
+		d = audit.Digest(e.svc.Zones.digestKey, v, ok)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -58,10 +58,10 @@ func rawDigest(t *testing.T, st store.Store, key string) string {
 // rawSetsDigest is the digest of the RRsets stored under keys, in that
 // order (the order a change writes them: the apex SOA first), computed
 // from the stored bytes as an outside auditor would.
-func rawSetsDigest(t *testing.T, st store.Store, keys ...string) string {
+func rawSetsDigest(t *testing.T, e *env, keys ...string) string {
 	t.Helper()
-	var h setsHash
-	if err := st.View(ctx, func(tx store.ReadTx) error {
+	h := setsHash{key: e.svc.Zones.digestKey}
+	if err := e.st.View(ctx, func(tx store.ReadTx) error {
 		for _, k := range keys {
 			v, ok, err := tx.Get(k)
 			if err != nil {
@@ -237,9 +237,9 @@ func TestAuditEveryChange(t *testing.T) {
 			for _, w := range tc.want {
 				switch {
 				case w.sets != nil:
-					beforeDigest = append(beforeDigest, rawSetsDigest(t, e.st, w.sets...))
+					beforeDigest = append(beforeDigest, rawSetsDigest(t, e, w.sets...))
 				case w.key != "" && w.key != "token":
-					beforeDigest = append(beforeDigest, rawDigest(t, e.st, w.key))
+					beforeDigest = append(beforeDigest, rawDigest(t, e, w.key))
 				default:
 					beforeDigest = append(beforeDigest, "?")
 				}
@@ -269,15 +269,15 @@ func TestAuditEveryChange(t *testing.T) {
 				}
 				switch {
 				case w.sets != nil:
-					if after := rawSetsDigest(t, e.st, w.sets...); g.Before != beforeDigest[i] || g.After != after || g.Before == g.After {
+					if after := rawSetsDigest(t, e, w.sets...); g.Before != beforeDigest[i] || g.After != after || g.Before == g.After {
 						t.Errorf("digests %s -> %s, want %s -> %s", g.Before, g.After, beforeDigest[i], after)
 					}
 				case key != "" && beforeDigest[i] != "?":
-					if after := rawDigest(t, e.st, key); g.Before != beforeDigest[i] || g.After != after || g.Before == g.After {
+					if after := rawDigest(t, e, key); g.Before != beforeDigest[i] || g.After != after || g.Before == g.After {
 						t.Errorf("digests %s -> %s, want %s -> %s", g.Before, g.After, beforeDigest[i], after)
 					}
 				case key != "":
-					if after := rawDigest(t, e.st, key); g.After != after || g.Before == g.After {
+					if after := rawDigest(t, e, key); g.After != after || g.Before == g.After {
 						t.Errorf("digests %s -> %s, want ... -> %s", g.Before, g.After, after)
 					}
 				}

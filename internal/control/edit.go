@@ -113,9 +113,11 @@ func (e *edit) set(k model.Key, s *model.RRset) {
 
 // commitOptions carry what commit needs besides the edit.
 type commitOptions struct {
-	now     time.Time
-	actor   string
-	journal journalBounds
+	// digestKey keys the digests of the RRsets in the audit entry.
+	digestKey []byte
+	now       time.Time
+	actor     string
+	journal   journalBounds
 	// journalMaxRecords: a change with more records than this is journaled
 	// as a Reset entry.
 	journalMaxRecords int
@@ -238,7 +240,7 @@ func (e *edit) commit(o commitOptions) (oldSerial, newSerial uint32, err error) 
 			return 0, 0, err
 		}
 	}
-	digests := zoneDigests{on: o.audit != nil}
+	digests := zoneDigests{on: o.audit != nil, before: setsHash{key: o.digestKey}, after: setsHash{key: o.digestKey}}
 	for _, k := range keys {
 		var err error
 		if e.steered[k] {

@@ -62,6 +62,9 @@ type core struct {
 	opts     Options
 	log      *slog.Logger
 	auditKey []byte
+	// digestKey keys the digests of stored values in audit entries
+	// (audit.DigestKey).
+	digestKey []byte
 }
 
 // Plane is the control plane: one part per resource group, all writing to
@@ -173,7 +176,7 @@ func New(st store.Store, pub Publisher, opts Options) *Plane {
 			panic(err) // crypto/rand does not fail (Go 1.24)
 		}
 	}
-	c := &core{st: st, pub: pub, opts: opts, log: log, auditKey: key}
+	c := &core{st: st, pub: pub, opts: opts, log: log, auditKey: key, digestKey: audit.DigestKey(key)}
 	tokens := &Tokens{core: c}
 	if tf, ok := pub.(TokenFollower); ok {
 		tokens.table = tf.Tokens()
@@ -217,5 +220,6 @@ func (s *core) commitOptions(ctx context.Context, tx store.Tx, actor string, own
 		journal:           journalBounds{max: s.opts.JournalMaxEntries, maxSteered: s.opts.JournalMaxSteeredEntries},
 		journalMaxRecords: s.opts.JournalMaxEntryRecords,
 		ownerField:        ownerField,
+		digestKey:         s.digestKey,
 	}
 }

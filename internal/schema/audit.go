@@ -68,8 +68,8 @@ func AuditHeadKey(stream string) string { return PrefixAuditHeads + stream }
 func AuditCheckpointKey(stream string) string { return PrefixAuditCheckpoints + stream }
 
 // AuditEntry is one change as the audit log keeps it: when, who (and
-// from where), what was done to which object, the SHA-256 of the object's
-// stored encoding before and after ("" where it did not exist), and the
+// from where), what was done to which object, the keyed digest of the
+// object's stored encoding before and after ("" where it did not exist), and the
 // chain: the MAC of the stream's previous entry (or of the checkpoint's
 // entry, "" for the first) and this entry's own MAC over all the rest.
 type AuditEntry struct {

@@ -364,8 +364,9 @@ type AuditEntry struct {
 	Action string `json:"action"`
 	Object string `json:"object"`
 	Detail string `json:"detail,omitempty"`
-	// Before and After are the hex SHA-256 of the object's stored
-	// encoding before and after the change; empty where it did not
+	// Before and After are the hex HMAC-SHA256 (under a key derived
+	// from the audit key) of the object's stored encoding before and
+	// after the change; empty where it did not
 	// exist.
 	Before string `json:"before,omitempty"`
 	After  string `json:"after,omitempty"`
