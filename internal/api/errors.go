@@ -43,6 +43,7 @@ func toHTTP(err error) *httpError {
 	var se *control.ScopeError
 	var be *auth.BindingError
 	var xe *auth.ExpiredError
+	var oe *auth.OutlivesError
 	switch {
 	case errors.As(err, &he):
 		return he
@@ -52,6 +53,8 @@ func toHTTP(err error) *httpError {
 		return &httpError{status: http.StatusForbidden, code: apiv1.CodePermissionDenied, message: se.Error()}
 	case errors.As(err, &be):
 		return &httpError{status: http.StatusForbidden, code: apiv1.CodePermissionDenied, message: be.Error()}
+	case errors.As(err, &oe):
+		return &httpError{status: http.StatusForbidden, code: apiv1.CodePermissionDenied, message: oe.Error()}
 	case errors.As(err, &xe):
 		return &httpError{status: http.StatusUnauthorized, code: apiv1.CodeUnauthenticated, message: xe.Error()}
 	case errors.As(err, &ue):

@@ -283,17 +283,22 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	if s, ok := h.opts.Health.(StoredEvents); ok {
 		out.Stored = s.EventsStored()
 	}
-	take := 0 // all kept events: the filter below decides
-	if service == "" && len(p.Bindings.Services) == 0 {
+	take := 0 // all kept events: the filters below decide
+	if service == "" && p.Bindings.Empty() {
 		take = limit
 	}
+	filter := h.newEventFilter(r.Context(), p)
 	for _, ev := range h.opts.Health.Events(after, take) {
 		je := eventJSON(ev)
 		if service != "" && je.Service != string(service) {
 			continue
 		}
-		if len(p.Bindings.Services) > 0 && p.Service(je.Service) != nil {
-			continue // a token bound to services sees their events only
+		if !p.Bindings.Empty() {
+			if ok, err := filter.shows(je); err != nil {
+				return err
+			} else if !ok {
+				continue // a bound token sees its objects' events only
+			}
 		}
 		out.Events = append(out.Events, je)
 		if len(out.Events) == limit {

@@ -11,7 +11,8 @@ import (
 // limits the routes of its own resource, and leaves the others alone:
 //
 //   - Zones: the zones:* routes (zones, records, zone files, journals)
-//     act only on these zones, and GET /v1/zones lists only them.
+//     act only on these zones, GET /v1/zones lists only them, and GET
+//     /v1/events shows only the DNS anomalies about them.
 //   - Services: the services:* and endpoints:write routes (services,
 //     their pools, endpoints, overrides, health reports) act only on
 //     these services, and GET /v1/services and GET /v1/events show only
@@ -20,16 +21,18 @@ import (
 //     these names (in any service the token may act on): an endpoint is
 //     registered, renewed, deregistered, overridden, reported on and
 //     read only when it is, and stays, in one of them; a pool's override
-//     is set or cleared only on them; endpoint lists show only theirs. A
-//     token bound to pools cannot write a service as a whole (create,
-//     replace or delete it: that would reach its other pools).
+//     is set or cleared only on them; endpoint lists and GET /v1/events
+//     show only theirs. A token bound to pools cannot write a service as
+//     a whole (create, replace or delete it) nor evaluate its answers:
+//     that would reach its other pools.
 //
 // Names are canonical: zones and services lowercase with the final dot
 // ("api.example.com."), pools as the service defines them. A token
 // bound to services or pools cannot run or read drills, which act
 // across services. No binding limits tsig:admin, nor tokens:admin
 // beyond this: a token creates, replaces and deletes only tokens whose
-// bindings are within its own (BindingError otherwise).
+// bindings are within its own (BindingError otherwise). Expiry is
+// checked apart (Outlives).
 type Bindings struct {
 	Zones    []string `json:"zones,omitempty"`
 	Services []string `json:"services,omitempty"`
@@ -178,4 +181,33 @@ func (p *Principal) Expired(now time.Time) error {
 		return nil
 	}
 	return &ExpiredError{Token: p.Name, Expires: p.Expires}
+}
+
+// OutlivesError means a token that expires tried to create a token that
+// would outlive it: one that never expires, or expires later. The API
+// answers 403 Forbidden.
+type OutlivesError struct {
+	Token   string    // the acting token's name
+	Expires time.Time // when the acting token expires
+	Wants   time.Time // the new token's expiry; zero: never
+}
+
+func (e *OutlivesError) Error() string {
+	wants := "never expires"
+	if !e.Wants.IsZero() {
+		wants = "expires at " + e.Wants.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("token %q expires at %s: it cannot create a token that %s; give it an expiry no later than %s",
+		e.Token, e.Expires.UTC().Format(time.RFC3339), wants, e.Expires.UTC().Format(time.RFC3339))
+}
+
+// Outlives returns an *OutlivesError when the principal's token expires
+// and a token it creates with expires (zero: never) would outlive it. A
+// principal without an expiry (the local operator, a token that never
+// expires) grants any.
+func (p *Principal) Outlives(expires time.Time) error {
+	if p.Expires.IsZero() || (!expires.IsZero() && !expires.After(p.Expires)) {
+		return nil
+	}
+	return &OutlivesError{Token: p.Name, Expires: p.Expires, Wants: expires}
 }

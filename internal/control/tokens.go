@@ -36,14 +36,15 @@ func (s *Tokens) CreateToken(ctx context.Context, name string, scopes []string, 
 // IssueToken creates an API token and returns the token string, which is
 // shown only now: the store keeps a hash of its secret. by, the token
 // that asks, must hold every scope the new token gets (a *ScopeError
-// otherwise), and its bindings must be within by's (an
-// *auth.BindingError otherwise).
+// otherwise), its bindings must be within by's (an *auth.BindingError
+// otherwise), and when by expires it must expire no later (an
+// *auth.OutlivesError otherwise).
 func (s *Tokens) IssueToken(ctx context.Context, spec TokenSpec, by *auth.Principal) (string, auth.Token, error) {
 	spec, err := s.checkTokenSpec(spec)
 	if err != nil {
 		return "", auth.Token{}, err
 	}
-	if err := checkGrant(by, spec.Scopes, spec.Bindings, "create a token with"); err != nil {
+	if err := checkIssue(by, spec); err != nil {
 		return "", auth.Token{}, err
 	}
 	tok, rec, b, err := s.newToken(spec)
@@ -79,31 +80,52 @@ func checkGrant(by *auth.Principal, scopes []string, b auth.Bindings, action str
 	return by.Exceeds(b)
 }
 
+// checkIssue refuses a new token (created, or replacing others) that by
+// may not grant (checkGrant), or that would outlive by: when by expires,
+// the new token must expire no later (an *auth.OutlivesError otherwise).
+func checkIssue(by *auth.Principal, spec TokenSpec) error {
+	if err := checkGrant(by, spec.Scopes, spec.Bindings, "create a token with"); err != nil {
+		return err
+	}
+	return by.Outlives(spec.Expires)
+}
+
 // lastAdmin refuses a write that would leave the store without a token
 // that can administer every token when it has one: an unbound token with
 // "*" or "tokens:admin" that has not expired at now (a bound one can
-// neither create nor delete an unbound one). removed are the ids the
-// write deletes, added the scopes of the unbound token it puts (nil for
-// none). It reads every token in tx, so two writes that each remove one
-// of the last two such tokens conflict in the store and the second one
-// sees the first.
+// neither create nor delete an unbound one). When the store holds such a
+// token that never expires, the write must keep one that never expires:
+// one that expires would leave no token administering tokens once it
+// has. removed are the ids the write deletes, added the scopes of the
+// unbound token that never expires it puts (nil for none). It reads
+// every token in tx, so two writes that each remove one of the last two
+// such tokens conflict in the store and the second one sees the first.
 func lastAdmin(tx store.ReadTx, now time.Time, removed []string, added []string) error {
 	toks, err := scanTokens(tx)
 	if err != nil {
 		return err
 	}
-	var had, kept bool
+	var had, kept, hadPermanent, keptPermanent bool
 	for _, t := range toks {
 		if !auth.AdministersTokens(t.Scopes) || !t.Bindings.Empty() || (!t.Expires.IsZero() && !now.Before(t.Expires)) {
 			continue
 		}
+		permanent := t.Expires.IsZero()
 		had = true
+		hadPermanent = hadPermanent || permanent
 		if !slices.Contains(removed, t.ID) {
 			kept = true
+			keptPermanent = keptPermanent || permanent
 		}
 	}
-	if had && !kept && !auth.AdministersTokens(added) {
+	if auth.AdministersTokens(added) {
+		return nil
+	}
+	if had && !kept {
 		return inUse("id", "this is the last token that can administer tokens (scope %q or %q, unbound, not expired): create another one with it first", auth.ScopeAll, auth.ScopeTokens)
+	}
+	if hadPermanent && !keptPermanent {
+		return inUse("id", "this is the last token that can administer tokens and never expires (scope %q or %q, unbound, no expiry): tokens that expire do not stand in for it; create another one without an expiry first", auth.ScopeAll, auth.ScopeTokens)
 	}
 	return nil
 }
@@ -216,7 +238,7 @@ func (s *Tokens) ReplaceToken(ctx context.Context, name string, scopes []string,
 	if err != nil {
 		return "", auth.Token{}, err
 	}
-	if err := checkGrant(by, scopes, spec.Bindings, "create a token with"); err != nil {
+	if err := checkIssue(by, spec); err != nil {
 		return "", auth.Token{}, err
 	}
 	tok, rec, b, err := s.newToken(spec)
