@@ -197,6 +197,8 @@ type stratusCluster struct {
 	etcd  *etcdCluster
 	nodes []*server
 	token string // the admin token, the same on every node
+	// auditKey is the audit key file's content, the same on every node.
+	auditKey []byte
 }
 
 // startStratusCluster starts n Stratus nodes sharing prefix on the etcd
@@ -268,6 +270,7 @@ func startStratusClusterEach(t *testing.T, bin string, ec *etcdCluster, prefixes
 			if auditKey, err = os.ReadFile(filepath.Join(dataDir, "audit.key")); err != nil {
 				t.Fatal(err)
 			}
+			c.auditKey = auditKey
 			c.waitLeader(s, 1, "")
 		}
 		c.nodes = append(c.nodes, s)

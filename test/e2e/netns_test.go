@@ -100,12 +100,15 @@ func wireNamespaces(t *testing.T, iso string, endpoints ...int) {
 }
 
 // launchIn starts stratus serve in namespace ns, listening on host, with
-// the admin token of token (copied into its data directory), and waits
-// until it answers.
-func launchIn(t *testing.T, ns, host, token string, extra ...string) *server {
+// the admin token of token and the audit key auditKey (copied into its
+// data directory), and waits until it answers.
+func launchIn(t *testing.T, ns, host, token string, auditKey []byte, extra ...string) *server {
 	t.Helper()
 	dataDir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dataDir, "admin.token"), []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, "audit.key"), auditKey, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// The namespace's address is not loopback: plain HTTP must be asked
@@ -160,7 +163,7 @@ func TestClusterIsolatedNodeIgnored(t *testing.T) {
 	ec := startEtcdClusterAt(t, hubAddr)
 	c := startStratusCluster(t, ec, 2, "stratus/cluster/")
 	cfg := etcdConfig(t, strings.Join(ec.endpoints(), ", "), "stratus/cluster/")
-	cnode := launchIn(t, iso, isoAddr, c.token, "--config", cfg)
+	cnode := launchIn(t, iso, isoAddr, c.token, c.auditKey, "--config", cfg)
 	c.nodes = append(c.nodes, cnode)
 
 	primary := startHTTP(t, endpoint+"2:0")
