@@ -190,8 +190,9 @@ type rrlKind struct {
 }
 
 // rrlClassify returns the kind of resp, the response to q whose lookup
-// left a. a is read only for answers from a lookup (NOERROR, NXDOMAIN):
-// an error may come from a request that never reached one.
+// left a. a is read only for answers from a lookup (NOERROR, NXDOMAIN of
+// class IN): an error, or a CH answer, may come from a request that never
+// reached one.
 func rrlClassify(resp []byte, q *dnswire.Query, a *zone.Answer) rrlKind {
 	if len(resp) < 12 {
 		return rrlKind{class: rrlError}
@@ -205,6 +206,11 @@ func rrlClassify(resp []byte, q *dnswire.Query, a *zone.Answer) rrlKind {
 		return rrlKind{class: rrlNXDomain}
 	default:
 		return rrlKind{class: rrlError}
+	}
+	if q.Qclass != dnsconst.ClassINET {
+		// A CH TXT answer (id.server, version.bind) comes from no
+		// lookup: a is what the previous query left.
+		return rrlKind{class: rrlPositive, name: q.Qname, qtype: q.Qtype}
 	}
 	switch {
 	case a.Wildcard != "":

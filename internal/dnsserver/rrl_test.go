@@ -479,3 +479,25 @@ func FuzzTruncateResponse(f *testing.F) {
 		}
 	})
 }
+
+// TestRRLClassifyChaos: a CH TXT answer (id.server, version.bind) comes
+// from no lookup, so it is kept by its own name and type, whatever the
+// reader's previous lookup left in the handler.
+func TestRRLClassifyChaos(t *testing.T) {
+	h := edgeHandler(t, Config{Identity: "ns1", Version: "1"})
+	for _, prev := range []string{"x.wild.example.com.", "host.sub.example.com.", "nope.example.com."} {
+		h.serve(query(t, prev, dns.TypeA), loopback, false)
+		m := new(dns.Msg)
+		m.SetQuestion("id.server.", dns.TypeTXT)
+		m.Question[0].Qclass = dns.ClassCHAOS
+		pkt, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := h.serve(pkt, loopback, false)
+		k := rrlClassify(resp, &h.q, &h.a)
+		if k.class != rrlPositive || k.wild != "" || !zone.EqualNames(k.name, mustWire(t, "id.server.")) || k.qtype != dns.TypeTXT {
+			t.Errorf("after %s: id.server classified %v %q%q %d, want positive id.server. TXT", prev, k.class, k.name, k.wild, k.qtype)
+		}
+	}
+}
