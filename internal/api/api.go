@@ -121,15 +121,12 @@ var longRoutes = map[string]bool{
 	"PUT /v1/zones/{zone}/zonefile": true,
 }
 
-// wrap applies the rate limits, authenticates,
-// authorises, runs the handler, renders its error and logs the request.
+// wrap applies the rate limits, authenticates, authorises, gives a long
+// route its longer deadlines, runs the handler, renders its error and logs the request.
 func (h *Handler) wrap(rt route) http.Handler {
 	long := longRoutes[rt.method+" "+rt.pattern]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		if long {
-			h.extendDeadlines(w)
-		}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		actor := ""
 		err := func() error {
@@ -155,6 +152,13 @@ func (h *Handler) wrap(rt route) http.Handler {
 			}
 			if err := h.bound(rt, r, p); err != nil {
 				return err
+			}
+			if long {
+				// Only now: a request refused above has its unread body
+				// discarded by net/http under the server's timeouts, so a
+				// client without a token cannot hold the connection open
+				// for LongTimeout.
+				h.extendDeadlines(w)
 			}
 			return rt.handle(sw, r, p)
 		}()
