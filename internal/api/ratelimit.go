@@ -43,7 +43,7 @@ const (
 
 // maxBuckets bounds each limiter's table. Buckets that have refilled are
 // dropped (a full bucket is the same as none); when the table is full of
-// buckets in use, new keys share one bucket.
+// buckets in use, new keys share one bucket, which limits them together.
 const maxBuckets = 100_000
 
 // sweepEvery is how often a limiter drops its refilled buckets.
@@ -58,6 +58,7 @@ type limiter struct {
 	buckets  map[string]*bucket
 	overflow bucket // shared by new keys while the table is full
 	swept    time.Time
+	sweeps   int // sweeps made, for tests
 }
 
 type bucket struct {
@@ -77,23 +78,34 @@ func (l *limiter) refill(b *bucket, now time.Time) {
 	}
 }
 
-// get returns key's bucket, refilled to now; nil when the table is full
-// and key has none (with create false, a key without a bucket has a full
-// one).
+// refillPeriod is how long an empty bucket takes to fill.
+func (l *limiter) refillPeriod() time.Duration {
+	return time.Duration(l.burst / l.rate * float64(time.Second))
+}
+
+// get returns key's bucket, refilled to now: while the table is full, a
+// key without a bucket of its own gets the shared overflow bucket. With
+// create false, a key without a bucket while the table has room gets nil
+// (the same as a full bucket).
+//
+// A full table is swept at most once a refill period: a sweep on every
+// request would walk the whole table under the lock each time, and
+// buckets in use do not refill sooner.
 func (l *limiter) get(key string, now time.Time, create bool) *bucket {
-	if now.Sub(l.swept) >= sweepEvery || len(l.buckets) >= l.max {
+	since := now.Sub(l.swept)
+	if since >= sweepEvery || (len(l.buckets) >= l.max && since >= l.refillPeriod()) {
 		l.sweep(now)
 	}
 	b := l.buckets[key]
 	switch {
 	case b != nil:
-	case !create:
-		return nil
 	case len(l.buckets) >= l.max:
 		b = &l.overflow
 		if b.last.IsZero() {
 			b.tokens, b.last = l.burst, now
 		}
+	case !create:
+		return nil
 	default:
 		b = &bucket{tokens: l.burst, last: now}
 		l.buckets[key] = b
@@ -105,6 +117,7 @@ func (l *limiter) get(key string, now time.Time, create bool) *bucket {
 // sweep drops the buckets that have refilled.
 func (l *limiter) sweep(now time.Time) {
 	l.swept = now
+	l.sweeps++
 	for k, b := range l.buckets {
 		if l.refill(b, now); b.tokens >= l.burst {
 			delete(l.buckets, k)

@@ -145,6 +145,44 @@ func TestRateLimitFailedAuthentication(t *testing.T) {
 	}
 }
 
+// TestLimiterFullTable: with the table full, new keys share the overflow
+// bucket, which limits them (check sees it too), and the table is swept
+// at most once a refill period, not on every request.
+func TestLimiterFullTable(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newLimiter(1, 2) // refills in 2 s
+	l.max = 3
+	for i := range 3 {
+		l.take("k"+strconv.Itoa(i), now)
+	}
+	sweeps := l.sweeps
+	if w := l.check("new-a", now); w != 0 {
+		t.Fatalf("the overflow bucket is empty before use: %v", w)
+	}
+	l.take("new-a", now)
+	l.take("new-b", now)
+	if w := l.check("new-c", now); w == 0 {
+		t.Errorf("check lets a new key through the spent overflow bucket")
+	}
+	if w := l.take("new-d", now); w == 0 {
+		t.Errorf("take lets a new key through the spent overflow bucket")
+	}
+	for i := range 100 {
+		l.check("more"+strconv.Itoa(i), now.Add(time.Duration(i)*time.Millisecond))
+	}
+	if n := l.sweeps - sweeps; n != 0 {
+		t.Errorf("%d sweeps of a full table within its refill period, want 0", n)
+	}
+	// Once the period has passed, one sweep frees the refilled buckets.
+	now = now.Add(2 * time.Second)
+	for range 10 {
+		l.take("after", now)
+	}
+	if n := l.sweeps - sweeps; n != 1 {
+		t.Errorf("%d sweeps after the refill period, want 1", n)
+	}
+}
+
 // TestLimiterBounded: buckets that have refilled are dropped, and keys
 // beyond the table's bound share one bucket, so memory stays bounded
 // whatever the number of keys.
