@@ -24,8 +24,9 @@ type RateLimits struct {
 	Burst    int
 	// FailuresPerAddress failed authentications per second on average,
 	// FailuresBurst at once, for each client address (IPv6: each /64).
-	// Past them the address's requests get 429 without looking at their
-	// token until its bucket refills.
+	// Past them, until its bucket refills, the address's requests are
+	// checked only against the tokens the node holds in memory: a token
+	// found there is served, any other request gets 429.
 	FailuresPerAddress float64
 	FailuresBurst      int
 }
@@ -215,14 +216,17 @@ func addressKey(r *http.Request) string {
 	return p.String()
 }
 
-// checkAddress refuses a request from an address that has spent its
-// failed authentications.
-func (l *limits) checkAddress(r *http.Request) error {
+// addressWait returns how long until the request's address may fail to
+// authenticate again: 0 when it may now.
+func (l *limits) addressWait(r *http.Request) time.Duration {
+	return l.failures.check(addressKey(r), l.clock.Now())
+}
+
+// refuseAddress refuses a request from an address that has spent its
+// failed authentications, wait before it may fail again.
+func (l *limits) refuseAddress(r *http.Request, wait time.Duration) error {
 	key := addressKey(r)
-	if w := l.failures.check(key, l.clock.Now()); w > 0 {
-		return l.refuse("address", key, w, "too many failed authentications from %s", key)
-	}
-	return nil
+	return l.refuse("address", key, wait, "too many failed authentications from %s", key)
 }
 
 // authFailed counts a failed authentication against the request's

@@ -104,8 +104,9 @@ func TestRateLimitPerToken(t *testing.T) {
 }
 
 // TestRateLimitFailedAuthentication: an address that keeps sending bad
-// tokens is refused with 429 without its token being looked at, even a
-// good one, until its bucket refills; other addresses are not touched.
+// tokens is refused with 429 until its bucket refills, while a good
+// token from it is still served (clients behind one proxy or NAT share
+// an address); other addresses are not touched.
 func TestRateLimitFailedAuthentication(t *testing.T) {
 	l := newLimitedAPI(t, RateLimits{FailuresPerAddress: 1, FailuresBurst: 4})
 	good := l.token(t, "good")
@@ -114,10 +115,15 @@ func TestRateLimitFailedAuthentication(t *testing.T) {
 			t.Fatalf("guess %d: %d %s", i, w.Code, w.Body)
 		}
 	}
-	for _, tok := range []string{"stratus_bad", good, ""} {
+	for _, tok := range []string{"stratus_bad", "stratus_bad4", ""} {
 		w := l.get("192.0.2.7:2", tok)
 		if w.Code != http.StatusTooManyRequests || !strings.Contains(w.Body.String(), "too many failed authentications from 192.0.2.7") || w.Header().Get("Retry-After") != "1" {
 			t.Fatalf("token %q after the failures: %d %s", tok, w.Code, w.Body)
+		}
+	}
+	for range 10 {
+		if w := l.get("192.0.2.7:2", good); w.Code != http.StatusOK {
+			t.Fatalf("a good token from the address over its limit: %d %s", w.Code, w.Body)
 		}
 	}
 	if w := l.get("192.0.2.8:1", good); w.Code != http.StatusOK {
@@ -127,10 +133,13 @@ func TestRateLimitFailedAuthentication(t *testing.T) {
 	for i := range 4 {
 		l.get("[2001:db8::"+strconv.Itoa(i+1)+"]:1", "stratus_bad")
 	}
-	if w := l.get("[2001:db8::ffff]:1", good); w.Code != http.StatusTooManyRequests {
+	if w := l.get("[2001:db8::ffff]:1", "stratus_bad"); w.Code != http.StatusTooManyRequests {
 		t.Fatalf("same /64: %d", w.Code)
 	}
-	if w := l.get("[2001:db8:0:1::1]:1", good); w.Code != http.StatusOK {
+	if w := l.get("[2001:db8::ffff]:1", good); w.Code != http.StatusOK {
+		t.Fatalf("a good token from the same /64: %d", w.Code)
+	}
+	if w := l.get("[2001:db8:0:1::1]:1", "stratus_bad"); w.Code != http.StatusUnauthorized {
 		t.Fatalf("another /64: %d", w.Code)
 	}
 	l.clock.Step(time.Second)
@@ -142,6 +151,49 @@ func TestRateLimitFailedAuthentication(t *testing.T) {
 		if w := l.get("192.0.2.7:3", good); w.Code != http.StatusOK {
 			t.Fatalf("good token: %d", w.Code)
 		}
+	}
+}
+
+// TestRateLimitMissingTokenNotCounted: requests without an Authorization
+// header (a load balancer's probe) cost no lookup and do not count
+// against the address; a wrong token after them is still a 401.
+func TestRateLimitMissingTokenNotCounted(t *testing.T) {
+	l := newLimitedAPI(t, RateLimits{FailuresPerAddress: 1, FailuresBurst: 4})
+	for i := range 20 {
+		if w := l.get("192.0.2.9:1", ""); w.Code != http.StatusUnauthorized {
+			t.Fatalf("probe %d: %d %s", i, w.Code, w.Body)
+		}
+	}
+	if w := l.get("192.0.2.9:1", "stratus_bad"); w.Code != http.StatusUnauthorized {
+		t.Fatalf("a wrong token after the probes: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestRateLimitOverLimitNoStoreRead: from an address over its limit, a
+// token the node does not hold is refused with 429 without a store read
+// (a guess costs no lookup), and one it holds is served, also without.
+func TestRateLimitOverLimitNoStoreRead(t *testing.T) {
+	e := newTokenAPIOpts(t, Options{RateLimits: RateLimits{FailuresPerAddress: 0.001, FailuresBurst: 2}})
+	for i := range 2 {
+		if r := e.do(t, "GET", "/v1/zones", "stratus_000000000000_guess"+strconv.Itoa(i), ""); r.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d %s", i, r.status, r.body)
+		}
+	}
+	// A well-formed token of an id no node knows: under the limit it
+	// would be looked up in the store.
+	tok, _, err := auth.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := e.st.views.Load()
+	if r := e.do(t, "GET", "/v1/zones", tok, ""); r.status != http.StatusTooManyRequests {
+		t.Fatalf("an unknown token over the limit: %d %s", r.status, r.body)
+	}
+	if n := e.st.views.Load() - before; n != 0 {
+		t.Errorf("an unknown token over the limit read the store %d times, want 0", n)
+	}
+	if r := e.do(t, "GET", "/v1/zones", e.admin, ""); r.status != http.StatusOK {
+		t.Fatalf("a known token over the limit: %d %s", r.status, r.body)
 	}
 }
 
