@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,10 @@ type Options struct {
 	// RateLimits bound each token's requests and each address's failed
 	// authentications (zero values: the defaults).
 	RateLimits RateLimits
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client: the address a request's failed authentications count
+	// against and its log lines name (clientAddr).
+	TrustedProxies []netip.Prefix
 	// LongTimeout replaces the server's read and write timeouts for zone
 	// file uploads and exports (longRoutes); 0 leaves them.
 	LongTimeout time.Duration
@@ -85,6 +90,7 @@ func New(ctl Control, opts Options) *Handler {
 		opts.Clock = clock.Real()
 	}
 	h.limits = newLimits(opts.RateLimits, opts.Clock, h.log)
+	h.limits.trusted = opts.TrustedProxies
 	allowed := map[string][]string{}
 	for _, rt := range h.routes() {
 		h.mux.Handle(rt.method+" "+rt.pattern, h.wrap(rt))
@@ -182,6 +188,10 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request) *http.Request {
 	id := requestID(r)
 	w.Header().Set(RequestIDHeader, id)
 	attrs := []slog.Attr{slog.String("remote", r.RemoteAddr), slog.String("request_id", id)}
+	if client, ok := clientAddr(r, h.opts.TrustedProxies); ok {
+		attrs[0] = slog.String("remote", client.String())
+		attrs = append(attrs, slog.String("proxy", r.RemoteAddr))
+	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		attrs = append(attrs, slog.String("client_cert", r.TLS.PeerCertificates[0].Subject.String()))
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -168,6 +169,7 @@ type limits struct {
 	log      *slog.Logger
 	tokens   *limiter
 	failures *limiter
+	trusted  []netip.Prefix // proxies whose X-Forwarded-For is believed
 
 	mu         sync.Mutex
 	refused    map[string]int // kind -> requests refused since the last line
@@ -197,18 +199,70 @@ func newLimits(rl RateLimits, c clock.Clock, log *slog.Logger) *limits {
 		refused: map[string]int{}, lastKey: map[string]string{}}
 }
 
-// addressKey is the client address a request's failures count against:
-// its IP, or its /64 for IPv6, where one client holds a whole /64.
-func addressKey(r *http.Request) string {
+// remoteIP returns the address of r's peer.
+func remoteIP(r *http.Request) (netip.Addr, string) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	a, err := netip.ParseAddr(host)
 	if err != nil {
+		return netip.Addr{}, host
+	}
+	return a.Unmap(), host
+}
+
+// clientAddr returns the client a trusted proxy sent r for: when r's
+// peer is in trusted, the last address of X-Forwarded-For that is not
+// itself in trusted (the one the trusted proxies saw; the ones before it
+// are the client's word). ok is false when r did not come through a
+// trusted proxy or names no client, and r's peer is the client.
+func clientAddr(r *http.Request, trusted []netip.Prefix) (netip.Addr, bool) {
+	if len(trusted) == 0 {
+		return netip.Addr{}, false
+	}
+	peer, _ := remoteIP(r)
+	if !peer.IsValid() || !isTrusted(peer, trusted) {
+		return netip.Addr{}, false
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	var client netip.Addr
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // not written by a proxy: the one after it is the client
+		}
+		client = a.Unmap()
+		if !isTrusted(client, trusted) {
+			break
+		}
+	}
+	return client, client.IsValid()
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// addressKey is the client address a request's failures count against:
+// its IP (through a trusted proxy, the client's, clientAddr), or its /64
+// for IPv6, where one client holds a whole /64.
+func (l *limits) addressKey(r *http.Request) string {
+	a, host := remoteIP(r)
+	if c, ok := clientAddr(r, l.trusted); ok {
+		a = c
+	}
+	if !a.IsValid() {
 		return host
 	}
-	a = a.Unmap()
 	if a.Is4() {
 		return a.String()
 	}
@@ -219,20 +273,20 @@ func addressKey(r *http.Request) string {
 // addressWait returns how long until the request's address may fail to
 // authenticate again: 0 when it may now.
 func (l *limits) addressWait(r *http.Request) time.Duration {
-	return l.failures.check(addressKey(r), l.clock.Now())
+	return l.failures.check(l.addressKey(r), l.clock.Now())
 }
 
 // refuseAddress refuses a request from an address that has spent its
 // failed authentications, wait before it may fail again.
 func (l *limits) refuseAddress(r *http.Request, wait time.Duration) error {
-	key := addressKey(r)
+	key := l.addressKey(r)
 	return l.refuse("address", key, wait, "too many failed authentications from %s", key)
 }
 
 // authFailed counts a failed authentication against the request's
 // address.
 func (l *limits) authFailed(r *http.Request) {
-	l.failures.take(addressKey(r), l.clock.Now())
+	l.failures.take(l.addressKey(r), l.clock.Now())
 }
 
 // takeToken takes one request from a token's bucket.

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -265,5 +266,51 @@ func TestLimiterBounded(t *testing.T) {
 	l.check("other", now)
 	if n := l.size(); n != 0 {
 		t.Errorf("%d buckets after a minute idle", n)
+	}
+}
+
+// TestRateLimitTrustedProxy: behind a proxy in api.trusted_proxies, the
+// failed authentications count against the client X-Forwarded-For
+// names, and the log names it; a peer that is not trusted is counted as
+// itself whatever its X-Forwarded-For says.
+func TestRateLimitTrustedProxy(t *testing.T) {
+	svc, _ := controltest.New(t, control.Options{})
+	c := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	logs := &testutil.LogBuffer{}
+	h := New(PlaneControl(svc), Options{RateLimits: RateLimits{FailuresPerAddress: 1, FailuresBurst: 2}, Clock: c,
+		Logger: slog.New(slog.NewTextHandler(logs, nil)), TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	get := func(remote, xff string) int {
+		r := httptest.NewRequest(http.MethodGet, "/v1/zones", nil)
+		r.RemoteAddr = remote
+		r.Header.Set("Authorization", "Bearer stratus_bad")
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	for _, tc := range []struct {
+		remote, xff string
+		want        int
+	}{
+		// The client's own word (the first entry) is not believed; the
+		// one the trusted proxy added is.
+		{"127.0.0.1:5", "198.51.100.9, 203.0.113.1", http.StatusUnauthorized},
+		{"127.0.0.2:5", "203.0.113.1, 127.0.0.1", http.StatusUnauthorized},
+		{"127.0.0.1:5", "203.0.113.1", http.StatusTooManyRequests},
+		{"127.0.0.1:5", "203.0.113.2", http.StatusUnauthorized},
+		{"127.0.0.1:5", "", http.StatusUnauthorized}, // the proxy itself
+		{"192.0.2.1:5", "203.0.113.3", http.StatusUnauthorized},
+		{"192.0.2.1:5", "203.0.113.4", http.StatusUnauthorized},
+		{"192.0.2.1:5", "203.0.113.5", http.StatusTooManyRequests},
+	} {
+		if got := get(tc.remote, tc.xff); got != tc.want {
+			t.Errorf("from %s for %q: %d, want %d", tc.remote, tc.xff, got, tc.want)
+		}
+	}
+	if s := logs.String(); !strings.Contains(s, "remote=203.0.113.2 request_id=") || !strings.Contains(s, "proxy=127.0.0.1:5") ||
+		!strings.Contains(s, "remote=192.0.2.1:5 request_id=") {
+		t.Errorf("log:\n%s", s)
 	}
 }

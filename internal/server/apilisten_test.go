@@ -209,3 +209,20 @@ func TestAPIRequestIDHeader(t *testing.T) {
 		t.Errorf("log:\n%s", logs)
 	}
 }
+
+// TestAPITrustedProxies: with api.trusted_proxies naming loopback, a
+// request's log line names the client its X-Forwarded-For gives.
+func TestAPITrustedProxies(t *testing.T) {
+	n, tok, logs := startAPINode(t, config.API{TrustedProxies: []string{"127.0.0.0/8"}})
+	req, _ := http.NewRequest(http.MethodPost, "http://"+n.APIAddr().String()+"/v1/zones", strings.NewReader(`{"name":"xff.test."}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("X-Forwarded-For", "203.0.113.7")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if s := logs.String(); !strings.Contains(s, "remote=203.0.113.7 ") || !strings.Contains(s, "proxy=127.0.0.1:") {
+		t.Errorf("log:\n%s", s)
+	}
+}
