@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,10 @@ type Options struct {
 	// RateLimits bound each token's requests and each address's failed
 	// authentications (zero values: the defaults).
 	RateLimits RateLimits
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client: the address a request's failed authentications count
+	// against and its log lines name (clientAddr).
+	TrustedProxies []netip.Prefix
 	// LongTimeout replaces the server's read and write timeouts for zone
 	// file uploads and exports (longRoutes); 0 leaves them.
 	LongTimeout time.Duration
@@ -85,6 +90,7 @@ func New(ctl Control, opts Options) *Handler {
 		opts.Clock = clock.Real()
 	}
 	h.limits = newLimits(opts.RateLimits, opts.Clock, h.log)
+	h.limits.trusted = opts.TrustedProxies
 	allowed := map[string][]string{}
 	for _, rt := range h.routes() {
 		h.mux.Handle(rt.method+" "+rt.pattern, h.wrap(rt))
@@ -121,26 +127,18 @@ var longRoutes = map[string]bool{
 	"PUT /v1/zones/{zone}/zonefile": true,
 }
 
-// wrap applies the rate limits, authenticates,
-// authorises, runs the handler, renders its error and logs the request.
+// wrap authenticates under the rate limits, authorises, gives a long
+// route its longer deadlines, runs the handler, renders its error and
+// logs the request.
 func (h *Handler) wrap(rt route) http.Handler {
 	long := longRoutes[rt.method+" "+rt.pattern]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		if long {
-			h.extendDeadlines(w)
-		}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		actor := ""
 		err := func() error {
-			if err := h.limits.checkAddress(r); err != nil {
-				return err
-			}
-			p, err := h.authenticate(r)
+			p, err := h.authenticateLimited(r)
 			if err != nil {
-				if toHTTP(err).status == http.StatusUnauthorized {
-					h.limits.authFailed(r)
-				}
 				return err
 			}
 			actor = p.Name
@@ -155,6 +153,13 @@ func (h *Handler) wrap(rt route) http.Handler {
 			}
 			if err := h.bound(rt, r, p); err != nil {
 				return err
+			}
+			if long {
+				// Only now: a request refused above has its unread body
+				// discarded by net/http under the server's timeouts, so a
+				// client without a token cannot hold the connection open
+				// for LongTimeout.
+				h.extendDeadlines(w)
 			}
 			return rt.handle(sw, r, p)
 		}()
@@ -183,6 +188,10 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request) *http.Request {
 	id := requestID(r)
 	w.Header().Set(RequestIDHeader, id)
 	attrs := []slog.Attr{slog.String("remote", r.RemoteAddr), slog.String("request_id", id)}
+	if client, ok := clientAddr(r, h.opts.TrustedProxies); ok {
+		attrs[0] = slog.String("remote", client.String())
+		attrs = append(attrs, slog.String("proxy", r.RemoteAddr))
+	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		attrs = append(attrs, slog.String("client_cert", r.TLS.PeerCertificates[0].Subject.String()))
 	}
@@ -202,18 +211,50 @@ func (h *Handler) extendDeadlines(w http.ResponseWriter) {
 	_ = rc.SetWriteDeadline(deadline)
 }
 
+// authenticateLimited authenticates r under the limit on failed
+// authentications of its address. A request whose token authenticates is
+// never refused by that limit: while the address is over it, the token is
+// checked only against the tokens this node holds in memory (no store
+// read, no expensive lookup for a guess), and the request is refused with
+// 429 only when that fails. Each failure with a token (wrong, unknown,
+// expired, malformed) counts against the address; a request without an
+// Authorization header costs no lookup and is not counted.
+func (h *Handler) authenticateLimited(r *http.Request) (*auth.Principal, error) {
+	if wait := h.limits.addressWait(r); wait > 0 {
+		if tok, ok := bearer(r); ok {
+			if p, err := h.ctl.Tokens.AuthenticateKnown(tok); err == nil {
+				return p, nil
+			}
+		}
+		return nil, h.limits.refuseAddress(r, wait)
+	}
+	p, err := h.authenticate(r)
+	if err != nil && toHTTP(err).status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
+		h.limits.authFailed(r)
+	}
+	return p, err
+}
+
+// bearer returns the token of r's Authorization header.
+func bearer(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
+}
+
 func (h *Handler) authenticate(r *http.Request) (*auth.Principal, error) {
-	hdr := r.Header.Get("Authorization")
-	if hdr == "" {
+	if r.Header.Get("Authorization") == "" {
 		return nil, errorf(http.StatusUnauthorized, apiv1.CodeUnauthenticated, "missing bearer token (send Authorization: Bearer <token>)")
 	}
-	scheme, tok, ok := strings.Cut(hdr, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	tok, ok := bearer(r)
+	if !ok {
 		return nil, errorf(http.StatusUnauthorized, apiv1.CodeUnauthenticated, "the Authorization header must use the Bearer scheme")
 	}
 	// The stored tokens this node has seen authenticate without a store
 	// read, also while the store is unreachable (control.TokenFollower).
-	p, err := h.ctl.Tokens.Authenticate(r.Context(), strings.TrimSpace(tok))
+	p, err := h.ctl.Tokens.Authenticate(r.Context(), tok)
 	if err != nil {
 		if he := toHTTP(err); he.status == http.StatusNotFound {
 			return nil, errorf(http.StatusUnauthorized, apiv1.CodeUnauthenticated, "invalid bearer token")

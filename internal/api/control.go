@@ -69,6 +69,7 @@ type Endpoints interface {
 // (*control.Tokens).
 type Tokens interface {
 	Authenticate(ctx context.Context, token string) (*auth.Principal, error)
+	AuthenticateKnown(token string) (*auth.Principal, error)
 	CreateToken(ctx context.Context, name string, scopes []string, by *auth.Principal) (string, auth.Token, error)
 	IssueToken(ctx context.Context, spec control.TokenSpec, by *auth.Principal) (string, auth.Token, error)
 	Tokens(ctx context.Context) ([]auth.Token, error)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,8 +25,9 @@ type RateLimits struct {
 	Burst    int
 	// FailuresPerAddress failed authentications per second on average,
 	// FailuresBurst at once, for each client address (IPv6: each /64).
-	// Past them the address's requests get 429 without looking at their
-	// token until its bucket refills.
+	// Past them, until its bucket refills, the address's requests are
+	// checked only against the tokens the node holds in memory: a token
+	// found there is served, any other request gets 429.
 	FailuresPerAddress float64
 	FailuresBurst      int
 }
@@ -43,7 +45,7 @@ const (
 
 // maxBuckets bounds each limiter's table. Buckets that have refilled are
 // dropped (a full bucket is the same as none); when the table is full of
-// buckets in use, new keys share one bucket.
+// buckets in use, new keys share one bucket, which limits them together.
 const maxBuckets = 100_000
 
 // sweepEvery is how often a limiter drops its refilled buckets.
@@ -58,6 +60,7 @@ type limiter struct {
 	buckets  map[string]*bucket
 	overflow bucket // shared by new keys while the table is full
 	swept    time.Time
+	sweeps   int // sweeps made, for tests
 }
 
 type bucket struct {
@@ -77,23 +80,34 @@ func (l *limiter) refill(b *bucket, now time.Time) {
 	}
 }
 
-// get returns key's bucket, refilled to now; nil when the table is full
-// and key has none (with create false, a key without a bucket has a full
-// one).
+// refillPeriod is how long an empty bucket takes to fill.
+func (l *limiter) refillPeriod() time.Duration {
+	return time.Duration(l.burst / l.rate * float64(time.Second))
+}
+
+// get returns key's bucket, refilled to now: while the table is full, a
+// key without a bucket of its own gets the shared overflow bucket. With
+// create false, a key without a bucket while the table has room gets nil
+// (the same as a full bucket).
+//
+// A full table is swept at most once a refill period: a sweep on every
+// request would walk the whole table under the lock each time, and
+// buckets in use do not refill sooner.
 func (l *limiter) get(key string, now time.Time, create bool) *bucket {
-	if now.Sub(l.swept) >= sweepEvery || len(l.buckets) >= l.max {
+	since := now.Sub(l.swept)
+	if since >= sweepEvery || (len(l.buckets) >= l.max && since >= l.refillPeriod()) {
 		l.sweep(now)
 	}
 	b := l.buckets[key]
 	switch {
 	case b != nil:
-	case !create:
-		return nil
 	case len(l.buckets) >= l.max:
 		b = &l.overflow
 		if b.last.IsZero() {
 			b.tokens, b.last = l.burst, now
 		}
+	case !create:
+		return nil
 	default:
 		b = &bucket{tokens: l.burst, last: now}
 		l.buckets[key] = b
@@ -105,6 +119,7 @@ func (l *limiter) get(key string, now time.Time, create bool) *bucket {
 // sweep drops the buckets that have refilled.
 func (l *limiter) sweep(now time.Time) {
 	l.swept = now
+	l.sweeps++
 	for k, b := range l.buckets {
 		if l.refill(b, now); b.tokens >= l.burst {
 			delete(l.buckets, k)
@@ -154,6 +169,7 @@ type limits struct {
 	log      *slog.Logger
 	tokens   *limiter
 	failures *limiter
+	trusted  []netip.Prefix // proxies whose X-Forwarded-For is believed
 
 	mu         sync.Mutex
 	refused    map[string]int // kind -> requests refused since the last line
@@ -183,18 +199,70 @@ func newLimits(rl RateLimits, c clock.Clock, log *slog.Logger) *limits {
 		refused: map[string]int{}, lastKey: map[string]string{}}
 }
 
-// addressKey is the client address a request's failures count against:
-// its IP, or its /64 for IPv6, where one client holds a whole /64.
-func addressKey(r *http.Request) string {
+// remoteIP returns the address of r's peer.
+func remoteIP(r *http.Request) (netip.Addr, string) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	a, err := netip.ParseAddr(host)
 	if err != nil {
+		return netip.Addr{}, host
+	}
+	return a.Unmap(), host
+}
+
+// clientAddr returns the client a trusted proxy sent r for: when r's
+// peer is in trusted, the last address of X-Forwarded-For that is not
+// itself in trusted (the one the trusted proxies saw; the ones before it
+// are the client's word). ok is false when r did not come through a
+// trusted proxy or names no client, and r's peer is the client.
+func clientAddr(r *http.Request, trusted []netip.Prefix) (netip.Addr, bool) {
+	if len(trusted) == 0 {
+		return netip.Addr{}, false
+	}
+	peer, _ := remoteIP(r)
+	if !peer.IsValid() || !isTrusted(peer, trusted) {
+		return netip.Addr{}, false
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	var client netip.Addr
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // not written by a proxy: the one after it is the client
+		}
+		client = a.Unmap()
+		if !isTrusted(client, trusted) {
+			break
+		}
+	}
+	return client, client.IsValid()
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// addressKey is the client address a request's failures count against:
+// its IP (through a trusted proxy, the client's, clientAddr), or its /64
+// for IPv6, where one client holds a whole /64.
+func (l *limits) addressKey(r *http.Request) string {
+	a, host := remoteIP(r)
+	if c, ok := clientAddr(r, l.trusted); ok {
+		a = c
+	}
+	if !a.IsValid() {
 		return host
 	}
-	a = a.Unmap()
 	if a.Is4() {
 		return a.String()
 	}
@@ -202,20 +270,23 @@ func addressKey(r *http.Request) string {
 	return p.String()
 }
 
-// checkAddress refuses a request from an address that has spent its
-// failed authentications.
-func (l *limits) checkAddress(r *http.Request) error {
-	key := addressKey(r)
-	if w := l.failures.check(key, l.clock.Now()); w > 0 {
-		return l.refuse("address", key, w, "too many failed authentications from %s", key)
-	}
-	return nil
+// addressWait returns how long until the request's address may fail to
+// authenticate again: 0 when it may now.
+func (l *limits) addressWait(r *http.Request) time.Duration {
+	return l.failures.check(l.addressKey(r), l.clock.Now())
+}
+
+// refuseAddress refuses a request from an address that has spent its
+// failed authentications, wait before it may fail again.
+func (l *limits) refuseAddress(r *http.Request, wait time.Duration) error {
+	key := l.addressKey(r)
+	return l.refuse("address", key, wait, "too many failed authentications from %s", key)
 }
 
 // authFailed counts a failed authentication against the request's
 // address.
 func (l *limits) authFailed(r *http.Request) {
-	l.failures.take(addressKey(r), l.clock.Now())
+	l.failures.take(l.addressKey(r), l.clock.Now())
 }
 
 // takeToken takes one request from a token's bucket.

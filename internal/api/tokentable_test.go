@@ -47,6 +47,12 @@ type tokenEnv struct {
 
 func newTokenAPI(t *testing.T) *tokenEnv {
 	t.Helper()
+	return newTokenAPIOpts(t, Options{})
+}
+
+// newTokenAPIOpts is newTokenAPI with the API's options (Status is set).
+func newTokenAPIOpts(t *testing.T, opts Options) *tokenEnv {
+	t.Helper()
 	bst, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +70,8 @@ func newTokenAPI(t *testing.T) *tokenEnv {
 		t.Fatal(err)
 	}
 	status := func() apiv1.Status { return apiv1.Status{Store: apiv1.StoreStatus{Reachable: true}} }
-	srv := httptest.NewServer(New(PlaneControl(plane), Options{Status: status}))
+	opts.Status = status
+	srv := httptest.NewServer(New(PlaneControl(plane), opts))
 	t.Cleanup(srv.Close)
 	return &tokenEnv{apiEnv: &apiEnv{srv: srv, svc: plane, admin: admin}, st: st, pub: pub}
 }

@@ -211,6 +211,35 @@ type API struct {
 	// RateLimit bounds the requests of each token and the failed
 	// authentications of each client address.
 	RateLimit RateLimit `yaml:"rate_limit"`
+	// TrustedProxies are the addresses (CIDRs or single addresses) of
+	// proxies in front of the API whose X-Forwarded-For is believed: a
+	// request from one counts against, and is logged with, the client
+	// address it names.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// TrustedProxyPrefixes returns TrustedProxies as prefixes (a single
+// address as a /32 or /128); entries that do not parse, which check
+// refuses, are left out.
+func (a *API) TrustedProxyPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range a.TrustedProxies {
+		if p, err := parsePrefix(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return p, err
+	}
+	return p.Masked(), nil
 }
 
 // APITLS names the files of the API's certificate, read again when they
@@ -283,6 +312,11 @@ func (a *API) check() error {
 	rl := a.RateLimit
 	if rl.PerToken < 0 || rl.Burst < 0 || rl.FailuresPerAddress < 0 || rl.FailuresBurst < 0 {
 		return fmt.Errorf("api.rate_limit: per_token, burst, failures_per_address and failures_burst must not be negative (0: the default)")
+	}
+	for _, s := range a.TrustedProxies {
+		if _, err := parsePrefix(s); err != nil {
+			return fmt.Errorf("api.trusted_proxies: %q is not an address or a CIDR such as 10.0.0.0/8", s)
+		}
 	}
 	if t := a.TLS; t != nil {
 		if t.CertFile == "" || t.KeyFile == "" {

@@ -85,6 +85,7 @@ func TestParseErrors(t *testing.T) {
 		{"client auth without ca", "api:\n  tls: {cert_file: c.pem, key_file: k.pem, client_auth: require}\n", "api.tls.client_auth: require needs api.tls.client_ca_file"},
 		{"tls unknown key", "api:\n  tls: {cert: c.pem}\n", `unknown key "api.tls.cert"`},
 		{"negative read timeout", "api:\n  read_timeout: -1s\n", "api.read_timeout: -1s must not be negative"},
+		{"bad trusted proxy", "api:\n  trusted_proxies: [10.0.0.0/8, 10.0.0.300]\n", `api.trusted_proxies: "10.0.0.300" is not an address or a CIDR such as 10.0.0.0/8`},
 		{"negative rate", "api:\n  rate_limit: {per_token: -1}\n", "api.rate_limit: per_token, burst"},
 		{"rate limit unknown key", "api:\n  rate_limit: {per_second: 1}\n", `unknown key "api.rate_limit.per_second"`},
 		{"client cert without key", "client:\n  cert_file: c.pem\n", "client: give both cert_file and key_file"},

@@ -165,6 +165,31 @@ func TestAPITricklingClientCutOff(t *testing.T) {
 	}
 }
 
+// TestAPIZoneFileTimeoutNeedsToken: a zone file upload without a token
+// (or with one that is wrong) does not get api.zonefile_timeout: its
+// connection is closed once api.read_timeout has passed, however slowly
+// its body arrives.
+func TestAPIZoneFileTimeoutNeedsToken(t *testing.T) {
+	n, _, _ := startAPINode(t, config.API{ReadTimeout: 300 * time.Millisecond, ZoneFileTimeout: 10 * time.Minute})
+	for _, auth := range []string{"", "Authorization: Bearer stratus_000000000000_wrong\r\n"} {
+		c, err := net.Dial("tcp", n.APIAddr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "PUT /v1/zones/x./zonefile HTTP/1.1\r\nHost: x\r\n%sContent-Type: text/dns\r\nContent-Length: 100000\r\n\r\n$ORIGIN x.\n", auth)
+		// The bound is far above read_timeout and far below
+		// zonefile_timeout: it only keeps a broken server from hanging
+		// the test.
+		c.SetReadDeadline(time.Now().Add(60 * time.Second))
+		_, err = io.Copy(io.Discard, c)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("%q: the stalled upload's connection was still open after 60s", auth)
+		}
+	}
+}
+
 // TestAPIRequestIDHeader: the API echoes a request id over a real
 // listener, and the api request line names it and the remote address.
 func TestAPIRequestIDHeader(t *testing.T) {
@@ -182,5 +207,22 @@ func TestAPIRequestIDHeader(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "remote=127.0.0.1:") || !strings.Contains(logs.String(), "request_id=ci-run-7") {
 		t.Errorf("log:\n%s", logs)
+	}
+}
+
+// TestAPITrustedProxies: with api.trusted_proxies naming loopback, a
+// request's log line names the client its X-Forwarded-For gives.
+func TestAPITrustedProxies(t *testing.T) {
+	n, tok, logs := startAPINode(t, config.API{TrustedProxies: []string{"127.0.0.0/8"}})
+	req, _ := http.NewRequest(http.MethodPost, "http://"+n.APIAddr().String()+"/v1/zones", strings.NewReader(`{"name":"xff.test."}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("X-Forwarded-For", "203.0.113.7")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if s := logs.String(); !strings.Contains(s, "remote=203.0.113.7 ") || !strings.Contains(s, "proxy=127.0.0.1:") {
+		t.Errorf("log:\n%s", s)
 	}
 }

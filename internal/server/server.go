@@ -286,6 +286,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		DefaultNameservers: s.cfg.NameServers(),
 		Logger:             s.log.With("component", "api"),
 		RateLimits:         api.RateLimits(s.cfg.API.RateLimit),
+		TrustedProxies:     s.cfg.API.TrustedProxyPrefixes(),
 		LongTimeout:        cmp.Or(s.cfg.API.ZoneFileTimeout, config.DefaultAPIZoneFileTimeout),
 	})
 	srv := apiServer(s.cfg.API, handler, clock.Real(), s.log)
