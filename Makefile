@@ -2,6 +2,11 @@
 GO      ?= go
 BIN     ?= bin/stratus
 
+# Build and test with at least the toolchain go.mod names (go1.26.10:
+# standard library security fixes): the go command fetches it from the
+# module proxy once when the installed Go is older, and keeps a newer one.
+export GOTOOLCHAIN := auto
+
 # Tools the tests drive, and the Debian packages that provide them.
 # README.md lists them too; test/policy checks that both lists match the
 # tools the tests ask for (testutil.Tool).
