@@ -226,7 +226,9 @@ func (s *Audit) Verify(ctx context.Context) (*AuditReport, error) {
 			if !audit.Equal(e.MAC, audit.MAC(s.auditKey, e.MACInput())) {
 				problem(stream, seq, key, "the entry's MAC does not match: the entry was altered")
 			}
-			if st.linkKnow && e.Prev != st.lastMAC {
+			if e.Prev == "" && seq > 1 {
+				problem(stream, seq, key, "the entry names no previous MAC: it was written after the stream's head had been removed (and any entries after %d with it)", seq-1)
+			} else if st.linkKnow && e.Prev != st.lastMAC {
 				problem(stream, seq, key, "the entry does not follow entry %d (its previous MAC differs): an entry was replaced or reordered", seq-1)
 			}
 			st.lastMAC, st.linkKnow = e.MAC, true
@@ -294,9 +296,13 @@ type PruneResult struct {
 // Prune deletes the entries older than the retention at now
 // (Options.AuditRetention) and moves each stream's checkpoint to the
 // last entry it deleted, so that verification still starts from there. A
-// stream whose every entry is older than the retention is removed whole,
-// head and checkpoint with it, so that the log of objects long gone does
-// not grow without bound. The cluster's leader runs it.
+// stream whose every entry is pruned, up to the one its head names, is
+// removed whole, head and checkpoint with it, so that the log of objects
+// long gone does not grow without bound. Entries are pruned in order and
+// pruning stops at the first one within the retention: where entry times
+// go backwards (nodes whose clocks differ, a clock stepped back), older
+// entries after it wait for a later prune, and the stream keeps its head.
+// The cluster's leader runs it.
 func (s *Audit) Prune(ctx context.Context, now time.Time) (PruneResult, error) {
 	var res PruneResult
 	cutoff := now.Add(-s.opts.AuditRetention)
@@ -346,14 +352,23 @@ func (s *Audit) pruneStream(ctx context.Context, stream string, cutoff, now time
 func (s *Audit) pruneSome(ctx context.Context, stream string, cutoff, now time.Time) (n int, more, dropped bool, err error) {
 	_, err = s.st.Update(ctx, func(tx store.Tx) error {
 		n, more, dropped = 0, false, false
+		headKey := schema.AuditHeadKey(stream)
+		hb, ok, err := tx.Get(headKey)
+		if err != nil || !ok {
+			return err
+		}
+		h, err := schema.DecodeAuditHead(headKey, hb)
+		if err != nil {
+			return err
+		}
 		var keys []string
 		var last *schema.AuditEntry
-		err := tx.Scan(schema.AuditEntryPrefix(stream), "", func(key string, value []byte) error {
+		err = tx.Scan(schema.AuditEntryPrefix(stream), "", func(key string, value []byte) error {
 			e, err := schema.DecodeAuditEntry(key, value)
 			if err != nil {
 				return err // never prune past what cannot be read: verify reports it
 			}
-			if !e.Time.Before(cutoff) {
+			if !e.Time.Before(cutoff) || e.Seq > h.Seq {
 				return store.ErrStopScan
 			}
 			if len(keys) == maxPrunesPerTxn {
@@ -366,26 +381,30 @@ func (s *Audit) pruneSome(ctx context.Context, stream string, cutoff, now time.T
 		if err != nil {
 			return err
 		}
-		headKey := schema.AuditHeadKey(stream)
-		hb, ok, err := tx.Get(headKey)
-		if err != nil || !ok {
-			return err
-		}
-		h, err := schema.DecodeAuditHead(headKey, hb)
-		if err != nil {
-			return err
-		}
+		cpKey := schema.AuditCheckpointKey(stream)
 		if len(keys) == 0 {
-			if !h.Time.Before(cutoff) {
-				return nil
+			// Nothing to prune; a stream whose checkpoint already
+			// reaches its head (every entry pruned) goes.
+			cb, ok, err := tx.Get(cpKey)
+			if err != nil || !ok {
+				return err
 			}
-			// Every entry is pruned and the newest is older than the
-			// retention: the stream goes.
+			c, err := schema.DecodeAuditCheckpoint(cpKey, cb)
+			if err != nil || c.Seq != h.Seq || c.MAC != h.MAC || !h.Time.Before(cutoff) {
+				return err
+			}
+			var rest bool
+			if err := tx.Scan(schema.AuditEntryPrefix(stream), "", func(string, []byte) error {
+				rest = true
+				return store.ErrStopScan
+			}); err != nil || rest {
+				return err
+			}
 			dropped = true
 			if err := tx.Delete(headKey); err != nil {
 				return err
 			}
-			return tx.Delete(schema.AuditCheckpointKey(stream))
+			return tx.Delete(cpKey)
 		}
 		for _, k := range keys {
 			if err := tx.Delete(k); err != nil {
@@ -393,14 +412,22 @@ func (s *Audit) pruneSome(ctx context.Context, stream string, cutoff, now time.T
 			}
 		}
 		n = len(keys)
+		if last.Seq == h.Seq && last.MAC == h.MAC && !more {
+			// The stream's every entry, up to the one its head names,
+			// is pruned: it goes whole.
+			dropped = true
+			if err := tx.Delete(headKey); err != nil {
+				return err
+			}
+			return tx.Delete(cpKey)
+		}
 		c := &schema.AuditCheckpoint{Stream: stream, Seq: last.Seq, MAC: last.MAC, Time: last.Time, Pruned: now.UTC()}
 		c.CheckpointMAC = audit.MAC(s.auditKey, c.MACInput())
 		b, err := schema.EncodeAuditCheckpoint(c)
 		if err != nil {
 			return err
 		}
-		more = true // look again: the stream may go whole
-		return tx.Put(schema.AuditCheckpointKey(stream), b)
+		return tx.Put(cpKey, b)
 	})
 	return n, more, dropped, err
 }
