@@ -138,9 +138,12 @@ type streamCheck struct {
 // Verify checks every stream of the audit log with the audit key: each
 // entry's MAC, each entry's link to the one before it (or to the
 // checkpoint), that no sequence number is missing, and that the head
-// and checkpoint are MACed and agree with the entries. It finds an entry
-// altered, removed, added or moved by someone writing the store without
-// the audit key.
+// and checkpoint are MACed and agree with the entries, and that the key
+// is the one whose identity the store holds (CheckKey). It finds an
+// entry altered, removed, added or moved by someone writing the store
+// without the audit key. It cannot find a stream removed whole (its
+// entries, head and checkpoint), nor a stream set back whole to an
+// older state copied earlier: nothing left in the store names them.
 func (s *Audit) Verify(ctx context.Context) (*AuditReport, error) {
 	rep := &AuditReport{Problems: []AuditProblem{}, Streams: []AuditStream{}}
 	problem := func(stream string, seq uint64, key, format string, args ...any) {
@@ -158,6 +161,17 @@ func (s *Audit) Verify(ctx context.Context) (*AuditReport, error) {
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		clear(streams)
 		rep.Problems, rep.Entries = rep.Problems[:0], 0
+		if b, ok, err := tx.Get(schema.AuditKeyIDKey); err != nil {
+			return err
+		} else if ok {
+			k, err := schema.DecodeAuditKeyID(schema.AuditKeyIDKey, b)
+			switch {
+			case err != nil:
+				problem("", 0, schema.AuditKeyIDKey, "the audit key's identity cannot be read: %v", err)
+			case !audit.Equal(k.ID, audit.KeyID(s.auditKey)):
+				problem("", 0, schema.AuditKeyIDKey, "the audit key's identity the store holds is not this key's: the log is written with another key, or the identity was altered")
+			}
+		}
 		err := tx.Scan(schema.PrefixAuditHeads, "", func(key string, value []byte) error {
 			stream := strings.TrimPrefix(key, schema.PrefixAuditHeads)
 			h, err := schema.DecodeAuditHead(key, value)
@@ -432,37 +446,68 @@ func (s *Audit) pruneSome(ctx context.Context, stream string, cutoff, now time.T
 	return n, more, dropped, err
 }
 
-// CheckKey refuses an audit key that verifies none of the first heads of
-// the log the store holds (a node of a cluster given another node's
-// key file, or a new key for an old store), naming what to do; an empty
-// log takes any key.
+// CheckKey makes sure that every node sharing the store writes the audit
+// log with the same key, before it writes anything. The store keeps the
+// identity of the log's key (schema.AuditKeyIDKey, audit.KeyID): the
+// first node to start writes it, in one transaction with the check that
+// it is absent, so that of nodes starting together on an empty store one
+// writes it and the others compare their key with it. A key whose
+// identity differs is refused, naming audit.key_file. A store written
+// before the identity was kept has heads but no identity: a key that
+// verifies any head is the log's, and its identity is written then; a
+// key that verifies none is refused.
 func (s *Audit) CheckKey(ctx context.Context) error {
-	var checked int
+	id := audit.KeyID(s.auditKey)
+	var stored string
+	var heads int
 	var first string
-	ok := false
-	err := s.st.View(ctx, func(tx store.ReadTx) error {
-		checked, ok = 0, false
-		return tx.Scan(schema.PrefixAuditHeads, "", func(key string, value []byte) error {
+	_, err := s.st.Update(ctx, func(tx store.Tx) error {
+		stored, heads, first = "", 0, ""
+		b, ok, err := tx.Get(schema.AuditKeyIDKey)
+		if err != nil {
+			return err
+		}
+		if ok {
+			k, err := schema.DecodeAuditKeyID(schema.AuditKeyIDKey, b)
+			if err != nil {
+				return err
+			}
+			stored = k.ID
+			return nil
+		}
+		verified := false
+		err = tx.Scan(schema.PrefixAuditHeads, "", func(key string, value []byte) error {
 			h, err := schema.DecodeAuditHead(key, value)
 			if err != nil {
 				return nil // verify reports it
 			}
-			if checked == 0 {
+			if heads == 0 {
 				first = h.Stream
 			}
-			checked++
+			heads++
 			if audit.Equal(h.HeadMAC, audit.MAC(s.auditKey, h.MACInput())) {
-				ok = true
-				return store.ErrStopScan
-			}
-			if checked == 8 {
+				verified = true
 				return store.ErrStopScan
 			}
 			return nil
 		})
+		if err != nil || heads > 0 && !verified {
+			return err
+		}
+		kb, err := schema.EncodeAuditKeyID(&schema.AuditKeyID{ID: id, Created: s.opts.Clock().UTC()})
+		if err != nil {
+			return err
+		}
+		stored = id
+		return tx.Put(schema.AuditKeyIDKey, kb)
 	})
-	if err != nil || ok || checked == 0 {
+	switch {
+	case err != nil:
 		return err
+	case stored == "":
+		return fmt.Errorf("the audit key verifies none of the %d audit log heads in the store (stream %s first): every node sharing a store needs the same audit.key_file; copy it from a node already serving this store", heads, first)
+	case !audit.Equal(stored, id):
+		return fmt.Errorf("the audit key is not the one this store's audit log is written with (%s holds another key's identity): every node sharing a store needs the same audit.key_file; copy it from a node already serving this store", schema.AuditKeyIDKey)
 	}
-	return fmt.Errorf("the audit key verifies none of the %d audit log heads it was tried on (stream %s first): every node sharing a store needs the same audit.key_file; copy it from a node already serving this store", checked, first)
+	return nil
 }
