@@ -111,3 +111,42 @@ func TestAuditAppendWithoutHead(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditServiceDeleteEndpoints: deleting a service ends each of its
+// endpoints' streams with an endpoint.delete entry, in the transaction
+// that deletes them.
+func TestAuditServiceDeleteEndpoints(t *testing.T) {
+	e := newEnv(t, Options{AuditKey: testAuditKey})
+	mustCreate(t, e, "example.com.", "")
+	svc := model.MustName("api.example.com.")
+	if _, err := e.svc.Services.CreateService(ctx, newService(string(svc)), ServiceWriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"a", "b", "c"}
+	for _, id := range ids {
+		if _, _, err := e.svc.Endpoints.RegisterEndpoint(ctx, svc, model.Endpoint{ID: id, Pool: "backup", Address: "192.0.2.1"}, "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.svc.Services.DeleteService(asOps, svc, ServiceWriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		stream := schema.AuditEndpointStream(svc, id)
+		log, _, err := e.svc.Audit.List(ctx, AuditQuery{Object: stream})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(log) != 2 {
+			t.Fatalf("%s: %+v, want its registration and deletion", stream, log)
+		}
+		last := log[1]
+		if last.Action != "endpoint.delete" || last.Actor.Name != "ops" || last.Before != log[0].After || last.After != "" ||
+			last.Object != "endpoint "+id+" of service api.example.com." {
+			t.Errorf("%s: last entry %+v", stream, last)
+		}
+	}
+	if rep, err := e.svc.Audit.Verify(ctx); err != nil || !rep.OK() {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
