@@ -377,7 +377,9 @@ func (s *Audit) pruneSome(ctx context.Context, stream string, cutoff, now time.T
 		}
 		var keys []string
 		var last *schema.AuditEntry
+		kept := false // an entry is kept: the stream does not go
 		err = tx.Scan(schema.AuditEntryPrefix(stream), "", func(key string, value []byte) error {
+			kept = true
 			e, err := schema.DecodeAuditEntry(key, value)
 			if err != nil {
 				return err // never prune past what cannot be read: verify reports it
@@ -404,14 +406,7 @@ func (s *Audit) pruneSome(ctx context.Context, stream string, cutoff, now time.T
 				return err
 			}
 			c, err := schema.DecodeAuditCheckpoint(cpKey, cb)
-			if err != nil || c.Seq != h.Seq || c.MAC != h.MAC || !h.Time.Before(cutoff) {
-				return err
-			}
-			var rest bool
-			if err := tx.Scan(schema.AuditEntryPrefix(stream), "", func(string, []byte) error {
-				rest = true
-				return store.ErrStopScan
-			}); err != nil || rest {
+			if err != nil || kept || c.Seq != h.Seq || c.MAC != h.MAC || !h.Time.Before(cutoff) {
 				return err
 			}
 			dropped = true

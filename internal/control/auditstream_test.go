@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/audit"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
@@ -148,5 +149,36 @@ func TestAuditServiceDeleteEndpoints(t *testing.T) {
 	}
 	if rep, err := e.svc.Audit.Verify(ctx); err != nil || !rep.OK() {
 		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
+
+// TestAuditPruneCheckpointAtHead: a stream whose every entry an earlier
+// prune deleted, leaving a checkpoint at its head (as one interrupted
+// before it removed the stream could), goes whole at the next prune.
+func TestAuditPruneCheckpointAtHead(t *testing.T) {
+	const stream = "zone:example.com."
+	e, _ := auditedZone(t, Options{}, 1) // entries 1 and 2
+	h, err := schema.DecodeAuditHead(schema.AuditHeadKey(stream), raw(t, e.st, schema.AuditHeadKey(stream)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &schema.AuditCheckpoint{Stream: stream, Seq: h.Seq, MAC: h.MAC, Time: h.Time, Pruned: e.now}
+	c.CheckpointMAC = audit.MAC(testAuditKey, c.MACInput())
+	b, err := schema.EncodeAuditCheckpoint(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, e.st, map[string][]byte{schema.AuditCheckpointKey(stream): b, schema.AuditEntryKey(stream, 1): nil, schema.AuditEntryKey(stream, 2): nil})
+	if rep, err := e.svc.Audit.Verify(ctx); err != nil || !rep.OK() {
+		t.Fatalf("verify before: %+v %v", rep, err)
+	}
+	if res, err := e.svc.Audit.Prune(ctx, e.now.Add(DefaultAuditRetention-time.Second)); err != nil || res.Dropped != 0 {
+		t.Fatalf("prune within the retention: %+v %v", res, err)
+	}
+	if res, err := e.svc.Audit.Prune(ctx, e.now.Add(DefaultAuditRetention+time.Second)); err != nil || res.Dropped != 1 {
+		t.Fatalf("prune: %+v %v, want the stream removed", res, err)
+	}
+	if rep, err := e.svc.Audit.Verify(ctx); err != nil || !rep.OK() || len(rep.Streams) != 0 {
+		t.Fatalf("verify after: %+v %v", rep, err)
 	}
 }
