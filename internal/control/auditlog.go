@@ -377,7 +377,8 @@ func (s *Audit) pruneSome(ctx context.Context, stream string, cutoff, now time.T
 		}
 		var keys []string
 		var last *schema.AuditEntry
-		kept := false // an entry is kept: the stream does not go
+		kept := false // the stream has entries
+		rest := false // entries are left after those pruned
 		err = tx.Scan(schema.AuditEntryPrefix(stream), "", func(key string, value []byte) error {
 			kept = true
 			e, err := schema.DecodeAuditEntry(key, value)
@@ -385,10 +386,11 @@ func (s *Audit) pruneSome(ctx context.Context, stream string, cutoff, now time.T
 				return err // never prune past what cannot be read: verify reports it
 			}
 			if !e.Time.Before(cutoff) || e.Seq > h.Seq {
+				rest = true
 				return store.ErrStopScan
 			}
 			if len(keys) == maxPrunesPerTxn {
-				more = true
+				rest, more = true, true
 				return store.ErrStopScan
 			}
 			keys, last = append(keys, key), e
@@ -421,7 +423,7 @@ func (s *Audit) pruneSome(ctx context.Context, stream string, cutoff, now time.T
 			}
 		}
 		n = len(keys)
-		if last.Seq == h.Seq && last.MAC == h.MAC && !more {
+		if last.Seq == h.Seq && last.MAC == h.MAC && !rest {
 			// The stream's every entry, up to the one its head names,
 			// is pruned: it goes whole.
 			dropped = true

@@ -182,3 +182,21 @@ func TestAuditPruneCheckpointAtHead(t *testing.T) {
 		t.Fatalf("verify after: %+v %v", rep, err)
 	}
 }
+
+// TestAuditPruneKeepsAddedEntry: an entry added behind the head (without
+// the audit key) keeps the stream from going when every entry up to the
+// head is pruned, so that verify still reports it against the head.
+func TestAuditPruneKeepsAddedEntry(t *testing.T) {
+	const stream = "zone:example.com."
+	e, _ := auditedZone(t, Options{}, 1) // entries 1 and 2
+	added := schema.AuditEntryKey(stream, 3)
+	write(t, e.st, map[string][]byte{added: edited(t, raw(t, e.st, schema.AuditEntryKey(stream, 2)), map[string]any{"seq": 3})})
+	res, err := e.svc.Audit.Prune(ctx, e.now.Add(DefaultAuditRetention+time.Second))
+	if err != nil || res.Entries != 2 || res.Dropped != 0 {
+		t.Fatalf("prune: %+v %v, want entries 1 and 2 pruned, the stream kept", res, err)
+	}
+	rep, err := e.svc.Audit.Verify(ctx)
+	if err != nil || len(rep.Problems) == 0 || rep.Problems[len(rep.Problems)-1].Seq != 3 || !strings.Contains(rep.Problems[len(rep.Problems)-1].Problem, "added without the audit key") {
+		t.Fatalf("verify: %+v %v, want entry 3 reported against the head", rep, err)
+	}
+}
