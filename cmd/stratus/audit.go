@@ -161,14 +161,16 @@ func orDash(s string) string {
 func (a *app) auditVerifyCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "verify",
-		Short: "Verify the audit log's chains; exit 8 when an entry was altered, removed or reordered",
+		Short: "Verify the audit log's chains; exit 8 when an entry of a chain was altered, removed, added or reordered",
 		Long: `Verify every stream of the audit log with the audit key on the server:
 each entry's MAC, its link to the entry before it (or to the checkpoint
 left by pruning), that no entry is missing, and the stream's head. Every
 problem is listed with its stream, entry and store key; the command then
-exits 8. With --output json the whole result is printed, each stream's
-head included: kept elsewhere, the heads show a stream set back to an
-older state later.`,
+exits 8. Two changes leave nothing in the store to check: a stream
+removed whole (every entry, its head and its checkpoint) and a stream set
+back whole to an older copy. With --output json the whole result is
+printed, each stream's head included: kept elsewhere, the heads show
+both.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, p, err := a.clientAndPrinter()

@@ -33,7 +33,7 @@ const exitCodeHelp = `Exit codes:
   5  authentication or permission failure
   6  the API server could not be reached
   7  a drill ran and an expectation or SLO did not hold
-  8  audit verify found the audit log altered (entries changed, removed or reordered)`
+  8  audit verify found the audit log altered (entries of a stream changed, removed, added or reordered)`
 
 // usageError marks errors in how the command was called.
 type usageError struct{ msg string }

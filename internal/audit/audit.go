@@ -157,6 +157,10 @@ func DigestKey(key []byte) []byte {
 	return m.Sum(nil)
 }
 
+// KeyID returns the identity of key that the store keeps to tell one
+// audit key from another: a MAC under it, which does not reveal it.
+func KeyID(key []byte) string { return MAC(key, []byte("stratus audit key id")) }
+
 // Digest returns the hex HMAC-SHA256 of a stored value under the digest
 // key (DigestKey); "" when absent.
 func Digest(dkey, value []byte, present bool) string {

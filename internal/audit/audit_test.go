@@ -89,3 +89,13 @@ func TestMAC(t *testing.T) {
 		t.Error("the digest key is the audit key itself")
 	}
 }
+
+func TestKeyID(t *testing.T) {
+	a, b := []byte("0123456789abcdef0123456789abcdef"), []byte("ZZZZ456789abcdef0123456789abcdef")
+	if KeyID(a) != KeyID(a) || KeyID(a) == KeyID(b) {
+		t.Errorf("key ids: %s %s", KeyID(a), KeyID(b))
+	}
+	if KeyID(a) == MAC(a, []byte("stratus audit digest v1")) {
+		t.Errorf("the key id is the digest key")
+	}
+}

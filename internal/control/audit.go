@@ -67,11 +67,12 @@ func (s *core) appendAudit(ctx context.Context, tx store.Tx, fallback string, ch
 	for i, c := range changes {
 		h := heads[c.stream]
 		if h == nil {
-			h = &schema.AuditHead{Stream: c.stream}
 			if found[i] {
 				if h, err = schema.DecodeAuditHead(keys[i], values[i]); err != nil {
 					return err
 				}
+			} else if h, err = s.headless(tx, c.stream); err != nil {
+				return err
 			}
 			heads[c.stream] = h
 			order = append(order, h)
@@ -101,6 +102,31 @@ func (s *core) appendAudit(ctx context.Context, tx store.Tx, fallback string, ch
 		}
 	}
 	return nil
+}
+
+// headless returns the head a stream without one goes on from: none
+// for a new stream (or one pruned whole), which starts at entry 1. A
+// stream with entries but no head has lost it (removed behind the
+// server's back): its next entry follows the newest kept, so that no
+// entry is written over, but names no previous MAC, so that verify
+// reports the break at that entry for as long as it is kept, not a
+// chain that looks whole. It reads the stream's entries, not its
+// checkpoint, which only pruning writes.
+func (s *core) headless(tx store.Tx, stream string) (*schema.AuditHead, error) {
+	h := &schema.AuditHead{Stream: stream}
+	err := tx.Scan(schema.AuditEntryPrefix(stream), "", func(key string, _ []byte) error {
+		if _, seq, ok := schema.ParseAuditEntryKey(key); ok && seq > h.Seq {
+			h.Seq = seq
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if h.Seq > 0 {
+		s.log.Warn("audit stream has entries but no head: its next entry follows the newest, unlinked (stratus audit verify reports it)", "stream", stream, "newest", h.Seq)
+	}
+	return h, nil
 }
 
 // auditTx is a write transaction that remembers the digest of each key

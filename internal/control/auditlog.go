@@ -138,9 +138,12 @@ type streamCheck struct {
 // Verify checks every stream of the audit log with the audit key: each
 // entry's MAC, each entry's link to the one before it (or to the
 // checkpoint), that no sequence number is missing, and that the head
-// and checkpoint are MACed and agree with the entries. It finds an entry
-// altered, removed, added or moved by someone writing the store without
-// the audit key.
+// and checkpoint are MACed and agree with the entries, and that the key
+// is the one whose identity the store holds (CheckKey). It finds an
+// entry altered, removed, added or moved by someone writing the store
+// without the audit key. It cannot find a stream removed whole (its
+// entries, head and checkpoint), nor a stream set back whole to an
+// older state copied earlier: nothing left in the store names them.
 func (s *Audit) Verify(ctx context.Context) (*AuditReport, error) {
 	rep := &AuditReport{Problems: []AuditProblem{}, Streams: []AuditStream{}}
 	problem := func(stream string, seq uint64, key, format string, args ...any) {
@@ -158,6 +161,17 @@ func (s *Audit) Verify(ctx context.Context) (*AuditReport, error) {
 	err := s.st.View(ctx, func(tx store.ReadTx) error {
 		clear(streams)
 		rep.Problems, rep.Entries = rep.Problems[:0], 0
+		if b, ok, err := tx.Get(schema.AuditKeyIDKey); err != nil {
+			return err
+		} else if ok {
+			k, err := schema.DecodeAuditKeyID(schema.AuditKeyIDKey, b)
+			switch {
+			case err != nil:
+				problem("", 0, schema.AuditKeyIDKey, "the audit key's identity cannot be read: %v", err)
+			case !audit.Equal(k.ID, audit.KeyID(s.auditKey)):
+				problem("", 0, schema.AuditKeyIDKey, "the audit key's identity the store holds is not this key's: the log is written with another key, or the identity was altered")
+			}
+		}
 		err := tx.Scan(schema.PrefixAuditHeads, "", func(key string, value []byte) error {
 			stream := strings.TrimPrefix(key, schema.PrefixAuditHeads)
 			h, err := schema.DecodeAuditHead(key, value)
@@ -226,7 +240,9 @@ func (s *Audit) Verify(ctx context.Context) (*AuditReport, error) {
 			if !audit.Equal(e.MAC, audit.MAC(s.auditKey, e.MACInput())) {
 				problem(stream, seq, key, "the entry's MAC does not match: the entry was altered")
 			}
-			if st.linkKnow && e.Prev != st.lastMAC {
+			if e.Prev == "" && seq > 1 {
+				problem(stream, seq, key, "the entry names no previous MAC: it was written after the stream's head had been removed (and any entries after %d with it)", seq-1)
+			} else if st.linkKnow && e.Prev != st.lastMAC {
 				problem(stream, seq, key, "the entry does not follow entry %d (its previous MAC differs): an entry was replaced or reordered", seq-1)
 			}
 			st.lastMAC, st.linkKnow = e.MAC, true
@@ -294,9 +310,13 @@ type PruneResult struct {
 // Prune deletes the entries older than the retention at now
 // (Options.AuditRetention) and moves each stream's checkpoint to the
 // last entry it deleted, so that verification still starts from there. A
-// stream whose every entry is older than the retention is removed whole,
-// head and checkpoint with it, so that the log of objects long gone does
-// not grow without bound. The cluster's leader runs it.
+// stream whose every entry is pruned, up to the one its head names, is
+// removed whole, head and checkpoint with it, so that the log of objects
+// long gone does not grow without bound. Entries are pruned in order and
+// pruning stops at the first one within the retention: where entry times
+// go backwards (nodes whose clocks differ, a clock stepped back), older
+// entries after it wait for a later prune, and the stream keeps its head.
+// The cluster's leader runs it.
 func (s *Audit) Prune(ctx context.Context, now time.Time) (PruneResult, error) {
 	var res PruneResult
 	cutoff := now.Add(-s.opts.AuditRetention)
@@ -346,26 +366,6 @@ func (s *Audit) pruneStream(ctx context.Context, stream string, cutoff, now time
 func (s *Audit) pruneSome(ctx context.Context, stream string, cutoff, now time.Time) (n int, more, dropped bool, err error) {
 	_, err = s.st.Update(ctx, func(tx store.Tx) error {
 		n, more, dropped = 0, false, false
-		var keys []string
-		var last *schema.AuditEntry
-		err := tx.Scan(schema.AuditEntryPrefix(stream), "", func(key string, value []byte) error {
-			e, err := schema.DecodeAuditEntry(key, value)
-			if err != nil {
-				return err // never prune past what cannot be read: verify reports it
-			}
-			if !e.Time.Before(cutoff) {
-				return store.ErrStopScan
-			}
-			if len(keys) == maxPrunesPerTxn {
-				more = true
-				return store.ErrStopScan
-			}
-			keys, last = append(keys, key), e
-			return nil
-		})
-		if err != nil {
-			return err
-		}
 		headKey := schema.AuditHeadKey(stream)
 		hb, ok, err := tx.Get(headKey)
 		if err != nil || !ok {
@@ -375,17 +375,47 @@ func (s *Audit) pruneSome(ctx context.Context, stream string, cutoff, now time.T
 		if err != nil {
 			return err
 		}
-		if len(keys) == 0 {
-			if !h.Time.Before(cutoff) {
-				return nil
+		var keys []string
+		var last *schema.AuditEntry
+		kept := false // the stream has entries
+		rest := false // entries are left after those pruned
+		err = tx.Scan(schema.AuditEntryPrefix(stream), "", func(key string, value []byte) error {
+			kept = true
+			e, err := schema.DecodeAuditEntry(key, value)
+			if err != nil {
+				return err // never prune past what cannot be read: verify reports it
 			}
-			// Every entry is pruned and the newest is older than the
-			// retention: the stream goes.
+			if !e.Time.Before(cutoff) || e.Seq > h.Seq {
+				rest = true
+				return store.ErrStopScan
+			}
+			if len(keys) == maxPrunesPerTxn {
+				rest, more = true, true
+				return store.ErrStopScan
+			}
+			keys, last = append(keys, key), e
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		cpKey := schema.AuditCheckpointKey(stream)
+		if len(keys) == 0 {
+			// Nothing to prune; a stream whose checkpoint already
+			// reaches its head (every entry pruned) goes.
+			cb, ok, err := tx.Get(cpKey)
+			if err != nil || !ok {
+				return err
+			}
+			c, err := schema.DecodeAuditCheckpoint(cpKey, cb)
+			if err != nil || kept || c.Seq != h.Seq || c.MAC != h.MAC || !h.Time.Before(cutoff) {
+				return err
+			}
 			dropped = true
 			if err := tx.Delete(headKey); err != nil {
 				return err
 			}
-			return tx.Delete(schema.AuditCheckpointKey(stream))
+			return tx.Delete(cpKey)
 		}
 		for _, k := range keys {
 			if err := tx.Delete(k); err != nil {
@@ -393,49 +423,88 @@ func (s *Audit) pruneSome(ctx context.Context, stream string, cutoff, now time.T
 			}
 		}
 		n = len(keys)
+		if last.Seq == h.Seq && last.MAC == h.MAC && !rest {
+			// The stream's every entry, up to the one its head names,
+			// is pruned: it goes whole.
+			dropped = true
+			if err := tx.Delete(headKey); err != nil {
+				return err
+			}
+			return tx.Delete(cpKey)
+		}
 		c := &schema.AuditCheckpoint{Stream: stream, Seq: last.Seq, MAC: last.MAC, Time: last.Time, Pruned: now.UTC()}
 		c.CheckpointMAC = audit.MAC(s.auditKey, c.MACInput())
 		b, err := schema.EncodeAuditCheckpoint(c)
 		if err != nil {
 			return err
 		}
-		more = true // look again: the stream may go whole
-		return tx.Put(schema.AuditCheckpointKey(stream), b)
+		return tx.Put(cpKey, b)
 	})
 	return n, more, dropped, err
 }
 
-// CheckKey refuses an audit key that verifies none of the first heads of
-// the log the store holds (a node of a cluster given another node's
-// key file, or a new key for an old store), naming what to do; an empty
-// log takes any key.
+// CheckKey makes sure that every node sharing the store writes the audit
+// log with the same key, before it writes anything. The store keeps the
+// identity of the log's key (schema.AuditKeyIDKey, audit.KeyID): the
+// first node to start writes it, in one transaction with the check that
+// it is absent, so that of nodes starting together on an empty store one
+// writes it and the others compare their key with it. A key whose
+// identity differs is refused, naming audit.key_file. A store written
+// before the identity was kept has heads but no identity: a key that
+// verifies any head is the log's, and its identity is written then; a
+// key that verifies none is refused.
 func (s *Audit) CheckKey(ctx context.Context) error {
-	var checked int
+	id := audit.KeyID(s.auditKey)
+	var stored string
+	var heads int
 	var first string
-	ok := false
-	err := s.st.View(ctx, func(tx store.ReadTx) error {
-		checked, ok = 0, false
-		return tx.Scan(schema.PrefixAuditHeads, "", func(key string, value []byte) error {
+	_, err := s.st.Update(ctx, func(tx store.Tx) error {
+		stored, heads, first = "", 0, ""
+		b, ok, err := tx.Get(schema.AuditKeyIDKey)
+		if err != nil {
+			return err
+		}
+		if ok {
+			k, err := schema.DecodeAuditKeyID(schema.AuditKeyIDKey, b)
+			if err != nil {
+				return err
+			}
+			stored = k.ID
+			return nil
+		}
+		verified := false
+		err = tx.Scan(schema.PrefixAuditHeads, "", func(key string, value []byte) error {
 			h, err := schema.DecodeAuditHead(key, value)
 			if err != nil {
 				return nil // verify reports it
 			}
-			if checked == 0 {
+			if heads == 0 {
 				first = h.Stream
 			}
-			checked++
+			heads++
 			if audit.Equal(h.HeadMAC, audit.MAC(s.auditKey, h.MACInput())) {
-				ok = true
-				return store.ErrStopScan
-			}
-			if checked == 8 {
+				verified = true
 				return store.ErrStopScan
 			}
 			return nil
 		})
+		if err != nil || heads > 0 && !verified {
+			return err
+		}
+		kb, err := schema.EncodeAuditKeyID(&schema.AuditKeyID{ID: id, Created: s.opts.Clock().UTC()})
+		if err != nil {
+			return err
+		}
+		stored = id
+		return tx.Put(schema.AuditKeyIDKey, kb)
 	})
-	if err != nil || ok || checked == 0 {
+	switch {
+	case err != nil:
 		return err
+	case stored == "":
+		return fmt.Errorf("the audit key verifies none of the %d audit log heads in the store (stream %s first): every node sharing a store needs the same audit.key_file; copy it from a node already serving this store", heads, first)
+	case !audit.Equal(stored, id):
+		return fmt.Errorf("the audit key is not the one this store's audit log is written with (%s holds another key's identity): every node sharing a store needs the same audit.key_file; copy it from a node already serving this store", schema.AuditKeyIDKey)
 	}
-	return fmt.Errorf("the audit key verifies none of the %d audit log heads it was tried on (stream %s first): every node sharing a store needs the same audit.key_file; copy it from a node already serving this store", checked, first)
+	return nil
 }

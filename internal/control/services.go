@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/audit"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
@@ -239,11 +241,8 @@ func (s *Services) DeleteService(ctx context.Context, name model.Name, wo Servic
 		if err := wo.check(cur); err != nil {
 			return err
 		}
-		n, err := btx.Count(schema.EndpointPrefix(name))
+		n, err := tx.deleteEndpoints(name)
 		if err != nil {
-			return err
-		}
-		if err := deletePrefix(btx, schema.EndpointPrefix(name)); err != nil {
 			return err
 		}
 		if err := tx.Delete(schema.ServiceKey(name)); err != nil {
@@ -256,6 +255,38 @@ func (s *Services) DeleteService(ctx context.Context, name model.Name, wo Servic
 	}
 	s.log.Info("service deleted", "service", name, "actor", wo.Actor)
 	return s.published(ctx, rev)
+}
+
+// deleteEndpoints deletes service name's endpoints, each with an
+// endpoint.delete entry in its own stream, and returns how many. With
+// the service's own key, entry and head, the transaction writes three
+// keys per endpoint: under etcd's default --max-txn-ops (128) a service
+// of more than 39 endpoints cannot be deleted (the commit fails, deleting
+// nothing, with an error naming the flag; TestDeleteServiceEndpointsOnEtcd).
+func (t *auditTx) deleteEndpoints(name model.Name) (int, error) {
+	prefix := schema.EndpointPrefix(name)
+	var keys []string
+	err := t.Tx.Scan(prefix, "", func(key string, value []byte) error {
+		if _, seen := t.before[key]; !seen && !t.written[key] {
+			t.before[key] = audit.Digest(t.s.digestKey, value, true)
+		}
+		keys = append(keys, key)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	object := " of service " + string(name)
+	for _, k := range keys {
+		if err := t.Delete(k); err != nil {
+			return 0, err
+		}
+		id := strings.TrimPrefix(k, prefix)
+		if err := t.change(schema.AuditEndpointStream(name, id), "endpoint.delete", "endpoint "+id+object, "with its service", k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
 }
 
 // GetService returns one service.

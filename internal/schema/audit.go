@@ -67,6 +67,35 @@ func AuditHeadKey(stream string) string { return PrefixAuditHeads + stream }
 // "audit-checkpoints/<stream>".
 func AuditCheckpointKey(stream string) string { return PrefixAuditCheckpoints + stream }
 
+// AuditKeyIDKey is the key of the identity of the audit key the log is
+// written with: "audit-key/id".
+const AuditKeyIDKey = PrefixAuditKey + "id"
+
+// AuditKeyID is the identity of the audit key the store's log is written
+// with (audit.KeyID: a MAC under the key, which does not reveal it),
+// written by the first node to start, so that a node given another key
+// refuses to start before it writes a single entry.
+type AuditKeyID struct {
+	ID      string    `json:"id"`
+	Created time.Time `json:"created"`
+}
+
+// EncodeAuditKeyID encodes the audit key's identity.
+func EncodeAuditKeyID(k *AuditKeyID) ([]byte, error) { return json.Marshal(k) }
+
+// DecodeAuditKeyID decodes the audit key's identity stored under key.
+func DecodeAuditKeyID(key string, b []byte) (*AuditKeyID, error) {
+	if key != AuditKeyIDKey {
+		return nil, BadKey(key)
+	}
+	return decodeJSON(key, b, func(k *AuditKeyID) error {
+		if k.ID == "" {
+			return errors.New("no key id")
+		}
+		return nil
+	})
+}
+
 // AuditEntry is one change as the audit log keeps it: when, who (and
 // from where), what was done to which object, the keyed digest of the
 // object's stored encoding before and after ("" where it did not exist), and the

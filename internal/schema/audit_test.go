@@ -63,3 +63,26 @@ func TestAuditCodec(t *testing.T) {
 		t.Error("two entries with different fields have the same MAC input")
 	}
 }
+
+func TestAuditKeyIDCodec(t *testing.T) {
+	k := &AuditKeyID{ID: "ab12", Created: time.Unix(1, 0).UTC()}
+	b, err := EncodeAuditKeyID(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := DecodeAuditKeyID(AuditKeyIDKey, b); err != nil || *got != *k {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	for _, tc := range []struct {
+		key, want string
+		value     []byte
+	}{
+		{AuditKeyIDKey, "no key id", []byte(`{"created":"2026-01-01T00:00:00Z"}`)},
+		{AuditKeyIDKey, "null", []byte("null")},
+		{PrefixAuditKey + "other", PrefixAuditKey + "other", b},
+	} {
+		if _, err := DecodeAuditKeyID(tc.key, tc.value); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %s: %v, want %q", tc.key, tc.value, err, tc.want)
+		}
+	}
+}

@@ -25,6 +25,7 @@ const (
 	PrefixAudit            = "audit/"
 	PrefixAuditHeads       = "audit-heads/"
 	PrefixAuditCheckpoints = "audit-checkpoints/"
+	PrefixAuditKey         = "audit-key/"
 )
 
 // KeyName is the form of name n in keys: presentation format with "/"

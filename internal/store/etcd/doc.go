@@ -106,7 +106,10 @@
 //     max-txn-ops - 2 keys: 126 by default; one that deletes, fewer by
 //     the deletion markers it puts (one per distinct directory of the
 //     deleted keys, two levels deep, and the root: a zone's deletion puts
-//     up to 8).
+//     up to 8). A write the control plane audits also puts, per object it
+//     changes, the object's audit entry and its stream's head: a write of
+//     one object (a zone import) keeps max-txn-ops - 4 keys of its own,
+//     124 by default.
 //   - --max-request-bytes (default 1.5 MiB) bounds the request: the keys
 //     (with the prefix) and values written, and the keys compared.
 //
