@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/testutil"
 )
 
 type options struct {
@@ -496,32 +497,12 @@ func startKnot(o *options, dir, zf string, on bool) (*server, error) {
 		return nil, err
 	}
 	port := freePort()
-	rrl, module := "", ""
+	kc := testutil.KnotConfig{Port: port, Dir: d, UDPWorkers: o.readers, Domain: zoneName, ZoneFile: zf}
 	if on {
-		rrl = fmt.Sprintf("mod-rrl:\n  - id: default\n    rate-limit: %d\n    slip: %d\n", o.rate, o.slip)
-		module = "    global-module: mod-rrl/default\n"
+		kc.Sections = fmt.Sprintf("mod-rrl:\n  - id: default\n    rate-limit: %d\n    slip: %d\n", o.rate, o.slip)
+		kc.Template = []string{"global-module: mod-rrl/default"}
 	}
-	conf := fmt.Sprintf(`server:
-    listen: 127.0.0.1@%d
-    rundir: %q
-    udp-workers: %d
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: %q
-log:
-  - target: stderr
-    any: info
-%stemplate:
-  - id: default
-    storage: %q
-    semantic-checks: off
-    journal-content: none
-    zonefile-sync: -1
-%szone:
-  - domain: %s
-    file: %q
-`, port, d, o.readers, filepath.Join(d, "db"), rrl, d, module, zoneName, zf)
+	conf := kc.String()
 	cf := filepath.Join(d, "knot.conf")
 	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
 		return nil, err

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/testutil"
 )
 
 type options struct {
@@ -146,28 +147,7 @@ func knotStarter(zoneFile string) starter {
 		if err != nil {
 			return nil, err
 		}
-		conf := fmt.Sprintf(`server:
-    listen: 127.0.0.1@%d
-    rundir: %q
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: %q
-log:
-  - target: stderr
-    any: warning
-template:
-  - id: default
-    storage: %q
-    semantic-checks: off
-    journal-content: none
-    zonefile-sync: -1
-    zonefile-load: whole
-zone:
-  - domain: demo.stratus.test.
-    file: %q
-`, port, dir, filepath.Join(dir, "db"), dir, zf)
+		conf := testutil.KnotConfig{Port: port, Dir: dir, LogLevel: "warning", Domain: "demo.stratus.test.", ZoneFile: zf}.String()
 		if err := os.WriteFile(filepath.Join(dir, "knot.conf"), []byte(conf), 0o644); err != nil {
 			return nil, err
 		}

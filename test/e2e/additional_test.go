@@ -21,30 +21,9 @@ func startKnot(t *testing.T, zone, path string) (addr string, pid int) {
 	knotd := testutil.Tool(t, "knotd")
 	dir := t.TempDir()
 	port := freePort(t)
-	conf := fmt.Sprintf(`server:
-    listen: 127.0.0.1@%d
-    rundir: %q
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: %q
-acl:
-  - id: xfr
-    address: 127.0.0.1
-    action: transfer
-template:
-  - id: default
-    storage: %q
-    semantic-checks: off
-zone:
-  - domain: %s
-    file: %q
-    acl: xfr
-log:
-  - target: stderr
-    any: info
-`, port, dir, dir, dir, zone, path)
+	conf := testutil.KnotConfig{Port: port, Dir: dir, Domain: zone, ZoneFile: path,
+		Sections: "acl:\n  - id: xfr\n    address: 127.0.0.1\n    action: transfer\n",
+		Zone:     []string{"acl: xfr"}}.String()
 	cpath := filepath.Join(dir, "knot.conf")
 	if err := os.WriteFile(cpath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

@@ -100,29 +100,9 @@ func startKnotCookies(t *testing.T, secret string) string {
 	knotd := testutil.Tool(t, "knotd")
 	dir := t.TempDir()
 	port := freePort(t)
-	conf := fmt.Sprintf(`server:
-    listen: 127.0.0.1@%d
-    rundir: %q
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: %q
-mod-cookies:
-  - id: shared
-    secret: 0x%s
-template:
-  - id: default
-    storage: %q
-    semantic-checks: off
-    global-module: mod-cookies/shared
-zone:
-  - domain: example.com.
-    file: %q
-log:
-  - target: stderr
-    any: info
-`, port, dir, dir, secret, dir, filepath.Join(must(filepath.Abs("testdata")), "dns_example.com.zone"))
+	conf := testutil.KnotConfig{Port: port, Dir: dir, Domain: "example.com.", ZoneFile: filepath.Join("testdata", "dns_example.com.zone"),
+		Sections: fmt.Sprintf("mod-cookies:\n  - id: shared\n    secret: 0x%s\n", secret),
+		Template: []string{"global-module: mod-cookies/shared"}}.String()
 	cpath := filepath.Join(dir, "knot.conf")
 	if err := os.WriteFile(cpath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
