@@ -60,6 +60,17 @@ type handler struct {
 	an       *anomalyCounter // nil: anomaly detection is off
 }
 
+// handler returns a handler for one UDP reader or TCP connection, with
+// the server's cookies and identity, counting for anomaly detection into
+// an (nil: not counted).
+func (s *Server) handler(an *anomalyCounter) *handler {
+	h := newHandler(s.src, s.steer, s.cfg.UDPSize, s.ext != nil)
+	h.edge = s.edge
+	h.w.NSID = s.edge.identity
+	h.an = an
+	return h
+}
+
 func newHandler(src SnapshotSource, steer SteeringSource, udpSize int, ext bool) *handler {
 	h := &handler{src: src, steer: steer, ext: ext, w: dnswire.Writer{UDPSize: udpSize}}
 	h.req.Client.Seed(rand.Uint64())

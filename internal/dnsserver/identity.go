@@ -98,11 +98,3 @@ func equalFoldWire(a, b []byte) bool {
 	}
 	return true
 }
-
-// handler returns a handler for one UDP reader or TCP connection.
-func (s *Server) handler() *handler {
-	h := newHandler(s.src, s.steer, s.cfg.UDPSize, s.ext != nil)
-	h.edge = s.edge
-	h.w.NSID = s.edge.identity
-	return h
-}

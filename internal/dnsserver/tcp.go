@@ -253,8 +253,7 @@ func remoteAddr(c net.Conn) netip.Addr {
 // query, or at shutdown.
 func (s *Server) serveTCP(tc *tcpConn) {
 	c := tc.c
-	h := s.handler()
-	h.an = s.anomalies.tcpCounter()
+	h := s.handler(s.anomalies.tcpCounter())
 	from := tc.from
 	r := bufio.NewReaderSize(c, 4096)
 	req := make([]byte, 0, 512)

@@ -104,8 +104,7 @@ func closeUDP(us []*udpSocket) {
 // serveUDP reads and answers queries on u until the socket is closed:
 // a batch of queries read with one system call is answered with one.
 func (s *Server) serveUDP(u *udpSocket) {
-	h := s.handler()
-	h.an = s.anomalies.reader()
+	h := s.handler(s.anomalies.reader())
 	b := newUDPBatch(u)
 	for {
 		n, err := b.read()
