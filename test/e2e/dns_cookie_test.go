@@ -113,13 +113,6 @@ func startKnotCookies(t *testing.T, secret string) string {
 	return addr
 }
 
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 // TestDNSCookies: every response to a query with a cookie carries the
 // client cookie (dig: "good") and a server cookie; a server cookie sent
 // back is valid at every server holding the secret it was made with
