@@ -36,6 +36,14 @@ type Config struct {
 	Log      Log      `yaml:"log"`
 	Client   Client   `yaml:"client"`
 	Steering Steering `yaml:"steering"`
+	// Metrics configures the Prometheus metrics (config/metrics.go).
+	Metrics Metrics `yaml:"metrics"`
+	// Tracing configures OpenTelemetry traces (config/tracing.go).
+	Tracing Tracing `yaml:"tracing"`
+	// QueryLog configures the JSON query log (config/querylog.go).
+	QueryLog QueryLog `yaml:"query_log"`
+	// Dnstap configures dnstap output (config/dnstap.go).
+	Dnstap Dnstap `yaml:"dnstap"`
 	// Drills the server runs on a schedule, or when started through the
 	// API.
 	Drills []Drill `yaml:"drills"`

@@ -12,6 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stratusdns/stratus/internal/alert"
 	"github.com/stratusdns/stratus/internal/api"
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/cluster"
@@ -26,6 +29,7 @@ import (
 	"github.com/stratusdns/stratus/internal/steer"
 	"github.com/stratusdns/stratus/internal/steerctl"
 	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/telemetry"
 	"github.com/stratusdns/stratus/internal/version"
 	"github.com/stratusdns/stratus/internal/xfr"
 	"github.com/stratusdns/stratus/pkg/apiv1"
@@ -69,6 +73,12 @@ type Node struct {
 
 	pubCancel context.CancelFunc
 	pubDone   chan struct{}
+
+	// metrics is the node's Prometheus registry; every part of the node
+	// registers its metrics there.
+	metrics *prometheus.Registry
+	// alerts takes the alerts the node's parts emit.
+	alerts alert.Sink
 }
 
 // New returns a node for cfg (validated). It starts nothing.
@@ -85,6 +95,8 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		}
 	}()
 	s.log.Info("starting stratus", "version", version.Get().Version, "data_dir", s.cfg.DataDir, "store", storeName(s.cfg))
+	s.metrics = telemetry.NewRegistry()
+	s.alerts = alert.Discard
 	drills, err := drill.LoadScheduled(s.cfg.Drills)
 	if err != nil {
 		return err

@@ -1,0 +1,4 @@
+package config
+
+// Dnstap configures dnstap output of queries and responses: off by default.
+type Dnstap struct{}

@@ -1,0 +1,4 @@
+package config
+
+// Metrics configures the Prometheus metrics: where they are served.
+type Metrics struct{}

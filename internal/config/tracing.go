@@ -1,0 +1,4 @@
+package config
+
+// Tracing configures OpenTelemetry traces: off by default.
+type Tracing struct{}
