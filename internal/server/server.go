@@ -111,6 +111,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	st = store.Instrument(st, s.metrics)
 	s.st = st
 	loc, closeGeo, err := locator(s.cfg.Steering)
 	if err != nil {

@@ -304,6 +304,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.R
 			s.log.Debug("store/etcd: update committed", "revision", newRev, "reruns", run, "waited", waited, "took", time.Since(start))
 			return newRev, nil
 		}
+		store.Conflicted(ctx)
 	}
 }
 
