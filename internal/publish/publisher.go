@@ -52,6 +52,10 @@ type Publisher struct {
 	svcs    *serviceChanges
 	toks    map[string]*auth.Token // by id; nil: deleted
 	changes int                    // keys changed in the run
+	arrived []arrival              // the run's revisions, as they came
+
+	met    *metrics
+	loaded bool // a full load was published (later ones are reloads)
 }
 
 // releaseAfter is how many changed keys a publish takes before the
@@ -77,7 +81,7 @@ func New(st store.Store, log *slog.Logger) *Publisher {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Publisher{st: st, log: log, changed: make(chan struct{}), ready: make(chan struct{}), failed: make(chan error, 1),
-		serviceNames: map[model.Name]bool{}, zoneRec: map[model.Name]store.Revision{}}
+		serviceNames: map[model.Name]bool{}, zoneRec: map[model.Name]store.Revision{}, met: newMetrics()}
 	p.cur.Store(zone.Empty())
 	return p
 }
@@ -139,7 +143,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 		}
 		if err == nil {
 			backoff = 100 * time.Millisecond
-			p.b, p.svcs, p.toks, p.changes = nil, nil, nil, 0
+			p.b, p.svcs, p.toks, p.changes, p.arrived = nil, nil, nil, 0, nil
 			wctx, cancel := context.WithCancel(ctx)
 			p.mu.Lock()
 			p.watchCancel = cancel
@@ -217,7 +221,11 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 			p.log.Warn("cannot release the memory the store load used", "err", err)
 		}
 	}
-	p.publish(b.Build(rev), sets >= releaseAfter)
+	p.publish(b.Build(rev), sets >= releaseAfter, nil)
+	if p.loaded {
+		p.met.reloads.Inc()
+	}
+	p.loaded = true
 	p.log.Info("zones loaded", "zones", zones, "rrsets", sets, "revision", rev, "took", time.Since(start).Round(time.Millisecond))
 	return rev, nil
 }
@@ -237,6 +245,7 @@ func (p *Publisher) apply(batch store.Batch) error {
 	// collected when the memory is released at the publish.
 	rev, more := batch.Revision, batch.More
 	p.changes += len(batch.Events)
+	p.arrived = append(p.arrived, arrival{rev, time.Now()})
 	deleted := map[model.Name]bool{}
 	for _, ev := range batch.Events {
 		if !strings.HasPrefix(ev.Key, schema.PrefixZones) {
@@ -254,7 +263,7 @@ func (p *Publisher) apply(batch store.Batch) error {
 			deleted[z] = true
 		case !b.HasZone(z.Wire()):
 			if err := b.CreateZone(z.Wire(), string(z), p.zoneSize(ev.Key, ev.Value)); err != nil {
-				p.b = nil
+				p.b, p.arrived = nil, nil
 				return err
 			}
 			p.markZoneServices(b, z)
@@ -289,8 +298,8 @@ func (p *Publisher) apply(batch store.Batch) error {
 	}
 	p.applyTokens(p.toks)
 	p.b, p.svcs, p.toks = nil, nil, nil
-	p.publish(b.Build(rev), p.changes >= releaseAfter)
-	p.changes = 0
+	p.publish(b.Build(rev), p.changes >= releaseAfter, p.arrived)
+	p.changes, p.arrived = 0, p.arrived[:0]
 	return nil
 }
 
@@ -349,11 +358,13 @@ func (p *Publisher) applyRRset(b *zone.Builder, z, owner []byte, t model.Type, k
 	}
 }
 
-// publish serves s. With release, it returns the memory the work freed
-// to the operating system before it tells waiters (WaitFor, Ready) that s
-// is served.
-func (p *Publisher) publish(s *zone.Snapshot, release bool) {
+// publish serves s, the revisions arrived, and observes their lag. With
+// release, it returns the memory the work freed to the operating system
+// before it tells waiters (WaitFor, Ready) that s is served.
+func (p *Publisher) publish(s *zone.Snapshot, release bool, arrived []arrival) {
 	p.cur.Store(s)
+	p.observeLag(arrived, time.Now())
+	p.met.revision.Set(float64(s.Revision()))
 	if release {
 		releaseMemory()
 	}

@@ -149,6 +149,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	})
 	s.steering = ctrl
 	s.pub = publish.New(st, s.log.With("component", "publisher"))
+	s.pub.SetMetrics(s.metrics)
 	s.pub.SetServiceSink(ctrl)
 	s.pub.OnReach(storeEvents(node, s.checker))
 	pubCtx, cancel := context.WithCancel(context.Background())
