@@ -188,6 +188,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	s.secondaries = secondaries
 	s.drills = drill.NewScheduler(drillPlane{services: s.plane.Services, endpoints: s.plane.Endpoints, steering: ctrl}, drillKeeper{s.plane.DrillRuns}, drills, s.log.With("component", "drill"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
+	xfrMetrics := xfr.NewMetrics(s.metrics) // every term's notifier and the transfer server
 	s.started = time.Now().UTC()
 	s.cluster = cluster.New(cluster.Options{
 		Name:       node,
@@ -208,7 +209,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	s.cluster.WhileLeading("notify", func(ctx context.Context) {
 		// A fresh notifier per term: it sends every zone's serial at its
 		// start, so secondaries hear of what changed between terms.
-		xfr.NewNotifier(s.pub, s.plane.Zones, s.plane.TSIGKeys, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay, Clock: clock.Real()}, s.log.With("component", "notify")).Run(ctx)
+		xfr.NewNotifier(s.pub, s.plane.Zones, s.plane.TSIGKeys, xfr.NotifierOptions{Delay: s.cfg.Zones.NotifyDelay, Clock: clock.Real(), Metrics: xfrMetrics}, s.log.With("component", "notify")).Run(ctx)
 	})
 	s.cluster.WhileLeading("materialize", func(ctx context.Context) { ctrl.Materialize(ctx, s.plane.SteeredAnswers, delay) })
 	s.cluster.WhileLeading("secondary zones", func(ctx context.Context) {
@@ -271,6 +272,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	dns.SetAnomalyLog(anomalyEvents(s.checker))
 	full := xfr.New(s.plane.Zones, s.plane.TSIGKeys, s.log.With("component", "xfr"))
 	full.SetNotified(s.secondaries)
+	full.SetMetrics(xfrMetrics)
 	full.SetTSIGLimits(xfr.TSIGLimits{MaxFudge: uint16(s.cfg.TSIG.MaxFudge / time.Second), ReplayEntries: s.cfg.TSIG.ReplayCache})
 	full.SetServed(s.pub.Snapshots())
 	s.bgDone.Add(1) // counts of the log lines the DNS side left out

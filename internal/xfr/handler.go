@@ -46,6 +46,7 @@ type Handler struct {
 	limited *slog.Logger
 	rate    *lograte.Limiter // limited's limiter, whose counts Run writes
 	served  Served
+	metrics *Metrics
 }
 
 // Notified takes the NOTIFY messages for secondary zones
@@ -67,7 +68,7 @@ func New(src Source, keys Keys, log *slog.Logger) *Handler {
 	}
 	rate := lograte.New(log, 0, 0, nil)
 	limited := rate.Logger()
-	return &Handler{src: src, keys: keys, log: log, now: time.Now, replays: newReplayCache(0, limited), rate: rate, limited: limited}
+	return &Handler{src: src, keys: keys, log: log, now: time.Now, replays: newReplayCache(0, limited), rate: rate, limited: limited, metrics: NewMetrics(nil)}
 }
 
 // Run writes, every interval of the rate-limited log until ctx ends, how
@@ -94,17 +95,20 @@ func (s *Handler) Serve(ctx context.Context, req, answer []byte, from netip.Addr
 	// An opcode not implemented is NOTIMP whatever the question section
 	// holds; the others must have exactly one question (or zone).
 	if err := m.Unpack(req); err != nil || len(m.Question) != 1 && dnswire.Implemented(uint8(m.Opcode)) || misplacedTSIG(m) {
+		s.metrics.answered(m, dns.RcodeFormatError)
 		s.reply(m, nil, dns.RcodeFormatError, write)
 		return
 	}
 	sg, err := verify(ctx, s.keys, req, m, s.now, s.tsig, s.replays)
 	if err != nil {
 		s.log.Warn("tsig key lookup failed", "err", err)
+		s.metrics.answered(m, dns.RcodeServerFailure)
 		s.reply(m, nil, dns.RcodeServerFailure, write)
 		return
 	}
 	if sg != nil && sg.tsigErr != 0 {
 		s.limited.Info("tsig verification failed", "key", sg.key.Name, "error", dns.RcodeToString[int(sg.tsigErr)], "from", from)
+		s.metrics.answered(m, dns.RcodeNotAuth)
 		s.reply(m, sg, dns.RcodeNotAuth, write)
 		return
 	}
@@ -117,7 +121,9 @@ func (s *Handler) Serve(ctx context.Context, req, answer []byte, from netip.Addr
 		if sg == nil { // unsigned: anyone may send it, from any address
 			log = s.limited
 		}
-		s.reply(m, sg, update.Apply(ctx, s.src, m, sg.keyName(), from, log), write)
+		rcode := update.Apply(ctx, s.src, m, sg.keyName(), from, log)
+		s.metrics.update(rcode)
+		s.reply(m, sg, rcode, write)
 		return
 	case dns.OpcodeQuery:
 	default:
@@ -177,13 +183,17 @@ func addOPT(req, resp *dns.Msg) {
 func (s *Handler) transfer(ctx context.Context, req *dns.Msg, sg *signer, from netip.Addr, tcp bool, write func([]byte) error) {
 	q := req.Question[0]
 	kind := dns.TypeToString[q.Qtype]
+	rcode, failed := dns.RcodeSuccess, false
+	defer func() { s.metrics.transfer(q.Qtype, rcode, failed) }()
 	if q.Qtype == dns.TypeAXFR && !tcp {
-		s.reply(req, sg, dns.RcodeRefused, write) // RFC 5936 section 4.2: TCP only
+		rcode = dns.RcodeRefused
+		s.reply(req, sg, rcode, write) // RFC 5936 section 4.2: TCP only
 		return
 	}
 	z, err := model.ParseName(q.Name)
 	if err != nil {
-		s.reply(req, sg, dns.RcodeFormatError, write)
+		rcode = dns.RcodeFormatError
+		s.reply(req, sg, rcode, write)
 		return
 	}
 	var since *uint32
@@ -194,7 +204,8 @@ func (s *Handler) transfer(ctx context.Context, req *dns.Msg, sg *signer, from n
 			}
 		}
 		if since == nil {
-			s.reply(req, sg, dns.RcodeFormatError, write) // RFC 1995 section 3
+			rcode = dns.RcodeFormatError
+			s.reply(req, sg, rcode, write) // RFC 1995 section 3
 			return
 		}
 	}
@@ -208,15 +219,16 @@ func (s *Handler) transfer(ctx context.Context, req *dns.Msg, sg *signer, from n
 	})
 	switch {
 	case errors.Is(err, control.ErrZoneNotFound):
-		s.reply(req, sg, dns.RcodeNotAuth, write)
-		return
+		rcode = dns.RcodeNotAuth
 	case errors.Is(err, errRefused):
 		s.limited.Info("zone transfer refused", "zone", z, "type", kind, "from", from, "key", key)
-		s.reply(req, sg, dns.RcodeRefused, write)
-		return
+		rcode = dns.RcodeRefused
 	case err != nil:
 		s.log.Warn("zone transfer failed", "zone", z, "err", err)
-		s.reply(req, sg, dns.RcodeServerFailure, write)
+		rcode = dns.RcodeServerFailure
+	}
+	if rcode != dns.RcodeSuccess {
+		s.reply(req, sg, rcode, write)
 		return
 	}
 	var records, messages int
@@ -248,6 +260,7 @@ func (s *Handler) transfer(ctx context.Context, req *dns.Msg, sg *signer, from n
 		debug.FreeOSMemory()
 	}
 	if err != nil {
+		failed = true
 		s.log.Warn("zone transfer aborted", "zone", z, "type", kind, "from", from, "err", err)
 		return
 	}

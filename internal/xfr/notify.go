@@ -47,6 +47,9 @@ type NotifierOptions struct {
 	// Clock times the delay and the backoff (default clock.Real()). The
 	// wait for an answer, Timeout, is network time, on the system clock.
 	Clock clock.Clock
+	// Metrics counts the NOTIFY messages (default: counted, not
+	// exported).
+	Metrics *Metrics
 }
 
 // Notifier sends NOTIFY (RFC 1996) to each zone's secondaries whenever its
@@ -76,6 +79,9 @@ func NewNotifier(pub Published, src NotifySource, keys Keys, opts NotifierOption
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.Real()
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(nil)
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -237,8 +243,12 @@ func (n *Notifier) notify(ctx context.Context, soa *dns.SOA, t model.NotifyTarge
 	z, serial := soa.Hdr.Name, soa.Serial
 	backoff := time.Second
 	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
+			n.opts.Metrics.notifyRetries.Inc()
+		}
 		err := n.send(ctx, soa, t)
 		if err == nil {
+			n.opts.Metrics.notifyAcked.Inc()
 			n.log.Info("notify acknowledged", "zone", z, "serial", serial, "secondary", t.Address, "attempts", attempt)
 			return
 		}
@@ -269,6 +279,7 @@ func (n *Notifier) send(ctx context.Context, soa *dns.SOA, t model.NotifyTarget)
 		}
 		c.TsigSecret = k.Sign(m)
 	}
+	n.opts.Metrics.notifySent.Inc()
 	r, _, err := c.ExchangeContext(ctx, m, t.Address.String())
 	if err != nil {
 		return err

@@ -87,6 +87,7 @@ func (s *Handler) refuseEarly(req []byte, from netip.Addr, write func([]byte) er
 			return false
 		}
 		rcode = dns.RcodeNotAuth
+		s.metrics.updateNotAuth.Inc()
 		s.limited.Info("update refused", "zone", nameText(q.Qname), "rcode", dns.RcodeToString[rcode], "from", from, "key", "", "err", "no such zone")
 	default:
 		return false
