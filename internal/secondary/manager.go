@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
@@ -51,6 +53,9 @@ type Options struct {
 	// (default clock.Real()). Timeout and TransferTimeout are network
 	// time, on the system clock.
 	Clock clock.Clock
+	// Metrics, when set, gets the count of transfers in
+	// (stratus_xfr_transfers_in_total).
+	Metrics prometheus.Registerer
 }
 
 // DefaultMaxRecords is Options.MaxRecords when not set, the default of
@@ -75,6 +80,8 @@ type Manager struct {
 	// that read already saw, reads nothing again.
 	published Zones
 	synced    map[string]bool
+
+	transfers *prometheus.CounterVec // transfersIn
 }
 
 // New returns a manager writing to st and signing with the keys of keys;
@@ -101,7 +108,8 @@ func New(st Store, keys Keys, opts Options, log *slog.Logger) *Manager {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{st: st, keys: keys, opts: opts, log: log, zones: map[model.Name]*zoneLoop{}, resync: make(chan struct{}, 1)}
+	return &Manager{st: st, keys: keys, opts: opts, log: log, zones: map[model.Name]*zoneLoop{}, resync: make(chan struct{}, 1),
+		transfers: transfersIn(opts.Metrics)}
 }
 
 // zoneLoop is one zone's refresh loop.

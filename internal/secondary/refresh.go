@@ -191,7 +191,8 @@ func (m *Manager) transfer(ctx context.Context, q *dns.Msg, p model.NotifyTarget
 }
 
 // full takes the whole zone (AXFR) and loads it.
-func (m *Manager) full(ctx context.Context, sz control.SecondaryZone, p model.NotifyTarget, key *model.TSIGKey) (*model.SOAFields, error) {
+func (m *Manager) full(ctx context.Context, sz control.SecondaryZone, p model.NotifyTarget, key *model.TSIGKey) (_ *model.SOAFields, err error) {
+	defer func() { m.countTransfer("axfr", err) }()
 	q := new(dns.Msg)
 	q.SetAxfr(string(sz.Name))
 	start := time.Now() // network time, for the log: on the system clock
@@ -213,7 +214,8 @@ func (m *Manager) full(ctx context.Context, sz control.SecondaryZone, p model.No
 
 // incremental takes the changes since the zone's serial (IXFR) and applies
 // them; a primary that answers with the whole zone gets it loaded.
-func (m *Manager) incremental(ctx context.Context, sz control.SecondaryZone, p model.NotifyTarget, key *model.TSIGKey) (*model.SOAFields, error) {
+func (m *Manager) incremental(ctx context.Context, sz control.SecondaryZone, p model.NotifyTarget, key *model.TSIGKey) (soa *model.SOAFields, err error) {
+	defer func() { m.countTransfer("ixfr", err) }()
 	q := new(dns.Msg)
 	q.SetIxfr(string(sz.Name), sz.SOA.Serial, ".", ".")
 	start := time.Now() // network time, for the log: on the system clock

@@ -27,6 +27,7 @@ type primary struct {
 	partial bool
 	endless bool // transfers never end: messages of records until the secondary hangs up
 	failing bool
+	refuse  bool // transfers answered REFUSED
 	addr    netip.AddrPort
 }
 
@@ -60,6 +61,11 @@ func (p *primary) serve(w dns.ResponseWriter, r *dns.Msg) {
 		m.Answer = []dns.RR{soa}
 		w.WriteMsg(m)
 	case dns.TypeAXFR, dns.TypeIXFR:
+		if p.refuse {
+			m.Rcode = dns.RcodeRefused
+			w.WriteMsg(m)
+			return
+		}
 		ns := &dns.NS{Hdr: dns.RR_Header{Name: "sec.test.", Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: 60}, Ns: "ns1.sec.test."}
 		m.Answer = []dns.RR{soa, ns}
 		for i := range 50 {

@@ -184,7 +184,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	}
 	bg, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
-	secondaries := secondary.New(s.plane.Secondaries, s.plane.TSIGKeys, secondary.Options{Clock: clock.Real(), MaxRecords: s.cfg.Zones.MaxRecords}, s.log.With("component", "secondary"))
+	secondaries := secondary.New(s.plane.Secondaries, s.plane.TSIGKeys, secondary.Options{Clock: clock.Real(), MaxRecords: s.cfg.Zones.MaxRecords, Metrics: s.metrics}, s.log.With("component", "secondary"))
 	s.secondaries = secondaries
 	s.drills = drill.NewScheduler(drillPlane{services: s.plane.Services, endpoints: s.plane.Endpoints, steering: ctrl}, drillKeeper{s.plane.DrillRuns}, drills, s.log.With("component", "drill"))
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
