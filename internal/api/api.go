@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/stratusdns/stratus/internal/audit"
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/clock"
@@ -56,6 +58,9 @@ type Options struct {
 	LongTimeout time.Duration
 	// Clock times the rate limits (default: the system's).
 	Clock clock.Clock
+	// Metrics, when set, gets the requests' counts and durations by
+	// route (stratus_api_requests_total, stratus_api_request_duration_seconds).
+	Metrics prometheus.Registerer
 }
 
 // DrillStarter starts a configured drill in the background
@@ -74,6 +79,7 @@ type Handler struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	limits *limits
+	counts *metrics // requests by route
 }
 
 // New returns the API handler over the control plane ctl.
@@ -91,6 +97,7 @@ func New(ctl Control, opts Options) *Handler {
 	}
 	h.limits = newLimits(opts.RateLimits, opts.Clock, h.log)
 	h.limits.trusted = opts.TrustedProxies
+	h.counts = newMetrics(opts.Metrics, h.routes())
 	allowed := map[string][]string{}
 	for _, rt := range h.routes() {
 		h.mux.Handle(rt.method+" "+rt.pattern, h.wrap(rt))
@@ -111,7 +118,7 @@ func New(ctl Control, opts Options) *Handler {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.mux.ServeHTTP(w, h.begin(w, r))
+	h.counts.serve(w, h.begin(w, r), h.mux.ServeHTTP)
 }
 
 // route is one API endpoint: the scope it needs and its handler.

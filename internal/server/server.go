@@ -304,6 +304,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		RateLimits:         api.RateLimits(s.cfg.API.RateLimit),
 		TrustedProxies:     s.cfg.API.TrustedProxyPrefixes(),
 		LongTimeout:        cmp.Or(s.cfg.API.ZoneFileTimeout, config.DefaultAPIZoneFileTimeout),
+		Metrics:            s.metrics,
 	})
 	srv := apiServer(s.cfg.API, handler, clock.Real(), s.log)
 	s.http, s.httpDone = srv, make(chan struct{})
