@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // unmatchedRoute is the route label of requests for a path no route has.
@@ -25,11 +27,11 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer, rts []route) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "stratus", Subsystem: "api", Name: "requests_total",
+			Namespace: telemetry.Namespace, Subsystem: "api", Name: "requests_total",
 			Help: "API requests by route (its pattern, or \"unmatched\"), method and status code.",
 		}, []string{"route", "method", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "stratus", Subsystem: "api", Name: "request_duration_seconds",
+			Namespace: telemetry.Namespace, Subsystem: "api", Name: "request_duration_seconds",
 			Help:    "Time the API took to answer a request, by route and method.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"route", "method"}),

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // metrics are the publisher's: how long a commit takes to be served, the
@@ -19,20 +20,20 @@ type metrics struct {
 func newMetrics() *metrics {
 	return &metrics{
 		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: "stratus",
+			Namespace: telemetry.Namespace,
 			Subsystem: "publish",
 			Name:      "lag_seconds",
 			Help:      "Time from the commit of a revision to the moment the DNS server answers from it (from its arrival in the watch when this node did not commit it).",
 			Buckets:   []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}),
 		revision: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "stratus",
+			Namespace: telemetry.Namespace,
 			Subsystem: "publish",
 			Name:      "revision",
 			Help:      "The store revision of the snapshot the DNS server answers from.",
 		}),
 		reloads: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "stratus",
+			Namespace: telemetry.Namespace,
 			Subsystem: "publish",
 			Name:      "reloads_total",
 			Help:      "Full loads of the store after the first: the publisher fell behind the store's history, its watch failed or was restarted.",

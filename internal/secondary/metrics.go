@@ -7,6 +7,8 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // transfersIn is stratus_xfr_transfers_in_total{type,result}: the
@@ -15,7 +17,7 @@ import (
 // error otherwise).
 func transfersIn(reg prometheus.Registerer) *prometheus.CounterVec {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "stratus", Subsystem: "xfr", Name: "transfers_in_total",
+		Namespace: telemetry.Namespace, Subsystem: "xfr", Name: "transfers_in_total",
 		Help: "Zone transfers of secondary zones from their primaries, by type (axfr, ixfr) and result: ok, refused (the primary answered REFUSED or NOTAUTH), error.",
 	}, []string{"type", "result"})
 	for _, t := range []string{"axfr", "ixfr"} {

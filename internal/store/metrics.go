@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // Instrument returns st measured: every Update that reaches a commit is
@@ -24,14 +26,14 @@ import (
 func Instrument(st Store, reg prometheus.Registerer) Store {
 	m := &instrumented{Store: st, times: newCommitRing(commitRingSize)}
 	m.duration = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Namespace: "stratus",
+		Namespace: telemetry.Namespace,
 		Subsystem: "store",
 		Name:      "commit_duration_seconds",
 		Help:      "Time a store update took, from the call to its commit (or failure), queueing and runs again after conflicts included.",
 		Buckets:   []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 	})
 	commits := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "stratus",
+		Namespace: telemetry.Namespace,
 		Subsystem: "store",
 		Name:      "commits_total",
 		Help:      "Store commits by result: ok, error, or conflict (a transaction run again because a commit changed what it read).",

@@ -3,6 +3,8 @@ package xfr
 import (
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // Metrics are the counts of the transfer server and the notifier:
@@ -21,18 +23,18 @@ type Metrics struct {
 // exported).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	counter := func(name, help string) prometheus.Counter {
-		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "stratus", Subsystem: "notify", Name: name, Help: help})
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: telemetry.Namespace, Subsystem: "notify", Name: name, Help: help})
 	}
 	m := &Metrics{
 		notifySent:    counter("sent_total", "NOTIFY messages sent to secondaries, each attempt counted."),
 		notifyAcked:   counter("acked_total", "NOTIFY messages a secondary acknowledged (NOERROR)."),
 		notifyRetries: counter("retries_total", "NOTIFY attempts after the first to a secondary that had not acknowledged."),
 		transfers: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "stratus", Subsystem: "xfr", Name: "transfers_out_total",
+			Namespace: telemetry.Namespace, Subsystem: "xfr", Name: "transfers_out_total",
 			Help: "Zone transfers requested of this server, by type (axfr, ixfr) and result: ok, refused (REFUSED or NOTAUTH: not allowed, or no such zone), error.",
 		}, []string{"type", "result"}),
 		updates: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "stratus", Subsystem: "update", Name: "requests_total",
+			Namespace: telemetry.Namespace, Subsystem: "update", Name: "requests_total",
 			Help: "Dynamic updates (RFC 2136) answered, by rcode.",
 		}, []string{"rcode"}),
 	}
