@@ -221,11 +221,11 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 			p.log.Warn("cannot release the memory the store load used", "err", err)
 		}
 	}
-	p.publish(b.Build(rev), sets >= releaseAfter, nil)
 	if p.loaded {
 		p.met.reloads.Inc()
 	}
 	p.loaded = true
+	p.publish(b.Build(rev), sets >= releaseAfter, nil)
 	p.log.Info("zones loaded", "zones", zones, "rrsets", sets, "revision", rev, "took", time.Since(start).Round(time.Millisecond))
 	return rev, nil
 }
