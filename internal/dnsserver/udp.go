@@ -106,6 +106,7 @@ func closeUDP(us []*udpSocket) {
 func (s *Server) serveUDP(u *udpSocket) {
 	h := s.handler(s.anomalies.reader())
 	b := newUDPBatch(u)
+	tr := s.tapReader()
 	for {
 		n, err := b.read()
 		if err != nil {
@@ -118,6 +119,10 @@ func (s *Server) serveUDP(u *udpSocket) {
 		var now int64
 		if s.rrl != nil {
 			now = s.rrl.now()
+		}
+		var received time.Time
+		if tr != nil {
+			received = time.Now()
 		}
 		for i := range n {
 			q := b.query(i)
@@ -132,9 +137,11 @@ func (s *Server) serveUDP(u *udpSocket) {
 			if s.rrl != nil {
 				resp = s.rrl.limit(h, resp, from, now, h.serverCookieValid())
 			}
+			tr.add(h, q, resp, b.peer(i), false, received)
 			b.queue(i, resp)
 		}
 		b.flush()
+		tr.handOff()
 	}
 }
 
