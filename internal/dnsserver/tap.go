@@ -266,25 +266,23 @@ func (r *tapReader) add(h *handler, req, resp []byte, from netip.AddrPort, tcp b
 }
 
 // room returns the buffer to add a record of need octets to, handing the
-// current one over when it is full; nil when there is none.
+// current one over when it is full; nil when there is none with room.
 func (r *tapReader) room(need int) *tapBuffer {
 	if need > r.t.cfg.Bytes {
 		return nil
 	}
-	b := r.cur
-	if b != nil && len(b.recs) < cap(b.recs) && len(b.bytes)+need <= cap(b.bytes) {
-		return b
-	}
-	if b != nil {
+	if !r.fits(need) {
 		r.handOff()
-	}
-	if r.cur == nil {
-		select {
-		case r.cur = <-r.free:
-		default:
+		if !r.fits(need) {
+			return nil
 		}
 	}
 	return r.cur
+}
+
+func (r *tapReader) fits(need int) bool {
+	b := r.cur
+	return b != nil && len(b.recs) < cap(b.recs) && len(b.bytes)+need <= cap(b.bytes)
 }
 
 // copy appends p to the buffer's bytes and returns the copy.
@@ -295,30 +293,32 @@ func (b *tapBuffer) copy(p []byte) []byte {
 }
 
 // handOff gives the records gathered so far to the writer, without
-// waiting: when the writer's queue is full they are dropped.
+// waiting. While the writer holds every other buffer of the reader's,
+// the reader goes on filling the one it has; when the writer's queue is
+// full the records are dropped.
 func (r *tapReader) handOff() {
 	if r == nil {
 		return
 	}
 	b := r.cur
-	if b == nil {
-		select {
-		case r.cur = <-r.free:
-		default:
-		}
+	if b != nil && len(b.recs) == 0 {
 		return
 	}
-	if len(b.recs) == 0 {
+	var next *tapBuffer
+	select {
+	case next = <-r.free:
+	default:
+		return // keep filling b
+	}
+	if b == nil {
+		r.cur = next
 		return
 	}
 	select {
 	case r.t.full <- b:
-		r.cur = nil
-		select {
-		case r.cur = <-r.free:
-		default:
-		}
+		r.cur = next
 	default:
+		r.free <- next // never waits: it came from there
 		for i := range b.recs {
 			r.drop(b.recs[i].Log, b.recs[i].Dnstap, 1)
 		}
