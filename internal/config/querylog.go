@@ -12,10 +12,10 @@ type QueryLog struct {
 	Enabled bool `yaml:"enabled"`
 	// Output is a file path, or "stdout" (default stdout).
 	Output string `yaml:"output"`
-	// MaxSizeMB rotates the file when it reaches this many megabytes
+	// MaxSizeMB rotates the file before it passes this many megabytes
 	// (default 100); MaxBackups is the number of rotated files kept (0:
-	// all, within max_age); MaxAge removes rotated files older than this,
-	// counted in whole days (0: none removed for age).
+	// all, within max_age); MaxAge removes rotated files older than this
+	// (0: none removed for age).
 	MaxSizeMB  int           `yaml:"max_size_mb"`
 	MaxBackups int           `yaml:"max_backups"`
 	MaxAge     time.Duration `yaml:"max_age"`
@@ -76,12 +76,6 @@ func (q *QueryLog) SizeMB() int {
 		return DefaultQueryLogMaxSizeMB
 	}
 	return q.MaxSizeMB
-}
-
-// AgeDays returns max_age in whole days, rounded up (0: none).
-func (q *QueryLog) AgeDays() int {
-	const day = 24 * time.Hour
-	return int((q.MaxAge + day - 1) / day)
 }
 
 func (q *QueryLog) check() error {

@@ -24,7 +24,7 @@ query_log:
 	}
 	q := c.QueryLog
 	v4, v6 := q.Prefixes()
-	if !q.Enabled || q.Path() != "/var/log/stratus/queries.log" || q.SizeMB() != 10 || q.MaxBackups != 3 || q.AgeDays() != 2 ||
+	if !q.Enabled || q.Path() != "/var/log/stratus/queries.log" || q.SizeMB() != 10 || q.MaxBackups != 3 ||
 		q.Rate() != 0.25 || q.Anonymized() || v4 != 16 || v6 != 32 || q.MaxAge != 36*time.Hour {
 		t.Errorf("parsed %+v", q)
 	}
@@ -34,7 +34,7 @@ query_log:
 	}
 	q = c.QueryLog
 	v4, v6 = q.Prefixes()
-	if q.Path() != "stdout" || q.SizeMB() != DefaultQueryLogMaxSizeMB || q.AgeDays() != 0 || q.Rate() != 1 || !q.Anonymized() || v4 != 24 || v6 != 48 {
+	if q.Path() != "stdout" || q.SizeMB() != DefaultQueryLogMaxSizeMB || q.MaxAge != 0 || q.Rate() != 1 || !q.Anonymized() || v4 != 24 || v6 != 48 {
 		t.Errorf("defaults %+v", q)
 	}
 }
