@@ -1,9 +1,11 @@
 package dnsserver
 
 import (
+	"errors"
 	"math"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -127,6 +129,11 @@ type tapReader struct {
 	free chan *tapBuffer // buffers the writer gave back
 	acc  uint64          // the sampling accumulator
 	peer netip.AddrPort  // the client of a TCP connection
+
+	// last is when the reader last handed a buffer over; armed says a
+	// read deadline is set to hand over records left when queries stop.
+	last  time.Time
+	armed bool
 
 	// The records this reader dropped, written by the reader alone.
 	logDropped, dnstapDropped atomic.Uint64
@@ -290,6 +297,51 @@ func (b *tapBuffer) copy(p []byte) []byte {
 	n := len(b.bytes)
 	b.bytes = append(b.bytes, p...)
 	return b.bytes[n:len(b.bytes):len(b.bytes)]
+}
+
+// Hand-over pacing: a UDP reader hands its buffer over when it is half
+// full or tapHandOffEvery after the last hand-over, not after every
+// batch (waking the writer per batch costs more than the copy); when
+// the queries stop, a read deadline tapIdleFlush away hands over what is
+// left.
+const (
+	tapHandOffEvery = 10 * time.Millisecond
+	tapIdleFlush    = 50 * time.Millisecond
+)
+
+// batchDone is called after each batch of a UDP reader, with the time
+// the batch was read.
+func (r *tapReader) batchDone(now time.Time) {
+	if r == nil || r.cur == nil || len(r.cur.recs) == 0 {
+		return
+	}
+	if len(r.cur.recs) >= cap(r.cur.recs)/2 || len(r.cur.bytes) >= cap(r.cur.bytes)/2 || now.Sub(r.last) >= tapHandOffEvery {
+		r.handOff()
+		r.last = now
+	}
+}
+
+// armIdle sets a read deadline on a UDP socket whose reader holds records
+// not handed over, so that they are when no more queries come.
+func (r *tapReader) armIdle(c *net.UDPConn) {
+	if r == nil || r.armed || r.cur == nil || len(r.cur.recs) == 0 {
+		return
+	}
+	c.SetReadDeadline(time.Now().Add(tapIdleFlush))
+	r.armed = true
+}
+
+// idle reports whether err is the deadline armIdle set, having handed
+// the records over and cleared it.
+func (r *tapReader) idle(c *net.UDPConn, err error) bool {
+	if r == nil || !r.armed || !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	}
+	r.handOff()
+	r.last = time.Now()
+	c.SetReadDeadline(time.Time{})
+	r.armed = false
+	return true
 }
 
 // handOff gives the records gathered so far to the writer, without

@@ -122,6 +122,23 @@ func TestTapRecords(t *testing.T) {
 	}
 }
 
+// TestTapIdleReaderHandsOver: the records of a UDP reader that stops
+// receiving queries reach the sink without more queries or a shutdown.
+func TestTapIdleReaderHandsOver(t *testing.T) {
+	sink := &recordingSink{}
+	_, addr := startServer(t, Config{UDPReaders: 1, Tap: TapConfig{Sink: sink, Log: true}})
+	for range 3 { // the first is handed over at once, the others wait
+		m := new(dns.Msg)
+		m.SetQuestion("www.example.com.", dns.TypeA)
+		exchange(t, "udp", addr, m)
+	}
+	for deadline := time.Now().Add(time.Minute); len(sink.records()) < 3; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 3 records handed over", len(sink.records()))
+		}
+	}
+}
+
 // TestTapSampling: a reader takes exactly floor(n*rate) of n queries for
 // the query log, and copies no messages for it.
 func TestTapSampling(t *testing.T) {

@@ -108,10 +108,14 @@ func (s *Server) serveUDP(u *udpSocket) {
 	b := newUDPBatch(u)
 	tr := s.tapReader()
 	for {
+		tr.armIdle(u.conn)
 		n, err := b.read()
 		if err != nil {
 			if isClosed(err) {
 				return
+			}
+			if tr.idle(u.conn, err) { // the tap's records were handed over
+				continue
 			}
 			time.Sleep(time.Millisecond) // an error that persists must not spin the reader
 			continue
@@ -141,7 +145,7 @@ func (s *Server) serveUDP(u *udpSocket) {
 			b.queue(i, resp)
 		}
 		b.flush()
-		tr.handOff()
+		tr.batchDone(received)
 	}
 }
 
