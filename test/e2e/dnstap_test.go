@@ -183,7 +183,7 @@ func TestDnstapCapture(t *testing.T) {
 	for sc.Scan() {
 		var e struct {
 			Client, Transport, Qname, Qtype, Rcode, Zone string
-			AA                                          bool
+			AA                                           bool
 		}
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			t.Fatalf("query log line %q: %v", sc.Text(), err)
