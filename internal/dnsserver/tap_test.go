@@ -214,6 +214,7 @@ func TestTapAllocations(t *testing.T) {
 		now := time.Now()
 		if n := testing.AllocsPerRun(500, func() {
 			r.add(h, pkt, h.serve(pkt, tapClient.Addr(), false), tapClient, false, now)
+			r.batchDone(now)
 			r.handOff()
 		}); n > 0 {
 			t.Errorf("%+v: %v allocations per query, budget 0", cfg, n)

@@ -25,8 +25,12 @@ type collector struct {
 }
 
 func listen(t *testing.T, path string) *collector {
+	return listenOn(t, "unix", path)
+}
+
+func listenOn(t *testing.T, network, addr string) *collector {
 	t.Helper()
-	ln, err := net.Listen("unix", path)
+	ln, err := net.Listen(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,10 +111,19 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // TestMessages: each record becomes an AUTH_QUERY and an AUTH_RESPONSE
 // with the client, transport, times and messages.
 func TestMessages(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "tap.sock")
-	c := listen(t, sock)
+	for _, network := range []string{"unix", "tcp"} {
+		t.Run(network, func(t *testing.T) { testMessages(t, network) })
+	}
+}
+
+func testMessages(t *testing.T, network string) {
+	addr := filepath.Join(t.TempDir(), "tap.sock")
+	if network == "tcp" {
+		addr = "127.0.0.1:0"
+	}
+	c := listenOn(t, network, addr)
 	defer c.kill()
-	o := New(Options{Network: "unix", Addr: sock, Identity: "ns1", Version: "v9", Queries: true, Responses: true})
+	o := New(Options{Network: network, Addr: c.ln.Addr().String(), Identity: "ns1", Version: "v9", Queries: true, Responses: true})
 	waitFor(t, "connection", o.Connected)
 	rec := record(t, "a.example.", true)
 	o.Tap([]dnsserver.TapRecord{rec, {Log: true}}) // the second is not for dnstap
