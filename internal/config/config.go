@@ -495,6 +495,12 @@ func (c *Config) Validate() error {
 	if err := c.checkLimits(); err != nil {
 		return err
 	}
+	if err := c.QueryLog.check(); err != nil {
+		return err
+	}
+	if err := c.Dnstap.check(); err != nil {
+		return err
+	}
 	if c.Journal.MaxEntries < 0 || c.Journal.MaxEntryRecords < 0 || c.Journal.MaxSteeredEntries < 0 {
 		return fmt.Errorf("journal: limits must not be negative")
 	}

@@ -36,4 +36,5 @@ var sections = map[string]string{
 	"Steering": "steering.", "Location": "steering.locations[].", "Drill": "drills[].",
 	"Store": "store.", "Etcd": "store.etcd.", "EtcdTLS": "store.etcd.tls.", "Cluster": "cluster.", "Audit": "audit.",
 	"APITLS": "api.tls.", "RateLimit": "api.rate_limit.",
+	"QueryLog": "query_log.", "Dnstap": "dnstap.",
 }

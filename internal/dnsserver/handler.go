@@ -82,6 +82,7 @@ func newHandler(src SnapshotSource, steer SteeringSource, udpSize int, ext bool)
 // handler. The response is valid until the next call.
 func (h *handler) serve(req []byte, from netip.Addr, tcp bool) []byte {
 	h.handOver, h.answer = false, nil
+	h.a.Zone = nil // set by a lookup: the zone the tap names
 	err := dnswire.ParseQuery(req, &h.q)
 	if err != nil {
 		var fe *dnswire.FormatError

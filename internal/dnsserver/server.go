@@ -36,6 +36,7 @@ type Server struct {
 	cancel   context.CancelFunc
 
 	anomalies *detector // nil when detection is off
+	tap       *tap      // nil when no query is tapped
 	wg        sync.WaitGroup
 	closing   atomic.Bool
 	tcpc      tcpConns
@@ -66,7 +67,8 @@ func New(cfg Config, src SnapshotSource, steer SteeringSource, log *slog.Logger)
 		limited:  lograte.New(log, 0, 0, nil),
 		extSlots: make(chan struct{}, maxExtendedUDP), ctx: ctx, cancel: cancel,
 		anomalies: newDetector(c.Anomalies, c.UDPReaders*len(c.Listen), log),
-		rrl:       newRateLimiter(c.RRL)}, nil
+		rrl:       newRateLimiter(c.RRL),
+		tap:       newTap(c.Tap, c.UDPReaders*len(c.Listen))}, nil
 }
 
 // maxExtendedUDP bounds the signed UDP requests served at once; more are
@@ -92,6 +94,7 @@ func (s *Server) Start() error {
 		s.udp = append(s.udp, ul...)
 	}
 	s.startAnomalies()
+	s.startTap()
 	if s.rrl != nil {
 		s.wg.Add(1)
 		go func() {
@@ -177,6 +180,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
+		s.tap.stop() // what the readers tapped last
 		close(done)
 	}()
 	select {

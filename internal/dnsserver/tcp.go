@@ -254,6 +254,8 @@ func remoteAddr(c net.Conn) netip.Addr {
 func (s *Server) serveTCP(tc *tcpConn) {
 	c := tc.c
 	h := s.handler(s.anomalies.tcpCounter())
+	tr := s.tapTCP(c)
+	defer s.tapDone(tr)
 	from := tc.from
 	r := bufio.NewReaderSize(c, 4096)
 	req := make([]byte, 0, 512)
@@ -261,6 +263,7 @@ func (s *Server) serveTCP(tc *tcpConn) {
 	var out []byte
 	for !s.closing.Load() {
 		if r.Buffered() == 0 {
+			tr.handOff() // the queries the client sent so far
 			if !s.waitIdle(tc, true) {
 				return
 			}
@@ -288,6 +291,7 @@ func (s *Server) serveTCP(tc *tcpConn) {
 			s.cutSlow(tc, err)
 			return
 		}
+		received := tr.now()
 		resp := h.serve(req, from, true)
 		if resp == nil && !h.handOver {
 			return
@@ -300,6 +304,7 @@ func (s *Server) serveTCP(tc *tcpConn) {
 			})
 		} else {
 			err = writeTCP(c, &out, resp, s.cfg.TCPIdleTimeout)
+			tr.addTCP(h, req, resp, received)
 		}
 		if err != nil {
 			return

@@ -106,11 +106,16 @@ func closeUDP(us []*udpSocket) {
 func (s *Server) serveUDP(u *udpSocket) {
 	h := s.handler(s.anomalies.reader())
 	b := newUDPBatch(u)
+	tr := s.tapReader()
 	for {
+		tr.armIdle(u.conn)
 		n, err := b.read()
 		if err != nil {
 			if isClosed(err) {
 				return
+			}
+			if tr.idle(u.conn, err) { // the tap's records were handed over
+				continue
 			}
 			time.Sleep(time.Millisecond) // an error that persists must not spin the reader
 			continue
@@ -118,6 +123,10 @@ func (s *Server) serveUDP(u *udpSocket) {
 		var now int64
 		if s.rrl != nil {
 			now = s.rrl.now()
+		}
+		var received time.Time
+		if tr != nil {
+			received = time.Now()
 		}
 		for i := range n {
 			q := b.query(i)
@@ -132,9 +141,11 @@ func (s *Server) serveUDP(u *udpSocket) {
 			if s.rrl != nil {
 				resp = s.rrl.limit(h, resp, from, now, h.serverCookieValid())
 			}
+			tr.add(h, q, resp, b.peer(i), false, received)
 			b.queue(i, resp)
 		}
 		b.flush()
+		tr.batchDone(received)
 	}
 }
 

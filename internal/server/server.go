@@ -79,6 +79,8 @@ type Node struct {
 	metrics *prometheus.Registry
 	// alerts takes the alerts the node's parts emit.
 	alerts alert.Sink
+	// taps are the query log and dnstap (tap.go).
+	taps *taps
 }
 
 // New returns a node for cfg (validated). It starts nothing.
@@ -249,6 +251,11 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		}
 	}
 
+	taps, tapCfg, err := openTaps(&s.cfg, s.log)
+	if err != nil {
+		return err
+	}
+	s.taps = taps
 	dns, err := dnsserver.New(dnsserver.Config{
 		Listen:         s.cfg.DNS.Listen,
 		UDPSize:        s.cfg.DNS.UDPPayloadSize,
@@ -265,11 +272,15 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		Identity:             s.cfg.DNS.ServerIdentity(),
 		Version:              s.cfg.DNS.ServerVersion(),
 		RRL:                  rrlConfig(&s.cfg.DNS.RRL),
+		Tap:                  tapCfg,
 	}, s.pub.Snapshots(), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
 	if err != nil {
 		return err
 	}
 	dns.SetAnomalyLog(anomalyEvents(s.checker))
+	if s.metrics != nil {
+		s.metrics.MustRegister(&tapCollector{dns: dns, taps: taps})
+	}
 	full := xfr.New(s.plane.Zones, s.plane.TSIGKeys, s.log.With("component", "xfr"))
 	full.SetNotified(s.secondaries)
 	full.SetMetrics(xfrMetrics)
@@ -357,6 +368,8 @@ func (s *Node) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.dns.Shutdown(ctx))
 		s.dns = nil
 	}
+	s.taps.close(s.log) // after the DNS server: it writes to them
+	s.taps = nil
 	if s.bgCancel != nil {
 		s.bgCancel()
 		s.bgDone.Wait()

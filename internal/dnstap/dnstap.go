@@ -1,0 +1,247 @@
+// Package dnstap sends the queries the DNS server's tap copies, and their
+// responses, to a dnstap collector as AUTH_QUERY and AUTH_RESPONSE
+// messages over Frame Streams (a unix socket or TCP), reconnecting when
+// the collector goes away (README.md, "dnstap").
+//
+// The messages wait for the collector in a bounded queue of their own:
+// the library's socket output blocks its sender while the collector is
+// away and says nothing of whether it is connected, so only its
+// protocol (messages, Frame Streams writer) is used here. A full queue
+// drops the message and counts it; nothing here ever waits for the
+// collector but the goroutine that writes to it.
+package dnstap
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"time"
+
+	dt "github.com/dnstap/golang-dnstap"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/stratusdns/stratus/internal/dnsserver"
+)
+
+// Options says where the messages go and what they say.
+type Options struct {
+	// Network is "unix" or "tcp"; Addr the socket's path or ip:port.
+	Network, Addr string
+	// Identity and Version are sent in every message.
+	Identity, Version string
+	// QueueSize bounds the messages waiting for the collector (default
+	// 4096).
+	QueueSize int
+	// Queries and Responses say which messages are sent.
+	Queries, Responses bool
+	// RetryInterval is the wait between attempts to connect (default
+	// 1s); Timeout bounds a write to the collector (default 5s).
+	RetryInterval, Timeout time.Duration
+	Log                    *slog.Logger
+}
+
+// Output is a connection to a collector, kept up until Close.
+type Output struct {
+	opts   Options
+	queue  chan []byte
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	frames, dropped atomic.Uint64
+	connected       atomic.Bool
+
+	msg dt.Dnstap // reused by Tap
+}
+
+// New starts connecting to the collector.
+func New(o Options) *Output {
+	if o.QueueSize <= 0 {
+		o.QueueSize = 4096
+	}
+	if o.RetryInterval <= 0 {
+		o.RetryInterval = time.Second
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &Output{opts: o, queue: make(chan []byte, o.QueueSize), ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	go out.run()
+	return out
+}
+
+// Frames returns the messages written to a collector; Dropped those
+// lost (queue full, or the collector went away while they were sent);
+// Connected whether a collector is connected now.
+func (o *Output) Frames() uint64  { return o.frames.Load() }
+func (o *Output) Dropped() uint64 { return o.dropped.Load() }
+func (o *Output) Connected() bool { return o.connected.Load() }
+
+var (
+	msgAuthQuery    = dt.Message_AUTH_QUERY
+	msgAuthResponse = dt.Message_AUTH_RESPONSE
+	typeMessage     = dt.Dnstap_MESSAGE
+	familyINET      = dt.SocketFamily_INET
+	familyINET6     = dt.SocketFamily_INET6
+	protoUDP        = dt.SocketProtocol_UDP
+	protoTCP        = dt.SocketProtocol_TCP
+)
+
+// Tap queues the messages for the records dnstap wants. It never waits.
+func (o *Output) Tap(batch []dnsserver.TapRecord) {
+	for i := range batch {
+		r := &batch[i]
+		if !r.Dnstap {
+			continue
+		}
+		if o.opts.Queries {
+			o.send(o.encode(r, false))
+		}
+		if o.opts.Responses {
+			o.send(o.encode(r, true))
+		}
+	}
+}
+
+func (o *Output) send(frame []byte) {
+	if frame == nil {
+		o.dropped.Add(1)
+		return
+	}
+	select {
+	case o.queue <- frame:
+	default:
+		o.dropped.Add(1)
+	}
+}
+
+// encode makes the AUTH_QUERY (or AUTH_RESPONSE) message of r.
+func (o *Output) encode(r *dnsserver.TapRecord, response bool) []byte {
+	m := &dt.Message{Type: &msgAuthQuery}
+	family, ip := &familyINET, r.Client.Addr().AsSlice()
+	if r.Client.Addr().Is6() {
+		family = &familyINET6
+	}
+	protocol := &protoUDP
+	if r.TCP {
+		protocol = &protoTCP
+	}
+	port := uint32(r.Client.Port())
+	qs, qns := uint64(r.Received.Unix()), uint32(r.Received.Nanosecond())
+	m.SocketFamily, m.SocketProtocol, m.QueryAddress, m.QueryPort = family, protocol, ip, &port
+	m.QueryTimeSec, m.QueryTimeNsec = &qs, &qns
+	if response {
+		rs, rns := uint64(r.Answered.Unix()), uint32(r.Answered.Nanosecond())
+		m.Type = &msgAuthResponse
+		m.ResponseTimeSec, m.ResponseTimeNsec = &rs, &rns
+		m.ResponseMessage = r.Response
+	} else {
+		m.QueryMessage = r.Query
+	}
+	d := &o.msg
+	d.Reset()
+	d.Type = &typeMessage
+	d.Message = m
+	if o.opts.Identity != "" {
+		d.Identity = []byte(o.opts.Identity)
+	}
+	if o.opts.Version != "" {
+		d.Version = []byte(o.opts.Version)
+	}
+	b, err := proto.Marshal(d)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// run keeps a connection to the collector and writes the queue to it.
+func (o *Output) run() {
+	defer close(o.done)
+	d := net.Dialer{Timeout: o.opts.Timeout}
+	for {
+		c, err := d.DialContext(o.ctx, o.opts.Network, o.opts.Addr)
+		if err == nil {
+			var w dt.Writer
+			w, err = dt.NewWriter(c, &dt.WriterOptions{Bidirectional: true, Timeout: o.opts.Timeout})
+			if err != nil {
+				c.Close()
+			} else {
+				o.connected.Store(true)
+				o.opts.Log.Info("dnstap collector connected", "addr", o.opts.Addr)
+				err = o.pump(w)
+				o.connected.Store(false)
+				w.Close() // the STOP frame, and the collector's FINISH
+				c.Close()
+			}
+		}
+		if o.ctx.Err() != nil {
+			return
+		}
+		o.opts.Log.Warn("dnstap collector unreachable; retrying", "addr", o.opts.Addr, "err", err, "retry", o.opts.RetryInterval)
+		select {
+		case <-o.ctx.Done():
+			return
+		case <-time.After(o.opts.RetryInterval):
+		}
+	}
+}
+
+type flusher interface{ Flush() error }
+
+// pump writes queued frames until a write fails or Close; the frames are
+// flushed to the collector whenever the queue is empty.
+func (o *Output) pump(w dt.Writer) error {
+	f, _ := w.(flusher)
+	write := func(frame []byte) error {
+		if _, err := w.WriteFrame(frame); err != nil {
+			o.dropped.Add(1)
+			return err
+		}
+		o.frames.Add(1)
+		if len(o.queue) == 0 && f != nil {
+			return f.Flush()
+		}
+		return nil
+	}
+	for {
+		select {
+		case frame := <-o.queue:
+			if err := write(frame); err != nil {
+				return err
+			}
+		case <-o.ctx.Done():
+			for { // what was queued before Close
+				select {
+				case frame := <-o.queue:
+					if err := write(frame); err != nil {
+						return err
+					}
+				default:
+					if f != nil {
+						return f.Flush()
+					}
+					return nil
+				}
+			}
+		}
+	}
+}
+
+// Close sends what is queued to a connected collector, ends the session
+// and closes the connection. Call it after the last Tap.
+func (o *Output) Close() error {
+	o.cancel()
+	<-o.done
+	if n := len(o.queue); n > 0 {
+		o.dropped.Add(uint64(n))
+		return errors.New("dnstap: messages still queued at close: no collector")
+	}
+	return nil
+}
