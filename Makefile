@@ -10,8 +10,8 @@ export GOTOOLCHAIN := auto
 # Tools the tests drive, and the Debian packages that provide them.
 # README.md lists them too; test/policy checks that both lists match the
 # tools the tests ask for (testutil.Tool).
-TEST_TOOLS    := dig nsupdate kdig knsupdate named-checkzone named nsd knotd chromium curl ip unshare git etcd nft
-TEST_PACKAGES := bind9-dnsutils knot-dnsutils bind9-utils bind9 nsd knot chromium curl iproute2 util-linux git etcd-server nftables
+TEST_TOOLS    := dig nsupdate kdig knsupdate named-checkzone named nsd knotd chromium curl ip unshare git etcd nft prometheus promtool
+TEST_PACKAGES := bind9-dnsutils knot-dnsutils bind9-utils bind9 nsd knot chromium curl iproute2 util-linux git etcd-server nftables prometheus
 
 .PHONY: all build run test test-deps fmt-check vet lint staticcheck vulncheck tidy-check fuzz bench bench-go bench-peers clean
 
