@@ -2,9 +2,13 @@ package deploy
 
 import (
 	"encoding/json"
+	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func TestMetricNames(t *testing.T) {
@@ -215,5 +219,35 @@ func TestExprs(t *testing.T) {
 				t.Errorf("%s: %s is not a Stratus metric", e.Where, n)
 			}
 		}
+	}
+}
+
+// TestReadmeScrapeConfig: the scrape config README.md shows is the one in
+// deploy/prometheus/prometheus.yml.
+func TestReadmeScrapeConfig(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "```yaml\nscrape_configs:\n")
+	if !ok {
+		t.Fatal("README.md shows no yaml block starting with scrape_configs:")
+	}
+	block, _, _ = strings.Cut("scrape_configs:\n"+block, "```")
+	file, err := Files.ReadFile(ConfigFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shown, deployed struct {
+		ScrapeConfigs []map[string]any `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal([]byte(block), &shown); err != nil {
+		t.Fatalf("README.md's scrape config: %v", err)
+	}
+	if err := yaml.Unmarshal(file, &deployed); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(shown, deployed) || len(shown.ScrapeConfigs) == 0 {
+		t.Errorf("README.md shows the scrape config\n%v\nbut %s has\n%v", shown, ConfigFile, deployed)
 	}
 }
