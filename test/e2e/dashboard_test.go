@@ -27,12 +27,12 @@ import (
 // promtool accepts the scrape config and the alerting rules; a Prometheus
 // scraping a stratus every second, with those rules loaded, sees a
 // failover happen (a service's primary endpoint stopped: failover active,
-// answers from the backup pool rising, the primary's falling to zero);
-// then every expression of the Grafana dashboard and of the rules, with
-// the dashboard's variables set as Grafana sets them, is accepted by
-// Prometheus's query API, and the ones with no result are named. A
-// screenshot of Prometheus's graph of the answers by pool across the
-// failover is saved (in $STRATUS_ARTIFACTS, else the temporary
+// answers from the backup pool rising, the primary's falling to zero) and
+// its alert pending; then every expression of the Grafana dashboard and
+// of the rules, with the dashboard's variables set as Grafana sets them,
+// is accepted by Prometheus's query API, and the ones with no result are
+// named. A screenshot of Prometheus's graph of the answers by pool across
+// the failover is saved (in $STRATUS_ARTIFACTS, else the temporary
 // directory).
 func TestDashboardInPrometheus(t *testing.T) {
 	prometheus := testutil.Tool(t, "prometheus")
@@ -140,6 +140,12 @@ scrape_configs:
 		return err == nil && len(backup) == 1, fmt.Sprint("backup answers: ", backup, err)
 	})
 	t.Logf("failover seen by Prometheus %v after the primary stopped", time.Since(start).Round(time.Second))
+	// The alerting rules are loaded and evaluated: the failover's alert is
+	// pending (it fires after a minute).
+	steerWait(t, 60*time.Second, "the StratusFailoverActive alert pending or firing", func() (bool, string) {
+		v, err := prom.query(`ALERTS{alertname="StratusFailoverActive",` + sel + `}`)
+		return err == nil && len(v) == 1, fmt.Sprint(v, err)
+	})
 	steerWait(t, 60*time.Second, "the primary's answers fall to zero, the backup's keep rising", func() (bool, string) {
 		v, err := prom.query(`sum by (pool) (rate(stratus_steering_answers_total{` + sel + `}[5s]))`)
 		if err != nil {
@@ -298,7 +304,7 @@ func (p *promServer) query(q string) ([]promSample, error) {
 }
 
 // prometheusScreenshot opens page in headless Chromium, waits until the
-// graph is drawn, and saves a screenshot as name in $STRATUS_ARTIFACTS
+// graph is drawn, checks it has two lines at least, and saves a screenshot as name in $STRATUS_ARTIFACTS
 // (else the temporary directory).
 func prometheusScreenshot(t *testing.T, page, name string) {
 	t.Helper()
@@ -322,6 +328,14 @@ func prometheusScreenshot(t *testing.T, page, name string) {
 	defer cancelTimeout()
 	if err := chromedp.Do(ctx, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS(".graph svg path"))); err != nil {
 		t.Fatalf("prometheus graph page: %v", err)
+	}
+	// One line per pool: the primary's and the backup's.
+	lines, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".graph svg path").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines < 2 {
+		t.Errorf("the graph draws %d lines, want one per pool", lines)
 	}
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
