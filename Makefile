@@ -126,6 +126,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/update
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTransfer$$' -fuzztime $(FUZZTIME) ./internal/secondary
 	$(GO) test -run '^$$' -fuzz '^FuzzParseScenario$$' -fuzztime $(FUZZTIME) ./internal/drill
+	$(GO) test -run '^$$' -fuzz '^FuzzMetricNames$$' -fuzztime $(FUZZTIME) ./deploy
 
 # Benchmarks (not part of `make test`): the Go benchmarks, the end-to-end
 # measurements, then the peer comparison (bench-peers).

@@ -251,3 +251,27 @@ func TestReadmeScrapeConfig(t *testing.T) {
 		t.Errorf("README.md shows the scrape config\n%v\nbut %s has\n%v", shown, ConfigFile, deployed)
 	}
 }
+
+// FuzzMetricNames: the tokenizer ends on any input without panicking, and
+// what it calls a metric is an identifier of the expression.
+func FuzzMetricNames(f *testing.F) {
+	exprs, err := Exprs()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, e := range exprs {
+		f.Add(e.Expr)
+	}
+	f.Add(`{__name__="a"} offset -5m @ end() # x`)
+	f.Fuzz(func(t *testing.T, expr string) {
+		names, err := MetricNames(expr)
+		if err != nil {
+			return
+		}
+		for _, n := range names {
+			if n == "" || !isIdentStart(n[0]) && !strings.Contains(expr, `"`+n+`"`) || !strings.Contains(expr, n) {
+				t.Errorf("MetricNames(%q) names %q", expr, n)
+			}
+		}
+	})
+}
