@@ -116,7 +116,8 @@ scrape_configs:
 	steerWait(t, 60*time.Second, "Prometheus scrapes the service's answers", func() (bool, string) {
 		v, err := prom.query(`stratus_steering_answers_total{pool="primary"}`)
 		if err != nil || len(v) == 0 {
-			return false, fmt.Sprint(v, err)
+			up, _ := prom.query(`up{job="stratus"}`)
+			return false, fmt.Sprint("no series ", err, "; the scrape's up: ", up)
 		}
 		service = v[0].Metric["service"]
 		return strings.HasPrefix(service, svc), fmt.Sprint(v)
