@@ -10,8 +10,8 @@ export GOTOOLCHAIN := auto
 # Tools the tests drive, and the Debian packages that provide them.
 # README.md lists them too; test/policy checks that both lists match the
 # tools the tests ask for (testutil.Tool).
-TEST_TOOLS    := dig nsupdate kdig knsupdate named-checkzone named nsd knotd chromium curl ip unshare git etcd nft fstrm_capture dnstap-ldns
-TEST_PACKAGES := bind9-dnsutils knot-dnsutils bind9-utils bind9 nsd knot chromium curl iproute2 util-linux git etcd-server nftables fstrm-bin dnstap-ldns
+TEST_TOOLS    := dig nsupdate kdig knsupdate named-checkzone named nsd knotd chromium curl ip unshare git etcd nft fstrm_capture dnstap-ldns prometheus promtool
+TEST_PACKAGES := bind9-dnsutils knot-dnsutils bind9-utils bind9 nsd knot chromium curl iproute2 util-linux git etcd-server nftables fstrm-bin dnstap-ldns prometheus
 
 .PHONY: all build run test test-deps fmt-check vet lint staticcheck vulncheck tidy-check fuzz bench bench-go bench-peers clean
 
@@ -127,6 +127,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTransfer$$' -fuzztime $(FUZZTIME) ./internal/secondary
 	$(GO) test -run '^$$' -fuzz '^FuzzParseScenario$$' -fuzztime $(FUZZTIME) ./internal/drill
 	$(GO) test -run '^$$' -fuzz '^FuzzEntry$$' -fuzztime $(FUZZTIME) ./internal/querylog
+	$(GO) test -run '^$$' -fuzz '^FuzzMetricNames$$' -fuzztime $(FUZZTIME) ./deploy
 
 # Benchmarks (not part of `make test`): the Go benchmarks, the end-to-end
 # measurements, then the peer comparison (bench-peers).
