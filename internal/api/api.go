@@ -109,9 +109,13 @@ func New(ctl Control, opts Options) *Handler {
 	return h
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. A handler's panic answers 500
+// (recoverPanic).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.mux.ServeHTTP(w, h.begin(w, r))
+	aw := &answerWriter{ResponseWriter: w}
+	r = h.begin(w, r)
+	defer h.recoverPanic(aw, r)
+	h.mux.ServeHTTP(aw, r)
 }
 
 // route is one API endpoint: the scope it needs and its handler.
