@@ -79,6 +79,8 @@ type Node struct {
 	metrics *prometheus.Registry
 	// alerts takes the alerts the node's parts emit.
 	alerts alert.Sink
+	// ready is what GET /readyz reports (probes.go).
+	ready readiness
 }
 
 // New returns a node for cfg (validated). It starts nothing.
@@ -96,6 +98,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	}()
 	s.log.Info("starting stratus", "version", version.Get().Version, "data_dir", s.cfg.DataDir, "store", storeName(s.cfg))
 	s.metrics = telemetry.NewRegistry()
+	s.registerRecovery()
 	s.alerts = alert.Discard
 	drills, err := drill.LoadScheduled(s.cfg.Drills)
 	if err != nil {
@@ -112,6 +115,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	s.st = st
+	s.ready.store.Store(true)
 	loc, closeGeo, err := locator(s.cfg.Steering)
 	if err != nil {
 		return err
@@ -148,6 +152,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	})
 	s.steering = ctrl
 	s.pub = publish.New(st, s.log.With("component", "publisher"))
+	s.ready.pub.Store(s.pub)
 	s.pub.SetServiceSink(ctrl)
 	s.pub.OnReach(storeEvents(node, s.checker))
 	pubCtx, cancel := context.WithCancel(context.Background())
@@ -262,7 +267,8 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		Identity:             s.cfg.DNS.ServerIdentity(),
 		Version:              s.cfg.DNS.ServerVersion(),
 		RRL:                  rrlConfig(&s.cfg.DNS.RRL),
-	}, s.pub.Snapshots(), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
+		OnPanic:              dnsPanicked,
+	}, dnsSnapshots(s.pub.Snapshots()), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
 	if err != nil {
 		return err
 	}
@@ -279,6 +285,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	s.dns = dns
+	s.ready.dns.Store(true)
 
 	ln, err := listenAPI(s.cfg.API, clock.Real(), s.log.With("component", "api"))
 	if err != nil {
@@ -301,7 +308,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		TrustedProxies:     s.cfg.API.TrustedProxyPrefixes(),
 		LongTimeout:        cmp.Or(s.cfg.API.ZoneFileTimeout, config.DefaultAPIZoneFileTimeout),
 	})
-	srv := apiServer(s.cfg.API, handler, clock.Real(), s.log)
+	srv := apiServer(s.cfg.API, s.withProbes(handler), clock.Real(), s.log)
 	s.http, s.httpDone = srv, make(chan struct{})
 	go func() {
 		defer close(s.httpDone)
@@ -309,6 +316,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 			s.log.Error("api server stopped", "err", err)
 		}
 	}()
+	s.ready.api.Store(true)
 	s.log.Info("api listening", "addr", s.apiAddr.String(), "scheme", s.cfg.API.Scheme())
 	// The node joins its cluster once it answers: its member record says
 	// where from its first write. Alone (bbolt), it leads at once.
@@ -342,6 +350,7 @@ func (s *Node) APIAddr() net.Addr { return s.apiAddr }
 // and the store: in the reverse order of Start. It is safe to call more than
 // once and after a partial Start.
 func (s *Node) Shutdown(ctx context.Context) error {
+	s.ready.down()
 	var errs []error
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))
