@@ -12,6 +12,7 @@ import (
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/telemetry"
 	"github.com/stratusdns/stratus/internal/zone"
 )
 
@@ -238,7 +239,7 @@ func (m *Manager) update(ctx context.Context, zones []control.SecondaryZone) (st
 		m.zones[z.Name] = zl
 		go func() {
 			defer close(zl.done)
-			m.loop(zctx, zl)
+			telemetry.Restart(zctx, m.opts.Clock, m.log.With("zone", z.Name), "secondary", telemetry.RestartPause, func(ctx context.Context) { m.loop(ctx, zl) })
 		}()
 	}
 	for name, zl := range m.zones {

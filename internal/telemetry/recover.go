@@ -1,12 +1,16 @@
 package telemetry
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/stratusdns/stratus/internal/clock"
 )
 
 // Panics is stratus_panics_recovered_total{component}: the panics a
@@ -77,3 +81,25 @@ func PanicCount(component string) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// Restart runs fn until it returns or ctx is done. A panic of fn is
+// reported (Panicked) and fn runs again after pause on clk (nil: the
+// system's clock), so a loop that panics at once every time does not
+// spin.
+func Restart(ctx context.Context, clk clock.Clock, log *slog.Logger, component string, pause time.Duration, fn func(context.Context)) {
+	if clk == nil {
+		clk = clock.Real()
+	}
+	for Guard(log, component, func() { fn(ctx) }) {
+		t := clk.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C():
+		}
+	}
+}
+
+// RestartPause is the pause Restart is given by the loops that use it.
+const RestartPause = time.Second
