@@ -142,6 +142,19 @@ func TestPanicRecovered(t *testing.T) {
 	seen.wait(t, panicHandOver, 1)
 	answered("udp")
 
+	// A transfer handed over on TCP: the connection's recovery closes it.
+	xc := dialFrom(t, "127.0.0.1", addr)
+	defer xc.Close()
+	x := new(dns.Msg)
+	x.SetQuestion("example.com.", dns.TypeAXFR)
+	xb, _ := x.Pack()
+	if _, err := xc.Write(append([]byte{byte(len(xb) >> 8), byte(len(xb))}, xb...)); err != nil {
+		t.Fatal(err)
+	}
+	seen.wait(t, panicTCP, 2)
+	waitClosed(t, xc, "the connection whose transfer panicked")
+	answered("tcp")
+
 	log := logs.String()
 	for _, want := range []string{"level=ERROR msg=\"panic recovered\" component=dns_udp panic=\"poisoned query\"", "component=dns_tcp", "component=dns_handover", "serveUDPBatches", "runtime/debug.Stack"} {
 		if !strings.Contains(log, want) {
