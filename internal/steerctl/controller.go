@@ -121,6 +121,9 @@ func New(checker *health.Checker, opts Options) *Controller {
 	}
 	c.timers = newTimers(opts.Clock, func(gen uint64) {
 		defer telemetry.Recover(c.log, "steering") // the next change arms the timers again
+		if timerHook != nil {
+			timerHook()
+		}
 		c.timerFired(gen)
 	})
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -141,6 +144,9 @@ func New(checker *health.Checker, opts Options) *Controller {
 	}
 	return c
 }
+
+// timerHook, when set (by tests), is called when a timer fires.
+var timerHook func()
 
 // Close stops every goroutine and timer the controller started and
 // returns once they have stopped; the events not written yet are written
