@@ -10,6 +10,7 @@ import (
 
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // Election is the name of the election whose leader runs the work that
@@ -280,11 +281,14 @@ func (n *Node) runTerm(ctx context.Context, term store.Term) {
 }
 
 // keepRunning runs fn until it returns nil or ctx is done, waiting a
-// backoff after each error.
+// backoff after each error. A panic of fn is an error: it is logged with
+// its stack, counted (stratus_panics_recovered_total{component=
+// "cluster_task"}) and fn starts again after the backoff.
 func (n *Node) keepRunning(ctx context.Context, kind, name string, fn func(context.Context) error) {
 	b := n.newBackoff()
+	log := n.log.With("task", name)
 	for {
-		err := fn(ctx)
+		err := telemetry.Catch(log, "cluster_task", func() error { return fn(ctx) })
 		if err == nil || ctx.Err() != nil {
 			return
 		}

@@ -58,6 +58,13 @@ type Config struct {
 	// Tap copies answered queries for the query log and dnstap (off
 	// without a sink).
 	Tap TapConfig
+	// OnPanic, when set, is told of every panic the server recovered
+	// from (after it has logged it with its stack): component is
+	// dns_udp (a UDP reader, which goes on with a fresh handler),
+	// dns_tcp (a TCP connection, which is closed) or dns_handover (a
+	// request handed to the Extended handler over UDP, dropped). It is
+	// called on the goroutine that panicked.
+	OnPanic func(component string, recovered any, stack []byte)
 }
 
 // Defaults.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -194,3 +195,26 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func isClosed(err error) bool { return errors.Is(err, net.ErrClosed) }
+
+// Components named to Config.OnPanic.
+const (
+	panicUDP      = "dns_udp"
+	panicTCP      = "dns_tcp"
+	panicHandOver = "dns_handover"
+)
+
+// panicked reports a panic recovered in component: logged at ERROR with
+// its stack (rate-limited, as a poisoned query may come again and
+// again), then passed to Config.OnPanic. The query path has no defer per
+// query: a UDP reader recovers once per panic, a TCP connection once.
+func (s *Server) panicked(component string, recovered any) {
+	stack := debug.Stack()
+	s.limited.Log(slog.LevelError, "panic recovered", "component", component, "panic", fmt.Sprint(recovered), "stack", string(stack))
+	if s.cfg.OnPanic != nil {
+		s.cfg.OnPanic(component, recovered, stack)
+	}
+}
+
+// queryHook, when set (by tests), is called after each query a UDP reader
+// or TCP connection has served, with the handler that served it.
+var queryHook func(h *handler)

@@ -231,9 +231,16 @@ func (s *Server) acceptTCP(l *net.TCPListener) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			defer func() {
+				// A panic ends the connection alone: the client asks
+				// again on another.
+				if r := recover(); r != nil {
+					s.panicked(panicTCP, r)
+				}
+				s.release(tc)
+				c.Close()
+			}()
 			s.serveTCP(tc)
-			s.release(tc)
-			c.Close()
 		}()
 	}
 }
@@ -293,6 +300,9 @@ func (s *Server) serveTCP(tc *tcpConn) {
 		}
 		received := tr.now()
 		resp := h.serve(req, from, true)
+		if queryHook != nil {
+			queryHook(h)
+		}
 		if resp == nil && !h.handOver {
 			return
 		}

@@ -102,17 +102,31 @@ func closeUDP(us []*udpSocket) {
 }
 
 // serveUDP reads and answers queries on u until the socket is closed:
-// a batch of queries read with one system call is answered with one.
+// a batch of queries read with one system call is answered with one. A
+// panic while serving drops the rest of its batch; the reader goes on
+// with a fresh handler (the old one's state may be half-written).
 func (s *Server) serveUDP(u *udpSocket) {
-	h := s.handler(s.anomalies.reader())
+	an := s.anomalies.reader()
 	b := newUDPBatch(u)
 	tr := s.tapReader()
+	for !s.serveUDPBatches(u, b, s.handler(an), tr) {
+	}
+}
+
+// serveUDPBatches serves batches with h until the socket is closed (then
+// it returns true) or a query panics (false, once the panic is reported).
+func (s *Server) serveUDPBatches(u *udpSocket, b *udpBatch, h *handler, tr *tapReader) (closed bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.panicked(panicUDP, r)
+		}
+	}()
 	for {
 		tr.armIdle(u.conn)
 		n, err := b.read()
 		if err != nil {
 			if isClosed(err) {
-				return
+				return true
 			}
 			if tr.idle(u.conn, err) { // the tap's records were handed over
 				continue
@@ -132,6 +146,9 @@ func (s *Server) serveUDP(u *udpSocket) {
 			q := b.query(i)
 			from := b.peer(i).Addr()
 			resp := h.serve(q, from, false)
+			if queryHook != nil {
+				queryHook(h)
+			}
 			if resp == nil {
 				if h.handOver {
 					s.handOverUDP(u, q, from, b.replyTo(i), b.replyFrom(i), h.answer)
@@ -163,7 +180,13 @@ func (s *Server) handOverUDP(u *udpSocket, req []byte, from netip.Addr, to netip
 	answer = append([]byte(nil), answer...)
 	s.wg.Add(1)
 	go func() {
-		defer func() { <-s.extSlots; s.wg.Done() }()
+		defer func() {
+			if r := recover(); r != nil {
+				s.panicked(panicHandOver, r)
+			}
+			<-s.extSlots
+			s.wg.Done()
+		}()
 		s.ext.Serve(s.ctx, req, answer, from, false, func(b []byte) error {
 			_, _, err := u.conn.WriteMsgUDPAddrPort(b, oob, to)
 			return err

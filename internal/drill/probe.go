@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // Rcode values an observation may carry besides the DNS rcodes.
@@ -88,6 +90,7 @@ func (p *Prober) Run(ctx context.Context, s *Scenario) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer telemetry.Recover(nil, "drill") // the series ends; the run goes on
 			p.probe(ctx, se, addrs[se.Nameserver], clients[se.Client])
 		}()
 	}

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // RunOptions tune a drill run; zero fields take the defaults.
@@ -86,11 +88,16 @@ func Run(ctx context.Context, pl Plane, s *Scenario, opts RunOptions) (*Report, 
 	prober := NewProber(s)
 	pctx, stopProbing := context.WithCancel(context.Background())
 	probed := make(chan struct{})
-	go func() { defer close(probed); prober.Run(pctx, s) }()
+	go func() {
+		defer close(probed)
+		defer telemetry.Recover(nil, "drill") // the report has what was probed
+		prober.Run(pctx, s)
+	}()
 	rctx, stopRenewing := context.WithCancel(ctx)
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
+		defer telemetry.Recover(nil, "drill") // the faults then end with their leases
 		t := time.NewTicker(opts.Lease / 3)
 		defer t.Stop()
 		for {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/config"
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // Scheduled is a drill the server runs: its scenario, read from its file
@@ -98,6 +99,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer telemetry.Recover(s.log, "drill")
 			t := time.NewTicker(d.Every)
 			defer t.Stop()
 			for {
@@ -158,6 +160,7 @@ func (s *Scheduler) start(ctx context.Context, wg *sync.WaitGroup, name, actor s
 			delete(s.running, name)
 			s.mu.Unlock()
 		}()
+		defer telemetry.Recover(s.log.With("drill", name), "drill")
 		s.log.Info("drill started", "drill", name, "by", actor)
 		rep, err := Run(ctx, s.pl, d.Scenario, RunOptions{})
 		if rep == nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // Defaults of Options.
@@ -366,7 +367,9 @@ func (c *Checker) notifier() {
 			return
 		case <-c.notify:
 			if keys := c.takePending(); len(keys) > 0 {
-				c.opts.OnChange(keys)
+				// A panic of the receiver loses this batch, not the
+				// notifier: later changes are still told.
+				telemetry.Guard(c.log, "health", func() { c.opts.OnChange(keys) })
 			}
 		}
 	}

@@ -2,15 +2,18 @@ package health
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"maps"
 	"reflect"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // Probes triggered by watched connections are rate limited: at most one
@@ -264,7 +267,7 @@ func (t *target) cycle(ctx context.Context) (ok bool) {
 			return false
 		}
 		t.probing.Store(true)
-		r := t.prober.probe(ctx)
+		r := t.probe(ctx)
 		t.probing.Store(false)
 		t.c.release()
 		if ctx.Err() != nil {
@@ -281,6 +284,20 @@ func (t *target) cycle(ctx context.Context) (ok bool) {
 			return r.ok
 		}
 	}
+}
+
+// probe runs one probe. A probe that panics is a failed probe (not a hard
+// one): the panic is logged with its stack and counted
+// (stratus_panics_recovered_total{component="health"}), and the target
+// goes on probing at its interval.
+func (t *target) probe(ctx context.Context) (r result) {
+	defer func() {
+		if v := recover(); v != nil {
+			telemetry.Panicked(t.c.log.With("key", t.key), "health", v, debug.Stack())
+			r = result{err: fmt.Sprintf("the probe failed: panic: %v", v)}
+		}
+	}()
+	return t.prober.probe(ctx)
 }
 
 // sameSpec reports whether two checks are equal.

@@ -15,6 +15,7 @@ import (
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/telemetry"
 	"github.com/stratusdns/stratus/internal/zone"
 )
 
@@ -127,10 +128,17 @@ func (p *Publisher) WaitFor(ctx context.Context, rev store.Revision) error {
 
 // Run loads the store and follows it until ctx is done. If the watch falls
 // behind the store's history, or a change cannot be applied, it reloads.
+// A panic while loading or applying a change is such a failure: logged
+// with its stack, counted (stratus_panics_recovered_total{component=
+// "publisher"}), and followed by a full reload, so publishing goes on.
 func (p *Publisher) Run(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
 	for {
-		rev, err := p.load(ctx)
+		var rev store.Revision
+		err := telemetry.Catch(p.log, "publisher", func() (err error) {
+			rev, err = p.load(ctx)
+			return err
+		})
 		if err != nil {
 			select {
 			case <-p.ready:
@@ -148,7 +156,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 			p.mu.Lock()
 			p.watchCancel = cancel
 			p.mu.Unlock()
-			err = p.st.Watch(wctx, rev, p.apply)
+			err = p.st.Watch(wctx, rev, p.applyGuarded)
 			p.mu.Lock()
 			p.watchCancel = nil
 			p.mu.Unlock()
@@ -228,6 +236,21 @@ func (p *Publisher) load(ctx context.Context) (store.Revision, error) {
 	p.publish(b.Build(rev), sets >= releaseAfter, nil)
 	p.log.Info("zones loaded", "zones", zones, "rrsets", sets, "revision", rev, "took", time.Since(start).Round(time.Millisecond))
 	return rev, nil
+}
+
+// applyHook, when set (by tests), is called with each batch before it is
+// applied.
+var applyHook func(store.Batch)
+
+// applyGuarded is apply with a panic turned into its error (Run then
+// reloads the whole store: the builder may be half-written).
+func (p *Publisher) applyGuarded(batch store.Batch) error {
+	return telemetry.Catch(p.log, "publisher", func() error {
+		if applyHook != nil {
+			applyHook(batch)
+		}
+		return p.apply(batch)
+	})
 }
 
 // apply applies one committed revision. A run of revisions committed

@@ -14,6 +14,7 @@ import (
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/telemetry"
 	"github.com/stratusdns/stratus/internal/zone"
 )
 
@@ -246,7 +247,7 @@ func (m *Manager) update(ctx context.Context, zones []control.SecondaryZone) (st
 		m.zones[z.Name] = zl
 		go func() {
 			defer close(zl.done)
-			m.loop(zctx, zl)
+			telemetry.Restart(zctx, m.opts.Clock, m.log.With("zone", z.Name), "secondary", telemetry.RestartPause, func(ctx context.Context) { m.loop(ctx, zl) })
 		}()
 	}
 	for name, zl := range m.zones {

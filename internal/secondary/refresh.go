@@ -12,6 +12,9 @@ import (
 	"github.com/stratusdns/stratus/internal/model"
 )
 
+// refreshHook, when set (by tests), is called before each refresh.
+var refreshHook func(model.Name)
+
 // loop refreshes one zone until ctx is done.
 func (m *Manager) loop(ctx context.Context, zl *zoneLoop) {
 	lastOK := zl.get().State.Refreshed
@@ -23,6 +26,9 @@ func (m *Manager) loop(ctx context.Context, zl *zoneLoop) {
 	}()
 	for {
 		sz := zl.get()
+		if refreshHook != nil {
+			refreshHook(sz.Name)
+		}
 		soa, err := m.refresh(ctx, sz)
 		if ctx.Err() != nil {
 			return

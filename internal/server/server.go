@@ -81,6 +81,8 @@ type Node struct {
 	alerts alert.Sink
 	// taps are the query log and dnstap (tap.go).
 	taps *taps
+	// ready is what GET /readyz reports (probes.go).
+	ready readiness
 }
 
 // New returns a node for cfg (validated). It starts nothing.
@@ -98,6 +100,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	}()
 	s.log.Info("starting stratus", "version", version.Get().Version, "data_dir", s.cfg.DataDir, "store", storeName(s.cfg))
 	s.metrics = telemetry.NewRegistry()
+	s.registerRecovery()
 	s.alerts = alert.Discard
 	drills, err := drill.LoadScheduled(s.cfg.Drills)
 	if err != nil {
@@ -115,6 +118,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	}
 	st = store.Instrument(st, s.metrics)
 	s.st = st
+	s.ready.store.Store(true)
 	loc, closeGeo, err := locator(s.cfg.Steering)
 	if err != nil {
 		return err
@@ -152,6 +156,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	s.steering = ctrl
 	s.pub = publish.New(st, s.log.With("component", "publisher"))
 	s.pub.SetMetrics(s.metrics)
+	s.ready.pub.Store(s.pub)
 	s.pub.SetServiceSink(ctrl)
 	s.pub.OnReach(storeEvents(node, s.checker))
 	pubCtx, cancel := context.WithCancel(context.Background())
@@ -273,7 +278,8 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		Version:              s.cfg.DNS.ServerVersion(),
 		RRL:                  rrlConfig(&s.cfg.DNS.RRL),
 		Tap:                  tapCfg,
-	}, s.pub.Snapshots(), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
+		OnPanic:              dnsPanicked,
+	}, dnsSnapshots(s.pub.Snapshots()), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
 	if err != nil {
 		return err
 	}
@@ -294,6 +300,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	s.dns = dns
+	s.ready.dns.Store(true)
 
 	ln, err := listenAPI(s.cfg.API, clock.Real(), s.log.With("component", "api"))
 	if err != nil {
@@ -317,7 +324,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		LongTimeout:        cmp.Or(s.cfg.API.ZoneFileTimeout, config.DefaultAPIZoneFileTimeout),
 		Metrics:            s.metrics,
 	})
-	srv := apiServer(s.cfg.API, handler, clock.Real(), s.log)
+	srv := apiServer(s.cfg.API, s.withProbes(handler), clock.Real(), s.log)
 	s.http, s.httpDone = srv, make(chan struct{})
 	go func() {
 		defer close(s.httpDone)
@@ -325,6 +332,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 			s.log.Error("api server stopped", "err", err)
 		}
 	}()
+	s.ready.api.Store(true)
 	s.log.Info("api listening", "addr", s.apiAddr.String(), "scheme", s.cfg.API.Scheme())
 	// The node joins its cluster once it answers: its member record says
 	// where from its first write. Alone (bbolt), it leads at once.
@@ -358,6 +366,7 @@ func (s *Node) APIAddr() net.Addr { return s.apiAddr }
 // and the store: in the reverse order of Start. It is safe to call more than
 // once and after a partial Start.
 func (s *Node) Shutdown(ctx context.Context) error {
+	s.ready.down()
 	var errs []error
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))

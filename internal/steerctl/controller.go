@@ -16,6 +16,7 @@ import (
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/publish"
 	"github.com/stratusdns/stratus/internal/steer"
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // Options configure a Controller.
@@ -118,20 +119,34 @@ func New(checker *health.Checker, opts Options) *Controller {
 	if c.health == nil && checker != nil {
 		c.health = checker
 	}
-	c.timers = newTimers(opts.Clock, c.timerFired)
+	c.timers = newTimers(opts.Clock, func(gen uint64) {
+		defer telemetry.Recover(c.log, "steering") // the next change arms the timers again
+		if timerHook != nil {
+			timerHook()
+		}
+		c.timerFired(gen)
+	})
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.cur.Store(steer.NewSnapshot(nil, opts.Locator, opts.Latency))
 	c.done.Add(1)
-	go func() { defer c.done.Done(); c.flattenLoop(c.ctx) }()
+	go func() {
+		defer c.done.Done()
+		telemetry.Restart(c.ctx, c.clk, c.log, "steering", telemetry.RestartPause, c.flattenLoop)
+	}()
 	if opts.Events != nil && checker != nil {
 		c.done.Add(1)
 		go func() {
 			defer c.done.Done()
-			persistEvents(c.ctx, c.clk, checker, opts.Events, opts.EventBatch, log)
+			telemetry.Restart(c.ctx, c.clk, log, "steering", telemetry.RestartPause, func(ctx context.Context) {
+				persistEvents(ctx, c.clk, checker, opts.Events, opts.EventBatch, log)
+			})
 		}()
 	}
 	return c
 }
+
+// timerHook, when set (by tests), is called when a timer fires.
+var timerHook func()
 
 // Close stops every goroutine and timer the controller started and
 // returns once they have stopped; the events not written yet are written

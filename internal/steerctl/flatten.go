@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // Flattening limits.
@@ -81,6 +82,7 @@ func (c *Controller) flatten(ctx context.Context) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			defer telemetry.Recover(c.log, "steering")
 			if c.resolveFlat(ctx, h) {
 				mu.Lock()
 				changed[h] = true

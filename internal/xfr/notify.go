@@ -14,6 +14,7 @@ import (
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/telemetry"
 	"github.com/stratusdns/stratus/internal/zone"
 )
 
@@ -164,6 +165,7 @@ func (n *Notifier) start(wg *sync.WaitGroup, f func()) {
 	go func() {
 		defer wg.Done()
 		defer n.busy.Add(-1)
+		defer telemetry.Recover(n.log, "notify") // a newer serial starts a new round
 		f()
 	}()
 }

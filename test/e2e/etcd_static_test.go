@@ -79,20 +79,26 @@ func putWWW(s *server, addr string) (int, string) {
 }
 
 // waitDegraded waits until GET /v1/status and stratus status say the
-// node is degraded (want) or not.
+// node is degraded (want) or not, and GET /readyz that it is not ready
+// for its store, or ready.
 func waitDegraded(t *testing.T, s *server, want bool) {
 	t.Helper()
 	for deadline := time.Now().Add(waitFloor); ; time.Sleep(100 * time.Millisecond) {
 		code, body := s.api("GET", "/v1/status", "")
+		rcode, rbody := s.api("GET", "/readyz", "")
+		ready := rcode == 200 && strings.Contains(rbody, `"ready": true`)
+		if want {
+			ready = rcode == 503 && strings.Contains(rbody, "the store is unreachable")
+		}
 		var st apiv1.Status
-		if code == 200 && json.Unmarshal([]byte(body), &st) == nil && st.Degraded == want && st.Store.Reachable == !want {
+		if code == 200 && ready && json.Unmarshal([]byte(body), &st) == nil && st.Degraded == want && st.Store.Reachable == !want {
 			out := s.mustCLI("status")
 			if strings.Contains(out, "degraded") == want {
 				return
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("status did not turn degraded=%v: %d %s", want, code, body)
+			t.Fatalf("status did not turn degraded=%v: %d %s; /readyz %d %s", want, code, body, rcode, rbody)
 		}
 	}
 }

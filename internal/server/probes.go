@@ -1,0 +1,173 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stratusdns/stratus/internal/dnsserver"
+	"github.com/stratusdns/stratus/internal/publish"
+	"github.com/stratusdns/stratus/internal/telemetry"
+	"github.com/stratusdns/stratus/internal/zone"
+)
+
+// Liveness and readiness. GET /healthz answers 200 "ok" while the process
+// serves HTTP at all; GET /readyz answers 200 only when every check below
+// passes, else 503, both with a JSON body naming each check and its state.
+// Neither needs a token, and both are outside /v1.
+const (
+	healthzPath = "/healthz"
+	readyzPath  = "/readyz"
+)
+
+// readiness is what the node's parts have reached, set by Start as each
+// comes up and cleared at once by Shutdown: a node that drains is not
+// ready. Its fields are read by the probes while Start and Shutdown run.
+type readiness struct {
+	store atomic.Bool // the store is open
+	pub   atomic.Pointer[publish.Publisher]
+	dns   atomic.Bool // the DNS listeners are bound and served
+	api   atomic.Bool // the API listener is bound and served
+}
+
+// down marks everything as stopped.
+func (r *readiness) down() {
+	r.api.Store(false)
+	r.dns.Store(false)
+	r.store.Store(false)
+}
+
+// readyCheck is one readiness check in GET /readyz's body.
+type readyCheck struct {
+	Name string `json:"name"`
+	OK   bool   `json:"ok"`
+	// Detail says why a check fails.
+	Detail string `json:"detail,omitempty"`
+}
+
+// readyReport is GET /readyz's body.
+type readyReport struct {
+	Ready  bool         `json:"ready"`
+	Checks []readyCheck `json:"checks"`
+}
+
+// checks evaluates the readiness checks, in a fixed order: store (open
+// and answering the publisher's probes), snapshot (the first full load
+// of the zones is published), dns (the listeners are up), api (the API
+// listener is up).
+func (r *readiness) checks() readyReport {
+	pub := r.pub.Load()
+	store := readyCheck{Name: "store", OK: true}
+	switch {
+	case !r.store.Load():
+		store = readyCheck{Name: "store", Detail: "the store is not open"}
+	case pub == nil:
+		store = readyCheck{Name: "store", Detail: "the store is opening"}
+	default:
+		if st := pub.State(); st.Unreachable {
+			store = readyCheck{Name: "store", Detail: "the store is unreachable"}
+			if st.Err != nil {
+				store.Detail += ": " + st.Err.Error()
+			}
+		}
+	}
+	snap := readyCheck{Name: "snapshot", Detail: "the zones are still loading"}
+	if pub != nil {
+		select {
+		case <-pub.Ready():
+			snap = readyCheck{Name: "snapshot", OK: true}
+		default:
+		}
+	}
+	dns := readyCheck{Name: "dns", OK: true}
+	if !r.dns.Load() {
+		dns.OK, dns.Detail = false, "the DNS listeners are not serving"
+	}
+	api := readyCheck{Name: "api", OK: true}
+	if !r.api.Load() {
+		api.OK, api.Detail = false, "the API listener is not serving"
+	}
+	out := readyReport{Ready: true, Checks: []readyCheck{store, snap, dns, api}}
+	for _, c := range out.Checks {
+		out.Ready = out.Ready && c.OK
+	}
+	return out
+}
+
+// probes returns the handler of GET /healthz and GET /readyz (HEAD too),
+// for any listener that mounts them.
+func (r *readiness) probes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(healthzPath, func(w http.ResponseWriter, req *http.Request) {
+		if !probeMethod(w, req) {
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc(readyzPath, func(w http.ResponseWriter, req *http.Request) {
+		if !probeMethod(w, req) {
+			return
+		}
+		rep := r.checks()
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if rep.Ready {
+			w.WriteHeader(http.StatusOK)
+		} else {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		w.Write(append(b, '\n'))
+	})
+	return mux
+}
+
+// probeMethod allows GET and HEAD, and answers 405 to anything else.
+func probeMethod(w http.ResponseWriter, req *http.Request) bool {
+	if req.Method == http.MethodGet || req.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, req.Method+" is not allowed on "+req.URL.Path+" (allowed: GET, HEAD)", http.StatusMethodNotAllowed)
+	return false
+}
+
+// probes returns the node's /healthz and /readyz handler.
+func (s *Node) probes() http.Handler { return s.ready.probes() }
+
+// withProbes serves the probes beside h (the API) on one listener.
+func (s *Node) withProbes(h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	p := s.probes()
+	mux.Handle(healthzPath, p)
+	mux.Handle(readyzPath, p)
+	mux.Handle("/", h)
+	return mux
+}
+
+// registerRecovery registers stratus_panics_recovered_total and
+// stratus_ready on the node's registry.
+func (s *Node) registerRecovery() {
+	s.metrics.MustRegister(telemetry.Panics, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: telemetry.Namespace,
+		Name:      "ready",
+		Help:      "1 while the node is ready to serve (GET /readyz answers 200), else 0.",
+	}, func() float64 {
+		if s.ready.checks().Ready {
+			return 1
+		}
+		return 0
+	}))
+}
+
+// dnsSnapshots is what the DNS server loads the zones from: the
+// publisher's pointer (a test wraps it to inject a panic).
+var dnsSnapshots = func(p *atomic.Pointer[zone.Snapshot]) dnsserver.SnapshotSource { return p }
+
+// dnsPanicked counts a panic the DNS server recovered from (it has
+// logged it).
+func dnsPanicked(component string, _ any, _ []byte) { telemetry.CountPanic(component) }
