@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/alert"
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
@@ -51,6 +52,9 @@ type Options struct {
 	// (default clock.Real()). Timeout and TransferTimeout are network
 	// time, on the system clock.
 	Clock clock.Clock
+	// Alerts takes a secondary_expired alert when a zone expires (default
+	// nowhere).
+	Alerts alert.Sink
 }
 
 // DefaultMaxRecords is Options.MaxRecords when not set, the default of
@@ -97,6 +101,9 @@ func New(st Store, keys Keys, opts Options, log *slog.Logger) *Manager {
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.Real()
+	}
+	if opts.Alerts == nil {
+		opts.Alerts = alert.Discard
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
