@@ -24,12 +24,30 @@ type WebhookTester interface {
 	TestWebhook(ctx context.Context, name string) (apiv1.WebhookTestResult, error)
 }
 
+// unbound refuses the webhook routes to a token bound to zones, services
+// or pools: a webhook receives the alerts of every zone and service.
+func unbound(p *auth.Principal) error {
+	b := p.Bindings
+	for _, k := range []struct {
+		kind string
+		list []string
+	}{{auth.BindZone, b.Zones}, {auth.BindService, b.Services}, {auth.BindPool, b.Pools}} {
+		if len(k.list) > 0 {
+			return &auth.BindingError{Token: p.Name, Kind: k.kind, Bound: k.list, Action: "manage webhooks, which receive the alerts of every zone and service"}
+		}
+	}
+	return nil
+}
+
 // webhookJSON is a webhook as reads show it: the secret redacted.
 func webhookJSON(w *control.Webhook) apiv1.Webhook {
 	return apiv1.Webhook{Name: w.Name, URL: w.URL, Secret: model.Redacted, Events: w.Events, Services: w.Services, Zones: w.Zones, Created: w.Created}
 }
 
-func (h *Handler) listWebhooks(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+func (h *Handler) listWebhooks(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	if err := unbound(p); err != nil {
+		return err
+	}
 	hooks, err := h.ctl.Webhooks.Webhooks(r.Context())
 	if err != nil {
 		return err
@@ -42,7 +60,10 @@ func (h *Handler) listWebhooks(w http.ResponseWriter, r *http.Request, _ *auth.P
 	return nil
 }
 
-func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	if err := unbound(p); err != nil {
+		return err
+	}
 	hook, err := h.ctl.Webhooks.Webhook(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
@@ -52,6 +73,9 @@ func (h *Handler) getWebhook(w http.ResponseWriter, r *http.Request, _ *auth.Pri
 }
 
 func (h *Handler) createWebhook(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	if err := unbound(p); err != nil {
+		return err
+	}
 	var req apiv1.CreateWebhookRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
@@ -67,6 +91,9 @@ func (h *Handler) createWebhook(w http.ResponseWriter, r *http.Request, p *auth.
 }
 
 func (h *Handler) deleteWebhook(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	if err := unbound(p); err != nil {
+		return err
+	}
 	if err := h.ctl.Webhooks.DeleteWebhook(r.Context(), r.PathValue("name"), p.Name); err != nil {
 		return err
 	}
@@ -74,7 +101,10 @@ func (h *Handler) deleteWebhook(w http.ResponseWriter, r *http.Request, p *auth.
 	return nil
 }
 
-func (h *Handler) testWebhook(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+func (h *Handler) testWebhook(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	if err := unbound(p); err != nil {
+		return err
+	}
 	if h.opts.Webhooks == nil {
 		return errorf(http.StatusServiceUnavailable, apiv1.CodeUnavailable, "this server delivers no webhooks")
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stratusdns/stratus/internal/auth"
+	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
@@ -66,6 +67,15 @@ func TestWebhooks(t *testing.T) {
 	}
 	if r := e.do(t, "GET", "/v1/webhooks", zones, ""); r.status != 403 {
 		t.Errorf("list with zones:write: %d", r.status)
+	}
+	bound, _, err := e.svc.Tokens.IssueToken(context.Background(), control.TokenSpec{Name: "bound", Scopes: []string{"webhooks:write"}, Bindings: auth.Bindings{Zones: []string{"example.com."}}}, auth.Local("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"GET", "POST"} {
+		if r := e.do(t, m, "/v1/webhooks", bound, `{"name":"b","url":"https://x.example/"}`); r.status != 403 || !strings.Contains(r.apiError(t).Message, "alerts of every zone") {
+			t.Errorf("%s /v1/webhooks with a token bound to a zone: %d %s", m, r.status, r.body)
+		}
 	}
 	if r := e.do(t, "POST", "/v1/webhooks/ops/test", e.admin, ""); r.status != 503 {
 		t.Errorf("test without a tester: %d %s", r.status, r.body)
