@@ -161,13 +161,25 @@ func (s *Webhooks) CreateWebhook(ctx context.Context, w Webhook, actor string) (
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("webhook created", "name", w.Name, "url", w.URL, "by", actor)
+	s.log.Info("webhook created", "name", w.Name, "host", urlHost(w.URL), "by", actor)
 	return &w, nil
 }
 
-// webhookDetail describes a webhook in its audit entry: never the secret.
+// urlHost is the scheme and host of a webhook's URL: what logs and the
+// audit log show of it, as its path and query may hold a credential of
+// the receiver's (chat systems put one there).
+func urlHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// webhookDetail describes a webhook in its audit entry: never the secret,
+// nor the URL's path.
 func webhookDetail(w *Webhook) string {
-	d := "url " + w.URL
+	d := "url " + urlHost(w.URL) + "/…"
 	if len(w.Events) > 0 {
 		d += ", events " + strings.Join(w.Events, ",")
 	}
