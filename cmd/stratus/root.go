@@ -89,7 +89,8 @@ client.ca_file; default the system roots); --cert-file and --key-file
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 
 	root.AddCommand(a.serveCommand(), a.versionCommand(), a.zoneCommand(), a.recordCommand(), a.tokenCommand(),
-		a.serviceCommand(), a.poolCommand(), a.endpointCommand(), a.eventsCommand(), a.statusCommand(), a.clusterCommand(), a.tsigCommand(), a.drillCommand(), a.storeCommand(), a.auditCommand())
+		a.serviceCommand(), a.poolCommand(), a.endpointCommand(), a.eventsCommand(), a.statusCommand(), a.clusterCommand(), a.tsigCommand(), a.drillCommand(), a.storeCommand(), a.auditCommand(),
+		a.webhookCommand())
 	// cobra adds these when it runs; added now, they get the same checks.
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()

@@ -40,6 +40,9 @@ type Options struct {
 	// Drills starts the server's configured drills; without it starting
 	// one answers 503.
 	Drills DrillStarter
+	// Webhooks sends test alerts; without it POST
+	// /v1/webhooks/{name}/test answers 503.
+	Webhooks WebhookTester
 	// Status reports the node's state (GET /v1/status); without it that
 	// answers 503.
 	Status func() apiv1.Status

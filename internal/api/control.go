@@ -21,6 +21,7 @@ type Control struct {
 	TSIGKeys    TSIGKeys
 	DrillRuns   DrillRuns
 	Audit       AuditLog
+	Webhooks    Webhooks
 }
 
 // Zones serves zones, their records and their journals (*control.Zones).
@@ -102,5 +103,6 @@ func PlaneControl(p *control.Plane) Control {
 		TSIGKeys:    p.TSIGKeys,
 		DrillRuns:   p.DrillRuns,
 		Audit:       p.Audit,
+		Webhooks:    p.Webhooks,
 	}
 }

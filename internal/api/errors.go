@@ -63,9 +63,9 @@ func toHTTP(err error) *httpError {
 		return &httpError{status: http.StatusPreconditionFailed, code: apiv1.CodeFailedPrecondition, message: pe.Error()}
 	case errors.Is(err, control.ErrZoneNotFound), errors.Is(err, control.ErrRRsetNotFound), errors.Is(err, control.ErrTokenNotFound),
 		errors.Is(err, control.ErrServiceNotFound), errors.Is(err, control.ErrEndpointNotFound), errors.Is(err, control.ErrPoolNotFound),
-		errors.Is(err, control.ErrTSIGKeyNotFound), errors.Is(err, control.ErrDrillRunNotFound):
+		errors.Is(err, control.ErrTSIGKeyNotFound), errors.Is(err, control.ErrDrillRunNotFound), errors.Is(err, control.ErrWebhookNotFound):
 		return &httpError{status: http.StatusNotFound, code: apiv1.CodeNotFound, message: err.Error()}
-	case errors.Is(err, control.ErrZoneExists), errors.Is(err, control.ErrServiceExists), errors.Is(err, control.ErrTSIGKeyExists):
+	case errors.Is(err, control.ErrZoneExists), errors.Is(err, control.ErrServiceExists), errors.Is(err, control.ErrTSIGKeyExists), errors.Is(err, control.ErrWebhookExists):
 		return &httpError{status: http.StatusConflict, code: apiv1.CodeAlreadyExists, message: err.Error()}
 	case errors.Is(err, control.ErrNotServed):
 		return &httpError{status: http.StatusServiceUnavailable, code: apiv1.CodeUnavailable, message: err.Error()}

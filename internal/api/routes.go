@@ -70,5 +70,11 @@ func (h *Handler) routes() []route {
 		{http.MethodPost, "/v1/tsig-keys", auth.ScopeTSIG, h.createTSIGKey},
 		{http.MethodGet, "/v1/tsig-keys/{name}", auth.ScopeTSIG, h.getTSIGKey},
 		{http.MethodDelete, "/v1/tsig-keys/{name}", auth.ScopeTSIG, h.deleteTSIGKey},
+
+		{http.MethodGet, "/v1/webhooks", auth.ScopeWebhooksRead, h.listWebhooks},
+		{http.MethodPost, "/v1/webhooks", auth.ScopeWebhooksWrite, h.createWebhook},
+		{http.MethodGet, "/v1/webhooks/{name}", auth.ScopeWebhooksRead, h.getWebhook},
+		{http.MethodDelete, "/v1/webhooks/{name}", auth.ScopeWebhooksWrite, h.deleteWebhook},
+		{http.MethodPost, "/v1/webhooks/{name}/test", auth.ScopeWebhooksWrite, h.testWebhook},
 	}
 }

@@ -34,10 +34,14 @@ const (
 	ScopeTSIG = "tsig:admin"
 	// ScopeAuditRead lists and verifies the audit log.
 	ScopeAuditRead = "audit:read"
+	// ScopeWebhooksRead and ScopeWebhooksWrite read and manage the
+	// webhooks alerts are delivered to.
+	ScopeWebhooksRead  = "webhooks:read"
+	ScopeWebhooksWrite = "webhooks:write"
 )
 
 // KnownScopes lists every scope a token may be given.
-var KnownScopes = []string{ScopeAll, ScopeZonesRead, ScopeZonesWrite, ScopeServicesRead, ScopeServicesWrite, ScopeEndpointsWrite, ScopeTokens, ScopeTSIG, ScopeAuditRead}
+var KnownScopes = []string{ScopeAll, ScopeZonesRead, ScopeZonesWrite, ScopeServicesRead, ScopeServicesWrite, ScopeEndpointsWrite, ScopeTokens, ScopeTSIG, ScopeAuditRead, ScopeWebhooksRead, ScopeWebhooksWrite}
 
 // Token is a token's stored record. The secret itself is never stored.
 type Token struct {

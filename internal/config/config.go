@@ -44,6 +44,8 @@ type Config struct {
 	QueryLog QueryLog `yaml:"query_log"`
 	// Dnstap configures dnstap output (config/dnstap.go).
 	Dnstap Dnstap `yaml:"dnstap"`
+	// Alerts configures webhook delivery (config/alerts.go).
+	Alerts Alerts `yaml:"alerts"`
 	// Drills the server runs on a schedule, or when started through the
 	// API.
 	Drills []Drill `yaml:"drills"`
@@ -503,6 +505,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Journal.MaxEntries < 0 || c.Journal.MaxEntryRecords < 0 || c.Journal.MaxSteeredEntries < 0 {
 		return fmt.Errorf("journal: limits must not be negative")
+	}
+	if err := c.Alerts.check(); err != nil {
+		return err
 	}
 	if r := c.Audit.Retention; r != 0 && r < MinAuditRetention {
 		return fmt.Errorf("audit.retention: %v is shorter than %v", r, MinAuditRetention)

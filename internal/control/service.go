@@ -80,6 +80,7 @@ type Plane struct {
 	TSIGKeys       *TSIGKeys
 	DrillRuns      *DrillRuns
 	Audit          *Audit
+	Webhooks       *Webhooks
 }
 
 // Zones owns the zones of this server and their records: creating,
@@ -191,6 +192,7 @@ func New(st store.Store, pub Publisher, opts Options) *Plane {
 		TSIGKeys:       &TSIGKeys{c},
 		DrillRuns:      &DrillRuns{c},
 		Audit:          &Audit{c},
+		Webhooks:       &Webhooks{c},
 	}
 }
 

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/alert"
 	"github.com/stratusdns/stratus/internal/config"
 	"github.com/stratusdns/stratus/internal/telemetry"
 )
@@ -56,6 +58,7 @@ type Scheduler struct {
 	keep   Keeper
 	drills map[string]Scheduled
 	log    *slog.Logger
+	alerts alert.Sink
 
 	base   context.Context // the node's lifetime: drills started by hand
 	cancel context.CancelFunc
@@ -83,8 +86,12 @@ func NewScheduler(pl Plane, keep Keeper, drills []Scheduled, log *slog.Logger) *
 		log = slog.New(slog.DiscardHandler)
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Scheduler{pl: pl, keep: keep, drills: m, log: log, running: map[string]bool{}, base: base, cancel: cancel}
+	return &Scheduler{pl: pl, keep: keep, drills: m, log: log, alerts: alert.Discard, running: map[string]bool{}, base: base, cancel: cancel}
 }
+
+// SetAlerts sets where a failed run's drill_failed alert goes (default
+// nowhere). Call it before Run and Start.
+func (s *Scheduler) SetAlerts(a alert.Sink) { s.alerts = a }
 
 // Run runs each scheduled drill every interval until ctx is done, then
 // waits for the scheduled runs in progress (which clear their faults).
@@ -176,6 +183,9 @@ func (s *Scheduler) start(ctx context.Context, wg *sync.WaitGroup, name, actor s
 			s.log.Warn("drill run not kept", "drill", name, "err", kerr)
 		}
 		s.log.Info("drill finished", "drill", name, "passed", rep.Passed, "run", id)
+		if !rep.Passed {
+			s.alerts.Emit(failedAlert(rep, id, actor))
+		}
 	}()
 	return nil
 }
@@ -187,4 +197,37 @@ func (s *Scheduler) Names() []string {
 		out = append(out, n)
 	}
 	return out
+}
+
+// failedAlert is the drill_failed alert of a run that did not pass.
+func failedAlert(rep *Report, id, actor string) alert.Event {
+	why := rep.Aborted
+	if why == "" {
+		for _, sr := range rep.Steps {
+			if !sr.Met {
+				why = "a step's expectation did not hold"
+				break
+			}
+		}
+	}
+	var failed []string
+	for _, v := range rep.Verdicts {
+		if v.Result == NotHeld {
+			failed = append(failed, v.SLO)
+		}
+	}
+	if why == "" && len(failed) > 0 {
+		why = "SLO not held: " + strings.Join(failed, ", ")
+	}
+	if why == "" {
+		why = "not every step ran"
+	}
+	d := map[string]string{"run": id, "started_by": actor}
+	if len(failed) > 0 {
+		d["slos_not_held"] = strings.Join(failed, ",")
+	}
+	if rep.Aborted != "" {
+		d["aborted"] = rep.Aborted
+	}
+	return alert.Event{Kind: alert.DrillFailed, Time: rep.Ended, Drill: rep.Scenario, Summary: "drill " + rep.Scenario + " failed: " + why, Details: d}
 }

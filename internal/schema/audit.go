@@ -38,6 +38,9 @@ func AuditTokenStream(id string) string { return "token:" + id }
 // AuditTSIGStream is the stream of the TSIG key named n.
 func AuditTSIGStream(n model.Name) string { return "tsig:" + KeyName(n) }
 
+// AuditWebhookStream is the stream of the alert webhook named name.
+func AuditWebhookStream(name string) string { return "webhook:" + name }
+
 // AuditDrillStream is the stream of drill's kept runs.
 func AuditDrillStream(drill string) string { return "drill:" + drill }
 

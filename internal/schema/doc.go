@@ -16,6 +16,8 @@
 //	endpoints/<service>/<id>          one endpoint, with its lease and override (model.Endpoint, JSON)
 //	drillruns/<drill>/<started:020d>  one drill run's report, by start in Unix nanoseconds (DrillRun, JSON)
 //	events/<seq:016x>                 one health event (StoredEvent, JSON)
+//	webhooks/<name>                   one alert webhook, secret included (Webhook, JSON)
+//	webhook-outbox/<seq:016x>         one alert delivery not yet made (OutboxEntry, JSON)
 //
 // # Records that cannot be read
 //

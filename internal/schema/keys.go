@@ -22,6 +22,9 @@ const (
 	PrefixDrillRuns = "drillruns/"
 	PrefixEvents    = "events/"
 
+	PrefixWebhooks      = "webhooks/"
+	PrefixWebhookOutbox = "webhook-outbox/"
+
 	PrefixAudit            = "audit/"
 	PrefixAuditHeads       = "audit-heads/"
 	PrefixAuditCheckpoints = "audit-checkpoints/"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/stratusdns/stratus/internal/alert"
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
@@ -57,6 +58,9 @@ type Options struct {
 	// Metrics, when set, gets the count of transfers in
 	// (stratus_xfr_transfers_in_total).
 	Metrics prometheus.Registerer
+	// Alerts takes a secondary_expired alert when a zone expires (default
+	// nowhere).
+	Alerts alert.Sink
 }
 
 // DefaultMaxRecords is Options.MaxRecords when not set, the default of
@@ -105,6 +109,9 @@ func New(st Store, keys Keys, opts Options, log *slog.Logger) *Manager {
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.Real()
+	}
+	if opts.Alerts == nil {
+		opts.Alerts = alert.Discard
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

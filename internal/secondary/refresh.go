@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/alert"
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
@@ -43,8 +44,11 @@ func (m *Manager) loop(ctx context.Context, zl *zoneLoop) {
 			m.log.Warn("secondary zone refresh failed", "zone", sz.Name, "err", err, "retry", time.Duration(sz.SOA.Retry)*time.Second)
 			wait = time.Duration(sz.SOA.Retry) * time.Second
 			if !sz.State.Expired && !lastOK.IsZero() && clock.Since(m.opts.Clock, lastOK) > time.Duration(sz.SOA.Expire)*time.Second {
-				if err := m.st.ExpireSecondary(ctx, sz.Name); err == nil {
+				if xerr := m.st.ExpireSecondary(ctx, sz.Name); xerr == nil {
 					zl.setSOA(nil)
+					m.opts.Alerts.Emit(alert.Event{Kind: alert.SecondaryExpired, Time: m.opts.Clock.Now(), Zone: string(sz.Name),
+						Summary: "secondary zone " + string(sz.Name) + " expired: no primary answered for its SOA expire interval; it answers SERVFAIL",
+						Details: map[string]string{"last_error": err.Error(), "expire": (time.Duration(sz.SOA.Expire) * time.Second).String()}})
 				}
 			}
 		default:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/stratusdns/stratus/internal/alert"
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/control/controltest"
@@ -193,7 +194,8 @@ func TestRefreshRetryExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := clock.NewFake(time.Now())
-	m := New(svc.Secondaries, svc.TSIGKeys, Options{Clock: fake}, nil)
+	rec := &alerts{}
+	m := New(svc.Secondaries, svc.TSIGKeys, Options{Clock: fake, Alerts: rec}, nil)
 	done := make(chan struct{})
 	go func() { defer close(done); m.Run(ctx) }()
 	defer func() { cancel(); <-done }()
@@ -228,8 +230,15 @@ func TestRefreshRetryExpire(t *testing.T) {
 	if z, err := svc.Zones.GetZone(ctx, "sec.test."); err != nil || z.Secondary.Expired || z.Serial != 2 {
 		t.Fatalf("at the expire time: %+v %v, want serial 2, not expired", z, err)
 	}
+	if got := rec.events(); len(got) != 0 {
+		t.Fatalf("alerts before the expiry: %+v", got)
+	}
 	step(retry)
 	waitZone(t, svc, "the expiry", func(z model.ZoneInfo) bool { return z.Secondary.Expired })
+	waitFor(t, "the secondary_expired alert", func() bool { return len(rec.events()) == 1 })
+	if ev := rec.events()[0]; ev.Kind != alert.SecondaryExpired || ev.Zone != "sec.test." || ev.Details["last_error"] == "" {
+		t.Errorf("alert %+v", ev)
+	}
 
 	p.mu.Lock()
 	p.failing = false
@@ -334,4 +343,22 @@ func TestRunWaitsForTheLoopOfADeletedZone(t *testing.T) {
 	}
 	close(st.release)
 	<-done
+}
+
+// alerts records the alerts emitted.
+type alerts struct {
+	mu  sync.Mutex
+	got []alert.Event
+}
+
+func (a *alerts) Emit(ev alert.Event) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.got = append(a.got, ev)
+}
+
+func (a *alerts) events() []alert.Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]alert.Event(nil), a.got...)
 }

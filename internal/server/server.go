@@ -31,6 +31,7 @@ import (
 	"github.com/stratusdns/stratus/internal/store"
 	"github.com/stratusdns/stratus/internal/telemetry"
 	"github.com/stratusdns/stratus/internal/version"
+	"github.com/stratusdns/stratus/internal/webhook"
 	"github.com/stratusdns/stratus/internal/xfr"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
@@ -83,6 +84,8 @@ type Node struct {
 	taps *taps
 	// ready is what GET /readyz reports (probes.go).
 	ready readiness
+	// webhooks delivers them (webhooks.go).
+	webhooks *webhook.Dispatcher
 }
 
 // New returns a node for cfg (validated). It starts nothing.
@@ -101,7 +104,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	s.log.Info("starting stratus", "version", version.Get().Version, "data_dir", s.cfg.DataDir, "store", storeName(s.cfg))
 	s.metrics = telemetry.NewRegistry()
 	s.registerRecovery()
-	s.alerts = alert.Discard
+	s.alerts = s.newAlerts()
 	drills, err := drill.LoadScheduled(s.cfg.Drills)
 	if err != nil {
 		return err
@@ -191,9 +194,10 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	}
 	bg, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
-	secondaries := secondary.New(s.plane.Secondaries, s.plane.TSIGKeys, secondary.Options{Clock: clock.Real(), MaxRecords: s.cfg.Zones.MaxRecords, Metrics: s.metrics}, s.log.With("component", "secondary"))
+	secondaries := secondary.New(s.plane.Secondaries, s.plane.TSIGKeys, secondary.Options{Clock: clock.Real(), MaxRecords: s.cfg.Zones.MaxRecords, Metrics: s.metrics, Alerts: s.alerts}, s.log.With("component", "secondary"))
 	s.secondaries = secondaries
 	s.drills = drill.NewScheduler(drillPlane{services: s.plane.Services, endpoints: s.plane.Endpoints, steering: ctrl}, drillKeeper{s.plane.DrillRuns}, drills, s.log.With("component", "drill"))
+	s.drills.SetAlerts(s.alerts)
 	delay := cmp.Or(s.cfg.Zones.NotifyDelay, 100*time.Millisecond)
 	xfrMetrics := xfr.NewMetrics(s.metrics) // every term's notifier and the transfer server
 	s.started = time.Now().UTC()
@@ -224,6 +228,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	})
 	s.cluster.WhileLeading("scheduled drills", s.drills.Run)
 	s.cluster.WhileLeading("audit pruning", s.pruneAudit)
+	s.startWebhooks(bg)
 	if _, shared := st.(store.Shared); shared {
 		// A NOTIFY for a secondary zone may reach any node; one that does
 		// not lead hands it to the leader through an ephemeral key, which
@@ -312,6 +317,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		Steering:           ctrl,
 		Health:             healthView{s.checker, view, events},
 		Drills:             s.drills,
+		Webhooks:           webhookTester{s.webhooks},
 		Status:             s.status,
 		Cluster:            s.clusterStatus,
 		MaxZoneFileBytes:   s.cfg.API.MaxZoneFileBytes,

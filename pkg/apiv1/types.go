@@ -413,3 +413,52 @@ type AuditVerification struct {
 	Streams  []AuditStream  `json:"streams"`
 	Problems []AuditProblem `json:"problems"`
 }
+
+// Webhook describes an alert webhook as every read shows it: Secret is
+// always "<redacted>".
+type Webhook struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+	// Secret signs deliveries (X-Stratus-Signature); never shown after
+	// creation.
+	Secret string `json:"secret"`
+	// Events, Services and Zones filter the alerts delivered; empty means
+	// all.
+	Events   []string  `json:"events,omitempty"`
+	Services []string  `json:"services,omitempty"`
+	Zones    []string  `json:"zones,omitempty"`
+	Created  time.Time `json:"created"`
+}
+
+// WebhookList is the answer to GET /v1/webhooks.
+type WebhookList struct {
+	Webhooks []Webhook `json:"webhooks"`
+}
+
+// CreateWebhookRequest is the body of POST /v1/webhooks. An empty secret
+// means generate one.
+type CreateWebhookRequest struct {
+	Name     string   `json:"name"`
+	URL      string   `json:"url"`
+	Secret   string   `json:"secret,omitempty"`
+	Events   []string `json:"events,omitempty"`
+	Services []string `json:"services,omitempty"`
+	Zones    []string `json:"zones,omitempty"`
+}
+
+// CreatedWebhook answers POST /v1/webhooks: the only answer that shows
+// the secret.
+type CreatedWebhook struct {
+	Webhook
+	Secret string `json:"secret"`
+}
+
+// WebhookTestResult answers POST /v1/webhooks/{name}/test: how the
+// receiver answered a test alert.
+type WebhookTestResult struct {
+	Delivery string `json:"delivery"`
+	// Status is the receiver's HTTP status; 0 when none answered.
+	Status int    `json:"status"`
+	OK     bool   `json:"ok"`
+	Error  string `json:"error,omitempty"`
+}

@@ -1,0 +1,202 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/alert"
+	"github.com/stratusdns/stratus/internal/config"
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/testutil"
+	"github.com/stratusdns/stratus/internal/webhook"
+)
+
+const hookSecret = "server-test-secret-0123456789"
+
+// hookReceiver records what a webhook receiver on loopback is sent.
+type hookReceiver struct {
+	mu  sync.Mutex
+	got []hookRequest
+	srv *http.Server
+}
+
+type hookRequest struct {
+	header http.Header
+	body   []byte
+}
+
+// serveHooks serves a receiver on ln that accepts everything.
+func serveHooks(t *testing.T, ln net.Listener) *hookReceiver {
+	rc := &hookReceiver{}
+	rc.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.got = append(rc.got, hookRequest{r.Header.Clone(), b})
+		rc.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	})}
+	done := make(chan struct{})
+	go func() { defer close(done); rc.srv.Serve(ln) }()
+	t.Cleanup(func() { rc.srv.Close(); <-done })
+	return rc
+}
+
+func (rc *hookReceiver) requests() []hookRequest {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]hookRequest(nil), rc.got...)
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func webhookNodeConfig(t *testing.T, dir string) config.Config {
+	cfg := config.Default()
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.DNS.Listen = []string{"127.0.0.1:0"}
+	cfg.API.Listen = "127.0.0.1:0"
+	cfg.Cluster.Node = "solo"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func outbox(t *testing.T, n *Node) []control.OutboxEntry {
+	t.Helper()
+	out, err := n.plane.Webhooks.Outbox(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// An alert whose receiver cannot be reached stays in the outbox across a
+// restart: the node started again delivers it, under the same delivery
+// id, once the receiver is up. The secret is never in the log.
+func TestWebhookOutboxSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	// A port nothing listens on, for now.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
+	cfg := webhookNodeConfig(t, dir)
+	logs := &testutil.LogBuffer{}
+	ctx := context.Background()
+	n := New(cfg, Options{}, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer n.Shutdown(ctx)
+	if _, err := n.plane.Webhooks.CreateWebhook(ctx, control.Webhook{Name: "ops", URL: "http://" + addr + "/hook", Secret: hookSecret}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	n.alerts.Emit(alert.Event{Kind: alert.SecondaryExpired, Zone: "sec.example.", Summary: "expired"})
+	var pending []control.OutboxEntry
+	waitUntil(t, "the alert in the outbox", func() bool { pending = outbox(t, n); return len(pending) == 1 })
+	waitUntil(t, "a failed attempt", func() bool { return strings.Contains(logs.String(), "alert not delivered; retrying") })
+	if err := n.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("the receiver's port was taken meanwhile: %v", err)
+	}
+	rc := serveHooks(t, ln)
+	again := New(cfg, Options{}, slog.New(slog.NewTextHandler(logs, nil)))
+	if err := again.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer again.Shutdown(ctx)
+	waitUntil(t, "the delivery", func() bool { return len(rc.requests()) >= 1 })
+	waitUntil(t, "the outbox to empty", func() bool { return len(outbox(t, again)) == 0 })
+	r := rc.requests()[0]
+	if id := r.header.Get(webhook.HeaderDelivery); id != pending[0].Delivery {
+		t.Errorf("delivery %q, want %q as before the restart", id, pending[0].Delivery)
+	}
+	ts := r.header.Get(webhook.HeaderTimestamp)
+	if r.header.Get(webhook.HeaderSignature) != webhook.Sign(hookSecret, ts, r.body) {
+		t.Error("bad signature")
+	}
+	var p webhook.Payload
+	if err := json.Unmarshal(r.body, &p); err != nil || p.Kind != "secondary_expired" || p.Node != "solo" {
+		t.Errorf("payload %s: %v", r.body, err)
+	}
+	if strings.Contains(logs.String(), hookSecret) {
+		t.Error("the secret is in the log")
+	}
+}
+
+// A drill run that fails sends drill_failed to the webhooks.
+func TestFailedDrillAlertDelivered(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := serveHooks(t, ln)
+	scenario := filepath.Join(dir, "eu.yaml")
+	if err := os.WriteFile(scenario, []byte(`name: eu
+services: [api.example.com]
+nameservers: [{name: ns, address: "127.0.0.1:9"}]
+clients: [{name: fra, subnet: 203.0.113.0/24}]
+interval: 1s
+steps:
+  - run: "exit 3"
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := webhookNodeConfig(t, dir)
+	cfg.Drills = []config.Drill{{Scenario: scenario}}
+	ctx := context.Background()
+	n := New(cfg, Options{}, slog.New(slog.DiscardHandler))
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer n.Shutdown(ctx)
+	if _, err := n.plane.Zones.CreateZone(ctx, control.NewZone{Settings: model.ZoneSettings{Name: "example.com."}, Nameservers: []model.Name{"ns1.example.com."}}, nil, "test"); err != nil {
+		t.Fatal(err)
+	}
+	spec := model.Service{Name: "api.example.com.", Policy: model.PolicyFailover, Pools: []model.Pool{
+		{Name: "dub", Region: "eu-west", Priority: 1, Check: model.CheckSpec{Type: model.CheckNone}},
+	}}
+	if _, err := n.plane.Services.CreateService(ctx, spec, control.ServiceWriteOptions{Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.plane.Webhooks.CreateWebhook(ctx, control.Webhook{Name: "drills", URL: "http://" + ln.Addr().String() + "/", Secret: hookSecret, Events: []string{"drill_failed"}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.drills.Start("eu", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the drill_failed alert", func() bool { return len(rc.requests()) == 1 })
+	r := rc.requests()[0]
+	var p webhook.Payload
+	if err := json.Unmarshal(r.body, &p); err != nil || p.Kind != "drill_failed" || p.Drill != "eu" || p.Details["run"] == "" || r.header.Get(webhook.HeaderEvent) != "drill_failed" {
+		t.Errorf("payload %s (%v), headers %v", r.body, err, r.header)
+	}
+}

@@ -1,0 +1,200 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/stratusdns/stratus/internal/control"
+)
+
+// pending is one outbox entry as the leader delivers it.
+type pending struct {
+	e        control.OutboxEntry
+	attempts int
+	due      time.Time
+	busy     bool
+}
+
+// Lead delivers the outbox until ctx (the leader's term) is done. While it
+// runs, this node writes steering's alerts to the outbox too. Attempts
+// in flight are cancelled when it returns; what they were delivering
+// stays in the outbox for the next leader.
+func (d *Dispatcher) Lead(ctx context.Context) {
+	select {
+	case <-d.ready:
+	case <-ctx.Done():
+		return
+	}
+	st := d.st
+	d.mu.Lock()
+	d.term = ctx
+	d.mu.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		d.mu.Lock()
+		d.term = nil
+		d.mu.Unlock()
+		cancel()
+		wg.Wait()
+		d.pending.Set(0)
+	}()
+	c := d.opts.Clock
+	state := map[uint64]*pending{}
+	results := make(chan attempt)
+	timer := c.NewTimer(time.Hour)
+	defer timer.Stop()
+	var nextPoll time.Time // zero: read the outbox now
+	inFlight := 0
+	for {
+		now := c.Now()
+		if !now.Before(nextPoll) {
+			d.scan(ctx, st, state)
+			nextPoll = now.Add(d.opts.Poll)
+		}
+		seqs := make([]uint64, 0, len(state))
+		for seq := range state {
+			seqs = append(seqs, seq)
+		}
+		slices.Sort(seqs)
+		for _, seq := range seqs {
+			p := state[seq]
+			if p.busy || p.due.After(now) || inFlight >= maxInFlight {
+				continue
+			}
+			if now.Sub(p.e.Created) >= d.opts.MaxAge {
+				d.giveUp(ctx, st, state, p, "too old")
+				continue
+			}
+			p.busy = true
+			inFlight++
+			wg.Add(1)
+			go func(e control.OutboxEntry) {
+				defer wg.Done()
+				a := d.try(ctx, st, e)
+				a.seq = e.Seq
+				select {
+				case results <- a:
+				case <-ctx.Done():
+				}
+			}(p.e)
+		}
+		d.pending.Set(float64(len(state)))
+		wake := nextPoll
+		for _, p := range state {
+			if !p.busy && p.due.Before(wake) {
+				wake = p.due
+			}
+		}
+		timer.Reset(max(wake.Sub(now), 0))
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C():
+		case <-d.kick:
+			nextPoll = time.Time{}
+		case a := <-results:
+			inFlight--
+			d.settle(ctx, st, state, a)
+		}
+	}
+}
+
+// scan reads the outbox: new entries are due now, entries gone are
+// forgotten.
+func (d *Dispatcher) scan(ctx context.Context, st Store, state map[uint64]*pending) {
+	entries, err := st.Outbox(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Warn("reading the webhook outbox", "err", err)
+		}
+		return
+	}
+	seen := make(map[uint64]bool, len(entries))
+	now := d.opts.Clock.Now()
+	for _, e := range entries {
+		seen[e.Seq] = true
+		if state[e.Seq] == nil {
+			state[e.Seq] = &pending{e: e, due: now}
+		}
+	}
+	for seq, p := range state {
+		if !seen[seq] && !p.busy {
+			delete(state, seq)
+		}
+	}
+}
+
+// try makes one attempt at entry e, with the webhook as stored now.
+func (d *Dispatcher) try(ctx context.Context, st Store, e control.OutboxEntry) attempt {
+	w, err := st.Webhook(ctx, e.Webhook)
+	if errors.Is(err, control.ErrWebhookNotFound) {
+		return attempt{outcome: gone}
+	}
+	if err != nil {
+		return attempt{outcome: retry, err: err}
+	}
+	return d.send(ctx, w, e.Kind, e.Delivery, e.Payload)
+}
+
+// settle acts on an attempt's result.
+func (d *Dispatcher) settle(ctx context.Context, st Store, state map[uint64]*pending, a attempt) {
+	p := state[a.seq]
+	if p == nil {
+		return
+	}
+	p.busy = false
+	p.attempts++
+	log := d.log.With("webhook", p.e.Webhook, "delivery", p.e.Delivery, "kind", p.e.Kind, "attempt", p.attempts)
+	switch a.outcome {
+	case delivered:
+		d.deliveries.WithLabelValues(p.e.Webhook, "ok").Inc()
+		log.Info("alert delivered", "status", a.status)
+		d.remove(ctx, st, state, p)
+	case gone:
+		log.Info("alert dropped: its webhook was deleted")
+		d.remove(ctx, st, state, p)
+	case refused:
+		d.deliveries.WithLabelValues(p.e.Webhook, "failed").Inc()
+		log.Warn("alert refused by the receiver; not retried", "status", a.status, "err", a.err)
+		d.remove(ctx, st, state, p)
+	case retry:
+		if ctx.Err() != nil {
+			return
+		}
+		now := d.opts.Clock.Now()
+		wait := a.retryAfter
+		if wait <= 0 {
+			wait = d.backoff(p.attempts)
+		}
+		if now.Add(wait).Sub(p.e.Created) >= d.opts.MaxAge {
+			d.giveUp(ctx, st, state, p, "too old to retry")
+			return
+		}
+		d.deliveries.WithLabelValues(p.e.Webhook, "retry").Inc()
+		p.due = now.Add(wait)
+		log.Warn("alert not delivered; retrying", "status", a.status, "err", a.err, "in", wait)
+	}
+}
+
+func (d *Dispatcher) giveUp(ctx context.Context, st Store, state map[uint64]*pending, p *pending, why string) {
+	d.deliveries.WithLabelValues(p.e.Webhook, "failed").Inc()
+	d.log.Warn("alert given up: "+why, "webhook", p.e.Webhook, "delivery", p.e.Delivery, "kind", p.e.Kind, "created", p.e.Created, "attempts", p.attempts)
+	d.remove(ctx, st, state, p)
+}
+
+// remove deletes p from the outbox. When the store refuses, it stays
+// there and is tried again; the receiver sees the same delivery id.
+func (d *Dispatcher) remove(ctx context.Context, st Store, state map[uint64]*pending, p *pending) {
+	if err := st.DeleteOutbox(ctx, p.e.Seq); err != nil {
+		if ctx.Err() == nil {
+			d.log.Warn("removing a delivery from the webhook outbox", "delivery", p.e.Delivery, "err", err)
+			p.due = d.opts.Clock.Now().Add(d.opts.Poll)
+		}
+		return
+	}
+	delete(state, p.e.Seq)
+}

@@ -1,0 +1,470 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	mrand "math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stratusdns/stratus/internal/alert"
+	"github.com/stratusdns/stratus/internal/clock"
+	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/telemetry"
+	"github.com/stratusdns/stratus/internal/version"
+)
+
+// The headers of a delivery.
+const (
+	HeaderEvent     = "X-Stratus-Event"
+	HeaderDelivery  = "X-Stratus-Delivery"
+	HeaderTimestamp = "X-Stratus-Timestamp"
+	HeaderSignature = "X-Stratus-Signature"
+)
+
+// TestKind is the kind of the alert "stratus webhook test" sends.
+const TestKind = "test"
+
+// Defaults for Options.
+const (
+	DefaultMaxAge     = 24 * time.Hour
+	DefaultTimeout    = 10 * time.Second
+	DefaultMinBackoff = time.Second
+	DefaultMaxBackoff = 5 * time.Minute
+	DefaultPoll       = 2 * time.Second
+	DefaultQueue      = 1024
+	maxInFlight       = 16
+	maxBatch          = 256
+)
+
+// Payload is the JSON body of a delivery. Fields that do not apply to
+// the kind are empty strings; Details is an object, empty when there are
+// none.
+type Payload struct {
+	ID       string            `json:"id"`
+	Kind     string            `json:"kind"`
+	Time     time.Time         `json:"time"`
+	Service  string            `json:"service"`
+	Pool     string            `json:"pool"`
+	Endpoint string            `json:"endpoint"`
+	Zone     string            `json:"zone"`
+	Drill    string            `json:"drill"`
+	Summary  string            `json:"summary"`
+	Details  map[string]string `json:"details"`
+	Node     string            `json:"node"`
+}
+
+// Store is the part of the control plane the dispatcher uses
+// (*control.Webhooks).
+type Store interface {
+	Enqueue(ctx context.Context, build func([]control.Webhook) []control.OutboxEntry) ([]control.OutboxEntry, error)
+	Outbox(ctx context.Context) ([]control.OutboxEntry, error)
+	DeleteOutbox(ctx context.Context, seq uint64) error
+	Webhook(ctx context.Context, name string) (*control.Webhook, error)
+}
+
+// Options configure a Dispatcher. Zero values mean the defaults.
+type Options struct {
+	// Node names this node in every payload.
+	Node string
+	// Clock times the backoff, the outbox's polling and the payloads
+	// (default clock.Real()). Timeout is network time, on the system
+	// clock.
+	Clock clock.Clock
+	// MaxAge: a delivery not made this long after its alert is given up.
+	MaxAge time.Duration
+	// Timeout bounds each attempt.
+	Timeout time.Duration
+	// MinBackoff is the wait after the first failed attempt; it doubles
+	// at each further one, up to MaxBackoff, with ±20% jitter.
+	MinBackoff, MaxBackoff time.Duration
+	// Poll is how often the leader reads the outbox for entries other
+	// nodes added.
+	Poll time.Duration
+	// Queue bounds the alerts emitted and not yet written; beyond it they
+	// are dropped and counted.
+	Queue int
+	// Registerer takes the metrics; nil exports none.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+}
+
+// Dispatcher is the node's alert.Sink and the delivery of its webhooks.
+// Emit queues; Run writes the queue to the outbox; Lead, on the leader,
+// delivers the outbox.
+type Dispatcher struct {
+	opts   Options
+	log    *slog.Logger
+	queue  chan alert.Event
+	kick   chan struct{}
+	client *http.Client
+
+	ready   chan struct{}
+	st      Store
+	mu      sync.Mutex
+	term    context.Context // the leader's term while Lead runs; else nil
+	dropLog atomic.Bool
+
+	deliveries *prometheus.CounterVec
+	pending    prometheus.Gauge
+	dropped    prometheus.Counter
+}
+
+// New returns a dispatcher; alerts emitted before Run are queued.
+func New(opts Options) *Dispatcher {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real()
+	}
+	opts.MaxAge = cmpOr(opts.MaxAge, DefaultMaxAge)
+	opts.Timeout = cmpOr(opts.Timeout, DefaultTimeout)
+	opts.MinBackoff = cmpOr(opts.MinBackoff, DefaultMinBackoff)
+	opts.MaxBackoff = cmpOr(opts.MaxBackoff, DefaultMaxBackoff)
+	opts.Poll = cmpOr(opts.Poll, DefaultPoll)
+	if opts.Queue <= 0 {
+		opts.Queue = DefaultQueue
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil // only ever the configured URL
+	d := &Dispatcher{
+		opts:  opts,
+		log:   log,
+		queue: make(chan alert.Event, opts.Queue),
+		kick:  make(chan struct{}, 1),
+		ready: make(chan struct{}),
+		client: &http.Client{
+			Transport: tr,
+			Timeout:   opts.Timeout,
+			// Redirects are not followed: a delivery goes to the
+			// configured URL or nowhere.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: telemetry.Namespace, Subsystem: "webhook", Name: "deliveries_total",
+			Help: "Attempts to deliver an alert to a webhook, by result: ok (accepted), retry (to be tried again), failed (refused or given up).",
+		}, []string{"webhook", "result"}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: telemetry.Namespace, Subsystem: "webhook", Name: "outbox_pending",
+			Help: "Deliveries in the outbox not yet made, as the leader last read it (0 on other nodes).",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: telemetry.Namespace, Subsystem: "webhook", Name: "alerts_dropped_total",
+			Help: "Alerts dropped before reaching the outbox: the queue was full, or the store refused the write.",
+		}),
+	}
+	if r := opts.Registerer; r != nil {
+		r.MustRegister(d.deliveries, d.pending, d.dropped)
+	}
+	return d
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Emit queues an alert; it never blocks. When the queue is full the
+// alert is dropped and counted.
+func (d *Dispatcher) Emit(ev alert.Event) {
+	select {
+	case d.queue <- ev:
+	default:
+		d.dropped.Inc()
+		if !d.dropLog.Swap(true) {
+			d.log.Warn("alert queue full: alerts dropped (stratus_webhook_alerts_dropped_total counts them)", "kind", ev.Kind)
+		}
+	}
+}
+
+// PerNode reports whether alerts of kind k are seen by one node only (a
+// drill it ran, a secondary zone it refreshes): that node writes them to
+// the outbox. The others (steering's) are seen by every node alike, and
+// only the leader writes them.
+func PerNode(k alert.Kind) bool { return k == alert.DrillFailed || k == alert.SecondaryExpired }
+
+// Run writes the queued alerts to st's outbox until ctx is done, one
+// transaction per batch.
+func (d *Dispatcher) Run(ctx context.Context, st Store) {
+	d.st = st
+	close(d.ready)
+	for {
+		var batch []alert.Event
+		select {
+		case ev := <-d.queue:
+			batch = append(batch, ev)
+		case <-ctx.Done():
+			return
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case ev := <-d.queue:
+				batch = append(batch, ev)
+			default:
+				break more
+			}
+		}
+		d.enqueue(ctx, st, batch)
+	}
+}
+
+func (d *Dispatcher) leaderTerm() context.Context {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.term != nil && d.term.Err() == nil {
+		return d.term
+	}
+	return nil
+}
+
+// enqueue writes one batch: with the leader's term when this node leads
+// (steering's alerts and its own), else its own alone.
+func (d *Dispatcher) enqueue(ctx context.Context, st Store, batch []alert.Event) {
+	var local, all []alert.Event
+	term := d.leaderTerm()
+	for _, ev := range batch {
+		if PerNode(ev.Kind) {
+			local = append(local, ev)
+			all = append(all, ev)
+		} else if term != nil {
+			all = append(all, ev)
+		}
+	}
+	if term != nil && len(all) > 0 {
+		added, err := st.Enqueue(term, d.build(all))
+		if err == nil {
+			if len(added) > 0 {
+				d.wake()
+			}
+			return
+		}
+		d.log.Warn("alerts not written to the webhook outbox", "alerts", len(all)-len(local), "err", err)
+		d.dropped.Add(float64(len(all) - len(local)))
+	}
+	if len(local) == 0 {
+		return
+	}
+	if _, err := st.Enqueue(ctx, d.build(local)); err != nil {
+		d.log.Warn("alerts not written to the webhook outbox", "alerts", len(local), "err", err)
+		d.dropped.Add(float64(len(local)))
+	}
+}
+
+func (d *Dispatcher) wake() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// build returns the outbox entries of events, one per event and webhook
+// whose filters take it.
+func (d *Dispatcher) build(events []alert.Event) func([]control.Webhook) []control.OutboxEntry {
+	return func(hooks []control.Webhook) []control.OutboxEntry {
+		var out []control.OutboxEntry
+		now := d.opts.Clock.Now().UTC()
+		for _, ev := range events {
+			var body []byte
+			for i := range hooks {
+				if !Matches(&hooks[i], ev) {
+					continue
+				}
+				if body == nil {
+					body = d.payload(ev)
+				}
+				out = append(out, control.OutboxEntry{Webhook: hooks[i].Name, Delivery: newID(), Kind: string(ev.Kind), Created: now, Payload: body})
+			}
+		}
+		return out
+	}
+}
+
+func (d *Dispatcher) payload(ev alert.Event) []byte {
+	t := ev.Time
+	if t.IsZero() {
+		t = d.opts.Clock.Now()
+	}
+	p := Payload{ID: newID(), Kind: string(ev.Kind), Time: t.UTC(), Service: ev.Service, Pool: ev.Pool, Endpoint: ev.Endpoint,
+		Zone: ev.Zone, Drill: ev.Drill, Summary: ev.Summary, Details: ev.Details, Node: d.opts.Node}
+	if p.Details == nil {
+		p.Details = map[string]string{}
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		panic(err) // strings and a time only
+	}
+	return b
+}
+
+// Matches reports whether w's filters take ev: each filter that is not
+// empty must list the alert's kind, service or zone (an alert without a
+// service or zone passes no such filter).
+func Matches(w *control.Webhook, ev alert.Event) bool {
+	if len(w.Events) > 0 && !slices.Contains(w.Events, string(ev.Kind)) {
+		return false
+	}
+	if len(w.Services) > 0 && !slices.Contains(w.Services, canonical(ev.Service)) {
+		return false
+	}
+	if len(w.Zones) > 0 && !slices.Contains(w.Zones, canonical(ev.Zone)) {
+		return false
+	}
+	return true
+}
+
+func canonical(s string) string {
+	if s == "" {
+		return ""
+	}
+	if n, err := model.ParseName(s); err == nil {
+		return string(n)
+	}
+	return s
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail (Go 1.24)
+	}
+	return hex.EncodeToString(b)
+}
+
+// Sign returns the X-Stratus-Signature value of body sent at timestamp
+// (Unix seconds, as in X-Stratus-Timestamp): "sha256=" and the hex
+// HMAC-SHA256 under secret of timestamp, ".", body.
+func Sign(secret, timestamp string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(timestamp))
+	m.Write([]byte("."))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// outcome is what one attempt came to.
+type outcome int
+
+const (
+	delivered outcome = iota
+	retry             // a connection error, a timeout, 429 or 5xx
+	refused           // any other answer: not retried
+	gone              // the webhook was deleted
+)
+
+// attempt is one attempt's result.
+type attempt struct {
+	seq        uint64
+	outcome    outcome
+	status     int
+	retryAfter time.Duration
+	err        error
+}
+
+// send posts body to w once.
+func (d *Dispatcher) send(ctx context.Context, w *control.Webhook, kind, delivery string, body []byte) attempt {
+	ts := strconv.FormatInt(d.opts.Clock.Now().Unix(), 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	if err != nil {
+		return attempt{outcome: refused, err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "stratus/"+version.Get().Version)
+	req.Header.Set(HeaderEvent, kind)
+	req.Header.Set(HeaderDelivery, delivery)
+	req.Header.Set(HeaderTimestamp, ts)
+	req.Header.Set(HeaderSignature, Sign(w.Secret, ts, body))
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return attempt{outcome: retry, err: errors.Unwrap(err)}
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	a := attempt{status: resp.StatusCode}
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		a.outcome = delivered
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		a.outcome = retry
+		a.retryAfter = retryAfter(resp.Header.Get("Retry-After"), d.opts.Clock.Now())
+	default:
+		a.outcome = refused
+	}
+	return a
+}
+
+// retryAfter reads a Retry-After header: seconds, or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// backoff is the wait after the n-th failed attempt (n >= 1).
+func (d *Dispatcher) backoff(n int) time.Duration {
+	b := float64(d.opts.MinBackoff) * math.Pow(2, float64(n-1))
+	b = min(b, float64(d.opts.MaxBackoff))
+	return time.Duration(b * (0.8 + 0.4*mrand.Float64()))
+}
+
+// TestResult is what a test delivery came to.
+type TestResult struct {
+	Delivery string
+	Status   int // the receiver's HTTP status; 0 when none answered
+	OK       bool
+	Error    string
+}
+
+// Test sends webhook name a test alert now, once, from this node.
+func (d *Dispatcher) Test(ctx context.Context, name string) (TestResult, error) {
+	select {
+	case <-d.ready:
+	case <-ctx.Done():
+		return TestResult{}, ctx.Err()
+	}
+	w, err := d.st.Webhook(ctx, name)
+	if err != nil {
+		return TestResult{}, err
+	}
+	now := d.opts.Clock.Now().UTC()
+	body := d.payload(alert.Event{Kind: TestKind, Time: now, Summary: "a test alert from stratus webhook test"})
+	res := TestResult{Delivery: newID()}
+	a := d.send(ctx, w, TestKind, res.Delivery, body)
+	res.Status, res.OK = a.status, a.outcome == delivered
+	switch {
+	case a.err != nil:
+		res.Error = a.err.Error()
+	case !res.OK:
+		res.Error = fmt.Sprintf("the receiver answered %d %s", a.status, http.StatusText(a.status))
+	}
+	d.log.Info("webhook test sent", "webhook", name, "delivery", res.Delivery, "status", res.Status, "ok", res.OK)
+	return res, nil
+}
