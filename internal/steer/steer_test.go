@@ -25,6 +25,7 @@ type fixture struct {
 	svc    model.Service
 	eps    []*model.Endpoint
 	health map[string]Health
+	meter  *Meter // counts the answers (nil: not counted)
 }
 
 func newFixture(t testing.TB, svc model.Service, eps ...string) *fixture {
@@ -70,7 +71,7 @@ func (f *fixture) snapshot(t testing.TB, loc geo.Locator, lat LatencyTable) *Sna
 	s, err := Compile(&f.svc, f.eps, Inputs{Now: now, Health: func(k string) (Health, bool) {
 		h, ok := f.health[k]
 		return h, ok
-	}})
+	}, Meter: f.meter})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,6 +483,7 @@ func TestSteerAllocations(t *testing.T) {
 				model.Pool{Name: "p1", Region: "us-east", Latitude: f64(40), Longitude: f64(-75), Priority: 1},
 				model.Pool{Name: "p2", Priority: 2},
 			)}, eps...)
+			f.meter = NewMeter() // answers are counted, as when serving
 			s := f.snapshot(t, locator(t), LatencyTable{"eu-west": {"eu-west": 5, "us-east": 90}})
 			owner := string(f.svc.Name.Wire())
 			c := client("10.1.0.9")
