@@ -11,6 +11,7 @@ import (
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // maxRenewalsPerTxn bounds the renewals one transaction commits: on etcd
@@ -74,11 +75,11 @@ func (s *Endpoints) RegisterMetrics(reg prometheus.Registerer) {
 		return
 	}
 	m := &leaseMetrics{
-		registrations: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "stratus", Subsystem: "health", Name: "registrations_total",
+		registrations: prometheus.NewCounter(prometheus.CounterOpts{Namespace: telemetry.Namespace, Subsystem: "health", Name: "registrations_total",
 			Help: "Endpoint registrations committed (new endpoints and registrations again)."}),
-		renewals: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "stratus", Subsystem: "health", Name: "renewals_total",
+		renewals: prometheus.NewCounter(prometheus.CounterOpts{Namespace: telemetry.Namespace, Subsystem: "health", Name: "renewals_total",
 			Help: "Endpoint lease renewals committed."}),
-		batch: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "stratus", Subsystem: "control", Name: "renewal_batch_size",
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: telemetry.Namespace, Subsystem: "control", Name: "renewal_batch_size",
 			Help:    "Renewals committed together in one store transaction (group commit).",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64}}),
 	}

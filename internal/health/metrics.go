@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // Results of a probe, as counted (stratus_health_probes_total).
@@ -30,7 +31,7 @@ type metrics struct {
 }
 
 func newMetrics(c *Checker, reg prometheus.Registerer) *metrics {
-	const ns, sub = "stratus", "health"
+	const ns, sub = telemetry.Namespace, "health"
 	m := &metrics{
 		probes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "probes_total",
 			Help: "Health probes completed, by check type (http, https, tcp, dns) and result (success, failure, timeout)."}, []string{"check", "result"}),

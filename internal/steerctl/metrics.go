@@ -5,6 +5,7 @@ import (
 
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/steer"
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // metrics are the controller's Prometheus metrics. Counters and gauges
@@ -19,19 +20,19 @@ type metrics struct {
 }
 
 var (
-	answersDesc = prometheus.NewDesc("stratus_steering_answers_total",
+	answersDesc = prometheus.NewDesc(prometheus.BuildFQName(telemetry.Namespace, "steering", "answers_total"),
 		"Answers to queries for steered names, by service, pool answered from (\"\" for a static answer, SERVFAIL or no records) and reason: healthy (the first tier), fallback (a lower tier), all_down (the when_all_down policy).",
 		[]string{"service", "pool", "reason"}, nil)
-	endpointsDesc = prometheus.NewDesc("stratus_steering_endpoints",
+	endpointsDesc = prometheus.NewDesc(prometheus.BuildFQName(telemetry.Namespace, "steering", "endpoints"),
 		"Endpoints of each service's pools, as steering answers from them now.", []string{"service", "pool"}, nil)
-	healthyDesc = prometheus.NewDesc("stratus_steering_healthy_endpoints",
+	healthyDesc = prometheus.NewDesc(prometheus.BuildFQName(telemetry.Namespace, "steering", "healthy_endpoints"),
 		"Endpoints of each service's pools that are up (checks, overrides, cold start), as steering answers from them now.", []string{"service", "pool"}, nil)
-	leasesDesc = prometheus.NewDesc("stratus_health_leases_active",
+	leasesDesc = prometheus.NewDesc(prometheus.BuildFQName(telemetry.Namespace, "health", "leases_active"),
 		"Endpoints registered with a lease that has not lapsed.", nil, nil)
 )
 
 func newMetrics() *metrics {
-	const ns = "stratus"
+	const ns = telemetry.Namespace
 	return &metrics{
 		started: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: "steering", Name: "failovers_started_total",
 			Help: "Failovers started: a service's answers left its first tier for a fallback tier or its when_all_down policy."}, []string{"service"}),
