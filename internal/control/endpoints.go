@@ -107,6 +107,7 @@ func (s *Endpoints) RegisterEndpoint(ctx context.Context, svcName model.Name, ep
 	if err != nil {
 		return nil, false, err
 	}
+	s.renewals.metrics.registered()
 	if created {
 		s.log.Info("endpoint registered", "service", svcName, "endpoint", ep.ID, "address", ep.Address, "lease", ep.LeaseTTL, "actor", actor)
 	}

@@ -6,9 +6,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
 
 // maxRenewalsPerTxn bounds the renewals one transaction commits: on etcd
@@ -52,6 +55,56 @@ type renewGroup struct {
 	mu      sync.Mutex
 	queue   []*renewal
 	running int // goroutines committing the queue
+	// metrics count registrations and renewals (Endpoints.RegisterMetrics;
+	// nil: not counted).
+	metrics *leaseMetrics
+}
+
+// leaseMetrics count what the endpoints' leases go through.
+type leaseMetrics struct {
+	registrations prometheus.Counter
+	renewals      prometheus.Counter
+	batch         prometheus.Histogram
+}
+
+// RegisterMetrics counts registrations, renewals and the size of each
+// renewal group commit, and registers the metrics on reg. Call it before
+// the first registration.
+func (s *Endpoints) RegisterMetrics(reg prometheus.Registerer) {
+	if r, ok := reg.(*prometheus.Registry); ok && r == nil || reg == nil {
+		return
+	}
+	m := &leaseMetrics{
+		registrations: prometheus.NewCounter(prometheus.CounterOpts{Namespace: telemetry.Namespace, Subsystem: "health", Name: "registrations_total",
+			Help: "Endpoint registrations committed (new endpoints and registrations again)."}),
+		renewals: prometheus.NewCounter(prometheus.CounterOpts{Namespace: telemetry.Namespace, Subsystem: "health", Name: "renewals_total",
+			Help: "Endpoint lease renewals committed."}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: telemetry.Namespace, Subsystem: "control", Name: "renewal_batch_size",
+			Help:    "Renewals committed together in one store transaction (group commit).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64}}),
+	}
+	reg.MustRegister(m.registrations, m.renewals, m.batch)
+	s.renewals.metrics = m
+}
+
+// registered counts a registration.
+func (m *leaseMetrics) registered() {
+	if m != nil {
+		m.registrations.Inc()
+	}
+}
+
+// committed counts a group commit of batch and the renewals it made.
+func (m *leaseMetrics) committed(batch []*renewal) {
+	if m == nil {
+		return
+	}
+	m.batch.Observe(float64(len(batch)))
+	for _, r := range batch {
+		if r.err == nil {
+			m.renewals.Inc()
+		}
+	}
 }
 
 // add queues r and starts a goroutine committing the queue, unless
@@ -144,6 +197,7 @@ func (s *Endpoints) commitRenewals(batch []*renewal) {
 			r.rev = rev
 		}
 	}
+	s.renewals.metrics.committed(batch)
 }
 
 // renewed extends e's lease by its TTL from now, or says why it cannot.

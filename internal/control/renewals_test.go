@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/store"
 )
@@ -45,6 +48,9 @@ type gatedStore struct {
 	gets, getManys int
 	gate           chan struct{}
 	fail           map[int]error
+	// metrics, when set, is where the plane renewTogether makes
+	// registers its lease metrics.
+	metrics *prometheus.Registry
 }
 
 func (g *gatedStore) Update(ctx context.Context, fn func(store.Tx) error) (store.Revision, error) {
@@ -83,6 +89,9 @@ func renewTogether(t *testing.T, e *env, g *gatedStore, firsts, others []renewRe
 		t.Fatalf("%d first renewals, want %d (one per group in flight)", len(firsts), maxRenewalGroups)
 	}
 	plane := New(g, e.pub, Options{Clock: func() time.Time { return e.now }})
+	if g.metrics != nil {
+		plane.Endpoints.RegisterMetrics(g.metrics)
+	}
 	q := &plane.Endpoints.renewals
 	// waitFor waits (on state) until cond holds.
 	waitFor := func(what string, cond func(queued, updates int) bool) {
@@ -172,8 +181,29 @@ func TestRenewalsGrouped(t *testing.T) {
 	e.now = e.now.Add(5 * time.Second)
 	renewedAt := e.now
 
-	g := &gatedStore{Store: e.st, gate: make(chan struct{})}
+	g := &gatedStore{Store: e.st, gate: make(chan struct{}), metrics: prometheus.NewRegistry()}
 	results := renewTogether(t, e, g, firsts, others)
+	// The group commits counted by size: 1, 1, 64 and the other 10;
+	// every renewal but the 3 that cannot be made.
+	if err := testutil.GatherAndCompare(g.metrics, strings.NewReader(`
+# HELP stratus_control_renewal_batch_size Renewals committed together in one store transaction (group commit).
+# TYPE stratus_control_renewal_batch_size histogram
+stratus_control_renewal_batch_size_bucket{le="1"} 2
+stratus_control_renewal_batch_size_bucket{le="2"} 2
+stratus_control_renewal_batch_size_bucket{le="4"} 2
+stratus_control_renewal_batch_size_bucket{le="8"} 2
+stratus_control_renewal_batch_size_bucket{le="16"} 3
+stratus_control_renewal_batch_size_bucket{le="32"} 3
+stratus_control_renewal_batch_size_bucket{le="64"} 4
+stratus_control_renewal_batch_size_bucket{le="+Inf"} 4
+stratus_control_renewal_batch_size_sum 76
+stratus_control_renewal_batch_size_count 4
+# HELP stratus_health_renewals_total Endpoint lease renewals committed.
+# TYPE stratus_health_renewals_total counter
+stratus_health_renewals_total 73
+`), "stratus_control_renewal_batch_size", "stratus_health_renewals_total"); err != nil {
+		t.Error(err)
+	}
 
 	want := maxRenewalGroups + 2
 	if n := g.count(); n != want {
@@ -270,5 +300,37 @@ func TestRenewalsGroupFailsTogether(t *testing.T) {
 	e.now = e.now.Add(time.Second)
 	if got, err := e.svc.Endpoints.RenewEndpoint(ctx, svc, "fn-1"); err != nil || !got.Expires.Equal(e.now.Add(time.Minute)) {
 		t.Errorf("renew after a failed group: %+v %v", got, err)
+	}
+}
+
+// TestRegistrationsCounted checks that committed registrations count,
+// new or again, and refused ones do not.
+func TestRegistrationsCounted(t *testing.T) {
+	e := newEnv(t, Options{})
+	reg := prometheus.NewRegistry()
+	e.svc.Endpoints.RegisterMetrics(reg)
+	mustCreate(t, e, "example.com.", "")
+	if _, err := e.svc.Services.CreateService(ctx, newService("api.example.com."), ServiceWriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range []model.Endpoint{
+		{ID: "a", Pool: "primary", Address: "192.0.2.1", LeaseTTL: model.Duration(time.Minute)},
+		{ID: "a", Pool: "primary", Address: "192.0.2.1", LeaseTTL: model.Duration(time.Minute)}, // again
+		{ID: "b", Pool: "nosuchpool", Address: "192.0.2.2"},                                     // refused
+	} {
+		e.svc.Endpoints.RegisterEndpoint(ctx, "api.example.com.", ep, "test")
+	}
+	if _, err := e.svc.Endpoints.RenewEndpoint(ctx, "api.example.com.", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP stratus_health_registrations_total Endpoint registrations committed (new endpoints and registrations again).
+# TYPE stratus_health_registrations_total counter
+stratus_health_registrations_total 2
+# HELP stratus_health_renewals_total Endpoint lease renewals committed.
+# TYPE stratus_health_renewals_total counter
+stratus_health_renewals_total 1
+`), "stratus_health_registrations_total", "stratus_health_renewals_total"); err != nil {
+		t.Error(err)
 	}
 }

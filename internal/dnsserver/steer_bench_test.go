@@ -21,6 +21,13 @@ func (f fixedSteering) Steering() zone.Steering { return f.s }
 // policy over six endpoints in three pools.
 func steeredHandler(tb testing.TB, policy string) *handler {
 	tb.Helper()
+	return meteredHandler(tb, policy, nil)
+}
+
+// meteredHandler is steeredHandler counting the answers into m (nil:
+// not counted).
+func meteredHandler(tb testing.TB, policy string, m *steer.Meter) *handler {
+	tb.Helper()
 	b := zone.NewBuilder(zonetest.Build(tb, map[string]string{"example.com.": zonetest.ExampleCom}))
 	if err := b.SetSteered(model.MustName("example.com.").Wire(), model.MustName("api.example.com.").Wire(), true); err != nil {
 		tb.Fatal(err)
@@ -37,7 +44,7 @@ func steeredHandler(tb testing.TB, policy string) *handler {
 		e.Normalize()
 		eps = append(eps, e)
 	}
-	c, err := steer.Compile(svc, eps, steer.Inputs{Now: time.Now()})
+	c, err := steer.Compile(svc, eps, steer.Inputs{Now: time.Now(), Meter: m})
 	if err != nil {
 		tb.Fatal(err)
 	}

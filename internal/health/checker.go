@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/telemetry"
@@ -54,6 +56,9 @@ type Options struct {
 	// UserAgent is the User-Agent of HTTP probes whose check sets none
 	// (default "stratus-health/1").
 	UserAgent string
+	// Metrics is where the checker's metrics are registered (nil: they
+	// are not exported).
+	Metrics prometheus.Registerer
 }
 
 // Checker checks a set of targets and keeps their statuses and an event
@@ -75,7 +80,8 @@ type Checker struct {
 	targets map[string]*target
 	closed  bool
 
-	probes atomic.Uint64 // probes completed, for measurements
+	probes  atomic.Uint64 // probes completed, for measurements
+	metrics *metrics
 
 	// Test hooks, set before the first SetTargets.
 	jitter    func(time.Duration) time.Duration // the first probe's delay
@@ -117,6 +123,7 @@ func New(opts Options) *Checker {
 		notifierDone: make(chan struct{}),
 		targets:      map[string]*target{},
 	}
+	c.metrics = newMetrics(c, opts.Metrics)
 	if opts.OnChange != nil {
 		go c.notifier()
 	} else {

@@ -33,6 +33,12 @@ func (e *resolveError) Error() string {
 
 func (e *resolveError) Unwrap() error { return e.err }
 
+// timedOut reports whether a probe's transport error is its timeout.
+func timedOut(err error) bool {
+	var nerr net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &nerr) && nerr.Timeout()
+}
+
 // describe turns a probe's transport error into a short, human message
 // ("connection refused", "timeout after 2s", "TLS: x509: ...") and says
 // whether it is a hard failure: one that means the endpoint cannot be

@@ -15,9 +15,11 @@ import (
 // result is the outcome of one probe.
 type result struct {
 	ok   bool
-	hard bool          // a failure to reach the endpoint at all: confirm at once
-	err  string        // short, human reason of a failure
-	rtt  time.Duration // duration of a successful probe
+	hard bool // a failure to reach the endpoint at all: confirm at once
+	// timeout: the failure is the probe's timeout (a hard failure)
+	timeout bool
+	err     string        // short, human reason of a failure
+	rtt     time.Duration // duration of a successful probe
 }
 
 // prober runs one kind of probe against one target. It knows nothing of
@@ -44,7 +46,7 @@ type probeEnv struct {
 // failure builds the result of a failed probe from a transport error.
 func (e *probeEnv) failure(err error) result {
 	msg, hard := describe(err, e.spec.Timeout.D())
-	return result{err: msg, hard: hard}
+	return result{err: msg, hard: hard, timeout: timedOut(err)}
 }
 
 // softFailure builds the result of a probe that reached the endpoint but

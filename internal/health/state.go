@@ -97,8 +97,10 @@ func (t *target) setMachine(ch *changes, now time.Time, s State, reason, actor s
 	if eff := t.effective(); eff != oldEff {
 		t.st.State, t.st.Since = eff, now
 		t.event(ch, now, oldEff, eff, reason, actor)
+		t.c.metrics.transition(eff)
 	}
 	if hold == holdStarted {
+		t.c.metrics.holddowns.Inc()
 		t.event(ch, now, Down, Down, t.holdReason(), ActorDamping)
 	}
 }
@@ -196,6 +198,7 @@ func (t *target) expire(at time.Time) {
 		eff := t.effective()
 		if eff != Down {
 			t.st.State, t.st.Since = eff, now
+			t.c.metrics.transition(eff)
 		}
 		t.event(&ch, now, Down, eff, "hold-down ended", ActorDamping)
 	}

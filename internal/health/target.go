@@ -267,13 +267,16 @@ func (t *target) cycle(ctx context.Context) (ok bool) {
 			return false
 		}
 		t.probing.Store(true)
+		start := t.c.now()
 		r := t.probe(ctx)
+		took := t.c.now().Sub(start)
 		t.probing.Store(false)
 		t.c.release()
 		if ctx.Err() != nil {
 			return false // stopped: the result is the stop's doing
 		}
 		t.c.probes.Add(1)
+		t.c.metrics.probed(t.spec.Type, r, took)
 		if t.c.onProbe != nil {
 			t.c.onProbe(t.key, r)
 		}
@@ -283,6 +286,7 @@ func (t *target) cycle(ctx context.Context) (ok bool) {
 		if !t.apply(r) {
 			return r.ok
 		}
+		t.c.metrics.confirming.Inc() // the next probe confirms this failure
 	}
 }
 

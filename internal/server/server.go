@@ -139,6 +139,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		EventLimit:  s.cfg.Steering.Events,
 		Logger:      s.log.With("component", "health"),
 		OnChange:    func(keys []string) { view.LocalChanged(keys) },
+		Metrics:     s.metrics,
 	})
 	view = healthview.New(s.checker, healthview.Options{Node: node, Clock: clock.Real(), SessionTTL: s.cfg.Cluster.TTL(),
 		OnChange: func(keys []string) { ctrl.HealthChanged(keys) }, Logger: s.log.With("component", "health")})
@@ -154,6 +155,8 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		FlattenRefresh: s.cfg.Steering.FlattenRefresh,
 		Events:         events,
 		Health:         view,
+		Alerts:         s.alerts,
+		Metrics:        s.metrics,
 		Logger:         s.log.With("component", "steering"),
 	})
 	s.steering = ctrl
@@ -189,6 +192,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		AuditKey:                 auditKey,
 		AuditRetention:           s.cfg.Audit.Retention,
 	})
+	s.plane.Endpoints.RegisterMetrics(s.metrics)
 	if err := s.plane.Audit.CheckKey(ctx); err != nil {
 		return err
 	}

@@ -33,12 +33,22 @@ type CompiledService struct {
 
 	// states is what EndpointState returns, worked out at its first call.
 	states *endpointStates
+
+	// firstPriority is the priority of the service's first tier: the
+	// best among the pools it may answer from (0 for every pool when the
+	// chain does not choose by priority).
+	firstPriority int
+	tiered        bool
+	// meter counts the service's answers at ids (nil: not counted).
+	meter *Meter
+	ids   answerIDs
 }
 
 // fixedAnswers are a deterministic chain's answers per query type.
 type fixedAnswers struct {
 	a, aaaa, cname, any *zone.RRset
 	rcode               int
+	id                  uint32 // where they are counted (CompiledService.meter)
 }
 
 // Pool is a compiled pool.
@@ -124,6 +134,8 @@ type Inputs struct {
 	// Parse parses an endpoint address; callers compiling often pass a
 	// cache (nil: ParseTarget).
 	Parse func(addr string) (Target, error)
+	// Meter counts the service's answers (nil: they are not counted).
+	Meter *Meter
 }
 
 // Target is a parsed endpoint address: an IP address, or a hostname with
@@ -257,6 +269,8 @@ func Compile(spec *model.Service, eps []*model.Endpoint, in Inputs) (*CompiledSe
 		e.setTarget(t)
 		s.static = append(s.static, e)
 	}
+	s.firstTier()
+	s.meterIDs(in.Meter)
 	s.precompute()
 	return s, nil
 }
@@ -372,6 +386,9 @@ func (s *CompiledService) precompute() {
 	ctx := Context{Client: &c}
 	o, _ := s.evaluate(&ctx, nil)
 	fa := &fixedAnswers{rcode: o.rcode}
+	if s.meter != nil {
+		fa.id = s.answerID(&o)
+	}
 	if o.rcode == dnsconst.RcodeSuccess {
 		fa.a = s.answer(&o, dnsconst.TypeA, &zone.RRset{})
 		fa.aaaa = s.answer(&o, dnsconst.TypeAAAA, &zone.RRset{})

@@ -39,6 +39,7 @@ func (s *Snapshot) Steer(owner string, qtype uint16, c *zone.Client) (*zone.RRse
 		return nil, zone.NotSteered
 	}
 	if f := svc.fixed; f != nil {
+		svc.count(c, f.id)
 		switch qtype {
 		case dnsconst.TypeA:
 			return f.a, f.rcode
@@ -52,6 +53,9 @@ func (s *Snapshot) Steer(owner string, qtype uint16, c *zone.Client) (*zone.RRse
 	ctx := Context{Client: c, locator: s.locator, latency: s.latency}
 	o, buf := svc.evaluate(&ctx, c.Indexes)
 	c.Indexes = buf[:0]
+	if svc.meter != nil {
+		svc.count(c, svc.answerID(&o))
+	}
 	if o.rcode != dnsconst.RcodeSuccess {
 		return nil, o.rcode
 	}

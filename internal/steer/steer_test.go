@@ -25,6 +25,7 @@ type fixture struct {
 	svc    model.Service
 	eps    []*model.Endpoint
 	health map[string]Health
+	meter  *Meter // counts the answers (nil: not counted)
 }
 
 func newFixture(t testing.TB, svc model.Service, eps ...string) *fixture {
@@ -70,7 +71,7 @@ func (f *fixture) snapshot(t testing.TB, loc geo.Locator, lat LatencyTable) *Sna
 	s, err := Compile(&f.svc, f.eps, Inputs{Now: now, Health: func(k string) (Health, bool) {
 		h, ok := f.health[k]
 		return h, ok
-	}})
+	}, Meter: f.meter})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,6 +483,7 @@ func TestSteerAllocations(t *testing.T) {
 				model.Pool{Name: "p1", Region: "us-east", Latitude: f64(40), Longitude: f64(-75), Priority: 1},
 				model.Pool{Name: "p2", Priority: 2},
 			)}, eps...)
+			f.meter = NewMeter() // answers are counted, as when serving
 			s := f.snapshot(t, locator(t), LatencyTable{"eu-west": {"eu-west": 5, "us-east": 90}})
 			owner := string(f.svc.Name.Wire())
 			c := client("10.1.0.9")
@@ -555,10 +557,19 @@ func TestProperties(t *testing.T) {
 }
 
 // BenchmarkSteer answers from six endpoints in three pools, all up, and
-// with one down ("degraded"): its pool, the client's, is then degraded.
+// with one down ("degraded"): its pool, the client's, is then degraded;
+// and each with the answers counted ("counted"), as with metrics on.
 func BenchmarkSteer(b *testing.B) {
-	for _, label := range append(slices.Clone(model.Policies), "weighted, degraded", "geo, degraded", "latency, degraded") {
+	var labels []string
+	for _, l := range append(slices.Clone(model.Policies), "weighted, degraded", "geo, degraded", "latency, degraded") {
+		labels = append(labels, l, l+", counted")
+	}
+	for _, label := range labels {
+		label, counted := strings.CutSuffix(label, ", counted")
 		policy, degraded := strings.CutSuffix(label, ", degraded")
+		if counted {
+			label += ", counted"
+		}
 		var eps []string
 		for i := range 6 {
 			eps = append(eps, fmt.Sprintf("e%d p%d 192.0.2.%d", i, i%3, i+1))
@@ -570,6 +581,9 @@ func BenchmarkSteer(b *testing.B) {
 			f := newFixture(b, model.Service{Policy: policy, Pools: pools(
 				model.Pool{Name: "p0", Region: "eu-west", Priority: 1}, model.Pool{Name: "p1", Region: "us-east", Priority: 1}, model.Pool{Name: "p2", Priority: 2},
 			)}, eps...)
+			if counted {
+				f.meter = NewMeter()
+			}
 			s := f.snapshot(b, locator(b), LatencyTable{"eu-west": {"eu-west": 5, "us-east": 90}})
 			owner := string(f.svc.Name.Wire())
 			c := client("10.1.0.9")

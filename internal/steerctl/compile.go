@@ -34,6 +34,7 @@ func (c *Controller) rebuild(names []model.Name) {
 			continue
 		}
 		s, err := steer.Compile(spec, c.sortedEndpoints(name), in)
+		c.metrics.recompiles.Inc()
 		if err != nil {
 			c.log.Error("cannot compile service", "service", name, "err", err)
 			delete(c.compiled, name)
@@ -44,6 +45,9 @@ func (c *Controller) rebuild(names []model.Name) {
 	c.publish()
 	for _, name := range names {
 		c.schedule(name, now, in, prev[name])
+	}
+	for _, name := range names {
+		c.watch(name, c.compiled[name], now)
 	}
 	c.timers.arm(now)
 }
@@ -70,7 +74,7 @@ func (c *Controller) changes() <-chan struct{} {
 // inputs is what compiling a service reads besides its definition and
 // endpoints. Call with c.mu held.
 func (c *Controller) inputs(now time.Time) steer.Inputs {
-	in := steer.Inputs{Now: now, Flat: c.flatLookup, Parse: c.parse}
+	in := steer.Inputs{Now: now, Flat: c.flatLookup, Parse: c.parse, Meter: c.meter}
 	if c.health != nil {
 		in.Health = c.healthOf
 	}

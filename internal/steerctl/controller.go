@@ -9,6 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stratusdns/stratus/internal/alert"
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/geo"
@@ -45,7 +48,14 @@ type Options struct {
 	// checker): a node of a cluster gives its merged view
 	// (healthview.View), whose OnChange then calls HealthChanged.
 	Health HealthSource
-	Logger *slog.Logger
+	// Alerts takes the alerts of failovers, endpoints going down and up
+	// and lapsed leases (nil: alert.Discard). Emit is called with the
+	// controller's lock held; it must not block.
+	Alerts alert.Sink
+	// Metrics is where the steering metrics are registered (nil: not
+	// exported, and the query path counts no answers).
+	Metrics prometheus.Registerer
+	Logger  *slog.Logger
 }
 
 // HealthSource gives a checked target's status by key.
@@ -78,6 +88,9 @@ type Controller struct {
 	parsed    map[string]steer.Target // endpoint addresses, parsed
 	flat      map[model.Name]flatAddrs
 	changed   chan struct{} // closed and replaced at each new snapshot
+	watched   map[model.Name]*watched
+	metrics   *metrics
+	meter     *steer.Meter // nil: answers are not counted
 
 	kick   chan struct{} // wakes the flattening loop
 	ctx    context.Context
@@ -97,6 +110,9 @@ func New(checker *health.Checker, opts Options) *Controller {
 	if opts.Resolver == nil {
 		opts.Resolver = net.DefaultResolver
 	}
+	if opts.Alerts == nil {
+		opts.Alerts = alert.Discard
+	}
 	if opts.FlattenRefresh <= 0 {
 		opts.FlattenRefresh = 30 * time.Second
 	}
@@ -114,7 +130,10 @@ func New(checker *health.Checker, opts Options) *Controller {
 		flat:      map[model.Name]flatAddrs{},
 		kick:      make(chan struct{}, 1),
 		changed:   make(chan struct{}),
+		watched:   map[model.Name]*watched{},
+		metrics:   newMetrics(),
 	}
+	c.register(opts.Metrics)
 	c.health = opts.Health
 	if c.health == nil && checker != nil {
 		c.health = checker
@@ -181,6 +200,11 @@ func (c *Controller) ResetServices(svcs []*model.Service, eps []*model.Endpoint)
 	c.parsed = map[string]steer.Target{}
 	c.timers.reset()
 	c.reconcileAll()
+	for n := range c.watched {
+		if c.services[n] == nil {
+			c.watch(n, nil, time.Time{})
+		}
+	}
 }
 
 // UpdateServices applies one revision's changes (publish.ServiceSink).

@@ -1,9 +1,11 @@
 package steerctl
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/stratusdns/stratus/internal/alert"
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/health"
 	"github.com/stratusdns/stratus/internal/model"
@@ -189,6 +191,10 @@ func (c *Controller) LapsedPending() bool {
 // from old, what answers made of it before.
 func (c *Controller) recordLapse(key string, e *model.Endpoint, old health.State) {
 	c.log.Info("endpoint lease lapsed", "service", e.Service, "endpoint", e.ID, "expired", e.Expires)
+	c.metrics.lapsed.Inc()
+	c.emit(alert.Event{Kind: alert.LeaseLapsed, Time: c.clk.Now(), Service: e.Service.String(), Pool: e.Pool, Endpoint: e.ID,
+		Summary: fmt.Sprintf("%s: the lease of endpoint %s (pool %s) lapsed at %s", e.Service, e.ID, e.Pool, e.Expires.UTC().Format(time.RFC3339)),
+		Details: map[string]string{"address": e.Address, "lease_ttl": e.LeaseTTL.String(), "expired": e.Expires.UTC().Format(time.RFC3339Nano)}})
 	if c.checker != nil {
 		c.checker.Record(health.Event{Key: key, Old: old, New: health.Down, Actor: "lease",
 			Reason: "lease of " + e.LeaseTTL.String() + " lapsed at " + e.Expires.UTC().Format(time.RFC3339Nano)})

@@ -41,6 +41,9 @@ type Client struct {
 
 	// Indexes is scratch space for steering, reused across queries.
 	Indexes []int32
+	// Meter is steering's counting state for this worker (set by
+	// steering at the worker's first counted answer).
+	Meter any
 
 	rng   uint64
 	sets  [maxChain]RRset
