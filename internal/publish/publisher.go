@@ -15,6 +15,7 @@ import (
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/schema"
 	"github.com/stratusdns/stratus/internal/store"
+	"github.com/stratusdns/stratus/internal/telemetry"
 	"github.com/stratusdns/stratus/internal/zone"
 )
 
@@ -104,7 +105,9 @@ func (p *Publisher) Revision() store.Revision {
 }
 
 // WaitFor returns once a snapshot at revision rev or later is published.
-func (p *Publisher) WaitFor(ctx context.Context, rev store.Revision) error {
+func (p *Publisher) WaitFor(ctx context.Context, rev store.Revision) (err error) {
+	span := p.traceWait(ctx, rev)
+	defer func() { telemetry.Fail(span, err); span.End() }()
 	for {
 		p.mu.Lock()
 		if p.applied >= rev {

@@ -54,3 +54,14 @@ func Fail(span trace.Span, err error) {
 		span.SetStatus(codes.Error, err.Error())
 	}
 }
+
+// StartChild is Start for work that is worth a span only inside a trace
+// already under way (a wait a request makes, say, but not the same wait
+// in a loop of the server's own): with no span in ctx, it records
+// nothing.
+func StartChild(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return ctx, noSpan
+	}
+	return Start(ctx, name, opts...)
+}
