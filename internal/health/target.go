@@ -264,7 +264,9 @@ func (t *target) cycle(ctx context.Context) (ok bool) {
 			return false
 		}
 		t.probing.Store(true)
+		start := time.Now()
 		r := t.prober.probe(ctx)
+		r.at = probeTimes{start, time.Now()}
 		t.probing.Store(false)
 		t.c.release()
 		if ctx.Err() != nil {

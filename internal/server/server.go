@@ -128,10 +128,10 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		MaxInFlight: s.cfg.Steering.MaxChecksInFlight,
 		EventLimit:  s.cfg.Steering.Events,
 		Logger:      s.log.With("component", "health"),
-		OnChange:    func(keys []string) { view.LocalChanged(keys) },
+		OnChange:    func(ctx context.Context, keys []string) { view.LocalChanged(ctx, keys) },
 	})
 	view = healthview.New(s.checker, healthview.Options{Node: node, Clock: clock.Real(), SessionTTL: s.cfg.Cluster.TTL(),
-		OnChange: func(keys []string) { ctrl.HealthChanged(keys) }, Logger: s.log.With("component", "health")})
+		OnChange: func(ctx context.Context, keys []string) { ctrl.HealthChanged(ctx, keys) }, Logger: s.log.With("component", "health")})
 	events, kept, err := control.OpenNodeEventLog(ctx, st, eventsNode(s.cfg, node), control.EventLimits{Count: s.cfg.Steering.Events}, s.log.With("component", "health"))
 	if err != nil {
 		return fmt.Errorf("health events: %w", err)

@@ -77,6 +77,7 @@ type Controller struct {
 	parsed    map[string]steer.Target // endpoint addresses, parsed
 	flat      map[model.Name]flatAddrs
 	changed   chan struct{} // closed and replaced at each new snapshot
+	trace     tracing       // the trace a recompilation runs in
 
 	kick   chan struct{} // wakes the flattening loop
 	ctx    context.Context
