@@ -79,6 +79,8 @@ type Node struct {
 	metrics *prometheus.Registry
 	// alerts takes the alerts the node's parts emit.
 	alerts alert.Sink
+	// stopTracing flushes and ends the export of spans (tracing.go).
+	stopTracing func(context.Context) error
 }
 
 // New returns a node for cfg (validated). It starts nothing.
@@ -97,6 +99,9 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	s.log.Info("starting stratus", "version", version.Get().Version, "data_dir", s.cfg.DataDir, "store", storeName(s.cfg))
 	s.metrics = telemetry.NewRegistry()
 	s.alerts = alert.Discard
+	if err := s.startTracing(); err != nil {
+		return err
+	}
 	drills, err := drill.LoadScheduled(s.cfg.Drills)
 	if err != nil {
 		return err
@@ -385,6 +390,7 @@ func (s *Node) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.st.Close())
 		s.st = nil
 	}
+	errs = append(errs, s.endTracing(ctx))
 	return errors.Join(errs...)
 }
 
