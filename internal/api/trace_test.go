@@ -250,3 +250,24 @@ func TestNoSpansWhenTracingOff(t *testing.T) {
 		t.Error("a serial's span was noted with tracing off")
 	}
 }
+
+// TestImportTrace: a zone file upload's trace has the parsing and the
+// import's transaction under the request's span.
+func TestImportTrace(t *testing.T) {
+	exp := recordSpans(t)
+	e := newAPI(t)
+	zone := "$ORIGIN imported.test.\n$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 86400 300\n@ NS ns1\nns1 A 192.0.2.53\n"
+	if r := e.do(t, "PUT", "/v1/zones/imported.test./zonefile", e.admin, zone, "Content-Type", "text/dns"); r.status/100 != 2 {
+		t.Fatalf("import: %d %s", r.status, r.body)
+	}
+	req := waitSpan(t, exp, "PUT /v1/zones/{zone}/zonefile")
+	for _, name := range []string{"api.decode", "control.edit", "publish.wait"} {
+		s := waitSpan(t, exp, name)
+		if s.Parent.SpanID() != req.SpanContext.SpanID() {
+			t.Errorf("%s is not a child of the request's span", name)
+		}
+	}
+	if z, _ := attr(waitSpan(t, exp, "control.edit"), "stratus.zone"); z.AsString() != "imported.test." {
+		t.Errorf("control.edit zone %q", z.Emit())
+	}
+}
