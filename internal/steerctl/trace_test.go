@@ -8,8 +8,10 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stratusdns/stratus/internal/clock"
+	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/health"
 	"github.com/stratusdns/stratus/internal/healthview"
 	"github.com/stratusdns/stratus/internal/model"
@@ -120,6 +122,19 @@ func TestFailoverTrace(t *testing.T) {
 			t.Errorf("%s: %d spans, want 1 under the recompilation", name, len(got))
 		}
 	}
+	// The materialiser's next write follows the swap, in the same trace.
+	w := &spanWriter{got: make(chan trace.SpanContext, 1)}
+	mctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); c.Materialize(mctx, w, time.Millisecond) }()
+	sc := <-w.got
+	cancel()
+	<-done
+	swap := spansNamed(exp, "steer.swap")[0]
+	mat := spansNamed(exp, "steerctl.materialize")
+	if len(mat) != 1 || mat[0].Parent.SpanID() != swap.SpanContext.SpanID() || sc.SpanID() != mat[0].SpanContext.SpanID() {
+		t.Errorf("the steered answers were not written in a steerctl.materialize span under the swap (%d spans)", len(mat))
+	}
 	change := spansNamed(exp, "health.state_change")[0]
 	for _, kv := range change.Attributes {
 		if kv.Key == "stratus.new_state" && kv.Value.AsString() != "down" {
@@ -145,3 +160,17 @@ func names(exp *tracetest.InMemoryExporter) []string {
 	}
 	return out
 }
+
+// spanWriter is a SteeredWriter that hands over the span context of its
+// first write.
+type spanWriter struct{ got chan trace.SpanContext }
+
+func (w *spanWriter) SetSteeredAnswers(ctx context.Context, z model.Name, _ []*model.RRset, _ string) (control.ChangeResult, error) {
+	select {
+	case w.got <- trace.SpanContextFromContext(ctx):
+	default:
+	}
+	return control.ChangeResult{Zone: z}, nil
+}
+
+func (w *spanWriter) SteeredZones(context.Context) ([]model.Name, error) { return nil, nil }
