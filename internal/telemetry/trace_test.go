@@ -179,3 +179,26 @@ func TestNotedSerialsBounded(t *testing.T) {
 		t.Errorf("%d serials noted, want %d", n, MaxNotedSerials)
 	}
 }
+
+// BenchmarkStartOff is what a span costs with tracing off.
+func BenchmarkStartOff(b *testing.B) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_, s := Start(ctx, "x")
+		s.End()
+	}
+}
+
+// BenchmarkStartOn is what a sampled span costs to make (no processor:
+// the export is apart).
+func BenchmarkStartOn(b *testing.B) {
+	tp := NewTracerProvider(config.Tracing{}, "")
+	defer SetTracerProvider(tp)()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_, s := Start(ctx, "x")
+		s.End()
+	}
+}
