@@ -73,7 +73,8 @@ func (t *Tracing) check() error {
 		return fmt.Errorf("tracing.endpoint: %q is not an http:// or https:// URL such as http://127.0.0.1:4318", t.Endpoint)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("tracing.endpoint: %q must not carry credentials, a query or a fragment (put credentials in tracing.headers)", u.Redacted())
+		// Not the URL itself: what it carries may be a secret.
+		return fmt.Errorf("tracing.endpoint: the URL must not carry credentials, a query or a fragment (put credentials in tracing.headers)")
 	}
 	if u.Scheme == "http" && (t.CAFile != "" || t.CertFile != "" || t.KeyFile != "") {
 		return fmt.Errorf("tracing.ca_file, cert_file, key_file: TLS files need an https:// endpoint, not %q", t.Endpoint)

@@ -77,6 +77,8 @@ func TestTracingErrors(t *testing.T) {
 func TestTracingErrorsHideSecrets(t *testing.T) {
 	for _, y := range []string{
 		"endpoint: http://user:topsecret@127.0.0.1:4318",
+		"endpoint: http://topsecret@127.0.0.1:4318",
+		"endpoint: http://127.0.0.1:4318/?key=topsecret",
 		"endpoint: http://127.0.0.1:4318\n  headers: {X-Key: \"topsecret\\n\"}",
 	} {
 		_, err := Parse("t.yaml", []byte("tracing:\n  "+y+"\n"))
