@@ -1,6 +1,7 @@
 package api
 
 import (
+	"log/slog"
 	"net/http"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -34,6 +35,10 @@ func traced(rt route, next http.Handler) http.Handler {
 			attribute.String("stratus.request_id", w.Header().Get(RequestIDHeader)),
 		))
 		defer span.End()
+		if sc := span.SpanContext(); sc.IsSampled() {
+			// The request's log lines name its trace.
+			ctx = withLogAttrs(ctx, slog.String("trace_id", sc.TraceID().String()))
+		}
 		tw := &traceWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(tw, r.WithContext(ctx))
 		span.SetAttributes(attribute.Int("http.response.status_code", tw.status))

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -269,5 +270,26 @@ func TestImportTrace(t *testing.T) {
 	}
 	if z, _ := attr(waitSpan(t, exp, "control.edit"), "stratus.zone"); z.AsString() != "imported.test." {
 		t.Errorf("control.edit zone %q", z.Emit())
+	}
+}
+
+// TestRequestLogNamesTrace: with tracing on, a request's log line names
+// its trace id.
+func TestRequestLogNamesTrace(t *testing.T) {
+	recordSpans(t)
+	var logs testutil.LogBuffer
+	plane, _ := controltest.New(t, control.Options{})
+	admin, _, err := plane.Tokens.CreateToken(context.Background(), "admin", []string{"*"}, auth.Local("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(New(PlaneControl(plane), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}))
+	t.Cleanup(srv.Close)
+	e := &apiEnv{srv: srv, svc: plane, admin: admin}
+	if r := e.do(t, "POST", "/v1/zones", admin, createExample, "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"); r.status != 201 {
+		t.Fatalf("create zone: %d %s", r.status, r.body)
+	}
+	if !strings.Contains(logs.String(), "trace_id=4bf92f3577b34da6a3ce929d0e0e4736") {
+		t.Errorf("the request's log line names no trace: %s", logs.String())
 	}
 }
