@@ -103,7 +103,7 @@ func New(ctl Control, opts Options) *Handler {
 	h.counts = newMetrics(opts.Metrics, h.routes())
 	allowed := map[string][]string{}
 	for _, rt := range h.routes() {
-		h.mux.Handle(rt.method+" "+rt.pattern, h.wrap(rt))
+		h.mux.Handle(rt.method+" "+rt.pattern, traced(rt, h.wrap(rt)))
 		allowed[rt.pattern] = append(allowed[rt.pattern], rt.method)
 	}
 	for pattern, methods := range allowed {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stratusdns/stratus/internal/telemetry"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
@@ -34,7 +35,9 @@ func decodeMergePatch(w http.ResponseWriter, r *http.Request, v any) error {
 	return decodeBody(w, r, v, "application/json", "application/merge-patch+json")
 }
 
-func decodeBody(w http.ResponseWriter, r *http.Request, v any, types ...string) error {
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, types ...string) (err error) {
+	_, span := telemetry.Start(r.Context(), "api.decode")
+	defer func() { telemetry.Fail(span, err); span.End() }()
 	if err := checkContentType(r.Header.Get("Content-Type"), types); err != nil {
 		return err
 	}

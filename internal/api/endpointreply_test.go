@@ -48,7 +48,7 @@ func newSteeredAPI(t testing.TB) *steeredEnv {
 	}
 	clk := clock.NewFake(replyEpoch)
 	var ctrl *steerctl.Controller
-	checker := health.New(health.Options{Clock: clk, OnChange: func(keys []string) { ctrl.HealthChanged(keys) }})
+	checker := health.New(health.Options{Clock: clk, OnChange: func(ctx context.Context, keys []string) { ctrl.HealthChanged(ctx, keys) }})
 	ctrl = steerctl.New(checker, steerctl.Options{Clock: clk})
 	pub := publish.New(st, nil)
 	pub.SetServiceSink(ctrl)
@@ -113,7 +113,7 @@ func manyEndpoints(t testing.TB, e *steeredEnv) []string {
 				if err := e.checker.Push(key, false, "disk full"); err != nil {
 					t.Fatal(err)
 				}
-				e.steer.HealthChanged([]string{key})
+				e.steer.HealthChanged(context.Background(), []string{key})
 			case i%3 == 1 && i%5 == 0:
 				if r := e.do(t, "PUT", path+"/override", e.admin, `{"state":"down","reason":"maintenance"}`); r.status != 200 {
 					t.Fatalf("override %s: %d %s", path, r.status, r.body)

@@ -185,7 +185,7 @@ func (h *Handler) pushHealth(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	}
 	// Served before the answer: the next query sees the report. Only the
 	// service of this endpoint is compiled again.
-	h.opts.Steering.HealthChanged([]string{key})
+	h.opts.Steering.HealthChanged(r.Context(), []string{key})
 	writeJSON(w, http.StatusOK, h.endpointOut(ep, p))
 	return nil
 }

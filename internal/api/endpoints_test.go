@@ -161,7 +161,7 @@ type pushSteering struct {
 	changed      [][]string
 }
 
-func (s *pushSteering) HealthChanged(keys []string) {
+func (s *pushSteering) HealthChanged(_ context.Context, keys []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.changed = append(s.changed, keys)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -27,8 +28,9 @@ type SteeringView interface {
 	// evaluates the service once per compilation, not per call.
 	EndpointState(svc model.Name, id string) (steer.Verdict, steer.Answered, bool)
 	// HealthChanged recompiles, from the current health, the services
-	// that check the targets with these keys.
-	HealthChanged(keys []string)
+	// that check the targets with these keys; ctx carries the request's
+	// trace.
+	HealthChanged(ctx context.Context, keys []string)
 }
 
 // HealthView is what the API uses of the health checker.

@@ -10,6 +10,7 @@ import (
 	"github.com/stratusdns/stratus/internal/auth"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/telemetry"
 	"github.com/stratusdns/stratus/internal/zonefile"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
@@ -67,8 +68,11 @@ func (h *Handler) importZone(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		}
 	}
 	body := http.MaxBytesReader(w, r.Body, h.opts.MaxZoneFileBytes)
+	_, span := telemetry.Start(r.Context(), "api.decode")
 	sets, err := zonefile.Parse(body, zonefile.ParseOptions{Origin: z, File: "zonefile",
 		MaxRecords: h.opts.MaxZoneRecords, MaxGeneratedRecords: h.opts.MaxZoneGenerated})
+	telemetry.Fail(span, err)
+	span.End()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -477,6 +477,9 @@ func (c *Config) Validate() error {
 	if err := c.DNS.RRL.check(); err != nil {
 		return err
 	}
+	if err := c.Tracing.check(); err != nil {
+		return err
+	}
 	if _, err := netip.ParseAddrPort(c.API.Listen); err != nil {
 		return fmt.Errorf("api.listen: %q is not ip:port (%v)", c.API.Listen, err)
 	}

@@ -34,7 +34,9 @@ func (s *core) editZone(ctx context.Context, z model.Name, actor string, ownerFi
 func (s *core) runEdit(ctx context.Context, z model.Name, actor string, ownerField func(model.Name) string, fromPrimary bool, fill func(e *edit, serial uint32) error) (ChangeResult, error) {
 	res := ChangeResult{Zone: z}
 	var readRev store.Revision
-	rev, err := s.st.Update(zoneWrite(ctx, z), func(tx store.Tx) error {
+	tctx, span := startEdit(ctx, z, actor)
+	rev, err := s.st.Update(zoneWrite(tctx, z), func(tx store.Tx) error {
+		span.attempt()
 		readRev = tx.Revision()
 		zr, err := loadZone(tx, z)
 		if err != nil {
@@ -71,6 +73,7 @@ func (s *core) runEdit(ctx context.Context, z model.Name, actor string, ownerFie
 		res.OldSerial, res.Serial, res.Changed = old, serial, true
 		return nil
 	})
+	span.end(tctx, res, rev, err)
 	if errors.Is(err, errNoChange) {
 		// Nothing to write, but what the caller sees must be served.
 		return res, s.published(ctx, readRev)

@@ -64,7 +64,9 @@ func (s *Zones) Import(ctx context.Context, z model.Name, sets []*model.RRset, o
 	res := ImportResult{ChangeResult: ChangeResult{Zone: z}}
 	now := s.opts.Clock().UTC()
 	var readRev store.Revision
-	rev, err := s.st.Update(zoneWrite(ctx, z), func(tx store.Tx) error {
+	tctx, span := startEdit(ctx, z, o.Actor)
+	rev, err := s.st.Update(zoneWrite(tctx, z), func(tx store.Tx) error {
+		span.attempt()
 		readRev = tx.Revision()
 		res = ImportResult{ChangeResult: ChangeResult{Zone: z}}
 		zr, err := loadZone(tx, z)
@@ -129,6 +131,7 @@ func (s *Zones) Import(ctx context.Context, z model.Name, sets []*model.RRset, o
 		res.RRsets, res.Records = zr.RRsets, zr.Records
 		return nil
 	})
+	span.end(tctx, res.ChangeResult, rev, err)
 	if errors.Is(err, errNoChange) {
 		res.RRsets, res.Records = len(sets), countRecords(sets)
 		return res, s.published(ctx, readRev)

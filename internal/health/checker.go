@@ -1,6 +1,7 @@
 package health
 
 import (
+	"context"
 	"crypto/x509"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/model"
@@ -47,7 +49,8 @@ type Options struct {
 	// one goroutine of the checker, never with a lock held, so it may read
 	// Statuses; it must not call Close. It never blocks the checker:
 	// changes made while it runs lead to one more call, with their keys.
-	OnChange func(keys []string)
+	// ctx carries the trace of the first change reported (telemetry).
+	OnChange func(ctx context.Context, keys []string)
 	// Logger receives state changes (Info) and probe failures (Debug).
 	// Default: discard.
 	Logger *slog.Logger
@@ -72,6 +75,7 @@ type Checker struct {
 	notify       chan struct{} // capacity 1: a change to report to OnChange
 	pendingMu    sync.Mutex
 	pending      map[string]struct{} // keys changed since OnChange was last called
+	pendingSpans []trace.SpanContext // the state changes' spans among them
 	stop         chan struct{}       // closed by Close
 	notifierDone chan struct{}
 
@@ -336,7 +340,7 @@ func (c *Checker) Close() {
 }
 
 // changed asks for an OnChange call naming key, without blocking.
-func (c *Checker) changed(key string) {
+func (c *Checker) changed(key string, sc trace.SpanContext) {
 	if c.opts.OnChange == nil {
 		return
 	}
@@ -345,6 +349,9 @@ func (c *Checker) changed(key string) {
 		c.pending = map[string]struct{}{}
 	}
 	c.pending[key] = struct{}{}
+	if sc.IsValid() && len(c.pendingSpans) < maxLinkedChanges {
+		c.pendingSpans = append(c.pendingSpans, sc)
+	}
 	c.pendingMu.Unlock()
 	select {
 	case c.notify <- struct{}{}:
@@ -353,16 +360,17 @@ func (c *Checker) changed(key string) {
 }
 
 // takePending returns the keys changed since it last did, sorted.
-func (c *Checker) takePending() []string {
+func (c *Checker) takePending() ([]string, []trace.SpanContext) {
 	c.pendingMu.Lock()
 	keys := make([]string, 0, len(c.pending))
 	for k := range c.pending {
 		keys = append(keys, k)
 	}
-	c.pending = nil
+	spans := c.pendingSpans
+	c.pending, c.pendingSpans = nil, nil
 	c.pendingMu.Unlock()
 	slices.Sort(keys)
-	return keys
+	return keys, spans
 }
 
 // notifier calls OnChange once per batch of changes, with their keys.
@@ -373,10 +381,12 @@ func (c *Checker) notifier() {
 		case <-c.stop:
 			return
 		case <-c.notify:
-			if keys := c.takePending(); len(keys) > 0 {
+			if keys, spans := c.takePending(); len(keys) > 0 {
+				ctx, span := traceNotify(spans, len(keys))
 				// A panic of the receiver loses this batch, not the
 				// notifier: later changes are still told.
-				telemetry.Guard(c.log, "health", func() { c.opts.OnChange(keys) })
+				telemetry.Guard(c.log, "health", func() { c.opts.OnChange(ctx, keys) })
+				span.End()
 			}
 		}
 	}

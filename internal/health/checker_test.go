@@ -1,6 +1,7 @@
 package health
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -216,7 +217,7 @@ func TestOnChange(t *testing.T) {
 	}
 	calls, resume, done := make(chan call), make(chan struct{}), make(chan struct{})
 	var c *Checker
-	c = newChecker(t, Options{OnChange: func(keys []string) {
+	c = newChecker(t, Options{OnChange: func(_ context.Context, keys []string) {
 		select {
 		case calls <- call{c.Statuses()["p"].State, strings.Join(keys, ",")}:
 		case <-done:
@@ -275,7 +276,7 @@ func TestOnChange(t *testing.T) {
 
 func TestCloseIdempotent(t *testing.T) {
 	srv := startCounting(t, 0)
-	c := New(Options{OnChange: func([]string) {}})
+	c := New(Options{OnChange: func(context.Context, []string) {}})
 	c.jitter = func(time.Duration) time.Duration { return 0 }
 	c.SetTargets([]Target{srv.target(t, "k", "/", 50*time.Millisecond), pushTarget("p", time.Minute)})
 	waitState(t, c, "k", Up)

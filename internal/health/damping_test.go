@@ -1,6 +1,7 @@
 package health
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -86,7 +87,7 @@ func TestDampingWindowAndOff(t *testing.T) {
 func TestDampingRealTimers(t *testing.T) {
 	const holdDown = 300 * time.Millisecond
 	changes := make(chan struct{}, 100)
-	c, clock := newSteppedChecker(t, Options{OnChange: func([]string) { changes <- struct{}{} }})
+	c, clock := newSteppedChecker(t, Options{OnChange: func(context.Context, []string) { changes <- struct{}{} }})
 	tg := pushTarget("p", time.Minute)
 	tg.Damping = model.Damping{Flaps: 1, Window: model.Duration(time.Minute), HoldDown: model.Duration(holdDown)}
 	c.SetTargets([]Target{tg})

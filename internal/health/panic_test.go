@@ -35,7 +35,7 @@ func TestPanickingProbeFails(t *testing.T) {
 	var changes, failChanges atomic.Int32
 	failChanges.Store(1)
 	c, clock := newSteppedChecker(t, Options{MaxInFlight: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-		OnChange: func([]string) {
+		OnChange: func(context.Context, []string) {
 			changes.Add(1)
 			if failChanges.Add(-1) == 0 {
 				panic("receiver broke")

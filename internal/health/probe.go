@@ -20,6 +20,7 @@ type result struct {
 	timeout bool
 	err     string        // short, human reason of a failure
 	rtt     time.Duration // duration of a successful probe
+	at      probeTimes    // when it ran, for tracing (zero in tests)
 }
 
 // prober runs one kind of probe against one target. It knows nothing of

@@ -46,6 +46,10 @@ func (m *machineState) restart() {
 type changes struct {
 	events []Event
 	notify bool
+	// The probe that made the change, if one did (for its span).
+	probe    *probeTimes
+	probeOK  bool
+	probeErr string
 }
 
 // effective is the state callers see. Called with mu held.
@@ -72,7 +76,7 @@ func (t *target) finish(ch *changes) {
 			"reason", ev.Reason, "actor", ev.Actor, "seq", ev.Seq)
 	}
 	if ch.notify {
-		t.c.changed(t.key)
+		t.c.changed(t.key, t.traceChange(ch))
 	}
 }
 
@@ -109,7 +113,7 @@ func (t *target) setMachine(ch *changes, now time.Time, s State, reason, actor s
 // reports whether the result should be confirmed by an immediate re-probe:
 // a hard failure of an Up target short of the fall threshold.
 func (t *target) apply(r result) (again bool) {
-	var ch changes
+	ch := changes{probe: &r.at, probeOK: r.ok, probeErr: r.err}
 	now := t.c.now()
 	t.mu.Lock()
 	t.st.LastCheck, t.st.LastOK, t.st.LastError = now, r.ok, r.err

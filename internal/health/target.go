@@ -267,9 +267,10 @@ func (t *target) cycle(ctx context.Context) (ok bool) {
 			return false
 		}
 		t.probing.Store(true)
-		start := t.c.now()
+		start, wall := t.c.now(), time.Now()
 		r := t.probe(ctx)
 		took := t.c.now().Sub(start)
+		r.at = probeTimes{wall, time.Now()}
 		t.probing.Store(false)
 		t.c.release()
 		if ctx.Err() != nil {

@@ -48,7 +48,8 @@ type Options struct {
 	Clock clock.Clock
 	// OnChange is called with the keys whose merged state (or hold-down)
 	// changed, after Status shows it; never with the view's lock held.
-	OnChange func(keys []string)
+	// ctx carries the trace of the change (telemetry).
+	OnChange func(ctx context.Context, keys []string)
 	// Debounce is how long this node's changed verdicts are gathered
 	// before they are published (default 5 ms). The node's own view does
 	// not wait for it.
@@ -185,7 +186,9 @@ func (v *View) Isolated(node string) bool {
 // checker's OnChange here): it refreshes the merged view at once, tells
 // OnChange of the merged changes, and publishes the votes after the
 // debounce.
-func (v *View) LocalChanged(keys []string) {
+func (v *View) LocalChanged(ctx context.Context, keys []string) {
+	ctx, span := traceMerge(ctx, "local", keys)
+	defer span.End()
 	v.mu.Lock()
 	for _, k := range keys {
 		v.dirty[k] = true
@@ -193,7 +196,8 @@ func (v *View) LocalChanged(keys []string) {
 	changed := v.refresh(keys)
 	v.mu.Unlock()
 	v.signal()
-	v.report(changed)
+	mergeChanged(span, changed)
+	v.report(ctx, changed)
 }
 
 // Push takes a pushed report at this node (Checker.Push) and publishes it
@@ -218,9 +222,9 @@ func (v *View) signal() {
 	}
 }
 
-func (v *View) report(keys []string) {
+func (v *View) report(ctx context.Context, keys []string) {
 	if len(keys) > 0 && v.opts.OnChange != nil {
-		v.opts.OnChange(keys)
+		v.opts.OnChange(ctx, keys)
 	}
 }
 
@@ -420,7 +424,7 @@ func (v *View) dropPeers(run int) {
 	v.chk.Record(health.Event{Time: v.clk.Now(), Key: "node:" + v.opts.Node, Reason: reason, Actor: ActorQuorum})
 	changed := v.refresh(keys)
 	v.mu.Unlock()
-	v.report(changed)
+	v.reportVotes(changed)
 }
 
 // apply takes a batch of the nodes' votes.
@@ -482,7 +486,7 @@ func (v *View) apply(b store.EphemeralBatch) error {
 	}
 	changed := v.refresh(keys)
 	v.mu.Unlock()
-	v.report(changed)
+	v.reportVotes(changed)
 	return nil
 }
 

@@ -32,10 +32,10 @@ func TestViewAlone(t *testing.T) {
 	clk := clock.NewFake(t0)
 	chk := newChecker(clk)
 	var told [][]string
-	v := New(chk, Options{Node: "a", Clock: clk, OnChange: func(keys []string) { told = append(told, keys) }})
+	v := New(chk, Options{Node: "a", Clock: clk, OnChange: func(_ context.Context, keys []string) { told = append(told, keys) }})
 	for _, st := range []health.Status{up(), down(), {State: health.Down, Since: t0, HeldUntil: t0.Add(time.Minute)}, {State: health.Unknown, Since: t0}} {
 		chk.set("s.|e1", st)
-		v.LocalChanged([]string{"s.|e1"})
+		v.LocalChanged(context.Background(), []string{"s.|e1"})
 		got, ok := v.Status("s.|e1")
 		if !ok || !reflect.DeepEqual(got, st) {
 			t.Errorf("Status = %+v, want the checker's %+v", got, st)
@@ -96,7 +96,7 @@ func newClusterWith(t *testing.T, wrap func(string, store.Session) store.Session
 	})
 	for _, name := range names {
 		n := &node{name: name, chk: newChecker(c.clk), changed: map[string]int{}}
-		n.v = New(n.chk, Options{Node: name, Clock: c.clk, SessionTTL: time.Minute, OnChange: func(keys []string) {
+		n.v = New(n.chk, Options{Node: name, Clock: c.clk, SessionTTL: time.Minute, OnChange: func(_ context.Context, keys []string) {
 			n.mu.Lock()
 			for _, k := range keys {
 				n.changed[k]++
@@ -128,7 +128,7 @@ func (c *cluster) set(key string, st health.Status, names ...string) {
 	for _, name := range names {
 		n := c.nodes[name]
 		n.chk.set(key, st)
-		n.v.LocalChanged([]string{key})
+		n.v.LocalChanged(context.Background(), []string{key})
 	}
 }
 
@@ -236,7 +236,7 @@ func TestViewOneNodeAloneNeverTakesItOut(t *testing.T) {
 	c.waitAll([]string{"s.|e0"}, "3 of 3 nodes see it up (a, b, c)")
 	for _, name := range []string{"a", "b", "c"} {
 		c.nodes[name].chk.set("s.|e1", health.Status{State: health.Unknown, Since: t0, Added: t0})
-		c.nodes[name].v.LocalChanged([]string{"s.|e1"})
+		c.nodes[name].v.LocalChanged(context.Background(), []string{"s.|e1"})
 	}
 	c.set("s.|e1", down(), "c")
 	c.waitAll([]string{"s.|e1"}, "only 1 of 3 nodes see it down (c)")
@@ -423,7 +423,7 @@ func TestViewPublishesInBatches(t *testing.T) {
 		keys[i] = fmt.Sprintf("s.|e%04d", i)
 		c.nodes["a"].chk.set(keys[i], down())
 	}
-	c.nodes["a"].v.LocalChanged(keys)
+	c.nodes["a"].v.LocalChanged(context.Background(), keys)
 	// b sees a's n votes: the failed first write was retried.
 	votes := func() (bool, string) {
 		evs, err := c.nodes["b"].sess.List(context.Background(), VotesPrefix+"a/")

@@ -109,7 +109,9 @@ func (p *Publisher) Revision() store.Revision {
 }
 
 // WaitFor returns once a snapshot at revision rev or later is published.
-func (p *Publisher) WaitFor(ctx context.Context, rev store.Revision) error {
+func (p *Publisher) WaitFor(ctx context.Context, rev store.Revision) (err error) {
+	span := p.traceWait(ctx, rev)
+	defer func() { telemetry.Fail(span, err); span.End() }()
 	for {
 		p.mu.Lock()
 		if p.applied >= rev {

@@ -86,6 +86,8 @@ type Node struct {
 	ready readiness
 	// webhooks delivers them (webhooks.go).
 	webhooks *webhook.Dispatcher
+	// stopTracing flushes and ends the export of spans (tracing.go).
+	stopTracing func(context.Context) error
 }
 
 // New returns a node for cfg (validated). It starts nothing.
@@ -105,6 +107,9 @@ func (s *Node) Start(ctx context.Context) (err error) {
 	s.metrics = telemetry.NewRegistry()
 	s.registerRecovery()
 	s.alerts = s.newAlerts()
+	if err := s.startTracing(); err != nil {
+		return err
+	}
 	drills, err := drill.LoadScheduled(s.cfg.Drills)
 	if err != nil {
 		return err
@@ -138,11 +143,11 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		MaxInFlight: s.cfg.Steering.MaxChecksInFlight,
 		EventLimit:  s.cfg.Steering.Events,
 		Logger:      s.log.With("component", "health"),
-		OnChange:    func(keys []string) { view.LocalChanged(keys) },
+		OnChange:    func(ctx context.Context, keys []string) { view.LocalChanged(ctx, keys) },
 		Metrics:     s.metrics,
 	})
 	view = healthview.New(s.checker, healthview.Options{Node: node, Clock: clock.Real(), SessionTTL: s.cfg.Cluster.TTL(),
-		OnChange: func(keys []string) { ctrl.HealthChanged(keys) }, Logger: s.log.With("component", "health")})
+		OnChange: func(ctx context.Context, keys []string) { ctrl.HealthChanged(ctx, keys) }, Logger: s.log.With("component", "health")})
 	events, kept, err := control.OpenNodeEventLog(ctx, st, eventsNode(s.cfg, node), control.EventLimits{Count: s.cfg.Steering.Events}, s.log.With("component", "health"))
 	if err != nil {
 		return fmt.Errorf("health events: %w", err)
@@ -422,6 +427,7 @@ func (s *Node) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.st.Close())
 		s.st = nil
 	}
+	errs = append(errs, s.endTracing(ctx))
 	return errors.Join(errs...)
 }
 

@@ -1,6 +1,7 @@
 package steerctl
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -63,8 +64,8 @@ func BenchmarkHealthChangeToSnapshot(b *testing.B) {
 }
 
 // benchOnChange wires a checker's notification to the controller *c.
-func benchOnChange(c **Controller) func([]string) {
-	return func(keys []string) { (*c).HealthChanged(keys) }
+func benchOnChange(c **Controller) func(context.Context, []string) {
+	return func(ctx context.Context, keys []string) { (*c).HealthChanged(ctx, keys) }
 }
 
 // benchClose stops what the controller started.

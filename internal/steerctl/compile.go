@@ -33,7 +33,7 @@ func (c *Controller) rebuild(names []model.Name) {
 			delete(c.compiled, name)
 			continue
 		}
-		s, err := steer.Compile(spec, c.sortedEndpoints(name), in)
+		s, err := c.compile(spec, c.sortedEndpoints(name), in)
 		c.metrics.recompiles.Inc()
 		if err != nil {
 			c.log.Error("cannot compile service", "service", name, "err", err)
@@ -55,6 +55,7 @@ func (c *Controller) rebuild(names []model.Name) {
 // publish swaps in a snapshot of the services as compiled, and wakes
 // those waiting for it (changes). Call with c.mu held.
 func (c *Controller) publish() {
+	defer c.traceSwap()()
 	all := make([]*steer.CompiledService, 0, len(c.compiled))
 	for _, s := range c.compiled {
 		all = append(all, s)

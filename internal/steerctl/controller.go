@@ -91,6 +91,7 @@ type Controller struct {
 	watched   map[model.Name]*watched
 	metrics   *metrics
 	meter     *steer.Meter // nil: answers are not counted
+	trace     tracing      // the trace a recompilation runs in
 
 	kick   chan struct{} // wakes the flattening loop
 	ctx    context.Context

@@ -1,6 +1,7 @@
 package steerctl
 
 import (
+	"context"
 	"net/netip"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ var epoch = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 // events), both stopped when the test ends.
 func newControllerWith(t *testing.T, opts Options) (*Controller, *health.Checker) {
 	var c *Controller
-	hopts := health.Options{OnChange: func(keys []string) { c.HealthChanged(keys) }}
+	hopts := health.Options{OnChange: func(ctx context.Context, keys []string) { c.HealthChanged(ctx, keys) }}
 	if opts.Clock != nil {
 		hopts.Clock = opts.Clock
 	}

@@ -52,11 +52,12 @@ func (c *Controller) Materialize(ctx context.Context, w SteeredWriter, delay tim
 			}
 		}
 		failed := false
+		mctx, span := c.traceMaterialize(ctx)
 		for z, sets := range want {
 			if prev, ok := written[z]; ok && prev != nil && sameSets(prev, sets) {
 				continue
 			}
-			_, err := w.SetSteeredAnswers(ctx, z, sets, materializeActor)
+			_, err := w.SetSteeredAnswers(mctx, z, sets, materializeActor)
 			switch {
 			case err == nil, errors.Is(err, control.ErrZoneNotFound):
 				written[z] = sets
@@ -64,12 +65,14 @@ func (c *Controller) Materialize(ctx context.Context, w SteeredWriter, delay tim
 					delete(written, z)
 				}
 			case ctx.Err() != nil:
+				span.End()
 				return
 			default:
 				c.log.Warn("cannot store steered answers for secondaries; retrying", "zone", z, "err", err)
 				failed = true
 			}
 		}
+		span.End()
 		retry.Stop()
 		if failed {
 			retry.Reset(time.Second)

@@ -1,6 +1,7 @@
 package steerctl
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -193,7 +194,7 @@ func TestCloseStopsEverything(t *testing.T) {
 		t.Errorf("%d timers armed after Close", n)
 	}
 	before := p.ctrl.Snapshots().Load()
-	p.ctrl.HealthChanged([]string{"s0.example.com.|e0"})
+	p.ctrl.HealthChanged(context.Background(), []string{"s0.example.com.|e0"})
 	p.clk.Step(time.Hour)
 	if p.ctrl.Snapshots().Load() != before {
 		t.Error("recompiled after Close")
@@ -218,7 +219,7 @@ func TestHealthFromOptionsHealth(t *testing.T) {
 	if err := checker.Push("s0.example.com.|e0", true, "test"); err != nil {
 		t.Fatal(err)
 	}
-	c.HealthChanged([]string{"s0.example.com.|e0"})
+	c.HealthChanged(context.Background(), []string{"s0.example.com.|e0"})
 	if s := compiledNow(c, []model.Name{"s0.example.com."})["s0.example.com."]; pushedUp(s, "e0") {
 		t.Error("e0 compiled up from the checker; want down from Options.Health")
 	}

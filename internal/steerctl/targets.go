@@ -1,6 +1,7 @@
 package steerctl
 
 import (
+	"context"
 	"net"
 	"reflect"
 	"slices"
@@ -94,13 +95,19 @@ func (h *healthTargets) servicesOf(keys []string) []model.Name {
 // HealthChanged recompiles the services that check the targets keyed in
 // keys, after the checker reports a change to them (health.Options.
 // OnChange); other services keep what they compiled to.
-func (c *Controller) HealthChanged(keys []string) {
+func (c *Controller) HealthChanged(ctx context.Context, keys []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return
 	}
 	if names := c.targets.servicesOf(keys); len(names) > 0 {
+		ctx, span := traceRecompile(ctx, keys, names)
+		defer span.End()
+		if span.IsRecording() {
+			c.trace.ctx = ctx
+			defer func() { c.trace.ctx = nil }()
+		}
 		c.rebuild(names)
 	}
 }

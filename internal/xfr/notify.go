@@ -235,6 +235,8 @@ func (n *Notifier) round(ctx context.Context, z model.Name, wg *sync.WaitGroup) 
 		}
 		return
 	}
+	ctx, span := traceRound(ctx, z, soa.(*dns.SOA).Serial, len(info.Notify))
+	defer span.End()
 	for _, t := range info.Notify {
 		n.start(wg, func() { n.notify(ctx, soa.(*dns.SOA), t) })
 	}
@@ -244,11 +246,14 @@ func (n *Notifier) round(ctx context.Context, z model.Name, wg *sync.WaitGroup) 
 func (n *Notifier) notify(ctx context.Context, soa *dns.SOA, t model.NotifyTarget) {
 	z, serial := soa.Hdr.Name, soa.Serial
 	backoff := time.Second
+	ctx, span := traceSend(ctx, t)
+	defer span.End()
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 {
 			n.opts.Metrics.notifyRetries.Inc()
 		}
 		err := n.send(ctx, soa, t)
+		notifyAttempt(span, attempt, err)
 		if err == nil {
 			n.opts.Metrics.notifyAcked.Inc()
 			n.log.Info("notify acknowledged", "zone", z, "serial", serial, "secondary", t.Address, "attempts", attempt)

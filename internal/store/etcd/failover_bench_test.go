@@ -121,7 +121,7 @@ func benchFailover(b *testing.B, ep string, total, killed int, oneByOne bool) {
 		nodes = append(nodes, n)
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = n.v.Run(ctx, sess) }()
-		n.v.LocalChanged(keys)
+		n.v.LocalChanged(context.Background(), keys)
 	}
 	// state waits until every node's view has every key of ks in want,
 	// by the votes of all three nodes when full (so that no vote of the
@@ -148,13 +148,13 @@ func benchFailover(b *testing.B, ep string, total, killed int, oneByOne bool) {
 		b.StopTimer()
 		for _, n := range nodes {
 			n.chk.set(dead, up)
-			n.v.LocalChanged(dead)
+			n.v.LocalChanged(context.Background(), dead)
 		}
 		state(keys, health.Up, true)
 		b.StartTimer()
 		for _, n := range nodes {
 			n.chk.set(dead, down)
-			n.v.LocalChanged(dead)
+			n.v.LocalChanged(context.Background(), dead)
 		}
 		state(dead, health.Down, false)
 	}

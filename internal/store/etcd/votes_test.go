@@ -104,7 +104,7 @@ func TestForgedVotesNotCounted(t *testing.T) {
 	b.chk.mu.Lock()
 	b.chk.st["s.|e2"] = upSt
 	b.chk.mu.Unlock()
-	b.v.LocalChanged([]string{"s.|e2"})
+	b.v.LocalChanged(context.Background(), []string{"s.|e2"})
 	waitView("s.|e2", "2 of 2 nodes see it up (a, b)")
 	if st, _ := a.v.Status("s.|e1"); st.State != health.Up || st.View != "2 of 2 nodes see it up (a, b)" {
 		t.Errorf("a sees e1 %v (%s); forged votes counted", st.State, st.View)
