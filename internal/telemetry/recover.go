@@ -27,13 +27,14 @@ var Panics = prometheus.NewCounterVec(prometheus.CounterOpts{
 // Panicked reports a panic recovered in component: it counts it in Panics
 // and logs it at ERROR with the stack (log may be nil: the default
 // logger). The query path, which may not import this package, reports
-// through a callback that ends here.
+// through a callback that ends here. The line is written before the
+// count moves, so whoever sees the count can find the line.
 func Panicked(log *slog.Logger, component string, recovered any, stack []byte) {
-	CountPanic(component)
 	if log == nil {
 		log = slog.Default()
 	}
 	log.Error("panic recovered", "component", component, "panic", fmt.Sprint(recovered), "stack", string(stack))
+	CountPanic(component)
 }
 
 // CountPanic counts a panic that was logged already.
