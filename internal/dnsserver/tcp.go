@@ -253,7 +253,9 @@ func remoteAddr(c net.Conn) netip.Addr {
 // query, or at shutdown.
 func (s *Server) serveTCP(tc *tcpConn) {
 	c := tc.c
-	h := s.handler(s.anomalies.tcpCounter())
+	st := s.stats.tcpTake()
+	defer s.stats.tcpGive(st)
+	h := s.handler(s.anomalies.tcpCounter(), st)
 	from := tc.from
 	r := bufio.NewReaderSize(c, 4096)
 	req := make([]byte, 0, 512)
@@ -289,6 +291,12 @@ func (s *Server) serveTCP(tc *tcpConn) {
 			return
 		}
 		resp := h.serve(req, from, true)
+		if st != nil {
+			if resp != nil {
+				st.sent(resp)
+			}
+			st.publish()
+		}
 		if resp == nil && !h.handOver {
 			return
 		}

@@ -104,7 +104,7 @@ func closeUDP(us []*udpSocket) {
 // serveUDP reads and answers queries on u until the socket is closed:
 // a batch of queries read with one system call is answered with one.
 func (s *Server) serveUDP(u *udpSocket) {
-	h := s.handler(s.anomalies.reader())
+	h := s.handler(s.anomalies.reader(), s.stats.udpReader())
 	b := newUDPBatch(u)
 	for {
 		n, err := b.read()
@@ -131,8 +131,17 @@ func (s *Server) serveUDP(u *udpSocket) {
 			}
 			if s.rrl != nil {
 				resp = s.rrl.limit(h, resp, from, now, h.serverCookieValid())
+				if len(resp) == 0 {
+					continue
+				}
+			}
+			if h.st != nil {
+				h.st.sent(resp)
 			}
 			b.queue(i, resp)
+		}
+		if h.st != nil {
+			h.st.publish() // before the replies: a client that has one sees it counted
 		}
 		b.flush()
 	}
