@@ -56,6 +56,13 @@ type Options struct {
 	LongTimeout time.Duration
 	// Clock times the rate limits (default: the system's).
 	Clock clock.Clock
+	// Metrics serves the node's Prometheus metrics at MetricsPath
+	// (default /metrics), outside /v1; nil: metrics are off, and that
+	// path answers 404. Without MetricsRequireToken it asks for no token;
+	// with it, for one with the scope metrics:read.
+	Metrics             http.Handler
+	MetricsPath         string
+	MetricsRequireToken bool
 }
 
 // DrillStarter starts a configured drill in the background
@@ -137,6 +144,9 @@ func (h *Handler) wrap(rt route) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		actor := ""
 		err := func() error {
+			if h.public(rt) {
+				return rt.handle(sw, r, nil)
+			}
 			p, err := h.authenticateLimited(r)
 			if err != nil {
 				return err

@@ -34,10 +34,13 @@ const (
 	ScopeTSIG = "tsig:admin"
 	// ScopeAuditRead lists and verifies the audit log.
 	ScopeAuditRead = "audit:read"
+	// ScopeMetricsRead reads the Prometheus metrics where
+	// metrics.require_token asks for a token.
+	ScopeMetricsRead = "metrics:read"
 )
 
 // KnownScopes lists every scope a token may be given.
-var KnownScopes = []string{ScopeAll, ScopeZonesRead, ScopeZonesWrite, ScopeServicesRead, ScopeServicesWrite, ScopeEndpointsWrite, ScopeTokens, ScopeTSIG, ScopeAuditRead}
+var KnownScopes = []string{ScopeAll, ScopeZonesRead, ScopeZonesWrite, ScopeServicesRead, ScopeServicesWrite, ScopeEndpointsWrite, ScopeTokens, ScopeTSIG, ScopeAuditRead, ScopeMetricsRead}
 
 // Token is a token's stored record. The secret itself is never stored.
 type Token struct {

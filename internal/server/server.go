@@ -79,6 +79,11 @@ type Node struct {
 	metrics *prometheus.Registry
 	// alerts takes the alerts the node's parts emit.
 	alerts alert.Sink
+	// metricsHTTP serves metrics.listen (nil: none); metricsDone is
+	// closed when its Serve has returned.
+	metricsHTTP *http.Server
+	metricsDone chan struct{}
+	metricsAddr net.Addr
 }
 
 // New returns a node for cfg (validated). It starts nothing.
@@ -262,6 +267,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		Identity:             s.cfg.DNS.ServerIdentity(),
 		Version:              s.cfg.DNS.ServerVersion(),
 		RRL:                  rrlConfig(&s.cfg.DNS.RRL),
+		Stats:                s.cfg.Metrics.On(),
 	}, s.pub.Snapshots(), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
 	if err != nil {
 		return err
@@ -279,6 +285,17 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	s.dns = dns
+	var metrics http.Handler // nil: metrics are off
+	if s.cfg.Metrics.On() {
+		s.metrics.MustRegister(newDNSCollector(dns.Stats))
+		metrics = metricsHandler(s.metrics, s.log.With("component", "metrics"))
+		if s.cfg.Metrics.Listen != "" {
+			s.metricsHTTP, s.metricsAddr, s.metricsDone, err = listenMetrics(s.cfg.Metrics, metrics, s.log.With("component", "metrics"))
+			if err != nil {
+				return err
+			}
+		}
+	}
 
 	ln, err := listenAPI(s.cfg.API, clock.Real(), s.log.With("component", "api"))
 	if err != nil {
@@ -300,6 +317,10 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		RateLimits:         api.RateLimits(s.cfg.API.RateLimit),
 		TrustedProxies:     s.cfg.API.TrustedProxyPrefixes(),
 		LongTimeout:        cmp.Or(s.cfg.API.ZoneFileTimeout, config.DefaultAPIZoneFileTimeout),
+
+		Metrics:             metrics,
+		MetricsPath:         s.cfg.Metrics.PathOrDefault(),
+		MetricsRequireToken: s.cfg.Metrics.RequireToken,
 	})
 	srv := apiServer(s.cfg.API, handler, clock.Real(), s.log)
 	s.http, s.httpDone = srv, make(chan struct{})
@@ -337,6 +358,9 @@ func (s *Node) DNSAddrs() []netip.AddrPort { return s.dns.Addrs() }
 // APIAddr returns the bound API address.
 func (s *Node) APIAddr() net.Addr { return s.apiAddr }
 
+// MetricsAddr returns the bound address of metrics.listen (nil: none).
+func (s *Node) MetricsAddr() net.Addr { return s.metricsAddr }
+
 // Shutdown stops the API (letting requests in flight finish), then the DNS
 // listeners, the background work, the drills, the publisher, steering, health checks
 // and the store: in the reverse order of Start. It is safe to call more than
@@ -347,6 +371,11 @@ func (s *Node) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.http.Shutdown(ctx))
 		<-s.httpDone // Serve returns at once, also one that had not begun
 		s.http = nil
+	}
+	if s.metricsHTTP != nil {
+		errs = append(errs, s.metricsHTTP.Shutdown(ctx))
+		<-s.metricsDone
+		s.metricsHTTP = nil
 	}
 	if s.dns != nil {
 		errs = append(errs, s.dns.Shutdown(ctx))
