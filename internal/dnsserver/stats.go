@@ -85,24 +85,21 @@ func qtypeIndex(t uint16) int {
 	return numQtypes - 1
 }
 
+// rcodeIndexes maps the rcodes under 32 to their index in Rcodes, plus
+// one (0: other).
+var rcodeIndexes = func() (t [32]uint8) {
+	for i, rc := range []int{dnsconst.RcodeSuccess, dnsconst.RcodeNXDomain, dnsconst.RcodeServFail, dnsconst.RcodeRefused,
+		dnsconst.RcodeFormErr, dnsconst.RcodeNotImp, dnsconst.RcodeBadVers, dnsconst.RcodeBadCookie} {
+		t[rc] = uint8(i + 1)
+	}
+	return t
+}()
+
 func rcodeIndex(rc int) int {
-	switch rc {
-	case dnsconst.RcodeSuccess:
-		return 0
-	case dnsconst.RcodeNXDomain:
-		return 1
-	case dnsconst.RcodeServFail:
-		return 2
-	case dnsconst.RcodeRefused:
-		return 3
-	case dnsconst.RcodeFormErr:
-		return 4
-	case dnsconst.RcodeNotImp:
-		return 5
-	case dnsconst.RcodeBadVers:
-		return 6
-	case dnsconst.RcodeBadCookie:
-		return 7
+	if uint(rc) < uint(len(rcodeIndexes)) {
+		if i := rcodeIndexes[rc]; i > 0 {
+			return int(i - 1)
+		}
 	}
 	return numRcodes - 1
 }
