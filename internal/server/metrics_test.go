@@ -223,7 +223,7 @@ func TestMetricsLint(t *testing.T) {
 	for _, p := range problems {
 		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
 	}
-	for _, family := range []string{"stratus_build_info", "stratus_dns_queries_total", "stratus_dns_tcp_connections", "go_goroutines", "process_cpu_seconds_total"} {
+	for _, family := range []string{"stratus_build_info", "stratus_dns_queries_total", "stratus_dns_tcp_connections", "stratus_dns_response_size_bytes", "go_goroutines", "process_cpu_seconds_total", "promhttp_metric_handler_errors_total"} {
 		if !bytes.Contains(body, []byte("\n# TYPE "+family+" ")) {
 			t.Errorf("%s is not exported", family)
 		}

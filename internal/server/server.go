@@ -361,10 +361,11 @@ func (s *Node) APIAddr() net.Addr { return s.apiAddr }
 // MetricsAddr returns the bound address of metrics.listen (nil: none).
 func (s *Node) MetricsAddr() net.Addr { return s.metricsAddr }
 
-// Shutdown stops the API (letting requests in flight finish), then the DNS
-// listeners, the background work, the drills, the publisher, steering, health checks
-// and the store: in the reverse order of Start. It is safe to call more than
-// once and after a partial Start.
+// Shutdown stops the API and the metrics listener (letting requests in
+// flight finish), then the DNS listeners, the background work, the
+// drills, the publisher, steering, health checks and the store: in the
+// reverse order of Start. It is safe to call more than once and after a
+// partial Start.
 func (s *Node) Shutdown(ctx context.Context) error {
 	var errs []error
 	if s.http != nil {
