@@ -415,7 +415,6 @@ func (s *Server) Stats() Stats {
 	s.stats.mu.Lock()
 	readers := append([]*readerStats(nil), s.stats.readers...)
 	s.stats.mu.Unlock()
-	names := *s.stats.names.names.Load()
 	sums := map[queryKey]uint64{}
 	for _, r := range readers {
 		if zs := r.zones.Load(); zs != nil {
@@ -451,6 +450,9 @@ func (s *Server) Stats() Stats {
 		out.RRLDropped += r.dropped.load()
 		out.RRLSlipped += r.slipped.load()
 	}
+	// Loaded after the counts: a zone a reader counted has its name by
+	// then (names are only ever added).
+	names := *s.stats.names.names.Load()
 	out.Queries = make([]QueryCount, 0, len(sums))
 	for k, n := range sums {
 		name := ""
