@@ -56,11 +56,11 @@ type Options struct {
 	LongTimeout time.Duration
 	// Clock times the rate limits (default: the system's).
 	Clock clock.Clock
-	// Metrics serves the node's Prometheus metrics at MetricsPath
+	// MetricsHandler serves the node's Prometheus metrics at MetricsPath
 	// (default /metrics), outside /v1; nil: metrics are off, and that
 	// path answers 404. Without MetricsRequireToken it asks for no token;
 	// with it, for one with the scope metrics:read.
-	Metrics             http.Handler
+	MetricsHandler      http.Handler
 	MetricsPath         string
 	MetricsRequireToken bool
 }

@@ -318,7 +318,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		TrustedProxies:     s.cfg.API.TrustedProxyPrefixes(),
 		LongTimeout:        cmp.Or(s.cfg.API.ZoneFileTimeout, config.DefaultAPIZoneFileTimeout),
 
-		Metrics:             metrics,
+		MetricsHandler:      metrics,
 		MetricsPath:         s.cfg.Metrics.PathOrDefault(),
 		MetricsRequireToken: s.cfg.Metrics.RequireToken,
 	})

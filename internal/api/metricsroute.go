@@ -24,12 +24,12 @@ func (h *Handler) public(rt route) bool {
 	return rt.scope == auth.ScopeMetricsRead && !h.opts.MetricsRequireToken
 }
 
-// metrics serves the node's Prometheus metrics in the text exposition
+// serveMetrics serves the node's Prometheus metrics in the text exposition
 // format (or another the scraper asks for).
-func (h *Handler) metrics(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
-	if h.opts.Metrics == nil {
+func (h *Handler) serveMetrics(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+	if h.opts.MetricsHandler == nil {
 		return errorf(http.StatusNotFound, apiv1.CodeNotFound, "metrics are off on this node (metrics.enabled: false)")
 	}
-	h.opts.Metrics.ServeHTTP(w, r)
+	h.opts.MetricsHandler.ServeHTTP(w, r)
 	return nil
 }
