@@ -22,6 +22,7 @@ var scopeHelp = map[string]string{
 	auth.ScopeTokens:         "create, list and delete API tokens",
 	auth.ScopeTSIG:           "create, list and delete TSIG keys (as powerful as zones:write)",
 	auth.ScopeAuditRead:      "list and verify the audit log (who changed what, from where)",
+	auth.ScopeMetricsRead:    "read the Prometheus metrics, where metrics.require_token asks for a token",
 	auth.ScopeWebhooksRead:   "list and show alert webhooks (never their secrets)",
 	auth.ScopeWebhooksWrite:  "create, delete and test alert webhooks (implies webhooks:read)",
 }

@@ -61,6 +61,13 @@ type Options struct {
 	LongTimeout time.Duration
 	// Clock times the rate limits (default: the system's).
 	Clock clock.Clock
+	// MetricsHandler serves the node's Prometheus metrics at MetricsPath
+	// (default /metrics), outside /v1; nil: metrics are off, and that
+	// path answers 404. Without MetricsRequireToken it asks for no token;
+	// with it, for one with the scope metrics:read.
+	MetricsHandler      http.Handler
+	MetricsPath         string
+	MetricsRequireToken bool
 	// Metrics, when set, gets the requests' counts and durations by
 	// route (stratus_api_requests_total, stratus_api_request_duration_seconds).
 	Metrics prometheus.Registerer
@@ -155,6 +162,9 @@ func (h *Handler) wrap(rt route) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		actor := ""
 		err := func() error {
+			if h.public(rt) {
+				return rt.handle(sw, r, nil)
+			}
 			p, err := h.authenticateLimited(r)
 			if err != nil {
 				return err

@@ -12,6 +12,7 @@ func (h *Handler) routes() []route {
 	return []route{
 		{http.MethodGet, "/v1/openapi.json", auth.ScopeZonesRead, h.openAPI},
 		{http.MethodGet, "/v1/status", auth.ScopeZonesRead, h.status},
+		{http.MethodGet, h.metricsPath(), auth.ScopeMetricsRead, h.serveMetrics},
 		{http.MethodGet, "/v1/cluster", auth.ScopeZonesRead, h.cluster},
 
 		{http.MethodGet, "/v1/zones", auth.ScopeZonesRead, h.listZones},

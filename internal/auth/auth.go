@@ -34,6 +34,9 @@ const (
 	ScopeTSIG = "tsig:admin"
 	// ScopeAuditRead lists and verifies the audit log.
 	ScopeAuditRead = "audit:read"
+	// ScopeMetricsRead reads the Prometheus metrics where
+	// metrics.require_token asks for a token.
+	ScopeMetricsRead = "metrics:read"
 	// ScopeWebhooksRead and ScopeWebhooksWrite read and manage the
 	// webhooks alerts are delivered to.
 	ScopeWebhooksRead  = "webhooks:read"
@@ -41,7 +44,7 @@ const (
 )
 
 // KnownScopes lists every scope a token may be given.
-var KnownScopes = []string{ScopeAll, ScopeZonesRead, ScopeZonesWrite, ScopeServicesRead, ScopeServicesWrite, ScopeEndpointsWrite, ScopeTokens, ScopeTSIG, ScopeAuditRead, ScopeWebhooksRead, ScopeWebhooksWrite}
+var KnownScopes = []string{ScopeAll, ScopeZonesRead, ScopeZonesWrite, ScopeServicesRead, ScopeServicesWrite, ScopeEndpointsWrite, ScopeTokens, ScopeTSIG, ScopeAuditRead, ScopeMetricsRead, ScopeWebhooksRead, ScopeWebhooksWrite}
 
 // Token is a token's stored record. The secret itself is never stored.
 type Token struct {

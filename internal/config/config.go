@@ -489,6 +489,9 @@ func (c *Config) Validate() error {
 	if err := c.API.check(); err != nil {
 		return err
 	}
+	if err := c.Metrics.check(c.API.Listen); err != nil {
+		return err
+	}
 	for i, ns := range c.Zones.DefaultNameservers {
 		if _, err := model.ParseName(ns); err != nil {
 			return fmt.Errorf("zones.default_nameservers[%d]: %v", i, err)

@@ -55,6 +55,9 @@ type Config struct {
 	// RRL limits the rate of UDP answers per client network (on by
 	// default; see RRLConfig).
 	RRL RRLConfig
+	// Stats turns on the counts Server.Stats reports (default off: the
+	// query path counts nothing).
+	Stats bool
 	// Tap copies answered queries for the query log and dnstap (off
 	// without a sink).
 	Tap TapConfig

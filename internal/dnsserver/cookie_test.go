@@ -31,7 +31,7 @@ func edgeHandler(t testing.TB, cfg Config) *handler {
 		t.Fatal(err)
 	}
 	s := &Server{src: &src, cfg: Config{UDPSize: 1232}, edge: e}
-	return s.handler(nil)
+	return s.handler(nil, nil)
 }
 
 func unhex(t testing.TB, s string) []byte {

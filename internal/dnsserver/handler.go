@@ -58,16 +58,23 @@ type handler struct {
 	w        dnswire.Writer
 	req      zone.Request
 	an       *anomalyCounter // nil: anomaly detection is off
+	st       *readerStats    // nil: not counted for metrics
+	// zone is the zone that answered the last query (nil: none did, or
+	// no lookup was made); rcode is the rcode of an error response whose
+	// rcode may not fit the header (-1: read it from the header).
+	zone  *zone.Zone
+	rcode int
 }
 
 // handler returns a handler for one UDP reader or TCP connection, with
 // the server's cookies and identity, counting for anomaly detection into
-// an (nil: not counted).
-func (s *Server) handler(an *anomalyCounter) *handler {
+// an (nil: not counted), and for metrics into st (nil: not counted).
+func (s *Server) handler(an *anomalyCounter, st *readerStats) *handler {
 	h := newHandler(s.src, s.steer, s.cfg.UDPSize, s.ext != nil)
 	h.edge = s.edge
 	h.w.NSID = s.edge.identity
 	h.an = an
+	h.st = st
 	return h
 }
 
@@ -81,13 +88,46 @@ func newHandler(src SnapshotSource, steer SteeringSource, udpSize int, ext bool)
 // gets no reply here: none at all, or (handOver set) one from the Extended
 // handler. The response is valid until the next call.
 func (h *handler) serve(req []byte, from netip.Addr, tcp bool) []byte {
-	h.handOver, h.answer = false, nil
+	out := h.serveQuery(req, from, tcp)
+	if h.st != nil {
+		switch {
+		case out != nil:
+			rc := h.rcode
+			if rc < 0 {
+				rc = int(out[3] & dnsconst.RcodeMask)
+			}
+			h.st.query(h.zone, h.q.Qtype, rc)
+		case h.handOver:
+			h.st.inc(&h.st.handOver[handOverKind(&h.q)])
+		}
+	}
+	return out
+}
+
+// handOverKind is the kind of request q is, as handed over.
+func handOverKind(q *dnswire.Query) int {
+	switch {
+	case q.Qtype == dnsconst.TypeAXFR && q.Opcode == dnsconst.OpcodeQuery:
+		return kindAXFR
+	case q.Qtype == dnsconst.TypeIXFR && q.Opcode == dnsconst.OpcodeQuery:
+		return kindIXFR
+	case q.Opcode == dnsconst.OpcodeNotify:
+		return kindNotify
+	case q.Opcode == dnsconst.OpcodeUpdate:
+		return kindUpdate
+	}
+	return kindTSIG
+}
+
+func (h *handler) serveQuery(req []byte, from netip.Addr, tcp bool) []byte {
+	h.handOver, h.answer, h.zone, h.rcode = false, nil, nil, -1
 	h.a.Zone = nil // set by a lookup: the zone the tap names
 	err := dnswire.ParseQuery(req, &h.q)
 	if err != nil {
 		var fe *dnswire.FormatError
 		if errors.As(err, &fe) {
-			return h.w.Error(&h.q, h.checkCookieError(from, fe.Rcode))
+			h.rcode = h.checkCookieError(from, fe.Rcode)
+			return h.w.Error(&h.q, h.rcode)
 		}
 		return nil
 	}
@@ -130,6 +170,7 @@ func (h *handler) respond(from netip.Addr, tcp bool) []byte {
 		h.req.Steering = h.steer.Steering()
 	}
 	zones.LookupFor(&h.a, q.Qname, q.Qtype, &h.req)
+	h.zone = h.a.Zone
 	if h.an != nil {
 		h.an.count(q.Qname, h.a.Rcode, h.a.Zone)
 	}

@@ -507,8 +507,14 @@ func (r *rateLimiter) limit(h *handler, resp []byte, from netip.Addr, now int64,
 	k := rrlClassify(resp, &h.q, &h.a)
 	switch r.account(now, r.key(from, k), k.class, from) {
 	case rrlSlip:
+		if h.st != nil {
+			h.st.inc(&h.st.slipped)
+		}
 		return truncateResponse(resp)
 	case rrlDrop:
+		if h.st != nil {
+			h.st.inc(&h.st.dropped)
+		}
 		return nil
 	}
 	return resp

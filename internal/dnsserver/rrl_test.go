@@ -352,6 +352,7 @@ func TestRRLTableBound(t *testing.T) {
 // the verdict.
 func TestRRLAllocations(t *testing.T) {
 	f := newRRLFixture(t, RRLConfig{ResponsesPerSecond: 1})
+	counted(f.h)
 	from := netip.MustParseAddr("192.0.2.1")
 	for _, name := range []string{"www.example.com.", "nope.example.com.", "x.wild.example.com.", "host.sub.example.com."} {
 		pkt := query(t, name, dns.TypeA)
@@ -361,6 +362,12 @@ func TestRRLAllocations(t *testing.T) {
 		}); n > 0 {
 			t.Errorf("%s: %v allocations per query", name, n)
 		}
+	}
+	// The reader counted every verdict the limiter counted.
+	f.h.st.publish()
+	rs := f.r.stats()
+	if d, s := f.h.st.dropped.load(), f.h.st.slipped.load(); d != rs.Dropped || s != rs.Slipped || d == 0 || s == 0 {
+		t.Errorf("reader counted %d dropped, %d slipped; limiter %+v", d, s, rs)
 	}
 }
 

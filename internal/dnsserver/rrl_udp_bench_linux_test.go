@@ -24,6 +24,23 @@ import (
 // second (q/s-on, q/s-off), their ratio (on/off), and the process's CPU
 // time per query in each one's rounds (cpu-ns/q-on, cpu-ns/q-off).
 func BenchmarkUDPRRL(b *testing.B) {
+	benchUDPPair(b,
+		Config{UDPReaders: 1, RRL: RRLConfig{Disabled: true}},
+		Config{UDPReaders: 1, RRL: RRLConfig{ResponsesPerSecond: 1_000_000}})
+}
+
+// BenchmarkUDPMetrics compares the query rate through real UDP sockets
+// with counting for metrics on and off (rate limiting off in both), as
+// BenchmarkUDPRRL does.
+func BenchmarkUDPMetrics(b *testing.B) {
+	benchUDPPair(b,
+		Config{UDPReaders: 1, RRL: RRLConfig{Disabled: true}},
+		Config{UDPReaders: 1, RRL: RRLConfig{Disabled: true}, Stats: true})
+}
+
+// benchUDPPair runs the rounds of BenchmarkUDPRRL against a server with
+// the configuration off and one with on.
+func benchUDPPair(b *testing.B, offCfg, onCfg Config) {
 	type side struct {
 		conns     []*net.UDPConn
 		n, lost   int64
@@ -36,8 +53,8 @@ func BenchmarkUDPRRL(b *testing.B) {
 	}
 	const clients, inFlight, round = 8, 8, 256 // queries per client and round
 	var sides [2]*side                         // off, on
-	for k, on := range []bool{false, true} {
-		addr := startBenchServer(b, Config{UDPReaders: 1, RRL: RRLConfig{Disabled: !on, ResponsesPerSecond: 1_000_000}})
+	for k, cfg := range []Config{offCfg, onCfg} {
+		addr := startBenchServer(b, cfg)
 		ap := netip.MustParseAddrPort(addr)
 		sd := &side{}
 		for i := range clients {

@@ -27,6 +27,8 @@ type Server struct {
 	udp []*udpSocket
 	tcp []*net.TCPListener
 	rrl *rateLimiter // nil: UDP answers are not rate limited
+	// stats are the readers' counts for metrics (nil: not counted).
+	stats *serverStats
 
 	// ext answers what the query path hands over (nil: transfers are
 	// refused and signatures ignored). extSlots bounds the UDP requests
@@ -62,7 +64,11 @@ func New(cfg Config, src SnapshotSource, steer SteeringSource, log *slog.Logger)
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: c, src: src, steer: steer, log: log, edge: e,
+	var stats *serverStats
+	if c.Stats {
+		stats = newServerStats()
+	}
+	return &Server{stats: stats, cfg: c, src: src, steer: steer, log: log, edge: e,
 		tcpc:     tcpConns{conns: map[*tcpConn]struct{}{}, per: map[netip.Prefix]int{}},
 		now:      time.Now,
 		limited:  lograte.New(log, 0, 0, nil),

@@ -75,7 +75,7 @@ func BenchmarkServeSteered(b *testing.B) {
 
 func TestSteeredAllocations(t *testing.T) {
 	for _, policy := range model.Policies {
-		h := steeredHandler(t, policy)
+		h := counted(steeredHandler(t, policy))
 		m := new(dns.Msg)
 		m.SetQuestion("api.example.com.", dns.TypeA)
 		pkt, _ := m.Pack()

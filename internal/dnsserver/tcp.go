@@ -260,7 +260,9 @@ func remoteAddr(c net.Conn) netip.Addr {
 // query, or at shutdown.
 func (s *Server) serveTCP(tc *tcpConn) {
 	c := tc.c
-	h := s.handler(s.anomalies.tcpCounter())
+	st := s.stats.tcpTake()
+	defer s.stats.tcpGive(st)
+	h := s.handler(s.anomalies.tcpCounter(), st)
 	tr := s.tapTCP(c)
 	defer s.tapDone(tr)
 	from := tc.from
@@ -300,6 +302,12 @@ func (s *Server) serveTCP(tc *tcpConn) {
 		}
 		received := tr.now()
 		resp := h.serve(req, from, true)
+		if st != nil {
+			if resp != nil {
+				st.sent(resp)
+			}
+			st.publish()
+		}
 		if queryHook != nil {
 			queryHook(h)
 		}

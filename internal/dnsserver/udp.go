@@ -107,9 +107,10 @@ func closeUDP(us []*udpSocket) {
 // with a fresh handler (the old one's state may be half-written).
 func (s *Server) serveUDP(u *udpSocket) {
 	an := s.anomalies.reader()
+	st := s.stats.udpReader()
 	b := newUDPBatch(u)
 	tr := s.tapReader()
-	for !s.serveUDPBatches(u, b, s.handler(an), tr) {
+	for !s.serveUDPBatches(u, b, s.handler(an, st), tr) {
 	}
 }
 
@@ -157,9 +158,18 @@ func (s *Server) serveUDPBatches(u *udpSocket, b *udpBatch, h *handler, tr *tapR
 			}
 			if s.rrl != nil {
 				resp = s.rrl.limit(h, resp, from, now, h.serverCookieValid())
+				if len(resp) == 0 {
+					continue
+				}
+			}
+			if h.st != nil {
+				h.st.sent(resp)
 			}
 			tr.add(h, q, resp, b.peer(i), false, received)
 			b.queue(i, resp)
+		}
+		if h.st != nil {
+			h.st.publish() // before the replies: a client that has one sees it counted
 		}
 		b.flush()
 		tr.batchDone(received)

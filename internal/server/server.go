@@ -80,6 +80,11 @@ type Node struct {
 	metrics *prometheus.Registry
 	// alerts takes the alerts the node's parts emit.
 	alerts alert.Sink
+	// metricsHTTP serves metrics.listen (nil: none); metricsDone is
+	// closed when its Serve has returned.
+	metricsHTTP *http.Server
+	metricsDone chan struct{}
+	metricsAddr net.Addr
 	// taps are the query log and dnstap (tap.go).
 	taps *taps
 	// ready is what GET /readyz reports (probes.go).
@@ -291,6 +296,7 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		Identity:             s.cfg.DNS.ServerIdentity(),
 		Version:              s.cfg.DNS.ServerVersion(),
 		RRL:                  rrlConfig(&s.cfg.DNS.RRL),
+		Stats:                s.cfg.Metrics.On(),
 		Tap:                  tapCfg,
 		OnPanic:              dnsPanicked,
 	}, dnsSnapshots(s.pub.Snapshots()), steeringSource{ctrl.Snapshots()}, s.log.With("component", "dns"))
@@ -314,6 +320,17 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	s.dns = dns
+	var metrics http.Handler // nil: metrics are off
+	if s.cfg.Metrics.On() {
+		s.metrics.MustRegister(newDNSCollector(dns.Stats))
+		metrics = metricsHandler(s.metrics, s.log.With("component", "metrics"))
+		if s.cfg.Metrics.Listen != "" {
+			s.metricsHTTP, s.metricsAddr, s.metricsDone, err = listenMetrics(s.cfg.Metrics, metrics, s.log.With("component", "metrics"))
+			if err != nil {
+				return err
+			}
+		}
+	}
 	s.ready.dns.Store(true)
 
 	ln, err := listenAPI(s.cfg.API, clock.Real(), s.log.With("component", "api"))
@@ -337,7 +354,11 @@ func (s *Node) Start(ctx context.Context) (err error) {
 		RateLimits:         api.RateLimits(s.cfg.API.RateLimit),
 		TrustedProxies:     s.cfg.API.TrustedProxyPrefixes(),
 		LongTimeout:        cmp.Or(s.cfg.API.ZoneFileTimeout, config.DefaultAPIZoneFileTimeout),
-		Metrics:            s.metrics,
+
+		MetricsHandler:      metrics,
+		MetricsPath:         s.cfg.Metrics.PathOrDefault(),
+		MetricsRequireToken: s.cfg.Metrics.RequireToken,
+		Metrics:             s.metrics,
 	})
 	srv := apiServer(s.cfg.API, s.withProbes(handler), clock.Real(), s.log)
 	s.http, s.httpDone = srv, make(chan struct{})
@@ -376,10 +397,14 @@ func (s *Node) DNSAddrs() []netip.AddrPort { return s.dns.Addrs() }
 // APIAddr returns the bound API address.
 func (s *Node) APIAddr() net.Addr { return s.apiAddr }
 
-// Shutdown stops the API (letting requests in flight finish), then the DNS
-// listeners, the background work, the drills, the publisher, steering, health checks
-// and the store: in the reverse order of Start. It is safe to call more than
-// once and after a partial Start.
+// MetricsAddr returns the bound address of metrics.listen (nil: none).
+func (s *Node) MetricsAddr() net.Addr { return s.metricsAddr }
+
+// Shutdown stops the API and the metrics listener (letting requests in
+// flight finish), then the DNS listeners, the background work, the
+// drills, the publisher, steering, health checks and the store: in the
+// reverse order of Start. It is safe to call more than once and after a
+// partial Start.
 func (s *Node) Shutdown(ctx context.Context) error {
 	s.ready.down()
 	var errs []error
@@ -387,6 +412,11 @@ func (s *Node) Shutdown(ctx context.Context) error {
 		errs = append(errs, s.http.Shutdown(ctx))
 		<-s.httpDone // Serve returns at once, also one that had not begun
 		s.http = nil
+	}
+	if s.metricsHTTP != nil {
+		errs = append(errs, s.metricsHTTP.Shutdown(ctx))
+		<-s.metricsDone
+		s.metricsHTTP = nil
 	}
 	if s.dns != nil {
 		errs = append(errs, s.dns.Shutdown(ctx))
