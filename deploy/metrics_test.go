@@ -27,9 +27,7 @@ import (
 // a node on its own: each is a labelled family with no series until its
 // first count.
 var quiet = map[string]string{
-	"stratus_panics_recovered_total":   "counted by component at a recovered panic",
 	"stratus_webhook_deliveries_total": "counted by webhook at a delivery; the node has no webhook",
-	"stratus_xfr_transfers_in_total":   "counted at a transfer from a primary; the node has no secondary zone",
 }
 
 // TestDashboardMetricsExported: every metric the dashboard and the

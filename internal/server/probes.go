@@ -152,6 +152,11 @@ func (s *Node) withProbes(h http.Handler) http.Handler {
 // registerRecovery registers stratus_panics_recovered_total and
 // stratus_ready on the node's registry.
 func (s *Node) registerRecovery() {
+	// Every component's series exists from the start, at 0, so that
+	// increase() over it sees the first panic.
+	for _, c := range panicComponents {
+		telemetry.Panics.WithLabelValues(c)
+	}
 	s.metrics.MustRegister(telemetry.Panics, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: telemetry.Namespace,
 		Name:      "ready",
@@ -171,3 +176,7 @@ var dnsSnapshots = func(p *atomic.Pointer[zone.Snapshot]) dnsserver.SnapshotSour
 // dnsPanicked counts a panic the DNS server recovered from (it has
 // logged it).
 func dnsPanicked(component string, _ any, _ []byte) { telemetry.CountPanic(component) }
+
+// panicComponents are the components stratus_panics_recovered_total
+// counts by.
+var panicComponents = []string{"dns_udp", "dns_tcp", "dns_handover", "api", "publisher", "health", "steering", "cluster_task", "secondary", "drill", "notify"}

@@ -66,7 +66,13 @@ func (c *Controller) watch(name model.Name, s *steer.CompiledService, now time.T
 	t := s.Tier()
 	old := w.tier
 	w.tier = t
-	defer func() { c.metrics.active.WithLabelValues(svc).Set(map[bool]float64{true: 1}[w.failover]) }()
+	defer func() {
+		c.metrics.active.WithLabelValues(svc).Set(map[bool]float64{true: 1}[w.failover])
+		// Both counters exist from the service's first sight, at 0, so
+		// that increase() over them sees its first failover.
+		c.metrics.started.WithLabelValues(svc)
+		c.metrics.ended.WithLabelValues(svc)
+	}()
 	if !seen || old.Reason == t.Reason {
 		return
 	}
