@@ -200,3 +200,85 @@ steps:
 		t.Errorf("payload %s (%v), headers %v", r.body, err, r.header)
 	}
 }
+
+// A failover seen by steering reaches a webhook: the endpoint going down
+// and the failover it causes are delivered, signed, with the pools the
+// answers moved between; the failover's end follows when the endpoint
+// comes back. A kind the webhook does not take (endpoint_up) is not sent.
+func TestFailoverAlertDelivered(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := serveHooks(t, ln)
+	cfg := webhookNodeConfig(t, dir)
+	ctx := context.Background()
+	n := New(cfg, Options{}, slog.New(slog.DiscardHandler))
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer n.Shutdown(ctx)
+	if _, err := n.plane.Webhooks.CreateWebhook(ctx, control.Webhook{Name: "ops", URL: "http://" + ln.Addr().String() + "/hook", Secret: hookSecret,
+		Events: []string{"secondary_expired", "endpoint_down", "failover_started", "failover_ended"}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	// Deliveries run on the leader: one alert delivered shows that they
+	// have begun, and that steering's alerts are written from now on.
+	n.alerts.Emit(alert.Event{Kind: alert.SecondaryExpired, Zone: "sec.example.", Summary: "expired"})
+	waitUntil(t, "the first delivery", func() bool { return len(rc.requests()) == 1 })
+
+	if _, err := n.plane.Zones.CreateZone(ctx, control.NewZone{Settings: model.ZoneSettings{Name: "example.com."}, Nameservers: []model.Name{"ns1.example.net."}}, nil, "test"); err != nil {
+		t.Fatal(err)
+	}
+	push := model.CheckSpec{Type: model.CheckPush}
+	if _, err := n.plane.Services.CreateService(ctx, model.Service{Name: "api.example.com.", Pools: []model.Pool{
+		{Name: "primary", Priority: 1, Check: push}, {Name: "backup", Priority: 2, Check: push},
+	}}, control.ServiceWriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range []model.Endpoint{{ID: "a", Pool: "primary", Address: "192.0.2.1"}, {ID: "b", Pool: "backup", Address: "192.0.2.2"}} {
+		if _, _, err := n.plane.Endpoints.RegisterEndpoint(ctx, "api.example.com.", ep, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, "the endpoint's target", func() bool { return n.checker.Push("api.example.com.|a", true, "test") == nil })
+	if err := n.checker.Push("api.example.com.|a", false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	kinds := func() []string {
+		var out []string
+		for _, r := range rc.requests()[1:] {
+			out = append(out, r.header.Get(webhook.HeaderEvent))
+		}
+		return out
+	}
+	waitUntil(t, "endpoint_down and failover_started", func() bool { return len(rc.requests()) == 3 })
+	if err := n.checker.Push("api.example.com.|a", true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "failover_ended", func() bool { return len(rc.requests()) == 4 })
+	got := map[string]webhook.Payload{}
+	for _, r := range rc.requests()[1:] {
+		if r.header.Get(webhook.HeaderSignature) != webhook.Sign(hookSecret, r.header.Get(webhook.HeaderTimestamp), r.body) {
+			t.Errorf("bad signature on %s", r.body)
+		}
+		var p webhook.Payload
+		if err := json.Unmarshal(r.body, &p); err != nil {
+			t.Fatal(err)
+		}
+		got[p.Kind] = p
+	}
+	if len(got) != 3 || got["endpoint_up"].Kind != "" {
+		t.Fatalf("kinds delivered %v, want endpoint_down, failover_started, failover_ended", kinds())
+	}
+	if p := got["endpoint_down"]; p.Service != "api.example.com." || p.Pool != "primary" || p.Endpoint != "a" || p.Details["address"] != "192.0.2.1" {
+		t.Errorf("endpoint_down %+v", p)
+	}
+	if p := got["failover_started"]; p.Service != "api.example.com." || p.Pool != "backup" || p.Details["from_pool"] != "primary" || p.Details["to_pool"] != "backup" {
+		t.Errorf("failover_started %+v", p)
+	}
+	if p := got["failover_ended"]; p.Pool != "primary" {
+		t.Errorf("failover_ended %+v", p)
+	}
+}
