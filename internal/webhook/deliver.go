@@ -85,7 +85,9 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 		d.pending.Set(float64(len(state)))
 		wake := nextPoll
 		for _, p := range state {
-			if !p.busy && p.due.Before(wake) {
+			// With every attempt slot taken, a delivery due waits for
+			// one to end (results), not for the timer.
+			if !p.busy && p.due.Before(wake) && (inFlight < maxInFlight || p.due.After(now)) {
 				wake = p.due
 			}
 		}
