@@ -8,7 +8,11 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
+
+// errPanicked is the error of an attempt that panicked: it is retried.
+var errPanicked = errors.New("the attempt panicked (logged with its stack)")
 
 // pending is one outbox entry as the leader delivers it.
 type pending struct {
@@ -74,7 +78,8 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 			wg.Add(1)
 			go func(e control.OutboxEntry) {
 				defer wg.Done()
-				a := d.try(ctx, st, e)
+				a := attempt{outcome: retry, err: errPanicked}
+				telemetry.Guard(d.log, "webhook", func() { a = d.try(ctx, st, e) })
 				a.seq = e.Seq
 				select {
 				case results <- a:

@@ -226,7 +226,9 @@ func (d *Dispatcher) Run(ctx context.Context, st Store) {
 				break more
 			}
 		}
-		d.enqueue(ctx, st, batch)
+		if telemetry.Guard(d.log, "webhook", func() { d.enqueue(ctx, st, batch) }) {
+			d.dropped.Add(float64(len(batch))) // at most: some may be written
+		}
 	}
 }
 
