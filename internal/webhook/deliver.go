@@ -53,6 +53,11 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 	defer timer.Stop()
 	var nextPoll time.Time // zero: read the outbox now
 	inFlight := 0
+	perHook := map[string]int{} // attempts in flight, by webhook
+	// free says whether an attempt at p may start now: a slot is free,
+	// and p's webhook does not hold its share of them (a receiver that
+	// hangs must not hold up the others).
+	free := func(p *pending) bool { return inFlight < maxInFlight && perHook[p.e.Webhook] < maxPerHook }
 	for {
 		now := c.Now()
 		if !now.Before(nextPoll) {
@@ -66,7 +71,7 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 		slices.Sort(seqs)
 		for _, seq := range seqs {
 			p := state[seq]
-			if p.busy || p.due.After(now) || inFlight >= maxInFlight {
+			if p.busy || p.due.After(now) || !free(p) {
 				continue
 			}
 			if now.Sub(p.e.Created) >= d.opts.MaxAge {
@@ -75,6 +80,7 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 			}
 			p.busy = true
 			inFlight++
+			perHook[p.e.Webhook]++
 			wg.Add(1)
 			go func(e control.OutboxEntry) {
 				defer wg.Done()
@@ -90,9 +96,9 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 		d.pending.Set(float64(len(state)))
 		wake := nextPoll
 		for _, p := range state {
-			// With every attempt slot taken, a delivery due waits for
-			// one to end (results), not for the timer.
-			if !p.busy && p.due.Before(wake) && (inFlight < maxInFlight || p.due.After(now)) {
+			// A delivery due that may not start waits for an attempt to
+			// end (results), not for the timer.
+			if !p.busy && p.due.Before(wake) && (p.due.After(now) || free(p)) {
 				wake = p.due
 			}
 		}
@@ -105,6 +111,11 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 			nextPoll = time.Time{}
 		case a := <-results:
 			inFlight--
+			if p := state[a.seq]; p != nil {
+				if perHook[p.e.Webhook]--; perHook[p.e.Webhook] <= 0 {
+					delete(perHook, p.e.Webhook)
+				}
+			}
 			d.settle(ctx, st, state, a)
 		}
 	}

@@ -27,11 +27,14 @@ func TestInFlightFullDoesNotSpin(t *testing.T) {
 	rc := newReceiver(t, hold)
 	t.Cleanup(func() { close(release) })
 	e := newEnv(t, true, func(o *Options) { o.Timeout = time.Minute })
-	e.hook(t, control.Webhook{Name: "ops", URL: rc.URL})
+	hooks := maxInFlight/maxPerHook + 1 // more than the slots can serve at once
+	for i := range hooks {
+		e.hook(t, control.Webhook{Name: fmt.Sprint("ops", i), URL: rc.URL})
+	}
 	for i := range maxInFlight + 4 {
 		e.d.Emit(alert.Event{Kind: alert.EndpointDown, Service: "api.example.com.", Endpoint: fmt.Sprint(i)})
 	}
-	waitFor(t, "the outbox to fill", func() bool { return len(e.outbox(t)) == maxInFlight+4 })
+	waitFor(t, "the outbox to fill", func() bool { return len(e.outbox(t)) == hooks*(maxInFlight+4) })
 	for range maxInFlight {
 		<-held
 	}

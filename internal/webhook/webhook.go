@@ -51,6 +51,7 @@ const (
 	DefaultPoll       = 2 * time.Second
 	DefaultQueue      = 1024
 	maxInFlight       = 16
+	maxPerHook        = 4 // of maxInFlight, to one webhook
 	maxBatch          = 256
 )
 
