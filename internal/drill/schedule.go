@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -167,7 +168,16 @@ func (s *Scheduler) start(ctx context.Context, wg *sync.WaitGroup, name, actor s
 			delete(s.running, name)
 			s.mu.Unlock()
 		}()
-		defer telemetry.Recover(s.log.With("drill", name), "drill")
+		defer func() {
+			// A run that panics did not pass: it is reported like an
+			// aborted one, so that a drill that breaks is not silent.
+			if r := recover(); r != nil {
+				telemetry.Panicked(s.log.With("drill", name), "drill", r, debug.Stack())
+				why := fmt.Sprintf("panic: %v", r)
+				s.alerts.Emit(alert.Event{Kind: alert.DrillFailed, Time: time.Now(), Drill: name, Summary: "drill " + name + " failed: " + why,
+					Details: map[string]string{"run": "", "started_by": actor, "aborted": why}})
+			}
+		}()
 		s.log.Info("drill started", "drill", name, "by", actor)
 		rep, err := Run(ctx, s.pl, d.Scenario, RunOptions{})
 		if rep == nil {

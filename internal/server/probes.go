@@ -179,4 +179,4 @@ func dnsPanicked(component string, _ any, _ []byte) { telemetry.CountPanic(compo
 
 // panicComponents are the components stratus_panics_recovered_total
 // counts by.
-var panicComponents = []string{"dns_udp", "dns_tcp", "dns_handover", "api", "publisher", "health", "steering", "cluster_task", "secondary", "drill", "notify"}
+var panicComponents = []string{"dns_udp", "dns_tcp", "dns_handover", "api", "publisher", "health", "steering", "cluster_task", "secondary", "drill", "notify", "webhook"}

@@ -8,7 +8,11 @@ import (
 	"time"
 
 	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/telemetry"
 )
+
+// errPanicked is the error of an attempt that panicked: it is retried.
+var errPanicked = errors.New("the attempt panicked (logged with its stack)")
 
 // pending is one outbox entry as the leader delivers it.
 type pending struct {
@@ -49,6 +53,11 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 	defer timer.Stop()
 	var nextPoll time.Time // zero: read the outbox now
 	inFlight := 0
+	perHook := map[string]int{} // attempts in flight, by webhook
+	// free says whether an attempt at p may start now: a slot is free,
+	// and p's webhook does not hold its share of them (a receiver that
+	// hangs must not hold up the others).
+	free := func(p *pending) bool { return inFlight < maxInFlight && perHook[p.e.Webhook] < maxPerHook }
 	for {
 		now := c.Now()
 		if !now.Before(nextPoll) {
@@ -62,7 +71,7 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 		slices.Sort(seqs)
 		for _, seq := range seqs {
 			p := state[seq]
-			if p.busy || p.due.After(now) || inFlight >= maxInFlight {
+			if p.busy || p.due.After(now) || !free(p) {
 				continue
 			}
 			if now.Sub(p.e.Created) >= d.opts.MaxAge {
@@ -71,10 +80,12 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 			}
 			p.busy = true
 			inFlight++
+			perHook[p.e.Webhook]++
 			wg.Add(1)
 			go func(e control.OutboxEntry) {
 				defer wg.Done()
-				a := d.try(ctx, st, e)
+				a := attempt{outcome: retry, err: errPanicked}
+				telemetry.Guard(d.log, "webhook", func() { a = d.try(ctx, st, e) })
 				a.seq = e.Seq
 				select {
 				case results <- a:
@@ -85,7 +96,9 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 		d.pending.Set(float64(len(state)))
 		wake := nextPoll
 		for _, p := range state {
-			if !p.busy && p.due.Before(wake) {
+			// A delivery due that may not start waits for an attempt to
+			// end (results), not for the timer.
+			if !p.busy && p.due.Before(wake) && (p.due.After(now) || free(p)) {
 				wake = p.due
 			}
 		}
@@ -98,6 +111,11 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 			nextPoll = time.Time{}
 		case a := <-results:
 			inFlight--
+			if p := state[a.seq]; p != nil {
+				if perHook[p.e.Webhook]--; perHook[p.e.Webhook] <= 0 {
+					delete(perHook, p.e.Webhook)
+				}
+			}
 			d.settle(ctx, st, state, a)
 		}
 	}

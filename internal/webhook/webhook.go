@@ -51,6 +51,7 @@ const (
 	DefaultPoll       = 2 * time.Second
 	DefaultQueue      = 1024
 	maxInFlight       = 16
+	maxPerHook        = 4 // of maxInFlight, to one webhook
 	maxBatch          = 256
 )
 
@@ -226,7 +227,9 @@ func (d *Dispatcher) Run(ctx context.Context, st Store) {
 				break more
 			}
 		}
-		d.enqueue(ctx, st, batch)
+		if telemetry.Guard(d.log, "webhook", func() { d.enqueue(ctx, st, batch) }) {
+			d.dropped.Add(float64(len(batch))) // at most: some may be written
+		}
 	}
 }
 
