@@ -69,6 +69,9 @@ func Open(o Options) (*Log, error) {
 // Tap writes a line for each record the log sampled and flushes: a
 // batch reaches the file as it is handed over.
 func (l *Log) Tap(batch []dnsserver.TapRecord) {
+	if l.file != nil {
+		l.file.reopenIfMoved()
+	}
 	var n uint64
 	for i := range batch {
 		r := &batch[i]
