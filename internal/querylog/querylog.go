@@ -145,7 +145,11 @@ func (l *Log) appendEntry(b []byte, r *dnsserver.TapRecord) []byte {
 		b = append(b, '"')
 	}
 	b = append(b, `,"rcode":"`...)
-	if s, ok := dns.RcodeToString[int(r.Rcode)]; ok {
+	if r.Rcode == dns.RcodeBadVers {
+		// 16 is BADSIG in a TSIG record, BADVERS in an OPT one: a
+		// response's rcode is the latter (RcodeToString says BADSIG).
+		b = append(b, "BADVERS"...)
+	} else if s, ok := dns.RcodeToString[int(r.Rcode)]; ok {
 		b = append(b, s...)
 	} else {
 		b = strconv.AppendUint(b, uint64(r.Rcode), 10)
