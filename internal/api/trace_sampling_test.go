@@ -13,6 +13,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/stratusdns/stratus/internal/config"
 	"github.com/stratusdns/stratus/internal/control"
@@ -248,4 +249,32 @@ func TestOpenAPIDocumentsTraceparent(t *testing.T) {
 	if !strings.Contains(p.Description, "valid token") || !strings.Contains(doc.Info.Description, "`traceparent`") {
 		t.Errorf("the document does not say when a traceparent is honoured: %q", p.Description)
 	}
+}
+
+// FuzzTraceContext: whatever trace context headers a request brings,
+// reading them never fails, and a parent is taken only from a single
+// traceparent within its bound, and always in its trace.
+func FuzzTraceContext(f *testing.F) {
+	f.Add("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "", "a=1", false)
+	f.Add("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x", "", "", false)
+	f.Add("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "", true)
+	f.Add("hello", "", "=,=", false)
+	f.Fuzz(func(t *testing.T, parent, second, state string, twice bool) {
+		h := http.Header{}
+		h.Add(traceparentHeader, parent)
+		if twice {
+			h.Add(traceparentHeader, second)
+		}
+		h.Add(tracestateHeader, state)
+		sc := trace.SpanContextFromContext(traceContext.Extract(context.Background(), incomingTraceContext(h)))
+		if !sc.IsValid() {
+			return
+		}
+		if twice || len(parent) > maxTraceparentLen {
+			t.Fatalf("parent %v taken from %q (twice %t)", sc, parent, twice)
+		}
+		if !strings.Contains(parent, sc.TraceID().String()) || len(sc.TraceState().String()) > maxTracestateLen {
+			t.Fatalf("parent %v (tracestate %q) from %q", sc, sc.TraceState().String(), parent)
+		}
+	})
 }
