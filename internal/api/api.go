@@ -110,7 +110,7 @@ func New(ctl Control, opts Options) *Handler {
 	h.counts = newMetrics(opts.Metrics, h.routes())
 	allowed := map[string][]string{}
 	for _, rt := range h.routes() {
-		h.mux.Handle(rt.method+" "+rt.pattern, traced(rt, h.wrap(rt)))
+		h.mux.Handle(rt.method+" "+rt.pattern, h.wrap(rt))
 		allowed[rt.pattern] = append(allowed[rt.pattern], rt.method)
 	}
 	for pattern, methods := range allowed {
@@ -152,20 +152,25 @@ var longRoutes = map[string]bool{
 	"PUT /v1/zones/{zone}/zonefile": true,
 }
 
-// wrap authenticates under the rate limits, authorises, gives a long
-// route its longer deadlines, runs the handler, renders its error and
-// logs the request.
+// wrap authenticates under the rate limits, starts the request's span
+// (startSpan: only now, so that only a request that authenticated can
+// name its parent), authorises, gives a long route its longer deadlines,
+// runs the handler, renders its error and logs the request.
 func (h *Handler) wrap(rt route) http.Handler {
-	long := longRoutes[rt.method+" "+rt.pattern]
+	name := rt.method + " " + rt.pattern
+	long := longRoutes[name]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		actor := ""
+		span := noSpan
+		defer func() { span.End() }() // also when the handler panics
 		err := func() error {
 			if h.public(rt) {
 				return rt.handle(sw, r, nil)
 			}
 			p, err := h.authenticateLimited(r)
+			r, span = startSpan(name, rt, w, r, start, err == nil)
 			if err != nil {
 				return err
 			}
@@ -198,6 +203,7 @@ func (h *Handler) wrap(rt route) http.Handler {
 			}
 			h.writeError(sw, r, err)
 		}
+		spanStatus(span, sw.status)
 		level := slog.LevelDebug
 		if (r.Method != http.MethodGet || sw.status >= 400) && sw.status != http.StatusTooManyRequests {
 			// Refusals over a rate limit are counted in a line of their

@@ -18,8 +18,8 @@ type Tracing struct {
 	// with a path other than / is used as it is). Empty: tracing off.
 	Endpoint string `yaml:"endpoint"`
 	// SampleRatio is the share of traces started here that are kept,
-	// 0..1 (default 1). A request carrying a traceparent follows its
-	// sampled flag instead.
+	// 0..1 (default 1). An API request that authenticated and carries a
+	// traceparent follows its sampled flag instead.
 	SampleRatio *float64 `yaml:"sample_ratio"`
 	// ServiceName is the service.name of the spans (default "stratus").
 	ServiceName string `yaml:"service_name"`

@@ -21,7 +21,16 @@ type Writer struct {
 
 	buf  []byte
 	comp compressor
+	// ext is the upper eight bits of the last response's rcode, as its
+	// OPT record carries them (0 without one).
+	ext uint8
 }
+
+// ExtendedRcode returns the upper eight bits of the rcode of the last
+// response written, which its OPT record carries (RFC 6891 section
+// 6.1.3): 1 for BADVERS and BADCOOKIE, 0 for the rcodes the header holds
+// whole.
+func (w *Writer) ExtendedRcode() uint8 { return w.ext }
 
 func (w *Writer) udpSize() int {
 	if w.UDPSize <= 0 {
@@ -118,6 +127,7 @@ func (w *Writer) start(q *Query, rcode int, aa bool) {
 		w.buf = make([]byte, 0, dnsconst.MaxMessageSize+512)
 	}
 	w.comp.reset()
+	w.ext = 0
 	flags := uint16(dnsconst.FlagQR) | uint16(q.Opcode&dnsconst.OpcodeMask)<<dnsconst.OpcodeShift | uint16(rcode&dnsconst.RcodeMask)
 	if aa {
 		flags |= dnsconst.FlagAA
@@ -151,6 +161,7 @@ func (w *Writer) start(q *Query, rcode int, aa bool) {
 // with an NSID option, our identity (RFC 5001).
 func (w *Writer) opt(q *Query, rcode int) {
 	ttl := uint32(rcode>>4) << 24
+	w.ext = uint8(rcode >> 4)
 	if q.DO {
 		ttl |= dnsconst.EDNSFlagDO
 	}

@@ -69,6 +69,9 @@ func Open(o Options) (*Log, error) {
 // Tap writes a line for each record the log sampled and flushes: a
 // batch reaches the file as it is handed over.
 func (l *Log) Tap(batch []dnsserver.TapRecord) {
+	if l.file != nil {
+		l.file.reopenIfMoved()
+	}
 	var n uint64
 	for i := range batch {
 		r := &batch[i]
@@ -142,7 +145,11 @@ func (l *Log) appendEntry(b []byte, r *dnsserver.TapRecord) []byte {
 		b = append(b, '"')
 	}
 	b = append(b, `,"rcode":"`...)
-	if s, ok := dns.RcodeToString[int(r.Rcode)]; ok {
+	if r.Rcode == dns.RcodeBadVers {
+		// 16 is BADSIG in a TSIG record, BADVERS in an OPT one: a
+		// response's rcode is the latter (RcodeToString says BADSIG).
+		b = append(b, "BADVERS"...)
+	} else if s, ok := dns.RcodeToString[int(r.Rcode)]; ok {
 		b = append(b, s...)
 	} else {
 		b = strconv.AppendUint(b, uint64(r.Rcode), 10)

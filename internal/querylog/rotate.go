@@ -68,6 +68,25 @@ func (r *rotatingFile) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// reopenIfMoved reopens the file when its path no longer names it: it
+// was moved aside or removed from outside (logrotate's create mode, an
+// operator). Without this the log would go on writing to an inode no
+// one can read. A failed open is retried by the next Write.
+func (r *rotatingFile) reopenIfMoved() {
+	if r.f == nil {
+		return
+	}
+	pst, err := os.Stat(r.path)
+	if err == nil {
+		if fst, ferr := r.f.Stat(); ferr == nil && os.SameFile(pst, fst) {
+			return
+		}
+	}
+	r.f.Close()
+	r.f = nil
+	r.open()
+}
+
 func (r *rotatingFile) rotate() error {
 	if err := r.f.Close(); err != nil {
 		return fmt.Errorf("query log: %w", err)

@@ -53,7 +53,8 @@ func StartTracing(cfg config.Tracing, node string, log *slog.Logger) (shutdown f
 // sampling, exporting through opts (a batcher or, in tests, a syncer).
 // Sampling is parent-based: a trace started here is kept at
 // cfg.Ratio(); a span whose parent came with a request follows the
-// parent's decision.
+// parent's decision (the API takes a parent only from a request that
+// authenticated).
 func NewTracerProvider(cfg config.Tracing, node string, opts ...sdktrace.TracerProviderOption) *sdktrace.TracerProvider {
 	attrs := []attribute.KeyValue{
 		attribute.String("service.name", cfg.Service()),
