@@ -158,7 +158,7 @@ func TestWriteTrace(t *testing.T) {
 		t.Errorf("server span's parent %s kind %v, want the traceparent's %s, server", req.Parent.SpanID(), req.SpanKind, parent.SpanID())
 	}
 	if v, _ := attr(req, "http.response.status_code"); v.AsInt64() != 200 {
-		t.Errorf("status code attribute %v, want 200", v.Emit())
+		t.Errorf("status code attribute %v, want 200", v.String())
 	}
 	for _, child := range []string{"api.decode", "control.edit", "publish.wait"} {
 		s, ok := byName[child]
@@ -172,10 +172,10 @@ func TestWriteTrace(t *testing.T) {
 	}
 	edit := byName["control.edit"]
 	if z, _ := attr(edit, "stratus.zone"); z.AsString() != "example.com." {
-		t.Errorf("control.edit zone %q", z.Emit())
+		t.Errorf("control.edit zone %q", z.String())
 	}
 	if s, _ := attr(edit, "stratus.serial"); s.AsInt64() != 2 {
-		t.Errorf("control.edit serial %v, want 2", s.Emit())
+		t.Errorf("control.edit serial %v, want 2", s.String())
 	}
 	if !byName["publish.wait"].StartTime.After(edit.StartTime) {
 		t.Error("the wait for publication started before the transaction")
@@ -185,13 +185,13 @@ func TestWriteTrace(t *testing.T) {
 		t.Errorf("the NOTIFY round is not a child of the transaction that made its serial (parent %s)", round.Parent.SpanID())
 	}
 	if s, _ := attr(round, "stratus.serial"); s.AsInt64() != 2 {
-		t.Errorf("NOTIFY round for serial %v, want 2", s.Emit())
+		t.Errorf("NOTIFY round for serial %v, want 2", s.String())
 	}
 	if send.Parent.SpanID() != round.SpanContext.SpanID() {
 		t.Error("the NOTIFY sent is not a child of its round")
 	}
 	if v, _ := attr(send, "server.address"); v.AsString() != secAddr {
-		t.Errorf("NOTIFY sent to %q, want %s", v.Emit(), secAddr)
+		t.Errorf("NOTIFY sent to %q, want %s", v.String(), secAddr)
 	}
 }
 
@@ -214,7 +214,7 @@ func TestWriteTraceStartsRoot(t *testing.T) {
 	}
 	req = waitSpan(t, exp, "PATCH /v1/zones/{zone}/rrsets")
 	if v, _ := attr(req, "http.response.status_code"); v.AsInt64() != 400 {
-		t.Errorf("status code attribute %v, want 400", v.Emit())
+		t.Errorf("status code attribute %v, want 400", v.String())
 	}
 	dec := waitSpan(t, exp, "api.decode")
 	if dec.Status.Code.String() != "Error" || dec.Parent.SpanID() != req.SpanContext.SpanID() {
@@ -269,7 +269,7 @@ func TestImportTrace(t *testing.T) {
 		}
 	}
 	if z, _ := attr(waitSpan(t, exp, "control.edit"), "stratus.zone"); z.AsString() != "imported.test." {
-		t.Errorf("control.edit zone %q", z.Emit())
+		t.Errorf("control.edit zone %q", z.String())
 	}
 }
 
