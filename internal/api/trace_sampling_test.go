@@ -90,7 +90,7 @@ func TestTraceparentOfAuthenticatedRequest(t *testing.T) {
 			t.Errorf("%s: span in trace %s under %s, want the traceparent's", c.span, got, s.Parent.SpanID())
 		}
 		if v, _ := attr(s, "http.response.status_code"); v.AsInt64() != int64(c.status) {
-			t.Errorf("%s: status code attribute %v, want %d", c.span, v.Emit(), c.status)
+			t.Errorf("%s: status code attribute %v, want %d", c.span, v.String(), c.status)
 		}
 	}
 }
@@ -117,7 +117,7 @@ func TestUnauthenticatedRequestStartsRoot(t *testing.T) {
 			t.Errorf("token %q: span in trace %s under %s, want a root of a trace of its own", token, s.SpanContext.TraceID(), s.Parent.SpanID())
 		}
 		if v, _ := attr(s, "http.response.status_code"); v.AsInt64() != 401 {
-			t.Errorf("token %q: status code attribute %v, want 401", token, v.Emit())
+			t.Errorf("token %q: status code attribute %v, want 401", token, v.String())
 		}
 		if want := "trace_id=" + s.SpanContext.TraceID().String(); !strings.Contains(logs.String(), want) {
 			t.Errorf("token %q: the request's log line does not name its trace (%s): %s", token, want, logs.String())
