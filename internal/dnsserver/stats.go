@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"math/bits"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -13,9 +14,10 @@ import (
 // Counting for metrics. Each UDP reader owns a readerStats, and so does
 // each TCP connection while it is open (taken from a pool and given back
 // at close, counts kept, so a busy server allocates no new ones). A
-// reader counts with atomic loads and stores that it alone writes: no
-// lock, no atomic another reader writes, no allocation once it has seen
-// a zone. Stats sums every reader's counts when it is called (a scrape).
+// reader counts into plain fields only it touches: no lock, no atomic,
+// no allocation once it has seen a zone. It publishes its counts once a
+// batch of queries, under a mutex of its own that only Stats (a scrape)
+// also takes; Stats sums every reader's published counts.
 //
 // Queries are counted by zone, query type, rcode and transport. The zone
 // is the zone that answered, by name; a reader finds the index of its
@@ -133,21 +135,28 @@ func sizeIndex(n int) int {
 	return numSizes
 }
 
-// counter is a count one reader writes and Stats reads. The reader counts
-// in n, plainly, and publishes n to pub (an atomic store) at the end of
-// each batch of queries: a UDP reader before it sends the batch's
-// replies, a TCP connection before it writes each. A counter changed since
-// the last publication is on the reader's dirty list.
-type counter struct {
-	n     uint64
-	dirty bool
-	pub   atomic.Uint64
+// zoneCells is the number of query counts of one zone: one per query
+// type and rcode (the transport is the reader's).
+const zoneCells = numQtypes * numRcodes
+
+// zoneCounts are one reader's queries for one zone, by
+// qtype*numRcodes+rcode: n counted by the reader, plainly, pub the same
+// as of the last publication, read by Stats under the reader's mu.
+type zoneCounts struct {
+	n     [zoneCells]uint64
+	dirty bool // n changed since published; the reader's alone
+	pub   [zoneCells]uint64
 }
 
-func (c *counter) load() uint64 { return c.pub.Load() }
-
-// zoneCounts are one reader's queries for one zone.
-type zoneCounts [numQtypes][numRcodes]counter
+// fixedCounts are one reader's counts that are not by zone.
+type fixedCounts struct {
+	truncated uint64
+	sizes     [numSizes + 1]uint64
+	sizeSum   uint64
+	handOver  [numKinds]uint64
+	dropped   uint64 // by rate limiting
+	slipped   uint64
+}
 
 // zoneCacheBits is the log2 of the size of a reader's cache of zones.
 const (
@@ -161,56 +170,42 @@ type zoneCacheEntry struct {
 	counts *zoneCounts
 }
 
-// readerStats are one reader's counts.
+// readerStats are one reader's counts. The reader counts into plain
+// fields that only it touches, so a query costs a few plain additions;
+// at the end of each batch of queries (a UDP reader before it sends the
+// batch's replies, a TCP connection before it writes each) it publishes
+// them: under its own mutex, which nothing but Stats (a scrape) ever
+// takes, it copies the counts of the zones it counted in since, and the
+// fixed counts, to their published copies. A batch takes the mutex once,
+// uncontended but while a scrape sums this reader.
 type readerStats struct {
 	transport int
 	names     *zoneNames
 	cache     [zoneCacheSlots]zoneCacheEntry // the reader's alone
-	dirty     []*counter                     // changed since published; the reader's alone
+	dirty     []*zoneCounts                  // changed since published; the reader's alone
 	byName    map[string]*zoneCounts         // behind the cache; the reader's alone
+	none      *zoneCounts                    // zones[0], for queries no zone answered
+	c         fixedCounts                    // the reader's alone
 
-	// zones holds the counters by zone index (0: no zone); the reader
-	// replaces the slice to grow it, and fills its entries as zones come.
-	zones atomic.Pointer[[]atomic.Pointer[zoneCounts]]
-	none  *zoneCounts // zones[0], for queries no zone answered
-
-	truncated counter
-	sizes     [numSizes + 1]counter
-	sizeSum   counter
-	handOver  [numKinds]counter
-	dropped   counter // by rate limiting
-	slipped   counter
+	mu    sync.Mutex
+	zones []*zoneCounts // by zone index (0: no zone), nil until counted; grown under mu
+	pub   fixedCounts   // c as of the last publication; under mu
 }
-
-// maxDirty bounds a reader's dirty list; a full one is published at
-// once. A batch of queries changes a few counters each.
-const maxDirty = 8 * udpBatchSize
 
 func newReaderStats(transport int, names *zoneNames) *readerStats {
-	return &readerStats{transport: transport, names: names, dirty: make([]*counter, 0, maxDirty), byName: map[string]*zoneCounts{}}
+	return &readerStats{transport: transport, names: names, dirty: make([]*zoneCounts, 0, 8), byName: map[string]*zoneCounts{}}
 }
-
-// add counts n in c.
-func (r *readerStats) add(c *counter, n uint64) {
-	c.n += n
-	if !c.dirty {
-		if len(r.dirty) == cap(r.dirty) {
-			r.publish()
-		}
-		c.dirty = true
-		r.dirty = append(r.dirty, c)
-	}
-}
-
-func (r *readerStats) inc(c *counter) { r.add(c, 1) }
 
 // publish makes the counts so far visible to Stats.
 func (r *readerStats) publish() {
-	for i, c := range r.dirty {
-		c.pub.Store(c.n)
-		c.dirty = false
+	r.mu.Lock()
+	for i, z := range r.dirty {
+		z.pub = z.n
+		z.dirty = false
 		r.dirty[i] = nil
 	}
+	r.pub = r.c
+	r.mu.Unlock()
 	r.dirty = r.dirty[:0]
 }
 
@@ -242,43 +237,37 @@ func (r *readerStats) zoneCounts(z *zone.Zone) *zoneCounts {
 	return c
 }
 
-// counts returns the counters of the zone with index id, making them on
-// first use.
+// counts makes the counters of the zone with index id.
 func (r *readerStats) counts(id int) *zoneCounts {
-	zs := r.zones.Load()
-	if zs == nil || id >= len(*zs) {
-		n := max(id+1, 8)
-		if zs != nil {
-			n = max(n, 2*len(*zs))
-		}
-		grown := make([]atomic.Pointer[zoneCounts], n)
-		if zs != nil {
-			for i := range *zs {
-				grown[i].Store((*zs)[i].Load())
-			}
-		}
-		r.zones.Store(&grown)
-		zs = &grown
+	c := new(zoneCounts)
+	r.mu.Lock()
+	if id >= len(r.zones) {
+		r.zones = append(r.zones, make([]*zoneCounts, id+1-len(r.zones))...)
 	}
-	c := (*zs)[id].Load()
-	if c == nil {
-		c = new(zoneCounts)
-		(*zs)[id].Store(c)
+	r.zones[id] = c
+	r.mu.Unlock()
+	if cap(r.dirty) < len(r.zones) { // every zone can be dirty at once
+		r.dirty = slices.Grow(r.dirty, len(r.zones)-len(r.dirty))
 	}
 	return c
 }
 
 // query counts one response of the query path.
 func (r *readerStats) query(z *zone.Zone, qtype uint16, rcode int) {
-	r.inc(&r.zoneCounts(z)[qtypeIndex(qtype)][rcodeIndex(rcode)])
+	c := r.zoneCounts(z)
+	c.n[qtypeIndex(qtype)*numRcodes+rcodeIndex(rcode)]++
+	if !c.dirty {
+		c.dirty = true
+		r.dirty = append(r.dirty, c)
+	}
 }
 
 // sent counts a response sent: its size, and whether it was truncated.
 func (r *readerStats) sent(resp []byte) {
-	r.inc(&r.sizes[sizeIndex(len(resp))])
-	r.add(&r.sizeSum, uint64(len(resp)))
+	r.c.sizes[sizeIndex(len(resp))]++
+	r.c.sizeSum += uint64(len(resp))
 	if len(resp) > 2 && resp[2]&0x02 != 0 {
-		r.inc(&r.truncated)
+		r.c.truncated++
 	}
 }
 
@@ -417,38 +406,35 @@ func (s *Server) Stats() Stats {
 	s.stats.mu.Unlock()
 	sums := map[queryKey]uint64{}
 	for _, r := range readers {
-		if zs := r.zones.Load(); zs != nil {
-			for id := range *zs {
-				c := (*zs)[id].Load()
-				if c == nil {
-					continue
-				}
-				for qt := range c {
-					for rc := range c[qt] {
-						if n := c[qt][rc].load(); n > 0 {
-							sums[queryKey{id, qt, rc, r.transport}] += n
-						}
-					}
+		r.mu.Lock()
+		for id, c := range r.zones {
+			if c == nil {
+				continue
+			}
+			for i, n := range c.pub {
+				if n > 0 {
+					sums[queryKey{id, i / numRcodes, i % numRcodes, r.transport}] += n
 				}
 			}
 		}
+		p := r.pub
+		r.mu.Unlock()
 		t := &out.Transports[r.transport]
-		t.Truncated += r.truncated.load()
+		t.Truncated += p.truncated
 		var cum uint64
-		for i := range r.sizes {
-			n := r.sizes[i].load()
+		for i, n := range p.sizes {
 			cum += n
 			if i < numSizes {
 				t.SizeBuckets[i] += cum
 			}
 		}
 		t.Count += cum
-		t.Sum += r.sizeSum.load()
-		for k := range r.handOver {
-			out.HandedOver[k] += r.handOver[k].load()
+		t.Sum += p.sizeSum
+		for k, n := range p.handOver {
+			out.HandedOver[k] += n
 		}
-		out.RRLDropped += r.dropped.load()
-		out.RRLSlipped += r.slipped.load()
+		out.RRLDropped += p.dropped
+		out.RRLSlipped += p.slipped
 	}
 	// Loaded after the counts: a zone a reader counted has its name by
 	// then (names are only ever added).
