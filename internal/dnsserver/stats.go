@@ -4,8 +4,6 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
-	"sync/atomic"
-	"unsafe"
 
 	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/zone"
@@ -20,10 +18,10 @@ import (
 // also takes; Stats sums every reader's published counts.
 //
 // Queries are counted by zone, query type, rcode and transport. The zone
-// is the zone that answered, by name; a reader finds the index of its
-// counters for a zone through a small cache keyed by the *zone.Zone (a
-// new snapshot brings new ones, so after a reload each reader looks each
-// zone up once, under the server's lock, in the table of zone names).
+// is the zone that answered, by name; a reader finds its counters for a
+// zone by the zone's slot (zone.Zone.Slot), which every Zone of that name
+// shares, in every snapshot: no name is looked up per query, and a new
+// snapshot's zones find the counters their names had.
 
 // QueryTypes are the query types queries are counted by (the label
 // values of qtype); every other type counts as "other".
@@ -63,47 +61,55 @@ const (
 	typeCAA    = 257
 )
 
-// qtypeIndexes maps the query types under 256 to their index in
-// QueryTypes, plus one (0: other).
-var qtypeIndexes = func() (t [256]uint8) {
+// qtypeCells maps the query types under 256 to the first of their
+// counts in a zone's (their index in QueryTypes times numRcodes); every
+// other type maps to "other"'s.
+var qtypeCells = func() (t [256]uint8) {
+	for i := range t {
+		t[i] = uint8((numQtypes - 1) * numRcodes)
+	}
 	for i, qt := range []uint16{dnsconst.TypeA, dnsconst.TypeAAAA, dnsconst.TypeCNAME, dnsconst.TypeMX, dnsconst.TypeNS,
 		dnsconst.TypeSOA, dnsconst.TypeTXT, dnsconst.TypeSRV, dnsconst.TypePTR, 0, typeHTTPS, typeSVCB, dnsconst.TypeDS,
 		typeDNSKEY, dnsconst.TypeANY, dnsconst.TypeAXFR, dnsconst.TypeIXFR} {
 		if qt != 0 {
-			t[qt] = uint8(i + 1)
+			t[qt] = uint8(i * numRcodes)
 		}
 	}
 	return t
 }()
 
-func qtypeIndex(t uint16) int {
+func qtypeCell(t uint16) uint8 {
 	if t < 256 {
-		if i := qtypeIndexes[t]; i > 0 {
-			return int(i - 1)
-		}
-	} else if t == typeCAA {
-		return 9
+		return qtypeCells[t]
 	}
-	return numQtypes - 1
+	if t == typeCAA {
+		return uint8(9 * numRcodes)
+	}
+	return uint8((numQtypes - 1) * numRcodes)
 }
 
-// rcodeIndexes maps the rcodes under 32 to their index in Rcodes, plus
-// one (0: other).
+func qtypeIndex(t uint16) int { return int(qtypeCell(t)) / numRcodes }
+
+// rcodeIndexes maps the rcodes under 32 to their index in Rcodes;
+// every other rcode maps to "other".
 var rcodeIndexes = func() (t [32]uint8) {
+	for i := range t {
+		t[i] = uint8(numRcodes - 1)
+	}
 	for i, rc := range []int{dnsconst.RcodeSuccess, dnsconst.RcodeNXDomain, dnsconst.RcodeServFail, dnsconst.RcodeRefused,
 		dnsconst.RcodeFormErr, dnsconst.RcodeNotImp, dnsconst.RcodeBadVers, dnsconst.RcodeBadCookie} {
-		t[rc] = uint8(i + 1)
+		t[rc] = uint8(i)
 	}
 	return t
 }()
 
-func rcodeIndex(rc int) int {
+func rcodeIndex(rc int) int { return int(rcodeCell(rc)) }
+
+func rcodeCell(rc int) uint8 {
 	if uint(rc) < uint(len(rcodeIndexes)) {
-		if i := rcodeIndexes[rc]; i > 0 {
-			return int(i - 1)
-		}
+		return rcodeIndexes[rc]
 	}
-	return numRcodes - 1
+	return uint8(numRcodes - 1)
 }
 
 // Hand-over kinds, by index into HandOverKinds.
@@ -115,37 +121,48 @@ const (
 	kindTSIG
 )
 
+// sizeIndexes maps (n-1)>>4 to the bucket of a response of n octets,
+// for 0 < n <= 4096: every bound up to 4096 is a multiple of 16.
+var sizeIndexes = func() (t [256]uint8) {
+	for i := range t {
+		n := i<<4 + 16 // the largest size of the slot
+		for t[i] = 0; ResponseSizeBuckets[t[i]] < n; t[i]++ {
+		}
+	}
+	return t
+}()
+
 // sizeIndex is the index of the bucket of a response of n octets in
 // ResponseSizeBuckets (numSizes: over the last).
 func sizeIndex(n int) int {
+	if uint(n-1) < 4096 {
+		return int(sizeIndexes[uint(n-1)>>4])
+	}
 	switch {
-	case n <= 64:
+	case n <= 0:
 		return 0
-	case n <= 1024: // 128, 256, 512 and 1024: the powers of two
-		return bits.Len(uint(n-1)) - 6
-	case n <= 1232:
-		return 5
-	case n <= 2048:
-		return 6
-	case n <= 4096:
-		return 7
 	case n <= 65535:
-		return 8
+		return numSizes - 1
 	}
 	return numSizes
 }
 
 // zoneCells is the number of query counts of one zone: one per query
-// type and rcode (the transport is the reader's).
+// type and rcode (the transport is the reader's), at
+// qtypeCell(qtype)+rcodeIndex(rcode).
 const zoneCells = numQtypes * numRcodes
 
-// zoneCounts are one reader's queries for one zone, by
-// qtype*numRcodes+rcode: n counted by the reader, plainly, pub the same
-// as of the last publication, read by Stats under the reader's mu.
+// zoneCounts are one reader's queries for one zone: n counted by the
+// reader, plainly, with the cells changed since the last publication set
+// in changed; pub the same as of the last publication, read by Stats
+// under the reader's mu. Both are indexed by a uint8, so the query path
+// checks no bounds.
 type zoneCounts struct {
-	n     [zoneCells]uint64
-	dirty bool // n changed since published; the reader's alone
-	pub   [zoneCells]uint64
+	dirty   bool // on the reader's dirty list; the reader's alone
+	changed [256 / 64]uint64
+	n       [256]uint64
+	name    string // the zone's; "" for queries no zone answered
+	pub     [256]uint64
 }
 
 // fixedCounts are one reader's counts that are not by zone.
@@ -158,18 +175,6 @@ type fixedCounts struct {
 	slipped   uint64
 }
 
-// zoneCacheBits is the log2 of the size of a reader's cache of zones.
-const (
-	zoneCacheBits  = 6
-	zoneCacheSlots = 1 << zoneCacheBits
-)
-
-type zoneCacheEntry struct {
-	z      uintptr // the *zone.Zone, as an address only: a cache must not keep a zone alive
-	name   string  // its name: a later zone at the same address is told apart by it
-	counts *zoneCounts
-}
-
 // readerStats are one reader's counts. The reader counts into plain
 // fields that only it touches, so a query costs a few plain additions;
 // at the end of each batch of queries (a UDP reader before it sends the
@@ -180,28 +185,31 @@ type zoneCacheEntry struct {
 // uncontended but while a scrape sums this reader.
 type readerStats struct {
 	transport int
-	names     *zoneNames
-	cache     [zoneCacheSlots]zoneCacheEntry // the reader's alone
-	dirty     []*zoneCounts                  // changed since published; the reader's alone
-	byName    map[string]*zoneCounts         // behind the cache; the reader's alone
-	none      *zoneCounts                    // zones[0], for queries no zone answered
-	c         fixedCounts                    // the reader's alone
+	bySlot    []*zoneCounts // by zone.Slot()+1 (0: no zone), nil until counted; the reader's alone
+	dirty     []*zoneCounts // changed since published; the reader's alone
+	c         fixedCounts   // the reader's alone
 
 	mu    sync.Mutex
-	zones []*zoneCounts // by zone index (0: no zone), nil until counted; grown under mu
+	zones []*zoneCounts // every zone counted; grown under mu
 	pub   fixedCounts   // c as of the last publication; under mu
 }
 
-func newReaderStats(transport int, names *zoneNames) *readerStats {
-	return &readerStats{transport: transport, names: names, dirty: make([]*zoneCounts, 0, 8), byName: map[string]*zoneCounts{}}
+func newReaderStats(transport int) *readerStats {
+	return &readerStats{transport: transport}
 }
 
 // publish makes the counts so far visible to Stats.
 func (r *readerStats) publish() {
 	r.mu.Lock()
-	for i, z := range r.dirty {
-		z.pub = z.n
-		z.dirty = false
+	for i, c := range r.dirty {
+		for w, m := range c.changed {
+			for ; m != 0; m &= m - 1 {
+				j := uint8(w<<6 + bits.TrailingZeros64(m))
+				c.pub[j] = c.n[j]
+			}
+			c.changed[w] = 0
+		}
+		c.dirty = false
 		r.dirty[i] = nil
 	}
 	r.pub = r.c
@@ -209,42 +217,42 @@ func (r *readerStats) publish() {
 	r.dirty = r.dirty[:0]
 }
 
-// zoneCounts returns the counters of z (nil: no zone). A hit in the
-// cache compares two addresses and a length: the name's octets need no
-// comparing, since the entry holds the name it saw, whose memory
-// therefore cannot have been reused for another. A miss looks the name
-// up in the reader's map, and only a name the reader has not seen yet
-// takes the server's lock.
-func (r *readerStats) zoneCounts(z *zone.Zone) *zoneCounts {
-	if z == nil {
-		if r.none == nil {
-			r.none = r.counts(0)
-		}
-		return r.none
+// query counts one response of the query path, answered by the zone z
+// (nil: none). The zone's counters are found by its slot.
+func (r *readerStats) query(z *zone.Zone, qtype uint16, rcode int) {
+	i := 0
+	if z != nil {
+		i = z.Slot() + 1
 	}
-	p := uintptr(unsafe.Pointer(z))
-	e := &r.cache[uint64(p>>4)*0x9e3779b97f4a7c15>>(64-zoneCacheBits)]
-	name := z.Name()
-	if e.z == p && len(e.name) == len(name) && unsafe.StringData(e.name) == unsafe.StringData(name) {
-		return e.counts
+	var c *zoneCounts
+	if i < len(r.bySlot) {
+		c = r.bySlot[i]
 	}
-	c, ok := r.byName[name]
-	if !ok {
-		c = r.counts(r.names.id(name))
-		r.byName[name] = c
+	if c == nil {
+		c = r.newZone(z, i)
 	}
-	*e = zoneCacheEntry{z: p, name: name, counts: c}
-	return c
+	if !c.dirty {
+		c.dirty = true
+		r.dirty = append(r.dirty, c)
+	}
+	j := qtypeCell(qtype) + rcodeCell(rcode)
+	c.n[j]++
+	c.changed[j>>6] |= 1 << (j & 63)
 }
 
-// counts makes the counters of the zone with index id.
-func (r *readerStats) counts(id int) *zoneCounts {
+// newZone makes the counters of z (nil: no zone), whose slot plus one is
+// i: the first query of a zone the reader counts.
+func (r *readerStats) newZone(z *zone.Zone, i int) *zoneCounts {
 	c := new(zoneCounts)
-	r.mu.Lock()
-	if id >= len(r.zones) {
-		r.zones = append(r.zones, make([]*zoneCounts, id+1-len(r.zones))...)
+	if z != nil {
+		c.name = z.Name()
 	}
-	r.zones[id] = c
+	if i >= len(r.bySlot) {
+		r.bySlot = append(r.bySlot, make([]*zoneCounts, i+1-len(r.bySlot))...)
+	}
+	r.bySlot[i] = c
+	r.mu.Lock()
+	r.zones = append(r.zones, c)
 	r.mu.Unlock()
 	if cap(r.dirty) < len(r.zones) { // every zone can be dirty at once
 		r.dirty = slices.Grow(r.dirty, len(r.zones)-len(r.dirty))
@@ -252,64 +260,24 @@ func (r *readerStats) counts(id int) *zoneCounts {
 	return c
 }
 
-// query counts one response of the query path.
-func (r *readerStats) query(z *zone.Zone, qtype uint16, rcode int) {
-	c := r.zoneCounts(z)
-	c.n[qtypeIndex(qtype)*numRcodes+rcodeIndex(rcode)]++
-	if !c.dirty {
-		c.dirty = true
-		r.dirty = append(r.dirty, c)
-	}
-}
-
 // sent counts a response sent: its size, and whether it was truncated.
 func (r *readerStats) sent(resp []byte) {
 	r.c.sizes[sizeIndex(len(resp))]++
 	r.c.sizeSum += uint64(len(resp))
-	if len(resp) > 2 && resp[2]&0x02 != 0 {
-		r.c.truncated++
+	if len(resp) > 2 {
+		r.c.truncated += uint64(resp[2] >> 1 & 1) // TC
 	}
-}
-
-// zoneNames gives every zone name counted an index: the index of its
-// counters in every reader. Names are only ever added; the zones an
-// operator defines are few, and a removed zone keeps its counts.
-type zoneNames struct {
-	mu    sync.Mutex
-	ids   map[string]int
-	names atomic.Pointer[[]string] // by index; replaced when one is added
-}
-
-func newZoneNames() *zoneNames {
-	n := &zoneNames{ids: map[string]int{"": 0}}
-	n.names.Store(&[]string{""})
-	return n
-}
-
-func (n *zoneNames) id(name string) int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if id, ok := n.ids[name]; ok {
-		return id
-	}
-	old := *n.names.Load()
-	names := append(old[:len(old):len(old)], name)
-	n.ids[name] = len(old)
-	n.names.Store(&names)
-	return len(old)
 }
 
 // serverStats are the server's readers' counts.
 type serverStats struct {
-	names *zoneNames
-
 	mu      sync.Mutex
 	readers []*readerStats // every one, UDP readers and TCP ones
 	tcpFree []*readerStats // TCP ones not in use
 }
 
 func newServerStats() *serverStats {
-	return &serverStats{names: newZoneNames()}
+	return &serverStats{}
 }
 
 // udpReader returns the counts of a new UDP reader (nil: not counting).
@@ -317,7 +285,7 @@ func (s *serverStats) udpReader() *readerStats {
 	if s == nil {
 		return nil
 	}
-	r := newReaderStats(transportUDP, s.names)
+	r := newReaderStats(transportUDP)
 	s.mu.Lock()
 	s.readers = append(s.readers, r)
 	s.mu.Unlock()
@@ -337,7 +305,7 @@ func (s *serverStats) tcpTake() *readerStats {
 		s.tcpFree = s.tcpFree[:n-1]
 		return r
 	}
-	r := newReaderStats(transportTCP, s.names)
+	r := newReaderStats(transportTCP)
 	s.readers = append(s.readers, r)
 	return r
 }
@@ -388,7 +356,8 @@ type TransportStats struct {
 }
 
 type queryKey struct {
-	zone, qtype, rcode, transport int
+	zone                    string
+	qtype, rcode, transport int
 }
 
 // Stats returns the counts so far. With counting off (Config.Stats) they
@@ -407,13 +376,10 @@ func (s *Server) Stats() Stats {
 	sums := map[queryKey]uint64{}
 	for _, r := range readers {
 		r.mu.Lock()
-		for id, c := range r.zones {
-			if c == nil {
-				continue
-			}
-			for i, n := range c.pub {
+		for _, c := range r.zones {
+			for i, n := range c.pub[:zoneCells] {
 				if n > 0 {
-					sums[queryKey{id, i / numRcodes, i % numRcodes, r.transport}] += n
+					sums[queryKey{c.name, i / numRcodes, i % numRcodes, r.transport}] += n
 				}
 			}
 		}
@@ -436,16 +402,9 @@ func (s *Server) Stats() Stats {
 		out.RRLDropped += p.dropped
 		out.RRLSlipped += p.slipped
 	}
-	// Loaded after the counts: a zone a reader counted has its name by
-	// then (names are only ever added).
-	names := *s.stats.names.names.Load()
 	out.Queries = make([]QueryCount, 0, len(sums))
 	for k, n := range sums {
-		name := ""
-		if k.zone < len(names) {
-			name = names[k.zone]
-		}
-		out.Queries = append(out.Queries, QueryCount{Zone: name, Qtype: QueryTypes[k.qtype], Rcode: Rcodes[k.rcode], Transport: Transports[k.transport], Count: n})
+		out.Queries = append(out.Queries, QueryCount{Zone: k.zone, Qtype: QueryTypes[k.qtype], Rcode: Rcodes[k.rcode], Transport: Transports[k.transport], Count: n})
 	}
 	return out
 }
