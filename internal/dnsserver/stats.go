@@ -1,8 +1,6 @@
 package dnsserver
 
 import (
-	"math/bits"
-	"slices"
 	"sync"
 
 	"github.com/stratusdns/stratus/internal/dnsconst"
@@ -152,17 +150,12 @@ func sizeIndex(n int) int {
 // qtypeCell(qtype)+rcodeIndex(rcode).
 const zoneCells = numQtypes * numRcodes
 
-// zoneCounts are one reader's queries for one zone: n counted by the
-// reader, plainly, with the cells changed since the last publication set
-// in changed; pub the same as of the last publication, read by Stats
-// under the reader's mu. Both are indexed by a uint8, so the query path
-// checks no bounds.
+// zoneCounts are one reader's published queries for one zone, by
+// qtypeCell(qtype)+rcodeIndex(rcode); the reader adds to them under its
+// mu, Stats reads them under it.
 type zoneCounts struct {
-	dirty   bool // on the reader's dirty list; the reader's alone
-	changed [256 / 64]uint64
-	n       [256]uint64
-	name    string // the zone's; "" for queries no zone answered
-	pub     [256]uint64
+	name string // the zone's; "" for queries no zone answered
+	n    [zoneCells]uint64
 }
 
 // fixedCounts are one reader's counts that are not by zone.
@@ -175,24 +168,31 @@ type fixedCounts struct {
 	slipped   uint64
 }
 
-// readerStats are one reader's counts. The reader counts into plain
-// fields that only it touches, so a query costs a few plain additions;
-// at the end of each batch of queries (a UDP reader before it sends the
-// batch's replies, a TCP connection before it writes each) it publishes
-// them: under its own mutex, which nothing but Stats (a scrape) ever
-// takes, it copies the counts of the zones it counted in since, and the
-// fixed counts, to their published copies. A batch takes the mutex once,
-// uncontended but while a scrape sums this reader.
+// readerStats are one reader's counts. Counting a query writes one word
+// to a log the reader alone touches (the zone's slot and the cell of its
+// query type and rcode), and counting a response adds to plain fields the
+// reader alone touches: no lock, no atomic, nothing shared, and a line or
+// two of memory, always the same. At the end of each batch of queries (a
+// UDP reader before it sends the batch's replies, a TCP connection
+// before it writes each) the reader publishes: under its own mutex,
+// which nothing but Stats (a scrape) ever takes, it adds the log to the
+// zones' counts and copies the plain fields. A batch takes the mutex
+// once, uncontended unless a scrape is summing this reader.
 type readerStats struct {
 	transport int
-	bySlot    []*zoneCounts // by zone.Slot()+1 (0: no zone), nil until counted; the reader's alone
-	dirty     []*zoneCounts // changed since published; the reader's alone
-	c         fixedCounts   // the reader's alone
+	nlog      int
+	log       [queryLogSize]uint32 // slot+1 (0: no zone) << 8 | cell; the reader's alone
+	c         fixedCounts          // the reader's alone
 
-	mu    sync.Mutex
-	zones []*zoneCounts // every zone counted; grown under mu
-	pub   fixedCounts   // c as of the last publication; under mu
+	mu     sync.Mutex
+	bySlot []*zoneCounts // by slot+1, nil until counted; under mu
+	zones  []*zoneCounts // every one of bySlot, for Stats; under mu
+	pub    fixedCounts   // c as of the last publication; under mu
 }
+
+// queryLogSize bounds a reader's log of queries; a full one is published
+// at once. A UDP batch fills half of it.
+const queryLogSize = 2 * udpBatchSize
 
 func newReaderStats(transport int) *readerStats {
 	return &readerStats{transport: transport}
@@ -201,63 +201,44 @@ func newReaderStats(transport int) *readerStats {
 // publish makes the counts so far visible to Stats.
 func (r *readerStats) publish() {
 	r.mu.Lock()
-	for i, c := range r.dirty {
-		for w, m := range c.changed {
-			for ; m != 0; m &= m - 1 {
-				j := uint8(w<<6 + bits.TrailingZeros64(m))
-				c.pub[j] = c.n[j]
-			}
-			c.changed[w] = 0
+	for _, e := range r.log[:r.nlog] {
+		i := int(e >> 8)
+		if i >= len(r.bySlot) || r.bySlot[i] == nil {
+			r.newZone(i)
 		}
-		c.dirty = false
-		r.dirty[i] = nil
+		r.bySlot[i].n[uint8(e)]++
 	}
 	r.pub = r.c
 	r.mu.Unlock()
-	r.dirty = r.dirty[:0]
+	r.nlog = 0
 }
 
 // query counts one response of the query path, answered by the zone z
-// (nil: none). The zone's counters are found by its slot.
+// (nil: none).
 func (r *readerStats) query(z *zone.Zone, qtype uint16, rcode int) {
-	i := 0
+	var i uint32
 	if z != nil {
-		i = z.Slot() + 1
+		i = uint32(z.Slot()+1) << 8
 	}
-	var c *zoneCounts
-	if i < len(r.bySlot) {
-		c = r.bySlot[i]
+	if r.nlog >= len(r.log) {
+		r.publish()
 	}
-	if c == nil {
-		c = r.newZone(z, i)
-	}
-	if !c.dirty {
-		c.dirty = true
-		r.dirty = append(r.dirty, c)
-	}
-	j := qtypeCell(qtype) + rcodeCell(rcode)
-	c.n[j]++
-	c.changed[j>>6] |= 1 << (j & 63)
+	r.log[r.nlog] = i | uint32(qtypeCell(qtype)+rcodeCell(rcode))
+	r.nlog++
 }
 
-// newZone makes the counters of z (nil: no zone), whose slot plus one is
-// i: the first query of a zone the reader counts.
-func (r *readerStats) newZone(z *zone.Zone, i int) *zoneCounts {
+// newZone makes the counters of the zone with slot i-1 (0: no zone), the
+// first time the reader publishes a query of it; under mu.
+func (r *readerStats) newZone(i int) {
 	c := new(zoneCounts)
-	if z != nil {
-		c.name = z.Name()
+	if i > 0 {
+		c.name = zone.SlotName(i - 1)
 	}
 	if i >= len(r.bySlot) {
 		r.bySlot = append(r.bySlot, make([]*zoneCounts, i+1-len(r.bySlot))...)
 	}
 	r.bySlot[i] = c
-	r.mu.Lock()
 	r.zones = append(r.zones, c)
-	r.mu.Unlock()
-	if cap(r.dirty) < len(r.zones) { // every zone can be dirty at once
-		r.dirty = slices.Grow(r.dirty, len(r.zones)-len(r.dirty))
-	}
-	return c
 }
 
 // sent counts a response sent: its size, and whether it was truncated.
@@ -377,7 +358,7 @@ func (s *Server) Stats() Stats {
 	for _, r := range readers {
 		r.mu.Lock()
 		for _, c := range r.zones {
-			for i, n := range c.pub[:zoneCells] {
+			for i, n := range c.n {
 				if n > 0 {
 					sums[queryKey{c.name, i / numRcodes, i % numRcodes, r.transport}] += n
 				}

@@ -189,7 +189,7 @@ func TestStatsZonesAcrossSnapshots(t *testing.T) {
 	if len(zs) != 1 || zs[0].name != "example.com." {
 		t.Fatalf("zones counted %d, the first %q", len(zs), zs[0].name)
 	}
-	if n := zs[0].pub[qtypeIndex(dns.TypeA)*numRcodes+rcodeIndex(dns.RcodeSuccess)]; n != 103 {
+	if n := zs[0].n[qtypeIndex(dns.TypeA)*numRcodes+rcodeIndex(dns.RcodeSuccess)]; n != 103 {
 		t.Errorf("counted %d, want 103", n)
 	}
 }

@@ -10,8 +10,9 @@ import "sync"
 // process serves are few, and a removed zone that comes back finds its
 // entries again.
 var slots = struct {
-	mu sync.Mutex
-	by map[string]int
+	mu    sync.Mutex
+	by    map[string]int
+	names []string // by slot
 }{by: map[string]int{}}
 
 // slotOf returns the slot of the zone named name, giving it the next one
@@ -21,10 +22,22 @@ func slotOf(name string) int {
 	defer slots.mu.Unlock()
 	s, ok := slots.by[name]
 	if !ok {
-		s = len(slots.by)
+		s = len(slots.names)
 		slots.by[name] = s
+		slots.names = append(slots.names, name)
 	}
 	return s
+}
+
+// SlotName returns the name of the zones with the slot s ("" if no zone
+// has it).
+func SlotName(s int) string {
+	slots.mu.Lock()
+	defer slots.mu.Unlock()
+	if s < 0 || s >= len(slots.names) {
+		return ""
+	}
+	return slots.names[s]
 }
 
 // Slot returns the zone's slot: a small integer, from 0, that every Zone

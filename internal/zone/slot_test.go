@@ -28,7 +28,11 @@ func TestZoneSlot(t *testing.T) {
 	if b.Zone(com).Slot() != s || c.Zone(com).Slot() != s {
 		t.Errorf("example.com. slots %d, %d, %d", s, b.Zone(com).Slot(), c.Zone(com).Slot())
 	}
-	if o := a.Zone(other).Slot(); o == s || o < 0 || s < 0 {
+	o := a.Zone(other).Slot()
+	if o == s || o < 0 || s < 0 {
 		t.Errorf("slots example.com. %d, other.test. %d", s, o)
+	}
+	if zone.SlotName(s) != "example.com." || zone.SlotName(o) != "other.test." || zone.SlotName(-1) != "" || zone.SlotName(1<<30) != "" {
+		t.Errorf("slot names %q %q", zone.SlotName(s), zone.SlotName(o))
 	}
 }
