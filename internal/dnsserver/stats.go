@@ -181,7 +181,7 @@ type fixedCounts struct {
 type readerStats struct {
 	transport int
 	nlog      int
-	log       [queryLogSize]uint32 // slot+1 (0: no zone) << 8 | cell; the reader's alone
+	log       [queryLogSize]uint64 // slot+1 (0: no zone) << 8 | cell; the reader's alone
 	c         fixedCounts          // the reader's alone
 
 	mu     sync.Mutex
@@ -216,14 +216,14 @@ func (r *readerStats) publish() {
 // query counts one response of the query path, answered by the zone z
 // (nil: none).
 func (r *readerStats) query(z *zone.Zone, qtype uint16, rcode int) {
-	var i uint32
+	var i uint64
 	if z != nil {
-		i = uint32(z.Slot()+1) << 8
+		i = uint64(z.Slot()+1) << 8
 	}
 	if r.nlog >= len(r.log) {
 		r.publish()
 	}
-	r.log[r.nlog] = i | uint32(qtypeCell(qtype)+rcodeCell(rcode))
+	r.log[r.nlog] = i | uint64(qtypeCell(qtype)+rcodeCell(rcode))
 	r.nlog++
 }
 
