@@ -98,7 +98,7 @@ func (h *handler) serve(req []byte, from netip.Addr, tcp bool) []byte {
 			}
 			h.st.query(h.zone, h.q.Qtype, rc)
 		case h.handOver:
-			h.st.inc(&h.st.handOver[handOverKind(&h.q)])
+			h.st.c.handOver[handOverKind(&h.q)]++
 		}
 	}
 	return out

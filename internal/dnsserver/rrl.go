@@ -508,12 +508,12 @@ func (r *rateLimiter) limit(h *handler, resp []byte, from netip.Addr, now int64,
 	switch r.account(now, r.key(from, k), k.class, from) {
 	case rrlSlip:
 		if h.st != nil {
-			h.st.inc(&h.st.slipped)
+			h.st.c.slipped++
 		}
 		return truncateResponse(resp)
 	case rrlDrop:
 		if h.st != nil {
-			h.st.inc(&h.st.dropped)
+			h.st.c.dropped++
 		}
 		return nil
 	}

@@ -366,7 +366,7 @@ func TestRRLAllocations(t *testing.T) {
 	// The reader counted every verdict the limiter counted.
 	f.h.st.publish()
 	rs := f.r.stats()
-	if d, s := f.h.st.dropped.load(), f.h.st.slipped.load(); d != rs.Dropped || s != rs.Slipped || d == 0 || s == 0 {
+	if d, s := f.h.st.pub.dropped, f.h.st.pub.slipped; d != rs.Dropped || s != rs.Slipped || d == 0 || s == 0 {
 		t.Errorf("reader counted %d dropped, %d slipped; limiter %+v", d, s, rs)
 	}
 }

@@ -1,10 +1,7 @@
 package dnsserver
 
 import (
-	"math/bits"
 	"sync"
-	"sync/atomic"
-	"unsafe"
 
 	"github.com/stratusdns/stratus/internal/dnsconst"
 	"github.com/stratusdns/stratus/internal/zone"
@@ -13,15 +10,16 @@ import (
 // Counting for metrics. Each UDP reader owns a readerStats, and so does
 // each TCP connection while it is open (taken from a pool and given back
 // at close, counts kept, so a busy server allocates no new ones). A
-// reader counts with atomic loads and stores that it alone writes: no
-// lock, no atomic another reader writes, no allocation once it has seen
-// a zone. Stats sums every reader's counts when it is called (a scrape).
+// reader counts into plain fields only it touches: no lock, no atomic,
+// no allocation once it has seen a zone. It publishes its counts once a
+// batch of queries, under a mutex of its own that only Stats (a scrape)
+// also takes; Stats sums every reader's published counts.
 //
 // Queries are counted by zone, query type, rcode and transport. The zone
-// is the zone that answered, by name; a reader finds the index of its
-// counters for a zone through a small cache keyed by the *zone.Zone (a
-// new snapshot brings new ones, so after a reload each reader looks each
-// zone up once, under the server's lock, in the table of zone names).
+// is the zone that answered, by name; a reader finds its counters for a
+// zone by the zone's slot (zone.Zone.Slot), which every Zone of that name
+// shares, in every snapshot: no name is looked up per query, and a new
+// snapshot's zones find the counters their names had.
 
 // QueryTypes are the query types queries are counted by (the label
 // values of qtype); every other type counts as "other".
@@ -61,47 +59,55 @@ const (
 	typeCAA    = 257
 )
 
-// qtypeIndexes maps the query types under 256 to their index in
-// QueryTypes, plus one (0: other).
-var qtypeIndexes = func() (t [256]uint8) {
+// qtypeCells maps the query types under 256 to the first of their
+// counts in a zone's (their index in QueryTypes times numRcodes); every
+// other type maps to "other"'s.
+var qtypeCells = func() (t [256]uint8) {
+	for i := range t {
+		t[i] = uint8((numQtypes - 1) * numRcodes)
+	}
 	for i, qt := range []uint16{dnsconst.TypeA, dnsconst.TypeAAAA, dnsconst.TypeCNAME, dnsconst.TypeMX, dnsconst.TypeNS,
 		dnsconst.TypeSOA, dnsconst.TypeTXT, dnsconst.TypeSRV, dnsconst.TypePTR, 0, typeHTTPS, typeSVCB, dnsconst.TypeDS,
 		typeDNSKEY, dnsconst.TypeANY, dnsconst.TypeAXFR, dnsconst.TypeIXFR} {
 		if qt != 0 {
-			t[qt] = uint8(i + 1)
+			t[qt] = uint8(i * numRcodes)
 		}
 	}
 	return t
 }()
 
-func qtypeIndex(t uint16) int {
+func qtypeCell(t uint16) uint8 {
 	if t < 256 {
-		if i := qtypeIndexes[t]; i > 0 {
-			return int(i - 1)
-		}
-	} else if t == typeCAA {
-		return 9
+		return qtypeCells[t]
 	}
-	return numQtypes - 1
+	if t == typeCAA {
+		return uint8(9 * numRcodes)
+	}
+	return uint8((numQtypes - 1) * numRcodes)
 }
 
-// rcodeIndexes maps the rcodes under 32 to their index in Rcodes, plus
-// one (0: other).
+func qtypeIndex(t uint16) int { return int(qtypeCell(t)) / numRcodes }
+
+// rcodeIndexes maps the rcodes under 32 to their index in Rcodes;
+// every other rcode maps to "other".
 var rcodeIndexes = func() (t [32]uint8) {
+	for i := range t {
+		t[i] = uint8(numRcodes - 1)
+	}
 	for i, rc := range []int{dnsconst.RcodeSuccess, dnsconst.RcodeNXDomain, dnsconst.RcodeServFail, dnsconst.RcodeRefused,
 		dnsconst.RcodeFormErr, dnsconst.RcodeNotImp, dnsconst.RcodeBadVers, dnsconst.RcodeBadCookie} {
-		t[rc] = uint8(i + 1)
+		t[rc] = uint8(i)
 	}
 	return t
 }()
 
-func rcodeIndex(rc int) int {
+func rcodeIndex(rc int) int { return int(rcodeCell(rc)) }
+
+func rcodeCell(rc int) uint8 {
 	if uint(rc) < uint(len(rcodeIndexes)) {
-		if i := rcodeIndexes[rc]; i > 0 {
-			return int(i - 1)
-		}
+		return rcodeIndexes[rc]
 	}
-	return numRcodes - 1
+	return uint8(numRcodes - 1)
 }
 
 // Hand-over kinds, by index into HandOverKinds.
@@ -113,214 +119,146 @@ const (
 	kindTSIG
 )
 
+// sizeIndexes maps (n-1)>>4 to the bucket of a response of n octets,
+// for 0 < n <= 4096: every bound up to 4096 is a multiple of 16.
+var sizeIndexes = func() (t [256]uint8) {
+	for i := range t {
+		n := i<<4 + 16 // the largest size of the slot
+		for t[i] = 0; ResponseSizeBuckets[t[i]] < n; t[i]++ {
+		}
+	}
+	return t
+}()
+
 // sizeIndex is the index of the bucket of a response of n octets in
 // ResponseSizeBuckets (numSizes: over the last).
 func sizeIndex(n int) int {
+	if uint(n-1) < 4096 {
+		return int(sizeIndexes[uint(n-1)>>4])
+	}
 	switch {
-	case n <= 64:
+	case n <= 0:
 		return 0
-	case n <= 1024: // 128, 256, 512 and 1024: the powers of two
-		return bits.Len(uint(n-1)) - 6
-	case n <= 1232:
-		return 5
-	case n <= 2048:
-		return 6
-	case n <= 4096:
-		return 7
 	case n <= 65535:
-		return 8
+		return numSizes - 1
 	}
 	return numSizes
 }
 
-// counter is a count one reader writes and Stats reads. The reader counts
-// in n, plainly, and publishes n to pub (an atomic store) at the end of
-// each batch of queries: a UDP reader before it sends the batch's
-// replies, a TCP connection before it writes each. A counter changed since
-// the last publication is on the reader's dirty list.
-type counter struct {
-	n     uint64
-	dirty bool
-	pub   atomic.Uint64
+// zoneCells is the number of query counts of one zone: one per query
+// type and rcode (the transport is the reader's), at
+// qtypeCell(qtype)+rcodeIndex(rcode).
+const zoneCells = numQtypes * numRcodes
+
+// zoneCounts are one reader's published queries for one zone, by
+// qtypeCell(qtype)+rcodeIndex(rcode); the reader adds to them under its
+// mu, Stats reads them under it.
+type zoneCounts struct {
+	name string      // the zone's; "" for queries no zone answered
+	n    [256]uint64 // the first zoneCells; indexed by a uint8 without a check
 }
 
-func (c *counter) load() uint64 { return c.pub.Load() }
-
-// zoneCounts are one reader's queries for one zone.
-type zoneCounts [numQtypes][numRcodes]counter
-
-// zoneCacheBits is the log2 of the size of a reader's cache of zones.
-const (
-	zoneCacheBits  = 6
-	zoneCacheSlots = 1 << zoneCacheBits
-)
-
-type zoneCacheEntry struct {
-	z      uintptr // the *zone.Zone, as an address only: a cache must not keep a zone alive
-	name   string  // its name: a later zone at the same address is told apart by it
-	counts *zoneCounts
+// fixedCounts are one reader's counts that are not by zone.
+type fixedCounts struct {
+	truncated uint64
+	sizes     [numSizes + 1]uint64
+	sizeSum   uint64
+	handOver  [numKinds]uint64
+	dropped   uint64 // by rate limiting
+	slipped   uint64
 }
 
-// readerStats are one reader's counts.
+// readerStats are one reader's counts. Counting a query writes one word
+// to a log the reader alone touches (the zone's slot and the cell of its
+// query type and rcode), and counting a response adds to plain fields the
+// reader alone touches: no lock, no atomic, nothing shared, and a line or
+// two of memory, always the same. At the end of each batch of queries (a
+// UDP reader before it sends the batch's replies, a TCP connection
+// before it writes each) the reader publishes: under its own mutex,
+// which nothing but Stats (a scrape) ever takes, it adds the log to the
+// zones' counts and copies the plain fields. A batch takes the mutex
+// once, uncontended unless a scrape is summing this reader.
 type readerStats struct {
 	transport int
-	names     *zoneNames
-	cache     [zoneCacheSlots]zoneCacheEntry // the reader's alone
-	dirty     []*counter                     // changed since published; the reader's alone
-	byName    map[string]*zoneCounts         // behind the cache; the reader's alone
+	nlog      int
+	log       [queryLogSize]uint64 // slot+1 (0: no zone) << 8 | cell; the reader's alone
+	c         fixedCounts          // the reader's alone
 
-	// zones holds the counters by zone index (0: no zone); the reader
-	// replaces the slice to grow it, and fills its entries as zones come.
-	zones atomic.Pointer[[]atomic.Pointer[zoneCounts]]
-	none  *zoneCounts // zones[0], for queries no zone answered
-
-	truncated counter
-	sizes     [numSizes + 1]counter
-	sizeSum   counter
-	handOver  [numKinds]counter
-	dropped   counter // by rate limiting
-	slipped   counter
+	mu     sync.Mutex
+	bySlot []*zoneCounts // by slot+1, nil until counted; under mu
+	zones  []*zoneCounts // every one of bySlot, for Stats; under mu
+	pub    fixedCounts   // c as of the last publication; under mu
 }
 
-// maxDirty bounds a reader's dirty list; a full one is published at
-// once. A batch of queries changes a few counters each.
-const maxDirty = 8 * udpBatchSize
+// queryLogSize bounds a reader's log of queries; a full one is published
+// at once. A UDP batch fills half of it.
+const queryLogSize = 2 * udpBatchSize
 
-func newReaderStats(transport int, names *zoneNames) *readerStats {
-	return &readerStats{transport: transport, names: names, dirty: make([]*counter, 0, maxDirty), byName: map[string]*zoneCounts{}}
+func newReaderStats(transport int) *readerStats {
+	return &readerStats{transport: transport}
 }
-
-// add counts n in c.
-func (r *readerStats) add(c *counter, n uint64) {
-	c.n += n
-	if !c.dirty {
-		if len(r.dirty) == cap(r.dirty) {
-			r.publish()
-		}
-		c.dirty = true
-		r.dirty = append(r.dirty, c)
-	}
-}
-
-func (r *readerStats) inc(c *counter) { r.add(c, 1) }
 
 // publish makes the counts so far visible to Stats.
 func (r *readerStats) publish() {
-	for i, c := range r.dirty {
-		c.pub.Store(c.n)
-		c.dirty = false
-		r.dirty[i] = nil
+	r.mu.Lock()
+	for _, e := range r.log[:r.nlog] {
+		i := int(e >> 8)
+		if i >= len(r.bySlot) || r.bySlot[i] == nil {
+			r.newZone(i)
+		}
+		r.bySlot[i].n[uint8(e)]++
 	}
-	r.dirty = r.dirty[:0]
+	r.pub = r.c
+	r.mu.Unlock()
+	r.nlog = 0
 }
 
-// zoneCounts returns the counters of z (nil: no zone). A hit in the
-// cache compares two addresses and a length: the name's octets need no
-// comparing, since the entry holds the name it saw, whose memory
-// therefore cannot have been reused for another. A miss looks the name
-// up in the reader's map, and only a name the reader has not seen yet
-// takes the server's lock.
-func (r *readerStats) zoneCounts(z *zone.Zone) *zoneCounts {
-	if z == nil {
-		if r.none == nil {
-			r.none = r.counts(0)
-		}
-		return r.none
-	}
-	p := uintptr(unsafe.Pointer(z))
-	e := &r.cache[uint64(p>>4)*0x9e3779b97f4a7c15>>(64-zoneCacheBits)]
-	name := z.Name()
-	if e.z == p && len(e.name) == len(name) && unsafe.StringData(e.name) == unsafe.StringData(name) {
-		return e.counts
-	}
-	c, ok := r.byName[name]
-	if !ok {
-		c = r.counts(r.names.id(name))
-		r.byName[name] = c
-	}
-	*e = zoneCacheEntry{z: p, name: name, counts: c}
-	return c
-}
-
-// counts returns the counters of the zone with index id, making them on
-// first use.
-func (r *readerStats) counts(id int) *zoneCounts {
-	zs := r.zones.Load()
-	if zs == nil || id >= len(*zs) {
-		n := max(id+1, 8)
-		if zs != nil {
-			n = max(n, 2*len(*zs))
-		}
-		grown := make([]atomic.Pointer[zoneCounts], n)
-		if zs != nil {
-			for i := range *zs {
-				grown[i].Store((*zs)[i].Load())
-			}
-		}
-		r.zones.Store(&grown)
-		zs = &grown
-	}
-	c := (*zs)[id].Load()
-	if c == nil {
-		c = new(zoneCounts)
-		(*zs)[id].Store(c)
-	}
-	return c
-}
-
-// query counts one response of the query path.
+// query counts one response of the query path, answered by the zone z
+// (nil: none).
 func (r *readerStats) query(z *zone.Zone, qtype uint16, rcode int) {
-	r.inc(&r.zoneCounts(z)[qtypeIndex(qtype)][rcodeIndex(rcode)])
+	var i uint64
+	if z != nil {
+		i = uint64(z.Slot()+1) << 8
+	}
+	if r.nlog >= len(r.log) {
+		r.publish()
+	}
+	r.log[r.nlog] = i | uint64(qtypeCell(qtype)+rcodeCell(rcode))
+	r.nlog++
+}
+
+// newZone makes the counters of the zone with slot i-1 (0: no zone), the
+// first time the reader publishes a query of it; under mu.
+func (r *readerStats) newZone(i int) {
+	c := new(zoneCounts)
+	if i > 0 {
+		c.name = zone.SlotName(i - 1)
+	}
+	if i >= len(r.bySlot) {
+		r.bySlot = append(r.bySlot, make([]*zoneCounts, i+1-len(r.bySlot))...)
+	}
+	r.bySlot[i] = c
+	r.zones = append(r.zones, c)
 }
 
 // sent counts a response sent: its size, and whether it was truncated.
 func (r *readerStats) sent(resp []byte) {
-	r.inc(&r.sizes[sizeIndex(len(resp))])
-	r.add(&r.sizeSum, uint64(len(resp)))
-	if len(resp) > 2 && resp[2]&0x02 != 0 {
-		r.inc(&r.truncated)
+	r.c.sizes[sizeIndex(len(resp))]++
+	r.c.sizeSum += uint64(len(resp))
+	if len(resp) > 2 {
+		r.c.truncated += uint64(resp[2] >> 1 & 1) // TC
 	}
-}
-
-// zoneNames gives every zone name counted an index: the index of its
-// counters in every reader. Names are only ever added; the zones an
-// operator defines are few, and a removed zone keeps its counts.
-type zoneNames struct {
-	mu    sync.Mutex
-	ids   map[string]int
-	names atomic.Pointer[[]string] // by index; replaced when one is added
-}
-
-func newZoneNames() *zoneNames {
-	n := &zoneNames{ids: map[string]int{"": 0}}
-	n.names.Store(&[]string{""})
-	return n
-}
-
-func (n *zoneNames) id(name string) int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if id, ok := n.ids[name]; ok {
-		return id
-	}
-	old := *n.names.Load()
-	names := append(old[:len(old):len(old)], name)
-	n.ids[name] = len(old)
-	n.names.Store(&names)
-	return len(old)
 }
 
 // serverStats are the server's readers' counts.
 type serverStats struct {
-	names *zoneNames
-
 	mu      sync.Mutex
 	readers []*readerStats // every one, UDP readers and TCP ones
 	tcpFree []*readerStats // TCP ones not in use
 }
 
 func newServerStats() *serverStats {
-	return &serverStats{names: newZoneNames()}
+	return &serverStats{}
 }
 
 // udpReader returns the counts of a new UDP reader (nil: not counting).
@@ -328,7 +266,7 @@ func (s *serverStats) udpReader() *readerStats {
 	if s == nil {
 		return nil
 	}
-	r := newReaderStats(transportUDP, s.names)
+	r := newReaderStats(transportUDP)
 	s.mu.Lock()
 	s.readers = append(s.readers, r)
 	s.mu.Unlock()
@@ -348,7 +286,7 @@ func (s *serverStats) tcpTake() *readerStats {
 		s.tcpFree = s.tcpFree[:n-1]
 		return r
 	}
-	r := newReaderStats(transportTCP, s.names)
+	r := newReaderStats(transportTCP)
 	s.readers = append(s.readers, r)
 	return r
 }
@@ -399,7 +337,8 @@ type TransportStats struct {
 }
 
 type queryKey struct {
-	zone, qtype, rcode, transport int
+	zone                    string
+	qtype, rcode, transport int
 }
 
 // Stats returns the counts so far. With counting off (Config.Stats) they
@@ -417,49 +356,36 @@ func (s *Server) Stats() Stats {
 	s.stats.mu.Unlock()
 	sums := map[queryKey]uint64{}
 	for _, r := range readers {
-		if zs := r.zones.Load(); zs != nil {
-			for id := range *zs {
-				c := (*zs)[id].Load()
-				if c == nil {
-					continue
-				}
-				for qt := range c {
-					for rc := range c[qt] {
-						if n := c[qt][rc].load(); n > 0 {
-							sums[queryKey{id, qt, rc, r.transport}] += n
-						}
-					}
+		r.mu.Lock()
+		for _, c := range r.zones {
+			for i, n := range c.n[:zoneCells] {
+				if n > 0 {
+					sums[queryKey{c.name, i / numRcodes, i % numRcodes, r.transport}] += n
 				}
 			}
 		}
+		p := r.pub
+		r.mu.Unlock()
 		t := &out.Transports[r.transport]
-		t.Truncated += r.truncated.load()
+		t.Truncated += p.truncated
 		var cum uint64
-		for i := range r.sizes {
-			n := r.sizes[i].load()
+		for i, n := range p.sizes {
 			cum += n
 			if i < numSizes {
 				t.SizeBuckets[i] += cum
 			}
 		}
 		t.Count += cum
-		t.Sum += r.sizeSum.load()
-		for k := range r.handOver {
-			out.HandedOver[k] += r.handOver[k].load()
+		t.Sum += p.sizeSum
+		for k, n := range p.handOver {
+			out.HandedOver[k] += n
 		}
-		out.RRLDropped += r.dropped.load()
-		out.RRLSlipped += r.slipped.load()
+		out.RRLDropped += p.dropped
+		out.RRLSlipped += p.slipped
 	}
-	// Loaded after the counts: a zone a reader counted has its name by
-	// then (names are only ever added).
-	names := *s.stats.names.names.Load()
 	out.Queries = make([]QueryCount, 0, len(sums))
 	for k, n := range sums {
-		name := ""
-		if k.zone < len(names) {
-			name = names[k.zone]
-		}
-		out.Queries = append(out.Queries, QueryCount{Zone: name, Qtype: QueryTypes[k.qtype], Rcode: Rcodes[k.rcode], Transport: Transports[k.transport], Count: n})
+		out.Queries = append(out.Queries, QueryCount{Zone: k.zone, Qtype: QueryTypes[k.qtype], Rcode: Rcodes[k.rcode], Transport: Transports[k.transport], Count: n})
 	}
 	return out
 }

@@ -57,7 +57,7 @@ func (b *Builder) CreateZone(origin []byte, name string, names int) error {
 		return fmt.Errorf("zone: bad origin %q", origin)
 	}
 	o := string(origin)
-	z := &Zone{origin: o, originB: []byte(o), name: name, labels: nl}
+	z := &Zone{origin: o, originB: []byte(o), name: name, labels: nl, slot: slotOf(name)}
 	m := editMap(newNameMap(b.base.seed, names))
 	m.expect = names / len(m.bufs)
 	h := m.hash(origin)

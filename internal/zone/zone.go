@@ -9,6 +9,7 @@ type Zone struct {
 	originB []byte // the same, as bytes, to write without converting
 	name    string // presentation format, for logs and metrics
 	labels  int    // labels in origin, the root label included
+	slot    int    // see Slot
 
 	nodes  *nameMap
 	apex   *Node
