@@ -33,14 +33,17 @@ func TestFailoverSeenFirstMidway(t *testing.T) {
 		leased("a", "p1", "192.0.2.1", time.Hour, clk.Now()),
 		leased("b", "p2", "192.0.2.2", time.Hour, clk.Now()),
 	})
+	// healthy waits for the pools' healthy counts, with both pushed
+	// results compiled (p1 reads 0 with a's result or without it).
 	healthy := func(want map[string]int) func() bool {
 		return func() bool {
-			for _, p := range c.Snapshots().Load().Service(string(model.Name(svc).Wire())).Pools {
+			s := c.Snapshots().Load().Service(string(model.Name(svc).Wire()))
+			for _, p := range s.Pools {
 				if p.Healthy != want[p.Spec.Name] {
 					return false
 				}
 			}
-			return true
+			return !slices.ContainsFunc(s.Endpoints, func(e steer.Endpoint) bool { return e.Health.State == steer.Unknown })
 		}
 	}
 	if err := checker.Push(svc+"|b", true, "up"); err != nil {
@@ -50,6 +53,7 @@ func TestFailoverSeenFirstMidway(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "answers from p2", healthy(map[string]int{"p1": 0, "p2": 1}))
+	settled(c)
 	if got := testutil.ToFloat64(c.metrics.active.WithLabelValues(svc)); got != 1 {
 		t.Errorf("stratus_steering_failover_active while answering from the fallback tier: %v, want 1", got)
 	}
@@ -57,6 +61,7 @@ func TestFailoverSeenFirstMidway(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "answers from p1", healthy(map[string]int{"p1": 1, "p2": 1}))
+	settled(c)
 	if got := rec.lines(); !slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, "failover_ended ") }) {
 		t.Errorf("no failover_ended alert when the answers came back to p1; alerts:\n%s", strings.Join(got, "\n"))
 	}
@@ -126,6 +131,7 @@ func TestFailoverFirstSight(t *testing.T) {
 					}
 					return true
 				})
+				settled(c)
 				kinds = append(kinds, st.alerts...)
 				var got []string
 				for _, l := range rec.lines() {
