@@ -3,7 +3,9 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -14,9 +16,11 @@ import (
 )
 
 // Liveness and readiness. GET /healthz answers 200 "ok" while the process
-// serves HTTP at all; GET /readyz answers 200 only when every check below
-// passes, else 503, both with a JSON body naming each check and its state.
-// Neither needs a token, and both are outside /v1.
+// serves HTTP at all; GET /readyz answers 200 when the node can answer
+// DNS (every check below but the store's passes), else 503, with a JSON
+// body naming each check and its state; GET /readyz?strict=1 requires
+// the store as well (the API cannot write without it). Neither needs a
+// token, and both are outside /v1.
 const (
 	healthzPath = "/healthz"
 	readyzPath  = "/readyz"
@@ -50,14 +54,23 @@ type readyCheck struct {
 // readyReport is GET /readyz's body.
 type readyReport struct {
 	Ready  bool         `json:"ready"`
+	Strict bool         `json:"strict"`
 	Checks []readyCheck `json:"checks"`
 }
 
 // checks evaluates the readiness checks, in a fixed order: store (open
 // and answering the publisher's probes), snapshot (the first full load
 // of the zones is published), dns (the listeners are up), api (the API
-// listener is up).
-func (r *readiness) checks() readyReport {
+// listener is up). The node is ready when snapshot, dns and api pass:
+// DNS answers from the last snapshot while the store is away, and with
+// a store shared by every node, an outage of it must not take every
+// node out of service at once. strict requires the store too.
+//
+// The store's detail says since when it is unreachable, never the
+// store's error (the probe needs no token, and a networked store's
+// errors name internal addresses): the error is in the log and in the
+// authenticated GET /v1/status.
+func (r *readiness) checks(strict bool) readyReport {
 	pub := r.pub.Load()
 	store := readyCheck{Name: "store", OK: true}
 	switch {
@@ -68,8 +81,8 @@ func (r *readiness) checks() readyReport {
 	default:
 		if st := pub.State(); st.Unreachable {
 			store = readyCheck{Name: "store", Detail: "the store is unreachable"}
-			if st.Err != nil {
-				store.Detail += ": " + st.Err.Error()
+			if !st.Since.IsZero() {
+				store.Detail += " since " + st.Since.UTC().Format(time.RFC3339)
 			}
 		}
 	}
@@ -89,9 +102,9 @@ func (r *readiness) checks() readyReport {
 	if !r.api.Load() {
 		api.OK, api.Detail = false, "the API listener is not serving"
 	}
-	out := readyReport{Ready: true, Checks: []readyCheck{store, snap, dns, api}}
-	for _, c := range out.Checks {
-		out.Ready = out.Ready && c.OK
+	out := readyReport{Ready: snap.OK && dns.OK && api.OK, Strict: strict, Checks: []readyCheck{store, snap, dns, api}}
+	if strict {
+		out.Ready = out.Ready && store.OK
 	}
 	return out
 }
@@ -112,7 +125,15 @@ func (r *readiness) probes() http.Handler {
 		if !probeMethod(w, req) {
 			return
 		}
-		rep := r.checks()
+		strict := false
+		if v := req.URL.Query().Get("strict"); v != "" {
+			var err error
+			if strict, err = strconv.ParseBool(v); err != nil {
+				http.Error(w, "strict="+strconv.Quote(v)+" is not a boolean (use strict=1 or strict=0)", http.StatusBadRequest)
+				return
+			}
+		}
+		rep := r.checks(strict)
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
@@ -160,9 +181,9 @@ func (s *Node) registerRecovery() {
 	s.metrics.MustRegister(telemetry.Panics, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: telemetry.Namespace,
 		Name:      "ready",
-		Help:      "1 while the node is ready to serve (GET /readyz answers 200), else 0.",
+		Help:      "1 while the node is ready to serve DNS (GET /readyz answers 200; the store is not required), else 0.",
 	}, func() float64 {
-		if s.ready.checks().Ready {
+		if s.ready.checks(false).Ready {
 			return 1
 		}
 		return 0

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -50,10 +51,11 @@ func probe(t *testing.T, h http.Handler, method, path string) (int, string) {
 	return w.Code, w.Body.String()
 }
 
-// readyz asks h for GET /readyz and decodes its report.
-func readyz(t *testing.T, h http.Handler) (int, map[string]readyCheck) {
+// readyz asks h for GET path (/readyz and a query) and decodes its
+// report.
+func readyz(t *testing.T, h http.Handler, path string) (int, map[string]readyCheck) {
 	t.Helper()
-	code, body := probe(t, h, http.MethodGet, "/readyz")
+	code, body := probe(t, h, http.MethodGet, path)
 	var rep readyReport
 	if err := json.Unmarshal([]byte(body), &rep); err != nil {
 		t.Fatalf("GET /readyz: %v in %q", err, body)
@@ -106,26 +108,36 @@ func gathered(t *testing.T, reg prometheus.Gatherer, name, component string) flo
 
 // TestReadiness: /readyz answers 503 naming what is not ready, in each
 // state a node passes through — nothing open, the zones loading, DNS not
-// up, the store unreachable, shutting down — and 200 only when all is;
-// stratus_ready follows it. /healthz answers 200 throughout.
+// up, the store unreachable, shutting down — and 200 when DNS can be
+// served: an unreachable store fails its check, saying since when but
+// not its error, and makes only /readyz?strict=1 answer 503.
+// stratus_ready follows /readyz. /healthz answers 200 throughout.
 func TestReadiness(t *testing.T) {
 	n := &Node{metrics: prometheus.NewRegistry()}
 	n.registerRecovery()
 	h := n.probes()
+	// want checks /readyz (ready) and /readyz?strict=1 (ready, and the
+	// store not failing).
 	want := func(ready bool, failing ...string) {
 		t.Helper()
-		code, checks := readyz(t, h)
-		wantCode := http.StatusServiceUnavailable
-		if ready {
-			wantCode = http.StatusOK
-		}
-		if code != wantCode {
-			t.Errorf("GET /readyz: %d, want %d (%+v)", code, wantCode, checks)
-		}
-		for name, c := range checks {
-			fail := strings.Contains(","+strings.Join(failing, ",")+",", ","+name+",")
-			if c.OK == fail || (fail && c.Detail == "") {
-				t.Errorf("check %s: %+v, want failing %v", name, c, fail)
+		storeOK := !slices.Contains(failing, "store")
+		for _, q := range []struct {
+			path  string
+			ready bool
+		}{{"/readyz", ready}, {"/readyz?strict=0", ready}, {"/readyz?strict=1", ready && storeOK}, {"/readyz?strict=true", ready && storeOK}} {
+			code, checks := readyz(t, h, q.path)
+			wantCode := http.StatusServiceUnavailable
+			if q.ready {
+				wantCode = http.StatusOK
+			}
+			if code != wantCode {
+				t.Errorf("GET %s: %d, want %d (%+v)", q.path, code, wantCode, checks)
+			}
+			for name, c := range checks {
+				fail := slices.Contains(failing, name)
+				if c.OK == fail || (fail && c.Detail == "") {
+					t.Errorf("GET %s: check %s: %+v, want failing %v", q.path, name, c, fail)
+				}
 			}
 		}
 		g := readyGauge(t, n.metrics)
@@ -137,6 +149,9 @@ func TestReadiness(t *testing.T) {
 		}
 	}
 	want(false, "store", "snapshot", "dns", "api")
+	if code, body := probe(t, h, http.MethodGet, "/readyz?strict=maybe"); code != http.StatusBadRequest || !strings.Contains(body, "strict") {
+		t.Errorf("GET /readyz?strict=maybe: %d %q, want 400 naming strict", code, body)
+	}
 
 	bst, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), bolt.Options{})
 	if err != nil {
@@ -162,9 +177,10 @@ func TestReadiness(t *testing.T) {
 
 	st.down.Store(true)
 	pub.Probe(ctx)
-	want(false, "store")
-	if _, checks := readyz(t, h); !strings.Contains(checks["store"].Detail, errAway.Error()) {
-		t.Errorf("store check %+v does not say why", checks["store"])
+	want(true, "store") // DNS answers from the snapshot
+	since := pub.State().Since.UTC().Format(time.RFC3339)
+	if _, checks := readyz(t, h, "/readyz"); checks["store"].Detail != "the store is unreachable since "+since {
+		t.Errorf("store check %+v, want the store unreachable since %s (and not the store's error)", checks["store"], since)
 	}
 	st.down.Store(false)
 	pub.Probe(ctx)

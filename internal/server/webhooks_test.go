@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/stratusdns/stratus/internal/config"
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/model"
+	"github.com/stratusdns/stratus/internal/steer"
 	"github.com/stratusdns/stratus/internal/testutil"
 	"github.com/stratusdns/stratus/internal/webhook"
 )
@@ -243,6 +245,14 @@ func TestFailoverAlertDelivered(t *testing.T) {
 		}
 	}
 	waitUntil(t, "the endpoint's target", func() bool { return n.checker.Push("api.example.com.|a", true, "test") == nil })
+	// Steering alerts a change between two check results: the first
+	// (up) must have been compiled before the second (down) is pushed.
+	waitUntil(t, "endpoint a seen up", func() bool {
+		svc := n.steering.Snapshots().Load().Service(string(model.Name("api.example.com.").Wire()))
+		return svc != nil && slices.ContainsFunc(svc.Endpoints, func(e steer.Endpoint) bool {
+			return e.Spec.ID == "a" && e.Health.State == steer.Up
+		})
+	})
 	if err := n.checker.Push("api.example.com.|a", false, "test"); err != nil {
 		t.Fatal(err)
 	}

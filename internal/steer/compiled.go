@@ -81,6 +81,9 @@ type Endpoint struct {
 	Up      bool
 	Why     string // why the endpoint is up or down
 	Drained bool   // forced down by an operator (endpoint or pool)
+	// Pending: the endpoint is checked but has no check result yet, so
+	// its cold start decides Up.
+	Pending bool
 	Health  Health
 }
 
@@ -320,6 +323,7 @@ func endpointState(spec *model.Service, p *model.Pool, e *Endpoint, in Inputs) (
 		}
 		return false, why
 	}
+	e.Pending = true
 	switch spec.ColdStart.Mode {
 	case model.ColdDown:
 		return false, "no check result yet (cold start: down)"

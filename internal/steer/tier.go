@@ -55,6 +55,25 @@ func (s *CompiledService) priority(i int) int {
 	return s.Pools[i].Spec.Priority
 }
 
+// Settled reports whether the first tier has endpoints, and every
+// checked one of them a check result: until then, where the answers
+// come from is the cold start's guess (or, with no endpoint yet, a
+// service still being set up), not what the checks found.
+func (s *CompiledService) Settled() bool {
+	n := 0
+	for i := range s.Endpoints {
+		e := &s.Endpoints[i]
+		if !s.allowed[e.Pool] || s.priority(e.Pool) != s.firstPriority {
+			continue
+		}
+		if e.Pending {
+			return false
+		}
+		n++
+	}
+	return n > 0
+}
+
 // Tier returns where the service's answers come from now.
 func (s *CompiledService) Tier() Tier {
 	var t Tier

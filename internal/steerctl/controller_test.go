@@ -87,6 +87,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// settled waits for the controller to finish the compile whose snapshot
+// a test saw: a rebuild publishes the snapshot, then (still holding c.mu)
+// records lapses and emits alerts and metrics.
+func settled(c *Controller) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+}
+
 func TestRenewalsDoNotRecompile(t *testing.T) {
 	c, _ := newController(t)
 	now := time.Now()

@@ -18,6 +18,9 @@ const ActorSteering = "steering"
 // tell failovers and endpoint health changes as they happen. It
 // outlives the compiled services (a reset compiles everything anew).
 type watched struct {
+	// seen: every checked endpoint of the service's first tier has had
+	// a check result; until then tier and failover mean nothing.
+	seen     bool
 	tier     steer.Tier
 	failover bool // a failover started and has not ended
 	health   map[string]steer.HealthState
@@ -27,8 +30,16 @@ type watched struct {
 // emits the alerts, events and metrics of what changed: its endpoints'
 // checked health going down or up, and its answers leaving or coming
 // back to the first tier (a failover) or falling to its when_all_down
-// policy. The first sight of a service sets what is seen and says
-// nothing. Call with c.mu held.
+// policy.
+//
+// A service counts as seen once every checked endpoint of its first
+// tier has a check result (not its cold start's guess). That first
+// sight says nothing, but sets what is seen: a service already
+// answering from a lower tier or its when_all_down policy then is in a
+// failover (a node restarted, or a new leader took over, in the middle
+// of one), whose end is alerted. Likewise an endpoint's first check
+// result is no alert: only a change between two results is. Call with
+// c.mu held.
 func (c *Controller) watch(name model.Name, s *steer.CompiledService, now time.Time) {
 	if s == nil {
 		if _, ok := c.watched[name]; ok {
@@ -38,8 +49,8 @@ func (c *Controller) watch(name model.Name, s *steer.CompiledService, now time.T
 		return
 	}
 	svc := name.String()
-	w, seen := c.watched[name]
-	if !seen {
+	w, ok := c.watched[name]
+	if !ok {
 		w = &watched{}
 		c.watched[name] = w
 	}
@@ -48,14 +59,14 @@ func (c *Controller) watch(name model.Name, s *steer.CompiledService, now time.T
 		e := &s.Endpoints[i]
 		st := e.Health.State
 		hs[e.Key] = st
-		old, known := w.health[e.Key]
+		old := w.health[e.Key]
 		switch {
-		case !known || old == st:
+		case old == steer.Unknown || st == steer.Unknown || old == st:
 		case st == steer.Down:
 			c.emit(alert.Event{Kind: alert.EndpointDown, Time: now, Service: svc, Pool: e.Spec.Pool, Endpoint: e.Spec.ID,
 				Summary: fmt.Sprintf("%s: endpoint %s (pool %s) is down: %s", svc, e.Spec.ID, e.Spec.Pool, e.Why),
 				Details: map[string]string{"address": e.Spec.Address, "reason": e.Why}})
-		case st == steer.Up && old == steer.Down:
+		case st == steer.Up:
 			c.emit(alert.Event{Kind: alert.EndpointUp, Time: now, Service: svc, Pool: e.Spec.Pool, Endpoint: e.Spec.ID,
 				Summary: fmt.Sprintf("%s: endpoint %s (pool %s) is up again: %s", svc, e.Spec.ID, e.Spec.Pool, e.Why),
 				Details: map[string]string{"address": e.Spec.Address, "reason": e.Why}})
@@ -63,17 +74,25 @@ func (c *Controller) watch(name model.Name, s *steer.CompiledService, now time.T
 	}
 	w.health = hs
 
-	t := s.Tier()
-	old := w.tier
-	w.tier = t
 	defer func() {
 		c.metrics.active.WithLabelValues(svc).Set(map[bool]float64{true: 1}[w.failover])
-		// Both counters exist from the service's first sight, at 0, so
-		// that increase() over them sees its first failover.
+		// Both counters exist from the service's first compile, at 0,
+		// so that increase() over them sees its first failover.
 		c.metrics.started.WithLabelValues(svc)
 		c.metrics.ended.WithLabelValues(svc)
 	}()
-	if !seen || old.Reason == t.Reason {
+	t := s.Tier()
+	if !w.seen {
+		if !s.Settled() {
+			return
+		}
+		w.seen, w.tier = true, t
+		w.failover = t.Reason != steer.ReasonHealthy
+		return
+	}
+	old := w.tier
+	w.tier = t
+	if old.Reason == t.Reason {
 		return
 	}
 	details := func() map[string]string { // each alert its own

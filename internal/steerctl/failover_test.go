@@ -17,6 +17,7 @@ import (
 	"github.com/stratusdns/stratus/internal/health"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/publish"
+	"github.com/stratusdns/stratus/internal/steer"
 	"github.com/stratusdns/stratus/internal/zone"
 )
 
@@ -127,11 +128,13 @@ func TestFailoverAlertsAndMetrics(t *testing.T) {
 				leased("b", "p2", "192.0.2.2", time.Hour, clk.Now()),
 			})
 			var want []string
+			pushed := map[string]steer.HealthState{} // by key
 			for _, s := range tc.steps {
 				for _, id := range slices.Sorted(maps.Keys(s.push)) {
 					if err := checker.Push(svc+"|"+id, s.push[id], "pushed "+map[bool]string{true: "up", false: "down"}[s.push[id]]); err != nil {
 						t.Fatal(err)
 					}
+					pushed[svc+"|"+id] = map[bool]steer.HealthState{true: steer.Up, false: steer.Down}[s.push[id]]
 				}
 				if s.step > 0 {
 					clk.Step(s.step)
@@ -144,8 +147,16 @@ func TestFailoverAlertsAndMetrics(t *testing.T) {
 							return false
 						}
 					}
+					// Each result pushed is compiled (a cold start
+					// counts as up as well).
+					for _, e := range snap.Endpoints {
+						if st, ok := pushed[e.Key]; ok && e.Health.State != st {
+							return false
+						}
+					}
 					return len(rec.lines()) >= len(want)
 				})
+				settled(c)
 				if got := rec.lines(); !slices.Equal(got, want) {
 					t.Fatalf("%s: alerts\n%s\nwant\n%s", s.name, strings.Join(got, "\n"), strings.Join(want, "\n"))
 				}

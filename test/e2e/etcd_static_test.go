@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -79,16 +80,21 @@ func putWWW(s *server, addr string) (int, string) {
 }
 
 // waitDegraded waits until GET /v1/status and stratus status say the
-// node is degraded (want) or not, and GET /readyz that it is not ready
-// for its store, or ready.
+// node is degraded (want) or not, and GET /readyz?strict=1 that it is
+// not ready for its store (saying since when, not the store's error),
+// or ready; GET /readyz stays ready throughout, as DNS answers.
 func waitDegraded(t *testing.T, s *server, want bool) {
 	t.Helper()
+	unreachable := regexp.MustCompile(`"detail": "the store is unreachable since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"`)
 	for deadline := time.Now().Add(waitFloor); ; time.Sleep(100 * time.Millisecond) {
 		code, body := s.api("GET", "/v1/status", "")
 		rcode, rbody := s.api("GET", "/readyz", "")
-		ready := rcode == 200 && strings.Contains(rbody, `"ready": true`)
+		scode, sbody := s.api("GET", "/readyz?strict=1", "")
+		ready := rcode == 200 && strings.Contains(rbody, `"ready": true`) &&
+			scode == 200 && strings.Contains(sbody, `"ready": true`)
 		if want {
-			ready = rcode == 503 && strings.Contains(rbody, "the store is unreachable")
+			ready = rcode == 200 && strings.Contains(rbody, `"ready": true`) && unreachable.MatchString(rbody) &&
+				scode == 503 && unreachable.MatchString(sbody)
 		}
 		var st apiv1.Status
 		if code == 200 && ready && json.Unmarshal([]byte(body), &st) == nil && st.Degraded == want && st.Store.Reachable == !want {
@@ -98,7 +104,7 @@ func waitDegraded(t *testing.T, s *server, want bool) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("status did not turn degraded=%v: %d %s; /readyz %d %s", want, code, body, rcode, rbody)
+			t.Fatalf("status did not turn degraded=%v: %d %s; /readyz %d %s; /readyz?strict=1 %d %s", want, code, body, rcode, rbody, scode, sbody)
 		}
 	}
 }
