@@ -66,26 +66,13 @@ type readyReport struct {
 // a store shared by every node, an outage of it must not take every
 // node out of service at once. strict requires the store too.
 //
-// The store's detail says since when it is unreachable, never the
+// The store's detail (storeCheck) says since when it is unreachable, never the
 // store's error (the probe needs no token, and a networked store's
 // errors name internal addresses): the error is in the log and in the
 // authenticated GET /v1/status.
 func (r *readiness) checks(strict bool) readyReport {
 	pub := r.pub.Load()
-	store := readyCheck{Name: "store", OK: true}
-	switch {
-	case !r.store.Load():
-		store = readyCheck{Name: "store", Detail: "the store is not open"}
-	case pub == nil:
-		store = readyCheck{Name: "store", Detail: "the store is opening"}
-	default:
-		if st := pub.State(); st.Unreachable {
-			store = readyCheck{Name: "store", Detail: "the store is unreachable"}
-			if !st.Since.IsZero() {
-				store.Detail += " since " + st.Since.UTC().Format(time.RFC3339)
-			}
-		}
-	}
+	store := r.storeCheck()
 	snap := readyCheck{Name: "snapshot", Detail: "the zones are still loading"}
 	if pub != nil {
 		select {
@@ -107,6 +94,27 @@ func (r *readiness) checks(strict bool) readyReport {
 		out.Ready = out.Ready && store.OK
 	}
 	return out
+}
+
+// storeCheck reports whether the store is open and answers the
+// publisher's probes.
+func (r *readiness) storeCheck() readyCheck {
+	pub := r.pub.Load()
+	switch {
+	case !r.store.Load():
+		return readyCheck{Name: "store", Detail: "the store is not open"}
+	case pub == nil:
+		return readyCheck{Name: "store", Detail: "the store is opening"}
+	}
+	st := pub.State()
+	if !st.Unreachable {
+		return readyCheck{Name: "store", OK: true}
+	}
+	c := readyCheck{Name: "store", Detail: "the store is unreachable"}
+	if !st.Since.IsZero() {
+		c.Detail += " since " + st.Since.UTC().Format(time.RFC3339)
+	}
+	return c
 }
 
 // probes returns the handler of GET /healthz and GET /readyz (HEAD too),
@@ -170,8 +178,8 @@ func (s *Node) withProbes(h http.Handler) http.Handler {
 	return mux
 }
 
-// registerRecovery registers stratus_panics_recovered_total and
-// stratus_ready on the node's registry.
+// registerRecovery registers stratus_panics_recovered_total,
+// stratus_ready and stratus_store_reachable on the node's registry.
 func (s *Node) registerRecovery() {
 	// Every component's series exists from the start, at 0, so that
 	// increase() over it sees the first panic.
@@ -184,6 +192,16 @@ func (s *Node) registerRecovery() {
 		Help:      "1 while the node is ready to serve DNS (GET /readyz answers 200; the store is not required), else 0.",
 	}, func() float64 {
 		if s.ready.checks(false).Ready {
+			return 1
+		}
+		return 0
+	}), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: telemetry.Namespace,
+		Subsystem: "store",
+		Name:      "reachable",
+		Help:      "1 while the store is open and answers the publisher's probes (the store check of GET /readyz?strict=1), else 0. DNS answers from the last snapshot without it; API writes fail.",
+	}, func() float64 {
+		if s.ready.storeCheck().OK {
 			return 1
 		}
 		return 0

@@ -144,6 +144,9 @@ func TestReadiness(t *testing.T) {
 		if (g == 1) != ready || (g != 0 && g != 1) {
 			t.Errorf("stratus_ready %v, ready %v", g, ready)
 		}
+		if g := gathered(t, n.metrics, "stratus_store_reachable", ""); (g == 1) != storeOK || (g != 0 && g != 1) {
+			t.Errorf("stratus_store_reachable %v, store reachable %v", g, storeOK)
+		}
 		if code, body := probe(t, h, http.MethodGet, "/healthz"); code != http.StatusOK || body != "ok\n" {
 			t.Errorf("GET /healthz: %d %q", code, body)
 		}
