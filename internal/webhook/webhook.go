@@ -57,9 +57,12 @@ const (
 
 // Payload is the JSON body of a delivery. Fields that do not apply to
 // the kind are empty strings; Details is an object, empty when there are
-// none.
+// none. ID names the alert (the same for every webhook that takes it);
+// Delivery names the delivery to one webhook, the same on every attempt
+// (the header X-Stratus-Delivery is a copy, and is not signed).
 type Payload struct {
 	ID       string            `json:"id"`
+	Delivery string            `json:"delivery"`
 	Kind     string            `json:"kind"`
 	Time     time.Time         `json:"time"`
 	Service  string            `json:"service"`
@@ -289,27 +292,29 @@ func (d *Dispatcher) build(events []alert.Event) func([]control.Webhook) []contr
 		var out []control.OutboxEntry
 		now := d.opts.Clock.Now().UTC()
 		for _, ev := range events {
-			var body []byte
+			id := ""
 			for i := range hooks {
 				if !Matches(&hooks[i], ev) {
 					continue
 				}
-				if body == nil {
-					body = d.payload(ev)
+				if id == "" {
+					id = newID()
 				}
-				out = append(out, control.OutboxEntry{Webhook: hooks[i].Name, Delivery: newID(), Kind: string(ev.Kind), Created: now, Payload: body})
+				delivery := newID()
+				out = append(out, control.OutboxEntry{Webhook: hooks[i].Name, Delivery: delivery, Kind: string(ev.Kind), Created: now, Payload: d.payload(ev, id, delivery)})
 			}
 		}
 		return out
 	}
 }
 
-func (d *Dispatcher) payload(ev alert.Event) []byte {
+// payload is the body of delivery to one webhook of alert id.
+func (d *Dispatcher) payload(ev alert.Event, id, delivery string) []byte {
 	t := ev.Time
 	if t.IsZero() {
 		t = d.opts.Clock.Now()
 	}
-	p := Payload{ID: newID(), Kind: string(ev.Kind), Time: t.UTC(), Service: ev.Service, Pool: ev.Pool, Endpoint: ev.Endpoint,
+	p := Payload{ID: id, Delivery: delivery, Kind: string(ev.Kind), Time: t.UTC(), Service: ev.Service, Pool: ev.Pool, Endpoint: ev.Endpoint,
 		Zone: ev.Zone, Drill: ev.Drill, Summary: ev.Summary, Details: ev.Details, Node: d.opts.Node}
 	if p.Details == nil {
 		p.Details = map[string]string{}
@@ -322,8 +327,11 @@ func (d *Dispatcher) payload(ev alert.Event) []byte {
 }
 
 // Matches reports whether w's filters take ev: each filter that is not
-// empty must list the alert's kind, service or zone (an alert without a
-// service or zone passes no such filter).
+// empty must list the alert's kind, or service; a zone filter takes an
+// alert whose zone it lists, or whose service is one of its zones or
+// below it (steering's alerts name a service, not a zone). Names compare
+// as DNS names: case and a trailing dot do not matter. An alert without
+// a service (or without a service and a zone) passes no such filter.
 func Matches(w *control.Webhook, ev alert.Event) bool {
 	if len(w.Events) > 0 && !slices.Contains(w.Events, string(ev.Kind)) {
 		return false
@@ -331,11 +339,21 @@ func Matches(w *control.Webhook, ev alert.Event) bool {
 	if len(w.Services) > 0 && !slices.Contains(w.Services, canonical(ev.Service)) {
 		return false
 	}
-	if len(w.Zones) > 0 && !slices.Contains(w.Zones, canonical(ev.Zone)) {
-		return false
+	if len(w.Zones) > 0 {
+		zone, svc := canonical(ev.Zone), canonical(ev.Service)
+		if !slices.ContainsFunc(w.Zones, func(z string) bool {
+			z = canonical(z)
+			return (zone != "" && zone == z) || (svc != "" && inZone(svc, z))
+		}) {
+			return false
+		}
 	}
 	return true
 }
+
+// inZone reports whether name is zone or below it, label by label; both
+// are canonical.
+func inZone(name, zone string) bool { return model.Name(name).IsSubdomainOf(model.Name(zone)) }
 
 func canonical(s string) string {
 	if s == "" {
@@ -371,7 +389,7 @@ type outcome int
 
 const (
 	delivered outcome = iota
-	retry             // a connection error, a timeout, 429 or 5xx
+	retry             // a connection error, a timeout, 408, 425, 429 or 5xx
 	refused           // any other answer: not retried
 	gone              // the webhook was deleted
 )
@@ -408,13 +426,20 @@ func (d *Dispatcher) send(ctx context.Context, w *control.Webhook, kind, deliver
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		a.outcome = delivered
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+	case retryable(resp.StatusCode):
 		a.outcome = retry
 		a.retryAfter = retryAfter(resp.Header.Get("Retry-After"), d.opts.Clock.Now())
 	default:
 		a.outcome = refused
 	}
 	return a
+}
+
+// retryable reports whether an answer of status code is tried again:
+// 408 (the receiver timed out), 425 (too early), 429 and 5xx. Any other
+// answer is final.
+func retryable(code int) bool {
+	return code == http.StatusRequestTimeout || code == http.StatusTooEarly || code == http.StatusTooManyRequests || code >= 500
 }
 
 // retryAfter reads a Retry-After header: seconds, or an HTTP date.
@@ -458,8 +483,8 @@ func (d *Dispatcher) Test(ctx context.Context, name string) (TestResult, error) 
 		return TestResult{}, err
 	}
 	now := d.opts.Clock.Now().UTC()
-	body := d.payload(alert.Event{Kind: TestKind, Time: now, Summary: "a test alert from stratus webhook test"})
 	res := TestResult{Delivery: newID()}
+	body := d.payload(alert.Event{Kind: TestKind, Time: now, Summary: "a test alert from stratus webhook test"}, newID(), res.Delivery)
 	a := d.send(ctx, w, TestKind, res.Delivery, body)
 	res.Status, res.OK = a.status, a.outcome == delivered
 	switch {
