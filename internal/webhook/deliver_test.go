@@ -90,6 +90,8 @@ type env struct {
 	d     *Dispatcher
 	reg   *prometheus.Registry
 	logs  *syncBuffer
+	ctx   context.Context
+	wg    *sync.WaitGroup
 }
 
 type syncBuffer struct {
@@ -111,6 +113,12 @@ func (s *syncBuffer) String() string {
 
 // newEnv starts a dispatcher; lead says whether it leads.
 func newEnv(t *testing.T, lead bool, opts ...func(*Options)) *env {
+	return newEnvOn(t, lead, nil, opts...)
+}
+
+// newEnvOn is newEnv with the dispatcher on wrap's store (nil: the
+// plane's).
+func newEnvOn(t *testing.T, lead bool, wrap func(Store) Store, opts ...func(*Options)) *env {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -121,17 +129,27 @@ func newEnv(t *testing.T, lead bool, opts ...func(*Options)) *env {
 		f(&o)
 	}
 	e.d = New(o)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); e.d.Run(ctx, plane.Webhooks) }()
-	if lead {
-		wg.Add(1)
-		go func() { defer wg.Done(); e.d.Lead(ctx) }()
-		waitFor(t, "the dispatcher to lead", func() bool { return e.d.leaderTerm() != nil })
+	var st Store = plane.Webhooks
+	if wrap != nil {
+		st = wrap(st)
 	}
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	ctx, cancel := context.WithCancel(context.Background())
+	e.ctx, e.wg = ctx, &sync.WaitGroup{}
+	e.wg.Add(1)
+	go func() { defer e.wg.Done(); e.d.Run(ctx, st) }()
+	if lead {
+		e.lead(t)
+	}
+	t.Cleanup(func() { cancel(); e.wg.Wait() })
 	return e
+}
+
+// lead makes the dispatcher lead.
+func (e *env) lead(t *testing.T) {
+	t.Helper()
+	e.wg.Add(1)
+	go func() { defer e.wg.Done(); e.d.Lead(e.ctx) }()
+	waitFor(t, "the dispatcher to lead", func() bool { return e.d.leaderTerm() != nil })
 }
 
 func (e *env) hook(t *testing.T, w control.Webhook) {
@@ -419,15 +437,30 @@ func TestMatches(t *testing.T) {
 	}
 }
 
-// Emit never blocks: beyond the queue, alerts are dropped and counted.
+// Emit never blocks: beyond the queue, alerts are dropped and counted,
+// and logged at most once a minute, so that a later incident is logged
+// again.
 func TestEmitNeverBlocks(t *testing.T) {
+	logs := &syncBuffer{}
+	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	e := &env{reg: prometheus.NewRegistry()}
-	d := New(Options{Queue: 2, Registerer: e.reg})
+	d := New(Options{Queue: 2, Registerer: e.reg, Clock: clk, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	for range 5 {
 		d.Emit(alert.Event{Kind: alert.EndpointDown})
 	}
-	if v := e.value(t, "stratus_webhook_alerts_dropped_total"); v != 3 {
+	if v := e.value(t, "stratus_webhook_alerts_dropped_total", "queue_full"); v != 3 {
 		t.Errorf("dropped %v, want 3", v)
+	}
+	if n := strings.Count(logs.String(), "alert queue full"); n != 1 {
+		t.Errorf("%d lines about the full queue in one incident, want 1:\n%s", n, logs)
+	}
+	clk.Step(time.Hour)
+	d.Emit(alert.Event{Kind: alert.EndpointDown})
+	if v := e.value(t, "stratus_webhook_alerts_dropped_total", "queue_full"); v != 4 {
+		t.Errorf("dropped %v, want 4", v)
+	}
+	if n := strings.Count(logs.String(), "alert queue full"); n < 2 {
+		t.Errorf("the full queue an hour later is not logged:\n%s", logs)
 	}
 }
 
