@@ -43,7 +43,7 @@ func OutboxKey(seq uint64) string { return SeqKey(PrefixWebhookOutbox, seq) }
 // KeyWebhookOutboxNext holds the next outbox sequence number (16 hex
 // digits): every write to the outbox reads and advances it, so numbers
 // are picked without reading the outbox, and follow the commit order.
-const KeyWebhookOutboxNext = "webhook-outbox-next"
+const KeyWebhookOutboxNext = PrefixWebhookSeq + "next"
 
 // EncodeOutboxNext encodes the next outbox sequence number.
 func EncodeOutboxNext(seq uint64) []byte { return []byte(fmt.Sprintf("%016x", seq)) }
