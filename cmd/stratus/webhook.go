@@ -74,8 +74,9 @@ that secret is not printed back.
 
 Filters: --event takes alert kinds (failover_started, failover_ended,
 endpoint_down, endpoint_up, lease_lapsed, all_down_engaged, drill_failed,
-secondary_expired), --service services, --zone zones; each given filter
-must match, and an empty filter takes every alert.`,
+secondary_expired), --service services, --zone zones (an alert of the
+zone, or of a service at or below it); each given filter must match, and
+an empty filter takes every alert.`,
 		Example: `  stratus webhook create ops --url https://alerts.example.com/stratus
   stratus webhook create pager --url https://pager.example.com/in --event failover_started,all_down_engaged --service api.example.com`,
 		Args: cobra.ExactArgs(1),
@@ -110,7 +111,7 @@ must match, and an empty filter takes every alert.`,
 	create.Flags().StringVar(&secretFile, "secret-file", "", `file holding the signing secret ("-" for standard input); default: generate one`)
 	create.Flags().StringSliceVar(&events, "event", nil, "alert kinds to deliver (comma-separated or repeated); default: all")
 	create.Flags().StringSliceVar(&services, "service", nil, "services whose alerts to deliver; default: all")
-	create.Flags().StringSliceVar(&zones, "zone", nil, "zones whose alerts to deliver; default: all")
+	create.Flags().StringSliceVar(&zones, "zone", nil, "zones whose alerts to deliver, their services' included; default: all")
 	del := &cobra.Command{
 		Use:   "delete NAME",
 		Short: "Delete an alert webhook and the deliveries to it not yet made",

@@ -245,7 +245,19 @@ func scanWebhooks(tx store.ReadTx) ([]Webhook, error) {
 	return out, err
 }
 
-// DeleteWebhook deletes a webhook and the deliveries to it not yet made.
+// OutboxChunk is the most outbox entries one transaction writes or
+// deletes: etcd refuses a transaction of more than --max-txn-ops (128 by
+// default) operations.
+const OutboxChunk = 100
+
+// outboxPage is how many outbox entries one read returns.
+const outboxPage = 500
+
+// DeleteWebhook deletes a webhook, then the deliveries to it not yet
+// made. The webhook's record goes in one transaction; its deliveries
+// after it, OutboxChunk at a time: a delivery left behind (the node
+// stopped, the store refused) is dropped by the leader when it finds its
+// webhook gone.
 func (s *Webhooks) DeleteWebhook(ctx context.Context, name, actor string) error {
 	if !webhookNameRE.MatchString(name) {
 		return ErrWebhookNotFound
@@ -263,103 +275,172 @@ func (s *Webhooks) DeleteWebhook(ctx context.Context, name, actor string) error 
 		if err := tx.Delete(key); err != nil {
 			return err
 		}
-		var drop []string
-		err = tx.Scan(schema.PrefixWebhookOutbox, "", func(k string, v []byte) error {
-			e, err := schema.DecodeOutboxEntry(k, v)
-			if err != nil || e.Webhook == name {
-				drop = append(drop, k) // an entry no one can read is dropped too
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range drop {
-			if err := tx.Tx.Delete(k); err != nil {
-				return err
-			}
-		}
 		return tx.webhookChange(ctx, name, "webhook.delete", "", actor)
 	})
 	if err != nil {
 		return err
 	}
 	s.log.Info("webhook deleted", "name", name, "by", actor)
+	if n, err := s.dropOutbox(ctx, name); err != nil {
+		s.log.Warn("deleting a deleted webhook's deliveries; the leader drops those left", "name", name, "deleted", n, "err", err)
+	}
 	return nil
 }
 
-// Enqueue adds deliveries to the outbox in one transaction: build is given
-// the webhooks as stored in it and returns the entries to add (their Seq
-// is assigned here). It returns the entries written.
-func (s *Webhooks) Enqueue(ctx context.Context, build func([]Webhook) []OutboxEntry) ([]OutboxEntry, error) {
-	var out []OutboxEntry
-	_, err := s.st.Update(ctx, func(tx store.Tx) error {
-		out = nil
-		hooks, err := scanWebhooks(tx)
-		if err != nil {
-			return err
-		}
-		entries := build(hooks)
-		if len(entries) == 0 {
-			return nil
-		}
-		// Sequence numbers follow the newest entry kept and the clock (in
-		// nanoseconds), so that two nodes adding at once pick keys apart;
-		// each key is read first, so that a race on one conflicts.
-		next := uint64(s.opts.Clock().UnixNano())
-		err = tx.Scan(schema.PrefixWebhookOutbox, "", func(k string, _ []byte) error {
-			if seq, ok := schema.ParseSeqKey(schema.PrefixWebhookOutbox, k); ok && seq >= next {
-				next = seq + 1
-			}
-			return nil
+// dropOutbox deletes the outbox entries of webhook name, and those no
+// one can read, OutboxChunk per transaction. It returns how many it
+// deleted.
+func (s *Webhooks) dropOutbox(ctx context.Context, name string) (int, error) {
+	n, start := 0, ""
+	for {
+		var drop []string
+		last := ""
+		err := s.st.View(ctx, func(tx store.ReadTx) error {
+			drop, last = nil, ""
+			seen := 0
+			return tx.Scan(schema.PrefixWebhookOutbox, start, func(k string, v []byte) error {
+				e, err := schema.DecodeOutboxEntry(k, v)
+				if err != nil || e.Webhook == name {
+					drop = append(drop, k) // an entry no one can read is dropped too
+				}
+				last = k
+				if seen++; seen >= outboxPage {
+					return store.ErrStopScan
+				}
+				return nil
+			})
 		})
 		if err != nil {
-			return err
+			return n, err
 		}
-		for _, e := range entries {
-			for {
-				_, taken, err := tx.Get(schema.OutboxKey(next))
+		for chunk := range slices.Chunk(drop, OutboxChunk) {
+			_, err := s.st.Update(ctx, func(tx store.Tx) error {
+				for _, k := range chunk {
+					if err := tx.Delete(k); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return n, err
+			}
+			n += len(chunk)
+		}
+		if last == "" {
+			return n, nil
+		}
+		start = last
+	}
+}
+
+// Enqueue adds deliveries to the outbox: build is given the webhooks as
+// stored and returns the entries to add (their Seq is assigned here). The
+// entries are written OutboxChunk per transaction, in order, each chunk
+// committed before the next is tried. It returns the entries written:
+// with an error, those of the chunks committed before it.
+//
+// Sequence numbers come from KeyWebhookOutboxNext (and never fall behind
+// the clock, in nanoseconds), so a write reads one key, not the outbox,
+// and conflicts only with another write to the outbox.
+func (s *Webhooks) Enqueue(ctx context.Context, build func([]Webhook) []OutboxEntry) ([]OutboxEntry, error) {
+	var hooks []Webhook
+	err := s.st.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		hooks, err = scanWebhooks(tx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	entries := build(hooks)
+	var out []OutboxEntry
+	for chunk := range slices.Chunk(entries, OutboxChunk) {
+		var written []OutboxEntry
+		_, err := s.st.Update(ctx, func(tx store.Tx) error {
+			written = written[:0]
+			next := uint64(s.opts.Clock().UnixNano())
+			b, ok, err := tx.Get(schema.KeyWebhookOutboxNext)
+			if err != nil {
+				return err
+			}
+			if ok {
+				stored, err := schema.DecodeOutboxNext(b)
 				if err != nil {
 					return err
 				}
-				if !taken {
-					break
-				}
+				next = max(next, stored)
+			}
+			for _, e := range chunk {
+				e.Seq = next
 				next++
+				b, err := schema.EncodeOutboxEntry(&e)
+				if err != nil {
+					return err
+				}
+				if err := tx.Put(schema.OutboxKey(e.Seq), b); err != nil {
+					return err
+				}
+				written = append(written, e)
 			}
-			e.Seq = next
-			next++
-			b, err := schema.EncodeOutboxEntry(&e)
-			if err != nil {
-				return err
-			}
-			if err := tx.Put(schema.OutboxKey(e.Seq), b); err != nil {
-				return err
-			}
-			out = append(out, e)
+			return tx.Put(schema.KeyWebhookOutboxNext, schema.EncodeOutboxNext(next))
+		})
+		if err != nil {
+			return out, err
 		}
-		return nil
-	})
-	return out, err
+		out = append(out, written...)
+	}
+	return out, nil
 }
 
-// Outbox returns the deliveries not yet made, oldest first. An entry that
-// cannot be read is left out and logged.
+// Outbox returns the deliveries not yet made, oldest first, read a page
+// at a time. An entry that cannot be read is left out and logged.
 func (s *Webhooks) Outbox(ctx context.Context) ([]OutboxEntry, error) {
 	var out []OutboxEntry
-	err := s.st.View(ctx, func(tx store.ReadTx) error {
-		out = nil
-		return tx.Scan(schema.PrefixWebhookOutbox, "", func(k string, v []byte) error {
+	after := uint64(0)
+	for {
+		page, last, err := s.OutboxPage(ctx, after, outboxPage)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if last == 0 {
+			return out, nil
+		}
+		after = last
+	}
+}
+
+// OutboxPage reads at most limit outbox entries whose sequence numbers
+// follow after (0: from the first), oldest first. last is the sequence
+// number of the last key read (entries that cannot be read are left out
+// and logged, and counted in limit), 0 when there was none: the next page
+// follows last.
+func (s *Webhooks) OutboxPage(ctx context.Context, after uint64, limit int) (entries []OutboxEntry, last uint64, err error) {
+	start := ""
+	if after > 0 {
+		start = schema.OutboxKey(after)
+	}
+	err = s.st.View(ctx, func(tx store.ReadTx) error {
+		entries, last = nil, 0
+		n := 0
+		return tx.Scan(schema.PrefixWebhookOutbox, start, func(k string, v []byte) error {
+			if seq, ok := schema.ParseSeqKey(schema.PrefixWebhookOutbox, k); ok {
+				last = seq
+			}
 			e, err := schema.DecodeOutboxEntry(k, v)
 			if err != nil {
 				schema.Skip(s.log, k, err)
-				return nil
+			} else {
+				entries = append(entries, *e)
 			}
-			out = append(out, *e)
+			if n++; n >= limit {
+				return store.ErrStopScan
+			}
 			return nil
 		})
 	})
-	return out, err
+	return entries, last, err
 }
 
 // DeleteOutbox removes a delivery from the outbox: made, or given up.

@@ -18,6 +18,7 @@
 //	events/<seq:016x>                 one health event (StoredEvent, JSON)
 //	webhooks/<name>                   one alert webhook, secret included (Webhook, JSON)
 //	webhook-outbox/<seq:016x>         one alert delivery not yet made (OutboxEntry, JSON)
+//	webhook-seq/next                  the next outbox sequence number (16 hex digits)
 //
 // # Records that cannot be read
 //

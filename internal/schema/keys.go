@@ -24,6 +24,7 @@ const (
 
 	PrefixWebhooks      = "webhooks/"
 	PrefixWebhookOutbox = "webhook-outbox/"
+	PrefixWebhookSeq    = "webhook-seq/"
 
 	PrefixAudit            = "audit/"
 	PrefixAuditHeads       = "audit-heads/"

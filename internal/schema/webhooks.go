@@ -3,6 +3,8 @@ package schema
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,6 +39,23 @@ func WebhookKey(name string) string { return PrefixWebhooks + name }
 
 // OutboxKey is the key of outbox entry seq.
 func OutboxKey(seq uint64) string { return SeqKey(PrefixWebhookOutbox, seq) }
+
+// KeyWebhookOutboxNext holds the next outbox sequence number (16 hex
+// digits): every write to the outbox reads and advances it, so numbers
+// are picked without reading the outbox, and follow the commit order.
+const KeyWebhookOutboxNext = PrefixWebhookSeq + "next"
+
+// EncodeOutboxNext encodes the next outbox sequence number.
+func EncodeOutboxNext(seq uint64) []byte { return []byte(fmt.Sprintf("%016x", seq)) }
+
+// DecodeOutboxNext decodes the value of KeyWebhookOutboxNext.
+func DecodeOutboxNext(b []byte) (uint64, error) {
+	n, err := strconv.ParseUint(string(b), 16, 64)
+	if err != nil || len(b) != 16 {
+		return 0, Corrupt(KeyWebhookOutboxNext, errors.New("not 16 hex digits"))
+	}
+	return n, nil
+}
 
 // EncodeWebhook encodes a webhook, secret included.
 func EncodeWebhook(w *Webhook) ([]byte, error) { return json.Marshal(w) }

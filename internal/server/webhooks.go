@@ -17,6 +17,7 @@ func (s *Node) newAlerts() alert.Sink {
 		Node:       node,
 		Clock:      clock.Real(),
 		MaxAge:     s.cfg.Alerts.WebhookMaxAge,
+		MaxPending: s.cfg.Alerts.WebhookMaxPending,
 		Registerer: s.metrics,
 		Logger:     s.log.With("component", "webhook"),
 	})

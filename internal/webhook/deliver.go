@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/stratusdns/stratus/internal/control"
 	"github.com/stratusdns/stratus/internal/telemetry"
 )
@@ -35,12 +37,13 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 	st := d.st
 	d.mu.Lock()
 	d.term = ctx
+	d.counts = map[string]int{}
 	d.mu.Unlock()
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() {
 		d.mu.Lock()
-		d.term = nil
+		d.term, d.counts, d.fresh = nil, nil, nil
 		d.mu.Unlock()
 		cancel()
 		wg.Wait()
@@ -52,6 +55,7 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 	timer := c.NewTimer(time.Hour)
 	defer timer.Stop()
 	var nextPoll time.Time // zero: read the outbox now
+	var after uint64       // the last outbox entry read
 	inFlight := 0
 	perHook := map[string]int{} // attempts in flight, by webhook
 	// free says whether an attempt at p may start now: a slot is free,
@@ -61,7 +65,8 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 	for {
 		now := c.Now()
 		if !now.Before(nextPoll) {
-			d.scan(ctx, st, state)
+			after = d.scan(ctx, st, state, after)
+			d.forgetDeleted(ctx, st)
 			nextPoll = now.Add(d.opts.Poll)
 		}
 		seqs := make([]uint64, 0, len(state))
@@ -94,6 +99,7 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 			}(p.e)
 		}
 		d.pending.Set(float64(len(state)))
+		d.count(state, after)
 		wake := nextPoll
 		for _, p := range state {
 			// A delivery due that may not start waits for an attempt to
@@ -121,29 +127,80 @@ func (d *Dispatcher) Lead(ctx context.Context) {
 	}
 }
 
-// scan reads the outbox: new entries are due now, entries gone are
-// forgotten.
-func (d *Dispatcher) scan(ctx context.Context, st Store, state map[uint64]*pending) {
-	entries, err := st.Outbox(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			d.log.Warn("reading the webhook outbox", "err", err)
+// scan reads the entries added to the outbox since the last one read
+// (after; 0: from the first), a page at a time: new entries are due now.
+// Sequence numbers follow the commit order, so nothing is added behind
+// after; an entry removed by another (its webhook deleted) is found gone
+// when it is tried. It returns the last entry read.
+func (d *Dispatcher) scan(ctx context.Context, st Store, state map[uint64]*pending, after uint64) uint64 {
+	now := d.opts.Clock.Now()
+	for {
+		entries, last, err := st.OutboxPage(ctx, after, outboxPage)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Warn("reading the webhook outbox", "err", err)
+			}
+			return after
 		}
+		for _, e := range entries {
+			if state[e.Seq] == nil {
+				state[e.Seq] = &pending{e: e, due: now}
+			}
+		}
+		if last == 0 {
+			return after
+		}
+		after = last
+	}
+}
+
+// count sets the pending deliveries to each webhook from state, the
+// entries read up to after, and forgets the entries this node wrote that
+// are among them.
+func (d *Dispatcher) count(state map[uint64]*pending, after uint64) {
+	counts := map[string]int{}
+	for _, p := range state {
+		counts[p.e.Webhook]++
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.counts = counts
+	d.fresh = slices.DeleteFunc(d.fresh, func(e control.OutboxEntry) bool { return e.Seq <= after })
+}
+
+// forgetDeleted deletes the delivery series of the webhooks deleted.
+func (d *Dispatcher) forgetDeleted(ctx context.Context, st Store) {
+	d.mu.Lock()
+	n := len(d.series)
+	d.mu.Unlock()
+	if n == 0 {
 		return
 	}
-	seen := make(map[uint64]bool, len(entries))
-	now := d.opts.Clock.Now()
-	for _, e := range entries {
-		seen[e.Seq] = true
-		if state[e.Seq] == nil {
-			state[e.Seq] = &pending{e: e, due: now}
+	hooks, err := st.Webhooks(ctx)
+	if err != nil {
+		return // the next poll tries again
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for name := range d.series {
+		if !slices.ContainsFunc(hooks, func(w control.Webhook) bool { return w.Name == name }) {
+			d.forget(name)
 		}
 	}
-	for seq, p := range state {
-		if !seen[seq] && !p.busy {
-			delete(state, seq)
-		}
-	}
+}
+
+// forget deletes the delivery series of webhook name; d.mu is held.
+func (d *Dispatcher) forget(name string) {
+	d.deliveries.DeletePartialMatch(prometheus.Labels{"webhook": name})
+	delete(d.series, name)
+}
+
+// counted counts an attempt's result.
+func (d *Dispatcher) counted(name, result string) {
+	d.mu.Lock()
+	d.series[name] = true
+	d.mu.Unlock()
+	d.deliveries.WithLabelValues(name, result).Inc()
 }
 
 // try makes one attempt at entry e, with the webhook as stored now.
@@ -169,14 +226,17 @@ func (d *Dispatcher) settle(ctx context.Context, st Store, state map[uint64]*pen
 	log := d.log.With("webhook", p.e.Webhook, "delivery", p.e.Delivery, "kind", p.e.Kind, "attempt", p.attempts)
 	switch a.outcome {
 	case delivered:
-		d.deliveries.WithLabelValues(p.e.Webhook, "ok").Inc()
+		d.counted(p.e.Webhook, "ok")
 		log.Info("alert delivered", "status", a.status)
 		d.remove(ctx, st, state, p)
 	case gone:
 		log.Info("alert dropped: its webhook was deleted")
+		d.mu.Lock()
+		d.forget(p.e.Webhook)
+		d.mu.Unlock()
 		d.remove(ctx, st, state, p)
 	case refused:
-		d.deliveries.WithLabelValues(p.e.Webhook, "failed").Inc()
+		d.counted(p.e.Webhook, "failed")
 		log.Warn("alert refused by the receiver; not retried", "status", a.status, "err", a.err)
 		d.remove(ctx, st, state, p)
 	case retry:
@@ -192,14 +252,14 @@ func (d *Dispatcher) settle(ctx context.Context, st Store, state map[uint64]*pen
 			d.giveUp(ctx, st, state, p, "too old to retry")
 			return
 		}
-		d.deliveries.WithLabelValues(p.e.Webhook, "retry").Inc()
+		d.counted(p.e.Webhook, "retry")
 		p.due = now.Add(wait)
 		log.Warn("alert not delivered; retrying", "status", a.status, "err", a.err, "in", wait)
 	}
 }
 
 func (d *Dispatcher) giveUp(ctx context.Context, st Store, state map[uint64]*pending, p *pending, why string) {
-	d.deliveries.WithLabelValues(p.e.Webhook, "failed").Inc()
+	d.counted(p.e.Webhook, "failed")
 	d.log.Warn("alert given up: "+why, "webhook", p.e.Webhook, "delivery", p.e.Delivery, "kind", p.e.Kind, "created", p.e.Created, "attempts", p.attempts)
 	d.remove(ctx, st, state, p)
 }

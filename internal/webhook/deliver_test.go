@@ -90,6 +90,8 @@ type env struct {
 	d     *Dispatcher
 	reg   *prometheus.Registry
 	logs  *syncBuffer
+	ctx   context.Context
+	wg    *sync.WaitGroup
 }
 
 type syncBuffer struct {
@@ -111,6 +113,12 @@ func (s *syncBuffer) String() string {
 
 // newEnv starts a dispatcher; lead says whether it leads.
 func newEnv(t *testing.T, lead bool, opts ...func(*Options)) *env {
+	return newEnvOn(t, lead, nil, opts...)
+}
+
+// newEnvOn is newEnv with the dispatcher on wrap's store (nil: the
+// plane's).
+func newEnvOn(t *testing.T, lead bool, wrap func(Store) Store, opts ...func(*Options)) *env {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -121,17 +129,27 @@ func newEnv(t *testing.T, lead bool, opts ...func(*Options)) *env {
 		f(&o)
 	}
 	e.d = New(o)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); e.d.Run(ctx, plane.Webhooks) }()
-	if lead {
-		wg.Add(1)
-		go func() { defer wg.Done(); e.d.Lead(ctx) }()
-		waitFor(t, "the dispatcher to lead", func() bool { return e.d.leaderTerm() != nil })
+	var st Store = plane.Webhooks
+	if wrap != nil {
+		st = wrap(st)
 	}
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	ctx, cancel := context.WithCancel(context.Background())
+	e.ctx, e.wg = ctx, &sync.WaitGroup{}
+	e.wg.Add(1)
+	go func() { defer e.wg.Done(); e.d.Run(ctx, st) }()
+	if lead {
+		e.lead(t)
+	}
+	t.Cleanup(func() { cancel(); e.wg.Wait() })
 	return e
+}
+
+// lead makes the dispatcher lead.
+func (e *env) lead(t *testing.T) {
+	t.Helper()
+	e.wg.Add(1)
+	go func() { defer e.wg.Done(); e.d.Lead(e.ctx) }()
+	waitFor(t, "the dispatcher to lead", func() bool { return e.d.leaderTerm() != nil })
 }
 
 func (e *env) hook(t *testing.T, w control.Webhook) {
@@ -231,6 +249,10 @@ func TestDeliveryRetriesUntilAccepted(t *testing.T) {
 	if p.Kind != "failover_started" || p.Service != "api.example.com." || p.Pool != "primary" || p.Details["to"] != "backup" || p.Node != "n1" || p.ID == "" {
 		t.Errorf("payload %+v", p)
 	}
+	// The body, which is signed, carries what a receiver deduplicates on.
+	if p.Delivery != id || p.Delivery == p.ID {
+		t.Errorf("payload delivery %q, want the delivery id %q (not the alert id %q)", p.Delivery, id, p.ID)
+	}
 	if v := e.value(t, "stratus_webhook_deliveries_total", "ops", "ok"); v != 1 {
 		t.Errorf("ok deliveries %v, want 1", v)
 	}
@@ -273,6 +295,26 @@ func TestDeliveryRefusedNotRetried(t *testing.T) {
 func (e *env) nextWaitNow() time.Duration {
 	next, _ := e.clk.Next()
 	return next.Sub(e.clk.Now())
+}
+
+// 408 and 425 say "try again later", like 429 and 5xx: retried, then
+// delivered.
+func TestDeliveryRetries408And425(t *testing.T) {
+	for _, code := range []int{408, 425} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			rc := newReceiver(t, status(code), status(204))
+			e := newEnv(t, true)
+			e.hook(t, control.Webhook{Name: "ops", URL: rc.URL})
+			e.d.Emit(alert.Event{Kind: alert.EndpointDown, Service: "api.example.com."})
+			waitFor(t, "the first attempt", func() bool { return len(rc.requests()) == 1 })
+			e.nextWait(t)
+			if v := e.value(t, "stratus_webhook_deliveries_total", "ops", "retry"); v != 1 {
+				t.Fatalf("retried %v, want 1", v)
+			}
+			e.clk.StepToNext()
+			waitFor(t, "the delivery", func() bool { return e.value(t, "stratus_webhook_deliveries_total", "ops", "ok") == 1 })
+		})
+	}
 }
 
 // A delivery older than the maximum age is given up and counted.
@@ -376,6 +418,18 @@ func TestMatches(t *testing.T) {
 		{control.Webhook{Services: []string{"a.example."}}, alert.Event{Kind: alert.DrillFailed}, false},
 		{control.Webhook{Zones: []string{"example.org."}}, alert.Event{Kind: alert.SecondaryExpired, Zone: "example.org."}, true},
 		{control.Webhook{Zones: []string{"example.org."}, Events: []string{"drill_failed"}}, alert.Event{Kind: alert.SecondaryExpired, Zone: "example.org."}, false},
+		// A zone filter takes steering's alerts for services in the zone.
+		{control.Webhook{Zones: []string{"example.com."}}, alert.Event{Kind: alert.FailoverStarted, Service: "api.example.com."}, true},
+		{control.Webhook{Zones: []string{"example.com."}}, alert.Event{Kind: alert.FailoverStarted, Service: "API.Example.COM"}, true},
+		{control.Webhook{Zones: []string{"example.com."}}, alert.Event{Kind: alert.EndpointDown, Service: "example.com."}, true},
+		{control.Webhook{Zones: []string{"example.com."}}, alert.Event{Kind: alert.EndpointDown, Service: "a.b.example.com"}, true},
+		{control.Webhook{Zones: []string{"example.com."}}, alert.Event{Kind: alert.EndpointDown, Service: "api.example.org."}, false},
+		{control.Webhook{Zones: []string{"example.com."}}, alert.Event{Kind: alert.EndpointDown, Service: "api.notexample.com."}, false},
+		{control.Webhook{Zones: []string{"example.com."}}, alert.Event{Kind: alert.EndpointDown, Service: `a\.example.com.`}, false},
+		{control.Webhook{Zones: []string{"example.com."}}, alert.Event{Kind: alert.DrillFailed}, false},
+		{control.Webhook{Zones: []string{"example.com.", "example.org."}}, alert.Event{Kind: alert.SecondaryExpired, Zone: "Example.ORG"}, true},
+		{control.Webhook{Zones: []string{"example.com."}, Services: []string{"api.example.com."}}, alert.Event{Kind: alert.EndpointUp, Service: "www.example.com."}, false},
+		{control.Webhook{Zones: []string{"."}}, alert.Event{Kind: alert.EndpointUp, Service: "api.example.com."}, true},
 	} {
 		if got := Matches(&tc.w, tc.ev); got != tc.want {
 			t.Errorf("Matches(%+v, %+v) = %v, want %v", tc.w, tc.ev, got, tc.want)
@@ -383,15 +437,30 @@ func TestMatches(t *testing.T) {
 	}
 }
 
-// Emit never blocks: beyond the queue, alerts are dropped and counted.
+// Emit never blocks: beyond the queue, alerts are dropped and counted,
+// and logged at most once a minute, so that a later incident is logged
+// again.
 func TestEmitNeverBlocks(t *testing.T) {
+	logs := &syncBuffer{}
+	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	e := &env{reg: prometheus.NewRegistry()}
-	d := New(Options{Queue: 2, Registerer: e.reg})
+	d := New(Options{Queue: 2, Registerer: e.reg, Clock: clk, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	for range 5 {
 		d.Emit(alert.Event{Kind: alert.EndpointDown})
 	}
-	if v := e.value(t, "stratus_webhook_alerts_dropped_total"); v != 3 {
+	if v := e.value(t, "stratus_webhook_alerts_dropped_total", "queue_full"); v != 3 {
 		t.Errorf("dropped %v, want 3", v)
+	}
+	if n := strings.Count(logs.String(), "alert queue full"); n != 1 {
+		t.Errorf("%d lines about the full queue in one incident, want 1:\n%s", n, logs)
+	}
+	clk.Step(time.Hour)
+	d.Emit(alert.Event{Kind: alert.EndpointDown})
+	if v := e.value(t, "stratus_webhook_alerts_dropped_total", "queue_full"); v != 4 {
+		t.Errorf("dropped %v, want 4", v)
+	}
+	if n := strings.Count(logs.String(), "alert queue full"); n < 2 {
+		t.Errorf("the full queue an hour later is not logged:\n%s", logs)
 	}
 }
 
@@ -409,6 +478,10 @@ func TestTest(t *testing.T) {
 	checkSignature(t, r)
 	if r.header.Get(HeaderEvent) != "test" || r.header.Get(HeaderDelivery) != res.Delivery {
 		t.Errorf("headers %v", r.header)
+	}
+	var p Payload
+	if err := json.Unmarshal(r.body, &p); err != nil || p.Delivery != res.Delivery || p.Kind != "test" {
+		t.Errorf("body %s: delivery %q, want %q", r.body, p.Delivery, res.Delivery)
 	}
 	res, err = e.d.Test(context.Background(), "ops")
 	if err != nil || res.OK || res.Status != 418 || !strings.Contains(res.Error, "418") {

@@ -16,7 +16,7 @@ import (
 
 // panicky is a Store whose Enqueue and Webhook panic once each.
 type panicky struct {
-	*control.Webhooks
+	Store
 	enqueue, webhook atomic.Bool
 }
 
@@ -24,14 +24,14 @@ func (p *panicky) Enqueue(ctx context.Context, build func([]control.Webhook) []c
 	if p.enqueue.CompareAndSwap(false, true) {
 		panic("enqueue broke")
 	}
-	return p.Webhooks.Enqueue(ctx, build)
+	return p.Store.Enqueue(ctx, build)
 }
 
 func (p *panicky) Webhook(ctx context.Context, name string) (*control.Webhook, error) {
 	if p.webhook.CompareAndSwap(false, true) {
 		panic("webhook broke")
 	}
-	return p.Webhooks.Webhook(ctx, name)
+	return p.Store.Webhook(ctx, name)
 }
 
 // A panic writing alerts to the outbox loses that batch alone, and a
@@ -46,7 +46,7 @@ func TestPanicsRecovered(t *testing.T) {
 	}
 	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	d := New(Options{Node: "n1", Clock: clk, Timeout: time.Minute, Poll: time.Hour})
-	st := &panicky{Webhooks: plane.Webhooks}
+	st := &panicky{Store: plane.Webhooks}
 	before := telemetry.PanicCount("webhook")
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

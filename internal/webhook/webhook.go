@@ -12,13 +12,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	mrand "math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +26,7 @@ import (
 	"github.com/stratusdns/stratus/internal/alert"
 	"github.com/stratusdns/stratus/internal/clock"
 	"github.com/stratusdns/stratus/internal/control"
+	"github.com/stratusdns/stratus/internal/lograte"
 	"github.com/stratusdns/stratus/internal/model"
 	"github.com/stratusdns/stratus/internal/telemetry"
 	"github.com/stratusdns/stratus/internal/version"
@@ -50,16 +51,35 @@ const (
 	DefaultMaxBackoff = 5 * time.Minute
 	DefaultPoll       = 2 * time.Second
 	DefaultQueue      = 1024
+	DefaultMaxPending = 10000
 	maxInFlight       = 16
 	maxPerHook        = 4 // of maxInFlight, to one webhook
 	maxBatch          = 256
+	outboxPage        = 500 // entries the leader reads at a time
+	// A write to the outbox the store refuses is tried storeTries times,
+	// storeBackoff after the first failure and four times as long after
+	// each further one (0.25 s, 1 s), before its alerts are dropped.
+	storeTries   = 3
+	storeBackoff = 250 * time.Millisecond
+)
+
+// The reasons an alert is dropped before the outbox
+// (stratus_webhook_alerts_dropped_total{reason}).
+const (
+	dropQueueFull  = "queue_full"  // the queue before the outbox is full
+	dropOutboxFull = "outbox_full" // its webhook has MaxPending deliveries pending
+	dropNotLeader  = "not_leader"  // steering's, on a node that does not lead
+	dropStoreError = "store_error" // the store refused the write, tried again
 )
 
 // Payload is the JSON body of a delivery. Fields that do not apply to
 // the kind are empty strings; Details is an object, empty when there are
-// none.
+// none. ID names the alert (the same for every webhook that takes it);
+// Delivery names the delivery to one webhook, the same on every attempt
+// (the header X-Stratus-Delivery is a copy, and is not signed).
 type Payload struct {
 	ID       string            `json:"id"`
+	Delivery string            `json:"delivery"`
 	Kind     string            `json:"kind"`
 	Time     time.Time         `json:"time"`
 	Service  string            `json:"service"`
@@ -76,9 +96,10 @@ type Payload struct {
 // (*control.Webhooks).
 type Store interface {
 	Enqueue(ctx context.Context, build func([]control.Webhook) []control.OutboxEntry) ([]control.OutboxEntry, error)
-	Outbox(ctx context.Context) ([]control.OutboxEntry, error)
+	OutboxPage(ctx context.Context, after uint64, limit int) ([]control.OutboxEntry, uint64, error)
 	DeleteOutbox(ctx context.Context, seq uint64) error
 	Webhook(ctx context.Context, name string) (*control.Webhook, error)
+	Webhooks(ctx context.Context) ([]control.Webhook, error)
 }
 
 // Options configure a Dispatcher. Zero values mean the defaults.
@@ -102,6 +123,9 @@ type Options struct {
 	// Queue bounds the alerts emitted and not yet written; beyond it they
 	// are dropped and counted.
 	Queue int
+	// MaxPending bounds the deliveries pending to one webhook: beyond it,
+	// the leader drops new alerts for that webhook and counts them.
+	MaxPending int
 	// Registerer takes the metrics; nil exports none.
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
@@ -117,15 +141,23 @@ type Dispatcher struct {
 	kick   chan struct{}
 	client *http.Client
 
-	ready   chan struct{}
-	st      Store
-	mu      sync.Mutex
-	term    context.Context // the leader's term while Lead runs; else nil
-	dropLog atomic.Bool
+	ready chan struct{}
+	st    Store
+	rl    *lograte.Limiter // the lines an incident repeats
+
+	mu   sync.Mutex
+	term context.Context // the leader's term while Lead runs; else nil
+	// counts, while Lead runs, is the deliveries pending to each webhook
+	// in the outbox as the leader last read it; fresh, the entries this
+	// node wrote since (their seq beyond what Lead read). nil: not leading.
+	counts map[string]int
+	fresh  []control.OutboxEntry
+	// series names the webhooks that have deliveries_total series.
+	series map[string]bool
 
 	deliveries *prometheus.CounterVec
 	pending    prometheus.Gauge
-	dropped    prometheus.Counter
+	dropped    *prometheus.CounterVec
 }
 
 // New returns a dispatcher; alerts emitted before Run are queued.
@@ -141,6 +173,9 @@ func New(opts Options) *Dispatcher {
 	if opts.Queue <= 0 {
 		opts.Queue = DefaultQueue
 	}
+	if opts.MaxPending <= 0 {
+		opts.MaxPending = DefaultMaxPending
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -148,11 +183,13 @@ func New(opts Options) *Dispatcher {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil // only ever the configured URL
 	d := &Dispatcher{
-		opts:  opts,
-		log:   log,
-		queue: make(chan alert.Event, opts.Queue),
-		kick:  make(chan struct{}, 1),
-		ready: make(chan struct{}),
+		opts:   opts,
+		log:    log,
+		queue:  make(chan alert.Event, opts.Queue),
+		kick:   make(chan struct{}, 1),
+		ready:  make(chan struct{}),
+		rl:     lograte.New(log, 1, time.Minute, opts.Clock),
+		series: map[string]bool{},
 		client: &http.Client{
 			Transport: tr,
 			Timeout:   opts.Timeout,
@@ -168,10 +205,13 @@ func New(opts Options) *Dispatcher {
 			Namespace: telemetry.Namespace, Subsystem: "webhook", Name: "outbox_pending",
 			Help: "Deliveries in the outbox not yet made, as the leader last read it (0 on other nodes).",
 		}),
-		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: telemetry.Namespace, Subsystem: "webhook", Name: "alerts_dropped_total",
-			Help: "Alerts dropped before reaching the outbox: the queue was full, or the store refused the write.",
-		}),
+			Help: "Alerts dropped before reaching the outbox, by reason: queue_full (the queue before it), outbox_full (per webhook that would take it: alerts.webhook_max_pending reached), not_leader (steering's, on a node that does not lead: the leader writes them), store_error (the store refused the write, tried again).",
+		}, []string{"reason"}),
+	}
+	for _, r := range []string{dropQueueFull, dropOutboxFull, dropNotLeader, dropStoreError} {
+		d.dropped.WithLabelValues(r)
 	}
 	if r := opts.Registerer; r != nil {
 		r.MustRegister(d.deliveries, d.pending, d.dropped)
@@ -192,10 +232,8 @@ func (d *Dispatcher) Emit(ev alert.Event) {
 	select {
 	case d.queue <- ev:
 	default:
-		d.dropped.Inc()
-		if !d.dropLog.Swap(true) {
-			d.log.Warn("alert queue full: alerts dropped (stratus_webhook_alerts_dropped_total counts them)", "kind", ev.Kind)
-		}
+		d.rl.Warn("alert queue full: alerts dropped (stratus_webhook_alerts_dropped_total counts them)", "kind", ev.Kind)
+		d.dropped.WithLabelValues(dropQueueFull).Inc()
 	}
 }
 
@@ -228,7 +266,7 @@ func (d *Dispatcher) Run(ctx context.Context, st Store) {
 			}
 		}
 		if telemetry.Guard(d.log, "webhook", func() { d.enqueue(ctx, st, batch) }) {
-			d.dropped.Add(float64(len(batch))) // at most: some may be written
+			d.dropped.WithLabelValues(dropStoreError).Add(float64(len(batch))) // at most: some may be written
 		}
 	}
 }
@@ -243,7 +281,8 @@ func (d *Dispatcher) leaderTerm() context.Context {
 }
 
 // enqueue writes one batch: with the leader's term when this node leads
-// (steering's alerts and its own), else its own alone.
+// (steering's alerts and its own), else its own alone; steering's are
+// then dropped, counted, as the leader writes them.
 func (d *Dispatcher) enqueue(ctx context.Context, st Store, batch []alert.Event) {
 	var local, all []alert.Event
 	term := d.leaderTerm()
@@ -255,24 +294,110 @@ func (d *Dispatcher) enqueue(ctx context.Context, st Store, batch []alert.Event)
 			all = append(all, ev)
 		}
 	}
+	if n := len(batch) - len(local); term == nil && n > 0 {
+		d.rl.Log(slog.LevelDebug, "steering alerts not written: this node does not lead, the leader writes them", "alerts", n)
+		d.dropped.WithLabelValues(dropNotLeader).Add(float64(n))
+	}
 	if term != nil && len(all) > 0 {
-		added, err := st.Enqueue(term, d.build(all))
-		if err == nil {
-			if len(added) > 0 {
-				d.wake()
-			}
+		left, err := d.write(term, st, all)
+		if len(left) == 0 {
 			return
 		}
-		d.log.Warn("alerts not written to the webhook outbox", "alerts", len(all)-len(local), "err", err)
-		d.dropped.Add(float64(len(all) - len(local)))
+		if term.Err() == nil {
+			d.storeError(len(left), err)
+			return
+		}
+		// The term ended: this node's own alerts not written yet are
+		// written as another node's would be; steering's are the next
+		// leader's.
+		local = local[:0]
+		for _, ev := range left {
+			if PerNode(ev.Kind) {
+				local = append(local, ev)
+			}
+		}
+		d.dropped.WithLabelValues(dropNotLeader).Add(float64(len(left) - len(local)))
 	}
 	if len(local) == 0 {
 		return
 	}
-	if _, err := st.Enqueue(ctx, d.build(local)); err != nil {
-		d.log.Warn("alerts not written to the webhook outbox", "alerts", len(local), "err", err)
-		d.dropped.Add(float64(len(local)))
+	if left, err := d.write(ctx, st, local); len(left) > 0 && ctx.Err() == nil {
+		d.storeError(len(left), err)
 	}
+}
+
+func (d *Dispatcher) storeError(n int, err error) {
+	d.rl.Warn("alerts not written to the webhook outbox", "alerts", n, "err", err)
+	d.dropped.WithLabelValues(dropStoreError).Add(float64(n))
+}
+
+// write writes the outbox entries of events, trying again (storeTries in
+// all) when the store refuses; a write that went part of the way goes on
+// from where it stopped. It returns the events not written in full, and
+// the last error.
+func (d *Dispatcher) write(ctx context.Context, st Store, events []alert.Event) ([]alert.Event, error) {
+	var entries []control.OutboxEntry
+	var owner []int // owner[i]: the index in events of entries[i]
+	built, done := false, 0
+	build := func(hooks []control.Webhook) []control.OutboxEntry {
+		if !built {
+			entries, owner = d.entries(events, hooks)
+			built = true
+		}
+		return entries[done:]
+	}
+	for try := 1; ; try++ {
+		added, err := st.Enqueue(ctx, build)
+		done += len(added)
+		if len(added) > 0 {
+			d.wrote(added)
+			d.wake()
+		}
+		if err == nil {
+			return nil, nil
+		}
+		if try == storeTries || ctx.Err() != nil {
+			if built && done < len(entries) {
+				return events[owner[done]:], err
+			}
+			if built {
+				return nil, nil
+			}
+			return events, err
+		}
+		wait := storeBackoff << (2 * (try - 1))
+		t := d.opts.Clock.NewTimer(wait)
+		select {
+		case <-t.C():
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+}
+
+// wrote notes entries this node wrote, for the count of each webhook's
+// pending deliveries until Lead reads them.
+func (d *Dispatcher) wrote(added []control.OutboxEntry) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.counts != nil {
+		d.fresh = append(d.fresh, added...)
+	}
+}
+
+// pendingTo returns how many deliveries to each webhook are pending, as
+// far as this node knows; nil when it does not lead (and does not know).
+func (d *Dispatcher) pendingTo() map[string]int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.counts == nil {
+		return nil
+	}
+	n := maps.Clone(d.counts)
+	for _, e := range d.fresh {
+		n[e.Webhook]++
+	}
+	return n
 }
 
 func (d *Dispatcher) wake() {
@@ -282,34 +407,46 @@ func (d *Dispatcher) wake() {
 	}
 }
 
-// build returns the outbox entries of events, one per event and webhook
-// whose filters take it.
-func (d *Dispatcher) build(events []alert.Event) func([]control.Webhook) []control.OutboxEntry {
-	return func(hooks []control.Webhook) []control.OutboxEntry {
-		var out []control.OutboxEntry
-		now := d.opts.Clock.Now().UTC()
-		for _, ev := range events {
-			var body []byte
-			for i := range hooks {
-				if !Matches(&hooks[i], ev) {
+// entries returns the outbox entries of events, one per event and
+// webhook whose filters take it, and the index of each one's event. On
+// the leader, a webhook with MaxPending deliveries pending takes none:
+// the alerts for it are dropped and counted.
+func (d *Dispatcher) entries(events []alert.Event, hooks []control.Webhook) (out []control.OutboxEntry, owner []int) {
+	now := d.opts.Clock.Now().UTC()
+	pending := d.pendingTo()
+	for j, ev := range events {
+		id := ""
+		for i := range hooks {
+			if !Matches(&hooks[i], ev) {
+				continue
+			}
+			name := hooks[i].Name
+			if pending != nil {
+				if pending[name] >= d.opts.MaxPending {
+					d.rl.Warn("webhook outbox full: new alerts for the webhook dropped", "webhook", name, "pending", pending[name], "kind", ev.Kind)
+					d.dropped.WithLabelValues(dropOutboxFull).Inc()
 					continue
 				}
-				if body == nil {
-					body = d.payload(ev)
-				}
-				out = append(out, control.OutboxEntry{Webhook: hooks[i].Name, Delivery: newID(), Kind: string(ev.Kind), Created: now, Payload: body})
+				pending[name]++
 			}
+			if id == "" {
+				id = newID()
+			}
+			delivery := newID()
+			out = append(out, control.OutboxEntry{Webhook: name, Delivery: delivery, Kind: string(ev.Kind), Created: now, Payload: d.payload(ev, id, delivery)})
+			owner = append(owner, j)
 		}
-		return out
 	}
+	return out, owner
 }
 
-func (d *Dispatcher) payload(ev alert.Event) []byte {
+// payload is the body of delivery to one webhook of alert id.
+func (d *Dispatcher) payload(ev alert.Event, id, delivery string) []byte {
 	t := ev.Time
 	if t.IsZero() {
 		t = d.opts.Clock.Now()
 	}
-	p := Payload{ID: newID(), Kind: string(ev.Kind), Time: t.UTC(), Service: ev.Service, Pool: ev.Pool, Endpoint: ev.Endpoint,
+	p := Payload{ID: id, Delivery: delivery, Kind: string(ev.Kind), Time: t.UTC(), Service: ev.Service, Pool: ev.Pool, Endpoint: ev.Endpoint,
 		Zone: ev.Zone, Drill: ev.Drill, Summary: ev.Summary, Details: ev.Details, Node: d.opts.Node}
 	if p.Details == nil {
 		p.Details = map[string]string{}
@@ -322,8 +459,11 @@ func (d *Dispatcher) payload(ev alert.Event) []byte {
 }
 
 // Matches reports whether w's filters take ev: each filter that is not
-// empty must list the alert's kind, service or zone (an alert without a
-// service or zone passes no such filter).
+// empty must list the alert's kind, or service; a zone filter takes an
+// alert whose zone it lists, or whose service is one of its zones or
+// below it (steering's alerts name a service, not a zone). Names compare
+// as DNS names: case and a trailing dot do not matter. An alert without
+// a service (or without a service and a zone) passes no such filter.
 func Matches(w *control.Webhook, ev alert.Event) bool {
 	if len(w.Events) > 0 && !slices.Contains(w.Events, string(ev.Kind)) {
 		return false
@@ -331,11 +471,21 @@ func Matches(w *control.Webhook, ev alert.Event) bool {
 	if len(w.Services) > 0 && !slices.Contains(w.Services, canonical(ev.Service)) {
 		return false
 	}
-	if len(w.Zones) > 0 && !slices.Contains(w.Zones, canonical(ev.Zone)) {
-		return false
+	if len(w.Zones) > 0 {
+		zone, svc := canonical(ev.Zone), canonical(ev.Service)
+		if !slices.ContainsFunc(w.Zones, func(z string) bool {
+			z = canonical(z)
+			return (zone != "" && zone == z) || (svc != "" && inZone(svc, z))
+		}) {
+			return false
+		}
 	}
 	return true
 }
+
+// inZone reports whether name is zone or below it, label by label; both
+// are canonical.
+func inZone(name, zone string) bool { return model.Name(name).IsSubdomainOf(model.Name(zone)) }
 
 func canonical(s string) string {
 	if s == "" {
@@ -371,7 +521,7 @@ type outcome int
 
 const (
 	delivered outcome = iota
-	retry             // a connection error, a timeout, 429 or 5xx
+	retry             // a connection error, a timeout, 408, 425, 429 or 5xx
 	refused           // any other answer: not retried
 	gone              // the webhook was deleted
 )
@@ -408,13 +558,20 @@ func (d *Dispatcher) send(ctx context.Context, w *control.Webhook, kind, deliver
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		a.outcome = delivered
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+	case retryable(resp.StatusCode):
 		a.outcome = retry
 		a.retryAfter = retryAfter(resp.Header.Get("Retry-After"), d.opts.Clock.Now())
 	default:
 		a.outcome = refused
 	}
 	return a
+}
+
+// retryable reports whether an answer of status code is tried again:
+// 408 (the receiver timed out), 425 (too early), 429 and 5xx. Any other
+// answer is final.
+func retryable(code int) bool {
+	return code == http.StatusRequestTimeout || code == http.StatusTooEarly || code == http.StatusTooManyRequests || code >= 500
 }
 
 // retryAfter reads a Retry-After header: seconds, or an HTTP date.
@@ -458,8 +615,8 @@ func (d *Dispatcher) Test(ctx context.Context, name string) (TestResult, error) 
 		return TestResult{}, err
 	}
 	now := d.opts.Clock.Now().UTC()
-	body := d.payload(alert.Event{Kind: TestKind, Time: now, Summary: "a test alert from stratus webhook test"})
 	res := TestResult{Delivery: newID()}
+	body := d.payload(alert.Event{Kind: TestKind, Time: now, Summary: "a test alert from stratus webhook test"}, newID(), res.Delivery)
 	a := d.send(ctx, w, TestKind, res.Delivery, body)
 	res.Status, res.OK = a.status, a.outcome == delivered
 	switch {

@@ -45,4 +45,13 @@ func TestWebhookOutboxOnEtcd(t *testing.T) {
 	if err := p.Webhooks.DeleteWebhook(ctx, "pager", "test"); err != nil {
 		t.Errorf("deleting a webhook with 100 or more deliveries pending: %v", err)
 	}
+	box, err := p.Webhooks.Outbox(ctx)
+	if err != nil || len(box) != 300 {
+		t.Fatalf("outbox after deleting pager: %d entries, %v; want ops's 300", len(box), err)
+	}
+	for i, e := range box {
+		if e.Webhook != "ops" || (i > 0 && e.Seq <= box[i-1].Seq) {
+			t.Fatalf("outbox entry %d: %+v (after seq %d)", i, e, box[max(i-1, 0)].Seq)
+		}
+	}
 }
