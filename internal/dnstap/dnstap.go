@@ -36,10 +36,17 @@ type Options struct {
 	QueueSize int
 	// Queries and Responses say which messages are sent.
 	Queries, Responses bool
-	// RetryInterval is the wait between attempts to connect (default
-	// 1s); Timeout bounds a write to the collector (default 5s).
-	RetryInterval, Timeout time.Duration
-	Log                    *slog.Logger
+	// RetryInterval is the first wait between attempts to connect
+	// (default 1s); each failed attempt doubles it, up to MaxRetry
+	// (default 30s). Timeout bounds a write to the collector (default
+	// 5s).
+	RetryInterval, MaxRetry, Timeout time.Duration
+	// Log is told when the collector is connected, and when it is lost
+	// or cannot be reached (once, not at every attempt).
+	Log *slog.Logger
+	// After is the clock the waits between attempts are timed by
+	// (default time.After).
+	After func(time.Duration) <-chan time.Time
 }
 
 // Output is a connection to a collector, kept up until Close.
@@ -64,8 +71,15 @@ func New(o Options) *Output {
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = time.Second
 	}
+	if o.MaxRetry <= 0 {
+		o.MaxRetry = 30 * time.Second
+	}
+	o.MaxRetry = max(o.MaxRetry, o.RetryInterval)
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
+	}
+	if o.After == nil {
+		o.After = time.After
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -162,9 +176,16 @@ func (o *Output) encode(r *dnsserver.TapRecord, response bool) []byte {
 }
 
 // run keeps a connection to the collector and writes the queue to it.
+// Failed attempts to connect are retried after a wait that doubles, from
+// RetryInterval up to MaxRetry, and is reset by a connection; the log
+// hears of changes only: connected (with what was dropped while there
+// was no collector), lost or unreachable.
 func (o *Output) run() {
 	defer close(o.done)
 	d := net.Dialer{Timeout: o.opts.Timeout}
+	wait := o.opts.RetryInterval
+	down := false                 // the log was told there is no collector
+	droppedAt := o.dropped.Load() // the drop count when it was
 	for {
 		c, err := d.DialContext(o.ctx, o.opts.Network, o.opts.Addr)
 		if err == nil {
@@ -174,39 +195,68 @@ func (o *Output) run() {
 				c.Close()
 			} else {
 				o.connected.Store(true)
-				o.opts.Log.Info("dnstap collector connected", "addr", o.opts.Addr)
+				if down {
+					o.opts.Log.Info("dnstap collector connected", "addr", o.opts.Addr, "dropped_meanwhile", o.dropped.Load()-droppedAt)
+				} else {
+					o.opts.Log.Info("dnstap collector connected", "addr", o.opts.Addr)
+				}
+				wait, down = o.opts.RetryInterval, false
 				err = o.pump(w)
 				o.connected.Store(false)
 				w.Close() // the STOP frame, and the collector's FINISH
 				c.Close()
+				if o.ctx.Err() != nil {
+					return
+				}
+				o.opts.Log.Warn("dnstap collector lost; reconnecting", "addr", o.opts.Addr, "err", err)
+				down, droppedAt = true, o.dropped.Load()
 			}
 		}
 		if o.ctx.Err() != nil {
 			return
 		}
-		o.opts.Log.Warn("dnstap collector unreachable; retrying", "addr", o.opts.Addr, "err", err, "retry", o.opts.RetryInterval)
+		if !down {
+			o.opts.Log.Warn("dnstap collector unreachable; retrying", "addr", o.opts.Addr, "err", err)
+			down, droppedAt = true, o.dropped.Load()
+		}
 		select {
 		case <-o.ctx.Done():
 			return
-		case <-time.After(o.opts.RetryInterval):
+		case <-o.opts.After(wait):
 		}
+		wait = min(2*wait, o.opts.MaxRetry)
 	}
 }
 
 type flusher interface{ Flush() error }
 
 // pump writes queued frames until a write fails or Close; the frames are
-// flushed to the collector whenever the queue is empty.
+// flushed to the collector whenever the queue is empty, and counted as
+// sent only once flushed (dropped when a write or flush fails).
 func (o *Output) pump(w dt.Writer) error {
 	f, _ := w.(flusher)
+	var pending uint64 // written, not yet flushed
+	flush := func() error {
+		if f != nil {
+			if err := f.Flush(); err != nil {
+				o.dropped.Add(pending)
+				pending = 0
+				return err
+			}
+		}
+		o.frames.Add(pending)
+		pending = 0
+		return nil
+	}
 	write := func(frame []byte) error {
 		if _, err := w.WriteFrame(frame); err != nil {
-			o.dropped.Add(1)
+			o.dropped.Add(pending + 1)
+			pending = 0
 			return err
 		}
-		o.frames.Add(1)
-		if len(o.queue) == 0 && f != nil {
-			return f.Flush()
+		pending++
+		if len(o.queue) == 0 {
+			return flush()
 		}
 		return nil
 	}
@@ -224,10 +274,7 @@ func (o *Output) pump(w dt.Writer) error {
 						return err
 					}
 				default:
-					if f != nil {
-						return f.Flush()
-					}
-					return nil
+					return flush()
 				}
 			}
 		}
