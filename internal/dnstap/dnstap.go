@@ -60,7 +60,14 @@ type Output struct {
 	frames, dropped atomic.Uint64
 	connected       atomic.Bool
 
-	msg dt.Dnstap // reused by Tap
+	// Reused by Tap: the envelope and message and their fields, the
+	// identity and version as bytes.
+	msg               dt.Dnstap
+	m                 dt.Message
+	addr              [16]byte
+	port, qns, rns    uint32
+	qs, rs            uint64
+	identity, version []byte
 }
 
 // New starts connecting to the collector.
@@ -86,6 +93,12 @@ func New(o Options) *Output {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &Output{opts: o, queue: make(chan []byte, o.QueueSize), ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	if o.Identity != "" {
+		out.identity = []byte(o.Identity)
+	}
+	if o.Version != "" {
+		out.version = []byte(o.Version)
+	}
 	go out.run()
 	return out
 }
@@ -135,25 +148,34 @@ func (o *Output) send(frame []byte) {
 	}
 }
 
-// encode makes the AUTH_QUERY (or AUTH_RESPONSE) message of r.
+// encode makes the AUTH_QUERY (or AUTH_RESPONSE) message of r: the one
+// allocation is the frame itself, which waits in the queue.
 func (o *Output) encode(r *dnsserver.TapRecord, response bool) []byte {
-	m := &dt.Message{Type: &msgAuthQuery}
-	family, ip := &familyINET, r.Client.Addr().AsSlice()
-	if r.Client.Addr().Is6() {
+	m := &o.m
+	m.Reset()
+	m.Type = &msgAuthQuery
+	family := &familyINET
+	a := r.Client.Addr()
+	if a.Is6() {
 		family = &familyINET6
+		o.addr = a.As16()
+		m.QueryAddress = o.addr[:]
+	} else {
+		a4 := a.As4()
+		m.QueryAddress = o.addr[:copy(o.addr[:], a4[:])]
 	}
 	protocol := &protoUDP
 	if r.TCP {
 		protocol = &protoTCP
 	}
-	port := uint32(r.Client.Port())
-	qs, qns := uint64(r.Received.Unix()), uint32(r.Received.Nanosecond())
-	m.SocketFamily, m.SocketProtocol, m.QueryAddress, m.QueryPort = family, protocol, ip, &port
-	m.QueryTimeSec, m.QueryTimeNsec = &qs, &qns
+	o.port = uint32(r.Client.Port())
+	o.qs, o.qns = uint64(r.Received.Unix()), uint32(r.Received.Nanosecond())
+	m.SocketFamily, m.SocketProtocol, m.QueryPort = family, protocol, &o.port
+	m.QueryTimeSec, m.QueryTimeNsec = &o.qs, &o.qns
 	if response {
-		rs, rns := uint64(r.Answered.Unix()), uint32(r.Answered.Nanosecond())
+		o.rs, o.rns = uint64(r.Answered.Unix()), uint32(r.Answered.Nanosecond())
 		m.Type = &msgAuthResponse
-		m.ResponseTimeSec, m.ResponseTimeNsec = &rs, &rns
+		m.ResponseTimeSec, m.ResponseTimeNsec = &o.rs, &o.rns
 		m.ResponseMessage = r.Response
 	} else {
 		m.QueryMessage = r.Query
@@ -162,12 +184,7 @@ func (o *Output) encode(r *dnsserver.TapRecord, response bool) []byte {
 	d.Reset()
 	d.Type = &typeMessage
 	d.Message = m
-	if o.opts.Identity != "" {
-		d.Identity = []byte(o.opts.Identity)
-	}
-	if o.opts.Version != "" {
-		d.Version = []byte(o.opts.Version)
-	}
+	d.Identity, d.Version = o.identity, o.version
 	b, err := proto.Marshal(d)
 	if err != nil {
 		return nil
