@@ -362,12 +362,16 @@ func (b *tapBuffer) copy(p []byte) []byte {
 
 // Hand-over pacing: a UDP reader hands its buffer over when it is half
 // full or tapHandOffEvery after the last hand-over, not after every
-// batch (waking the writer per batch costs more than the copy); when
-// the queries stop, a read deadline tapIdleFlush away hands over what is
-// left.
+// batch; when the queries stop, a read deadline tapIdleFlush away hands
+// over what is left. A hand-over wakes the writer, and on a server of
+// one or two CPUs each wake-up costs context switches that a sampled
+// query log does not otherwise pay for: at 1% and 10 ms they cost a
+// sixth of the queries a CPU-second answers (bench/README.md), so the
+// pace is a tenth of a second. dnstap, and a query log of every query,
+// fill their buffers well before that under load.
 const (
-	tapHandOffEvery = 10 * time.Millisecond
-	tapIdleFlush    = 50 * time.Millisecond
+	tapHandOffEvery = 100 * time.Millisecond
+	tapIdleFlush    = 200 * time.Millisecond
 )
 
 // batchDone is called after each batch of a UDP reader, with the time

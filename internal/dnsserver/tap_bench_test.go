@@ -53,3 +53,33 @@ func BenchmarkServeTap(b *testing.B) {
 		})
 	}
 }
+
+// TestTapHandOffPace: a reader sampling 1% of a steady load hands its
+// records over about every tapHandOffEvery (each hand-over wakes the
+// writer), not every few milliseconds: over one second of batches of 8
+// queries a millisecond apart, at most a dozen hand-overs.
+func TestTapHandOffPace(t *testing.T) {
+	sink := &batchSink{}
+	tp := newTap(TapConfig{Sink: sink, Log: true, SampleRate: 0.01}, 1)
+	tp.started = true
+	go tp.run()
+	r := tp.newReader()
+	h := testHandler(t)
+	pkt := packQuery(t, "www.example.com.", dns.TypeA)
+	now := time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)
+	r.last = now
+	for range 1000 {
+		for range 8 {
+			r.add(h, pkt, h.serve(pkt, tapClient.Addr(), false), tapClient, false, now)
+		}
+		r.batchDone(now)
+		now = now.Add(time.Millisecond)
+	}
+	tp.stop()
+	if sink.recs.Load() != 80 {
+		t.Errorf("%d records, want 80", sink.recs.Load())
+	}
+	if n := sink.batches.Load(); n > 12 {
+		t.Errorf("%d hand-overs in a second of queries sampled at 1%%, want at most 12", n)
+	}
+}
