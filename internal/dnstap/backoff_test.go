@@ -75,9 +75,9 @@ func TestReconnectBackoff(t *testing.T) {
 	if warns, infos := logs.counts(); warns != 1 || infos != 0 {
 		t.Errorf("%d warnings and %d infos logged over 8 failed attempts, want 1 and 0: %v", warns, infos, logs.warns)
 	}
+	<-clock.waits // the attempt after the last wait failed too
 	c := listen(t, sock)
 	defer c.kill()
-	<-clock.waits
 	clock.fire <- time.Time{}
 	waitFor(t, "the connection", o.Connected)
 	waitFor(t, "the connection logged", func() bool { _, infos := logs.counts(); return infos == 1 })
