@@ -100,8 +100,10 @@ type tap struct {
 	started bool
 
 	mu      sync.Mutex
-	readers []*tapReader // every reader made, for the drop counts
-	tcpFree []*tapReader // readers of TCP connections that ended
+	readers []*tapReader            // the UDP readers, for the drop counts
+	tcp     map[*tapReader]struct{} // the readers of live TCP connections
+	// What the readers of TCP connections that ended dropped.
+	tcpLogDropped, tcpDnstapDropped uint64
 }
 
 func newTap(c TapConfig, udpReaders int) *tap {
@@ -121,7 +123,8 @@ func newTap(c TapConfig, udpReaders int) *tap {
 	if c.SampleRate > 0 && c.SampleRate < 1 {
 		rate = uint64(math.Round(c.SampleRate * tapRateOne))
 	}
-	return &tap{cfg: c, rate: rate, full: make(chan *tapBuffer, c.Buffers*(udpReaders+4)), done: make(chan struct{})}
+	return &tap{cfg: c, rate: rate, full: make(chan *tapBuffer, c.Buffers*(udpReaders+4)+tapTCPQueue),
+		done: make(chan struct{}), tcp: map[*tapReader]struct{}{}}
 }
 
 // tapReader is one reader's side of the tap.
@@ -136,6 +139,12 @@ type tapReader struct {
 	// read deadline is set to hand over records left when queries stop.
 	last  time.Time
 	armed bool
+	// For a TCP connection: since is when the first record of cur was
+	// added, and maxRecs and maxBytes bound the buffers, which start
+	// small and grow as the connection needs.
+	tcp               bool
+	since             time.Time
+	maxRecs, maxBytes int
 
 	// The records this reader dropped, written by the reader alone.
 	logDropped, dnstapDropped atomic.Uint64
@@ -148,7 +157,7 @@ type tapBuffer struct {
 }
 
 func (t *tap) newReader() *tapReader {
-	r := &tapReader{t: t, free: make(chan *tapBuffer, t.cfg.Buffers)}
+	r := &tapReader{t: t, free: make(chan *tapBuffer, t.cfg.Buffers), maxRecs: t.cfg.Records, maxBytes: t.cfg.Bytes}
 	for range t.cfg.Buffers {
 		r.free <- &tapBuffer{owner: r, recs: make([]TapRecord, 0, t.cfg.Records), bytes: make([]byte, 0, t.cfg.Bytes)}
 	}
@@ -167,24 +176,40 @@ func (s *Server) tapReader() *tapReader {
 	return s.tap.newReader()
 }
 
-// tapTCP returns a tap for a TCP connection, one a connection that ended
-// gave back if there is one; tapDone gives it back.
+// A TCP connection's tap has tapTCPBuffers buffers, made at its first
+// tapped query with room for tapTCPRecords records and tapTCPBytes
+// octets and grown (up to the configured size) only as it needs: most
+// connections carry a query or a few, and a client that opens many at
+// once must not make the tap hold a reader's megabyte for each.
+// tapTCPQueue is the room the connections share in the writer's queue.
+const (
+	tapTCPBuffers = 2
+	tapTCPRecords = 8
+	tapTCPBytes   = 2 << 10
+	tapTCPQueue   = 64
+)
+
+// newTCPReader returns the tap of a TCP connection, with its buffers
+// still unallocated; tapDone ends it.
+func (t *tap) newTCPReader() *tapReader {
+	r := &tapReader{t: t, free: make(chan *tapBuffer, tapTCPBuffers), tcp: true, maxRecs: t.cfg.Records, maxBytes: t.cfg.Bytes}
+	for range tapTCPBuffers {
+		r.free <- &tapBuffer{owner: r}
+	}
+	r.cur = <-r.free
+	t.mu.Lock()
+	t.tcp[r] = struct{}{}
+	t.mu.Unlock()
+	return r
+}
+
+// tapTCP returns a tap for a TCP connection; tapDone ends it.
 func (s *Server) tapTCP(c net.Conn) *tapReader {
 	t := s.tap
 	if t == nil {
 		return nil
 	}
-	var r *tapReader
-	t.mu.Lock()
-	if n := len(t.tcpFree); n > 0 {
-		r = t.tcpFree[n-1]
-		t.tcpFree = t.tcpFree[:n-1]
-	}
-	t.mu.Unlock()
-	if r == nil {
-		r = t.newReader()
-	}
-	r.peer = netip.AddrPort{}
+	r := t.newTCPReader()
 	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		ap := a.AddrPort()
 		r.peer = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
@@ -207,14 +232,30 @@ func (r *tapReader) addTCP(h *handler, req, resp []byte, received time.Time) {
 	}
 }
 
+// tapDone ends the tap of a TCP connection: its records are handed
+// over (at shutdown, waiting for room; otherwise dropped and counted
+// when the writer's queue is full) and its buffers let go.
 func (s *Server) tapDone(r *tapReader) {
 	if r == nil {
 		return
 	}
-	r.handOff()
 	t := r.t
+	if b := r.cur; b != nil && len(b.recs) > 0 {
+		select {
+		case t.full <- b:
+		default:
+			if s.closing.Load() {
+				t.full <- b // the writer runs until every reader has ended
+			} else {
+				r.dropAll(b)
+			}
+		}
+	}
+	r.cur = nil
 	t.mu.Lock()
-	t.tcpFree = append(t.tcpFree, r)
+	delete(t.tcp, r)
+	t.tcpLogDropped += r.logDropped.Load()
+	t.tcpDnstapDropped += r.dnstapDropped.Load()
 	t.mu.Unlock()
 }
 
@@ -252,7 +293,10 @@ func (r *tapReader) add(h *handler, req, resp []byte, from netip.AddrPort, tcp b
 		r.drop(log, dt, 1)
 		return
 	}
-	b.recs = b.recs[:len(b.recs)+1]
+	if len(b.recs) == 0 {
+		r.since = tapNow()
+	}
+	b.recs = append(b.recs, TapRecord{})
 	rec := &b.recs[len(b.recs)-1]
 	*rec = TapRecord{
 		Received: received, Answered: time.Now(), Client: from, TCP: tcp,
@@ -277,12 +321,15 @@ func (r *tapReader) add(h *handler, req, resp []byte, from netip.AddrPort, tcp b
 	if dt {
 		rec.Query, rec.Response = b.copy(req), b.copy(resp)
 	}
+	if tcp && tapNow().Sub(r.since) >= tapHandOffEvery {
+		r.handOff() // a busy connection's records wait no longer
+	}
 }
 
 // room returns the buffer to add a record of need octets to, handing the
 // current one over when it is full; nil when there is none with room.
 func (r *tapReader) room(need int) *tapBuffer {
-	if need > r.t.cfg.Bytes {
+	if need > r.maxBytes {
 		return nil
 	}
 	if !r.fits(need) {
@@ -296,7 +343,14 @@ func (r *tapReader) room(need int) *tapBuffer {
 
 func (r *tapReader) fits(need int) bool {
 	b := r.cur
-	return b != nil && len(b.recs) < cap(b.recs) && len(b.bytes)+need <= cap(b.bytes)
+	if b == nil || len(b.recs) >= r.maxRecs || len(b.bytes)+need > r.maxBytes {
+		return false
+	}
+	if b.recs == nil { // a TCP connection's buffer, first used
+		b.recs = make([]TapRecord, 0, min(tapTCPRecords, r.maxRecs))
+		b.bytes = make([]byte, 0, min(max(tapTCPBytes, need), r.maxBytes))
+	}
+	return true
 }
 
 // copy appends p to the buffer's bytes and returns the copy.
@@ -308,12 +362,16 @@ func (b *tapBuffer) copy(p []byte) []byte {
 
 // Hand-over pacing: a UDP reader hands its buffer over when it is half
 // full or tapHandOffEvery after the last hand-over, not after every
-// batch (waking the writer per batch costs more than the copy); when
-// the queries stop, a read deadline tapIdleFlush away hands over what is
-// left.
+// batch; when the queries stop, a read deadline tapIdleFlush away hands
+// over what is left. A hand-over wakes the writer, and on a server of
+// one or two CPUs each wake-up costs context switches that a sampled
+// query log does not otherwise pay for: at 1% and 10 ms they cost a
+// sixth of the queries a CPU-second answers (bench/README.md), so the
+// pace is a tenth of a second. dnstap, and a query log of every query,
+// fill their buffers well before that under load.
 const (
-	tapHandOffEvery = 10 * time.Millisecond
-	tapIdleFlush    = 50 * time.Millisecond
+	tapHandOffEvery = 100 * time.Millisecond
+	tapIdleFlush    = 200 * time.Millisecond
 )
 
 // batchDone is called after each batch of a UDP reader, with the time
@@ -378,11 +436,39 @@ func (r *tapReader) handOff() {
 		r.cur = next
 	default:
 		r.free <- next // never waits: it came from there
-		for i := range b.recs {
-			r.drop(b.recs[i].Log, b.recs[i].Dnstap, 1)
-		}
-		b.reset()
+		r.dropAll(b)
 	}
+}
+
+// dropAll counts the records of b as dropped and empties it.
+func (r *tapReader) dropAll(b *tapBuffer) {
+	for i := range b.recs {
+		r.drop(b.recs[i].Log, b.recs[i].Dnstap, 1)
+	}
+	b.reset()
+}
+
+// tapNow is the clock a TCP connection's tap paces its hand-overs by.
+var tapNow = time.Now
+
+// tcpIdle is called when a TCP connection has answered every query it
+// was sent and waits for more: it hands the records over when the first
+// of them waited tapHandOffEvery, and otherwise returns when they must
+// be, at the latest (zero when there are none): the connection wakes
+// then if no query comes, and calls tcpIdle again.
+func (r *tapReader) tcpIdle() time.Time {
+	if r == nil || r.cur == nil || len(r.cur.recs) == 0 {
+		return time.Time{}
+	}
+	dl := r.since.Add(tapHandOffEvery)
+	if now := tapNow(); !dl.After(now) {
+		r.handOff()
+		if r.cur == nil || len(r.cur.recs) == 0 {
+			return time.Time{}
+		}
+		dl = now.Add(tapHandOffEvery) // the writer holds every buffer: again later
+	}
+	return dl
 }
 
 func (r *tapReader) drop(log, dt bool, n uint64) {
@@ -425,6 +511,9 @@ func (t *tap) stop() {
 	}
 	t.mu.Lock()
 	readers := t.readers
+	for r := range t.tcp {
+		readers = append(readers, r)
+	}
 	t.mu.Unlock()
 	for _, r := range readers {
 		if b := r.cur; b != nil && len(b.recs) > 0 {
@@ -446,6 +535,11 @@ func (s *Server) TapDropped() (log, dnstap uint64) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	log, dnstap = t.tcpLogDropped, t.tcpDnstapDropped
+	for r := range t.tcp {
+		log += r.logDropped.Load()
+		dnstap += r.dnstapDropped.Load()
+	}
 	for _, r := range t.readers {
 		log += r.logDropped.Load()
 		dnstap += r.dnstapDropped.Load()

@@ -158,7 +158,10 @@ func idleDeadline(since time.Time, idle, busyIdle time.Duration, busy bool) time
 // for a query (first is true) or whose deadline passed while it waited.
 // It reports false when the connection is to be closed: its idle time
 // is up, or the server is shutting down.
-func (s *Server) waitIdle(tc *tcpConn, first bool) bool {
+//
+// A non-zero flush earlier than that deadline is set instead: the
+// connection's tap has records to hand over by then.
+func (s *Server) waitIdle(tc *tcpConn, first bool, flush time.Time) bool {
 	now := s.now()
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
@@ -171,6 +174,9 @@ func (s *Server) waitIdle(tc *tcpConn, first bool) bool {
 	dl := idleDeadline(tc.idleSince, s.cfg.TCPIdleTimeout, s.busyIdle(), s.tcpc.busy.Load())
 	if !now.Before(dl) {
 		return false
+	}
+	if !flush.IsZero() && flush.Before(dl) {
+		dl = flush
 	}
 	tc.c.SetReadDeadline(dl)
 	return true
@@ -272,8 +278,9 @@ func (s *Server) serveTCP(tc *tcpConn) {
 	var out []byte
 	for !s.closing.Load() {
 		if r.Buffered() == 0 {
-			tr.handOff() // the queries the client sent so far
-			if !s.waitIdle(tc, true) {
+			// The tap hands over what it holds once it waited a
+			// while, waking the connection for it if no query comes.
+			if !s.waitIdle(tc, true, tr.tcpIdle()) {
 				return
 			}
 			for {
@@ -281,7 +288,7 @@ func (s *Server) serveTCP(tc *tcpConn) {
 				if err == nil {
 					break
 				}
-				if !errors.Is(err, os.ErrDeadlineExceeded) || !s.waitIdle(tc, false) {
+				if !errors.Is(err, os.ErrDeadlineExceeded) || !s.waitIdle(tc, false, tr.tcpIdle()) {
 					return
 				}
 			}

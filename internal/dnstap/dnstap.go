@@ -36,10 +36,17 @@ type Options struct {
 	QueueSize int
 	// Queries and Responses say which messages are sent.
 	Queries, Responses bool
-	// RetryInterval is the wait between attempts to connect (default
-	// 1s); Timeout bounds a write to the collector (default 5s).
-	RetryInterval, Timeout time.Duration
-	Log                    *slog.Logger
+	// RetryInterval is the first wait between attempts to connect
+	// (default 1s); each failed attempt doubles it, up to MaxRetry
+	// (default 30s). Timeout bounds a write to the collector (default
+	// 5s).
+	RetryInterval, MaxRetry, Timeout time.Duration
+	// Log is told when the collector is connected, and when it is lost
+	// or cannot be reached (once, not at every attempt).
+	Log *slog.Logger
+	// After is the clock the waits between attempts are timed by
+	// (default time.After).
+	After func(time.Duration) <-chan time.Time
 }
 
 // Output is a connection to a collector, kept up until Close.
@@ -53,7 +60,14 @@ type Output struct {
 	frames, dropped atomic.Uint64
 	connected       atomic.Bool
 
-	msg dt.Dnstap // reused by Tap
+	// Reused by Tap: the envelope and message and their fields, the
+	// identity and version as bytes.
+	msg               dt.Dnstap
+	m                 dt.Message
+	addr              [16]byte
+	port, qns, rns    uint32
+	qs, rs            uint64
+	identity, version []byte
 }
 
 // New starts connecting to the collector.
@@ -64,14 +78,27 @@ func New(o Options) *Output {
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = time.Second
 	}
+	if o.MaxRetry <= 0 {
+		o.MaxRetry = 30 * time.Second
+	}
+	o.MaxRetry = max(o.MaxRetry, o.RetryInterval)
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
+	}
+	if o.After == nil {
+		o.After = time.After
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &Output{opts: o, queue: make(chan []byte, o.QueueSize), ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	if o.Identity != "" {
+		out.identity = []byte(o.Identity)
+	}
+	if o.Version != "" {
+		out.version = []byte(o.Version)
+	}
 	go out.run()
 	return out
 }
@@ -121,25 +148,34 @@ func (o *Output) send(frame []byte) {
 	}
 }
 
-// encode makes the AUTH_QUERY (or AUTH_RESPONSE) message of r.
+// encode makes the AUTH_QUERY (or AUTH_RESPONSE) message of r: the one
+// allocation is the frame itself, which waits in the queue.
 func (o *Output) encode(r *dnsserver.TapRecord, response bool) []byte {
-	m := &dt.Message{Type: &msgAuthQuery}
-	family, ip := &familyINET, r.Client.Addr().AsSlice()
-	if r.Client.Addr().Is6() {
+	m := &o.m
+	m.Reset()
+	m.Type = &msgAuthQuery
+	family := &familyINET
+	a := r.Client.Addr()
+	if a.Is6() {
 		family = &familyINET6
+		o.addr = a.As16()
+		m.QueryAddress = o.addr[:]
+	} else {
+		a4 := a.As4()
+		m.QueryAddress = o.addr[:copy(o.addr[:], a4[:])]
 	}
 	protocol := &protoUDP
 	if r.TCP {
 		protocol = &protoTCP
 	}
-	port := uint32(r.Client.Port())
-	qs, qns := uint64(r.Received.Unix()), uint32(r.Received.Nanosecond())
-	m.SocketFamily, m.SocketProtocol, m.QueryAddress, m.QueryPort = family, protocol, ip, &port
-	m.QueryTimeSec, m.QueryTimeNsec = &qs, &qns
+	o.port = uint32(r.Client.Port())
+	o.qs, o.qns = uint64(r.Received.Unix()), uint32(r.Received.Nanosecond())
+	m.SocketFamily, m.SocketProtocol, m.QueryPort = family, protocol, &o.port
+	m.QueryTimeSec, m.QueryTimeNsec = &o.qs, &o.qns
 	if response {
-		rs, rns := uint64(r.Answered.Unix()), uint32(r.Answered.Nanosecond())
+		o.rs, o.rns = uint64(r.Answered.Unix()), uint32(r.Answered.Nanosecond())
 		m.Type = &msgAuthResponse
-		m.ResponseTimeSec, m.ResponseTimeNsec = &rs, &rns
+		m.ResponseTimeSec, m.ResponseTimeNsec = &o.rs, &o.rns
 		m.ResponseMessage = r.Response
 	} else {
 		m.QueryMessage = r.Query
@@ -148,12 +184,7 @@ func (o *Output) encode(r *dnsserver.TapRecord, response bool) []byte {
 	d.Reset()
 	d.Type = &typeMessage
 	d.Message = m
-	if o.opts.Identity != "" {
-		d.Identity = []byte(o.opts.Identity)
-	}
-	if o.opts.Version != "" {
-		d.Version = []byte(o.opts.Version)
-	}
+	d.Identity, d.Version = o.identity, o.version
 	b, err := proto.Marshal(d)
 	if err != nil {
 		return nil
@@ -162,9 +193,16 @@ func (o *Output) encode(r *dnsserver.TapRecord, response bool) []byte {
 }
 
 // run keeps a connection to the collector and writes the queue to it.
+// Failed attempts to connect are retried after a wait that doubles, from
+// RetryInterval up to MaxRetry, and is reset by a connection; the log
+// hears of changes only: connected (with what was dropped while there
+// was no collector), lost or unreachable.
 func (o *Output) run() {
 	defer close(o.done)
 	d := net.Dialer{Timeout: o.opts.Timeout}
+	wait := o.opts.RetryInterval
+	down := false                 // the log was told there is no collector
+	droppedAt := o.dropped.Load() // the drop count when it was
 	for {
 		c, err := d.DialContext(o.ctx, o.opts.Network, o.opts.Addr)
 		if err == nil {
@@ -174,39 +212,68 @@ func (o *Output) run() {
 				c.Close()
 			} else {
 				o.connected.Store(true)
-				o.opts.Log.Info("dnstap collector connected", "addr", o.opts.Addr)
+				if down {
+					o.opts.Log.Info("dnstap collector connected", "addr", o.opts.Addr, "dropped_meanwhile", o.dropped.Load()-droppedAt)
+				} else {
+					o.opts.Log.Info("dnstap collector connected", "addr", o.opts.Addr)
+				}
+				wait, down = o.opts.RetryInterval, false
 				err = o.pump(w)
 				o.connected.Store(false)
 				w.Close() // the STOP frame, and the collector's FINISH
 				c.Close()
+				if o.ctx.Err() != nil {
+					return
+				}
+				o.opts.Log.Warn("dnstap collector lost; reconnecting", "addr", o.opts.Addr, "err", err)
+				down, droppedAt = true, o.dropped.Load()
 			}
 		}
 		if o.ctx.Err() != nil {
 			return
 		}
-		o.opts.Log.Warn("dnstap collector unreachable; retrying", "addr", o.opts.Addr, "err", err, "retry", o.opts.RetryInterval)
+		if !down {
+			o.opts.Log.Warn("dnstap collector unreachable; retrying", "addr", o.opts.Addr, "err", err)
+			down, droppedAt = true, o.dropped.Load()
+		}
 		select {
 		case <-o.ctx.Done():
 			return
-		case <-time.After(o.opts.RetryInterval):
+		case <-o.opts.After(wait):
 		}
+		wait = min(2*wait, o.opts.MaxRetry)
 	}
 }
 
 type flusher interface{ Flush() error }
 
 // pump writes queued frames until a write fails or Close; the frames are
-// flushed to the collector whenever the queue is empty.
+// flushed to the collector whenever the queue is empty, and counted as
+// sent only once flushed (dropped when a write or flush fails).
 func (o *Output) pump(w dt.Writer) error {
 	f, _ := w.(flusher)
+	var pending uint64 // written, not yet flushed
+	flush := func() error {
+		if f != nil {
+			if err := f.Flush(); err != nil {
+				o.dropped.Add(pending)
+				pending = 0
+				return err
+			}
+		}
+		o.frames.Add(pending)
+		pending = 0
+		return nil
+	}
 	write := func(frame []byte) error {
 		if _, err := w.WriteFrame(frame); err != nil {
-			o.dropped.Add(1)
+			o.dropped.Add(pending + 1)
+			pending = 0
 			return err
 		}
-		o.frames.Add(1)
-		if len(o.queue) == 0 && f != nil {
-			return f.Flush()
+		pending++
+		if len(o.queue) == 0 {
+			return flush()
 		}
 		return nil
 	}
@@ -224,10 +291,7 @@ func (o *Output) pump(w dt.Writer) error {
 						return err
 					}
 				default:
-					if f != nil {
-						return f.Flush()
-					}
-					return nil
+					return flush()
 				}
 			}
 		}

@@ -158,7 +158,7 @@ func testMessages(t *testing.T, network string) {
 // reconnected to when it comes back.
 func TestCollectorComesAndGoes(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "tap.sock")
-	o := New(Options{Network: "unix", Addr: sock, QueueSize: 8, Responses: true, RetryInterval: 20 * time.Millisecond})
+	o := New(Options{Network: "unix", Addr: sock, QueueSize: 8, Responses: true, RetryInterval: 20 * time.Millisecond, MaxRetry: 20 * time.Millisecond})
 	defer o.Close()
 	rec := record(t, "b.example.", false)
 	for range 20 { // never blocks, whatever the collector does

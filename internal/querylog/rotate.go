@@ -26,7 +26,17 @@ type rotatingFile struct {
 
 	f    *os.File
 	size int64
+	// broken says a short write left a line unfinished that could not
+	// be cut off: the next write starts a new line.
+	broken bool
 }
+
+// writeFile and truncateFile are the file's Write and Truncate (tests
+// make them fail).
+var (
+	writeFile    = (*os.File).Write
+	truncateFile = (*os.File).Truncate
+)
 
 func openRotating(path string, maxSize int64, maxBackups int, maxAge time.Duration, now func() time.Time) (*rotatingFile, error) {
 	r := &rotatingFile{path: path, maxSize: maxSize, maxBackups: maxBackups, maxAge: maxAge, now: now}
@@ -63,7 +73,24 @@ func (r *rotatingFile) Write(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	n, err := r.f.Write(p)
+	if r.broken {
+		n, err := writeFile(r.f, []byte{'\n'})
+		r.size += int64(n)
+		if err != nil {
+			return 0, err
+		}
+		r.broken = false
+	}
+	n, err := writeFile(r.f, p)
+	if err != nil && n > 0 {
+		// A short write (a full disk) must not leave part of a line
+		// for the next write to continue: cut it off, or failing that
+		// end it.
+		if truncateFile(r.f, r.size) == nil {
+			return 0, err
+		}
+		r.broken = p[n-1] != '\n'
+	}
 	r.size += int64(n)
 	return n, err
 }
