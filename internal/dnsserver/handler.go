@@ -59,11 +59,6 @@ type handler struct {
 	req      zone.Request
 	an       *anomalyCounter // nil: anomaly detection is off
 	st       *readerStats    // nil: not counted for metrics
-	// zone is the zone that answered the last query (nil: none did, or
-	// no lookup was made); rcode is the rcode of an error response whose
-	// rcode may not fit the header (-1: read it from the header).
-	zone  *zone.Zone
-	rcode int
 }
 
 // handler returns a handler for one UDP reader or TCP connection, with
@@ -92,16 +87,24 @@ func (h *handler) serve(req []byte, from netip.Addr, tcp bool) []byte {
 	if h.st != nil {
 		switch {
 		case out != nil:
-			rc := h.rcode
-			if rc < 0 {
-				rc = int(out[3] & dnsconst.RcodeMask)
-			}
-			h.st.query(h.zone, h.q.Qtype, rc)
+			h.st.query(h.a.Zone, h.q.Qtype, h.rcode(out))
 		case h.handOver:
 			h.st.c.handOver[handOverKind(&h.q)]++
 		}
 	}
 	return out
+}
+
+// rcode returns the rcode of resp, the response h wrote last: the
+// header's four bits, and the upper bits (BADVERS, BADCOOKIE) that its
+// OPT record carries while the record is still there (a slip of rate
+// limiting empties the additional section).
+func (h *handler) rcode(resp []byte) int {
+	rc := int(resp[3] & dnsconst.RcodeMask)
+	if len(resp) >= 12 && (resp[10] != 0 || resp[11] != 0) {
+		rc |= int(h.w.ExtendedRcode()) << 4
+	}
+	return rc
 }
 
 // handOverKind is the kind of request q is, as handed over.
@@ -120,14 +123,13 @@ func handOverKind(q *dnswire.Query) int {
 }
 
 func (h *handler) serveQuery(req []byte, from netip.Addr, tcp bool) []byte {
-	h.handOver, h.answer, h.zone, h.rcode = false, nil, nil, -1
-	h.a.Zone = nil // set by a lookup: the zone the tap names
+	h.handOver, h.answer = false, nil
+	h.a.Zone = nil // set by a lookup: the zone that answered, for metrics and the tap
 	err := dnswire.ParseQuery(req, &h.q)
 	if err != nil {
 		var fe *dnswire.FormatError
 		if errors.As(err, &fe) {
-			h.rcode = h.checkCookieError(from, fe.Rcode)
-			return h.w.Error(&h.q, h.rcode)
+			return h.w.Error(&h.q, h.checkCookieError(from, fe.Rcode))
 		}
 		return nil
 	}
@@ -170,7 +172,6 @@ func (h *handler) respond(from netip.Addr, tcp bool) []byte {
 		h.req.Steering = h.steer.Steering()
 	}
 	zones.LookupFor(&h.a, q.Qname, q.Qtype, &h.req)
-	h.zone = h.a.Zone
 	if h.an != nil {
 		h.an.count(q.Qname, h.a.Rcode, h.a.Zone)
 	}

@@ -302,17 +302,12 @@ func (r *tapReader) add(h *handler, req, resp []byte, from netip.AddrPort, tcp b
 		Received: received, Answered: time.Now(), Client: from, TCP: tcp,
 		Log: log, Dnstap: dt,
 		Qtype: q.Qtype, Qclass: q.Qclass,
-		Rcode: uint16(resp[3] & 0x0f), TC: resp[2]&0x02 != 0, AA: resp[2]&0x04 != 0,
+		Rcode: uint16(h.rcode(resp)), TC: resp[2]&0x02 != 0, AA: resp[2]&0x04 != 0,
 		ECS: q.ECS, ECSAddr: q.ECSAddr, ECSSource: q.ECSSource, ECSScope: q.ECSScope,
 		Size: len(resp),
 	}
 	if !q.HasQuestion {
 		rec.Qtype, rec.Qclass = 0, 0
-	}
-	if len(resp) >= 12 && (resp[10] != 0 || resp[11] != 0) {
-		// The OPT record the writer added is still there (rate
-		// limiting's truncation empties the additional section).
-		rec.Rcode |= uint16(h.w.ExtendedRcode()) << 4
 	}
 	if z := h.a.Zone; z != nil {
 		rec.Zone = z.Name()
