@@ -129,14 +129,14 @@ func New(ctl Control, opts Options) *Handler {
 // ServeHTTP implements http.Handler. A handler's panic answers 500
 // (recoverPanic).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.counts.serve(w, h.begin(w, r), h.serveRecovering)
+	aw := &answerWriter{ResponseWriter: w, code: http.StatusOK}
+	h.counts.serve(aw, h.begin(w, r), h.serveRecovering)
 }
 
 // serveRecovering serves r, answering 500 to a handler's panic.
-func (h *Handler) serveRecovering(w http.ResponseWriter, r *http.Request) {
-	aw := &answerWriter{ResponseWriter: w}
-	defer h.recoverPanic(aw, r)
-	h.mux.ServeHTTP(aw, r)
+func (h *Handler) serveRecovering(w *answerWriter, r *http.Request) {
+	defer h.recoverPanic(w, r)
+	h.mux.ServeHTTP(w, r)
 }
 
 // route is one API endpoint: the scope it needs and its handler.

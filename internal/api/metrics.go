@@ -48,10 +48,9 @@ func newMetrics(reg prometheus.Registerer, rts []route) *metrics {
 
 // serve runs next, the API's mux, for r and counts the request under the
 // route the mux chose for it.
-func (m *metrics) serve(w http.ResponseWriter, r *http.Request, next func(http.ResponseWriter, *http.Request)) {
+func (m *metrics) serve(w *answerWriter, r *http.Request, next func(*answerWriter, *http.Request)) {
 	start := time.Now()
-	cw := &codeWriter{ResponseWriter: w, code: http.StatusOK}
-	next(cw, r)
+	next(w, r)
 	// The mux sets r.Pattern: "GET /v1/zones/{zone}" for a route, the
 	// path's pattern alone when only the method is wrong.
 	_, pattern, ok := strings.Cut(r.Pattern, " ")
@@ -67,35 +66,6 @@ func (m *metrics) serve(w http.ResponseWriter, r *http.Request, next func(http.R
 	default:
 		method = "other" // the label set stays bounded
 	}
-	m.requests.WithLabelValues(pattern, method, strconv.Itoa(cw.code)).Inc()
+	m.requests.WithLabelValues(pattern, method, strconv.Itoa(w.code)).Inc()
 	m.duration.WithLabelValues(pattern, method).Observe(time.Since(start).Seconds())
 }
-
-// codeWriter records the status code written.
-type codeWriter struct {
-	http.ResponseWriter
-	code  int
-	wrote bool
-}
-
-func (w *codeWriter) WriteHeader(code int) {
-	if !w.wrote {
-		w.code, w.wrote = code, true
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *codeWriter) Write(b []byte) (int, error) {
-	w.wrote = true
-	return w.ResponseWriter.Write(b)
-}
-
-// Flush lets streamed responses (zone file export) reach the client.
-func (w *codeWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap gives http.ResponseController the writer underneath (deadlines).
-func (w *codeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -32,30 +32,3 @@ func (h *Handler) recoverPanic(w *answerWriter, r *http.Request) {
 	id := w.Header().Get(RequestIDHeader)
 	h.writeError(w, r, errorf(http.StatusInternalServerError, apiv1.CodeInternal, "internal error (request id %s); the server's log has the details", id))
 }
-
-// answerWriter notes whether a response has begun.
-type answerWriter struct {
-	http.ResponseWriter
-	begun bool
-}
-
-func (w *answerWriter) WriteHeader(code int) {
-	w.begun = true
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *answerWriter) Write(b []byte) (int, error) {
-	w.begun = true
-	return w.ResponseWriter.Write(b)
-}
-
-// Flush lets streamed responses reach the client.
-func (w *answerWriter) Flush() {
-	w.begun = true
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap gives http.ResponseController the connection's writer.
-func (w *answerWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
