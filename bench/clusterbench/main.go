@@ -18,6 +18,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/stratusdns/stratus/bench/benchproc"
 )
 
 type options struct {
@@ -114,7 +116,7 @@ func main() {
 
 func runModes(ctx context.Context, o *options, dir string) error {
 	for _, m := range o.modes {
-		fmt.Printf("## %s (load average %s, %s)\n\n", m, loadavg(), time.Now().Format(time.RFC3339))
+		fmt.Printf("## %s (load average %s, %s)\n\n", m, benchproc.LoadAvg(), time.Now().Format(time.RFC3339))
 		var err error
 		sub := filepath.Join(dir, m)
 		switch m {
@@ -132,7 +134,7 @@ func runModes(ctx context.Context, o *options, dir string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("\n(load average at the end: %s)\n\n", loadavg())
+		fmt.Printf("\n(load average at the end: %s)\n\n", benchproc.LoadAvg())
 	}
 	return nil
 }

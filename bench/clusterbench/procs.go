@@ -8,11 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/stratusdns/stratus/bench/benchproc"
 	"github.com/stratusdns/stratus/pkg/client"
 )
 
@@ -70,28 +70,7 @@ func (p *proc) stop() {
 }
 
 // cpu returns the user+system CPU seconds of the process so far.
-func (p *proc) cpu() float64 { return pidCPU(p.pid()) }
-
-func pidCPU(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	u, _ := strconv.ParseFloat(f[11], 64)
-	k, _ := strconv.ParseFloat(f[12], 64)
-	return (u + k) / 100 // USER_HZ
-}
-
-func loadavg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
+func (p *proc) cpu() float64 { return benchproc.CPU(p.pid()) }
 
 // freePort returns a loopback port free at the time of the call.
 func freePort() int {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stratusdns/stratus/bench/benchproc"
 )
 
 var (
@@ -111,15 +113,15 @@ func benchQPS(ctx context.Context, o *options, dir string) error {
 			qps[name] = append(qps[name], res.qps)
 			q := res.qps * wall / cpu
 			perCPU[name] = append(perCPU[name], q)
-			fmt.Printf("| %d | %s | %.0f | %.0f%% | %.0f | %d | %s |\n", r, name, res.qps, 100*cpu/wall, q, res.lost, loadavg())
+			fmt.Printf("| %d | %s | %.0f | %.0f%% | %.0f | %d | %s |\n", r, name, res.qps, 100*cpu/wall, q, res.lost, benchproc.LoadAvg())
 		}
 		pairs = append(pairs, qps["etcd"][r-1]/qps["bolt"][r-1])
 	}
-	me, mb := median(qps["etcd"]), median(qps["bolt"])
-	ce, cb := median(perCPU["etcd"]), median(perCPU["bolt"])
+	me, mb := benchproc.Median(qps["etcd"]), benchproc.Median(qps["bolt"])
+	ce, cb := benchproc.Median(perCPU["etcd"]), benchproc.Median(perCPU["bolt"])
 	fmt.Printf("\n| | median q/s | median q/CPU-s |\n| --- | ---: | ---: |\n| etcd | %.0f | %.0f |\n| bolt | %.0f | %.0f |\n| etcd / bolt | %.3f | %.3f |\n",
 		me, ce, mb, cb, me/mb, ce/cb)
-	fmt.Printf("\nmedian of the per-round ratios (etcd run / the bolt run after it): %.3f (range %.3f-%.3f)\n", median(pairs), minF(pairs), maxF(pairs))
+	fmt.Printf("\nmedian of the per-round ratios (etcd run / the bolt run after it): %.3f (range %.3f-%.3f)\n", benchproc.Median(pairs), minF(pairs), maxF(pairs))
 	return nil
 }
 

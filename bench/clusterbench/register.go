@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/stratusdns/stratus/bench/benchproc"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 )
 
@@ -65,7 +66,7 @@ func registerOn(ctx context.Context, o *options, c *cluster) error {
 		sortDur(lat)
 		fmt.Printf("| %s | %d | %d | %.0f | %s | %s | %s | 0 | %.0f%% | %.0f%% | %s |\n",
 			c.name, conc, o.reg, float64(o.reg)/wall, ms(pct(lat, 50)), ms(pct(lat, 99)), ms(lat[len(lat)-1]),
-			100*nc/wall, 100*ec/wall, loadavg())
+			100*nc/wall, 100*ec/wall, benchproc.LoadAvg())
 	}
 	return nil
 }

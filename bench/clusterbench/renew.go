@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratusdns/stratus/bench/benchproc"
 	"github.com/stratusdns/stratus/pkg/apiv1"
 	"github.com/stratusdns/stratus/pkg/client"
 )
@@ -159,7 +160,7 @@ func renewOn(ctx context.Context, o *options, c *cluster, dir string, rate int, 
 		}()
 	}
 	perfDone := profile(ctx, o, c, dir)
-	nc0, ec0, bc0 := c.nodeCPU(), c.etcdCPU(), pidCPU(os.Getpid())
+	nc0, ec0, bc0 := c.nodeCPU(), c.etcdCPU(), benchproc.CPU(os.Getpid())
 	start := time.Now()
 	sent := 0
 	tick := time.NewTicker(5 * time.Millisecond)
@@ -181,7 +182,7 @@ func renewOn(ctx context.Context, o *options, c *cluster, dir string, rate int, 
 	close(jobs)
 	wg.Wait()
 	wall := time.Since(start).Seconds()
-	nc, ec, bc := c.nodeCPU()-nc0, c.etcdCPU()-ec0, pidCPU(os.Getpid())-bc0
+	nc, ec, bc := c.nodeCPU()-nc0, c.etcdCPU()-ec0, benchproc.CPU(os.Getpid())-bc0
 	<-dnsDone
 	<-perfDone
 	if ctx.Err() != nil {
@@ -197,7 +198,7 @@ func renewOn(ctx context.Context, o *options, c *cluster, dir string, rate int, 
 	}
 	fmt.Printf("| %s | %.0f | %d | %.0f | %s | %s | %s | %d | %d | %.0f | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %s |\n",
 		c.name, regRate, rate, float64(len(lat))/wall, ms(pct(lat, 50)), ms(pct(lat, 99)), ms(mx), failed.Load(), shed.Load(),
-		dres.qps, 100*nc/wall, 100*ec/wall, 100*bc/wall, 100*dres.cpu/wall, loadavg())
+		dres.qps, 100*nc/wall, 100*ec/wall, 100*bc/wall, 100*dres.cpu/wall, benchproc.LoadAvg())
 	if firstErr != nil {
 		fmt.Printf("\n(first failure: %v)\n\n", firstErr)
 	}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/stratusdns/stratus/bench/benchproc"
 )
 
 const writeZones = 64
@@ -90,7 +92,7 @@ func writesOn(ctx context.Context, o *options, c *cluster) error {
 			sortDur(lat)
 			fmt.Printf("| %s | %s | %d | %d | %.0f | %s | %s | %s | %d | %.0f%% | %.0f%% | %s |\n",
 				c.name, pattern, conc, o.writes, float64(o.writes)/wall, ms(pct(lat, 50)), ms(pct(lat, 99)), ms(lat[len(lat)-1]),
-				failed.Load(), 100*nc/wall, 100*ec/wall, loadavg())
+				failed.Load(), 100*nc/wall, 100*ec/wall, benchproc.LoadAvg())
 			if firstErr != nil {
 				fmt.Printf("\n(first failure: %v)\n\n", firstErr)
 			}

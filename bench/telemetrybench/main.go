@@ -16,13 +16,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/stratusdns/stratus/bench/benchproc"
 )
 
 type options struct {
@@ -125,16 +126,16 @@ func run(o *options) error {
 	completed := map[string]int64{}
 	for r := 1; r <= o.runs; r++ {
 		for _, s := range servers {
-			c0, t0 := pidCPU(s.cmd.Process.Pid), time.Now()
+			c0, t0 := benchproc.CPU(s.cmd.Process.Pid), time.Now()
 			q, lost, done, err := dnsperf(ctx, s.port, queries, o.length, flags)
 			if err != nil {
 				return fmt.Errorf("%s: %v", s.row.name, err)
 			}
-			cpu, wall := pidCPU(s.cmd.Process.Pid)-c0, time.Since(t0).Seconds()
+			cpu, wall := benchproc.CPU(s.cmd.Process.Pid)-c0, time.Since(t0).Seconds()
 			qps[s.row.name] = append(qps[s.row.name], q)
 			perCPU[s.row.name] = append(perCPU[s.row.name], float64(done)/cpu)
 			completed[s.row.name] += done
-			fmt.Printf("| %d | %s | %.0f | %.0f%% | %.0f | %d | %s |\n", r, s.row.name, q, 100*cpu/wall, float64(done)/cpu, lost, loadavg())
+			fmt.Printf("| %d | %s | %.0f | %.0f%% | %.0f | %d | %s |\n", r, s.row.name, q, 100*cpu/wall, float64(done)/cpu, lost, benchproc.LoadAvg())
 		}
 	}
 	base := "off"
@@ -148,8 +149,8 @@ func run(o *options) error {
 	}
 	fmt.Printf("\n| row | what | median q/s | ratio to %[1]s | median q per server CPU-s | ratio to %[1]s | kept |\n| --- | --- | ---: | ---: | ---: | ---: | --- |\n", base)
 	for _, s := range servers {
-		m, c := median(qps[s.row.name]), median(perCPU[s.row.name])
-		fmt.Printf("| %s | %s | %.0f | %.3f | %.0f | %.3f | %s |\n", s.row.name, s.row.what, m, m/median(qps[base]), c, c/median(perCPU[base]), s.kept(completed[s.row.name]))
+		m, c := benchproc.Median(qps[s.row.name]), benchproc.Median(perCPU[s.row.name])
+		fmt.Printf("| %s | %s | %.0f | %.3f | %.0f | %.3f | %s |\n", s.row.name, s.row.what, m, m/benchproc.Median(qps[base]), c, c/benchproc.Median(perCPU[base]), s.kept(completed[s.row.name]))
 	}
 	return nil
 }
@@ -332,38 +333,4 @@ func freePort() int {
 			return port
 		}
 	}
-}
-
-// pidCPU returns the CPU seconds (user and system) process pid has used.
-func pidCPU(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	u, _ := strconv.ParseFloat(f[11], 64)
-	k, _ := strconv.ParseFloat(f[12], 64)
-	return (u + k) / 100 // USER_HZ
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	return strings.Join(f[:3], " ")
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
