@@ -3,21 +3,15 @@ package querylog
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"net"
 	"os"
-	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/miekg/dns"
-	"github.com/stratusdns/stratus/internal/dnsserver"
-	"github.com/stratusdns/stratus/internal/zone"
-	"github.com/stratusdns/stratus/internal/zone/zonetest"
 )
 
 // hostileQuery is a query for a name whose labels hold the bytes of
@@ -50,21 +44,7 @@ func TestHostileNamesThroughServer(t *testing.T) {
 		{[]byte("\xed\xa0\x80\xf4\x90\x80\x80"), []byte("com")}, // surrogate, above U+10FFFF
 		{[]byte("a.b"), []byte("@$;()"), []byte("com")},
 	}
-	path := filepath.Join(t.TempDir(), "queries.log")
-	l, err := Open(Options{Output: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var src atomic.Pointer[zone.Snapshot]
-	src.Store(zonetest.Build(t, map[string]string{"example.com.": zonetest.ExampleCom}))
-	s, err := dnsserver.New(dnsserver.Config{Listen: []string{"127.0.0.1:0"}, UDPReaders: 1,
-		Tap: dnsserver.TapConfig{Sink: l, Log: true}}, &src, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
+	s, _, path, stop := logServer(t, Options{}, 0)
 	c, err := net.Dial("udp", s.Addrs()[0].String())
 	if err != nil {
 		t.Fatal(err)
@@ -80,14 +60,7 @@ func TestHostileNamesThroughServer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := s.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)

@@ -2,20 +2,16 @@ package querylog
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 	"github.com/stratusdns/stratus/internal/dnsserver"
-	"github.com/stratusdns/stratus/internal/zone"
-	"github.com/stratusdns/stratus/internal/zone/zonetest"
 )
 
 var at = time.Date(2026, 12, 7, 23, 20, 42, 5000, time.UTC)
@@ -93,21 +89,7 @@ func readLines(t *testing.T, path string) []map[string]any {
 // for each sampled query, over both transports, anonymised; with rate
 // 0.5 and one reader, exactly half of the UDP queries.
 func TestLogThroughServer(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "queries.log")
-	l, err := Open(Options{Output: path, Anonymize: true, IPv4Prefix: 24, IPv6Prefix: 48})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var src atomic.Pointer[zone.Snapshot]
-	src.Store(zonetest.Build(t, map[string]string{"example.com.": zonetest.ExampleCom}))
-	s, err := dnsserver.New(dnsserver.Config{Listen: []string{"127.0.0.1:0"}, UDPReaders: 1,
-		Tap: dnsserver.TapConfig{Sink: l, Log: true, SampleRate: 0.5}}, &src, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
+	s, l, path, stop := logServer(t, Options{Anonymize: true, IPv4Prefix: 24, IPv6Prefix: 48}, 0.5)
 	addr := s.Addrs()[0].String()
 	const n = 101
 	for i := range n {
@@ -135,14 +117,7 @@ func TestLogThroughServer(t *testing.T) {
 		}
 	}
 	conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := s.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	if ld, _ := s.TapDropped(); ld != 0 {
 		t.Fatalf("%d queries dropped", ld)
 	}
