@@ -80,7 +80,9 @@ func TestReconnectBackoff(t *testing.T) {
 	defer c.kill()
 	clock.fire <- time.Time{}
 	waitFor(t, "the connection", o.Connected)
-	waitFor(t, "the connection logged", func() bool { _, infos := logs.counts(); return infos == 1 })
+	if _, infos := logs.counts(); infos != 1 {
+		t.Errorf("%d infos logged once connected, want 1", infos)
+	}
 	c.kill()
 	waitFor(t, "the connection to be seen gone", func() bool {
 		o.Tap(nil)

@@ -211,12 +211,14 @@ func (o *Output) run() {
 			if err != nil {
 				c.Close()
 			} else {
-				o.connected.Store(true)
+				// Logged before it is marked: whoever sees the
+				// connection can find the line.
 				if down {
 					o.opts.Log.Info("dnstap collector connected", "addr", o.opts.Addr, "dropped_meanwhile", o.dropped.Load()-droppedAt)
 				} else {
 					o.opts.Log.Info("dnstap collector connected", "addr", o.opts.Addr)
 				}
+				o.connected.Store(true)
 				wait, down = o.opts.RetryInterval, false
 				err = o.pump(w)
 				o.connected.Store(false)
